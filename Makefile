@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: MIT
+# cgctl: one non-recursive GNU Makefile; everything it builds lands in build/.
+
+VERSION     := 0.1.0
+SOVERSION   := 0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+DESTDIR     ?=
+
+B           := build
+CC          ?= cc
+PKG_CONFIG  ?= pkg-config
+WERROR      ?= 1
+SANITIZE    ?= 0
+V           ?= 0
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wvla -Wimplicit-fallthrough -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+# Lazily expanded: pkg-config only runs once the dependencies are installed.
+PKGS_DAEMON = libevent json-c libsystemd
+CFLAGS_DEPS = $(shell $(PKG_CONFIG) --cflags $(PKGS_DAEMON) check 2>/dev/null)
+LIBS_JSON   = $(shell $(PKG_CONFIG) --libs json-c)
+LIBS_DAEMON = $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON))
+LIBS_CHECK  = $(shell $(PKG_CONFIG) --libs check)
+
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+XCFLAGS  := -std=gnu11 -fPIC -D_GNU_SOURCE -DCGCTL_VERSION='"$(VERSION)"' \
+            -Iprotocol -I$(B)/gen $(WARN) -MMD -MP
+XLDFLAGS :=
+ifeq ($(SANITIZE),1)
+XCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+XLDFLAGS += -fsanitize=address,undefined
+endif
+
+PROTO_SRCS  := $(wildcard protocol/*.c)
+DAEMON_SRCS := $(wildcard daemon/*.c)
+LIB_SRCS    := $(wildcard client/libcgctl*.c)
+CLI_SRCS    := client/cgctl.c $(wildcard client/cli_*.c)
+HOOK_SRCS   := $(wildcard client/cgctl-oci-hook.c)
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+ITEST_SRCS  := $(wildcard tests/integration/*.c)
+BENCH_SRCS  := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+
+PROTO_OBJS  := $(call obj,$(PROTO_SRCS)) $(B)/gen/interface.o
+DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
+DAEMON_LIB_OBJS := $(filter-out $(B)/daemon/main.o,$(DAEMON_OBJS))
+LIB_OBJS    := $(call obj,$(LIB_SRCS))
+CLI_OBJS    := $(call obj,$(CLI_SRCS))
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+ITEST_BINS  := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITEST_SRCS))
+BENCH_BINS  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+
+LIBCGCTL_SO := $(B)/libcgctl.so.$(SOVERSION).1.0
+TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.so \
+           $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
+
+.PHONY: all deps run check check-unit check-integration install uninstall clean bench
+.DEFAULT_GOAL := all
+
+all: $(TARGETS)
+
+# Installs missing Debian packages when root, lists them otherwise.
+deps: $(B)/.deps-ok
+$(B)/.deps-ok: scripts/deps.sh
+	$(Q)mkdir -p $(B)
+	$(Q)sh scripts/deps.sh
+	$(Q)touch $@
+
+$(B)/%.o: %.c | $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(CFLAGS_DEPS) -c -o $@ $<
+
+# The interface description is served by GetInterfaceDescription.
+$(B)/gen/interface.c: protocol/io.cgctl.Manager.varlink scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh scripts/embed.sh vl_interface_description $< > $@
+
+$(B)/libproto.a: $(PROTO_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/libcgctld-internal.a: $(DAEMON_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/cgctld: $(B)/daemon/main.o $(B)/libcgctld-internal.a $(B)/libproto.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)
+
+# libcgctl: only cgctl_* is exported (visibility + version script).
+$(LIB_OBJS): XCFLAGS += -fvisibility=hidden
+$(B)/libcgctl.a: $(LIB_OBJS) $(PROTO_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBCGCTL_SO): $(LIB_OBJS) $(PROTO_OBJS) client/libcgctl.sym
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -shared -Wl,-soname,libcgctl.so.$(SOVERSION) \
+		-Wl,--version-script=client/libcgctl.sym -o $@ $(LIB_OBJS) $(PROTO_OBJS) $(LIBS_JSON)
+
+$(B)/libcgctl.so: $(LIBCGCTL_SO)
+	$(Q)ln -sf libcgctl.so.$(SOVERSION).1.0 $(B)/libcgctl.so.$(SOVERSION)
+	$(Q)ln -sf libcgctl.so.$(SOVERSION).1.0 $@
+
+$(B)/libcgctl.pc: client/libcgctl.pc.in Makefile
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(B)/cgctl: $(CLI_OBJS) $(B)/libcgctl.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
+
+$(B)/cgctl-oci-hook: $(call obj,$(HOOK_SRCS)) $(B)/libcgctl.a
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
+
+# Unit tests reach internal functions through the static archives; the
+# linker only pulls in the modules a test uses.
+$(B)/tests/test_lib%: $(B)/tests/unit/test_lib%.o $(B)/libcgctl.a $(B)/libproto.a
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libcgctld-internal.a $(B)/libproto.a
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CHECK)
+
+$(B)/tests/integration/%: $(B)/tests/integration/%.o $(B)/libcgctl.a
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
+
+$(B)/bench/%: $(B)/bench/%.o $(B)/libcgctl.a
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lpthread
+
+run: all
+	$(Q)sh scripts/run.sh
+
+check: all check-unit check-integration
+
+check-unit: $(UNIT_BINS)
+	$(Q)rc=0; for t in $(UNIT_BINS); do CK_DEFAULT_TIMEOUT=60 $$t || rc=1; done; exit $$rc
+
+check-integration: all $(ITEST_BINS)
+	$(Q)bash tests/integration/run.sh
+
+bench: all $(BENCH_BINS)
+	$(Q)sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(USERUNITDIR)
+	install -m 0755 $(B)/cgctld $(B)/cgctl $(DESTDIR)$(BINDIR)/
+	$(if $(HOOK_SRCS),install -m 0755 $(B)/cgctl-oci-hook $(DESTDIR)$(BINDIR)/)
+	install -m 0644 $(B)/libcgctl.a $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(LIBCGCTL_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libcgctl.so.$(SOVERSION).1.0 $(DESTDIR)$(LIBDIR)/libcgctl.so.$(SOVERSION)
+	ln -sf libcgctl.so.$(SOVERSION).1.0 $(DESTDIR)$(LIBDIR)/libcgctl.so
+	install -m 0644 client/cgctl.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(B)/libcgctl.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/cgctld.service.in > $(DESTDIR)$(USERUNITDIR)/cgctld.service
+	install -m 0644 systemd/cgctld.socket $(DESTDIR)$(USERUNITDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cgctld $(DESTDIR)$(BINDIR)/cgctl $(DESTDIR)$(BINDIR)/cgctl-oci-hook
+	rm -f $(DESTDIR)$(LIBDIR)/libcgctl.a $(DESTDIR)$(LIBDIR)/libcgctl.so*
+	rm -f $(DESTDIR)$(INCLUDEDIR)/cgctl.h $(DESTDIR)$(PKGCONFIGDIR)/libcgctl.pc
+	rm -f $(DESTDIR)$(USERUNITDIR)/cgctld.service $(DESTDIR)$(USERUNITDIR)/cgctld.socket
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* cgroupfs.h: cgroup filesystem operations relative to the managed root's dirfd. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Every relpath below is relative to rootfd, "/"-separated, without leading
+ * "/", and is resolved component by component beneath rootfd: openat2()
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS where the kernel
+ * has it, else a walk with O_NOFOLLOW that refuses "..", "." and empty
+ * components. Nothing ever escapes rootfd, whatever the path says (-EXDEV or
+ * -ELOOP or -EINVAL). relpath "" means rootfd itself. All fds are O_CLOEXEC.
+ */
+
+/* Open relpath beneath rootfd with flags (O_CLOEXEC added); fd or -errno. */
+int cgfs_open(int rootfd, const char *relpath, int flags, mode_t mode);
+/* Open the directory relpath; fd or -errno. */
+int cgfs_open_dir(int rootfd, const char *relpath);
+
+/* Create the directory relpath (parent must exist): 0, -EEXIST, -errno. */
+int cgfs_mkdir(int rootfd, const char *relpath, mode_t mode);
+
+/*
+ * 1 when relpath is an existing directory, 0 when it does not exist (any
+ * component missing), -errno when that cannot be told.
+ */
+int cgfs_exists(int rootfd, const char *relpath);
+
+/*
+ * Remove the empty cgroup relpath, honest about errno (runc issue 4518):
+ * ENOENT is success; for EROFS, EACCES, EPERM the existence is checked through
+ * rootfd and a directory that is not there is success. 0 when it is gone
+ * (*ret_existed, may be NULL, tells whether this call removed it), -EBUSY when
+ * it has processes or children, -errno otherwise.
+ */
+int cgfs_rmdir(int rootfd, const char *relpath, bool *ret_existed);
+
+/*
+ * Read the whole file relpath into a NUL-terminated malloc'd buffer of at
+ * most max bytes (-EFBIG beyond). 0 or -errno.
+ */
+int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text);
+/* Write value to the file relpath in a single write(2) (no O_CREAT, O_TRUNC). 0 or -errno. */
+int cgfs_write(int rootfd, const char *relpath, const char *value);
+
+/*
+ * Parse "<relpath>/cgroup.events": *ret_populated and *ret_frozen (either may
+ * be NULL). A missing "frozen" key (older kernels) reads as false. 0 or -errno.
+ */
+int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool *ret_frozen);
+
+/*
+ * Names of the subdirectories of relpath (not recursive), sorted, as a
+ * NULL-terminated malloc'd array of malloc'd strings (free with
+ * cgfs_strv_free). 0 or -errno.
+ */
+int cgfs_list_children(int rootfd, const char *relpath, char ***ret_names);
+/* Free a NULL-terminated string array; NULL is fine. Returns NULL. */
+char **cgfs_strv_free(char **v);
+
+/*
+ * Parse a space-separated controller list ("cpu io memory") into a strv.
+ * 0 or -ENOMEM.
+ */
+int cgfs_parse_controllers(const char *text, char ***ret_controllers);

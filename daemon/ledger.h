@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* ledger.h: the persistent record of every cgroup the daemon created. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+/*
+ * Files in the state directory (format documented in daemon/LEDGER.md):
+ *   lock            flock()ed for the daemon's lifetime (one instance per dir)
+ *   ledger.json     snapshot: {"format":"cgctl-ledger","version":1,"seq":N,"entries":[...]}
+ *   journal.jsonl   one record a line: {"rec":{...},"crc":"xxxxxxxx"} with crc32c of
+ *                   the exact bytes of the rec value; records with seq <= the
+ *                   snapshot's are already in it.
+ * Writes are append-only write(2)s; ledger_sync() makes them durable with one
+ * fdatasync (group commit); compaction writes a new snapshot atomically
+ * (tmp + fsync + rename + fsync dir) and starts an empty journal.
+ */
+
+enum ledger_state {
+	LEDGER_CREATING,   /* intent recorded, mkdir may or may not have happened */
+	LEDGER_ACTIVE,     /* created and acknowledged */
+	LEDGER_DESTROYING, /* removal started */
+};
+
+struct ledger_entry {
+	char *name;          /* client name, unescaped: the key */
+	enum ledger_state state;
+	bool generated;
+	bool delegate;
+	bool auto_remove;
+	bool lease;
+	uint64_t created_usec;
+	uint64_t cgroup_id;  /* inode of the directory, 0 if not known */
+	json_object *labels; /* object or NULL; owned */
+	void *userdata;      /* the daemon's, never persisted */
+};
+
+struct ledger_stats {
+	size_t entries;
+	uint64_t journal_bytes;
+	uint64_t journal_records; /* records in the current journal file */
+	uint64_t compactions;     /* since open */
+	uint64_t last_compaction_usec; /* 0: never (since open) */
+	uint64_t dropped_records; /* torn/corrupt records dropped at open */
+	uint64_t seq;
+};
+
+struct ledger;
+
+/*
+ * Open (creating, mode 0700) the state directory dir, lock it (-EBUSY when
+ * another process holds the lock), load snapshot and journal. A torn or
+ * corrupt journal tail is dropped (and counted): the journal is truncated
+ * after the last good record. A corrupt snapshot is an error (-EBADMSG) and
+ * nothing is modified. 0 or -errno.
+ */
+int ledger_open(const char *dir, struct ledger **ret);
+/* Close files and free memory (no implicit sync); NULL is fine. Returns NULL. */
+struct ledger *ledger_close(struct ledger *l);
+
+/* The entry for name, NULL if none. Valid until it is removed or replaced. */
+struct ledger_entry *ledger_get(struct ledger *l, const char *name);
+/* Number of entries. */
+size_t ledger_count(const struct ledger *l);
+/*
+ * All entries sorted by name, as a malloc'd array of borrowed pointers
+ * (free the array only). 0 or -ENOMEM.
+ */
+int ledger_list(struct ledger *l, struct ledger_entry ***ret, size_t *ret_n);
+
+/*
+ * Insert or replace the entry e->name (deep-copied, userdata of a replaced
+ * entry kept) and append a record (not yet durable). Returns the stored
+ * entry in *ret (may be NULL). 0 or -errno (memory is unchanged on error).
+ */
+int ledger_put(struct ledger *l, const struct ledger_entry *e, struct ledger_entry **ret);
+/* Set the state of an existing entry and append a record. -ENOENT if absent. */
+int ledger_set_state(struct ledger *l, const char *name, enum ledger_state state);
+/* Remove name and append a record. -ENOENT if absent. */
+int ledger_remove(struct ledger *l, const char *name);
+
+/* True when records were appended since the last sync. */
+bool ledger_dirty(const struct ledger *l);
+/* fdatasync the journal if dirty, then compact if due. 0 or -errno. */
+int ledger_sync(struct ledger *l);
+/* Write a snapshot of the entries and start an empty journal. 0 or -errno. */
+int ledger_compact(struct ledger *l);
+
+void ledger_get_stats(const struct ledger *l, struct ledger_stats *ret);
+/* Path of the state directory. */
+const char *ledger_dir(const struct ledger *l);
+
+const char *ledger_state_to_string(enum ledger_state s);
+/* -EINVAL for an unknown string. */
+int ledger_state_from_string(const char *s, enum ledger_state *ret);

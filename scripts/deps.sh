@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# deps.sh: install the Debian packages cgctl needs to build and test (as root),
+# or list the missing ones (otherwise).
+set -eu
+
+pkgs="build-essential pkg-config libevent-dev libjson-c-dev libsystemd-dev check
+      systemd dbus-user-session runc busybox-static uidmap util-linux jq clang
+      libclang-rt-dev valgrind man-db groff-base bash-completion procps"
+
+missing=""
+for p in $pkgs; do
+	st=$(dpkg-query -W -f '${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "cgctl: missing Debian packages:$missing" >&2
+	echo "cgctl: install them with: sudo apt-get install$missing" >&2
+	exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "cgctl: missing packages:$missing (no apt-get here; install them by hand)" >&2
+	exit 1
+fi
+echo "cgctl: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq </dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing </dev/null
