@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+/* conn.c: one client connection: framing, one call at a time, ordered replies, fds. */
+#include "conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "server.h"
+
+/* One queued reply; fd (or -1) travels with its first byte. */
+struct out_msg {
+	TAILQ_ENTRY(out_msg) entry;
+	char *buf;
+	size_t len, off;
+	int fd;
+};
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_process_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Drop a reference; the last one frees the connection. */
+static void conn_unref(struct conn *c)
+{
+	struct out_msg *m;
+
+	if (--c->refs > 0)
+		return;
+	while ((m = TAILQ_FIRST(&c->out))) {
+		TAILQ_REMOVE(&c->out, m, entry);
+		if (m->fd >= 0)
+			close(m->fd);
+		free(m->buf);
+		free(m);
+	}
+	for (size_t i = 0; i < c->n_in_fds; i++)
+		close(c->in_fds[i]);
+	vl_framer_free(&c->in);
+	free(c);
+}
+
+/* Take over an accepted socket. */
+struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->srv = srv;
+	c->id = ++srv->next_conn_id;
+	c->fd = fd;
+	c->uid = uid;
+	c->pid = pid;
+	c->refs = 1;
+	TAILQ_INIT(&c->out);
+	vl_framer_init(&c->in, srv->limits.message_max);
+	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+	c->pev = event_new(srv->base, -1, 0, conn_process_cb, c);
+	c->deadline = evtimer_new(srv->base, conn_deadline_cb, c);
+	if (!c->rev || !c->wev || !c->pev || !c->deadline || event_add(c->rev, NULL) < 0) {
+		c->dead = true;
+		conn_close(c, "out of memory");
+		return NULL;
+	}
+	return c;
+}
+
+/* Close the connection now; memory goes when no call refers to it. */
+void conn_close(struct conn *c, const char *why)
+{
+	if (c->fd < 0)
+		return;
+	log_debug("connection %llu (uid %u pid %d) closed: %s", (unsigned long long)c->id,
+		  (unsigned)c->uid, (int)c->pid, why);
+	c->dead = true;
+	if (c->rev)
+		event_free(c->rev);
+	if (c->wev)
+		event_free(c->wev);
+	if (c->pev)
+		event_free(c->pev);
+	if (c->deadline)
+		event_free(c->deadline);
+	c->rev = c->wev = c->pev = c->deadline = NULL;
+	close(c->fd);
+	c->fd = -1;
+	server_conn_gone(c->srv, c);
+	conn_unref(c);
+}
+
+/* Arm the timer that drops a client sitting on a partial message or unread replies. */
+static void conn_update_deadline(struct conn *c)
+{
+	struct timeval tv;
+	unsigned ms = c->srv->limits.partial_timeout_ms;
+
+	if (c->dead || !ms)
+		return;
+	if (vl_framer_pending(&c->in) > 0 || c->out_bytes > 0) {
+		if (evtimer_pending(c->deadline, NULL))
+			return;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(c->deadline, &tv);
+	} else {
+		evtimer_del(c->deadline);
+	}
+}
+
+/* The client sat on a partial message or did not read its replies for too long. */
+static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped",
+		   (unsigned long long)c->id, (unsigned)c->uid, (int)c->pid,
+		   c->srv->limits.partial_timeout_ms);
+	conn_close(c, "stalled");
+}
+
+/* Keep descriptors that arrived with the data; too many ends the connection. */
+static int conn_take_fds(struct conn *c, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	int r = 0;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *fds = (int *)CMSG_DATA(cm);
+		for (size_t i = 0; i < n; i++) {
+			if (c->n_in_fds < ELEMENTSOF(c->in_fds)) {
+				c->in_fds[c->n_in_fds++] = fds[i];
+			} else {
+				close(fds[i]);
+				r = -EMFILE;
+			}
+		}
+	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		r = -EMFILE;
+	return r;
+}
+
+/* Read what the socket has into the framer. >0 bytes, 0 EOF, -errno. */
+static int conn_recv(struct conn *c)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 16)];
+	} control;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = &control, .msg_controllen = sizeof(control) };
+	char *p;
+	size_t avail;
+	ssize_t n;
+	int r;
+
+	r = vl_framer_reserve(&c->in, 64 * 1024, &p, &avail);
+	if (r < 0)
+		return r;
+	iov.iov_base = p;
+	iov.iov_len = avail;
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	r = conn_take_fds(c, &mh);
+	if (r < 0)
+		return r;
+	vl_framer_commit(&c->in, (size_t)n);
+	return (int)(n > 0);
+}
+
+/* Readable: pull bytes in, then serve whole calls. */
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int r = conn_recv(c);
+
+	if (r == -EAGAIN || r == -EINTR)
+		return;
+	if (r == 0) {
+		conn_close(c, "end of file");
+		return;
+	}
+	if (r < 0) {
+		log_debug("connection %llu: receive failed: %s", (unsigned long long)c->id,
+			  strerror(-r));
+		conn_close(c, "receive error");
+		return;
+	}
+	conn_process_cb(-1, 0, c);
+}
+
+/* Serve complete calls in order while no call is pending and output is not backed up. */
+static void conn_process(struct conn *c)
+{
+	while (!c->dead && !c->current && c->out_bytes < c->srv->limits.out_max) {
+		const char *msg;
+		size_t len;
+		struct call *call;
+		int r = vl_framer_next(&c->in, &msg, &len);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			log_notice("connection %llu (uid %u): message over %zu bytes, dropped",
+				   (unsigned long long)c->id, (unsigned)c->uid,
+				   c->srv->limits.message_max);
+			conn_close(c, "message too large");
+			return;
+		}
+		call = calloc(1, sizeof(*call));
+		if (!call) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		r = vl_call_parse(msg, len, &call->vl);
+		if (r < 0) {
+			free(call);
+			log_notice("connection %llu (uid %u): malformed message, dropped",
+				   (unsigned long long)c->id, (unsigned)c->uid);
+			conn_close(c, "malformed message");
+			return;
+		}
+		/* Descriptors received so far belong to this call. */
+		if (c->n_in_fds > 0) {
+			call->fds = malloc(sizeof(int) * c->n_in_fds);
+			if (!call->fds) {
+				vl_call_done(&call->vl);
+				free(call);
+				conn_close(c, "out of memory");
+				return;
+			}
+			memcpy(call->fds, c->in_fds, sizeof(int) * c->n_in_fds);
+			call->nfds = c->n_in_fds;
+			c->n_in_fds = 0;
+		}
+		call->conn = c;
+		c->refs++;
+		c->current = call;
+		dispatch_call(call);
+	}
+	/* Stop reading while a call is pending or replies back up: back-pressure. */
+	if (!c->dead) {
+		if (c->current || c->out_bytes >= c->srv->limits.out_max)
+			event_del(c->rev);
+		else
+			event_add(c->rev, NULL);
+		conn_update_deadline(c);
+	}
+}
+
+/* Run conn_process() holding a reference: a handler may close the connection. */
+static void conn_process_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	c->refs++;
+	conn_process(c);
+	conn_unref(c);
+}
+
+/* Write queued replies; a reply's fd goes with its first byte. 0 or -errno. */
+static int conn_flush(struct conn *c)
+{
+	struct out_msg *m;
+
+	while ((m = TAILQ_FIRST(&c->out))) {
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} control;
+		struct iovec iov = { m->buf + m->off, m->len - m->off };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (m->off == 0 && m->fd >= 0) {
+			memset(&control, 0, sizeof(control));
+			mh.msg_control = &control;
+			mh.msg_controllen = sizeof(control);
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
+		}
+		n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (m->fd >= 0) {
+			close(m->fd);
+			m->fd = -1;
+		}
+		m->off += (size_t)n;
+		c->out_bytes -= (size_t)n;
+		if (m->off < m->len)
+			continue;
+		TAILQ_REMOVE(&c->out, m, entry);
+		free(m->buf);
+		free(m);
+	}
+	return 0;
+}
+
+/* Writable: flush, then resume reading if the backlog cleared. */
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int r = conn_flush(c);
+
+	if (r < 0) {
+		conn_close(c, "send error");
+		return;
+	}
+	if (TAILQ_EMPTY(&c->out))
+		event_del(c->wev);
+	if (c->out_bytes < c->srv->limits.out_max && !c->current)
+		event_active(c->pev, 0, 0);
+	conn_update_deadline(c);
+}
+
+/* Queue a formatted message (buf and fd consumed) and try to send it now. */
+static int conn_queue(struct conn *c, char *buf, size_t len, int fd)
+{
+	struct out_msg *m;
+	int r;
+
+	if (c->dead) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return -ECONNRESET;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	m->buf = buf;
+	m->len = len;
+	m->fd = fd;
+	TAILQ_INSERT_TAIL(&c->out, m, entry);
+	c->out_bytes += len;
+	r = conn_flush(c);
+	if (r < 0) {
+		conn_close(c, "send error");
+		return r;
+	}
+	if (!TAILQ_EMPTY(&c->out))
+		event_add(c->wev, NULL);
+	return 0;
+}
+
+/* Format and queue one reply unless the call was oneway. */
+static int call_send(struct call *call, const char *error, json_object *params, bool continues, int fd)
+{
+	char *buf;
+	size_t len;
+	int r;
+
+	if (call->vl.oneway || call->conn->dead) {
+		json_object_put(params);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	r = vl_reply_format(error, params, continues, &buf, &len);
+	json_object_put(params);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		conn_close(call->conn, "out of memory");
+		return r;
+	}
+	return conn_queue(call->conn, buf, len, fd);
+}
+
+/* Free a finished call and let its connection go on to the next one. */
+static void call_finish(struct call *call)
+{
+	struct conn *c = call->conn;
+
+	for (size_t i = 0; i < call->nfds; i++)
+		close(call->fds[i]);
+	free(call->fds);
+	vl_call_done(&call->vl);
+	json_object_put(call->pending_reply);
+	if (c->current == call)
+		c->current = NULL;
+	free(call);
+	/* Resume on the next loop turn, never from inside a handler. */
+	if (!c->dead)
+		event_active(c->pev, 0, 0);
+	conn_unref(c);
+}
+
+/* Final successful reply. */
+void call_reply(struct call *call, json_object *params)
+{
+	call_send(call, NULL, params, false, -1);
+	call_finish(call);
+}
+
+/* Final reply carrying one fd. */
+void call_reply_fd(struct call *call, json_object *params, int fd)
+{
+	call_send(call, NULL, params, false, fd);
+	call_finish(call);
+}
+
+/* Streaming reply; the call stays open. */
+int call_reply_more(struct call *call, json_object *params)
+{
+	if (!call->vl.more) {
+		json_object_put(params);
+		return -EINVAL;
+	}
+	return call_send(call, NULL, params, true, -1);
+}
+
+/* Error reply. */
+void call_error(struct call *call, enum cgerr e, json_object *params)
+{
+	if (!params)
+		params = json_object_new_object();
+	call_send(call, cgerr_name(e), params, false, -1);
+	call_finish(call);
+}
+
+/* Error reply with {key: value, "message": ...}. */
+void call_errorf(struct call *call, enum cgerr e, const char *key, const char *value,
+		 const char *fmt, ...)
+{
+	json_object *p = json_object_new_object();
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (key)
+		json_object_object_add(p, key, json_object_new_string(value ? value : ""));
+	json_object_object_add(p, "message", json_object_new_string(msg));
+	call_error(call, e, p);
+}
+
+/* SystemError {errno, message}. */
+void call_error_errno(struct call *call, int r, const char *fmt, ...)
+{
+	json_object *p = json_object_new_object();
+	char msg[1024];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(r < 0 ? -r : r));
+	json_object_object_add(p, "errno", json_object_new_int(r < 0 ? -r : r));
+	json_object_object_add(p, "message", json_object_new_string(msg));
+	call_error(call, CGERR_SYSTEM_ERROR, p);
+}
+
+/* Reply after the next group commit. */
+void call_reply_durable(struct call *call, json_object *params)
+{
+	call->pending_reply = params;
+	TAILQ_INSERT_TAIL(&call->conn->srv->commit_queue, call, commit_entry);
+	server_commit_later(call->conn->srv);
+}
+
+/* True when the client is gone. */
+bool call_conn_dead(const struct call *call)
+{
+	return call->conn->dead;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* conn.h: one client connection: framing, one call at a time, ordered replies, fds. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+
+#include "errors.h"
+#include "varlink.h"
+
+struct server;
+struct conn;
+
+/*
+ * A call being served. The handler answers with call_reply() (or one of its
+ * siblings) now or later; until then the connection reads no further call,
+ * so replies always come in request order. A call whose connection went away
+ * is still answered (into the void) so handlers never see freed memory.
+ */
+struct call {
+	struct conn *conn;
+	struct vl_call vl;
+	int *fds;    /* descriptors that came with the call, owned */
+	size_t nfds;
+	TAILQ_ENTRY(call) commit_entry; /* on the server's group-commit queue */
+	json_object *pending_reply;     /* reply parameters waiting for the commit */
+	void *userdata;                 /* the handler's, for deferred work */
+};
+
+struct conn {
+	struct server *srv;
+	uint64_t id;
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	unsigned refs;
+	bool dead;
+	struct event *rev, *wev, *pev;
+	struct vl_framer in;
+	int in_fds[16];
+	size_t n_in_fds;
+	TAILQ_HEAD(, out_msg) out;
+	size_t out_bytes;
+	struct call *current;
+	struct event *deadline; /* partial message or stalled reader timer */
+	TAILQ_ENTRY(conn) entry;
+	void *lease;            /* per-connection state owned by the manager */
+};
+
+/* Take over an accepted socket; NULL on failure (fd closed). */
+struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid);
+/* Close the connection now; freed once no call refers to it. */
+void conn_close(struct conn *c, const char *why);
+
+/* Final successful reply (params consumed, may be NULL); frees the call. */
+void call_reply(struct call *call, json_object *params);
+/* Final reply carrying one fd (SCM_RIGHTS; fd consumed). */
+void call_reply_fd(struct call *call, json_object *params, int fd);
+/* Streaming reply with "continues": true; the call stays open. 0 or -errno. */
+int call_reply_more(struct call *call, json_object *params);
+/* Error reply (params consumed, may be NULL); frees the call. */
+void call_error(struct call *call, enum cgerr e, json_object *params);
+/* Error reply with {key: value, "message": formatted}. */
+void call_errorf(struct call *call, enum cgerr e, const char *key, const char *value,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Error reply for a negative errno: SystemError {errno, message}. */
+void call_error_errno(struct call *call, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Reply once the ledger records written so far are durable (group commit). */
+void call_reply_durable(struct call *call, json_object *params);
+/* True when the client is gone (a reply would be dropped). */
+bool call_conn_dead(const struct call *call);

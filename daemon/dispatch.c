@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* dispatch.c: the one place every call goes through: method table, parameters, varlink service. */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "server.h"
+
+extern const char vl_interface_description[];
+
+/* org.varlink.service.GetInfo */
+static void method_get_info(struct call *call)
+{
+	json_object *p = json_object_new_object(), *ifs = json_object_new_array();
+
+	json_object_object_add(p, "vendor", json_object_new_string("cgctl"));
+	json_object_object_add(p, "product", json_object_new_string("cgctld"));
+	json_object_object_add(p, "version", json_object_new_string(CGCTL_VERSION));
+	json_object_object_add(p, "url", json_object_new_string("https://cgctl.invalid/"));
+	json_object_array_add(ifs, json_object_new_string(VARLINK_SERVICE_INTERFACE));
+	json_object_array_add(ifs, json_object_new_string(CGCTL_INTERFACE));
+	json_object_object_add(p, "interfaces", ifs);
+	call_reply(call, p);
+}
+
+static const char service_description[] =
+	"# The Varlink Service Interface is provided by every varlink service.\n"
+	"interface org.varlink.service\n\n"
+	"method GetInfo() -> (\n  vendor: string,\n  product: string,\n  version: string,\n"
+	"  url: string,\n  interfaces: []string\n)\n\n"
+	"method GetInterfaceDescription(interface: string) -> (description: string)\n\n"
+	"error InterfaceNotFound (interface: string)\n"
+	"error MethodNotFound (method: string)\n"
+	"error MethodNotImplemented (method: string)\n"
+	"error InvalidParameter (parameter: string)\n"
+	"error PermissionDenied ()\n"
+	"error ExpectedMore ()\n";
+
+/* org.varlink.service.GetInterfaceDescription */
+static void method_get_interface_description(struct call *call)
+{
+	static const struct param_spec specs[] = { { "interface", json_type_string, true }, PARAM_END };
+	const char *iface, *desc;
+	json_object *p;
+
+	if (!params_check(call, specs))
+		return;
+	iface = param_str(call, "interface");
+	if (strcmp(iface, CGCTL_INTERFACE) == 0)
+		desc = vl_interface_description;
+	else if (strcmp(iface, VARLINK_SERVICE_INTERFACE) == 0)
+		desc = service_description;
+	else {
+		call_errorf(call, CGERR_INTERFACE_NOT_FOUND, "interface", iface, "no interface %s", iface);
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "description", json_object_new_string(desc));
+	call_reply(call, p);
+}
+
+/* Methods of the interface that later work implements answer MethodNotImplemented. */
+static void method_not_implemented(struct call *call)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "method", json_object_new_string(call->vl.method));
+	call_error(call, CGERR_METHOD_NOT_IMPLEMENTED, p);
+}
+
+static const struct method methods[] = {
+	{ "org.varlink.service.GetInfo", method_get_info },
+	{ "org.varlink.service.GetInterfaceDescription", method_get_interface_description },
+	{ CGCTL_INTERFACE ".GetStatus", method_get_status },
+	{ CGCTL_INTERFACE ".Create", method_create },
+	{ CGCTL_INTERFACE ".Destroy", method_destroy },
+	{ CGCTL_INTERFACE ".List", method_list },
+	{ CGCTL_INTERFACE ".Attach", method_not_implemented },
+	{ CGCTL_INTERFACE ".SetResources", method_not_implemented },
+	{ CGCTL_INTERFACE ".GetStats", method_not_implemented },
+	{ CGCTL_INTERFACE ".Freeze", method_not_implemented },
+	{ CGCTL_INTERFACE ".Thaw", method_not_implemented },
+	{ CGCTL_INTERFACE ".Kill", method_not_implemented },
+	{ CGCTL_INTERFACE ".Watch", method_not_implemented },
+	{ CGCTL_INTERFACE ".OpenCgroup", method_not_implemented },
+};
+
+/* Route a call to its handler. */
+void dispatch_call(struct call *call)
+{
+	json_object *p;
+
+	for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
+		if (strcmp(methods[i].name, call->vl.method) == 0) {
+			log_debug("connection %llu: %s", (unsigned long long)call->conn->id, call->vl.method);
+			methods[i].fn(call);
+			return;
+		}
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "method", json_object_new_string(call->vl.method));
+	call_error(call, CGERR_METHOD_NOT_FOUND, p);
+}
+
+/* Answer InvalidParameter naming the parameter. */
+static bool params_invalid(struct call *call, const char *name)
+{
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "parameter", json_object_new_string(name));
+	call_error(call, CGERR_INVALID_PARAMETER, p);
+	return false;
+}
+
+/* Check call's parameters against specs. */
+bool params_check(struct call *call, const struct param_spec *specs)
+{
+	json_object_object_foreach(call->vl.parameters, key, val) {
+		const struct param_spec *s;
+
+		for (s = specs; s->name; s++)
+			if (strcmp(s->name, key) == 0)
+				break;
+		if (!s->name)
+			return params_invalid(call, key);
+		if (val && !json_object_is_type(val, s->type))
+			return params_invalid(call, key);
+	}
+	for (const struct param_spec *s = specs; s->name; s++)
+		if (s->required && !json_object_object_get(call->vl.parameters, s->name))
+			return params_invalid(call, s->name);
+	return true;
+}
+
+/* The parameter object itself (borrowed). */
+json_object *param_obj(struct call *call, const char *name)
+{
+	return json_object_object_get(call->vl.parameters, name);
+}
+
+/* Parameter as a string. */
+const char *param_str(struct call *call, const char *name)
+{
+	json_object *v = param_obj(call, name);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+/* Parameter as a bool. */
+bool param_bool(struct call *call, const char *name, bool def)
+{
+	json_object *v = param_obj(call, name);
+
+	return v ? json_object_get_boolean(v) : def;
+}
+
+/* Answer a failed operation. */
+void call_op_error(struct call *call, const struct op_error *e)
+{
+	json_object *p = json_object_new_object();
+
+	if (e->code == CGERR_SYSTEM_ERROR)
+		json_object_object_add(p, "errno", json_object_new_int(e->errnum));
+	else if (e->key)
+		json_object_object_add(p, e->key, json_object_new_string(e->value));
+	json_object_object_add(p, "message", json_object_new_string(e->message));
+	call_error(call, e->code, p);
+}
+
+/* The daemon's manager. */
+struct manager *call_manager(struct call *call)
+{
+	return call->conn->srv->mgr;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* dispatch.h: method table, parameter checking, and the method handlers' shared helpers. */
+#pragma once
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+#include "conn.h"
+#include "manager.h"
+
+/* One accepted parameter: its name, JSON type, and whether it may be null/absent. */
+struct param_spec {
+	const char *name;
+	json_type type;
+	bool required;
+};
+
+/* Terminates a param_spec table. */
+#define PARAM_END { NULL, json_type_null, false }
+
+/*
+ * Check call's parameters against specs: unknown names, wrong types, missing
+ * required ones get org.varlink.service.InvalidParameter (the call is then
+ * answered and false returned).
+ */
+bool params_check(struct call *call, const struct param_spec *specs);
+/* Parameter name as a string, NULL when absent or null. */
+const char *param_str(struct call *call, const char *name);
+/* Parameter name as a bool, def when absent or null. */
+bool param_bool(struct call *call, const char *name, bool def);
+/* The parameter object itself (borrowed), NULL when absent or null. */
+json_object *param_obj(struct call *call, const char *name);
+
+/* Answer a failed operation. */
+void call_op_error(struct call *call, const struct op_error *e);
+/* The daemon's manager. */
+struct manager *call_manager(struct call *call);
+
+typedef void (*method_fn)(struct call *call);
+
+struct method {
+	const char *name; /* fully qualified */
+	method_fn fn;
+};
+
+/* Handlers (methods.c). */
+void method_get_status(struct call *call);
+void method_create(struct call *call);
+void method_destroy(struct call *call);
+void method_list(struct call *call);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* log.c: the daemon's logging to stderr, with journald priority prefixes. */
+#include "log.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int log_max_prio = LOG_INFO;
+static bool log_journal;
+
+/* Is stderr the journal stream systemd gave us ($JOURNAL_STREAM = dev:ino)? */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
+/* Set up logging; verbose enables LOG_DEBUG. */
+void log_init(int verbose)
+{
+	log_max_prio = verbose ? LOG_DEBUG : LOG_INFO;
+	log_journal = stderr_is_journal();
+}
+
+/* Format one line: "<prio>text" for journald, "cgctld: text" otherwise. */
+static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
+{
+	char buf[2048];
+	int n;
+
+	if (prio > log_max_prio)
+		return;
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n < 0)
+		return;
+	/* An over-long message is cut, visibly, rather than dropped. */
+	if ((size_t)n >= sizeof(buf))
+		memcpy(buf + sizeof(buf) - 4, "...", 4);
+	if (log_journal)
+		fprintf(stderr, "<%d>%s%s\n", prio, buf, suffix ? suffix : "");
+	else
+		fprintf(stderr, "cgctld: %s%s\n", buf, suffix ? suffix : "");
+}
+
+/* Log a message at priority prio. */
+void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(prio, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/* Log with ": strerror(-r)" appended; returns r. */
+int log_errno(int prio, int r, const char *fmt, ...)
+{
+	char suffix[128];
+	va_list ap;
+
+	snprintf(suffix, sizeof(suffix), ": %s", strerror(r < 0 ? -r : r));
+	va_start(ap, fmt);
+	log_vmsg(prio, suffix, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Log and exit(1). */
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_CRIT, NULL, fmt, ap);
+	va_end(ap);
+	exit(EXIT_FAILURE);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* log.h: the daemon's logging to stderr, with journald priority prefixes. */
+#pragma once
+
+#include <stdarg.h>
+#include <syslog.h>
+
+/* Set up logging; verbose enables LOG_DEBUG. Detects journald on stderr. */
+void log_init(int verbose);
+/* Log a message at priority prio. */
+void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log with ": strerror(-r)" appended; returns r (negative errno) for tail calls. */
+int log_errno(int prio, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Log and exit(1): only for broken invariants at start-up. */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_warnx(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_warn_errno(r, ...) log_errno(LOG_WARNING, (r), __VA_ARGS__)
+#define log_error_errno(r, ...) log_errno(LOG_ERR, (r), __VA_ARGS__)

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c: cgctld's command line, start-up, signals, systemd notification, the loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "manager.h"
+#include "paths.h"
+#include "server.h"
+
+struct daemon_opts {
+	const char *socket;
+	const char *state_dir;
+	const char *cgroup_root;
+	unsigned max_cgroups;
+	int verbose;
+};
+
+/* Print usage to f. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: cgctld [OPTION]...\n"
+		"Manage the delegated cgroup v2 subtree of the calling user over Varlink.\n\n"
+		"  --socket PATH          listen on PATH (default $XDG_RUNTIME_DIR/cgctl/io.cgctl.Manager)\n"
+		"  --state-dir DIR        ledger directory (default $STATE_DIRECTORY, $XDG_STATE_HOME/cgctl,\n"
+		"                         ~/.local/state/cgctl)\n"
+		"  --cgroup-root PATH     manage this cgroup2 directory instead of our own cgroup\n"
+		"  --allow-uid UID        also accept clients of UID (repeatable)\n"
+		"  --max-cgroups N        refuse Create beyond N managed cgroups (default 65536)\n"
+		"  --max-connections N    connections in total (default 512)\n"
+		"  --max-connections-per-uid N  (default 256)\n"
+		"  --max-message-size N   bytes of one Varlink message (default 1048576)\n"
+		"  --stall-timeout MS     drop clients that sit on a partial message or unread\n"
+		"                         replies this long (default 10000, 0: never)\n"
+		"  -v, --verbose          debug logging\n"
+		"  -h, --help             this text\n"
+		"  --version              print the version\n");
+}
+
+/* Parse an unsigned option value or exit 2. */
+static unsigned long parse_ulong(const char *opt, const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > max) {
+		fprintf(stderr, "cgctld: invalid value for %s: %s\n", opt, s);
+		exit(2);
+	}
+	return v;
+}
+
+enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN, OPT_MAXCONNUID,
+       OPT_MAXMSG, OPT_STALL, OPT_VERSION };
+
+/* Parse the command line into o, s->limits and s->allow_uids. */
+static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "cgroup-root", required_argument, NULL, OPT_ROOT },
+		{ "allow-uid", required_argument, NULL, OPT_ALLOW },
+		{ "max-cgroups", required_argument, NULL, OPT_MAXCG },
+		{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+		{ "max-connections-per-uid", required_argument, NULL, OPT_MAXCONNUID },
+		{ "max-message-size", required_argument, NULL, OPT_MAXMSG },
+		{ "stall-timeout", required_argument, NULL, OPT_STALL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOCKET: o->socket = optarg; break;
+		case OPT_STATE: o->state_dir = optarg; break;
+		case OPT_ROOT: o->cgroup_root = optarg; break;
+		case OPT_ALLOW:
+			if (s->n_allow_uids >= UID_ALLOW_MAX) {
+				fprintf(stderr, "cgctld: at most %d --allow-uid\n", UID_ALLOW_MAX);
+				exit(2);
+			}
+			s->allow_uids[s->n_allow_uids++] = (uid_t)parse_ulong("--allow-uid", optarg, UINT_MAX - 1);
+			break;
+		case OPT_MAXCG: o->max_cgroups = (unsigned)parse_ulong("--max-cgroups", optarg, 1u << 24); break;
+		case OPT_MAXCONN: s->limits.conns_max = (unsigned)parse_ulong("--max-connections", optarg, 65536); break;
+		case OPT_MAXCONNUID:
+			s->limits.conns_per_uid = (unsigned)parse_ulong("--max-connections-per-uid", optarg, 65536);
+			break;
+		case OPT_MAXMSG:
+			s->limits.message_max = parse_ulong("--max-message-size", optarg, 64u << 20);
+			break;
+		case OPT_STALL: s->limits.partial_timeout_ms = (unsigned)parse_ulong("--stall-timeout", optarg, 3600000); break;
+		case 'v': o->verbose = 1; break;
+		case 'h': usage(stdout); exit(0);
+		case OPT_VERSION: printf("cgctld %s\n", CGCTL_VERSION); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cgctld: unexpected argument: %s\n", argv[optind]);
+		exit(2);
+	}
+	if (o->cgroup_root && o->cgroup_root[0] != '/') {
+		fprintf(stderr, "cgctld: --cgroup-root must be an absolute path\n");
+		exit(2);
+	}
+}
+
+/* $STATE_DIRECTORY, else $XDG_STATE_HOME/cgctl, else ~/.local/state/cgctl. */
+static char *default_state_dir(void)
+{
+	const char *e = getenv("STATE_DIRECTORY");
+	char *p = NULL;
+
+	if (e && *e) {
+		/* systemd may pass several, colon-separated: the first is ours. */
+		size_t n = strcspn(e, ":");
+		return strndup(e, n);
+	}
+	e = getenv("XDG_STATE_HOME");
+	if (e && e[0] == '/')
+		return asprintf(&p, "%s/cgctl", e) < 0 ? NULL : p;
+	e = getenv("HOME");
+	if (e && e[0] == '/')
+		return asprintf(&p, "%s/.local/state/cgctl", e) < 0 ? NULL : p;
+	return NULL;
+}
+
+/* SIGTERM/SIGINT: leave the loop. */
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	log_info("received %s, stopping", strsignal((int)sig));
+	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	event_base_loopexit(base, NULL);
+}
+
+/* Ping systemd's watchdog at half the interval it asked for. */
+static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* Tell systemd (and the log) we are ready and in what state. */
+static void notify_ready(struct manager *m, struct server *s)
+{
+	char status[1024];
+
+	if (m->delegated)
+		snprintf(status, sizeof(status), "Managing %s, %zu cgroups", m->root_path, ledger_count(m->ledger));
+	else
+		snprintf(status, sizeof(status), "Degraded: %s", m->reason ? m->reason : "no delegation");
+	sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%d", status, (int)getpid());
+	log_info("ready on %s: %s", s->socket_path ? s->socket_path : "the socket systemd passed", status);
+}
+
+/* Run the loop until a signal ends it. */
+static int run_loop(struct event_base *base)
+{
+	struct event *sigterm = evsignal_new(base, SIGTERM, signal_cb, base);
+	struct event *sigint = evsignal_new(base, SIGINT, signal_cb, base);
+	struct event *wd = NULL;
+	uint64_t wd_usec = 0;
+
+	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
+		return -ENOMEM;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+		struct timeval tv = { (time_t)(wd_usec / 2 / 1000000), (suseconds_t)(wd_usec / 2 % 1000000) };
+		wd = event_new(base, -1, EV_PERSIST, watchdog_cb, NULL);
+		if (wd)
+			event_add(wd, &tv);
+	}
+	event_base_dispatch(base);
+	if (wd)
+		event_free(wd);
+	event_free(sigterm);
+	event_free(sigint);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_opts o = { .max_cgroups = 65536 };
+	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	struct manager m = { .rootfd = -1 };
+	struct manager_options mo;
+	_cleanup_free_ char *state_dir = NULL, *sock = NULL;
+	struct event_base *base;
+	int r;
+
+	server_limits_default(&s.limits);
+	parse_args(argc, argv, &o, &s);
+	log_init(o.verbose);
+	signal(SIGPIPE, SIG_IGN);
+
+	state_dir = o.state_dir ? strdup(o.state_dir) : default_state_dir();
+	if (!state_dir)
+		fatal("no state directory: set --state-dir, $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME");
+	if (o.socket)
+		sock = strdup(o.socket);
+	else if ((r = proto_default_socket_path(&sock)) < 0)
+		fatal("no socket path (%s): pass --socket", strerror(-r));
+
+	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
+				       .entries_max = o.max_cgroups };
+	r = manager_init(&m, &mo);
+	if (r < 0) {
+		manager_done(&m);
+		return 1;
+	}
+	manager_reconcile(&m);
+
+	base = event_base_new();
+	if (!base || event_base_priority_init(base, SERVER_N_PRIOS) < 0)
+		fatal("cannot create the event loop");
+	r = server_listen(&s, sock);
+	if (r < 0 || server_start(&s, base, &m) < 0) {
+		server_stop(&s);
+		manager_done(&m);
+		event_base_free(base);
+		return 1;
+	}
+	notify_ready(&m, &s);
+	run_loop(base);
+	server_stop(&s);
+	manager_done(&m);
+	event_base_free(base);
+	log_info("stopped");
+	return 0;
+}

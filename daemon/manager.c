@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+/* manager.c: create, destroy and list the cgroups of the managed subtree. */
+#include "manager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroupfs.h"
+#include "kill.h"
+#include "cleanup.h"
+#include "log.h"
+
+/* Fill e; returns r. */
+int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, const char *value,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	e->errnum = r < 0 ? -r : EINVAL;
+	e->key = key;
+	snprintf(e->value, sizeof(e->value), "%s", value ? value : "");
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : -EINVAL;
+}
+
+/* Microseconds since the epoch. */
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Absolute path of a ledger name. */
+char *manager_abs_path(const struct manager *m, const char *name)
+{
+	_cleanup_free_ char *rel = NULL;
+	char *abs;
+
+	if (cgname_to_path(name, &rel) < 0)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", m->root_path, rel) < 0)
+		return NULL;
+	return abs;
+}
+
+/* Validate a client name and refuse the daemon's own leaf. */
+static int manager_check_name(const struct manager *m, const char *name, struct op_error *e)
+{
+	const char *why = NULL;
+	size_t leaf_len = strlen(MANAGER_LEAF);
+
+	if (!name || cgname_validate(name, strlen(name), &why) < 0)
+		return op_error_set(e, -EINVAL, CGERR_INVALID_NAME, "name", name, "invalid name: %s",
+				    why ? why : "missing");
+	if (strncmp(name, MANAGER_LEAF, leaf_len) == 0 && (name[leaf_len] == '\0' || name[leaf_len] == '/'))
+		return op_error_set(e, -EINVAL, CGERR_INVALID_NAME, "name", name,
+				    "\"%s\" is reserved for the daemon itself", MANAGER_LEAF);
+	return 0;
+}
+
+/* Make up a fresh name "[prefix/]cg-<12 hex>" that neither ledger nor disk has. */
+static int manager_generate_name(struct manager *m, const char *prefix, char **ret, struct op_error *e)
+{
+	for (int attempt = 0; attempt < 16; attempt++) {
+		unsigned char rnd[6];
+		char *name;
+		int r;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return op_error_set(e, -errno, CGERR_SYSTEM_ERROR, NULL, NULL, "getrandom failed");
+		r = asprintf(&name, "%s%scg-%02x%02x%02x%02x%02x%02x", prefix ? prefix : "",
+			     prefix ? "/" : "", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		if (r < 0)
+			return -ENOMEM;
+		if (!ledger_get(m->ledger, name)) {
+			*ret = name;
+			return 0;
+		}
+		free(name);
+	}
+	return op_error_set(e, -EEXIST, CGERR_ALREADY_EXISTS, "name", prefix, "could not generate a free name");
+}
+
+/* The parent of name must exist and must not have been handed over whole. */
+static int manager_check_parent(struct manager *m, const char *name, struct op_error *e)
+{
+	_cleanup_free_ char *parent = strdup(name);
+	_cleanup_free_ char *rel = NULL;
+	struct ledger_entry *pe;
+	char *slash;
+	int r;
+
+	if (!parent)
+		return -ENOMEM;
+	slash = strrchr(parent, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	for (char *p = parent;; ) {
+		/* No ancestor may be a delegated entry: its inside is the delegatee's. */
+		char *s = strchr(p, '/');
+		if (s)
+			*s = '\0';
+		pe = ledger_get(m->ledger, parent);
+		if (pe && pe->delegate)
+			return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
+					    "\"%s\" was delegated; its inside belongs to the delegatee", parent);
+		if (!s)
+			break;
+		*s = '/';
+		p = s + 1;
+	}
+	r = cgname_to_path(parent, &rel);
+	if (r < 0)
+		return r;
+	r = cgfs_exists(m->rootfd, rel);
+	if (r == 0)
+		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", parent,
+				    "parent \"%s\" does not exist; create it first", parent);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "cannot look up parent \"%s\": %s",
+				    parent, strerror(-r));
+	return 0;
+}
+
+/* Translate a failed mkdir into a wire error. */
+static int manager_mkdir_error(const char *name, int r, struct op_error *e)
+{
+	switch (r) {
+	case -EEXIST:
+		return op_error_set(e, r, CGERR_ALREADY_EXISTS, "name", name,
+				    "\"%s\" exists but was not created by cgctld; refusing to adopt it", name);
+	case -ENOENT:
+		return op_error_set(e, r, CGERR_NOT_FOUND, "name", name, "parent of \"%s\" vanished", name);
+	case -EAGAIN:
+	case -ENOSPC:
+		return op_error_set(e, r, CGERR_QUOTA_EXCEEDED, "limit", "cgroup.max.descendants",
+				    "the kernel refused another cgroup (cgroup.max.descendants or max.depth)");
+	case -EACCES:
+	case -EPERM:
+	case -EROFS:
+		return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "mkdir \"%s\": %s", name,
+				    strerror(-r));
+	default:
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "mkdir \"%s\": %s", name, strerror(-r));
+	}
+}
+
+/* mkdir the cgroup between an intent record and a commit record. */
+static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct ledger_entry **ret,
+			struct op_error *e)
+{
+	_cleanup_free_ char *rel = NULL;
+	struct stat st;
+	int r;
+
+	r = cgname_to_path(tmpl->name, &rel);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_INVALID_NAME, "name", tmpl->name, "invalid name");
+	/* The intent is written (not synced) before mkdir: a crash in between
+	 * leaves a "creating" record that reconcile resolves, never an orphan. */
+	tmpl->state = LEDGER_CREATING;
+	r = ledger_put(m->ledger, tmpl, NULL);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
+	r = cgfs_mkdir(m->rootfd, rel, 0755);
+	if (r < 0) {
+		ledger_remove(m->ledger, tmpl->name);
+		return manager_mkdir_error(tmpl->name, r, e);
+	}
+	if (fstatat(m->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		tmpl->cgroup_id = st.st_ino;
+	tmpl->state = LEDGER_ACTIVE;
+	r = ledger_put(m->ledger, tmpl, ret);
+	if (r < 0) {
+		log_error_errno(r, "%s: ledger write failed after mkdir", tmpl->name);
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
+	}
+	return 0;
+}
+
+/* Create a cgroup. */
+int manager_create(struct manager *m, const struct create_request *req, struct ledger_entry **ret,
+		   struct op_error *e)
+{
+	_cleanup_free_ char *generated = NULL;
+	struct ledger_entry tmpl = { 0 };
+	const char *name = req->name;
+	struct ledger_entry *old;
+	int r;
+
+	if (!m->delegated)
+		return op_error_set(e, -EROFS, CGERR_NO_DELEGATION, "reason", m->reason,
+				    "no delegated cgroup subtree: %s", m->reason);
+	if (!name) {
+		if (req->prefix && (r = manager_check_name(m, req->prefix, e)) < 0)
+			return r;
+		r = manager_generate_name(m, req->prefix, &generated, e);
+		if (r < 0)
+			return r;
+		name = generated;
+	}
+	r = manager_check_name(m, name, e);
+	if (r < 0)
+		return r;
+	old = ledger_get(m->ledger, name);
+	if (old)
+		return op_error_set(e, -EEXIST, CGERR_ALREADY_EXISTS, "name", name,
+				    "\"%s\" already exists (%s)", name, ledger_state_to_string(old->state));
+	if (ledger_count(m->ledger) >= m->entries_max)
+		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "entries",
+				    "at most %u cgroups may be managed (--max-cgroups)", m->entries_max);
+	r = manager_check_parent(m, name, e);
+	if (r < 0)
+		return r;
+	tmpl.name = (char *)name;
+	tmpl.generated = generated != NULL;
+	tmpl.delegate = req->delegate;
+	tmpl.auto_remove = req->auto_remove;
+	tmpl.lease = req->lease;
+	tmpl.created_usec = now_usec();
+	tmpl.labels = req->labels;
+	r = manager_make(m, &tmpl, ret, e);
+	if (r < 0)
+		return r;
+	log_info("created %s%s", name, tmpl.generated ? " (generated name)" : "");
+	return 0;
+}
+
+/* Ledger entries strictly below name, deepest first. */
+static int manager_children(struct manager *m, const char *name, struct ledger_entry ***ret, size_t *ret_n)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	struct ledger_entry **kids;
+	size_t n, k = 0;
+	int r = ledger_list(m->ledger, &all, &n);
+
+	if (r < 0)
+		return r;
+	kids = calloc(n + 1, sizeof(*kids));
+	if (!kids)
+		return -ENOMEM;
+	/* Sorted by name, a parent precedes its children; walk backwards. */
+	for (size_t i = n; i-- > 0;)
+		if (strcmp(all[i]->name, name) != 0 && cgname_is_below(all[i]->name, name))
+			kids[k++] = all[i];
+	*ret = kids;
+	*ret_n = k;
+	return 0;
+}
+
+/* Remove one entry's directory (whole, for delegated ones) and its record. */
+static int manager_remove_one(struct manager *m, struct ledger_entry *le, json_object *removed,
+			      struct op_error *e)
+{
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_free_ char *name = strdup(le->name);
+	bool existed = false;
+	int r;
+
+	if (!name || cgname_to_path(name, &rel) < 0)
+		return -ENOMEM;
+	r = ledger_set_state(m->ledger, name, LEDGER_DESTROYING);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
+	r = le->delegate ? cgkill_rmdir_tree(m->rootfd, rel, &existed) : cgfs_rmdir(m->rootfd, rel, &existed);
+	if (r < 0) {
+		ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
+		if (r == -EBUSY || r == -ENOTEMPTY)
+			return op_error_set(e, -EBUSY, CGERR_BUSY, "name", name,
+					    "\"%s\" has processes or child cgroups not created by cgctld "
+					    "(use kill to end the processes)", name);
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "rmdir \"%s\": %s", name, strerror(-r));
+	}
+	r = ledger_remove(m->ledger, name);
+	if (r < 0)
+		log_error_errno(r, "%s: removed, but the ledger write failed", name);
+	json_object_array_add(removed, json_object_new_string(name));
+	log_info("removed %s%s", name, existed ? "" : " (it was already gone)");
+	return 0;
+}
+
+/* Destroy name and, when recursive, its ledger children depth-first. */
+int manager_destroy(struct manager *m, const char *name, bool recursive, bool kill,
+		    bool *ret_existed, json_object *removed, struct op_error *e)
+{
+	_cleanup_free_ struct ledger_entry **children = NULL;
+	struct ledger_entry *le;
+	size_t n = 0;
+	int r;
+
+	r = manager_check_name(m, name, e);
+	if (r < 0)
+		return r;
+	le = ledger_get(m->ledger, name);
+	*ret_existed = le != NULL;
+	/* Never created by us: nothing to do, nothing touched (runc 4518). */
+	if (!le)
+		return 0;
+	r = manager_children(m, name, &children, &n);
+	if (r < 0)
+		return r;
+	if (n > 0 && !recursive)
+		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", name,
+				    "\"%s\" has %zu child cgroup(s); destroy them first or use recursive", name, n);
+	for (size_t i = 0; i < n; i++) {
+		r = manager_kill_if(m, children[i], kill);
+		if (r >= 0)
+			r = manager_remove_one(m, children[i], removed, e);
+		if (r < 0)
+			return r;
+	}
+	r = manager_kill_if(m, le, kill);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "kill \"%s\": %s", name, strerror(-r));
+	return manager_remove_one(m, le, removed, e);
+}
+
+/* One Entry object for the wire. */
+static json_object *manager_entry_json(struct manager *m, const struct ledger_entry *le)
+{
+	json_object *o = json_object_new_object();
+	_cleanup_free_ char *rel = NULL;
+	char *abs = manager_abs_path(m, le->name);
+	bool populated = false, frozen = false;
+	int r = -ENOMEM;
+
+	if (cgname_to_path(le->name, &rel) >= 0)
+		r = cgfs_read_events(m->rootfd, rel, &populated, &frozen);
+	json_object_object_add(o, "name", json_object_new_string(le->name));
+	json_object_object_add(o, "path", json_object_new_string(abs ? abs : ""));
+	json_object_object_add(o, "state", json_object_new_string(ledger_state_to_string(le->state)));
+	json_object_object_add(o, "generated", json_object_new_boolean(le->generated));
+	json_object_object_add(o, "populated", r < 0 ? NULL : json_object_new_boolean(populated));
+	json_object_object_add(o, "frozen", r < 0 ? NULL : json_object_new_boolean(frozen));
+	json_object_object_add(o, "created", json_object_new_int64((int64_t)le->created_usec));
+	json_object_object_add(o, "delegate", json_object_new_boolean(le->delegate));
+	json_object_object_add(o, "auto_remove", json_object_new_boolean(le->auto_remove));
+	json_object_object_add(o, "lease", json_object_new_boolean(le->lease));
+	json_object_object_add(o, "labels", le->labels ? json_object_get(le->labels) : json_object_new_object());
+	free(abs);
+	return o;
+}
+
+/* Entries at or below name. */
+int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	json_object *arr;
+	size_t n;
+	int r;
+
+	if (name && (r = manager_check_name(m, name, e)) < 0)
+		return r;
+	r = ledger_list(m->ledger, &all, &n);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+	arr = json_object_new_array_ext((int)n);
+	for (size_t i = 0; i < n; i++)
+		if (!name || cgname_is_below(all[i]->name, name))
+			json_object_array_add(arr, manager_entry_json(m, all[i]));
+	if (name && json_object_array_length(arr) == 0) {
+		json_object_put(arr);
+		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\"", name);
+	}
+	*ret = arr;
+	return 0;
+}
+
+/* Entry JSON for a freshly created entry (handlers use it). */
+json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le)
+{
+	return manager_entry_json(m, le);
+}
+
+/* Make the ledger durable. */
+int manager_sync(struct manager *m)
+{
+	int r = ledger_sync(m->ledger);
+
+	if (r < 0)
+		log_error_errno(r, "ledger sync failed");
+	return r;
+}
+
+/* Leases arrive with the lifecycle work; nothing to track yet. */
+void manager_conn_opened(struct manager *m, struct conn *c)
+{
+}
+
+/* Leases arrive with the lifecycle work; nothing to release yet. */
+void manager_conn_closed(struct manager *m, struct conn *c)
+{
+}
+
+/* With kill, end every process in the entry's cgroup and wait until it is empty. */
+int manager_kill_if(struct manager *m, const struct ledger_entry *le, bool kill)
+{
+	_cleanup_free_ char *rel = NULL;
+	int r;
+
+	if (!kill)
+		return 0;
+	r = cgname_to_path(le->name, &rel);
+	if (r < 0)
+		return r;
+	r = cgkill(m->rootfd, rel, MANAGER_KILL_TIMEOUT_MS);
+	return r == -ENOENT ? 0 : r;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* manager.h: the managed subtree: delegation, ledger, create/destroy/list, reconcile. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+
+#include "discover.h"
+#include "errors.h"
+#include "ledger.h"
+#include "names.h"
+
+struct conn;
+
+#define MANAGER_LEAF "cgctld.leaf"
+#define MANAGER_KILL_TIMEOUT_MS 5000
+
+struct manager_options {
+	const char *state_dir;
+	const char *cgroup_root; /* NULL: own cgroup */
+	unsigned entries_max;
+};
+
+/* What start-up reconciliation found. */
+struct reconcile_report {
+	json_object *dropped, *rolled_back, *resumed, *unknown; /* arrays of names */
+};
+
+struct manager {
+	struct discovery disc;
+	char *root_path;    /* absolute managed root */
+	int rootfd;
+	bool delegated;
+	char *reason;       /* why not delegated */
+	bool have_leaf;
+	char **controllers; /* enabled for children */
+	struct ledger *ledger;
+	struct reconcile_report report;
+	unsigned entries_max;
+};
+
+/* An operation's failure, for the handler to put on the wire. */
+struct op_error {
+	enum cgerr code;
+	int errnum;         /* positive errno behind it */
+	const char *key;    /* parameter naming what failed, or NULL */
+	char value[CGNAME_MAX + 1];
+	char message[512];
+};
+
+/* Set e (always returns a negative errno r, for tail calls). */
+int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, const char *value,
+		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+struct create_request {
+	const char *name;   /* NULL: generate */
+	const char *prefix; /* for generated names */
+	bool delegate, auto_remove, lease;
+	json_object *labels; /* borrowed */
+};
+
+/* Discover, open the ledger (locks the state dir), set up delegation. 0 or -errno. */
+int manager_init(struct manager *m, const struct manager_options *o);
+/* Release everything; the ledger's last records are synced first. */
+void manager_done(struct manager *m);
+/* Compare ledger and filesystem after a start or crash; fills m->report. */
+int manager_reconcile(struct manager *m);
+/* Make the ledger durable (group commit). */
+int manager_sync(struct manager *m);
+
+/* Create a cgroup; *ret is the ledger entry. 0 or -errno with e filled. */
+int manager_create(struct manager *m, const struct create_request *req, struct ledger_entry **ret,
+		   struct op_error *e);
+/*
+ * Destroy name (and its ledger children when recursive). 0 with *ret_existed
+ * false when the ledger does not know name: nothing is touched. removed gets
+ * the names removed. 0 or -errno with e filled.
+ */
+int manager_destroy(struct manager *m, const char *name, bool recursive, bool kill,
+		    bool *ret_existed, json_object *removed, struct op_error *e);
+/* Entries at or below name (NULL: all) as an array of Entry objects. */
+int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e);
+/* One Entry object for the wire. */
+json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le);
+/* With kill, end every process in the entry's cgroup and wait until it is empty. */
+int manager_kill_if(struct manager *m, const struct ledger_entry *le, bool kill);
+/* The Status object. */
+json_object *manager_status(struct manager *m);
+/* Absolute path of a ledger name; NULL on allocation failure. */
+char *manager_abs_path(const struct manager *m, const char *name);
+
+/* Connection bookkeeping (leases). */
+void manager_conn_opened(struct manager *m, struct conn *c);
+void manager_conn_closed(struct manager *m, struct conn *c);

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* methods.c: handlers of io.cgctl.Manager's methods. */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "server.h"
+
+/* GetStatus() -> (status) */
+void method_get_status(struct call *call)
+{
+	static const struct param_spec specs[] = { PARAM_END };
+	struct server *s = call->conn->srv;
+	json_object *st, *p;
+
+	if (!params_check(call, specs))
+		return;
+	st = manager_status(call_manager(call));
+	json_object_object_add(st, "socket", json_object_new_string(s->socket_path ? s->socket_path : "(socket activation)"));
+	p = json_object_new_object();
+	json_object_object_add(p, "status", st);
+	call_reply(call, p);
+}
+
+/* Labels must be an object of strings. */
+static bool create_labels_ok(json_object *labels)
+{
+	if (!labels)
+		return true;
+	if (json_object_object_length(labels) > 64)
+		return false;
+	json_object_object_foreach(labels, k, v) {
+		if (!json_object_is_type(v, json_type_string) || strlen(k) > 256 ||
+		    strlen(json_object_get_string(v)) > 4096)
+			return false;
+	}
+	return true;
+}
+
+/* Create(name?, generate?, prefix?, resources?, delegate?, auto_remove?, lease?, labels?) -> (entry) */
+void method_create(struct call *call)
+{
+	static const struct param_spec specs[] = {
+		{ "name", json_type_string, false },     { "generate", json_type_boolean, false },
+		{ "prefix", json_type_string, false },   { "resources", json_type_object, false },
+		{ "delegate", json_type_boolean, false }, { "auto_remove", json_type_boolean, false },
+		{ "lease", json_type_boolean, false },   { "labels", json_type_object, false },
+		PARAM_END,
+	};
+	struct manager *m = call_manager(call);
+	struct create_request req = { 0 };
+	struct ledger_entry *le = NULL;
+	struct op_error e;
+	json_object *p;
+
+	if (!params_check(call, specs))
+		return;
+	req.name = param_bool(call, "generate", false) ? NULL : param_str(call, "name");
+	req.prefix = param_str(call, "prefix");
+	req.delegate = param_bool(call, "delegate", false);
+	req.auto_remove = param_bool(call, "auto_remove", false);
+	req.lease = param_bool(call, "lease", false);
+	req.labels = param_obj(call, "labels");
+	if (!create_labels_ok(req.labels)) {
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "labels", "labels must map up to 64 names to strings");
+		return;
+	}
+	if (param_obj(call, "resources") || req.auto_remove || req.lease) {
+		call_errorf(call, CGERR_INVALID_VALUE, "field", param_obj(call, "resources") ? "resources" : "lifecycle",
+			    "resources, auto_remove and lease are not supported by this cgctld yet");
+		return;
+	}
+	if (manager_create(m, &req, &le, &e) < 0) {
+		call_op_error(call, &e);
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "entry", manager_entry_to_json(m, le));
+	call_reply_durable(call, p);
+}
+
+/* Destroy(name, recursive?, kill?, timeout_ms?) -> (name, existed, removed) */
+void method_destroy(struct call *call)
+{
+	static const struct param_spec specs[] = {
+		{ "name", json_type_string, true },     { "recursive", json_type_boolean, false },
+		{ "kill", json_type_boolean, false },   { "timeout_ms", json_type_int, false },
+		PARAM_END,
+	};
+	struct manager *m = call_manager(call);
+	json_object *removed, *p;
+	const char *name;
+	bool existed = false;
+	struct op_error e;
+	int r;
+
+	if (!params_check(call, specs))
+		return;
+	name = param_str(call, "name");
+	removed = json_object_new_array();
+	r = manager_destroy(m, name, param_bool(call, "recursive", false), param_bool(call, "kill", false),
+			    &existed, removed, &e);
+	if (r < 0 && json_object_array_length(removed) == 0) {
+		json_object_put(removed);
+		call_op_error(call, &e);
+		return;
+	}
+	if (r < 0) {
+		/* Some children went before the failure: say so, durably. */
+		json_object_put(removed);
+		call_op_error(call, &e);
+		server_commit_later(call->conn->srv);
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "name", json_object_new_string(name));
+	json_object_object_add(p, "existed", json_object_new_boolean(existed));
+	json_object_object_add(p, "removed", removed);
+	if (existed)
+		call_reply_durable(call, p);
+	else
+		call_reply(call, p);
+}
+
+/* List(name?) -> (entries) */
+void method_list(struct call *call)
+{
+	static const struct param_spec specs[] = { { "name", json_type_string, false }, PARAM_END };
+	json_object *arr, *p;
+	struct op_error e;
+
+	if (!params_check(call, specs))
+		return;
+	if (manager_list(call_manager(call), param_str(call, "name"), &arr, &e) < 0) {
+		call_op_error(call, &e);
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "entries", arr);
+	call_reply(call, p);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* reconcile.c: bring ledger and filesystem into agreement after a start or a crash. */
+#include "manager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cgroupfs.h"
+#include "cleanup.h"
+#include "log.h"
+
+/* Add name to one of the report's lists. */
+static void report_add(json_object *list, const char *name)
+{
+	json_object_array_add(list, json_object_new_string(name));
+}
+
+/* Is rel a directory, and still the one we made (same inode)? 1 yes, 0 gone, 2 replaced. */
+static int reconcile_probe(struct manager *m, const struct ledger_entry *le, const char *rel)
+{
+	struct stat st;
+
+	if (fstatat(m->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return 2;
+	if (le->cgroup_id && st.st_ino != le->cgroup_id)
+		return 2;
+	return 1;
+}
+
+/* Finish or undo what a crash interrupted, for one entry. */
+static int reconcile_entry(struct manager *m, struct ledger_entry *le)
+{
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_free_ char *name = strdup(le->name);
+	enum ledger_state st = le->state;
+	bool existed;
+	int r;
+
+	if (!name || cgname_to_path(name, &rel) < 0)
+		return -ENOMEM;
+	r = reconcile_probe(m, le, rel);
+	if (r < 0)
+		return log_warn_errno(r, "reconcile: cannot look at %s", name);
+	if (r == 0) {
+		/* Gone while we were away, or never made: forget it. */
+		ledger_remove(m->ledger, name);
+		report_add(st == LEDGER_ACTIVE ? m->report.dropped :
+			   st == LEDGER_CREATING ? m->report.rolled_back : m->report.resumed, name);
+		return 0;
+	}
+	if (r == 2) {
+		/* Somebody replaced our directory: it is not ours any more. */
+		ledger_remove(m->ledger, name);
+		report_add(m->report.unknown, name);
+		log_warnx("reconcile: %s was replaced by a directory cgctld did not create; left alone", name);
+		return 0;
+	}
+	if (st == LEDGER_ACTIVE)
+		return 0;
+	/* An unacknowledged create is undone; an interrupted destroy is finished. */
+	if (m->delegated) {
+		r = cgfs_rmdir(m->rootfd, rel, &existed);
+		if (r == 0) {
+			ledger_remove(m->ledger, name);
+			report_add(st == LEDGER_CREATING ? m->report.rolled_back : m->report.resumed, name);
+			return 0;
+		}
+	}
+	ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
+	report_add(m->report.resumed, name);
+	log_notice("reconcile: %s could not be removed (in use); kept as active", name);
+	return 0;
+}
+
+/* Report directories below rel that the ledger does not know; never touch them. */
+static void reconcile_unknown_below(struct manager *m, const char *name_prefix, const char *rel)
+{
+	char **kids = NULL;
+
+	if (cgfs_list_children(m->rootfd, rel, &kids) < 0)
+		return;
+	for (char **k = kids; *k; k++) {
+		_cleanup_free_ char *path = NULL, *name = NULL;
+
+		if (!*rel && strcmp(*k, MANAGER_LEAF) == 0)
+			continue;
+		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", *k) < 0)
+			break;
+		if (cgname_from_path(path, &name) < 0 || !ledger_get(m->ledger, name)) {
+			report_add(m->report.unknown, name ? name : path);
+			log_notice("reconcile: %s/%s was not created by cgctld; left alone", m->root_path, path);
+		}
+	}
+	cgfs_strv_free(kids);
+	(void)name_prefix;
+}
+
+/* Compare ledger and filesystem; fill m->report. */
+int manager_reconcile(struct manager *m)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	size_t n;
+	int r;
+
+	m->report.dropped = json_object_new_array();
+	m->report.rolled_back = json_object_new_array();
+	m->report.resumed = json_object_new_array();
+	m->report.unknown = json_object_new_array();
+	r = ledger_list(m->ledger, &all, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		reconcile_entry(m, all[i]);
+	free(all);
+	all = NULL;
+	reconcile_unknown_below(m, NULL, "");
+	r = ledger_list(m->ledger, &all, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *rel = NULL;
+		/* A delegated entry's inside is the delegatee's business. */
+		if (all[i]->delegate || cgname_to_path(all[i]->name, &rel) < 0)
+			continue;
+		reconcile_unknown_below(m, all[i]->name, rel);
+	}
+	log_info("reconcile: %zu entries; %zu dropped, %zu rolled back, %zu resumed, %zu unknown", n,
+		 json_object_array_length(m->report.dropped), json_object_array_length(m->report.rolled_back),
+		 json_object_array_length(m->report.resumed), json_object_array_length(m->report.unknown));
+	return manager_sync(m);
+}

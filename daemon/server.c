@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/* server.c: the listening socket, accepted connections, limits and group commit. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "cleanup.h"
+#include "ledger.h"
+#include "log.h"
+#include "manager.h"
+
+/* Default limits. */
+void server_limits_default(struct limits *l)
+{
+	l->message_max = VL_MESSAGE_MAX_DEFAULT;
+	l->out_max = 16u * 1024 * 1024;
+	l->conns_max = 512;
+	l->conns_per_uid = 256;
+	l->partial_timeout_ms = 10000;
+}
+
+/* Create the socket's directory (0700) if it is missing. */
+static int server_make_dir(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Is somebody answering on path? */
+static bool server_socket_live(const struct sockaddr_un *sa)
+{
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return false;
+	return connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+}
+
+/* Bind and listen on path. */
+static int server_bind(struct server *s, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+	mode_t old;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	r = server_make_dir(path);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot create socket directory", path);
+	if (server_socket_live(&sa)) {
+		log_msg(LOG_ERR, "%s: another daemon is answering there", path);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(-errno, "socket");
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0)
+		return log_error_errno(-errno, "%s: bind", path);
+	if (listen(fd, SOMAXCONN) < 0)
+		return log_error_errno(-errno, "%s: listen", path);
+	s->listen_fd = TAKE_FD(fd);
+	s->unlink_on_exit = true;
+	return 0;
+}
+
+/* Listen on the socket systemd passed, else bind path. */
+int server_listen(struct server *s, const char *path)
+{
+	int n = sd_listen_fds(1);
+
+	TAILQ_INIT(&s->conns);
+	TAILQ_INIT(&s->commit_queue);
+	s->listen_fd = -1;
+	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (n > 1)
+		log_warnx("systemd passed %d sockets, using the first", n);
+	if (n >= 1) {
+		if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
+			return log_error_errno(-EINVAL, "passed fd is not a listening Unix stream socket");
+		s->listen_fd = SD_LISTEN_FDS_START;
+		s->activated = true;
+		fcntl(s->listen_fd, F_SETFD, FD_CLOEXEC);
+		fcntl(s->listen_fd, F_SETFL, fcntl(s->listen_fd, F_GETFL) | O_NONBLOCK);
+		return 0;
+	}
+	if (n < 0)
+		log_warn_errno(n, "sd_listen_fds");
+	s->socket_path = strdup(path);
+	if (!s->socket_path)
+		return -ENOMEM;
+	return server_bind(s, path);
+}
+
+/* Count the connections of uid. */
+static unsigned server_conns_of(const struct server *s, uid_t uid)
+{
+	const struct conn *c;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(c, &s->conns, entry)
+		if (c->uid == uid)
+			n++;
+	return n;
+}
+
+/* May this uid talk to us? Our own uid, root, and --allow-uid ones. */
+static bool server_uid_allowed(const struct server *s, uid_t uid)
+{
+	if (uid == 0 || uid == geteuid())
+		return true;
+	for (size_t i = 0; i < s->n_allow_uids; i++)
+		if (s->allow_uids[i] == uid)
+			return true;
+	return false;
+}
+
+/* Accept with the fd reserve: when out of fds, shed the newcomer rather than spin. */
+static int server_accept_fd(struct server *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd >= 0 || (errno != EMFILE && errno != ENFILE))
+		return fd < 0 ? -errno : fd;
+	if (s->reserve_fd >= 0) {
+		close(s->reserve_fd);
+		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	log_warnx("out of file descriptors: refused a connection");
+	return -EMFILE;
+}
+
+/* A client knocks: check who it is before reading a byte. */
+static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct conn *c;
+	int fd = server_accept_fd(s);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn_errno(-errno, "SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (!server_uid_allowed(s, cred.uid)) {
+		log_notice("refused connection from uid %u pid %d: not our uid, not root",
+			   (unsigned)cred.uid, (int)cred.pid);
+		close(fd);
+		return;
+	}
+	if (s->n_conns >= s->limits.conns_max || server_conns_of(s, cred.uid) >= s->limits.conns_per_uid) {
+		log_notice("refused connection from uid %u pid %d: connection limit reached",
+			   (unsigned)cred.uid, (int)cred.pid);
+		close(fd);
+		return;
+	}
+	c = conn_new(s, fd, cred.uid, cred.pid);
+	if (!c)
+		return;
+	TAILQ_INSERT_TAIL(&s->conns, c, entry);
+	s->n_conns++;
+	manager_conn_opened(s->mgr, c);
+}
+
+/* Called by conn.c when a connection closes. */
+void server_conn_gone(struct server *s, struct conn *c)
+{
+	TAILQ_REMOVE(&s->conns, c, entry);
+	s->n_conns--;
+	manager_conn_closed(s->mgr, c);
+}
+
+/* Number of open connections. */
+unsigned server_conn_count(const struct server *s)
+{
+	return s->n_conns;
+}
+
+/* End of the loop turn: one fdatasync serves every call queued since the last one. */
+static void server_commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct call *call;
+	int r = manager_sync(s->mgr);
+
+	while ((call = TAILQ_FIRST(&s->commit_queue))) {
+		json_object *params = call->pending_reply;
+
+		TAILQ_REMOVE(&s->commit_queue, call, commit_entry);
+		call->pending_reply = NULL;
+		if (r < 0) {
+			json_object_put(params);
+			call_error_errno(call, r, "ledger could not be made durable");
+		} else {
+			call_reply(call, params);
+		}
+	}
+}
+
+/* Ask for a group commit at the end of this loop turn. */
+void server_commit_later(struct server *s)
+{
+	event_active(s->commit_ev, 0, 0);
+}
+
+/* Start accepting on base. */
+int server_start(struct server *s, struct event_base *base, struct manager *mgr)
+{
+	s->base = base;
+	s->mgr = mgr;
+	s->accept_ev = event_new(base, s->listen_fd, EV_READ | EV_PERSIST, server_accept_cb, s);
+	s->commit_ev = event_new(base, -1, 0, server_commit_cb, s);
+	if (!s->accept_ev || !s->commit_ev)
+		return -ENOMEM;
+	/* Commits run after everything else ready in the same turn. */
+	event_priority_set(s->commit_ev, SERVER_PRIO_COMMIT);
+	return event_add(s->accept_ev, NULL) < 0 ? -EIO : 0;
+}
+
+/* Close every connection and the listener. */
+void server_stop(struct server *s)
+{
+	struct conn *c;
+
+	if (s->commit_ev && !TAILQ_EMPTY(&s->commit_queue))
+		server_commit_cb(-1, 0, s);
+	while ((c = TAILQ_FIRST(&s->conns)))
+		conn_close(c, "daemon stopping");
+	if (s->accept_ev)
+		event_free(s->accept_ev);
+	if (s->commit_ev)
+		event_free(s->commit_ev);
+	s->accept_ev = s->commit_ev = NULL;
+	if (s->listen_fd >= 0 && !s->activated)
+		close(s->listen_fd);
+	s->listen_fd = -1;
+	if (s->unlink_on_exit && s->socket_path)
+		unlink(s->socket_path);
+	free(s->socket_path);
+	s->socket_path = NULL;
+	if (s->reserve_fd >= 0)
+		close(s->reserve_fd);
+	s->reserve_fd = -1;
+}

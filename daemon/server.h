@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* server.h: the listening socket, accepted connections, limits and group commit. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "conn.h"
+
+struct event_base;
+struct manager;
+
+/* Limits on what a client controls; each has a command-line flag. */
+struct limits {
+	size_t message_max;     /* bytes of one message */
+	size_t out_max;         /* queued reply bytes before we stop reading */
+	unsigned conns_max;     /* connections in total */
+	unsigned conns_per_uid; /* connections of one uid */
+	unsigned partial_timeout_ms; /* time for an incomplete message or a stalled reader */
+};
+
+#define UID_ALLOW_MAX 16
+/* event_base priorities: commits run only when nothing else is ready. */
+#define SERVER_N_PRIOS 3
+#define SERVER_PRIO_COMMIT 2
+
+struct server {
+	struct event_base *base;
+	struct manager *mgr;
+	struct limits limits;
+	int listen_fd;
+	bool activated;       /* socket came from systemd */
+	char *socket_path;    /* NULL when activated and unknown */
+	bool unlink_on_exit;
+	struct event *accept_ev;
+	struct event *commit_ev;
+	uid_t allow_uids[UID_ALLOW_MAX];
+	size_t n_allow_uids;
+	TAILQ_HEAD(, conn) conns;
+	unsigned n_conns;
+	TAILQ_HEAD(, call) commit_queue;
+	uint64_t next_conn_id;
+	int reserve_fd;       /* kept open to shed a connection when out of fds */
+};
+
+/* Default limits. */
+void server_limits_default(struct limits *l);
+/*
+ * Listen: the socket systemd passed (sd_listen_fds), else bind path
+ * (directory created 0700, socket 0600; a stale socket replaced, a live one
+ * refused with -EADDRINUSE). 0 or -errno.
+ */
+int server_listen(struct server *s, const char *path);
+/* Start accepting on base. 0 or -errno. */
+int server_start(struct server *s, struct event_base *base, struct manager *mgr);
+/* Close every connection and the listener; unlink the socket we bound. */
+void server_stop(struct server *s);
+/* Ask for a group commit at the end of this loop turn. */
+void server_commit_later(struct server *s);
+/* Route a call to its handler (dispatch.c). */
+void dispatch_call(struct call *call);
+/* Called by conn.c when a connection is freed. */
+void server_conn_gone(struct server *s, struct conn *c);
+/* Number of open connections. */
+unsigned server_conn_count(const struct server *s);

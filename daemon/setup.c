@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* setup.c: find the managed root, take the reserved leaf, enable controllers, open the ledger. */
+#include "manager.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "cgroupfs.h"
+#include "cleanup.h"
+#include "log.h"
+
+/* Record why the subtree is not ours to write, and go on in degraded mode. */
+static void setup_degraded(struct manager *m, const char *what, int r)
+{
+	free(m->reason);
+	m->reason = NULL;
+	m->delegated = false;
+	if (asprintf(&m->reason, "%s is not writable by uid %u (%s); run cgctld with a delegated "
+		     "subtree (systemd Delegate=yes) or pass --cgroup-root",
+		     what, (unsigned)geteuid(), strerror(r < 0 ? -r : r)) < 0)
+		m->reason = NULL;
+	log_warnx("degraded mode: %s", m->reason ? m->reason : "no delegation");
+}
+
+/* Can we create cgroups in the managed root and move processes there? */
+static int setup_check_writable(struct manager *m)
+{
+	static const char *const files[] = { "cgroup.procs", "cgroup.subtree_control" };
+
+	if (faccessat(m->rootfd, ".", W_OK, AT_EACCESS) < 0) {
+		setup_degraded(m, m->root_path, -errno);
+		return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		if (faccessat(m->rootfd, files[i], W_OK, AT_EACCESS) < 0) {
+			int r = -errno;
+			char what[PATH_MAX];
+			snprintf(what, sizeof(what), "%s/%s", m->root_path, files[i]);
+			setup_degraded(m, what, r);
+			return 0;
+		}
+	}
+	m->delegated = true;
+	return 1;
+}
+
+/* Move ourselves into the reserved leaf when we sit in the managed root itself. */
+static int setup_leaf(struct manager *m)
+{
+	int r;
+
+	if (strcmp(m->disc.own_path, m->root_path) != 0)
+		return 0;
+	r = cgfs_mkdir(m->rootfd, MANAGER_LEAF, 0755);
+	if (r < 0 && r != -EEXIST)
+		return log_warn_errno(r, "%s/%s: cannot create the daemon's leaf", m->root_path, MANAGER_LEAF);
+	r = cgfs_write(m->rootfd, MANAGER_LEAF "/cgroup.procs", "0");
+	if (r < 0)
+		return log_warn_errno(r, "%s/%s: cannot move the daemon into its leaf", m->root_path,
+				      MANAGER_LEAF);
+	m->have_leaf = true;
+	log_info("moved into %s/%s", m->root_path, MANAGER_LEAF);
+	return 0;
+}
+
+/* Enable every available controller for children, one at a time. */
+static int setup_controllers(struct manager *m)
+{
+	_cleanup_free_ char *avail = NULL, *enabled = NULL;
+	char **list = NULL;
+	int r;
+
+	r = cgfs_read(m->rootfd, "cgroup.controllers", 4096, &avail);
+	if (r < 0)
+		return log_warn_errno(r, "%s: cannot read cgroup.controllers", m->root_path);
+	r = cgfs_parse_controllers(avail, &list);
+	if (r < 0)
+		return r;
+	for (char **c = list; *c; c++) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "+%s", *c);
+		r = cgfs_write(m->rootfd, "cgroup.subtree_control", buf);
+		if (r < 0)
+			log_warn_errno(r, "%s: cannot enable controller %s for children", m->root_path, *c);
+	}
+	cgfs_strv_free(list);
+	r = cgfs_read(m->rootfd, "cgroup.subtree_control", 4096, &enabled);
+	if (r < 0)
+		return r;
+	return cgfs_parse_controllers(enabled, &m->controllers);
+}
+
+/* Open the managed root; --cgroup-root or our own cgroup. */
+static int setup_root(struct manager *m, const char *cgroup_root)
+{
+	struct statfs sfs;
+
+	m->root_path = strdup(cgroup_root ? cgroup_root : m->disc.own_path);
+	if (!m->root_path)
+		return -ENOMEM;
+	/* Strip a trailing "/" so path comparisons stay exact. */
+	for (size_t n = strlen(m->root_path); n > 1 && m->root_path[n - 1] == '/'; n--)
+		m->root_path[n - 1] = '\0';
+	m->rootfd = open(m->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->rootfd < 0)
+		return log_error_errno(-errno, "%s: cannot open managed root", m->root_path);
+	if (fstatfs(m->rootfd, &sfs) == 0 && sfs.f_type != CGROUP2_SUPER_MAGIC)
+		log_warnx("%s is not on a cgroup2 file system", m->root_path);
+	return 0;
+}
+
+/* Discover, open the ledger (locks the state dir), set up delegation. */
+int manager_init(struct manager *m, const struct manager_options *o)
+{
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	m->rootfd = -1;
+	m->entries_max = o->entries_max;
+	r = discover_self(&m->disc);
+	if (r < 0)
+		return log_error_errno(r, "cannot find the cgroup2 hierarchy or our cgroup in it");
+	r = ledger_open(o->state_dir, &m->ledger);
+	if (r == -EBUSY) {
+		log_msg(LOG_ERR, "%s: locked by another running cgctld; refusing to start a second instance",
+			o->state_dir);
+		return r;
+	}
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot open the ledger", o->state_dir);
+	r = setup_root(m, o->cgroup_root);
+	if (r < 0)
+		return r;
+	if (setup_check_writable(m) > 0) {
+		setup_leaf(m);
+		setup_controllers(m);
+	}
+	if (!m->controllers)
+		m->controllers = calloc(1, sizeof(char *));
+	return m->controllers ? 0 : -ENOMEM;
+}
+
+/* Release everything. */
+void manager_done(struct manager *m)
+{
+	if (m->ledger)
+		ledger_sync(m->ledger);
+	m->ledger = ledger_close(m->ledger);
+	if (m->rootfd >= 0)
+		close(m->rootfd);
+	m->rootfd = -1;
+	free(m->root_path);
+	free(m->reason);
+	cgfs_strv_free(m->controllers);
+	json_object_put(m->report.dropped);
+	json_object_put(m->report.rolled_back);
+	json_object_put(m->report.resumed);
+	json_object_put(m->report.unknown);
+	discovery_done(&m->disc);
+	memset(m, 0, sizeof(*m));
+	m->rootfd = -1;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* status.c: the Status object GetStatus returns. */
+#include "manager.h"
+
+#include <unistd.h>
+
+#include "cgroupfs.h"
+
+/* Strings as a JSON array. */
+static json_object *status_strv(char **v)
+{
+	json_object *a = json_object_new_array();
+
+	for (; v && *v; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	return a;
+}
+
+/* A report list, or an empty array before reconcile ran. */
+static json_object *status_list(json_object *l)
+{
+	return l ? json_object_get(l) : json_object_new_array();
+}
+
+/* Ledger figures. */
+static json_object *status_ledger(struct manager *m)
+{
+	json_object *o = json_object_new_object(), *rec = json_object_new_object();
+	struct ledger_stats st;
+
+	ledger_get_stats(m->ledger, &st);
+	json_object_object_add(rec, "dropped", status_list(m->report.dropped));
+	json_object_object_add(rec, "rolled_back", status_list(m->report.rolled_back));
+	json_object_object_add(rec, "resumed", status_list(m->report.resumed));
+	json_object_object_add(rec, "unknown", status_list(m->report.unknown));
+	json_object_object_add(o, "path", json_object_new_string(ledger_dir(m->ledger)));
+	json_object_object_add(o, "format_version", json_object_new_int(1));
+	json_object_object_add(o, "entries", json_object_new_int64((int64_t)st.entries));
+	json_object_object_add(o, "journal_bytes", json_object_new_int64((int64_t)st.journal_bytes));
+	json_object_object_add(o, "journal_records", json_object_new_int64((int64_t)st.journal_records));
+	json_object_object_add(o, "compactions", json_object_new_int64((int64_t)st.compactions));
+	json_object_object_add(o, "last_compaction",
+			       st.last_compaction_usec ? json_object_new_int64((int64_t)st.last_compaction_usec) : NULL);
+	json_object_object_add(o, "dropped_records", json_object_new_int64((int64_t)st.dropped_records));
+	json_object_object_add(o, "reconcile", rec);
+	return o;
+}
+
+/* The Status object (the server adds its socket). */
+json_object *manager_status(struct manager *m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "version", json_object_new_string(CGCTL_VERSION));
+	json_object_object_add(o, "delegated", json_object_new_boolean(m->delegated));
+	json_object_object_add(o, "reason", m->reason ? json_object_new_string(m->reason) : NULL);
+	json_object_object_add(o, "cgroup_mount", json_object_new_string(m->disc.mount));
+	json_object_object_add(o, "managed_root", json_object_new_string(m->root_path));
+	json_object_object_add(o, "leaf", m->have_leaf ? json_object_new_string(MANAGER_LEAF) : NULL);
+	json_object_object_add(o, "controllers", status_strv(m->controllers));
+	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
+	json_object_object_add(o, "uid", json_object_new_int((int)geteuid()));
+	json_object_object_add(o, "ledger", status_ledger(m));
+	return o;
+}
