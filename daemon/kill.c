@@ -5,26 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <time.h>
 
 #include "cgroupfs.h"
 #include "cleanup.h"
-
-/* Milliseconds on the monotonic clock. */
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Build "relpath/file" (relpath may be ""). */
 static char *kill_join(const char *relpath, const char *file)
@@ -34,51 +22,6 @@ static char *kill_join(const char *relpath, const char *file)
 	if (asprintf(&p, "%s%s%s", relpath, *relpath ? "/" : "", file) < 0)
 		return NULL;
 	return p;
-}
-
-/* Wait until relpath's cgroup.events says "populated 0". */
-int cgkill_wait_empty(int rootfd, const char *relpath, int timeout_ms)
-{
-	_cleanup_free_ char *events = kill_join(relpath, "cgroup.events");
-	_cleanup_close_ int ifd = -1, efd = -1;
-	long long deadline = mono_ms() + timeout_ms;
-	char path[64];
-	bool populated;
-	int r;
-
-	if (!events)
-		return -ENOMEM;
-	efd = cgfs_open(rootfd, events, O_RDONLY, 0);
-	if (efd < 0)
-		return efd;
-	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (ifd < 0)
-		return -errno;
-	/* Watch through /proc/self/fd so the path is never resolved twice. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", efd);
-	if (inotify_add_watch(ifd, path, IN_MODIFY) < 0)
-		return -errno;
-	for (;;) {
-		char buf[4096];
-		long long left;
-		struct pollfd pfd = { ifd, POLLIN, 0 };
-
-		r = cgfs_read_events(rootfd, relpath, &populated, NULL);
-		if (r == -ENOENT)
-			return 0;
-		if (r < 0)
-			return r;
-		if (!populated)
-			return 0;
-		left = deadline - mono_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		while (read(ifd, buf, sizeof(buf)) > 0)
-			;
-	}
 }
 
 /* Fallback for kernels without cgroup.kill: freeze, signal every pid, thaw. */
@@ -108,8 +51,8 @@ static int cgkill_by_pids(int rootfd, const char *relpath)
 	return r;
 }
 
-/* Kill all processes in relpath and wait for it to empty. */
-int cgkill(int rootfd, const char *relpath, int timeout_ms)
+/* Send every process in relpath SIGKILL; does not wait. */
+int cgkill_start(int rootfd, const char *relpath)
 {
 	_cleanup_free_ char *killf = kill_join(relpath, "cgroup.kill");
 	int r;
@@ -119,9 +62,7 @@ int cgkill(int rootfd, const char *relpath, int timeout_ms)
 	r = cgfs_write(rootfd, killf, "1");
 	if (r == -ENOENT)
 		r = cgkill_by_pids(rootfd, relpath);
-	if (r < 0)
-		return r;
-	return cgkill_wait_empty(rootfd, relpath, timeout_ms);
+	return r;
 }
 
 /* Depth-first removal, bounded so a hostile tree cannot exhaust the stack. */

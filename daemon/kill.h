@@ -5,14 +5,11 @@
 #include <stdbool.h>
 
 /*
- * Kill all processes in relpath (beneath rootfd): cgroup.kill where the
- * kernel has it, else freeze, SIGKILL every pid in cgroup.procs, thaw. Then
- * wait, by inotify on cgroup.events, until "populated 0" or timeout_ms.
- * 0, -ETIMEDOUT, -errno.
+ * Send every process in relpath (beneath rootfd) SIGKILL: cgroup.kill where
+ * the kernel has it, else freeze, kill each pid in cgroup.procs, thaw. Does
+ * not wait: watch cgroup.events for "populated 0". 0 or -errno.
  */
-int cgkill(int rootfd, const char *relpath, int timeout_ms);
-/* Wait until relpath's cgroup.events says "populated 0". 0, -ETIMEDOUT, -errno. */
-int cgkill_wait_empty(int rootfd, const char *relpath, int timeout_ms);
+int cgkill_start(int rootfd, const char *relpath);
 /*
  * Remove relpath and every cgroup below it, deepest first (for delegated
  * entries, whose inside is not in the ledger). Honest like cgfs_rmdir(): 0

@@ -231,7 +231,8 @@ int main(int argc, char **argv)
 	if (!base || event_base_priority_init(base, SERVER_N_PRIOS) < 0)
 		fatal("cannot create the event loop");
 	r = server_listen(&s, sock);
-	if (r < 0 || server_start(&s, base, &m) < 0) {
+	if (r < 0 || server_start(&s, base, &m) < 0 || manager_start(&m, base) < 0) {
+		manager_stop(&m);
 		server_stop(&s);
 		manager_done(&m);
 		event_base_free(base);
@@ -239,6 +240,7 @@ int main(int argc, char **argv)
 	}
 	notify_ready(&m, &s);
 	run_loop(base);
+	manager_stop(&m);
 	server_stop(&s);
 	manager_done(&m);
 	event_base_free(base);

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "cgroupfs.h"
-#include "kill.h"
 #include "cleanup.h"
 #include "log.h"
 
@@ -57,7 +56,7 @@ char *manager_abs_path(const struct manager *m, const char *name)
 }
 
 /* Validate a client name and refuse the daemon's own leaf. */
-static int manager_check_name(const struct manager *m, const char *name, struct op_error *e)
+int manager_check_name(const struct manager *m, const char *name, struct op_error *e)
 {
 	const char *why = NULL;
 	size_t leaf_len = strlen(MANAGER_LEAF);
@@ -240,95 +239,6 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	return 0;
 }
 
-/* Ledger entries strictly below name, deepest first. */
-static int manager_children(struct manager *m, const char *name, struct ledger_entry ***ret, size_t *ret_n)
-{
-	_cleanup_free_ struct ledger_entry **all = NULL;
-	struct ledger_entry **kids;
-	size_t n, k = 0;
-	int r = ledger_list(m->ledger, &all, &n);
-
-	if (r < 0)
-		return r;
-	kids = calloc(n + 1, sizeof(*kids));
-	if (!kids)
-		return -ENOMEM;
-	/* Sorted by name, a parent precedes its children; walk backwards. */
-	for (size_t i = n; i-- > 0;)
-		if (strcmp(all[i]->name, name) != 0 && cgname_is_below(all[i]->name, name))
-			kids[k++] = all[i];
-	*ret = kids;
-	*ret_n = k;
-	return 0;
-}
-
-/* Remove one entry's directory (whole, for delegated ones) and its record. */
-static int manager_remove_one(struct manager *m, struct ledger_entry *le, json_object *removed,
-			      struct op_error *e)
-{
-	_cleanup_free_ char *rel = NULL;
-	_cleanup_free_ char *name = strdup(le->name);
-	bool existed = false;
-	int r;
-
-	if (!name || cgname_to_path(name, &rel) < 0)
-		return -ENOMEM;
-	r = ledger_set_state(m->ledger, name, LEDGER_DESTROYING);
-	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
-	r = le->delegate ? cgkill_rmdir_tree(m->rootfd, rel, &existed) : cgfs_rmdir(m->rootfd, rel, &existed);
-	if (r < 0) {
-		ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
-		if (r == -EBUSY || r == -ENOTEMPTY)
-			return op_error_set(e, -EBUSY, CGERR_BUSY, "name", name,
-					    "\"%s\" has processes or child cgroups not created by cgctld "
-					    "(use kill to end the processes)", name);
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "rmdir \"%s\": %s", name, strerror(-r));
-	}
-	r = ledger_remove(m->ledger, name);
-	if (r < 0)
-		log_error_errno(r, "%s: removed, but the ledger write failed", name);
-	json_object_array_add(removed, json_object_new_string(name));
-	log_info("removed %s%s", name, existed ? "" : " (it was already gone)");
-	return 0;
-}
-
-/* Destroy name and, when recursive, its ledger children depth-first. */
-int manager_destroy(struct manager *m, const char *name, bool recursive, bool kill,
-		    bool *ret_existed, json_object *removed, struct op_error *e)
-{
-	_cleanup_free_ struct ledger_entry **children = NULL;
-	struct ledger_entry *le;
-	size_t n = 0;
-	int r;
-
-	r = manager_check_name(m, name, e);
-	if (r < 0)
-		return r;
-	le = ledger_get(m->ledger, name);
-	*ret_existed = le != NULL;
-	/* Never created by us: nothing to do, nothing touched (runc 4518). */
-	if (!le)
-		return 0;
-	r = manager_children(m, name, &children, &n);
-	if (r < 0)
-		return r;
-	if (n > 0 && !recursive)
-		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", name,
-				    "\"%s\" has %zu child cgroup(s); destroy them first or use recursive", name, n);
-	for (size_t i = 0; i < n; i++) {
-		r = manager_kill_if(m, children[i], kill);
-		if (r >= 0)
-			r = manager_remove_one(m, children[i], removed, e);
-		if (r < 0)
-			return r;
-	}
-	r = manager_kill_if(m, le, kill);
-	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "kill \"%s\": %s", name, strerror(-r));
-	return manager_remove_one(m, le, removed, e);
-}
-
 /* One Entry object for the wire. */
 static json_object *manager_entry_json(struct manager *m, const struct ledger_entry *le)
 {
@@ -406,17 +316,3 @@ void manager_conn_closed(struct manager *m, struct conn *c)
 {
 }
 
-/* With kill, end every process in the entry's cgroup and wait until it is empty. */
-int manager_kill_if(struct manager *m, const struct ledger_entry *le, bool kill)
-{
-	_cleanup_free_ char *rel = NULL;
-	int r;
-
-	if (!kill)
-		return 0;
-	r = cgname_to_path(le->name, &rel);
-	if (r < 0)
-		return r;
-	r = cgkill(m->rootfd, rel, MANAGER_KILL_TIMEOUT_MS);
-	return r == -ENOENT ? 0 : r;
-}

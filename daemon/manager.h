@@ -13,9 +13,13 @@
 #include "names.h"
 
 struct conn;
+struct destroy_op;
+struct event_base;
+struct monitor;
 
 #define MANAGER_LEAF "cgctld.leaf"
-#define MANAGER_KILL_TIMEOUT_MS 5000
+#define MANAGER_KILL_TIMEOUT_MS 10000
+#define MANAGER_KILL_TIMEOUT_MAX_MS 300000
 
 struct manager_options {
 	const char *state_dir;
@@ -39,6 +43,9 @@ struct manager {
 	struct ledger *ledger;
 	struct reconcile_report report;
 	unsigned entries_max;
+	struct event_base *base;
+	struct monitor *mon;
+	struct destroy_op *ops; /* destroys in progress */
 };
 
 /* An operation's failure, for the handler to put on the wire. */
@@ -73,19 +80,34 @@ int manager_sync(struct manager *m);
 /* Create a cgroup; *ret is the ledger entry. 0 or -errno with e filled. */
 int manager_create(struct manager *m, const struct create_request *req, struct ledger_entry **ret,
 		   struct op_error *e);
+struct destroy_request {
+	const char *name;
+	bool recursive; /* also the ledger children, deepest first */
+	bool kill;      /* end the processes first (cgroup.kill), wait for empty */
+	int timeout_ms; /* for the processes to go */
+};
+
 /*
- * Destroy name (and its ledger children when recursive). 0 with *ret_existed
- * false when the ledger does not know name: nothing is touched. removed gets
- * the names removed. 0 or -errno with e filled.
+ * Called exactly once when a destroy ends: r 0 or -errno (e filled);
+ * existed false when the ledger never knew the name (nothing was touched);
+ * removed (borrowed) lists the names removed, also on failure.
  */
-int manager_destroy(struct manager *m, const char *name, bool recursive, bool kill,
-		    bool *ret_existed, json_object *removed, struct op_error *e);
+typedef void (*destroy_done_fn)(void *arg, int r, bool existed, json_object *removed,
+				const struct op_error *e);
+
+/* Destroy a cgroup, maybe waiting (event loop) for its processes to die. */
+void manager_destroy(struct manager *m, const struct destroy_request *req, destroy_done_fn done, void *arg);
+/* Validate a client name and refuse the daemon's own leaf. 0 or -EINVAL with e filled. */
+int manager_check_name(const struct manager *m, const char *name, struct op_error *e);
+/* Attach the manager to the event loop (inotify monitor, timers). 0 or -errno. */
+int manager_start(struct manager *m, struct event_base *base);
+/* Abort pending destroys (daemon stopping) and leave the loop. */
+void manager_stop(struct manager *m);
+
 /* Entries at or below name (NULL: all) as an array of Entry objects. */
 int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e);
 /* One Entry object for the wire. */
 json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le);
-/* With kill, end every process in the entry's cgroup and wait until it is empty. */
-int manager_kill_if(struct manager *m, const struct ledger_entry *le, bool kill);
 /* The Status object. */
 json_object *manager_status(struct manager *m);
 /* Absolute path of a ledger name; NULL on allocation failure. */

@@ -82,6 +82,28 @@ void method_create(struct call *call)
 	call_reply_durable(call, p);
 }
 
+/* A destroy ended: answer, durably when anything was removed. */
+static void destroy_done_cb(void *arg, int r, bool existed, json_object *removed, const struct op_error *e)
+{
+	struct call *call = arg;
+	json_object *p;
+
+	if (r < 0) {
+		if (removed && json_object_array_length(removed) > 0)
+			server_commit_later(call->conn->srv);
+		call_op_error(call, e);
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "name", json_object_new_string(param_str(call, "name")));
+	json_object_object_add(p, "existed", json_object_new_boolean(existed));
+	json_object_object_add(p, "removed", json_object_get(removed));
+	if (existed)
+		call_reply_durable(call, p);
+	else
+		call_reply(call, p);
+}
+
 /* Destroy(name, recursive?, kill?, timeout_ms?) -> (name, existed, removed) */
 void method_destroy(struct call *call)
 {
@@ -90,39 +112,26 @@ void method_destroy(struct call *call)
 		{ "kill", json_type_boolean, false },   { "timeout_ms", json_type_int, false },
 		PARAM_END,
 	};
-	struct manager *m = call_manager(call);
-	json_object *removed, *p;
-	const char *name;
-	bool existed = false;
-	struct op_error e;
-	int r;
+	struct destroy_request req = { 0 };
+	json_object *t;
 
 	if (!params_check(call, specs))
 		return;
-	name = param_str(call, "name");
-	removed = json_object_new_array();
-	r = manager_destroy(m, name, param_bool(call, "recursive", false), param_bool(call, "kill", false),
-			    &existed, removed, &e);
-	if (r < 0 && json_object_array_length(removed) == 0) {
-		json_object_put(removed);
-		call_op_error(call, &e);
-		return;
+	req.name = param_str(call, "name");
+	req.recursive = param_bool(call, "recursive", false);
+	req.kill = param_bool(call, "kill", false);
+	req.timeout_ms = MANAGER_KILL_TIMEOUT_MS;
+	t = param_obj(call, "timeout_ms");
+	if (t) {
+		int64_t v = json_object_get_int64(t);
+		if (v < 0 || v > MANAGER_KILL_TIMEOUT_MAX_MS) {
+			call_errorf(call, CGERR_INVALID_VALUE, "field", "timeout_ms",
+				    "timeout_ms must be between 0 and %d", MANAGER_KILL_TIMEOUT_MAX_MS);
+			return;
+		}
+		req.timeout_ms = (int)v;
 	}
-	if (r < 0) {
-		/* Some children went before the failure: say so, durably. */
-		json_object_put(removed);
-		call_op_error(call, &e);
-		server_commit_later(call->conn->srv);
-		return;
-	}
-	p = json_object_new_object();
-	json_object_object_add(p, "name", json_object_new_string(name));
-	json_object_object_add(p, "existed", json_object_new_boolean(existed));
-	json_object_object_add(p, "removed", removed);
-	if (existed)
-		call_reply_durable(call, p);
-	else
-		call_reply(call, p);
+	manager_destroy(call_manager(call), &req, destroy_done_cb, call);
 }
 
 /* List(name?) -> (entries) */

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* destroy.c: removal that is total and honest: kill, wait for empty by inotify, rmdir depth-first with bounded retries. */
+#include "manager.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <event2/event.h>
+
+#include "cgroupfs.h"
+#include "cleanup.h"
+#include "kill.h"
+#include "log.h"
+#include "monitor.h"
+
+#define DESTROY_RETRIES 8
+#define DESTROY_BACKOFF_MS 5
+
+struct destroy_op {
+	struct destroy_op *next;
+	struct manager *m;
+	destroy_done_fn done;
+	void *arg;
+	char **names; /* deepest first; the target last */
+	size_t n, i;
+	bool kill, killed, existed;
+	unsigned retries;
+	long long deadline_ms;
+	struct watch *w;
+	struct event *timer;
+	json_object *removed;
+	struct op_error e;
+};
+
+/* Milliseconds on the monotonic clock. */
+static long long destroy_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Names to remove: ledger children of name, deepest first, then name. */
+static int destroy_collect(struct manager *m, const char *name, char ***ret, size_t *ret_n)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	char **v;
+	size_t n, k = 0;
+	int r = ledger_list(m->ledger, &all, &n);
+
+	if (r < 0)
+		return r;
+	v = calloc(n + 2, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	/* Sorted by name, a parent precedes its children: walk backwards. */
+	for (size_t i = n; i-- > 0;)
+		if (strcmp(all[i]->name, name) != 0 && cgname_is_below(all[i]->name, name))
+			v[k++] = strdup(all[i]->name);
+	v[k++] = strdup(name);
+	for (size_t i = 0; i < k; i++)
+		if (!v[i]) {
+			cgfs_strv_free(v);
+			return -ENOMEM;
+		}
+	*ret = v;
+	*ret_n = k;
+	return 0;
+}
+
+/* End the operation: report, unlink, free. */
+static void destroy_finish(struct destroy_op *op, int r)
+{
+	struct manager *m = op->m;
+
+	monitor_remove(m->mon, op->w);
+	if (op->timer)
+		event_free(op->timer);
+	for (struct destroy_op **pp = &m->ops; *pp; pp = &(*pp)->next)
+		if (*pp == op) {
+			*pp = op->next;
+			break;
+		}
+	op->done(op->arg, r, op->existed, op->removed, &op->e);
+	json_object_put(op->removed);
+	cgfs_strv_free(op->names);
+	free(op);
+}
+
+/* rmdir one entry (whole tree for delegated ones) and drop its record. */
+static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le, const char *rel)
+{
+	struct manager *m = op->m;
+	const char *name = op->names[op->i];
+	bool existed = false;
+	int r;
+
+	r = le->delegate ? cgkill_rmdir_tree(m->rootfd, rel, &existed) : cgfs_rmdir(m->rootfd, rel, &existed);
+	if (r == -ENOTEMPTY)
+		r = -EBUSY;
+	if (r < 0)
+		return r;
+	r = ledger_remove(m->ledger, name);
+	if (r < 0)
+		log_error_errno(r, "%s: removed, but the ledger write failed", name);
+	json_object_array_add(op->removed, json_object_new_string(name));
+	log_info("removed %s%s", name, existed ? "" : " (it was already gone)");
+	return 0;
+}
+
+/* Arm the timer for ms from now, never past the deadline. */
+static void destroy_arm(struct destroy_op *op, long long ms)
+{
+	long long left = op->deadline_ms - destroy_now_ms();
+	struct timeval tv;
+
+	if (ms > left)
+		ms = left > 0 ? left : 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(op->timer, &tv);
+}
+
+static void destroy_step(struct destroy_op *op);
+
+/* cgroup.events changed: maybe it is empty now. */
+static void destroy_wake_cb(void *arg, int gone)
+{
+	destroy_step(arg);
+}
+
+/* Deadline or backoff timer. */
+static void destroy_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct destroy_op *op = arg;
+
+	if (destroy_now_ms() >= op->deadline_ms) {
+		const char *name = op->names[op->i];
+		struct ledger_entry *le = ledger_get(op->m->ledger, name);
+
+		if (le)
+			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+		op_error_set(&op->e, -ETIMEDOUT, CGERR_TIMEOUT, NULL, NULL,
+			     "\"%s\" still had processes or could not be removed after the timeout", name);
+		destroy_finish(op, -ETIMEDOUT);
+		return;
+	}
+	destroy_step(op);
+}
+
+/* Kill once, then wait (by inotify) until the cgroup is empty. 1 wait, 0 go on, -errno. */
+static int destroy_wait_empty(struct destroy_op *op, const char *name, const char *rel)
+{
+	struct manager *m = op->m;
+	bool populated = false;
+	int r;
+
+	if (!op->killed) {
+		ledger_set_state(m->ledger, name, LEDGER_DESTROYING);
+		r = cgkill_start(m->rootfd, rel);
+		if (r < 0 && r != -ENOENT)
+			return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "kill \"%s\": %s", name,
+					    strerror(-r));
+		op->killed = true;
+	}
+	r = cgfs_read_events(m->rootfd, rel, &populated, NULL);
+	if (r == -ENOENT || (r >= 0 && !populated)) {
+		monitor_remove(m->mon, op->w);
+		op->w = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "read cgroup.events of \"%s\": %s",
+				    name, strerror(-r));
+	if (!op->w) {
+		r = monitor_add(m->mon, m->rootfd, rel, "cgroup.events", destroy_wake_cb, op, &op->w);
+		if (r < 0)
+			return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "watch \"%s\": %s", name,
+					    strerror(-r));
+		/* It may have emptied between the read and the watch. */
+		return destroy_wait_empty(op, name, rel);
+	}
+	destroy_arm(op, op->deadline_ms - destroy_now_ms());
+	return 1;
+}
+
+/* Work through the names until one must be waited for, or all are gone. */
+static void destroy_step(struct destroy_op *op)
+{
+	for (; op->i < op->n; op->i++, op->killed = false, op->retries = 0) {
+		const char *name = op->names[op->i];
+		struct ledger_entry *le = ledger_get(op->m->ledger, name);
+		_cleanup_free_ char *rel = NULL;
+		int r;
+
+		if (!le)
+			continue; /* somebody else removed it meanwhile */
+		if (cgname_to_path(name, &rel) < 0) {
+			destroy_finish(op, -ENOMEM);
+			return;
+		}
+		if (op->kill) {
+			r = destroy_wait_empty(op, name, rel);
+			if (r > 0)
+				return;
+			if (r < 0) {
+				destroy_finish(op, r);
+				return;
+			}
+		}
+		ledger_set_state(op->m->ledger, name, LEDGER_DESTROYING);
+		r = destroy_remove(op, le, rel);
+		if (r == -EBUSY && op->kill && op->retries < DESTROY_RETRIES &&
+		    destroy_now_ms() < op->deadline_ms) {
+			/* Just emptied cgroups can refuse rmdir for a moment: back off. */
+			destroy_arm(op, (long long)DESTROY_BACKOFF_MS << op->retries++);
+			return;
+		}
+		if (r < 0) {
+			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+			if (r == -EBUSY)
+				op_error_set(&op->e, r, CGERR_BUSY, "name", name,
+					     "\"%s\" has processes or child cgroups not created by cgctld "
+					     "(use kill to end the processes)", name);
+			else
+				op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "rmdir \"%s\": %s", name,
+					     strerror(-r));
+			destroy_finish(op, r);
+			return;
+		}
+	}
+	destroy_finish(op, 0);
+}
+
+/* Check the request; 0 to proceed, 1 when there is nothing to do, -errno. */
+static int destroy_check(struct manager *m, const struct destroy_request *req, size_t *ret_children,
+			 char ***ret_names, struct op_error *e)
+{
+	size_t n = 0;
+	int r = manager_check_name(m, req->name, e);
+
+	if (r < 0)
+		return r;
+	/* Never created by us: nothing to do, nothing touched (runc 4518). */
+	if (!ledger_get(m->ledger, req->name))
+		return 1;
+	r = destroy_collect(m, req->name, ret_names, &n);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+	*ret_children = n - 1;
+	if (n > 1 && !req->recursive)
+		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", req->name,
+				    "\"%s\" has %zu child cgroup(s); destroy them first or use recursive",
+				    req->name, n - 1);
+	return 0;
+}
+
+/* Destroy a cgroup, maybe waiting for its processes to die. */
+void manager_destroy(struct manager *m, const struct destroy_request *req, destroy_done_fn done, void *arg)
+{
+	struct destroy_op *op = calloc(1, sizeof(*op));
+	size_t children = 0;
+	int r;
+
+	if (!op) {
+		struct op_error e;
+		op_error_set(&e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+		done(arg, -ENOMEM, false, NULL, &e);
+		return;
+	}
+	op->m = m;
+	op->done = done;
+	op->arg = arg;
+	op->kill = req->kill;
+	op->removed = json_object_new_array();
+	op->deadline_ms = destroy_now_ms() + req->timeout_ms;
+	op->next = m->ops;
+	m->ops = op;
+	op->timer = evtimer_new(m->base, destroy_timer_cb, op);
+	if (!op->timer) {
+		op_error_set(&op->e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+		destroy_finish(op, -ENOMEM);
+		return;
+	}
+	r = destroy_check(m, req, &children, &op->names, &op->e);
+	if (r != 0) {
+		destroy_finish(op, r > 0 ? 0 : r);
+		return;
+	}
+	op->existed = true;
+	op->n = children + 1;
+	destroy_step(op);
+}
+
+/* Attach the manager to the event loop. */
+int manager_start(struct manager *m, struct event_base *base)
+{
+	m->base = base;
+	return monitor_new(base, &m->mon);
+}
+
+/* Abort pending destroys (daemon stopping). */
+void manager_stop(struct manager *m)
+{
+	while (m->ops) {
+		op_error_set(&m->ops->e, -ECANCELED, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
+		destroy_finish(m->ops, -ECANCELED);
+	}
+	m->mon = monitor_free(m->mon);
+}
