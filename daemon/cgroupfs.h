@@ -37,6 +37,12 @@ int cgfs_exists(int rootfd, const char *relpath);
  * it has processes or children, -errno otherwise.
  */
 int cgfs_rmdir(int rootfd, const char *relpath, bool *ret_existed);
+/*
+ * Internal, for cgfs_rmdir() and its tests: decide the outcome of an rmdir of
+ * relpath that failed with rmdir_errno (positive; 0 means it succeeded).
+ * Returns what cgfs_rmdir() returns (ENOTEMPTY is reported as -EBUSY).
+ */
+int cgfs_rmdir_resolve(int rootfd, const char *relpath, int rmdir_errno, bool *ret_existed);
 
 /*
  * Read the whole file relpath into a NUL-terminated malloc'd buffer of at
@@ -66,3 +72,6 @@ char **cgfs_strv_free(char **v);
  * 0 or -ENOMEM.
  */
 int cgfs_parse_controllers(const char *text, char ***ret_controllers);
+
+/* Testing only: resolve by the O_NOFOLLOW component walk even where openat2 exists. */
+void cgfs_force_walk(bool force);

@@ -23,7 +23,8 @@ int discover_parse_mountinfo(const char *text, char **ret_mount, char **ret_moun
 
 /*
  * The cgroup2 path from /proc/<pid>/cgroup text (the "0::" line; a
- * " (deleted)" suffix is an error). 0, -ENOENT when absent, -ENOMEM.
+ * " (deleted)" suffix is an error, -EIDRM). 0, -ENOENT when absent,
+ * -EBADMSG when not absolute, -ENOMEM.
  */
 int discover_parse_proc_cgroup(const char *text, char **ret_path);
 

@@ -1,0 +1,867 @@
+// SPDX-License-Identifier: MIT
+/* test_ledger.c: Check suite for daemon/ledger.c (journal, snapshot, recovery, compaction). */
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../daemon/ledger.h"
+
+static char base[] = "/tmp/ledger-test.XXXXXX";
+static char dir[128];
+static struct ledger *l;
+
+/* nftw callback removing one entry. */
+static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* A fresh temp dir; the state dir below it does not exist yet. */
+static void setup(void)
+{
+	memcpy(base, "/tmp/ledger-test.XXXXXX", sizeof(base));
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/state", base), sizeof(dir));
+	l = NULL;
+}
+
+/* Close the ledger and remove the tree. */
+static void teardown(void)
+{
+	l = ledger_close(l);
+	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Path of file name in the state dir (static buffer). */
+static const char *state_file(const char *name)
+{
+	static char p[256];
+
+	ck_assert_int_lt(snprintf(p, sizeof(p), "%s/%s", dir, name), sizeof(p));
+	return p;
+}
+
+/* Size of a state file, -1 when missing. */
+static off_t file_size(const char *name)
+{
+	struct stat st;
+
+	return stat(state_file(name), &st) < 0 ? -1 : st.st_size;
+}
+
+/* Whole content of a state file (malloc'd, NUL-terminated). */
+static char *slurp(const char *name, size_t *ret_len)
+{
+	FILE *f = fopen(state_file(name), "re");
+	char *buf;
+	long n;
+
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (ret_len)
+		*ret_len = (size_t)n;
+	return buf;
+}
+
+/* Replace a state file's content. */
+static void spew(const char *name, const char *data, size_t len)
+{
+	int fd = open(state_file(name), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Append to a state file. */
+static void append(const char *name, const char *data)
+{
+	int fd = open(state_file(name), O_WRONLY | O_APPEND | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	close(fd);
+}
+
+/* Bitwise reference CRC-32C, independent of the table-driven one under test. */
+static uint32_t ref_crc32c(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint32_t crc = 0xFFFFFFFFu;
+
+	while (len--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+/* A journal line for rec with a correct crc (static buffer). */
+static const char *make_line(const char *rec)
+{
+	static char line[1024];
+
+	ck_assert_int_lt(snprintf(line, sizeof(line), "{\"rec\":%s,\"crc\":\"%08x\"}\n", rec,
+				  ref_crc32c(rec, strlen(rec))),
+			 sizeof(line));
+	return line;
+}
+
+/* Put an entry named name in state st with no labels. */
+static void put(const char *name, enum ledger_state st)
+{
+	struct ledger_entry e = { .name = (char *)name, .state = st, .created_usec = 42 };
+
+	ck_assert_int_eq(ledger_put(l, &e, NULL), 0);
+}
+
+/* Close and reopen the ledger, expecting success. */
+static void reopen(void)
+{
+	l = ledger_close(l);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+}
+
+/* Stats of the open ledger. */
+static struct ledger_stats stats(void)
+{
+	struct ledger_stats s;
+
+	ledger_get_stats(l, &s);
+	return s;
+}
+
+START_TEST(test_open_empty)
+{
+	struct stat st;
+	struct ledger_stats s;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ledger_count(l), 0);
+	ck_assert_str_eq(ledger_dir(l), dir);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(file_size("lock"), 0);
+	ck_assert_int_eq(file_size("journal.jsonl"), 0);
+	ck_assert_int_eq(file_size("ledger.json"), -1);
+	ck_assert_ptr_null(ledger_get(l, "x"));
+	ck_assert(!ledger_dirty(l));
+	s = stats();
+	ck_assert_uint_eq(s.entries, 0);
+	ck_assert_uint_eq(s.seq, 0);
+	ck_assert_uint_eq(s.journal_records, 0);
+	ck_assert_uint_eq(s.dropped_records, 0);
+	ck_assert_int_eq(ledger_sync(l), 0);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 0);
+}
+END_TEST
+
+START_TEST(test_open_nested)
+{
+	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/a/b/state", base), sizeof(dir));
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(file_size("journal.jsonl"), 0);
+	ck_assert_int_eq(ledger_open("", &l), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_put_get_remove)
+{
+	struct ledger_entry e = {
+		.name = "buildkit/abc", .state = LEDGER_CREATING, .generated = true, .delegate = true,
+		.auto_remove = false, .lease = true, .created_usec = 1700000000000000ull,
+		.cgroup_id = 0xFFFFFFFFFFFFFFF0ull,
+	}, *got = NULL, *again = NULL;
+	json_object *labels = json_object_new_object();
+	int marker;
+
+	json_object_object_add(labels, "owner", json_object_new_string("ci"));
+	e.labels = labels;
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ledger_put(l, &e, &got), 0);
+	ck_assert(ledger_dirty(l));
+	/* Deep copy: the caller's labels stay the caller's. */
+	json_object_object_add(labels, "later", json_object_new_int(1));
+	json_object_put(labels);
+	ck_assert_ptr_eq(ledger_get(l, "buildkit/abc"), got);
+	ck_assert_ptr_ne(got->name, e.name);
+	ck_assert_str_eq(got->name, "buildkit/abc");
+	ck_assert_int_eq(got->state, LEDGER_CREATING);
+	ck_assert(got->generated && got->delegate && !got->auto_remove && got->lease);
+	ck_assert_uint_eq(got->created_usec, 1700000000000000ull);
+	ck_assert_uint_eq(got->cgroup_id, 0xFFFFFFFFFFFFFFF0ull);
+	ck_assert_int_eq(json_object_object_length(got->labels), 1);
+	/* Replacing keeps the stored pointer and the daemon's userdata. */
+	got->userdata = &marker;
+	e.labels = NULL;
+	e.state = LEDGER_ACTIVE;
+	ck_assert_int_eq(ledger_put(l, &e, &again), 0);
+	ck_assert_ptr_eq(again, got);
+	ck_assert_ptr_eq(again->userdata, &marker);
+	ck_assert_ptr_null(again->labels);
+	ck_assert_int_eq(ledger_set_state(l, "buildkit/abc", LEDGER_DESTROYING), 0);
+	ck_assert_int_eq(got->state, LEDGER_DESTROYING);
+	ck_assert_uint_eq(ledger_count(l), 1);
+	ck_assert_int_eq(ledger_remove(l, "buildkit/abc"), 0);
+	ck_assert_ptr_null(ledger_get(l, "buildkit/abc"));
+	ck_assert_uint_eq(ledger_count(l), 0);
+	ck_assert_int_eq(ledger_remove(l, "buildkit/abc"), -ENOENT);
+	ck_assert_int_eq(ledger_set_state(l, "buildkit/abc", LEDGER_ACTIVE), -ENOENT);
+	ck_assert_uint_eq(stats().seq, 4);
+}
+END_TEST
+
+START_TEST(test_put_invalid)
+{
+	struct ledger_entry e = { .name = "a", .state = LEDGER_ACTIVE };
+	json_object *arr = json_object_new_array();
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	e.name = NULL;
+	ck_assert_int_eq(ledger_put(l, &e, NULL), -EINVAL);
+	e.name = "";
+	ck_assert_int_eq(ledger_put(l, &e, NULL), -EINVAL);
+	e.name = "a";
+	e.state = (enum ledger_state)7;
+	ck_assert_int_eq(ledger_put(l, &e, NULL), -EINVAL);
+	e.state = LEDGER_ACTIVE;
+	e.labels = arr;
+	ck_assert_int_eq(ledger_put(l, &e, NULL), -EINVAL);
+	json_object_put(arr);
+	ck_assert_int_eq(ledger_set_state(l, "a", LEDGER_ACTIVE), -ENOENT);
+	put("a", LEDGER_ACTIVE);
+	ck_assert_int_eq(ledger_set_state(l, "a", (enum ledger_state)9), -EINVAL);
+	ck_assert_uint_eq(ledger_count(l), 1);
+	ck_assert_uint_eq(stats().journal_records, 1);
+}
+END_TEST
+
+START_TEST(test_state_strings)
+{
+	enum ledger_state s;
+
+	ck_assert_str_eq(ledger_state_to_string(LEDGER_CREATING), "creating");
+	ck_assert_str_eq(ledger_state_to_string(LEDGER_ACTIVE), "active");
+	ck_assert_str_eq(ledger_state_to_string(LEDGER_DESTROYING), "destroying");
+	ck_assert_ptr_null(ledger_state_to_string((enum ledger_state)3));
+	ck_assert_int_eq(ledger_state_from_string("destroying", &s), 0);
+	ck_assert_int_eq(s, LEDGER_DESTROYING);
+	ck_assert_int_eq(ledger_state_from_string("Active", &s), -EINVAL);
+	ck_assert_int_eq(ledger_state_from_string(NULL, &s), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_reopen_keeps_entries)
+{
+	struct ledger_entry e = { .name = "with/labels", .state = LEDGER_ACTIVE, .cgroup_id = 77 };
+	struct ledger_entry *got;
+	json_object *labels = json_object_new_object();
+
+	json_object_object_add(labels, "k", json_object_new_string("v/with slash"));
+	e.labels = labels;
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ledger_put(l, &e, NULL), 0);
+	json_object_put(labels);
+	put("a", LEDGER_CREATING);
+	put("b", LEDGER_CREATING);
+	put("c", LEDGER_ACTIVE);
+	ck_assert_int_eq(ledger_set_state(l, "a", LEDGER_ACTIVE), 0);
+	ck_assert_int_eq(ledger_remove(l, "b"), 0);
+	ck_assert_int_eq(ledger_sync(l), 0);
+	ck_assert(!ledger_dirty(l));
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 3);
+	ck_assert_int_eq(ledger_get(l, "a")->state, LEDGER_ACTIVE);
+	ck_assert_ptr_null(ledger_get(l, "b"));
+	ck_assert_uint_eq(ledger_get(l, "c")->created_usec, 42);
+	got = ledger_get(l, "with/labels");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(got->cgroup_id, 77);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(got->labels, "k")),
+			 "v/with slash");
+	ck_assert_uint_eq(stats().seq, 6);
+	ck_assert_uint_eq(stats().journal_records, 6);
+	ck_assert_uint_eq(stats().dropped_records, 0);
+	/* Sequence numbers continue across opens. */
+	put("d", LEDGER_ACTIVE);
+	ck_assert_uint_eq(stats().seq, 7);
+}
+END_TEST
+
+START_TEST(test_busy)
+{
+	struct ledger *other = NULL;
+	pid_t pid;
+	int status;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	/* flock on a separate open file description conflicts within one process too. */
+	ck_assert_int_eq(ledger_open(dir, &other), -EBUSY);
+	ck_assert_ptr_null(other);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct ledger *c = NULL;
+
+		_exit(ledger_open(dir, &c) == -EBUSY ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	reopen();
+}
+END_TEST
+
+START_TEST(test_torn_tail)
+{
+	off_t good;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	put("b", LEDGER_ACTIVE);
+	l = ledger_close(l);
+	good = file_size("journal.jsonl");
+	append("journal.jsonl", "{\"rec\":{\"seq\":3,\"op\":\"put\",\"ent");
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 2);
+	ck_assert_ptr_nonnull(ledger_get(l, "a"));
+	ck_assert_ptr_nonnull(ledger_get(l, "b"));
+	ck_assert_uint_eq(stats().dropped_records, 1);
+	ck_assert_uint_eq(stats().journal_records, 2);
+	ck_assert_uint_eq(stats().journal_bytes, (uint64_t)good);
+	ck_assert_int_eq(file_size("journal.jsonl"), good);
+	/* Appends after the repair land after the last good record. */
+	put("c", LEDGER_ACTIVE);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 3);
+	ck_assert_uint_eq(stats().dropped_records, 0);
+}
+END_TEST
+
+START_TEST(test_bad_crc)
+{
+	char *text;
+	size_t len;
+	off_t good;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	put("b", LEDGER_ACTIVE);
+	good = file_size("journal.jsonl");
+	put("c", LEDGER_ACTIVE);
+	l = ledger_close(l);
+	text = slurp("journal.jsonl", &len);
+	/* Flip one byte inside the last record's name: same shape, wrong crc. */
+	ck_assert_ptr_nonnull(strstr(text, "\"name\":\"c\""));
+	strstr(text, "\"name\":\"c\"")[8] = 'x';
+	spew("journal.jsonl", text, len);
+	free(text);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 2);
+	ck_assert_ptr_null(ledger_get(l, "c"));
+	ck_assert_ptr_null(ledger_get(l, "x"));
+	ck_assert_uint_eq(stats().dropped_records, 1);
+	ck_assert_int_eq(file_size("journal.jsonl"), good);
+}
+END_TEST
+
+START_TEST(test_corrupt_middle)
+{
+	char *text, *second;
+	size_t len;
+	off_t good;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	good = file_size("journal.jsonl");
+	put("b", LEDGER_ACTIVE);
+	put("c", LEDGER_ACTIVE);
+	put("d", LEDGER_ACTIVE);
+	l = ledger_close(l);
+	text = slurp("journal.jsonl", &len);
+	second = strchr(text, '\n') + 1;
+	second[1] = 'X'; /* breaks the {"rec": prefix */
+	spew("journal.jsonl", text, len);
+	free(text);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 1);
+	ck_assert_ptr_nonnull(ledger_get(l, "a"));
+	ck_assert_ptr_null(ledger_get(l, "d"));
+	ck_assert_uint_eq(stats().dropped_records, 3);
+	ck_assert_int_eq(file_size("journal.jsonl"), good);
+}
+END_TEST
+
+START_TEST(test_seq_not_increasing)
+{
+	static const char stale[] = "{\"seq\":1,\"op\":\"del\",\"name\":\"a\"}";
+	static const char later[] = "{\"seq\":9,\"op\":\"del\",\"name\":\"a\"}";
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	put("b", LEDGER_ACTIVE);
+	l = ledger_close(l);
+	/* A well-formed record whose seq goes backwards is a corrupt tail, with all after it. */
+	append("journal.jsonl", make_line(stale));
+	append("journal.jsonl", make_line(later));
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 2);
+	ck_assert_ptr_nonnull(ledger_get(l, "a"));
+	ck_assert_uint_eq(stats().dropped_records, 2);
+	ck_assert_uint_eq(stats().seq, 2);
+}
+END_TEST
+
+START_TEST(test_bad_record_shape)
+{
+	static const char bad_op[] = "{\"seq\":2,\"op\":\"zap\",\"name\":\"a\"}";
+	static const char no_state[] = "{\"seq\":2,\"op\":\"put\",\"entry\":{\"name\":\"z\"}}";
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	l = ledger_close(l);
+	append("journal.jsonl", make_line(bad_op));
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 1);
+	ck_assert_uint_eq(stats().dropped_records, 1);
+	l = ledger_close(l);
+	append("journal.jsonl", make_line(no_state));
+	append("journal.jsonl", "not even json\n");
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 1);
+	ck_assert_uint_eq(stats().dropped_records, 2);
+}
+END_TEST
+
+START_TEST(test_line_too_long)
+{
+	char *big;
+	size_t n = 70 * 1024;
+	off_t good;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	l = ledger_close(l);
+	good = file_size("journal.jsonl");
+	big = malloc(n + 2);
+	memset(big, 'x', n);
+	big[n] = '\n';
+	big[n + 1] = '\0';
+	append("journal.jsonl", big);
+	append("journal.jsonl", make_line("{\"seq\":2,\"op\":\"del\",\"name\":\"a\"}"));
+	free(big);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 1);
+	ck_assert_uint_eq(stats().dropped_records, 2);
+	ck_assert_int_eq(file_size("journal.jsonl"), good);
+}
+END_TEST
+
+START_TEST(test_put_too_big)
+{
+	struct ledger_entry e = { .name = "big", .state = LEDGER_ACTIVE };
+	char *v = malloc(70 * 1024);
+	off_t before;
+
+	memset(v, 'v', 70 * 1024 - 1);
+	v[70 * 1024 - 1] = '\0';
+	e.labels = json_object_new_object();
+	json_object_object_add(e.labels, "k", json_object_new_string(v));
+	free(v);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	before = file_size("journal.jsonl");
+	/* The ledger never writes a line its loader would refuse. */
+	ck_assert_int_eq(ledger_put(l, &e, NULL), -EFBIG);
+	json_object_put(e.labels);
+	ck_assert_ptr_null(ledger_get(l, "big"));
+	ck_assert_uint_eq(stats().seq, 1);
+	ck_assert_int_eq(file_size("journal.jsonl"), before);
+}
+END_TEST
+
+START_TEST(test_append_failure_rolls_back)
+{
+	struct ledger_entry e = { .name = "b", .state = LEDGER_ACTIVE };
+	struct rlimit rl, saved;
+	off_t before;
+	int r_limit, r_put, r_remove, r_restore;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	before = file_size("journal.jsonl");
+	/*
+	 * A file size limit a few bytes on makes the next write short, then EFBIG.
+	 * No ck_assert while it holds: Check's own bookkeeping writes files too.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	rl = saved;
+	rl.rlim_cur = (rlim_t)before + 10;
+	r_limit = setrlimit(RLIMIT_FSIZE, &rl);
+	r_put = ledger_put(l, &e, NULL);
+	r_remove = ledger_remove(l, "a");
+	r_restore = setrlimit(RLIMIT_FSIZE, &saved);
+	signal(SIGXFSZ, SIG_DFL);
+	ck_assert_int_eq(r_limit, 0);
+	ck_assert_int_eq(r_restore, 0);
+	ck_assert_int_eq(r_put, -EFBIG);
+	ck_assert_int_eq(r_remove, -EFBIG);
+	ck_assert_ptr_null(ledger_get(l, "b"));
+	ck_assert_ptr_nonnull(ledger_get(l, "a"));
+	ck_assert_int_eq(file_size("journal.jsonl"), before);
+	ck_assert_uint_eq(stats().seq, 1);
+	put("c", LEDGER_ACTIVE);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 2);
+	ck_assert_uint_eq(stats().dropped_records, 0);
+	ck_assert_uint_eq(stats().seq, 2);
+}
+END_TEST
+
+START_TEST(test_crc_is_crc32c)
+{
+	char *text, *end;
+	const char *rec;
+	size_t len;
+	unsigned crc = 0;
+
+	ck_assert_uint_eq(ref_crc32c("123456789", 9), 0xe3069283u);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a/b", LEDGER_ACTIVE);
+	text = slurp("journal.jsonl", &len);
+	ck_assert_int_eq(strncmp(text, "{\"rec\":{", 8), 0);
+	ck_assert_int_eq(text[len - 1], '\n');
+	/* {"rec":REC,"crc":"xxxxxxxx"}\n with REC the record object's plain serialisation. */
+	rec = text + 7;
+	end = text + len - 1 - 18;
+	ck_assert_int_eq(strncmp(end, ",\"crc\":\"", 8), 0);
+	ck_assert_int_eq(sscanf(end + 8, "%8x", &crc), 1);
+	ck_assert_uint_eq(crc, ref_crc32c(rec, (size_t)(end - rec)));
+	ck_assert_ptr_nonnull(strstr(text, "\"name\":\"a/b\""));
+	ck_assert_ptr_nonnull(strstr(text, "{\"seq\":1,\"op\":\"put\",\"entry\":{"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_compaction)
+{
+	char name[32];
+	struct ledger_stats s;
+	json_object *snap;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "n%04d", i);
+		put(name, LEDGER_ACTIVE);
+	}
+	for (int i = 0; i < 1500; i++) {
+		snprintf(name, sizeof(name), "n%04d", i);
+		ck_assert_int_eq(ledger_remove(l, name), 0);
+	}
+	ck_assert_uint_eq(stats().journal_records, 3500);
+	/* 3500 records > 1024 and > 2 * 500 entries: sync compacts. */
+	ck_assert_int_eq(ledger_sync(l), 0);
+	s = stats();
+	ck_assert_uint_eq(s.compactions, 1);
+	ck_assert_uint_gt(s.last_compaction_usec, 0);
+	ck_assert_uint_eq(s.journal_records, 0);
+	ck_assert_uint_eq(s.journal_bytes, 0);
+	ck_assert_uint_eq(s.entries, 500);
+	ck_assert_uint_eq(s.seq, 3500);
+	ck_assert_int_eq(file_size("journal.jsonl"), 0);
+	ck_assert_int_eq(file_size("ledger.json.tmp"), -1);
+	ck_assert_int_eq(file_size("journal.jsonl.tmp"), -1);
+	snap = json_object_from_file(state_file("ledger.json"));
+	ck_assert_ptr_nonnull(snap);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(snap, "format")),
+			 "cgctl-ledger");
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(snap, "version")), 1);
+	ck_assert_int_eq(json_object_get_int(json_object_object_get(snap, "seq")), 3500);
+	ck_assert_uint_eq(json_object_array_length(json_object_object_get(snap, "entries")), 500);
+	json_object_put(snap);
+	put("after", LEDGER_CREATING);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 501);
+	ck_assert_ptr_nonnull(ledger_get(l, "n1999"));
+	ck_assert_ptr_null(ledger_get(l, "n0000"));
+	ck_assert_int_eq(ledger_get(l, "after")->state, LEDGER_CREATING);
+	ck_assert_uint_eq(stats().seq, 3501);
+	ck_assert_uint_eq(stats().journal_records, 1);
+}
+END_TEST
+
+START_TEST(test_no_compaction_when_small)
+{
+	char name[32];
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	/* 1500 live entries: 1500 records is not more than twice the entries. */
+	for (int i = 0; i < 1500; i++) {
+		snprintf(name, sizeof(name), "n%04d", i);
+		put(name, LEDGER_ACTIVE);
+	}
+	ck_assert_int_eq(ledger_sync(l), 0);
+	ck_assert_uint_eq(stats().compactions, 0);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	ck_assert_uint_eq(stats().compactions, 1);
+	ck_assert(!ledger_dirty(l));
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 1500);
+	ck_assert_uint_eq(stats().seq, 1500);
+}
+END_TEST
+
+START_TEST(test_crash_between_rename_and_reset)
+{
+	char *old;
+	size_t len;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_CREATING);
+	put("b", LEDGER_CREATING);
+	ck_assert_int_eq(ledger_set_state(l, "b", LEDGER_ACTIVE), 0);
+	ck_assert_int_eq(ledger_remove(l, "a"), 0);
+	old = slurp("journal.jsonl", &len);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	l = ledger_close(l);
+	/* The snapshot (seq 4) was renamed in, the journal reset never happened. */
+	spew("journal.jsonl", old, len);
+	free(old);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 1);
+	ck_assert_int_eq(ledger_get(l, "b")->state, LEDGER_ACTIVE);
+	ck_assert_uint_eq(stats().seq, 4);
+	ck_assert_uint_eq(stats().dropped_records, 0);
+	ck_assert_uint_eq(stats().journal_records, 4);
+	put("c", LEDGER_ACTIVE);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 2);
+	ck_assert_uint_eq(stats().seq, 5);
+}
+END_TEST
+
+START_TEST(test_stale_records_skipped)
+{
+	static const char snap[] =
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":2,\"entries\":[{\"name\":\"b\","
+		"\"state\":\"destroying\",\"generated\":false,\"delegate\":false,\"auto_remove\":false,"
+		"\"lease\":false,\"created\":1,\"cgroup_id\":0,\"labels\":null}]}\n";
+	static const char put_b[] =
+		"{\"seq\":2,\"op\":\"put\",\"entry\":{\"name\":\"b\",\"state\":\"creating\","
+		"\"generated\":false,\"delegate\":false,\"auto_remove\":false,\"lease\":false,"
+		"\"created\":1,\"cgroup_id\":0,\"labels\":null}}";
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	l = ledger_close(l);
+	/* Records with seq <= the snapshot's are already in it and must not be replayed. */
+	spew("ledger.json", snap, strlen(snap));
+	spew("journal.jsonl", "", 0);
+	append("journal.jsonl", make_line("{\"seq\":1,\"op\":\"del\",\"name\":\"b\"}"));
+	append("journal.jsonl", make_line(put_b));
+	append("journal.jsonl", make_line("{\"seq\":3,\"op\":\"del\",\"name\":\"gone\"}"));
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 1);
+	ck_assert_int_eq(ledger_get(l, "b")->state, LEDGER_DESTROYING);
+	ck_assert_uint_eq(stats().seq, 3);
+	ck_assert_uint_eq(stats().dropped_records, 0);
+}
+END_TEST
+
+START_TEST(test_many_entries_sorted)
+{
+	struct ledger_entry **v = NULL;
+	size_t n = 0;
+	char name[32];
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "e/%05d", (i * 7919) % 10000);
+		put(name, LEDGER_ACTIVE);
+	}
+	ck_assert_uint_eq(ledger_count(l), 10000);
+	ck_assert_int_eq(ledger_list(l, &v, &n), 0);
+	ck_assert_uint_eq(n, 10000);
+	for (size_t i = 1; i < n; i++)
+		ck_assert_int_lt(strcmp(v[i - 1]->name, v[i]->name), 0);
+	ck_assert_str_eq(v[0]->name, "e/00000");
+	ck_assert_str_eq(v[9999]->name, "e/09999");
+	free(v);
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "e/%05d", i);
+		ck_assert_ptr_nonnull(ledger_get(l, name));
+	}
+	ck_assert_int_eq(ledger_sync(l), 0);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), 10000);
+}
+END_TEST
+
+START_TEST(test_malformed_snapshot)
+{
+	static const char *const bad[] = {
+		"{not json",
+		"[]",
+		"{\"format\":\"other\",\"version\":1,\"seq\":0,\"entries\":[]}",
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":-1,\"entries\":[]}",
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":0,\"entries\":{}}",
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":0,\"entries\":[{\"name\":\"a\"}]}",
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":0,\"entries\":[]} trailing",
+		"",
+	};
+	char *before, *after;
+	size_t blen, alen;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	l = ledger_close(l);
+	append("journal.jsonl", "torn");
+	before = slurp("journal.jsonl", &blen);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		spew("ledger.json", bad[i], strlen(bad[i]));
+		ck_assert_int_eq(ledger_open(dir, &l), -EBADMSG);
+		ck_assert_ptr_null(l);
+	}
+	/* Nothing was touched: the torn journal tail is still there. */
+	after = slurp("journal.jsonl", &alen);
+	ck_assert_uint_eq(alen, blen);
+	ck_assert_mem_eq(after, before, blen);
+	free(before);
+	free(after);
+}
+END_TEST
+
+START_TEST(test_snapshot_duplicate_and_version)
+{
+	static const char dup[] =
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":0,\"entries\":["
+		"{\"name\":\"a\",\"state\":\"active\",\"generated\":false,\"delegate\":false,"
+		"\"auto_remove\":false,\"lease\":false,\"created\":1,\"cgroup_id\":0},"
+		"{\"name\":\"a\",\"state\":\"active\",\"generated\":false,\"delegate\":false,"
+		"\"auto_remove\":false,\"lease\":false,\"created\":1,\"cgroup_id\":0}]}";
+	static const char v2[] = "{\"format\":\"cgctl-ledger\",\"version\":2,\"seq\":0,\"entries\":[]}";
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	l = ledger_close(l);
+	spew("ledger.json", dup, strlen(dup));
+	ck_assert_int_eq(ledger_open(dir, &l), -EBADMSG);
+	spew("ledger.json", v2, strlen(v2));
+	ck_assert_int_eq(ledger_open(dir, &l), -EPROTONOSUPPORT);
+}
+END_TEST
+
+START_TEST(test_snapshot_too_big)
+{
+	int fd;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	l = ledger_close(l);
+	fd = open(state_file("ledger.json"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 257 * 1024 * 1024), 0); /* sparse */
+	close(fd);
+	ck_assert_int_eq(ledger_open(dir, &l), -EFBIG);
+}
+END_TEST
+
+START_TEST(test_stats)
+{
+	struct ledger_stats s;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	put("b", LEDGER_ACTIVE);
+	ck_assert_int_eq(ledger_remove(l, "a"), 0);
+	s = stats();
+	ck_assert_uint_eq(s.entries, 1);
+	ck_assert_uint_eq(s.journal_records, 3);
+	ck_assert_uint_eq(s.journal_bytes, (uint64_t)file_size("journal.jsonl"));
+	ck_assert_uint_eq(s.seq, 3);
+	ck_assert_uint_eq(s.compactions, 0);
+	ck_assert_uint_eq(s.last_compaction_usec, 0);
+	ck_assert_uint_eq(s.dropped_records, 0);
+	ck_assert(ledger_dirty(l));
+	ck_assert_int_eq(ledger_sync(l), 0);
+	ck_assert(!ledger_dirty(l));
+	ck_assert_int_eq(ledger_compact(l), 0);
+	s = stats();
+	ck_assert_uint_eq(s.compactions, 1);
+	ck_assert_uint_gt(s.last_compaction_usec, 0);
+	ck_assert_uint_eq(s.journal_records, 0);
+	ck_assert_uint_eq(s.journal_bytes, 0);
+	ck_assert_uint_eq(s.seq, 3);
+}
+END_TEST
+
+/* Add a one-test case with the temp-dir fixture. */
+static void add_tcase(Suite *s, const char *name, const TTest *fn)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, fn);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+}
+
+/* The ledger suite. */
+static Suite *ledger_suite(void)
+{
+	Suite *s = suite_create("ledger");
+
+	add_tcase(s, "open_empty", test_open_empty);
+	add_tcase(s, "open_nested", test_open_nested);
+	add_tcase(s, "put_get_remove", test_put_get_remove);
+	add_tcase(s, "put_invalid", test_put_invalid);
+	add_tcase(s, "state_strings", test_state_strings);
+	add_tcase(s, "reopen_keeps_entries", test_reopen_keeps_entries);
+	add_tcase(s, "busy", test_busy);
+	add_tcase(s, "torn_tail", test_torn_tail);
+	add_tcase(s, "bad_crc", test_bad_crc);
+	add_tcase(s, "corrupt_middle", test_corrupt_middle);
+	add_tcase(s, "seq_not_increasing", test_seq_not_increasing);
+	add_tcase(s, "bad_record_shape", test_bad_record_shape);
+	add_tcase(s, "line_too_long", test_line_too_long);
+	add_tcase(s, "put_too_big", test_put_too_big);
+	add_tcase(s, "append_failure_rolls_back", test_append_failure_rolls_back);
+	add_tcase(s, "crc_is_crc32c", test_crc_is_crc32c);
+	add_tcase(s, "compaction", test_compaction);
+	add_tcase(s, "no_compaction_when_small", test_no_compaction_when_small);
+	add_tcase(s, "crash_between_rename_and_reset", test_crash_between_rename_and_reset);
+	add_tcase(s, "stale_records_skipped", test_stale_records_skipped);
+	add_tcase(s, "many_entries_sorted", test_many_entries_sorted);
+	add_tcase(s, "malformed_snapshot", test_malformed_snapshot);
+	add_tcase(s, "snapshot_duplicate_and_version", test_snapshot_duplicate_and_version);
+	add_tcase(s, "snapshot_too_big", test_snapshot_too_big);
+	add_tcase(s, "stats", test_stats);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ledger_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
