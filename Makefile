@@ -43,7 +43,7 @@ LIBS_CHECK  = $(shell $(PKG_CONFIG) --libs check)
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 XCFLAGS  := -std=gnu11 -fPIC -D_GNU_SOURCE -DCGCTL_VERSION='"$(VERSION)"' \
-            -Iprotocol -I$(B)/gen $(WARN) -MMD -MP
+            -Iprotocol -Iclient $(WARN) -MMD -MP
 XLDFLAGS :=
 ifeq ($(SANITIZE),1)
 XCFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -96,6 +96,9 @@ $(B)/gen/interface.c: protocol/io.cgctl.Manager.varlink scripts/embed.sh
 	@mkdir -p $(dir $@)
 	$(Q)sh scripts/embed.sh vl_interface_description $< > $@
 
+$(B)/gen/interface.o: $(B)/gen/interface.c
+	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
+
 $(B)/libproto.a: $(PROTO_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -108,8 +111,12 @@ $(B)/cgctld: $(B)/daemon/main.o $(B)/libcgctld-internal.a $(B)/libproto.a
 
 # libcgctl: only cgctl_* is exported (visibility + version script).
 $(LIB_OBJS): XCFLAGS += -fvisibility=hidden
+# One relocatable object with every non-cgctl_ symbol made local, so programs
+# linking the static library never clash with our internal names.
 $(B)/libcgctl.a: $(LIB_OBJS) $(PROTO_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)ld -r -o $(B)/libcgctl-all.o $^
+	$(Q)objcopy -w --keep-global-symbol='cgctl_*' $(B)/libcgctl-all.o
+	$(Q)rm -f $@ && ar rcs $@ $(B)/libcgctl-all.o
 
 $(LIBCGCTL_SO): $(LIB_OBJS) $(PROTO_OBJS) client/libcgctl.sym
 	@$(if $(Q),echo "  LD      $@")
@@ -124,16 +131,16 @@ $(B)/libcgctl.pc: client/libcgctl.pc.in Makefile
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-$(B)/cgctl: $(CLI_OBJS) $(B)/libcgctl.a
+$(B)/cgctl: $(CLI_OBJS) $(B)/libcgctl.a $(B)/libproto.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
 
-$(B)/cgctl-oci-hook: $(call obj,$(HOOK_SRCS)) $(B)/libcgctl.a
+$(B)/cgctl-oci-hook: $(call obj,$(HOOK_SRCS)) $(B)/libcgctl.a $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
 
 # Unit tests reach internal functions through the static archives; the
 # linker only pulls in the modules a test uses.
-$(B)/tests/test_lib%: $(B)/tests/unit/test_lib%.o $(B)/libcgctl.a $(B)/libproto.a
+$(B)/tests/test_lib%: $(B)/tests/unit/test_lib%.o $(LIB_OBJS) $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libcgctld-internal.a $(B)/libproto.a

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.h: what the cgctl CLI's files share: state, exit codes, option, output and command helpers. */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <json-c/json.h>
+
+#include "cgctl.h"
+
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1, /* the operation failed */
+	CLI_EXIT_USAGE = 2,   /* the command line was wrong */
+};
+
+/* Option values of the options every command accepts. */
+enum {
+	CLI_OPT_JSON = 0x100,
+	CLI_OPT_ERROR = 0x101, /* cli_next_opt(): bad option, message printed */
+};
+#define CLI_COMMON_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "json", no_argument, NULL, CLI_OPT_JSON }, \
+	{ "quiet", no_argument, NULL, 'q' }
+
+/* Process-wide state of one invocation. */
+struct cli {
+	const char *socket; /* --socket, or NULL */
+	int timeout_ms;     /* --timeout, 0: library default */
+	bool json;
+	bool quiet;
+	cgctl *conn;        /* opened by cli_connect() */
+};
+
+/* A command: its entry point gets argv[0] = the command name. */
+struct cli_command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *synopsis; /* arguments and options, after the name */
+	const char *summary;  /* one line */
+};
+
+/* cli_commands.c */
+extern const struct cli_command cli_commands[];
+/* Command called name, NULL when there is none. */
+const struct cli_command *cli_command_find(const char *name);
+
+/* cli_args.c */
+/* Start parsing a command's options (resets getopt). */
+void cli_opts_begin(void);
+/* Next option: its value, -1 at the operands, CLI_OPT_ERROR after printing why; handles --json and --quiet. */
+int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts);
+/* "--name" of the long option with value val, for messages. */
+const char *cli_opt_name(const struct option *longopts, int val);
+/* Print "cgctl CMD: <what>" and the help hint on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print a command's usage line and summary on stdout; returns CLI_EXIT_OK. */
+int cli_command_help(const char *cmd);
+/* Parse a positive int; -EINVAL or -ERANGE. */
+int cli_parse_int(const char *s, int min, int max, int *ret);
+/* Parse a signal number or name ("9", "KILL", "SIGKILL"). */
+int cli_parse_signal(const char *s, int *ret);
+/* Add KEY=VALUE to the string map o; -EINVAL when malformed. */
+int cli_map_add_kv(json_object *o, const char *kv);
+/* Add KEY=VALUE to a Resources object's "unified" map; -EINVAL when malformed. */
+int cli_resources_add_unified(json_object *res, const char *kv);
+/* Add a limit option (CLI_LIMIT_*) with its value to a Resources object. */
+int cli_resources_add_limit(json_object *res, int opt, const char *value);
+/* Long options of the limits create and set accept. */
+enum {
+	CLI_LIMIT_MEMORY_MAX = 0x200,
+	CLI_LIMIT_MEMORY_HIGH,
+	CLI_LIMIT_PIDS_MAX,
+	CLI_LIMIT_CPU_WEIGHT,
+};
+#define CLI_LIMIT_LONGOPTS \
+	{ "memory-max", required_argument, NULL, CLI_LIMIT_MEMORY_MAX }, \
+	{ "memory-high", required_argument, NULL, CLI_LIMIT_MEMORY_HIGH }, \
+	{ "pids-max", required_argument, NULL, CLI_LIMIT_PIDS_MAX }, \
+	{ "cpu-weight", required_argument, NULL, CLI_LIMIT_CPU_WEIGHT }
+
+/* cli_output.c */
+/* Report a failed library call ("cgctl: NotFound: message"); returns CLI_EXIT_FAILURE. */
+int cli_fail(const struct cli *cli, int r, const char *what);
+/* Print a JSON value, pretty, on stdout. */
+void cli_print_json(json_object *o);
+/* Entries as an array of Entry objects (as on the wire); NULL on ENOMEM. */
+json_object *cli_entries_to_json(const struct cgctl_entry *e, size_t n);
+/* Entries as a tree, one line each. */
+int cli_print_tree(const struct cgctl_entry *e, size_t n);
+/* Status as "key: value" lines. */
+void cli_print_status(const struct cgctl_status *s);
+/* A Stats object as "key: value" lines. */
+void cli_print_stats(json_object *stats);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* libcgctl-internal.h: the transport under libcgctl's typed methods; not installed, not exported. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "cgctl.h"
+#include "varlink.h"
+
+/* Upper bound of one reply, terminating NUL excluded. */
+#define LIBCGCTL_REPLY_MAX (16u * 1024u * 1024u)
+/* Upper bound of descriptors held for one reply. */
+#define LIBCGCTL_FDS_MAX 64u
+
+/* Flags of libcgctl_send(). */
+#define LIBCGCTL_CALL_MORE   (1u << 0) /* ask for a stream of replies */
+#define LIBCGCTL_CALL_ONEWAY (1u << 1) /* no reply wanted */
+
+/* One reply read from the daemon, with the descriptors that came with it. */
+struct libcgctl_reply {
+	struct vl_reply vl; /* error name (NULL: success), parameters, continues */
+	int *fds;           /* received with SCM_RIGHTS, owned until taken */
+	size_t n_fds;
+};
+
+/* Release a reply and close the descriptors nobody took. */
+void libcgctl_reply_done(struct libcgctl_reply *r);
+
+/* Absolute CLOCK_MONOTONIC deadline, in microseconds, of a call starting now. */
+uint64_t libcgctl_deadline(const cgctl *c);
+
+/* Send one call (params may be NULL), passing fds with it; -errno. */
+int libcgctl_send(cgctl *c, const char *method, json_object *params, unsigned flags,
+		  const int *fds, size_t n_fds, uint64_t deadline);
+/* Read the next reply in request order; the connection is unusable after a failure. */
+int libcgctl_recv(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret);
+
+/*
+ * One call, one reply: clears the handle's error, sends, reads. On success
+ * *ret_params gets the reply parameters (owned). On a daemon error the mapped
+ * code is returned, the name and message are kept on the handle, and
+ * *ret_error_params (if not NULL) gets the error parameters.
+ */
+int libcgctl_transact(cgctl *c, const char *method, json_object *params,
+		      json_object **ret_params, json_object **ret_error_params);
+
+/* Forget the last error (start of every call). */
+void libcgctl_clear_error(cgctl *c);
+/* Record a locally detected error under a Varlink error name; returns r. */
+int libcgctl_set_error(cgctl *c, int r, const char *name, const char *message);
+/* Validate a name client-side: 0, or -EINVAL with InvalidName set on the handle. */
+int libcgctl_check_name(cgctl *c, const char *name);
+/* The negative code a Varlink error name (and its parameters) maps to. */
+int libcgctl_error_to_code(const char *name, json_object *params);

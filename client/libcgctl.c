@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: MIT */
+/* libcgctl.c: the connection: socket transport with deadlines and fd passing, error mapping, raw calls. */
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "errors.h"
+#include "libcgctl-internal.h"
+#include "names.h"
+#include "paths.h"
+#include "varlink.h"
+
+#define CGCTL_EXPORT __attribute__((visibility("default")))
+
+/* Bytes asked of the framer for each read. */
+#define RECV_CHUNK 16384u
+/* Pause between connect attempts while the daemon's backlog is full. */
+#define CONNECT_RETRY_MS 10
+
+struct cgctl {
+	int fd;
+	int timeout_ms;
+	int broken;          /* 0, or the code of the failure that broke the stream */
+	unsigned n_pending;  /* calls sent whose final reply is still to be read */
+	struct vl_framer in; /* bytes received, split into messages */
+	int in_fds[LIBCGCTL_FDS_MAX]; /* received, not yet handed to a reply */
+	size_t n_in_fds;
+	char *error_name;
+	char *error_message;
+};
+
+/* Drop a json-c reference held by a local. */
+static void json_putp(json_object **o)
+{
+	if (*o)
+		json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_putp)
+
+/* CLOCK_MONOTONIC now, in microseconds. */
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Deadline of a call starting now. */
+uint64_t libcgctl_deadline(const cgctl *c)
+{
+	return now_usec() + (uint64_t)c->timeout_ms * 1000u;
+}
+
+/* Wait until fd is ready for events or the deadline passes (-ETIMEDOUT). */
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	uint64_t now;
+	int r;
+
+	for (;;) {
+		now = now_usec();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		/* Round up so a sub-millisecond remainder still waits. */
+		r = poll(&p, 1, (int)((deadline - now + 999u) / 1000u));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (p.revents & POLLNVAL)
+			return -EBADF;
+		return 0; /* errors and hang-ups surface in the next send or recv */
+	}
+}
+
+/* Close every descriptor in fds[0..n). */
+static void close_fds(int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* Forget the last error. */
+void libcgctl_clear_error(cgctl *c)
+{
+	free(c->error_name);
+	free(c->error_message);
+	c->error_name = c->error_message = NULL;
+}
+
+/* Keep name and message as the handle's error; returns r so callers can "return set_error(...)". */
+int libcgctl_set_error(cgctl *c, int r, const char *name, const char *message)
+{
+	libcgctl_clear_error(c);
+	if (name)
+		c->error_name = strdup(name);
+	if (message)
+		c->error_message = strdup(message);
+	return r;
+}
+
+/* Validate a name before it goes on the wire. */
+int libcgctl_check_name(cgctl *c, const char *name)
+{
+	const char *reason = NULL;
+	int r;
+
+	r = cgname_validate(name, name ? strlen(name) : 0, &reason);
+	if (r < 0)
+		return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_NAME),
+					  reason ? reason : "invalid name");
+	return 0;
+}
+
+/* SystemError's errno parameter as a negative code; -EIO when absent or absurd. */
+static int system_error_code(json_object *params)
+{
+	json_object *v;
+	int64_t e;
+
+	if (!params || !json_object_object_get_ex(params, "errno", &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return -EIO;
+	e = json_object_get_int64(v);
+	if (e <= 0 || e >= CGCTL_ENODELEGATION)
+		return -EIO;
+	return (int)-e;
+}
+
+/* Map a Varlink error name to the code cgctl.h documents. */
+int libcgctl_error_to_code(const char *name, json_object *params)
+{
+	switch (cgerr_from_name(name)) {
+	case CGERR_NOT_FOUND:              return -ENOENT;
+	case CGERR_ALREADY_EXISTS:         return -EEXIST;
+	case CGERR_INVALID_NAME:           return -EINVAL;
+	case CGERR_INVALID_VALUE:          return -EINVAL;
+	case CGERR_NO_DELEGATION:          return -CGCTL_ENODELEGATION;
+	case CGERR_CONTROLLER_UNAVAILABLE: return -EOPNOTSUPP;
+	case CGERR_BUSY:                   return -EBUSY;
+	case CGERR_PERMISSION_DENIED:      return -EACCES;
+	case CGERR_QUOTA_EXCEEDED:         return -EDQUOT;
+	case CGERR_TIMEOUT:                return -ETIMEDOUT;
+	case CGERR_SYSTEM_ERROR:           return system_error_code(params);
+	case CGERR_INTERFACE_NOT_FOUND:    return -ENOSYS;
+	case CGERR_METHOD_NOT_FOUND:       return -ENOSYS;
+	case CGERR_METHOD_NOT_IMPLEMENTED: return -ENOSYS;
+	case CGERR_INVALID_PARAMETER:      return -EINVAL;
+	default:                           return -EPROTO;
+	}
+}
+
+/* Connect fd to path, retrying while the listener's backlog is full (EAGAIN). */
+static int connect_unix(int fd, const char *path, uint64_t deadline)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+
+	if (len >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, len + 1);
+
+	for (;;) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EISCONN)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EINPROGRESS)
+			break;
+		if (errno != EAGAIN)
+			return -errno;
+		if (now_usec() + CONNECT_RETRY_MS * 1000u >= deadline)
+			return -ETIMEDOUT;
+		poll(NULL, 0, CONNECT_RETRY_MS);
+	}
+
+	/* In progress: writable when done, SO_ERROR says how it went. */
+	int r = wait_fd(fd, POLLOUT, deadline), err = 0;
+	socklen_t elen = sizeof(err);
+	if (r < 0)
+		return r;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+		return -errno;
+	return err ? -err : 0;
+}
+
+/* Connect to cgctld; socket_path NULL: $CGCTL_SOCKET, else the per-user default. */
+CGCTL_EXPORT int cgctl_connect(const char *socket_path, cgctl **ret)
+{
+	_cleanup_free_ char *def = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *env;
+	cgctl *c;
+	int r;
+
+	if (!ret)
+		return -EINVAL;
+	if (!socket_path) {
+		env = secure_getenv("CGCTL_SOCKET");
+		if (env && env[0]) {
+			socket_path = env;
+		} else {
+			r = proto_default_socket_path(&def);
+			if (r < 0)
+				return r;
+			socket_path = def;
+		}
+	}
+	r = proto_check_socket_path(socket_path);
+	if (r < 0)
+		return r;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect_unix(fd, socket_path, now_usec() + CGCTL_TIMEOUT_DEFAULT_MS * 1000u);
+	if (r < 0)
+		return r;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = TAKE_FD(fd);
+	c->timeout_ms = CGCTL_TIMEOUT_DEFAULT_MS;
+	vl_framer_init(&c->in, LIBCGCTL_REPLY_MAX);
+	*ret = c;
+	return 0;
+}
+
+/* Close and free; NULL-safe. */
+CGCTL_EXPORT cgctl *cgctl_disconnect(cgctl *c)
+{
+	if (!c)
+		return NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	close_fds(c->in_fds, c->n_in_fds);
+	vl_framer_free(&c->in);
+	libcgctl_clear_error(c);
+	free(c);
+	return NULL;
+}
+
+/* Set the bound of every later call. */
+CGCTL_EXPORT int cgctl_set_timeout(cgctl *c, int timeout_ms)
+{
+	if (!c || timeout_ms <= 0)
+		return -EINVAL;
+	c->timeout_ms = timeout_ms;
+	return 0;
+}
+
+/* The last error's Varlink name. */
+CGCTL_EXPORT const char *cgctl_error_name(const cgctl *c)
+{
+	return c ? c->error_name : NULL;
+}
+
+/* The last error's message. */
+CGCTL_EXPORT const char *cgctl_error_message(const cgctl *c)
+{
+	return c ? c->error_message : NULL;
+}
+
+/* Text for a code; strerrordesc_np() is thread-safe, unlike strerror(). */
+CGCTL_EXPORT const char *cgctl_strerror(int r)
+{
+	const char *s;
+
+	if (r == INT_MIN)
+		return "Unknown error";
+	if (r < 0)
+		r = -r;
+	if (r == CGCTL_ENODELEGATION)
+		return "No delegated cgroup subtree";
+	s = strerrordesc_np(r);
+	return s ? s : "Unknown error";
+}
+
+/* Write the whole buffer, the descriptors riding with its first byte. */
+static int send_all(cgctl *c, const char *buf, size_t len, const int *fds, size_t n_fds,
+		    uint64_t deadline)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * LIBCGCTL_FDS_MAX)];
+	} ctl;
+	size_t off = 0;
+	ssize_t n;
+	int r;
+
+	if (n_fds > LIBCGCTL_FDS_MAX)
+		return -E2BIG;
+	while (off < len) {
+		struct iovec iov = { .iov_base = (char *)buf + off, .iov_len = len - off };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		if (n_fds > 0) {
+			memset(&ctl, 0, sizeof(ctl));
+			mh.msg_control = &ctl;
+			mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+			memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
+		}
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return -ECONNRESET;
+			if (errno != EAGAIN)
+				return -errno;
+			r = wait_fd(c->fd, POLLOUT, deadline);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		off += (size_t)n;
+		n_fds = 0;
+	}
+	return 0;
+}
+
+/* Mark the stream unusable: bytes may be half-sent or a reply half-read. */
+static int set_broken(cgctl *c, int r)
+{
+	if (r < 0 && r != -ENOMEM && !c->broken)
+		c->broken = r;
+	return r;
+}
+
+/* Send one call. */
+int libcgctl_send(cgctl *c, const char *method, json_object *params, unsigned flags,
+		  const int *fds, size_t n_fds, uint64_t deadline)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r;
+
+	if (c->broken)
+		return -ENOTCONN;
+	r = vl_call_format(method, params, flags & LIBCGCTL_CALL_MORE,
+			   flags & LIBCGCTL_CALL_ONEWAY, &buf, &len);
+	if (r < 0)
+		return r;
+	r = send_all(c, buf, len, fds, n_fds, deadline);
+	if (r < 0)
+		return set_broken(c, r);
+	if (!(flags & LIBCGCTL_CALL_ONEWAY))
+		c->n_pending++;
+	return 0;
+}
+
+/* Keep the descriptors of a received control message; -EPROTO when some were lost. */
+static int take_fds(cgctl *c, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	int r = 0;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t i, n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (c->n_in_fds < LIBCGCTL_FDS_MAX)
+				c->in_fds[c->n_in_fds++] = fd;
+			else {
+				close(fd);
+				r = -EPROTO;
+			}
+		}
+	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		r = -EPROTO;
+	return r;
+}
+
+/* Read what is available (waiting up to the deadline) into the framer. */
+static int recv_some(cgctl *c, uint64_t deadline)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * LIBCGCTL_FDS_MAX)];
+	} ctl;
+	size_t avail;
+	ssize_t n;
+	char *p;
+	int r;
+
+	r = vl_framer_reserve(&c->in, RECV_CHUNK, &p, &avail);
+	if (r < 0)
+		return r;
+	for (;;) {
+		struct iovec iov = { .iov_base = p, .iov_len = avail };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+
+		n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNRESET || errno == EPIPE)
+				return -ECONNRESET;
+			if (errno != EAGAIN)
+				return -errno;
+			r = wait_fd(c->fd, POLLIN, deadline);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		r = take_fds(c, &mh);
+		if (n == 0)
+			return -ECONNRESET; /* the daemon hung up before the reply was complete */
+		vl_framer_commit(&c->in, (size_t)n);
+		return r;
+	}
+}
+
+/* Turn one framed message into a reply owning the descriptors received so far. */
+static int parse_reply(cgctl *c, const char *msg, size_t len, struct libcgctl_reply *ret)
+{
+	struct libcgctl_reply rep = {};
+	int r;
+
+	r = vl_reply_parse(msg, len, &rep.vl);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EPROTO;
+	if (c->n_pending == 0) { /* a reply nobody asked for */
+		vl_reply_done(&rep.vl);
+		return -EPROTO;
+	}
+	if (c->n_in_fds > 0) {
+		rep.fds = malloc(sizeof(int) * c->n_in_fds);
+		if (!rep.fds) {
+			vl_reply_done(&rep.vl);
+			return -ENOMEM;
+		}
+		memcpy(rep.fds, c->in_fds, sizeof(int) * c->n_in_fds);
+		rep.n_fds = c->n_in_fds;
+		c->n_in_fds = 0;
+	}
+	if (!rep.vl.continues || rep.vl.error)
+		c->n_pending--;
+	*ret = rep;
+	return 0;
+}
+
+/* Read the next reply; any failure leaves the stream out of step, so it breaks it. */
+int libcgctl_recv(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret)
+{
+	const char *msg;
+	size_t len;
+	int r;
+
+	if (c->broken)
+		return -ENOTCONN;
+	for (;;) {
+		r = vl_framer_next(&c->in, &msg, &len);
+		if (r < 0)
+			return set_broken(c, r);
+		if (r > 0)
+			return set_broken(c, parse_reply(c, msg, len, ret));
+		r = recv_some(c, deadline);
+		if (r < 0)
+			return set_broken(c, r);
+	}
+}
+
+/* Release a reply, closing descriptors nobody took (taken ones are set to -1). */
+void libcgctl_reply_done(struct libcgctl_reply *r)
+{
+	if (!r)
+		return;
+	vl_reply_done(&r->vl);
+	close_fds(r->fds, r->n_fds);
+	free(r->fds);
+	r->fds = NULL;
+	r->n_fds = 0;
+}
+
+/* Keep a daemon error's name and message on the handle; returns its code. */
+static int reply_error(cgctl *c, struct libcgctl_reply *rep)
+{
+	json_object *m = NULL;
+	const char *msg = NULL;
+
+	if (json_object_object_get_ex(rep->vl.parameters, "message", &m) &&
+	    json_object_is_type(m, json_type_string))
+		msg = json_object_get_string(m);
+	return libcgctl_set_error(c, libcgctl_error_to_code(rep->vl.error, rep->vl.parameters),
+				  rep->vl.error, msg);
+}
+
+/* One call, one reply. */
+int libcgctl_transact(cgctl *c, const char *method, json_object *params,
+		      json_object **ret_params, json_object **ret_error_params)
+{
+	_cleanup_(libcgctl_reply_done) struct libcgctl_reply rep = {};
+	uint64_t deadline = libcgctl_deadline(c);
+	int r;
+
+	libcgctl_clear_error(c);
+	if (c->broken)
+		return -ENOTCONN;
+	if (c->n_pending > 0)
+		return -EBUSY; /* replies of pipelined calls must be read first */
+	r = libcgctl_send(c, method, params, 0, NULL, 0, deadline);
+	if (r < 0)
+		return r;
+	r = libcgctl_recv(c, deadline, &rep);
+	if (r < 0)
+		return r;
+	if (rep.vl.continues)
+		return set_broken(c, -EPROTO); /* "continues" without "more" */
+	if (rep.vl.error) {
+		r = reply_error(c, &rep);
+		if (ret_error_params)
+			*ret_error_params = json_object_get(rep.vl.parameters);
+		return r;
+	}
+	if (ret_params)
+		*ret_params = json_object_get(rep.vl.parameters);
+	return 0;
+}
+
+/* Parse params_json as the parameters of a call: NULL or a JSON object. */
+static int parse_params(cgctl *c, const char *params_json, json_object **ret)
+{
+	_cleanup_json_ json_object *o = NULL;
+	enum json_tokener_error jerr;
+
+	if (!params_json) {
+		*ret = NULL;
+		return 0;
+	}
+	o = json_tokener_parse_verbose(params_json, &jerr);
+	if (!o || !json_object_is_type(o, json_type_object))
+		return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE),
+					  o ? "parameters are not a JSON object"
+					    : json_tokener_error_desc(jerr));
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+/* Compact text of a JSON value, malloc'd. */
+static int json_dup_text(json_object *o, char **ret)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *d = s ? strdup(s) : NULL;
+
+	if (!d)
+		return -ENOMEM;
+	*ret = d;
+	return 0;
+}
+
+/* Raw call; a bare method name means one of io.cgctl.Manager. */
+CGCTL_EXPORT int cgctl_call(cgctl *c, const char *method, const char *params_json,
+			    char **ret_reply_json)
+{
+	_cleanup_json_ json_object *params = NULL, *reply = NULL, *err = NULL;
+	_cleanup_free_ char *full = NULL;
+	int r, k;
+
+	if (!c || !method || !method[0] || !ret_reply_json)
+		return -EINVAL;
+	libcgctl_clear_error(c);
+	r = parse_params(c, params_json, &params);
+	if (r < 0)
+		return r;
+	if (!strchr(method, '.')) {
+		if (asprintf(&full, "%s.%s", CGCTL_INTERFACE, method) < 0) {
+			full = NULL;
+			return -ENOMEM;
+		}
+		method = full;
+	}
+	r = libcgctl_transact(c, method, params, &reply, &err);
+	if (r < 0 && err) {
+		k = json_dup_text(err, ret_reply_json);
+		return k < 0 ? k : r;
+	}
+	if (r < 0)
+		return r;
+	return json_dup_text(reply, ret_reply_json);
+}
