@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* stats.h: a cgroup's statistics files read and parsed into the Varlink Stats object. */
+#pragma once
+
+#include <json-c/json.h>
+
+/*
+ * Collect the Stats object of the cgroup relpath beneath rootfd:
+ * {"populated": bool, "frozen": bool, "pids": [int], "files": {name: parsed}}.
+ * Flat keyed files (memory.stat, cpu.stat, *.events, cgroup.stat) become
+ * {key: int}; single values an int or "max"; pressure files
+ * {"some": {"avg10": double, ..., "total": int}, "full": {...}}; io.stat
+ * {"MAJ:MIN": {key: int}}. Files that do not exist or cannot be read are
+ * absent, malformed lines skipped. 0, or -errno (-ENOENT: no such cgroup).
+ */
+int stats_collect(int rootfd, const char *relpath, json_object **ret);
