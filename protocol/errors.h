@@ -30,5 +30,3 @@ enum cgerr {
 const char *cgerr_name(enum cgerr e);
 /* Inverse of cgerr_name(); _CGERR_INVALID for an unknown name. */
 enum cgerr cgerr_from_name(const char *name);
-/* Negative errno-style code a client returns for the error (see cgctl.h). */
-int cgerr_to_errno(enum cgerr e);
