@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "kill.h"
 #include "log.h"
+#include "evwait.h"
 #include "monitor.h"
 
 #define DESTROY_RETRIES 8
@@ -24,10 +25,9 @@ struct destroy_op {
 	void *arg;
 	char **names; /* deepest first; the target last */
 	size_t n, i;
-	bool kill, killed, existed;
+	bool kill, emptied, waiting, existed;
 	unsigned retries;
 	long long deadline_ms;
-	struct watch *w;
 	struct event *timer;
 	json_object *removed;
 	struct op_error e;
@@ -75,7 +75,6 @@ static void destroy_finish(struct destroy_op *op, int r)
 {
 	struct manager *m = op->m;
 
-	monitor_remove(m->mon, op->w);
 	if (op->timer)
 		event_free(op->timer);
 	for (struct destroy_op **pp = &m->ops; *pp; pp = &(*pp)->next)
@@ -125,25 +124,43 @@ static void destroy_arm(struct destroy_op *op, long long ms)
 
 static void destroy_step(struct destroy_op *op);
 
-/* cgroup.events changed: maybe it is empty now. */
-static void destroy_wake_cb(void *arg, int gone)
+/* The cgroup emptied, or the wait ended otherwise. */
+static void destroy_empty_cb(void *arg, int r)
 {
-	destroy_step(arg);
+	struct destroy_op *op = arg;
+
+	op->waiting = false;
+	if (r < 0) {
+		const char *name = op->names[op->i];
+
+		if (ledger_get(op->m->ledger, name))
+			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+		if (r == -ETIMEDOUT || r == -ECANCELED)
+			op_error_set(&op->e, r, CGERR_TIMEOUT, NULL, NULL,
+				     r == -ECANCELED ? "cgctld is stopping" :
+				     "the processes of \"%s\" did not exit before the timeout", name);
+		else
+			op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "wait for \"%s\" to empty: %s",
+				     name, strerror(-r));
+		destroy_finish(op, r);
+		return;
+	}
+	op->emptied = true;
+	destroy_step(op);
 }
 
-/* Deadline or backoff timer. */
+/* Backoff timer: try the rmdir again, unless time is up. */
 static void destroy_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct destroy_op *op = arg;
 
 	if (destroy_now_ms() >= op->deadline_ms) {
 		const char *name = op->names[op->i];
-		struct ledger_entry *le = ledger_get(op->m->ledger, name);
 
-		if (le)
+		if (ledger_get(op->m->ledger, name))
 			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
 		op_error_set(&op->e, -ETIMEDOUT, CGERR_TIMEOUT, NULL, NULL,
-			     "\"%s\" still had processes or could not be removed after the timeout", name);
+			     "\"%s\" could not be removed before the timeout", name);
 		destroy_finish(op, -ETIMEDOUT);
 		return;
 	}
@@ -154,42 +171,38 @@ static void destroy_timer_cb(evutil_socket_t fd, short what, void *arg)
 static int destroy_wait_empty(struct destroy_op *op, const char *name, const char *rel)
 {
 	struct manager *m = op->m;
+	long long left = op->deadline_ms - destroy_now_ms();
 	bool populated = false;
 	int r;
 
-	if (!op->killed) {
-		ledger_set_state(m->ledger, name, LEDGER_DESTROYING);
-		r = cgkill_start(m->rootfd, rel);
-		if (r < 0 && r != -ENOENT)
-			return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "kill \"%s\": %s", name,
-					    strerror(-r));
-		op->killed = true;
-	}
+	if (op->emptied)
+		return 0;
+	ledger_set_state(m->ledger, name, LEDGER_DESTROYING);
+	r = cgkill_start(m->rootfd, rel);
+	if (r < 0 && r != -ENOENT)
+		return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "kill \"%s\": %s", name,
+				    strerror(-r));
+	/* Already empty (the usual case): no watch, no recursion through callbacks. */
 	r = cgfs_read_events(m->rootfd, rel, &populated, NULL);
-	if (r == -ENOENT || (r >= 0 && !populated)) {
-		monitor_remove(m->mon, op->w);
-		op->w = NULL;
+	if (r == -ENOENT || (r >= 0 && !populated))
+		return 0;
+	op->waiting = true;
+	r = evwait_start(m, rel, EVWAIT_EMPTY, left > 0 ? (int)left : 0, destroy_empty_cb, op);
+	if (r == -ENOENT) {
+		op->waiting = false;
 		return 0;
 	}
 	if (r < 0)
-		return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "read cgroup.events of \"%s\": %s",
-				    name, strerror(-r));
-	if (!op->w) {
-		r = monitor_add(m->mon, m->rootfd, rel, "cgroup.events", destroy_wake_cb, op, &op->w);
-		if (r < 0)
-			return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "watch \"%s\": %s", name,
-					    strerror(-r));
-		/* It may have emptied between the read and the watch. */
-		return destroy_wait_empty(op, name, rel);
-	}
-	destroy_arm(op, op->deadline_ms - destroy_now_ms());
+		return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "watch \"%s\": %s", name,
+				    strerror(-r));
+	/* The callback may already have run (and moved on, or finished op). */
 	return 1;
 }
 
 /* Work through the names until one must be waited for, or all are gone. */
 static void destroy_step(struct destroy_op *op)
 {
-	for (; op->i < op->n; op->i++, op->killed = false, op->retries = 0) {
+	for (; op->i < op->n; op->i++, op->emptied = false, op->retries = 0) {
 		const char *name = op->names[op->i];
 		struct ledger_entry *le = ledger_get(op->m->ledger, name);
 		_cleanup_free_ char *rel = NULL;
@@ -304,6 +317,7 @@ int manager_start(struct manager *m, struct event_base *base)
 /* Abort pending destroys (daemon stopping). */
 void manager_stop(struct manager *m)
 {
+	evwait_cancel_all(m);
 	while (m->ops) {
 		op_error_set(&m->ops->e, -ECANCELED, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
 		destroy_finish(m->ops, -ECANCELED);

@@ -78,14 +78,14 @@ static const struct method methods[] = {
 	{ CGCTL_INTERFACE ".Create", method_create },
 	{ CGCTL_INTERFACE ".Destroy", method_destroy },
 	{ CGCTL_INTERFACE ".List", method_list },
-	{ CGCTL_INTERFACE ".Attach", method_not_implemented },
-	{ CGCTL_INTERFACE ".SetResources", method_not_implemented },
-	{ CGCTL_INTERFACE ".GetStats", method_not_implemented },
-	{ CGCTL_INTERFACE ".Freeze", method_not_implemented },
-	{ CGCTL_INTERFACE ".Thaw", method_not_implemented },
-	{ CGCTL_INTERFACE ".Kill", method_not_implemented },
+	{ CGCTL_INTERFACE ".Attach", method_attach },
+	{ CGCTL_INTERFACE ".SetResources", method_set_resources },
+	{ CGCTL_INTERFACE ".GetStats", method_get_stats },
+	{ CGCTL_INTERFACE ".Freeze", method_freeze },
+	{ CGCTL_INTERFACE ".Thaw", method_thaw },
+	{ CGCTL_INTERFACE ".Kill", method_kill },
 	{ CGCTL_INTERFACE ".Watch", method_not_implemented },
-	{ CGCTL_INTERFACE ".OpenCgroup", method_not_implemented },
+	{ CGCTL_INTERFACE ".OpenCgroup", method_open_cgroup },
 };
 
 /* Route a call to its handler. */

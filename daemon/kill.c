@@ -24,30 +24,58 @@ static char *kill_join(const char *relpath, const char *file)
 	return p;
 }
 
-/* Fallback for kernels without cgroup.kill: freeze, signal every pid, thaw. */
-static int cgkill_by_pids(int rootfd, const char *relpath)
+/* Signal every pid listed in relpath's cgroup.procs, then recurse into children. */
+static int cgkill_signal_tree(int rootfd, const char *relpath, int sig, unsigned depth)
 {
-	_cleanup_free_ char *freeze = kill_join(relpath, "cgroup.freeze");
 	_cleanup_free_ char *procs = kill_join(relpath, "cgroup.procs");
 	_cleanup_free_ char *text = NULL;
+	char **kids = NULL;
 	int r;
 
-	if (!freeze || !procs)
+	if (!procs)
 		return -ENOMEM;
-	(void)cgfs_write(rootfd, freeze, "1");
+	if (depth > 64)
+		return -ELOOP;
 	r = cgfs_read(rootfd, procs, 16 * 1024 * 1024, &text);
-	if (r >= 0) {
-		for (char *p = text, *end; *p; p = end) {
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			if (pid > 0)
-				kill((pid_t)pid, SIGKILL);
-			while (*end == '\n')
-				end++;
-		}
+	if (r < 0)
+		return r;
+	for (char *p = text, *end; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0)
+			kill((pid_t)pid, sig);
+		while (*end == '\n')
+			end++;
 	}
-	(void)cgfs_write(rootfd, freeze, "0");
+	if (cgfs_list_children(rootfd, relpath, &kids) < 0)
+		return 0;
+	for (char **k = kids; *k; k++) {
+		_cleanup_free_ char *child = kill_join(relpath, *k);
+		if (child)
+			(void)cgkill_signal_tree(rootfd, child, sig, depth + 1);
+	}
+	cgfs_strv_free(kids);
+	return 0;
+}
+
+/* Freeze, signal every process of the subtree, thaw: nobody forks away meanwhile. */
+int cgkill_signal(int rootfd, const char *relpath, int sig)
+{
+	_cleanup_free_ char *freeze = kill_join(relpath, "cgroup.freeze");
+	_cleanup_free_ char *old = NULL;
+	bool was_frozen;
+	int r;
+
+	if (!freeze)
+		return -ENOMEM;
+	r = cgfs_read(rootfd, freeze, 64, &old);
+	was_frozen = r >= 0 && old[0] == '1';
+	if (!was_frozen)
+		(void)cgfs_write(rootfd, freeze, "1");
+	r = cgkill_signal_tree(rootfd, relpath, sig, 0);
+	if (!was_frozen)
+		(void)cgfs_write(rootfd, freeze, "0");
 	return r;
 }
 
@@ -61,7 +89,7 @@ int cgkill_start(int rootfd, const char *relpath)
 		return -ENOMEM;
 	r = cgfs_write(rootfd, killf, "1");
 	if (r == -ENOENT)
-		r = cgkill_by_pids(rootfd, relpath);
+		r = cgkill_signal(rootfd, relpath, SIGKILL);
 	return r;
 }
 

@@ -11,6 +11,11 @@
  */
 int cgkill_start(int rootfd, const char *relpath);
 /*
+ * Send sig to every process of relpath's subtree: freeze (unless frozen),
+ * signal each pid in every cgroup.procs, thaw. 0 or -errno.
+ */
+int cgkill_signal(int rootfd, const char *relpath, int sig);
+/*
  * Remove relpath and every cgroup below it, deepest first (for delegated
  * entries, whose inside is not in the ledger). Honest like cgfs_rmdir(): 0
  * when all of it is gone, -EBUSY when something still has processes, -errno.

@@ -232,9 +232,25 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	tmpl.lease = req->lease;
 	tmpl.created_usec = now_usec();
 	tmpl.labels = req->labels;
+	if (req->resources && (r = manager_check_resources(req->resources, e)) < 0)
+		return r;
 	r = manager_make(m, &tmpl, ret, e);
 	if (r < 0)
 		return r;
+	if (req->resources) {
+		_cleanup_free_ char *rel = NULL;
+		r = cgname_to_path(name, &rel);
+		if (r >= 0)
+			r = manager_apply_resources(m, rel, req->resources, e);
+		if (r < 0) {
+			/* Never leave a cgroup with half its limits: undo the create. */
+			if (rel)
+				cgfs_rmdir(m->rootfd, rel, NULL);
+			ledger_remove(m->ledger, name);
+			*ret = NULL;
+			return r;
+		}
+	}
 	log_info("created %s%s", name, tmpl.generated ? " (generated name)" : "");
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 struct conn;
 struct destroy_op;
+struct evwait;
 struct event_base;
 struct monitor;
 
@@ -46,6 +47,7 @@ struct manager {
 	struct event_base *base;
 	struct monitor *mon;
 	struct destroy_op *ops; /* destroys in progress */
+	struct evwait *waits;   /* cgroup.events waits in progress */
 };
 
 /* An operation's failure, for the handler to put on the wire. */
@@ -66,6 +68,7 @@ struct create_request {
 	const char *prefix; /* for generated names */
 	bool delegate, auto_remove, lease;
 	json_object *labels; /* borrowed */
+	json_object *resources; /* borrowed; applied after mkdir, rolled back whole */
 };
 
 /* Discover, open the ledger (locks the state dir), set up delegation. 0 or -errno. */
@@ -106,6 +109,10 @@ void manager_stop(struct manager *m);
 
 /* Entries at or below name (NULL: all) as an array of Entry objects. */
 int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e);
+/* Validate a Resources object without writing. 0 or -EINVAL with e filled. */
+int manager_check_resources(json_object *res, struct op_error *e);
+/* Apply a Resources object to the cgroup rel: all or nothing. 0 or -errno with e filled. */
+int manager_apply_resources(struct manager *m, const char *rel, json_object *res, struct op_error *e);
 /* One Entry object for the wire. */
 json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le);
 /* The Status object. */

@@ -68,9 +68,10 @@ void method_create(struct call *call)
 		call_errorf(call, CGERR_INVALID_VALUE, "field", "labels", "labels must map up to 64 names to strings");
 		return;
 	}
-	if (param_obj(call, "resources") || req.auto_remove || req.lease) {
-		call_errorf(call, CGERR_INVALID_VALUE, "field", param_obj(call, "resources") ? "resources" : "lifecycle",
-			    "resources, auto_remove and lease are not supported by this cgctld yet");
+	req.resources = param_obj(call, "resources");
+	if (req.auto_remove || req.lease) {
+		call_errorf(call, CGERR_INVALID_VALUE, "field", req.lease ? "lease" : "auto_remove",
+			    "auto_remove and lease are not supported by this cgctld yet");
 		return;
 	}
 	if (manager_create(m, &req, &le, &e) < 0) {

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* limits.c: apply a Resources object to a managed cgroup: validate all, check controllers, write, roll back. */
+#include "manager.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroupfs.h"
+#include "cleanup.h"
+#include "log.h"
+#include "resources.h"
+
+/* Validate the whole object before anything is written. */
+int manager_check_resources(json_object *res, struct op_error *e)
+{
+	_cleanup_free_ char *field = NULL, *msg = NULL;
+	struct res_plan plan = { 0 };
+	int r = res_plan_build(res, &plan, &field, &msg);
+
+	res_plan_done(&plan);
+	if (r == -EINVAL)
+		return op_error_set(e, r, CGERR_INVALID_VALUE, "field", field ? field : "resources", "%s",
+				    msg ? msg : "invalid resources");
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+	return 0;
+}
+
+/* Every controller the plan needs must be available in rel's cgroup.controllers. */
+static int limits_check_controllers(struct manager *m, const char *rel, const struct res_plan *plan,
+				    struct op_error *e)
+{
+	_cleanup_free_ char *file = NULL, *text = NULL;
+	const char *missing = NULL;
+	char **avail = NULL;
+	int r;
+
+	if (asprintf(&file, "%s/cgroup.controllers", rel) < 0)
+		return -ENOMEM;
+	r = cgfs_read(m->rootfd, file, 4096, &text);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "read %s: %s", file, strerror(-r));
+	r = cgfs_parse_controllers(text, &avail);
+	if (r < 0)
+		return r;
+	r = res_plan_check_controllers(plan, avail, &missing);
+	if (r == -EOPNOTSUPP)
+		op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", missing,
+			     "controller \"%s\" is not available to this cgroup (available: %s); the parent must "
+			     "enable it in cgroup.subtree_control, and systemd must delegate it (user@.service "
+			     "delegates only some controllers by default)", missing, text[0] && text[0] != '\n' ? text : "none");
+	cgfs_strv_free(avail);
+	return r;
+}
+
+/* Translate a failed write. */
+static int limits_apply_error(const char *field, int r, struct op_error *e)
+{
+	if (r == -EACCES || r == -EPERM)
+		return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "%s: the kernel refused: %s",
+				    field, strerror(-r));
+	if (r == -EINVAL || r == -ERANGE || r == -EOVERFLOW)
+		return op_error_set(e, r, CGERR_INVALID_VALUE, "field", field, "%s: the kernel refused the value: %s",
+				    field, strerror(-r));
+	if (r == -ENOENT || r == -EOPNOTSUPP)
+		return op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", field,
+				    "%s: no such interface file on this kernel", field);
+	return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "%s: %s", field, strerror(-r));
+}
+
+/* Apply res to rel: nothing half-applied. */
+int manager_apply_resources(struct manager *m, const char *rel, json_object *res, struct op_error *e)
+{
+	_cleanup_free_ char *field = NULL, *msg = NULL;
+	struct res_plan plan = { 0 };
+	int restore_err = 0;
+	int r = res_plan_build(res, &plan, &field, &msg);
+
+	if (r < 0) {
+		res_plan_done(&plan);
+		return manager_check_resources(res, e);
+	}
+	r = limits_check_controllers(m, rel, &plan, e);
+	if (r >= 0) {
+		r = res_plan_apply(m->rootfd, rel, &plan, &field, &restore_err);
+		if (restore_err)
+			log_error_errno(restore_err, "%s: could not restore every limit after %s failed", rel,
+					field ? field : "a write");
+		if (r < 0)
+			limits_apply_error(field ? field : "resources", r, e);
+	}
+	res_plan_done(&plan);
+	return r;
+}

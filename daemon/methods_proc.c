@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/* methods_proc.c: handlers for processes and resources: Attach, SetResources, GetStats, Freeze, Thaw, Kill, OpenCgroup. */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cgroupfs.h"
+#include "cleanup.h"
+#include "evwait.h"
+#include "kill.h"
+#include "log.h"
+#include "resources.h"
+#include "stats.h"
+
+#define ATTACH_PIDS_MAX 1024
+
+/* Resolve the call's "name" to a ledger entry and its relative path, or answer. */
+static bool call_lookup(struct call *call, struct ledger_entry **ret_le, char **ret_rel)
+{
+	struct manager *m = call_manager(call);
+	const char *name = param_str(call, "name");
+	struct ledger_entry *le;
+	struct op_error e;
+
+	if (manager_check_name(m, name, &e) < 0) {
+		call_op_error(call, &e);
+		return false;
+	}
+	le = ledger_get(m->ledger, name);
+	if (!le) {
+		call_errorf(call, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\" managed by cgctld", name);
+		return false;
+	}
+	if (cgname_to_path(name, ret_rel) < 0) {
+		call_error_errno(call, -ENOMEM, "%s", name);
+		return false;
+	}
+	if (ret_le)
+		*ret_le = le;
+	return true;
+}
+
+/* Timeout parameter within bounds, or answer InvalidValue. */
+static bool call_timeout(struct call *call, int *ret)
+{
+	json_object *t = param_obj(call, "timeout_ms");
+	int64_t v = t ? json_object_get_int64(t) : MANAGER_KILL_TIMEOUT_MS;
+
+	if (v < 0 || v > MANAGER_KILL_TIMEOUT_MAX_MS) {
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "timeout_ms", "timeout_ms must be between 0 and %d",
+			    MANAGER_KILL_TIMEOUT_MAX_MS);
+		return false;
+	}
+	*ret = (int)v;
+	return true;
+}
+
+/* Answer a failed attach of pid. */
+static void attach_error(struct call *call, pid_t pid, int r, const char *how)
+{
+	char field[32];
+
+	snprintf(field, sizeof(field), "%d", (int)pid);
+	if (r == -ESRCH)
+		call_errorf(call, CGERR_INVALID_VALUE, "field", field, "no process %d", (int)pid);
+	else if (r == -EBUSY || r == -EOPNOTSUPP)
+		call_errorf(call, CGERR_BUSY, "name", param_str(call, "name"),
+			    "the cgroup has controllers enabled for children and cannot take processes");
+	else if (strcmp(how, "systemd") == 0)
+		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
+			    "the kernel refused to move process %d: the common ancestor of its cgroup and ours "
+			    "is not ours to write (a process in a login session scope?), and the systemd user "
+			    "manager could not move it either (%s). Start the process from a cgctl-managed "
+			    "cgroup, e.g. with `cgctl run`, or from a systemd user service.", (int)pid, strerror(-r));
+	else
+		call_error_errno(call, r, "attach process %d", (int)pid);
+}
+
+/* Attach(name, pids?, pidfds?) -> (attached) */
+void method_attach(struct call *call)
+{
+	static const struct param_spec specs[] = {
+		{ "name", json_type_string, true }, { "pids", json_type_array, false },
+		{ "pidfds", json_type_int, false }, PARAM_END,
+	};
+	json_object *pids, *attached;
+	_cleanup_free_ char *rel = NULL;
+	const char *how = "kernel";
+	size_t npids, nfds;
+
+	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
+		return;
+	pids = param_obj(call, "pids");
+	npids = pids ? json_object_array_length(pids) : 0;
+	nfds = param_obj(call, "pidfds") ? (size_t)json_object_get_int64(param_obj(call, "pidfds")) : 0;
+	if (nfds != call->nfds || npids + nfds == 0 || npids + nfds > ATTACH_PIDS_MAX) {
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
+			    "give 1..%d pids and/or pidfds (pidfds must count the descriptors sent: %zu)",
+			    ATTACH_PIDS_MAX, call->nfds);
+		return;
+	}
+	attached = json_object_new_array();
+	for (size_t i = 0; i < npids + nfds; i++) {
+		pid_t pid;
+		int r;
+
+		if (i < npids) {
+			json_object *v = json_object_array_get_idx(pids, i);
+			int64_t p = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+			if (p <= 0 || p > 4194304) {
+				json_object_put(attached);
+				call_errorf(call, CGERR_INVALID_VALUE, "field", "pids", "not a pid: %s",
+					    json_object_to_json_string(v));
+				return;
+			}
+			pid = (pid_t)p;
+			r = attach_pid(call_manager(call), rel, pid, &how);
+		} else {
+			int fd = call->fds[i - npids];
+			r = attach_pidfd_to_pid(fd, &pid);
+			if (r >= 0)
+				r = attach_pid(call_manager(call), rel, pid, &how);
+			/* The pidfd pins the process: if it is still alive, pid was not reused. */
+			if (r >= 0 && syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) < 0)
+				r = -ESRCH;
+		}
+		if (r < 0) {
+			json_object_put(attached);
+			attach_error(call, pid, r, how);
+			return;
+		}
+		json_object_array_add(attached, json_object_new_int(pid));
+	}
+	log_info("attached %zu process(es) to %s", npids + nfds, param_str(call, "name"));
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "attached", attached);
+	call_reply(call, p);
+}
+
+/* SetResources(name, resources) -> () */
+void method_set_resources(struct call *call)
+{
+	static const struct param_spec specs[] = {
+		{ "name", json_type_string, true }, { "resources", json_type_object, true }, PARAM_END,
+	};
+	_cleanup_free_ char *rel = NULL;
+	struct op_error e;
+
+	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
+		return;
+	if (manager_apply_resources(call_manager(call), rel, param_obj(call, "resources"), &e) < 0) {
+		call_op_error(call, &e);
+		return;
+	}
+	log_info("set resources of %s", param_str(call, "name"));
+	call_reply(call, NULL);
+}
+
+/* GetStats(name) -> (stats) */
+void method_get_stats(struct call *call)
+{
+	static const struct param_spec specs[] = { { "name", json_type_string, true }, PARAM_END };
+	_cleanup_free_ char *rel = NULL;
+	json_object *st, *p;
+	int r;
+
+	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
+		return;
+	r = stats_collect(call_manager(call)->rootfd, rel, &st);
+	if (r < 0) {
+		call_error_errno(call, r, "read statistics of \"%s\"", param_str(call, "name"));
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "stats", st);
+	call_reply(call, p);
+}
+
+/* Freeze/Thaw finished (or timed out). */
+static void freeze_done_cb(void *arg, int r)
+{
+	struct call *call = arg;
+
+	if (r == -ETIMEDOUT || r == -ECANCELED)
+		call_errorf(call, CGERR_TIMEOUT, NULL, NULL, "\"%s\" did not reach the %s state in time",
+			    param_str(call, "name"), strstr(call->vl.method, "Freeze") ? "frozen" : "thawed");
+	else if (r < 0)
+		call_error_errno(call, r, "wait for \"%s\"", param_str(call, "name"));
+	else
+		call_reply(call, NULL);
+}
+
+/* Write cgroup.freeze and wait for cgroup.events to confirm. */
+static void freeze_or_thaw(struct call *call, bool freeze)
+{
+	static const struct param_spec specs[] = {
+		{ "name", json_type_string, true }, { "timeout_ms", json_type_int, false }, PARAM_END,
+	};
+	_cleanup_free_ char *rel = NULL, *file = NULL;
+	struct manager *m = call_manager(call);
+	int timeout, r;
+
+	if (!params_check(call, specs) || !call_timeout(call, &timeout) || !call_lookup(call, NULL, &rel))
+		return;
+	if (asprintf(&file, "%s/cgroup.freeze", rel) < 0) {
+		call_error_errno(call, -ENOMEM, "freeze");
+		return;
+	}
+	r = cgfs_write(m->rootfd, file, freeze ? "1" : "0");
+	if (r == -ENOENT) {
+		call_errorf(call, CGERR_CONTROLLER_UNAVAILABLE, "controller", "freezer",
+			    "this kernel has no cgroup.freeze (cgroup v2 freezer needs Linux 5.2)");
+		return;
+	}
+	if (r < 0) {
+		call_error_errno(call, r, "write cgroup.freeze of \"%s\"", param_str(call, "name"));
+		return;
+	}
+	r = evwait_start(m, rel, freeze ? EVWAIT_FROZEN : EVWAIT_THAWED, timeout, freeze_done_cb, call);
+	if (r < 0)
+		call_error_errno(call, r, "watch \"%s\"", param_str(call, "name"));
+}
+
+/* Freeze(name, timeout_ms?) -> () */
+void method_freeze(struct call *call)
+{
+	freeze_or_thaw(call, true);
+}
+
+/* Thaw(name, timeout_ms?) -> () */
+void method_thaw(struct call *call)
+{
+	freeze_or_thaw(call, false);
+}
+
+/* Kill(name, signal?, timeout_ms?) -> () */
+void method_kill(struct call *call)
+{
+	static const struct param_spec specs[] = {
+		{ "name", json_type_string, true }, { "signal", json_type_int, false },
+		{ "timeout_ms", json_type_int, false }, PARAM_END,
+	};
+	_cleanup_free_ char *rel = NULL;
+	json_object *s;
+	int sig = SIGKILL, r;
+
+	if (!params_check(call, specs))
+		return;
+	s = param_obj(call, "signal");
+	if (s) {
+		int64_t v = json_object_get_int64(s);
+		if (v < 1 || v > SIGRTMAX) {
+			call_errorf(call, CGERR_INVALID_VALUE, "field", "signal", "no signal %lld", (long long)v);
+			return;
+		}
+		sig = (int)v;
+	}
+	if (!call_lookup(call, NULL, &rel))
+		return;
+	r = sig == SIGKILL ? cgkill_start(call_manager(call)->rootfd, rel)
+			   : cgkill_signal(call_manager(call)->rootfd, rel, sig);
+	if (r < 0) {
+		call_error_errno(call, r, "signal the processes of \"%s\"", param_str(call, "name"));
+		return;
+	}
+	log_info("sent signal %d to %s", sig, param_str(call, "name"));
+	call_reply(call, NULL);
+}
+
+/* OpenCgroup(name) -> (name, path, fd) with the directory fd as SCM_RIGHTS. */
+void method_open_cgroup(struct call *call)
+{
+	static const struct param_spec specs[] = { { "name", json_type_string, true }, PARAM_END };
+	_cleanup_free_ char *rel = NULL, *abs = NULL;
+	struct manager *m = call_manager(call);
+	json_object *p;
+	int fd;
+
+	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
+		return;
+	fd = cgfs_open_dir(m->rootfd, rel);
+	if (fd < 0) {
+		call_error_errno(call, fd, "open \"%s\"", param_str(call, "name"));
+		return;
+	}
+	abs = manager_abs_path(m, param_str(call, "name"));
+	p = json_object_new_object();
+	json_object_object_add(p, "name", json_object_new_string(param_str(call, "name")));
+	json_object_object_add(p, "path", json_object_new_string(abs ? abs : ""));
+	json_object_object_add(p, "fd", json_object_new_int(0));
+	call_reply_fd(call, p, fd);
+}
