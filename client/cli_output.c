@@ -16,14 +16,16 @@ int cli_fail(const struct cli *cli, int r, const char *what)
 {
 	const char *name = cli->conn ? cgctl_error_name(cli->conn) : NULL;
 	const char *msg = cli->conn ? cgctl_error_message(cli->conn) : NULL;
-	const char *dot;
+	const char *prefix = "io.cgctl.Manager.";
 
 	if (name) {
-		dot = strrchr(name, '.');
+		/* Our own errors by their short name; anybody else's (org.varlink.service) in full. */
+		if (strncmp(name, prefix, strlen(prefix)) == 0)
+			name += strlen(prefix);
 		if (msg)
-			fprintf(stderr, "cgctl: %s: %s\n", dot ? dot + 1 : name, msg);
+			fprintf(stderr, "cgctl: %s: %s\n", name, msg);
 		else
-			fprintf(stderr, "cgctl: %s: %s: %s\n", dot ? dot + 1 : name, what, cgctl_strerror(r));
+			fprintf(stderr, "cgctl: %s: %s: %s\n", name, what, cgctl_strerror(r));
 	} else
 		fprintf(stderr, "cgctl: %s: %s\n", what, cgctl_strerror(r));
 	return CLI_EXIT_FAILURE;

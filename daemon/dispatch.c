@@ -88,9 +88,18 @@ static const struct method methods[] = {
 	{ CGCTL_INTERFACE ".OpenCgroup", method_open_cgroup },
 };
 
+/* Is the interface part of a method name one we serve? */
+static bool dispatch_known_interface(const char *method, size_t len)
+{
+	return (len == strlen(CGCTL_INTERFACE) && strncmp(method, CGCTL_INTERFACE, len) == 0) ||
+	       (len == strlen(VARLINK_SERVICE_INTERFACE) && strncmp(method, VARLINK_SERVICE_INTERFACE, len) == 0);
+}
+
 /* Route a call to its handler. */
 void dispatch_call(struct call *call)
 {
+	const char *dot;
+	size_t iface_len;
 	json_object *p;
 
 	for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
@@ -101,6 +110,13 @@ void dispatch_call(struct call *call)
 		}
 	}
 	p = json_object_new_object();
+	dot = strrchr(call->vl.method, '.');
+	iface_len = dot ? (size_t)(dot - call->vl.method) : 0;
+	if (!dispatch_known_interface(call->vl.method, iface_len)) {
+		json_object_object_add(p, "interface", json_object_new_string_len(call->vl.method, (int)iface_len));
+		call_error(call, CGERR_INTERFACE_NOT_FOUND, p);
+		return;
+	}
 	json_object_object_add(p, "method", json_object_new_string(call->vl.method));
 	call_error(call, CGERR_METHOD_NOT_FOUND, p);
 }

@@ -3,6 +3,7 @@
 #include "manager.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -52,11 +53,24 @@ static int setup_check_writable(struct manager *m)
 	return 1;
 }
 
+/* Is own exactly root + "/" MANAGER_LEAF? */
+static bool setup_in_leaf_of(const char *own, const char *root)
+{
+	size_t n = strlen(root);
+
+	return strncmp(own, root, n) == 0 && own[n] == '/' && strcmp(own + n + 1, MANAGER_LEAF) == 0;
+}
+
 /* Move ourselves into the reserved leaf when we sit in the managed root itself. */
 static int setup_leaf(struct manager *m)
 {
 	int r;
 
+	/* Restarted inside the leaf already (or systemd's DelegateSubgroup= put us there). */
+	if (setup_in_leaf_of(m->disc.own_path, m->root_path)) {
+		m->have_leaf = true;
+		return 0;
+	}
 	if (strcmp(m->disc.own_path, m->root_path) != 0)
 		return 0;
 	r = cgfs_mkdir(m->rootfd, MANAGER_LEAF, 0755);
@@ -106,6 +120,12 @@ static int setup_root(struct manager *m, const char *cgroup_root)
 	m->root_path = strdup(cgroup_root ? cgroup_root : m->disc.own_path);
 	if (!m->root_path)
 		return -ENOMEM;
+	/* Sitting in our leaf already (a restart): the managed root is its parent. */
+	if (!cgroup_root) {
+		char *slash = strrchr(m->root_path, '/');
+		if (slash && slash != m->root_path && strcmp(slash + 1, MANAGER_LEAF) == 0)
+			*slash = '\0';
+	}
 	/* Strip a trailing "/" so path comparisons stay exact. */
 	for (size_t n = strlen(m->root_path); n > 1 && m->root_path[n - 1] == '/'; n--)
 		m->root_path[n - 1] = '\0';

@@ -189,6 +189,22 @@ static int json_parse_object(const char *msg, size_t len, json_object **ret)
 	return 0;
 }
 
+/* Copy a JSON string member; -EPROTO when it hides a NUL ("\u0000") that C would cut at. */
+static int json_dup_string(json_object *v, char **ret)
+{
+	size_t len = (size_t)json_object_get_string_len(v);
+	const char *s = json_object_get_string(v);
+	char *d;
+
+	if (strnlen(s, len) != len)
+		return -EPROTO;
+	d = strndup(s, len);
+	if (!d)
+		return -ENOMEM;
+	*ret = d;
+	return 0;
+}
+
 /* Optional boolean member: absent is false; -EPROTO for another type. */
 static int json_get_flag(json_object *o, const char *key, bool *ret)
 {
@@ -245,9 +261,9 @@ int vl_call_parse(const char *msg, size_t len, struct vl_call *ret)
 	r = json_get_parameters(o, &params);
 	if (r < 0)
 		return r;
-	method = strndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
-	if (!method)
-		return -ENOMEM;
+	r = json_dup_string(v, &method);
+	if (r < 0)
+		return r;
 
 	*ret = (struct vl_call){
 		.method = TAKE_PTR(method),
@@ -286,9 +302,9 @@ int vl_reply_parse(const char *msg, size_t len, struct vl_reply *ret)
 	if (json_object_object_get_ex(o, "error", &v)) {
 		if (!json_object_is_type(v, json_type_string))
 			return -EPROTO;
-		error = strndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
-		if (!error)
-			return -ENOMEM;
+		r = json_dup_string(v, &error);
+		if (r < 0)
+			return r;
 	}
 	r = json_get_flag(o, "continues", &continues);
 	if (r < 0)

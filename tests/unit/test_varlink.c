@@ -383,6 +383,7 @@ START_TEST(test_parse_call_shape)
 		"{\"method\":42}",
 		"{\"method\":null}",
 		"{\"method\":[\"a.B\"]}",
+		"{\"method\":\"a.B\\u0000c.D\"}",
 		"{\"method\":\"a.B\",\"parameters\":[]}",
 		"{\"method\":\"a.B\",\"parameters\":\"x\"}",
 		"{\"method\":\"a.B\",\"parameters\":1}",
@@ -405,6 +406,7 @@ START_TEST(test_parse_reply_shape)
 	static const char *const bad[] = {
 		"{\"error\":42}",
 		"{\"error\":null}",
+		"{\"error\":\"a.B\\u0000\"}",
 		"{\"parameters\":[]}",
 		"{\"continues\":\"yes\"}",
 	};

@@ -1,0 +1,518 @@
+# SPDX-License-Identifier: MIT
+# lib.sh: integration-test helpers: scratch cgroup2 subtree, test user, daemon and CLI runners.
+# shellcheck shell=bash
+#
+# Sourced by run.sh (bash). Builds the topology systemd gives a user:
+#   <cg2>/cgctl-test.<id>/      delegated to the test user ("user@UID.service")
+#   ├── cgctld/                 the daemon's delegated subtree ("cgctld.service")
+#   └── workloads/              client processes ("other user services")
+# and removes everything on exit. Nothing outside the scratch subtree is
+# written, except the cgroup2 root's cgroup.subtree_control when it lacks a
+# controller its cgroup.controllers offers (recorded and restored; disable
+# with CGCTL_TEST_PARENT_CONTROLLERS=0).
+
+CGT_USER=${CGCTL_TEST_USER:-cgctltest}
+CGT_HOME=/var/lib/$CGT_USER
+CGT_TIMEOUT=${CGCTL_TEST_TIMEOUT:-10}   # seconds, per CLI call and per daemon wait
+CGT_PIDS=()                            # "pid:starttime" of every process we started
+CGT_SC_RESTORE=()                      # "file:-ctrl" writes that undo our subtree_control changes
+
+# --- small utilities -------------------------------------------------------
+
+# Print a message to stderr.
+cgt_log() { printf '%s\n' "$*" >&2; }
+
+# Record why the current test failed (first line wins in the report) and return 1.
+fail() {
+	printf '%s\n' "$*" >>"${CGT_REASON:-/dev/stderr}"
+	return 1
+}
+
+# Record why the current test is skipped and return 77.
+skip() {
+	printf '%s\n' "$*" >>"${CGT_REASON:-/dev/stderr}"
+	return 77
+}
+
+# Start time (clock ticks since boot) of pid, empty if gone.
+cgt_starttime() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	# Fields after the ")" of comm: state is field 3, starttime field 22.
+	stat=${stat##*) }
+	# shellcheck disable=SC2086
+	set -- $stat
+	printf '%s\n' "${20}"
+}
+
+# Remember pid as started by the harness (persisted for the EXIT trap).
+cgt_track_pid() {
+	local entry
+	entry="$1:$(cgt_starttime "$1")"
+	CGT_PIDS+=("$entry")
+	[ -n "${CGT_TMP:-}" ] && printf '%s\n' "$entry" >>"$CGT_TMP/pids"
+	return 0
+}
+
+# Kill a tracked pid (by pid, only if its start time still matches).
+cgt_kill_tracked() {
+	local entry=$1 sig=${2:-KILL} pid st
+	pid=${entry%%:*}
+	st=${entry#*:}
+	[ -n "$st" ] && [ "$(cgt_starttime "$pid")" = "$st" ] || return 0
+	kill "-$sig" "$pid" 2>/dev/null || true
+}
+
+# Wait up to $2 seconds (default CGT_TIMEOUT) for pid $1 to disappear; 0 when gone.
+cgt_wait_gone() {
+	local pid=$1 limit=$(( ${2:-$CGT_TIMEOUT} * 20 )) i=0
+	while [ -d "/proc/$pid" ]; do
+		# A zombie child of ours counts as gone.
+		case $(cgt_proc_state "$pid") in Z|X|"") return 0 ;; esac
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# State letter of pid (R, S, Z...), empty if gone.
+cgt_proc_state() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	printf '%s\n' "${stat%% *}"
+}
+
+# --- cgroup2 discovery and cgroup helpers ---------------------------------
+
+# Decode mountinfo's octal escapes (\040 for space...).
+cgt_unescape_mi() { printf '%b' "$1"; }
+
+# Find the cgroup2 mount: sets CGT_CG2 (mount point) and CGT_CG2_ROOT (root of
+# the mount inside the hierarchy). Prefers /sys/fs/cgroup, then
+# /sys/fs/cgroup/unified, then the first cgroup2 mount. 1 when there is none.
+cgt_find_cg2() {
+	local line pre post fstype root mnt first="" first_root="" best="" best_root="" rank best_rank=9
+	# shellcheck disable=SC2034
+	while IFS= read -r line; do
+		pre=${line%% - *}
+		post=${line#* - }
+		fstype=${post%% *}
+		[ "$fstype" = cgroup2 ] || continue
+		# shellcheck disable=SC2086
+		set -- $pre
+		root=$(cgt_unescape_mi "$4")
+		mnt=$(cgt_unescape_mi "$5")
+		[ -z "$first" ] && { first=$mnt; first_root=$root; }
+		case $mnt in
+		/sys/fs/cgroup) rank=0 ;;
+		/sys/fs/cgroup/unified) rank=1 ;;
+		*) continue ;;
+		esac
+		if [ "$rank" -lt "$best_rank" ]; then
+			best=$mnt; best_root=$root; best_rank=$rank
+		fi
+	done </proc/self/mountinfo
+	[ -z "$best" ] && { best=$first; best_root=$first_root; }
+	[ -n "$best" ] || return 1
+	CGT_CG2=$best
+	CGT_CG2_ROOT=$best_root
+}
+
+# Path of directory $1 (inside the cgroup2 mount) as /proc/PID/cgroup shows it.
+cgt_cg_relpath() {
+	local rel=${1#"$CGT_CG2"}
+	[ "$CGT_CG2_ROOT" = / ] || rel=$CGT_CG2_ROOT$rel
+	printf '%s\n' "${rel:-/}"
+}
+
+# The "0::" cgroup of pid $1, as in /proc/PID/cgroup.
+cgt_proc_cgroup() {
+	local line
+	while IFS= read -r line; do
+		case $line in 0::*) printf '%s\n' "${line#0::}"; return 0 ;; esac
+	done <"/proc/$1/cgroup"
+	return 1
+}
+
+# Hand cgroup directory $1 to the test user, as systemd does for Delegate=yes.
+cgt_delegate() {
+	local dir=$1 f
+	chown "$CGT_UID:$CGT_GID" "$dir" || return 1
+	while IFS= read -r f; do
+		[ -e "$dir/$f" ] && { chown "$CGT_UID:$CGT_GID" "$dir/$f" || return 1; }
+	done </sys/kernel/cgroup/delegate
+	return 0
+}
+
+# Create cgroup $1 as root; delegate it to the test user unless $2 is "root".
+cgt_mkcg() {
+	mkdir "$1" || return 1
+	[ "${2:-user}" = root ] || cgt_delegate "$1"
+}
+
+# Kill everything in cgroup $1 (and below) and wait until it is empty.
+cgt_cg_kill() {
+	local dir=$1 i=0 pid
+	[ -d "$dir" ] || return 0
+	if [ -e "$dir/cgroup.kill" ]; then
+		echo 1 >"$dir/cgroup.kill" 2>/dev/null || true
+	else
+		# Old kernels: freeze-less best effort, pid by pid, depth-first.
+		while IFS= read -r pid; do
+			kill -KILL "$pid" 2>/dev/null || true
+		done < <(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
+	fi
+	while grep -qx 'populated 1' "$dir/cgroup.events" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { cgt_log "warning: $dir still populated"; return 1; }
+		sleep 0.05
+	done
+	return 0
+}
+
+# Remove every cgroup below $1 depth-first (killing their processes), keep $1.
+cgt_cg_empty() {
+	local dir=$1 d
+	[ -d "$dir" ] || return 0
+	cgt_cg_kill "$dir"
+	# find -depth lists children before parents; cgroupfs files are not dirs.
+	while IFS= read -r -d '' d; do
+		[ "$d" = "$dir" ] && continue
+		rmdir "$d" 2>/dev/null || { sleep 0.1; rmdir "$d" 2>/dev/null; } ||
+			cgt_log "warning: cannot remove $d"
+	done < <(find "$dir" -depth -mindepth 1 -type d -print0 2>/dev/null)
+	return 0
+}
+
+# Remove cgroup $1 and everything below it.
+cgt_cg_remove() {
+	[ -d "$1" ] || return 0
+	cgt_cg_empty "$1"
+	rmdir "$1" 2>/dev/null || cgt_log "warning: cannot remove $1"
+}
+
+# Enable in $1's subtree_control every controller its cgroup.controllers offers;
+# with $2 = "record", remember what to undo at exit.
+cgt_enable_controllers() {
+	local dir=$1 c have avail
+	have=" $(cat "$dir/cgroup.subtree_control") "
+	read -ra avail <"$dir/cgroup.controllers"
+	for c in "${avail[@]}"; do
+		case $have in *" $c "*) continue ;; esac
+		if echo "+$c" >"$dir/cgroup.subtree_control" 2>/dev/null; then
+			if [ "${2:-}" = record ]; then
+				CGT_SC_RESTORE+=("$dir/cgroup.subtree_control:-$c")
+				printf '%s\n' "$dir/cgroup.subtree_control:-$c" >>"$CGT_TMP/subtree_control"
+			fi
+		fi
+	done
+	return 0
+}
+
+# --- environment set-up and tear-down -------------------------------------
+
+# Print the skip line and exit 0: the harness cannot run here.
+cgt_skip_all() {
+	printf 'SKIP integration: %s\n' "$1"
+	printf '0 passed, 0 failed, %s skipped\n' "${2:-1}"
+	exit 0
+}
+
+# Check the preconditions; skip everything with a reason when they do not hold.
+cgt_preflight() {
+	local t
+	[ "$(id -u)" = 0 ] || cgt_skip_all "not root (the harness needs to create a test user and a scratch cgroup)"
+	cgt_find_cg2 || cgt_skip_all "no cgroup2 mount in /proc/self/mountinfo"
+	if [ ! -w "$CGT_CG2" ] || [ ! -e "$CGT_CG2/cgroup.procs" ]; then
+		cgt_skip_all "cgroup2 at $CGT_CG2 is not writable"
+	fi
+	t=$CGT_CG2/cgctl-probe.$$
+	mkdir "$t" 2>/dev/null || cgt_skip_all "cannot create cgroups in $CGT_CG2 (read-only or not delegated)"
+	rmdir "$t"
+	[ -r /sys/kernel/cgroup/delegate ] || cgt_skip_all "/sys/kernel/cgroup/delegate missing (kernel too old)"
+	for t in setpriv useradd jq timeout; do
+		command -v "$t" >/dev/null || cgt_skip_all "$t not installed"
+	done
+}
+
+# Create the test user if missing; set CGT_UID, CGT_GID.
+cgt_setup_user() {
+	if ! id -u "$CGT_USER" >/dev/null 2>&1; then
+		useradd --system --create-home --home-dir "$CGT_HOME" --shell /bin/bash "$CGT_USER" 2>/dev/null ||
+			id -u "$CGT_USER" >/dev/null 2>&1 || { cgt_log "cannot create user $CGT_USER"; return 1; }
+	fi
+	CGT_UID=$(id -u "$CGT_USER") && CGT_GID=$(id -g "$CGT_USER") || return 1
+	CGT_HOME=$(getent passwd "$CGT_USER" | cut -d: -f6)
+	# shellcheck disable=SC2034 # used by the tests
+	NOBODY_UID=$(id -u nobody 2>/dev/null || echo 65534)
+	# shellcheck disable=SC2034 # used by the tests
+	NOBODY_GID=$(id -g nobody 2>/dev/null || echo 65534)
+}
+
+# Create the tmp dir, binaries copy, scratch subtree; install the cleanup trap.
+cgt_setup() {
+	local id
+	id=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+	CGT_TMP=/tmp/cgctl-test.$id
+	CGT_SCRATCH=$CGT_CG2/cgctl-test.$id
+	trap cgt_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	mkdir -m 0755 "$CGT_TMP" || return 1
+	: >"$CGT_TMP/pids"
+	cgt_setup_user || return 1
+
+	# The test user must be able to run the binaries wherever the tree is.
+	mkdir -m 0755 "$CGT_TMP/bin"
+	cp "$BUILD/cgctld" "$BUILD/cgctl" "$CGT_TMP/bin/" || return 1
+	if [ -d "$BUILD/tests/integration" ]; then
+		find "$BUILD/tests/integration" -maxdepth 1 -type f -perm -u+x -exec cp {} "$CGT_TMP/bin/" \;
+	fi
+	chmod -R a+rX "$CGT_TMP/bin"
+	CGCTLD=$CGT_TMP/bin/cgctld
+	CGCTL=$CGT_TMP/bin/cgctl
+
+	CGT_RUN=$CGT_TMP/run                 # the user's XDG_RUNTIME_DIR
+	CGT_STATES=$CGT_TMP/state            # state dirs, one per daemon
+	CGT_LOGS=$CGT_TMP/log
+	mkdir -m 0700 "$CGT_RUN" "$CGT_STATES" && chown "$CGT_UID:$CGT_GID" "$CGT_RUN" "$CGT_STATES" || return 1
+	mkdir -m 0755 "$CGT_LOGS" || return 1
+
+	if [ "${CGCTL_TEST_PARENT_CONTROLLERS:-1}" = 1 ] && [ "$CGT_CG2_ROOT" = / ]; then
+		# Only the hierarchy root is exempt from the no-internal-process rule.
+		cgt_enable_controllers "$CGT_CG2" record
+	fi
+	cgt_mkcg "$CGT_SCRATCH" || return 1
+	cgt_enable_controllers "$CGT_SCRATCH"
+	cgt_topology
+}
+
+# (Re)create the per-test topology below the scratch root, empty.
+cgt_topology() {
+	cgt_cg_empty "$CGT_SCRATCH"
+	CGT_MROOT=$CGT_SCRATCH/cgctld
+	CGT_WORK=$CGT_SCRATCH/workloads
+	cgt_mkcg "$CGT_MROOT" && cgt_mkcg "$CGT_WORK"
+}
+
+# EXIT trap: kill what we started, remove the scratch subtree and tmp dir,
+# undo subtree_control changes. Safe to run more than once.
+cgt_cleanup() {
+	local rc=$? entry undo
+	trap - EXIT INT TERM
+	if [ -n "${CGT_TMP:-}" ] && [ -f "$CGT_TMP/pids" ]; then
+		while IFS= read -r entry; do cgt_kill_tracked "$entry" KILL; done <"$CGT_TMP/pids"
+	fi
+	for entry in "${CGT_PIDS[@]}"; do cgt_kill_tracked "$entry" KILL; done
+	[ -n "${CGT_SCRATCH:-}" ] && cgt_cg_remove "$CGT_SCRATCH"
+	if [ -n "${CGT_TMP:-}" ] && [ -f "$CGT_TMP/subtree_control" ]; then
+		while IFS= read -r undo; do
+			echo "${undo##*:}" >"${undo%:*}" 2>/dev/null ||
+				cgt_log "note: could not undo ${undo##*:} in ${undo%:*} (in use elsewhere)"
+		done <"$CGT_TMP/subtree_control"
+	fi
+	case ${CGT_TMP:-} in /tmp/cgctl-test.*) rm -rf "$CGT_TMP" ;; esac
+	exit "$rc"
+}
+
+# --- running things as the test user --------------------------------------
+
+# Run "$@" as the test user (clean environment) with the process placed in
+# cgroup dir $1 first. Foreground; exit status is the command's (124 on timeout).
+cgt_as_user_in() {
+	local cg=$1
+	shift
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
+		timeout -k 2 "$CGT_TIMEOUT" \
+		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
+		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		"$@"
+}
+
+# Run the CLI as the test user from workloads/: sets RC, OUT, ERR.
+# Pass --socket yourself, or rely on the XDG_RUNTIME_DIR default.
+cgctl_u() {
+	cgt_as_user_in "$CGT_WORK" "$CGCTL" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl $*"
+}
+
+# Pick up RC (from $?), OUT and ERR of the last CLI run and log them under label $1.
+cgt_collect() {
+	RC=$?
+	OUT=$(cat "$CGT_TMP/out")
+	ERR=$(cat "$CGT_TMP/err")
+	printf '+ %s -> rc=%s\n' "$1" "$RC"
+	[ -z "$OUT" ] || printf '%s\n' "$OUT" | sed 's/^/  out: /' | head -40
+	[ -z "$ERR" ] || printf '%s\n' "$ERR" | sed 's/^/  err: /' | head -20
+	return 0
+}
+
+# Run the CLI as root: sets RC, OUT, ERR.
+cgctl_root() {
+	timeout -k 2 "$CGT_TIMEOUT" env -u CGCTL_SOCKET XDG_RUNTIME_DIR="$CGT_RUN" "$CGCTL" "$@" \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "(root) cgctl $*"
+}
+
+# Run the CLI as uid:gid $1:$2 (no supplementary groups) from workloads/: sets RC, OUT, ERR.
+cgctl_as() {
+	local uid=$1 gid=$2
+	shift 2
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+		timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+		env -i PATH=/usr/bin:/bin "$CGCTL" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "(uid $uid) cgctl $*"
+}
+
+# --- the daemon ------------------------------------------------------------
+
+# Start cgctld as the test user in cgroup dir $1 (default cgctld/), extra
+# daemon args after it. Sets DPID, DLOG, DSOCK (from --socket, else the
+# default), DSTATE (from --state-dir, else a fresh one is added). Does not wait.
+cgt_daemon_spawn() {
+	local cg=${1:-$CGT_MROOT} arg prev="" have_state=0 n
+	shift || true
+	DSOCK=$CGT_RUN/cgctl/io.cgctl.Manager
+	for arg in "$@"; do
+		case $prev in
+		--socket) DSOCK=$arg ;;
+		--state-dir) DSTATE=$arg; have_state=1 ;;
+		esac
+		prev=$arg
+	done
+	n=$(find "$CGT_LOGS" -maxdepth 1 -name 'cgctld.*.log' | wc -l)
+	DLOG=$CGT_LOGS/cgctld.$n.log
+	if [ "$have_state" = 0 ]; then
+		DSTATE=$CGT_STATES/s$n
+		set -- --state-dir "$DSTATE" "$@"
+	fi
+	printf '+ cgctld %s (cgroup %s, log %s)\n' "$*" "${cg#"$CGT_SCRATCH"/}" "$DLOG"
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
+		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
+		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		"$CGCTLD" "$@" </dev/null >>"$DLOG" 2>&1 &
+	DPID=$!
+	cgt_track_pid "$DPID"
+	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
+	return 0
+}
+
+# Wait until the daemon $DPID listens on $DSOCK and answers status.
+cgt_daemon_wait() {
+	local i=0 limit=$((CGT_TIMEOUT * 10))
+	while :; do
+		if ! kill -0 "$DPID" 2>/dev/null || [ "$(cgt_proc_state "$DPID")" = Z ]; then
+			wait "$DPID" 2>/dev/null
+			fail "cgctld exited early (status $?): $(tail -n 3 "$DLOG" | tr '\n' ' ')"
+			return 1
+		fi
+		if [ -S "$DSOCK" ]; then
+			cgctl_u --socket "$DSOCK" status >/dev/null
+			[ "$RC" = 0 ] && return 0
+		fi
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && { fail "cgctld did not answer on $DSOCK within ${CGT_TIMEOUT}s"; return 1; }
+		sleep 0.1
+	done
+}
+
+# Start the daemon and wait for it (args as cgt_daemon_spawn).
+cgt_daemon_start() {
+	cgt_daemon_spawn "$@" && cgt_daemon_wait
+}
+
+# SIGTERM daemon $1 (default $DPID), wait; sets DEXIT to its exit status
+# (KILLed and 137 after the timeout).
+cgt_daemon_stop() {
+	local pid=${1:-$DPID}
+	kill -TERM "$pid" 2>/dev/null
+	if ! cgt_wait_gone "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		# shellcheck disable=SC2034 # read by the tests
+		DEXIT=137
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	# shellcheck disable=SC2034 # read by the tests
+	DEXIT=$?
+	return 0
+}
+
+# Kill every daemon and tracked process this test started (test tear-down).
+cgt_test_teardown() {
+	local entry
+	for entry in "${CGT_PIDS[@]}"; do
+		cgt_kill_tracked "$entry" TERM
+	done
+	for entry in "${CGT_PIDS[@]}"; do
+		cgt_wait_gone "${entry%%:*}" 3 || cgt_kill_tracked "$entry" KILL
+	done
+	wait 2>/dev/null
+	return 0
+}
+
+# Start "sleep" as the test user in cgroup dir $1; sets SPID.
+cgt_sleeper() {
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; exec setpriv --reuid="$2" --regid="$3" --init-groups sleep 300' \
+		sh "$1" "$CGT_UID" "$CGT_GID" </dev/null >/dev/null 2>&1 &
+	SPID=$!
+	cgt_track_pid "$SPID"
+	# Wait until it sits in the cgroup (the echo happens in the child).
+	local i=0
+	until grep -qx "$SPID" "$1/cgroup.procs" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+# --- assertions (each returns 1 with a reason on failure) ------------------
+
+# The CLI's last exit status was $1.
+expect_rc() {
+	[ "$RC" = "$1" ] || fail "${2:-cgctl}: exit $RC, expected $1 (stderr: ${ERR:0:200})"
+}
+
+# The CLI's last stderr contains $1.
+expect_err() {
+	case $ERR in *"$1"*) return 0 ;; esac
+	fail "${2:-cgctl}: stderr lacks '$1': ${ERR:0:200}"
+}
+
+# Cgroup directory $1 (relative to the managed root unless absolute) exists.
+expect_dir() {
+	local d=$1
+	case $d in /*) ;; *) d=$CGT_MROOT/$d ;; esac
+	[ -d "$d" ] || fail "directory ${d#"$CGT_SCRATCH"/} missing${2:+ ($2)}"
+}
+
+# Cgroup directory $1 (relative to the managed root unless absolute) does not exist.
+expect_no_dir() {
+	local d=$1
+	case $d in /*) ;; *) d=$CGT_MROOT/$d ;; esac
+	[ ! -e "$d" ] || fail "directory ${d#"$CGT_SCRATCH"/} exists${2:+ ($2)}"
+}
+
+# jq expression $1 over $OUT (or $2) is true.
+expect_jq() {
+	local json=${2-$OUT}
+	jq -e "$1" >/dev/null 2>&1 <<<"$json" || fail "jq '$1' false on: ${json:0:300}"
+}
+
+# Print jq expression $1 over $OUT (raw).
+jqo() { jq -r "$1" <<<"$OUT"; }
+
+# Sorted list of every directory below the managed root (relative), for before/after checks.
+cgt_tree() {
+	(cd "${1:-$CGT_MROOT}" && find . -mindepth 1 -type d | sort)
+}

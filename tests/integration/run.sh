@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# run.sh: run every tests/integration/t_*.sh against the real daemon, real cgroup2 and a real unprivileged user.
+#
+# Usage: bash tests/integration/run.sh [PATTERN]   (PATTERN: a glob on test function names)
+# Environment: CGCTL_BUILD (default build/), CGCTL_TEST_USER (default cgctltest),
+#   CGCTL_TEST_VERBOSE=1 (print every test's transcript), CGCTL_TEST_TIMEOUT (seconds).
+
+# shellcheck source-path=SCRIPTDIR
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+BUILD=${CGCTL_BUILD:-$TOP/build}
+BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || BUILD=$TOP/build
+PATTERN=${1:-*}
+export LC_ALL=C
+
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+cgt_preflight
+for f in cgctld cgctl; do
+	if [ ! -x "$BUILD/$f" ]; then
+		printf 'FAIL setup: %s missing (run make first)\n' "$BUILD/$f"
+		printf '0 passed, 1 failed, 0 skipped\n'
+		exit 1
+	fi
+done
+if ! cgt_setup; then
+	printf 'FAIL setup: could not build the scratch environment\n'
+	printf '0 passed, 1 failed, 0 skipped\n'
+	exit 1
+fi
+
+passed=0 failed=0 skipped=0
+
+# Run one test function in a subshell with its own transcript; print the verdict.
+run_one() {
+	local file=$1 fn=$2 name=${2#test_} rc reason transcript=$CGT_TMP/transcript
+	CGT_REASON=$CGT_TMP/reason
+	: >"$CGT_REASON"
+	: >"$CGT_TMP/daemon-logs"
+	(
+		# shellcheck disable=SC2034 # lib.sh tracks this test's processes here
+		CGT_PIDS=()
+		# shellcheck source=/dev/null
+		. "$file"
+		"$fn"
+		rc=$?
+		cgt_test_teardown
+		exit "$rc"
+	) >"$transcript" 2>&1 </dev/null
+	rc=$?
+	reason=$(head -n 1 "$CGT_REASON")
+	case $rc in
+	0)
+		if [ -s "$CGT_REASON" ]; then
+			rc=1 # a recorded failure the test forgot to return
+		else
+			printf 'PASS %s\n' "$name"
+			passed=$((passed + 1))
+		fi
+		;;
+	77)
+		printf 'SKIP %s: %s\n' "$name" "${reason:-skipped}"
+		skipped=$((skipped + 1))
+		;;
+	esac
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		printf 'FAIL %s: %s\n' "$name" "${reason:-test returned $rc}"
+		failed=$((failed + 1))
+	fi
+	if { [ "$rc" != 0 ] && [ "$rc" != 77 ]; } || [ "${CGCTL_TEST_VERBOSE:-0}" = 1 ]; then
+		sed 's/^/    | /' "$transcript" | cut -c1-240 | tail -n 40
+		local log
+		while IFS= read -r log; do
+			[ -s "$log" ] || continue
+			printf '    daemon log %s (tail):\n' "${log##*/}"
+			tail -n 15 "$log" | sed 's/^/    > /'
+		done <"$CGT_TMP/daemon-logs"
+	fi
+	# Every test starts from an empty topology, whatever the last one left.
+	cgt_test_residue "$name"
+	cgt_topology || { printf 'FAIL setup: cannot rebuild the scratch topology\n'; failed=$((failed + 1)); }
+}
+
+# Warn about processes a test left behind in the scratch subtree.
+cgt_test_residue() {
+	local left
+	left=$(find "$CGT_SCRATCH" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' ')
+	[ -z "${left// /}" ] || printf '    note: %s left processes behind: %s\n' "$1" "$left"
+}
+
+for file in "$HERE"/t_*.sh; do
+	[ -f "$file" ] || continue
+	# Test functions in file order.
+	while IFS= read -r fn; do
+		# shellcheck disable=SC2254 # PATTERN is a glob on purpose
+		case ${fn#test_} in $PATTERN) ;; *) continue ;; esac
+		run_one "$file" "$fn"
+	done < <(sed -n 's/^\(test_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$file")
+done
+
+printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
+[ "$failed" = 0 ]

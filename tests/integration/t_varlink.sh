@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+# t_varlink.sh: the Varlink surface: org.varlink.service, raw calls, pipelining, bad peers.
+# shellcheck shell=bash
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+
+# The CLI as the test user, talking to the current daemon.
+c() { cgctl_u --socket "$DSOCK" "$@"; }
+
+test_call_unknown_method() {
+	cgt_daemon_start "" || return 1
+	c call io.cgctl.Manager.Nope
+	expect_rc 1 || return 1
+	expect_err org.varlink.service.MethodNotFound || return 1
+	c call org.example.Nope.Method
+	expect_rc 1 || return 1
+	expect_err org.varlink.service.InterfaceNotFound || return 1
+	c --json status
+	expect_rc 0 "daemon after unknown methods" || return 1
+}
+
+test_call_get_info() {
+	cgt_daemon_start "" || return 1
+	c call org.varlink.service.GetInfo
+	expect_rc 0 || return 1
+	expect_jq '.interfaces | index("io.cgctl.Manager") != null and index("org.varlink.service") != null' || return 1
+	expect_jq '.vendor | type == "string"' || return 1
+}
+
+test_call_interface_description() {
+	cgt_daemon_start "" || return 1
+	c call org.varlink.service.GetInterfaceDescription '{"interface":"io.cgctl.Manager"}'
+	expect_rc 0 || return 1
+	expect_jq '.description | contains("method Create") and contains("interface io.cgctl.Manager")' || return 1
+	# It serves exactly the interface file of the tree it was built from.
+	[ "$(jq -r .description <<<"$OUT")" = "$(cat "$TOP/protocol/io.cgctl.Manager.varlink")" ] ||
+		fail "served description differs from protocol/io.cgctl.Manager.varlink" || return 1
+	c call org.varlink.service.GetInterfaceDescription '{"interface":"org.example.Nope"}'
+	expect_rc 1 || return 1
+	expect_err org.varlink.service.InterfaceNotFound || return 1
+}
+
+test_call_create_raw() {
+	cgt_daemon_start "" || return 1
+	c call io.cgctl.Manager.Create '{"name":"raw","labels":{"a":"b"}}'
+	expect_rc 0 || return 1
+	expect_jq ".entry.name == \"raw\" and .entry.path == \"$CGT_MROOT/raw\" and .entry.labels.a == \"b\"" || return 1
+	expect_dir raw || return 1
+	c call io.cgctl.Manager.Create '{"name": 42}'
+	expect_rc 1 "Create with a number for a name" || return 1
+	expect_err org.varlink.service.InvalidParameter || return 1
+	c call io.cgctl.Manager.List
+	expect_rc 0 || return 1
+	expect_jq '[.entries[].name] == ["raw"]' || return 1
+}
+
+# Raw socket client in /usr/bin/python3 (root's python3 is a shim), run as the
+# test user: pipelined calls answered in order; garbage drops only that peer.
+WIRE_PY='
+import json, socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    return s
+def replies(s, n):
+    buf, out = b"", []
+    while len(out) < n:
+        d = s.recv(65536)
+        if not d:
+            raise SystemExit("connection closed after %d replies" % len(out))
+        buf += d
+        while b"\0" in buf:
+            m, buf = buf.split(b"\0", 1)
+            out.append(json.loads(m))
+    return out
+s = conn()
+calls = [{"method": "io.cgctl.Manager.Create", "parameters": {"name": "p%d" % i}} for i in range(5)]
+calls.append({"method": "io.cgctl.Manager.List", "parameters": {}})
+s.sendall(b"".join(json.dumps(c).encode() + b"\0" for c in calls))
+r = replies(s, len(calls))
+for i in range(5):
+    if r[i].get("parameters", {}).get("entry", {}).get("name") != "p%d" % i:
+        raise SystemExit("reply %d out of order or failed: %r" % (i, r[i]))
+if sorted(e["name"] for e in r[5]["parameters"]["entries"]) != ["p%d" % i for i in range(5)]:
+    raise SystemExit("List after pipelined creates: %r" % r[5])
+# oneway: no reply, but done before the next reply.
+s.sendall(json.dumps({"method": "io.cgctl.Manager.Destroy", "parameters": {"name": "p0"}, "oneway": True}).encode() + b"\0"
+          + json.dumps({"method": "io.cgctl.Manager.List"}).encode() + b"\0")
+r = replies(s, 1)
+if "p0" in [e["name"] for e in r[0]["parameters"]["entries"]]:
+    raise SystemExit("oneway Destroy not done before the next call: %r" % r[0])
+g = conn()
+g.sendall(b"{this is not json\0")
+try:
+    d = g.recv(65536)
+    while d and b"\0" not in d:
+        d += g.recv(65536)
+except (ConnectionResetError, socket.timeout):
+    d = b""
+s.sendall(json.dumps({"method": "org.varlink.service.GetInfo"}).encode() + b"\0")
+replies(s, 1)
+print("ok")
+'
+
+test_wire_pipelining_and_garbage() {
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	cgt_daemon_start "" || return 1
+	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c "$WIRE_PY" "$DSOCK"; then
+		fail "wire client failed (see transcript)"
+		return 1
+	fi
+	local i
+	expect_no_dir p0 "oneway Destroy" || return 1
+	for i in 1 2 3 4; do expect_dir "p$i" || return 1; done
+	kill -0 "$DPID" || fail "daemon died after a garbage peer" || return 1
+	c --json status
+	expect_rc 0 || return 1
+}
