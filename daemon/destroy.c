@@ -10,6 +10,7 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "crashpoint.h"
 #include "kill.h"
 #include "log.h"
 #include "evwait.h"
@@ -96,11 +97,13 @@ static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le, 
 	bool existed = false;
 	int r;
 
+	crashpoint("destroy-intent");
 	r = le->delegate ? cgkill_rmdir_tree(m->rootfd, rel, &existed) : cgfs_rmdir(m->rootfd, rel, &existed);
 	if (r == -ENOTEMPTY)
 		r = -EBUSY;
 	if (r < 0)
 		return r;
+	crashpoint("destroy-rmdir");
 	r = ledger_remove(m->ledger, name);
 	if (r < 0)
 		log_error_errno(r, "%s: removed, but the ledger write failed", name);

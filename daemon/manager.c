@@ -15,6 +15,7 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "crashpoint.h"
 #include "log.h"
 
 /* Fill e; returns r. */
@@ -175,6 +176,7 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 	r = ledger_put(m->ledger, tmpl, NULL);
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
+	crashpoint("create-intent");
 	r = cgfs_mkdir(m->rootfd, rel, 0755);
 	if (r < 0) {
 		ledger_remove(m->ledger, tmpl->name);
@@ -182,12 +184,14 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 	}
 	if (fstatat(m->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		tmpl->cgroup_id = st.st_ino;
+	crashpoint("create-mkdir");
 	tmpl->state = LEDGER_ACTIVE;
 	r = ledger_put(m->ledger, tmpl, ret);
 	if (r < 0) {
 		log_error_errno(r, "%s: ledger write failed after mkdir", tmpl->name);
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
 	}
+	crashpoint("create-commit");
 	return 0;
 }
 
