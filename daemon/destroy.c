@@ -13,6 +13,7 @@
 #include "crashpoint.h"
 #include "kill.h"
 #include "log.h"
+#include "events.h"
 #include "evwait.h"
 #include "monitor.h"
 
@@ -104,9 +105,10 @@ static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le, 
 	if (r < 0)
 		return r;
 	crashpoint("destroy-rmdir");
-	r = ledger_remove(m->ledger, name);
+	r = manager_forget(m, name);
 	if (r < 0)
 		log_error_errno(r, "%s: removed, but the ledger write failed", name);
+	events_emit(m, "removed", name, NULL);
 	json_object_array_add(op->removed, json_object_new_string(name));
 	log_info("removed %s%s", name, existed ? "" : " (it was already gone)");
 	return 0;

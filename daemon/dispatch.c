@@ -62,15 +62,6 @@ static void method_get_interface_description(struct call *call)
 	call_reply(call, p);
 }
 
-/* Methods of the interface that later work implements answer MethodNotImplemented. */
-static void method_not_implemented(struct call *call)
-{
-	json_object *p = json_object_new_object();
-
-	json_object_object_add(p, "method", json_object_new_string(call->vl.method));
-	call_error(call, CGERR_METHOD_NOT_IMPLEMENTED, p);
-}
-
 static const struct method methods[] = {
 	{ "org.varlink.service.GetInfo", method_get_info },
 	{ "org.varlink.service.GetInterfaceDescription", method_get_interface_description },
@@ -84,7 +75,7 @@ static const struct method methods[] = {
 	{ CGCTL_INTERFACE ".Freeze", method_freeze },
 	{ CGCTL_INTERFACE ".Thaw", method_thaw },
 	{ CGCTL_INTERFACE ".Kill", method_kill },
-	{ CGCTL_INTERFACE ".Watch", method_not_implemented },
+	{ CGCTL_INTERFACE ".Watch", method_watch },
 	{ CGCTL_INTERFACE ".OpenCgroup", method_open_cgroup },
 };
 

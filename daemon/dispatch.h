@@ -55,3 +55,4 @@ void method_freeze(struct call *call);
 void method_thaw(struct call *call);
 void method_kill(struct call *call);
 void method_open_cgroup(struct call *call);
+void method_watch(struct call *call);

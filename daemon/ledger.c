@@ -269,6 +269,8 @@ static int entry_to_json(const struct ledger_entry *e, json_object **ret)
 		r = json_add(o, "auto_remove", json_object_new_boolean(e->auto_remove));
 	if (r >= 0)
 		r = json_add(o, "lease", json_object_new_boolean(e->lease));
+	if (r >= 0 && e->was_populated)
+		r = json_add(o, "was_populated", json_object_new_boolean(true));
 	if (r >= 0)
 		r = json_add(o, "created", json_object_new_uint64(e->created_usec));
 	if (r >= 0)
@@ -308,6 +310,10 @@ static int entry_from_json(json_object *o, struct node **ret)
 		return -EBADMSG;
 	json_object_object_get_ex(o, "labels", &labels);
 	if (labels && !json_object_is_type(labels, json_type_object))
+		return -EBADMSG;
+	/* Optional (absent in older records): auto_remove waits for it. */
+	if (json_object_object_get_ex(o, "was_populated", NULL) &&
+	    json_get_bool(o, "was_populated", &n->e.was_populated) < 0)
 		return -EBADMSG;
 	n->e.name = strdup(name);
 	if (!n->e.name)

@@ -32,6 +32,7 @@ struct ledger_entry {
 	bool delegate;
 	bool auto_remove;
 	bool lease;
+	bool was_populated;  /* has had processes (auto_remove removes it once empty again) */
 	uint64_t created_usec;
 	uint64_t cgroup_id;  /* inode of the directory, 0 if not known */
 	json_object *labels; /* object or NULL; owned */

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "events.h"
 #include "manager.h"
 #include "paths.h"
 #include "server.h"
@@ -42,6 +43,8 @@ static void usage(FILE *f)
 		"  --max-message-size N   bytes of one Varlink message (default 1048576)\n"
 		"  --stall-timeout MS     drop clients that sit on a partial message or unread\n"
 		"                         replies this long (default 10000, 0: never)\n"
+		"  --idle-timeout SEC     when socket-activated, exit after SEC seconds without\n"
+		"                         clients and with nothing to watch (default 0: never)\n"
 		"  -v, --verbose          debug logging\n"
 		"  -h, --help             this text\n"
 		"  --version              print the version\n");
@@ -63,7 +66,7 @@ static unsigned long parse_ulong(const char *opt, const char *s, unsigned long m
 }
 
 enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN, OPT_MAXCONNUID,
-       OPT_MAXMSG, OPT_STALL, OPT_VERSION };
+       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_VERSION };
 
 /* Parse the command line into o, s->limits and s->allow_uids. */
 static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
@@ -78,6 +81,7 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		{ "max-connections-per-uid", required_argument, NULL, OPT_MAXCONNUID },
 		{ "max-message-size", required_argument, NULL, OPT_MAXMSG },
 		{ "stall-timeout", required_argument, NULL, OPT_STALL },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -106,6 +110,7 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 			s->limits.message_max = parse_ulong("--max-message-size", optarg, 64u << 20);
 			break;
 		case OPT_STALL: s->limits.partial_timeout_ms = (unsigned)parse_ulong("--stall-timeout", optarg, 3600000); break;
+		case OPT_IDLE: s->idle_timeout_ms = 1000 * (unsigned)parse_ulong("--idle-timeout", optarg, 86400); break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case OPT_VERSION: printf("cgctld %s\n", CGCTL_VERSION); exit(0);
@@ -238,8 +243,11 @@ int main(int argc, char **argv)
 		event_base_free(base);
 		return 1;
 	}
+	events_startup(&m);
+	server_idle_arm(&s);
 	notify_ready(&m, &s);
 	run_loop(base);
+	events_stop(&m);
 	manager_stop(&m);
 	server_stop(&s);
 	manager_done(&m);

@@ -16,6 +16,7 @@
 #include "cgroupfs.h"
 #include "cleanup.h"
 #include "crashpoint.h"
+#include "events.h"
 #include "log.h"
 
 /* Fill e; returns r. */
@@ -255,6 +256,8 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 			return r;
 		}
 	}
+	events_track(m, *ret);
+	events_emit(m, "created", name, NULL);
 	log_info("created %s%s", name, tmpl.generated ? " (generated name)" : "");
 	return 0;
 }
@@ -326,13 +329,25 @@ int manager_sync(struct manager *m)
 	return r;
 }
 
-/* Leases arrive with the lifecycle work; nothing to track yet. */
+/* Drop name from the ledger, and stop following it. */
+int manager_forget(struct manager *m, const char *name)
+{
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+
+	if (!le)
+		return -ENOENT;
+	events_untrack(m, le);
+	return ledger_remove(m->ledger, name);
+}
+
+/* Nothing to set up per connection yet. */
 void manager_conn_opened(struct manager *m, struct conn *c)
 {
 }
 
-/* Leases arrive with the lifecycle work; nothing to release yet. */
+/* A connection closed: its watchers end, its leased cgroups go. */
 void manager_conn_closed(struct manager *m, struct conn *c)
 {
+	events_conn_closed(m, c);
 }
 

@@ -15,6 +15,7 @@
 struct conn;
 struct destroy_op;
 struct evwait;
+struct watcher;
 struct event_base;
 struct monitor;
 
@@ -48,6 +49,8 @@ struct manager {
 	struct monitor *mon;
 	struct destroy_op *ops; /* destroys in progress */
 	struct evwait *waits;   /* cgroup.events waits in progress */
+	struct watcher *watchers; /* Watch streams */
+	unsigned n_watchers;
 };
 
 /* An operation's failure, for the handler to put on the wire. */
@@ -119,6 +122,9 @@ json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry 
 json_object *manager_status(struct manager *m);
 /* Absolute path of a ledger name; NULL on allocation failure. */
 char *manager_abs_path(const struct manager *m, const char *name);
+
+/* Drop name from the ledger, and stop following it. 0 or -errno. */
+int manager_forget(struct manager *m, const char *name);
 
 /* Connection bookkeeping (leases). */
 void manager_conn_opened(struct manager *m, struct conn *c);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "events.h"
 #include "log.h"
 #include "server.h"
 
@@ -69,15 +70,12 @@ void method_create(struct call *call)
 		return;
 	}
 	req.resources = param_obj(call, "resources");
-	if (req.auto_remove || req.lease) {
-		call_errorf(call, CGERR_INVALID_VALUE, "field", req.lease ? "lease" : "auto_remove",
-			    "auto_remove and lease are not supported by this cgctld yet");
-		return;
-	}
 	if (manager_create(m, &req, &le, &e) < 0) {
 		call_op_error(call, &e);
 		return;
 	}
+	if (req.lease && events_lease(m, le, call->conn) < 0)
+		log_warnx("%s: could not record its lease", le->name);
 	p = json_object_new_object();
 	json_object_object_add(p, "entry", manager_entry_to_json(m, le));
 	call_reply_durable(call, p);
@@ -151,4 +149,16 @@ void method_list(struct call *call)
 	p = json_object_new_object();
 	json_object_object_add(p, "entries", arr);
 	call_reply(call, p);
+}
+
+/* Watch(names?) -> (event), streamed while the connection lives. */
+void method_watch(struct call *call)
+{
+	static const struct param_spec specs[] = { { "names", json_type_array, false }, PARAM_END };
+	struct op_error e;
+
+	if (!params_check(call, specs))
+		return;
+	if (events_watch_add(call_manager(call), call, param_obj(call, "names"), &e) < 0)
+		call_op_error(call, &e);
 }

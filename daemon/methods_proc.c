@@ -12,6 +12,7 @@
 #include "attach.h"
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "events.h"
 #include "evwait.h"
 #include "kill.h"
 #include "log.h"
@@ -159,6 +160,8 @@ void method_set_resources(struct call *call)
 		return;
 	}
 	log_info("set resources of %s", param_str(call, "name"));
+	events_emit(call_manager(call), "limits", param_str(call, "name"),
+		    json_object_get(param_obj(call, "resources")));
 	call_reply(call, NULL);
 }
 

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "ledger.h"
 #include "log.h"
+#include "events.h"
 #include "manager.h"
 
 /* Default limits. */
@@ -191,7 +192,35 @@ static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		return;
 	TAILQ_INSERT_TAIL(&s->conns, c, entry);
 	s->n_conns++;
+	if (s->idle_ev)
+		evtimer_del(s->idle_ev);
 	manager_conn_opened(s->mgr, c);
+}
+
+/* Idle long enough: with nothing to watch, exit; systemd starts us again on demand. */
+static void server_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	if (s->n_conns > 0)
+		return;
+	if (events_busy(s->mgr)) {
+		server_idle_arm(s);
+		return;
+	}
+	log_info("idle for %u ms with nothing to watch: exiting (socket activation restarts us)",
+		 s->idle_timeout_ms);
+	event_base_loopexit(s->base, NULL);
+}
+
+/* (Re)start the idle timer when idle exit applies. */
+void server_idle_arm(struct server *s)
+{
+	struct timeval tv = { s->idle_timeout_ms / 1000, (s->idle_timeout_ms % 1000) * 1000 };
+
+	if (!s->idle_ev || !s->activated || !s->idle_timeout_ms || s->n_conns > 0)
+		return;
+	evtimer_add(s->idle_ev, &tv);
 }
 
 /* Called by conn.c when a connection closes. */
@@ -200,6 +229,7 @@ void server_conn_gone(struct server *s, struct conn *c)
 	TAILQ_REMOVE(&s->conns, c, entry);
 	s->n_conns--;
 	manager_conn_closed(s->mgr, c);
+	server_idle_arm(s);
 }
 
 /* Number of open connections. */
@@ -242,8 +272,11 @@ int server_start(struct server *s, struct event_base *base, struct manager *mgr)
 	s->mgr = mgr;
 	s->accept_ev = event_new(base, s->listen_fd, EV_READ | EV_PERSIST, server_accept_cb, s);
 	s->commit_ev = event_new(base, -1, 0, server_commit_cb, s);
-	if (!s->accept_ev || !s->commit_ev)
+	s->idle_ev = evtimer_new(base, server_idle_cb, s);
+	if (!s->accept_ev || !s->commit_ev || !s->idle_ev)
 		return -ENOMEM;
+	if (s->idle_timeout_ms && !s->activated)
+		log_notice("--idle-timeout applies only when systemd passes the socket; ignored");
 	/* Commits run after everything else ready in the same turn. */
 	event_priority_set(s->commit_ev, SERVER_PRIO_COMMIT);
 	return event_add(s->accept_ev, NULL) < 0 ? -EIO : 0;
@@ -262,7 +295,9 @@ void server_stop(struct server *s)
 		event_free(s->accept_ev);
 	if (s->commit_ev)
 		event_free(s->commit_ev);
-	s->accept_ev = s->commit_ev = NULL;
+	if (s->idle_ev)
+		event_free(s->idle_ev);
+	s->accept_ev = s->commit_ev = s->idle_ev = NULL;
 	if (s->listen_fd >= 0 && !s->activated)
 		close(s->listen_fd);
 	s->listen_fd = -1;

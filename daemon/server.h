@@ -43,6 +43,8 @@ struct server {
 	TAILQ_HEAD(, call) commit_queue;
 	uint64_t next_conn_id;
 	int reserve_fd;       /* kept open to shed a connection when out of fds */
+	unsigned idle_timeout_ms; /* exit when idle this long (socket activation only; 0: never) */
+	struct event *idle_ev;
 };
 
 /* Default limits. */
@@ -63,5 +65,7 @@ void server_commit_later(struct server *s);
 void dispatch_call(struct call *call);
 /* Called by conn.c when a connection is freed. */
 void server_conn_gone(struct server *s, struct conn *c);
+/* (Re)start the idle-exit timer if it applies. */
+void server_idle_arm(struct server *s);
 /* Number of open connections. */
 unsigned server_conn_count(const struct server *s);

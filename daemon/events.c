@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* events.c: kernel notifications per managed cgroup, the Watch streams, auto_remove and leases. */
+#include "events.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroupfs.h"
+#include "cleanup.h"
+#include "conn.h"
+#include "log.h"
+#include "manager.h"
+#include "monitor.h"
+
+/* What we know of one managed cgroup at run time (ledger_entry.userdata). */
+struct entry_rt {
+	char *name;
+	struct manager *m;
+	struct watch *ev_w, *mem_w;
+	bool populated, frozen;
+	long long oom, oom_kill;
+};
+
+/* A Watch call streaming events. */
+struct watcher {
+	struct watcher *next;
+	struct call *call;
+	json_object *names; /* array of names (subtrees), NULL: all */
+};
+
+/* Microseconds since the epoch. */
+static int64_t events_now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Does w want events about name? */
+static bool watcher_wants(const struct watcher *w, const char *name)
+{
+	if (!w->names || !name[0])
+		return true;
+	for (size_t i = 0; i < json_object_array_length(w->names); i++)
+		if (cgname_is_below(name, json_object_get_string(json_object_array_get_idx(w->names, i))))
+			return true;
+	return false;
+}
+
+/* Unlink and free w (its call already answered). */
+static void watcher_free(struct manager *m, struct watcher *w)
+{
+	for (struct watcher **pp = (struct watcher **)&m->watchers; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	m->n_watchers--;
+	json_object_put(w->names);
+	free(w);
+}
+
+/* A watcher that does not read: drop it with a clear final error. */
+static void watcher_drop_slow(struct manager *m, struct watcher *w)
+{
+	struct call *call = w->call;
+
+	log_notice("connection %llu: watcher does not read its events, dropped",
+		   (unsigned long long)call->conn->id);
+	watcher_free(m, w);
+	call_errorf(call, CGERR_QUOTA_EXCEEDED, "limit", "watch-buffer",
+		    "more than %u bytes of events unread: the watch was dropped; watch again and read faster",
+		    EVENTS_WATCH_BUFFER_MAX);
+}
+
+/* Tell every interested watcher. */
+void events_emit(struct manager *m, const char *type, const char *name, json_object *details)
+{
+	struct watcher *w, *next;
+
+	for (w = m->watchers; w; w = next) {
+		json_object *ev, *p;
+
+		next = w->next;
+		if (!watcher_wants(w, name))
+			continue;
+		if (w->call->conn->out_bytes > EVENTS_WATCH_BUFFER_MAX) {
+			watcher_drop_slow(m, w);
+			continue;
+		}
+		ev = json_object_new_object();
+		json_object_object_add(ev, "type", json_object_new_string(type));
+		json_object_object_add(ev, "name", json_object_new_string(name));
+		json_object_object_add(ev, "timestamp", json_object_new_int64(events_now_usec()));
+		json_object_object_add(ev, "details", details ? json_object_get(details) : NULL);
+		p = json_object_new_object();
+		json_object_object_add(p, "event", ev);
+		call_reply_more(w->call, p);
+	}
+	json_object_put(details);
+}
+
+/* Parse "key N" out of a flat-keyed file's text; -1 when absent. */
+static long long events_key(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, key, n) == 0 && p[n] == ' ')
+			return strtoll(p + n + 1, NULL, 10);
+	return -1;
+}
+
+/* memory.events changed: report new OOM events. */
+static void events_memory_cb(void *arg, int gone)
+{
+	struct entry_rt *rt = arg;
+	_cleanup_free_ char *rel = NULL, *file = NULL, *text = NULL;
+	long long oom, kill;
+
+	if (gone || cgname_to_path(rt->name, &rel) < 0 || asprintf(&file, "%s/memory.events", rel) < 0 ||
+	    cgfs_read(rt->m->rootfd, file, 4096, &text) < 0)
+		return;
+	oom = events_key(text, "oom");
+	kill = events_key(text, "oom_kill");
+	if (oom > rt->oom) {
+		json_object *d = json_object_new_object();
+		json_object_object_add(d, "count", json_object_new_int64(oom));
+		events_emit(rt->m, "oom", rt->name, d);
+	}
+	if (kill > rt->oom_kill) {
+		json_object *d = json_object_new_object();
+		json_object_object_add(d, "count", json_object_new_int64(kill));
+		events_emit(rt->m, "oom_kill", rt->name, d);
+	}
+	rt->oom = oom;
+	rt->oom_kill = kill;
+}
+
+/* An auto_remove entry emptied: remove it (logged; nobody waits for the answer). */
+static void events_auto_removed_cb(void *arg, int r, bool existed, json_object *removed, const struct op_error *e)
+{
+	char *name = arg;
+
+	if (r < 0)
+		log_notice("auto_remove of %s failed: %s", name, e->message);
+	free(name);
+}
+
+/* Start an asynchronous destroy nobody waits for. */
+static void events_destroy(struct manager *m, const char *name, bool kill)
+{
+	struct destroy_request req = { .name = name, .recursive = true, .kill = kill,
+				       .timeout_ms = MANAGER_KILL_TIMEOUT_MS };
+	char *copy = strdup(name);
+
+	if (copy)
+		manager_destroy(m, &req, events_auto_removed_cb, copy);
+}
+
+/* populated went 0 → 1 or 1 → 0 for an entry: auto_remove bookkeeping. */
+static void events_populated_changed(struct manager *m, struct ledger_entry *le, bool populated)
+{
+	if (!le->auto_remove)
+		return;
+	if (populated && !le->was_populated) {
+		struct ledger_entry copy = *le;
+		copy.was_populated = true;
+		if (ledger_put(m->ledger, &copy, NULL) < 0)
+			log_warnx("%s: could not record that it was populated", le->name);
+	} else if (!populated && le->was_populated) {
+		log_info("%s emptied: removing it (auto_remove)", le->name);
+		events_destroy(m, le->name, false);
+	}
+}
+
+/* cgroup.events changed: report transitions, drive auto_remove. */
+static void events_cgroup_cb(void *arg, int gone)
+{
+	struct entry_rt *rt = arg;
+	struct manager *m = rt->m;
+	_cleanup_free_ char *rel = NULL, *name = strdup(rt->name);
+	struct ledger_entry *le;
+	bool populated, frozen;
+
+	if (!name || gone || cgname_to_path(name, &rel) < 0 ||
+	    cgfs_read_events(m->rootfd, rel, &populated, &frozen) < 0)
+		return;
+	if (frozen != rt->frozen) {
+		rt->frozen = frozen;
+		events_emit(m, frozen ? "frozen" : "thawed", name, NULL);
+	}
+	if (populated == rt->populated)
+		return;
+	rt->populated = populated;
+	events_emit(m, populated ? "populated" : "empty", name, NULL);
+	le = ledger_get(m->ledger, name);
+	if (le)
+		events_populated_changed(m, le, populated);
+}
+
+/* Start following le. */
+int events_track(struct manager *m, struct ledger_entry *le)
+{
+	_cleanup_free_ char *rel = NULL;
+	struct entry_rt *rt;
+	int r;
+
+	if (le->userdata)
+		return 0;
+	rt = calloc(1, sizeof(*rt));
+	if (!rt || !(rt->name = strdup(le->name)) || cgname_to_path(le->name, &rel) < 0) {
+		if (rt)
+			free(rt->name);
+		free(rt);
+		return -ENOMEM;
+	}
+	rt->m = m;
+	rt->oom = rt->oom_kill = -1;
+	cgfs_read_events(m->rootfd, rel, &rt->populated, &rt->frozen);
+	r = monitor_add(m->mon, m->rootfd, rel, "cgroup.events", events_cgroup_cb, rt, &rt->ev_w);
+	if (r < 0)
+		log_warn_errno(r, "%s: cannot watch cgroup.events; no events or auto_remove for it", le->name);
+	/* memory.events exists only with the memory controller. */
+	if (monitor_add(m->mon, m->rootfd, rel, "memory.events", events_memory_cb, rt, &rt->mem_w) >= 0)
+		events_memory_cb(rt, 0);
+	le->userdata = rt;
+	return 0;
+}
+
+/* Stop following le. */
+void events_untrack(struct manager *m, struct ledger_entry *le)
+{
+	struct entry_rt *rt = le->userdata;
+
+	if (!rt)
+		return;
+	monitor_remove(m->mon, rt->ev_w);
+	monitor_remove(m->mon, rt->mem_w);
+	free(rt->name);
+	free(rt);
+	le->userdata = NULL;
+}
+
+/* Register call as a watcher of names (NULL: all). */
+int events_watch_add(struct manager *m, struct call *call, json_object *names, struct op_error *e)
+{
+	struct watcher *w;
+	json_object *ev, *p;
+
+	if (!call->vl.more)
+		return op_error_set(e, -EINVAL, CGERR_INVALID_VALUE, "field", "more",
+				    "Watch streams events: call it with \"more\": true");
+	if (m->n_watchers >= EVENTS_WATCHERS_MAX)
+		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "watchers",
+				    "at most %d watchers at once", EVENTS_WATCHERS_MAX);
+	for (size_t i = 0; names && i < json_object_array_length(names); i++) {
+		json_object *n = json_object_array_get_idx(names, i);
+		const char *why = NULL;
+
+		if (!json_object_is_type(n, json_type_string) ||
+		    cgname_validate(json_object_get_string(n), (size_t)json_object_get_string_len(n), &why) < 0)
+			return op_error_set(e, -EINVAL, CGERR_INVALID_NAME, "name",
+					    json_object_get_string(n), "invalid name: %s", why ? why : "not a string");
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+	w->call = call;
+	w->names = names && json_object_array_length(names) > 0 ? json_object_get(names) : NULL;
+	w->next = m->watchers;
+	m->watchers = w;
+	m->n_watchers++;
+	/* The first reply says the watch is in place: events after it are not missed. */
+	ev = json_object_new_object();
+	json_object_object_add(ev, "type", json_object_new_string("watching"));
+	json_object_object_add(ev, "name", json_object_new_string(""));
+	json_object_object_add(ev, "timestamp", json_object_new_int64(events_now_usec()));
+	json_object_object_add(ev, "details", NULL);
+	p = json_object_new_object();
+	json_object_object_add(p, "event", ev);
+	call_reply_more(call, p);
+	return 0;
+}
+
+/* Tie le to the connection that created it. */
+int events_lease(struct manager *m, struct ledger_entry *le, struct conn *c)
+{
+	json_object *list = c->lease;
+
+	if (!list) {
+		list = json_object_new_array();
+		if (!list)
+			return -ENOMEM;
+		c->lease = list;
+	}
+	return json_object_array_add(list, json_object_new_string(le->name)) < 0 ? -ENOMEM : 0;
+}
+
+/* A connection closed: end its watchers, release its leases. */
+void events_conn_closed(struct manager *m, struct conn *c)
+{
+	json_object *list = c->lease;
+	struct watcher *w, *next;
+
+	for (w = m->watchers; w; w = next) {
+		struct call *call = w->call;
+		next = w->next;
+		if (call->conn != c)
+			continue;
+		watcher_free(m, w);
+		call_reply(call, NULL); /* into the void: frees the call */
+	}
+	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(list, i));
+		struct ledger_entry *le = ledger_get(m->ledger, name);
+
+		if (le && le->lease) {
+			log_info("%s: its lease holder went away; killing and removing it", name);
+			events_destroy(m, name, true);
+		}
+	}
+	json_object_put(list);
+	c->lease = NULL;
+}
+
+/* After reconcile: track every entry, release old leases, collect empties. */
+void events_startup(struct manager *m)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	_cleanup_free_ char **drop = NULL;
+	size_t n, k = 0;
+
+	if (ledger_list(m->ledger, &all, &n) < 0)
+		return;
+	drop = calloc(n + 1, sizeof(char *));
+	if (!drop)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ledger_entry *le = all[i];
+		struct entry_rt *rt;
+
+		events_track(m, le);
+		rt = le->userdata;
+		if (le->lease)
+			drop[k++] = le->name; /* its connection died with the previous daemon */
+		else if (le->auto_remove && rt) {
+			if (rt->populated && !le->was_populated)
+				events_populated_changed(m, le, true);
+			else if (!rt->populated && le->was_populated)
+				drop[k++] = le->name;
+		}
+	}
+	/* Destroys change the ledger: start them after the walk, deepest names last is fine. */
+	for (size_t i = k; i-- > 0;) {
+		_cleanup_free_ char *name = strdup(drop[i]);
+		struct ledger_entry *le = name ? ledger_get(m->ledger, name) : NULL;
+		if (le)
+			events_destroy(m, name, le->lease);
+	}
+}
+
+/* End every watcher (daemon stopping). */
+void events_stop(struct manager *m)
+{
+	while (m->watchers) {
+		struct watcher *w = m->watchers;
+		struct call *call = w->call;
+
+		watcher_free(m, w);
+		call_errorf(call, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
+	}
+}
+
+/* Number of watchers. */
+unsigned events_watcher_count(const struct manager *m)
+{
+	return m->n_watchers;
+}
+
+/* True when something needs the daemon awake. */
+bool events_busy(struct manager *m)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	size_t n;
+
+	if (m->ops || m->waits || m->watchers)
+		return true;
+	if (ledger_list(m->ledger, &all, &n) < 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (all[i]->auto_remove)
+			return true;
+	return false;
+}

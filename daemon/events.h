@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* events.h: kernel notifications per managed cgroup, the Watch streams, auto_remove and leases. */
+#pragma once
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+struct call;
+struct conn;
+struct ledger_entry;
+struct manager;
+struct op_error;
+
+#define EVENTS_WATCHERS_MAX 256
+#define EVENTS_WATCH_BUFFER_MAX (1024u * 1024u) /* queued bytes before a slow watcher is dropped */
+
+/* Start following le's cgroup.events (and memory.events) by inotify. 0 or -errno. */
+int events_track(struct manager *m, struct ledger_entry *le);
+/* Stop following le (before it leaves the ledger). */
+void events_untrack(struct manager *m, struct ledger_entry *le);
+/* Tell every interested watcher (details consumed, may be NULL). */
+void events_emit(struct manager *m, const char *type, const char *name, json_object *details);
+/* Register call (a "more" call of Watch) as a watcher of names (NULL: all). 0 or -errno with e. */
+int events_watch_add(struct manager *m, struct call *call, json_object *names, struct op_error *e);
+/* Tie le to the connection that created it: killed and removed when it closes. */
+int events_lease(struct manager *m, struct ledger_entry *le, struct conn *c);
+/* A connection closed: end its watchers, release its leases. */
+void events_conn_closed(struct manager *m, struct conn *c);
+/* After reconcile: track every entry, release leases of a previous run, collect empties. */
+void events_startup(struct manager *m);
+/* End every watcher (daemon stopping). */
+void events_stop(struct manager *m);
+/* Number of watchers. */
+unsigned events_watcher_count(const struct manager *m);
+/* True when something needs the daemon awake (auto_remove entries, pending work). */
+bool events_busy(struct manager *m);
