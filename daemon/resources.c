@@ -2,6 +2,7 @@
 /* resources.c: Varlink Resources validated into cgroup v2 file writes, applied all or nothing. */
 
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -350,10 +351,22 @@ static int build_cpu_max(struct builder *b, json_object *cpu, const char *parent
 	return plan_add(b, "cpu.max", value, "cpu", f);
 }
 
-/* runc's ConvertCPUSharesToCgroupV2Value: OCI shares 2..262144 → cpu.weight 1..10000. */
+/*
+ * OCI shares 2..262144 → cpu.weight 1..10000 by the quadratic curve runc
+ * (opencontainers/cgroups) and crun use since 2025: it maps the defaults onto
+ * each other (1024 → 100), where the older linear formula gave 39.
+ */
 static uint64_t shares_to_weight(uint64_t shares)
 {
-	return 1 + ((shares - 2) * 9999) / 262142;
+	double l, exponent;
+
+	if (shares <= 2)
+		return 1;
+	if (shares >= 262144)
+		return 10000;
+	l = log2((double)shares);
+	exponent = (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0;
+	return (uint64_t)ceil(pow(10.0, exponent));
 }
 
 /* cpu.weight or cpu.shares (converted) → cpu.weight; both is an error. */

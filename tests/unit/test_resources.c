@@ -212,11 +212,11 @@ START_TEST(test_cpu_weight_shares)
 	assert_one("{\"cpu\": {\"weight\": 100}}", "cpu.weight", "100");
 	assert_one("{\"cpu\": {\"weight\": 1}}", "cpu.weight", "1");
 	assert_one("{\"cpu\": {\"weight\": 10000}}", "cpu.weight", "10000");
-	/* runc's ConvertCPUSharesToCgroupV2Value. */
+	/* The quadratic curve of runc and crun (1024 maps to the default 100). */
 	assert_one("{\"cpu\": {\"shares\": 2}}", "cpu.weight", "1");
-	assert_one("{\"cpu\": {\"shares\": 1024}}", "cpu.weight", "39");
+	assert_one("{\"cpu\": {\"shares\": 1024}}", "cpu.weight", "100");
 	assert_one("{\"cpu\": {\"shares\": 262144}}", "cpu.weight", "10000");
-	assert_one("{\"cpu\": {\"shares\": 512}}", "cpu.weight", "20");
+	assert_one("{\"cpu\": {\"shares\": 512}}", "cpu.weight", "59");
 	/* OCI: 0 shares means unset. */
 	assert_none("{\"cpu\": {\"shares\": 0}}");
 	assert_one("{\"cpu\": {\"shares\": 0, \"weight\": 50}}", "cpu.weight", "50");
