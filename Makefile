@@ -191,4 +191,7 @@ clean:
 
 .SECONDARY:
 
+# Fuzzing (libFuzzer, clang): make fuzz, and a short run inside make check.
+-include fuzz/fuzz.mk
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
