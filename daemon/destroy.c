@@ -45,13 +45,15 @@ static long long destroy_now_ms(void)
 }
 
 /* Names to remove: ledger children of name, deepest first, then name. */
-static int destroy_collect(struct manager *m, const char *name, char ***ret, size_t *ret_n)
+static int destroy_collect(struct manager *m, const char *name, bool has_children, char ***ret, size_t *ret_n)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;
 	char **v;
-	size_t n, k = 0;
-	int r = ledger_list(m->ledger, &all, &n);
+	size_t n = 0, k = 0;
+	int r;
 
+	/* The common case, a leaf, costs O(1); only a recursive destroy walks the ledger. */
+	r = has_children ? ledger_list(m->ledger, &all, &n) : 0;
 	if (r < 0)
 		return r;
 	v = calloc(n + 2, sizeof(char *));
@@ -256,22 +258,24 @@ static void destroy_step(struct destroy_op *op)
 static int destroy_check(struct manager *m, const struct destroy_request *req, size_t *ret_children,
 			 char ***ret_names, struct op_error *e)
 {
+	struct ledger_entry *le;
 	size_t n = 0;
 	int r = manager_check_name(m, req->name, e);
 
 	if (r < 0)
 		return r;
 	/* Never created by us: nothing to do, nothing touched (runc 4518). */
-	if (!ledger_get(m->ledger, req->name))
+	le = ledger_get(m->ledger, req->name);
+	if (!le)
 		return 1;
-	r = destroy_collect(m, req->name, ret_names, &n);
+	if (le->children > 0 && !req->recursive)
+		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", req->name,
+				    "\"%s\" has %u child cgroup(s); destroy them first or use recursive",
+				    req->name, le->children);
+	r = destroy_collect(m, req->name, le->children > 0, ret_names, &n);
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	*ret_children = n - 1;
-	if (n > 1 && !req->recursive)
-		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", req->name,
-				    "\"%s\" has %zu child cgroup(s); destroy them first or use recursive",
-				    req->name, n - 1);
 	return 0;
 }
 

@@ -241,6 +241,7 @@ static int node_copy(const struct ledger_entry *src, struct node **ret)
 	n->e.name = NULL;
 	n->e.labels = NULL;
 	n->e.userdata = NULL;
+	n->e.children = 0;
 	n->e.name = strdup(src->name);
 	if (!n->e.name)
 		return -ENOMEM;
@@ -374,27 +375,53 @@ static int ht_reserve(struct ledger *l, size_t want)
 	return 0;
 }
 
+/* The entry directly above name ("a/b" → "a"), NULL for top-level names or when not ours. */
+static struct node *ht_parent(const struct ledger *l, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	char buf[4096];
+	size_t n;
+
+	if (!slash)
+		return NULL;
+	n = (size_t)(slash - name);
+	if (n >= sizeof(buf))
+		return NULL;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	return ht_find(l, buf, fnv1a(buf));
+}
+
 /* Link a fresh node in; capacity must have been reserved. */
 static void ht_insert(struct ledger *l, struct node *n)
 {
 	struct node **b;
+	struct node *parent;
 
 	n->hash = fnv1a(n->e.name);
 	b = &l->buckets[n->hash & (l->nbuckets - 1)];
 	n->next = *b;
 	*b = n;
 	l->count++;
+	/* Parents are always recorded before their children: count them as they come. */
+	parent = ht_parent(l, n->e.name);
+	if (parent)
+		parent->e.children++;
 }
 
 /* Unlink n (which must be in the table). */
 static void ht_unlink(struct ledger *l, struct node *n)
 {
 	struct node **p = &l->buckets[n->hash & (l->nbuckets - 1)];
+	struct node *parent;
 
 	while (*p != n)
 		p = &(*p)->next;
 	*p = n->next;
 	l->count--;
+	parent = ht_parent(l, n->e.name);
+	if (parent && parent->e.children > 0)
+		parent->e.children--;
 }
 
 /* Store fresh (consumed): replaces the existing entry in place keeping its userdata, or inserts. */
@@ -406,10 +433,13 @@ static struct ledger_entry *ht_commit(struct ledger *l, struct node *existing, s
 		ht_insert(l, fresh);
 		return &fresh->e;
 	}
+	unsigned children = existing->e.children;
+
 	userdata = existing->e.userdata;
 	entry_done(&existing->e);
 	existing->e = fresh->e;
 	existing->e.userdata = userdata;
+	existing->e.children = children;
 	free(fresh);
 	return &existing->e;
 }

@@ -37,6 +37,7 @@ struct ledger_entry {
 	uint64_t cgroup_id;  /* inode of the directory, 0 if not known */
 	json_object *labels; /* object or NULL; owned */
 	void *userdata;      /* the daemon's, never persisted */
+	unsigned children;   /* entries directly below this one; kept by the ledger, not persisted */
 };
 
 struct ledger_stats {

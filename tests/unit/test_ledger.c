@@ -812,6 +812,34 @@ START_TEST(test_stats)
 END_TEST
 
 /* Add a one-test case with the temp-dir fixture. */
+/* Direct children are counted as entries come and go, across replace, reopen and compaction. */
+START_TEST(test_children_count)
+{
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	put("a/b", LEDGER_ACTIVE);
+	put("a/c", LEDGER_ACTIVE);
+	put("a/c/d", LEDGER_ACTIVE);
+	put("ab", LEDGER_ACTIVE);
+	ck_assert_uint_eq(ledger_get(l, "a")->children, 2);
+	ck_assert_uint_eq(ledger_get(l, "a/c")->children, 1);
+	ck_assert_uint_eq(ledger_get(l, "ab")->children, 0);
+	/* Replacing an entry keeps its count. */
+	put("a", LEDGER_DESTROYING);
+	ck_assert_uint_eq(ledger_get(l, "a")->children, 2);
+	ck_assert_int_eq(ledger_remove(l, "a/b"), 0);
+	ck_assert_uint_eq(ledger_get(l, "a")->children, 1);
+	reopen();
+	ck_assert_uint_eq(ledger_get(l, "a")->children, 1);
+	ck_assert_uint_eq(ledger_get(l, "a/c")->children, 1);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	reopen();
+	ck_assert_uint_eq(ledger_get(l, "a")->children, 1);
+	ck_assert_int_eq(ledger_remove(l, "a/c/d"), 0);
+	ck_assert_uint_eq(ledger_get(l, "a/c")->children, 0);
+}
+END_TEST
+
 static void add_tcase(Suite *s, const char *name, const TTest *fn)
 {
 	TCase *tc = tcase_create(name);
@@ -828,6 +856,7 @@ static Suite *ledger_suite(void)
 	Suite *s = suite_create("ledger");
 
 	add_tcase(s, "open_empty", test_open_empty);
+	add_tcase(s, "children_count", test_children_count);
 	add_tcase(s, "open_nested", test_open_nested);
 	add_tcase(s, "put_get_remove", test_put_get_remove);
 	add_tcase(s, "put_invalid", test_put_invalid);
