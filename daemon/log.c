@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <systemd/sd-journal.h>
 
 static int log_max_prio = LOG_INFO;
 static bool log_journal;
@@ -74,6 +75,23 @@ int log_errno(int prio, int r, const char *fmt, ...)
 	log_vmsg(prio, suffix, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+/* Log an operation on a cgroup, with structured fields under journald. */
+void log_op(int prio, const char *op, const char *name, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	if (prio > log_max_prio)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!log_journal || sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", prio,
+					    "SYSLOG_IDENTIFIER=cgctld", "CGCTL_CGROUP=%s", name,
+					    "CGCTL_OPERATION=%s", op, NULL) < 0)
+		log_msg(prio, "%s", buf);
 }
 
 /* Log and exit(1). */

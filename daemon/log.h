@@ -11,6 +11,13 @@ void log_init(int verbose);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log with ": strerror(-r)" appended; returns r (negative errno) for tail calls. */
 int log_errno(int prio, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Log an operation on a cgroup: under journald with the structured fields
+ * CGCTL_CGROUP=name and CGCTL_OPERATION=op (journalctl CGCTL_CGROUP=...),
+ * otherwise as a plain line.
+ */
+void log_op(int prio, const char *op, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Log and exit(1): only for broken invariants at start-up. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

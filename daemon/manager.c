@@ -258,7 +258,7 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	}
 	events_track(m, *ret);
 	events_emit(m, "created", name, NULL);
-	log_info("created %s%s", name, tmpl.generated ? " (generated name)" : "");
+	log_op(LOG_INFO, "create", name, "created %s%s", name, tmpl.generated ? " (generated name)" : "");
 	return 0;
 }
 

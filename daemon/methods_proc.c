@@ -138,7 +138,8 @@ void method_attach(struct call *call)
 		}
 		json_object_array_add(attached, json_object_new_int(pid));
 	}
-	log_info("attached %zu process(es) to %s", npids + nfds, param_str(call, "name"));
+	log_op(LOG_INFO, "attach", param_str(call, "name"), "attached %zu process(es) to %s", npids + nfds,
+	       param_str(call, "name"));
 	json_object *p = json_object_new_object();
 	json_object_object_add(p, "attached", attached);
 	call_reply(call, p);
@@ -159,7 +160,8 @@ void method_set_resources(struct call *call)
 		call_op_error(call, &e);
 		return;
 	}
-	log_info("set resources of %s", param_str(call, "name"));
+	log_op(LOG_INFO, "set-resources", param_str(call, "name"), "set resources of %s: %s",
+	       param_str(call, "name"), json_object_to_json_string(param_obj(call, "resources")));
 	events_emit(call_manager(call), "limits", param_str(call, "name"),
 		    json_object_get(param_obj(call, "resources")));
 	call_reply(call, NULL);
@@ -272,7 +274,7 @@ void method_kill(struct call *call)
 		call_error_errno(call, r, "signal the processes of \"%s\"", param_str(call, "name"));
 		return;
 	}
-	log_info("sent signal %d to %s", sig, param_str(call, "name"));
+	log_op(LOG_INFO, "kill", param_str(call, "name"), "sent signal %d to %s", sig, param_str(call, "name"));
 	call_reply(call, NULL);
 }
 
