@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 	base = event_base_new();
 	if (!base || event_base_priority_init(base, SERVER_N_PRIOS) < 0)
 		fatal("cannot create the event loop");
-	r = server_listen(&s, sock);
+	r = server_listen(&s, sock, !o.socket);
 	if (r < 0 || server_start(&s, base, &m) < 0 || manager_start(&m, base) < 0) {
 		manager_stop(&m);
 		server_stop(&s);

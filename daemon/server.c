@@ -29,10 +29,11 @@ void server_limits_default(struct limits *l)
 	l->partial_timeout_ms = 10000;
 }
 
-/* Create the socket's directory (0700) if it is missing. */
-static int server_make_dir(const char *path)
+/* Create the socket's directory (0700); an existing private one (our default) must be ours and 0700. */
+static int server_make_dir(const char *path, bool private_dir)
 {
 	_cleanup_free_ char *dir = strdup(path);
+	struct stat st;
 	char *slash;
 
 	if (!dir)
@@ -41,7 +42,23 @@ static int server_make_dir(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	if (!private_dir)
+		return 0;
+	/* An existing directory must be ours and private, or anybody could swap the socket. */
+	if (stat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != geteuid()) {
+		log_msg(LOG_ERR, "%s: owned by uid %u, not by us; refusing to put our socket there", dir,
+			(unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if ((st.st_mode & 0077) && chmod(dir, 0700) < 0)
 		return -errno;
 	return 0;
 }
@@ -57,7 +74,7 @@ static bool server_socket_live(const struct sockaddr_un *sa)
 }
 
 /* Bind and listen on path. */
-static int server_bind(struct server *s, const char *path)
+static int server_bind(struct server *s, const char *path, bool private_dir)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -67,7 +84,7 @@ static int server_bind(struct server *s, const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	r = server_make_dir(path);
+	r = server_make_dir(path, private_dir);
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot create socket directory", path);
 	if (server_socket_live(&sa)) {
@@ -91,7 +108,7 @@ static int server_bind(struct server *s, const char *path)
 }
 
 /* Listen on the socket systemd passed, else bind path. */
-int server_listen(struct server *s, const char *path)
+int server_listen(struct server *s, const char *path, bool private_dir)
 {
 	int n = sd_listen_fds(1);
 
@@ -115,7 +132,7 @@ int server_listen(struct server *s, const char *path)
 	s->socket_path = strdup(path);
 	if (!s->socket_path)
 		return -ENOMEM;
-	return server_bind(s, path);
+	return server_bind(s, path, private_dir);
 }
 
 /* Count the connections of uid. */

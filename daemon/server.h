@@ -52,9 +52,10 @@ void server_limits_default(struct limits *l);
 /*
  * Listen: the socket systemd passed (sd_listen_fds), else bind path
  * (directory created 0700, socket 0600; a stale socket replaced, a live one
- * refused with -EADDRINUSE). 0 or -errno.
+ * refused with -EADDRINUSE). With private_dir (our default location) an
+ * existing directory must be ours and is made 0700. 0 or -errno.
  */
-int server_listen(struct server *s, const char *path);
+int server_listen(struct server *s, const char *path, bool private_dir);
 /* Start accepting on base. 0 or -errno. */
 int server_start(struct server *s, struct event_base *base, struct manager *mgr);
 /* Close every connection and the listener; unlink the socket we bound. */
