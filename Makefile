@@ -11,7 +11,11 @@ INCLUDEDIR  ?= $(PREFIX)/include
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+# Where systemd and bash-completion look, relocated under PREFIX / DATADIR.
+USERUNITDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=prefix=$(PREFIX) \
+                  --variable=systemduserunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/user)
+COMPLETIONDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=datadir=$(DATADIR) \
+                  --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
 DESTDIR     ?=
 
 B           := build
@@ -74,7 +78,7 @@ LIBCGCTL_SO := $(B)/libcgctl.so.$(SOVERSION).1.0
 TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.so \
            $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
 
-.PHONY: all deps run check check-unit check-integration install uninstall clean bench
+.PHONY: all deps run check check-unit check-integration check-sanitize install uninstall clean bench
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -155,7 +159,13 @@ $(B)/bench/%: $(B)/bench/%.o $(B)/libcgctl.a
 run: all
 	$(Q)sh scripts/run.sh
 
-check: all check-unit check-integration
+check: all check-unit check-integration check-sanitize
+
+# The whole suite again with ASan + UBSan, in a build directory of its own.
+check-sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan all check-unit
+	$(Q)ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		CGCTL_BUILD=$(B)/asan $(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan check-integration
 
 check-unit: $(UNIT_BINS)
 	$(Q)rc=0; for t in $(UNIT_BINS); do CK_DEFAULT_TIMEOUT=60 $$t || rc=1; done; exit $$rc
@@ -168,7 +178,8 @@ bench: all $(BENCH_BINS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(USERUNITDIR)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(COMPLETIONDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/cgctld $(B)/cgctl $(DESTDIR)$(BINDIR)/
 	$(if $(HOOK_SRCS),install -m 0755 $(B)/cgctl-oci-hook $(DESTDIR)$(BINDIR)/)
 	install -m 0644 $(B)/libcgctl.a $(DESTDIR)$(LIBDIR)/
@@ -176,15 +187,28 @@ install: all
 	ln -sf libcgctl.so.$(SOVERSION).1.0 $(DESTDIR)$(LIBDIR)/libcgctl.so.$(SOVERSION)
 	ln -sf libcgctl.so.$(SOVERSION).1.0 $(DESTDIR)$(LIBDIR)/libcgctl.so
 	install -m 0644 client/cgctl.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 0644 $(B)/libcgctl.pc $(DESTDIR)$(PKGCONFIGDIR)/
+# The .pc and the unit name the install-time directories, whatever PREFIX the build saw.
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(VERSION)|' client/libcgctl.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libcgctl.pc
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/cgctld.service.in > $(DESTDIR)$(USERUNITDIR)/cgctld.service
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libcgctl.pc $(DESTDIR)$(USERUNITDIR)/cgctld.service
 	install -m 0644 systemd/cgctld.socket $(DESTDIR)$(USERUNITDIR)/
+	install -m 0644 docs/cgctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/libcgctl.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 docs/cgctld.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 completion/cgctl.bash $(DESTDIR)$(COMPLETIONDIR)/cgctl
+# podman hooks.d JSON (placeholder, comes with cgctl-oci-hook):
+#	install -d $(DESTDIR)$(HOOKSDIR) && install -m 0644 <hooks.d json> $(DESTDIR)$(HOOKSDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cgctld $(DESTDIR)$(BINDIR)/cgctl $(DESTDIR)$(BINDIR)/cgctl-oci-hook
 	rm -f $(DESTDIR)$(LIBDIR)/libcgctl.a $(DESTDIR)$(LIBDIR)/libcgctl.so*
 	rm -f $(DESTDIR)$(INCLUDEDIR)/cgctl.h $(DESTDIR)$(PKGCONFIGDIR)/libcgctl.pc
 	rm -f $(DESTDIR)$(USERUNITDIR)/cgctld.service $(DESTDIR)$(USERUNITDIR)/cgctld.socket
+	rm -f $(DESTDIR)$(MANDIR)/man1/cgctl.1 $(DESTDIR)$(MANDIR)/man3/libcgctl.3 \
+		$(DESTDIR)$(MANDIR)/man8/cgctld.8
+	rm -f $(DESTDIR)$(COMPLETIONDIR)/cgctl
+# podman hooks.d JSON (placeholder): rm -f $(DESTDIR)$(HOOKSDIR)/<hooks.d json>
 
 clean:
 	rm -rf $(B)

@@ -254,6 +254,47 @@ static void destroy_step(struct destroy_op *op)
 	destroy_finish(op, 0);
 }
 
+/* Every child directory of each name to remove must be ours too (or inside a delegated entry). */
+static int destroy_check_foreign(struct manager *m, char **names, size_t n, struct op_error *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ledger_entry *le = ledger_get(m->ledger, names[i]);
+		_cleanup_free_ char *rel = NULL;
+		char **kids = NULL;
+		int r;
+
+		if (!le || le->delegate)
+			continue; /* a delegated entry is removed whole */
+		if (cgname_to_path(names[i], &rel) < 0)
+			return -ENOMEM;
+		r = cgfs_list_children(m->rootfd, rel, &kids);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "list \"%s\": %s", names[i],
+					    strerror(-r));
+		for (char **k = kids; *k; k++) {
+			_cleanup_free_ char *path = NULL, *child = NULL;
+
+			if (asprintf(&path, "%s/%s", rel, *k) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			if (cgname_from_path(path, &child) < 0 || !ledger_get(m->ledger, child)) {
+				r = op_error_set(e, -EBUSY, CGERR_BUSY, "name", names[i],
+						 "\"%s\" contains \"%s\", which cgctld did not create; nothing was "
+						 "touched (remove it first, or create with delegate to hand a subtree over)",
+						 names[i], *k);
+				break;
+			}
+		}
+		cgfs_strv_free(kids);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Check the request; 0 to proceed, 1 when there is nothing to do, -errno. */
 static int destroy_check(struct manager *m, const struct destroy_request *req, size_t *ret_children,
 			 char ***ret_names, struct op_error *e)
@@ -276,7 +317,8 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	*ret_children = n - 1;
-	return 0;
+	/* Refuse before killing anything: cgroup.kill would reach the stranger too. */
+	return destroy_check_foreign(m, *ret_names, n, e);
 }
 
 /* Destroy a cgroup, maybe waiting for its processes to die. */

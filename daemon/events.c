@@ -363,9 +363,15 @@ void events_startup(struct manager *m)
 	}
 }
 
-/* End every watcher (daemon stopping). */
+/* End every watcher and stop following every entry (daemon stopping). */
 void events_stop(struct manager *m)
 {
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	size_t n;
+
+	if (ledger_list(m->ledger, &all, &n) >= 0)
+		for (size_t i = 0; i < n; i++)
+			events_untrack(m, all[i]);
 	while (m->watchers) {
 		struct watcher *w = m->watchers;
 		struct call *call = w->call;

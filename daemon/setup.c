@@ -137,6 +137,18 @@ static int setup_root(struct manager *m, const char *cgroup_root)
 	return 0;
 }
 
+/* Say so when the journal had a torn or corrupt tail that was dropped. */
+static void setup_report_dropped(struct manager *m)
+{
+	struct ledger_stats st;
+
+	ledger_get_stats(m->ledger, &st);
+	if (st.dropped_records > 0)
+		log_warnx("%s: dropped %llu torn or corrupt journal record(s) at its end (a crash mid-write); "
+			  "every intact record before them was kept", ledger_dir(m->ledger),
+			  (unsigned long long)st.dropped_records);
+}
+
 /* Discover, open the ledger (locks the state dir), set up delegation. */
 int manager_init(struct manager *m, const struct manager_options *o)
 {
@@ -156,6 +168,7 @@ int manager_init(struct manager *m, const struct manager_options *o)
 	}
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot open the ledger", o->state_dir);
+	setup_report_dropped(m);
 	r = setup_root(m, o->cgroup_root);
 	if (r < 0)
 		return r;
