@@ -516,3 +516,164 @@ jqo() { jq -r "$1" <<<"$OUT"; }
 cgt_tree() {
 	(cd "${1:-$CGT_MROOT}" && find . -mindepth 1 -type d | sort)
 }
+
+# --- helpers for process tests (t_proc.sh) ---------------------------------
+
+# Start "$@" as the test user in cgroup dir $1, in the background, exec'd all
+# the way down so BGPID is the command itself (for signals and wait); stdout
+# and stderr go to $CGT_TMP/bg.out and bg.err. Tracked for tear-down.
+cgt_spawn_user_in() {
+	local cg=$1
+	shift
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
+		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
+		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		"$@" </dev/null >"$CGT_TMP/bg.out" 2>"$CGT_TMP/bg.err" &
+	BGPID=$!
+	cgt_track_pid "$BGPID"
+	return 0
+}
+
+# Wait up to CGT_TIMEOUT for file $1 to exist and be non-empty; 1 on timeout.
+cgt_wait_file() {
+	local i=0 limit=$((CGT_TIMEOUT * 20))
+	until [ -s "$1" ]; do
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# Wait up to CGT_TIMEOUT for cgroup dir $1's cgroup.events to say "$2 $3" (populated 0...).
+cgt_wait_event() {
+	local i=0 limit=$((CGT_TIMEOUT * 20))
+	until grep -qx "$2 $3" "$1/cgroup.events" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# --- daemon environment, quick starts, crashes (t_crash.sh, t_lifecycle.sh) ---
+
+# Extra VAR=VALUE words for the daemon's environment, used by cgt_daemon_spawn_env
+# (e.g. CGT_DAEMON_ENV=(CGCTLD_TEST_CRASH=create-mkdir)).
+CGT_DAEMON_ENV=()
+
+# cgt_daemon_spawn with CGT_DAEMON_ENV added to the daemon's clean
+# environment: the daemon runs through a wrapper that execs it, so $DPID is
+# still the daemon's pid.
+cgt_daemon_spawn_env() {
+	local wrapper
+	[ "${#CGT_DAEMON_ENV[@]}" -gt 0 ] || { cgt_daemon_spawn "$@"; return; }
+	wrapper=$(mktemp "$CGT_TMP/bin/cgctld-env.XXXXXX") || return 1
+	{
+		printf '#!/bin/bash\nexec env'
+		printf ' %q' "${CGT_DAEMON_ENV[@]}" "$CGCTLD"
+		printf ' "$@"\n'
+	} >"$wrapper"
+	chmod 0755 "$wrapper"
+	# cgt_daemon_spawn runs whatever CGCTLD names (dynamic scope).
+	local CGCTLD=$wrapper
+	cgt_daemon_spawn "$@"
+}
+
+# Start the daemon with CGT_DAEMON_ENV and wait for it (args as cgt_daemon_spawn).
+cgt_daemon_start_env() {
+	cgt_daemon_spawn_env "$@" && cgt_daemon_wait
+}
+
+# Like cgt_daemon_wait, but polls every 10 ms and asks as root (cheaper):
+# for loops that restart the daemon many times.
+cgt_daemon_wait_quick() {
+	local i=0 limit=$((CGT_TIMEOUT * 100))
+	while :; do
+		if [ "$(cgt_proc_state "$DPID")" = Z ] || ! kill -0 "$DPID" 2>/dev/null; then
+			wait "$DPID" 2>/dev/null
+			fail "cgctld exited early (status $?): $(tail -n 3 "$DLOG" | tr '\n' ' ')"
+			return 1
+		fi
+		if [ -S "$DSOCK" ] && timeout -k 1 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" status \
+			>/dev/null 2>&1 </dev/null; then
+			return 0
+		fi
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && { fail "cgctld did not answer on $DSOCK within ${CGT_TIMEOUT}s"; return 1; }
+		sleep 0.01
+	done
+}
+
+# SIGKILL daemon $1 (default $DPID) and reap it; 0 when it died of the signal.
+cgt_daemon_kill9() {
+	local pid=${1:-$DPID} st
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	st=$?
+	[ "$st" = 137 ]
+}
+
+# Wait for daemon $DPID to die on its own (a test crash point) and reap it;
+# sets DEXIT. 1 when it is still running after the timeout.
+cgt_daemon_wait_exit() {
+	cgt_wait_gone "$DPID" || return 1
+	wait "$DPID" 2>/dev/null
+	# shellcheck disable=SC2034 # read by the tests
+	DEXIT=$?
+	return 0
+}
+
+# Run "$@" as the test user in cgroup dir $1, in the background, output to
+# file $2; sets BGPID (tracked, killed at tear-down).
+cgt_user_bg() {
+	local cg=$1 out=$2
+	shift 2
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
+		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
+		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		"$@" </dev/null >>"$out" 2>&1 &
+	BGPID=$!
+	cgt_track_pid "$BGPID"
+}
+
+# The journal records of state dir $1 as a JSON array of .rec objects (jq -s).
+cgt_journal_recs() {
+	jq -c -s 'map(.rec)' "$1/journal.jsonl"
+}
+
+# --- undo actions outside the scratch subtree (t_systemd.sh) ----------------
+
+# Remember an undo command (argv) for something a test changed outside the
+# scratch subtree, e.g. the /run/systemd/system marker it created.
+cgt_defer() {
+	[ -n "${CGT_TMP:-}" ] || return 1
+	{ printf '%q ' "$@"; printf '\n'; } >>"$CGT_TMP/deferred"
+}
+
+# Run the remembered undo commands, newest first, and forget them. Tests call
+# it in their own tear-down; the harness's EXIT trap calls it for a test that
+# never got there.
+cgt_run_deferred() {
+	local f=${CGT_TMP:-/nonexistent}/deferred line
+	[ -f "$f" ] || return 0
+	while IFS= read -r line; do
+		eval "$line" || cgt_log "warning: undo failed: $line"
+	done < <(tac "$f")
+	rm -f "$f"
+}
+
+# Chain cgt_run_deferred in front of the EXIT trap's cgt_cleanup (once).
+if ! declare -F cgt_cleanup_base >/dev/null; then
+	eval "$(declare -f cgt_cleanup | sed '1s/^cgt_cleanup /cgt_cleanup_base /')"
+	cgt_cleanup() {
+		local rc=$?
+		cgt_run_deferred
+		(exit "$rc")
+		cgt_cleanup_base
+	}
+fi
