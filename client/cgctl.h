@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,6 +88,59 @@ struct cgctl_status {
 	char **reconcile_unknown;      /* directories the ledger does not know */
 };
 
+/* Sentinels of the uint64_t limits in struct cgctl_resources. */
+#define CGCTL_LIMIT_UNSET UINT64_MAX        /* leave the file as it is */
+#define CGCTL_LIMIT_MAX   (UINT64_MAX - 1u) /* "max": no limit */
+
+/* One hugetlb page size's limit: hugetlb.<pagesize>.max. */
+struct cgctl_hugetlb_limit {
+	const char *pagesize; /* as in the file name: "2MB", "1GB" */
+	uint64_t max;         /* bytes, or CGCTL_LIMIT_MAX */
+};
+
+/* One device's io.max line; each rate in bytes or IOs per second,
+ * CGCTL_LIMIT_MAX, or CGCTL_LIMIT_UNSET (not mentioned); at least one set. */
+struct cgctl_io_device_limit {
+	uint32_t major;
+	uint32_t minor;
+	uint64_t rbps;
+	uint64_t wbps;
+	uint64_t riops;
+	uint64_t wiops;
+};
+
+/*
+ * Resource limits, the C form of the Varlink Resources type (the OCI
+ * linux.resources shape, written as cgroup v2 files by the daemon, which
+ * validates everything before it writes anything). Start from
+ * cgctl_resources_init(): zero is a limit (0 bytes, cpu.idle 0), not "unset",
+ * so a zeroed struct would ask for a lot. Fields are only ever appended; the
+ * library reads no further than size, and fields past it count as unset.
+ * Pointers are borrowed for the duration of the call.
+ */
+struct cgctl_resources {
+	size_t size;
+	uint64_t memory_max;       /* bytes, CGCTL_LIMIT_MAX or CGCTL_LIMIT_UNSET */
+	uint64_t memory_high;
+	uint64_t memory_low;
+	uint64_t memory_min;
+	uint64_t memory_swap_max;
+	uint64_t pids_max;         /* processes, CGCTL_LIMIT_MAX or _UNSET */
+	uint64_t cpu_quota;        /* cpu.max quota, microseconds per period, or _MAX */
+	uint64_t cpu_period;       /* cpu.max period, microseconds (_UNSET: 100000) */
+	uint64_t cpu_weight;       /* cpu.weight 1..10000 */
+	uint64_t cpu_shares;       /* OCI shares 2..262144, converted as runc does; not with cpu_weight */
+	int cpu_idle;              /* cpu.idle: 1, 0, or -1 unset */
+	const char *cpuset_cpus;   /* "0-3,5", or NULL */
+	const char *cpuset_mems;   /* or NULL */
+	uint64_t io_weight;        /* io.weight default 1..10000 */
+	const struct cgctl_io_device_limit *io_max; /* n_io_max lines of io.max */
+	size_t n_io_max;
+	const struct cgctl_hugetlb_limit *hugetlb;  /* n_hugetlb page sizes */
+	size_t n_hugetlb;
+	const char *const *unified; /* NULL-terminated raw "file=value" (daemon whitelists), or NULL */
+};
+
 /*
  * Options of cgctl_create(). Zero-initialise, then set size to
  * sizeof(struct cgctl_create_opts): fields are only ever appended, and the
@@ -101,6 +155,7 @@ struct cgctl_create_opts {
 	int lease;                       /* remove it when this connection closes */
 	const char *const *labels;       /* NULL-terminated "key=value", or NULL */
 	const char *resources_json;      /* a Resources JSON object, or NULL */
+	const struct cgctl_resources *resources; /* typed limits, or NULL; not with resources_json */
 };
 
 /* Connect to socket_path (NULL: $CGCTL_SOCKET, else the default per-user socket); *ret on success. */
@@ -131,6 +186,31 @@ int cgctl_destroy(cgctl *c, const char *name, unsigned flags, int *ret_existed);
 int cgctl_list(cgctl *c, const char *name, struct cgctl_entry **ret, size_t *ret_n);
 /* Daemon state, delegation and ledger figures; free with cgctl_status_free(). */
 int cgctl_get_status(cgctl *c, struct cgctl_status **ret);
+
+/* Set size and every field of r to "unset" (CGCTL_LIMIT_UNSET, -1, NULL). */
+void cgctl_resources_init(struct cgctl_resources *r);
+
+/* Move n (1..1024) processes into cgroup name, by pid. */
+int cgctl_attach(cgctl *c, const char *name, const pid_t *pids, size_t n);
+/* Move n (1..64) processes in by pidfd (pidfd_open(2)), sent with SCM_RIGHTS: no pid-reuse race. */
+int cgctl_attach_pidfds(cgctl *c, const char *name, const int *pidfds, size_t n);
+/* Apply limits; the daemon validates all before writing any, and writes all or none. */
+int cgctl_set_resources(cgctl *c, const char *name, const struct cgctl_resources *r);
+/* Apply limits given as a Resources JSON object ({"memory": {"max": "1048576"}, ...}). */
+int cgctl_set_resources_json(cgctl *c, const char *name, const char *json);
+/* The Stats object (populated, frozen, pids, files) as JSON text, malloc'd, in *ret_json. */
+int cgctl_get_stats(cgctl *c, const char *name, char **ret_json);
+/* Typed summary of GetStats: each out-parameter may be NULL; *ret_pids malloc'd (free()), never NULL. */
+int cgctl_get_pids(cgctl *c, const char *name, int *ret_populated, int *ret_frozen,
+		   pid_t **ret_pids, size_t *ret_n_pids);
+/* Freeze every process, returning once cgroup.events says frozen; timeout_ms 0: the daemon's default. */
+int cgctl_freeze(cgctl *c, const char *name, int timeout_ms);
+/* Thaw, returning once cgroup.events says thawed; timeout_ms 0: the daemon's default. */
+int cgctl_thaw(cgctl *c, const char *name, int timeout_ms);
+/* Signal every process (sig 0: SIGKILL, through cgroup.kill; others freeze, signal, thaw). */
+int cgctl_kill(cgctl *c, const char *name, int sig);
+/* The cgroup's directory as an O_CLOEXEC fd in *ret_fd, for clone3(CLONE_INTO_CGROUP); close it. */
+int cgctl_open_cgroup(cgctl *c, const char *name, int *ret_fd);
 
 /*
  * Raw call: method fully qualified ("org.varlink.service.GetInfo") or a bare

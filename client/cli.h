@@ -45,6 +45,12 @@ struct cli_command {
 extern const struct cli_command cli_commands[];
 /* Command called name, NULL when there is none. */
 const struct cli_command *cli_command_find(const char *name);
+/* Connect to the daemon once (--socket, $CGCTL_SOCKET, default); 0 or the exit status after saying why. */
+int cli_connect(struct cli *cli);
+
+/* cli_run.c */
+/* run [options] -- CMD...: CMD in a fresh cgroup; exits with its status. */
+int cli_cmd_run(struct cli *cli, int argc, char **argv);
 
 /* cli_args.c */
 /* Start parsing a command's options (resets getopt). */
@@ -64,22 +70,59 @@ int cli_parse_int(const char *s, int min, int max, int *ret);
 int cli_parse_signal(const char *s, int *ret);
 /* Add KEY=VALUE to the string map o; -EINVAL when malformed. */
 int cli_map_add_kv(json_object *o, const char *kv);
-/* Add KEY=VALUE to a Resources object's "unified" map; -EINVAL when malformed. */
-int cli_resources_add_unified(json_object *res, const char *kv);
-/* Add a limit option (CLI_LIMIT_*) with its value to a Resources object. */
-int cli_resources_add_limit(json_object *res, int opt, const char *value);
-/* Long options of the limits create and set accept. */
+
+/* cli_limits.c */
+/* Long options of the limits create, set and run accept; each stands for one KEY of cli_limit_add(). */
 enum {
 	CLI_LIMIT_MEMORY_MAX = 0x200,
 	CLI_LIMIT_MEMORY_HIGH,
+	CLI_LIMIT_MEMORY_LOW,
+	CLI_LIMIT_MEMORY_MIN,
+	CLI_LIMIT_MEMORY_SWAP_MAX,
 	CLI_LIMIT_PIDS_MAX,
+	CLI_LIMIT_CPU_MAX,
 	CLI_LIMIT_CPU_WEIGHT,
+	CLI_LIMIT_CPU_IDLE,
+	CLI_LIMIT_CPUSET_CPUS,
+	CLI_LIMIT_CPUSET_MEMS,
+	CLI_LIMIT_IO_WEIGHT,
+	CLI_LIMIT_HUGETLB,   /* PAGESIZE=VALUE */
+	CLI_LIMIT_SET,       /* KEY=VALUE */
+	CLI_LIMIT_LAST_,
 };
 #define CLI_LIMIT_LONGOPTS \
 	{ "memory-max", required_argument, NULL, CLI_LIMIT_MEMORY_MAX }, \
 	{ "memory-high", required_argument, NULL, CLI_LIMIT_MEMORY_HIGH }, \
+	{ "memory-low", required_argument, NULL, CLI_LIMIT_MEMORY_LOW }, \
+	{ "memory-min", required_argument, NULL, CLI_LIMIT_MEMORY_MIN }, \
+	{ "memory-swap-max", required_argument, NULL, CLI_LIMIT_MEMORY_SWAP_MAX }, \
 	{ "pids-max", required_argument, NULL, CLI_LIMIT_PIDS_MAX }, \
-	{ "cpu-weight", required_argument, NULL, CLI_LIMIT_CPU_WEIGHT }
+	{ "cpu-max", required_argument, NULL, CLI_LIMIT_CPU_MAX }, \
+	{ "cpu-weight", required_argument, NULL, CLI_LIMIT_CPU_WEIGHT }, \
+	{ "cpu-idle", required_argument, NULL, CLI_LIMIT_CPU_IDLE }, \
+	{ "cpuset-cpus", required_argument, NULL, CLI_LIMIT_CPUSET_CPUS }, \
+	{ "cpuset-mems", required_argument, NULL, CLI_LIMIT_CPUSET_MEMS }, \
+	{ "io-weight", required_argument, NULL, CLI_LIMIT_IO_WEIGHT }, \
+	{ "hugetlb", required_argument, NULL, CLI_LIMIT_HUGETLB }, \
+	{ "set", required_argument, NULL, CLI_LIMIT_SET }
+/* Synopsis text of those options. */
+#define CLI_LIMIT_SYNOPSIS \
+	"[--memory-max B] [--memory-high B] [--memory-low B] [--memory-min B]\n" \
+	"       [--memory-swap-max B] [--pids-max N] [--cpu-max 'QUOTA [PERIOD]'] [--cpu-weight W]\n" \
+	"       [--cpu-idle 0|1] [--cpuset-cpus L] [--cpuset-mems L] [--io-weight W]\n" \
+	"       [--hugetlb PAGESIZE=B]... [--set KEY=VALUE]..."
+/* Whether opt is one of the CLI_LIMIT_* options. */
+bool cli_is_limit_opt(int opt);
+/*
+ * Add KEY=VALUE to a Resources object: friendly names (memory.max, pids.max,
+ * cpu.max "QUOTA [PERIOD]", cpu.weight, cpu.shares, cpu.idle, cpuset.cpus,
+ * cpuset.mems, io.weight, io.max "MAJ:MIN rbps=..", hugetlb.<SIZE>.max) go to
+ * their typed fields, byte sizes with K/M/G/T suffixes; anything else goes
+ * raw into "unified". -EINVAL with *ret_why, or -ENOMEM.
+ */
+int cli_limit_add_kv(json_object *res, const char *kv, const char **ret_why);
+/* Add the value of limit option opt (CLI_LIMIT_*) to a Resources object, as cli_limit_add_kv(). */
+int cli_limit_add_opt(json_object *res, int opt, const char *value, const char **ret_why);
 
 /* cli_output.c */
 /* Report a failed library call ("cgctl: NotFound: message"); returns CLI_EXIT_FAILURE. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cli_args.c: cgctl command-line parsing: per-command options, numbers, signals, KEY=VALUE and limits. */
+/* cli_args.c: cgctl command-line parsing: per-command options, numbers, signals, KEY=VALUE. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -154,88 +154,4 @@ int cli_map_add_kv(json_object *o, const char *kv)
 	if (!key)
 		return -ENOMEM;
 	return add_string(o, key, eq + 1);
-}
-
-/* "max", or a byte count with an optional binary suffix (K, M, G, T), as decimal text. */
-static int parse_bytes(const char *s, char *buf, size_t size)
-{
-	static const char suffixes[] = "KMGT";
-	unsigned long long v;
-	const char *p;
-	char *end;
-	int n;
-
-	if (strcmp(s, "max") == 0)
-		return snprintf(buf, size, "max") < (int)size ? 0 : -ENOBUFS;
-	if (!s[0] || s[0] == '-' || s[0] == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (*end) {
-		p = strchr(suffixes, *end & ~0x20);
-		if (!p || (end[1] && strcasecmp(end + 1, "B") != 0 && strcmp(end + 1, "iB") != 0))
-			return -EINVAL;
-		for (n = 0; n <= p - suffixes; n++) {
-			if (v > UINT64_MAX / 1024)
-				return -ERANGE;
-			v *= 1024;
-		}
-	}
-	n = snprintf(buf, size, "%llu", v);
-	return n > 0 && (size_t)n < size ? 0 : -ENOBUFS;
-}
-
-/* res[key], created as an empty object when absent. */
-static json_object *sub_object(json_object *res, const char *key)
-{
-	json_object *o;
-
-	if (json_object_object_get_ex(res, key, &o))
-		return o;
-	o = json_object_new_object();
-	if (!o || json_object_object_add(res, key, o) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* Add KEY=VALUE to the Resources object's "unified" map (raw interface files). */
-int cli_resources_add_unified(json_object *res, const char *kv)
-{
-	json_object *u = sub_object(res, "unified");
-
-	return u ? cli_map_add_kv(u, kv) : -ENOMEM;
-}
-
-/* Translate one limit flag into its place in the Resources object. */
-int cli_resources_add_limit(json_object *res, int opt, const char *value)
-{
-	char buf[32];
-	json_object *o;
-	int r, w;
-
-	switch (opt) {
-	case CLI_LIMIT_MEMORY_MAX:
-	case CLI_LIMIT_MEMORY_HIGH:
-		if ((r = parse_bytes(value, buf, sizeof(buf))) < 0)
-			return r;
-		if (!(o = sub_object(res, "memory")))
-			return -ENOMEM;
-		return add_string(o, opt == CLI_LIMIT_MEMORY_MAX ? "max" : "high", buf);
-	case CLI_LIMIT_PIDS_MAX:
-		if (strcmp(value, "max") != 0 && (r = cli_parse_int(value, 0, INT32_MAX, &w)) < 0)
-			return r;
-		return add_string(res, "pids_max", value);
-	case CLI_LIMIT_CPU_WEIGHT:
-		if ((r = cli_parse_int(value, 1, 10000, &w)) < 0)
-			return r;
-		if (!(o = sub_object(res, "cpu")))
-			return -ENOMEM;
-		return json_object_object_add(o, "weight", json_object_new_int(w)) < 0 ? -ENOMEM : 0;
-	default:
-		return -EINVAL;
-	}
 }

@@ -2,9 +2,12 @@
 /* cli_commands.c: the cgctl commands, each a thin layer over libcgctl. */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -23,7 +26,7 @@ static void json_putp(json_object **o)
 #define _cleanup_json_ _cleanup_(json_putp)
 
 /* Connect once: --socket, else $CGCTL_SOCKET, else the per-user default. */
-static int cli_connect(struct cli *cli)
+int cli_connect(struct cli *cli)
 {
 	_cleanup_free_ char *def = NULL;
 	const char *path = cli->socket;
@@ -195,10 +198,18 @@ struct create_args {
 	json_object *resources;
 };
 
+/* Report a limit that cannot be parsed; usage error (2) or out of memory (1). */
+static int limit_error(const char *cmd, int r, const char *what, const char *value, const char *why)
+{
+	if (r == -ENOMEM)
+		return oom();
+	return cli_usage_error(cmd, "invalid %s '%s': %s", what, value, why ? why : "malformed");
+}
+
 /* Parse create's options; -1 to go on, else the exit status. */
 static int create_parse(struct cli *cli, int argc, char **argv, struct create_args *a)
 {
-	enum { O_GENERATE = 0x400, O_PREFIX, O_DELEGATE, O_AUTO_REMOVE, O_LEASE, O_LABEL, O_SET };
+	enum { O_GENERATE = 0x400, O_PREFIX, O_DELEGATE, O_AUTO_REMOVE, O_LEASE, O_LABEL };
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS, CLI_LIMIT_LONGOPTS,
 		{ "generate", no_argument, NULL, O_GENERATE },
@@ -207,9 +218,9 @@ static int create_parse(struct cli *cli, int argc, char **argv, struct create_ar
 		{ "auto-remove", no_argument, NULL, O_AUTO_REMOVE },
 		{ "lease", no_argument, NULL, O_LEASE },
 		{ "label", required_argument, NULL, O_LABEL },
-		{ "set", required_argument, NULL, O_SET },
 		{}
 	};
+	const char *why;
 	int c, r;
 
 	while ((c = cli_next_opt(cli, argc, argv, ":hq", longopts)) != -1) {
@@ -225,20 +236,12 @@ static int create_parse(struct cli *cli, int argc, char **argv, struct create_ar
 				return cli_usage_error(argv[0], "--label wants KEY=VALUE, not '%s'", optarg);
 			a->labels[a->n_labels++] = optarg;
 			break;
-		case O_SET:
-			r = cli_resources_add_unified(a->resources, optarg);
-			if (r < 0)
-				return r == -ENOMEM ? oom() :
-				       cli_usage_error(argv[0], "--set wants KEY=VALUE, not '%s'", optarg);
-			break;
 		case CLI_OPT_ERROR:
 			return CLI_EXIT_USAGE;
 		default:
-			r = cli_resources_add_limit(a->resources, c, optarg);
+			r = cli_limit_add_opt(a->resources, c, optarg, &why);
 			if (r < 0)
-				return r == -ENOMEM ? oom() :
-				       cli_usage_error(argv[0], "invalid value '%s' for %s", optarg,
-						       cli_opt_name(longopts, c));
+				return limit_error(argv[0], r, cli_opt_name(longopts, c), optarg, why);
 		}
 	}
 	return -1;
@@ -309,66 +312,99 @@ static int cmd_destroy(struct cli *cli, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-/* attach NAME PID...: move processes into a cgroup. */
+/* Open a pidfd for each pid; on failure the ones opened are closed. */
+static int open_pidfds(const char *cmd, const pid_t *pids, size_t n, int *fds)
+{
+	for (size_t i = 0; i < n; i++) {
+		fds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0);
+		if (fds[i] < 0) {
+			fprintf(stderr, "cgctl %s: pidfd_open(%d): %s\n", cmd, (int)pids[i], strerror(errno));
+			while (i-- > 0)
+				close(fds[i]);
+			return CLI_EXIT_FAILURE;
+		}
+	}
+	return 0;
+}
+
+/* attach NAME PID... [--pidfd]: move processes into a cgroup, by pid or by pidfd. */
 static int cmd_attach(struct cli *cli, int argc, char **argv)
 {
-	_cleanup_json_ json_object *p = NULL;
-	json_object *pids;
-	int i, pid, r;
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS, { "pidfd", no_argument, NULL, 'p' }, {}
+	};
+	_cleanup_free_ pid_t *pids = NULL;
+	_cleanup_free_ int *fds = NULL;
+	bool by_pidfd = false;
+	size_t n, i;
+	int c, r, pid;
 
-	if ((r = common_opts(cli, argc, argv)) >= 0)
-		return r;
-	if ((r = check_operands(argv[0], argc - optind, 2, -1, argc - optind < 1 ? "NAME" : "PID")) != 0)
+	while ((c = cli_next_opt(cli, argc, argv, ":hqp", longopts)) != -1) {
+		if (c == 'h')
+			return cli_command_help(argv[0]);
+		if (c != 'p')
+			return CLI_EXIT_USAGE;
+		by_pidfd = true;
+	}
+	if ((r = check_operands(argv[0], argc - optind, 2, by_pidfd ? 65 : 1025,
+				argc - optind < 1 ? "NAME" : "PID")) != 0)
 		return r;
 	if ((r = check_name(argv[optind])) != 0)
 		return r;
-	if (!(p = name_params(argv[optind])) || !(pids = json_object_new_array()))
+	n = (size_t)(argc - optind - 1);
+	if (!(pids = calloc(n, sizeof(*pids))) || !(fds = calloc(n, sizeof(*fds))))
 		return oom();
-	json_object_object_add(p, "pids", pids);
-	for (i = optind + 1; i < argc; i++) {
-		if (cli_parse_int(argv[i], 1, INT32_MAX, &pid) < 0)
-			return cli_usage_error(argv[0], "invalid PID '%s'", argv[i]);
-		if (json_object_array_add(pids, json_object_new_int(pid)) < 0)
-			return oom();
+	for (i = 0; i < n; i++) {
+		if (cli_parse_int(argv[optind + 1 + (int)i], 1, INT32_MAX, &pid) < 0)
+			return cli_usage_error(argv[0], "invalid PID '%s'", argv[optind + 1 + (int)i]);
+		pids[i] = pid;
 	}
-	return run_call(cli, "Attach", p, NULL, NULL);
+	if ((r = cli_connect(cli)) != 0)
+		return r;
+	if (!by_pidfd)
+		r = cgctl_attach(cli->conn, argv[optind], pids, n);
+	else {
+		if ((r = open_pidfds(argv[0], pids, n, fds)) != 0)
+			return r;
+		r = cgctl_attach_pidfds(cli->conn, argv[optind], fds, n);
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+	}
+	return r < 0 ? cli_fail(cli, r, "Attach") : CLI_EXIT_OK;
 }
 
-/* set NAME KEY=VALUE... [limits]: change resource limits. */
+/* set NAME KEY=VALUE... [limit options]: change resource limits. */
 static int cmd_set(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, CLI_LIMIT_LONGOPTS, {} };
-	_cleanup_json_ json_object *p = NULL;
-	json_object *res = json_object_new_object();
+	_cleanup_json_ json_object *res = json_object_new_object();
+	const char *why;
 	int c, i, r;
 
 	if (!res)
 		return oom();
-	p = json_object_new_object();
-	if (!p || json_object_object_add(p, "resources", res) < 0) {
-		json_object_put(res);
-		return oom();
-	}
 	while ((c = cli_next_opt(cli, argc, argv, ":hq", longopts)) != -1) {
 		if (c == 'h')
 			return cli_command_help(argv[0]);
-		if (c == CLI_OPT_ERROR)
+		if (c == CLI_OPT_ERROR || !cli_is_limit_opt(c))
 			return CLI_EXIT_USAGE;
-		if (cli_resources_add_limit(res, c, optarg) < 0)
-			return cli_usage_error(argv[0], "invalid value '%s' for %s", optarg,
-					       cli_opt_name(longopts, c));
+		if ((r = cli_limit_add_opt(res, c, optarg, &why)) < 0)
+			return limit_error(argv[0], r, cli_opt_name(longopts, c), optarg, why);
 	}
 	if ((r = check_operands(argv[0], argc - optind, 1, -1, "NAME")) != 0)
 		return r;
 	for (i = optind + 1; i < argc; i++)
-		if (cli_resources_add_unified(res, argv[i]) < 0)
-			return cli_usage_error(argv[0], "want KEY=VALUE, not '%s'", argv[i]);
+		if ((r = cli_limit_add_kv(res, argv[i], &why)) < 0)
+			return limit_error(argv[0], r, "limit", argv[i], why);
 	if (json_object_object_length(res) == 0)
 		return cli_usage_error(argv[0], "nothing to set");
 	if ((r = check_name(argv[optind])) != 0)
 		return r;
-	json_object_object_add(p, "name", json_object_new_string(argv[optind]));
-	return run_call(cli, "SetResources", p, NULL, NULL);
+	if ((r = cli_connect(cli)) != 0)
+		return r;
+	r = cgctl_set_resources_json(cli->conn, argv[optind],
+				     json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
+	return r < 0 ? cli_fail(cli, r, "SetResources") : CLI_EXIT_OK;
 }
 
 /* Shared shape of stats, freeze and thaw: one NAME operand. */
@@ -395,25 +431,50 @@ static int cmd_stats(struct cli *cli, int argc, char **argv)
 	return name_command(cli, argc, argv, "GetStats", "stats", cli_print_stats);
 }
 
+/* freeze/thaw NAME [--timeout MS]: change the state and wait until cgroup.events confirms it. */
+static int freeze_thaw(struct cli *cli, int argc, char **argv, bool freeze)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS, { "timeout", required_argument, NULL, 't' }, {}
+	};
+	int c, r, timeout = 0;
+
+	while ((c = cli_next_opt(cli, argc, argv, ":hqt:", longopts)) != -1) {
+		if (c == 'h')
+			return cli_command_help(argv[0]);
+		if (c != 't')
+			return CLI_EXIT_USAGE;
+		if (cli_parse_int(optarg, 1, 3600 * 1000, &timeout) < 0)
+			return cli_usage_error(argv[0], "invalid --timeout '%s': want milliseconds > 0", optarg);
+	}
+	if ((r = check_operands(argv[0], argc - optind, 1, 1, "NAME")) != 0)
+		return r;
+	if ((r = check_name(argv[optind])) != 0)
+		return r;
+	if ((r = cli_connect(cli)) != 0)
+		return r;
+	r = freeze ? cgctl_freeze(cli->conn, argv[optind], timeout) : cgctl_thaw(cli->conn, argv[optind], timeout);
+	return r < 0 ? cli_fail(cli, r, freeze ? "Freeze" : "Thaw") : CLI_EXIT_OK;
+}
+
 /* freeze NAME. */
 static int cmd_freeze(struct cli *cli, int argc, char **argv)
 {
-	return name_command(cli, argc, argv, "Freeze", NULL, NULL);
+	return freeze_thaw(cli, argc, argv, true);
 }
 
 /* thaw NAME. */
 static int cmd_thaw(struct cli *cli, int argc, char **argv)
 {
-	return name_command(cli, argc, argv, "Thaw", NULL, NULL);
+	return freeze_thaw(cli, argc, argv, false);
 }
 
-/* kill NAME [--signal SIG]: signal every process in the cgroup. */
+/* kill NAME [--signal SIG]: signal every process in the cgroup (default SIGKILL). */
 static int cmd_kill(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS, { "signal", required_argument, NULL, 's' }, {}
 	};
-	_cleanup_json_ json_object *p = NULL;
 	int c, r, sig = 0;
 
 	while ((c = cli_next_opt(cli, argc, argv, ":hqs:", longopts)) != -1) {
@@ -428,11 +489,10 @@ static int cmd_kill(struct cli *cli, int argc, char **argv)
 		return r;
 	if ((r = check_name(argv[optind])) != 0)
 		return r;
-	if (!(p = name_params(argv[optind])))
-		return oom();
-	if (sig > 0 && json_object_object_add(p, "signal", json_object_new_int(sig)) < 0)
-		return oom();
-	return run_call(cli, "Kill", p, NULL, NULL);
+	if ((r = cli_connect(cli)) != 0)
+		return r;
+	r = cgctl_kill(cli->conn, argv[optind], sig);
+	return r < 0 ? cli_fail(cli, r, "Kill") : CLI_EXIT_OK;
 }
 
 /* All of stdin, bounded; NULL (errno set) on failure. */
@@ -504,18 +564,36 @@ const struct cli_command cli_commands[] = {
 	{ "list", cmd_list, "[NAME]", "List managed cgroups (all, or below NAME) as a tree." },
 	{ "create", cmd_create,
 	  "[NAME] [--generate] [--prefix P] [--delegate] [--auto-remove] [--lease]\n"
-	  "       [--label K=V]... [--set FILE=VALUE]... [--memory-max B] [--memory-high B]\n"
-	  "       [--pids-max N] [--cpu-weight W]",
+	  "       [--label K=V]... " CLI_LIMIT_SYNOPSIS,
 	  "Create a cgroup and print its name." },
 	{ "destroy", cmd_destroy, "NAME [--recursive] [--kill]",
 	  "Remove a cgroup; success also when it does not exist." },
-	{ "attach", cmd_attach, "NAME PID...", "Move processes into a cgroup." },
-	{ "set", cmd_set, "NAME [FILE=VALUE]... [--memory-max B] [--memory-high B] [--pids-max N] [--cpu-weight W]",
-	  "Change a cgroup's resource limits." },
-	{ "stats", cmd_stats, "NAME", "Show a cgroup's statistics." },
-	{ "freeze", cmd_freeze, "NAME", "Freeze every process in a cgroup." },
-	{ "thaw", cmd_thaw, "NAME", "Thaw a frozen cgroup." },
-	{ "kill", cmd_kill, "NAME [--signal SIG]", "Signal every process in a cgroup (the daemon picks the default signal)." },
+	{ "attach", cmd_attach, "NAME PID... [--pidfd]",
+	  "Move processes into a cgroup (--pidfd: by pidfd, no PID reuse race)." },
+	{ "set", cmd_set, "NAME [KEY=VALUE]... " CLI_LIMIT_SYNOPSIS "\n\n"
+	  "KEY is an interface file: memory.max, memory.high, memory.low, memory.min,\n"
+	  "memory.swap.max, hugetlb.<SIZE>.max (bytes, K/M/G/T suffixes, or max), pids.max,\n"
+	  "cpu.max 'QUOTA [PERIOD]', cpu.weight, cpu.shares (OCI, converted), cpu.idle,\n"
+	  "cpuset.cpus, cpuset.mems, io.weight, io.max 'MAJ:MIN rbps=B wbps=B riops=N wiops=N';\n"
+	  "any other file (cgroup.max.descendants, memory.oom.group...) is written as given\n"
+	  "if the daemon allows it",
+	  "Change a cgroup's resource limits (all or nothing)." },
+	{ "stats", cmd_stats, "NAME", "Show a cgroup's statistics (pids, flags, every statistics file)." },
+	{ "freeze", cmd_freeze, "NAME [--timeout MS]", "Freeze every process in a cgroup; returns once frozen." },
+	{ "thaw", cmd_thaw, "NAME [--timeout MS]", "Thaw a frozen cgroup; returns once thawed." },
+	{ "kill", cmd_kill, "NAME [--signal SIG]",
+	  "Signal every process in a cgroup (default KILL; SIG as TERM, SIGTERM or 15)." },
+	{ "run", cli_cmd_run,
+	  "[--name NAME] [--keep] [--timeout SEC] [--no-clone3] [-v] " CLI_LIMIT_SYNOPSIS "\n"
+	  "       -- CMD [ARG...]\n\n"
+	  "Runs CMD in a new cgroup (a generated name unless --name), with clone3(CLONE_INTO_CGROUP)\n"
+	  "where permitted, else a child the daemon attaches before it execs (--no-clone3 forces\n"
+	  "that). Forwards INT, TERM, HUP, QUIT, USR1 and USR2 to CMD; --timeout sends TERM to\n"
+	  "the cgroup after SEC seconds (then KILL 5 s later) and exits 124. Afterwards kills\n"
+	  "what is left and removes the cgroup, unless --keep (its name goes to stderr).\n"
+	  "Exit status: CMD's, 128+N when killed by signal N, 126/127 when it cannot be run,\n"
+	  "125 when cgctl itself failed",
+	  "Run a command in a fresh cgroup and exit with its status." },
 	{ "call", cmd_call, "METHOD [JSON|-]",
 	  "Raw Varlink call; METHOD is \"GetStatus\" or fully qualified." },
 	{}

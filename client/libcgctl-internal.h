@@ -47,6 +47,24 @@ int libcgctl_recv(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret);
 int libcgctl_transact(cgctl *c, const char *method, json_object *params,
 		      json_object **ret_params, json_object **ret_error_params);
 
+/* Descriptors and time of one libcgctl_transact_ex() call. */
+struct libcgctl_xfer {
+	const int *fds;   /* sent with the call (SCM_RIGHTS), still the caller's */
+	size_t n_fds;
+	int extra_ms;     /* added to the handle's bound (calls that wait in the daemon) */
+	int *ret_fds;     /* success: received descriptors, malloc'd, now the caller's */
+	size_t n_ret_fds;
+};
+
+/* libcgctl_transact() with descriptors both ways; on failure nothing is left in x->ret_fds. */
+int libcgctl_transact_ex(cgctl *c, const char *method, json_object *params, struct libcgctl_xfer *x,
+			 json_object **ret_params, json_object **ret_error_params);
+
+/* Encode typed resources as a Resources object; -EINVAL with InvalidValue on the handle. */
+int libcgctl_resources_encode(cgctl *c, const struct cgctl_resources *r, json_object **ret);
+/* Parse JSON text that must be a Resources object; -EINVAL with InvalidValue on the handle. */
+int libcgctl_resources_parse(cgctl *c, const char *text, json_object **ret);
+
 /* Forget the last error (start of every call). */
 void libcgctl_clear_error(cgctl *c);
 /* Record a locally detected error under a Varlink error name; returns r. */

@@ -440,17 +440,29 @@ static int labels_encode(cgctl *c, const char *const *labels, json_object **ret)
 	return 0;
 }
 
-/* The Resources object given as JSON text; InvalidValue when it is not an object. */
-static int resources_parse(cgctl *c, const char *text, json_object **ret)
+/* Add Create's resources from opts: JSON text or typed, not both. */
+static int create_resources_encode(cgctl *c, const struct cgctl_create_opts *o, json_object *params)
 {
-	json_object *o = json_tokener_parse(text);
+	const char *text = OPTS_HAVE(o, resources_json) ? o->resources_json : NULL;
+	const struct cgctl_resources *res = OPTS_HAVE(o, resources) ? o->resources : NULL;
+	json_object *v = NULL;
+	int r;
 
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
+	if (text && res)
 		return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE),
-					  "resources are not a JSON object");
+					  "give resources as JSON or typed, not both");
+	if (text)
+		r = libcgctl_resources_parse(c, text, &v);
+	else if (res)
+		r = libcgctl_resources_encode(c, res, &v);
+	else
+		return 0;
+	if (r < 0)
+		return r;
+	if (json_object_object_add(params, "resources", v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
 	}
-	*ret = o;
 	return 0;
 }
 
@@ -480,15 +492,7 @@ static int create_opts_encode(cgctl *c, const struct cgctl_create_opts *o, json_
 			return -ENOMEM;
 		}
 	}
-	if (OPTS_HAVE(o, resources_json) && o->resources_json) {
-		if ((r = resources_parse(c, o->resources_json, &v)) < 0)
-			return r;
-		if (json_object_object_add(params, "resources", v) < 0) {
-			json_object_put(v);
-			return -ENOMEM;
-		}
-	}
-	return 0;
+	return create_resources_encode(c, o, params);
 }
 
 /* Create a cgroup. */

@@ -512,9 +512,20 @@ static int reply_error(cgctl *c, struct libcgctl_reply *rep)
 				  rep->vl.error, msg);
 }
 
-/* One call, one reply. */
-int libcgctl_transact(cgctl *c, const char *method, json_object *params,
-		      json_object **ret_params, json_object **ret_error_params)
+/* Hand the reply's descriptors to x (when it wants them); the reply keeps none. */
+static int take_reply_fds(struct libcgctl_reply *rep, struct libcgctl_xfer *x)
+{
+	if (!x || rep->n_fds == 0)
+		return 0;
+	x->ret_fds = TAKE_PTR(rep->fds);
+	x->n_ret_fds = rep->n_fds;
+	rep->n_fds = 0;
+	return 0;
+}
+
+/* One call, one reply, with descriptors both ways and a longer bound when asked. */
+int libcgctl_transact_ex(cgctl *c, const char *method, json_object *params, struct libcgctl_xfer *x,
+			 json_object **ret_params, json_object **ret_error_params)
 {
 	_cleanup_(libcgctl_reply_done) struct libcgctl_reply rep = {};
 	uint64_t deadline = libcgctl_deadline(c);
@@ -525,7 +536,9 @@ int libcgctl_transact(cgctl *c, const char *method, json_object *params,
 		return -ENOTCONN;
 	if (c->n_pending > 0)
 		return -EBUSY; /* replies of pipelined calls must be read first */
-	r = libcgctl_send(c, method, params, 0, NULL, 0, deadline);
+	if (x && x->extra_ms > 0)
+		deadline += (uint64_t)x->extra_ms * 1000u;
+	r = libcgctl_send(c, method, params, 0, x ? x->fds : NULL, x ? x->n_fds : 0, deadline);
 	if (r < 0)
 		return r;
 	r = libcgctl_recv(c, deadline, &rep);
@@ -539,9 +552,17 @@ int libcgctl_transact(cgctl *c, const char *method, json_object *params,
 			*ret_error_params = json_object_get(rep.vl.parameters);
 		return r;
 	}
+	take_reply_fds(&rep, x);
 	if (ret_params)
 		*ret_params = json_object_get(rep.vl.parameters);
 	return 0;
+}
+
+/* One call, one reply; descriptors that come with it are closed. */
+int libcgctl_transact(cgctl *c, const char *method, json_object *params,
+		      json_object **ret_params, json_object **ret_error_params)
+{
+	return libcgctl_transact_ex(c, method, params, NULL, ret_params, ret_error_params);
 }
 
 /* Parse params_json as the parameters of a call: NULL or a JSON object. */

@@ -54,6 +54,33 @@ static int attach_subcgroup(struct manager *m, const char *relpath, char **ret)
 	return asprintf(ret, "%s/%s", m->root_path[n] ? m->root_path + n : "", relpath) < 0 ? -ENOMEM : 0;
 }
 
+/*
+ * Our user manager's private socket, as systemctl --user uses it (no D-Bus
+ * session bus needed); the session bus when that is missing.
+ */
+static int attach_open_manager(sd_bus **ret)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	_cleanup_free_ char *addr = NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if (rt && rt[0] == '/' && asprintf(&addr, "unix:path=%s/systemd/private", rt) >= 0 &&
+	    sd_bus_new(&bus) >= 0) {
+		if (sd_bus_set_address(bus, addr) >= 0 && sd_bus_start(bus) >= 0) {
+			*ret = bus;
+			return 0;
+		}
+		sd_bus_unref(bus);
+		bus = NULL;
+	}
+	r = sd_bus_open_user(&bus);
+	if (r < 0)
+		return r;
+	*ret = bus;
+	return 0;
+}
+
 /* AttachProcessesToUnit("", subcgroup, [pid]) on our systemd user manager. */
 static int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid)
 {
@@ -65,11 +92,13 @@ static int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid)
 	r = attach_subcgroup(m, relpath, &sub);
 	if (r < 0)
 		return r;
-	r = sd_bus_open_user(&bus);
+	r = attach_open_manager(&bus);
 	if (r < 0)
 		return r;
 	sd_bus_set_method_call_timeout(bus, 5 * 1000000ULL);
-	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+	/* The private socket is peer-to-peer: no destination name there. */
+	r = sd_bus_call_method(bus, sd_bus_is_bus_client(bus) > 0 ? "org.freedesktop.systemd1" : NULL,
+			       "/org/freedesktop/systemd1",
 			       "org.freedesktop.systemd1.Manager", "AttachProcessesToUnit", &err, NULL,
 			       "ssau", "", sub, 1, (uint32_t)pid);
 	if (r < 0)

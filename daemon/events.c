@@ -387,18 +387,12 @@ unsigned events_watcher_count(const struct manager *m)
 	return m->n_watchers;
 }
 
-/* True when something needs the daemon awake. */
+/*
+ * True when something needs the daemon awake: pending work, watchers, or any
+ * managed cgroup at all — when the unit stops, systemd removes the empty
+ * cgroups below it, so exiting with entries would lose them.
+ */
 bool events_busy(struct manager *m)
 {
-	_cleanup_free_ struct ledger_entry **all = NULL;
-	size_t n;
-
-	if (m->ops || m->waits || m->watchers)
-		return true;
-	if (ledger_list(m->ledger, &all, &n) < 0)
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (all[i]->auto_remove)
-			return true;
-	return false;
+	return m->ops || m->waits || m->watchers || ledger_count(m->ledger) > 0;
 }

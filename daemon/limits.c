@@ -41,6 +41,7 @@ static int limits_check_controllers(struct manager *m, const char *rel, const st
 	r = cgfs_read(m->rootfd, file, 4096, &text);
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "read %s: %s", file, strerror(-r));
+	text[strcspn(text, "\n")] = '\0';
 	r = cgfs_parse_controllers(text, &avail);
 	if (r < 0)
 		return r;
@@ -49,7 +50,7 @@ static int limits_check_controllers(struct manager *m, const char *rel, const st
 		op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", missing,
 			     "controller \"%s\" is not available to this cgroup (available: %s); the parent must "
 			     "enable it in cgroup.subtree_control, and systemd must delegate it (user@.service "
-			     "delegates only some controllers by default)", missing, text[0] && text[0] != '\n' ? text : "none");
+			     "delegates only some controllers by default)", missing, text[0] ? text : "none");
 	cgfs_strv_free(avail);
 	return r;
 }

@@ -186,6 +186,8 @@ static int run_loop(struct event_base *base)
 
 	if (!sigterm || !sigint || event_add(sigterm, NULL) < 0 || event_add(sigint, NULL) < 0)
 		return -ENOMEM;
+	/* Nothing to reload: a stray SIGHUP must not end us. */
+	signal(SIGHUP, SIG_IGN);
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
 		struct timeval tv = { (time_t)(wd_usec / 2 / 1000000), (suseconds_t)(wd_usec / 2 % 1000000) };
 		wd = event_new(base, -1, EV_PERSIST, watchdog_cb, NULL);

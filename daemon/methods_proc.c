@@ -51,14 +51,15 @@ static bool call_lookup(struct call *call, struct ledger_entry **ret_le, char **
 static bool call_timeout(struct call *call, int *ret)
 {
 	json_object *t = param_obj(call, "timeout_ms");
-	int64_t v = t ? json_object_get_int64(t) : MANAGER_KILL_TIMEOUT_MS;
+	int64_t v = t ? json_object_get_int64(t) : 0;
 
 	if (v < 0 || v > MANAGER_KILL_TIMEOUT_MAX_MS) {
 		call_errorf(call, CGERR_INVALID_VALUE, "field", "timeout_ms", "timeout_ms must be between 0 and %d",
 			    MANAGER_KILL_TIMEOUT_MAX_MS);
 		return false;
 	}
-	*ret = (int)v;
+	/* 0 means the daemon's default, as in libcgctl. */
+	*ret = v ? (int)v : MANAGER_KILL_TIMEOUT_MS;
 	return true;
 }
 
@@ -73,6 +74,13 @@ static void attach_error(struct call *call, pid_t pid, int r, const char *how)
 	else if (r == -EBUSY || r == -EOPNOTSUPP)
 		call_errorf(call, CGERR_BUSY, "name", param_str(call, "name"),
 			    "the cgroup has controllers enabled for children and cannot take processes");
+	else if (strcmp(how, "systemd") == 0 && (r == -ENOENT || r == -ECONNREFUSED || r == -ENOMEDIUM))
+		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
+			    "the kernel refused to move process %d: the common ancestor of its cgroup and ours "
+			    "is not ours to write (a process in a login session scope?), and no systemd user "
+			    "manager was reachable to do it for us (tried $XDG_RUNTIME_DIR/systemd/private and "
+			    "the session bus). Start the process from a cgctl-managed cgroup, e.g. with "
+			    "`cgctl run`, or from a systemd user service.", (int)pid);
 	else if (strcmp(how, "systemd") == 0)
 		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
 			    "the kernel refused to move process %d: the common ancestor of its cgroup and ours "

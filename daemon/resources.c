@@ -759,7 +759,7 @@ static int build_unified(struct builder *b, json_object *obj)
 /* resources.pids_max → pids.max. */
 static int build_pids(struct builder *b, json_object *res)
 {
-	return add_number(b, res, "resources", "pids_max", "pids.max", "pids", 1, PIDS_LIMIT_MAX);
+	return add_number(b, res, "resources", "pids_max", "pids.max", "pids", 0, PIDS_LIMIT_MAX);
 }
 
 /* Every section of the Resources object, in the order the writes are applied. */

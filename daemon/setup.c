@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "cgroupfs.h"
 #include "cleanup.h"
 #include "log.h"
@@ -73,6 +75,10 @@ static int setup_leaf(struct manager *m)
 	}
 	if (strcmp(m->disc.own_path, m->root_path) != 0)
 		return 0;
+	/* systemd may still be placing us into the unit's cgroup after the fork:
+	 * wait until it has processed everything we sent, or our move is undone. */
+	if (getenv("NOTIFY_SOCKET"))
+		(void)sd_notify_barrier(0, 5 * 1000000ULL);
 	r = cgfs_mkdir(m->rootfd, MANAGER_LEAF, 0755);
 	if (r < 0 && r != -EEXIST)
 		return log_warn_errno(r, "%s/%s: cannot create the daemon's leaf", m->root_path, MANAGER_LEAF);

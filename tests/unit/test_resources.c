@@ -174,7 +174,8 @@ START_TEST(test_pids)
 {
 	assert_one("{\"pids_max\": \"max\"}", "pids.max", "max");
 	assert_one("{\"pids_max\": \"100\"}", "pids.max", "100");
-	assert_rejected("{\"pids_max\": \"0\"}", "resources.pids_max");
+	assert_one("{\"pids_max\": \"0\"}", "pids.max", "0"); /* the kernel accepts 0: no new tasks */
+	assert_rejected("{\"pids_max\": \"-1\"}", "resources.pids_max");
 	assert_rejected("{\"pids_max\": \"-5\"}", "resources.pids_max");
 	assert_rejected("{\"pids_max\": \"4194305\"}", "resources.pids_max");
 	assert_rejected("{\"pids_max\": \"ten\"}", "resources.pids_max");

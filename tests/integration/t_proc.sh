@@ -1,0 +1,402 @@
+# SPDX-License-Identifier: MIT
+# t_proc.sh: processes and resources on the real kernel: attach, limits, stats, freeze, kill, run, clone3.
+# shellcheck shell=bash
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+
+# The CLI as the test user, talking to the current daemon.
+c() { cgctl_u --socket "$DSOCK" "$@"; }
+
+# Default daemon: in cgctld/, default socket, fresh state dir.
+up() { cgt_daemon_start ""; }
+
+# /proc/PID/cgroup form of managed cgroup $1.
+cg_of() { cgt_cg_relpath "$CGT_MROOT/$1"; }
+
+# pid $1 sits in managed cgroup $2.
+expect_in_cg() {
+	local have
+	have=$(cgt_proc_cgroup "$1")
+	[ "$have" = "$(cg_of "$2")" ] || fail "pid $1 in $have, want $(cg_of "$2")"
+}
+
+# Kernel file $1 (relative to the managed root) reads $2.
+expect_file() {
+	local have
+	have=$(cat "$CGT_MROOT/$1" 2>&1)
+	[ "$have" = "$2" ] || fail "$1 reads '$have', want '$2'${3:+ ($3)}"
+}
+
+# Skip unless the managed root's children get hugetlb with a 2MB page size.
+need_hugetlb() {
+	if grep -qw hugetlb "$CGT_MROOT/cgroup.subtree_control" && [ -e "$CGT_MROOT/$1/hugetlb.2MB.max" ]; then
+		return 0
+	fi
+	skip "no hugetlb controller with 2MB pages for managed cgroups"
+}
+
+test_proc_attach_pid() {
+	up || return 1
+	c create a
+	expect_rc 0 || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	local s1=$SPID
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	c attach a "$s1" "$SPID"
+	expect_rc 0 "attach a $s1 $SPID" || return 1
+	expect_in_cg "$s1" a || return 1
+	expect_in_cg "$SPID" a || return 1
+	# stats --json lists them, and the cgroup is populated.
+	c --json stats a
+	expect_rc 0 || return 1
+	expect_jq ".populated == true and .frozen == false and (.pids | index($s1) != null and index($SPID) != null)" || return 1
+	c stats a
+	expect_rc 0 "stats (text)" || return 1
+	grep -q "^pids:.* $s1" <<<"$OUT" || fail "stats text lacks pid $s1" || return 1
+	# A pid that does not exist, a name that does not.
+	c attach a 4194000
+	expect_rc 1 "attach of a missing pid" || return 1
+	c attach nosuch "$s1"
+	expect_rc 1 "attach to a missing cgroup" || return 1
+	expect_err NotFound || return 1
+	c attach a notapid
+	expect_rc 2 "attach a notapid" || return 1
+}
+
+test_proc_attach_pidfd() {
+	up || return 1
+	c create p
+	expect_rc 0 || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	local s1=$SPID
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	c attach --pidfd p "$s1" "$SPID"
+	expect_rc 0 "attach --pidfd" || return 1
+	expect_in_cg "$s1" p || return 1
+	expect_in_cg "$SPID" p || return 1
+	grep -q "attached 2 process" "$DLOG" || fail "daemon log lacks the attach" || return 1
+}
+
+test_proc_attach_outside_subtree() {
+	up || return 1
+	c create o
+	expect_rc 0 || return 1
+	# Root starts a sleeper where the harness runs: outside the user's delegated
+	# subtree, so the common ancestor (a root-owned cgroup) is not the user's to write.
+	sleep 300 >/dev/null 2>&1 &
+	local pid=$! before
+	cgt_track_pid "$pid"
+	before=$(cgt_proc_cgroup "$pid")
+	case $before in "$(cgt_cg_relpath "$CGT_SCRATCH")"*) skip "the harness runs inside its scratch subtree"; return ;; esac
+	c attach o "$pid"
+	expect_rc 1 "attach of a process outside the subtree" || return 1
+	expect_err PermissionDenied || return 1
+	expect_err "common ancestor" || return 1
+	[ "$(cgt_proc_cgroup "$pid")" = "$before" ] || fail "the process moved anyway" || return 1
+	c attach --pidfd o "$pid"
+	expect_rc 1 "attach --pidfd of a process outside the subtree" || return 1
+	expect_err PermissionDenied || return 1
+}
+
+test_proc_hugetlb_and_descendants() {
+	up || return 1
+	c create h
+	expect_rc 0 || return 1
+	need_hugetlb h || return
+	c set h hugetlb.2MB.max=4M
+	expect_rc 0 "set hugetlb.2MB.max=4M" || return 1
+	expect_file h/hugetlb.2MB.max 4194304 || return 1
+	c set h cgroup.max.descendants=2
+	expect_rc 0 "set cgroup.max.descendants=2" || return 1
+	expect_file h/cgroup.max.descendants 2 || return 1
+	# Flags are the same keys.
+	c set h --hugetlb 2MB=6M
+	expect_rc 0 || return 1
+	expect_file h/hugetlb.2MB.max 6291456 || return 1
+	c set h hugetlb.2MB.max=max cgroup.max.descendants=max
+	expect_rc 0 || return 1
+	expect_file h/hugetlb.2MB.max max || return 1
+	expect_file h/cgroup.max.descendants max || return 1
+	c set h hugetlb.2MB.max=4M cgroup.max.descendants=2
+	expect_rc 0 || return 1
+	# The kernel's limit really holds: a third child is refused.
+	c create h/x1 && c create h/x2
+	expect_rc 0 || return 1
+	c create h/x3
+	expect_rc 1 "create beyond cgroup.max.descendants" || return 1
+	expect_no_dir h/x3 || return 1
+}
+
+test_proc_create_with_limits() {
+	up || return 1
+	c create --hugetlb 2MB=8M --set cgroup.max.descendants=5 hc
+	expect_rc 0 "create with limits" || return 1
+	need_hugetlb hc || return
+	expect_file hc/hugetlb.2MB.max 8388608 || return 1
+	expect_file hc/cgroup.max.descendants 5 || return 1
+	# A refused limit fails the create and leaves nothing behind.
+	c create --set cgroup.max.descendants=-1 hbad
+	expect_rc 1 "create with a bad limit" || return 1
+	expect_err InvalidValue || return 1
+	expect_no_dir hbad || return 1
+}
+
+test_proc_invalid_values_write_nothing() {
+	up || return 1
+	c create v
+	expect_rc 0 || return 1
+	need_hugetlb v || return
+	c set v hugetlb.2MB.max=4M cgroup.max.descendants=7
+	expect_rc 0 || return 1
+	# The daemon validates: a negative, a non-number, a bad page size.
+	c call SetResources '{"name": "v", "resources": {"hugetlb": [{"pagesize": "2MB", "max": "-5"}]}}'
+	expect_rc 1 || return 1
+	expect_err InvalidValue || return 1
+	c call SetResources '{"name": "v", "resources": {"hugetlb": [{"pagesize": "2MB", "max": "12abc"}]}}'
+	expect_rc 1 || return 1
+	expect_err InvalidValue || return 1
+	c call SetResources '{"name": "v", "resources": {"hugetlb": [{"pagesize": "3XB", "max": "0"}]}}'
+	expect_rc 1 || return 1
+	expect_err InvalidValue || return 1
+	# The kernel refuses the second write: the first is rolled back.
+	c set v hugetlb.2MB.max=2M cgroup.max.descendants=-1
+	expect_rc 1 "set with a value the kernel refuses" || return 1
+	expect_err InvalidValue || return 1
+	# Files that must never be written through this door.
+	c set v cgroup.procs=1
+	expect_rc 1 "set cgroup.procs" || return 1
+	expect_err InvalidValue || return 1
+	c set v cgroup.subtree_control=+hugetlb
+	expect_rc 1 "set cgroup.subtree_control" || return 1
+	# The CLI refuses what it cannot parse, before any call.
+	c set v hugetlb.2MB.max=lots
+	expect_rc 2 "set hugetlb.2MB.max=lots" || return 1
+	c set v nokey
+	expect_rc 2 "set v nokey" || return 1
+	expect_file v/hugetlb.2MB.max 4194304 "after the refused sets" || return 1
+	expect_file v/cgroup.max.descendants 7 "after the refused sets" || return 1
+	[ -z "$(cat "$CGT_MROOT/v/cgroup.procs")" ] || fail "cgroup.procs of v changed" || return 1
+}
+
+test_proc_controller_unavailable() {
+	up || return 1
+	c create u
+	expect_rc 0 || return 1
+	[ ! -e "$CGT_MROOT/u/memory.max" ] || { skip "memory controller available here"; return; }
+	need_hugetlb u || return
+	c set u hugetlb.2MB.max=4M
+	expect_rc 0 || return 1
+	c set u hugetlb.2MB.max=2M memory.max=64M
+	expect_rc 1 "set memory.max without the memory controller" || return 1
+	expect_err ControllerUnavailable || return 1
+	expect_err memory || return 1
+	expect_file u/hugetlb.2MB.max 4194304 "after ControllerUnavailable" || return 1
+	c set u --pids-max 10
+	expect_rc 1 || return 1
+	expect_err ControllerUnavailable || return 1
+	expect_err pids || return 1
+	c create --memory-max 1G u2
+	expect_rc 1 "create with memory.max" || return 1
+	expect_err ControllerUnavailable || return 1
+	expect_no_dir u2 || return 1
+}
+
+test_proc_freeze_thaw() {
+	up || return 1
+	c create f
+	expect_rc 0 || return 1
+	cgt_sleeper "$CGT_MROOT/f" || fail "cannot place a sleeper in f" || return 1
+	c freeze f
+	expect_rc 0 "freeze" || return 1
+	grep -qx 'frozen 1' "$CGT_MROOT/f/cgroup.events" || fail "cgroup.events: $(tr '\n' ' ' <"$CGT_MROOT/f/cgroup.events")" || return 1
+	printf 'frozen sleeper: %s\n' "$(grep '^State:' "/proc/$SPID/status")"
+	c --json stats f
+	expect_jq '.frozen == true' || return 1
+	c freeze f
+	expect_rc 0 "freeze when frozen" || return 1
+	c thaw f --timeout 5000
+	expect_rc 0 "thaw" || return 1
+	grep -qx 'frozen 0' "$CGT_MROOT/f/cgroup.events" || fail "cgroup.events after thaw: $(tr '\n' ' ' <"$CGT_MROOT/f/cgroup.events")" || return 1
+	kill -0 "$SPID" || fail "sleeper gone after thaw" || return 1
+	c --json stats f
+	expect_jq '.frozen == false' || return 1
+	c freeze nosuch
+	expect_rc 1 || return 1
+	expect_err NotFound || return 1
+}
+
+# Start a shell with two sleeping children as the test user in managed cgroup $1; sets BGPID.
+tree_in() {
+	local i
+	cgt_spawn_user_in "$CGT_MROOT/$1" sh -c 'sleep 300 & sleep 300 & wait'
+	for i in $(seq 100); do
+		[ "$i" -gt 0 ] || break
+		[ "$(wc -l <"$CGT_MROOT/$1/cgroup.procs")" -ge 3 ] && return 0
+		sleep 0.05
+	done
+	fail "the process tree did not start in $1: $(cat "$CGT_MROOT/$1/cgroup.procs")"
+}
+
+test_proc_kill_tree() {
+	up || return 1
+	local pids p
+	c create k
+	expect_rc 0 || return 1
+	tree_in k || return 1
+	pids=$(cat "$CGT_MROOT/k/cgroup.procs")
+	c kill k
+	expect_rc 0 "kill (SIGKILL)" || return 1
+	cgt_wait_event "$CGT_MROOT/k" populated 0 || fail "k still populated after kill" || return 1
+	for p in $pids; do cgt_wait_gone "$p" 2 || fail "pid $p survived the kill" || return 1; done
+	wait "$BGPID" 2>/dev/null
+	[ $? = 137 ] || fail "the shell was not SIGKILLed" || return 1
+	# Other signals go to every process too.
+	tree_in k || return 1
+	c kill k --signal TERM
+	expect_rc 0 "kill --signal TERM" || return 1
+	cgt_wait_event "$CGT_MROOT/k" populated 0 || fail "k still populated after TERM" || return 1
+	wait "$BGPID" 2>/dev/null
+	[ $? = 143 ] || fail "the shell did not die of SIGTERM" || return 1
+	c kill k --signal SIGKILL
+	expect_rc 0 "kill of an empty cgroup" || return 1
+	c kill k --signal NOSUCHSIG
+	expect_rc 2 || return 1
+}
+
+# usage_usec of managed cgroup $1, as GetStats reports it.
+usage_of() {
+	c --json stats "$1" >/dev/null
+	jqo '.files["cpu.stat"].usage_usec // empty'
+}
+
+test_proc_cpu_usage_rises() {
+	up || return 1
+	local before after kernel
+	c create busy
+	expect_rc 0 || return 1
+	before=$(usage_of busy)
+	[ -n "$before" ] || fail "stats has no cpu.stat usage_usec: ${OUT:0:300}" || return 1
+	cgt_spawn_user_in "$CGT_MROOT/busy" timeout 0.5 sh -c 'while :; do :; done'
+	wait "$BGPID"
+	after=$(usage_of busy)
+	kernel=$(awk '$1 == "usage_usec" { print $2 }' "$CGT_MROOT/busy/cpu.stat")
+	printf 'usage_usec before %s after %s kernel %s\n' "$before" "$after" "$kernel"
+	[ "$after" -gt "$before" ] || fail "usage_usec did not rise: $before -> $after" || return 1
+	[ "$kernel" -ge "$after" ] || fail "kernel usage_usec $kernel below reported $after" || return 1
+}
+
+test_proc_run_exit_status() {
+	up || return 1
+	c run -- sh -c 'exit 7'
+	expect_rc 7 "run sh -c 'exit 7'" || return 1
+	c run -- true
+	expect_rc 0 || return 1
+	# shellcheck disable=SC2016
+	c run -- sh -c 'kill -TERM $$'
+	expect_rc 143 "run of a command killed by TERM" || return 1
+	c run -- /nonexistent/cmd
+	expect_rc 127 "run of a missing command" || return 1
+	expect_err /nonexistent/cmd || return 1
+	c run
+	expect_rc 2 "run without CMD" || return 1
+	c create taken
+	c run --name taken -- true
+	expect_rc 125 "run --name of an existing cgroup" || return 1
+	expect_err AlreadyExists || return 1
+	# Nothing left behind but the one we made.
+	[ "$(cgt_tree | grep -v -e '^\./cgctld\.leaf$' -e '^\./taken$')" = "" ] ||
+		fail "left in the managed root: $(cgt_tree | tr '\n' ' ')" || return 1
+}
+
+test_proc_run_inside_and_cleanup() {
+	up || return 1
+	local line
+	c run -v --name r1 -- cat /proc/self/cgroup
+	expect_rc 0 || return 1
+	grep -qx "0::$(cg_of r1)" <<<"$OUT" || fail "CMD did not run in r1: $OUT" || return 1
+	printf 'start path: %s\n' "$(grep -o '([a-z0-9]*)$' <<<"$ERR")"
+	expect_no_dir r1 "after run" || return 1
+	# The fallback: a child the daemon attaches before it execs.
+	c run -v --no-clone3 --name r2 -- cat /proc/self/cgroup
+	expect_rc 0 || return 1
+	grep -qx "0::$(cg_of r2)" <<<"$OUT" || fail "CMD (attach path) did not run in r2: $OUT" || return 1
+	expect_err "(attach)" || return 1
+	expect_no_dir r2 "after run" || return 1
+	# --keep: the cgroup stays and its name is on stderr.
+	c run --keep --name r3 -- true
+	expect_rc 0 || return 1
+	expect_err "kept cgroup r3" || return 1
+	expect_dir r3 "after run --keep" || return 1
+	# A generated name, cleaned up too; and background children are killed with it.
+	c run -- sh -c 'sleep 300 & cat /proc/self/cgroup'
+	expect_rc 0 || return 1
+	line=$(grep '^0::' <<<"$OUT")
+	case ${line#0::} in "$(cgt_cg_relpath "$CGT_MROOT")"/?*) ;; *) fail "generated run cgroup $line not below the managed root"; return 1 ;; esac
+	expect_no_dir "${line#0::"$(cgt_cg_relpath "$CGT_MROOT")"/}" "after run with a generated name" || return 1
+	c --json list
+	expect_jq '[.[].name] == ["r3"]' || return 1
+	# Limits apply before CMD starts.
+	if grep -qw hugetlb "$CGT_MROOT/cgroup.subtree_control"; then
+		# shellcheck disable=SC2016
+		c run --name r4 --hugetlb 2MB=2M -- sh -c 'cat "$1"' sh "$CGT_MROOT/r4/hugetlb.2MB.max"
+		expect_rc 0 || return 1
+		[ "$OUT" = 2097152 ] || fail "CMD saw hugetlb.2MB.max '$OUT'" || return 1
+	fi
+}
+
+# Start `cgctl run --name NAME -- sh -c SCRIPT` as the test user in the background; BGPID is cgctl.
+run_bg() {
+	cgt_spawn_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" run --name "$1" -- sh -c "$2"
+}
+
+test_proc_run_forwards_signals() {
+	up || return 1
+	local f=$CGT_RUN/trap.out rc
+	rm -f "$f" "$f.ready"
+	# shellcheck disable=SC2016
+	run_bg sig "trap 'echo got TERM >$f; exit 3' TERM; echo up >$f.ready; while :; do sleep 0.1; done"
+	cgt_wait_file "$f.ready" || fail "CMD did not start: $(cat "$CGT_TMP/bg.err")" || return 1
+	[ "$(cgt_proc_cgroup "$BGPID")" != "$(cg_of sig)" ] || fail "cgctl run itself moved into the cgroup" || return 1
+	kill -TERM "$BGPID"
+	wait "$BGPID"
+	rc=$?
+	cat "$CGT_TMP/bg.err"
+	[ "$rc" = 3 ] || fail "cgctl run exited $rc, want 3 (the trap's status)" || return 1
+	[ "$(cat "$f" 2>/dev/null)" = "got TERM" ] || fail "CMD did not see SIGTERM" || return 1
+	expect_no_dir sig "after run" || return 1
+	# Without a trap CMD dies of the signal: 128+15.
+	rm -f "$f.ready"
+	run_bg sig2 "echo up >$f.ready; exec sleep 300"
+	cgt_wait_file "$f.ready" || fail "CMD did not start" || return 1
+	kill -HUP "$BGPID"
+	wait "$BGPID"
+	rc=$?
+	[ "$rc" = 129 ] || fail "cgctl run exited $rc after SIGHUP, want 129" || return 1
+	expect_no_dir sig2 "after run" || return 1
+}
+
+test_proc_run_timeout() {
+	up || return 1
+	c run --timeout 1 --name t1 -- sleep 30
+	expect_rc 124 "run --timeout 1 -- sleep 30" || return 1
+	expect_no_dir t1 || return 1
+}
+
+test_proc_clone3_open_cgroup() {
+	local bin=$CGT_TMP/bin/clone_into out mode
+	[ -x "$bin" ] || { skip "clone_into not built"; return; }
+	up || return 1
+	for mode in "" --attach; do
+		out=$(cgt_as_user_in "$CGT_WORK" "$bin" "$DSOCK" "cl$mode" ${mode:+"$mode"} 2>&1)
+		printf '%s\n' "$out"
+		grep -q '^cloexec 1$' <<<"$out" || fail "OpenCgroup fd not close-on-exec: $out" || return 1
+		grep -qx "child 0::$(cg_of "cl$mode")" <<<"$out" || fail "child not in cl$mode: $out" || return 1
+		grep -q '^method ' <<<"$out" || fail "no method line: $out" || return 1
+		if [ -z "$mode" ] && ! grep -q '^method clone3$' <<<"$out"; then
+			printf 'note: clone3(CLONE_INTO_CGROUP) refused here; the attach fallback placed the child\n'
+		fi
+		if grep -qw hugetlb "$CGT_MROOT/cgroup.subtree_control"; then
+			expect_file "cl$mode/hugetlb.2MB.max" 4194304 "typed create" || return 1
+		fi
+		expect_file "cl$mode/cgroup.max.descendants" 3 "typed create" || return 1
+	done
+}
