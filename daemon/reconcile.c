@@ -10,6 +10,7 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "kill.h"
 #include "log.h"
 
 /* Add name to one of the report's lists. */
@@ -64,7 +65,9 @@ static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 		return 0;
 	/* An unacknowledged create is undone; an interrupted destroy is finished. */
 	if (m->delegated) {
-		r = cgfs_rmdir(m->rootfd, rel, &existed);
+		/* A delegated entry is removed whole, its inside included, as destroy does. */
+		r = le->delegate && st == LEDGER_DESTROYING ? cgkill_rmdir_tree(m->rootfd, rel, &existed)
+							    : cgfs_rmdir(m->rootfd, rel, &existed);
 		if (r == 0) {
 			ledger_remove(m->ledger, name);
 			report_add(st == LEDGER_CREATING ? m->report.rolled_back : m->report.resumed, name);
@@ -72,6 +75,7 @@ static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 		}
 	}
 	ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
+	/* Kept: an unacknowledged create somebody already uses, or a destroy that cannot finish. */
 	report_add(m->report.resumed, name);
 	log_notice("reconcile: %s could not be removed (in use); kept as active", name);
 	return 0;
