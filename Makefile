@@ -16,6 +16,8 @@ USERUNITDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=prefix=$(PREFIX) \
                   --variable=systemduserunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/user)
 COMPLETIONDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=datadir=$(DATADIR) \
                   --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
+# podman reads hooks.d only from /usr/share/... and /etc/...
+HOOKSDIR    ?= $(if $(filter /usr,$(PREFIX)),/usr/share/containers/oci/hooks.d,/etc/containers/oci/hooks.d)
 DESTDIR     ?=
 
 B           := build
@@ -170,7 +172,16 @@ check-sanitize:
 check-unit: $(UNIT_BINS)
 	$(Q)rc=0; for t in $(UNIT_BINS); do CK_DEFAULT_TIMEOUT=60 $$t || rc=1; done; exit $$rc
 
-check-integration: all $(ITEST_BINS)
+# A short program doing what a runtime does; built and run by the tests.
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRCS))
+.PHONY: examples
+examples: $(EXAMPLE_BINS)
+$(B)/examples/%: $(B)/examples/%.o $(B)/libcgctl.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
+
+check-integration: all $(ITEST_BINS) $(EXAMPLE_BINS)
 	$(Q)bash tests/integration/run.sh
 
 bench: all $(BENCH_BINS)
@@ -197,8 +208,10 @@ install: all
 	install -m 0644 docs/libcgctl.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 0644 docs/cgctld.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 completion/cgctl.bash $(DESTDIR)$(COMPLETIONDIR)/cgctl
-# podman hooks.d JSON (placeholder, comes with cgctl-oci-hook):
-#	install -d $(DESTDIR)$(HOOKSDIR) && install -m 0644 <hooks.d json> $(DESTDIR)$(HOOKSDIR)/
+	$(if $(HOOK_SRCS),install -m 0644 docs/cgctl-oci-hook.1 $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(HOOK_SRCS),install -d $(DESTDIR)$(HOOKSDIR))
+	$(if $(HOOK_SRCS),sed 's|@BINDIR@|$(BINDIR)|g' hooks/cgctl.json.in > $(DESTDIR)$(HOOKSDIR)/cgctl.json)
+	$(if $(HOOK_SRCS),chmod 0644 $(DESTDIR)$(HOOKSDIR)/cgctl.json)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cgctld $(DESTDIR)$(BINDIR)/cgctl $(DESTDIR)$(BINDIR)/cgctl-oci-hook
@@ -208,7 +221,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/cgctl.1 $(DESTDIR)$(MANDIR)/man3/libcgctl.3 \
 		$(DESTDIR)$(MANDIR)/man8/cgctld.8
 	rm -f $(DESTDIR)$(COMPLETIONDIR)/cgctl
-# podman hooks.d JSON (placeholder): rm -f $(DESTDIR)$(HOOKSDIR)/<hooks.d json>
+	rm -f $(DESTDIR)$(HOOKSDIR)/cgctl.json $(DESTDIR)$(MANDIR)/man1/cgctl-oci-hook.1
 
 clean:
 	rm -rf $(B)

@@ -55,8 +55,17 @@ static int limits_check_controllers(struct manager *m, const char *rel, const st
 	return r;
 }
 
+/* The controller of the write a field belongs to ("hugetlb" for resources.hugetlb[0].max). */
+static const char *limits_controller_of(const struct res_plan *plan, const char *field)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->w[i].field && strcmp(plan->w[i].field, field) == 0)
+			return plan->w[i].controller ? plan->w[i].controller : plan->w[i].file;
+	return field;
+}
+
 /* Translate a failed write. */
-static int limits_apply_error(const char *field, int r, struct op_error *e)
+static int limits_apply_error(const struct res_plan *plan, const char *field, int r, struct op_error *e)
 {
 	if (r == -EACCES || r == -EPERM)
 		return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "%s: the kernel refused: %s",
@@ -65,8 +74,8 @@ static int limits_apply_error(const char *field, int r, struct op_error *e)
 		return op_error_set(e, r, CGERR_INVALID_VALUE, "field", field, "%s: the kernel refused the value: %s",
 				    field, strerror(-r));
 	if (r == -ENOENT || r == -EOPNOTSUPP)
-		return op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", field,
-				    "%s: no such interface file on this kernel", field);
+		return op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller",
+				    limits_controller_of(plan, field), "%s: no such interface file on this kernel", field);
 	return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "%s: %s", field, strerror(-r));
 }
 
@@ -89,7 +98,7 @@ int manager_apply_resources(struct manager *m, const char *rel, json_object *res
 			log_error_errno(restore_err, "%s: could not restore every limit after %s failed", rel,
 					field ? field : "a write");
 		if (r < 0)
-			limits_apply_error(field ? field : "resources", r, e);
+			limits_apply_error(&plan, field ? field : "resources", r, e);
 	}
 	res_plan_done(&plan);
 	return r;

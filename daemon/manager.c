@@ -95,7 +95,42 @@ static int manager_generate_name(struct manager *m, const char *prefix, char **r
 	return op_error_set(e, -EEXIST, CGERR_ALREADY_EXISTS, "name", prefix, "could not generate a free name");
 }
 
-/* The parent of name must exist and must not have been handed over whole. */
+/*
+ * Enable, in the managed parent rel, every controller it has for its children,
+ * so nested cgroups get limits too. A parent with processes cannot (the
+ * no-internal-process rule): its children then simply have no controllers.
+ */
+static void manager_enable_children_controllers(struct manager *m, const char *rel)
+{
+	_cleanup_free_ char *cfile = NULL, *sfile = NULL, *avail = NULL, *enabled = NULL;
+	char **want = NULL, **have = NULL;
+
+	if (asprintf(&cfile, "%s/cgroup.controllers", rel) < 0 || asprintf(&sfile, "%s/cgroup.subtree_control", rel) < 0)
+		return;
+	if (cgfs_read(m->rootfd, cfile, 4096, &avail) < 0 || cgfs_read(m->rootfd, sfile, 4096, &enabled) < 0 ||
+	    cgfs_parse_controllers(avail, &want) < 0 || cgfs_parse_controllers(enabled, &have) < 0)
+		goto out;
+	for (char **c = want; *c; c++) {
+		bool on = false;
+		char buf[64];
+		int r;
+
+		for (char **h = have; *h && !on; h++)
+			on = strcmp(*h, *c) == 0;
+		if (on)
+			continue;
+		snprintf(buf, sizeof(buf), "+%s", *c);
+		r = cgfs_write(m->rootfd, sfile, buf);
+		if (r < 0)
+			log_notice("%s: cannot enable %s for its children (%s); they get no %s limits", rel, *c,
+				   r == -EBUSY ? "it has processes" : strerror(-r), *c);
+	}
+out:
+	cgfs_strv_free(want);
+	cgfs_strv_free(have);
+}
+
+/* The parent of name must be ours, active, and not handed over whole; give it controllers. */
 static int manager_check_parent(struct manager *m, const char *name, struct op_error *e)
 {
 	_cleanup_free_ char *parent = strdup(name);
@@ -110,30 +145,27 @@ static int manager_check_parent(struct manager *m, const char *name, struct op_e
 	if (!slash)
 		return 0;
 	*slash = '\0';
-	for (char *p = parent;; ) {
-		/* No ancestor may be a delegated entry: its inside is the delegatee's. */
-		char *s = strchr(p, '/');
-		if (s)
-			*s = '\0';
-		pe = ledger_get(m->ledger, parent);
-		if (pe && pe->delegate)
-			return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
-					    "\"%s\" was delegated; its inside belongs to the delegatee", parent);
-		if (!s)
-			break;
-		*s = '/';
-		p = s + 1;
-	}
 	r = cgname_to_path(parent, &rel);
 	if (r < 0)
 		return r;
-	r = cgfs_exists(m->rootfd, rel);
-	if (r == 0)
+	pe = ledger_get(m->ledger, parent);
+	if (!pe) {
+		r = cgfs_exists(m->rootfd, rel);
+		if (r > 0)
+			return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
+					    "parent \"%s\" was not created by cgctld; cgctld creates cgroups only "
+					    "below its own", parent);
 		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", parent,
 				    "parent \"%s\" does not exist; create it first", parent);
-	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "cannot look up parent \"%s\": %s",
-				    parent, strerror(-r));
+	}
+	/* Its inside (and so every name below) belongs to the delegatee. */
+	if (pe->delegate)
+		return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
+				    "\"%s\" was delegated; its inside belongs to the delegatee", parent);
+	if (pe->state != LEDGER_ACTIVE)
+		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", parent, "parent \"%s\" is being %s", parent,
+				    pe->state == LEDGER_DESTROYING ? "destroyed" : "created");
+	manager_enable_children_controllers(m, rel);
 	return 0;
 }
 

@@ -677,3 +677,219 @@ if ! declare -F cgt_cleanup_base >/dev/null; then
 		cgt_cleanup_base
 	}
 fi
+
+# --- the daemon under a wrapper: valgrind (t_hostile.sh, CGCTL_TEST_VALGRIND=1) ---
+
+# Run every daemon this shell starts from now on under the command "$@"
+# (e.g. valgrind --leak-check=full): CGCTLD becomes a script that execs
+# "$@" with the real binary, so $DPID is still the daemon's pid, and
+# cgt_daemon_spawn_env / ns_daemon_spawn wrap around it unchanged.
+cgt_daemon_wrap() {
+	local wrapper
+	CGT_CGCTLD_REAL=${CGT_CGCTLD_REAL:-$CGCTLD}
+	wrapper=$(mktemp "$CGT_TMP/bin/cgctld-wrap.XXXXXX") || return 1
+	{
+		printf '#!/bin/bash\nexec'
+		printf ' %q' "$@" "$CGT_CGCTLD_REAL"
+		# shellcheck disable=SC2016 # expanded by the wrapper, not here
+		printf ' "$@"\n'
+	} >"$wrapper"
+	chmod 0755 "$wrapper"
+	CGCTLD=$wrapper
+}
+
+# Undo cgt_daemon_wrap: CGCTLD is the real binary again.
+cgt_daemon_unwrap() {
+	CGCTLD=${CGT_CGCTLD_REAL:-$CGCTLD}
+	unset CGT_CGCTLD_REAL
+}
+
+# True when the daemon binary was built with ASan (valgrind cannot run it).
+cgt_daemon_is_asan() {
+	ldd "${CGT_CGCTLD_REAL:-$CGCTLD}" 2>/dev/null | grep -q libasan
+}
+
+# Wrap the daemon in valgrind memcheck (extra valgrind options in "$@"): full
+# leak check, definite leaks count as errors, exit status 99 on any error,
+# one log per daemon in $CGT_VG_DIR/vg.<pid>.log (readable with cgt_valgrind_check).
+# valgrind 3.19 does not know openat2 (the daemon falls back to its
+# component walk) and warns about the syscalls it does not know; harmless.
+cgt_daemon_valgrind() {
+	local vg
+	vg=$(command -v valgrind) || { cgt_log "valgrind not installed"; return 1; }
+	cgt_daemon_is_asan && { cgt_log "cgctld is an ASan build; valgrind cannot run it"; return 1; }
+	CGT_VG_DIR=$CGT_TMP/valgrind
+	[ -d "$CGT_VG_DIR" ] || mkdir -m 0755 "$CGT_VG_DIR" || return 1
+	chown "$CGT_UID:$CGT_GID" "$CGT_VG_DIR" || return 1
+	cgt_daemon_wrap "$vg" --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+		--show-leak-kinds=definite --num-callers=30 --log-file="$CGT_VG_DIR/vg.%p.log" "$@"
+}
+
+# Judge valgrind log $1: 0 clean; 1 errors, invalid accesses or definite leaks
+# (reason recorded with fail); 2 inconclusive: the daemon was killed before
+# valgrind could summarise (SIGKILL, crash points).
+cgt_valgrind_check() {
+	local log=$1 bad='ERROR SUMMARY: [1-9]|Invalid (read|write|free)|uninitialised|definitely lost: [1-9]'
+	if ! grep -q 'ERROR SUMMARY:' "$log" 2>/dev/null ||
+		grep -q 'Process terminating with default action of signal' "$log"; then
+		return 2
+	fi
+	if grep -qE "$bad" "$log"; then
+		fail "valgrind: $(grep -m1 -E "$bad" "$log" | sed 's/^==[0-9]*== //') (${log##*/})"
+		return 1
+	fi
+	return 0
+}
+
+# Check every valgrind log not checked yet (each test's daemons, at tear-down).
+cgt_valgrind_check_new() {
+	local log rc=0
+	[ -n "${CGT_VG_DIR:-}" ] && [ -d "$CGT_VG_DIR" ] || return 0
+	for log in "$CGT_VG_DIR"/vg.*.log; do
+		[ -f "$log" ] || continue
+		cgt_valgrind_check "$log"
+		case $? in
+		1) rc=1; printf '%s\n' "$log" >>"$CGT_TMP/daemon-logs" ;;
+		2) cgt_log "note: ${log##*/}: daemon killed before valgrind's summary; not judged" ;;
+		esac
+		mv "$log" "$log.checked"
+	done
+	return "$rc"
+}
+
+# SIGTERM the daemons running under valgrind and give their leak check time.
+cgt_valgrind_stop_all() {
+	local entry pid
+	for entry in "${CGT_PIDS[@]}"; do
+		pid=${entry%%:*}
+		case $(cat "/proc/$pid/comm" 2>/dev/null) in
+		memcheck*) cgt_kill_tracked "$entry" TERM ;;
+		*) continue ;;
+		esac
+		cgt_wait_gone "$pid" 30 || cgt_kill_tracked "$entry" KILL
+	done
+}
+
+# CGCTL_TEST_VALGRIND=1: every daemon of the run under valgrind; a test whose
+# daemons' valgrind logs show errors or definite leaks fails. Slow: pick a
+# subset, e.g. CGCTL_TEST_VALGRIND=1 bash tests/integration/run.sh 'call_*';
+# CGCTL_TEST_VALGRIND_OPTS adds valgrind options (--suppressions=FILE...).
+if [ "${CGCTL_TEST_VALGRIND:-0}" = 1 ] && ! declare -F cgt_setup_base >/dev/null; then
+	CGT_TIMEOUT=${CGCTL_TEST_TIMEOUT:-30}
+	eval "$(declare -f cgt_setup | sed '1s/^cgt_setup /cgt_setup_base /')"
+	cgt_setup() {
+		local opts
+		cgt_setup_base || return 1
+		read -ra opts <<<"${CGCTL_TEST_VALGRIND_OPTS:-}"
+		cgt_daemon_valgrind "${opts[@]}"
+	}
+	eval "$(declare -f cgt_test_teardown | sed '1s/^cgt_test_teardown /cgt_test_teardown_base /')"
+	cgt_test_teardown() {
+		cgt_valgrind_stop_all
+		cgt_test_teardown_base
+		cgt_valgrind_check_new
+		return 0
+	}
+fi
+
+# --- helpers for event tests (t_events.sh) ---------------------------------
+
+# Wait up to $3 seconds (default CGT_TIMEOUT) until a line of file $1 matches ERE $2; 1 on timeout.
+cgt_wait_line() {
+	local i=0 limit=$(( ${3:-$CGT_TIMEOUT} * 20 ))
+	until grep -qE -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# Like cgt_user_bg, with stdout to file $2 and stderr to file $3 (both truncated); sets BGPID.
+cgt_user_bg_split() {
+	local cg=$1 out=$2 err=$3
+	shift 3
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
+		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
+		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		"$@" </dev/null >"$out" 2>"$err" &
+	BGPID=$!
+	cgt_track_pid "$BGPID"
+}
+
+# VmRSS of pid $1 in KiB; empty when it is gone.
+cgt_vmrss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# --- OCI runtimes and cgctl-oci-hook (t_oci.sh) -----------------------------
+
+# Copy build binary $1 (relative to $BUILD) into $CGT_TMP/bin for the test
+# user; print its path. 1 when it was not built.
+cgt_user_bin() {
+	local src=$BUILD/$1 dst=$CGT_TMP/bin/${1##*/}
+	[ -x "$src" ] || return 1
+	if [ ! -x "$dst" ] || [ "$src" -nt "$dst" ]; then
+		cp "$src" "$dst" && chmod 0755 "$dst" || return 1
+	fi
+	printf '%s\n' "$dst"
+}
+
+# Why rootless runc cannot run a busybox container here (empty when it can);
+# sets RUNC to runc's absolute path (the test user's PATH lacks /usr/sbin).
+cgt_runc_missing() {
+	RUNC=$(command -v runc 2>/dev/null) || { echo "runc not installed (scripts/deps.sh installs it)"; return; }
+	command -v busybox >/dev/null 2>&1 || { echo "busybox-static not installed"; return; }
+	if ! LC_ALL=C ldd "$(command -v busybox)" 2>&1 | grep -q 'not a dynamic executable'; then
+		echo "busybox is dynamically linked (install busybox-static)"
+		return
+	fi
+	cgt_as_user_in "$CGT_WORK" unshare --user --map-root-user true >/dev/null 2>&1 ||
+		echo "user namespaces are not available to unprivileged users"
+}
+
+# Build a rootless bundle in directory $1 as the test user: a busybox rootfs
+# (sh, cat, sleep, ...) and runc's "spec --rootless" config.json.
+cgt_oci_bundle() {
+	local b=$1
+	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" || return 1
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	cgt_as_user_in "$CGT_WORK" sh -c '
+		set -e
+		cd "$1"
+		mkdir -p rootfs/bin rootfs/out rootfs/proc rootfs/dev rootfs/sys rootfs/tmp
+		cp "$2" rootfs/bin/busybox
+		for a in sh cat sleep ls echo; do ln -sf busybox "rootfs/bin/$a"; done
+		"$3" spec --rootless' sh "$b" "$(command -v busybox)" "$RUNC" >/dev/null
+}
+
+# Run runc as the test user from workloads/ with its state under the user's
+# runtime dir; the container's stdio is runc's. Sets RC, OUT, ERR.
+cgt_runc() {
+	cgt_as_user_in "$CGT_WORK" "$RUNC" --root "$CGT_RUN/runc" "$@" \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "runc $*"
+}
+
+# Kill and delete every container of the test user's runc root (tear-down;
+# safe to call when there are none). Run as the user, without moving cgroups.
+cgt_runc_cleanup() {
+	local id runc=${RUNC:-$(command -v runc 2>/dev/null)} root=$CGT_RUN/runc
+	[ -n "$runc" ] && [ -d "$root" ] || return 0
+	while IFS= read -r id; do
+		[ -n "$id" ] || continue
+		timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+			env -i XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin "$runc" --root "$root" \
+			delete --force "$id" >/dev/null 2>&1 || cgt_log "warning: runc delete --force $id failed"
+	done < <(timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		env -i XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin "$runc" --root "$root" list -q 2>/dev/null)
+	return 0
+}
+
+# The OCI state a runtime hands its hooks (id, pid, bundle, status) as JSON.
+cgt_oci_state() {
+	jq -cn --arg id "$1" --argjson pid "$2" --arg bundle "$3" --arg status "$4" \
+		'{ociVersion: "1.0.2", id: $id, pid: $pid, bundle: $bundle, status: $status}'
+}

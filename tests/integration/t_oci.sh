@@ -1,0 +1,518 @@
+# SPDX-License-Identifier: MIT
+# t_oci.sh: cgctl-oci-hook by hand and under Debian's unmodified rootless runc; the libcgctl runtime example.
+# shellcheck shell=bash
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+
+# The CLI as the test user, talking to the current daemon.
+c() { cgctl_u --socket "$DSOCK" "$@"; }
+
+# Default daemon: in cgctld/, default socket, fresh state dir.
+up() { cgt_daemon_start ""; }
+
+# /proc/PID/cgroup form of managed cgroup $1.
+cg_of() { cgt_cg_relpath "$CGT_MROOT/$1"; }
+
+# pid $1 sits in managed cgroup $2.
+expect_in_cg() {
+	local have
+	have=$(cgt_proc_cgroup "$1")
+	[ "$have" = "$(cg_of "$2")" ] || fail "pid $1 in $have, want $(cg_of "$2")"
+}
+
+# Kernel file $1 (relative to the managed root) reads $2.
+expect_file() {
+	local have
+	have=$(cat "$CGT_MROOT/$1" 2>&1)
+	[ "$have" = "$2" ] || fail "$1 reads '$have', want '$2'"
+}
+
+# Whether the managed root hands controller $1 to its children.
+have_ctrl() { grep -qw "$1" "$CGT_MROOT/cgroup.subtree_control"; }
+
+# Set HOOK to the user's copy of the hook; 1 (with a reason) when not built.
+need_hook() {
+	HOOK=$(cgt_user_bin cgctl-oci-hook) || fail "build/cgctl-oci-hook missing (run make)"
+}
+
+# Make bundle directory $1 with config.json = jq filter $2 (extra jq args after it) applied to {}.
+mk_bundle() {
+	local b=$1 filter=$2
+	shift 2
+	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" || return 1
+	jq -n "$@" "{ociVersion: \"1.0.2\"} | $filter" >"$b/config.json" || return 1
+	chmod 0644 "$b/config.json"
+}
+
+# Write the state of container $1 (pid $2, bundle $3, status $4) to file $5.
+mk_state() { cgt_oci_state "$1" "$2" "$3" "$4" >"$5"; }
+
+# Run the hook as the test user from workloads/ with stdin from file $1 and
+# the rest as arguments (--socket $DSOCK unless NOSOCK=1). Sets RC, OUT, ERR.
+hook() {
+	local st=$1
+	shift
+	[ "${NOSOCK:-0}" = 1 ] || set -- --socket "$DSOCK" "$@"
+	cgt_as_user_in "$CGT_WORK" "$HOOK" "$@" <"$st" >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+	cgt_collect "cgctl-oci-hook $*"
+}
+
+# The hook printed nothing at all (bash's own job notices on stderr aside).
+expect_quiet() {
+	if [ -n "$OUT" ] || grep -q '^cgctl-oci-hook' <<<"$ERR"; then
+		fail "hook said something: ${OUT:0:100} ${ERR:0:200}"
+	fi
+}
+
+# A Resources-heavy linux.resources for the by-hand tests.
+RES_FILTER='.linux.resources = {
+	memory: {limit: 268435456},
+	pids: {limit: 10},
+	hugepageLimits: [{pageSize: "2MB", limit: 4194304}],
+	unified: {"cgroup.max.descendants": "5"}}'
+
+test_oci_hook_translation() {
+	need_hook || return 1
+	local b=$CGT_TMP/oci/tr st=$CGT_TMP/oci/tr.state
+	mk_bundle "$b" '.annotations = {"io.cgctl.resources": ({pids: {limit: -1}} | tojson)}
+	| .linux.resources = {
+		memory: {limit: 1073741824, reservation: 536870912, swap: 1610612736, swappiness: 60},
+		cpu: {shares: 1024, quota: 50000, period: 100000, cpus: "0-1", mems: "", idle: 1},
+		pids: {limit: 100},
+		blockIO: {weight: 500,
+			throttleReadBpsDevice: [{major: 8, minor: 0, rate: 1048576}],
+			throttleWriteIOPSDevice: [{major: 8, minor: 0, rate: 0}, {major: 8, minor: 16, rate: 100}]},
+		hugepageLimits: [{pageSize: "2MB", limit: 4194304}, {pageSize: "1GB", limit: 0}],
+		unified: {"cgroup.max.descendants": "5", "memory.oom.group": "1"},
+		devices: [{allow: false, access: "rwm"}]}' || return 1
+	mk_state tr 0 "$b" creating "$st"
+	NOSOCK=1 hook "$st" --dry-run
+	expect_rc 0 "--dry-run" || return 1
+	expect_jq '.name == "oci-tr" and .labels == {"oci.id": "tr", "oci.bundle": "'"$b"'", "oci.derived": "true"}' || return 1
+	expect_jq '.resources.memory == {max: "1073741824", low: "536870912", swap_max: "536870912"}' || return 1
+	expect_jq '.resources.cpu == {shares: 1024, quota: "50000", period: 100000, idle: true, cpus: "0-1"}' || return 1
+	# The annotation overrides linux.resources member by member.
+	expect_jq '.resources.pids_max == "max"' || return 1
+	expect_jq '.resources.io.weight == 4950 and (.resources.io.max | length) == 2' || return 1
+	expect_jq '.resources.io.max[] | select(.major == 8 and .minor == 0) | . == {major: 8, minor: 0, rbps: "1048576", wiops: "max"}' || return 1
+	expect_jq '.resources.hugetlb == [{pagesize: "2MB", max: "4194304"}, {pagesize: "1GB", max: "0"}]' || return 1
+	expect_jq '.resources.unified == {"cgroup.max.descendants": "5", "memory.oom.group": "1"}' || return 1
+	expect_err "memory.swappiness is not supported" || return 1
+	# Nothing but the JSON on stdout.
+	[ "$(wc -l <<<"$OUT")" = 1 ] || fail "stdout has more than the JSON line" || return 1
+	# OCI errors are caught before the daemon is asked.
+	mk_bundle "$b" '.linux.resources.memory = {limit: 1000000, swap: 10}' || return 1
+	NOSOCK=1 hook "$st" --dry-run
+	expect_rc 1 "swap below the memory limit" || return 1
+	expect_err "below the memory limit" || return 1
+	mk_bundle "$b" '.annotations = {"io.cgctl.resources": "{not json"}' || return 1
+	NOSOCK=1 hook "$st" --dry-run
+	expect_rc 1 "annotation that is not JSON" || return 1
+	expect_err "io.cgctl.resources is not a JSON object" || return 1
+}
+
+test_oci_hook_lifecycle() {
+	need_hook || return 1
+	up || return 1
+	local b=$CGT_TMP/oci/b1 st=$CGT_TMP/oci/h1.state stop=$CGT_TMP/oci/h1.stop before
+	mk_bundle "$b" "$RES_FILTER" || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state h1 "$SPID" "$b" creating "$st"
+	mk_state h1 0 "$b" stopped "$stop"
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime" || return 1
+	expect_dir oci-h1 || return 1
+	expect_in_cg "$SPID" oci-h1 || return 1
+	expect_file oci-h1/cgroup.max.descendants 5 || return 1
+	if have_ctrl hugetlb && [ -e "$CGT_MROOT/oci-h1/hugetlb.2MB.max" ]; then
+		expect_file oci-h1/hugetlb.2MB.max 4194304 || return 1
+	else
+		expect_err 'limits of controller "hugetlb" skipped' || return 1
+	fi
+	# Controllers the kernel does not give us are skipped with a warning, the rest applied.
+	if have_ctrl pids; then
+		expect_file oci-h1/pids.max 10 || return 1
+	else
+		expect_err 'limits of controller "pids" skipped' || return 1
+	fi
+	if ! have_ctrl memory; then
+		expect_err 'limits of controller "memory" skipped' || return 1
+	fi
+	[ -z "$OUT" ] || fail "createRuntime wrote to stdout: $OUT" || return 1
+	c --json list
+	expect_jq '.[] | select(.name == "oci-h1") | .labels == {"oci.id": "h1", "oci.bundle": "'"$b"'", "oci.derived": "true"}' || return 1
+	# Twice: the same cgroup, the same limits, no error.
+	before=$(cgt_tree)
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime again" || return 1
+	[ "$(cgt_tree)" = "$before" ] || fail "second createRuntime changed the tree" || return 1
+	expect_in_cg "$SPID" oci-h1 || return 1
+	# poststop kills and removes it.
+	hook "$stop" poststop
+	expect_rc 0 "poststop" || return 1
+	expect_quiet || return 1
+	expect_no_dir oci-h1 || return 1
+	cgt_wait_gone "$SPID" || fail "the container's process survived poststop" || return 1
+	c --json list
+	expect_jq 'map(select(.name == "oci-h1")) | length == 0' || return 1
+	# Again, and by the CLI: nothing there, nothing touched, no error.
+	before=$(cgt_tree)
+	hook "$stop" poststop
+	expect_rc 0 "poststop again" || return 1
+	expect_quiet || return 1
+	[ "$(cgt_tree)" = "$before" ] || fail "second poststop changed the tree" || return 1
+	c destroy oci-h1
+	expect_rc 0 "cgctl destroy after poststop" || return 1
+}
+
+test_oci_hook_stage_from_status() {
+	need_hook || return 1
+	up || return 1
+	local b=$CGT_TMP/oci/b2 st=$CGT_TMP/oci/s2.state stop=$CGT_TMP/oci/s2.stop
+	mk_bundle "$b" '.' || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state s2 "$SPID" "$b" creating "$st"
+	mk_state s2 0 "$b" stopped "$stop"
+	# poststop of a container that never got a cgroup: nothing to do.
+	hook "$stop"
+	expect_rc 0 "poststop without createRuntime" || return 1
+	expect_quiet || return 1
+	# podman's hooks.d passes the same arguments to every stage.
+	hook "$st"
+	expect_rc 0 "createRuntime from status" || return 1
+	expect_in_cg "$SPID" oci-s2 || return 1
+	hook "$stop"
+	expect_rc 0 "poststop from status" || return 1
+	expect_no_dir oci-s2 || return 1
+	mk_state s2 1 "$b" running "$st"
+	hook "$st"
+	expect_rc 1 "status running without a stage" || return 1
+	expect_err "cannot tell the stage" || return 1
+	hook "$st" startContainer
+	expect_rc 2 "unsupported stage" || return 1
+}
+
+test_oci_hook_names() {
+	need_hook || return 1
+	up || return 1
+	local d=$CGT_TMP/oci st=$CGT_TMP/oci/n.state stop=$CGT_TMP/oci/n.stop
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	# cgroupsPath, absolute cgroupfs style: the parent is created too.
+	mk_bundle "$d/n1" '.linux.cgroupsPath = "/ocitest/n1"' || return 1
+	mk_state n1 "$SPID" "$d/n1" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 0 "cgroupsPath /ocitest/n1" || return 1
+	expect_in_cg "$SPID" ocitest/n1 || return 1
+	mk_state n1 0 "$d/n1" stopped "$stop"
+	hook "$stop" poststop
+	expect_rc 0 || return 1
+	expect_no_dir ocitest/n1 || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	# systemd style slice:prefix:name: the scope's name.
+	mk_bundle "$d/n2" '.linux.cgroupsPath = "user.slice:ocipfx:n2"' || return 1
+	mk_state n2 "$SPID" "$d/n2" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 0 "cgroupsPath slice:prefix:name" || return 1
+	expect_in_cg "$SPID" ocipfx-n2 || return 1
+	# The annotation wins over cgroupsPath.
+	mk_bundle "$d/n3" '.linux.cgroupsPath = "ignored" | .annotations = {"io.cgctl.name": "named-n3"}' || return 1
+	mk_state n3 "$SPID" "$d/n3" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 0 "io.cgctl.name" || return 1
+	expect_in_cg "$SPID" named-n3 || return 1
+	expect_no_dir ignored || return 1
+	# Invalid names are refused before the daemon is asked.
+	mk_bundle "$d/n4" '.linux.cgroupsPath = "a/../b"' || return 1
+	mk_state n4 "$SPID" "$d/n4" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 1 "cgroupsPath a/../b" || return 1
+	expect_err "is invalid" || return 1
+	mk_bundle "$d/n4" '.linux.cgroupsPath = "x:y"' || return 1
+	hook "$st" createRuntime
+	expect_rc 1 "cgroupsPath x:y" || return 1
+	expect_err "slice:prefix:name" || return 1
+	# Someone else's cgroup of that name is neither used nor removed.
+	c create foreign
+	expect_rc 0 || return 1
+	mk_bundle "$d/n5" '.annotations = {"io.cgctl.name": "foreign"}' || return 1
+	mk_state n5 "$SPID" "$d/n5" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 1 "createRuntime into a foreign cgroup" || return 1
+	expect_err "is not this container's" || return 1
+	expect_in_cg "$SPID" named-n3 || return 1
+	mk_state n5 0 "$d/n5" stopped "$stop"
+	hook "$stop" poststop
+	expect_rc 0 "poststop next to a foreign cgroup" || return 1
+	expect_dir foreign || return 1
+	# The same id from another bundle is another container.
+	mk_bundle "$d/n6" '.' || return 1
+	mk_bundle "$d/n6b" '.' || return 1
+	mk_state n6 "$SPID" "$d/n6" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 0 || return 1
+	mk_state n6 "$SPID" "$d/n6b" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 1 "same id, other bundle" || return 1
+	mk_state n6 0 "$d/n6b" stopped "$stop"
+	hook "$stop" poststop
+	expect_rc 0 || return 1
+	expect_dir oci-n6 "poststop of the other bundle removed it" || return 1
+}
+
+test_oci_hook_strict_controller() {
+	need_hook || return 1
+	up || return 1
+	local ctrl="" b=$CGT_TMP/oci/sc st=$CGT_TMP/oci/sc.state x
+	for x in pids memory cpu io; do
+		have_ctrl "$x" || { ctrl=$x; break; }
+	done
+	[ -n "$ctrl" ] || { skip "pids, memory, cpu and io are all available: nothing to skip"; return; }
+	mk_bundle "$b" "$RES_FILTER | .linux.resources.blockIO = {weight: 100} | .linux.resources.cpu = {shares: 512}" || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state sc "$SPID" "$b" creating "$st"
+	hook "$st" createRuntime --strict
+	expect_rc 1 "--strict with controller $ctrl missing" || return 1
+	expect_err ControllerUnavailable || return 1
+	expect_no_dir oci-sc || return 1
+	[ "$(cgt_proc_cgroup "$SPID")" = "$(cgt_cg_relpath "$CGT_WORK")" ] || fail "the process moved" || return 1
+	# Without --strict: every missing controller skipped with a warning, the cgroup made.
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime with controller $ctrl missing" || return 1
+	expect_err "limits of controller \"$ctrl\" skipped" || return 1
+	expect_in_cg "$SPID" oci-sc || return 1
+	expect_file oci-sc/cgroup.max.descendants 5 || return 1
+}
+
+test_oci_hook_missing_file() {
+	need_hook || return 1
+	up || return 1
+	local b=$CGT_TMP/oci/mf st=$CGT_TMP/oci/mf.state
+	have_ctrl hugetlb || { skip "no hugetlb controller for managed cgroups"; return; }
+	[ ! -e "$CGT_MROOT/hugetlb.64KB.max" ] || { skip "this kernel has 64KB huge pages"; return; }
+	# The controller is there, one of its files is not: only that limit is skipped.
+	mk_bundle "$b" '.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 2097152}, {pageSize: "64KB", limit: 65536}]' || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state mf "$SPID" "$b" creating "$st"
+	hook "$st" createRuntime --strict
+	expect_rc 1 "--strict with hugetlb.64KB.max missing" || return 1
+	expect_no_dir oci-mf || return 1
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime with hugetlb.64KB.max missing" || return 1
+	expect_err "limit resources.hugetlb[1].max skipped" || return 1
+	expect_file oci-mf/hugetlb.2MB.max 2097152 || return 1
+	expect_in_cg "$SPID" oci-mf || return 1
+}
+
+test_oci_hook_no_daemon() {
+	need_hook || return 1
+	local b=$CGT_TMP/oci/nd st=$CGT_TMP/oci/nd.state stop=$CGT_TMP/oci/nd.stop ro=$CGT_SCRATCH/rootowned
+	mk_bundle "$b" "$RES_FILTER" || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state nd "$SPID" "$b" creating "$st"
+	mk_state nd 0 "$b" stopped "$stop"
+	DSOCK=$CGT_RUN/nodaemon.sock
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime without a daemon" || return 1
+	expect_err "cgctld is not running" || return 1
+	[ "$(wc -l <<<"$ERR")" = 1 ] || fail "more than one line on stderr" || return 1
+	hook "$st" createRuntime --strict
+	expect_rc 1 "--strict without a daemon" || return 1
+	expect_err "error: cgctld is not running" || return 1
+	hook "$stop" poststop
+	expect_rc 0 "poststop without a daemon" || return 1
+	# CGCTL_SOCKET is honoured (runtimes pass the hook's env only).
+	cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$CGT_RUN/other.sock" "$HOOK" createRuntime \
+		<"$st" >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+	cgt_collect "CGCTL_SOCKET=... cgctl-oci-hook"
+	expect_rc 0 || return 1
+	expect_err "$CGT_RUN/other.sock" || return 1
+	# A daemon without delegation: NoDelegation, the same soft failure.
+	cgt_mkcg "$ro" root || return 1
+	cgt_mkcg "$CGT_SCRATCH/deghome" || return 1
+	cgt_daemon_start "$CGT_SCRATCH/deghome" --cgroup-root "$ro" --socket "$CGT_RUN/deg.sock" || return 1
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime, daemon without delegation" || return 1
+	expect_err "no delegated cgroup subtree" || return 1
+	[ "$(wc -l <<<"$ERR")" = 1 ] || fail "more than one line on stderr" || return 1
+	hook "$st" createRuntime --strict
+	expect_rc 1 "--strict, daemon without delegation" || return 1
+	hook "$stop" poststop
+	expect_rc 0 "poststop, daemon without delegation" || return 1
+	expect_quiet || return 1
+	[ -z "$(find "$ro" -mindepth 1 -type d)" ] || fail "something appeared under the root-owned root" || return 1
+	[ "$(cgt_proc_cgroup "$SPID")" = "$(cgt_cg_relpath "$CGT_WORK")" ] || fail "the process moved" || return 1
+}
+
+# --- under runc ---------------------------------------------------------------
+
+# Skip unless rootless runc can run a busybox container here; set HOOK and RUNC.
+need_runc() {
+	local why
+	need_hook || return 1
+	why=$(cgt_runc_missing)
+	[ -z "$why" ] || { skip "$why"; return; }
+	# shellcheck disable=SC2034 # read by lib.sh's cgt_runc (set in a subshell above)
+	RUNC=$(command -v runc)
+	cgt_defer cgt_runc_cleanup
+}
+
+# Write config.json of bundle $1: process prints its cgroup to /out/cgroup and
+# sleeps; hooks with the socket $2 in their env, extra createRuntime args $3
+# (words), limits in the io.cgctl.resources annotation (rootless runc refuses
+# linux.resources and cgroupsPath when it cannot create cgroups itself).
+oci_config() {
+	local b=$1 sock=$2 extra=${3:-} log=$1/hook.log tmp
+	tmp=$(mktemp "$CGT_TMP/config.XXXXXX") || return 1
+	jq --arg hook "$HOOK" --arg sock "$sock" --arg log "$log" --arg out "$b/out" --arg extra "$extra" '
+		def h($stage): {path: $hook, env: ["CGCTL_SOCKET=" + $sock],
+			args: (["cgctl-oci-hook", $stage, "--log", $log] + ($extra | split(" ") | map(select(. != ""))))};
+		.process.terminal = false
+		| .process.args = ["sh", "-c", "cat /proc/self/cgroup > /out/cgroup; exec sleep 300"]
+		| .mounts += [{destination: "/out", type: "bind", source: $out, options: ["rbind", "rw"]}]
+		| .annotations = {"io.cgctl.resources": ({
+			pids: {limit: 20},
+			hugepageLimits: [{pageSize: "2MB", limit: 6291456}],
+			unified: {"cgroup.max.descendants": "5"}} | tojson)}
+		| .hooks = {createRuntime: [h("createRuntime"), h("createRuntime")],
+			poststop: [(h("poststop") | .args -= ["--strict"])]}' \
+		"$b/config.json" >"$tmp" || return 1
+	mv "$tmp" "$b/config.json" && chmod 0644 "$b/config.json" && chown "$CGT_UID:$CGT_GID" "$b/config.json"
+	mkdir -p "$b/out" && chown "$CGT_UID:$CGT_GID" "$b/out"
+}
+
+# Pid of runc container $1 (empty when none).
+runc_pid() {
+	cgt_runc state "$1" >/dev/null
+	jq -r '.pid // empty' <<<"$OUT" 2>/dev/null
+}
+
+# Wait until runc says container $1 is "stopped".
+runc_wait_stopped() {
+	local i=0
+	while :; do
+		cgt_runc state "$1" >/dev/null
+		[ "$(jq -r .status <<<"$OUT" 2>/dev/null)" = stopped ] && return 0
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+test_oci_runc() {
+	need_runc || return
+	oci_runc_body
+	local rc=$?
+	cgt_runc_cleanup
+	return "$rc"
+}
+
+# The body of test_oci_runc (the caller deletes every container, whatever happens).
+oci_runc_body() {
+	up || return 1
+	local id=ctr1 b=$CGT_TMP/oci/ctr1 pid before stop=$CGT_TMP/oci/ctr1.stop
+	cgt_oci_bundle "$b" || fail "cannot build the bundle" || return 1
+	oci_config "$b" "$DSOCK" || fail "cannot write config.json" || return 1
+	cgt_runc run -d -b "$b" "$id"
+	expect_rc 0 "runc run -d" || return 1
+	pid=$(runc_pid "$id")
+	[ -n "$pid" ] || fail "runc state has no pid" || return 1
+	# The init (runc's container process) sits in the cgroup cgctld made, from its first instruction on.
+	expect_in_cg "$pid" "oci-$id" || return 1
+	cgt_wait_file "$b/out/cgroup" || fail "the container did not write /out/cgroup" || return 1
+	grep -qx "0::$(cg_of "oci-$id")" "$b/out/cgroup" ||
+		fail "container sees $(grep '^0::' "$b/out/cgroup"), want $(cg_of "oci-$id")" || return 1
+	expect_file "oci-$id/cgroup.max.descendants" 5 || return 1
+	if have_ctrl hugetlb && [ -e "$CGT_MROOT/oci-$id/hugetlb.2MB.max" ]; then
+		expect_file "oci-$id/hugetlb.2MB.max" 6291456 || return 1
+	fi
+	if have_ctrl pids; then
+		expect_file "oci-$id/pids.max" 20 || return 1
+	else
+		grep -q 'warning: limits of controller "pids" skipped' "$b/hook.log" ||
+			fail "hook log lacks the pids warning: $(cat "$b/hook.log" 2>&1)" || return 1
+	fi
+	# The createRuntime hook ran twice; the second found its own cgroup.
+	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+	c --json list
+	expect_jq '.[] | select(.name == "oci-'"$id"'") | .populated == true and .labels["oci.id"] == "'"$id"'"' || return 1
+	# runc kill + delete: poststop removes cgroup and ledger entry.
+	cgt_runc kill "$id" KILL
+	expect_rc 0 "runc kill" || return 1
+	runc_wait_stopped "$id" || fail "container did not stop" || return 1
+	cgt_runc delete "$id"
+	expect_rc 0 "runc delete" || return 1
+	expect_no_dir "oci-$id" || return 1
+	c --json list
+	expect_jq 'map(select(.name == "oci-'"$id"'")) | length == 0' || return 1
+	# The seed scenario: no cgroupsPath, destroyed twice, never an error.
+	before=$(cgt_tree)
+	mk_state "$id" 0 "$b" stopped "$stop"
+	hook "$stop" poststop
+	expect_rc 0 "poststop again by hand" || return 1
+	expect_quiet || return 1
+	c destroy "oci-$id"
+	expect_rc 0 "cgctl destroy after runc delete" || return 1
+	[ "$(cgt_tree)" = "$before" ] || fail "something changed after the container was gone" || return 1
+}
+
+test_oci_runc_without_daemon() {
+	need_runc || return
+	oci_runc_nodaemon_body
+	local rc=$?
+	cgt_runc_cleanup
+	return "$rc"
+}
+
+# The body of test_oci_runc_without_daemon.
+oci_runc_nodaemon_body() {
+	local id=ctr2 b=$CGT_TMP/oci/ctr2 pid sock
+	# A daemon that stopped (its socket gone or refusing).
+	cgt_daemon_start "" || return 1
+	sock=$DSOCK
+	cgt_daemon_stop || fail "cgctld did not stop" || return 1
+	cgt_oci_bundle "$b" || fail "cannot build the bundle" || return 1
+	oci_config "$b" "$sock" || fail "cannot write config.json" || return 1
+	cgt_runc run -d -b "$b" "$id"
+	expect_rc 0 "runc run -d without cgctld" || return 1
+	grep -q "warning: cgctld is not running ($sock" "$b/hook.log" ||
+		fail "hook log lacks the warning: $(cat "$b/hook.log" 2>&1)" || return 1
+	pid=$(runc_pid "$id")
+	[ -n "$pid" ] || fail "runc state has no pid" || return 1
+	cgt_wait_file "$b/out/cgroup" || fail "the container did not run" || return 1
+	[ "$(cgt_proc_cgroup "$pid")" = "$(cgt_cg_relpath "$CGT_WORK")" ] ||
+		fail "init in $(cgt_proc_cgroup "$pid"), want runc's own cgroup" || return 1
+	cgt_runc kill "$id" KILL
+	runc_wait_stopped "$id" || fail "container did not stop" || return 1
+	cgt_runc delete "$id"
+	expect_rc 0 "runc delete without cgctld" || return 1
+	# --strict: the container does not start, and runc cleans up after it.
+	# This time the daemon died (kill -9): a stale socket that refuses connections.
+	# (Restarted in its leaf: its cgroup enables controllers now, and takes no processes.)
+	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" || return 1
+	cgt_daemon_kill9 || fail "cgctld did not die" || return 1
+	id=ctr3 b=$CGT_TMP/oci/ctr3
+	cgt_oci_bundle "$b" || fail "cannot build the bundle" || return 1
+	oci_config "$b" "$sock" --strict || fail "cannot write config.json" || return 1
+	cgt_runc run -d -b "$b" "$id"
+	[ "$RC" != 0 ] || fail "runc run succeeded with a --strict hook and no daemon" || return 1
+	expect_err "cgctld is not running" || return 1
+	cgt_runc list -q
+	! grep -qx "$id" <<<"$OUT" || fail "runc kept the failed container" || return 1
+}
+
+# --- libcgctl for runtime authors ----------------------------------------------
+
+test_oci_example_runtime() {
+	local ex name=exrt
+	ex=$(cgt_user_bin examples/runtime) || { skip "examples not built (make examples)"; return; }
+	up || return 1
+	cgt_as_user_in "$CGT_WORK" "$ex" --socket "$DSOCK" "$name" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "examples/runtime $name"
+	expect_rc 0 "examples/runtime" || return 1
+	grep -qx "created $name" <<<"$OUT" || fail "no 'created $name'" || return 1
+	grep -qx "init cgroup $(cg_of "$name")" <<<"$OUT" || fail "the init did not start in $name" || return 1
+	grep -qx "frozen 1" <<<"$OUT" || fail "not frozen" || return 1
+	grep -qx "thawed, frozen 0" <<<"$OUT" || fail "not thawed" || return 1
+	grep -qx "destroyed $name (existed 1)" <<<"$OUT" || fail "not destroyed" || return 1
+	grep -qx "init killed by signal 9" <<<"$OUT" || fail "the init was not killed" || return 1
+	expect_no_dir "$name" || return 1
+}
