@@ -784,7 +784,8 @@ static int hook_call_resources(struct hook *h, const char *method, json_object *
 		if (r != -EOPNOTSUPP || h->strict || i >= HOOK_RETRIES_MAX || !reply)
 			return r;
 		ep = json_tokener_parse(reply);
-		what = get_str(ep, "controller");
+		/* A missing interface file names its field: skip just that limit. */
+		what = get_str(ep, "field") ? get_str(ep, "field") : get_str(ep, "controller");
 		if (!what)
 			return r;
 		n = strncmp(what, "resources", 9) == 0 ? drop_field(res, what) : drop_controller(res, what);

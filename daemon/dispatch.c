@@ -173,6 +173,8 @@ void call_op_error(struct call *call, const struct op_error *e)
 		json_object_object_add(p, "errno", json_object_new_int(e->errnum));
 	else if (e->key)
 		json_object_object_add(p, e->key, json_object_new_string(e->value));
+	if (e->field[0] && (!e->key || strcmp(e->key, "field") != 0))
+		json_object_object_add(p, "field", json_object_new_string(e->field));
 	json_object_object_add(p, "message", json_object_new_string(e->message));
 	call_error(call, e->code, p);
 }

@@ -73,9 +73,12 @@ static int limits_apply_error(const struct res_plan *plan, const char *field, in
 	if (r == -EINVAL || r == -ERANGE || r == -EOVERFLOW)
 		return op_error_set(e, r, CGERR_INVALID_VALUE, "field", field, "%s: the kernel refused the value: %s",
 				    field, strerror(-r));
-	if (r == -ENOENT || r == -EOPNOTSUPP)
-		return op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller",
-				    limits_controller_of(plan, field), "%s: no such interface file on this kernel", field);
+	if (r == -ENOENT || r == -EOPNOTSUPP) {
+		op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", limits_controller_of(plan, field),
+			     "%s: no such interface file on this kernel", field);
+		snprintf(e->field, sizeof(e->field), "%s", field);
+		return r;
+	}
 	return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "%s: %s", field, strerror(-r));
 }
 

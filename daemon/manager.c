@@ -29,6 +29,7 @@ int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, co
 	e->errnum = r < 0 ? -r : EINVAL;
 	e->key = key;
 	snprintf(e->value, sizeof(e->value), "%s", value ? value : "");
+	e->field[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);

@@ -59,6 +59,7 @@ struct op_error {
 	int errnum;         /* positive errno behind it */
 	const char *key;    /* parameter naming what failed, or NULL */
 	char value[CGNAME_MAX + 1];
+	char field[256];    /* optional "field" parameter (JSON path), "" if none */
 	char message[512];
 };
 
