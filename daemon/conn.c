@@ -28,6 +28,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_process_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Drop a reference; the last one frees the connection. */
 static void conn_unref(struct conn *c)
@@ -70,7 +71,8 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
 	c->pev = event_new(srv->base, -1, 0, conn_process_cb, c);
 	c->deadline = evtimer_new(srv->base, conn_deadline_cb, c);
-	if (!c->rev || !c->wev || !c->pev || !c->deadline || event_add(c->rev, NULL) < 0) {
+	c->cev = event_new(srv->base, fd, EV_CLOSED, conn_hangup_cb, c);
+	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || event_add(c->rev, NULL) < 0) {
 		c->dead = true;
 		conn_close(c, "out of memory");
 		return NULL;
@@ -94,7 +96,9 @@ void conn_close(struct conn *c, const char *why)
 		event_free(c->pev);
 	if (c->deadline)
 		event_free(c->deadline);
-	c->rev = c->wev = c->pev = c->deadline = NULL;
+	if (c->cev)
+		event_free(c->cev);
+	c->rev = c->wev = c->pev = c->deadline = c->cev = NULL;
 	close(c->fd);
 	c->fd = -1;
 	server_conn_gone(c->srv, c);
@@ -129,6 +133,15 @@ static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		   (unsigned long long)c->id, (unsigned)c->uid, (int)c->pid,
 		   c->srv->limits.partial_timeout_ms);
 	conn_close(c, "stalled");
+}
+
+/* The peer hung up while we were not reading: a streaming call ends with it. */
+static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->current && c->current->vl.more)
+		conn_close(c, "peer hung up during a streaming call");
 }
 
 /* Keep descriptors that arrived with the data; too many ends the connection. */
@@ -258,10 +271,15 @@ static void conn_process(struct conn *c)
 	}
 	/* Stop reading while a call is pending or replies back up: back-pressure. */
 	if (!c->dead) {
-		if (c->current || c->out_bytes >= c->srv->limits.out_max)
+		if (c->current || c->out_bytes >= c->srv->limits.out_max) {
 			event_del(c->rev);
-		else
+			/* Still notice a hang-up, or a closed Watch would hold its slot forever. */
+			if (c->current && c->current->vl.more)
+				event_add(c->cev, NULL);
+		} else {
+			event_del(c->cev);
 			event_add(c->rev, NULL);
+		}
 		conn_update_deadline(c);
 	}
 }

@@ -40,6 +40,7 @@ struct conn {
 	unsigned refs;
 	bool dead;
 	struct event *rev, *wev, *pev;
+	struct event *cev;      /* peer hang-up while a call is pending (we are not reading) */
 	struct vl_framer in;
 	int in_fds[16];
 	size_t n_in_fds;

@@ -14,7 +14,13 @@ extern const char vl_interface_description[];
 /* org.varlink.service.GetInfo */
 static void method_get_info(struct call *call)
 {
-	json_object *p = json_object_new_object(), *ifs = json_object_new_array();
+	static const struct param_spec specs[] = { PARAM_END };
+	json_object *p, *ifs;
+
+	if (!params_check(call, specs))
+		return;
+	p = json_object_new_object();
+	ifs = json_object_new_array();
 
 	json_object_object_add(p, "vendor", json_object_new_string("cgctl"));
 	json_object_object_add(p, "product", json_object_new_string("cgctld"));
@@ -134,6 +140,10 @@ bool params_check(struct call *call, const struct param_spec *specs)
 		if (!s->name)
 			return params_invalid(call, key);
 		if (val && !json_object_is_type(val, s->type))
+			return params_invalid(call, key);
+		/* "a\u0000b" must not quietly become "a". */
+		if (val && s->type == json_type_string &&
+		    strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val))
 			return params_invalid(call, key);
 	}
 	for (const struct param_spec *s = specs; s->name; s++)

@@ -254,9 +254,9 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, s
 	if (!call->vl.more)
 		return op_error_set(e, -EINVAL, CGERR_INVALID_VALUE, "field", "more",
 				    "Watch streams events: call it with \"more\": true");
-	if (m->n_watchers >= EVENTS_WATCHERS_MAX)
+	if (m->n_watchers >= m->watchers_max)
 		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "watchers",
-				    "at most %d watchers at once", EVENTS_WATCHERS_MAX);
+				    "at most %u watchers at once (--max-watchers)", m->watchers_max);
 	for (size_t i = 0; names && i < json_object_array_length(names); i++) {
 		json_object *n = json_object_array_get_idx(names, i);
 		const char *why = NULL;

@@ -23,6 +23,7 @@ struct daemon_opts {
 	const char *state_dir;
 	const char *cgroup_root;
 	unsigned max_cgroups;
+	unsigned max_watchers;
 	int verbose;
 };
 
@@ -41,6 +42,9 @@ static void usage(FILE *f)
 		"  --max-connections N    connections in total (default 512)\n"
 		"  --max-connections-per-uid N  (default 256)\n"
 		"  --max-message-size N   bytes of one Varlink message (default 1048576)\n"
+		"  --max-reply-buffer N   queued reply bytes per connection before we stop reading\n"
+		"                         its calls (default 16777216)\n"
+		"  --max-watchers N       Watch streams at once (default 256)\n"
 		"  --stall-timeout MS     drop clients that sit on a partial message or unread\n"
 		"                         replies this long (default 10000, 0: never)\n"
 		"  --idle-timeout SEC     when socket-activated, exit after SEC seconds without\n"
@@ -66,7 +70,7 @@ static unsigned long parse_ulong(const char *opt, const char *s, unsigned long m
 }
 
 enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN, OPT_MAXCONNUID,
-       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_VERSION };
+       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_VERSION };
 
 /* Parse the command line into o, s->limits and s->allow_uids. */
 static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
@@ -82,6 +86,8 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		{ "max-message-size", required_argument, NULL, OPT_MAXMSG },
 		{ "stall-timeout", required_argument, NULL, OPT_STALL },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "max-reply-buffer", required_argument, NULL, OPT_MAXOUT },
+		{ "max-watchers", required_argument, NULL, OPT_MAXWATCH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -111,6 +117,8 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 			break;
 		case OPT_STALL: s->limits.partial_timeout_ms = (unsigned)parse_ulong("--stall-timeout", optarg, 3600000); break;
 		case OPT_IDLE: s->idle_timeout_ms = 1000 * (unsigned)parse_ulong("--idle-timeout", optarg, 86400); break;
+		case OPT_MAXOUT: s->limits.out_max = parse_ulong("--max-reply-buffer", optarg, 1u << 30); break;
+		case OPT_MAXWATCH: o->max_watchers = (unsigned)parse_ulong("--max-watchers", optarg, 65536); break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case OPT_VERSION: printf("cgctld %s\n", CGCTL_VERSION); exit(0);
@@ -226,7 +234,7 @@ int main(int argc, char **argv)
 		fatal("no socket path (%s): pass --socket", strerror(-r));
 
 	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
-				       .entries_max = o.max_cgroups };
+				       .entries_max = o.max_cgroups, .watchers_max = o.max_watchers };
 	r = manager_init(&m, &mo);
 	if (r < 0) {
 		manager_done(&m);

@@ -27,6 +27,7 @@ struct manager_options {
 	const char *state_dir;
 	const char *cgroup_root; /* NULL: own cgroup */
 	unsigned entries_max;
+	unsigned watchers_max;   /* 0: default */
 };
 
 /* What start-up reconciliation found. */
@@ -51,6 +52,7 @@ struct manager {
 	struct evwait *waits;   /* cgroup.events waits in progress */
 	struct watcher *watchers; /* Watch streams */
 	unsigned n_watchers;
+	unsigned watchers_max;
 };
 
 /* An operation's failure, for the handler to put on the wire. */

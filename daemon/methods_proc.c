@@ -91,6 +91,51 @@ static void attach_error(struct call *call, pid_t pid, int r, const char *how)
 		call_error_errno(call, r, "attach process %d", (int)pid);
 }
 
+/* Is the process behind pidfd still alive (so its pid was not reused)? ENOSYS: cannot tell, assume so. */
+static bool attach_pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == ENOSYS || errno == EPERM;
+}
+
+/* Check every pid and pidfd before anything moves; fill pids[]. false once answered. */
+static bool attach_collect(struct call *call, pid_t *pids, size_t *ret_n)
+{
+	json_object *arr = param_obj(call, "pids");
+	json_object *nf = param_obj(call, "pidfds");
+	size_t npids = arr ? json_object_array_length(arr) : 0;
+	int64_t nfds = nf ? json_object_get_int64(nf) : 0;
+
+	if (nfds < 0 || (size_t)nfds != call->nfds || npids + call->nfds == 0 || npids + call->nfds > ATTACH_PIDS_MAX) {
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
+			    "give 1..%d pids and/or pidfds (pidfds must count the descriptors sent: %zu)",
+			    ATTACH_PIDS_MAX, call->nfds);
+		return false;
+	}
+	for (size_t i = 0; i < npids; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		int64_t p = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+
+		if (p <= 0 || p > 4194304) {
+			call_errorf(call, CGERR_INVALID_VALUE, "field", "pids", "not a pid: %s", json_object_to_json_string(v));
+			return false;
+		}
+		pids[i] = (pid_t)p;
+	}
+	for (size_t i = 0; i < call->nfds; i++) {
+		int r = attach_pidfd_to_pid(call->fds[i], &pids[npids + i]);
+
+		if (r >= 0 && !attach_pidfd_alive(call->fds[i]))
+			r = -ESRCH;
+		if (r < 0) {
+			call_errorf(call, CGERR_INVALID_VALUE, "field", "pidfds", "descriptor %zu: %s", i,
+				    r == -ESRCH ? "the process has exited" : "not a pidfd");
+			return false;
+		}
+	}
+	*ret_n = npids + call->nfds;
+	return true;
+}
+
 /* Attach(name, pids?, pidfds?) -> (attached) */
 void method_attach(struct call *call)
 {
@@ -98,57 +143,42 @@ void method_attach(struct call *call)
 		{ "name", json_type_string, true }, { "pids", json_type_array, false },
 		{ "pidfds", json_type_int, false }, PARAM_END,
 	};
-	json_object *pids, *attached;
+	_cleanup_free_ pid_t *pids = NULL;
 	_cleanup_free_ char *rel = NULL;
 	const char *how = "kernel";
-	size_t npids, nfds;
+	json_object *attached, *p;
+	size_t n = 0, npids;
 
 	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
 		return;
-	pids = param_obj(call, "pids");
-	npids = pids ? json_object_array_length(pids) : 0;
-	nfds = param_obj(call, "pidfds") ? (size_t)json_object_get_int64(param_obj(call, "pidfds")) : 0;
-	if (nfds != call->nfds || npids + nfds == 0 || npids + nfds > ATTACH_PIDS_MAX) {
-		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
-			    "give 1..%d pids and/or pidfds (pidfds must count the descriptors sent: %zu)",
-			    ATTACH_PIDS_MAX, call->nfds);
+	pids = calloc(ATTACH_PIDS_MAX + 1, sizeof(pid_t));
+	if (!pids) {
+		call_error_errno(call, -ENOMEM, "attach");
 		return;
 	}
+	if (!attach_collect(call, pids, &n))
+		return;
+	npids = n - call->nfds;
 	attached = json_object_new_array();
-	for (size_t i = 0; i < npids + nfds; i++) {
-		pid_t pid;
-		int r;
+	for (size_t i = 0; i < n; i++) {
+		int r = attach_pid(call_manager(call), rel, pids[i], &how);
 
-		if (i < npids) {
-			json_object *v = json_object_array_get_idx(pids, i);
-			int64_t p = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
-			if (p <= 0 || p > 4194304) {
-				json_object_put(attached);
-				call_errorf(call, CGERR_INVALID_VALUE, "field", "pids", "not a pid: %s",
-					    json_object_to_json_string(v));
-				return;
-			}
-			pid = (pid_t)p;
-			r = attach_pid(call_manager(call), rel, pid, &how);
-		} else {
-			int fd = call->fds[i - npids];
-			r = attach_pidfd_to_pid(fd, &pid);
-			if (r >= 0)
-				r = attach_pid(call_manager(call), rel, pid, &how);
-			/* The pidfd pins the process: if it is still alive, pid was not reused. */
-			if (r >= 0 && syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0) < 0)
-				r = -ESRCH;
-		}
+		/* A pidfd pins its process: still alive after the move means pid was not reused. */
+		if (r >= 0 && i >= npids && !attach_pidfd_alive(call->fds[i - npids]))
+			r = -ESRCH;
 		if (r < 0) {
+			if (i > 0)
+				log_notice("attach to %s: %zu process(es) moved before pid %d failed",
+					   param_str(call, "name"), i, (int)pids[i]);
 			json_object_put(attached);
-			attach_error(call, pid, r, how);
+			attach_error(call, pids[i], r, how);
 			return;
 		}
-		json_object_array_add(attached, json_object_new_int(pid));
+		json_object_array_add(attached, json_object_new_int(pids[i]));
 	}
-	log_op(LOG_INFO, "attach", param_str(call, "name"), "attached %zu process(es) to %s", npids + nfds,
+	log_op(LOG_INFO, "attach", param_str(call, "name"), "attached %zu process(es) to %s", n,
 	       param_str(call, "name"));
-	json_object *p = json_object_new_object();
+	p = json_object_new_object();
 	json_object_object_add(p, "attached", attached);
 	call_reply(call, p);
 }
@@ -261,9 +291,10 @@ void method_kill(struct call *call)
 	};
 	_cleanup_free_ char *rel = NULL;
 	json_object *s;
-	int sig = SIGKILL, r;
+	int sig = SIGKILL, timeout, r;
 
-	if (!params_check(call, specs))
+	/* timeout_ms is accepted (and checked) for symmetry; signalling does not wait. */
+	if (!params_check(call, specs) || !call_timeout(call, &timeout))
 		return;
 	s = param_obj(call, "signal");
 	if (s) {

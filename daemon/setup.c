@@ -18,6 +18,7 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "events.h"
 #include "log.h"
 
 /* Record why the subtree is not ours to write, and go on in degraded mode. */
@@ -163,6 +164,7 @@ int manager_init(struct manager *m, const struct manager_options *o)
 	memset(m, 0, sizeof(*m));
 	m->rootfd = -1;
 	m->entries_max = o->entries_max;
+	m->watchers_max = o->watchers_max ? o->watchers_max : EVENTS_WATCHERS_MAX;
 	r = discover_self(&m->disc);
 	if (r < 0)
 		return log_error_errno(r, "cannot find the cgroup2 hierarchy or our cgroup in it");

@@ -1,0 +1,326 @@
+# SPDX-License-Identifier: MIT
+# t_hostile.sh: hostile clients against the real daemon: garbage, wrong shapes, names, stalls, limits, fds, valgrind.
+# shellcheck shell=bash
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+#
+# The clients are tests/integration/hostile.py scenarios, run with
+# /usr/bin/python3 as the test user from workloads/ (as root or another uid
+# where the test says so). After each test the daemon must be the same
+# process, answer a fresh client quickly, hold as many descriptors as it did
+# after start-up, stay under a memory bound, and the managed subtree must hold
+# only what was legitimately asked for.
+
+H_STALL_MS=500           # --stall-timeout for most tests
+H_RSS_MAX_KB=$((64 * 1024))
+
+# The CLI as the test user, talking to the current daemon.
+c() { cgctl_u --socket "$DSOCK" "$@"; }
+
+# Number of descriptors the daemon holds.
+h_fds() { find "/proc/$DPID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+# The daemon's descriptor count once the start-up client's connection is gone
+# (the same over 0.2 s), into H_FDS0.
+h_fds_baseline() {
+	local prev=-1 i=0
+	H_FDS0=$(h_fds)
+	while [ "$H_FDS0" != "$prev" ] && [ "$i" -lt 20 ]; do
+		sleep 0.2
+		prev=$H_FDS0
+		H_FDS0=$(h_fds)
+		i=$((i + 1))
+	done
+}
+
+# The daemon's VmRSS in KiB.
+h_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null; }
+
+# Start the daemon as the test user with the suite's limits (more daemon args
+# after, later ones win); remember its descriptor count.
+h_up() {
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	HPY=$CGT_TMP/bin/hostile.py
+	[ -f "$HPY" ] || install -m 0644 "$HERE/hostile.py" "$HPY" || return 1
+	cgt_daemon_start "" --stall-timeout "$H_STALL_MS" "$@" || return 1
+	# ASan's shadow memory and quarantine, valgrind's own heap: other bounds.
+	if cgt_daemon_is_asan; then
+		H_RSS_MAX_KB=$((768 * 1024))
+	elif [ -n "${CGT_CGCTLD_REAL:-}" ]; then
+		H_RSS_MAX_KB=$((4096 * 1024))
+	fi
+	h_fds_baseline
+	printf '+ cgctld pid %s: %s fds, VmRSS %s KiB at start\n' "$DPID" "$H_FDS0" "$(h_rss_kb)"
+}
+
+# Print hostile.py's output $1 into the transcript; fail with its first FAIL line unless $2 is 0.
+h_verdict() {
+	local out=$1 rc=$2 reason
+	sed 's/^/  py: /' "$out" | tail -n 60
+	[ "$rc" = 0 ] && return 0
+	reason=$(grep -m1 '^FAIL: ' "$out")
+	fail "hostile.py: ${reason#FAIL: }${reason:+ }(exit $rc)"
+}
+
+# Run hostile.py scenario $1 against $DSOCK as the test user from workloads/ (args after).
+h_py() {
+	local CGT_TIMEOUT=40 out=$CGT_TMP/hostile.out rc
+	printf '+ hostile.py %s\n' "$*"
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$HPY" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
+	rc=$?
+	h_verdict "$out" "$rc"
+}
+
+# Run hostile.py scenario $3 as uid $1 gid $2 (no groups) from workloads/ (args after).
+h_py_as() {
+	local uid=$1 gid=$2 out=$CGT_TMP/hostile.out rc
+	shift 2
+	printf '+ (uid %s) hostile.py %s\n' "$uid" "$*"
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+		timeout -k 2 40 setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+		env -i PATH=/usr/bin:/bin /usr/bin/python3 "$HPY" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
+	rc=$?
+	h_verdict "$out" "$rc"
+}
+
+# Run hostile.py scenario $1 as root from workloads/ (args after).
+h_py_root() {
+	local out=$CGT_TMP/hostile.out rc
+	printf '+ (root) hostile.py %s\n' "$*"
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+		timeout -k 2 40 /usr/bin/python3 "$HPY" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
+	rc=$?
+	h_verdict "$out" "$rc"
+}
+
+# The daemon survived: same pid, a fresh client answered quickly, descriptors
+# back to the start-up count, memory bounded, subtree exactly $1 (h_tree
+# lines), ledger exactly the names after it.
+h_healthy() {
+	local want_tree=${1-} fds i=0 t0 ms rss names
+	shift
+	names=$(printf '%s\n' "$@" | jq -R . | jq -cs 'map(select(. != "")) | sort')
+	if ! kill -0 "$DPID" 2>/dev/null || [ "$(cgt_proc_state "$DPID")" = Z ]; then
+		fail "cgctld (pid $DPID) died: $(tail -n 3 "$DLOG" | tr '\n' ' ')"
+		return 1
+	fi
+	t0=$(date +%s%N)
+	c --json status >/dev/null
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	expect_rc 0 "status from a fresh client" || return 1
+	expect_jq ".pid == $DPID" || return 1
+	[ "$ms" -lt 3000 ] || fail "a fresh status took ${ms} ms" || return 1
+	# Connections close asynchronously: give the loop a moment.
+	while fds=$(h_fds); [ "$fds" -ne "$H_FDS0" ]; do
+		i=$((i + 1))
+		if [ "$i" -ge 60 ]; then
+			ls -l "/proc/$DPID/fd"
+			fail "descriptor leak: cgctld holds $fds fds, $H_FDS0 after start-up"
+			return 1
+		fi
+		sleep 0.05
+	done
+	rss=$(h_rss_kb)
+	printf '+ cgctld pid %s: %s fds, VmRSS %s KiB, status in %s ms\n' "$DPID" "$fds" "$rss" "$ms"
+	[ "${rss:-0}" -lt "$H_RSS_MAX_KB" ] || fail "cgctld VmRSS ${rss} KiB over ${H_RSS_MAX_KB}" || return 1
+	[ "$(h_tree)" = "$want_tree" ] ||
+		fail "managed subtree is [$(h_tree | tr '\n' ' ')], want [$(tr '\n' ' ' <<<"$want_tree")]" || return 1
+	c --json list >/dev/null
+	expect_rc 0 "list from a fresh client" || return 1
+	expect_jq "[.[].name] | sort == $names" || return 1
+	return 0
+}
+
+# The managed subtree (cgt_tree) without the daemon's own leaf.
+h_tree() { cgt_tree | grep -v '^\./cgctld\.leaf$'; }
+
+# The daemon's log has a line matching extended regex $1.
+h_logged() {
+	grep -qE "$1" "$DLOG" || fail "daemon log lacks /$1/: $(tail -n 3 "$DLOG" | tr '\n' ' ')"
+}
+
+test_hostile_garbage() {
+	h_up || return
+	h_py garbage "$DPID" || return 1
+	h_logged 'malformed message, dropped' || return 1
+	h_healthy ""
+}
+
+test_hostile_wrong_shapes() {
+	h_up || return
+	h_py shapes "$DPID" || return 1
+	h_healthy "./t" t
+}
+
+test_hostile_names() {
+	h_up || return
+	local frozen
+	# Directories cgctld did not create, one holding a process of the user.
+	cgt_mkcg "$CGT_MROOT/stranger" || return 1
+	cgt_sleeper "$CGT_MROOT/stranger" || return 1
+	c create t
+	expect_rc 0 || return 1
+	cgt_mkcg "$CGT_MROOT/t/inner" || return 1
+	h_py names "$DPID" || return 1
+	kill -0 "$SPID" 2>/dev/null || fail "the stranger's process was killed" || return 1
+	grep -qx "$SPID" "$CGT_MROOT/stranger/cgroup.procs" || fail "the stranger's process moved" || return 1
+	frozen=$(awk '$1 == "frozen" { print $2 }' "$CGT_MROOT/stranger/cgroup.events")
+	[ "$frozen" = 0 ] || fail "the stranger was frozen" || return 1
+	h_healthy "$(printf '%s\n' ./stranger ./t ./t/inner)" t
+}
+
+test_hostile_unified_forbidden() {
+	h_up || return
+	local t=$CGT_MROOT/t victim inside f before=() after=()
+	c create t
+	expect_rc 0 || return 1
+	cgt_sleeper "$CGT_WORK" || return 1
+	victim=$SPID
+	cgt_sleeper "$t" || return 1
+	inside=$SPID
+	local files=(cgroup.subtree_control cgroup.freeze cgroup.type cgroup.max.depth cgroup.procs)
+	[ -e "$t/hugetlb.2MB.max" ] && files+=(hugetlb.2MB.max)
+	for f in "${files[@]}"; do before+=("$f=$(tr '\n' ' ' <"$t/$f")"); done
+	h_py unified "$DPID" "$victim" || return 1
+	for f in "${files[@]}"; do after+=("$f=$(tr '\n' ' ' <"$t/$f")"); done
+	[ "${after[*]}" = "${before[*]}" ] || fail "t's files changed: [${before[*]}] -> [${after[*]}]" || return 1
+	[ "$(cat "$t/cgroup.max.descendants")" = 7 ] ||
+		fail "the allowed file was not written (the refusals prove nothing)" || return 1
+	grep -qx "$victim" "$CGT_WORK/cgroup.procs" || fail "the victim left workloads/" || return 1
+	kill -0 "$inside" 2>/dev/null || fail "the process in t was killed" || return 1
+	grep -qx 'frozen 0' "$t/cgroup.events" || fail "t got frozen" || return 1
+	h_healthy "./t" t
+}
+
+test_hostile_stall() {
+	h_up || return
+	h_py stall "$DPID" "$H_STALL_MS" || return 1
+	h_logged 'stalled for 500 ms, dropped' || return 1
+	h_healthy ""
+}
+
+test_hostile_oversize() {
+	# A long stall timeout: a drop within a second can only be the size limit.
+	h_up --max-message-size 4096 --stall-timeout 10000 || return
+	h_py oversize "$DPID" 4096 || return 1
+	h_logged 'message over 4096 bytes, dropped' || return 1
+	h_healthy ""
+}
+
+test_hostile_pipeline() {
+	h_up || return
+	h_py pipeline "$DPID" 5000 || return 1
+	h_healthy ""
+}
+
+test_hostile_connection_limits() {
+	h_up --max-connections 20 --max-connections-per-uid 12 || return
+	h_py_root conns "$DPID" 20 12 "$CGT_UID" "$CGT_GID" || return 1
+	h_logged "refused connection from uid $CGT_UID .*connection limit" || return 1
+	h_logged "refused connection from uid 0 .*connection limit" || return 1
+	h_healthy ""
+}
+
+test_hostile_unread_replies() {
+	h_up --stall-timeout 2000 || return
+	h_py unread "$DPID" 2000 "$H_RSS_MAX_KB" || return 1
+	h_logged 'stalled for 2000 ms, dropped' || return 1
+	h_healthy ""
+}
+
+test_hostile_sigkilled_clients() {
+	h_up || return
+	h_py sigkill "$DPID" || return 1
+	h_healthy ""
+}
+
+test_hostile_fd_abuse() {
+	h_up || return
+	h_py fds "$DPID" || return 1
+	h_healthy ""
+}
+
+test_hostile_watch_quota() {
+	# Room for 300 connections of one uid; a long stall timeout, so the
+	# watcher that never reads meets the watch buffer limit first.
+	h_up --max-connections 600 --max-connections-per-uid 600 --stall-timeout 10000 || return
+	h_py watchers "$DPID" 300 256 || return 1
+	h_logged 'watcher does not read its events, dropped' || return 1
+	h_healthy ""
+}
+
+test_hostile_attach_foreign() {
+	h_up || return
+	local rootpid cg1 cgr
+	# A root process outside the delegated subtree (the harness's own cgroup).
+	sleep 300 >/dev/null 2>&1 &
+	rootpid=$!
+	cgt_track_pid "$rootpid"
+	cg1=$(cgt_proc_cgroup 1)
+	cgr=$(cgt_proc_cgroup "$rootpid")
+	h_py attach-foreign "$DPID" "$rootpid" || return 1
+	[ "$(cgt_proc_cgroup 1)" = "$cg1" ] || fail "pid 1 moved to $(cgt_proc_cgroup 1)" || return 1
+	[ "$(cgt_proc_cgroup "$rootpid")" = "$cgr" ] || fail "the root process moved" || return 1
+	[ ! -s "$CGT_MROOT/t/cgroup.procs" ] || fail "t holds $(cat "$CGT_MROOT/t/cgroup.procs")" || return 1
+	h_healthy "./t" t
+}
+
+test_hostile_other_uid() {
+	local pub
+	pub=$(mktemp -d "$CGT_TMP/hostile-pub.XXXXXX") || { fail "mktemp failed"; return 1; }
+	if ! chmod 0755 "$pub" || ! chown "$CGT_UID:$CGT_GID" "$pub"; then
+		fail "cannot prepare $pub"
+		return 1
+	fi
+	h_up --socket "$pub/cgctl.sock" || return
+	# Take the file-system permission out of the way: only SO_PEERCRED is left.
+	chmod 0666 "$DSOCK"
+	h_py_as "$NOBODY_UID" "$NOBODY_GID" refused || return 1
+	h_logged "refused connection from uid $NOBODY_UID .*not our uid" || return 1
+	h_healthy "" || return 1
+	cgt_daemon_stop || return 1
+	# Deliberately allowed: served. The first daemon's leaf is where the next one goes.
+	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --cgroup-root "$CGT_MROOT" --socket "$pub/cgctl.sock" \
+		--stall-timeout "$H_STALL_MS" --allow-uid "$NOBODY_UID" || return 1
+	h_fds_baseline
+	chmod 0666 "$DSOCK"
+	h_py_as "$NOBODY_UID" "$NOBODY_GID" allowed "$DPID" || return 1
+	h_healthy ""
+}
+
+test_hostile_valgrind() {
+	command -v valgrind >/dev/null || { skip "valgrind not installed"; return; }
+	cgt_daemon_is_asan && { skip "ASan build: valgrind cannot run it"; return; }
+	# shellcheck disable=SC2034 # dynamic scope: lib.sh's waits read it
+	local CGT_TIMEOUT=30 log
+	[ -n "${CGT_CGCTLD_REAL:-}" ] || cgt_daemon_valgrind || return 1
+	h_up --stall-timeout 3000 || return
+	case $(cat "/proc/$DPID/comm") in
+	memcheck*) ;;
+	*) fail "cgctld is not running under valgrind ($(cat "/proc/$DPID/comm"))"; return 1 ;;
+	esac
+	h_py session "$DPID" || return 1
+	c create cli && expect_rc 0 || return 1
+	c create cli/a --label k=v && expect_rc 0 || return 1
+	cgt_sleeper "$CGT_WORK" || return 1
+	c attach cli/a "$SPID" && expect_rc 0 || return 1
+	c freeze cli/a && expect_rc 0 || return 1
+	c thaw cli/a && expect_rc 0 || return 1
+	c --json stats cli/a && expect_rc 0 || return 1
+	c --json list && expect_rc 0 || return 1
+	c destroy cli --recursive --kill && expect_rc 0 || return 1
+	h_py garbage "$DPID" || return 1
+	log=$CGT_VG_DIR/vg.$DPID.log
+	cgt_daemon_stop || fail "the valgrind'ed daemon did not stop on SIGTERM" || return 1
+	grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|unhandled|All heap blocks' "$log" |
+		sed 's/^==[0-9]*== /  valgrind: /'
+	printf '%s\n' "$log" >>"$CGT_TMP/daemon-logs"
+	cgt_valgrind_check "$log"
+	case $? in
+	1) return 1 ;;
+	2) fail "valgrind log $log has no summary"; return 1 ;;
+	esac
+	mv "$log" "$log.checked"
+	[ "$DEXIT" = 0 ] || fail "cgctld under valgrind exited $DEXIT (99: valgrind found errors)" || return 1
+}
