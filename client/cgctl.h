@@ -29,7 +29,8 @@ extern "C" {
  * name set), -ECONNRESET (the daemon closed the connection), -EPROTO (the
  * daemon sent something that is not a valid reply), -EMSGSIZE (a reply over
  * 16 MiB), -ENOTCONN (an earlier transport failure broke the connection:
- * disconnect and connect again).
+ * disconnect and connect again), -EBUSY (the handle is busy with a watch or
+ * another streaming call; see cgctl_watch()).
  */
 
 /* Distinct code (returned negated) for io.cgctl.Manager.NoDelegation: the
@@ -220,6 +221,60 @@ int cgctl_open_cgroup(cgctl *c, const char *name, int *ret_fd);
  * *ret_reply_json set to the error parameters object. Otherwise untouched.
  */
 int cgctl_call(cgctl *c, const char *method, const char *params_json, char **ret_reply_json);
+
+/*
+ * Events. A watch takes its connection over: from cgctl_watch() until the
+ * stream ends, every other call on the handle fails with -EBUSY, so use a
+ * connection of its own for it. Varlink has no way to cancel a call: to stop
+ * watching, disconnect. Events come in the order the daemon saw them; one
+ * that happens after cgctl_watch() returned is never missed.
+ *
+ * Reading: cgctl_watch_next() with a timeout, or poll() cgctl_watch_fd() for
+ * POLLIN and then call cgctl_watch_next() with timeout 0 until it returns 0 —
+ * one read may bring several events, and those already read do not make the
+ * socket readable again.
+ *
+ * How a watch ends: -ECONNRESET when the daemon went away (stopping cgctld
+ * ends watches with its Timeout error, -ETIMEDOUT with the name set);
+ * -EDQUOT with io.cgctl.Manager.QuotaExceeded on the handle when it fell more
+ * than 1 MiB of events behind and the daemon dropped it (read faster, or
+ * watch fewer cgroups, and watch again). After a daemon error the connection
+ * may be used for other calls; after a transport failure it may not.
+ */
+
+/* One event of a watch. */
+struct cgctl_event {
+	char *type;              /* "created", "removed", "populated", "empty", "frozen", "thawed",
+				    "oom", "oom_kill", "limits" (new types may come: ignore unknown ones) */
+	char *name;              /* the cgroup's relative name */
+	uint64_t timestamp_usec; /* when the daemon saw it, microseconds since the epoch */
+	char *details_json;      /* JSON text of the details ("limits": the Resources set, "oom",
+				    "oom_kill": {"count": N}), NULL when there are none */
+};
+
+/* Start a watch of every managed cgroup (names NULL or empty) or of the subtrees below names (NULL-terminated); returns once the daemon confirmed it. */
+int cgctl_watch(cgctl *c, const char *const *names);
+/* Next event: 1 with *ret (free with cgctl_event_free()), 0 when none came within timeout_ms (< 0: wait forever), negative when the watch ended or failed. */
+int cgctl_watch_next(cgctl *c, int timeout_ms, struct cgctl_event **ret);
+/* The connection's socket, to poll() for POLLIN while watching; still the library's: do not read or close it. */
+int cgctl_watch_fd(const cgctl *c);
+/* Free an event; NULL-safe. */
+void cgctl_event_free(struct cgctl_event *e);
+
+/*
+ * Raw streaming call ("more": true), for methods that answer with several
+ * replies: method and params_json as for cgctl_call(). The handle is busy
+ * with it (-EBUSY for other calls) until its final reply.
+ */
+int cgctl_call_more(cgctl *c, const char *method, const char *params_json);
+/*
+ * Next reply of it: 1 with *ret_reply_json (malloc'd parameters object) and
+ * *ret_continues (if not NULL) 0 for the final reply; 0 when none came within
+ * timeout_ms (< 0: wait forever); a daemon error as cgctl_call() reports it,
+ * which ends the stream. Once it is over: -ESHUTDOWN after a final reply, the
+ * error's code after an error; -EINVAL when no streaming call was made.
+ */
+int cgctl_call_more_next(cgctl *c, int timeout_ms, char **ret_reply_json, int *ret_continues);
 
 #ifdef __cplusplus
 }

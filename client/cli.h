@@ -52,6 +52,16 @@ int cli_connect(struct cli *cli);
 /* run [options] -- CMD...: CMD in a fresh cgroup; exits with its status. */
 int cli_cmd_run(struct cli *cli, int argc, char **argv);
 
+/* cli_watch.c */
+/* watch [NAME...]: events one a line until SIGINT/SIGTERM (exit 0) or the stream ends (exit 1). */
+int cli_cmd_watch(struct cli *cli, int argc, char **argv);
+/* call --more: every reply of a streaming call, one compact JSON object a line. */
+int cli_call_more(struct cli *cli, const char *method, const char *params);
+/* Before a lease is taken: block SIGINT/SIGTERM into a signalfd (returned), -1 after saying why. */
+int cli_lease_prepare(void);
+/* Hold name's lease until SIGINT/SIGTERM on sfd (then remove it, exit 0) or the daemon goes (exit 1). */
+int cli_lease_hold(struct cli *cli, int sfd, const char *name);
+
 /* cli_args.c */
 /* Start parsing a command's options (resets getopt). */
 void cli_opts_begin(void);

@@ -253,6 +253,7 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 	_cleanup_free_ const char **labels = calloc((size_t)argc + 1, sizeof(char *));
 	_cleanup_json_ json_object *res = json_object_new_object(), *o = NULL;
 	struct create_args a = { .opts.size = sizeof(a.opts), .labels = labels, .resources = res };
+	_cleanup_close_ int sfd = -1;
 	struct cgctl_entry *e = NULL;
 	int r;
 
@@ -265,6 +266,8 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 	a.opts.labels = a.n_labels ? labels : NULL;
 	a.opts.resources_json = json_object_object_length(res) > 0 ?
 				json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN) : NULL;
+	if (a.opts.lease && (sfd = cli_lease_prepare()) < 0)
+		return CLI_EXIT_FAILURE;
 	if ((r = cli_connect(cli)) != 0)
 		return r;
 	r = cgctl_create(cli->conn, optind < argc ? argv[optind] : NULL, &a.opts, &e);
@@ -276,8 +279,19 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 			cli_print_json(json_object_array_get_idx(o, 0));
 	} else
 		puts(e->name);
+	if (cli->json && !o) {
+		cgctl_entries_free(e, 1);
+		return oom(); /* a lease ends with us */
+	}
+	/* A lease lasts as long as this connection: hold it until told to let go. */
+	if (a.opts.lease) {
+		if (fflush(stdout) != 0)
+			fprintf(stderr, "cgctl: writing output: %s\n", strerror(errno));
+		r = cli_lease_hold(cli, sfd, e->name);
+	} else
+		r = CLI_EXIT_OK;
 	cgctl_entries_free(e, 1);
-	return cli->json && !o ? oom() : CLI_EXIT_OK;
+	return r;
 }
 
 /* destroy NAME [--recursive] [--kill]: remove a cgroup; success also when it did not exist. */
@@ -534,19 +548,30 @@ static int call_params(const char *cmd, const char *arg, char **ret)
 	return 0;
 }
 
-/* call METHOD [JSON]: raw Varlink call, reply parameters pretty-printed. */
+/* call [--more] METHOD [JSON]: raw Varlink call, reply parameters pretty-printed (--more: a stream, one a line). */
 static int cmd_call(struct cli *cli, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS, { "more", no_argument, NULL, 'm' }, {}
+	};
 	_cleanup_free_ char *params = NULL, *reply = NULL;
 	_cleanup_json_ json_object *o = NULL;
-	int r, k;
+	bool more = false;
+	int c, r, k;
 
-	if ((r = common_opts(cli, argc, argv)) >= 0)
-		return r;
+	while ((c = cli_next_opt(cli, argc, argv, ":hq", longopts)) != -1) {
+		if (c == 'h')
+			return cli_command_help(argv[0]);
+		if (c != 'm')
+			return CLI_EXIT_USAGE;
+		more = true;
+	}
 	if ((r = check_operands(argv[0], argc - optind, 1, 2, "METHOD")) != 0)
 		return r;
 	if (optind + 1 < argc && (r = call_params(argv[0], argv[optind + 1], &params)) != 0)
 		return r;
+	if (more)
+		return cli_call_more(cli, argv[optind], params);
 	if ((r = cli_connect(cli)) != 0)
 		return r;
 	r = cgctl_call(cli->conn, argv[optind], params, &reply);
@@ -564,7 +589,12 @@ const struct cli_command cli_commands[] = {
 	{ "list", cmd_list, "[NAME]", "List managed cgroups (all, or below NAME) as a tree." },
 	{ "create", cmd_create,
 	  "[NAME] [--generate] [--prefix P] [--delegate] [--auto-remove] [--lease]\n"
-	  "       [--label K=V]... " CLI_LIMIT_SYNOPSIS,
+	  "       [--label K=V]... " CLI_LIMIT_SYNOPSIS "\n\n"
+	  "--auto-remove: the daemon removes the cgroup once it has held processes and\n"
+	  "is empty again. --lease: the cgroup lives as long as this connection, so\n"
+	  "cgctl stays running after printing the name; SIGINT or SIGTERM removes the\n"
+	  "cgroup (killing what runs inside) and exits 0, and if cgctl dies the daemon\n"
+	  "removes it. In a script: cgctl create web --lease & ... kill $!",
 	  "Create a cgroup and print its name." },
 	{ "destroy", cmd_destroy, "NAME [--recursive] [--kill]",
 	  "Remove a cgroup; success also when it does not exist." },
@@ -594,7 +624,17 @@ const struct cli_command cli_commands[] = {
 	  "Exit status: CMD's, 128+N when killed by signal N, 126/127 when it cannot be run,\n"
 	  "125 when cgctl itself failed",
 	  "Run a command in a fresh cgroup and exit with its status." },
-	{ "call", cmd_call, "METHOD [JSON|-]",
+	{ "watch", cli_cmd_watch, "[NAME...]\n\n"
+	  "Prints one event a line as it happens, for every managed cgroup or the\n"
+	  "subtrees below the NAMEs: TIME TYPE NAME [DETAILS], TIME in ISO 8601 local\n"
+	  "time; --json: the Event object, compact. TYPE is created, removed, populated,\n"
+	  "empty, frozen, thawed, oom, oom_kill or limits. Runs until SIGINT or SIGTERM\n"
+	  "(exit 0); exits 1 when cgctld goes away or drops a watcher that fell too far\n"
+	  "behind (QuotaExceeded)",
+	  "Print events of managed cgroups as they happen." },
+	{ "call", cmd_call, "[--more] METHOD [JSON|-]\n\n"
+	  "--more: a streaming call (Watch); every reply's parameters, one compact JSON\n"
+	  "object a line, until the final reply, an error, or SIGINT/SIGTERM",
 	  "Raw Varlink call; METHOD is \"GetStatus\" or fully qualified." },
 	{}
 };

@@ -112,7 +112,8 @@ static int run_parse(struct cli *cli, int argc, char **argv, struct run_args *a)
 /* Create the cgroup; its name (malloc'd) in *ret_name. */
 static int run_create(struct cli *cli, const struct run_args *a, char **ret_name)
 {
-	struct cgctl_create_opts opts = { .size = sizeof(opts), .generate = !a->name };
+	/* Leased: a cgctl run that is killed outright leaves nothing behind. */
+	struct cgctl_create_opts opts = { .size = sizeof(opts), .generate = !a->name, .lease = !a->keep };
 	struct cgctl_entry *e = NULL;
 	int r;
 

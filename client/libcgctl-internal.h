@@ -15,6 +15,9 @@
 /* Upper bound of descriptors held for one reply. */
 #define LIBCGCTL_FDS_MAX 64u
 
+/* A deadline that never passes: wait as long as it takes. */
+#define LIBCGCTL_NO_DEADLINE UINT64_MAX
+
 /* Flags of libcgctl_send(). */
 #define LIBCGCTL_CALL_MORE   (1u << 0) /* ask for a stream of replies */
 #define LIBCGCTL_CALL_ONEWAY (1u << 1) /* no reply wanted */
@@ -31,12 +34,31 @@ void libcgctl_reply_done(struct libcgctl_reply *r);
 
 /* Absolute CLOCK_MONOTONIC deadline, in microseconds, of a call starting now. */
 uint64_t libcgctl_deadline(const cgctl *c);
+/* Deadline timeout_ms from now; negative: LIBCGCTL_NO_DEADLINE. */
+uint64_t libcgctl_deadline_in(int timeout_ms);
 
 /* Send one call (params may be NULL), passing fds with it; -errno. */
 int libcgctl_send(cgctl *c, const char *method, json_object *params, unsigned flags,
 		  const int *fds, size_t n_fds, uint64_t deadline);
 /* Read the next reply in request order; the connection is unusable after a failure. */
 int libcgctl_recv(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret);
+/* libcgctl_recv() for a stream's replies: -ETIMEDOUT leaves the connection usable. */
+int libcgctl_recv_stream(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret);
+/* Break the connection with code r (< 0), as a transport failure does; returns r. */
+int libcgctl_set_broken(cgctl *c, int r);
+/* Keep a daemon error reply's name and message on the handle; returns the mapped code. */
+int libcgctl_reply_error(cgctl *c, struct libcgctl_reply *rep);
+/* The connection's socket. */
+int libcgctl_fd(const cgctl *c);
+
+/* The "more" call in progress on a handle (libcgctl-stream.c); other calls wait for its end. */
+struct libcgctl_stream {
+	bool active; /* sent, and its final reply not read yet */
+	int end;     /* once over: what reading on returns (-ESHUTDOWN, the daemon's error); 0 before */
+};
+
+/* The handle's streaming state. */
+struct libcgctl_stream *libcgctl_stream_of(cgctl *c);
 
 /*
  * One call, one reply: clears the handle's error, sends, reads. On success
@@ -64,6 +86,14 @@ int libcgctl_transact_ex(cgctl *c, const char *method, json_object *params, stru
 int libcgctl_resources_encode(cgctl *c, const struct cgctl_resources *r, json_object **ret);
 /* Parse JSON text that must be a Resources object; -EINVAL with InvalidValue on the handle. */
 int libcgctl_resources_parse(cgctl *c, const char *text, json_object **ret);
+
+/* Checked method name (malloc'd; a bare one is io.cgctl.Manager's) and parameters of a raw call. */
+int libcgctl_call_prepare(cgctl *c, const char *method, const char *params_json, char **ret_method,
+			  json_object **ret_params);
+/* Compact JSON text of o, malloc'd. */
+int libcgctl_json_text(json_object *o, char **ret);
+/* True when no reply is owed: the connection is free for a new call. */
+bool libcgctl_idle(const cgctl *c);
 
 /* Forget the last error (start of every call). */
 void libcgctl_clear_error(cgctl *c);

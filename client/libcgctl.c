@@ -30,6 +30,7 @@ struct cgctl {
 	int timeout_ms;
 	int broken;          /* 0, or the code of the failure that broke the stream */
 	unsigned n_pending;  /* calls sent whose final reply is still to be read */
+	struct libcgctl_stream stream; /* the "more" call in progress, if any */
 	struct vl_framer in; /* bytes received, split into messages */
 	int in_fds[LIBCGCTL_FDS_MAX]; /* received, not yet handed to a reply */
 	size_t n_in_fds;
@@ -60,6 +61,23 @@ uint64_t libcgctl_deadline(const cgctl *c)
 	return now_usec() + (uint64_t)c->timeout_ms * 1000u;
 }
 
+/* Deadline timeout_ms from now; a negative timeout never passes (LIBCGCTL_NO_DEADLINE). */
+uint64_t libcgctl_deadline_in(int timeout_ms)
+{
+	return timeout_ms < 0 ? LIBCGCTL_NO_DEADLINE : now_usec() + (uint64_t)timeout_ms * 1000u;
+}
+
+/* Milliseconds for poll() until deadline, rounded up so a sub-millisecond remainder still waits. */
+static int poll_ms(uint64_t deadline, uint64_t now)
+{
+	uint64_t ms;
+
+	if (deadline == LIBCGCTL_NO_DEADLINE)
+		return -1;
+	ms = (deadline - now + 999u) / 1000u;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 /* Wait until fd is ready for events or the deadline passes (-ETIMEDOUT). */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
@@ -71,8 +89,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 		now = now_usec();
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		/* Round up so a sub-millisecond remainder still waits. */
-		r = poll(&p, 1, (int)((deadline - now + 999u) / 1000u));
+		r = poll(&p, 1, poll_ms(deadline, now));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -342,8 +359,10 @@ static int send_all(cgctl *c, const char *buf, size_t len, const int *fds, size_
 /* Mark the stream unusable: bytes may be half-sent or a reply half-read. */
 static int set_broken(cgctl *c, int r)
 {
-	if (r < 0 && r != -ENOMEM && !c->broken)
+	if (r < 0 && r != -ENOMEM && !c->broken) {
 		c->broken = r;
+		c->stream.active = false;
+	}
 	return r;
 }
 
@@ -466,25 +485,70 @@ static int parse_reply(cgctl *c, const char *msg, size_t len, struct libcgctl_re
 	return 0;
 }
 
-/* Read the next reply; any failure leaves the stream out of step, so it breaks it. */
-int libcgctl_recv(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret)
+/* Read the next reply; judging a failure is the caller's business. */
+static int recv_next(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret)
 {
 	const char *msg;
 	size_t len;
 	int r;
 
-	if (c->broken)
-		return -ENOTCONN;
 	for (;;) {
 		r = vl_framer_next(&c->in, &msg, &len);
 		if (r < 0)
-			return set_broken(c, r);
+			return r;
 		if (r > 0)
-			return set_broken(c, parse_reply(c, msg, len, ret));
+			return parse_reply(c, msg, len, ret);
 		r = recv_some(c, deadline);
 		if (r < 0)
-			return set_broken(c, r);
+			return r;
 	}
+}
+
+/* Read the next reply; any failure leaves the stream out of step, so it breaks it. */
+int libcgctl_recv(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret)
+{
+	if (c->broken)
+		return -ENOTCONN;
+	return set_broken(c, recv_next(c, deadline, ret));
+}
+
+/*
+ * libcgctl_recv() for the replies of a "more" call: waiting for the next one
+ * is open-ended, so a timeout keeps the bytes read so far and the stream in
+ * step; only other failures break it.
+ */
+int libcgctl_recv_stream(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret)
+{
+	int r;
+
+	if (c->broken)
+		return -ENOTCONN;
+	r = recv_next(c, deadline, ret);
+	return r == -ETIMEDOUT ? r : set_broken(c, r);
+}
+
+/* Give up on the connection (a stream that never started in time); returns r. */
+int libcgctl_set_broken(cgctl *c, int r)
+{
+	return set_broken(c, r);
+}
+
+/* The connection's socket. */
+int libcgctl_fd(const cgctl *c)
+{
+	return c->fd;
+}
+
+/* No reply owed. */
+bool libcgctl_idle(const cgctl *c)
+{
+	return c->n_pending == 0;
+}
+
+/* The handle's streaming state. */
+struct libcgctl_stream *libcgctl_stream_of(cgctl *c)
+{
+	return &c->stream;
 }
 
 /* Release a reply, closing descriptors nobody took (taken ones are set to -1). */
@@ -500,7 +564,7 @@ void libcgctl_reply_done(struct libcgctl_reply *r)
 }
 
 /* Keep a daemon error's name and message on the handle; returns its code. */
-static int reply_error(cgctl *c, struct libcgctl_reply *rep)
+int libcgctl_reply_error(cgctl *c, struct libcgctl_reply *rep)
 {
 	json_object *m = NULL;
 	const char *msg = NULL;
@@ -547,7 +611,7 @@ int libcgctl_transact_ex(cgctl *c, const char *method, json_object *params, stru
 	if (rep.vl.continues)
 		return set_broken(c, -EPROTO); /* "continues" without "more" */
 	if (rep.vl.error) {
-		r = reply_error(c, &rep);
+		r = libcgctl_reply_error(c, &rep);
 		if (ret_error_params)
 			*ret_error_params = json_object_get(rep.vl.parameters);
 		return r;
@@ -585,7 +649,7 @@ static int parse_params(cgctl *c, const char *params_json, json_object **ret)
 }
 
 /* Compact text of a JSON value, malloc'd. */
-static int json_dup_text(json_object *o, char **ret)
+int libcgctl_json_text(json_object *o, char **ret)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						       JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -594,6 +658,28 @@ static int json_dup_text(json_object *o, char **ret)
 	if (!d)
 		return -ENOMEM;
 	*ret = d;
+	return 0;
+}
+
+/* Method (a bare name is io.cgctl.Manager's) and parameters of a raw call, checked. */
+int libcgctl_call_prepare(cgctl *c, const char *method, const char *params_json, char **ret_method,
+			  json_object **ret_params)
+{
+	_cleanup_json_ json_object *params = NULL;
+	char *full = NULL;
+	int r;
+
+	r = parse_params(c, params_json, &params);
+	if (r < 0)
+		return r;
+	if (strchr(method, '.'))
+		full = strdup(method);
+	else if (asprintf(&full, "%s.%s", CGCTL_INTERFACE, method) < 0)
+		full = NULL;
+	if (!full)
+		return -ENOMEM;
+	*ret_method = full;
+	*ret_params = TAKE_PTR(params);
 	return 0;
 }
 
@@ -608,22 +694,15 @@ CGCTL_EXPORT int cgctl_call(cgctl *c, const char *method, const char *params_jso
 	if (!c || !method || !method[0] || !ret_reply_json)
 		return -EINVAL;
 	libcgctl_clear_error(c);
-	r = parse_params(c, params_json, &params);
+	r = libcgctl_call_prepare(c, method, params_json, &full, &params);
 	if (r < 0)
 		return r;
-	if (!strchr(method, '.')) {
-		if (asprintf(&full, "%s.%s", CGCTL_INTERFACE, method) < 0) {
-			full = NULL;
-			return -ENOMEM;
-		}
-		method = full;
-	}
-	r = libcgctl_transact(c, method, params, &reply, &err);
+	r = libcgctl_transact(c, full, params, &reply, &err);
 	if (r < 0 && err) {
-		k = json_dup_text(err, ret_reply_json);
+		k = libcgctl_json_text(err, ret_reply_json);
 		return k < 0 ? k : r;
 	}
 	if (r < 0)
 		return r;
-	return json_dup_text(reply, ret_reply_json);
+	return libcgctl_json_text(reply, ret_reply_json);
 }

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/* cli_watch.c: commands that stay connected: `watch`, `call --more`, and the wait of `create --lease`. */
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "names.h"
+
+/* Drop a json-c reference held by a local. */
+static void json_putp(json_object **o)
+{
+	if (*o)
+		json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_putp)
+
+/* SIGINT and SIGTERM, blocked and read from a signalfd: they end the wait with exit 0. */
+static int stop_signals_fd(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		fprintf(stderr, "cgctl: cannot handle signals: %s\n", strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait until fd is readable (1) or a stop signal arrived (0); -errno on failure. */
+static int wait_readable(int fd, int sfd)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		/* Events already sent are printed before a signal ends us. */
+		if (p[0].revents)
+			return 1;
+		if (p[1].revents)
+			return 0;
+	}
+}
+
+/* stdout after a line: flushed, or the reason it is gone (exit 1). */
+static int flush_line(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "cgctl: writing output: %s\n", strerror(errno));
+	return CLI_EXIT_FAILURE;
+}
+
+/* Microseconds since the epoch as ISO 8601 local time with milliseconds: 2025-01-31T14:05:09.123+01:00. */
+static void format_time(uint64_t usec, char *buf, size_t size)
+{
+	time_t t = (time_t)(usec / 1000000u);
+	char date[32], off[8];
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    strftime(off, sizeof(off), "%z", &tm) != 5) {
+		snprintf(buf, size, "@%llu", (unsigned long long)usec);
+		return;
+	}
+	snprintf(buf, size, "%s.%03u%.3s:%.2s", date, (unsigned)(usec / 1000u % 1000u), off, off + 3);
+}
+
+/* An event as the wire's Event object. */
+static json_object *event_to_json(const struct cgctl_event *e)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (json_object_object_add(o, "type", json_object_new_string(e->type)) < 0 ||
+	    json_object_object_add(o, "name", json_object_new_string(e->name)) < 0 ||
+	    json_object_object_add(o, "timestamp", json_object_new_int64((int64_t)e->timestamp_usec)) < 0 ||
+	    json_object_object_add(o, "details", e->details_json ? json_tokener_parse(e->details_json) : NULL) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* One event, one line: "TIME TYPE NAME [DETAILS]", or the Event object with --json. */
+static int print_event(const struct cli *cli, const struct cgctl_event *e)
+{
+	_cleanup_json_ json_object *o = NULL;
+	char ts[64];
+
+	if (cli->json) {
+		o = event_to_json(e);
+		if (!o) {
+			fputs("cgctl: out of memory\n", stderr);
+			return CLI_EXIT_FAILURE;
+		}
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		format_time(e->timestamp_usec, ts, sizeof(ts));
+		printf("%s %s %s%s%s\n", ts, e->type, e->name[0] ? e->name : "-",
+		       e->details_json ? " " : "", e->details_json ? e->details_json : "");
+	}
+	return flush_line();
+}
+
+/* The stream ended: the daemon's error, or the daemon itself gone. Always exit 1. */
+static int stream_ended(const struct cli *cli, int r, const char *what)
+{
+	if (r == -ECONNRESET || r == -ENOTCONN) {
+		fprintf(stderr, "cgctl %s: cgctld closed the connection\n", what);
+		return CLI_EXIT_FAILURE;
+	}
+	if (r == -ESHUTDOWN) {
+		fprintf(stderr, "cgctl %s: cgctld ended the stream\n", what);
+		return CLI_EXIT_FAILURE;
+	}
+	return cli_fail(cli, r, what);
+}
+
+/* Print every event read so far; -1 to go on waiting, else the exit status. */
+static int drain_events(struct cli *cli)
+{
+	struct cgctl_event *e = NULL;
+	int r, k;
+
+	for (;;) {
+		r = cgctl_watch_next(cli->conn, 0, &e);
+		if (r == 0)
+			return -1;
+		if (r < 0)
+			return stream_ended(cli, r, "watch");
+		k = print_event(cli, e);
+		cgctl_event_free(e);
+		if (k != 0)
+			return k;
+	}
+}
+
+/* watch [NAME...]: print events as they happen, until SIGINT/SIGTERM (0) or the stream ends (1). */
+int cli_cmd_watch(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, {} };
+	_cleanup_close_ int sfd = -1;
+	const char *reason;
+	int c, r;
+
+	while ((c = cli_next_opt(cli, argc, argv, ":hq", longopts)) != -1)
+		return c == 'h' ? cli_command_help(argv[0]) : CLI_EXIT_USAGE;
+	for (int i = optind; i < argc; i++)
+		if (cgname_validate(argv[i], strlen(argv[i]), &reason) < 0) {
+			fprintf(stderr, "cgctl: InvalidName: %s: %s\n", argv[i], reason ? reason : "invalid name");
+			return CLI_EXIT_FAILURE;
+		}
+	/* Before the watch starts: a signal from then on ends us cleanly. */
+	if ((sfd = stop_signals_fd()) < 0)
+		return CLI_EXIT_FAILURE;
+	if ((r = cli_connect(cli)) != 0)
+		return r;
+	/* argv[optind..argc) is NULL-terminated, as argv always is. */
+	r = cgctl_watch(cli->conn, optind < argc ? (const char *const *)argv + optind : NULL);
+	if (r < 0)
+		return cli_fail(cli, r, "Watch");
+	for (;;) {
+		r = wait_readable(cgctl_watch_fd(cli->conn), sfd);
+		if (r == 0)
+			return CLI_EXIT_OK;
+		if (r < 0) {
+			fprintf(stderr, "cgctl watch: poll: %s\n", strerror(-r));
+			return CLI_EXIT_FAILURE;
+		}
+		if ((r = drain_events(cli)) >= 0)
+			return r;
+	}
+}
+
+/* Print every reply read so far; -1 to go on waiting, else the exit status. */
+static int drain_replies(struct cli *cli, const char *method)
+{
+	_cleanup_json_ json_object *o = NULL;
+	int r, k, continues = 1;
+	char *text = NULL;
+
+	for (;;) {
+		r = cgctl_call_more_next(cli->conn, 0, &text, &continues);
+		if (r == 0)
+			return -1;
+		/* Like a plain call: an error's parameters are printed too. */
+		if (text) {
+			puts(text);
+			free(text);
+			text = NULL;
+			if ((k = flush_line()) != 0)
+				return k;
+		}
+		if (r < 0)
+			return stream_ended(cli, r, method);
+		if (!continues)
+			return CLI_EXIT_OK;
+	}
+}
+
+/* call --more METHOD [JSON]: every reply of a streaming call, one compact JSON object a line. */
+int cli_call_more(struct cli *cli, const char *method, const char *params)
+{
+	_cleanup_close_ int sfd = -1;
+	int r;
+
+	if ((sfd = stop_signals_fd()) < 0)
+		return CLI_EXIT_FAILURE;
+	if ((r = cli_connect(cli)) != 0)
+		return r;
+	r = cgctl_call_more(cli->conn, method, params);
+	if (r < 0)
+		return cli_fail(cli, r, method);
+	for (;;) {
+		r = wait_readable(cgctl_watch_fd(cli->conn), sfd);
+		if (r == 0)
+			return CLI_EXIT_OK;
+		if (r < 0) {
+			fprintf(stderr, "cgctl call: poll: %s\n", strerror(-r));
+			return CLI_EXIT_FAILURE;
+		}
+		if ((r = drain_replies(cli, method)) >= 0)
+			return r;
+	}
+}
+
+/* Block stop signals before a lease is taken, so none is lost in between; the signalfd, or -1. */
+int cli_lease_prepare(void)
+{
+	return stop_signals_fd();
+}
+
+/*
+ * Keep the connection that holds name's lease open until SIGINT/SIGTERM,
+ * then remove name (with whatever runs inside) before exiting 0; when the
+ * daemon goes away first, the lease is over: exit 1.
+ */
+int cli_lease_hold(struct cli *cli, int sfd, const char *name)
+{
+	char byte;
+	int r;
+
+	r = wait_readable(cgctl_watch_fd(cli->conn), sfd);
+	if (r < 0) {
+		fprintf(stderr, "cgctl create: poll: %s\n", strerror(-r));
+		return CLI_EXIT_FAILURE;
+	}
+	if (r > 0) {
+		/* The daemon never speaks unasked: readable means it hung up. */
+		if (recv(cgctl_watch_fd(cli->conn), &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
+			fprintf(stderr, "cgctl create: cgctld closed the connection; the lease on %s is over\n", name);
+		else
+			fprintf(stderr, "cgctl create: unexpected data from cgctld; giving up the lease on %s\n", name);
+		return CLI_EXIT_FAILURE;
+	}
+	/* Removed now rather than when the daemon notices the hang-up: gone once we exit. */
+	r = cgctl_destroy(cli->conn, name, CGCTL_DESTROY_RECURSIVE | CGCTL_DESTROY_KILL, NULL);
+	return r < 0 ? cli_fail(cli, r, "Destroy") : CLI_EXIT_OK;
+}
