@@ -276,7 +276,7 @@ int cgfs_rmdir(int rootfd, const char *relpath, bool *ret_existed)
 }
 
 /* Read fd to EOF into a NUL-terminated buffer of at most max bytes. */
-static int read_all(int fd, size_t max, char **ret_text)
+int cgfs_read_fd(int fd, size_t max, char **ret_text)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -325,7 +325,7 @@ int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text)
 	fd = cgfs_open(rootfd, relpath, O_RDONLY | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return fd;
-	return read_all(fd, max, ret_text);
+	return cgfs_read_fd(fd, max, ret_text);
 }
 
 /* Write an interface file with exactly one write(2). */

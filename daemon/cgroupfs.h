@@ -49,6 +49,8 @@ int cgfs_rmdir_resolve(int rootfd, const char *relpath, int rmdir_errno, bool *r
  * most max bytes (-EFBIG beyond). 0 or -errno.
  */
 int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text);
+/* Read an open fd to EOF into a NUL-terminated malloc'd buffer of at most max bytes. 0 or -errno. */
+int cgfs_read_fd(int fd, size_t max, char **ret_text);
 /* Write value to the file relpath in a single write(2) (no O_CREAT, O_TRUNC). 0 or -errno. */
 int cgfs_write(int rootfd, const char *relpath, const char *value);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroupfs.h"
 #include "cleanup.h"
 #include "discover.h"
 
@@ -263,38 +264,11 @@ int discover_join(const char *mount, const char *mount_root, const char *own, ch
 /* Read a whole (proc) file, whose st_size is meaningless, into a NUL-terminated buffer. */
 static int read_proc_file(const char *path, char **ret_text)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		if (len == cap) {
-			char *nbuf;
-
-			if (cap >= PROC_FILE_MAX)
-				return -EFBIG;
-			cap = cap ? cap * 2 : 8192;
-			nbuf = realloc(buf, cap + 1);
-			if (!nbuf)
-				return -ENOMEM;
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret_text = TAKE_PTR(buf);
-	return 0;
+	return cgfs_read_fd(fd, PROC_FILE_MAX, ret_text);
 }
 
 /* Discover the cgroup2 mount and the daemon's own cgroup directory. */
