@@ -314,7 +314,8 @@ void events_conn_closed(struct manager *m, struct conn *c)
 		watcher_free(m, w);
 		call_reply(call, NULL); /* into the void: frees the call */
 	}
-	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+	/* Closed because we are stopping: the next start releases these leases. */
+	for (size_t i = 0; list && !m->stopping && i < json_object_array_length(list); i++) {
 		const char *name = json_object_get_string(json_object_array_get_idx(list, i));
 		struct ledger_entry *le = ledger_get(m->ledger, name);
 
@@ -369,6 +370,7 @@ void events_stop(struct manager *m)
 	_cleanup_free_ struct ledger_entry **all = NULL;
 	size_t n;
 
+	m->stopping = true;
 	if (ledger_list(m->ledger, &all, &n) >= 0)
 		for (size_t i = 0; i < n; i++)
 			events_untrack(m, all[i]);

@@ -424,6 +424,20 @@ static void ht_unlink(struct ledger *l, struct node *n)
 		parent->e.children--;
 }
 
+/* Count every entry's children afresh: whatever order the files listed them in. */
+static void ht_recount(struct ledger *l)
+{
+	for (size_t i = 0; i < l->nbuckets; i++)
+		for (struct node *n = l->buckets[i]; n; n = n->next)
+			n->e.children = 0;
+	for (size_t i = 0; i < l->nbuckets; i++)
+		for (struct node *n = l->buckets[i]; n; n = n->next) {
+			struct node *parent = ht_parent(l, n->e.name);
+			if (parent)
+				parent->e.children++;
+		}
+}
+
 /* Store fresh (consumed): replaces the existing entry in place keeping its userdata, or inserts. */
 static struct ledger_entry *ht_commit(struct ledger *l, struct node *existing, struct node *fresh)
 {
@@ -1002,6 +1016,7 @@ int ledger_open(const char *dir, struct ledger **ret)
 	r = journal_load(l, snap_seq);
 	if (r < 0)
 		return r;
+	ht_recount(l);
 	*ret = TAKE_PTR(l);
 	return 0;
 }

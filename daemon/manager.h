@@ -52,6 +52,7 @@ struct manager {
 	struct evwait *waits;   /* cgroup.events waits in progress */
 	struct watcher *watchers; /* Watch streams */
 	unsigned n_watchers;
+	bool stopping;          /* shutting down: connection closes release nothing */
 	unsigned watchers_max;
 };
 

@@ -840,6 +840,26 @@ START_TEST(test_children_count)
 }
 END_TEST
 
+/* A journal that lists a child before its parent still counts the child (found by fuzzing). */
+START_TEST(test_children_count_any_order)
+{
+	static const char *const recs[] = {
+		"{\"seq\":1,\"op\":\"put\",\"entry\":{\"name\":\"a/b\",\"state\":\"active\",\"generated\":false,"
+		"\"delegate\":false,\"auto_remove\":false,\"lease\":false,\"created\":1,\"cgroup_id\":0,\"labels\":null}}",
+		"{\"seq\":2,\"op\":\"put\",\"entry\":{\"name\":\"a\",\"state\":\"active\",\"generated\":false,"
+		"\"delegate\":false,\"auto_remove\":false,\"lease\":false,\"created\":1,\"cgroup_id\":0,\"labels\":null}}",
+	};
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	l = ledger_close(l);
+	for (size_t i = 0; i < 2; i++)
+		append("journal.jsonl", make_line(recs[i]));
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ledger_count(l), 2);
+	ck_assert_uint_eq(ledger_get(l, "a")->children, 1);
+}
+END_TEST
+
 static void add_tcase(Suite *s, const char *name, const TTest *fn)
 {
 	TCase *tc = tcase_create(name);
@@ -857,6 +877,7 @@ static Suite *ledger_suite(void)
 
 	add_tcase(s, "open_empty", test_open_empty);
 	add_tcase(s, "children_count", test_children_count);
+	add_tcase(s, "children_count_any_order", test_children_count_any_order);
 	add_tcase(s, "open_nested", test_open_nested);
 	add_tcase(s, "put_get_remove", test_put_get_remove);
 	add_tcase(s, "put_invalid", test_put_invalid);
