@@ -374,22 +374,13 @@ static int events_line(const char *line, size_t len, const char *key, bool *seen
 	return 1;
 }
 
-/* Parse the populated/frozen keys of cgroup.events. */
-int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool *ret_frozen)
+/* Parse the populated/frozen keys of cgroup.events text. */
+int cgfs_parse_events(const char *text, bool *ret_populated, bool *ret_frozen)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
 	bool populated = false, frozen = false, seen_p = false, seen_f = false;
 	const char *p;
 	int r;
 
-	if (!relpath)
-		return -EINVAL;
-	r = path_join(relpath, "cgroup.events", &path);
-	if (r < 0)
-		return r;
-	r = cgfs_read(rootfd, path, CGFS_EVENTS_MAX, &text);
-	if (r < 0)
-		return r;
 	for (p = text; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -408,6 +399,23 @@ int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool 
 	if (ret_frozen)
 		*ret_frozen = frozen;
 	return 0;
+}
+
+/* Read and parse the populated/frozen keys of relpath's cgroup.events. */
+int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool *ret_frozen)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	int r;
+
+	if (!relpath)
+		return -EINVAL;
+	r = path_join(relpath, "cgroup.events", &path);
+	if (r < 0)
+		return r;
+	r = cgfs_read(rootfd, path, CGFS_EVENTS_MAX, &text);
+	if (r < 0)
+		return r;
+	return cgfs_parse_events(text, ret_populated, ret_frozen);
 }
 
 /* qsort comparator for an array of strings. */

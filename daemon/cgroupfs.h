@@ -60,6 +60,9 @@ int cgfs_write(int rootfd, const char *relpath, const char *value);
  */
 int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool *ret_frozen);
 
+/* Parse cgroup.events text (see cgfs_read_events). 0 or -EBADMSG. */
+int cgfs_parse_events(const char *text, bool *ret_populated, bool *ret_frozen);
+
 /*
  * Names of the subdirectories of relpath (not recursive), sorted, as a
  * NULL-terminated malloc'd array of malloc'd strings (free with

@@ -317,7 +317,10 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	*ret_children = n - 1;
-	/* Refuse before killing anything: cgroup.kill would reach the stranger too. */
+	/* A plain leaf without kill needs no look: rmdir itself refuses (EBUSY) and nothing is lost. */
+	if (n == 1 && !req->kill)
+		return 0;
+	/* Refuse before killing or removing anything: cgroup.kill would reach the stranger too. */
 	return destroy_check_foreign(m, *ret_names, n, e);
 }
 

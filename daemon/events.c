@@ -3,6 +3,7 @@
 #include "events.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -202,6 +203,36 @@ static void events_cgroup_cb(void *arg, int gone)
 		events_populated_changed(m, le, populated);
 }
 
+/* Read cgroup.events into rt and watch it, through one descriptor. */
+static int events_watch_events(struct manager *m, struct entry_rt *rt, const char *rel)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (asprintf(&path, "%s/cgroup.events", rel) < 0)
+		return -ENOMEM;
+	fd = cgfs_open(m->rootfd, path, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	if (cgfs_read_fd(fd, 4096, &text) >= 0)
+		cgfs_parse_events(text, &rt->populated, &rt->frozen);
+	r = monitor_add_fd(m->mon, fd, events_cgroup_cb, rt, &rt->ev_w);
+	return r;
+}
+
+/* Cached populated/frozen of a tracked entry: 0, or -ENOENT when not tracked. */
+int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_populated, bool *ret_frozen)
+{
+	const struct entry_rt *rt = le->userdata;
+
+	if (!rt || !rt->ev_w)
+		return -ENOENT;
+	*ret_populated = rt->populated;
+	*ret_frozen = rt->frozen;
+	return 0;
+}
+
 /* Start following le. */
 int events_track(struct manager *m, struct ledger_entry *le)
 {
@@ -220,12 +251,13 @@ int events_track(struct manager *m, struct ledger_entry *le)
 	}
 	rt->m = m;
 	rt->oom = rt->oom_kill = -1;
-	cgfs_read_events(m->rootfd, rel, &rt->populated, &rt->frozen);
-	r = monitor_add(m->mon, m->rootfd, rel, "cgroup.events", events_cgroup_cb, rt, &rt->ev_w);
+	/* One open serves the first read and the watch. */
+	r = events_watch_events(m, rt, rel);
 	if (r < 0)
 		log_warn_errno(r, "%s: cannot watch cgroup.events; no events or auto_remove for it", le->name);
-	/* memory.events exists only with the memory controller. */
-	if (monitor_add(m->mon, m->rootfd, rel, "memory.events", events_memory_cb, rt, &rt->mem_w) >= 0)
+	/* memory.events exists only with the memory controller: don't probe for it otherwise. */
+	if (m->have_memory &&
+	    monitor_add(m->mon, m->rootfd, rel, "memory.events", events_memory_cb, rt, &rt->mem_w) >= 0)
 		events_memory_cb(rt, 0);
 	le->userdata = rt;
 	return 0;

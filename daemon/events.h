@@ -16,6 +16,8 @@ struct op_error;
 
 /* Start following le's cgroup.events (and memory.events) by inotify. 0 or -errno. */
 int events_track(struct manager *m, struct ledger_entry *le);
+/* Cached populated/frozen of a tracked entry (current after monitor_flush): 0 or -ENOENT. */
+int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_populated, bool *ret_frozen);
 /* Stop following le (before it leaves the ledger). */
 void events_untrack(struct manager *m, struct ledger_entry *le);
 /* Tell every interested watcher (details consumed, may be NULL). */

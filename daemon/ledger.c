@@ -497,7 +497,7 @@ static int record_new(uint64_t seq, const char *op, json_object **ret)
 }
 
 /* The journal line for rec: {"rec":REC,"crc":"xxxxxxxx"}\n, checked to read back. */
-static int record_line(json_object *rec, char **ret, size_t *ret_len)
+static int record_line(json_object *rec, bool check_readback, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *line = NULL;
 	json_object *check = NULL;
@@ -510,10 +510,13 @@ static int record_line(json_object *rec, char **ret, size_t *ret_len)
 	len = REC_PREFIX_LEN + rlen + REC_SUFFIX_LEN + 1;
 	if (len > JOURNAL_LINE_MAX)
 		return -EFBIG;
-	/* Never write what the loader would refuse (nesting depth, odd numbers). */
-	if (json_parse_exact(s, rlen, JSON_DEPTH_MAX - 2, &check) < 0)
-		return -EINVAL;
-	json_object_put(check);
+	/* Never write what the loader would refuse (nesting depth, odd numbers): only
+	 * client-given labels can bring those, so only records with labels pay for it. */
+	if (check_readback) {
+		if (json_parse_exact(s, rlen, JSON_DEPTH_MAX - 2, &check) < 0)
+			return -EINVAL;
+		json_object_put(check);
+	}
 	if (snprintf(crc, sizeof(crc), "%08x", crc32c(s, rlen)) != 8)
 		return -EIO;
 	line = malloc(len + 1);
@@ -553,11 +556,11 @@ static int journal_append(struct ledger *l, const char *line, size_t len)
 }
 
 /* Build and append the record rec (consumed); on success the caller commits to memory. */
-static int journal_write(struct ledger *l, json_object *rec)
+static int journal_write(struct ledger *l, json_object *rec, bool check_readback)
 {
 	_cleanup_free_ char *line = NULL;
 	size_t len = 0;
-	int r = record_line(rec, &line, &len);
+	int r = record_line(rec, check_readback, &line, &len);
 
 	json_object_put(rec);
 	if (r < 0)
@@ -1131,7 +1134,7 @@ int ledger_put(struct ledger *l, const struct ledger_entry *e, struct ledger_ent
 	}
 	r = put_record(&fresh->e, l->seq + 1, &rec);
 	if (r >= 0)
-		r = journal_write(l, rec);
+		r = journal_write(l, rec, fresh->e.labels && json_object_object_length(fresh->e.labels) > 0);
 	if (r < 0)
 		return r;
 	l->seq++;
@@ -1156,7 +1159,7 @@ int ledger_set_state(struct ledger *l, const char *name, enum ledger_state state
 	copy.state = state;
 	r = put_record(&copy, l->seq + 1, &rec);
 	if (r >= 0)
-		r = journal_write(l, rec);
+		r = journal_write(l, rec, copy.labels && json_object_object_length(copy.labels) > 0);
 	if (r < 0)
 		return r;
 	l->seq++;
@@ -1183,7 +1186,7 @@ int ledger_remove(struct ledger *l, const char *name)
 		json_object_put(rec);
 		return r;
 	}
-	r = journal_write(l, rec);
+	r = journal_write(l, rec, false);
 	if (r < 0)
 		return r;
 	l->seq++;

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "crashpoint.h"
 #include "events.h"
+#include "monitor.h"
 #include "log.h"
 
 /* Fill e; returns r. */
@@ -304,7 +305,9 @@ static json_object *manager_entry_json(struct manager *m, const struct ledger_en
 	bool populated = false, frozen = false;
 	int r = -ENOMEM;
 
-	if (cgname_to_path(le->name, &rel) >= 0)
+	/* Tracked entries have it cached (kept current by inotify); others are read. */
+	r = events_state(m, le, &populated, &frozen);
+	if (r < 0 && cgname_to_path(le->name, &rel) >= 0)
 		r = cgfs_read_events(m->rootfd, rel, &populated, &frozen);
 	json_object_object_add(o, "name", json_object_new_string(le->name));
 	json_object_object_add(o, "path", json_object_new_string(abs ? abs : ""));
@@ -331,6 +334,7 @@ int manager_list(struct manager *m, const char *name, json_object **ret, struct 
 
 	if (name && (r = manager_check_name(m, name, e)) < 0)
 		return r;
+	monitor_flush(m->mon);
 	r = ledger_list(m->ledger, &all, &n);
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");

@@ -53,6 +53,7 @@ struct manager {
 	struct watcher *watchers; /* Watch streams */
 	unsigned n_watchers;
 	bool stopping;          /* shutting down: connection closes release nothing */
+	bool have_memory;       /* the memory controller is enabled for children */
 	unsigned watchers_max;
 };
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,41 +16,114 @@
 #include "cleanup.h"
 #include "log.h"
 
+/* One user of an inotify wd; several may share it (the kernel gives one wd per inode). */
 struct watch {
-	struct watch *next;
-	int wd;
+	struct watch *prev, *next; /* on its slot's list */
+	struct watch *dead_next;   /* on the monitor's dead list while dispatching */
+	struct slot *slot;
 	monitor_cb cb;
 	void *arg;
-	int dead; /* removed while callbacks run; freed after */
+	int dead;
+};
+
+/* Everything watching one wd. */
+struct slot {
+	struct slot *hnext; /* hash chain */
+	int wd;
+	struct watch *head;
 };
 
 struct monitor {
 	int fd;
 	struct event *ev;
-	struct watch *watches;
+	struct slot **buckets; /* by wd, chained; grows at load factor 1 */
+	size_t nbuckets, nslots;
 	unsigned n;
 	int dispatching;
+	struct watch *dead;    /* removed during dispatch, freed after it */
 };
+
+/* The slot of wd, NULL if none. O(1) expected. */
+static struct slot *slot_find(const struct monitor *mon, int wd)
+{
+	struct slot *s = mon->buckets[(unsigned)wd & (mon->nbuckets - 1)];
+
+	while (s && s->wd != wd)
+		s = s->hnext;
+	return s;
+}
+
+/* Double the bucket array. */
+static int slot_grow(struct monitor *mon)
+{
+	size_t nb = mon->nbuckets * 2;
+	struct slot **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < mon->nbuckets; i++)
+		for (struct slot *s = mon->buckets[i], *next; s; s = next) {
+			next = s->hnext;
+			s->hnext = b[(unsigned)s->wd & (nb - 1)];
+			b[(unsigned)s->wd & (nb - 1)] = s;
+		}
+	free(mon->buckets);
+	mon->buckets = b;
+	mon->nbuckets = nb;
+	return 0;
+}
+
+/* The slot of wd, created if needed. */
+static struct slot *slot_get(struct monitor *mon, int wd)
+{
+	struct slot *s = slot_find(mon, wd);
+
+	if (s)
+		return s;
+	if (mon->nslots >= mon->nbuckets && slot_grow(mon) < 0)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->wd = wd;
+	s->hnext = mon->buckets[(unsigned)wd & (mon->nbuckets - 1)];
+	mon->buckets[(unsigned)wd & (mon->nbuckets - 1)] = s;
+	mon->nslots++;
+	return s;
+}
+
+/* Drop an empty slot (and its wd, unless the kernel already did). */
+static void slot_drop(struct monitor *mon, struct slot *s, int rm_wd)
+{
+	struct slot **pp = &mon->buckets[(unsigned)s->wd & (mon->nbuckets - 1)];
+
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	if (rm_wd)
+		inotify_rm_watch(mon->fd, s->wd);
+	mon->nslots--;
+	free(s);
+}
 
 /* Free watches removed during dispatch. */
 static void monitor_reap(struct monitor *mon)
 {
-	for (struct watch **pp = &mon->watches; *pp;) {
-		struct watch *w = *pp;
-		if (w->dead) {
-			*pp = w->next;
-			free(w);
-		} else {
-			pp = &w->next;
-		}
+	while (mon->dead) {
+		struct watch *w = mon->dead;
+		mon->dead = w->dead_next;
+		free(w);
 	}
 }
 
-/* Run the callbacks of every watch on wd. */
+/* Run the callbacks of every watch on wd; the kernel dropped wd when gone. */
 static void monitor_fire(struct monitor *mon, int wd, int gone)
 {
-	for (struct watch *w = mon->watches; w; w = w->next)
-		if (w->wd == wd && !w->dead)
+	struct slot *s = slot_find(mon, wd);
+
+	/* Watches removed by a callback stay allocated (dead) until the reap: walking on is safe. */
+	for (struct watch *w = s ? s->head : NULL; w; w = w->next)
+		if (!w->dead)
 			w->cb(w->arg, gone);
 }
 
@@ -74,6 +148,13 @@ static void monitor_read_cb(evutil_socket_t fd, short what, void *arg)
 		monitor_reap(mon);
 }
 
+/* Dispatch whatever the kernel has queued, now (so cached state is current). */
+void monitor_flush(struct monitor *mon)
+{
+	if (mon)
+		monitor_read_cb(mon->fd, EV_READ, mon);
+}
+
 /* Create the monitor. */
 int monitor_new(struct event_base *base, struct monitor **ret)
 {
@@ -81,9 +162,14 @@ int monitor_new(struct event_base *base, struct monitor **ret)
 
 	if (!mon)
 		return -ENOMEM;
+	mon->nbuckets = 64;
+	mon->buckets = calloc(mon->nbuckets, sizeof(*mon->buckets));
 	mon->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (mon->fd < 0) {
-		int r = -errno;
+	if (mon->fd < 0 || !mon->buckets) {
+		int r = mon->fd < 0 ? -errno : -ENOMEM;
+		if (mon->fd >= 0)
+			close(mon->fd);
+		free(mon->buckets);
 		free(mon);
 		return r;
 	}
@@ -103,14 +189,54 @@ struct monitor *monitor_free(struct monitor *mon)
 		return NULL;
 	if (mon->ev)
 		event_free(mon->ev);
-	while (mon->watches) {
-		struct watch *w = mon->watches;
-		mon->watches = w->next;
-		free(w);
-	}
+	for (size_t i = 0; i < mon->nbuckets; i++)
+		while (mon->buckets[i]) {
+			struct slot *s = mon->buckets[i];
+			mon->buckets[i] = s->hnext;
+			while (s->head) {
+				struct watch *w = s->head;
+				s->head = w->next;
+				free(w);
+			}
+			free(s);
+		}
+	monitor_reap(mon);
+	free(mon->buckets);
 	close(mon->fd);
 	free(mon);
 	return NULL;
+}
+
+/* Watch the file behind fd (opened by the caller, beneath its root). */
+int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct watch **ret)
+{
+	char proc[64];
+	struct watch *w;
+	struct slot *s;
+	int wd;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	wd = inotify_add_watch(mon->fd, proc, IN_MODIFY | IN_DELETE_SELF);
+	if (wd < 0)
+		return -errno;
+	w = calloc(1, sizeof(*w));
+	s = w ? slot_get(mon, wd) : NULL;
+	if (!s) {
+		free(w);
+		if (!slot_find(mon, wd))
+			inotify_rm_watch(mon->fd, wd);
+		return -ENOMEM;
+	}
+	w->cb = cb;
+	w->arg = arg;
+	w->slot = s;
+	w->next = s->head;
+	if (s->head)
+		s->head->prev = w;
+	s->head = w;
+	mon->n++;
+	*ret = w;
+	return 0;
 }
 
 /* Watch file of the cgroup relpath beneath rootfd. */
@@ -119,53 +245,41 @@ int monitor_add(struct monitor *mon, int rootfd, const char *relpath, const char
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
-	char proc[64];
-	struct watch *w;
-	int wd;
 
 	if (asprintf(&path, "%s%s%s", relpath, *relpath ? "/" : "", file) < 0)
 		return -ENOMEM;
 	fd = cgfs_open(rootfd, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	wd = inotify_add_watch(mon->fd, proc, IN_MODIFY | IN_DELETE_SELF);
-	if (wd < 0)
-		return -errno;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->wd = wd;
-	w->cb = cb;
-	w->arg = arg;
-	w->next = mon->watches;
-	mon->watches = w;
-	mon->n++;
-	*ret = w;
-	return 0;
+	return monitor_add_fd(mon, fd, cb, arg, ret);
 }
 
-/* Is wd still used by a live watch other than w? */
-static int monitor_wd_shared(const struct monitor *mon, const struct watch *w)
-{
-	for (const struct watch *o = mon->watches; o; o = o->next)
-		if (o != w && !o->dead && o->wd == w->wd)
-			return 1;
-	return 0;
-}
-
-/* Stop a watch. */
+/* Stop a watch: O(1). */
 void monitor_remove(struct monitor *mon, struct watch *w)
 {
+	struct slot *s;
+
 	if (!w || w->dead)
 		return;
-	/* inotify gives one wd per inode: drop it with its last user. */
-	if (!monitor_wd_shared(mon, w))
-		inotify_rm_watch(mon->fd, w->wd);
+	s = w->slot;
 	w->dead = 1;
 	mon->n--;
+	if (mon->dispatching) {
+		/* Keep w linked (a dispatch may be walking past it); unlink after. */
+		w->dead_next = mon->dead;
+		mon->dead = w;
+	}
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		s->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	/* inotify gives one wd per inode: drop it with its last user. */
+	if (!s->head)
+		slot_drop(mon, s, 1);
 	if (!mon->dispatching)
-		monitor_reap(mon);
+		free(w);
 }
 
 /* Number of live watches. */

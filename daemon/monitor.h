@@ -20,7 +20,11 @@ struct monitor *monitor_free(struct monitor *mon);
  */
 int monitor_add(struct monitor *mon, int rootfd, const char *relpath, const char *file,
 		monitor_cb cb, void *arg, struct watch **ret);
+/* Watch the file behind fd (the caller opened it beneath its root and keeps it). 0 or -errno. */
+int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct watch **ret);
 /* Stop a watch; NULL is fine. Safe from inside its own callback. */
 void monitor_remove(struct monitor *mon, struct watch *w);
+/* Dispatch pending kernel notifications now; NULL is fine. */
+void monitor_flush(struct monitor *mon);
 /* Number of live watches. */
 unsigned monitor_count(const struct monitor *mon);

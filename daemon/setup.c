@@ -116,7 +116,11 @@ static int setup_controllers(struct manager *m)
 	r = cgfs_read(m->rootfd, "cgroup.subtree_control", 4096, &enabled);
 	if (r < 0)
 		return r;
-	return cgfs_parse_controllers(enabled, &m->controllers);
+	r = cgfs_parse_controllers(enabled, &m->controllers);
+	for (char **c = r >= 0 ? m->controllers : NULL; c && *c; c++)
+		if (strcmp(*c, "memory") == 0)
+			m->have_memory = true;
+	return r;
 }
 
 /* Open the managed root; --cgroup-root or our own cgroup. */
