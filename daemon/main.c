@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	events_startup(&m);
+	/* Loading a large snapshot leaves freed pages with the allocator: give them back. */
+	malloc_trim(0);
 	server_idle_arm(&s);
 	notify_ready(&m, &s);
 	run_loop(base);
