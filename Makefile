@@ -80,7 +80,7 @@ LIBCGCTL_SO := $(B)/libcgctl.so.$(SOVERSION).1.0
 TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.so \
            $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
 
-.PHONY: all deps run check check-unit check-integration check-sanitize install uninstall clean bench
+.PHONY: all deps run check check-unit check-integration check-sanitize check-bench install uninstall clean bench
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -161,7 +161,11 @@ $(B)/bench/%: $(B)/bench/%.o $(B)/libcgctl.a
 run: all
 	$(Q)sh scripts/run.sh
 
-check: all check-unit check-integration check-sanitize
+check: all check-unit check-integration check-bench check-sanitize
+
+# The benchmark's smoke mode: every measurement runs once, briefly (figures are not judged).
+check-bench: all $(BENCH_BINS)
+	$(Q)CGBENCH_SMOKE=1 sh bench/run.sh
 
 # The whole suite again with ASan + UBSan, in a build directory of its own.
 check-sanitize:
