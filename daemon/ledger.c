@@ -193,6 +193,20 @@ static int json_get_u64(json_object *o, const char *key, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * A sequence number: far below 2^64, so appending can never wrap it (json-c
+ * saturates an out-of-range number, which would otherwise pass as UINT64_MAX).
+ */
+static int json_get_seq(json_object *o, uint64_t *ret)
+{
+	uint64_t v;
+
+	if (json_get_u64(o, "seq", &v) < 0 || v >= (UINT64_C(1) << 62))
+		return -EBADMSG;
+	*ret = v;
+	return 0;
+}
+
 /* String member key of o; -EBADMSG when missing or not a string. */
 static int json_get_str(json_object *o, const char *key, const char **ret)
 {
@@ -604,7 +618,7 @@ static int record_apply(struct ledger *l, json_object *rec, uint64_t snap_seq, u
 	uint64_t seq;
 	int r;
 
-	if (!json_object_is_type(rec, json_type_object) || json_get_u64(rec, "seq", &seq) < 0 ||
+	if (!json_object_is_type(rec, json_type_object) || json_get_seq(rec, &seq) < 0 ||
 	    seq <= *prev_seq || json_get_str(rec, "op", &op) < 0)
 		return -EBADMSG;
 	if (strcmp(op, "put") == 0) {
@@ -815,7 +829,7 @@ static int snapshot_apply(struct ledger *l, json_object *o, uint64_t *ret_seq)
 		return -EBADMSG;
 	if (version != LEDGER_VERSION)
 		return -EPROTONOSUPPORT;
-	if (json_get_u64(o, "seq", &seq) < 0 || !json_object_object_get_ex(o, "entries", &entries) ||
+	if (json_get_seq(o, &seq) < 0 || !json_object_object_get_ex(o, "entries", &entries) ||
 	    !json_object_is_type(entries, json_type_array))
 		return -EBADMSG;
 	for (size_t i = 0; i < json_object_array_length(entries); i++) {

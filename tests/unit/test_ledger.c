@@ -722,6 +722,9 @@ START_TEST(test_malformed_snapshot)
 		"[]",
 		"{\"format\":\"other\",\"version\":1,\"seq\":0,\"entries\":[]}",
 		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":-1,\"entries\":[]}",
+		/* Beyond 2^64 (json-c saturates it) and near it: appends would wrap (found by fuzzing). */
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":18446746073709551615,\"entries\":[]}",
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":18446744073709551615,\"entries\":[]}",
 		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":0,\"entries\":{}}",
 		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":0,\"entries\":[{\"name\":\"a\"}]}",
 		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":0,\"entries\":[]} trailing",
