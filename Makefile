@@ -161,7 +161,7 @@ $(B)/bench/%: $(B)/bench/%.o $(B)/libcgctl.a
 run: all
 	$(Q)sh scripts/run.sh
 
-check: all check-unit check-integration check-bench check-sanitize
+check: all check-unit check-integration check-fuzz check-bench check-sanitize
 
 # The benchmark's smoke mode: every measurement runs once, briefly (figures are not judged).
 check-bench: all $(BENCH_BINS)

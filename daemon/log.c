@@ -35,6 +35,7 @@ void log_init(int verbose)
 }
 
 /* Format one line: "<prio>text" for journald, "cgctld: text" otherwise. */
+static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
 {
 	char buf[2048];
