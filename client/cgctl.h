@@ -87,6 +87,7 @@ struct cgctl_status {
 	char **reconcile_rolled_back;  /* interrupted creates rolled back */
 	char **reconcile_resumed;      /* interrupted destroys resolved */
 	char **reconcile_unknown;      /* directories the ledger does not know */
+	uint64_t journal_dropped_records; /* torn/corrupt journal records dropped at start-up */
 };
 
 /* Sentinels of the uint64_t limits in struct cgctl_resources. */

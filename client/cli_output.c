@@ -309,8 +309,12 @@ static void print_ledger(const struct cgctl_status *s)
 	printf("Ledger:        %s (format %lld)\n", s->ledger_path ? s->ledger_path : "-",
 	       (long long)s->ledger_format_version);
 	printf("Entries:       %llu\n", (unsigned long long)s->ledger_entries);
-	printf("Journal:       %llu bytes, %llu records\n", (unsigned long long)s->journal_bytes,
+	printf("Journal:       %llu bytes, %llu records", (unsigned long long)s->journal_bytes,
 	       (unsigned long long)s->journal_records);
+	if (s->journal_dropped_records)
+		printf("; %llu torn or corrupt record(s) dropped at start-up",
+		       (unsigned long long)s->journal_dropped_records);
+	putchar('\n');
 	printf("Compactions:   %llu", (unsigned long long)s->compactions);
 	if (s->last_compaction_usec) {
 		fputs(", last ", stdout);

@@ -258,6 +258,7 @@ static int ledger_decode(json_object *o, struct cgctl_status *s)
 		  (r = get_u64(l, "journal_records", &s->journal_records)) < 0 ||
 		  (r = get_u64(l, "compactions", &s->compactions)) < 0 ||
 		  (r = get_u64(l, "last_compaction", &s->last_compaction_usec)) < 0 ||
+		  (r = get_u64(l, "dropped_records", &s->journal_dropped_records)) < 0 ||
 		  (r = member(l, "reconcile", json_type_object, false, &rec)) < 0))
 		return r;
 	/* get_strv() on a NULL object yields an empty list, so a missing report reads as "nothing found". */

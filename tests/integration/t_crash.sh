@@ -663,6 +663,10 @@ test_dropped_records_logged() {
 	expect_jq '.ledger.dropped_records == 1' || return 1
 	grep -iE 'journal|record' "$DLOG" | grep -qiE 'drop|torn|corrupt|truncat|discard' ||
 		fail "the daemon dropped a torn journal record without a word in its log" || return 1
+	# People see it too.
+	c status
+	grep -q '1 torn or corrupt record(s) dropped at start-up' <<<"$OUT" ||
+		fail "cgctl status does not say that a record was dropped: $OUT" || return 1
 }
 
 test_corrupt_snapshot_refused() {
