@@ -146,7 +146,11 @@ $(B)/cgctl-oci-hook: $(call obj,$(HOOK_SRCS)) $(B)/libcgctl.a $(B)/libproto.a
 
 # Unit tests reach internal functions through the static archives; the
 # linker only pulls in the modules a test uses.
-$(B)/tests/test_lib%: $(B)/tests/unit/test_lib%.o $(LIB_OBJS) $(B)/libproto.a
+# The fake server's byte-level side, shared by the libcgctl suites (named here so
+# make knows it can build it before choosing the rule below).
+$(B)/tests/unit/fakepeer.o: tests/unit/fakepeer.c
+
+$(B)/tests/test_lib%: $(B)/tests/unit/test_lib%.o $(B)/tests/unit/fakepeer.o $(LIB_OBJS) $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libcgctld-internal.a $(B)/libproto.a

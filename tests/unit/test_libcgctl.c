@@ -2,6 +2,8 @@
 /* test_libcgctl.c: libcgctl against a fake cgctld (a forked child replying with canned Varlink messages). */
 
 #include <check.h>
+
+#include "fakepeer.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,70 +39,10 @@ struct step {
 
 /* ---- the child's side ---- */
 
-static char srv_buf[1 << 16];
-static size_t srv_len;
-
-/* Next NUL-terminated message from the client into out: its length, 0 at EOF, -1 on error. */
-static ssize_t srv_read_msg(int fd, char *out, size_t size)
-{
-	char *nul;
-	ssize_t n;
-	size_t len;
-
-	for (;;) {
-		nul = memchr(srv_buf, '\0', srv_len);
-		if (nul) {
-			len = (size_t)(nul - srv_buf);
-			if (len >= size)
-				return -1;
-			memcpy(out, srv_buf, len + 1);
-			memmove(srv_buf, nul + 1, srv_len - len - 1);
-			srv_len -= len + 1;
-			return (ssize_t)len;
-		}
-		if (srv_len == sizeof(srv_buf))
-			return -1;
-		n = read(fd, srv_buf + srv_len, sizeof(srv_buf) - srv_len);
-		if (n <= 0)
-			return n == 0 ? 0 : -1;
-		srv_len += (size_t)n;
-	}
-}
-
-/* Write all of buf. */
-static int srv_write(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Send a canned reply and its terminating NUL. */
 static int srv_send(int fd, const char *reply)
 {
 	return srv_write(fd, reply, strlen(reply) + 1);
-}
-
-/* Read until the client hangs up; 1 when it sent anything meanwhile. */
-static int srv_drain(int fd)
-{
-	char b[256];
-	ssize_t n;
-	int got = srv_len > 0;
-
-	while ((n = read(fd, b, sizeof(b))) > 0)
-		got = 1;
-	return got;
 }
 
 /* Check that msg is a call of method (any when NULL); 0 when it is. */
@@ -191,19 +133,6 @@ static void fake_finish(struct fake *f, cgctl *c)
 {
 	cgctl_disconnect(c);
 	ck_assert_int_eq(fake_stop(f), 0);
-}
-
-/* Open descriptors of this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* CLOCK_MONOTONIC in milliseconds. */

@@ -2,6 +2,8 @@
 /* test_libcgctl_proc.c: libcgctl's process and resource calls against a fake cgctld, descriptors both ways. */
 
 #include <check.h>
+
+#include "fakepeer.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -222,19 +224,6 @@ static void fake_finish(struct fake *f, cgctl *c)
 	unlink(f->path);
 	rmdir(f->dir);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fake server status %d", status);
-}
-
-/* Open descriptors of this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 #define OK "{\"parameters\":{}}"
