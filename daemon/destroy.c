@@ -27,7 +27,7 @@ struct destroy_op {
 	void *arg;
 	char **names; /* deepest first; the target last */
 	size_t n, i;
-	bool kill, emptied, waiting, existed;
+	bool kill, emptied, existed;
 	unsigned retries;
 	long long deadline_ms;
 	struct event *timer;
@@ -136,7 +136,6 @@ static void destroy_empty_cb(void *arg, int r)
 {
 	struct destroy_op *op = arg;
 
-	op->waiting = false;
 	if (r < 0) {
 		const char *name = op->names[op->i];
 
@@ -193,12 +192,9 @@ static int destroy_wait_empty(struct destroy_op *op, const char *name, const cha
 	r = cgfs_read_events(m->rootfd, rel, &populated, NULL);
 	if (r == -ENOENT || (r >= 0 && !populated))
 		return 0;
-	op->waiting = true;
 	r = evwait_start(m, rel, EVWAIT_EMPTY, left > 0 ? (int)left : 0, destroy_empty_cb, op);
-	if (r == -ENOENT) {
-		op->waiting = false;
+	if (r == -ENOENT)
 		return 0;
-	}
 	if (r < 0)
 		return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "watch \"%s\": %s", name,
 				    strerror(-r));
