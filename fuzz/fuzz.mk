@@ -32,7 +32,8 @@ FUZZ_DEPCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_DAEMON) 2>/dev/null)
 FUZZ_PROTO_OBJS  := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(PROTO_SRCS)) $(FUZZ_B)/obj/gen/interface.o
 FUZZ_DAEMON_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(filter-out daemon/main.c,$(DAEMON_SRCS)))
 # The harnesses themselves: warnings are errors here (WERROR=0 relaxes), not in code under test.
-FUZZ_HARNESS_OBJS := $(patsubst %,$(FUZZ_B)/obj/fuzz/fuzz_%.o,$(FUZZ_NAMES)) $(FUZZ_B)/obj/fuzz/standin.o
+FUZZ_HARNESS_OBJS := $(patsubst %,$(FUZZ_B)/obj/fuzz/fuzz_%.o,$(FUZZ_NAMES)) $(FUZZ_B)/obj/fuzz/standin.o \
+                     $(FUZZ_B)/obj/fuzz/sweep.o
 
 # Per-harness run settings.
 FUZZ_MAXLEN_framer   := 16384
@@ -71,7 +72,8 @@ $(FUZZ_B)/libproto-fuzz.a: $(FUZZ_PROTO_OBJS)
 $(FUZZ_B)/libcgctld-fuzz.a: $(FUZZ_DAEMON_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_B)/fuzz_requests: $(FUZZ_EXTRA_requests)
+$(FUZZ_B)/fuzz_requests: $(FUZZ_EXTRA_requests) $(FUZZ_B)/obj/fuzz/sweep.o
+$(FUZZ_B)/fuzz_ledger: $(FUZZ_B)/obj/fuzz/sweep.o
 $(FUZZ_B)/fuzz_%: $(FUZZ_B)/obj/fuzz/fuzz_%.o $(FUZZ_ARCHIVES)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) $(FUZZ_LDWRAP_$*) -o $@ $(filter %.o,$^) $(FUZZ_ARCHIVES) \
