@@ -289,6 +289,10 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, s
 	if (m->n_watchers >= m->watchers_max)
 		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "watchers",
 				    "at most %u watchers at once (--max-watchers)", m->watchers_max);
+	/* Every event is matched against every name: keep the list short. */
+	if (names && json_object_array_length(names) > EVENTS_WATCH_NAMES_MAX)
+		return op_error_set(e, -E2BIG, CGERR_INVALID_VALUE, "field", "names",
+				    "at most %d names in one Watch", EVENTS_WATCH_NAMES_MAX);
 	for (size_t i = 0; names && i < json_object_array_length(names); i++) {
 		json_object *n = json_object_array_get_idx(names, i);
 		const char *why = NULL;

@@ -12,6 +12,7 @@ struct manager;
 struct op_error;
 
 #define EVENTS_WATCHERS_MAX 256
+#define EVENTS_WATCH_NAMES_MAX 64 /* subtrees one Watch may name */
 #define EVENTS_WATCH_BUFFER_MAX (1024u * 1024u) /* queued bytes before a slow watcher is dropped */
 
 /* Start following le's cgroup.events (and memory.events) by inotify. 0 or -errno. */

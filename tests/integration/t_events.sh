@@ -414,6 +414,11 @@ test_events_watchers_limit() {
 	expect_rc 0 || return 1
 	watch_bg "$CGT_TMP/w.txt"
 	watch_ready "$CGT_TMP/w.txt" "" || return 1
+	# One Watch names at most 64 subtrees: every event is matched against each.
+	# shellcheck disable=SC2046 # one word a name
+	c watch $(seq -f 'n%g' 65)
+	expect_rc 1 "watch of 65 names" || return 1
+	expect_err InvalidValue || return 1
 }
 
 # --- auto_remove ------------------------------------------------------------
