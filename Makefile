@@ -43,7 +43,7 @@ endif
 PKGS_DAEMON = libevent json-c libsystemd
 CFLAGS_DEPS = $(shell $(PKG_CONFIG) --cflags $(PKGS_DAEMON) check 2>/dev/null)
 LIBS_JSON   = $(shell $(PKG_CONFIG) --libs json-c)
-LIBS_DAEMON = $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON)) -lm
+LIBS_DAEMON = $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON)) -lm -pthread
 LIBS_CHECK  = $(shell $(PKG_CONFIG) --libs check)
 
 OPT      ?= -O2

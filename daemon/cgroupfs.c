@@ -175,13 +175,18 @@ int cgfs_open_dir(int rootfd, const char *relpath)
 	return cgfs_open(rootfd, relpath, O_RDONLY | O_DIRECTORY, 0);
 }
 
-/* Split relpath into an opened parent directory and its last component (borrowed). */
-static int open_parent(int rootfd, const char *relpath, const char **ret_last)
+/*
+ * The directory holding relpath's last component (borrowed into *ret_last):
+ * rootfd itself for a top-level name, which costs no syscall, else the parent
+ * opened beneath rootfd into *ret_opened for the caller to close.
+ */
+static int parent_dirfd(int rootfd, const char *relpath, const char **ret_last, int *ret_opened)
 {
 	const char *slash;
 	_cleanup_free_ char *parent = NULL;
 	int r = relpath_check(relpath);
 
+	*ret_opened = -1;
 	if (r < 0)
 		return r;
 	if (relpath[0] == '\0')
@@ -189,24 +194,26 @@ static int open_parent(int rootfd, const char *relpath, const char **ret_last)
 	slash = strrchr(relpath, '/');
 	if (!slash) {
 		*ret_last = relpath;
-		return cgfs_open(rootfd, "", O_PATH | O_DIRECTORY, 0);
+		return rootfd;
 	}
 	parent = strndup(relpath, (size_t)(slash - relpath));
 	if (!parent)
 		return -ENOMEM;
 	r = cgfs_open(rootfd, parent, O_PATH | O_DIRECTORY, 0);
-	if (r >= 0)
-		*ret_last = slash + 1;
+	if (r < 0)
+		return r;
+	*ret_last = slash + 1;
+	*ret_opened = r;
 	return r;
 }
 
 /* mkdirat the last component in its parent, opened beneath rootfd. */
 int cgfs_mkdir(int rootfd, const char *relpath, mode_t mode)
 {
-	_cleanup_close_ int pfd = -1;
+	_cleanup_close_ int opened = -1;
 	const char *last = NULL;
+	int pfd = parent_dirfd(rootfd, relpath, &last, &opened);
 
-	pfd = open_parent(rootfd, relpath, &last);
 	if (pfd < 0)
 		return pfd;
 	if (mkdirat(pfd, last, mode) < 0)
@@ -260,11 +267,10 @@ int cgfs_rmdir_resolve(int rootfd, const char *relpath, int rmdir_errno, bool *r
 /* unlinkat(AT_REMOVEDIR) in the parent opened beneath rootfd; cgfs_rmdir_resolve() judges errno. */
 int cgfs_rmdir(int rootfd, const char *relpath, bool *ret_existed)
 {
-	_cleanup_close_ int pfd = -1;
+	_cleanup_close_ int opened = -1;
 	const char *last = NULL;
-	int e = 0;
+	int e = 0, pfd = parent_dirfd(rootfd, relpath, &last, &opened);
 
-	pfd = open_parent(rootfd, relpath, &last);
 	if (pfd < 0) {
 		if (pfd == -EINVAL || pfd == -ENOMEM)
 			return pfd;

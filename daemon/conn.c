@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "cleanup.h"
+#include "commit.h"
 #include "log.h"
 #include "server.h"
 
@@ -199,12 +200,32 @@ static int conn_recv(struct conn *c)
 	return (int)(n > 0);
 }
 
+/* A call is pending or replies back up: read no further calls (back-pressure). */
+static bool conn_busy(const struct conn *c)
+{
+	return c->current || c->out_bytes >= c->srv->limits.out_max;
+}
+
+/* Disarm reading until the connection is not busy; still notice a hang-up
+ * during a streaming call, or a closed Watch would hold its slot forever. */
+static void conn_stop_reading(struct conn *c)
+{
+	event_del(c->rev);
+	if (c->current && c->current->vl.more)
+		event_add(c->cev, NULL);
+}
+
 /* Readable: pull bytes in, then serve whole calls. */
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	int r = conn_recv(c);
+	int r;
 
+	if (conn_busy(c)) {
+		conn_stop_reading(c);
+		return;
+	}
+	r = conn_recv(c);
 	if (r == -EAGAIN || r == -EINTR)
 		return;
 	if (r == 0) {
@@ -269,13 +290,13 @@ static void conn_process(struct conn *c)
 		c->current = call;
 		dispatch_call(call);
 	}
-	/* Stop reading while a call is pending or replies back up: back-pressure. */
 	if (!c->dead) {
-		if (c->current || c->out_bytes >= c->srv->limits.out_max) {
-			event_del(c->rev);
-			/* Still notice a hang-up, or a closed Watch would hold its slot forever. */
+		if (conn_busy(c)) {
+			/* The read event stays armed: a client waiting for its reply sends
+			 * nothing, and disarming it around every call costs two epoll_ctl.
+			 * conn_read_cb() disarms it if the client sends while we are busy. */
 			if (c->current && c->current->vl.more)
-				event_add(c->cev, NULL);
+				conn_stop_reading(c);
 		} else {
 			event_del(c->cev);
 			event_add(c->rev, NULL);
@@ -501,9 +522,7 @@ void call_error_errno(struct call *call, int r, const char *fmt, ...)
 /* Reply after the next group commit. */
 void call_reply_durable(struct call *call, json_object *params)
 {
-	call->pending_reply = params;
-	TAILQ_INSERT_TAIL(&call->conn->srv->commit_queue, call, commit_entry);
-	server_commit_later(call->conn->srv);
+	commit_enqueue(call->conn->srv->commit, call, params);
 }
 
 /* True when the client is gone. */

@@ -1217,17 +1217,41 @@ bool ledger_dirty(const struct ledger *l)
 	return l && l->dirty;
 }
 
+/* Start a group commit: the journal to fdatasync, or -1 when nothing is pending. */
+int ledger_sync_begin(struct ledger *l)
+{
+	if (!l->dirty)
+		return -1;
+	/* Records appended from now on wait for the next sync. */
+	l->dirty = false;
+	return l->journalfd;
+}
+
+/* The fdatasync ended with r: on failure its records count as pending again. */
+void ledger_sync_end(struct ledger *l, int r)
+{
+	if (r < 0)
+		l->dirty = true;
+}
+
+/* The journal holds more than twice the live entries (and is not tiny). */
+bool ledger_compact_due(const struct ledger *l)
+{
+	return l->journal_records > COMPACT_MIN_RECORDS && l->journal_records > 2 * (uint64_t)l->count;
+}
+
 /* Group commit: one fdatasync for all pending records, then compact if due. */
 int ledger_sync(struct ledger *l)
 {
-	if (l->dirty) {
-		if (fdatasync(l->journalfd) < 0)
-			return -errno;
-		l->dirty = false;
+	int fd = ledger_sync_begin(l), r = 0;
+
+	if (fd >= 0) {
+		r = fdatasync(fd) < 0 ? -errno : 0;
+		ledger_sync_end(l, r);
+		if (r < 0)
+			return r;
 	}
-	if (l->journal_records > COMPACT_MIN_RECORDS && l->journal_records > 2 * (uint64_t)l->count)
-		return ledger_compact(l);
-	return 0;
+	return ledger_compact_due(l) ? ledger_compact(l) : 0;
 }
 
 /* Atomically replace the snapshot, then start an empty journal. */

@@ -88,6 +88,17 @@ int ledger_remove(struct ledger *l, const char *name);
 bool ledger_dirty(const struct ledger *l);
 /* fdatasync the journal if dirty, then compact if due. 0 or -errno. */
 int ledger_sync(struct ledger *l);
+/*
+ * The same in steps, for a sync on another thread: ledger_sync_begin() gives
+ * the journal fd whose fdatasync makes every record appended so far durable
+ * (-1: none pending); records appended later need the next sync. Report the
+ * outcome (0 or -errno) with ledger_sync_end(). The fd stays valid until
+ * ledger_compact() or ledger_close(), which must not run meanwhile.
+ */
+int ledger_sync_begin(struct ledger *l);
+void ledger_sync_end(struct ledger *l, int r);
+/* True when the journal should be folded into a new snapshot. */
+bool ledger_compact_due(const struct ledger *l);
 /* Write a snapshot of the entries and start an empty journal. 0 or -errno. */
 int ledger_compact(struct ledger *l);
 

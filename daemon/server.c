@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
+#include "commit.h"
 #include "ledger.h"
 #include "log.h"
 #include "events.h"
@@ -113,7 +114,6 @@ int server_listen(struct server *s, const char *path, bool private_dir)
 	int n = sd_listen_fds(1);
 
 	TAILQ_INIT(&s->conns);
-	TAILQ_INIT(&s->commit_queue);
 	s->listen_fd = -1;
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (n > 1)
@@ -221,7 +221,7 @@ static void server_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (s->n_conns > 0)
 		return;
-	if (events_busy(s->mgr)) {
+	if (events_busy(s->mgr) || (s->commit && commit_busy(s->commit))) {
 		server_idle_arm(s);
 		return;
 	}
@@ -255,47 +255,28 @@ unsigned server_conn_count(const struct server *s)
 	return s->n_conns;
 }
 
-/* End of the loop turn: one fdatasync serves every call queued since the last one. */
-static void server_commit_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-	struct call *call;
-	int r = manager_sync(s->mgr);
-
-	while ((call = TAILQ_FIRST(&s->commit_queue))) {
-		json_object *params = call->pending_reply;
-
-		TAILQ_REMOVE(&s->commit_queue, call, commit_entry);
-		call->pending_reply = NULL;
-		if (r < 0) {
-			json_object_put(params);
-			call_error_errno(call, r, "ledger could not be made durable");
-		} else {
-			call_reply(call, params);
-		}
-	}
-}
-
 /* Ask for a group commit at the end of this loop turn. */
 void server_commit_later(struct server *s)
 {
-	event_active(s->commit_ev, 0, 0);
+	commit_later(s->commit);
 }
 
 /* Start accepting on base. */
 int server_start(struct server *s, struct event_base *base, struct manager *mgr)
 {
+	int r;
+
 	s->base = base;
 	s->mgr = mgr;
 	s->accept_ev = event_new(base, s->listen_fd, EV_READ | EV_PERSIST, server_accept_cb, s);
-	s->commit_ev = event_new(base, -1, 0, server_commit_cb, s);
 	s->idle_ev = evtimer_new(base, server_idle_cb, s);
-	if (!s->accept_ev || !s->commit_ev || !s->idle_ev)
+	if (!s->accept_ev || !s->idle_ev)
 		return -ENOMEM;
+	r = commit_new(base, mgr->ledger, &s->commit);
+	if (r < 0)
+		return r;
 	if (s->idle_timeout_ms && !s->activated)
 		log_notice("--idle-timeout applies only when systemd passes the socket; ignored");
-	/* Commits run after everything else ready in the same turn. */
-	event_priority_set(s->commit_ev, SERVER_PRIO_COMMIT);
 	return event_add(s->accept_ev, NULL) < 0 ? -EIO : 0;
 }
 
@@ -304,17 +285,15 @@ void server_stop(struct server *s)
 {
 	struct conn *c;
 
-	if (s->commit_ev && !TAILQ_EMPTY(&s->commit_queue))
-		server_commit_cb(-1, 0, s);
+	/* Answer every call waiting for durability before the connections go. */
+	s->commit = commit_free(s->commit);
 	while ((c = TAILQ_FIRST(&s->conns)))
 		conn_close(c, "daemon stopping");
 	if (s->accept_ev)
 		event_free(s->accept_ev);
-	if (s->commit_ev)
-		event_free(s->commit_ev);
 	if (s->idle_ev)
 		event_free(s->idle_ev);
-	s->accept_ev = s->commit_ev = s->idle_ev = NULL;
+	s->accept_ev = s->idle_ev = NULL;
 	if (s->listen_fd >= 0 && !s->activated)
 		close(s->listen_fd);
 	s->listen_fd = -1;

@@ -11,6 +11,7 @@
 
 struct event_base;
 struct manager;
+struct commit;
 
 /* Limits on what a client controls; each has a command-line flag. */
 struct limits {
@@ -35,12 +36,11 @@ struct server {
 	char *socket_path;    /* NULL when activated and unknown */
 	bool unlink_on_exit;
 	struct event *accept_ev;
-	struct event *commit_ev;
+	struct commit *commit;    /* group commit of durable replies */
 	uid_t allow_uids[UID_ALLOW_MAX];
 	size_t n_allow_uids;
 	TAILQ_HEAD(, conn) conns;
 	unsigned n_conns;
-	TAILQ_HEAD(, call) commit_queue;
 	uint64_t next_conn_id;
 	int reserve_fd;       /* kept open to shed a connection when out of fds */
 	unsigned idle_timeout_ms; /* exit when idle this long (socket activation only; 0: never) */

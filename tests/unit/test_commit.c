@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/* test_commit.c: Check suite for daemon/commit.c (pipelined group commit) and the ledger's sync steps. */
+
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <event2/event.h>
+
+#include "../../daemon/commit.h"
+#include "../../daemon/conn.h"
+#include "../../daemon/ledger.h"
+#include "../../daemon/server.h"
+
+/*
+ * commit.c answers through call_reply()/call_error_errno(); these stand-ins
+ * record each answer (so conn.c is not linked) together with whether the
+ * ledger still had unsynced records at that moment.
+ */
+#define ANSWERS_MAX 64
+static struct {
+	struct call *call;
+	int err;          /* 0: call_reply; else the errno of call_error_errno */
+	bool dirty;       /* ledger_dirty() when answered */
+} answers[ANSWERS_MAX];
+static size_t n_answers;
+
+static char base[] = "/tmp/commit-test.XXXXXX";
+static struct ledger *l;
+static struct event_base *evb;
+static struct commit *cm;
+
+/* Record one answer (the call is the test's to free). */
+static void record_answer(struct call *call, int err)
+{
+	ck_assert_uint_lt(n_answers, ANSWERS_MAX);
+	answers[n_answers].call = call;
+	answers[n_answers].err = err;
+	answers[n_answers].dirty = ledger_dirty(l);
+	n_answers++;
+}
+
+/* Stand-in: a successful final reply. */
+void call_reply(struct call *call, json_object *params)
+{
+	json_object_put(params);
+	record_answer(call, 0);
+}
+
+/* Stand-in: a SystemError reply. */
+void call_error_errno(struct call *call, int r, const char *fmt, ...)
+{
+	record_answer(call, r < 0 ? -r : r);
+}
+
+/* nftw callback removing one entry. */
+static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* A ledger in a fresh temp dir, a loop with the daemon's priorities, a committer. */
+static void setup(void)
+{
+	char dir[128];
+
+	memcpy(base, "/tmp/commit-test.XXXXXX", sizeof(base));
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/state", base), sizeof(dir));
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	evb = event_base_new();
+	ck_assert_ptr_nonnull(evb);
+	ck_assert_int_eq(event_base_priority_init(evb, SERVER_N_PRIOS), 0);
+	ck_assert_int_eq(commit_new(evb, l, &cm), 0);
+	n_answers = 0;
+}
+
+/* Stop the committer, free every call it answered, remove the tree. */
+static void teardown(void)
+{
+	cm = commit_free(cm);
+	for (size_t i = 0; i < n_answers; i++)
+		free(answers[i].call);
+	l = ledger_close(l);
+	event_base_free(evb);
+	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Append one record to the ledger. */
+static void put(const char *name)
+{
+	struct ledger_entry e = { .name = (char *)name, .state = LEDGER_ACTIVE };
+
+	ck_assert_int_eq(ledger_put(l, &e, NULL), 0);
+}
+
+/* A call as commit.c sees it (only its queue link and pending reply are used). */
+static struct call *new_call(void)
+{
+	struct call *call = calloc(1, sizeof(*call));
+
+	ck_assert_ptr_nonnull(call);
+	return call;
+}
+
+/* Run the loop until n answers arrived (bounded, so a lost answer fails instead of hanging). */
+static void run_until(size_t n)
+{
+	for (int i = 0; i < 10000 && n_answers < n; i++)
+		event_base_loop(evb, EVLOOP_ONCE);
+	ck_assert_uint_eq(n_answers, n);
+}
+
+/* The ledger's steps: begin hands out the journal only when records wait. */
+START_TEST(test_sync_steps)
+{
+	int fd;
+
+	ck_assert_int_eq(ledger_sync_begin(l), -1);
+	put("a");
+	ck_assert(ledger_dirty(l));
+	fd = ledger_sync_begin(l);
+	ck_assert_int_ge(fd, 0);
+	/* Records after begin need the next sync. */
+	ck_assert(!ledger_dirty(l));
+	put("b");
+	ck_assert(ledger_dirty(l));
+	ledger_sync_end(l, 0);
+	ck_assert(ledger_dirty(l));
+	ck_assert_int_eq(ledger_sync(l), 0);
+	ck_assert(!ledger_dirty(l));
+	/* A failed sync leaves its records pending. */
+	put("c");
+	ck_assert_int_ge(ledger_sync_begin(l), 0);
+	ledger_sync_end(l, -EIO);
+	ck_assert(ledger_dirty(l));
+	ck_assert(!ledger_compact_due(l));
+}
+END_TEST
+
+/* A durable reply goes out only once its records are synced. */
+START_TEST(test_reply_after_sync)
+{
+	struct call *call = new_call();
+
+	put("a");
+	commit_enqueue(cm, call, json_object_new_object());
+	ck_assert_uint_eq(n_answers, 0);
+	run_until(1);
+	ck_assert_ptr_eq(answers[0].call, call);
+	ck_assert_int_eq(answers[0].err, 0);
+	ck_assert(!answers[0].dirty);
+	ck_assert(!commit_busy(cm));
+}
+END_TEST
+
+/* With nothing pending the reply needs no sync, but still waits for the turn's end. */
+START_TEST(test_clean_ledger_answers_at_once)
+{
+	struct call *call = new_call();
+
+	commit_enqueue(cm, call, NULL);
+	ck_assert_uint_eq(n_answers, 0);
+	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(n_answers, 1);
+	ck_assert_int_eq(answers[0].err, 0);
+}
+END_TEST
+
+/*
+ * Pipelining: a call queued while a sync runs is not answered by that sync
+ * (its record came after the sync began), but by the next one; answers keep
+ * their order.
+ */
+START_TEST(test_pipelined_batches)
+{
+	struct call *a = new_call(), *b = new_call(), *c = new_call();
+
+	put("a");
+	commit_enqueue(cm, a, NULL);
+	/* End the turn: the sync of "a" starts on the thread. */
+	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	/* Unless the disk was faster than the loop, the sync of "a" is running now. */
+	ck_assert(n_answers == 1 || commit_busy(cm));
+	put("b");
+	commit_enqueue(cm, b, NULL);
+	put("c");
+	commit_enqueue(cm, c, NULL);
+	run_until(3);
+	ck_assert_ptr_eq(answers[0].call, a);
+	ck_assert_ptr_eq(answers[1].call, b);
+	ck_assert_ptr_eq(answers[2].call, c);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_int_eq(answers[i].err, 0);
+	/* "b" answered with "c" still unsynced would mean "a"'s sync answered it. */
+	ck_assert(!answers[1].dirty);
+	ck_assert(!answers[2].dirty);
+	ck_assert(!ledger_dirty(l));
+}
+END_TEST
+
+/* Stopping answers what is queued, after a final sync on the caller's thread. */
+START_TEST(test_free_answers_queue)
+{
+	struct call *a = new_call(), *b = new_call();
+
+	put("a");
+	commit_enqueue(cm, a, NULL);
+	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	put("b");
+	commit_enqueue(cm, b, NULL);
+	cm = commit_free(cm);
+	ck_assert_uint_eq(n_answers, 2);
+	ck_assert(!ledger_dirty(l));
+	ck_assert_int_eq(answers[0].err, 0);
+	ck_assert_int_eq(answers[1].err, 0);
+}
+END_TEST
+
+/* commit_later() with no call waiting still syncs, also while another sync runs. */
+START_TEST(test_later_without_calls)
+{
+	struct call *a = new_call();
+
+	put("a");
+	commit_enqueue(cm, a, NULL);
+	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	put("b");
+	commit_later(cm);
+	run_until(1);
+	for (int i = 0; i < 10000 && (ledger_dirty(l) || commit_busy(cm)); i++)
+		event_base_loop(evb, EVLOOP_ONCE);
+	ck_assert(!ledger_dirty(l));
+}
+END_TEST
+
+/* Many entries: compaction happens between syncs and keeps every entry. */
+START_TEST(test_compaction_between_syncs)
+{
+	struct ledger_stats st;
+	char name[32];
+	size_t n = 0;
+
+	for (int round = 0; round < 40; round++) {
+		for (int i = 0; i < 50; i++) {
+			snprintf(name, sizeof(name), "e%d", i);
+			put(name);
+		}
+		commit_enqueue(cm, new_call(), NULL);
+		run_until(++n);
+		ck_assert(!ledger_dirty(l));
+	}
+	ledger_get_stats(l, &st);
+	ck_assert_uint_ge(st.compactions, 1);
+	ck_assert_uint_eq(st.entries, 50);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(answers[i].err, 0);
+}
+END_TEST
+
+/* Add one test case with the fixture. */
+static void add_tcase(Suite *s, const char *name, const TTest *t)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* The suite. */
+static Suite *commit_suite(void)
+{
+	Suite *s = suite_create("commit");
+
+	add_tcase(s, "sync_steps", test_sync_steps);
+	add_tcase(s, "reply_after_sync", test_reply_after_sync);
+	add_tcase(s, "clean_ledger_answers_at_once", test_clean_ledger_answers_at_once);
+	add_tcase(s, "pipelined_batches", test_pipelined_batches);
+	add_tcase(s, "free_answers_queue", test_free_answers_queue);
+	add_tcase(s, "later_without_calls", test_later_without_calls);
+	add_tcase(s, "compaction_between_syncs", test_compaction_between_syncs);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(commit_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
