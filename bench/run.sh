@@ -6,11 +6,19 @@
 #   <cgroup2>/cgctl-bench.<id>/          scratch subtree (available controllers enabled)
 #   ├── raw/                             the raw mkdir/rmdir baseline
 #   ├── cgctld/                          the daemon's managed root (it moves into cgctld.leaf)
-#   └── client/                          cgbench and everything it runs
-#   ${CGBENCH_WORK_BASE:-/var/tmp}/cgctl-bench.<id>/   ledger state dir, socket, logs
+#   ├── client/                          cgbench and everything it runs
+#   └── user@<uid>.service/              a systemd --user of its own, for systemd-run (below)
+#       └── bench-client/                where cgbench runs systemd-run from
+#   ${CGBENCH_WORK_BASE:-/var/tmp}/cgctl-bench.<id>/   ledger state dir, socket, logs,
+#       systemd/{home,run}/              that manager's HOME and XDG_RUNTIME_DIR
+#   /run/systemd/system                  only where absent (PID 1 is not systemd), see SD_MARKER_*
 # Nothing else is written but build/bench/results.json (build/bench/smoke/ with --smoke or
 # CGBENCH_SMOKE=1) and, with CGBENCH_PERF, build/bench/perf-<phase>.{data,txt}.
 # Every process it starts lives in the scratch subtree, so cgroup.kill there ends exactly those.
+#
+# The user manager runs as CGBENCH_SYSTEMD_USER (nobody), not root: in a hybrid cgroup
+# layout a root manager would also create and attach in the v1 controller hierarchies,
+# outside the scratch subtree; an unprivileged one cannot.
 #
 # Usage: sh bench/run.sh [--smoke]     (knobs: CGBENCH_* variables, see cgbench --help)
 
@@ -23,6 +31,12 @@ CGCTLD=${CGBENCH_CGCTLD:-$B/cgctld}
 CGCTL=${CGBENCH_CGCTL:-$B/cgctl}
 SCRATCH=
 WORK=
+SD_MANAGER=${CGBENCH_SYSTEMD:-/lib/systemd/systemd}
+SD_USER=${CGBENCH_SYSTEMD_USER:-nobody}
+SD_TIMEOUT=${CGBENCH_SYSTEMD_TIMEOUT:-20}
+SD_PID=     # the manager we booted, until it has been waited for
+SD_MARKER=  # set while this run holds the /run/systemd/system marker
+SD_SKIP=    # why there is no manager of our own
 
 if [ "${1:-}" = --smoke ]; then
 	CGBENCH_SMOKE=1
@@ -83,10 +97,174 @@ kill_tree() {
 	done
 }
 
+# The /run/systemd/system marker, which systemd --user wants where PID 1 is not systemd.
+# The same protocol and file names as tests/integration/t_systemd.sh, so that a bench and
+# integration runs at the same time share one marker and none removes it under another:
+# each holder leaves .cgctl-test-holder.<its pid>; the marker goes when the last holder of a
+# marker a harness created lets go; one made by someone else (PID 1) is never touched.
+# Both scripts run under flock on /run/systemd; $1 is this shell's pid.
+# shellcheck disable=SC2016 # expanded by the sh that runs them
+SD_MARKER_ACQUIRE='m=/run/systemd/system
+if [ ! -d "$m" ]; then mkdir -m 0755 "$m" && : >"$m/.cgctl-test-created" || exit 1; fi
+[ ! -e "$m/.cgctl-test-created" ] || : >"$m/.cgctl-test-holder.$1"'
+# shellcheck disable=SC2016
+SD_MARKER_RELEASE='m=/run/systemd/system
+[ -e "$m/.cgctl-test-created" ] || exit 0
+rm -f "$m/.cgctl-test-holder.$1"
+for f in "$m"/.cgctl-test-holder.*; do
+	[ -e "$f" ] || continue
+	kill -0 "${f##*.}" 2>/dev/null && exit 0
+	rm -f "$f"
+done
+rm -f "$m/.cgctl-test-created" && rmdir "$m" || exit 1
+if [ -e /run/systemd/.cgctl-test-created ]; then
+	rm -f /run/systemd/.cgctl-test-created && rmdir /run/systemd 2>/dev/null
+fi
+exit 0'
+
+# Hold the marker (creating /run/systemd too if need be) until sd_marker_release.
+sd_marker_acquire() {
+	if [ ! -d /run/systemd ]; then
+		mkdir -m 0755 /run/systemd 2>/dev/null && : >/run/systemd/.cgctl-test-created
+		[ -d /run/systemd ] || return 1
+	fi
+	# Set first: releasing what a half-done acquire left is safe, forgetting it is not.
+	SD_MARKER=held
+	flock /run/systemd sh -c "$SD_MARKER_ACQUIRE" sh "$$"
+}
+
+# Let go of the marker; it goes if this was its last holder and a harness made it.
+sd_marker_release() {
+	[ -n "$SD_MARKER" ] || return 0
+	SD_MARKER=
+	flock /run/systemd sh -c "$SD_MARKER_RELEASE" sh "$$" || say "warning: cannot release /run/systemd/system"
+}
+
+# Whether our manager still runs: an exited child stays a zombie until waited for.
+sd_alive() {
+	[ -n "$SD_PID" ] || return 1
+	st=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$SD_PID/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# Stop our manager by its pid (never by name: a user's own managers are not ours): SIGTERM
+# makes it stop its units and exit; SIGKILL after 10 s. Not yet waited for, so the pid is
+# still ours.
+sd_stop() {
+	[ -n "$SD_PID" ] || return 0
+	kill -TERM "$SD_PID" 2>/dev/null
+	i=0
+	while sd_alive && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if sd_alive; then
+		say "warning: systemd --user ($SD_PID) still running 10 s after SIGTERM: SIGKILL"
+		kill -KILL "$SD_PID" 2>/dev/null
+	fi
+	wait "$SD_PID" 2>/dev/null
+	SD_PID=
+}
+
+# systemctl --user against our manager, as its user: the client refuses a manager of another uid.
+sd_ctl() {
+	timeout -k 2 5 setpriv --reuid="$SD_UID" --regid="$SD_GID" --init-groups \
+		env -i HOME="$SD_DIR/home" XDG_RUNTIME_DIR="$SD_DIR/run" PATH=/usr/bin:/bin \
+		systemctl --user --no-pager "$@"
+}
+
+# Whether a user manager is reachable as things are (a real session): then that one is measured.
+sd_reachable() {
+	case $(timeout -k 2 5 systemctl --user is-system-running 2>/dev/null) in
+	running | degraded) return 0 ;;
+	esac
+	return 1
+}
+
+# Hand cgroup $1 to the manager's user, as PID 1 does for user@.service (Delegate=yes).
+sd_delegate() {
+	chown "$SD_UID:$SD_GID" "$1" || return 1
+	while read -r f; do
+		[ ! -e "$1/$f" ] || chown "$SD_UID:$SD_GID" "$1/$f" || return 1
+	done </sys/kernel/cgroup/delegate
+}
+
+# What booting a manager needs; sets SD_SKIP and fails when something is missing.
+sd_preflight() {
+	[ "${CGBENCH_SYSTEMD:-}" != 0 ] || { SD_SKIP="CGBENCH_SYSTEMD=0"; return 1; }
+	[ -x "$SD_MANAGER" ] || { SD_SKIP="no user manager, and no $SD_MANAGER to boot one"; return 1; }
+	for t in systemd-run systemctl setpriv flock timeout; do
+		command -v "$t" >/dev/null || { SD_SKIP="no user manager, and no $t to boot one"; return 1; }
+	done
+	[ -r /sys/kernel/cgroup/delegate ] || { SD_SKIP="no /sys/kernel/cgroup/delegate"; return 1; }
+	if ! SD_UID=$(id -u "$SD_USER" 2>/dev/null) || ! SD_GID=$(id -g "$SD_USER" 2>/dev/null); then
+		SD_SKIP="no user $SD_USER (CGBENCH_SYSTEMD_USER)"
+		return 1
+	fi
+	[ "$SD_UID" != 0 ] || { SD_SKIP="CGBENCH_SYSTEMD_USER must not be root (see bench/run.sh)"; return 1; }
+}
+
+# Boot systemd --user as $SD_USER in user@<uid>.service of the scratch subtree, with a HOME and
+# an XDG_RUNTIME_DIR of its own, and wait until it has started up. On failure SD_SKIP says why;
+# the caller stops what was started.
+sd_boot() {
+	sd_preflight || return 1
+	SD_DIR=$WORK/systemd
+	SD_CG=$SCRATCH/user@$SD_UID.service
+	# 0711: the manager's user must get through the work dir to its own directories, nothing more.
+	if ! { chmod 0711 "$WORK" && mkdir -m 0755 "$SD_DIR" && mkdir -m 0700 "$SD_DIR/home" "$SD_DIR/run" &&
+		chown "$SD_UID:$SD_GID" "$SD_DIR/home" "$SD_DIR/run"; }; then
+		SD_SKIP="cannot prepare $SD_DIR"
+		return 1
+	fi
+	sd_marker_acquire || { SD_SKIP="cannot create the /run/systemd/system marker"; return 1; }
+	# systemd-run's process must start below the manager's cgroup: the manager may move it into
+	# the scope only if it can write the common ancestor's cgroup.procs.
+	if ! { mkdir "$SD_CG" "$SD_CG/bench-client" && sd_delegate "$SD_CG" && sd_delegate "$SD_CG/bench-client"; }; then
+		SD_SKIP="cannot create $SD_CG"
+		return 1
+	fi
+	# In its cgroup before exec, as PID 1 would start user@.service.
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$SD_CG" \
+		setpriv --reuid="$SD_UID" --regid="$SD_GID" --init-groups \
+		env -i HOME="$SD_DIR/home" USER="$SD_USER" LOGNAME="$SD_USER" XDG_RUNTIME_DIR="$SD_DIR/run" \
+		PATH=/usr/bin:/bin "$SD_MANAGER" --user </dev/null >"$SD_DIR/manager.log" 2>&1 &
+	SD_PID=$!
+	deadline=$(($(date +%s) + SD_TIMEOUT))
+	state=
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		if ! sd_alive; then
+			wait "$SD_PID"
+			sd_rc=$?
+			SD_SKIP="systemd --user exited during start-up (status $sd_rc)"
+			[ ! -s "$SD_DIR/manager.log" ] || SD_SKIP="$SD_SKIP: $(tail -n 3 "$SD_DIR/manager.log" | tr '\n' ' ')"
+			SD_PID=
+			return 1
+		fi
+		if [ -S "$SD_DIR/run/systemd/private" ]; then
+			state=$(sd_ctl is-system-running 2>/dev/null)
+			case $state in
+			running) return 0 ;;
+			degraded)
+				say "note: user manager degraded: $(sd_ctl --failed --plain --no-legend | tr '\n' ' ')"
+				return 0
+				;;
+			esac
+		fi
+		sleep 0.1
+	done
+	SD_SKIP="systemd --user not up within ${SD_TIMEOUT}s (state '${state:-no private socket}')"
+	return 1
+}
+
 # EXIT trap: end what we started, remove the scratch subtree and the work dir.
 cleanup() {
 	rc=$?
 	trap - EXIT INT TERM HUP
+	# The manager first, by its pid, so that it stops its units itself; cgroup.kill gets the rest.
+	sd_stop
+	sd_marker_release
 	if [ -n "$SCRATCH" ] && [ -d "$SCRATCH" ]; then
 		kill_tree "$SCRATCH"
 		# Children before parents; cgroupfs files are not directories.
@@ -140,10 +318,26 @@ say "state dir $WORK/state on $WORK_FS; the default state dir $DEFAULT_STATE is 
 
 REV=$(git describe --always --dirty 2>/dev/null || echo unknown)
 
+# systemd-run --user --scope needs a user manager; where none is reachable, boot one. Whatever
+# goes wrong there only skips that comparison, never the bench.
+set --
+if sd_reachable; then
+	say "systemd-run: using the user manager this environment reaches"
+elif sd_boot; then
+	say "systemd-run: systemd --user (pid $SD_PID, user $SD_USER) in ${SD_CG#"$SCRATCH"/}, XDG_RUNTIME_DIR $SD_DIR/run"
+	set -- --systemd-runtime-dir "$SD_DIR/run" --systemd-cgroup "$SD_CG/bench-client" \
+		--systemd-user "$SD_UID:$SD_GID"
+else
+	say "systemd-run: skipped: $SD_SKIP"
+	sd_stop
+	sd_marker_release
+	set -- --systemd-skip "$SD_SKIP"
+fi
+
 # cgbench runs inside the scratch subtree: the clean-up's cgroup.kill reaches everything it started.
 # In the background so that a signal to this shell runs the trap at once, not after cgbench.
 # shellcheck disable=SC2016
 sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$SCRATCH/client" \
 	"$CGBENCH" --cgroup-dir "$SCRATCH" --work-dir "$WORK" --cgctld "$CGCTLD" --cgctl "$CGCTL" \
-	--out-dir "$OUT" --state-fs "$WORK_FS" --revision "$REV" &
+	--out-dir "$OUT" --state-fs "$WORK_FS" --revision "$REV" "$@" &
 wait $!
