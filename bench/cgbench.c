@@ -7,6 +7,7 @@
  * directory, boots a systemd --user for systemd-run where none is reachable, and cleans all
  * of it up; this program starts and stops the daemons itself so it can time their start-up
  * (exec to READY=1 on a NOTIFY_SOCKET it listens on). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -117,20 +118,39 @@ static uint64_t self_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* CPU time of pid's main thread from /proc/PID/schedstat (cgctld has one thread), ns; 0 unknown. */
-static uint64_t proc_cpu_ns(pid_t pid)
+/* CPU time of one task from its schedstat file, ns; 0 unknown. */
+static uint64_t task_cpu_ns(const char *path)
 {
-	char path[64];
 	unsigned long long ns = 0;
-	FILE *f;
+	FILE *f = fopen(path, "re");
 
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	f = fopen(path, "re");
 	if (!f)
 		return 0;
 	if (fscanf(f, "%llu", &ns) != 1)
 		ns = 0;
 	fclose(f);
+	return ns;
+}
+
+/* CPU time of every thread of pid (cgctld's loop and its sync thread), ns; 0 unknown. */
+static uint64_t proc_cpu_ns(pid_t pid)
+{
+	char path[96];
+	uint64_t ns = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat", (int)pid, de->d_name);
+		ns += task_cpu_ns(path);
+	}
+	closedir(d);
 	return ns;
 }
 
