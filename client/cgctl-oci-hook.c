@@ -8,15 +8,17 @@
  * in and exit; at poststop we destroy it with kill. Everything we create
  * carries the labels oci.id and oci.bundle, and we touch only entries that
  * carry ours. stdout stays clean: runtimes may pass it through.
+ *
+ * This file is the flow: input, stages, daemon calls, messages. What the
+ * runtime's JSON means for cgctld (the name, the labels, the limits) is in
+ * the oci_*.c modules (oci.h).
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,7 @@
 
 #include "cgctl.h"
 #include "cleanup.h"
-#include "names.h"
+#include "oci.h"
 #include "paths.h"
 
 #ifndef SYS_pidfd_open
@@ -39,8 +41,6 @@
 #define HOOK_CONFIG_MAX (16u << 20)   /* config.json */
 #define HOOK_TIMEOUT_DEFAULT_MS 10000 /* per daemon call */
 #define HOOK_RETRIES_MAX 32           /* limits dropped one at a time, at most */
-#define ANN_NAME "io.cgctl.name"
-#define ANN_RESOURCES "io.cgctl.resources"
 
 enum stage { STAGE_UNKNOWN, STAGE_CREATE, STAGE_POSTSTOP };
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -55,18 +55,12 @@ struct hook {
 	int timeout_ms;
 	json_object *state;  /* owned */
 	json_object *config; /* owned; NULL at poststop when the bundle is gone */
-	const char *id;      /* these three point into state */
-	const char *bundle;
-	const char *status;
-	pid_t pid;
-	char *name; /* the cgroup's name; owned */
+	struct oci_state st; /* from state */
+	struct oci_log log;  /* the oci_* modules report through hook_log_cb */
+	char *name;          /* the cgroup's name; owned */
 	bool derived;
 	cgctl *c;
 };
-
-/* _cleanup_ destructor of json-c locals. */
-static inline void json_cleanup(json_object **o) { json_object_put(*o); }
-#define _cleanup_json_ _cleanup_(json_cleanup)
 
 /* --- messages ------------------------------------------------------------ */
 
@@ -85,7 +79,7 @@ static void hook_vlog(const struct hook *h, const char *level, const char *fmt, 
 	for (char *p = msg; p && *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	fprintf(stderr, "cgctl-oci-hook: %s%s%s: %s\n", h->id ? h->id : "", h->id ? ": " : "", level,
+	fprintf(stderr, "cgctl-oci-hook: %s%s%s: %s\n", h->st.id ? h->st.id : "", h->st.id ? ": " : "", level,
 		msg ? msg : fmt);
 	if (!h->log_path)
 		return;
@@ -94,8 +88,8 @@ static void hook_vlog(const struct hook *h, const char *level, const char *fmt, 
 		return;
 	if (localtime_r(&now, &tm))
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", &tm);
-	dprintf(fd, "%s cgctl-oci-hook[%d]: %s%s%s: %s\n", stamp, (int)getpid(), h->id ? h->id : "",
-		h->id ? ": " : "", level, msg ? msg : fmt);
+	dprintf(fd, "%s cgctl-oci-hook[%d]: %s%s%s: %s\n", stamp, (int)getpid(), h->st.id ? h->st.id : "",
+		h->st.id ? ": " : "", level, msg ? msg : fmt);
 	close(fd);
 }
 
@@ -137,6 +131,13 @@ static int hook_soft(const struct hook *h, const char *fmt, ...)
 	return h->strict ? EXIT_FAIL : EXIT_OK;
 }
 
+/* struct oci_log callback: a message of the oci_* modules, logged as the hook's own. */
+__attribute__((format(printf, 3, 0)))
+static void hook_log_cb(void *userdata, const char *level, const char *fmt, va_list ap)
+{
+	hook_vlog(userdata, level, fmt, ap);
+}
+
 /* "Name: message" of the daemon's last error, or the code's description. */
 static const char *hook_why(const struct hook *h, int r, char *buf, size_t size)
 {
@@ -168,12 +169,11 @@ static int hook_call_failed(const struct hook *h, const char *what, int r)
 
 /* --- input --------------------------------------------------------------- */
 
-/* Parse at most max bytes of fd as one JSON object into *ret; -errno, -EINVAL when not an object. */
-static int read_json(int fd, size_t max, json_object **ret)
+/* Read fd to its end, at most max bytes, into *ret (malloc'd, NUL-terminated) and *ret_len. */
+static int hook_read_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
-	json_object *o;
 
 	for (;;) {
 		ssize_t n;
@@ -200,62 +200,33 @@ static int read_json(int fd, size_t max, json_object **ret)
 			break;
 		len += (size_t)n;
 	}
-	if (!buf)
-		return -EINVAL;
 	buf[len] = '\0';
-	if (strlen(buf) != len)
-		return -EINVAL;
-	o = json_tokener_parse(buf);
-	if (!json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return -EINVAL;
-	}
-	*ret = o;
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
 	return 0;
 }
 
-/* String member key of o, or NULL. */
-static const char *get_str(json_object *o, const char *key)
+/* Parse at most max bytes of fd as one JSON object into *ret; -errno, -EINVAL when not an object. */
+static int hook_read_json(int fd, size_t max, json_object **ret)
 {
-	json_object *v;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = hook_read_all(fd, max, &buf, &len);
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* Member key of o when it is an object, else NULL. */
-static json_object *get_obj(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
+	return r < 0 ? r : oci_spec_parse(buf, len, ret);
 }
 
 /* Read the container state from stdin. */
 static int hook_read_state(struct hook *h)
 {
-	json_object *v;
-	int r = read_json(STDIN_FILENO, HOOK_STATE_MAX, &h->state);
+	const char *why = NULL;
+	int r = hook_read_json(STDIN_FILENO, HOOK_STATE_MAX, &h->state);
 
 	if (r < 0)
 		return hook_error(h, "cannot read the container state (a JSON object) from stdin: %s",
 				  strerror(-r));
-	h->id = get_str(h->state, "id");
-	h->bundle = get_str(h->state, "bundle");
-	h->status = get_str(h->state, "status");
-	if (!h->id || !h->id[0])
-		return hook_error(h, "the container state has no \"id\"");
-	if (!h->bundle || h->bundle[0] != '/')
-		return hook_error(h, "the container state has no absolute \"bundle\" path");
-	if (json_object_object_get_ex(h->state, "pid", &v) && json_object_is_type(v, json_type_int)) {
-		int64_t pid = json_object_get_int64(v);
-
-		if (pid > 0 && pid <= INT32_MAX)
-			h->pid = (pid_t)pid;
-	}
+	if (oci_spec_state(h->state, &h->st, &why) < 0)
+		return hook_error(h, "%s", why);
 	return EXIT_OK;
 }
 
@@ -266,474 +237,14 @@ static int hook_read_config(struct hook *h)
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (asprintf(&path, "%s/config.json", h->bundle) < 0)
+	if (asprintf(&path, "%s/config.json", h->st.bundle) < 0)
 		return hook_error(h, "out of memory");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	r = fd < 0 ? -errno : read_json(fd, HOOK_CONFIG_MAX, &h->config);
+	r = fd < 0 ? -errno : hook_read_json(fd, HOOK_CONFIG_MAX, &h->config);
 	if (r >= 0)
 		return EXIT_OK;
 	h->config = NULL;
 	return hook_error(h, "%s: %s", path, r == -EINVAL ? "not a JSON object" : strerror(-r));
-}
-
-/* Annotation key of config.json, else of the state. */
-static const char *hook_annotation(const struct hook *h, const char *key)
-{
-	const char *v = get_str(get_obj(h->config, "annotations"), key);
-
-	return v ? v : get_str(get_obj(h->state, "annotations"), key);
-}
-
-/* --- the cgroup's name ---------------------------------------------------- */
-
-/* "slice:prefix:name" (systemd driver) → "prefix-name", the name systemd gives its scope. */
-static int name_from_systemd_path(const char *path, char **ret)
-{
-	const char *c1 = strchr(path, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	const char *prefix = c1 ? c1 + 1 : NULL, *name = c2 ? c2 + 1 : NULL;
-	int plen = c2 ? (int)(c2 - prefix) : 0;
-
-	if (!c2 || strchr(name, ':') || !name[0] || strchr(name, '/') || memchr(prefix, '/', (size_t)plen))
-		return -EINVAL;
-	if (plen == 0)
-		return (*ret = strdup(name)) ? 0 : -ENOMEM;
-	return asprintf(ret, "%.*s-%s", plen, prefix, name) < 0 ? -ENOMEM : 0;
-}
-
-/* The cgroup name: io.cgctl.name, else linux.cgroupsPath, else "oci-<id>". */
-static int hook_pick_name(struct hook *h)
-{
-	const char *src = ANN_NAME, *reason = NULL;
-	const char *v = hook_annotation(h, ANN_NAME);
-	int r = 0;
-
-	if (!v && h->config) {
-		v = get_str(get_obj(h->config, "linux"), "cgroupsPath");
-		src = "linux.cgroupsPath";
-		if (v && !v[0])
-			v = NULL;
-	}
-	if (v && strchr(v, ':')) {
-		r = name_from_systemd_path(v, &h->name);
-		if (r == -EINVAL)
-			return hook_error(h, "%s \"%s\": a systemd-style path must be \"slice:prefix:name\"", src, v);
-	} else if (v) {
-		while (*v == '/')
-			v++;
-		h->name = strdup(v);
-	} else {
-		src = "the container id";
-		h->derived = true;
-		if (asprintf(&h->name, "oci-%s", h->id) < 0)
-			h->name = NULL;
-	}
-	if (r < 0 || !h->name)
-		return hook_error(h, "out of memory");
-	if (cgname_validate(h->name, strlen(h->name), &reason) < 0)
-		return hook_error(h, "cgroup name \"%s\" (from %s) is invalid: %s", h->name, src,
-				  reason ? reason : "rejected");
-	if (h->derived && strchr(h->name, '/'))
-		return hook_error(h, "container id \"%s\" contains \"/\"; set the %s annotation", h->id, ANN_NAME);
-	return EXIT_OK;
-}
-
-/* --- linux.resources → Resources ----------------------------------------- */
-
-/* Integer member key of o: 1 with *ret, 0 when absent or null, -EINVAL when of another type. */
-static int oci_int(json_object *o, const char *key, int64_t *ret)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
-		return 0;
-	if (!json_object_is_type(v, json_type_int))
-		return -EINVAL;
-	*ret = json_object_get_int64(v);
-	return 1;
-}
-
-/* The same for unsigned members (hugetlb limits, rates), which may exceed INT64_MAX. */
-static int oci_uint(json_object *o, const char *key, uint64_t *ret)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
-		return 0;
-	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-		return -EINVAL;
-	*ret = json_object_get_uint64(v);
-	return 1;
-}
-
-/* o[key] = decimal of v, or "max" when v < 0 (OCI's -1). */
-static void put_limit(json_object *o, const char *key, int64_t v)
-{
-	char buf[24];
-
-	if (v < 0)
-		snprintf(buf, sizeof(buf), "max");
-	else
-		snprintf(buf, sizeof(buf), "%" PRId64, v);
-	json_object_object_add(o, key, json_object_new_string(buf));
-}
-
-/* o[key] as an object, created when missing. */
-static json_object *child_obj(json_object *o, const char *key)
-{
-	json_object *v = get_obj(o, key);
-
-	if (!v) {
-		v = json_object_new_object();
-		json_object_object_add(o, key, v);
-	}
-	return v;
-}
-
-/* Warn about the members of o listed in keys that are set (non-zero, non-empty): no cgroup v2 equivalent. */
-static void warn_ignored(const struct hook *h, json_object *o, const char *section,
-			 const char *const *keys)
-{
-	for (size_t i = 0; o && keys[i]; i++) {
-		json_object *v;
-
-		if (!json_object_object_get_ex(o, keys[i], &v) || !v)
-			continue;
-		if ((json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_boolean)) &&
-		    json_object_get_int64(v) == 0)
-			continue;
-		if (json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0)
-			continue;
-		if (json_object_is_type(v, json_type_object) && json_object_object_length(v) == 0)
-			continue;
-		hook_warn(h, "linux.resources.%s%s%s is not supported on cgroup v2 by cgctld; ignored", section,
-			  section[0] ? "." : "", keys[i]);
-	}
-}
-
-/* A translation error: log it, -EINVAL. */
-#define XL_FAIL(h, ...) (hook_error((h), __VA_ARGS__), -EINVAL)
-
-/* memory: limit → max, reservation → low, swap (memory+swap) → swap_max, as runc converts it. */
-static int xl_memory(const struct hook *h, json_object *mem, json_object *out)
-{
-	static const char *const v1_only[] = { "kernel", "kernelTCP", "swappiness", "disableOOMKiller", NULL };
-	int64_t limit = 0, resv = 0, swap = 0;
-	int hl = oci_int(mem, "limit", &limit), hr = oci_int(mem, "reservation", &resv);
-	int hs = oci_int(mem, "swap", &swap);
-	json_object *m;
-
-	if (hl < 0 || hr < 0 || hs < 0)
-		return XL_FAIL(h, "linux.resources.memory: limit, reservation and swap must be integers");
-	warn_ignored(h, mem, "memory", v1_only);
-	m = child_obj(out, "memory");
-	if (limit != 0)
-		put_limit(m, "max", limit);
-	if (resv != 0)
-		put_limit(m, "low", resv);
-	if (limit == -1 && swap == 0) {
-		put_limit(m, "swap_max", -1); /* both unlimited, as on cgroup v1 */
-	} else if (swap < 0) {
-		put_limit(m, "swap_max", -1);
-	} else if (swap > 0) {
-		if (limit <= 0)
-			return XL_FAIL(h, "linux.resources.memory.swap needs a memory limit");
-		if (swap < limit)
-			return XL_FAIL(h, "linux.resources.memory.swap (memory+swap, %" PRId64 ") is below "
-				       "the memory limit (%" PRId64 ")", swap, limit);
-		put_limit(m, "swap_max", swap - limit);
-	}
-	if (json_object_object_length(m) == 0)
-		json_object_object_del(out, "memory");
-	return 0;
-}
-
-/* cpu: shares, quota/period, cpus/mems, idle; burst goes through unified as cpu.max.burst. */
-static int xl_cpu(const struct hook *h, json_object *cpu, json_object *out)
-{
-	static const char *const v1_only[] = { "realtimeRuntime", "realtimePeriod", NULL };
-	int64_t shares = 0, quota = 0, period = 0, idle = 0, burst = 0;
-	const char *cpus = get_str(cpu, "cpus"), *mems = get_str(cpu, "mems");
-	int has_idle = oci_int(cpu, "idle", &idle);
-	json_object *o;
-
-	if (oci_int(cpu, "shares", &shares) < 0 || oci_int(cpu, "quota", &quota) < 0 ||
-	    oci_int(cpu, "period", &period) < 0 || has_idle < 0 || oci_int(cpu, "burst", &burst) < 0)
-		return XL_FAIL(h, "linux.resources.cpu: shares, quota, period, idle and burst must be integers");
-	warn_ignored(h, cpu, "cpu", v1_only);
-	o = child_obj(out, "cpu");
-	/* The kernel clamps cgroup v1 shares to 2..262144; do the same. */
-	if (shares > 0)
-		json_object_object_add(o, "shares",
-				       json_object_new_int64(shares < 2 ? 2 : shares > 262144 ? 262144 : shares));
-	if (quota != 0)
-		put_limit(o, "quota", quota);
-	if (period > 0)
-		json_object_object_add(o, "period", json_object_new_int64(period));
-	if (has_idle > 0)
-		json_object_object_add(o, "idle", json_object_new_boolean(idle != 0));
-	if (cpus && cpus[0])
-		json_object_object_add(o, "cpus", json_object_new_string(cpus));
-	if (mems && mems[0])
-		json_object_object_add(o, "mems", json_object_new_string(mems));
-	if (json_object_object_length(o) == 0)
-		json_object_object_del(out, "cpu");
-	if (burst > 0 && !get_str(get_obj(out, "unified"), "cpu.max.burst"))
-		put_limit(child_obj(out, "unified"), "cpu.max.burst", burst);
-	return 0;
-}
-
-/* One throttle*Device array into the per-device io.max objects of devs (keyed "major:minor"). */
-static int xl_throttle(const struct hook *h, json_object *arr, const char *key, json_object *devs)
-{
-	size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		json_object *d = json_object_array_get_idx(arr, i), *dev;
-		int64_t major, minor;
-		uint64_t rate = 0;
-		char k[48];
-
-		if (oci_int(d, "major", &major) <= 0 || oci_int(d, "minor", &minor) <= 0 ||
-		    oci_uint(d, "rate", &rate) < 0 || major < 0 || minor < 0)
-			return XL_FAIL(h, "linux.resources.blockIO: a throttle device needs major, minor and rate");
-		snprintf(k, sizeof(k), "%" PRId64 ":%" PRId64, major, minor);
-		dev = get_obj(devs, k);
-		if (!dev) {
-			dev = json_object_new_object();
-			json_object_object_add(dev, "major", json_object_new_int64(major));
-			json_object_object_add(dev, "minor", json_object_new_int64(minor));
-			json_object_object_add(devs, k, dev);
-		}
-		/* cgroup v1: rate 0 removes the limit. */
-		if (rate == 0 || rate > INT64_MAX)
-			put_limit(dev, key, -1);
-		else
-			put_limit(dev, key, (int64_t)rate);
-	}
-	return 0;
-}
-
-/* blockIO: weight (converted as runc does) and the throttle devices → io. */
-static int xl_blkio(const struct hook *h, json_object *blk, json_object *out)
-{
-	static const char *const throttles[][2] = { { "throttleReadBpsDevice", "rbps" },
-						    { "throttleWriteBpsDevice", "wbps" },
-						    { "throttleReadIOPSDevice", "riops" },
-						    { "throttleWriteIOPSDevice", "wiops" } };
-	static const char *const unsupported[] = { "leafWeight", "weightDevice", NULL };
-	_cleanup_json_ json_object *devs = json_object_new_object();
-	json_object *io = json_object_new_object(), *max;
-	int64_t weight = 0;
-
-	json_object_object_add(out, "io", io);
-	if (oci_int(blk, "weight", &weight) < 0)
-		return XL_FAIL(h, "linux.resources.blockIO.weight must be an integer");
-	warn_ignored(h, blk, "blockIO", unsupported);
-	if (weight > 0) {
-		int64_t w = 1 + (weight - 10) * 9999 / 990;
-
-		json_object_object_add(io, "weight", json_object_new_int64(w < 1 ? 1 : w > 10000 ? 10000 : w));
-	}
-	for (size_t i = 0; i < ELEMENTSOF(throttles); i++) {
-		json_object *arr;
-
-		if (json_object_object_get_ex(blk, throttles[i][0], &arr) &&
-		    xl_throttle(h, arr, throttles[i][1], devs) < 0)
-			return -EINVAL;
-	}
-	if (json_object_object_length(devs) > 0) {
-		max = json_object_new_array();
-		json_object_object_foreach(devs, k, dev) {
-			(void)k;
-			json_object_array_add(max, json_object_get(dev));
-		}
-		json_object_object_add(io, "max", max);
-	}
-	if (json_object_object_length(io) == 0)
-		json_object_object_del(out, "io");
-	return 0;
-}
-
-/* hugepageLimits [{pageSize, limit}] → hugetlb [{pagesize, max}]. */
-static int xl_hugetlb(const struct hook *h, json_object *arr, json_object *out)
-{
-	json_object *hl = json_object_new_array();
-
-	json_object_object_add(out, "hugetlb", hl);
-	if (!json_object_is_type(arr, json_type_array))
-		return XL_FAIL(h, "linux.resources.hugepageLimits must be an array");
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *e = json_object_array_get_idx(arr, i), *o;
-		const char *ps = get_str(e, "pageSize");
-		uint64_t limit = 0;
-		char buf[24];
-
-		if (!ps || oci_uint(e, "limit", &limit) <= 0)
-			return XL_FAIL(h, "linux.resources.hugepageLimits[%zu] needs pageSize and limit", i);
-		snprintf(buf, sizeof(buf), "%" PRIu64, limit);
-		o = json_object_new_object();
-		json_object_object_add(o, "pagesize", json_object_new_string(ps));
-		json_object_object_add(o, "max", json_object_new_string(buf));
-		json_object_array_add(hl, o);
-	}
-	return 0;
-}
-
-/* pids.limit → pids_max; 0 or less is "max". */
-static int xl_pids(const struct hook *h, json_object *pids, json_object *out)
-{
-	int64_t limit = 0;
-	int r = oci_int(pids, "limit", &limit);
-
-	if (r < 0)
-		return XL_FAIL(h, "linux.resources.pids.limit must be an integer");
-	if (r > 0)
-		put_limit(out, "pids_max", limit > 0 ? limit : -1);
-	return 0;
-}
-
-/* unified: passed on as it is (the daemon checks names and values); it wins over what was translated. */
-static int xl_unified(const struct hook *h, json_object *unified, json_object *out)
-{
-	json_object *u;
-
-	if (!json_object_is_type(unified, json_type_object))
-		return XL_FAIL(h, "linux.resources.unified must be an object");
-	u = child_obj(out, "unified");
-	json_object_object_foreach(unified, key, val)
-		json_object_object_add(u, key, json_object_get(val));
-	return 0;
-}
-
-/* The OCI resources object (linux.resources, overridden member by member by io.cgctl.resources) → Resources. */
-static int hook_resources(const struct hook *h, json_object **ret)
-{
-	static const char *const unsupported[] = { "rdma", "network", NULL };
-	_cleanup_json_ json_object *oci = NULL, *out = json_object_new_object();
-	const char *ann = hook_annotation(h, ANN_RESOURCES);
-	json_object *lr = get_obj(get_obj(h->config, "linux"), "resources"), *v;
-	int r = 0;
-
-	if (lr ? json_object_deep_copy(lr, &oci, NULL) < 0 : !(oci = json_object_new_object()))
-		return XL_FAIL(h, "out of memory");
-	if (ann) {
-		_cleanup_json_ json_object *a = json_tokener_parse(ann);
-
-		if (!json_object_is_type(a, json_type_object))
-			return XL_FAIL(h, "annotation %s is not a JSON object", ANN_RESOURCES);
-		json_object_object_foreach(a, key, val)
-			json_object_object_add(oci, key, json_object_get(val));
-	}
-	warn_ignored(h, oci, "", unsupported);
-	if ((v = get_obj(oci, "memory")))
-		r = xl_memory(h, v, out);
-	if (r >= 0 && (v = get_obj(oci, "cpu")))
-		r = xl_cpu(h, v, out);
-	if (r >= 0 && (v = get_obj(oci, "pids")))
-		r = xl_pids(h, v, out);
-	if (r >= 0 && (v = get_obj(oci, "blockIO")))
-		r = xl_blkio(h, v, out);
-	if (r >= 0 && json_object_object_get_ex(oci, "hugepageLimits", &v) && v)
-		r = xl_hugetlb(h, v, out);
-	if (r >= 0 && json_object_object_get_ex(oci, "unified", &v) && v)
-		r = xl_unified(h, v, out);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(out);
-	return 0;
-}
-
-/* --- dropping what an unavailable controller needs ------------------------ */
-
-/* Remove unified members "<ctl>.*"; their number. */
-static int drop_unified(json_object *res, const char *ctl)
-{
-	json_object *u = get_obj(res, "unified");
-	size_t len = strlen(ctl);
-	int n = 0;
-
-	for (bool again = true; u && again;) {
-		again = false;
-		json_object_object_foreach(u, key, val) {
-			(void)val;
-			if (strncmp(key, ctl, len) == 0 && key[len] == '.') {
-				json_object_object_del(u, key);
-				n++;
-				again = true;
-				break;
-			}
-		}
-	}
-	return n;
-}
-
-/* Remove member key of o if present; 1 or 0. */
-static int drop_key(json_object *o, const char *key)
-{
-	if (!o || !json_object_object_get_ex(o, key, NULL))
-		return 0;
-	json_object_object_del(o, key);
-	return 1;
-}
-
-/* Remove every part of Resources res that needs controller ctl; the number removed. */
-static int drop_controller(json_object *res, const char *ctl)
-{
-	static const char *const cpu_keys[] = { "quota", "period", "weight", "shares", "idle", NULL };
-	json_object *cpu = get_obj(res, "cpu");
-	int n = drop_unified(res, ctl);
-
-	if (strcmp(ctl, "memory") == 0 || strcmp(ctl, "io") == 0 || strcmp(ctl, "hugetlb") == 0)
-		n += drop_key(res, ctl);
-	else if (strcmp(ctl, "pids") == 0)
-		n += drop_key(res, "pids_max");
-	else if (strcmp(ctl, "cpu") == 0)
-		for (size_t i = 0; cpu_keys[i]; i++)
-			n += drop_key(cpu, cpu_keys[i]);
-	else if (strcmp(ctl, "cpuset") == 0)
-		n += drop_key(cpu, "cpus") + drop_key(cpu, "mems");
-	return n;
-}
-
-/*
- * Remove what the daemon's field path names ("resources.memory.swap_max",
- * "resources.hugetlb[1].max", "resources.unified[\"cpu.max.burst\"]"): the
- * array element when the path crosses one, else the last member. 1 or 0.
- */
-static int drop_field(json_object *res, const char *field)
-{
-	const char *p = field + strlen("resources");
-	json_object *cur = res, *parent = NULL;
-	char key[256] = "";
-
-	while (*p && cur) {
-		if (*p == '.' || (p[0] == '[' && p[1] == '"')) {
-			size_t n;
-
-			p += *p == '.' ? 1 : 2;
-			n = *p && p[-1] == '"' ? strcspn(p, "\"") : strcspn(p, ".[");
-			if (n >= sizeof(key))
-				return 0;
-			memcpy(key, p, n);
-			key[n] = '\0';
-			p += n + (p[n] == '"' ? 2 : 0);
-			parent = cur;
-			if (!json_object_object_get_ex(cur, key, &cur))
-				return 0;
-		} else if (*p == '[') {
-			char *end;
-			unsigned long i = strtoul(p + 1, &end, 10);
-
-			if (*end != ']' || !json_object_is_type(cur, json_type_array) ||
-			    i >= json_object_array_length(cur))
-				return 0;
-			json_object_array_del_idx(cur, i, 1);
-			return 1;
-		} else {
-			return 0;
-		}
-	}
-	return parent && key[0] ? drop_key(parent, key) : 0;
 }
 
 /* --- talking to cgctld ----------------------------------------------------- */
@@ -785,10 +296,11 @@ static int hook_call_resources(struct hook *h, const char *method, json_object *
 			return r;
 		ep = json_tokener_parse(reply);
 		/* A missing interface file names its field: skip just that limit. */
-		what = get_str(ep, "field") ? get_str(ep, "field") : get_str(ep, "controller");
+		what = oci_spec_str(ep, "field") ? oci_spec_str(ep, "field") : oci_spec_str(ep, "controller");
 		if (!what)
 			return r;
-		n = strncmp(what, "resources", 9) == 0 ? drop_field(res, what) : drop_controller(res, what);
+		n = strncmp(what, "resources", 9) == 0 ? oci_resources_drop_field(res, what)
+						       : oci_resources_drop_controller(res, what);
 		if (n <= 0)
 			return r;
 		if (what[0] == 'r')
@@ -796,35 +308,6 @@ static int hook_call_resources(struct hook *h, const char *method, json_object *
 		else
 			hook_warn(h, "limits of controller \"%s\" skipped: %s", what, hook_errmsg(h));
 	}
-}
-
-/* The labels that mark an entry as this container's. */
-static json_object *hook_labels(const struct hook *h)
-{
-	json_object *l = json_object_new_object();
-
-	json_object_object_add(l, "oci.id", json_object_new_string(h->id));
-	json_object_object_add(l, "oci.bundle", json_object_new_string(h->bundle));
-	if (h->derived)
-		json_object_object_add(l, "oci.derived", json_object_new_string("true"));
-	return l;
-}
-
-/* Whether entry e carries label "key=value". */
-static bool entry_has_label(const struct cgctl_entry *e, const char *key, const char *value)
-{
-	size_t kl = strlen(key);
-
-	for (char **l = e->labels; *l; l++)
-		if (strncmp(*l, key, kl) == 0 && (*l)[kl] == '=' && strcmp(*l + kl + 1, value) == 0)
-			return true;
-	return false;
-}
-
-/* Whether entry e is this container's. */
-static bool hook_is_ours(const struct hook *h, const struct cgctl_entry *e)
-{
-	return entry_has_label(e, "oci.id", h->id) && entry_has_label(e, "oci.bundle", h->bundle);
 }
 
 /* Look name up: 1 when the daemon manages it and it is ours, 0 when someone else's, -ENOENT, -errno. */
@@ -839,7 +322,7 @@ static int hook_lookup(struct hook *h, const char *name)
 	r = -ENOENT;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(e[i].name, name) == 0)
-			r = hook_is_ours(h, &e[i]) ? 1 : 0;
+			r = oci_identity_is_ours(&h->st, &e[i]) ? 1 : 0;
 	cgctl_entries_free(e, n);
 	return r;
 }
@@ -873,7 +356,7 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 	int r;
 
 	json_object_object_add(params, "name", json_object_new_string(h->name));
-	json_object_object_add(params, "labels", hook_labels(h));
+	json_object_object_add(params, "labels", oci_identity_labels(&h->st, h->derived));
 	json_object_object_add(params, "resources", json_object_get(res));
 	r = hook_call_resources(h, "Create", params, res);
 	*ret_created = r >= 0;
@@ -896,13 +379,13 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 /* Move the container's init in, by pidfd where the kernel has them (no pid reuse race). */
 static int hook_attach(struct hook *h)
 {
-	int fd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	int fd = (int)syscall(SYS_pidfd_open, h->st.pid, 0);
 	int r;
 
 	if (fd < 0 && errno != ENOSYS)
 		return -errno;
 	if (fd < 0)
-		return cgctl_attach(h->c, h->name, &h->pid, 1);
+		return cgctl_attach(h->c, h->name, &h->st.pid, 1);
 	r = cgctl_attach_pidfds(h->c, h->name, &fd, 1);
 	close(fd);
 	return r;
@@ -925,7 +408,7 @@ static int hook_dry_run(struct hook *h, json_object *res)
 	_cleanup_json_ json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "name", json_object_new_string(h->name));
-	json_object_object_add(o, "labels", hook_labels(h));
+	json_object_object_add(o, "labels", oci_identity_labels(&h->st, h->derived));
 	json_object_object_add(o, "resources", json_object_get(res));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	return EXIT_OK;
@@ -938,10 +421,11 @@ static int stage_create(struct hook *h)
 	bool created = false, existing = false;
 	int r, ex = EXIT_OK;
 
-	if (h->pid <= 0 && !h->dry_run)
+	if (h->st.pid <= 0 && !h->dry_run)
 		return hook_error(h, "the container state has no \"pid\" (is this the createRuntime stage?)");
 	/* Mistakes in config.json are errors, daemon or not. */
-	if (hook_pick_name(h) != EXIT_OK || hook_resources(h, &res) < 0)
+	if (oci_identity_name(h->config, h->state, h->st.id, &h->log, &h->name, &h->derived) < 0 ||
+	    oci_resources_from_spec(h->config, h->state, &h->log, &res) < 0)
 		return EXIT_FAIL;
 	if (h->dry_run)
 		return hook_dry_run(h, res);
@@ -965,12 +449,12 @@ static int stage_create(struct hook *h)
 	if (created)
 		hook_undo(h);
 	if (r == -ESRCH)
-		return hook_error(h, "the container's init (pid %d) is gone", (int)h->pid);
+		return hook_error(h, "the container's init (pid %d) is gone", (int)h->st.pid);
 	if (r == -EACCES) {
 		char buf[1024];
 
 		return hook_soft(h, "cannot move the container's init (pid %d) into %s (%s); the container runs "
-			      "without a cgroup of its own", (int)h->pid, h->name, hook_why(h, r, buf, sizeof(buf)));
+			      "without a cgroup of its own", (int)h->st.pid, h->name, hook_why(h, r, buf, sizeof(buf)));
 	}
 	return hook_call_failed(h, "attach", r);
 }
@@ -993,7 +477,7 @@ static int stage_poststop(struct hook *h)
 		return hook_call_failed(h, "list", r);
 	/* A nested one may go with its parent (recursive): destroying it again is a success. */
 	for (size_t i = 0; i < n && ex == EXIT_OK; i++) {
-		if (!hook_is_ours(h, &e[i]))
+		if (!oci_identity_is_ours(&h->st, &e[i]))
 			continue;
 		r = cgctl_destroy(h->c, e[i].name, CGCTL_DESTROY_KILL | CGCTL_DESTROY_RECURSIVE, NULL);
 		if (r < 0)
@@ -1087,7 +571,7 @@ static int parse_args(struct hook *h, int argc, char **argv)
 /* Stage from the state's status when no argument named it. */
 static int hook_guess_stage(struct hook *h)
 {
-	const char *s = h->status ? h->status : "";
+	const char *s = h->st.status ? h->st.status : "";
 
 	if (h->stage != STAGE_UNKNOWN)
 		return EXIT_OK;
@@ -1105,6 +589,7 @@ int main(int argc, char **argv)
 	struct hook h = { .timeout_ms = HOOK_TIMEOUT_DEFAULT_MS };
 	int ex;
 
+	h.log = (struct oci_log){ .log_cb = hook_log_cb, .userdata = &h };
 	ex = parse_args(&h, argc, argv);
 	if (ex < 0 && (ex = hook_read_state(&h)) == EXIT_OK && (ex = hook_guess_stage(&h)) == EXIT_OK &&
 	    (h.stage == STAGE_POSTSTOP || (ex = hook_read_config(&h)) == EXIT_OK))

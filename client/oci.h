@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* oci.h: a container's OCI state and config.json translated for cgctld (oci_spec.c, oci_identity.c, oci_resources.c). */
+#pragma once
+
+/*
+ * None of these modules does I/O: the hook reads the runtime's JSON, hands
+ * the objects over and logs what they report through struct oci_log.
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+
+#include "cgctl.h"
+#include "cleanup.h"
+
+#define OCI_ANN_NAME "io.cgctl.name"
+#define OCI_ANN_RESOURCES "io.cgctl.resources"
+
+/* _cleanup_ destructor of json-c locals. */
+static inline void json_cleanup(json_object **o) { json_object_put(*o); }
+#define _cleanup_json_ _cleanup_(json_cleanup)
+
+/* Where the translation reports problems: level is "warning" or "error". */
+struct oci_log {
+	void (*log_cb)(void *userdata, const char *level, const char *fmt, va_list ap)
+		__attribute__((format(printf, 3, 0)));
+	void *userdata;
+};
+
+/* What the runtime's state says of the container; the strings point into the state object. */
+struct oci_state {
+	const char *id;
+	const char *bundle;
+	const char *status;
+	pid_t pid; /* 0 when absent or out of range */
+};
+
+/* --- oci_spec.c: reading the runtime's JSON ------------------------------ */
+
+/* Parse text (len bytes, NUL-terminated) as one JSON object into *ret; -EINVAL when it is not one. */
+int oci_spec_parse(const char *text, size_t len, json_object **ret);
+/* String member key of o, or NULL (o may be NULL). */
+const char *oci_spec_str(json_object *o, const char *key);
+/* Member key of o when it is an object, else NULL (o may be NULL). */
+json_object *oci_spec_obj(json_object *o, const char *key);
+/* Annotation key of config.json, else of the state; NULL when neither has it. */
+const char *oci_spec_annotation(json_object *config, json_object *state, const char *key);
+/*
+ * Fill *st from the state object, then check it: -EINVAL with *ret_error
+ * (static) when it has no id or no absolute bundle path. *st is filled
+ * either way, so that a message about the state can name the container.
+ */
+int oci_spec_state(json_object *state, struct oci_state *st, const char **ret_error);
+/* Report a warning through log (NULL: nowhere). */
+void oci_spec_warn(const struct oci_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report an error through log (NULL: nowhere); returns -EINVAL. */
+int oci_spec_error(const struct oci_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- oci_identity.c: the cgroup's name and labels -------------------------- */
+
+/*
+ * The cgroup name for container id: the io.cgctl.name annotation, else
+ * linux.cgroupsPath (a systemd "slice:prefix:name" becomes "prefix-name"),
+ * else "oci-<id>" (*ret_derived true). -EINVAL (reported) when it is not a
+ * valid name, -ENOMEM (reported); the out-parameters are written on success only.
+ */
+int oci_identity_name(json_object *config, json_object *state, const char *id, const struct oci_log *log,
+		      char **ret_name, bool *ret_derived);
+/* The labels marking an entry as this container's: oci.id, oci.bundle, and oci.derived when derived. */
+json_object *oci_identity_labels(const struct oci_state *st, bool derived);
+/* Whether entry e carries this container's oci.id and oci.bundle labels. */
+bool oci_identity_is_ours(const struct oci_state *st, const struct cgctl_entry *e);
+
+/* --- oci_resources.c: linux.resources → Resources -------------------------- */
+
+/*
+ * The Resources object for config.json's linux.resources, overridden member
+ * by member by the io.cgctl.resources annotation (of config.json, else of the
+ * state). What cgroup v2 cannot express is reported as a warning and left
+ * out. 0 with *ret, or -EINVAL (reported) on malformed input, -ENOMEM.
+ */
+int oci_resources_from_spec(json_object *config, json_object *state, const struct oci_log *log,
+			    json_object **ret);
+/* Remove every part of Resources res that needs controller ctl; the number of parts removed. */
+int oci_resources_drop_controller(json_object *res, const char *ctl);
+/*
+ * Remove what the daemon's field path names ("resources.memory.swap_max",
+ * "resources.hugetlb[1].max", "resources.unified[\"cpu.max.burst\"]"): the
+ * array element when the path crosses one, else the last member. 1 or 0.
+ */
+int oci_resources_drop_field(json_object *res, const char *field);
