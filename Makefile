@@ -74,7 +74,8 @@ LIB_OBJS    := $(call obj,$(LIB_SRCS))
 CLI_OBJS    := $(call obj,$(CLI_SRCS))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 ITEST_BINS  := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITEST_SRCS))
-BENCH_BINS  := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+# One program, cgbench, from every bench/*.c.
+BENCH_BINS  := $(B)/bench/cgbench
 
 LIBCGCTL_SO := $(B)/libcgctl.so.$(SOVERSION).1.0
 TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.so \
@@ -163,7 +164,7 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libcgctld-internal.a $(B)/libproto.a
 $(B)/tests/integration/%: $(B)/tests/integration/%.o $(B)/libcgctl.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
 
-$(B)/bench/%: $(B)/bench/%.o $(B)/libcgctl.a
+$(B)/bench/cgbench: $(call obj,$(BENCH_SRCS)) $(B)/libcgctl.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lpthread
 
 run: all
