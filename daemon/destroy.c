@@ -8,6 +8,7 @@
 #include <time.h>
 #include <event2/event.h>
 
+#include "attach.h"
 #include "cgroupfs.h"
 #include "cleanup.h"
 #include "crashpoint.h"
@@ -364,9 +365,10 @@ int manager_start(struct manager *m, struct event_base *base)
 	return monitor_new(base, &m->mon);
 }
 
-/* Abort pending destroys (daemon stopping). */
+/* Abort pending destroys, waits and systemd attaches (daemon stopping). */
 void manager_stop(struct manager *m)
 {
+	attach_cancel_all(m);
 	evwait_cancel_all(m);
 	while (m->ops) {
 		op_error_set(&m->ops->e, -ECANCELED, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");

@@ -12,6 +12,7 @@
 #include "ledger.h"
 #include "names.h"
 
+struct attach_req;
 struct conn;
 struct destroy_op;
 struct evwait;
@@ -50,6 +51,8 @@ struct manager {
 	struct monitor *mon;
 	struct destroy_op *ops; /* destroys in progress */
 	struct evwait *waits;   /* cgroup.events waits in progress */
+	struct attach_req *attaches; /* requests to the systemd user manager in flight */
+	unsigned n_attaches;
 	struct watcher *watchers; /* Watch streams */
 	unsigned n_watchers;
 	bool stopping;          /* shutting down: connection closes release nothing */
@@ -112,7 +115,7 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 int manager_check_name(const struct manager *m, const char *name, struct op_error *e);
 /* Attach the manager to the event loop (inotify monitor, timers). 0 or -errno. */
 int manager_start(struct manager *m, struct event_base *base);
-/* Abort pending destroys (daemon stopping) and leave the loop. */
+/* Abort pending destroys, waits and systemd attaches (daemon stopping). */
 void manager_stop(struct manager *m);
 
 /* Entries at or below name (NULL: all) as an array of Entry objects. */

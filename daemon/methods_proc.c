@@ -74,6 +74,14 @@ static void attach_error(struct call *call, pid_t pid, int r, const char *how)
 	else if (r == -EBUSY || r == -EOPNOTSUPP)
 		call_errorf(call, CGERR_BUSY, "name", param_str(call, "name"),
 			    "the cgroup has controllers enabled for children and cannot take processes");
+	else if (strcmp(how, "systemd") == 0 && r == -ECANCELED)
+		call_errorf(call, CGERR_TIMEOUT, NULL, NULL,
+			    "cgctld is stopping: the systemd user manager had not answered whether it moved "
+			    "process %d", (int)pid);
+	else if (strcmp(how, "systemd") == 0 && r == -EAGAIN)
+		call_errorf(call, CGERR_BUSY, "name", param_str(call, "name"),
+			    "the kernel refused to move process %d, and %d requests to the systemd user manager "
+			    "are already in flight; try again", (int)pid, ATTACH_SYSTEMD_MAX);
 	else if (strcmp(how, "systemd") == 0 && (r == -ENOENT || r == -ECONNREFUSED || r == -ENOMEDIUM))
 		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
 			    "the kernel refused to move process %d: the common ancestor of its cgroup and ours "
@@ -136,6 +144,82 @@ static bool attach_collect(struct call *call, pid_t *pids, size_t *ret_n)
 	return true;
 }
 
+/* An Attach under way: pids move one by one, in order; systemd's moves are waited for in the loop. */
+struct attach_op {
+	struct call *call;
+	char *rel;
+	pid_t *pids;      /* the given pids, then those behind the pidfds */
+	size_t n, npids, i;
+	json_object *attached;
+};
+
+/* Free op (the call is answered by then). */
+static void attach_op_free(struct attach_op *op)
+{
+	json_object_put(op->attached);
+	free(op->pids);
+	free(op->rel);
+	free(op);
+}
+
+/* Pid i moved (r >= 0) or not: record it, or answer. false once answered and op freed. */
+static bool attach_op_moved(struct attach_op *op, int r, const char *how)
+{
+	struct call *call = op->call;
+	size_t i = op->i;
+
+	/* A pidfd pins its process: still alive after the move means pid was not reused. */
+	if (r >= 0 && i >= op->npids && !attach_pidfd_alive(call->fds[i - op->npids]))
+		r = -ESRCH;
+	if (r >= 0) {
+		json_object_array_add(op->attached, json_object_new_int(op->pids[i]));
+		return true;
+	}
+	if (i > 0)
+		log_notice("attach to %s: %zu process(es) moved before pid %d failed", param_str(call, "name"), i,
+			   (int)op->pids[i]);
+	attach_error(call, op->pids[i], r, how);
+	attach_op_free(op);
+	return false;
+}
+
+static void attach_op_systemd_cb(void *arg, int r);
+
+/* Move the remaining pids until one waits for systemd; answer when all moved. */
+static void attach_op_step(struct attach_op *op)
+{
+	struct call *call = op->call;
+	json_object *p;
+
+	for (; op->i < op->n; op->i++) {
+		const char *how = "kernel";
+		int r = attach_pid(call_manager(call), op->rel, op->pids[op->i], attach_op_systemd_cb, op, &how);
+
+		if (r > 0)
+			return; /* attach_op_systemd_cb() goes on */
+		if (!attach_op_moved(op, r, how))
+			return;
+	}
+	log_op(LOG_INFO, "attach", param_str(call, "name"), "attached %zu process(es) to %s", op->n,
+	       param_str(call, "name"));
+	p = json_object_new_object();
+	json_object_object_add(p, "attached", TAKE_PTR(op->attached));
+	call_reply(call, p);
+	attach_op_free(op);
+}
+
+/* The systemd user manager answered for pid i (or did not, in time). */
+static void attach_op_systemd_cb(void *arg, int r)
+{
+	struct attach_op *op = arg;
+
+	/* A client that hung up meanwhile still holds its call: the answer goes into the void. */
+	if (!attach_op_moved(op, r, "systemd"))
+		return;
+	op->i++;
+	attach_op_step(op);
+}
+
 /* Attach(name, pids?, pidfds?) -> (attached) */
 void method_attach(struct call *call)
 {
@@ -143,44 +227,32 @@ void method_attach(struct call *call)
 		{ "name", json_type_string, true }, { "pids", json_type_array, false },
 		{ "pidfds", json_type_int, false }, PARAM_END,
 	};
-	_cleanup_free_ pid_t *pids = NULL;
-	_cleanup_free_ char *rel = NULL;
-	const char *how = "kernel";
-	json_object *attached, *p;
-	size_t n = 0, npids;
+	struct attach_op *op;
 
-	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
-		return;
-	pids = calloc(ATTACH_PIDS_MAX + 1, sizeof(pid_t));
-	if (!pids) {
+	op = calloc(1, sizeof(*op));
+	if (!op) {
 		call_error_errno(call, -ENOMEM, "attach");
 		return;
 	}
-	if (!attach_collect(call, pids, &n))
+	op->call = call;
+	if (!params_check(call, specs) || !call_lookup(call, NULL, &op->rel)) {
+		attach_op_free(op);
 		return;
-	npids = n - call->nfds;
-	attached = json_object_new_array();
-	for (size_t i = 0; i < n; i++) {
-		int r = attach_pid(call_manager(call), rel, pids[i], &how);
-
-		/* A pidfd pins its process: still alive after the move means pid was not reused. */
-		if (r >= 0 && i >= npids && !attach_pidfd_alive(call->fds[i - npids]))
-			r = -ESRCH;
-		if (r < 0) {
-			if (i > 0)
-				log_notice("attach to %s: %zu process(es) moved before pid %d failed",
-					   param_str(call, "name"), i, (int)pids[i]);
-			json_object_put(attached);
-			attach_error(call, pids[i], r, how);
-			return;
-		}
-		json_object_array_add(attached, json_object_new_int(pids[i]));
 	}
-	log_op(LOG_INFO, "attach", param_str(call, "name"), "attached %zu process(es) to %s", n,
-	       param_str(call, "name"));
-	p = json_object_new_object();
-	json_object_object_add(p, "attached", attached);
-	call_reply(call, p);
+	op->pids = calloc(ATTACH_PIDS_MAX + 1, sizeof(pid_t));
+	op->attached = json_object_new_array();
+	if (!op->pids || !op->attached) {
+		call_error_errno(call, -ENOMEM, "attach");
+		attach_op_free(op);
+		return;
+	}
+	/* Every pid and pidfd is checked before anything moves. */
+	if (!attach_collect(call, op->pids, &op->n)) {
+		attach_op_free(op);
+		return;
+	}
+	op->npids = op->n - call->nfds;
+	attach_op_step(op);
 }
 
 /* SetResources(name, resources) -> () */

@@ -97,6 +97,253 @@ test_proc_attach_outside_subtree() {
 	expect_err PermissionDenied || return 1
 }
 
+# --- the systemd fallback against a fake user manager (fake_user_manager.py) ---
+
+# Milliseconds on the wall clock.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Run "$@" as the test user from workloads/ in the background, stdout and
+# stderr to file $1; BGPID is the command itself.
+bg_user() {
+	local out=$1
+	shift
+	: >"$out" && chown "$CGT_UID:$CGT_GID" "$out" || return 1
+	# shellcheck disable=SC2016
+	cgt_spawn_user_in "$CGT_WORK" sh -c 'o=$1; shift; exec "$@" >"$o" 2>&1' sh "$out" "$@"
+}
+
+# A root process outside the user's delegated subtree, which the kernel will
+# not let the daemon move (common-ancestor rule); sets FOREIGN_PID.
+outsider() {
+	sleep 300 >/dev/null 2>&1 &
+	FOREIGN_PID=$!
+	cgt_track_pid "$FOREIGN_PID"
+	case $(cgt_proc_cgroup "$FOREIGN_PID") in
+	"$(cgt_cg_relpath "$CGT_SCRATCH")"*) skip "the harness runs inside its scratch subtree"; return ;;
+	esac
+}
+
+# Start the fake user manager in mode $1 (reply delay $2 s) as the test user on
+# the daemon's $XDG_RUNTIME_DIR/systemd/private; wait until it listens. Sets
+# FUM_PID, FUM_LOG. The socket's directory goes when the test ends.
+fum_start() {
+	local py=$CGT_TMP/bin/fake_user_manager.py i
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	[ -f "$py" ] || install -m 0644 "$HERE/fake_user_manager.py" "$py" || return 1
+	if [ ! -e "$CGT_TMP/fum.deferred" ]; then
+		: >"$CGT_TMP/fum.deferred"
+		trap cgt_run_deferred EXIT
+		cgt_defer rm -rf "$CGT_RUN/systemd" "$CGT_TMP/fum.deferred"
+	fi
+	FUM_LOG=$CGT_TMP/fum.$1.log
+	printf '+ fake user manager: %s %s\n' "$1" "${2:-0}"
+	bg_user "$FUM_LOG" /usr/bin/python3 "$py" "$1" "$CGT_RUN/systemd/private" "${2:-0}" || return 1
+	FUM_PID=$BGPID
+	for ((i = 0; i < CGT_TIMEOUT * 20; i++)); do
+		grep -qx listening "$FUM_LOG" && return 0
+		sleep 0.05
+	done
+	fail "the fake user manager did not start: $(head -c 300 "$FUM_LOG")"
+}
+
+# Stop the fake user manager (it removes its socket); show its log.
+fum_stop() {
+	kill -TERM "$FUM_PID" 2>/dev/null
+	cgt_wait_gone "$FUM_PID" 5
+	sed 's/^/  fum: /' "$FUM_LOG"
+}
+
+# Default daemon, waiting at most $1 ms for the systemd user manager.
+up_sd_timeout() {
+	# shellcheck disable=SC2034 # read by cgt_daemon_spawn_env (dynamic scope)
+	local CGT_DAEMON_ENV=("CGCTLD_SYSTEMD_TIMEOUT_MS=$1")
+	cgt_daemon_start_env ""
+}
+
+# Stop the daemon; it must exit 0 (an ASan or valgrind finding makes it fail).
+stop_clean() {
+	cgt_daemon_stop || fail "cgctld did not stop" || return 1
+	[ "$DEXIT" = 0 ] || fail "cgctld exited $DEXIT$(grep -m1 -E 'Sanitizer|ERROR SUMMARY' "$DLOG" | sed 's/^/: /')"
+}
+
+# Wait until the fake user manager's log has $1 lines matching $2 (default: calls).
+fum_wait() {
+	local want=$1 re=${2:-^call } i
+	for ((i = 0; i < CGT_TIMEOUT * 20; i++)); do
+		[ "$(grep -c "$re" "$FUM_LOG")" -ge "$want" ] && return 0
+		sleep 0.05
+	done
+	fail "the fake user manager saw $(grep -c "$re" "$FUM_LOG") of $want '$re' in ${CGT_TIMEOUT}s: $(tr '\n' ' ' <"$FUM_LOG" | head -c 300)"
+}
+
+test_proc_attach_systemd_pending_keeps_serving() {
+	# The fallback waits for the user manager in the loop: other clients are
+	# served meanwhile, and the wait ends at the timeout with the usual error.
+	local t0 t1 ms a1 a2 rc1 rc2 before
+	outsider || return
+	before=$(cgt_proc_cgroup "$FOREIGN_PID")
+	fum_start hang || return 1
+	up_sd_timeout 3000 || return 1
+	c create o
+	expect_rc 0 || return 1
+	t0=$(now_ms)
+	bg_user "$CGT_TMP/attach1.out" "$CGCTL" --socket "$DSOCK" attach o "$FOREIGN_PID" || return 1
+	a1=$BGPID
+	bg_user "$CGT_TMP/attach2.out" "$CGCTL" --socket "$DSOCK" attach o "$FOREIGN_PID" || return 1
+	a2=$BGPID
+	# Both calls reached the user manager, each on its own connection.
+	fum_wait 2 || return 1
+	grep -qF "call /org/freedesktop/systemd1 AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" "$FUM_LOG" ||
+		fail "not the expected AttachProcessesToUnit call: $(grep -m1 '^call' "$FUM_LOG")" || return 1
+	[ "$(grep -c '^connected' "$FUM_LOG")" = 2 ] || fail "$(grep -c '^connected' "$FUM_LOG") connections, want 2" || return 1
+	t1=$(now_ms)
+	c status
+	expect_rc 0 "status while two Attach calls wait" || return 1
+	c --json list
+	expect_rc 0 "list while two Attach calls wait" || return 1
+	expect_jq 'map(.name) == ["o"]' || return 1
+	ms=$(($(now_ms) - t1))
+	printf '  status + list answered in %s ms\n' "$ms"
+	[ "$ms" -lt 1500 ] || fail "status + list took $ms ms while Attach calls waited for the user manager" || return 1
+	kill -0 "$a1" 2>/dev/null && kill -0 "$a2" 2>/dev/null ||
+		fail "an Attach was answered before its timeout: $(cat "$CGT_TMP/attach1.out" "$CGT_TMP/attach2.out")" || return 1
+	wait "$a1"
+	rc1=$?
+	wait "$a2"
+	rc2=$?
+	ms=$(($(now_ms) - t0))
+	printf '  attach 1: rc=%s %s\n  attach 2: rc=%s %s\n  after %s ms\n' "$rc1" "$(cat "$CGT_TMP/attach1.out")" \
+		"$rc2" "$(cat "$CGT_TMP/attach2.out")" "$ms"
+	[ "$rc1" = 1 ] && [ "$rc2" = 1 ] || fail "attach exits $rc1 and $rc2, want 1 and 1" || return 1
+	for f in "$CGT_TMP/attach1.out" "$CGT_TMP/attach2.out"; do
+		ERR=$(cat "$f")
+		expect_err "PermissionDenied: the kernel refused to move process $FOREIGN_PID: the common ancestor" || return 1
+		expect_err "the systemd user manager could not move it either (Connection timed out)" || return 1
+	done
+	[ "$ms" -ge 2900 ] || fail "the Attach calls failed after $ms ms, before the 3000 ms timeout" || return 1
+	[ "$ms" -lt 8000 ] || fail "the Attach calls failed only after $ms ms (timeout 3000 ms)" || return 1
+	[ "$(cgt_proc_cgroup "$FOREIGN_PID")" = "$before" ] || fail "the process moved anyway" || return 1
+	c status
+	expect_rc 0 "status after the timeouts" || return 1
+	stop_clean || return 1
+	fum_stop
+}
+
+test_proc_attach_systemd_silent_peer_times_out() {
+	# A peer that accepts but never authenticates: the timeout covers the
+	# connection too (sd-bus alone would wait for its own, longer, auth timeout).
+	local t0 ms
+	outsider || return
+	fum_start mute || return 1
+	up_sd_timeout 1500 || return 1
+	c create o
+	expect_rc 0 || return 1
+	t0=$(now_ms)
+	c attach o "$FOREIGN_PID"
+	ms=$(($(now_ms) - t0))
+	expect_rc 1 || return 1
+	expect_err PermissionDenied || return 1
+	expect_err "could not move it either (Connection timed out)" || return 1
+	[ "$ms" -ge 1400 ] && [ "$ms" -lt 6000 ] || fail "attach failed after $ms ms, want about 1500" || return 1
+	grep -qx connected "$FUM_LOG" || fail "the daemon never connected to the fake user manager" || return 1
+	stop_clean || return 1
+	fum_stop
+}
+
+test_proc_attach_systemd_answers() {
+	# What the user manager answers is what the client hears; pids move in order,
+	# the kernel's first, and the log says how far an Attach got.
+	local mode pid
+	outsider || return
+	up || return 1
+	c create o
+	expect_rc 0 || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	for mode in ok deny drop; do
+		fum_start "$mode" 0.2 || return 1
+		c attach o "$SPID" "$FOREIGN_PID"
+		case $mode in
+		ok)
+			expect_rc 0 "attach with a user manager that says yes" || return 1
+			grep -q "attached 2 process(es) to o" "$DLOG" || fail "daemon log lacks the attach" || return 1
+			;;
+		deny)
+			expect_rc 1 || return 1
+			expect_err "PermissionDenied: the kernel refused to move process $FOREIGN_PID" || return 1
+			expect_err "could not move it either (Permission denied)" || return 1
+			grep -q "systemd could not attach pid $FOREIGN_PID to /o: fake user manager says no" "$DLOG" ||
+				fail "daemon log lacks the user manager's message" || return 1
+			grep -q "1 process(es) moved before pid $FOREIGN_PID failed" "$DLOG" ||
+				fail "daemon log lacks how far the attach got" || return 1
+			;;
+		drop)
+			expect_rc 1 || return 1
+			expect_err "could not move it either (Connection reset by peer)" || return 1
+			;;
+		esac
+		expect_in_cg "$SPID" o || return 1
+		fum_stop
+		grep -qF "AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" "$FUM_LOG" ||
+			fail "$mode: not the expected call: $(grep -m1 '^call' "$FUM_LOG")" || return 1
+	done
+	stop_clean
+}
+
+test_proc_attach_systemd_client_hangs_up() {
+	# The client goes while the user manager thinks: the call runs to its end
+	# (as Destroy does), its answer goes into the void, the daemon carries on.
+	local o2 i
+	outsider || return
+	o2=$FOREIGN_PID
+	outsider || return
+	fum_start ok 0.5 || return 1
+	up || return 1
+	c create o
+	expect_rc 0 || return 1
+	bg_user "$CGT_TMP/attach.out" "$CGCTL" --socket "$DSOCK" attach o "$FOREIGN_PID" "$o2" || return 1
+	fum_wait 1 || return 1
+	kill -TERM "$BGPID"
+	cgt_wait_gone "$BGPID" 5 || fail "the client did not go" || return 1
+	c status
+	expect_rc 0 "status after the client hung up" || return 1
+	fum_wait 2 '^replied' || return 1
+	for ((i = 0; i < 40; i++)); do
+		grep -q "attached 2 process(es) to o" "$DLOG" && break
+		sleep 0.05
+	done
+	grep -q "attached 2 process(es) to o" "$DLOG" || fail "daemon log lacks the finished attach" || return 1
+	c status
+	expect_rc 0 "status after the abandoned attach" || return 1
+	stop_clean || return 1
+	fum_stop
+	grep -qF "AttachProcessesToUnit ['', '/o', [$o2]]" "$FUM_LOG" || fail "pid $o2 was not asked for" || return 1
+}
+
+test_proc_attach_systemd_daemon_stops() {
+	# SIGTERM while an Attach waits for the user manager: the wait is cancelled,
+	# the client told so, the daemon gone at once (not after the timeout).
+	local t0 ms rc
+	outsider || return
+	fum_start hang || return 1
+	up_sd_timeout 20000 || return 1
+	c create o
+	expect_rc 0 || return 1
+	bg_user "$CGT_TMP/attach.out" "$CGCTL" --socket "$DSOCK" attach o "$FOREIGN_PID" || return 1
+	fum_wait 1 || return 1
+	t0=$(now_ms)
+	stop_clean || return 1
+	ms=$(($(now_ms) - t0))
+	[ "$ms" -lt 3000 ] || fail "cgctld took $ms ms to stop" || return 1
+	wait "$BGPID"
+	rc=$?
+	ERR=$(cat "$CGT_TMP/attach.out")
+	printf '  attach: rc=%s %s\n' "$rc" "$ERR"
+	[ "$rc" = 1 ] || fail "attach exit $rc, want 1" || return 1
+	expect_err "Timeout: cgctld is stopping" || return 1
+	fum_wait 1 '^closed' || return 1
+	fum_stop
+}
+
 test_proc_hugetlb_and_descendants() {
 	up || return 1
 	c create h
