@@ -69,6 +69,25 @@ struct libcgctl_stream *libcgctl_stream_of(cgctl *c);
 int libcgctl_transact(cgctl *c, const char *method, json_object *params,
 		      json_object **ret_params, json_object **ret_error_params);
 
+/*
+ * Decodes a success reply straight from its text (msg[len] is its NUL): 0
+ * when it took the reply, which must be final and not an error; negative to
+ * leave the reply to the general path (json-c), which then judges it.
+ */
+typedef int (*libcgctl_text_fn)(const char *msg, size_t len, void *userdata);
+
+/*
+ * libcgctl_transact() whose reply is offered to decode first: 0 with
+ * *ret_params NULL when decode took it, else as libcgctl_transact().
+ */
+int libcgctl_transact_text(cgctl *c, const char *method, json_object *params, libcgctl_text_fn decode,
+			   void *userdata, json_object **ret_params);
+
+/* Decode a List reply's text into entries: 0, -ENOMSG when it is not the plain shape cgctld sends, -ENOMEM. */
+int libcgctl_entries_parse(const char *msg, size_t len, struct cgctl_entry **ret, size_t *ret_n);
+/* Decode a json-c array of Entry objects (the general path, and the reference for the one above). */
+int libcgctl_entries_decode(json_object *a, struct cgctl_entry **ret, size_t *ret_n);
+
 /* Descriptors and time of one libcgctl_transact_ex() call. */
 struct libcgctl_xfer {
 	const int *fds;   /* sent with the call (SCM_RIGHTS), still the caller's */

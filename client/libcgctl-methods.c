@@ -315,7 +315,7 @@ CGCTL_EXPORT int cgctl_get_status(cgctl *c, struct cgctl_status **ret)
 }
 
 /* Decode an array of Entry objects. */
-static int entries_decode(json_object *a, struct cgctl_entry **ret, size_t *ret_n)
+int libcgctl_entries_decode(json_object *a, struct cgctl_entry **ret, size_t *ret_n)
 {
 	struct cgctl_entry *l;
 	size_t i, n;
@@ -339,10 +339,25 @@ static int entries_decode(json_object *a, struct cgctl_entry **ret, size_t *ret_
 	return 0;
 }
 
+/* Where List's reply decoded from its text goes. */
+struct list_out {
+	struct cgctl_entry *entries;
+	size_t n;
+};
+
+/* libcgctl_text_fn for List: entries straight from the reply's text. */
+static int list_text_cb(const char *msg, size_t len, void *userdata)
+{
+	struct list_out *o = userdata;
+
+	return libcgctl_entries_parse(msg, len, &o->entries, &o->n);
+}
+
 /* Managed cgroups, all or below name. */
 CGCTL_EXPORT int cgctl_list(cgctl *c, const char *name, struct cgctl_entry **ret, size_t *ret_n)
 {
 	_cleanup_json_ json_object *params = NULL, *reply = NULL;
+	struct list_out out = { 0 };
 	json_object *a;
 	int r;
 
@@ -359,12 +374,18 @@ CGCTL_EXPORT int cgctl_list(cgctl *c, const char *name, struct cgctl_entry **ret
 		if (json_object_object_add(params, "name", json_object_new_string(name)) < 0)
 			return -ENOMEM;
 	}
-	r = libcgctl_transact(c, CGCTL_INTERFACE ".List", params, &reply, NULL);
+	r = libcgctl_transact_text(c, CGCTL_INTERFACE ".List", params, list_text_cb, &out, &reply);
 	if (r < 0)
 		return r;
+	if (!reply) {
+		*ret = out.entries;
+		*ret_n = out.n;
+		return 0;
+	}
+	/* Anything the text decoder left (an unusual but valid reply) is json-c's. */
 	if (!json_object_object_get_ex(reply, "entries", &a))
 		return -EPROTO;
-	return entries_decode(a, ret, ret_n);
+	return libcgctl_entries_decode(a, ret, ret_n);
 }
 
 /* Add key: true to o. */

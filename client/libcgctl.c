@@ -485,8 +485,25 @@ static int parse_reply(cgctl *c, const char *msg, size_t len, struct libcgctl_re
 	return 0;
 }
 
-/* Read the next reply; judging a failure is the caller's business. */
-static int recv_next(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret)
+/* A text decoder offered the next reply (libcgctl_transact_text()). */
+struct text_offer {
+	libcgctl_text_fn decode;
+	void *userdata;
+};
+
+/* Let t decode a framed message: 1 when it took it (a final success reply), 0 when it left it. */
+static int offer_text(cgctl *c, const char *msg, size_t len, const struct text_offer *t)
+{
+	if (c->n_pending == 0 || t->decode(msg, len, t->userdata) < 0)
+		return 0; /* parse_reply() judges it */
+	close_fds(c->in_fds, c->n_in_fds);
+	c->n_in_fds = 0;
+	c->n_pending--;
+	return 1;
+}
+
+/* Read the next reply (1 when t took it); judging a failure is the caller's business. */
+static int recv_next(cgctl *c, uint64_t deadline, const struct text_offer *t, struct libcgctl_reply *ret)
 {
 	const char *msg;
 	size_t len;
@@ -496,6 +513,8 @@ static int recv_next(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret)
 		r = vl_framer_next(&c->in, &msg, &len);
 		if (r < 0)
 			return r;
+		if (r > 0 && t && offer_text(c, msg, len, t))
+			return 1;
 		if (r > 0)
 			return parse_reply(c, msg, len, ret);
 		r = recv_some(c, deadline);
@@ -509,7 +528,7 @@ int libcgctl_recv(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret)
 {
 	if (c->broken)
 		return -ENOTCONN;
-	return set_broken(c, recv_next(c, deadline, ret));
+	return set_broken(c, recv_next(c, deadline, NULL, ret));
 }
 
 /*
@@ -523,7 +542,7 @@ int libcgctl_recv_stream(cgctl *c, uint64_t deadline, struct libcgctl_reply *ret
 
 	if (c->broken)
 		return -ENOTCONN;
-	r = recv_next(c, deadline, ret);
+	r = recv_next(c, deadline, NULL, ret);
 	return r == -ETIMEDOUT ? r : set_broken(c, r);
 }
 
@@ -587,6 +606,37 @@ static int take_reply_fds(struct libcgctl_reply *rep, struct libcgctl_xfer *x)
 	return 0;
 }
 
+/* The outcome of a call whose reply was read: its parameters, or the daemon's error kept on the handle. */
+static int reply_outcome(cgctl *c, struct libcgctl_reply *rep, struct libcgctl_xfer *x,
+			 json_object **ret_params, json_object **ret_error_params)
+{
+	int r;
+
+	if (rep->vl.continues)
+		return set_broken(c, -EPROTO); /* "continues" without "more" */
+	if (rep->vl.error) {
+		r = libcgctl_reply_error(c, rep);
+		if (ret_error_params)
+			*ret_error_params = json_object_get(rep->vl.parameters);
+		return r;
+	}
+	take_reply_fds(rep, x);
+	if (ret_params)
+		*ret_params = json_object_get(rep->vl.parameters);
+	return 0;
+}
+
+/* Checks before a call starts: the handle must be usable and idle. */
+static int transact_begin(cgctl *c)
+{
+	libcgctl_clear_error(c);
+	if (c->broken)
+		return -ENOTCONN;
+	if (c->n_pending > 0)
+		return -EBUSY; /* replies of pipelined calls must be read first */
+	return 0;
+}
+
 /* One call, one reply, with descriptors both ways and a longer bound when asked. */
 int libcgctl_transact_ex(cgctl *c, const char *method, json_object *params, struct libcgctl_xfer *x,
 			 json_object **ret_params, json_object **ret_error_params)
@@ -595,11 +645,9 @@ int libcgctl_transact_ex(cgctl *c, const char *method, json_object *params, stru
 	uint64_t deadline = libcgctl_deadline(c);
 	int r;
 
-	libcgctl_clear_error(c);
-	if (c->broken)
-		return -ENOTCONN;
-	if (c->n_pending > 0)
-		return -EBUSY; /* replies of pipelined calls must be read first */
+	r = transact_begin(c);
+	if (r < 0)
+		return r;
 	if (x && x->extra_ms > 0)
 		deadline += (uint64_t)x->extra_ms * 1000u;
 	r = libcgctl_send(c, method, params, 0, x ? x->fds : NULL, x ? x->n_fds : 0, deadline);
@@ -608,18 +656,29 @@ int libcgctl_transact_ex(cgctl *c, const char *method, json_object *params, stru
 	r = libcgctl_recv(c, deadline, &rep);
 	if (r < 0)
 		return r;
-	if (rep.vl.continues)
-		return set_broken(c, -EPROTO); /* "continues" without "more" */
-	if (rep.vl.error) {
-		r = libcgctl_reply_error(c, &rep);
-		if (ret_error_params)
-			*ret_error_params = json_object_get(rep.vl.parameters);
+	return reply_outcome(c, &rep, x, ret_params, ret_error_params);
+}
+
+/* One call whose reply decode may take straight from its text. */
+int libcgctl_transact_text(cgctl *c, const char *method, json_object *params, libcgctl_text_fn decode,
+			   void *userdata, json_object **ret_params)
+{
+	_cleanup_(libcgctl_reply_done) struct libcgctl_reply rep = {};
+	const struct text_offer t = { decode, userdata };
+	uint64_t deadline = libcgctl_deadline(c);
+	int r;
+
+	*ret_params = NULL;
+	r = transact_begin(c);
+	if (r < 0)
 		return r;
-	}
-	take_reply_fds(&rep, x);
-	if (ret_params)
-		*ret_params = json_object_get(rep.vl.parameters);
-	return 0;
+	r = libcgctl_send(c, method, params, 0, NULL, 0, deadline);
+	if (r < 0)
+		return r;
+	r = set_broken(c, recv_next(c, deadline, &t, &rep));
+	if (r != 0)
+		return r < 0 ? r : 0;
+	return reply_outcome(c, &rep, NULL, ret_params, NULL);
 }
 
 /* One call, one reply; descriptors that come with it are closed. */

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "crashpoint.h"
 #include "events.h"
+#include "jsonbuf.h"
 #include "monitor.h"
 #include "log.h"
 
@@ -296,40 +297,70 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	return 0;
 }
 
-/* One Entry object for the wire. */
-static json_object *manager_entry_json(struct manager *m, const struct ledger_entry *le)
+/* A boolean, or null when unknown. */
+static void manager_put_known_bool(struct jsonbuf *b, bool known, bool v)
 {
-	json_object *o = json_object_new_object();
-	_cleanup_free_ char *rel = NULL;
-	char *abs = manager_abs_path(m, le->name);
-	bool populated = false, frozen = false;
-	int r = -ENOMEM;
-
-	/* Tracked entries have it cached (kept current by inotify); others are read. */
-	r = events_state(m, le, &populated, &frozen);
-	if (r < 0 && cgname_to_path(le->name, &rel) >= 0)
-		r = cgfs_read_events(m->rootfd, rel, &populated, &frozen);
-	json_object_object_add(o, "name", json_object_new_string(le->name));
-	json_object_object_add(o, "path", json_object_new_string(abs ? abs : ""));
-	json_object_object_add(o, "state", json_object_new_string(ledger_state_to_string(le->state)));
-	json_object_object_add(o, "generated", json_object_new_boolean(le->generated));
-	json_object_object_add(o, "populated", r < 0 ? NULL : json_object_new_boolean(populated));
-	json_object_object_add(o, "frozen", r < 0 ? NULL : json_object_new_boolean(frozen));
-	json_object_object_add(o, "created", json_object_new_int64((int64_t)le->created_usec));
-	json_object_object_add(o, "delegate", json_object_new_boolean(le->delegate));
-	json_object_object_add(o, "auto_remove", json_object_new_boolean(le->auto_remove));
-	json_object_object_add(o, "lease", json_object_new_boolean(le->lease));
-	json_object_object_add(o, "labels", le->labels ? json_object_get(le->labels) : json_object_new_object());
-	free(abs);
-	return o;
+	if (known)
+		jsonbuf_put_bool(b, v);
+	else
+		jsonbuf_put_lit(b, "null");
 }
 
-/* Entries at or below name. */
+/*
+ * One Entry object, written as JSON text: json-c trees cost List a malloc per
+ * member and most of its time building, serialising and freeing them. Create's
+ * reply comes from here too, so both carry the same members in the same order.
+ */
+static void manager_entry_write(struct manager *m, const struct ledger_entry *le, struct jsonbuf *b)
+{
+	const char *state = ledger_state_to_string(le->state);
+	_cleanup_free_ char *rel = NULL;
+	bool populated = false, frozen = false, known;
+
+	/* Left NULL for a name the ledger should never hold: its path is then "". */
+	(void)cgname_to_path(le->name, &rel);
+	/* Tracked entries have it cached (kept current by inotify); others are read. */
+	known = events_state(m, le, &populated, &frozen) >= 0 ||
+		(rel && cgfs_read_events(m->rootfd, rel, &populated, &frozen) >= 0);
+	jsonbuf_put_lit(b, "{\"name\":");
+	jsonbuf_put_string(b, le->name, strlen(le->name));
+	jsonbuf_put_lit(b, ",\"path\":\"");
+	if (rel) {
+		jsonbuf_put_escaped(b, m->root_path, strlen(m->root_path));
+		jsonbuf_put_lit(b, "/");
+		jsonbuf_put_escaped(b, rel, strlen(rel));
+	}
+	jsonbuf_put_lit(b, "\",\"state\":");
+	jsonbuf_put_string(b, state, strlen(state));
+	jsonbuf_put_lit(b, ",\"generated\":");
+	jsonbuf_put_bool(b, le->generated);
+	jsonbuf_put_lit(b, ",\"populated\":");
+	manager_put_known_bool(b, known, populated);
+	jsonbuf_put_lit(b, ",\"frozen\":");
+	manager_put_known_bool(b, known, frozen);
+	jsonbuf_put_lit(b, ",\"created\":");
+	jsonbuf_put_int(b, (int64_t)le->created_usec);
+	jsonbuf_put_lit(b, ",\"delegate\":");
+	jsonbuf_put_bool(b, le->delegate);
+	jsonbuf_put_lit(b, ",\"auto_remove\":");
+	jsonbuf_put_bool(b, le->auto_remove);
+	jsonbuf_put_lit(b, ",\"lease\":");
+	jsonbuf_put_bool(b, le->lease);
+	jsonbuf_put_lit(b, ",\"labels\":");
+	if (le->labels)
+		jsonbuf_put_value(b, le->labels);
+	else
+		jsonbuf_put_lit(b, "{}");
+	jsonbuf_put_lit(b, "}");
+}
+
+/* Entries at or below name, as one ready-made JSON array. */
 int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;
+	struct jsonbuf b = { 0 };
+	size_t n, found = 0;
 	json_object *arr;
-	size_t n;
 	int r;
 
 	if (name && (r = manager_check_name(m, name, e)) < 0)
@@ -338,22 +369,36 @@ int manager_list(struct manager *m, const char *name, json_object **ret, struct 
 	r = ledger_list(m->ledger, &all, &n);
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-	arr = json_object_new_array_ext((int)n);
-	for (size_t i = 0; i < n; i++)
-		if (!name || cgname_is_below(all[i]->name, name))
-			json_object_array_add(arr, manager_entry_json(m, all[i]));
-	if (name && json_object_array_length(arr) == 0) {
-		json_object_put(arr);
+	/* An entry without labels takes about 250 bytes: a full list seldom grows the buffer. */
+	if (!name)
+		jsonbuf_reserve(&b, 256 * n + 2);
+	jsonbuf_put_lit(&b, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (name && !cgname_is_below(all[i]->name, name))
+			continue;
+		if (found++ > 0)
+			jsonbuf_put_lit(&b, ",");
+		manager_entry_write(m, all[i], &b);
+	}
+	jsonbuf_put_lit(&b, "]");
+	if (name && found == 0) {
+		jsonbuf_free(&b);
 		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\"", name);
 	}
+	arr = jsonbuf_to_json(&b);
+	if (!arr)
+		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	*ret = arr;
 	return 0;
 }
 
-/* Entry JSON for a freshly created entry (handlers use it). */
+/* Entry for a freshly created entry (Create's reply); NULL when out of memory. */
 json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le)
 {
-	return manager_entry_json(m, le);
+	struct jsonbuf b = { 0 };
+
+	manager_entry_write(m, le, &b);
+	return jsonbuf_to_json(&b);
 }
 
 /* Make the ledger durable. */

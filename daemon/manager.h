@@ -118,13 +118,16 @@ int manager_start(struct manager *m, struct event_base *base);
 /* Abort pending destroys, waits and systemd attaches (daemon stopping). */
 void manager_stop(struct manager *m);
 
-/* Entries at or below name (NULL: all) as an array of Entry objects. */
+/*
+ * Entries at or below name (NULL: all): *ret serialises as the JSON array of
+ * Entry objects, to be put in a reply as it is (jsonbuf_to_json()).
+ */
 int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e);
 /* Validate a Resources object without writing. 0 or -EINVAL with e filled. */
 int manager_check_resources(json_object *res, struct op_error *e);
 /* Apply a Resources object to the cgroup rel: all or nothing. 0 or -errno with e filled. */
 int manager_apply_resources(struct manager *m, const char *rel, json_object *res, struct op_error *e);
-/* One Entry object for the wire. */
+/* Create's Entry object, ready-made text like List's (see manager_list()); NULL when out of memory. */
 json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le);
 /* The Status object. */
 json_object *manager_status(struct manager *m);

@@ -207,6 +207,50 @@ START_TEST(test_list_bad_entry)
 }
 END_TEST
 
+START_TEST(test_list_left_to_json_c)
+{
+	/* Valid, but not the plain shape List's text decoder takes: json-c decodes it instead. */
+	static const struct step script[] = {
+		{ "io.cgctl.Manager.List",
+		  "{\"parameter\\u0073\":{\"entries\":[" ENTRY_A "," ENTRY_AB "]},\"continues\":false}" },
+		{}
+	};
+	struct fake f;
+	cgctl *c = fake_connect(&f, serve_script, script);
+	struct cgctl_entry *e = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(cgctl_list(c, NULL, &e, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(e[0].name, "a");
+	ck_assert_str_eq(e[0].labels[1], "tier=1");
+	ck_assert_int_eq(e[1].populated, -1);
+	cgctl_entries_free(e, n);
+	fake_finish(&f, c);
+}
+END_TEST
+
+START_TEST(test_list_garbage)
+{
+	static const char *const garbage[] = {
+		"hello", "[1,2]", "{\"parameters\":[]}", "{\"error\":5}", "{\"parameters\":{\"entries\":[]}} x",
+		"{\"parameters\":{\"entries\":[]},\"continues\":true}", "{\"parameters\":{\"entries\":3}}",
+		"{\"parameters\":{}}", "{\"parameters\":{\"entries\":[{\"name\":\"a\"}]}}",
+	};
+	const struct step script[] = { { "io.cgctl.Manager.List", garbage[_i] }, {} };
+	struct fake f;
+	cgctl *c = fake_connect(&f, serve_script, script);
+	struct cgctl_entry *e = NULL;
+	size_t n = 7;
+
+	ck_assert_int_eq(cgctl_list(c, NULL, &e, &n), -EPROTO);
+	ck_assert_ptr_null(e);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_ptr_null(cgctl_error_name(c));
+	fake_finish(&f, c);
+}
+END_TEST
+
 #define STATUS_REPLY \
 	"{\"parameters\":{\"status\":{\"version\":\"0.1.0\",\"delegated\":false," \
 	"\"reason\":\"/sys/fs/cgroup/x is read-only\",\"cgroup_mount\":\"/sys/fs/cgroup\"," \
@@ -776,6 +820,8 @@ static Suite *libcgctl_suite(void)
 	tc = tcase_create("decode");
 	tcase_add_test(tc, test_list_decode);
 	tcase_add_test(tc, test_list_bad_entry);
+	tcase_add_test(tc, test_list_left_to_json_c);
+	tcase_add_loop_test(tc, test_list_garbage, 0, 9);
 	tcase_add_test(tc, test_status_decode);
 	tcase_add_test(tc, test_create_decode);
 	tcase_add_test(tc, test_destroy_not_existing);
