@@ -8,14 +8,14 @@
 #   └── workloads/              client processes ("other user services")
 # and removes everything on exit. Nothing outside the scratch subtree is
 # written, except the cgroup2 root's cgroup.subtree_control when it lacks a
-# controller its cgroup.controllers offers (recorded and restored; disable
+# controller its cgroup.controllers offers (enabled and disabled again by the
+# last of concurrent harness runs, see cgt_root_controllers_acquire; disable
 # with CGCTL_TEST_PARENT_CONTROLLERS=0).
 
 CGT_USER=${CGCTL_TEST_USER:-cgctltest}
 CGT_HOME=/var/lib/$CGT_USER
 CGT_TIMEOUT=${CGCTL_TEST_TIMEOUT:-10}   # seconds, per CLI call and per daemon wait
 CGT_PIDS=()                            # "pid:starttime" of every process we started
-CGT_SC_RESTORE=()                      # "file:-ctrl" writes that undo our subtree_control changes
 
 # --- small utilities -------------------------------------------------------
 
@@ -193,22 +193,95 @@ cgt_cg_remove() {
 	rmdir "$1" 2>/dev/null || cgt_log "warning: cannot remove $1"
 }
 
-# Enable in $1's subtree_control every controller its cgroup.controllers offers;
-# with $2 = "record", remember what to undo at exit.
+# Enable in $1's subtree_control every controller its cgroup.controllers offers.
 cgt_enable_controllers() {
 	local dir=$1 c have avail
 	have=" $(cat "$dir/cgroup.subtree_control") "
 	read -ra avail <"$dir/cgroup.controllers"
 	for c in "${avail[@]}"; do
 		case $have in *" $c "*) continue ;; esac
-		if echo "+$c" >"$dir/cgroup.subtree_control" 2>/dev/null; then
-			if [ "${2:-}" = record ]; then
-				CGT_SC_RESTORE+=("$dir/cgroup.subtree_control:-$c")
-				printf '%s\n' "$dir/cgroup.subtree_control:-$c" >>"$CGT_TMP/subtree_control"
-			fi
-		fi
+		echo "+$c" >"$dir/cgroup.subtree_control" 2>/dev/null
 	done
 	return 0
+}
+
+# Controllers a harness enables in the cgroup2 root are shared by concurrent
+# harness runs: a run that finds one enabled cannot tell a user's from another
+# run's, and the run that enabled it cannot disable it while another run's
+# scratch subtree uses it. So, under flock on $CGT_SC_DIR: a file enabled.<c>
+# for every controller some run enabled, a file holder.<pid> for every run
+# relying on them; the last holder to let go disables the marked ones and
+# removes the directory. Dead holders (killed runs) are pruned.
+CGT_SC_DIR=/run/cgctl-test-controllers
+CGT_SC_HELD=0
+
+# Run "$@" holding the lock on $CGT_SC_DIR (created if need be); retried when
+# the directory was removed while we waited for the lock.
+cgt_sc_locked() {
+	local i rc
+	for ((i = 0; i < 20; i++)); do
+		mkdir -m 0700 "$CGT_SC_DIR" 2>/dev/null
+		[ -d "$CGT_SC_DIR" ] || return 1
+		(
+			exec 9<"$CGT_SC_DIR" && flock 9 || exit 1
+			# The directory we locked must still be the one at the path.
+			[ "$(stat -c %i "$CGT_SC_DIR" 2>/dev/null)" = "$(stat -L -c %i /proc/self/fd/9)" ] || exit 75
+			"$@"
+		)
+		rc=$?
+		[ "$rc" = 75 ] || return "$rc"
+	done
+	return 1
+}
+
+# (Locked) enable what the root offers, marking what we enabled; become a holder.
+cgt_sc_enable_locked() {
+	local root=$1 c have avail
+	have=" $(cat "$root/cgroup.subtree_control") "
+	read -ra avail <"$root/cgroup.controllers"
+	for c in "${avail[@]}"; do
+		case $have in *" $c "*) continue ;; esac
+		if echo "+$c" >"$root/cgroup.subtree_control" 2>/dev/null; then
+			: >"$CGT_SC_DIR/enabled.$c"
+		fi
+	done
+	: >"$CGT_SC_DIR/holder.$$"
+}
+
+# (Locked) stop holding; the last live holder disables the marked controllers.
+cgt_sc_release_locked() {
+	local root=$1 f left=0
+	rm -f "$CGT_SC_DIR/holder.$$"
+	for f in "$CGT_SC_DIR"/holder.*; do
+		[ -e "$f" ] || continue
+		if kill -0 "${f##*.}" 2>/dev/null; then left=1; else rm -f "$f"; fi
+	done
+	[ "$left" = 0 ] || return 0
+	for f in "$CGT_SC_DIR"/enabled.*; do
+		[ -e "$f" ] || continue
+		# Kept (and retried by the next run) while a cgroup outside ours uses it.
+		if echo "-${f##*/enabled.}" >"$root/cgroup.subtree_control" 2>/dev/null; then
+			rm -f "$f"
+		else
+			cgt_log "note: could not disable ${f##*/enabled.} in $root (in use elsewhere)"
+		fi
+	done
+	rmdir "$CGT_SC_DIR" 2>/dev/null
+	return 0
+}
+
+# Enable every controller the cgroup2 root offers, shared with concurrent runs.
+cgt_root_controllers_acquire() {
+	cgt_sc_locked cgt_sc_enable_locked "$1" || return 1
+	CGT_SC_HELD=1
+	CGT_SC_ROOT=$1
+}
+
+# Let go of the root's controllers (at exit).
+cgt_root_controllers_release() {
+	[ "$CGT_SC_HELD" = 1 ] || return 0
+	CGT_SC_HELD=0
+	cgt_sc_locked cgt_sc_release_locked "$CGT_SC_ROOT"
 }
 
 # --- environment set-up and tear-down -------------------------------------
@@ -282,7 +355,7 @@ cgt_setup() {
 
 	if [ "${CGCTL_TEST_PARENT_CONTROLLERS:-1}" = 1 ] && [ "$CGT_CG2_ROOT" = / ]; then
 		# Only the hierarchy root is exempt from the no-internal-process rule.
-		cgt_enable_controllers "$CGT_CG2" record
+		cgt_root_controllers_acquire "$CGT_CG2" || return 1
 	fi
 	cgt_mkcg "$CGT_SCRATCH" || return 1
 	cgt_enable_controllers "$CGT_SCRATCH"
@@ -300,19 +373,14 @@ cgt_topology() {
 # EXIT trap: kill what we started, remove the scratch subtree and tmp dir,
 # undo subtree_control changes. Safe to run more than once.
 cgt_cleanup() {
-	local rc=$? entry undo
+	local rc=$? entry
 	trap - EXIT INT TERM
 	if [ -n "${CGT_TMP:-}" ] && [ -f "$CGT_TMP/pids" ]; then
 		while IFS= read -r entry; do cgt_kill_tracked "$entry" KILL; done <"$CGT_TMP/pids"
 	fi
 	for entry in "${CGT_PIDS[@]}"; do cgt_kill_tracked "$entry" KILL; done
 	[ -n "${CGT_SCRATCH:-}" ] && cgt_cg_remove "$CGT_SCRATCH"
-	if [ -n "${CGT_TMP:-}" ] && [ -f "$CGT_TMP/subtree_control" ]; then
-		while IFS= read -r undo; do
-			echo "${undo##*:}" >"${undo%:*}" 2>/dev/null ||
-				cgt_log "note: could not undo ${undo##*:} in ${undo%:*} (in use elsewhere)"
-		done <"$CGT_TMP/subtree_control"
-	fi
+	cgt_root_controllers_release
 	case ${CGT_TMP:-} in /tmp/cgctl-test.*) rm -rf "$CGT_TMP" ;; esac
 	exit "$rc"
 }
