@@ -31,6 +31,7 @@ struct commit {
 	int efd;
 	bool running;          /* the sync thread holds a job */
 	bool wanted;           /* commit_later() asked for a sync with no call waiting */
+	unsigned last_batch;   /* calls the last sync served (counted up to 2) */
 	struct call_list queue;
 	struct call_list inflight;
 
@@ -101,10 +102,34 @@ static void commit_compact(struct commit *c)
 		log_error_errno(r, "ledger compaction failed (the journal keeps growing)");
 }
 
+static void commit_start(struct commit *c);
+
+/* A sync covering list ended with r: record it, answer list, go on with what queued meanwhile. */
+static void commit_synced(struct commit *c, struct call_list *list, int r)
+{
+	ledger_sync_end(c->ledger, r);
+	if (r < 0)
+		log_error_errno(r, "ledger sync failed");
+	commit_answer(list, r);
+	if (c->wanted || !TAILQ_EMPTY(&c->queue))
+		commit_start(c);
+}
+
+/* Number of calls on list, counting no further than 2. */
+static unsigned commit_count(const struct call_list *list)
+{
+	unsigned n = 0;
+
+	for (struct call *call = TAILQ_FIRST(list); call && n < 2; call = TAILQ_NEXT(call, commit_entry))
+		n++;
+	return n;
+}
+
 /* Hand the queued calls to a new sync, or answer them at once when nothing is pending. */
 static void commit_start(struct commit *c)
 {
-	int fd;
+	unsigned n;
+	int fd, r;
 
 	if (c->running)
 		return;
@@ -116,6 +141,18 @@ static void commit_start(struct commit *c)
 		commit_answer(&c->queue, 0);
 		return;
 	}
+	n = commit_count(&c->queue);
+	if (n <= 1 && c->last_batch <= 1) {
+		/*
+		 * A lone call after a lone call: nobody else is waiting, so handing
+		 * the sync to the thread would only add two wake-ups to its latency.
+		 */
+		r = fdatasync(fd) < 0 ? -errno : 0;
+		c->last_batch = n;
+		commit_synced(c, &c->queue, r);
+		return;
+	}
+	c->last_batch = n;
 	TAILQ_CONCAT(&c->inflight, &c->queue, commit_entry);
 	c->running = true;
 	pthread_mutex_lock(&c->lock);
@@ -143,12 +180,7 @@ static void commit_done_cb(evutil_socket_t fd, short what, void *arg)
 	r = c->job_result;
 	pthread_mutex_unlock(&c->lock);
 	c->running = false;
-	ledger_sync_end(c->ledger, r);
-	if (r < 0)
-		log_error_errno(r, "ledger sync failed");
-	commit_answer(&c->inflight, r);
-	if (c->wanted || !TAILQ_EMPTY(&c->queue))
-		commit_start(c);
+	commit_synced(c, &c->inflight, r);
 }
 
 /* Make a committer with its sync thread. */

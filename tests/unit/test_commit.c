@@ -176,60 +176,88 @@ END_TEST
  */
 START_TEST(test_pipelined_batches)
 {
-	struct call *a = new_call(), *b = new_call(), *c = new_call();
+	struct call *a = new_call(), *a2 = new_call(), *b = new_call(), *c = new_call();
 
 	put("a");
 	commit_enqueue(cm, a, NULL);
-	/* End the turn: the sync of "a" starts on the thread. */
+	commit_enqueue(cm, a2, NULL);
+	/* End the turn: two calls, so the sync of "a" starts on the thread. */
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-	/* Unless the disk was faster than the loop, the sync of "a" is running now. */
-	ck_assert(n_answers == 1 || commit_busy(cm));
+	ck_assert_uint_eq(n_answers, 0);
+	ck_assert(commit_busy(cm));
 	put("b");
 	commit_enqueue(cm, b, NULL);
 	put("c");
 	commit_enqueue(cm, c, NULL);
-	run_until(3);
+	run_until(4);
 	ck_assert_ptr_eq(answers[0].call, a);
-	ck_assert_ptr_eq(answers[1].call, b);
-	ck_assert_ptr_eq(answers[2].call, c);
-	for (size_t i = 0; i < 3; i++)
+	ck_assert_ptr_eq(answers[1].call, a2);
+	ck_assert_ptr_eq(answers[2].call, b);
+	ck_assert_ptr_eq(answers[3].call, c);
+	for (size_t i = 0; i < 4; i++)
 		ck_assert_int_eq(answers[i].err, 0);
 	/* "b" answered with "c" still unsynced would mean "a"'s sync answered it. */
-	ck_assert(!answers[1].dirty);
 	ck_assert(!answers[2].dirty);
+	ck_assert(!answers[3].dirty);
 	ck_assert(!ledger_dirty(l));
+}
+END_TEST
+
+/* A lone call after a lone call syncs on the loop (no hand-off); after a batch, on the thread. */
+START_TEST(test_lone_call_syncs_inline)
+{
+	put("a");
+	commit_enqueue(cm, new_call(), NULL);
+	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(n_answers, 1);
+	ck_assert(!answers[0].dirty);
+	ck_assert(!commit_busy(cm));
+	/* A batch of two goes to the thread... */
+	put("b");
+	commit_enqueue(cm, new_call(), NULL);
+	commit_enqueue(cm, new_call(), NULL);
+	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert(commit_busy(cm));
+	run_until(3);
+	/* ...and so does the lone call right after it: others may be about to come. */
+	put("c");
+	commit_enqueue(cm, new_call(), NULL);
+	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert(commit_busy(cm));
+	run_until(4);
+	ck_assert(!answers[3].dirty);
 }
 END_TEST
 
 /* Stopping answers what is queued, after a final sync on the caller's thread. */
 START_TEST(test_free_answers_queue)
 {
-	struct call *a = new_call(), *b = new_call();
-
 	put("a");
-	commit_enqueue(cm, a, NULL);
+	commit_enqueue(cm, new_call(), NULL);
+	commit_enqueue(cm, new_call(), NULL);
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert(commit_busy(cm));
 	put("b");
-	commit_enqueue(cm, b, NULL);
+	commit_enqueue(cm, new_call(), NULL);
 	cm = commit_free(cm);
-	ck_assert_uint_eq(n_answers, 2);
+	ck_assert_uint_eq(n_answers, 3);
 	ck_assert(!ledger_dirty(l));
-	ck_assert_int_eq(answers[0].err, 0);
-	ck_assert_int_eq(answers[1].err, 0);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_int_eq(answers[i].err, 0);
 }
 END_TEST
 
 /* commit_later() with no call waiting still syncs, also while another sync runs. */
 START_TEST(test_later_without_calls)
 {
-	struct call *a = new_call();
-
 	put("a");
-	commit_enqueue(cm, a, NULL);
+	commit_enqueue(cm, new_call(), NULL);
+	commit_enqueue(cm, new_call(), NULL);
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert(commit_busy(cm));
 	put("b");
 	commit_later(cm);
-	run_until(1);
+	run_until(2);
 	for (int i = 0; i < 10000 && (ledger_dirty(l) || commit_busy(cm)); i++)
 		event_base_loop(evb, EVLOOP_ONCE);
 	ck_assert(!ledger_dirty(l));
@@ -279,6 +307,7 @@ static Suite *commit_suite(void)
 	add_tcase(s, "reply_after_sync", test_reply_after_sync);
 	add_tcase(s, "clean_ledger_answers_at_once", test_clean_ledger_answers_at_once);
 	add_tcase(s, "pipelined_batches", test_pipelined_batches);
+	add_tcase(s, "lone_call_syncs_inline", test_lone_call_syncs_inline);
 	add_tcase(s, "free_answers_queue", test_free_answers_queue);
 	add_tcase(s, "later_without_calls", test_later_without_calls);
 	add_tcase(s, "compaction_between_syncs", test_compaction_between_syncs);
