@@ -5,9 +5,10 @@
 #   make fuzz                each harness for FUZZ_SECONDS on a copy of its corpus
 #                            (make -j4 fuzz runs them side by side; FUZZ_MERGE=1
 #                            merges what was found back into fuzz/corpus/)
-#   make fuzz-NAME           one harness (NAME: framer, names, ledger, requests)
+#   make fuzz-NAME           one harness (NAME: framer, names, ledger, requests, entries)
 #   make check-fuzz          every seed once, then each harness for FUZZ_SMOKE_SECONDS
-#   make fuzz-seeds          regenerate the ledger seeds written through the ledger API
+#   make fuzz-seeds          regenerate the seeds written by the project's own writers
+#                            (ledger: the ledger API; entries: the daemon's List text)
 
 CLANG              ?= clang
 FUZZ_SECONDS       ?= 60
@@ -18,7 +19,7 @@ FUZZ_JOBS          ?= 1
 FUZZ_FLAGS         ?=
 
 FUZZ_B      := $(B)/fuzz
-FUZZ_NAMES  := framer names ledger requests
+FUZZ_NAMES  := framer names ledger requests entries
 FUZZ_BINS   := $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_NAMES))
 # Sanitizer findings must abort, or libFuzzer would not see them.
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -31,6 +32,7 @@ FUZZ_DEPCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_DAEMON) 2>/dev/null)
 # The code under test, instrumented for coverage; the daemon's main() left out.
 FUZZ_PROTO_OBJS  := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(PROTO_SRCS)) $(FUZZ_B)/obj/gen/interface.o
 FUZZ_DAEMON_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(filter-out daemon/main.c,$(DAEMON_SRCS)))
+FUZZ_CLIENT_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(LIB_SRCS))
 # The harnesses themselves: warnings are errors here (WERROR=0 relaxes), not in code under test.
 FUZZ_HARNESS_OBJS := $(patsubst %,$(FUZZ_B)/obj/fuzz/fuzz_%.o,$(FUZZ_NAMES)) $(FUZZ_B)/obj/fuzz/standin.o \
                      $(FUZZ_B)/obj/fuzz/sweep.o
@@ -40,6 +42,10 @@ FUZZ_MAXLEN_framer   := 16384
 FUZZ_MAXLEN_names    := 2048
 FUZZ_MAXLEN_ledger   := 16384
 FUZZ_MAXLEN_requests := 8192
+FUZZ_MAXLEN_entries  := 8192
+# Comparisons of lengths and offsets as feedback: fuzz_entries then finds a
+# message cut inside an escape, where a read past the end would be.
+FUZZ_VP_entries      := -use_value_profile=1
 # fuzz_requests: its stand-in cgroupfs fences the daemon's kill(), gives its
 # mkdir/rmdir cgroupfs rules, notes what it writes, keeps its log quiet (fuzz/standin.h).
 FUZZ_EXTRA_requests  := $(FUZZ_B)/obj/fuzz/standin.o
@@ -48,14 +54,16 @@ FUZZ_LDWRAP_requests := -Wl,--wrap=kill,--wrap=mkdirat,--wrap=unlinkat,--wrap=cg
                         -Wl,--wrap=log_msg,--wrap=log_errno,--wrap=log_op
 # Every harness is linked against both archives; the linker takes what it uses.
 FUZZ_ARCHIVES := $(FUZZ_B)/libcgctld-fuzz.a $(FUZZ_B)/libproto-fuzz.a
+# fuzz_entries: libcgctl's decoders, before the archives it needs.
+FUZZ_ARCHIVES_entries := $(FUZZ_B)/libcgctl-fuzz.a
 
 .PHONY: fuzz-build fuzz check-fuzz fuzz-seeds
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_PROTO_OBJS) $(FUZZ_DAEMON_OBJS): FUZZ_OBJ_CFLAGS = -fsanitize=fuzzer-no-link $(FUZZ_WARN)
+$(FUZZ_PROTO_OBJS) $(FUZZ_DAEMON_OBJS) $(FUZZ_CLIENT_OBJS): FUZZ_OBJ_CFLAGS = -fsanitize=fuzzer-no-link $(FUZZ_WARN)
 $(FUZZ_HARNESS_OBJS): FUZZ_OBJ_CFLAGS = -fsanitize=fuzzer-no-link $(WARN)
-$(FUZZ_B)/obj/fuzz/gen_ledger_seeds.o: FUZZ_OBJ_CFLAGS = $(WARN)
+$(FUZZ_B)/obj/fuzz/gen_ledger_seeds.o $(FUZZ_B)/obj/fuzz/gen_entries_seeds.o: FUZZ_OBJ_CFLAGS = $(WARN)
 
 $(FUZZ_B)/obj/%.o: %.c | $(B)/.deps-ok
 	@mkdir -p $(dir $@)
@@ -72,22 +80,31 @@ $(FUZZ_B)/libproto-fuzz.a: $(FUZZ_PROTO_OBJS)
 $(FUZZ_B)/libcgctld-fuzz.a: $(FUZZ_DAEMON_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(FUZZ_B)/libcgctl-fuzz.a: $(FUZZ_CLIENT_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(FUZZ_B)/fuzz_requests: $(FUZZ_EXTRA_requests) $(FUZZ_B)/obj/fuzz/sweep.o
 $(FUZZ_B)/fuzz_ledger: $(FUZZ_B)/obj/fuzz/sweep.o
+$(FUZZ_B)/fuzz_entries: $(FUZZ_ARCHIVES_entries)
 $(FUZZ_B)/fuzz_%: $(FUZZ_B)/obj/fuzz/fuzz_%.o $(FUZZ_ARCHIVES)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) $(FUZZ_LDWRAP_$*) -o $@ $(filter %.o,$^) $(FUZZ_ARCHIVES) \
-		$(FUZZ_LIBS)
+	$(Q)$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) $(FUZZ_LDWRAP_$*) -o $@ $(filter %.o,$^) $(FUZZ_ARCHIVES_$*) \
+		$(FUZZ_ARCHIVES) $(FUZZ_LIBS)
 
 # Ledger seeds come from the ledger's own writer, so their crcs and shapes are real.
 $(FUZZ_B)/gen_ledger_seeds: $(FUZZ_B)/obj/fuzz/gen_ledger_seeds.o $(FUZZ_ARCHIVES)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
 
-fuzz-seeds: $(FUZZ_B)/gen_ledger_seeds
+# List replies come from the daemon's JSON writer (jsonbuf) and vl_reply_format(), member for member.
+$(FUZZ_B)/gen_entries_seeds: $(FUZZ_B)/obj/fuzz/gen_entries_seeds.o $(FUZZ_B)/libproto-fuzz.a
+	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
+
+fuzz-seeds: $(FUZZ_B)/gen_ledger_seeds $(FUZZ_B)/gen_entries_seeds
 	$(Q)$(FUZZ_B)/gen_ledger_seeds fuzz/corpus/ledger
+	$(Q)mkdir -p fuzz/corpus/entries && $(FUZZ_B)/gen_entries_seeds fuzz/corpus/entries
 
 # libFuzzer's flags for harness $(1): limits, findings under build/fuzz/crashes/.
-fuzz_runflags = -max_len=$(FUZZ_MAXLEN_$(1)) -timeout=10 -rss_limit_mb=2048 \
+fuzz_runflags = -max_len=$(FUZZ_MAXLEN_$(1)) -timeout=10 -rss_limit_mb=2048 $(FUZZ_VP_$(1)) \
                 -artifact_prefix=$(FUZZ_B)/crashes/$(1)- -print_final_stats=1 \
                 $(if $(wildcard fuzz/dict/$(1).dict),-dict=fuzz/dict/$(1).dict) $(FUZZ_FLAGS)
 
