@@ -11,7 +11,7 @@
 #       └── bench-client/                where cgbench runs systemd-run from
 #   ${CGBENCH_WORK_BASE:-/var/tmp}/cgctl-bench.<id>/   ledger state dir, socket, logs,
 #       systemd/{home,run}/              that manager's HOME and XDG_RUNTIME_DIR
-#   /run/systemd/system                  only where absent (PID 1 is not systemd), see SD_MARKER_*
+#   /run/systemd/system                  only where absent (PID 1 is not systemd), see scripts/sd-marker.sh
 # Nothing else is written but build/bench/results.json (build/bench/smoke/ with --smoke or
 # CGBENCH_SMOKE=1) and, with CGBENCH_PERF, build/bench/perf-<phase>.{data,txt}.
 # Every process it starts lives in the scratch subtree, so cgroup.kill there ends exactly those.
@@ -97,47 +97,22 @@ kill_tree() {
 	done
 }
 
-# The /run/systemd/system marker, which systemd --user wants where PID 1 is not systemd.
-# The same protocol and file names as tests/integration/t_systemd.sh, so that a bench and
-# integration runs at the same time share one marker and none removes it under another:
-# each holder leaves .cgctl-test-holder.<its pid>; the marker goes when the last holder of a
-# marker a harness created lets go; one made by someone else (PID 1) is never touched.
-# Both scripts run under flock on /run/systemd; $1 is this shell's pid.
-# shellcheck disable=SC2016 # expanded by the sh that runs them
-SD_MARKER_ACQUIRE='m=/run/systemd/system
-if [ ! -d "$m" ]; then mkdir -m 0755 "$m" && : >"$m/.cgctl-test-created" || exit 1; fi
-[ ! -e "$m/.cgctl-test-created" ] || : >"$m/.cgctl-test-holder.$1"'
-# shellcheck disable=SC2016
-SD_MARKER_RELEASE='m=/run/systemd/system
-[ -e "$m/.cgctl-test-created" ] || exit 0
-rm -f "$m/.cgctl-test-holder.$1"
-for f in "$m"/.cgctl-test-holder.*; do
-	[ -e "$f" ] || continue
-	kill -0 "${f##*.}" 2>/dev/null && exit 0
-	rm -f "$f"
-done
-rm -f "$m/.cgctl-test-created" && rmdir "$m" || exit 1
-if [ -e /run/systemd/.cgctl-test-created ]; then
-	rm -f /run/systemd/.cgctl-test-created && rmdir /run/systemd 2>/dev/null
-fi
-exit 0'
+# The /run/systemd/system marker, which systemd --user wants where PID 1 is not systemd,
+# shared with integration runs at the same time (scripts/sd-marker.sh).
+SD_MARKER_TOOL=$(cd "$(dirname "$0")/.." && pwd)/scripts/sd-marker.sh
 
 # Hold the marker (creating /run/systemd too if need be) until sd_marker_release.
 sd_marker_acquire() {
-	if [ ! -d /run/systemd ]; then
-		mkdir -m 0755 /run/systemd 2>/dev/null && : >/run/systemd/.cgctl-test-created
-		[ -d /run/systemd ] || return 1
-	fi
 	# Set first: releasing what a half-done acquire left is safe, forgetting it is not.
 	SD_MARKER=held
-	flock /run/systemd sh -c "$SD_MARKER_ACQUIRE" sh "$$"
+	"$SD_MARKER_TOOL" acquire "$$"
 }
 
 # Let go of the marker; it goes if this was its last holder and a harness made it.
 sd_marker_release() {
 	[ -n "$SD_MARKER" ] || return 0
 	SD_MARKER=
-	flock /run/systemd sh -c "$SD_MARKER_RELEASE" sh "$$" || say "warning: cannot release /run/systemd/system"
+	"$SD_MARKER_TOOL" release "$$" || say "warning: cannot release /run/systemd/system"
 }
 
 # Whether our manager still runs: an exited child stays a zombie until waited for.

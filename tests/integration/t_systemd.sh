@@ -26,38 +26,12 @@ sd_preflight() {
 	done
 }
 
-# The /run/systemd/system marker, shared by concurrent harness runs: each run
-# holding it leaves .cgctl-test-holder.<its pid> inside; the marker goes when
-# the last holder of a marker a harness created lets go. Both scripts run
-# under flock on /run/systemd; $1 is the harness's pid.
-# shellcheck disable=SC2016 # expanded by the sh that runs them
-SD_MARKER_ACQUIRE='m=/run/systemd/system
-if [ ! -d "$m" ]; then mkdir -m 0755 "$m" && : >"$m/.cgctl-test-created" || exit 1; fi
-[ ! -e "$m/.cgctl-test-created" ] || : >"$m/.cgctl-test-holder.$1"'
-# shellcheck disable=SC2016
-SD_MARKER_RELEASE='m=/run/systemd/system
-[ -e "$m/.cgctl-test-created" ] || exit 0
-rm -f "$m/.cgctl-test-holder.$1"
-for f in "$m"/.cgctl-test-holder.*; do
-	[ -e "$f" ] || continue
-	kill -0 "${f##*.}" 2>/dev/null && exit 0
-	rm -f "$f"
-done
-rm -f "$m/.cgctl-test-created" && rmdir "$m" || exit 1
-if [ -e /run/systemd/.cgctl-test-created ]; then
-	rm -f /run/systemd/.cgctl-test-created && rmdir /run/systemd 2>/dev/null
-fi
-exit 0'
-
-# Make sure the marker exists (creating /run/systemd too if need be) and
-# defer letting go of it. Not touched where someone else made it (PID 1).
+# Make sure the /run/systemd/system marker exists and defer letting go of it;
+# shared with concurrent harness and bench runs (scripts/sd-marker.sh), never
+# touched where someone else made it (PID 1).
 sd_marker() {
-	if [ ! -d /run/systemd ]; then
-		mkdir -m 0755 /run/systemd 2>/dev/null && : >/run/systemd/.cgctl-test-created
-		[ -d /run/systemd ] || return 1
-	fi
-	flock /run/systemd sh -c "$SD_MARKER_ACQUIRE" sh "$$" || return 1
-	cgt_defer flock /run/systemd sh -c "$SD_MARKER_RELEASE" sh "$$"
+	"$TOP/scripts/sd-marker.sh" acquire "$$" || return 1
+	cgt_defer "$TOP/scripts/sd-marker.sh" release "$$"
 }
 
 # systemctl --user, as the test user, against the manager sd_boot started.
