@@ -20,7 +20,7 @@
 #define SYS_openat2 437
 #endif
 
-#define CGFS_EVENTS_MAX 4096
+#define CGFS_EVENTS_SMALL 256 /* cgroup.events is two short lines */
 #define OPENAT2_EAGAIN_RETRIES 16
 
 /* How relpaths are resolved: decided on first use, openat2 unless the kernel lacks it. */
@@ -410,7 +410,8 @@ int cgfs_parse_events(const char *text, bool *ret_populated, bool *ret_frozen)
 /* Read and parse the populated/frozen keys of relpath's cgroup.events. */
 int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool *ret_frozen)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
 	int r;
 
 	if (!relpath)
@@ -418,10 +419,32 @@ int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool 
 	r = path_join(relpath, "cgroup.events", &path);
 	if (r < 0)
 		return r;
-	r = cgfs_read(rootfd, path, CGFS_EVENTS_MAX, &text);
-	if (r < 0)
-		return r;
-	return cgfs_parse_events(text, ret_populated, ret_frozen);
+	fd = cgfs_open(rootfd, path, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	return cgfs_read_events_fd(fd, ret_populated, ret_frozen);
+}
+
+/*
+ * Parse cgroup.events from an open fd with one read: the kernel prints the
+ * whole file as one seq_file record, so a read with room to spare returns
+ * all of it (and saves the read that would only say EOF).
+ */
+int cgfs_read_events_fd(int fd, bool *ret_populated, bool *ret_frozen)
+{
+	char buf[CGFS_EVENTS_SMALL];
+	ssize_t n;
+
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* A full buffer is not what cgroup.events looks like. */
+	if ((size_t)n >= sizeof(buf) - 1)
+		return -EBADMSG;
+	buf[n] = '\0';
+	return cgfs_parse_events(buf, ret_populated, ret_frozen);
 }
 
 /* qsort comparator for an array of strings. */

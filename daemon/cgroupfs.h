@@ -60,6 +60,8 @@ int cgfs_write(int rootfd, const char *relpath, const char *value);
  */
 int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool *ret_frozen);
 
+/* The same from a freshly opened cgroup.events, with one read. 0 or -errno. */
+int cgfs_read_events_fd(int fd, bool *ret_populated, bool *ret_frozen);
 /* Parse cgroup.events text (see cgfs_read_events). 0 or -EBADMSG. */
 int cgfs_parse_events(const char *text, bool *ret_populated, bool *ret_frozen);
 

@@ -206,7 +206,7 @@ static void events_cgroup_cb(void *arg, int gone)
 /* Read cgroup.events into rt and watch it, through one descriptor. */
 static int events_watch_events(struct manager *m, struct entry_rt *rt, const char *rel)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
 	int r;
 
@@ -215,8 +215,7 @@ static int events_watch_events(struct manager *m, struct entry_rt *rt, const cha
 	fd = cgfs_open(m->rootfd, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
-	if (cgfs_read_fd(fd, 4096, &text) >= 0)
-		cgfs_parse_events(text, &rt->populated, &rt->frozen);
+	cgfs_read_events_fd(fd, &rt->populated, &rt->frozen);
 	r = monitor_add_fd(m->mon, fd, events_cgroup_cb, rt, &rt->ev_w);
 	return r;
 }

@@ -3,6 +3,7 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -141,6 +142,9 @@ static void monitor_read_cb(evutil_socket_t fd, short what, void *arg)
 			monitor_fire(mon, ev->wd, (ev->mask & (IN_IGNORED | IN_DELETE_SELF)) != 0);
 			p += sizeof(*ev) + ev->len;
 		}
+		/* Room left for the largest event: the queue was empty, skip the read that says EAGAIN. */
+		if (sizeof(buf) - (size_t)n >= sizeof(struct inotify_event) + NAME_MAX + 1)
+			break;
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		log_warn_errno(-errno, "inotify read");
