@@ -270,6 +270,29 @@ START_TEST(test_events_malformed)
 }
 END_TEST
 
+/* cgroup.events is read in one go: a file too long for that is refused, not half-parsed. */
+START_TEST(test_events_too_long)
+{
+	char text[400];
+	bool populated = true;
+
+	ck_assert_int_eq(cgfs_mkdir(rootfd, "g", 0755), 0);
+	memset(text, 'x', sizeof(text));
+	memcpy(text, "populated 0\nfrozen 0\n#", 22);
+	text[sizeof(text) - 2] = '\n';
+	text[sizeof(text) - 1] = '\0';
+	put_file(rootfd, "g/cgroup.events", text);
+	ck_assert_int_eq(cgfs_read_events(rootfd, "g", &populated, NULL), -EBADMSG);
+	ck_assert(populated);
+	/* Just under the limit still parses. */
+	text[200] = '\n';
+	text[201] = '\0';
+	put_file(rootfd, "g/cgroup.events", text);
+	ck_assert_int_eq(cgfs_read_events(rootfd, "g", &populated, NULL), 0);
+	ck_assert(!populated);
+}
+END_TEST
+
 START_TEST(test_list_children)
 {
 	char **v = NULL;
@@ -351,6 +374,7 @@ static Suite *cgroupfs_suite(void)
 	add_tcase(s, "read_limit", test_read_limit, false);
 	add_tcase(s, "events", test_events, false);
 	add_tcase(s, "events_malformed", test_events_malformed, false);
+	add_tcase(s, "events_too_long", test_events_too_long, false);
 	add_tcase(s, "list_children", test_list_children, true);
 	add_tcase(s, "parse_controllers", test_parse_controllers, false);
 	return s;
