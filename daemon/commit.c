@@ -136,12 +136,14 @@ static void commit_start(struct commit *c)
 	c->wanted = false;
 	commit_compact(c);
 	fd = ledger_sync_begin(c->ledger);
+	n = commit_count(&c->queue);
+	/* This batch is fixed now: whatever queues while it is answered waits for the next. */
+	TAILQ_CONCAT(&c->inflight, &c->queue, commit_entry);
 	if (fd < 0) {
 		/* Their records are durable already (synced, or in the fsynced snapshot). */
-		commit_answer(&c->queue, 0);
+		commit_answer(&c->inflight, 0);
 		return;
 	}
-	n = commit_count(&c->queue);
 	if (n <= 1 && c->last_batch <= 1) {
 		/*
 		 * A lone call after a lone call: nobody else is waiting, so handing
@@ -149,11 +151,10 @@ static void commit_start(struct commit *c)
 		 */
 		r = fdatasync(fd) < 0 ? -errno : 0;
 		c->last_batch = n;
-		commit_synced(c, &c->queue, r);
+		commit_synced(c, &c->inflight, r);
 		return;
 	}
 	c->last_batch = n;
-	TAILQ_CONCAT(&c->inflight, &c->queue, commit_entry);
 	c->running = true;
 	pthread_mutex_lock(&c->lock);
 	c->job_fd = fd;
