@@ -26,7 +26,7 @@ void method_get_status(struct call *call)
 	call_reply(call, p);
 }
 
-/* Labels must be an object of strings. */
+/* Labels must be an object of at most 64 strings of at most 4096 bytes, without NULs. */
 static bool create_labels_ok(json_object *labels)
 {
 	if (!labels)
@@ -34,8 +34,13 @@ static bool create_labels_ok(json_object *labels)
 	if (json_object_object_length(labels) > 64)
 		return false;
 	json_object_object_foreach(labels, k, v) {
-		if (!json_object_is_type(v, json_type_string) || strlen(k) > 256 ||
-		    strlen(json_object_get_string(v)) > 4096)
+		size_t len;
+
+		if (!json_object_is_type(v, json_type_string) || strlen(k) > 256)
+			return false;
+		/* The byte count, not strlen: a NUL would hide the rest from the limit. */
+		len = (size_t)json_object_get_string_len(v);
+		if (len > 4096 || strlen(json_object_get_string(v)) != len)
 			return false;
 	}
 	return true;

@@ -347,6 +347,9 @@ def shape_cases(child):
         ("Create", {"name": "c1", "labels": {"a": ["b"]}}, IV, None),
         ("Create", {"name": "c1", "labels": {"k%d" % i: "v" for i in range(65)}}, IV, None),
         ("Create", {"name": "c1", "labels": {"a": "x" * 5000}}, IV, None),
+        # A NUL must not hide an oversized value from the 4096-byte limit, nor ride along.
+        ("Create", {"name": "c1", "labels": {"a": "x\u0000" + "y" * 5000}}, IV, None),
+        ("Create", {"name": "c1", "labels": {"a": "x\u0000y"}}, IV, None),
         ("Create", {"generate": True, "prefix": "../x"}, IN, None),
         ("Create", {"generate": True, "prefix": "a/"}, IN, None),
     ]
