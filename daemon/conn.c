@@ -530,3 +530,13 @@ bool call_conn_dead(const struct call *call)
 {
 	return call->conn->dead;
 }
+
+/* True when the client is gone or has hung up (EOF waiting unread); nothing is consumed. */
+bool call_peer_gone(const struct call *call)
+{
+	char b;
+
+	if (call->conn->dead)
+		return true;
+	return recv(call->conn->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}

@@ -75,3 +75,8 @@ void call_error_errno(struct call *call, int r, const char *fmt, ...)
 void call_reply_durable(struct call *call, json_object *params);
 /* True when the client is gone (a reply would be dropped). */
 bool call_conn_dead(const struct call *call);
+/*
+ * True when the client is gone or has hung up while the call was pending
+ * (its EOF not read yet: we read no further while a call runs). Consumes nothing.
+ */
+bool call_peer_gone(const struct call *call);

@@ -217,6 +217,20 @@ static void attach_op_systemd_cb(void *arg, int r)
 	if (!attach_op_moved(op, r, "systemd"))
 		return;
 	op->i++;
+	/*
+	 * Nobody waits for the rest: stop rather than ask systemd for each further
+	 * pid, or a client could hang up and reconnect to keep the daemon's bounded
+	 * pool of systemd requests busy on its behalf.
+	 */
+	if (op->i < op->n && call_peer_gone(op->call)) {
+		log_notice("attach to %s: client gone; stopped after %zu of %zu process(es)",
+			   param_str(op->call, "name"), op->i, op->n);
+		/* A half-closed client still reads this: it says what happened. */
+		call_error_errno(op->call, -ECONNRESET, "attach to %s: the client hung up; stopped after %zu of %zu process(es)",
+				 param_str(op->call, "name"), op->i, op->n);
+		attach_op_free(op);
+		return;
+	}
 	attach_op_step(op);
 }
 

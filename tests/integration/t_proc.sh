@@ -290,8 +290,10 @@ test_proc_attach_systemd_answers() {
 }
 
 test_proc_attach_systemd_client_hangs_up() {
-	# The client goes while the user manager thinks: the call runs to its end
-	# (as Destroy does), its answer goes into the void, the daemon carries on.
+	# The client goes while the user manager thinks about its first pid: that
+	# request runs to its end (its answer goes into the void), the remaining
+	# pids are not sent to systemd (a gone client must not keep the pool of
+	# systemd requests busy), and the daemon carries on.
 	local o2 i
 	outsider || return
 	o2=$FOREIGN_PID
@@ -300,23 +302,26 @@ test_proc_attach_systemd_client_hangs_up() {
 	up || return 1
 	c create o
 	expect_rc 0 || return 1
-	bg_user "$CGT_TMP/attach.out" "$CGCTL" --socket "$DSOCK" attach o "$FOREIGN_PID" "$o2" || return 1
+	bg_user "$CGT_TMP/attach.out" "$CGCTL" --socket "$DSOCK" attach o "$o2" "$FOREIGN_PID" || return 1
 	fum_wait 1 || return 1
 	kill -TERM "$BGPID"
 	cgt_wait_gone "$BGPID" 5 || fail "the client did not go" || return 1
 	c status
 	expect_rc 0 "status after the client hung up" || return 1
-	fum_wait 2 '^replied' || return 1
+	fum_wait 1 '^replied' || return 1
 	for ((i = 0; i < 40; i++)); do
-		grep -q "attached 2 process(es) to o" "$DLOG" && break
+		grep -q "client gone; stopped after 1 of 2 process(es)" "$DLOG" && break
 		sleep 0.05
 	done
-	grep -q "attached 2 process(es) to o" "$DLOG" || fail "daemon log lacks the finished attach" || return 1
+	grep -q "client gone; stopped after 1 of 2 process(es)" "$DLOG" ||
+		fail "daemon log lacks the stopped attach" || return 1
 	c status
 	expect_rc 0 "status after the abandoned attach" || return 1
 	stop_clean || return 1
 	fum_stop
 	grep -qF "AttachProcessesToUnit ['', '/o', [$o2]]" "$FUM_LOG" || fail "pid $o2 was not asked for" || return 1
+	! grep -qF "AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" "$FUM_LOG" ||
+		fail "pid $FOREIGN_PID was sent to systemd after the client had gone" || return 1
 }
 
 test_proc_attach_systemd_daemon_stops() {
