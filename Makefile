@@ -81,19 +81,27 @@ LIBCGCTL_SO := $(B)/libcgctl.so.$(SOVERSION).1.0
 TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.so \
            $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
 
-.PHONY: all deps run check check-unit check-integration check-sanitize check-bench install uninstall clean bench
+.PHONY: all deps run check check-all check-unit check-integration check-sanitize check-bench install uninstall \
+	clean bench
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
 
-# Installs missing Debian packages when root, lists them otherwise.
-deps: $(B)/.deps-ok
-$(B)/.deps-ok: scripts/deps.sh
-	$(Q)mkdir -p $(B)
+# Installs missing Debian packages when root, lists them otherwise. Only the
+# set-up targets the README names (run, check) call it: building installs nothing.
+deps:
 	$(Q)sh scripts/deps.sh
+
+# A plain build only checks, with pkg-config, that what it compiles against is there.
+$(B)/.pkgs-ok: Makefile
+	$(Q)mkdir -p $(B)
+	$(Q)missing=""; for p in $(PKGS_DAEMON) check; do \
+		$(PKG_CONFIG) --exists $$p || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "cgctl: pkg-config cannot find:$$missing (make deps installs them on Debian)" >&2; exit 1; fi
 	$(Q)touch $@
 
-$(B)/%.o: %.c | $(B)/.deps-ok
+$(B)/%.o: %.c | $(B)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) $(CFLAGS_DEPS) -c -o $@ $<
@@ -167,10 +175,16 @@ $(B)/tests/integration/%: $(B)/tests/integration/%.o $(B)/libcgctl.a
 $(B)/bench/cgbench: $(call obj,$(BENCH_SRCS)) $(B)/libcgctl.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lpthread
 
-run: all
+# The README's two set-up commands: install what is missing, then build and go.
+# The second make reads the Makefile again, so pkg-config sees what deps installed.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh scripts/run.sh
 
-check: all check-unit check-integration check-fuzz check-bench check-sanitize
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-all
+
+check-all: all check-unit check-integration check-fuzz check-bench check-sanitize
 
 # The benchmark's smoke mode: every measurement runs once, briefly (figures are not judged).
 check-bench: all $(BENCH_BINS)

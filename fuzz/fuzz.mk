@@ -65,7 +65,7 @@ $(FUZZ_PROTO_OBJS) $(FUZZ_DAEMON_OBJS) $(FUZZ_CLIENT_OBJS): FUZZ_OBJ_CFLAGS = -f
 $(FUZZ_HARNESS_OBJS): FUZZ_OBJ_CFLAGS = -fsanitize=fuzzer-no-link $(WARN)
 $(FUZZ_B)/obj/fuzz/gen_ledger_seeds.o $(FUZZ_B)/obj/fuzz/gen_entries_seeds.o: FUZZ_OBJ_CFLAGS = $(WARN)
 
-$(FUZZ_B)/obj/%.o: %.c | $(B)/.deps-ok
+$(FUZZ_B)/obj/%.o: %.c | $(B)/.pkgs-ok
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $<")
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_OBJ_CFLAGS) $(FUZZ_DEPCFLAGS) -c -o $@ $<
