@@ -184,20 +184,40 @@ run: deps
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-all
 
-check-all: all check-unit check-integration check-fuzz check-bench check-sanitize
+# Everything is built first, in parallel; the unit suites and the fuzz smoke
+# runs then share the CPUs; the integration suite, timing-sensitive, runs alone.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+check-all:
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(ITEST_BINS) $(EXAMPLE_BINS) $(BENCH_BINS) \
+		fuzz-build
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) check-unit check-fuzz
+	$(Q)$(MAKE) --no-print-directory check-integration
+	$(Q)$(MAKE) --no-print-directory check-bench
+	$(Q)$(MAKE) --no-print-directory check-sanitize
 
 # The benchmark's smoke mode: every measurement runs once, briefly (figures are not judged).
 check-bench: all $(BENCH_BINS)
 	$(Q)CGBENCH_SMOKE=1 sh bench/run.sh
 
 # The whole suite again with ASan + UBSan, in a build directory of its own.
+# The ASan + UBSan pass: every unit suite, and the integration suites that feed
+# the daemon and the client what finds memory bugs (garbage, crashes, torn files,
+# raw wire traffic); CGCTL_SANITIZE_SUITES=all runs every suite.
+CGCTL_SANITIZE_SUITES ?= t_hostile t_crash t_varlink t_client
 check-sanitize:
-	$(Q)$(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan all check-unit
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=1 B=$(B)/asan all $(UNIT_BINS) $(ITEST_BINS) \
+		$(EXAMPLE_BINS)
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=1 B=$(B)/asan check-unit
 	$(Q)ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		CGCTL_BUILD=$(B)/asan $(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan check-integration
+		CGCTL_BUILD=$(B)/asan $(if $(filter all,$(CGCTL_SANITIZE_SUITES)),,CGCTL_TEST_SUITES="$(CGCTL_SANITIZE_SUITES)") \
+		$(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan check-integration
 
-check-unit: $(UNIT_BINS)
-	$(Q)rc=0; for t in $(UNIT_BINS); do CK_DEFAULT_TIMEOUT=60 $$t || rc=1; done; exit $$rc
+# One target a suite, so make -j runs them side by side; each prints Check's summary.
+UNIT_RUNS := $(addsuffix .run,$(UNIT_BINS))
+.PHONY: $(UNIT_RUNS)
+check-unit: $(UNIT_RUNS)
+$(UNIT_RUNS): %.run: %
+	$(Q)CK_DEFAULT_TIMEOUT=60 $< >$<.log 2>&1; rc=$$?; cat $<.log; exit $$rc
 
 # A short program doing what a runtime does; built and run by the tests.
 EXAMPLE_SRCS := $(wildcard examples/*.c)

@@ -4,6 +4,7 @@
 #
 # Usage: bash tests/integration/run.sh [PATTERN]   (PATTERN: a glob on test function names)
 # Environment: CGCTL_BUILD (default build/), CGCTL_TEST_USER (default cgctltest),
+#   CGCTL_TEST_SUITES (space-separated file names, e.g. "t_hostile t_crash"; default: all),
 #   CGCTL_TEST_VERBOSE=1 (print every test's transcript), CGCTL_TEST_TIMEOUT (seconds).
 
 # shellcheck source-path=SCRIPTDIR
@@ -93,6 +94,9 @@ cgt_test_residue() {
 
 for file in "$HERE"/t_*.sh; do
 	[ -f "$file" ] || continue
+	if [ -n "${CGCTL_TEST_SUITES:-}" ]; then
+		case " $CGCTL_TEST_SUITES " in *" $(basename "$file" .sh) "*) ;; *) continue ;; esac
+	fi
 	# Test functions in file order.
 	while IFS= read -r fn; do
 		# shellcheck disable=SC2254 # PATTERN is a glob on purpose
