@@ -85,7 +85,7 @@ TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.s
            $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
 
 .PHONY: all deps deps-check run check check-all check-unit check-integration check-sanitize check-bench \
-	check-abi abi-baseline install uninstall clean bench
+	check-abi abi-baseline check-go check-go-drift install uninstall clean bench
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -196,12 +196,14 @@ check: deps deps-check
 	$(Q)$(MAKE) --no-print-directory check-all
 
 # Everything is built first, in parallel; the unit suites and the fuzz smoke
-# runs then share the CPUs; the integration suite, timing-sensitive, runs alone.
+# runs then share the CPUs; the integration suite, timing-sensitive, runs alone
+# (t_go.sh in it runs the Go client's tests against a real daemon).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check-all:
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(ITEST_BINS) $(EXAMPLE_BINS) $(BENCH_BINS) \
-		fuzz-build
+		fuzz-build $(GO_TEST) $(GO_EXAMPLE)
 	$(Q)$(MAKE) --no-print-directory check-abi
+	$(Q)$(MAKE) --no-print-directory check-go-drift
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) check-unit check-fuzz
 	$(Q)$(MAKE) --no-print-directory check-integration
 	$(Q)$(MAKE) --no-print-directory check-bench
@@ -254,6 +256,29 @@ $(B)/examples/%: $(B)/examples/%.o $(B)/libcgctl.a
 
 check-integration: all $(ITEST_BINS) $(EXAMPLE_BINS)
 	$(Q)bash tests/integration/run.sh
+
+# The Go client (go/) and its example: standard library only, Go 1.19, no
+# network; its caches stay under build/. Never part of a plain make.
+GO      ?= go
+GOENV    = GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on CGO_ENABLED=0 \
+           GOCACHE=$(abspath $(B))/go/cache GOPATH=$(abspath $(B))/go/path
+GO_SRCS := $(wildcard go/*.go) go/go.mod
+GO_TEST := $(B)/tests/integration/cgctl-go.test
+GO_EXAMPLE := $(B)/examples/go-runtime
+
+$(GO_TEST): $(GO_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)cd go && $(GOENV) $(GO) vet . && $(GOENV) $(GO) test -c -o $(abspath $@) .
+
+$(GO_EXAMPLE): $(GO_SRCS) examples/go-runtime/main.go examples/go-runtime/go.mod
+	@mkdir -p $(dir $@)
+	$(Q)cd examples/go-runtime && $(GOENV) $(GO) vet . && $(GOENV) $(GO) build -o $(abspath $@) .
+
+# The drift and fake-daemon tests here; the rest as the test user against a real daemon (t_go.sh).
+check-go-drift:
+	$(Q)cd go && $(GOENV) $(GO) test -count=1 -run 'Drift|Fake' .
+check-go: all $(GO_TEST) $(GO_EXAMPLE) check-go-drift
+	$(Q)bash tests/integration/run.sh 'go_*'
 
 bench: all $(BENCH_BINS)
 	$(Q)sh bench/run.sh
