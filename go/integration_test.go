@@ -219,8 +219,17 @@ func TestIntegrationAttachPidfdAndPid(t *testing.T) {
 	if got, err := c.Attach(ctx, e.Name, s2.Process.Pid); err != nil || len(got) != 1 || got[0] != int64(s2.Process.Pid) {
 		t.Fatalf("Attach by pid: %v %v", got, err)
 	}
+	// The fallback where ptrace is forbidden: started, then moved by pidfd.
+	s3 := exec.Command("sleep", "60")
+	if err := c.StartThenAttach(ctx, e.Name, s3); err != nil {
+		t.Fatalf("StartThenAttach: %v", err)
+	}
+	t.Cleanup(func() { s3.Process.Kill(); s3.Wait() })
+	if got := cgroupOf(t, s3.Process.Pid); got != rel {
+		t.Fatalf("after StartThenAttach: in %s, want %s", got, rel)
+	}
 	st, err := c.GetStats(ctx, e.Name)
-	if err != nil || !st.Populated || len(st.Pids) != 2 || len(st.Files) == 0 {
+	if err != nil || !st.Populated || len(st.Pids) != 3 || len(st.Files) == 0 {
 		t.Fatalf("GetStats: %+v %v", st, err)
 	}
 }
