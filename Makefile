@@ -2,7 +2,10 @@
 # cgctl: one non-recursive GNU Makefile; everything it builds lands in build/.
 
 VERSION     := 0.1.0
-SOVERSION   := 0
+# libcgctl's soname is libcgctl.so.$(SOVERSION); the ABI check (make check-abi)
+# fails on an incompatible change until this and the baseline are bumped on purpose.
+SOVERSION   := 1
+SOMINOR     := 0.0
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 SBINDIR     ?= $(PREFIX)/bin
@@ -77,12 +80,12 @@ ITEST_BINS  := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITEST
 # One program, cgbench, from every bench/*.c.
 BENCH_BINS  := $(B)/bench/cgbench
 
-LIBCGCTL_SO := $(B)/libcgctl.so.$(SOVERSION).1.0
+LIBCGCTL_SO := $(B)/libcgctl.so.$(SOVERSION).$(SOMINOR)
 TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.so \
            $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
 
-.PHONY: all deps run check check-all check-unit check-integration check-sanitize check-bench install uninstall \
-	clean bench
+.PHONY: all deps deps-check run check check-all check-unit check-integration check-sanitize check-bench \
+	check-abi abi-baseline check-go check-go-drift install uninstall clean bench
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -100,6 +103,10 @@ $(B)/.pkgs-ok: Makefile
 	if [ -n "$$missing" ]; then \
 		echo "cgctl: pkg-config cannot find:$$missing (make deps installs them on Debian)" >&2; exit 1; fi
 	$(Q)touch $@
+
+# What only make check needs beyond the build (libabigail, Go): never a plain make's business.
+deps-check:
+	$(Q)sh scripts/deps.sh check
 
 $(B)/%.o: %.c | $(B)/.pkgs-ok
 	@mkdir -p $(dir $@)
@@ -126,11 +133,15 @@ $(B)/cgctld: $(B)/daemon/main.o $(B)/libcgctld-internal.a $(B)/libproto.a
 
 # libcgctl: only cgctl_* is exported (visibility + version script).
 $(LIB_OBJS): XCFLAGS += -fvisibility=hidden
-# One relocatable object with every non-cgctl_ symbol made local, so programs
-# linking the static library never clash with our internal names.
-$(B)/libcgctl.a: $(LIB_OBJS) $(PROTO_OBJS)
-	$(Q)ld -r -o $(B)/libcgctl-all.o $^
-	$(Q)objcopy -w --keep-global-symbol='cgctl_*' $(B)/libcgctl-all.o
+# One relocatable object with every symbol the version script does not export
+# made local, so programs linking the static library never clash with our internal names.
+$(B)/libcgctl.keep: client/libcgctl.sym
+	@mkdir -p $(B)
+	$(Q)sed -n 's/^[[:space:]]*\(cgctl_[a-z0-9_]*\);$$/\1/p' $< > $@
+
+$(B)/libcgctl.a: $(LIB_OBJS) $(PROTO_OBJS) $(B)/libcgctl.keep
+	$(Q)ld -r -o $(B)/libcgctl-all.o $(LIB_OBJS) $(PROTO_OBJS)
+	$(Q)objcopy --keep-global-symbols=$(B)/libcgctl.keep $(B)/libcgctl-all.o
 	$(Q)rm -f $@ && ar rcs $@ $(B)/libcgctl-all.o
 
 $(LIBCGCTL_SO): $(LIB_OBJS) $(PROTO_OBJS) client/libcgctl.sym
@@ -139,8 +150,8 @@ $(LIBCGCTL_SO): $(LIB_OBJS) $(PROTO_OBJS) client/libcgctl.sym
 		-Wl,--version-script=client/libcgctl.sym -o $@ $(LIB_OBJS) $(PROTO_OBJS) $(LIBS_JSON)
 
 $(B)/libcgctl.so: $(LIBCGCTL_SO)
-	$(Q)ln -sf libcgctl.so.$(SOVERSION).1.0 $(B)/libcgctl.so.$(SOVERSION)
-	$(Q)ln -sf libcgctl.so.$(SOVERSION).1.0 $@
+	$(Q)ln -sf libcgctl.so.$(SOVERSION).$(SOMINOR) $(B)/libcgctl.so.$(SOVERSION)
+	$(Q)ln -sf libcgctl.so.$(SOVERSION).$(SOMINOR) $@
 
 $(B)/libcgctl.pc: client/libcgctl.pc.in Makefile
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -181,15 +192,18 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh scripts/run.sh
 
-check: deps
+check: deps deps-check
 	$(Q)$(MAKE) --no-print-directory check-all
 
 # Everything is built first, in parallel; the unit suites and the fuzz smoke
-# runs then share the CPUs; the integration suite, timing-sensitive, runs alone.
+# runs then share the CPUs; the integration suite, timing-sensitive, runs alone
+# (t_go.sh in it runs the Go client's tests against a real daemon).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check-all:
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(ITEST_BINS) $(EXAMPLE_BINS) $(BENCH_BINS) \
-		fuzz-build
+		fuzz-build $(GO_TEST) $(GO_EXAMPLE)
+	$(Q)$(MAKE) --no-print-directory check-abi
+	$(Q)$(MAKE) --no-print-directory check-go-drift
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) check-unit check-fuzz
 	$(Q)$(MAKE) --no-print-directory check-integration
 	$(Q)$(MAKE) --no-print-directory check-bench
@@ -219,6 +233,18 @@ check-unit: $(UNIT_RUNS)
 $(UNIT_RUNS): %.run: %
 	$(Q)CK_DEFAULT_TIMEOUT=60 $< >$<.log 2>&1; rc=$$?; cat $<.log; exit $$rc
 
+# libcgctl's ABI against the baseline in the tree (libabigail), and its exports
+# against cgctl.h and the version script.
+ABI_BASELINE := client/libcgctl.abi
+check-abi: $(LIBCGCTL_SO)
+	$(Q)sh scripts/check-abi.sh $(LIBCGCTL_SO) $(ABI_BASELINE) client/cgctl.h client/libcgctl.sym \
+		client/libcgctl.abignore
+
+# After a deliberate ABI change (and, when it is incompatible, a SOVERSION bump).
+abi-baseline: $(LIBCGCTL_SO)
+	$(Q)abidw --headers-dir client --drop-private-types --no-corpus-path --no-comp-dir-path \
+		--out-file $(ABI_BASELINE) $(LIBCGCTL_SO)
+
 # A short program doing what a runtime does; built and run by the tests.
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(patsubst examples/%.c,$(B)/examples/%,$(EXAMPLE_SRCS))
@@ -231,6 +257,29 @@ $(B)/examples/%: $(B)/examples/%.o $(B)/libcgctl.a
 check-integration: all $(ITEST_BINS) $(EXAMPLE_BINS)
 	$(Q)bash tests/integration/run.sh
 
+# The Go client (go/) and its example: standard library only, Go 1.19, no
+# network; its caches stay under build/. Never part of a plain make.
+GO      ?= go
+GOENV    = GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on CGO_ENABLED=0 \
+           GOCACHE=$(abspath $(B))/go/cache GOPATH=$(abspath $(B))/go/path
+GO_SRCS := $(wildcard go/*.go) go/go.mod
+GO_TEST := $(B)/tests/integration/cgctl-go.test
+GO_EXAMPLE := $(B)/examples/go-runtime
+
+$(GO_TEST): $(GO_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)cd go && $(GOENV) $(GO) vet . && $(GOENV) $(GO) test -c -o $(abspath $@) .
+
+$(GO_EXAMPLE): $(GO_SRCS) examples/go-runtime/main.go examples/go-runtime/go.mod
+	@mkdir -p $(dir $@)
+	$(Q)cd examples/go-runtime && $(GOENV) $(GO) vet . && $(GOENV) $(GO) build -o $(abspath $@) .
+
+# The drift and fake-daemon tests here; the rest as the test user against a real daemon (t_go.sh).
+check-go-drift:
+	$(Q)cd go && $(GOENV) $(GO) test -count=1 -run 'Drift|Fake' .
+check-go: all $(GO_TEST) $(GO_EXAMPLE) check-go-drift
+	$(Q)bash tests/integration/run.sh 'go_*'
+
 bench: all $(BENCH_BINS)
 	$(Q)sh bench/run.sh
 
@@ -242,8 +291,8 @@ install: all
 	$(if $(HOOK_SRCS),install -m 0755 $(B)/cgctl-oci-hook $(DESTDIR)$(BINDIR)/)
 	install -m 0644 $(B)/libcgctl.a $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(LIBCGCTL_SO) $(DESTDIR)$(LIBDIR)/
-	ln -sf libcgctl.so.$(SOVERSION).1.0 $(DESTDIR)$(LIBDIR)/libcgctl.so.$(SOVERSION)
-	ln -sf libcgctl.so.$(SOVERSION).1.0 $(DESTDIR)$(LIBDIR)/libcgctl.so
+	ln -sf libcgctl.so.$(SOVERSION).$(SOMINOR) $(DESTDIR)$(LIBDIR)/libcgctl.so.$(SOVERSION)
+	ln -sf libcgctl.so.$(SOVERSION).$(SOMINOR) $(DESTDIR)$(LIBDIR)/libcgctl.so
 	install -m 0644 client/cgctl.h $(DESTDIR)$(INCLUDEDIR)/
 # The .pc and the unit name the install-time directories, whatever PREFIX the build saw.
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \

@@ -92,7 +92,7 @@ int bench_list(struct bench *b)
 	}
 	perf_begin(b, b->existing >= b->large_n ? "list-large" : "list-small");
 	for (unsigned i = 0; i < reps && r >= 0; i++) {
-		struct cgctl_entry *e = NULL;
+		struct cgctl_entry **e = NULL;
 		uint64_t t0 = now_ns();
 
 		r = cgctl_list(c, NULL, &e, &n);

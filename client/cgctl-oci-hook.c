@@ -313,7 +313,7 @@ static int hook_call_resources(struct hook *h, const char *method, json_object *
 /* Look name up: 1 when the daemon manages it and it is ours, 0 when someone else's, -ENOENT, -errno. */
 static int hook_lookup(struct hook *h, const char *name)
 {
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 	int r = cgctl_list(h->c, name, &e, &n);
 
@@ -321,8 +321,8 @@ static int hook_lookup(struct hook *h, const char *name)
 		return r;
 	r = -ENOENT;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(e[i].name, name) == 0)
-			r = oci_identity_is_ours(&h->st, &e[i]) ? 1 : 0;
+		if (strcmp(e[i]->name, name) == 0)
+			r = oci_identity_is_ours(&h->st, e[i]) ? 1 : 0;
 	cgctl_entries_free(e, n);
 	return r;
 }
@@ -466,7 +466,7 @@ static int stage_create(struct hook *h)
  */
 static int stage_poststop(struct hook *h)
 {
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 	int r, ex = EXIT_OK;
 
@@ -477,11 +477,11 @@ static int stage_poststop(struct hook *h)
 		return hook_call_failed(h, "list", r);
 	/* A nested one may go with its parent (recursive): destroying it again is a success. */
 	for (size_t i = 0; i < n && ex == EXIT_OK; i++) {
-		if (!oci_identity_is_ours(&h->st, &e[i]))
+		if (!oci_identity_is_ours(&h->st, e[i]))
 			continue;
-		r = cgctl_destroy(h->c, e[i].name, CGCTL_DESTROY_KILL | CGCTL_DESTROY_RECURSIVE, NULL);
+		r = cgctl_destroy(h->c, e[i]->name, CGCTL_DESTROY_KILL | CGCTL_DESTROY_RECURSIVE, NULL);
 		if (r < 0)
-			ex = hook_call_failed(h, e[i].name, r);
+			ex = hook_call_failed(h, e[i]->name, r);
 	}
 	cgctl_entries_free(e, n);
 	return ex;

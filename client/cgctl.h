@@ -48,8 +48,17 @@ extern "C" {
 /* A connection to cgctld. */
 typedef struct cgctl cgctl;
 
-/* A managed cgroup, as returned by cgctl_create() and cgctl_list(). */
+/*
+ * A managed cgroup, as returned by cgctl_create() and cgctl_list(). The
+ * library allocates every entry and hands out pointers, never arrays of
+ * structs: sizeof(struct cgctl_entry) is not part of the ABI, and fields are
+ * only ever appended. size is how many bytes of the struct this library
+ * filled; test a field newer than your oldest supported library with
+ * CGCTL_HAS(e, field) before reading it. Do not allocate, copy or embed
+ * entries yourself.
+ */
 struct cgctl_entry {
+	size_t size;           /* bytes of this struct the library filled */
 	char *name;            /* relative name, "buildkit/abc123" */
 	char *path;            /* absolute path of the cgroup directory */
 	char *state;           /* ledger state: "creating", "active", "destroying" */
@@ -63,9 +72,15 @@ struct cgctl_entry {
 	char **labels;         /* NULL-terminated "key=value" strings, never NULL */
 };
 
+/* True when p (a struct cgctl_entry, _status or _event from the library) has field: the library that filled it knows the field. */
+#define CGCTL_HAS(p, field) ((p)->size >= offsetof(__typeof__(*(p)), field) + sizeof((p)->field))
+
 /* Daemon state, as returned by cgctl_get_status(). Strings may be NULL where
- * the daemon left them out; string arrays are NULL-terminated, never NULL. */
+ * the daemon left them out; string arrays are NULL-terminated, never NULL.
+ * Allocated by the library and grown by appending, like struct cgctl_entry:
+ * test newer fields with CGCTL_HAS(s, field). */
 struct cgctl_status {
+	size_t size;            /* bytes of this struct the library filled */
 	char *version;
 	int delegated;          /* 0: Create fails with NoDelegation, see reason */
 	char *reason;           /* why not delegated, NULL when delegated */
@@ -174,18 +189,20 @@ const char *cgctl_error_message(const cgctl *c);
 /* Static description of a code returned by this library (sign ignored). */
 const char *cgctl_strerror(int r);
 
-/* Free n entries and the array holding them; NULL-safe. */
-void cgctl_entries_free(struct cgctl_entry *entries, size_t n);
+/* Free one entry (cgctl_create()'s); NULL-safe. */
+void cgctl_entry_free(struct cgctl_entry *e);
+/* Free the n entries of an array (NULL slots skipped: take one by NULLing its slot), then the array; NULL-safe. */
+void cgctl_entries_free(struct cgctl_entry **entries, size_t n);
 /* Free a status; NULL-safe. */
 void cgctl_status_free(struct cgctl_status *s);
 
-/* Create a cgroup (name NULL: generated); *ret_entry (if not NULL) gets it, free with cgctl_entries_free(e, 1). */
+/* Create a cgroup (name NULL: generated); *ret_entry (if not NULL) gets it, free with cgctl_entry_free(). */
 int cgctl_create(cgctl *c, const char *name, const struct cgctl_create_opts *opts,
 		 struct cgctl_entry **ret_entry);
 /* Remove a cgroup; a name the daemon never created is success with *ret_existed = 0. */
 int cgctl_destroy(cgctl *c, const char *name, unsigned flags, int *ret_existed);
-/* Managed cgroups, all (name NULL) or the subtree below name; free with cgctl_entries_free(). */
-int cgctl_list(cgctl *c, const char *name, struct cgctl_entry **ret, size_t *ret_n);
+/* Managed cgroups, all (name NULL) or the subtree below name: *ret_n entry pointers, then NULL; free with cgctl_entries_free(). */
+int cgctl_list(cgctl *c, const char *name, struct cgctl_entry ***ret, size_t *ret_n);
 /* Daemon state, delegation and ledger figures; free with cgctl_status_free(). */
 int cgctl_get_status(cgctl *c, struct cgctl_status **ret);
 
@@ -243,8 +260,9 @@ int cgctl_call(cgctl *c, const char *method, const char *params_json, char **ret
  * may be used for other calls; after a transport failure it may not.
  */
 
-/* One event of a watch. */
+/* One event of a watch; allocated by the library, grown by appending (see CGCTL_HAS()). */
 struct cgctl_event {
+	size_t size;             /* bytes of this struct the library filled */
 	char *type;              /* "created", "removed", "populated", "empty", "frozen", "thawed",
 				    "oom", "oom_kill", "limits" (new types may come: ignore unknown ones) */
 	char *name;              /* the cgroup's relative name */

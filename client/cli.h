@@ -140,9 +140,9 @@ int cli_fail(const struct cli *cli, int r, const char *what);
 /* Print a JSON value, pretty, on stdout. */
 void cli_print_json(json_object *o);
 /* Entries as an array of Entry objects (as on the wire); NULL on ENOMEM. */
-json_object *cli_entries_to_json(const struct cgctl_entry *e, size_t n);
+json_object *cli_entries_to_json(struct cgctl_entry *const *e, size_t n);
 /* Entries as a tree, one line each. */
-int cli_print_tree(const struct cgctl_entry *e, size_t n);
+int cli_print_tree(struct cgctl_entry *const *e, size_t n);
 /* Status as "key: value" lines. */
 void cli_print_status(const struct cgctl_status *s);
 /* A Stats object as "key: value" lines. */

@@ -163,7 +163,7 @@ static int cmd_status(struct cli *cli, int argc, char **argv)
 static int cmd_list(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_object *a = NULL;
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	const char *name;
 	size_t n = 0;
 	int r;
@@ -274,13 +274,13 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(cli, r, "Create");
 	if (cli->json) {
-		o = cli_entries_to_json(e, 1);
+		o = cli_entries_to_json(&e, 1);
 		if (o)
 			cli_print_json(json_object_array_get_idx(o, 0));
 	} else
 		puts(e->name);
 	if (cli->json && !o) {
-		cgctl_entries_free(e, 1);
+		cgctl_entry_free(e);
 		return oom(); /* a lease ends with us */
 	}
 	/* A lease lasts as long as this connection: hold it until told to let go. */
@@ -290,7 +290,7 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 		r = cli_lease_hold(cli, sfd, e->name);
 	} else
 		r = CLI_EXIT_OK;
-	cgctl_entries_free(e, 1);
+	cgctl_entry_free(e);
 	return r;
 }
 

@@ -83,13 +83,13 @@ static json_object *entry_to_json(const struct cgctl_entry *e)
 }
 
 /* Entries as a JSON array. */
-json_object *cli_entries_to_json(const struct cgctl_entry *e, size_t n)
+json_object *cli_entries_to_json(struct cgctl_entry *const *e, size_t n)
 {
 	json_object *a = json_object_new_array(), *o;
 	size_t i;
 
 	for (i = 0; a && i < n; i++) {
-		o = entry_to_json(&e[i]);
+		o = entry_to_json(e[i]);
 		if (!o || json_object_array_add(a, o) < 0) {
 			json_object_put(o);
 			json_object_put(a);
@@ -231,7 +231,7 @@ static void tree_print(const struct tree_node *t, const char *prefix, size_t dep
 }
 
 /* Entries as a tree, one line each. */
-int cli_print_tree(const struct cgctl_entry *e, size_t n)
+int cli_print_tree(struct cgctl_entry *const *e, size_t n)
 {
 	_cleanup_free_ const struct cgctl_entry **sorted = NULL;
 	struct tree_node root = {};
@@ -242,7 +242,7 @@ int cli_print_tree(const struct cgctl_entry *e, size_t n)
 	if (!sorted)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		sorted[i] = &e[i];
+		sorted[i] = e[i];
 	qsort(sorted, n, sizeof(*sorted), name_cmp);
 	for (i = 0; i < n && r >= 0; i++)
 		r = tree_add(&root, sorted[i]);

@@ -126,7 +126,7 @@ static int run_create(struct cli *cli, const struct run_args *a, char **ret_name
 	}
 	*ret_name = e->name;
 	e->name = NULL;
-	cgctl_entries_free(e, 1);
+	cgctl_entry_free(e);
 	return 0;
 }
 

@@ -41,7 +41,7 @@ struct span {
 
 /* The entries read so far. */
 struct entries {
-	struct cgctl_entry *v;
+	struct cgctl_entry **v; /* each entry its own allocation: sizeof is not ABI */
 	size_t n, cap;
 };
 
@@ -561,7 +561,7 @@ static int read_entry(struct reader *r, unsigned depth, struct cgctl_entry *e)
 	unsigned seen = 0;
 	int k = 0;
 
-	*e = (struct cgctl_entry){ .populated = -1, .frozen = -1 };
+	*e = (struct cgctl_entry){ .size = sizeof(*e), .populated = -1, .frozen = -1 };
 	if (!eat(r, '{'))
 		return -ENOMSG;
 	if (!eat(r, '}')) {
@@ -580,13 +580,13 @@ static int read_entry(struct reader *r, unsigned depth, struct cgctl_entry *e)
 	return k;
 }
 
-/* Room for one more entry. */
+/* Room for one more entry pointer and the NULL after the last. */
 static int entries_grow(struct entries *es)
 {
-	struct cgctl_entry *v;
+	struct cgctl_entry **v;
 	size_t cap;
 
-	if (es->n < es->cap)
+	if (es->n + 1 < es->cap)
 		return 0;
 	cap = es->cap ? es->cap * 2 : 64;
 	v = reallocarray(es->v, cap, sizeof(*v));
@@ -607,9 +607,16 @@ static int read_entries(struct reader *r, struct entries *es)
 	if (eat(r, ']'))
 		return 0;
 	do {
-		if ((k = entries_grow(es)) < 0 || (k = read_entry(r, 3, &es->v[es->n])) < 0)
+		if ((k = entries_grow(es)) < 0)
 			return k;
-		es->n++;
+		es->v[es->n] = malloc(sizeof(struct cgctl_entry));
+		if (!es->v[es->n])
+			return -ENOMEM;
+		if ((k = read_entry(r, 3, es->v[es->n])) < 0) {
+			free(es->v[es->n]);
+			return k;
+		}
+		es->v[++es->n] = NULL;
 	} while (eat(r, ','));
 	return eat(r, ']') ? 0 : -ENOMSG;
 }
@@ -676,19 +683,21 @@ static int read_reply(struct reader *r, struct entries *es)
 }
 
 /* Decode a whole List reply. */
-int libcgctl_entries_parse(const char *msg, size_t len, struct cgctl_entry **ret, size_t *ret_n)
+int libcgctl_entries_parse(const char *msg, size_t len, struct cgctl_entry ***ret, size_t *ret_n)
 {
 	struct reader r = { .p = msg, .end = msg + len };
 	struct entries es = { 0 };
 	int k;
 
 	k = read_reply(&r, &es);
-	/* Like the json-c decoder, hand out an array even for no entries. */
+	/* Like the json-c decoder, hand out an array (its NULL) even for no entries. */
 	if (k >= 0 && !es.v && !(es.v = calloc(1, sizeof(*es.v))))
 		k = -ENOMEM;
 	if (k < 0) {
-		for (size_t i = 0; i < es.n; i++)
-			entry_free(&es.v[i]);
+		for (size_t i = 0; i < es.n; i++) {
+			entry_free(es.v[i]);
+			free(es.v[i]);
+		}
 		free(es.v);
 		return k;
 	}

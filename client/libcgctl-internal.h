@@ -84,9 +84,9 @@ int libcgctl_transact_text(cgctl *c, const char *method, json_object *params, li
 			   void *userdata, json_object **ret_params);
 
 /* Decode a List reply's text into entries: 0, -ENOMSG when it is not the plain shape cgctld sends, -ENOMEM. */
-int libcgctl_entries_parse(const char *msg, size_t len, struct cgctl_entry **ret, size_t *ret_n);
+int libcgctl_entries_parse(const char *msg, size_t len, struct cgctl_entry ***ret, size_t *ret_n);
 /* Decode a json-c array of Entry objects (the general path, and the reference for the one above). */
-int libcgctl_entries_decode(json_object *a, struct cgctl_entry **ret, size_t *ret_n);
+int libcgctl_entries_decode(json_object *a, struct cgctl_entry ***ret, size_t *ret_n);
 
 /* Descriptors and time of one libcgctl_transact_ex() call. */
 struct libcgctl_xfer {

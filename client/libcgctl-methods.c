@@ -186,6 +186,7 @@ static int entry_decode(json_object *o, struct cgctl_entry *e)
 	int r;
 
 	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
 	if (!json_object_is_type(o, json_type_object))
 		return -EPROTO;
 	if ((r = get_str(o, "name", true, &e->name)) < 0 ||
@@ -205,15 +206,22 @@ static int entry_decode(json_object *o, struct cgctl_entry *e)
 	return 0;
 }
 
-/* Free n entries and the array. */
-CGCTL_EXPORT void cgctl_entries_free(struct cgctl_entry *entries, size_t n)
+/* Free one entry. */
+CGCTL_EXPORT void cgctl_entry_free(struct cgctl_entry *e)
 {
-	size_t i;
+	if (!e)
+		return;
+	entry_clear(e);
+	free(e);
+}
 
+/* Free the entries of an array, then the array. */
+CGCTL_EXPORT void cgctl_entries_free(struct cgctl_entry **entries, size_t n)
+{
 	if (!entries)
 		return;
-	for (i = 0; i < n; i++)
-		entry_clear(&entries[i]);
+	for (size_t i = 0; i < n; i++)
+		cgctl_entry_free(entries[i]);
 	free(entries);
 }
 
@@ -281,6 +289,7 @@ static int status_decode(json_object *o, struct cgctl_status **ret)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->size = sizeof(*s);
 	if ((r = get_str(o, "version", true, &s->version)) < 0 ||
 	    (r = get_bool(o, "delegated", 0, &s->delegated)) < 0 ||
 	    (r = get_str(o, "reason", false, &s->reason)) < 0 ||
@@ -315,21 +324,23 @@ CGCTL_EXPORT int cgctl_get_status(cgctl *c, struct cgctl_status **ret)
 }
 
 /* Decode an array of Entry objects. */
-int libcgctl_entries_decode(json_object *a, struct cgctl_entry **ret, size_t *ret_n)
+int libcgctl_entries_decode(json_object *a, struct cgctl_entry ***ret, size_t *ret_n)
 {
-	struct cgctl_entry *l;
+	struct cgctl_entry **l;
 	size_t i, n;
 	int r;
 
 	if (!json_object_is_type(a, json_type_array))
 		return -EPROTO;
 	n = json_object_array_length(a);
-	l = calloc(n ? n : 1, sizeof(*l));
+	l = calloc(n + 1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		r = entry_decode(json_object_array_get_idx(a, i), &l[i]);
+		l[i] = malloc(sizeof(*l[i]));
+		r = l[i] ? entry_decode(json_object_array_get_idx(a, i), l[i]) : -ENOMEM;
 		if (r < 0) {
+			free(l[i]);
 			cgctl_entries_free(l, i);
 			return r;
 		}
@@ -341,7 +352,7 @@ int libcgctl_entries_decode(json_object *a, struct cgctl_entry **ret, size_t *re
 
 /* Where List's reply decoded from its text goes. */
 struct list_out {
-	struct cgctl_entry *entries;
+	struct cgctl_entry **entries;
 	size_t n;
 };
 
@@ -354,7 +365,7 @@ static int list_text_cb(const char *msg, size_t len, void *userdata)
 }
 
 /* Managed cgroups, all or below name. */
-CGCTL_EXPORT int cgctl_list(cgctl *c, const char *name, struct cgctl_entry **ret, size_t *ret_n)
+CGCTL_EXPORT int cgctl_list(cgctl *c, const char *name, struct cgctl_entry ***ret, size_t *ret_n)
 {
 	_cleanup_json_ json_object *params = NULL, *reply = NULL;
 	struct list_out out = { 0 };
@@ -552,6 +563,6 @@ CGCTL_EXPORT int cgctl_create(cgctl *c, const char *name, const struct cgctl_cre
 	if (ret_entry)
 		*ret_entry = e;
 	else
-		cgctl_entries_free(e, 1);
+		cgctl_entry_free(e);
 	return 0;
 }

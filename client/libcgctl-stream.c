@@ -156,6 +156,8 @@ static int event_decode(json_object *params, struct cgctl_event **ret)
 	if (!json_object_object_get_ex(params, "event", &o) || !json_object_is_type(o, json_type_object))
 		return -EPROTO;
 	e = calloc(1, sizeof(*e));
+	if (e)
+		e->size = sizeof(*e);
 	if (!e)
 		return -ENOMEM;
 	if ((r = event_str(o, "type", &e->type)) < 0 || (r = event_str(o, "name", &e->name)) < 0)

@@ -75,7 +75,7 @@ static void __attribute__((noreturn)) fail(const char *what, size_t i)
 }
 
 /* What cgctl_list() does with a reply the text decoder leaves: json-c, then the tree decoder. */
-static int decode_json_c(const char *msg, size_t len, struct cgctl_entry **ret, size_t *ret_n)
+static int decode_json_c(const char *msg, size_t len, struct cgctl_entry ***ret, size_t *ret_n)
 {
 	struct vl_reply rep = { 0 };
 	json_object *a;
@@ -101,6 +101,10 @@ static bool str_same(const char *a, const char *b)
 /* The text decoder's entry t must be well formed. */
 static void check_shape(const struct cgctl_entry *t, size_t i)
 {
+	if (!t)
+		fail("a NULL entry pointer before the end of the array", i);
+	if (t->size != sizeof(*t))
+		fail("size is not the library's sizeof(struct cgctl_entry)", i);
 	if (!t->name || !t->path || !t->state)
 		fail("a required string is missing", i);
 	if (!t->labels)
@@ -149,8 +153,8 @@ static void check_same(const struct cgctl_entry *t, const struct cgctl_entry *j,
 /* Offer one message to the text decoder; what it takes must match the reference. */
 static void check_message(const char *msg, size_t len)
 {
-	static struct cgctl_entry sentinel; /* never written: a declined reply leaves *ret alone */
-	struct cgctl_entry *t = &sentinel, *j = NULL;
+	static struct cgctl_entry *sentinel[1]; /* never written: a declined reply leaves *ret alone */
+	struct cgctl_entry **t = sentinel, **j = NULL;
 	size_t tn = SIZE_MAX, jn = 0;
 	int r;
 
@@ -158,7 +162,7 @@ static void check_message(const char *msg, size_t len)
 	cur_len = len;
 	r = libcgctl_entries_parse(msg, len, &t, &tn);
 	if (r == -ENOMSG || r == -ENOMEM) {
-		if (t != &sentinel || tn != SIZE_MAX)
+		if (t != sentinel || tn != SIZE_MAX)
 			fail("a declined reply wrote the out-parameters", NO_ENTRY);
 		return;
 	}
@@ -167,7 +171,9 @@ static void check_message(const char *msg, size_t len)
 	if (!t)
 		fail("success without an array", NO_ENTRY);
 	for (size_t i = 0; i < tn; i++)
-		check_shape(&t[i], i);
+		check_shape(t[i], i);
+	if (t[tn])
+		fail("the array of entries is not NULL-terminated", tn);
 	r = decode_json_c(msg, len, &j, &jn);
 	if (r == -ENOMEM) {
 		cgctl_entries_free(t, tn);
@@ -178,7 +184,7 @@ static void check_message(const char *msg, size_t len)
 	if (tn != jn)
 		fail("the number of entries differs", NO_ENTRY);
 	for (size_t i = 0; i < tn; i++)
-		check_same(&t[i], &j[i], i);
+		check_same(t[i], j[i], i);
 	cgctl_entries_free(j, jn);
 	cgctl_entries_free(t, tn);
 }

@@ -31,16 +31,16 @@ static void check_failed(const char *what, int r, const cgctl *c)
 }
 
 /* The entry called name in list, NULL if absent. */
-static const struct cgctl_entry *find_entry(const struct cgctl_entry *list, size_t n, const char *name)
+static const struct cgctl_entry *find_entry(struct cgctl_entry *const *list, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (list[i].name && strcmp(list[i].name, name) == 0)
-			return &list[i];
+		if (list[i]->name && strcmp(list[i]->name, name) == 0)
+			return list[i];
 	return NULL;
 }
 
 /* Check that name is listed, active, with the expected generated flag and path. */
-static void check_listed(const struct cgctl_entry *list, size_t n, const char *name,
+static void check_listed(struct cgctl_entry *const *list, size_t n, const char *name,
 			 int generated, const char *path)
 {
 	const struct cgctl_entry *e = find_entry(list, n, name);
@@ -74,7 +74,7 @@ static void check_listed(const struct cgctl_entry *list, size_t n, const char *n
 /* Destroy name and check it existed, and that it is then gone from the list. */
 static void destroy_checked(cgctl *c, const char *name)
 {
-	struct cgctl_entry *list = NULL;
+	struct cgctl_entry **list = NULL;
 	size_t n = 0;
 	int existed = -1;
 	int r;
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 {
 	struct cgctl_create_opts opts = { .size = sizeof(opts) };
 	const char *labels[] = { "smoke=1", NULL };
-	struct cgctl_entry *named = NULL, *gen = NULL, *list = NULL;
+	struct cgctl_entry *named = NULL, *gen = NULL, **list = NULL;
 	const char *socket_path = NULL;
 	size_t n = 0;
 	int keep = 0, existed = -1;
@@ -177,8 +177,8 @@ int main(int argc, char **argv)
 
 out:
 	cgctl_entries_free(list, n);
-	cgctl_entries_free(named, named ? 1 : 0);
-	cgctl_entries_free(gen, gen ? 1 : 0);
+	cgctl_entry_free(named);
+	cgctl_entry_free(gen);
 	cgctl_disconnect(c);
 	if (failures)
 		fprintf(stderr, "client_smoke: %d check(s) failed\n", failures);

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	if ((r = cgctl_create(c, argv[2], &opts, &e)) < 0)
 		die("cgctl_create", r, c);
 	printf("created %s %s\n", e->name, e->path);
-	cgctl_entries_free(e, 1);
+	cgctl_entry_free(e);
 	if ((r = cgctl_open_cgroup(c, argv[2], &fd)) < 0)
 		die("cgctl_open_cgroup", r, c);
 	printf("cloexec %d\n", (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? 1 : 0);

@@ -294,10 +294,10 @@ static void do_create(struct worker *w, const char *name, const char *prefix, bo
 				(void)mkdir(inner, 0755);
 			}
 		}
-		cgctl_entries_free(e, 1);
+		cgctl_entry_free(e);
 		return;
 	}
-	cgctl_entries_free(e, 1);
+	cgctl_entry_free(e);
 	if (r >= 0) {
 		w->errors++;
 		wlog(w, "E create %s: success without an entry", name ? name : "(generated)");

@@ -210,15 +210,15 @@ test_systemd_install_uninstall() {
 	unitdir=${unitdir:-/usr/lib/systemd/user}
 	compdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null)
 	compdir=${compdir:-/usr/share/bash-completion/completions}
-	for f in /usr/bin/cgctld /usr/bin/cgctl /usr/lib/libcgctl.a /usr/lib/libcgctl.so.0.1.0 \
+	for f in /usr/bin/cgctld /usr/bin/cgctl /usr/lib/libcgctl.a /usr/lib/libcgctl.so.1.0.0 \
 		/usr/include/cgctl.h /usr/lib/pkgconfig/libcgctl.pc "$unitdir/cgctld.service" \
 		"$unitdir/cgctld.socket" /usr/share/man/man1/cgctl.1 /usr/share/man/man3/libcgctl.3 \
 		/usr/share/man/man8/cgctld.8 "$compdir/cgctl"; do
 		[ -f "$dest$f" ] && [ ! -L "$dest$f" ] || fail "make install did not install $f" || return 1
 	done
-	for f in libcgctl.so.0 libcgctl.so; do
-		[ "$(readlink "$dest/usr/lib/$f")" = libcgctl.so.0.1.0 ] ||
-			fail "/usr/lib/$f is not a symlink to libcgctl.so.0.1.0" || return 1
+	for f in libcgctl.so.1 libcgctl.so; do
+		[ "$(readlink "$dest/usr/lib/$f")" = libcgctl.so.1.0.0 ] ||
+			fail "/usr/lib/$f is not a symlink to libcgctl.so.1.0.0" || return 1
 	done
 	[ -x "$dest/usr/bin/cgctld" ] || fail "cgctld not executable" || return 1
 	grep -qx 'ExecStart=/usr/bin/cgctld' "$dest$unitdir/cgctld.service" ||
@@ -239,7 +239,7 @@ test_systemd_install_uninstall() {
 		# A sanitizer build's library pulls libasan in after the program's own libc.
 		ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 LD_LIBRARY_PATH=$dest/usr/lib \
 			"$CGT_TMP/pc-test" >/dev/null ||
-			fail "program linked against the installed libcgctl.so.0 does not run" || return 1
+			fail "program linked against the installed libcgctl.so.1 does not run" || return 1
 	fi
 	# systemd accepts the installed units (with their man pages at hand, and
 	# ExecStart pointed at the installed binary, which verify wants to exist).

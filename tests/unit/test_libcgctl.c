@@ -161,31 +161,60 @@ START_TEST(test_list_decode)
 	};
 	struct fake f;
 	cgctl *c = fake_connect(&f, serve_script, script);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 
 	ck_assert_int_eq(cgctl_list(c, "a", &e, &n), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_ptr_null(cgctl_error_name(c));
-	ck_assert_str_eq(e[0].name, "a");
-	ck_assert_str_eq(e[0].path, "/sys/fs/cgroup/u/a");
-	ck_assert_str_eq(e[0].state, "active");
-	ck_assert_int_eq(e[0].populated, 1);
-	ck_assert_int_eq(e[0].frozen, 0);
-	ck_assert_int_eq(e[0].delegate, 1);
-	ck_assert_uint_eq(e[0].created_usec, 1700000000000000ull);
-	ck_assert_str_eq(e[0].labels[0], "app=web");
-	ck_assert_str_eq(e[0].labels[1], "tier=1");
-	ck_assert_ptr_null(e[0].labels[2]);
-	ck_assert_str_eq(e[1].name, "a/b");
-	ck_assert_int_eq(e[1].generated, 1);
-	ck_assert_int_eq(e[1].populated, -1);
-	ck_assert_int_eq(e[1].frozen, -1);
-	ck_assert_int_eq(e[1].auto_remove, 1);
-	ck_assert_int_eq(e[1].lease, 1);
-	ck_assert_ptr_nonnull(e[1].labels);
-	ck_assert_ptr_null(e[1].labels[0]);
+	ck_assert_str_eq(e[0]->name, "a");
+	ck_assert_str_eq(e[0]->path, "/sys/fs/cgroup/u/a");
+	ck_assert_str_eq(e[0]->state, "active");
+	ck_assert_int_eq(e[0]->populated, 1);
+	ck_assert_int_eq(e[0]->frozen, 0);
+	ck_assert_int_eq(e[0]->delegate, 1);
+	ck_assert_uint_eq(e[0]->created_usec, 1700000000000000ull);
+	ck_assert_str_eq(e[0]->labels[0], "app=web");
+	ck_assert_str_eq(e[0]->labels[1], "tier=1");
+	ck_assert_ptr_null(e[0]->labels[2]);
+	ck_assert_str_eq(e[1]->name, "a/b");
+	ck_assert_int_eq(e[1]->generated, 1);
+	ck_assert_int_eq(e[1]->populated, -1);
+	ck_assert_int_eq(e[1]->frozen, -1);
+	ck_assert_int_eq(e[1]->auto_remove, 1);
+	ck_assert_int_eq(e[1]->lease, 1);
+	ck_assert_ptr_nonnull(e[1]->labels);
+	ck_assert_ptr_null(e[1]->labels[0]);
+	/* Entries are handed out by pointer, NULL-terminated, each saying how much of it there is. */
+	ck_assert_ptr_null(e[2]);
+	ck_assert_uint_eq(e[0]->size, sizeof(struct cgctl_entry));
+	ck_assert(CGCTL_HAS(e[1], labels));
 	cgctl_entries_free(e, n);
+	fake_finish(&f, c);
+}
+END_TEST
+
+START_TEST(test_list_take_entry)
+{
+	static const struct step script[] = {
+		{ "io.cgctl.Manager.List", "{\"parameters\":{\"entries\":[" ENTRY_A "," ENTRY_AB "]}}" },
+		{}
+	};
+	struct fake f;
+	cgctl *c = fake_connect(&f, serve_script, script);
+	struct cgctl_entry **e = NULL, *kept;
+	size_t n = 0;
+
+	ck_assert_int_eq(cgctl_list(c, NULL, &e, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	/* A caller keeps one entry by taking it out of its slot; the array frees the rest. */
+	kept = e[1];
+	e[1] = NULL;
+	cgctl_entries_free(e, n);
+	ck_assert_str_eq(kept->name, "a/b");
+	cgctl_entry_free(kept);
+	cgctl_entries_free(NULL, 3);
+	cgctl_entry_free(NULL);
 	fake_finish(&f, c);
 }
 END_TEST
@@ -198,7 +227,7 @@ START_TEST(test_list_bad_entry)
 	};
 	struct fake f;
 	cgctl *c = fake_connect(&f, serve_script, script);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 
 	ck_assert_int_eq(cgctl_list(c, NULL, &e, &n), -EPROTO);
@@ -217,14 +246,14 @@ START_TEST(test_list_left_to_json_c)
 	};
 	struct fake f;
 	cgctl *c = fake_connect(&f, serve_script, script);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 
 	ck_assert_int_eq(cgctl_list(c, NULL, &e, &n), 0);
 	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(e[0].name, "a");
-	ck_assert_str_eq(e[0].labels[1], "tier=1");
-	ck_assert_int_eq(e[1].populated, -1);
+	ck_assert_str_eq(e[0]->name, "a");
+	ck_assert_str_eq(e[0]->labels[1], "tier=1");
+	ck_assert_int_eq(e[1]->populated, -1);
 	cgctl_entries_free(e, n);
 	fake_finish(&f, c);
 }
@@ -240,7 +269,7 @@ START_TEST(test_list_garbage)
 	const struct step script[] = { { "io.cgctl.Manager.List", garbage[_i] }, {} };
 	struct fake f;
 	cgctl *c = fake_connect(&f, serve_script, script);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 7;
 
 	ck_assert_int_eq(cgctl_list(c, NULL, &e, &n), -EPROTO);
@@ -269,6 +298,7 @@ START_TEST(test_status_decode)
 	struct cgctl_status *s = NULL;
 
 	ck_assert_int_eq(cgctl_get_status(c, &s), 0);
+	ck_assert(CGCTL_HAS(s, journal_dropped_records));
 	ck_assert_str_eq(s->version, "0.1.0");
 	ck_assert_int_eq(s->delegated, 0);
 	ck_assert_str_eq(s->reason, "/sys/fs/cgroup/x is read-only");
@@ -334,7 +364,7 @@ START_TEST(test_create_decode)
 	ck_assert_int_eq(cgctl_create(c, "a", &o, &e), 0);
 	ck_assert_str_eq(e->name, "a");
 	ck_assert_int_eq(e->delegate, 1);
-	cgctl_entries_free(e, 1);
+	cgctl_entry_free(e);
 	fake_finish(&f, c);
 }
 END_TEST
@@ -367,7 +397,7 @@ START_TEST(test_error_reply)
 	};
 	struct fake f;
 	cgctl *c = fake_connect(&f, serve_script, script);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 9;
 
 	ck_assert_int_eq(cgctl_list(c, "a", &e, &n), -ENOENT);
@@ -493,12 +523,12 @@ START_TEST(test_split_reply)
 {
 	struct fake f;
 	cgctl *c = fake_connect(&f, serve_split, NULL);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 
 	ck_assert_int_eq(cgctl_list(c, NULL, &e, &n), 0);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(e[0].labels[1], "tier=1");
+	ck_assert_str_eq(e[0]->labels[1], "tier=1");
 	cgctl_entries_free(e, n);
 	fake_finish(&f, c);
 }
@@ -572,7 +602,7 @@ START_TEST(test_close_mid_reply)
 {
 	struct fake f;
 	cgctl *c = fake_connect(&f, serve_close_mid_reply, NULL);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 
 	ck_assert_int_eq(cgctl_list(c, NULL, &e, &n), -ECONNRESET);
@@ -697,7 +727,7 @@ START_TEST(test_invalid_name_local)
 	struct cgctl_create_opts o = { .size = sizeof(o), .prefix = "x/.." };
 	struct fake f;
 	cgctl *c = fake_connect(&f, serve_expect_nothing, NULL);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry *e = NULL, **l = NULL;
 	size_t i, n = 0;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -705,7 +735,7 @@ START_TEST(test_invalid_name_local)
 		ck_assert_str_eq(cgctl_error_name(c), "io.cgctl.Manager.InvalidName");
 		ck_assert_ptr_nonnull(cgctl_error_message(c));
 		ck_assert_int_eq(cgctl_destroy(c, bad[i], 0, NULL), -EINVAL);
-		ck_assert_int_eq(cgctl_list(c, bad[i], &e, &n), -EINVAL);
+		ck_assert_int_eq(cgctl_list(c, bad[i], &l, &n), -EINVAL);
 	}
 	ck_assert_int_eq(cgctl_destroy(c, NULL, 0, NULL), -EINVAL);
 	ck_assert_int_eq(cgctl_create(c, NULL, &o, &e), -EINVAL);
@@ -819,6 +849,7 @@ static Suite *libcgctl_suite(void)
 
 	tc = tcase_create("decode");
 	tcase_add_test(tc, test_list_decode);
+	tcase_add_test(tc, test_list_take_entry);
 	tcase_add_test(tc, test_list_bad_entry);
 	tcase_add_test(tc, test_list_left_to_json_c);
 	tcase_add_loop_test(tc, test_list_garbage, 0, 9);

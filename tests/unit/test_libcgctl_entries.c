@@ -25,7 +25,7 @@ static uint64_t rng(void)
 }
 
 /* What cgctl_list() does with a reply when the text decoder leaves it: json-c, then the tree decoder. */
-static int decode_json_c(const char *msg, size_t len, struct cgctl_entry **ret, size_t *ret_n)
+static int decode_json_c(const char *msg, size_t len, struct cgctl_entry ***ret, size_t *ret_n)
 {
 	struct vl_reply rep = { 0 };
 	json_object *a;
@@ -68,9 +68,9 @@ static bool entry_same(const struct cgctl_entry *a, const struct cgctl_entry *b)
  * Decode msg both ways. When the text decoder takes it, json-c must take it
  * too and agree on every value. Returns what the text decoder returned.
  */
-static int decode_both(const char *msg, struct cgctl_entry **ret, size_t *ret_n)
+static int decode_both(const char *msg, struct cgctl_entry ***ret, size_t *ret_n)
 {
-	struct cgctl_entry *t = NULL, *j = NULL;
+	struct cgctl_entry **t = NULL, **j = NULL;
 	size_t tn = 0, jn = 0, len = strlen(msg);
 	int rt, rj;
 
@@ -85,7 +85,7 @@ static int decode_both(const char *msg, struct cgctl_entry **ret, size_t *ret_n)
 	ck_assert_msg(rj == 0, "text decoder took what json-c refuses (%d): %.200s", rj, msg);
 	ck_assert_uint_eq(tn, jn);
 	for (size_t i = 0; i < tn; i++)
-		ck_assert_msg(entry_same(&t[i], &j[i]), "entry %zu differs in: %.200s", i, msg);
+		ck_assert_msg(entry_same(t[i], j[i]), "entry %zu differs in: %.200s", i, msg);
 	cgctl_entries_free(j, jn);
 	if (ret) {
 		*ret = t;
@@ -105,11 +105,11 @@ static void expect_taken(const char *msg)
 /* Expect the text decoder to leave msg to json-c. */
 static void expect_declined(const char *msg)
 {
-	struct cgctl_entry *t = (struct cgctl_entry *)1;
+	struct cgctl_entry **t = (struct cgctl_entry **)1;
 	size_t n = 7;
 
 	ck_assert_msg(libcgctl_entries_parse(msg, strlen(msg), &t, &n) == -ENOMSG, "taken: %.200s", msg);
-	ck_assert_ptr_eq(t, (struct cgctl_entry *)1);
+	ck_assert_ptr_eq(t, (struct cgctl_entry **)1);
 	ck_assert_uint_eq(n, 7);
 }
 
@@ -159,39 +159,39 @@ static char *daemon_reply(void)
 START_TEST(test_daemon_reply)
 {
 	_cleanup_free_ char *msg = daemon_reply();
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 
 	ck_assert_int_eq(decode_both(msg, &e, &n), 0);
 	ck_assert_uint_eq(n, 5);
-	ck_assert_str_eq(e[0].name, "q\"uote");
-	ck_assert_str_eq(e[0].path, "/sys/fs/cgroup/\"r\"/q\"uote");
-	ck_assert_int_eq(e[0].populated, -1);
-	ck_assert_uint_eq(e[0].created_usec, INT64_MAX);
+	ck_assert_str_eq(e[0]->name, "q\"uote");
+	ck_assert_str_eq(e[0]->path, "/sys/fs/cgroup/\"r\"/q\"uote");
+	ck_assert_int_eq(e[0]->populated, -1);
+	ck_assert_uint_eq(e[0]->created_usec, INT64_MAX);
 	/* A value's \u0000 ends it, as printing it "%s=%s" did. */
-	ck_assert_str_eq(e[0].labels[0], "k\"\\/\b\f\n\r\t\x01\x1f\x7f=v");
-	ck_assert_str_eq(e[0].labels[1], "=");
-	ck_assert_str_eq(e[0].labels[2], "k=eq=v=eq\xe2\x80\xa8");
-	ck_assert_ptr_null(e[0].labels[3]);
-	ck_assert_str_eq(e[3].name, "uni\xc3\xa9\xf0\x9f\x98\x80");
-	ck_assert_ptr_null(e[3].labels[0]);
+	ck_assert_str_eq(e[0]->labels[0], "k\"\\/\b\f\n\r\t\x01\x1f\x7f=v");
+	ck_assert_str_eq(e[0]->labels[1], "=");
+	ck_assert_str_eq(e[0]->labels[2], "k=eq=v=eq\xe2\x80\xa8");
+	ck_assert_ptr_null(e[0]->labels[3]);
+	ck_assert_str_eq(e[3]->name, "uni\xc3\xa9\xf0\x9f\x98\x80");
+	ck_assert_ptr_null(e[3]->labels[0]);
 	cgctl_entries_free(e, n);
 }
 END_TEST
 
 START_TEST(test_escapes)
 {
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 
 	ck_assert_int_eq(decode_both(REPLY(ENTRY("\"\\u00e9\\u4E2D\\ud83d\\ude00\\/\\\\\\\"\\b\\f\\n\\r\\t\\u0001\"",
 						 "{\"k\\u0041\":\"\\u0042\",\"n\\u0000cut\":\"v\"}")),
 				 &e, &n), 0);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(e[0].name, "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80/\\\"\b\f\n\r\t\x01");
-	ck_assert_str_eq(e[0].labels[0], "kA=B");
+	ck_assert_str_eq(e[0]->name, "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80/\\\"\b\f\n\r\t\x01");
+	ck_assert_str_eq(e[0]->labels[0], "kA=B");
 	/* json-c keeps keys as C strings: one is cut at its \u0000. */
-	ck_assert_str_eq(e[0].labels[1], "n=v");
+	ck_assert_str_eq(e[0]->labels[1], "n=v");
 	cgctl_entries_free(e, n);
 	/* A name cut at \u0000, as strdup() of json-c's string cut it. */
 	expect_taken(REPLY(ENTRY("\"ab\\u0000cd\"", "{}")));
@@ -292,13 +292,13 @@ static char *reply_with_labels(int n)
 START_TEST(test_labels_limit)
 {
 	_cleanup_free_ char *most = reply_with_labels(64), *over = reply_with_labels(65);
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 
 	/* As many labels as cgctld takes are read here; more are json-c's (a hash table). */
 	ck_assert_int_eq(decode_both(most, &e, &n), 0);
-	ck_assert_str_eq(e[0].labels[63], "k63=v");
-	ck_assert_ptr_null(e[0].labels[64]);
+	ck_assert_str_eq(e[0]->labels[63], "k63=v");
+	ck_assert_ptr_null(e[0]->labels[64]);
 	cgctl_entries_free(e, n);
 	expect_declined(over);
 }

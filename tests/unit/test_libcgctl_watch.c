@@ -166,6 +166,7 @@ static struct cgctl_event *expect_event(cgctl *c, int timeout_ms, const char *ty
 	struct cgctl_event *e = NULL;
 
 	ck_assert_int_eq(cgctl_watch_next(c, timeout_ms, &e), 1);
+	ck_assert(CGCTL_HAS(e, details_json));
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e->type, type);
 	ck_assert_str_eq(e->name, name);
@@ -326,7 +327,7 @@ START_TEST(test_watch_busy)
 	};
 	struct fake f;
 	cgctl *c = fake_connect(&f, plan);
-	struct cgctl_entry *l = NULL;
+	struct cgctl_entry **l = NULL;
 	char *reply = NULL;
 	size_t n = 0;
 

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+
+package cgctl
+
+// Against an in-process fake daemon: the error mapping of every name (those a
+// real daemon is hard to make send, SystemError, and unknown ones), and what
+// a deadline or a cancel does to a call the daemon never answers.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// fakeDaemon answers each call with reply (or never, when reply is "").
+func fakeDaemon(t *testing.T, reply string) string {
+	path := filepath.Join(t.TempDir(), "sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				for {
+					if _, err := r.ReadBytes(0); err != nil {
+						return
+					}
+					if reply != "" {
+						conn.Write(append([]byte(reply), 0))
+					}
+				}
+			}()
+		}
+	}()
+	return path
+}
+
+func TestFakeErrorNames(t *testing.T) {
+	vi := parseVarlink(t)
+	names := []string{}
+	for n := range vi.errors {
+		names = append(names, Interface+"."+n)
+	}
+	names = append(names, "org.varlink.service.MethodNotFound", "org.varlink.service.InvalidParameter")
+	for _, name := range names {
+		path := fakeDaemon(t, `{"error":"`+name+`","parameters":{"message":"m","errno":5}}`)
+		c, err := Dial(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetStatus(context.Background())
+		var e *Error
+		if !errors.As(err, &e) || e.Name != name || e.Message != "m" {
+			t.Errorf("%s: got %v", name, err)
+		} else if !errors.Is(err, errorsByName[name]) || errors.Is(err, ErrUnknown) {
+			t.Errorf("%s: errors.Is does not match its sentinel only", name)
+		}
+		if errors.Is(err, ErrNotFound) != (name == ErrNotFound.Name) {
+			t.Errorf("%s: errors.Is(err, ErrNotFound) wrong", name)
+		}
+		c.Close()
+	}
+	// A name from a newer daemon is a generic error, and the connection stays usable.
+	c, err := Dial(context.Background(), fakeDaemon(t, `{"error":"io.cgctl.Manager.Replaced2","parameters":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 2; i++ {
+		if _, err := c.List(context.Background(), ""); !errors.Is(err, ErrUnknown) || errors.Is(err, ErrNotFound) {
+			t.Fatalf("an unknown error name: %v", err)
+		}
+	}
+	var n int64
+	_, err = c.List(context.Background(), "")
+	var e *Error
+	if !errors.As(err, &e) || e.Param("errno", &n) {
+		t.Fatalf("Param of a missing key: %v", err)
+	}
+}
+
+func TestFakeDeadlineAndCancel(t *testing.T) {
+	path := fakeDaemon(t, "")
+	c, err := Dial(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	if _, err := c.GetStatus(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a call never answered: %v", err)
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("the deadline was not kept: %v", d)
+	}
+	// The reply may still come: the connection is broken for good.
+	if _, err := c.GetStatus(context.Background()); !errors.Is(err, ErrBroken) {
+		t.Fatalf("after an abandoned call: %v", err)
+	}
+	c2, err := Dial(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel2)
+	if _, err := c2.List(ctx2, ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled call: %v", err)
+	}
+}
+
+func TestFakeResourcesTranslation(t *testing.T) {
+	lim, resv, swap, quota := int64(100), int64(50), int64(300), int64(-1)
+	shares, period, w := uint64(1), uint64(50000), uint16(1000)
+	r := &Resources{Memory: &LinuxMemory{Limit: &lim, Reservation: &resv, Swap: &swap},
+		CPU:  &LinuxCPU{Shares: &shares, Quota: &quota, Period: &period, Cpus: "0-1"},
+		Pids: &LinuxPids{Limit: 0}, BlockIO: &LinuxBlockIO{Weight: &w,
+			ThrottleReadBpsDevice:  []LinuxThrottleDevice{{Major: 8, Minor: 0, Rate: 1000}},
+			ThrottleWriteBpsDevice: []LinuxThrottleDevice{{Major: 8, Minor: 0, Rate: 0}}},
+		HugepageLimits: []LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}}}
+	wr, err := r.toWire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *wr.Memory.Max != "100" || *wr.Memory.Low != "50" || *wr.Memory.SwapMax != "200" ||
+		*wr.CPU.Shares != 2 || *wr.CPU.Quota != "max" || *wr.CPU.Period != 50000 || *wr.CPU.Cpus != "0-1" ||
+		*wr.PidsMax != "max" || *wr.Io.Weight != 10000 || len(wr.Io.Max) != 1 || *wr.Io.Max[0].Rbps != "1000" ||
+		*wr.Io.Max[0].Wbps != "max" || wr.Hugetlb[0].Max != "4194304" || wr.Hugetlb[0].Pagesize != "2MB" {
+		t.Fatalf("translated: %+v", wr)
+	}
+	bad := &Resources{Memory: &LinuxMemory{Limit: &lim, Swap: &resv}}
+	if _, err := bad.toWire(); !errors.Is(err, ErrInvalidValue) {
+		t.Fatalf("swap below the limit: %v", err)
+	}
+}

@@ -1,0 +1,3 @@
+module cgctl.io/cgctl
+
+go 1.19

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+
+package cgctl
+
+import "encoding/json"
+
+// The types below are the Varlink types of io.cgctl.Manager, field for field
+// (drift_test.go holds them to protocol/io.cgctl.Manager.varlink). Members a
+// newer daemon adds are ignored; optional members are pointers or nil.
+
+// Entry is a managed cgroup.
+type Entry struct {
+	Name       string            `json:"name"`
+	Path       string            `json:"path"`  // absolute path of the directory
+	State      string            `json:"state"` // "creating", "active", "destroying"
+	Generated  bool              `json:"generated"`
+	Populated  *bool             `json:"populated"` // nil: unknown
+	Frozen     *bool             `json:"frozen"`
+	Created    int64             `json:"created"` // microseconds since the epoch
+	Delegate   bool              `json:"delegate"`
+	AutoRemove bool              `json:"auto_remove"`
+	Lease      bool              `json:"lease"`
+	Labels     map[string]string `json:"labels"`
+}
+
+// Status is the daemon's state, delegation and ledger figures.
+type Status struct {
+	Version     string       `json:"version"`
+	Delegated   bool         `json:"delegated"`
+	Reason      *string      `json:"reason"`
+	CgroupMount string       `json:"cgroup_mount"`
+	ManagedRoot string       `json:"managed_root"`
+	Leaf        *string      `json:"leaf"`
+	Controllers []string     `json:"controllers"`
+	Pid         int64        `json:"pid"`
+	UID         int64        `json:"uid"`
+	Socket      string       `json:"socket"`
+	Ledger      LedgerStatus `json:"ledger"`
+}
+
+// LedgerStatus is the ledger's bookkeeping.
+type LedgerStatus struct {
+	Path           string          `json:"path"`
+	FormatVersion  int64           `json:"format_version"`
+	Entries        int64           `json:"entries"`
+	JournalBytes   int64           `json:"journal_bytes"`
+	JournalRecords int64           `json:"journal_records"`
+	Compactions    int64           `json:"compactions"`
+	LastCompaction *int64          `json:"last_compaction"`
+	Reconcile      ReconcileReport `json:"reconcile"`
+}
+
+// ReconcileReport is what start-up reconciliation found.
+type ReconcileReport struct {
+	Dropped    []string `json:"dropped"`
+	RolledBack []string `json:"rolled_back"`
+	Resumed    []string `json:"resumed"`
+	Unknown    []string `json:"unknown"`
+}
+
+// Stats is GetStats' answer; Files maps each statistics file to its parsed content.
+type Stats struct {
+	Populated bool                       `json:"populated"`
+	Frozen    bool                       `json:"frozen"`
+	Pids      []int64                    `json:"pids"`
+	Files     map[string]json.RawMessage `json:"files"`
+}
+
+// Event is one event of a watch: Type is "created", "removed", "populated",
+// "empty", "frozen", "thawed", "oom", "oom_kill", "limits" (ignore others).
+type Event struct {
+	Type      string          `json:"type"`
+	Name      string          `json:"name"`
+	Timestamp int64           `json:"timestamp"` // microseconds since the epoch
+	Details   json.RawMessage `json:"details"`
+}
+
+// DestroyResult is what Destroy did.
+type DestroyResult struct {
+	Name    string   `json:"name"`
+	Existed bool     `json:"existed"` // false: nothing was there, nothing touched
+	Removed []string `json:"removed"`
+}
+
+// Wire forms of the Resources type.
+type wireMemory struct {
+	Max     *string `json:"max,omitempty"`
+	High    *string `json:"high,omitempty"`
+	Low     *string `json:"low,omitempty"`
+	Min     *string `json:"min,omitempty"`
+	SwapMax *string `json:"swap_max,omitempty"`
+}
+
+type wireCPU struct {
+	Quota  *string `json:"quota,omitempty"`
+	Period *int64  `json:"period,omitempty"`
+	Weight *int64  `json:"weight,omitempty"`
+	Shares *int64  `json:"shares,omitempty"`
+	Idle   *bool   `json:"idle,omitempty"`
+	Cpus   *string `json:"cpus,omitempty"`
+	Mems   *string `json:"mems,omitempty"`
+}
+
+type wireIoDeviceLimit struct {
+	Major int64   `json:"major"`
+	Minor int64   `json:"minor"`
+	Rbps  *string `json:"rbps,omitempty"`
+	Wbps  *string `json:"wbps,omitempty"`
+	Riops *string `json:"riops,omitempty"`
+	Wiops *string `json:"wiops,omitempty"`
+}
+
+type wireIo struct {
+	Weight *int64              `json:"weight,omitempty"`
+	Max    []wireIoDeviceLimit `json:"max,omitempty"`
+}
+
+type wireHugetlbLimit struct {
+	Pagesize string `json:"pagesize"`
+	Max      string `json:"max"`
+}
+
+type wireResources struct {
+	Memory  *wireMemory        `json:"memory,omitempty"`
+	PidsMax *string            `json:"pids_max,omitempty"`
+	CPU     *wireCPU           `json:"cpu,omitempty"`
+	Io      *wireIo            `json:"io,omitempty"`
+	Hugetlb []wireHugetlbLimit `json:"hugetlb,omitempty"`
+	Unified map[string]string  `json:"unified,omitempty"`
+}
+
+// Parameters and replies of each method.
+type (
+	getStatusParams struct{}
+	getStatusReply  struct {
+		Status Status `json:"status"`
+	}
+	createParams struct {
+		Name       *string           `json:"name,omitempty"`
+		Generate   *bool             `json:"generate,omitempty"`
+		Prefix     *string           `json:"prefix,omitempty"`
+		Resources  *wireResources    `json:"resources,omitempty"`
+		Delegate   *bool             `json:"delegate,omitempty"`
+		AutoRemove *bool             `json:"auto_remove,omitempty"`
+		Lease      *bool             `json:"lease,omitempty"`
+		Labels     map[string]string `json:"labels,omitempty"`
+	}
+	createReply struct {
+		Entry Entry `json:"entry"`
+	}
+	destroyParams struct {
+		Name      string `json:"name"`
+		Recursive *bool  `json:"recursive,omitempty"`
+		Kill      *bool  `json:"kill,omitempty"`
+		TimeoutMs *int64 `json:"timeout_ms,omitempty"`
+	}
+	destroyReply = DestroyResult
+	listParams   struct {
+		Name *string `json:"name,omitempty"`
+	}
+	listReply struct {
+		Entries []Entry `json:"entries"`
+	}
+	attachParams struct {
+		Name   string  `json:"name"`
+		Pids   []int64 `json:"pids,omitempty"`
+		Pidfds *int64  `json:"pidfds,omitempty"`
+	}
+	attachReply struct {
+		Attached []int64 `json:"attached"`
+	}
+	setResourcesParams struct {
+		Name      string        `json:"name"`
+		Resources wireResources `json:"resources"`
+	}
+	setResourcesReply struct{}
+	getStatsParams    struct {
+		Name string `json:"name"`
+	}
+	getStatsReply struct {
+		Stats Stats `json:"stats"`
+	}
+	freezeParams struct {
+		Name      string `json:"name"`
+		TimeoutMs *int64 `json:"timeout_ms,omitempty"`
+	}
+	freezeReply struct{}
+	thawParams  = freezeParams
+	thawReply   struct{}
+	killParams  struct {
+		Name      string `json:"name"`
+		Signal    *int64 `json:"signal,omitempty"`
+		TimeoutMs *int64 `json:"timeout_ms,omitempty"`
+	}
+	killReply   struct{}
+	watchParams struct {
+		Names []string `json:"names,omitempty"`
+	}
+	watchReply struct {
+		Event Event `json:"event"`
+	}
+	openCgroupParams struct {
+		Name string `json:"name"`
+	}
+	openCgroupReply struct {
+		Name string `json:"name"`
+		Path string `json:"path"`
+		Fd   int64  `json:"fd"`
+	}
+)
