@@ -333,10 +333,20 @@ static void top_header(const struct top_frame *f, enum top_sort key, FILE *out)
 		nctl ? "" : " none", top_status_num(f, "connections"), top_status_num(f, "watchers"),
 		top_status_num(f, "pressure_triggers"), top_status_num(f, "journal_records"),
 		top_status_num(f, "journal_bytes"));
-	if (f->n > 0 && (!f->has_mem || !f->has_pids || !f->has_io || !f->has_psi))
-		fprintf(out, "not enabled:%s%s%s%s\n", f->has_mem ? "" : " memory (MEM, MAX)",
-			f->has_pids ? "" : " pids (PIDS)", f->has_io ? "" : " io (READ/s, WRITE/s)",
-			f->has_psi ? "" : " psi (PSI-*)");
+	if (f->n > 0 && (!f->has_mem || !f->has_pids || !f->has_io || !f->has_psi)) {
+		const char *sep = " ";
+
+		fputs("not enabled:", out);
+		if (!f->has_mem)
+			fprintf(out, "%smemory (MEM, MAX)", sep), sep = ", ";
+		if (!f->has_pids)
+			fprintf(out, "%spids (PIDS)", sep), sep = ", ";
+		if (!f->has_io)
+			fprintf(out, "%sio (READ/s, WRITE/s)", sep), sep = ", ";
+		if (!f->has_psi)
+			fprintf(out, "%spsi (PSI-*)", sep);
+		fputc('\n', out);
+	}
 	fprintf(out, "sorted by %s%s\n\n", top_sort_name(key), f->truncated ? "; only the first 4096 cgroups" : "");
 }
 

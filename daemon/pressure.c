@@ -114,8 +114,9 @@ static int spec_members(json_object *o, size_t i, struct op_error *e)
 /* Refuse with InvalidValue naming pressure[i].member. */
 static int spec_invalid(struct op_error *e, size_t i, const char *member, const char *why)
 {
-	op_error_set(e, -EINVAL, CGERR_INVALID_VALUE, "field", "pressure", "pressure[%zu].%s: %s", i, member, why);
-	snprintf(e->value, sizeof(e->value), "pressure[%zu].%s", i, member);
+	op_error_set(e, -EINVAL, CGERR_INVALID_VALUE, "field", "pressure", "pressure[%zu]%s%s: %s", i,
+		     member[0] ? "." : "", member, why);
+	snprintf(e->value, sizeof(e->value), "pressure[%zu]%s%s", i, member[0] ? "." : "", member);
 	return -EINVAL;
 }
 

@@ -40,9 +40,9 @@ test_top_batch_busy_first() {
 	[ "$(grep -c '^NAME ' "$out")" = 2 ] || fail "top -b -n 2 did not print 2 frames" || return 1
 	[ "$(first_row "$out")" = busy ] || fail "sorted by cpu, the first row is '$(first_row "$out")', not busy" ||
 		return 1
-	# The busy cgroup runs two loops: well over one CPU's worth is not guaranteed on a shared box, 20% is.
-	awk '/^busy /{ if ($3 + 0 < 20) bad = 1; seen = 1 } END { exit !(seen && !bad) }' "$out" ||
-		fail "busy's CPU% is not above 20" || return 1
+	# The busy cgroup runs two loops: a full CPU's worth is not guaranteed on a shared box, 5% is.
+	awk '/^busy /{ if ($3 + 0 < 5) bad = 1; seen = 1 } END { exit !(seen && !bad) }' "$out" ||
+		fail "busy's CPU% is not above 5" || return 1
 	# The child is shown below its parent, indented.
 	grep -qE '^  child ' "$out" || fail "a-idle/child is not indented below a-idle" || return 1
 	# Controllers missing here are said once in the header, not as columns of zeros.
@@ -63,7 +63,7 @@ test_top_json_and_usage() {
 	c --json top -n 2 -d 0.5
 	expect_rc 0 || return 1
 	[ "$(wc -l <<<"$OUT")" = 2 ] || fail "--json -n 2: not 2 lines" || return 1
-	expect_jq '.cgroups[0].name == "busy" and .cgroups[0].cpu_percent > 20 and .sort == "cpu"' \
+	expect_jq '.cgroups[0].name == "busy" and .cgroups[0].cpu_percent > 5 and .sort == "cpu"' \
 		"$(tail -n 1 <<<"$OUT")" || return 1
 	expect_jq '.cgroups | map(.name) | sort == ["a-idle", "a-idle/child", "busy"]' "$(tail -n 1 <<<"$OUT")" || return 1
 	expect_jq '.status.entries == 3 and (.cgroups[] | select(.name == "a-idle/child") | .processes == 1)' \
