@@ -287,9 +287,12 @@ void cgctl_event_free(struct cgctl_event *e);
  * The kernel takes windows of 0.5 s to 10 s and 0 < stall <= window; an
  * unprivileged cgctld only multiples of 2 s (-EPERM, PermissionDenied).
  * memory and io need that controller enabled for the cgroup (-EOPNOTSUPP,
- * ControllerUnavailable), as does a kernel without PSI.
+ * ControllerUnavailable), as does a kernel without PSI. Set size to
+ * sizeof(struct cgctl_pressure_trigger) in each: fields are only ever
+ * appended, and the library steps through the array by triggers[0].size.
  */
 struct cgctl_pressure_trigger {
+	size_t size;
 	const char *name;
 	const char *resource;
 	const char *kind;

@@ -39,7 +39,7 @@ int cli_pressure_parse(const char *spec, struct cgctl_pressure_trigger *ret, con
 {
 	static const char *const resources[] = { "memory", "cpu", "io", NULL };
 	const char *eq = strchr(spec, '='), *colon, *slash;
-	struct cgctl_pressure_trigger t = { 0 };
+	struct cgctl_pressure_trigger t = { .size = sizeof(t) };
 
 	*ret_why = "want RESOURCE=KIND:STALL/WINDOW, e.g. memory=some:150ms/2s";
 	if (!eq || !(colon = strchr(eq, ':')) || !(slash = strchr(colon, '/')))

@@ -196,18 +196,25 @@ static int trigger_json(cgctl *c, const struct cgctl_pressure_trigger *t, json_o
 	return 0;
 }
 
-/* Add {"pressure": [...]} to Watch's parameters. */
+/* Add {"pressure": [...]} to Watch's parameters; the caller's structs are t[0].size bytes apart. */
 static int watch_params_pressure(cgctl *c, const struct cgctl_pressure_trigger *t, size_t n, json_object *p)
 {
 	_cleanup_json_ json_object *a = json_object_new_array();
+	size_t stride = t[0].size;
 	int r;
 
 	if (!a)
 		return -ENOMEM;
+	/* Every field of the first version must be there. */
+	if (stride < offsetof(struct cgctl_pressure_trigger, window_usec) + sizeof(t->window_usec))
+		return libcgctl_set_error(c, -EINVAL, "io.cgctl.Manager.InvalidValue",
+					  "struct cgctl_pressure_trigger: size not set");
 	for (size_t i = 0; i < n; i++) {
+		struct cgctl_pressure_trigger one = { 0 };
 		json_object *o = NULL;
 
-		if ((r = trigger_json(c, &t[i], &o)) < 0)
+		memcpy(&one, (const char *)t + i * stride, stride < sizeof(one) ? stride : sizeof(one));
+		if ((r = trigger_json(c, &one, &o)) < 0)
 			return r;
 		if (json_object_array_add(a, o) < 0) {
 			json_object_put(o);

@@ -154,6 +154,7 @@ START_TEST(test_pressure_parse)
 	const char *why;
 
 	ck_assert_int_eq(cli_pressure_parse("memory=some:150ms/2s", &t, &why), 0);
+	ck_assert_uint_eq(t.size, sizeof(t));
 	ck_assert_str_eq(t.resource, "memory");
 	ck_assert_str_eq(t.kind, "some");
 	ck_assert_uint_eq(t.stall_usec, 150000);
