@@ -106,7 +106,7 @@ test_top_appear_vanish() {
 }
 
 # Print the tmux pane $1's text.
-pane() { tmux -L "$TMUXSOCK" capture-pane -p -t "$1"; }
+pane() { tmux -S "$TMUXSOCK" capture-pane -p -t "$1"; }
 
 # Wait until the pane shows ERE $2; 1 on timeout.
 pane_wait() {
@@ -121,12 +121,12 @@ pane_wait() {
 test_top_tmux_fullscreen() {
 	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
 	busy_and_idle || return 1
-	TMUXSOCK=cgt-top-$$
-	cgt_defer tmux -L "$TMUXSOCK" kill-server
+	TMUXSOCK=$CGT_TMP/tmux-top.sock
+	cgt_defer tmux -S "$TMUXSOCK" kill-server
 	# root may talk to the test user's daemon; TERM for a real terminal.
-	tmux -L "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
+	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
 		env TERM=xterm "$CGCTL" --socket "$DSOCK" top -d 0.5 || fail "tmux did not start" || return 1
-	tmux -L "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
+	tmux -S "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
 	pane_wait top '^NAME +PROCS +CPU%' || fail "top did not render: $(pane top)" || return 1
 	pane_wait top '^busy +1? ?[0-9]+ +[0-9]' || fail "no busy row: $(pane top)" || return 1
 	pane_wait top 'sorted by cpu' || fail "not sorted by cpu" || return 1
@@ -134,16 +134,16 @@ test_top_tmux_fullscreen() {
 	pane top
 	[ "$(pane top | awk '/^NAME /{getline; print $1; exit}')" = busy ] || fail "busy is not first by cpu: $(pane top)" ||
 		return 1
-	tmux -L "$TMUXSOCK" send-keys -t top n
+	tmux -S "$TMUXSOCK" send-keys -t top n
 	pane_wait top 'sorted by name' || fail "the n key did not switch the sort: $(pane top)" || return 1
 	[ "$(pane top | awk '/^NAME /{getline; print $1; exit}')" = a-idle ] || fail "by name, a-idle is not first" ||
 		return 1
-	tmux -L "$TMUXSOCK" send-keys -t top c
+	tmux -S "$TMUXSOCK" send-keys -t top c
 	pane_wait top 'sorted by cpu' || fail "the c key did not switch back" || return 1
-	tmux -L "$TMUXSOCK" send-keys -t top q
+	tmux -S "$TMUXSOCK" send-keys -t top q
 	local i dead=0
 	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
-		dead=$(tmux -L "$TMUXSOCK" display-message -p -t top '#{pane_dead} #{pane_dead_status}')
+		dead=$(tmux -S "$TMUXSOCK" display-message -p -t top '#{pane_dead} #{pane_dead_status}')
 		[ "${dead%% *}" = 1 ] && break
 		sleep 0.1
 	done
