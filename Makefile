@@ -177,6 +177,10 @@ $(B)/tests/test_lib%: $(B)/tests/unit/test_lib%.o $(B)/tests/unit/fakepeer.o $(L
 $(B)/tests/test_oci: $(B)/tests/unit/test_oci.o $(call obj,$(filter client/oci_%.c,$(HOOK_SRCS))) $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
 
+# top's model and the --pressure parser, without the rest of the CLI.
+$(B)/tests/test_cli_top: $(B)/tests/unit/test_cli_top.o $(B)/client/cli_top_view.o $(B)/client/cli_pressure.o $(B)/libproto.a
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
+
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libcgctld-internal.a $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CHECK)
 

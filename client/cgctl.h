@@ -264,7 +264,7 @@ int cgctl_call(cgctl *c, const char *method, const char *params_json, char **ret
 struct cgctl_event {
 	size_t size;             /* bytes of this struct the library filled */
 	char *type;              /* "created", "removed", "populated", "empty", "frozen", "thawed",
-				    "oom", "oom_kill", "limits" (new types may come: ignore unknown ones) */
+				    "oom", "oom_kill", "limits", "pressure" (new types may come: ignore unknown ones) */
 	char *name;              /* the cgroup's relative name */
 	uint64_t timestamp_usec; /* when the daemon saw it, microseconds since the epoch */
 	char *details_json;      /* JSON text of the details ("limits": the Resources set, "oom",
@@ -279,6 +279,45 @@ int cgctl_watch_next(cgctl *c, int timeout_ms, struct cgctl_event **ret);
 int cgctl_watch_fd(const cgctl *c);
 /* Free an event; NULL-safe. */
 void cgctl_event_free(struct cgctl_event *e);
+
+/*
+ * A PSI trigger for cgctl_watch_pressure(), in the kernel's terms: fire when
+ * the tasks of name stalled on resource ("memory", "cpu", "io") for
+ * stall_usec within any window_usec ("some": at least one task, "full": all).
+ * The kernel takes windows of 0.5 s to 10 s and 0 < stall <= window; an
+ * unprivileged cgctld only multiples of 2 s (-EPERM, PermissionDenied).
+ * memory and io need that controller enabled for the cgroup (-EOPNOTSUPP,
+ * ControllerUnavailable), as does a kernel without PSI. Set size to
+ * sizeof(struct cgctl_pressure_trigger) in each: fields are only ever
+ * appended, and the library steps through the array by triggers[0].size.
+ */
+struct cgctl_pressure_trigger {
+	size_t size;
+	const char *name;
+	const char *resource;
+	const char *kind;
+	uint64_t stall_usec;
+	uint64_t window_usec;
+};
+
+/*
+ * cgctl_watch() that also arms n (at most 16) PSI triggers for this stream:
+ * a fired one streams a "pressure" event, details {"resource", "kind",
+ * "stall_us", "window_us", "avg10", "avg60", "avg300", "total"}. Triggers
+ * count against the caller's uid (-EDQUOT, QuotaExceeded, beyond the
+ * daemon's --max-pressure-triggers-per-uid) until the stream ends; all are
+ * armed or none.
+ */
+int cgctl_watch_pressure(cgctl *c, const char *const *names, const struct cgctl_pressure_trigger *triggers,
+			 size_t n);
+
+/*
+ * Snapshot: the daemon's figures and the statistics top shows of every
+ * managed cgroup, or of the subtrees below names (NULL-terminated), in one
+ * round trip; the reply parameters as JSON text, malloc'd, in *ret_json
+ * ({"status": {...}, "time": usec, "truncated": bool, "cgroups": [...]}).
+ */
+int cgctl_snapshot(cgctl *c, const char *const *names, char **ret_json);
 
 /*
  * Raw streaming call ("more": true), for methods that answer with several

@@ -57,10 +57,24 @@ int cli_cmd_run(struct cli *cli, int argc, char **argv);
 int cli_cmd_watch(struct cli *cli, int argc, char **argv);
 /* call --more: every reply of a streaming call, one compact JSON object a line. */
 int cli_call_more(struct cli *cli, const char *method, const char *params);
+/* Block SIGINT/SIGTERM into a signalfd (returned) that ends a wait with exit 0; -1 after saying why. */
+int cli_stop_signals(void);
 /* Before a lease is taken: block SIGINT/SIGTERM into a signalfd (returned), -1 after saying why. */
 int cli_lease_prepare(void);
 /* Hold name's lease until SIGINT/SIGTERM on sfd (then remove it, exit 0) or the daemon goes (exit 1). */
 int cli_lease_hold(struct cli *cli, int sfd, const char *name);
+
+/* cli_pressure.c */
+#define CLI_PRESSURE_MAX 16 /* triggers one watch arms (the daemon's limit per Watch) */
+/*
+ * Parse RESOURCE=KIND:STALL/WINDOW (memory=some:150ms/2s; durations in us,
+ * ms or s, bare numbers microseconds) into *ret, name unset. -EINVAL with *ret_why.
+ */
+int cli_pressure_parse(const char *spec, struct cgctl_pressure_trigger *ret, const char **ret_why);
+
+/* cli_top.c */
+/* top [-b] [-n N] [-d SECONDS] [-s KEY] [NAME...]: the managed cgroups, live. */
+int cli_cmd_top(struct cli *cli, int argc, char **argv);
 
 /* cli_args.c */
 /* Start parsing a command's options (resets getopt). */

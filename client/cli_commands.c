@@ -624,14 +624,27 @@ const struct cli_command cli_commands[] = {
 	  "Exit status: CMD's, 128+N when killed by signal N, 126/127 when it cannot be run,\n"
 	  "125 when cgctl itself failed",
 	  "Run a command in a fresh cgroup and exit with its status." },
-	{ "watch", cli_cmd_watch, "[NAME...]\n\n"
+	{ "watch", cli_cmd_watch, "[--pressure RESOURCE=KIND:STALL/WINDOW]... [NAME...]\n\n"
 	  "Prints one event a line as it happens, for every managed cgroup or the\n"
 	  "subtrees below the NAMEs: TIME TYPE NAME [DETAILS], TIME in ISO 8601 local\n"
 	  "time; --json: the Event object, compact. TYPE is created, removed, populated,\n"
-	  "empty, frozen, thawed, oom, oom_kill or limits. Runs until SIGINT or SIGTERM\n"
-	  "(exit 0); exits 1 when cgctld goes away or drops a watcher that fell too far\n"
-	  "behind (QuotaExceeded)",
+	  "empty, frozen, thawed, oom, oom_kill, limits or pressure. Runs until SIGINT or\n"
+	  "SIGTERM (exit 0); exits 1 when cgctld goes away or drops a watcher that fell\n"
+	  "too far behind (QuotaExceeded).\n"
+	  "--pressure arms a PSI trigger on each NAME (memory, cpu or io; some or full; a\n"
+	  "stall within a window, e.g. cpu=some:150ms/2s; an unprivileged cgctld takes only\n"
+	  "windows that are multiples of 2s): a \"pressure\" event each time it fires,\n"
+	  "with the current avg10",
 	  "Print events of managed cgroups as they happen." },
+	{ "top", cli_cmd_top, "[-b] [-n N] [-d SECONDS] [-s cpu|memory|pids|name|io] [NAME...]\n\n"
+	  "A live view of the managed cgroups (or the subtrees below the NAMEs) as a tree:\n"
+	  "processes, CPU % (from cpu.stat), memory current/max, pids, IO read/write per\n"
+	  "second, PSI some avg10 of cpu, memory and io, and the daemon's figures.\n"
+	  "Keys: c m p n i sort by cpu, memory, pids, name, io; q quits.\n"
+	  "-b: batch mode, plain text frames without a terminal (default when stdout is\n"
+	  "not one); -n N: stop after N frames; -d: seconds between frames (default 1);\n"
+	  "--json: one JSON object a frame, a line each",
+	  "Show the managed cgroups live, like top." },
 	{ "call", cmd_call, "[--more] METHOD [JSON|-]\n\n"
 	  "--more: a streaming call (Watch); every reply's parameters, one compact JSON\n"
 	  "object a line, until the final reply, an error, or SIGINT/SIGTERM",

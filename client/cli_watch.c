@@ -25,7 +25,7 @@ static void json_putp(json_object **o)
 #define _cleanup_json_ _cleanup_(json_putp)
 
 /* SIGINT and SIGTERM, blocked and read from a signalfd: they end the wait with exit 0. */
-static int stop_signals_fd(void)
+int cli_stop_signals(void)
 {
 	sigset_t set;
 	int fd;
@@ -155,28 +155,65 @@ static int drain_events(struct cli *cli)
 	}
 }
 
-/* watch [NAME...]: print events as they happen, until SIGINT/SIGTERM (0) or the stream ends (1). */
+/* Every --pressure SPEC for every NAME operand, as triggers in t (room for PRESSURE_ARGS_MAX). */
+static int watch_triggers(char **specs, size_t n_specs, char **names, size_t n_names,
+			  struct cgctl_pressure_trigger *t, size_t *ret_n)
+{
+	size_t k = 0;
+
+	if (n_specs > 0 && n_names == 0)
+		return cli_usage_error("watch", "--pressure needs the NAME of the cgroup to watch");
+	if (n_specs * n_names > CLI_PRESSURE_MAX)
+		return cli_usage_error("watch", "at most %d pressure triggers (--pressure times NAMEs)",
+				       CLI_PRESSURE_MAX);
+	for (size_t i = 0; i < n_specs; i++)
+		for (size_t j = 0; j < n_names; j++, k++) {
+			const char *why = NULL;
+
+			if (cli_pressure_parse(specs[i], &t[k], &why) < 0)
+				return cli_usage_error("watch", "invalid --pressure '%s': %s", specs[i], why);
+			t[k].name = names[j];
+		}
+	*ret_n = k;
+	return -1;
+}
+
+/* watch [--pressure SPEC]... [NAME...]: print events as they happen, until SIGINT/SIGTERM (0) or the stream ends (1). */
 int cli_cmd_watch(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, {} };
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS, { "pressure", required_argument, NULL, 'p' }, {}
+	};
+	struct cgctl_pressure_trigger triggers[CLI_PRESSURE_MAX];
+	char *specs[CLI_PRESSURE_MAX];
+	size_t n_specs = 0, n_triggers = 0;
 	_cleanup_close_ int sfd = -1;
 	const char *reason;
 	int c, r;
 
-	while ((c = cli_next_opt(cli, argc, argv, ":hq", longopts)) != -1)
-		return c == 'h' ? cli_command_help(argv[0]) : CLI_EXIT_USAGE;
+	while ((c = cli_next_opt(cli, argc, argv, ":hqp:", longopts)) != -1) {
+		if (c != 'p')
+			return c == 'h' ? cli_command_help(argv[0]) : CLI_EXIT_USAGE;
+		if (n_specs == CLI_PRESSURE_MAX)
+			return cli_usage_error("watch", "at most %d --pressure", CLI_PRESSURE_MAX);
+		specs[n_specs++] = optarg;
+	}
+	r = watch_triggers(specs, n_specs, argv + optind, (size_t)(argc - optind), triggers, &n_triggers);
+	if (r >= 0)
+		return r;
 	for (int i = optind; i < argc; i++)
 		if (cgname_validate(argv[i], strlen(argv[i]), &reason) < 0) {
 			fprintf(stderr, "cgctl: InvalidName: %s: %s\n", argv[i], reason ? reason : "invalid name");
 			return CLI_EXIT_FAILURE;
 		}
 	/* Before the watch starts: a signal from then on ends us cleanly. */
-	if ((sfd = stop_signals_fd()) < 0)
+	if ((sfd = cli_stop_signals()) < 0)
 		return CLI_EXIT_FAILURE;
 	if ((r = cli_connect(cli)) != 0)
 		return r;
 	/* argv[optind..argc) is NULL-terminated, as argv always is. */
-	r = cgctl_watch(cli->conn, optind < argc ? (const char *const *)argv + optind : NULL);
+	r = cgctl_watch_pressure(cli->conn, optind < argc ? (const char *const *)argv + optind : NULL, triggers,
+				 n_triggers);
 	if (r < 0)
 		return cli_fail(cli, r, "Watch");
 	for (;;) {
@@ -224,7 +261,7 @@ int cli_call_more(struct cli *cli, const char *method, const char *params)
 	_cleanup_close_ int sfd = -1;
 	int r;
 
-	if ((sfd = stop_signals_fd()) < 0)
+	if ((sfd = cli_stop_signals()) < 0)
 		return CLI_EXIT_FAILURE;
 	if ((r = cli_connect(cli)) != 0)
 		return r;
@@ -247,7 +284,7 @@ int cli_call_more(struct cli *cli, const char *method, const char *params)
 /* Block stop signals before a lease is taken, so none is lost in between; the signalfd, or -1. */
 int cli_lease_prepare(void)
 {
-	return stop_signals_fd();
+	return cli_stop_signals();
 }
 
 /*

@@ -109,6 +109,8 @@ int libcgctl_resources_parse(cgctl *c, const char *text, json_object **ret);
 /* Checked method name (malloc'd; a bare one is io.cgctl.Manager's) and parameters of a raw call. */
 int libcgctl_call_prepare(cgctl *c, const char *method, const char *params_json, char **ret_method,
 			  json_object **ret_params);
+/* Parameters {"names": [...]} of Watch and Snapshot ({} without names), each name checked. */
+int libcgctl_names_params(cgctl *c, const char *const *names, json_object **ret);
 /* Compact JSON text of o, malloc'd. */
 int libcgctl_json_text(json_object *o, char **ret);
 /* True when no reply is owed: the connection is free for a new call. */

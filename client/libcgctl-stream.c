@@ -174,49 +174,64 @@ static int event_decode(json_object *params, struct cgctl_event **ret)
 	return 0;
 }
 
-/* Watch's parameters: {"names": [...]} when names are given, each checked. */
-static int watch_params(cgctl *c, const char *const *names, json_object **ret)
+/* One PressureTrigger object; -EINVAL with InvalidValue on the handle for what cannot be one. */
+static int trigger_json(cgctl *c, const struct cgctl_pressure_trigger *t, json_object **ret)
 {
-	_cleanup_json_ json_object *p = json_object_new_object(), *a = NULL;
+	_cleanup_json_ json_object *o = NULL;
 	int r;
 
-	if (!p)
+	if (!t->name || !t->resource || !t->kind || t->stall_usec > INT64_MAX || t->window_usec > INT64_MAX)
+		return libcgctl_set_error(c, -EINVAL, "io.cgctl.Manager.InvalidValue",
+					  "a pressure trigger needs a name, a resource, a kind and times");
+	if ((r = libcgctl_check_name(c, t->name)) < 0)
+		return r;
+	if (!(o = json_object_new_object()) ||
+	    json_object_object_add(o, "name", json_object_new_string(t->name)) < 0 ||
+	    json_object_object_add(o, "resource", json_object_new_string(t->resource)) < 0 ||
+	    json_object_object_add(o, "kind", json_object_new_string(t->kind)) < 0 ||
+	    json_object_object_add(o, "stall_us", json_object_new_int64((int64_t)t->stall_usec)) < 0 ||
+	    json_object_object_add(o, "window_us", json_object_new_int64((int64_t)t->window_usec)) < 0)
 		return -ENOMEM;
-	if (names && names[0]) {
-		a = json_object_new_array();
-		if (!a)
-			return -ENOMEM;
-		for (; *names; names++) {
-			json_object *s;
-
-			if ((r = libcgctl_check_name(c, *names)) < 0)
-				return r;
-			s = json_object_new_string(*names);
-			if (!s || json_object_array_add(a, s) < 0) {
-				json_object_put(s);
-				return -ENOMEM;
-			}
-		}
-		if (json_object_object_add(p, "names", TAKE_PTR(a)) < 0)
-			return -ENOMEM;
-	}
-	*ret = TAKE_PTR(p);
+	*ret = TAKE_PTR(o);
 	return 0;
 }
 
-/* Start watching; returns once the daemon confirmed the watch with its "watching" reply. */
-CGCTL_EXPORT int cgctl_watch(cgctl *c, const char *const *names)
+/* Add {"pressure": [...]} to Watch's parameters; the caller's structs are t[0].size bytes apart. */
+static int watch_params_pressure(cgctl *c, const struct cgctl_pressure_trigger *t, size_t n, json_object *p)
 {
-	_cleanup_json_ json_object *params = NULL, *first = NULL;
+	_cleanup_json_ json_object *a = json_object_new_array();
+	size_t stride = t[0].size;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	/* Every field of the first version must be there. */
+	if (stride < offsetof(struct cgctl_pressure_trigger, window_usec) + sizeof(t->window_usec))
+		return libcgctl_set_error(c, -EINVAL, "io.cgctl.Manager.InvalidValue",
+					  "struct cgctl_pressure_trigger: size not set");
+	for (size_t i = 0; i < n; i++) {
+		struct cgctl_pressure_trigger one = { 0 };
+		json_object *o = NULL;
+
+		memcpy(&one, (const char *)t + i * stride, stride < sizeof(one) ? stride : sizeof(one));
+		if ((r = trigger_json(c, &one, &o)) < 0)
+			return r;
+		if (json_object_array_add(a, o) < 0) {
+			json_object_put(o);
+			return -ENOMEM;
+		}
+	}
+	return json_object_object_add(p, "pressure", TAKE_PTR(a)) < 0 ? -ENOMEM : 0;
+}
+
+/* Send Watch with params and wait for its "watching" reply. */
+static int watch_start(cgctl *c, json_object *params)
+{
+	_cleanup_json_ json_object *first = NULL;
 	_cleanup_(event_freep) struct cgctl_event *e = NULL;
 	bool continues = false;
 	int r;
 
-	if (!c)
-		return -EINVAL;
-	libcgctl_clear_error(c);
-	if ((r = watch_params(c, names, &params)) < 0)
-		return r;
 	if ((r = stream_start(c, CGCTL_INTERFACE ".Watch", params)) < 0)
 		return r;
 	r = stream_next(c, libcgctl_deadline(c), &first, &continues, NULL);
@@ -232,6 +247,29 @@ CGCTL_EXPORT int cgctl_watch(cgctl *c, const char *const *names)
 	if (r < 0 && continues)
 		libcgctl_set_broken(c, -EPROTO); /* a stream in an unknown state: give the connection up */
 	return r < 0 ? r : 0;
+}
+
+/* Start watching; returns once the daemon confirmed the watch with its "watching" reply. */
+CGCTL_EXPORT int cgctl_watch(cgctl *c, const char *const *names)
+{
+	return cgctl_watch_pressure(c, names, NULL, 0);
+}
+
+/* Start watching, with PSI triggers armed for this stream. */
+CGCTL_EXPORT int cgctl_watch_pressure(cgctl *c, const char *const *names,
+				      const struct cgctl_pressure_trigger *triggers, size_t n)
+{
+	_cleanup_json_ json_object *params = NULL;
+	int r;
+
+	if (!c || (n > 0 && !triggers))
+		return -EINVAL;
+	libcgctl_clear_error(c);
+	if ((r = libcgctl_names_params(c, names, &params)) < 0)
+		return r;
+	if (n > 0 && (r = watch_params_pressure(c, triggers, n, params)) < 0)
+		return r;
+	return watch_start(c, params);
 }
 
 /* Next event of the watch. */

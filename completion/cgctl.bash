@@ -167,6 +167,19 @@ _cgctl() {
 		_cgctl_reply "$(_cgctl_names)" "$cur"
 		return 0
 		;;
+	-s | --sort)
+		[[ $cmd == top ]] && _cgctl_reply "cpu memory pids name io" "$cur"
+		return 0
+		;;
+	--pressure)
+		# RESOURCE=KIND:STALL/WINDOW: the resource and kind; the times are the user's.
+		_cgctl_reply "$(printf '%s\n' {memory,cpu,io}={some,full}:)" "$cur"
+		compopt -o nospace 2>/dev/null
+		return 0
+		;;
+	-n | -d)
+		[[ $cmd == top ]] && return 0
+		;;
 	esac
 	# Any other option value: nothing sensible to offer.
 	[[ $prev == -* && $valopts == *$'\n'$prev$'\n'* ]] && return 0
@@ -197,7 +210,7 @@ _cgctl() {
 			_cgctl_reply "$(cd /proc 2>/dev/null && printf '%s\n' [0-9]*)" "$cur"
 		fi
 		;;
-	watch)
+	watch | top)
 		_cgctl_reply "$(_cgctl_names)" "$cur"
 		;;
 	call)

@@ -83,6 +83,7 @@ static const struct method methods[] = {
 	{ CGCTL_INTERFACE ".Kill", method_kill },
 	{ CGCTL_INTERFACE ".Watch", method_watch },
 	{ CGCTL_INTERFACE ".OpenCgroup", method_open_cgroup },
+	{ CGCTL_INTERFACE ".Snapshot", method_snapshot },
 };
 
 /* Is the interface part of a method name one we serve? */

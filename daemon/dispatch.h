@@ -56,3 +56,5 @@ void method_thaw(struct call *call);
 void method_kill(struct call *call);
 void method_open_cgroup(struct call *call);
 void method_watch(struct call *call);
+/* snapshot.c */
+void method_snapshot(struct call *call);

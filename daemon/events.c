@@ -14,6 +14,7 @@
 #include "log.h"
 #include "manager.h"
 #include "monitor.h"
+#include "pressure.h"
 
 /* What we know of one managed cgroup at run time (ledger_entry.userdata). */
 struct entry_rt {
@@ -60,6 +61,7 @@ static void watcher_free(struct manager *m, struct watcher *w)
 			break;
 		}
 	m->n_watchers--;
+	pressure_release(m, w->call);
 	json_object_put(w->names);
 	free(w);
 }
@@ -77,30 +79,48 @@ static void watcher_drop_slow(struct manager *m, struct watcher *w)
 		    EVENTS_WATCH_BUFFER_MAX);
 }
 
+/* Stream one event to w (details borrowed), or drop w when it does not read. */
+static void watcher_send(struct manager *m, struct watcher *w, const char *type, const char *name,
+			 json_object *details)
+{
+	json_object *ev, *p;
+
+	if (w->call->conn->out_bytes > EVENTS_WATCH_BUFFER_MAX) {
+		watcher_drop_slow(m, w);
+		return;
+	}
+	ev = json_object_new_object();
+	json_object_object_add(ev, "type", json_object_new_string(type));
+	json_object_object_add(ev, "name", json_object_new_string(name));
+	json_object_object_add(ev, "timestamp", json_object_new_int64(events_now_usec()));
+	json_object_object_add(ev, "details", details ? json_object_get(details) : NULL);
+	p = json_object_new_object();
+	json_object_object_add(p, "event", ev);
+	call_reply_more(w->call, p);
+}
+
 /* Tell every interested watcher. */
 void events_emit(struct manager *m, const char *type, const char *name, json_object *details)
 {
 	struct watcher *w, *next;
 
 	for (w = m->watchers; w; w = next) {
-		json_object *ev, *p;
-
 		next = w->next;
-		if (!watcher_wants(w, name))
-			continue;
-		if (w->call->conn->out_bytes > EVENTS_WATCH_BUFFER_MAX) {
-			watcher_drop_slow(m, w);
-			continue;
-		}
-		ev = json_object_new_object();
-		json_object_object_add(ev, "type", json_object_new_string(type));
-		json_object_object_add(ev, "name", json_object_new_string(name));
-		json_object_object_add(ev, "timestamp", json_object_new_int64(events_now_usec()));
-		json_object_object_add(ev, "details", details ? json_object_get(details) : NULL);
-		p = json_object_new_object();
-		json_object_object_add(p, "event", ev);
-		call_reply_more(w->call, p);
+		if (watcher_wants(w, name))
+			watcher_send(m, w, type, name, details);
 	}
+	json_object_put(details);
+}
+
+/* Tell the watcher of call only. */
+void events_send(struct manager *m, const struct call *call, const char *type, const char *name,
+		 json_object *details)
+{
+	for (struct watcher *w = m->watchers; w; w = w->next)
+		if (w->call == call) {
+			watcher_send(m, w, type, name, details);
+			break;
+		}
 	json_object_put(details);
 }
 
@@ -277,7 +297,8 @@ void events_untrack(struct manager *m, struct ledger_entry *le)
 }
 
 /* Register call as a watcher of names (NULL: all). */
-int events_watch_add(struct manager *m, struct call *call, json_object *names, struct op_error *e)
+int events_watch_add(struct manager *m, struct call *call, json_object *names, json_object *pressure,
+		     struct op_error *e)
 {
 	struct watcher *w;
 	json_object *ev, *p;
@@ -305,6 +326,10 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, s
 	if (!w)
 		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	w->call = call;
+	if (pressure_add(m, call, pressure, e) < 0) {
+		free(w);
+		return -e->errnum;
+	}
 	w->names = names && json_object_array_length(names) > 0 ? json_object_get(names) : NULL;
 	w->next = m->watchers;
 	m->watchers = w;
@@ -416,6 +441,7 @@ void events_stop(struct manager *m)
 		watcher_free(m, w);
 		call_errorf(call, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
 	}
+	pressure_done(m);
 }
 
 /* Number of watchers. */

@@ -23,8 +23,15 @@ int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_pop
 void events_untrack(struct manager *m, struct ledger_entry *le);
 /* Tell every interested watcher (details consumed, may be NULL). */
 void events_emit(struct manager *m, const char *type, const char *name, json_object *details);
-/* Register call (a "more" call of Watch) as a watcher of names (NULL: all). 0 or -errno with e. */
-int events_watch_add(struct manager *m, struct call *call, json_object *names, struct op_error *e);
+/* Tell only the watcher of call (details consumed; nothing when call is not watching). */
+void events_send(struct manager *m, const struct call *call, const char *type, const char *name,
+		 json_object *details);
+/*
+ * Register call (a "more" call of Watch) as a watcher of names (NULL: all),
+ * with the PSI triggers of the array pressure (NULL: none). 0 or -errno with e.
+ */
+int events_watch_add(struct manager *m, struct call *call, json_object *names, json_object *pressure,
+		     struct op_error *e);
 /* Tie le to the connection that created it: killed and removed when it closes. */
 int events_lease(struct manager *m, struct ledger_entry *le, struct conn *c);
 /* A connection closed: end its watchers, release its leases. */

@@ -46,6 +46,8 @@ static void usage(FILE *f)
 		"  --max-reply-buffer N   queued reply bytes per connection before we stop reading\n"
 		"                         its calls (default 16777216)\n"
 		"  --max-watchers N       Watch streams at once (default 256)\n"
+		"  --max-pressure-triggers-per-uid N  PSI triggers of one uid's Watch streams\n"
+		"                         (default 64)\n"
 		"  --stall-timeout MS     drop clients that sit on a partial message or unread\n"
 		"                         replies this long (default 10000, 0: never)\n"
 		"  --idle-timeout SEC     when socket-activated, exit after SEC seconds without\n"
@@ -71,7 +73,7 @@ static unsigned long parse_ulong(const char *opt, const char *s, unsigned long m
 }
 
 enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN, OPT_MAXCONNUID,
-       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_VERSION };
+       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_MAXTRIG, OPT_VERSION };
 
 /* Parse the command line into o, s->limits and s->allow_uids. */
 static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
@@ -89,6 +91,7 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-reply-buffer", required_argument, NULL, OPT_MAXOUT },
 		{ "max-watchers", required_argument, NULL, OPT_MAXWATCH },
+		{ "max-pressure-triggers-per-uid", required_argument, NULL, OPT_MAXTRIG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -120,6 +123,9 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		case OPT_IDLE: s->idle_timeout_ms = 1000 * (unsigned)parse_ulong("--idle-timeout", optarg, 86400); break;
 		case OPT_MAXOUT: s->limits.out_max = parse_ulong("--max-reply-buffer", optarg, 1u << 30); break;
 		case OPT_MAXWATCH: o->max_watchers = (unsigned)parse_ulong("--max-watchers", optarg, 65536); break;
+		case OPT_MAXTRIG:
+			s->limits.triggers_per_uid = (unsigned)parse_ulong("--max-pressure-triggers-per-uid", optarg, 65536);
+			break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case OPT_VERSION: printf("cgctld %s\n", CGCTL_VERSION); exit(0);

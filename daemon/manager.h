@@ -19,6 +19,7 @@ struct evwait;
 struct watcher;
 struct event_base;
 struct monitor;
+struct pressure;
 
 #define MANAGER_LEAF "cgctld.leaf"
 #define MANAGER_KILL_TIMEOUT_MS 10000
@@ -55,6 +56,7 @@ struct manager {
 	unsigned n_attaches;
 	struct watcher *watchers; /* Watch streams */
 	unsigned n_watchers;
+	struct pressure *pressure; /* PSI triggers of Watch streams (pressure.c) */
 	bool stopping;          /* shutting down: connection closes release nothing */
 	bool have_memory;       /* the memory controller is enabled for children */
 	unsigned watchers_max;

@@ -156,14 +156,16 @@ void method_list(struct call *call)
 	call_reply(call, p);
 }
 
-/* Watch(names?) -> (event), streamed while the connection lives. */
+/* Watch(names?, pressure?) -> (event), streamed while the connection lives. */
 void method_watch(struct call *call)
 {
-	static const struct param_spec specs[] = { { "names", json_type_array, false }, PARAM_END };
+	static const struct param_spec specs[] = {
+		{ "names", json_type_array, false }, { "pressure", json_type_array, false }, PARAM_END,
+	};
 	struct op_error e;
 
 	if (!params_check(call, specs))
 		return;
-	if (events_watch_add(call_manager(call), call, param_obj(call, "names"), &e) < 0)
+	if (events_watch_add(call_manager(call), call, param_obj(call, "names"), param_obj(call, "pressure"), &e) < 0)
 		call_op_error(call, &e);
 }

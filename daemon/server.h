@@ -19,6 +19,7 @@ struct limits {
 	size_t out_max;         /* queued reply bytes before we stop reading */
 	unsigned conns_max;     /* connections in total */
 	unsigned conns_per_uid; /* connections of one uid */
+	unsigned triggers_per_uid; /* PSI triggers of one uid's Watch streams */
 	unsigned partial_timeout_ms; /* time for an incomplete message or a stalled reader */
 };
 

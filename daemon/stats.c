@@ -476,3 +476,21 @@ int stats_collect(int rootfd, const char *relpath, json_object **ret)
 	*ret = stats;
 	return 0;
 }
+
+/* How the file called name is laid out: the table's kind, else a single value (memory.max). */
+static enum stats_kind stats_kind_of(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(stats_files); i++)
+		if (strcmp(stats_files[i].name, name) == 0)
+			return stats_files[i].kind;
+	return STATS_SINGLE;
+}
+
+int stats_add_files(int rootfd, const char *relpath, const char *const *names, json_object *files)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && names[i]; i++)
+		r = stats_add_file(rootfd, relpath, names[i], stats_kind_of(names[i]), files);
+	return r;
+}

@@ -14,3 +14,9 @@
  * absent, malformed lines skipped. 0, or -errno (-ENOENT: no such cgroup).
  */
 int stats_collect(int rootfd, const char *relpath, json_object **ret);
+/*
+ * Read the files called names (NULL-terminated) of relpath into files, parsed
+ * as stats_collect() does (names it does not know as single values, for
+ * memory.max, pids.max); missing ones absent. 0 or -errno.
+ */
+int stats_add_files(int rootfd, const char *relpath, const char *const *names, json_object *files);

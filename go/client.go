@@ -164,6 +164,16 @@ func (c *Client) SetResources(ctx context.Context, name string, r *Resources) er
 	return err
 }
 
+// Snapshot returns the daemon's figures and the statistics top shows of every
+// managed cgroup, or of the subtrees below names, in one round trip.
+func (c *Client) Snapshot(ctx context.Context, names ...string) (*Snapshot, error) {
+	var out snapshotReply
+	if _, err := c.call(ctx, "Snapshot", snapshotParams{Names: names}, &out, nil); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // GetStats returns the cgroup's state, pids and statistics files.
 func (c *Client) GetStats(ctx context.Context, name string) (*Stats, error) {
 	var out getStatsReply

@@ -178,6 +178,7 @@ var methodBindings = map[string][2]reflect.Type{
 	"Kill":         {reflect.TypeOf(killParams{}), reflect.TypeOf(killReply{})},
 	"Watch":        {reflect.TypeOf(watchParams{}), reflect.TypeOf(watchReply{})},
 	"OpenCgroup":   {reflect.TypeOf(openCgroupParams{}), reflect.TypeOf(openCgroupReply{})},
+	"Snapshot":     {reflect.TypeOf(snapshotParams{}), reflect.TypeOf(snapshotReply{})},
 }
 
 func TestDriftMethods(t *testing.T) {

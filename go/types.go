@@ -67,12 +67,54 @@ type Stats struct {
 }
 
 // Event is one event of a watch: Type is "created", "removed", "populated",
-// "empty", "frozen", "thawed", "oom", "oom_kill", "limits" (ignore others).
+// "empty", "frozen", "thawed", "oom", "oom_kill", "limits", "pressure" (ignore others).
 type Event struct {
 	Type      string          `json:"type"`
 	Name      string          `json:"name"`
 	Timestamp int64           `json:"timestamp"` // microseconds since the epoch
 	Details   json.RawMessage `json:"details"`
+}
+
+// PressureTrigger is a PSI trigger for WatchPressure, in the kernel's terms:
+// fire when Name's tasks stalled on Resource ("memory", "cpu", "io") for
+// StallUs within any WindowUs ("some" or "full" Kind).
+type PressureTrigger struct {
+	Name     string `json:"name"`
+	Resource string `json:"resource"`
+	Kind     string `json:"kind"`
+	StallUs  int64  `json:"stall_us"`
+	WindowUs int64  `json:"window_us"`
+}
+
+// SnapshotStatus is the daemon's figures in a Snapshot.
+type SnapshotStatus struct {
+	Delegated        bool     `json:"delegated"`
+	Controllers      []string `json:"controllers"`
+	Entries          int64    `json:"entries"`
+	Connections      int64    `json:"connections"`
+	Watchers         int64    `json:"watchers"`
+	PressureTriggers int64    `json:"pressure_triggers"`
+	JournalBytes     int64    `json:"journal_bytes"`
+	JournalRecords   int64    `json:"journal_records"`
+	Compactions      int64    `json:"compactions"`
+}
+
+// CgroupSnapshot is one managed cgroup in a Snapshot; Files as in Stats.
+type CgroupSnapshot struct {
+	Name        string                     `json:"name"`
+	Populated   *bool                      `json:"populated"`
+	Frozen      *bool                      `json:"frozen"`
+	Processes   int64                      `json:"processes"`
+	Controllers []string                   `json:"controllers"`
+	Files       map[string]json.RawMessage `json:"files"`
+}
+
+// Snapshot is what `cgctl top` shows, in one round trip.
+type Snapshot struct {
+	Status    SnapshotStatus   `json:"status"`
+	Time      int64            `json:"time"` // CLOCK_MONOTONIC microseconds
+	Truncated bool             `json:"truncated"`
+	Cgroups   []CgroupSnapshot `json:"cgroups"`
 }
 
 // DestroyResult is what Destroy did.
@@ -194,8 +236,13 @@ type (
 	}
 	killReply   struct{}
 	watchParams struct {
+		Names    []string          `json:"names,omitempty"`
+		Pressure []PressureTrigger `json:"pressure,omitempty"`
+	}
+	snapshotParams struct {
 		Names []string `json:"names,omitempty"`
 	}
+	snapshotReply = Snapshot
 	watchReply struct {
 		Event Event `json:"event"`
 	}

@@ -26,13 +26,20 @@ type Watcher struct {
 // says why: nil after a cancel, ErrQuotaExceeded when it fell too far behind,
 // ErrTimeout when the daemon stopped).
 func (c *Client) Watch(ctx context.Context, names ...string) (*Watcher, error) {
+	return c.WatchPressure(ctx, nil, names...)
+}
+
+// WatchPressure is Watch with PSI triggers armed for this stream alone: each
+// time the kernel fires one, a "pressure" event comes (details: resource,
+// kind, stall_us, window_us, avg10, avg60, avg300, total).
+func (c *Client) WatchPressure(ctx context.Context, triggers []PressureTrigger, names ...string) (*Watcher, error) {
 	wc, err := Dial(ctx, c.path)
 	if err != nil {
 		return nil, err
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	w := &Watcher{c: wc, events: make(chan Event, 64), cancel: cancel}
-	if err := w.start(ctx, names); err != nil {
+	if err := w.start(ctx, names, triggers); err != nil {
 		cancel()
 		wc.Close()
 		return nil, err
@@ -58,14 +65,14 @@ func (w *Watcher) Close() error {
 }
 
 // start sends the call and waits (bounded by ctx) for the "watching" reply.
-func (w *Watcher) start(ctx context.Context, names []string) error {
+func (w *Watcher) start(ctx context.Context, names []string, triggers []PressureTrigger) error {
 	c := w.c
 	stop, err := c.arm(ctx)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	req := request{Method: Interface + ".Watch", Parameters: watchParams{Names: names}, More: true}
+	req := request{Method: Interface + ".Watch", Parameters: watchParams{Names: names, Pressure: triggers}, More: true}
 	if err := c.send(req, nil); err != nil {
 		return c.fail(ctx, err)
 	}

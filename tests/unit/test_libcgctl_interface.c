@@ -124,6 +124,13 @@ static int call_open_cgroup(cgctl *c)
 	return cgctl_open_cgroup(c, "x", &fd);
 }
 
+/* The libcgctl call for the method snapshot names. */
+static int call_snapshot(cgctl *c)
+{
+	char *json = NULL;
+	return cgctl_snapshot(c, NULL, &json);
+}
+
 /* Each io.cgctl.Manager method and the libcgctl call that makes it. */
 static const struct binding {
 	const char *method;
@@ -135,6 +142,7 @@ static const struct binding {
 	{ "GetStats", call_get_stats },     { "Freeze", call_freeze },
 	{ "Thaw", call_thaw },              { "Kill", call_kill },
 	{ "Watch", call_watch },            { "OpenCgroup", call_open_cgroup },
+	{ "Snapshot", call_snapshot },
 };
 
 /* The fake daemon's side: 0 when the one call was of method; answers NotFound either way. */

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* snapshot.c: Snapshot, what `cgctl top` shows of every managed cgroup, in one reply. */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroupfs.h"
+#include "cleanup.h"
+#include "events.h"
+#include "pressure.h"
+#include "server.h"
+#include "stats.h"
+
+#define SNAPSHOT_MAX 4096 /* cgroups in one reply: about 1 KiB each, well under a reply's limit */
+#define SNAPSHOT_PROCS_MAX (1024 * 1024)
+
+/* The files top shows; those whose controller is not enabled do not exist. */
+static const char *const snapshot_files[] = {
+	"cpu.stat",     "memory.current",  "memory.max",      "pids.current", "pids.max",
+	"io.stat",      "cpu.pressure",    "memory.pressure", "io.pressure",  NULL,
+};
+
+/* CLOCK_MONOTONIC in microseconds. */
+static int64_t snapshot_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The daemon's figures. */
+static json_object *snapshot_status(struct call *call)
+{
+	struct manager *m = call_manager(call);
+	json_object *st = json_object_new_object(), *ctl = json_object_new_array();
+	struct ledger_stats ls;
+
+	ledger_get_stats(m->ledger, &ls);
+	for (size_t i = 0; m->controllers && m->controllers[i]; i++)
+		json_object_array_add(ctl, json_object_new_string(m->controllers[i]));
+	json_object_object_add(st, "delegated", json_object_new_boolean(m->delegated));
+	json_object_object_add(st, "controllers", ctl);
+	json_object_object_add(st, "entries", json_object_new_int64((int64_t)ls.entries));
+	json_object_object_add(st, "connections", json_object_new_int64(server_conn_count(call->conn->srv)));
+	json_object_object_add(st, "watchers", json_object_new_int64(events_watcher_count(m)));
+	json_object_object_add(st, "pressure_triggers", json_object_new_int64(pressure_count(m)));
+	json_object_object_add(st, "journal_bytes", json_object_new_int64((int64_t)ls.journal_bytes));
+	json_object_object_add(st, "journal_records", json_object_new_int64((int64_t)ls.journal_records));
+	json_object_object_add(st, "compactions", json_object_new_int64((int64_t)ls.compactions));
+	return st;
+}
+
+/* Read rel's file name into *ret_text. 0 or -errno. */
+static int snapshot_read(struct manager *m, const char *rel, const char *name, char **ret_text)
+{
+	_cleanup_free_ char *file = NULL;
+
+	if (asprintf(&file, "%s/%s", rel, name) < 0)
+		return -ENOMEM;
+	return cgfs_read(m->rootfd, file, SNAPSHOT_PROCS_MAX, ret_text);
+}
+
+/* populated, frozen, processes and controllers of rel into o. 0, or -errno (-ENOENT: gone). */
+static int snapshot_core(struct manager *m, const char *rel, json_object *o)
+{
+	_cleanup_free_ char *procs = NULL, *ctl = NULL;
+	json_object *arr = json_object_new_array();
+	bool populated, frozen;
+	int64_t n = 0;
+	int r;
+
+	if ((r = cgfs_read_events(m->rootfd, rel, &populated, &frozen)) < 0 ||
+	    (r = snapshot_read(m, rel, "cgroup.procs", &procs)) < 0 ||
+	    (r = snapshot_read(m, rel, "cgroup.controllers", &ctl)) < 0) {
+		json_object_put(arr);
+		return r;
+	}
+	for (const char *p = procs; *p; p++)
+		n += *p == '\n';
+	for (char *save = NULL, *tok = strtok_r(ctl, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		json_object_array_add(arr, json_object_new_string(tok));
+	json_object_object_add(o, "populated", json_object_new_boolean(populated));
+	json_object_object_add(o, "frozen", json_object_new_boolean(frozen));
+	json_object_object_add(o, "processes", json_object_new_int64(n));
+	json_object_object_add(o, "controllers", arr);
+	return 0;
+}
+
+/* One CgroupSnapshot in *ret; -ENOENT when it vanished meanwhile (left out, no glitch). */
+static int snapshot_cgroup(struct manager *m, const char *name, json_object **ret)
+{
+	_cleanup_free_ char *rel = NULL;
+	json_object *o, *files;
+	int r;
+
+	if (cgname_to_path(name, &rel) < 0)
+		return -ENOMEM;
+	o = json_object_new_object();
+	files = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "files", files);
+	r = snapshot_core(m, rel, o);
+	if (r >= 0)
+		r = stats_add_files(m->rootfd, rel, snapshot_files, files);
+	if (r < 0) {
+		json_object_put(o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+/* Whether name is below one of names (NULL: all). */
+static bool snapshot_wanted(json_object *names, const char *name)
+{
+	size_t n = names ? json_object_array_length(names) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (cgname_is_below(name, json_object_get_string(json_object_array_get_idx(names, i))))
+			return true;
+	return n == 0;
+}
+
+/* names: at most 64 valid names. */
+static bool snapshot_names_ok(struct call *call, json_object *names)
+{
+	struct op_error e;
+
+	if (names && json_object_array_length(names) > EVENTS_WATCH_NAMES_MAX) {
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "names", "at most %d names in one Snapshot",
+			    EVENTS_WATCH_NAMES_MAX);
+		return false;
+	}
+	for (size_t i = 0; names && i < json_object_array_length(names); i++) {
+		json_object *n = json_object_array_get_idx(names, i);
+
+		if (!json_object_is_type(n, json_type_string)) {
+			call_errorf(call, CGERR_INVALID_NAME, "name", "", "names[%zu] is not a string", i);
+			return false;
+		}
+		if (manager_check_name(call_manager(call), json_object_get_string(n), &e) < 0) {
+			call_op_error(call, &e);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Snapshot(names?) -> (status, time, truncated, cgroups) */
+void method_snapshot(struct call *call)
+{
+	static const struct param_spec specs[] = { { "names", json_type_array, false }, PARAM_END };
+	struct manager *m = call_manager(call);
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	json_object *names, *arr, *p;
+	bool truncated = false;
+	size_t n;
+	int r;
+
+	if (!params_check(call, specs) || !snapshot_names_ok(call, names = param_obj(call, "names")))
+		return;
+	if (ledger_list(m->ledger, &all, &n) < 0) {
+		call_error_errno(call, -ENOMEM, "snapshot");
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "status", snapshot_status(call));
+	json_object_object_add(p, "time", json_object_new_int64(snapshot_now()));
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object *o;
+
+		if (!snapshot_wanted(names, all[i]->name))
+			continue;
+		if (json_object_array_length(arr) >= SNAPSHOT_MAX) {
+			truncated = true;
+			break;
+		}
+		r = snapshot_cgroup(m, all[i]->name, &o);
+		if (r >= 0)
+			json_object_array_add(arr, o);
+	}
+	json_object_object_add(p, "truncated", json_object_new_boolean(truncated));
+	json_object_object_add(p, "cgroups", arr);
+	call_reply(call, p);
+}
