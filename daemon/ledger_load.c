@@ -194,20 +194,28 @@ static struct ledger_damage *damage_add(struct ledger *l, const char *file, uint
 	return d;
 }
 
-/* Rename name aside to name.TAG-<seconds>[-N], never replacing a file; the new name in kept. */
-static int keep_aside(struct ledger *l, const char *name, const char *tag, char *kept, size_t n)
+/*
+ * Keep name aside as name.TAG-<seconds>[-N], never replacing a file: renamed,
+ * or (by_link) hard-linked so that name stays in place until replaced. The new
+ * name in kept.
+ */
+static int keep_aside(struct ledger *l, const char *name, const char *tag, bool by_link, char *kept, size_t n)
 {
 	unsigned long long t = (unsigned long long)(ledger_now_usec() / 1000000u);
 
 	for (unsigned i = 0; i < 100; i++) {
+		int r;
+
 		if (i == 0)
 			snprintf(kept, n, "%s.%s-%llu", name, tag, t);
 		else
 			snprintf(kept, n, "%s.%s-%llu-%u", name, tag, t, i);
-		if (renameat2(l->dirfd, name, l->dirfd, kept, RENAME_NOREPLACE) == 0)
+		r = by_link ? linkat(l->dirfd, name, l->dirfd, kept, 0)
+			 : renameat2(l->dirfd, name, l->dirfd, kept, RENAME_NOREPLACE);
+		if (r == 0)
 			return fsync(l->dirfd) < 0 ? -errno : 0;
 		if (errno != EEXIST) {
-			int r = -errno;
+			r = -errno;
 			kept[0] = '\0';
 			return r;
 		}
@@ -243,7 +251,8 @@ static int journal_replace_prefix(struct ledger *l, int fd, uint64_t good, char 
 	}
 	if (fsync(out) < 0)
 		return -errno;
-	r = keep_aside(l, JOURNAL_FILE, "corrupt", kept, n);
+	/* Linked aside first, then replaced: there is always a journal.jsonl. */
+	r = keep_aside(l, JOURNAL_FILE, "corrupt", true, kept, n);
 	if (r < 0)
 		return r;
 	if (renameat(l->dirfd, JOURNAL_TMP, l->dirfd, JOURNAL_FILE) < 0 || fsync(l->dirfd) < 0)
@@ -259,7 +268,7 @@ static int journal_damaged(struct ledger *l, const char *name, int fd, const str
 	int r;
 
 	r = current ? journal_replace_prefix(l, fd, sc->good, kept, sizeof(kept))
-		    : keep_aside(l, name, "corrupt", kept, sizeof(kept));
+		    : keep_aside(l, name, "corrupt", false, kept, sizeof(kept));
 	if (r < 0)
 		return r;
 	d = damage_add(l, name, sc->good, kept);
@@ -429,7 +438,7 @@ static int fallback_prev(struct ledger *l, uint64_t *ret_seq)
 		return 0;
 	if (!damaged(r))
 		return r;
-	keep_aside(l, SNAPSHOT_PREV, "corrupt", kept, sizeof(kept));
+	keep_aside(l, SNAPSHOT_PREV, "corrupt", false, kept, sizeof(kept));
 	snprintf(damage_add(l, SNAPSHOT_PREV, off, kept)->lost, sizeof(l->rec.damage[0].lost),
 		 "the previous generation's snapshot");
 	return 0;
@@ -472,7 +481,7 @@ static int ledger_fallback(struct ledger *l, int why, uint64_t off)
 	l->gap = false;
 	l->snapshot_lost = true;
 	if (why != -ENOENT) {
-		r = keep_aside(l, SNAPSHOT_FILE, "corrupt", kept, sizeof(kept));
+		r = keep_aside(l, SNAPSHOT_FILE, "corrupt", false, kept, sizeof(kept));
 		if (r < 0)
 			return r;
 	}
@@ -489,8 +498,8 @@ static int ledger_fallback(struct ledger *l, int why, uint64_t off)
 	fallback_report(l, d, have_prev, prev_seq);
 	if (l->rec.mode == LEDGER_RECOVERY) {
 		/* They did not prove the state, but a person may want them: never dropped. */
-		keep_aside(l, SNAPSHOT_PREV, "unproven", kept, sizeof(kept));
-		keep_aside(l, JOURNAL_PREV, "unproven", kept, sizeof(kept));
+		keep_aside(l, SNAPSHOT_PREV, "unproven", false, kept, sizeof(kept));
+		keep_aside(l, JOURNAL_PREV, "unproven", false, kept, sizeof(kept));
 	}
 	return 0;
 }
