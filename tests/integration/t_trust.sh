@@ -207,6 +207,10 @@ test_trust_truncated_snapshot_recovery() {
 	expect_jq '[.[].name] == ["new"]' || return 1
 	expect_dir old "recovery removed a directory" && expect_dir new || return 1
 	grep -q "RECOVERY" "$DLOG" || fail "the log does not say RECOVERY" || return 1
+	c status
+	grep -q '^Recovery: *recovery: ledger records were lost' <<<"$OUT" || fail "cgctl status does not say recovery" || return 1
+	grep -qE '^  ledger.json: damaged at byte [0-9]+, kept as ledger.json.corrupt-[0-9]+; lost: ' <<<"$OUT" ||
+		fail "cgctl status does not name the damaged file" || return 1
 	c destroy old
 	expect_rc 0 || return 1
 	expect_dir old "destroy removed a directory whose record was lost" || return 1
