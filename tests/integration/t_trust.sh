@@ -84,6 +84,25 @@ test_trust_state_dir_mode() {
 	cgt_daemon_start "" --state-dir "$d" || return 1
 }
 
+# The default state directory (~/.local/state/cgctl) follows the same rule.
+test_trust_default_state_dir() {
+	local home=$CGT_TMP/home-trust d
+	d=$home/.local/state/cgctl
+	mkdir -p "$d" && chown -R "$CGT_UID:$CGT_GID" "$home" && chmod 0777 "$d" || return 1
+	cgt_as_user_in "$CGT_MROOT" env HOME="$home" "$CGCTLD" --socket "$CGT_RUN/default-dir.sock" \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctld (default state dir)"
+	[ "$RC" = 1 ] || fail "cgctld on a 0777 default state dir: exit $RC (124: it ran)" || return 1
+	grep -q "$d: mode 0777 is writable by others" <<<"$ERR" || fail "the error does not name $d" || return 1
+	# Private again: it starts (and creates its files there).
+	chmod 0700 "$d"
+	cgt_as_user_in "$CGT_MROOT" env HOME="$home" timeout -s TERM 2 "$CGCTLD" --socket "$CGT_RUN/default-dir.sock" \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctld (default state dir, 0700)"
+	grep -q "ready on" <<<"$ERR" || fail "cgctld did not start on a private default state dir" || return 1
+	[ -f "$d/lock" ] || fail "no lock file in $d" || return 1
+}
+
 # Issue 13 item 5: a forged, correctly checksummed journal in a shared state dir is never read.
 test_trust_forged_journal() {
 	first_start || return 1
