@@ -40,14 +40,14 @@ static int reconcile_probe(struct manager *m, const struct ledger_entry *le, con
  */
 static int reconcile_unproven(struct manager *m, struct ledger_entry *le, const char *name)
 {
-	if (le->state == LEDGER_CREATING && !le->cgroup_id) {
+	bool creating = le->state == LEDGER_CREATING;
+
+	if (creating && !le->cgroup_id) {
 		ledger_remove(m->ledger, name);
 		report_add(m->report.unknown, name);
 		log_warnx("reconcile (recovery): %s: its creation is not proven; forgotten and left alone", name);
 		return 0;
 	}
-	bool creating = le->state == LEDGER_CREATING;
-
 	ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
 	report_add(m->report.resumed, name);
 	log_warnx("reconcile (recovery): %s was being %s; kept as active, nothing removed", name,
