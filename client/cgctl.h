@@ -103,6 +103,11 @@ struct cgctl_status {
 	char **reconcile_resumed;      /* interrupted destroys resolved */
 	char **reconcile_unknown;      /* directories the ledger does not know */
 	uint64_t journal_dropped_records; /* torn/corrupt journal records dropped at start-up */
+	/* How the ledger came up: "normal", "fallback" (ledger.json damaged, the previous
+	 * generation proved the state) or "recovery" (records lost); NULL if not said. */
+	char *ledger_mode;
+	/* One line per damaged ledger file: which file, from which byte, kept as, what was lost. */
+	char **ledger_damage;
 };
 
 /* Sentinels of the uint64_t limits in struct cgctl_resources. */

@@ -328,6 +328,14 @@ static void print_ledger(const struct cgctl_status *s)
 	print_findings("rolled back:", s->reconcile_rolled_back);
 	print_findings("resumed:", s->reconcile_resumed);
 	print_findings("unknown:", s->reconcile_unknown);
+	if (CGCTL_HAS(s, ledger_damage) && s->ledger_mode && strcmp(s->ledger_mode, "normal") != 0) {
+		printf("Recovery:      %s%s\n", s->ledger_mode,
+		       strcmp(s->ledger_mode, "recovery") == 0 ?
+			       ": ledger records were lost; nothing was removed at start (see cgctld(8))" :
+			       ": ledger.json was damaged; the previous generation proved the state");
+		for (char **d = s->ledger_damage; d && *d; d++)
+			printf("  %s\n", *d);
+	}
 }
 
 /* Status as "key: value" lines. */

@@ -242,6 +242,8 @@ CGCTL_EXPORT void cgctl_status_free(struct cgctl_status *s)
 	strv_free(s->reconcile_rolled_back);
 	strv_free(s->reconcile_resumed);
 	strv_free(s->reconcile_unknown);
+	free(s->ledger_mode);
+	strv_free(s->ledger_damage);
 	free(s);
 }
 
@@ -249,6 +251,48 @@ CGCTL_EXPORT void cgctl_status_free(struct cgctl_status *s)
 static void status_freep(struct cgctl_status **s)
 {
 	cgctl_status_free(*s);
+}
+
+/* One LedgerDamage object as a line of text. */
+static int damage_line(json_object *d, char **ret)
+{
+	json_object *file = NULL, *kept = NULL, *lost = NULL;
+	int64_t off = 0;
+	int r;
+
+	if (!json_object_is_type(d, json_type_object))
+		return -EPROTO;
+	if ((r = member(d, "file", json_type_string, true, &file)) < 0 || (r = get_i64(d, "offset", &off)) < 0 ||
+	    (r = member(d, "kept", json_type_string, false, &kept)) < 0 ||
+	    (r = member(d, "lost", json_type_string, true, &lost)) < 0)
+		return r;
+	if (asprintf(ret, "%s: damaged at byte %lld%s%s; lost: %s", json_object_get_string(file), (long long)off,
+		     kept ? ", kept as " : "", kept ? json_object_get_string(kept) : "",
+		     json_object_get_string(lost)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Decode LedgerRecovery (absent: mode NULL, no damage). */
+static int recovery_decode(json_object *l, struct cgctl_status *s)
+{
+	json_object *rec = NULL, *a = NULL;
+	size_t n;
+	int r;
+
+	if ((r = member(l, "recovery", json_type_object, false, &rec)) < 0 || !rec)
+		return r;
+	if ((r = get_str(rec, "mode", false, &s->ledger_mode)) < 0 ||
+	    (r = member(rec, "damage", json_type_array, false, &a)) < 0)
+		return r;
+	n = a ? json_object_array_length(a) : 0;
+	s->ledger_damage = calloc(n + 1, sizeof(char *));
+	if (!s->ledger_damage)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if ((r = damage_line(json_object_array_get_idx(a, i), &s->ledger_damage[i])) < 0)
+			return r;
+	return 0;
 }
 
 /* Decode the LedgerStatus object (absent: all zero, lists empty). */
@@ -275,7 +319,7 @@ static int ledger_decode(json_object *o, struct cgctl_status *s)
 	    (r = get_strv(rec, "resumed", &s->reconcile_resumed)) < 0 ||
 	    (r = get_strv(rec, "unknown", &s->reconcile_unknown)) < 0)
 		return r;
-	return 0;
+	return l ? recovery_decode(l, s) : 0;
 }
 
 /* Decode a Status object into a new struct. */

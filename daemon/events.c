@@ -415,6 +415,11 @@ void events_startup(struct manager *m)
 				drop[k++] = le->name;
 		}
 	}
+	if (ledger_get_recovery(m->ledger)->mode == LEDGER_RECOVERY && k > 0) {
+		/* Records were lost: release no lease and remove nothing at this start. */
+		log_warnx("recovery: %zu lease release(s) and auto-removal(s) skipped at this start", k);
+		k = 0;
+	}
 	/* Destroys change the ledger: start them after the walk, deepest names last is fine. */
 	for (size_t i = k; i-- > 0;) {
 		_cleanup_free_ char *name = strdup(drop[i]);

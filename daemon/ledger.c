@@ -8,51 +8,23 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "ledger.h"
 #include "ledger_format.h"
-
-#define SNAPSHOT_FILE "ledger.json"
-#define SNAPSHOT_TMP "ledger.json.tmp"
-#define JOURNAL_FILE "journal.jsonl"
-#define JOURNAL_TMP "journal.jsonl.tmp"
-#define LOCK_FILE "lock"
+#include "ledger_internal.h"
+#include "trust.h"
 
 #define COMPACT_MIN_RECORDS 1024
 #define HT_INITIAL_BUCKETS 16
 
-/* One hash-table slot; callers hold &node->e, which stays put across resizes and replacements. */
-struct node {
-	struct ledger_entry e;
-	struct node *next;
-	uint64_t hash;
-};
-
-struct ledger {
-	char *dir;
-	int dirfd;
-	int lockfd;
-	int journalfd;
-	struct node **buckets;
-	size_t nbuckets;
-	size_t count;
-	uint64_t seq;
-	uint64_t journal_bytes;
-	uint64_t journal_records;
-	uint64_t compactions;
-	uint64_t last_compaction_usec;
-	uint64_t dropped_records;
-	bool dirty;
-	bool journal_torn; /* a failed append could not be rolled back yet */
-};
-
 /* ---- small helpers ---- */
 
 /* Wall-clock time in microseconds. */
-static uint64_t now_usec(void)
+uint64_t ledger_now_usec(void)
 {
 	struct timespec ts;
 
@@ -61,7 +33,7 @@ static uint64_t now_usec(void)
 }
 
 /* Write all of buf to fd, retrying short writes and EINTR. */
-static int write_all(int fd, const char *buf, size_t len)
+int ledger_write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
@@ -90,7 +62,7 @@ static void entry_done(struct ledger_entry *e)
 }
 
 /* Free a node and its entry. */
-static void node_free(struct node *n)
+void ledger_node_free(struct node *n)
 {
 	if (!n)
 		return;
@@ -101,7 +73,7 @@ static void node_free(struct node *n)
 /* Free a node at scope exit. */
 static inline void node_freep(struct node **n)
 {
-	node_free(*n);
+	ledger_node_free(*n);
 }
 
 /* A new node holding a deep copy of src (userdata not copied). */
@@ -125,8 +97,20 @@ static int node_copy(const struct ledger_entry *src, struct node **ret)
 	return 0;
 }
 
+/* What n costs against the budget: its snapshot bytes, a separator, room to change state. */
+static int node_cost(struct node *n)
+{
+	size_t size = 0;
+	int r = ledger_format_entry_size(&n->e, &size);
+
+	if (r < 0)
+		return r;
+	n->cost = (uint64_t)size + 1 + LEDGER_ENTRY_SLACK;
+	return 0;
+}
+
 /* A new node from the JSON form of an entry; -EBADMSG when it is malformed. */
-static int node_from_json(json_object *o, struct node **ret)
+int ledger_node_from_json(json_object *o, struct node **ret)
 {
 	_cleanup_(node_freep) struct node *n = calloc(1, sizeof(*n));
 	int r;
@@ -134,6 +118,8 @@ static int node_from_json(json_object *o, struct node **ret)
 	if (!n)
 		return -ENOMEM;
 	r = ledger_format_entry_from_json(o, &n->e);
+	if (r >= 0)
+		r = node_cost(n);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(n);
@@ -219,6 +205,7 @@ static void ht_insert(struct ledger *l, struct node *n)
 	n->next = *b;
 	*b = n;
 	l->count++;
+	l->bytes += n->cost;
 	/* Parents are always recorded before their children: count them as they come. */
 	parent = ht_parent(l, n->e.name);
 	if (parent)
@@ -235,6 +222,7 @@ static void ht_unlink(struct ledger *l, struct node *n)
 		p = &(*p)->next;
 	*p = n->next;
 	l->count--;
+	l->bytes -= n->cost;
 	parent = ht_parent(l, n->e.name);
 	if (parent && parent->e.children > 0)
 		parent->e.children--;
@@ -266,6 +254,8 @@ static struct ledger_entry *ht_commit(struct ledger *l, struct node *existing, s
 	unsigned children = existing->e.children;
 
 	userdata = existing->e.userdata;
+	l->bytes = l->bytes - existing->cost + fresh->cost;
+	existing->cost = fresh->cost;
 	entry_done(&existing->e);
 	existing->e = fresh->e;
 	existing->e.userdata = userdata;
@@ -275,7 +265,7 @@ static struct ledger_entry *ht_commit(struct ledger *l, struct node *existing, s
 }
 
 /* Insert or replace fresh (consumed) while loading. */
-static int ht_upsert(struct ledger *l, struct node *fresh)
+int ledger_ht_upsert(struct ledger *l, struct node *fresh)
 {
 	struct node *existing = ht_find(l, fresh->e.name, fnv1a(fresh->e.name));
 	int r;
@@ -283,12 +273,25 @@ static int ht_upsert(struct ledger *l, struct node *fresh)
 	if (!existing) {
 		r = ht_reserve(l, l->count + 1);
 		if (r < 0) {
-			node_free(fresh);
+			ledger_node_free(fresh);
 			return r;
 		}
 	}
 	ht_commit(l, existing, fresh);
 	return 0;
+}
+
+/* The node for name, or NULL. */
+struct node *ledger_ht_get(const struct ledger *l, const char *name)
+{
+	return ht_find(l, name, fnv1a(name));
+}
+
+/* Unlink and free n. */
+void ledger_ht_drop(struct ledger *l, struct node *n)
+{
+	ht_unlink(l, n);
+	ledger_node_free(n);
 }
 
 /* ---- journal records ---- */
@@ -303,7 +306,7 @@ static int journal_append(struct ledger *l, const char *line, size_t len)
 			return -EIO;
 		l->journal_torn = false;
 	}
-	r = write_all(l->journalfd, line, len);
+	r = ledger_write_all(l->journalfd, line, len);
 	if (r < 0) {
 		/* A torn line left behind would swallow every later record at the next load. */
 		if (ftruncate(l->journalfd, (off_t)l->journal_bytes) < 0)
@@ -317,51 +320,8 @@ static int journal_append(struct ledger *l, const char *line, size_t len)
 }
 
 
-/* Apply one parsed record; -EBADMSG when it is malformed or out of sequence. */
-static int record_apply(struct ledger *l, json_object *rec, uint64_t snap_seq, uint64_t *prev_seq)
-{
-	struct ledger_record rd;
-	struct node *n = NULL, *old;
-	int r;
-
-	r = ledger_format_record_decode(rec, *prev_seq, &rd);
-	if (r >= 0 && rd.entry)
-		r = node_from_json(rd.entry, &n);
-	if (r < 0)
-		return r;
-	*prev_seq = rd.seq;
-	if (rd.seq <= snap_seq) {
-		/* Already in the snapshot: a crash came between its rename and the journal reset. */
-		node_free(n);
-		return 0;
-	}
-	l->seq = rd.seq;
-	if (n)
-		return ht_upsert(l, n);
-	old = ht_find(l, rd.name, fnv1a(rd.name));
-	if (old) {
-		ht_unlink(l, old);
-		node_free(old);
-	}
-	return 0;
-}
-
-/* Check, parse and apply one journal line (without '\n'). */
-static int journal_line(struct ledger *l, const char *line, size_t len, uint64_t snap_seq,
-			uint64_t *prev_seq)
-{
-	json_object *rec = NULL;
-	int r;
-
-	r = ledger_format_line_parse(line, len, &rec);
-	if (r >= 0)
-		r = record_apply(l, rec, snap_seq, prev_seq);
-	json_object_put(rec);
-	return r;
-}
-
-/* Read more journal bytes into buf[*len..cap); *eof at end of file. */
-static int read_more(int fd, char *buf, size_t *len, size_t cap, bool *eof)
+/* Read more bytes into buf[*len..cap); *eof at end of file. */
+int ledger_read_more(int fd, char *buf, size_t *len, size_t cap, bool *eof)
 {
 	ssize_t n;
 
@@ -376,209 +336,79 @@ static int read_more(int fd, char *buf, size_t *len, size_t cap, bool *eof)
 	return 0;
 }
 
-/* Lines from rest to the end of the file (a final unterminated one counts). */
-static int count_rest(int fd, char *buf, size_t cap, size_t start, size_t len, uint64_t *ret)
-{
-	uint64_t lines = 0;
-	bool any = len > start, eof = false;
-	char last = any ? buf[len - 1] : '\n';
-	int r;
+/* ---- snapshot and generations ---- */
 
-	for (;;) {
-		for (size_t i = start; i < len; i++)
-			lines += buf[i] == '\n';
-		if (eof)
-			break;
-		start = len = 0;
-		r = read_more(fd, buf, &len, cap, &eof);
-		if (r < 0)
-			return r;
-		if (len > 0) {
-			any = true;
-			last = buf[len - 1];
-		}
-	}
-	*ret = lines + (any && last != '\n');
-	return 0;
+/* Open dir/name as a trusted file, the message in l->why. */
+int ledger_openat(struct ledger *l, const char *name, int flags, mode_t mode)
+{
+	return trust_openat(l->dirfd, l->dir, name, flags, mode, l->why, l->why_len);
 }
 
-/* Apply the good prefix of fd's journal, count the lines after it; *ret_good is its length. */
-static int journal_scan(struct ledger *l, int fd, char *buf, uint64_t snap_seq, uint64_t *ret_good)
-{
-	uint64_t good = 0, prev = 0;
-	size_t start = 0, len = 0;
-	bool eof = false;
-	int r;
-
-	for (;;) {
-		char *nl = memchr(buf + start, '\n', len - start);
-		size_t llen;
-
-		if (!nl) {
-			if (eof || (start == 0 && len == JOURNAL_LINE_MAX))
-				break; /* torn tail or a line over the limit */
-			memmove(buf, buf + start, len - start);
-			len -= start;
-			start = 0;
-			r = read_more(fd, buf, &len, JOURNAL_LINE_MAX, &eof);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		llen = (size_t)(nl - (buf + start));
-		r = journal_line(l, buf + start, llen, snap_seq, &prev);
-		if (r == -EBADMSG)
-			break;
-		if (r < 0)
-			return r;
-		good += llen + 1;
-		l->journal_records++;
-		start += llen + 1;
-	}
-	r = count_rest(fd, buf, JOURNAL_LINE_MAX, start, len, &l->dropped_records);
-	if (r < 0)
-		return r;
-	*ret_good = good;
-	return 0;
-}
-
-/* Replay the journal after the snapshot; drop (truncate away) a torn or corrupt tail. */
-static int journal_load(struct ledger *l, uint64_t snap_seq)
+/* Write data to a fresh tmp file, durably (never through whatever sat at tmp). */
+static int tmp_write(struct ledger *l, const char *tmp, const char *data, size_t len)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	uint64_t good = 0;
-	struct stat st;
 	int r;
 
-	fd = openat(l->dirfd, JOURNAL_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (unlinkat(l->dirfd, tmp, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fd = ledger_openat(l, tmp, O_CREAT | O_EXCL | O_WRONLY, 0600);
 	if (fd < 0)
-		return -errno;
-	buf = malloc(JOURNAL_LINE_MAX);
-	if (!buf)
-		return -ENOMEM;
-	r = journal_scan(l, fd, buf, snap_seq, &good);
+		return fd;
+	r = ledger_write_all(fd, data, len);
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
 	if (r < 0)
-		return r;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if ((uint64_t)st.st_size != good) {
-		if (ftruncate(fd, (off_t)good) < 0 || fsync(fd) < 0)
-			return -errno;
-	}
-	l->journal_bytes = good;
-	l->journalfd = openat(l->dirfd, JOURNAL_FILE, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-	return l->journalfd < 0 ? -errno : 0;
-}
-
-/* ---- snapshot ---- */
-
-/* Read the whole snapshot; -ENOENT when there is none. */
-static int snapshot_read(struct ledger *l, char **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap;
-	struct stat st;
-	bool eof = false;
-
-	fd = openat(l->dirfd, SNAPSHOT_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EBADMSG;
-	if ((uint64_t)st.st_size > SNAPSHOT_MAX)
-		return -EFBIG;
-	/* One byte more than the size shows a file that grew underneath us. */
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	while (!eof && len < cap) {
-		int r = read_more(fd, buf, &len, cap, &eof);
-
-		if (r < 0)
-			return r;
-	}
-	if (!eof)
-		return -EBADMSG;
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
-/* Load the snapshot's entries array; -EBADMSG when an entry is malformed or a duplicate. */
-static int snapshot_apply(struct ledger *l, json_object *entries)
-{
-	int r;
-
-	for (size_t i = 0; i < json_object_array_length(entries); i++) {
-		struct node *n = NULL;
-
-		r = node_from_json(json_object_array_get_idx(entries, i), &n);
-		if (r < 0)
-			return r;
-		if (ht_find(l, n->e.name, fnv1a(n->e.name))) {
-			node_free(n);
-			return -EBADMSG;
-		}
-		r = ht_upsert(l, n);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Load ledger.json (missing: empty, seq 0). */
-static int snapshot_load(struct ledger *l, uint64_t *ret_seq)
-{
-	_cleanup_free_ char *text = NULL;
-	json_object *entries = NULL;
-	uint64_t seq = 0;
-	size_t len = 0;
-	int r;
-
-	r = snapshot_read(l, &text, &len);
-	if (r == -ENOENT) {
-		*ret_seq = 0;
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	r = ledger_format_snapshot_parse(text, len, &seq, &entries);
-	if (r < 0)
-		return r;
-	r = snapshot_apply(l, entries);
-	json_object_put(entries);
-	if (r >= 0)
-		*ret_seq = seq;
+		unlinkat(l->dirfd, tmp, 0);
 	return r;
 }
 
 /* Replace dir/final with data atomically and durably (tmp, fsync, rename, fsync dir). */
-static int replace_file(int dirfd, const char *tmp, const char *final, const char *data, size_t len)
+static int replace_file(struct ledger *l, const char *tmp, const char *final, const char *data, size_t len)
 {
-	_cleanup_close_ int fd = -1;
-	int r;
+	int r = tmp_write(l, tmp, data, len);
 
-	fd = openat(dirfd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, data, len);
-	if (r >= 0 && fsync(fd) < 0)
+	if (r < 0)
+		return r;
+	if (renameat(l->dirfd, tmp, l->dirfd, final) < 0) {
 		r = -errno;
-	if (r >= 0 && renameat(dirfd, tmp, dirfd, final) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlinkat(dirfd, tmp, 0);
+		unlinkat(l->dirfd, tmp, 0);
 		return r;
 	}
-	return fsync(dirfd) < 0 ? -errno : 0;
+	return fsync(l->dirfd) < 0 ? -errno : 0;
 }
 
-/* Write ledger.json from memory. */
+/* Make name a hard link to src (replacing it); -errno (ENOENT: src is absent). */
+static int relink(struct ledger *l, const char *src, const char *name)
+{
+	if (unlinkat(l->dirfd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return linkat(l->dirfd, src, l->dirfd, name, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * The current snapshot and journal become the previous generation, the new
+ * snapshot (in SNAPSHOT_TMP) the current one. Without a current snapshot the
+ * old previous generation would no longer bridge to the new one: drop it.
+ */
+static int generation_rotate(struct ledger *l)
+{
+	struct stat st;
+
+	if (fstatat(l->dirfd, SNAPSHOT_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    relink(l, JOURNAL_FILE, JOURNAL_PREV) >= 0 && relink(l, SNAPSHOT_FILE, SNAPSHOT_PREV) >= 0)
+		return renameat(l->dirfd, SNAPSHOT_TMP, l->dirfd, SNAPSHOT_FILE) < 0 ? -errno : 0;
+	if (renameat(l->dirfd, SNAPSHOT_TMP, l->dirfd, SNAPSHOT_FILE) < 0)
+		return -errno;
+	/* Renamed in first: a crash in between leaves a good snapshot and a stale pair. */
+	if (unlinkat(l->dirfd, SNAPSHOT_PREV, 0) < 0 && errno != ENOENT)
+		return -errno;
+	if (unlinkat(l->dirfd, JOURNAL_PREV, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Write ledger.json from memory, keeping the previous generation. */
 static int snapshot_write(struct ledger *l)
 {
 	_cleanup_free_ struct ledger_entry **v = NULL;
@@ -589,51 +419,36 @@ static int snapshot_write(struct ledger *l)
 	r = ledger_list(l, &v, &n);
 	if (r >= 0)
 		r = ledger_format_snapshot_text(v, n, l->seq, &doc, &len);
+	if (r >= 0)
+		r = tmp_write(l, SNAPSHOT_TMP, doc, len);
 	if (r < 0)
 		return r;
-	return replace_file(l->dirfd, SNAPSHOT_TMP, SNAPSHOT_FILE, doc, len);
+	r = generation_rotate(l);
+	if (r < 0) {
+		unlinkat(l->dirfd, SNAPSHOT_TMP, 0);
+		return r;
+	}
+	return fsync(l->dirfd) < 0 ? -errno : 0;
 }
 
 /* ---- open / close ---- */
 
-/* mkdir -p dir, every missing component 0700. */
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = NULL;
-
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	p = strdup(dir);
-	if (!p)
-		return -ENOMEM;
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* Create and open the state directory and take its lock. */
+/* Create, check and open the state directory and take its lock. */
 static int ledger_open_dir(struct ledger *l)
 {
-	int r = mkdir_p(l->dir);
-
-	if (r < 0)
-		return r;
-	l->dirfd = open(l->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	l->dirfd = trust_open_dir(l->dir, l->why, l->why_len);
 	if (l->dirfd < 0)
-		return -errno;
-	l->lockfd = openat(l->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		return l->dirfd;
+	l->lockfd = ledger_openat(l, LOCK_FILE, O_RDWR | O_CREAT, 0600);
 	if (l->lockfd < 0)
-		return -errno;
-	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+		return l->lockfd;
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (l->why)
+			snprintf(l->why, l->why_len, "%s: locked by another running cgctld", l->dir);
+		return -EBUSY;
+	}
 	return 0;
 }
 
@@ -646,8 +461,13 @@ static inline void ledger_closep(struct ledger **l)
 /* Create, lock and load the state directory. */
 int ledger_open(const char *dir, struct ledger **ret)
 {
+	return ledger_open_why(dir, ret, NULL, 0);
+}
+
+/* The same, saying why it failed. */
+int ledger_open_why(const char *dir, struct ledger **ret, char *why, size_t n)
+{
 	_cleanup_(ledger_closep) struct ledger *l = NULL;
-	uint64_t snap_seq = 0;
 	int r;
 
 	if (!dir || !dir[0])
@@ -656,6 +476,9 @@ int ledger_open(const char *dir, struct ledger **ret)
 	if (!l)
 		return -ENOMEM;
 	l->dirfd = l->lockfd = l->journalfd = -1;
+	l->budget = LEDGER_BUDGET_DEFAULT;
+	l->why = why;
+	l->why_len = n;
 	l->dir = strdup(dir);
 	if (!l->dir)
 		return -ENOMEM;
@@ -663,16 +486,30 @@ int ledger_open(const char *dir, struct ledger **ret)
 	if (r >= 0)
 		r = ht_reserve(l, 0);
 	if (r >= 0)
-		r = snapshot_load(l, &snap_seq);
-	if (r < 0)
-		return r;
-	l->seq = snap_seq;
-	r = journal_load(l, snap_seq);
+		r = ledger_load(l);
 	if (r < 0)
 		return r;
 	ht_recount(l);
+	/* ledger.json was kept aside: write the state the files proved, so the next start is clean. */
+	if (l->snapshot_lost)
+		ledger_compact(l);
+	l->why = NULL;
 	*ret = TAKE_PTR(l);
 	return 0;
+}
+
+/* Drop every entry. */
+void ledger_ht_clear(struct ledger *l)
+{
+	for (size_t i = 0; i < l->nbuckets; i++) {
+		for (struct node *n = l->buckets[i], *next; n; n = next) {
+			next = n->next;
+			ledger_node_free(n);
+		}
+		l->buckets[i] = NULL;
+	}
+	l->count = 0;
+	l->bytes = 0;
 }
 
 /* Release files and memory; no implicit sync. */
@@ -680,11 +517,8 @@ struct ledger *ledger_close(struct ledger *l)
 {
 	if (!l)
 		return NULL;
-	for (size_t i = 0; i < l->nbuckets; i++)
-		for (struct node *n = l->buckets[i], *next; n; n = next) {
-			next = n->next;
-			node_free(n);
-		}
+	if (l->buckets)
+		ledger_ht_clear(l);
 	free(l->buckets);
 	if (l->journalfd >= 0)
 		close(l->journalfd);
@@ -695,6 +529,18 @@ struct ledger *ledger_close(struct ledger *l)
 	free(l->dir);
 	free(l);
 	return NULL;
+}
+
+/* What open found damaged. */
+const struct ledger_recovery *ledger_get_recovery(const struct ledger *l)
+{
+	return &l->rec;
+}
+
+/* Set the budget for inserts. */
+void ledger_set_budget(struct ledger *l, uint64_t bytes)
+{
+	l->budget = !bytes ? LEDGER_BUDGET_DEFAULT : bytes > LEDGER_BUDGET_MAX ? LEDGER_BUDGET_MAX : bytes;
 }
 
 /* ---- queries ---- */
@@ -758,10 +604,15 @@ int ledger_put(struct ledger *l, const struct ledger_entry *e, struct ledger_ent
 	    (e->labels && !json_object_is_type(e->labels, json_type_object)))
 		return -EINVAL;
 	r = node_copy(e, &fresh);
+	if (r >= 0)
+		r = node_cost(fresh);
 	if (r < 0)
 		return r;
 	existing = ht_find(l, e->name, fnv1a(e->name));
 	if (!existing) {
+		/* Only new entries are refused: a state change must always be recordable. */
+		if (l->bytes + fresh->cost > l->budget)
+			return -EDQUOT;
 		r = ht_reserve(l, l->count + 1);
 		if (r < 0)
 			return r;
@@ -822,7 +673,7 @@ int ledger_remove(struct ledger *l, const char *name)
 		return r;
 	l->seq++;
 	ht_unlink(l, n);
-	node_free(n);
+	ledger_node_free(n);
 	return 0;
 }
 
@@ -880,12 +731,12 @@ int ledger_compact(struct ledger *l)
 	if (r < 0)
 		return r;
 	/* A crash here leaves old records with seq <= the snapshot's: the loader skips them. */
-	r = replace_file(l->dirfd, JOURNAL_TMP, JOURNAL_FILE, "", 0);
+	r = replace_file(l, JOURNAL_TMP, JOURNAL_FILE, "", 0);
 	if (r < 0)
 		return r;
-	fd = openat(l->dirfd, JOURNAL_FILE, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	fd = ledger_openat(l, JOURNAL_FILE, O_WRONLY | O_APPEND, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(l->journalfd);
 	l->journalfd = fd;
 	l->journal_bytes = 0;
@@ -893,7 +744,7 @@ int ledger_compact(struct ledger *l)
 	l->journal_torn = false;
 	l->dirty = false; /* everything is in the fsynced snapshot */
 	l->compactions++;
-	l->last_compaction_usec = now_usec();
+	l->last_compaction_usec = ledger_now_usec();
 	return 0;
 }
 
@@ -908,6 +759,8 @@ void ledger_get_stats(const struct ledger *l, struct ledger_stats *ret)
 		.last_compaction_usec = l->last_compaction_usec,
 		.dropped_records = l->dropped_records,
 		.seq = l->seq,
+		.bytes = l->bytes,
+		.budget = l->budget,
 	};
 }
 

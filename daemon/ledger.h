@@ -14,6 +14,12 @@
  *   journal.jsonl   one record a line: {"rec":{...},"crc":"xxxxxxxx"} with crc32c of
  *                   the exact bytes of the rec value; records with seq <= the
  *                   snapshot's are already in it.
+ *   ledger.prev.json, journal.prev.jsonl
+ *                   the previous generation: the snapshot before the last
+ *                   compaction and the journal that bridges it to ledger.json,
+ *                   the fallback when ledger.json is damaged.
+ * Every file must be the daemon's own regular file, not writable by others
+ * (daemon/trust.h); the directory too.
  * Writes are append-only write(2)s; ledger_sync() makes them durable with one
  * fdatasync (group commit); compaction writes a new snapshot atomically
  * (tmp + fsync + rename + fsync dir) and starts an empty journal.
@@ -48,18 +54,60 @@ struct ledger_stats {
 	uint64_t last_compaction_usec; /* 0: never (since open) */
 	uint64_t dropped_records; /* torn/corrupt records dropped at open */
 	uint64_t seq;
+	uint64_t bytes;           /* what the entries cost against the budget */
+	uint64_t budget;          /* ledger_set_budget() */
 };
+
+/* Damage found at open: what, where, what was lost, where the damaged bytes were kept. */
+struct ledger_damage {
+	char file[64];   /* name in the state directory */
+	uint64_t offset; /* first damaged byte */
+	char kept[96];   /* the damaged file kept aside under this name, "" if not */
+	char lost[512];  /* in words; "nothing" when another generation proved the state */
+};
+
+#define LEDGER_DAMAGE_MAX 4
+
+enum ledger_mode {
+	LEDGER_NORMAL,   /* the files proved the state */
+	LEDGER_FALLBACK, /* ledger.json was damaged; the previous generation proved the state */
+	LEDGER_RECOVERY, /* records were lost: the entries are what the intact records prove */
+};
+
+struct ledger_recovery {
+	enum ledger_mode mode;
+	unsigned n;
+	struct ledger_damage damage[LEDGER_DAMAGE_MAX];
+};
+
+/*
+ * The snapshot must fit SNAPSHOT_MAX whatever the entries: each entry costs
+ * its serialised size plus LEDGER_ENTRY_SLACK (room for its later state
+ * changes), and inserts beyond the budget are refused (-EDQUOT).
+ */
+#define LEDGER_ENTRY_SLACK 256u
+#define LEDGER_BUDGET_MAX (255ull * 1024 * 1024)
+#define LEDGER_BUDGET_DEFAULT (128ull * 1024 * 1024)
 
 struct ledger;
 
 /*
  * Open (creating, mode 0700) the state directory dir, lock it (-EBUSY when
- * another process holds the lock), load snapshot and journal. A torn or
- * corrupt journal tail is dropped (and counted): the journal is truncated
- * after the last good record. A corrupt snapshot is an error (-EBADMSG) and
- * nothing is modified. 0 or -errno.
+ * another process holds the lock), load snapshot and journal. The directory
+ * and its files must be trusted (daemon/trust.h: -EPERM, -EACCES, -ELOOP,
+ * -EBADFD, -ENOTDIR). A torn journal tail is dropped (and counted): the
+ * journal is truncated after the last good record. Damage (a malformed or
+ * too big ledger.json, a corrupt record with intact ones after it) never
+ * fails the open: see ledger_get_recovery() and daemon/LEDGER.md. A snapshot
+ * of another version is -EPROTONOSUPPORT and nothing is modified. 0 or -errno.
  */
 int ledger_open(const char *dir, struct ledger **ret);
+/* The same; on failure why (when not NULL) says which file and what is wrong. */
+int ledger_open_why(const char *dir, struct ledger **ret, char *why, size_t n);
+/* What ledger_open() found damaged and how it came up. */
+const struct ledger_recovery *ledger_get_recovery(const struct ledger *l);
+/* Refuse inserts beyond bytes (clamped to LEDGER_BUDGET_MAX; 0: the default). */
+void ledger_set_budget(struct ledger *l, uint64_t bytes);
 /* Close files and free memory (no implicit sync); NULL is fine. Returns NULL. */
 struct ledger *ledger_close(struct ledger *l);
 
@@ -76,7 +124,8 @@ int ledger_list(struct ledger *l, struct ledger_entry ***ret, size_t *ret_n);
 /*
  * Insert or replace the entry e->name (deep-copied, userdata of a replaced
  * entry kept) and append a record (not yet durable). Returns the stored
- * entry in *ret (may be NULL). 0 or -errno (memory is unchanged on error).
+ * entry in *ret (may be NULL). 0 or -errno (memory is unchanged on error);
+ * -EDQUOT for a new entry beyond the budget.
  */
 int ledger_put(struct ledger *l, const struct ledger_entry *e, struct ledger_entry **ret);
 /* Set the state of an existing entry and append a record. -ENOENT if absent. */

@@ -375,6 +375,42 @@ int ledger_format_put_line(const struct ledger_entry *e, uint64_t seq, char **re
 	return r;
 }
 
+/* Bytes of e's JSON form, as the snapshot holds it. */
+int ledger_format_entry_size(const struct ledger_entry *e, size_t *ret)
+{
+	json_object *o = NULL;
+	const char *s;
+	size_t len = 0;
+	int r = entry_to_json(e, &o);
+
+	if (r < 0)
+		return r;
+	s = json_object_to_json_string_length(o, JSON_FLAGS, &len);
+	json_object_put(o);
+	if (!s)
+		return -ENOMEM;
+	*ret = len;
+	return 0;
+}
+
+/* Where a JSON parse of text stops being valid (len when it is whole). */
+size_t ledger_format_json_error_offset(const char *text, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(JSON_DEPTH_MAX);
+	json_object *o;
+	size_t end;
+
+	if (!tok || len > INT32_MAX) {
+		json_tokener_free(tok);
+		return 0;
+	}
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	end = (size_t)json_tokener_get_parse_end(tok);
+	json_object_put(o);
+	json_tokener_free(tok);
+	return end;
+}
+
 /* The line deleting name. */
 int ledger_format_del_line(const char *name, uint64_t seq, char **ret, size_t *ret_len)
 {

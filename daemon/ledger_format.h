@@ -31,6 +31,10 @@ int ledger_format_entry_from_json(json_object *o, struct ledger_entry *ret);
  * -EFBIG over JOURNAL_LINE_MAX, -EINVAL when its labels would not read back.
  */
 int ledger_format_put_line(const struct ledger_entry *e, uint64_t seq, char **ret, size_t *ret_len);
+/* Bytes of e's JSON form (as in the snapshot) in *ret. 0 or -ENOMEM. */
+int ledger_format_entry_size(const struct ledger_entry *e, size_t *ret);
+/* The offset where a JSON parse of text fails (len when the text parses). */
+size_t ledger_format_json_error_offset(const char *text, size_t len);
 /* The journal line deleting name with sequence number seq; as above. */
 int ledger_format_del_line(const char *name, uint64_t seq, char **ret, size_t *ret_len);
 

@@ -25,6 +25,7 @@ struct daemon_opts {
 	const char *cgroup_root;
 	unsigned max_cgroups;
 	unsigned max_watchers;
+	unsigned long max_ledger;
 	int verbose;
 };
 
@@ -48,6 +49,8 @@ static void usage(FILE *f)
 		"  --max-watchers N       Watch streams at once (default 256)\n"
 		"  --max-pressure-triggers-per-uid N  PSI triggers of one uid's Watch streams\n"
 		"                         (default 64)\n"
+		"  --max-ledger-size BYTES  refuse Create once the entries (names, labels) would make\n"
+		"                         the ledger snapshot bigger (default 134217728, at most 267386880)\n"
 		"  --stall-timeout MS     drop clients that sit on a partial message or unread\n"
 		"                         replies this long (default 10000, 0: never)\n"
 		"  --idle-timeout SEC     when socket-activated, exit after SEC seconds without\n"
@@ -73,7 +76,7 @@ static unsigned long parse_ulong(const char *opt, const char *s, unsigned long m
 }
 
 enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN, OPT_MAXCONNUID,
-       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_MAXTRIG, OPT_VERSION };
+       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_MAXTRIG, OPT_MAXLEDGER, OPT_VERSION };
 
 /* Parse the command line into o, s->limits and s->allow_uids. */
 static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
@@ -92,6 +95,7 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		{ "max-reply-buffer", required_argument, NULL, OPT_MAXOUT },
 		{ "max-watchers", required_argument, NULL, OPT_MAXWATCH },
 		{ "max-pressure-triggers-per-uid", required_argument, NULL, OPT_MAXTRIG },
+		{ "max-ledger-size", required_argument, NULL, OPT_MAXLEDGER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -125,6 +129,13 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		case OPT_MAXWATCH: o->max_watchers = (unsigned)parse_ulong("--max-watchers", optarg, 65536); break;
 		case OPT_MAXTRIG:
 			s->limits.triggers_per_uid = (unsigned)parse_ulong("--max-pressure-triggers-per-uid", optarg, 65536);
+			break;
+		case OPT_MAXLEDGER:
+			o->max_ledger = parse_ulong("--max-ledger-size", optarg, LEDGER_BUDGET_MAX);
+			if (o->max_ledger < 4096) {
+				fprintf(stderr, "cgctld: --max-ledger-size must be at least 4096\n");
+				exit(2);
+			}
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -241,7 +252,8 @@ int main(int argc, char **argv)
 		fatal("no socket path (%s): pass --socket", strerror(-r));
 
 	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
-				       .entries_max = o.max_cgroups, .watchers_max = o.max_watchers };
+				       .entries_max = o.max_cgroups, .watchers_max = o.max_watchers,
+				       .ledger_max = o.max_ledger };
 	r = manager_init(&m, &mo);
 	if (r < 0) {
 		manager_done(&m);

@@ -195,6 +195,15 @@ static int manager_mkdir_error(const char *name, int r, struct op_error *e)
 	}
 }
 
+/* The ledger's budget in bytes. */
+static uint64_t manager_ledger_budget(const struct manager *m)
+{
+	struct ledger_stats st;
+
+	ledger_get_stats(m->ledger, &st);
+	return st.budget;
+}
+
 /* mkdir the cgroup between an intent record and a commit record. */
 static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct ledger_entry **ret,
 			struct op_error *e)
@@ -210,6 +219,10 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 	 * leaves a "creating" record that reconcile resolves, never an orphan. */
 	tmpl->state = LEDGER_CREATING;
 	r = ledger_put(m->ledger, tmpl, NULL);
+	if (r == -EDQUOT)
+		return op_error_set(e, r, CGERR_QUOTA_EXCEEDED, "limit", "ledger-size",
+				    "the ledger is full: names and labels of the managed cgroups may take at most "
+				    "%llu bytes (--max-ledger-size)", (unsigned long long)manager_ledger_budget(m));
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
 	crashpoint("create-intent");

@@ -30,6 +30,7 @@ struct manager_options {
 	const char *cgroup_root; /* NULL: own cgroup */
 	unsigned entries_max;
 	unsigned watchers_max;   /* 0: default */
+	uint64_t ledger_max;     /* ledger budget in bytes, 0: default */
 };
 
 /* What start-up reconciliation found. */

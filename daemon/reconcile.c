@@ -33,6 +33,28 @@ static int reconcile_probe(struct manager *m, const struct ledger_entry *le, con
 	return 1;
 }
 
+/*
+ * Ledger records were lost (recovery mode): a later record may have settled
+ * this entry, so nothing is removed. A create whose directory identity was
+ * recorded is ours and kept; one without is not adopted, only reported.
+ */
+static int reconcile_unproven(struct manager *m, struct ledger_entry *le, const char *name)
+{
+	bool creating = le->state == LEDGER_CREATING;
+
+	if (creating && !le->cgroup_id) {
+		ledger_remove(m->ledger, name);
+		report_add(m->report.unknown, name);
+		log_warnx("reconcile (recovery): %s: its creation is not proven; forgotten and left alone", name);
+		return 0;
+	}
+	ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
+	report_add(m->report.resumed, name);
+	log_warnx("reconcile (recovery): %s was being %s; kept as active, nothing removed", name,
+		  creating ? "created" : "destroyed");
+	return 0;
+}
+
 /* Finish or undo what a crash interrupted, for one entry. */
 static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 {
@@ -63,6 +85,8 @@ static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 	}
 	if (st == LEDGER_ACTIVE)
 		return 0;
+	if (ledger_get_recovery(m->ledger)->mode == LEDGER_RECOVERY)
+		return reconcile_unproven(m, le, name);
 	/* An unacknowledged create is undone; an interrupted destroy is finished. */
 	if (m->delegated) {
 		/* A delegated entry is removed whole, its inside included, as destroy does. */

@@ -20,6 +20,7 @@
 #include "events.h"
 #include "manager.h"
 #include "pressure.h"
+#include "trust.h"
 
 /* Default limits. */
 void server_limits_default(struct limits *l)
@@ -36,8 +37,10 @@ void server_limits_default(struct limits *l)
 static int server_make_dir(const char *path, bool private_dir)
 {
 	_cleanup_free_ char *dir = strdup(path);
+	char why[512];
 	struct stat st;
 	char *slash;
+	int r;
 
 	if (!dir)
 		return -ENOMEM;
@@ -54,12 +57,10 @@ static int server_make_dir(const char *path, bool private_dir)
 	/* An existing directory must be ours and private, or anybody could swap the socket. */
 	if (stat(dir, &st) < 0)
 		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (st.st_uid != geteuid()) {
-		log_msg(LOG_ERR, "%s: owned by uid %u, not by us; refusing to put our socket there", dir,
-			(unsigned)st.st_uid);
-		return -EPERM;
+	r = trust_check_dir(&st, dir, 1, why, sizeof(why));
+	if (r < 0) {
+		log_msg(LOG_ERR, "%s; refusing to put our socket there", why);
+		return r;
 	}
 	if ((st.st_mode & 0077) && chmod(dir, 0700) < 0)
 		return -errno;

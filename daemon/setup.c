@@ -148,11 +148,33 @@ static int setup_root(struct manager *m, const char *cgroup_root)
 	return 0;
 }
 
+/* Say what damage the ledger found, where, and what it cost. */
+static void setup_report_damage(struct manager *m)
+{
+	const struct ledger_recovery *rec = ledger_get_recovery(m->ledger);
+
+	for (unsigned i = 0; i < rec->n; i++) {
+		const struct ledger_damage *d = &rec->damage[i];
+
+		log_msg(rec->mode == LEDGER_RECOVERY ? LOG_ERR : LOG_WARNING,
+			"%s/%s: damaged at byte %llu%s%s; lost: %s", ledger_dir(m->ledger), d->file,
+			(unsigned long long)d->offset, d->kept[0] ? "; the damaged file is kept as " : "", d->kept,
+			d->lost);
+	}
+	if (rec->mode == LEDGER_FALLBACK)
+		log_warnx("%s: came up from the previous generation (ledger.prev.json + journals), which "
+			  "proves the state", ledger_dir(m->ledger));
+	else if (rec->mode == LEDGER_RECOVERY)
+		log_msg(LOG_ERR, "%s: RECOVERY: ledger records were lost; this start removes, kills and releases "
+			"nothing, and reports what it does not know as unknown (see cgctld(8))", ledger_dir(m->ledger));
+}
+
 /* Say so when the journal had a torn or corrupt tail that was dropped. */
 static void setup_report_dropped(struct manager *m)
 {
 	struct ledger_stats st;
 
+	setup_report_damage(m);
 	ledger_get_stats(m->ledger, &st);
 	if (st.dropped_records > 0)
 		log_warnx("%s: dropped %llu torn or corrupt journal record(s) at its end (a crash mid-write); "
@@ -163,6 +185,7 @@ static void setup_report_dropped(struct manager *m)
 /* Discover, open the ledger (locks the state dir), set up delegation. */
 int manager_init(struct manager *m, const struct manager_options *o)
 {
+	char why[512] = "";
 	int r;
 
 	memset(m, 0, sizeof(*m));
@@ -172,14 +195,19 @@ int manager_init(struct manager *m, const struct manager_options *o)
 	r = discover_self(&m->disc);
 	if (r < 0)
 		return log_error_errno(r, "cannot find the cgroup2 hierarchy or our cgroup in it");
-	r = ledger_open(o->state_dir, &m->ledger);
+	r = ledger_open_why(o->state_dir, &m->ledger, why, sizeof(why));
 	if (r == -EBUSY) {
 		log_msg(LOG_ERR, "%s: locked by another running cgctld; refusing to start a second instance",
 			o->state_dir);
 		return r;
 	}
+	if (r < 0 && why[0]) {
+		log_msg(LOG_ERR, "cannot open the ledger: %s", why);
+		return r;
+	}
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot open the ledger", o->state_dir);
+	ledger_set_budget(m->ledger, o->ledger_max);
 	setup_report_dropped(m);
 	r = setup_root(m, o->cgroup_root);
 	if (r < 0)

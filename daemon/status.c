@@ -22,6 +22,28 @@ static json_object *status_list(json_object *l)
 	return l ? json_object_get(l) : json_object_new_array();
 }
 
+/* How the ledger came up: the mode and every damaged file, where, and what was lost. */
+static json_object *status_recovery(struct manager *m)
+{
+	static const char *const modes[] = { "normal", "fallback", "recovery" };
+	const struct ledger_recovery *rec = ledger_get_recovery(m->ledger);
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	for (unsigned i = 0; i < rec->n; i++) {
+		const struct ledger_damage *d = &rec->damage[i];
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "file", json_object_new_string(d->file));
+		json_object_object_add(x, "offset", json_object_new_int64((int64_t)d->offset));
+		json_object_object_add(x, "kept", d->kept[0] ? json_object_new_string(d->kept) : NULL);
+		json_object_object_add(x, "lost", json_object_new_string(d->lost));
+		json_object_array_add(a, x);
+	}
+	json_object_object_add(o, "mode", json_object_new_string(modes[rec->mode]));
+	json_object_object_add(o, "damage", a);
+	return o;
+}
+
 /* Ledger figures. */
 static json_object *status_ledger(struct manager *m)
 {
@@ -42,7 +64,10 @@ static json_object *status_ledger(struct manager *m)
 	json_object_object_add(o, "last_compaction",
 			       st.last_compaction_usec ? json_object_new_int64((int64_t)st.last_compaction_usec) : NULL);
 	json_object_object_add(o, "dropped_records", json_object_new_int64((int64_t)st.dropped_records));
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)st.bytes));
+	json_object_object_add(o, "max_bytes", json_object_new_int64((int64_t)st.budget));
 	json_object_object_add(o, "reconcile", rec);
+	json_object_object_add(o, "recovery", status_recovery(m));
 	return o;
 }
 

@@ -47,7 +47,24 @@ type LedgerStatus struct {
 	JournalRecords int64           `json:"journal_records"`
 	Compactions    int64           `json:"compactions"`
 	LastCompaction *int64          `json:"last_compaction"`
+	Bytes          int64           `json:"bytes"`
+	MaxBytes       int64           `json:"max_bytes"`
 	Reconcile      ReconcileReport `json:"reconcile"`
+	Recovery       LedgerRecovery  `json:"recovery"`
+}
+
+// LedgerRecovery is how the ledger came up: Mode "normal", "fallback" or "recovery" (see cgctld(8)).
+type LedgerRecovery struct {
+	Mode   string         `json:"mode"`
+	Damage []LedgerDamage `json:"damage"`
+}
+
+// LedgerDamage is one damaged ledger file: where, under which name it was kept, what was lost.
+type LedgerDamage struct {
+	File   string  `json:"file"`
+	Offset int64   `json:"offset"`
+	Kept   *string `json:"kept"`
+	Lost   string  `json:"lost"`
 }
 
 // ReconcileReport is what start-up reconciliation found.

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -407,6 +410,12 @@ START_TEST(test_corrupt_middle)
 	ck_assert_ptr_null(ledger_get(l, "d"));
 	ck_assert_uint_eq(stats().dropped_records, 3);
 	ck_assert_int_eq(file_size("journal.jsonl"), good);
+	/* Intact records after the damage: recovery, the damaged journal kept whole, the loss named. */
+	ck_assert_int_eq(ledger_get_recovery(l)->mode, LEDGER_RECOVERY);
+	ck_assert_str_eq(ledger_get_recovery(l)->damage[0].file, "journal.jsonl");
+	ck_assert_uint_eq(ledger_get_recovery(l)->damage[0].offset, (uint64_t)good);
+	ck_assert_ptr_nonnull(strstr(ledger_get_recovery(l)->damage[0].lost, "(seq 3..4) of: c, d"));
+	ck_assert_int_eq(file_size(ledger_get_recovery(l)->damage[0].kept), (off_t)len);
 }
 END_TEST
 
@@ -715,6 +724,38 @@ START_TEST(test_many_entries_sorted)
 }
 END_TEST
 
+/* The name of the file in the state dir starting with prefix (static buffer), NULL if none. */
+static const char *find_file(const char *prefix)
+{
+	static char found[256];
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	const char *ret = NULL;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(found, sizeof(found), "%s", de->d_name);
+			ret = found;
+		}
+	closedir(d);
+	return ret;
+}
+
+/* A state dir holding only a journal with "a" (seq 1) and a torn tail, and snapshot doc. */
+static void damaged_snapshot_dir(const char *doc, size_t len)
+{
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	spew("journal.jsonl", "", 0);
+	append("journal.jsonl", make_line("{\"seq\":1,\"op\":\"put\",\"entry\":{\"name\":\"a\",\"state\":\"active\","
+					  "\"generated\":false,\"delegate\":false,\"auto_remove\":false,"
+					  "\"lease\":false,\"created\":1,\"cgroup_id\":0,\"labels\":null}}"));
+	append("journal.jsonl", "torn");
+	spew("ledger.json", doc, len);
+}
+
+/* Damage is survivable: a malformed snapshot without a previous generation is recovery mode. */
 START_TEST(test_malformed_snapshot)
 {
 	static const char *const bad[] = {
@@ -730,25 +771,36 @@ START_TEST(test_malformed_snapshot)
 		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":0,\"entries\":[]} trailing",
 		"",
 	};
-	char *before, *after;
-	size_t blen, alen;
 
-	ck_assert_int_eq(ledger_open(dir, &l), 0);
-	put("a", LEDGER_ACTIVE);
-	l = ledger_close(l);
-	append("journal.jsonl", "torn");
-	before = slurp("journal.jsonl", &blen);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		spew("ledger.json", bad[i], strlen(bad[i]));
-		ck_assert_int_eq(ledger_open(dir, &l), -EBADMSG);
-		ck_assert_ptr_null(l);
+		const struct ledger_recovery *rec;
+		const char *kept;
+		char *text;
+		size_t len;
+
+		damaged_snapshot_dir(bad[i], strlen(bad[i]));
+		ck_assert_int_eq(ledger_open(dir, &l), 0);
+		rec = ledger_get_recovery(l);
+		ck_assert_int_eq(rec->mode, LEDGER_RECOVERY);
+		ck_assert_uint_ge(rec->n, 1);
+		ck_assert_str_eq(rec->damage[0].file, "ledger.json");
+		ck_assert_ptr_nonnull(strstr(rec->damage[0].lost, "left alone"));
+		/* What the intact journal record proves is back; the damaged file is kept, unchanged. */
+		ck_assert_ptr_nonnull(ledger_get(l, "a"));
+		ck_assert_uint_eq(ledger_count(l), 1);
+		kept = find_file("ledger.json.corrupt-");
+		ck_assert_ptr_nonnull(kept);
+		ck_assert_str_eq(rec->damage[0].kept, kept);
+		text = slurp(kept, &len);
+		ck_assert_uint_eq(len, strlen(bad[i]));
+		ck_assert_mem_eq(text, bad[i], len);
+		free(text);
+		/* The state was written afresh: the next open is normal. */
+		reopen();
+		ck_assert_int_eq(ledger_get_recovery(l)->mode, LEDGER_NORMAL);
+		ck_assert_ptr_nonnull(ledger_get(l, "a"));
+		l = ledger_close(l);
 	}
-	/* Nothing was touched: the torn journal tail is still there. */
-	after = slurp("journal.jsonl", &alen);
-	ck_assert_uint_eq(alen, blen);
-	ck_assert_mem_eq(after, before, blen);
-	free(before);
-	free(after);
 }
 END_TEST
 
@@ -761,13 +813,21 @@ START_TEST(test_snapshot_duplicate_and_version)
 		"{\"name\":\"a\",\"state\":\"active\",\"generated\":false,\"delegate\":false,"
 		"\"auto_remove\":false,\"lease\":false,\"created\":1,\"cgroup_id\":0}]}";
 	static const char v2[] = "{\"format\":\"cgctl-ledger\",\"version\":2,\"seq\":0,\"entries\":[]}";
+	char *text;
+	size_t len;
 
 	ck_assert_int_eq(ledger_open(dir, &l), 0);
 	l = ledger_close(l);
 	spew("ledger.json", dup, strlen(dup));
-	ck_assert_int_eq(ledger_open(dir, &l), -EBADMSG);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ledger_get_recovery(l)->mode, LEDGER_RECOVERY);
+	l = ledger_close(l);
+	/* Another version is not damage: refused, and nothing is modified. */
 	spew("ledger.json", v2, strlen(v2));
 	ck_assert_int_eq(ledger_open(dir, &l), -EPROTONOSUPPORT);
+	text = slurp("ledger.json", &len);
+	ck_assert_uint_eq(len, strlen(v2));
+	free(text);
 }
 END_TEST
 
@@ -781,7 +841,216 @@ START_TEST(test_snapshot_too_big)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, 257 * 1024 * 1024), 0); /* sparse */
 	close(fd);
-	ck_assert_int_eq(ledger_open(dir, &l), -EFBIG);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ledger_get_recovery(l)->mode, LEDGER_RECOVERY);
+	ck_assert_ptr_nonnull(find_file("ledger.json.corrupt-"));
+}
+END_TEST
+
+/* Three generations: a..c snapshotted twice, d in the journal. */
+static void two_generations(void)
+{
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	put("b", LEDGER_ACTIVE);
+	ck_assert_int_eq(ledger_remove(l, "a"), 0);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	put("c", LEDGER_ACTIVE);
+	put("d", LEDGER_CREATING);
+	ck_assert_int_eq(ledger_sync(l), 0);
+	l = ledger_close(l);
+	/* The previous generation: the first snapshot and the journal bridging it to the second. */
+	ck_assert_int_gt(file_size("ledger.prev.json"), 0);
+	ck_assert_int_gt(file_size("journal.prev.jsonl"), 0);
+}
+
+/* A truncated ledger.json: the previous generation proves the state; nothing is lost. */
+START_TEST(test_snapshot_fallback_prev)
+{
+	const struct ledger_recovery *rec;
+	char *orig, *kept;
+	size_t olen, klen;
+
+	two_generations();
+	orig = slurp("ledger.json", &olen);
+	ck_assert_int_eq(truncate(state_file("ledger.json"), (off_t)olen - 5), 0);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	rec = ledger_get_recovery(l);
+	ck_assert_int_eq(rec->mode, LEDGER_FALLBACK);
+	ck_assert_str_eq(rec->damage[0].file, "ledger.json");
+	ck_assert_uint_eq(rec->damage[0].offset, olen - 5);
+	ck_assert_ptr_nonnull(strstr(rec->damage[0].lost, "nothing"));
+	ck_assert_uint_eq(ledger_count(l), 3);
+	ck_assert_ptr_null(ledger_get(l, "a"));
+	ck_assert_ptr_nonnull(ledger_get(l, "b"));
+	ck_assert_ptr_nonnull(ledger_get(l, "c"));
+	ck_assert_int_eq(ledger_get(l, "d")->state, LEDGER_CREATING);
+	ck_assert_uint_eq(stats().seq, 5);
+	kept = slurp(rec->damage[0].kept, &klen);
+	ck_assert_uint_eq(klen, olen - 5);
+	ck_assert_mem_eq(kept, orig, klen);
+	free(orig);
+	free(kept);
+	reopen();
+	ck_assert_int_eq(ledger_get_recovery(l)->mode, LEDGER_NORMAL);
+	ck_assert_uint_eq(ledger_count(l), 3);
+	ck_assert_uint_eq(stats().seq, 5);
+}
+END_TEST
+
+/* The previous generation does not bridge (its journal is gone): recovery, the gap named. */
+START_TEST(test_snapshot_fallback_gap)
+{
+	const struct ledger_recovery *rec;
+
+	two_generations();
+	ck_assert_int_eq(unlink(state_file("journal.prev.jsonl")), 0);
+	spew("ledger.json", "{", 1);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	rec = ledger_get_recovery(l);
+	ck_assert_int_eq(rec->mode, LEDGER_RECOVERY);
+	ck_assert_ptr_nonnull(strstr(rec->damage[0].lost, "records seq 2..3"));
+	/* a (from the old snapshot) and c, d (intact records) come back; b was only in the lost ones. */
+	ck_assert_ptr_nonnull(ledger_get(l, "a"));
+	ck_assert_ptr_null(ledger_get(l, "b"));
+	ck_assert_ptr_nonnull(ledger_get(l, "c"));
+	ck_assert_ptr_nonnull(find_file("ledger.prev.json.unproven-"));
+}
+END_TEST
+
+/* The rules of the state directory: ours, not writable by others. */
+START_TEST(test_trust_dir)
+{
+	char why[512];
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	l = ledger_close(l);
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(ledger_open_why(dir, &l, why, sizeof(why)), -EACCES);
+	ck_assert_ptr_nonnull(strstr(why, dir));
+	ck_assert_ptr_nonnull(strstr(why, "writable by others"));
+	ck_assert_int_eq(chmod(dir, 0770), 0);
+	ck_assert_int_eq(ledger_open_why(dir, &l, why, sizeof(why)), -EACCES);
+	ck_assert_ptr_nonnull(strstr(why, "writable by its group"));
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(dir, 65534, 65534), 0);
+		ck_assert_int_eq(ledger_open_why(dir, &l, why, sizeof(why)), -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, "owned by uid 65534"));
+		ck_assert_int_eq(chown(dir, 0, 0), 0);
+	}
+	/* A symlink in place of the directory is not followed. */
+	ck_assert_int_eq(symlink(dir, state_file("../link")), 0);
+	ck_assert_int_eq(ledger_open_why(state_file("../link"), &l, why, sizeof(why)), -ELOOP);
+	ck_assert_ptr_null(l);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+}
+END_TEST
+
+/* Replace state file name by a FIFO, a socket, a symlink, a foreign or shared file: refused, never a hang. */
+static void expect_refused(const char *name, const char *what, int want)
+{
+	char why[512];
+
+	alarm(10);
+	ck_assert_int_eq(ledger_open_why(dir, &l, why, sizeof(why)), want);
+	alarm(0);
+	ck_assert_ptr_null(l);
+	ck_assert_ptr_nonnull(strstr(why, name));
+	ck_assert_ptr_nonnull(strstr(why, what));
+	unlink(state_file(name));
+}
+
+START_TEST(test_trust_files)
+{
+	static const char *const names[] = { "lock", "ledger.json", "journal.jsonl" };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	put("a", LEDGER_ACTIVE);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	l = ledger_close(l);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *n = names[i];
+
+		unlink(state_file(n));
+		ck_assert_int_eq(mkfifo(state_file(n), 0600), 0);
+		expect_refused(n, "FIFO", -EBADFD);
+		ck_assert_int_eq(symlink("/etc/passwd", state_file(n)), 0);
+		expect_refused(n, "symbolic link", -ELOOP);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", state_file(n));
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		expect_refused(n, "socket", -EBADFD);
+		close(fd);
+		spew(n, "", 0);
+		ck_assert_int_eq(chmod(state_file(n), 0622), 0);
+		expect_refused(n, "writable by others", -EACCES);
+		if (geteuid() == 0) {
+			spew(n, "", 0);
+			ck_assert_int_eq(chown(state_file(n), 65534, 65534), 0);
+			expect_refused(n, "owned by uid 65534", -EPERM);
+		}
+	}
+	/* Temp files are never opened through: a FIFO there is replaced. */
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(mkfifo(state_file("ledger.json.tmp"), 0600), 0);
+	ck_assert_int_eq(mkfifo(state_file("journal.jsonl.tmp"), 0600), 0);
+	alarm(10);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	alarm(0);
+}
+END_TEST
+
+/* Bounded state: inserts beyond the budget are refused, state changes never, compaction works. */
+START_TEST(test_budget)
+{
+	struct ledger_entry e = { .state = LEDGER_ACTIVE };
+	json_object *labels = json_object_new_object();
+	char name[32], *value = malloc(4097);
+	struct ledger_stats s;
+	int r = 0, n = 0;
+
+	memset(value, 'v', 4096);
+	value[4096] = '\0';
+	json_object_object_add(labels, "k", json_object_new_string(value));
+	e.labels = labels;
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ledger_set_budget(l, 64 * 1024);
+	ck_assert_uint_eq(stats().budget, 64 * 1024);
+	while (r == 0 && n < 100) {
+		snprintf(name, sizeof(name), "e%02d", n);
+		e.name = name;
+		r = ledger_put(l, &e, NULL);
+		n += r == 0;
+	}
+	ck_assert_int_eq(r, -EDQUOT);
+	ck_assert_int_ge(n, 10);
+	ck_assert_int_lt(n, 16);
+	s = stats();
+	ck_assert_uint_le(s.bytes, 64 * 1024);
+	ck_assert_uint_eq(ledger_count(l), (unsigned)n);
+	/* Changing an entry is always possible; removing one makes room. */
+	ck_assert_int_eq(ledger_set_state(l, "e00", LEDGER_DESTROYING), 0);
+	e.name = "e01";
+	e.state = LEDGER_DESTROYING;
+	ck_assert_int_eq(ledger_put(l, &e, NULL), 0);
+	ck_assert_int_eq(ledger_remove(l, "e00"), 0);
+	e.name = name;
+	ck_assert_int_eq(ledger_put(l, &e, NULL), 0);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	ck_assert_int_le(file_size("ledger.json"), 64 * 1024);
+	reopen();
+	ck_assert_uint_eq(ledger_count(l), (unsigned)n);
+	ck_assert_uint_le(stats().bytes, 64 * 1024);
+	/* The largest budget leaves room for the snapshot's own header under its cap. */
+	ledger_set_budget(l, UINT64_MAX);
+	ck_assert_uint_eq(stats().budget, LEDGER_BUDGET_MAX);
+	ck_assert_uint_le(LEDGER_BUDGET_MAX + 4096, 256u * 1024 * 1024);
+	json_object_put(labels);
+	free(value);
 }
 END_TEST
 
@@ -905,6 +1174,11 @@ static Suite *ledger_suite(void)
 	add_tcase(s, "snapshot_duplicate_and_version", test_snapshot_duplicate_and_version);
 	add_tcase(s, "snapshot_too_big", test_snapshot_too_big);
 	add_tcase(s, "stats", test_stats);
+	add_tcase(s, "snapshot_fallback_prev", test_snapshot_fallback_prev);
+	add_tcase(s, "snapshot_fallback_gap", test_snapshot_fallback_gap);
+	add_tcase(s, "trust_dir", test_trust_dir);
+	add_tcase(s, "trust_files", test_trust_files);
+	add_tcase(s, "budget", test_budget);
 	return s;
 }
 

@@ -288,7 +288,9 @@ END_TEST
 	"\"path\":\"/s\",\"format_version\":1,\"entries\":3,\"journal_bytes\":4096," \
 	"\"journal_records\":17,\"compactions\":2,\"last_compaction\":1700000000000000," \
 	"\"reconcile\":{\"dropped\":[\"gone\"],\"rolled_back\":[],\"resumed\":[\"r1\",\"r2\"]," \
-	"\"unknown\":[\"stray\"]}}}}}"
+	"\"unknown\":[\"stray\"]},\"recovery\":{\"mode\":\"recovery\",\"damage\":[{\"file\":\"journal.jsonl\"," \
+	"\"offset\":194,\"kept\":\"journal.jsonl.corrupt-1\",\"lost\":\"2 line(s)\"},{\"file\":\"ledger.json\"," \
+	"\"offset\":0,\"kept\":null,\"lost\":\"nothing\"}]}}}}}"
 
 START_TEST(test_status_decode)
 {
@@ -318,6 +320,11 @@ START_TEST(test_status_decode)
 	ck_assert_ptr_null(s->reconcile_rolled_back[0]);
 	ck_assert_str_eq(s->reconcile_resumed[1], "r2");
 	ck_assert_str_eq(s->reconcile_unknown[0], "stray");
+	ck_assert_str_eq(s->ledger_mode, "recovery");
+	ck_assert_str_eq(s->ledger_damage[0],
+			 "journal.jsonl: damaged at byte 194, kept as journal.jsonl.corrupt-1; lost: 2 line(s)");
+	ck_assert_str_eq(s->ledger_damage[1], "ledger.json: damaged at byte 0; lost: nothing");
+	ck_assert_ptr_null(s->ledger_damage[2]);
 	cgctl_status_free(s);
 	fake_finish(&f, c);
 }

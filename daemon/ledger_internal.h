@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* ledger_internal.h: the ledger's table and files, shared by ledger.c and ledger_load.c only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "ledger.h"
+
+#define SNAPSHOT_FILE "ledger.json"
+#define SNAPSHOT_TMP "ledger.json.tmp"
+#define SNAPSHOT_PREV "ledger.prev.json"
+#define JOURNAL_FILE "journal.jsonl"
+#define JOURNAL_TMP "journal.jsonl.tmp"
+#define JOURNAL_PREV "journal.prev.jsonl"
+#define LOCK_FILE "lock"
+
+/* One hash-table slot; callers hold &node->e, which stays put across resizes and replacements. */
+struct node {
+	struct ledger_entry e;
+	struct node *next;
+	uint64_t hash;
+	uint64_t cost; /* against the budget */
+};
+
+struct ledger {
+	char *dir;
+	int dirfd;
+	int lockfd;
+	int journalfd;
+	struct node **buckets;
+	size_t nbuckets;
+	size_t count;
+	uint64_t seq;
+	uint64_t journal_bytes;
+	uint64_t journal_records;
+	uint64_t compactions;
+	uint64_t last_compaction_usec;
+	uint64_t dropped_records;
+	uint64_t bytes;  /* sum of the entries' costs */
+	uint64_t budget;
+	bool dirty;
+	bool journal_torn; /* a failed append could not be rolled back yet */
+	bool snapshot_lost; /* loading: ledger.json was damaged or missing, a fallback ran */
+	bool gap;          /* loading: a record did not follow the one before (seq + 1) */
+	uint64_t gap_from, gap_to; /* the first gap's missing seqs */
+	char *why;         /* loading: the caller's message buffer, or NULL */
+	size_t why_len;
+	struct ledger_recovery rec;
+};
+
+/* Wall-clock time in microseconds. */
+uint64_t ledger_now_usec(void);
+/* Write all of buf to fd, retrying short writes and EINTR. */
+int ledger_write_all(int fd, const char *buf, size_t len);
+/* Read more bytes into buf[*len..cap); *eof at end of file. */
+int ledger_read_more(int fd, char *buf, size_t *len, size_t cap, bool *eof);
+/* A node from the JSON form of an entry; -EBADMSG when it is malformed. */
+int ledger_node_from_json(json_object *o, struct node **ret);
+/* Free a node and its entry. */
+void ledger_node_free(struct node *n);
+/* The node for name, or NULL. */
+struct node *ledger_ht_get(const struct ledger *l, const char *name);
+/* Insert or replace fresh (consumed). */
+int ledger_ht_upsert(struct ledger *l, struct node *fresh);
+/* Unlink and free n. */
+void ledger_ht_drop(struct ledger *l, struct node *n);
+/* Drop every entry (a load starts over). */
+void ledger_ht_clear(struct ledger *l);
+/* Open dir/name as a trusted file (daemon/trust.h), the message in l->why. */
+int ledger_openat(struct ledger *l, const char *name, int flags, mode_t mode);
+/* Load snapshot and journals, falling back on damage (ledger_load.c). */
+int ledger_load(struct ledger *l);

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/* trust.c: directories and files the daemon trusts must be its own, private and of the right type. */
+#include "trust.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+/* Fill why (if any) and return r. */
+static int trust_why(int r, char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && n) {
+		va_start(ap, fmt);
+		vsnprintf(why, n, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+/* What kind of file mode m is, in words. */
+static const char *trust_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO (named pipe)";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device node";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISREG(m))
+		return "a regular file";
+	return "not a regular file";
+}
+
+/* Owner and mode rule shared by files and directories. */
+static int trust_check_owner(const struct stat *st, const char *a, const char *b, int loose_ok, char *why,
+			     size_t n)
+{
+	if (st->st_uid != geteuid())
+		return trust_why(-EPERM, why, n, "%s%s%s: owned by uid %u, not by the daemon's uid %u; refusing to trust it",
+				 a, b[0] ? "/" : "", b, (unsigned)st->st_uid, (unsigned)geteuid());
+	if (!loose_ok && (st->st_mode & (S_IWGRP | S_IWOTH)))
+		return trust_why(-EACCES, why, n,
+				 "%s%s%s: mode %04o is writable by %s; refusing to trust it (chmod go-w after checking it)",
+				 a, b[0] ? "/" : "", b, (unsigned)(st->st_mode & 07777),
+				 (st->st_mode & S_IWOTH) ? "others" : "its group");
+	return 0;
+}
+
+/* A directory we may trust. */
+int trust_check_dir(const struct stat *st, const char *path, int loose_ok, char *why, size_t n)
+{
+	if (!S_ISDIR(st->st_mode))
+		return trust_why(S_ISLNK(st->st_mode) ? -ELOOP : -ENOTDIR, why, n, "%s: is %s, not a directory", path,
+				 trust_kind(st->st_mode));
+	return trust_check_owner(st, path, "", loose_ok, why, n);
+}
+
+/* A file we may trust. */
+int trust_check_file(const struct stat *st, const char *dir, const char *name, char *why, size_t n)
+{
+	if (!S_ISREG(st->st_mode))
+		return trust_why(S_ISLNK(st->st_mode) ? -ELOOP : -EBADFD, why, n,
+				 "%s/%s: is %s, not a regular file; move it away", dir, name, trust_kind(st->st_mode));
+	return trust_check_owner(st, dir, name, 0, why, n);
+}
+
+/* Explain an openat failure by looking at what is there. */
+static int trust_open_failed(int dirfd, const char *dir, const char *name, int r, char *why, size_t n)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		int c = trust_check_file(&st, dir, name, why, n);
+		if (c < 0)
+			return c;
+	}
+	return trust_why(r, why, n, "%s/%s: %s", dir, name, strerror(-r));
+}
+
+/* Open and check a file; never blocks, never follows a link. */
+int trust_openat(int dirfd, const char *dir, const char *name, int flags, mode_t mode, char *why, size_t n)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r, fl;
+
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ENOENT)
+			return trust_why(r, why, n, "%s/%s: %s", dir, name, strerror(ENOENT));
+		return trust_open_failed(dirfd, dir, name, r, why, n);
+	}
+	if (fstat(fd, &st) < 0)
+		return trust_why(-errno, why, n, "%s/%s: fstat: %s", dir, name, strerror(errno));
+	r = trust_check_file(&st, dir, name, why, n);
+	if (r < 0)
+		return r;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return trust_why(-errno, why, n, "%s/%s: fcntl: %s", dir, name, strerror(errno));
+	return TAKE_FD(fd);
+}
+
+/* mkdir -p path, every missing component 0700. */
+static int trust_mkdir_p(const char *path)
+{
+	_cleanup_free_ char *p = NULL;
+
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Create if needed, open without following, check. */
+int trust_open_dir(const char *path, char *why, size_t n)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	r = trust_mkdir_p(path);
+	if (r < 0)
+		return trust_why(r, why, n, "%s: cannot create it: %s", path, strerror(-r));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+			return trust_check_dir(&st, path, 0, why, n);
+		return trust_why(r, why, n, "%s: %s", path, strerror(-r));
+	}
+	if (fstat(fd, &st) < 0)
+		return trust_why(-errno, why, n, "%s: fstat: %s", path, strerror(errno));
+	r = trust_check_dir(&st, path, 0, why, n);
+	return r < 0 ? r : TAKE_FD(fd);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* trust.h: the rule for directories and files the daemon trusts (state and socket directories). */
+#pragma once
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/*
+ * A trusted directory or file is owned by the daemon's euid and not writable
+ * by group or others; a trusted file is also a regular file (never a FIFO,
+ * socket, device or symlink). Every function fills why (when not NULL) with
+ * a sentence naming path and what is wrong, and returns -errno:
+ *   -EPERM   owned by another uid
+ *   -EACCES  writable by group or others
+ *   -ELOOP   a symbolic link
+ *   -EBADFD  not a regular file (a FIFO, socket, device or directory)
+ *   -ENOTDIR not a directory (for a directory)
+ */
+
+/* Check st (of path, for messages) as a trusted directory; loose_ok skips the mode rule. */
+int trust_check_dir(const struct stat *st, const char *path, int loose_ok, char *why, size_t n);
+/* Check st (of dir/name, for messages) as a trusted file. */
+int trust_check_file(const struct stat *st, const char *dir, const char *name, char *why, size_t n);
+/*
+ * openat(dirfd, name) with O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC added, then
+ * fstat-checked as a trusted file and O_NONBLOCK cleared: never blocks on a
+ * FIFO, never follows a link. The fd, or -errno (-ENOENT as openat says;
+ * the codes above for an untrusted file). dir names the directory in why.
+ */
+int trust_openat(int dirfd, const char *dir, const char *name, int flags, mode_t mode, char *why, size_t n);
+/*
+ * Create (missing parents too, mode 0700) and open the directory path without
+ * following a final symlink, then check it as a trusted directory. The fd or -errno.
+ */
+int trust_open_dir(const char *path, char *why, size_t n);
