@@ -365,13 +365,16 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	*ret_children = n - 1;
+	/*
+	 * A plain leaf without kill needs no look: rmdir itself refuses (EBUSY),
+	 * nothing is lost, and the rmdir proves the directory ours first.
+	 */
+	if (n == 1 && !req->kill)
+		return 0;
 	/* A replaced target or child: refuse before anything is killed or removed. */
 	r = destroy_verify_all(m, *ret_names, n, e);
 	if (r < 0)
 		return r;
-	/* A plain leaf without kill needs no look: rmdir itself refuses (EBUSY) and nothing is lost. */
-	if (n == 1 && !req->kill)
-		return 0;
 	/* Refuse before killing or removing anything: cgroup.kill would reach the stranger too. */
 	return destroy_check_foreign(m, *ret_names, n, e);
 }

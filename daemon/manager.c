@@ -252,6 +252,7 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 		ledger_remove(m->ledger, tmpl->name);
 		return manager_mkdir_error(tmpl->name, r, e);
 	}
+	crashpoint("create-unmarked");
 	fd = manager_mark(m, tmpl, rel);
 	if (fd < 0) {
 		/* Gone or replaced already: not provably ours, so left alone. */

@@ -296,6 +296,25 @@ test_identity_crash_create_mkdir_still_rolled_back() {
 	expect_jq '.ledger.reconcile.rolled_back == ["mine"] and .ledger.reconcile.unknown == []' || return 1
 }
 
+test_identity_crash_create_unmarked() {
+	up || return 1
+	local state=$DSTATE
+	cgt_daemon_stop || return 1
+	# The daemon dies between mkdir and writing its mark: nothing proves the
+	# directory is the one it made (a stranger's could sit there), so it stays.
+	restart_on "$state" create-unmarked || return 1
+	c create um
+	expect_rc 1 || return 1
+	cgt_daemon_wait_exit || fail "cgctld did not die at create-unmarked" || return 1
+	expect_dir um || return 1
+	restart_on "$state" || return 1
+	expect_dir um "an unproven directory was rolled back" || return 1
+	c --json status
+	expect_jq '.ledger.reconcile.unknown == ["um"] and .ledger.reconcile.rolled_back == []' || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+}
+
 test_identity_crash_destroy_replaced() {
 	up || return 1
 	local state=$DSTATE
