@@ -253,6 +253,36 @@ test_identity_lease_replaced() {
 	grep -q 'ls: .*lost' "$DLOG" || fail "no log line for the lost lease entry" || return 1
 }
 
+test_identity_oci_poststop_replaced() {
+	local hook b=$CGT_TMP/oci/ih st=$CGT_TMP/oci/ih.state stop=$CGT_TMP/oci/ih.stop s
+	hook=$(cgt_user_bin cgctl-oci-hook) || fail "build/cgctl-oci-hook missing (run make)" || return 1
+	up || return 1
+	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" && echo '{"ociVersion":"1.0.2"}' >"$b/config.json" &&
+		chmod 0644 "$b/config.json" || fail "cannot make the bundle" || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start the container's process" || return 1
+	cgt_oci_state ih "$SPID" "$b" creating >"$st"
+	cgt_oci_state ih "$SPID" "$b" stopped >"$stop"
+	cgt_as_user_in "$CGT_WORK" "$hook" --socket "$DSOCK" createRuntime <"$st" >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+	cgt_collect "cgctl-oci-hook createRuntime"
+	expect_rc 0 "createRuntime" || return 1
+	expect_dir oci-ih || return 1
+	# The container ends; another program takes the name over before poststop.
+	kill -KILL "$SPID"
+	wait "$SPID" 2>/dev/null
+	cgt_wait_event "$CGT_MROOT/oci-ih" populated 0 || fail "oci-ih still populated" || return 1
+	replace oci-ih || return 1
+	cgt_sleeper "$CGT_MROOT/oci-ih" || fail "cannot start the stranger's process" || return 1
+	s=$SPID
+	cgt_as_user_in "$CGT_WORK" "$hook" --socket "$DSOCK" poststop <"$stop" >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+	cgt_collect "cgctl-oci-hook poststop"
+	# Not an error for the runtime (runc 4518), but said; nothing of the stranger's touched.
+	expect_rc 0 "poststop of a replaced cgroup" || return 1
+	expect_err "replaced" "poststop" || return 1
+	expect_dir oci-ih "poststop removed the stranger's cgroup" || return 1
+	sleep 0.3
+	expect_alive "$s" "in the stranger's oci-ih" || return 1
+}
+
 # --- crash recovery that never guesses ------------------------------------------
 
 test_identity_crash_create_intent_stranger() {
