@@ -480,7 +480,10 @@ static int stage_poststop(struct hook *h)
 		if (!oci_identity_is_ours(&h->st, e[i]))
 			continue;
 		r = cgctl_destroy(h->c, e[i]->name, CGCTL_DESTROY_KILL | CGCTL_DESTROY_RECURSIVE, NULL);
-		if (r < 0)
+		/* Not ours any more: nothing of this container's is left to remove, so runc delete must not fail. */
+		if (r == -CGCTL_EREPLACED)
+			hook_warn(h, "%s was replaced by a cgroup cgctld did not create; left alone", e[i]->name);
+		else if (r < 0)
 			ex = hook_call_failed(h, e[i]->name, r);
 	}
 	cgctl_entries_free(e, n);

@@ -21,7 +21,8 @@ extern "C" {
  *   NotFound -ENOENT, AlreadyExists -EEXIST, InvalidName and InvalidValue
  *   -EINVAL, NoDelegation -CGCTL_ENODELEGATION, ControllerUnavailable
  *   -EOPNOTSUPP, Busy -EBUSY, PermissionDenied -EACCES, QuotaExceeded -EDQUOT,
- *   Timeout -ETIMEDOUT, SystemError -<its errno> (-EIO without one),
+ *   Timeout -ETIMEDOUT, Replaced -CGCTL_EREPLACED, SystemError -<its errno>
+ *   (-EIO without one),
  *   org.varlink.service InterfaceNotFound / MethodNotFound /
  *   MethodNotImplemented -ENOSYS, InvalidParameter -EINVAL, any other name
  *   -EPROTO. The daemon's error name and message stay on the handle.
@@ -37,6 +38,12 @@ extern "C" {
  * daemon has no writable cgroup subtree; run without cgroups, like runc's
  * ErrRootless. Outside the errno range so it never collides with one. */
 #define CGCTL_ENODELEGATION 4096
+
+/* Distinct code (returned negated) for io.cgctl.Manager.Replaced: the cgroup's
+ * directory is no longer the one the daemon made (another program removed it
+ * and made one of the same name). The daemon touched nothing and no longer
+ * manages the name; Create it again to get a cgroup of your own. */
+#define CGCTL_EREPLACED 4097
 
 /* Default bound of each call, in milliseconds. */
 #define CGCTL_TIMEOUT_DEFAULT_MS 25000

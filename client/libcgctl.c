@@ -174,6 +174,7 @@ int libcgctl_error_to_code(const char *name, json_object *params)
 	case CGERR_QUOTA_EXCEEDED:         return -EDQUOT;
 	case CGERR_TIMEOUT:                return -ETIMEDOUT;
 	case CGERR_SYSTEM_ERROR:           return system_error_code(params);
+	case CGERR_REPLACED:               return -CGCTL_EREPLACED;
 	case CGERR_INTERFACE_NOT_FOUND:    return -ENOSYS;
 	case CGERR_METHOD_NOT_FOUND:       return -ENOSYS;
 	case CGERR_METHOD_NOT_IMPLEMENTED: return -ENOSYS;
@@ -305,6 +306,8 @@ CGCTL_EXPORT const char *cgctl_strerror(int r)
 		r = -r;
 	if (r == CGCTL_ENODELEGATION)
 		return "No delegated cgroup subtree";
+	if (r == CGCTL_EREPLACED)
+		return "Cgroup replaced by one cgctld did not create";
 	s = strerrordesc_np(r);
 	return s ? s : "Unknown error";
 }

@@ -345,17 +345,14 @@ int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid, attach
 }
 
 /* Write pid into relpath's cgroup.procs, with the systemd fallback. */
-int attach_pid(struct manager *m, const char *relpath, pid_t pid, attach_done_fn done, void *arg,
+int attach_pid(struct manager *m, int cgfd, const char *relpath, pid_t pid, attach_done_fn done, void *arg,
 	       const char **ret_how)
 {
-	_cleanup_free_ char *procs = NULL;
 	char buf[32];
 	int r;
 
-	if (asprintf(&procs, "%s/cgroup.procs", relpath) < 0)
-		return -ENOMEM;
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	r = cgfs_write(m->rootfd, procs, buf);
+	r = cgfs_write(cgfd, "cgroup.procs", buf);
 	*ret_how = "kernel";
 	if (r != -EACCES && r != -EPERM)
 		return r;

@@ -18,14 +18,15 @@ typedef void (*attach_done_fn)(void *arg, int r);
 /* Pid behind a pidfd (from /proc/self/fdinfo), -ESRCH once it exited. */
 int attach_pidfd_to_pid(int pidfd, pid_t *ret);
 /*
- * Write pid into relpath's cgroup.procs. When the kernel refuses (EACCES:
+ * Write pid into the cgroup.procs of cgfd, the verified directory of relpath
+ * (the systemd fallback can only name relpath). When the kernel refuses (EACCES:
  * the common ancestor of source and target is not ours), ask our systemd
  * user manager to do it (AttachProcessesToUnit) without blocking the loop.
  * 0 when the kernel moved it; 1 when systemd was asked: done(arg, r) runs
  * later, from the loop, exactly once; or -errno. *ret_how says which path
  * was taken ("kernel", "systemd").
  */
-int attach_pid(struct manager *m, const char *relpath, pid_t pid, attach_done_fn done, void *arg,
+int attach_pid(struct manager *m, int cgfd, const char *relpath, pid_t pid, attach_done_fn done, void *arg,
 	       const char **ret_how);
 /*
  * AttachProcessesToUnit("", subcgroup, [pid]) on our user manager, first on

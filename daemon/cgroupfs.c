@@ -207,6 +207,12 @@ static int parent_dirfd(int rootfd, const char *relpath, const char **ret_last, 
 	return r;
 }
 
+/* The directory holding relpath's last component; see cgroupfs.h. */
+int cgfs_parent_dirfd(int rootfd, const char *relpath, const char **ret_last, int *ret_opened)
+{
+	return parent_dirfd(rootfd, relpath, ret_last, ret_opened);
+}
+
 /* mkdirat the last component in its parent, opened beneath rootfd. */
 int cgfs_mkdir(int rootfd, const char *relpath, mode_t mode)
 {

@@ -20,6 +20,14 @@ int cgfs_open(int rootfd, const char *relpath, int flags, mode_t mode);
 /* Open the directory relpath; fd or -errno. */
 int cgfs_open_dir(int rootfd, const char *relpath);
 
+/*
+ * The directory holding relpath's last component (borrowed into *ret_last):
+ * rootfd itself for a top-level name, else the parent opened (O_PATH) beneath
+ * rootfd into *ret_opened, which the caller closes (-1 when nothing was
+ * opened). The fd, or -errno (-EINVAL for "").
+ */
+int cgfs_parent_dirfd(int rootfd, const char *relpath, const char **ret_last, int *ret_opened);
+
 /* Create the directory relpath (parent must exist): 0, -EEXIST, -errno. */
 int cgfs_mkdir(int rootfd, const char *relpath, mode_t mode);
 

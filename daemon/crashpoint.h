@@ -5,8 +5,9 @@
 /*
  * $CGCTLD_TEST_CRASH="POINT[:N]" makes the N-th (default first) passage
  * through crashpoint("POINT") raise SIGKILL. Points: create-intent (intent
- * record written, before mkdir), create-mkdir (after mkdir, before the commit
- * record), create-commit (commit record written, before it is synced),
+ * record written, before mkdir), create-unmarked (after mkdir, before the
+ * identity nonce is written on the directory), create-mkdir (after mkdir and
+ * its mark, before the commit record), create-commit (commit record written, before it is synced),
  * destroy-intent (destroying record written, before rmdir), destroy-rmdir
  * (after rmdir, before the removal record). Unset: no effect.
  */

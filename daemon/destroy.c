@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <event2/event.h>
 
 #include "attach.h"
@@ -93,16 +94,32 @@ static void destroy_finish(struct destroy_op *op, int r)
 	free(op);
 }
 
-/* rmdir one entry (whole tree for delegated ones) and drop its record. */
-static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le, const char *rel)
+/* Remove the inside of a delegated entry through its verified directory, deepest first. */
+static int destroy_clear_inside(struct destroy_op *op, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	int r = manager_open_verified(op->m, name, &fd, &op->e);
+
+	if (r == -ENOENT)
+		return 0; /* gone: the rmdir says so */
+	if (r < 0)
+		return r;
+	return cgkill_rmdir_inside(fd);
+}
+
+/* rmdir one entry (whole tree for delegated ones), proven ours first, and drop its record. */
+static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le)
 {
 	struct manager *m = op->m;
 	const char *name = op->names[op->i];
 	bool existed = false;
-	int r;
+	int r = 0;
 
 	crashpoint("destroy-intent");
-	r = le->delegate ? cgkill_rmdir_tree(m->rootfd, rel, &existed) : cgfs_rmdir(m->rootfd, rel, &existed);
+	if (le->delegate)
+		r = destroy_clear_inside(op, name);
+	if (r >= 0)
+		r = manager_rmdir_verified(m, name, &existed, &op->e);
 	if (r == -ENOTEMPTY)
 		r = -EBUSY;
 	if (r < 0)
@@ -174,6 +191,24 @@ static void destroy_timer_cb(evutil_socket_t fd, short what, void *arg)
 	destroy_step(op);
 }
 
+/* Kill every process of name through its verified directory. 0 (also when it is gone) or -errno, op->e filled. */
+static int destroy_kill(struct destroy_op *op, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	int r = manager_open_verified(op->m, name, &fd, &op->e);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	ledger_set_state(op->m->ledger, name, LEDGER_DESTROYING);
+	r = cgkill_start(fd, "");
+	if (r < 0 && r != -ENOENT)
+		return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "kill \"%s\": %s", name,
+				    strerror(-r));
+	return 0;
+}
+
 /* Kill once, then wait (by inotify) until the cgroup is empty. 1 wait, 0 go on, -errno. */
 static int destroy_wait_empty(struct destroy_op *op, const char *name, const char *rel)
 {
@@ -184,11 +219,9 @@ static int destroy_wait_empty(struct destroy_op *op, const char *name, const cha
 
 	if (op->emptied)
 		return 0;
-	ledger_set_state(m->ledger, name, LEDGER_DESTROYING);
-	r = cgkill_start(m->rootfd, rel);
-	if (r < 0 && r != -ENOENT)
-		return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "kill \"%s\": %s", name,
-				    strerror(-r));
+	r = destroy_kill(op, name);
+	if (r < 0)
+		return r;
 	/* Already empty (the usual case): no watch, no recursion through callbacks. */
 	r = cgfs_read_events(m->rootfd, rel, &populated, NULL);
 	if (r == -ENOENT || (r >= 0 && !populated))
@@ -228,7 +261,7 @@ static void destroy_step(struct destroy_op *op)
 			}
 		}
 		ledger_set_state(op->m->ledger, name, LEDGER_DESTROYING);
-		r = destroy_remove(op, le, rel);
+		r = destroy_remove(op, le);
 		if (r == -EBUSY && op->kill && op->retries < DESTROY_RETRIES &&
 		    destroy_now_ms() < op->deadline_ms) {
 			/* Just emptied cgroups can refuse rmdir for a moment: back off. */
@@ -236,8 +269,11 @@ static void destroy_step(struct destroy_op *op)
 			return;
 		}
 		if (r < 0) {
-			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
-			if (r == -EBUSY)
+			if (ledger_get(op->m->ledger, name))
+				ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+			if (r == -ESTALE)
+				; /* Replaced: op->e says so, the entry is lost, nothing was touched */
+			else if (r == -EBUSY)
 				op_error_set(&op->e, r, CGERR_BUSY, "name", name,
 					     "\"%s\" has processes or child cgroups not created by cgctld "
 					     "(use kill to end the processes)", name);
@@ -292,6 +328,21 @@ static int destroy_check_foreign(struct manager *m, char **names, size_t n, stru
 	return 0;
 }
 
+/* Prove every directory to be removed ours before anything is killed or removed. */
+static int destroy_verify_all(struct manager *m, char **names, size_t n, struct op_error *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		int fd, r = manager_open_verified(m, names[i], &fd, e);
+
+		if (r == -ENOENT)
+			continue; /* already gone: nothing of anybody's to touch there */
+		if (r < 0)
+			return r;
+		close(fd);
+	}
+	return 0;
+}
+
 /* Check the request; 0 to proceed, 1 when there is nothing to do, -errno. */
 static int destroy_check(struct manager *m, const struct destroy_request *req, size_t *ret_children,
 			 char ***ret_names, struct op_error *e)
@@ -314,9 +365,16 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	*ret_children = n - 1;
-	/* A plain leaf without kill needs no look: rmdir itself refuses (EBUSY) and nothing is lost. */
+	/*
+	 * A plain leaf without kill needs no look: rmdir itself refuses (EBUSY),
+	 * nothing is lost, and the rmdir proves the directory ours first.
+	 */
 	if (n == 1 && !req->kill)
 		return 0;
+	/* A replaced target or child: refuse before anything is killed or removed. */
+	r = destroy_verify_all(m, *ret_names, n, e);
+	if (r < 0)
+		return r;
 	/* Refuse before killing or removing anything: cgroup.kill would reach the stranger too. */
 	return destroy_check_foreign(m, *ret_names, n, e);
 }

@@ -130,3 +130,15 @@ int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed)
 		*ret_existed = existed;
 	return r;
 }
+
+/* Remove every cgroup below the directory dirfd, deepest first; dirfd itself stays. */
+int cgkill_rmdir_inside(int dirfd)
+{
+	char **kids = NULL;
+	int r = cgfs_list_children(dirfd, "", &kids);
+
+	for (char **k = kids; r >= 0 && *k; k++)
+		r = cgkill_rmdir_tree(dirfd, *k, NULL);
+	cgfs_strv_free(kids);
+	return r;
+}

@@ -22,3 +22,8 @@ int cgkill_signal(int rootfd, const char *relpath, int sig);
  * Depth is bounded by the kernel's cgroup.max.depth and our own limit.
  */
 int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed);
+/*
+ * Remove every cgroup below the open directory dirfd (a verified delegated
+ * entry), deepest first, as cgkill_rmdir_tree(); dirfd's own directory stays.
+ */
+int cgkill_rmdir_inside(int dirfd);

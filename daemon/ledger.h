@@ -41,6 +41,7 @@ struct ledger_entry {
 	bool was_populated;  /* has had processes (auto_remove removes it once empty again) */
 	uint64_t created_usec;
 	uint64_t cgroup_id;  /* inode of the directory, 0 if not known */
+	char nonce[33];      /* identity nonce on the directory (identity.h), "" if not recorded */
 	json_object *labels; /* object or NULL; owned */
 	void *userdata;      /* the daemon's, never persisted */
 	unsigned children;   /* entries directly below this one; kept by the ledger, not persisted */

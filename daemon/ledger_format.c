@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "identity.h"
 #include "ledger_format.h"
 
 #define LEDGER_FORMAT "cgctl-ledger"
@@ -179,6 +180,8 @@ static int entry_to_json(const struct ledger_entry *e, json_object **ret)
 		r = json_add(o, "created", json_object_new_uint64(e->created_usec));
 	if (r >= 0)
 		r = json_add(o, "cgroup_id", json_object_new_uint64(e->cgroup_id));
+	if (r >= 0 && e->nonce[0])
+		r = json_add(o, "nonce", json_object_new_string(e->nonce));
 	if (r >= 0 && json_object_object_add(o, "labels", json_object_get(e->labels)) < 0) {
 		json_object_put(e->labels);
 		r = -ENOMEM;
@@ -216,6 +219,14 @@ int ledger_format_entry_from_json(json_object *o, struct ledger_entry *ret)
 	if (json_object_object_get_ex(o, "was_populated", NULL) &&
 	    json_get_bool(o, "was_populated", &e.was_populated) < 0)
 		return -EBADMSG;
+	/* Optional (absent in older records and where none was recorded): the identity nonce. */
+	if (json_object_object_get_ex(o, "nonce", NULL)) {
+		const char *nonce;
+
+		if (json_get_str(o, "nonce", &nonce) < 0 || !identity_nonce_valid(nonce))
+			return -EBADMSG;
+		snprintf(e.nonce, sizeof(e.nonce), "%s", nonce);
+	}
 	e.name = strdup(name);
 	if (!e.name)
 		return -ENOMEM;

@@ -27,20 +27,18 @@ int manager_check_resources(json_object *res, struct op_error *e)
 	return 0;
 }
 
-/* Every controller the plan needs must be available in rel's cgroup.controllers. */
-static int limits_check_controllers(struct manager *m, const char *rel, const struct res_plan *plan,
-				    struct op_error *e)
+/* Every controller the plan needs must be available in the cgroup's (cgfd's) cgroup.controllers. */
+static int limits_check_controllers(int cgfd, const char *name, const struct res_plan *plan, struct op_error *e)
 {
-	_cleanup_free_ char *file = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	const char *missing = NULL;
 	char **avail = NULL;
 	int r;
 
-	if (asprintf(&file, "%s/cgroup.controllers", rel) < 0)
-		return -ENOMEM;
-	r = cgfs_read(m->rootfd, file, 4096, &text);
+	r = cgfs_read(cgfd, "cgroup.controllers", 4096, &text);
 	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "read %s: %s", file, strerror(-r));
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "read cgroup.controllers of \"%s\": %s",
+				    name, strerror(-r));
 	text[strcspn(text, "\n")] = '\0';
 	r = cgfs_parse_controllers(text, &avail);
 	if (r < 0)
@@ -82,8 +80,8 @@ static int limits_apply_error(const struct res_plan *plan, const char *field, in
 	return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "%s: %s", field, strerror(-r));
 }
 
-/* Apply res to rel: nothing half-applied. */
-int manager_apply_resources(struct manager *m, const char *rel, json_object *res, struct op_error *e)
+/* Apply res through cgfd: nothing half-applied. */
+int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_object *res, struct op_error *e)
 {
 	_cleanup_free_ char *field = NULL, *msg = NULL;
 	struct res_plan plan = { 0 };
@@ -94,11 +92,11 @@ int manager_apply_resources(struct manager *m, const char *rel, json_object *res
 		res_plan_done(&plan);
 		return manager_check_resources(res, e);
 	}
-	r = limits_check_controllers(m, rel, &plan, e);
+	r = limits_check_controllers(cgfd, name, &plan, e);
 	if (r >= 0) {
-		r = res_plan_apply(m->rootfd, rel, &plan, &field, &restore_err);
+		r = res_plan_apply(cgfd, "", &plan, &field, &restore_err);
 		if (restore_err)
-			log_error_errno(restore_err, "%s: could not restore every limit after %s failed", rel,
+			log_error_errno(restore_err, "%s: could not restore every limit after %s failed", name,
 					field ? field : "a write");
 		if (r < 0)
 			limits_apply_error(&plan, field ? field : "resources", r, e);

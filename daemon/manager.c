@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "crashpoint.h"
 #include "events.h"
+#include "identity.h"
 #include "jsonbuf.h"
 #include "monitor.h"
 #include "log.h"
@@ -103,14 +104,13 @@ static int manager_generate_name(struct manager *m, const char *prefix, char **r
  * so nested cgroups get limits too. A parent with processes cannot (the
  * no-internal-process rule): its children then simply have no controllers.
  */
-static void manager_enable_children_controllers(struct manager *m, const char *rel)
+static void manager_enable_children_controllers(int pfd, const char *rel)
 {
-	_cleanup_free_ char *cfile = NULL, *sfile = NULL, *avail = NULL, *enabled = NULL;
+	static const char sfile[] = "cgroup.subtree_control";
+	_cleanup_free_ char *avail = NULL, *enabled = NULL;
 	char **want = NULL, **have = NULL;
 
-	if (asprintf(&cfile, "%s/cgroup.controllers", rel) < 0 || asprintf(&sfile, "%s/cgroup.subtree_control", rel) < 0)
-		return;
-	if (cgfs_read(m->rootfd, cfile, 4096, &avail) < 0 || cgfs_read(m->rootfd, sfile, 4096, &enabled) < 0 ||
+	if (cgfs_read(pfd, "cgroup.controllers", 4096, &avail) < 0 || cgfs_read(pfd, sfile, 4096, &enabled) < 0 ||
 	    cgfs_parse_controllers(avail, &want) < 0 || cgfs_parse_controllers(enabled, &have) < 0)
 		goto out;
 	for (char **c = want; *c; c++) {
@@ -123,7 +123,7 @@ static void manager_enable_children_controllers(struct manager *m, const char *r
 		if (on)
 			continue;
 		snprintf(buf, sizeof(buf), "+%s", *c);
-		r = cgfs_write(m->rootfd, sfile, buf);
+		r = cgfs_write(pfd, sfile, buf);
 		if (r < 0)
 			log_notice("%s: cannot enable %s for its children (%s); they get no %s limits", rel, *c,
 				   r == -EBUSY ? "it has processes" : strerror(-r), *c);
@@ -133,11 +133,12 @@ out:
 	cgfs_strv_free(have);
 }
 
-/* The parent of name must be ours, active, and not handed over whole; give it controllers. */
+/* The parent of name must be ours (proven), active, and not handed over whole; give it controllers. */
 static int manager_check_parent(struct manager *m, const char *name, struct op_error *e)
 {
 	_cleanup_free_ char *parent = strdup(name);
 	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int pfd = -1;
 	struct ledger_entry *pe;
 	char *slash;
 	int r;
@@ -168,7 +169,11 @@ static int manager_check_parent(struct manager *m, const char *name, struct op_e
 	if (pe->state != LEDGER_ACTIVE)
 		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", parent, "parent \"%s\" is being %s", parent,
 				    pe->state == LEDGER_DESTROYING ? "destroyed" : "created");
-	manager_enable_children_controllers(m, rel);
+	/* Never make a cgroup inside, or write the controllers of, a directory not ours. */
+	r = manager_open_verified(m, parent, &pfd, e);
+	if (r < 0)
+		return r;
+	manager_enable_children_controllers(pfd, rel);
 	return 0;
 }
 
@@ -204,19 +209,48 @@ static uint64_t manager_ledger_budget(const struct manager *m)
 	return st.budget;
 }
 
-/* mkdir the cgroup between an intent record and a commit record. */
-static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct ledger_entry **ret,
+/*
+ * Mark the fresh directory rel as ours: its inode and, as an xattr, the nonce
+ * the intent record already holds. Where the filesystem takes no xattrs the
+ * inode alone identifies it (the nonce is cleared). The directory's fd, or -errno.
+ */
+static int manager_mark(struct manager *m, struct ledger_entry *tmpl, const char *rel)
+{
+	_cleanup_close_ int fd = cgfs_open_dir(m->rootfd, rel);
+	struct stat st;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	tmpl->cgroup_id = st.st_ino;
+	r = identity_mark(fd, tmpl->nonce);
+	if (r < 0) {
+		log_warn_errno(r, "%s: cannot mark it with %s; its inode alone identifies it", tmpl->name,
+			       identity_xattr_name());
+		tmpl->nonce[0] = '\0';
+	}
+	return TAKE_FD(fd);
+}
+
+/* mkdir the cgroup between an intent record and a commit record; its verified fd in *ret_fd. */
+static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct ledger_entry **ret, int *ret_fd,
 			struct op_error *e)
 {
 	_cleanup_free_ char *rel = NULL;
-	struct stat st;
+	_cleanup_close_ int fd = -1;
 	int r;
 
 	r = cgname_to_path(tmpl->name, &rel);
 	if (r < 0)
 		return op_error_set(e, r, CGERR_INVALID_NAME, "name", tmpl->name, "invalid name");
-	/* The intent is written (not synced) before mkdir: a crash in between
-	 * leaves a "creating" record that reconcile resolves, never an orphan. */
+	r = identity_nonce_new(tmpl->nonce);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "getrandom failed: %s", strerror(-r));
+	/* The intent, with the nonce, is written (not synced) before mkdir: a crash in between
+	 * leaves a "creating" record that reconcile resolves, never an orphan, and a directory
+	 * found then is rolled back only when it carries this nonce. */
 	tmpl->state = LEDGER_CREATING;
 	r = ledger_put(m->ledger, tmpl, NULL);
 	if (r == -EDQUOT)
@@ -231,8 +265,15 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 		ledger_remove(m->ledger, tmpl->name);
 		return manager_mkdir_error(tmpl->name, r, e);
 	}
-	if (fstatat(m->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		tmpl->cgroup_id = st.st_ino;
+	crashpoint("create-unmarked");
+	fd = manager_mark(m, tmpl, rel);
+	if (fd < 0) {
+		/* Gone or replaced already: not provably ours, so left alone. */
+		ledger_remove(m->ledger, tmpl->name);
+		return op_error_set(e, fd, CGERR_REPLACED, "name", tmpl->name,
+				    "\"%s\" was removed or replaced right after cgctld made it: %s", tmpl->name,
+				    strerror(-fd));
+	}
 	crashpoint("create-mkdir");
 	tmpl->state = LEDGER_ACTIVE;
 	r = ledger_put(m->ledger, tmpl, ret);
@@ -241,6 +282,7 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
 	}
 	crashpoint("create-commit");
+	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 
@@ -249,6 +291,7 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 		   struct op_error *e)
 {
 	_cleanup_free_ char *generated = NULL;
+	_cleanup_close_ int fd = -1;
 	struct ledger_entry tmpl = { 0 };
 	const char *name = req->name;
 	struct ledger_entry *old;
@@ -287,22 +330,17 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	tmpl.labels = req->labels;
 	if (req->resources && (r = manager_check_resources(req->resources, e)) < 0)
 		return r;
-	r = manager_make(m, &tmpl, ret, e);
+	r = manager_make(m, &tmpl, ret, &fd, e);
 	if (r < 0)
 		return r;
-	if (req->resources) {
-		_cleanup_free_ char *rel = NULL;
-		r = cgname_to_path(name, &rel);
-		if (r >= 0)
-			r = manager_apply_resources(m, rel, req->resources, e);
-		if (r < 0) {
-			/* Never leave a cgroup with half its limits: undo the create. */
-			if (rel)
-				cgfs_rmdir(m->rootfd, rel, NULL);
+	if (req->resources && (r = manager_apply_resources(m, fd, name, req->resources, e)) < 0) {
+		struct op_error ignored;
+
+		/* Never leave a cgroup with half its limits: undo the create (if still ours). */
+		if (manager_rmdir_verified(m, name, NULL, &ignored) != -ESTALE)
 			ledger_remove(m->ledger, name);
-			*ret = NULL;
-			return r;
-		}
+		*ret = NULL;
+		return r;
 	}
 	events_track(m, *ret);
 	events_emit(m, "created", name, NULL);

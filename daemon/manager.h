@@ -128,8 +128,8 @@ void manager_stop(struct manager *m);
 int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e);
 /* Validate a Resources object without writing. 0 or -EINVAL with e filled. */
 int manager_check_resources(json_object *res, struct op_error *e);
-/* Apply a Resources object to the cgroup rel: all or nothing. 0 or -errno with e filled. */
-int manager_apply_resources(struct manager *m, const char *rel, json_object *res, struct op_error *e);
+/* Apply a Resources object to the cgroup open (verified) as cgfd, called name: all or nothing. 0 or -errno with e filled. */
+int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_object *res, struct op_error *e);
 /* Create's Entry object, ready-made text like List's (see manager_list()); NULL when out of memory. */
 json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le);
 /* The Status object. */
@@ -139,6 +139,25 @@ char *manager_abs_path(const struct manager *m, const char *name);
 
 /* Drop name from the ledger, and stop following it. 0 or -errno. */
 int manager_forget(struct manager *m, const char *name);
+
+/*
+ * Open the directory of ledger entry name beneath the root and prove it is the
+ * one cgctld made (daemon/identity.h): the verified fd in *ret_fd, to act
+ * through. A replaced or unprovable directory is touched no further: the
+ * entry and those below it are dropped as lost (manager_lose()) and e says
+ * Replaced (-ESTALE). NotFound (-ENOENT) when the directory is gone.
+ */
+int manager_open_verified(struct manager *m, const char *name, int *ret_fd, struct op_error *e);
+/*
+ * rmdir the (empty) directory of entry name only once proven ours, as
+ * identity_rmdir(). -ESTALE with e filled (Replaced) and the entry lost when
+ * it is not; other failures as cgfs_rmdir(), e not filled.
+ */
+int manager_rmdir_verified(struct manager *m, const char *name, bool *ret_existed, struct op_error *e);
+/* Fill e with Replaced for name and drop name and the entries below it as lost. Returns -ESTALE. */
+int manager_replaced(struct manager *m, const char *name, int why, struct op_error *e);
+/* Drop name and every entry below it from the ledger as lost: log line and "lost" Watch event. */
+void manager_lose(struct manager *m, const char *name, const char *reason);
 
 /* Connection bookkeeping (leases). */
 void manager_conn_opened(struct manager *m, struct conn *c);

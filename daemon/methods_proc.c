@@ -47,6 +47,20 @@ static bool call_lookup(struct call *call, struct ledger_entry **ret_le, char **
 	return true;
 }
 
+/* Resolve the call's "name" to its directory, proven ours (the fd to act through), or answer. */
+static bool call_open_verified(struct call *call, int *ret_fd)
+{
+	struct manager *m = call_manager(call);
+	const char *name = param_str(call, "name");
+	struct op_error e;
+
+	if (manager_check_name(m, name, &e) < 0 || manager_open_verified(m, name, ret_fd, &e) < 0) {
+		call_op_error(call, &e);
+		return false;
+	}
+	return true;
+}
+
 /* Timeout parameter within bounds, or answer InvalidValue. */
 static bool call_timeout(struct call *call, int *ret)
 {
@@ -148,6 +162,7 @@ static bool attach_collect(struct call *call, pid_t *pids, size_t *ret_n)
 struct attach_op {
 	struct call *call;
 	char *rel;
+	int fd;           /* the cgroup's verified directory */
 	pid_t *pids;      /* the given pids, then those behind the pidfds */
 	size_t n, npids, i;
 	json_object *attached;
@@ -157,6 +172,8 @@ struct attach_op {
 static void attach_op_free(struct attach_op *op)
 {
 	json_object_put(op->attached);
+	if (op->fd >= 0)
+		close(op->fd);
 	free(op->pids);
 	free(op->rel);
 	free(op);
@@ -193,7 +210,7 @@ static void attach_op_step(struct attach_op *op)
 
 	for (; op->i < op->n; op->i++) {
 		const char *how = "kernel";
-		int r = attach_pid(call_manager(call), op->rel, op->pids[op->i], attach_op_systemd_cb, op, &how);
+		int r = attach_pid(call_manager(call), op->fd, op->rel, op->pids[op->i], attach_op_systemd_cb, op, &how);
 
 		if (r > 0)
 			return; /* attach_op_systemd_cb() goes on */
@@ -249,7 +266,8 @@ void method_attach(struct call *call)
 		return;
 	}
 	op->call = call;
-	if (!params_check(call, specs) || !call_lookup(call, NULL, &op->rel)) {
+	op->fd = -1;
+	if (!params_check(call, specs) || !call_lookup(call, NULL, &op->rel) || !call_open_verified(call, &op->fd)) {
 		attach_op_free(op);
 		return;
 	}
@@ -275,12 +293,13 @@ void method_set_resources(struct call *call)
 	static const struct param_spec specs[] = {
 		{ "name", json_type_string, true }, { "resources", json_type_object, true }, PARAM_END,
 	};
-	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int fd = -1;
 	struct op_error e;
 
-	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
+	if (!params_check(call, specs) || !call_open_verified(call, &fd))
 		return;
-	if (manager_apply_resources(call_manager(call), rel, param_obj(call, "resources"), &e) < 0) {
+	if (manager_apply_resources(call_manager(call), fd, param_str(call, "name"), param_obj(call, "resources"),
+				    &e) < 0) {
 		call_op_error(call, &e);
 		return;
 	}
@@ -295,13 +314,13 @@ void method_set_resources(struct call *call)
 void method_get_stats(struct call *call)
 {
 	static const struct param_spec specs[] = { { "name", json_type_string, true }, PARAM_END };
-	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int fd = -1;
 	json_object *st, *p;
 	int r;
 
-	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
+	if (!params_check(call, specs) || !call_open_verified(call, &fd))
 		return;
-	r = stats_collect(call_manager(call)->rootfd, rel, &st);
+	r = stats_collect(fd, "", &st);
 	if (r < 0) {
 		call_error_errno(call, r, "read statistics of \"%s\"", param_str(call, "name"));
 		return;
@@ -331,17 +350,15 @@ static void freeze_or_thaw(struct call *call, bool freeze)
 	static const struct param_spec specs[] = {
 		{ "name", json_type_string, true }, { "timeout_ms", json_type_int, false }, PARAM_END,
 	};
-	_cleanup_free_ char *rel = NULL, *file = NULL;
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int fd = -1;
 	struct manager *m = call_manager(call);
 	int timeout, r;
 
-	if (!params_check(call, specs) || !call_timeout(call, &timeout) || !call_lookup(call, NULL, &rel))
+	if (!params_check(call, specs) || !call_timeout(call, &timeout) || !call_lookup(call, NULL, &rel) ||
+	    !call_open_verified(call, &fd))
 		return;
-	if (asprintf(&file, "%s/cgroup.freeze", rel) < 0) {
-		call_error_errno(call, -ENOMEM, "freeze");
-		return;
-	}
-	r = cgfs_write(m->rootfd, file, freeze ? "1" : "0");
+	r = cgfs_write(fd, "cgroup.freeze", freeze ? "1" : "0");
 	if (r == -ENOENT) {
 		call_errorf(call, CGERR_CONTROLLER_UNAVAILABLE, "controller", "freezer",
 			    "this kernel has no cgroup.freeze (cgroup v2 freezer needs Linux 5.2)");
@@ -375,7 +392,7 @@ void method_kill(struct call *call)
 		{ "name", json_type_string, true }, { "signal", json_type_int, false },
 		{ "timeout_ms", json_type_int, false }, PARAM_END,
 	};
-	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int fd = -1;
 	json_object *s;
 	int sig = SIGKILL, timeout, r;
 
@@ -391,10 +408,10 @@ void method_kill(struct call *call)
 		}
 		sig = (int)v;
 	}
-	if (!call_lookup(call, NULL, &rel))
+	if (!call_open_verified(call, &fd))
 		return;
-	r = sig == SIGKILL ? cgkill_start(call_manager(call)->rootfd, rel)
-			   : cgkill_signal(call_manager(call)->rootfd, rel, sig);
+	/* Through the verified directory: a replacement after the check is not reached. */
+	r = sig == SIGKILL ? cgkill_start(fd, "") : cgkill_signal(fd, "", sig);
 	if (r < 0) {
 		call_error_errno(call, r, "signal the processes of \"%s\"", param_str(call, "name"));
 		return;
@@ -407,18 +424,14 @@ void method_kill(struct call *call)
 void method_open_cgroup(struct call *call)
 {
 	static const struct param_spec specs[] = { { "name", json_type_string, true }, PARAM_END };
-	_cleanup_free_ char *rel = NULL, *abs = NULL;
+	_cleanup_free_ char *abs = NULL;
 	struct manager *m = call_manager(call);
 	json_object *p;
 	int fd;
 
-	if (!params_check(call, specs) || !call_lookup(call, NULL, &rel))
+	/* The client gets exactly the directory that was verified. */
+	if (!params_check(call, specs) || !call_open_verified(call, &fd))
 		return;
-	fd = cgfs_open_dir(m->rootfd, rel);
-	if (fd < 0) {
-		call_error_errno(call, fd, "open \"%s\"", param_str(call, "name"));
-		return;
-	}
 	abs = manager_abs_path(m, param_str(call, "name"));
 	p = json_object_new_object();
 	json_object_object_add(p, "name", json_object_new_string(param_str(call, "name")));

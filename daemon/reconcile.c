@@ -10,6 +10,7 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "identity.h"
 #include "kill.h"
 #include "log.h"
 
@@ -19,18 +20,50 @@ static void report_add(json_object *list, const char *name)
 	json_object_array_add(list, json_object_new_string(name));
 }
 
-/* Is rel a directory, and still the one we made (same inode)? 1 yes, 0 gone, 2 replaced. */
+/* Is name among the first n names of list? */
+static bool report_has(json_object *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n && i < json_object_array_length(list); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)), name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Is rel still the directory we made (daemon/identity.h)? 1 proven ours, 0
+ * gone, 2 not provably ours (replaced, no identity recorded, or, for an
+ * unacknowledged create, a mark that cannot be read), -errno.
+ */
 static int reconcile_probe(struct manager *m, const struct ledger_entry *le, const char *rel)
 {
-	struct stat st;
+	_cleanup_close_ int fd = cgfs_open_dir(m->rootfd, rel);
+	int r;
 
-	if (fstatat(m->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
+	if (fd == -ENOENT)
+		return 0;
+	if (fd == -ENOTDIR)
 		return 2;
-	if (le->cgroup_id && st.st_ino != le->cgroup_id)
+	if (fd < 0)
+		return fd;
+	r = identity_check(fd, le->cgroup_id, le->nonce);
+	if (r == 0)
+		return 1;
+	if (r == -ESTALE || r == -ENODATA || r == -ENOTDIR || le->state == LEDGER_CREATING)
 		return 2;
-	return 1;
+	return r;
+}
+
+/* Remove a proven entry (a delegated one whole, its inside included, as destroy does). */
+static int reconcile_remove(struct manager *m, const struct ledger_entry *le, const char *rel, bool *ret_existed)
+{
+	if (le->delegate && le->state == LEDGER_DESTROYING) {
+		_cleanup_close_ int fd = identity_open(m->rootfd, rel, le->cgroup_id, le->nonce);
+		int r = fd < 0 ? fd : cgkill_rmdir_inside(fd);
+
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+	return identity_rmdir(m->rootfd, rel, le->cgroup_id, le->nonce, ret_existed);
 }
 
 /*
@@ -77,10 +110,11 @@ static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 		return 0;
 	}
 	if (r == 2) {
-		/* Somebody replaced our directory: it is not ours any more. */
+		/* Replaced, or never proven ours (a create that crashed before its mark): not ours. */
 		ledger_remove(m->ledger, name);
 		report_add(m->report.unknown, name);
-		log_warnx("reconcile: %s was replaced by a directory cgctld did not create; left alone", name);
+		log_warnx("reconcile: %s (%s) is not provably the directory cgctld made; left alone, dropped from "
+			  "the ledger", name, ledger_state_to_string(st));
 		return 0;
 	}
 	if (st == LEDGER_ACTIVE)
@@ -90,8 +124,13 @@ static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 	/* An unacknowledged create is undone; an interrupted destroy is finished. */
 	if (m->delegated) {
 		/* A delegated entry is removed whole, its inside included, as destroy does. */
-		r = le->delegate && st == LEDGER_DESTROYING ? cgkill_rmdir_tree(m->rootfd, rel, &existed)
-							    : cgfs_rmdir(m->rootfd, rel, &existed);
+		r = reconcile_remove(m, le, rel, &existed);
+		if (r == -ESTALE || r == -ENODATA || r == -ENOTDIR) {
+			ledger_remove(m->ledger, name);
+			report_add(m->report.unknown, name);
+			log_warnx("reconcile: %s was replaced while being looked at; left alone", name);
+			return 0;
+		}
 		if (r == 0) {
 			ledger_remove(m->ledger, name);
 			report_add(st == LEDGER_CREATING ? m->report.rolled_back : m->report.resumed, name);
@@ -105,8 +144,12 @@ static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 	return 0;
 }
 
-/* Report directories below rel that the ledger does not know; never touch them. */
-static void reconcile_unknown_below(struct manager *m, const char *name_prefix, const char *rel)
+/*
+ * Report directories below rel that the ledger does not know; never touch
+ * them. The first n_lost unknowns are records dropped as not ours: their
+ * directories are already reported.
+ */
+static void reconcile_unknown_below(struct manager *m, size_t n_lost, const char *rel)
 {
 	char **kids = NULL;
 
@@ -120,19 +163,20 @@ static void reconcile_unknown_below(struct manager *m, const char *name_prefix, 
 		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", *k) < 0)
 			break;
 		if (cgname_from_path(path, &name) < 0 || !ledger_get(m->ledger, name)) {
+			if (name && report_has(m->report.unknown, n_lost, name))
+				continue;
 			report_add(m->report.unknown, name ? name : path);
 			log_notice("reconcile: %s/%s was not created by cgctld; left alone", m->root_path, path);
 		}
 	}
 	cgfs_strv_free(kids);
-	(void)name_prefix;
 }
 
 /* Compare ledger and filesystem; fill m->report. */
 int manager_reconcile(struct manager *m)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;
-	size_t n;
+	size_t n, n_lost;
 	int r;
 
 	m->report.dropped = json_object_new_array();
@@ -146,7 +190,8 @@ int manager_reconcile(struct manager *m)
 		reconcile_entry(m, all[i]);
 	free(all);
 	all = NULL;
-	reconcile_unknown_below(m, NULL, "");
+	n_lost = json_object_array_length(m->report.unknown);
+	reconcile_unknown_below(m, n_lost, "");
 	r = ledger_list(m->ledger, &all, &n);
 	if (r < 0)
 		return r;
@@ -155,7 +200,7 @@ int manager_reconcile(struct manager *m)
 		/* A delegated entry's inside is the delegatee's business. */
 		if (all[i]->delegate || cgname_to_path(all[i]->name, &rel) < 0)
 			continue;
-		reconcile_unknown_below(m, all[i]->name, rel);
+		reconcile_unknown_below(m, n_lost, rel);
 	}
 	log_info("reconcile: %zu entries; %zu dropped, %zu rolled back, %zu resumed, %zu unknown", n,
 		 json_object_array_length(m->report.dropped), json_object_array_length(m->report.rolled_back),

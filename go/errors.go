@@ -67,6 +67,10 @@ var (
 	ErrTimeout = &Error{Name: Interface + ".Timeout"}
 	// ErrSystemError: an unexpected kernel error; see SystemErrno.
 	ErrSystemError = &Error{Name: Interface + ".SystemError"}
+	// ErrReplaced: the cgroup's directory is no longer the one cgctld made
+	// (another program removed and re-made it); nothing was touched and the
+	// daemon no longer manages the name.
+	ErrReplaced = &Error{Name: Interface + ".Replaced"}
 
 	// ErrInterfaceNotFound, ErrMethodNotFound, ErrMethodNotImplemented and
 	// ErrInvalidParameter are org.varlink.service's.
@@ -86,7 +90,7 @@ var errorsByName = map[string]*Error{}
 func init() {
 	for _, e := range []*Error{ErrNotFound, ErrAlreadyExists, ErrInvalidName, ErrInvalidValue,
 		ErrNoDelegation, ErrControllerUnavailable, ErrBusy, ErrPermissionDenied, ErrQuotaExceeded,
-		ErrTimeout, ErrSystemError, ErrInterfaceNotFound, ErrMethodNotFound, ErrMethodNotImplemented,
+		ErrTimeout, ErrSystemError, ErrReplaced, ErrInterfaceNotFound, ErrMethodNotFound, ErrMethodNotImplemented,
 		ErrInvalidParameter} {
 		errorsByName[e.Name] = e
 	}

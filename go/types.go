@@ -260,7 +260,7 @@ type (
 		Names []string `json:"names,omitempty"`
 	}
 	snapshotReply = Snapshot
-	watchReply struct {
+	watchReply    struct {
 		Event Event `json:"event"`
 	}
 	openCgroupParams struct {

@@ -18,6 +18,7 @@ static const char *const cgerr_names[_CGERR_MAX] = {
 	[CGERR_QUOTA_EXCEEDED]         = CGCTL_INTERFACE ".QuotaExceeded",
 	[CGERR_TIMEOUT]                = CGCTL_INTERFACE ".Timeout",
 	[CGERR_SYSTEM_ERROR]           = CGCTL_INTERFACE ".SystemError",
+	[CGERR_REPLACED]               = CGCTL_INTERFACE ".Replaced",
 	[CGERR_INTERFACE_NOT_FOUND]    = VARLINK_SERVICE_INTERFACE ".InterfaceNotFound",
 	[CGERR_METHOD_NOT_FOUND]       = VARLINK_SERVICE_INTERFACE ".MethodNotFound",
 	[CGERR_METHOD_NOT_IMPLEMENTED] = VARLINK_SERVICE_INTERFACE ".MethodNotImplemented",

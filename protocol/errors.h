@@ -14,6 +14,7 @@ enum cgerr {
 	CGERR_QUOTA_EXCEEDED,
 	CGERR_TIMEOUT,
 	CGERR_SYSTEM_ERROR,
+	CGERR_REPLACED,     /* the directory is no longer the one cgctld made */
 	/* org.varlink.service */
 	CGERR_INTERFACE_NOT_FOUND,
 	CGERR_METHOD_NOT_FOUND,

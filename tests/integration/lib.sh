@@ -496,6 +496,18 @@ cgt_daemon_start() {
 	cgt_daemon_spawn "$@" && cgt_daemon_wait
 }
 
+# A daemon (extra daemon args in "$@") in cgctld/ or, once a daemon has run
+# there, in its leaf: with children and controllers enabled, no process can
+# join cgctld/ itself (no internal processes), so, like systemd's
+# DelegateSubgroup=, the supervisor places it in the leaf.
+cgt_daemon_up() {
+	if [ -d "$CGT_MROOT/cgctld.leaf" ]; then
+		cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --cgroup-root "$CGT_MROOT" "$@"
+	else
+		cgt_daemon_start "" "$@"
+	fi
+}
+
 # SIGTERM daemon $1 (default $DPID), wait; sets DEXIT to its exit status
 # (KILLed and 137 after the timeout).
 cgt_daemon_stop() {

@@ -369,10 +369,16 @@ tt_check() {
 				| select(([$notours[] | select($d == . or ($d | startswith(. + "/")))] | length) == 0)
 				| select(([$inside[] | select($d | startswith(.))] | length) == 0)
 				| select($L[$d] == null)
+				| select($rec.unknown | any(.[]; . == $d) | not)
 				| "directory \($d) is not listed (an orphan)"),
 			($notours[] | select($D[.] == null) | "directory \(.) not created by cgctld was removed"),
 			(if ($rec.dropped | length) > 0 then "reconcile dropped \($rec.dropped) (an entry lost its directory)" else empty end),
-			(if ($rec.unknown | sort) != ($foreign | sort) then "reconcile unknown \($rec.unknown), want \($foreign)" else empty end),
+			(if ($foreign - $rec.unknown | length) > 0 then "reconcile unknown \($rec.unknown), want \($foreign)" else empty end),
+			# Beyond the strangers: only a create the crash caught between mkdir and
+			# its identity mark (never acknowledged), left alone, unlisted.
+			(if $fresh == "" then empty else
+				$rec.unknown - $foreign | .[] | select($S[.] == "c" or $L[.] != null or $D[.] == null)
+				| "reconcile unknown \(.) (\($S[.] // "no event")), which is not an unproven create" end),
 			(if $fresh == "" then empty else
 				($rec.rolled_back[] | select($S[.] == "c" or $S[.] == "d")
 					| "\(.) rolled back, but its last acknowledged event was \($S[.])"),
@@ -391,6 +397,19 @@ tt_check() {
 		TT_RESUMED=$((TT_RESUMED + n[1]))
 	fi
 	[ "${n[2]}" = 0 ] || fail "$label: $(tail -n +2 <<<"$res" | tr '\n' ';')" || return 1
+	[ -z "$fresh" ] || tt_clear_unproven "$status"
+}
+
+# As an operator would after reading status: remove the empty directories of
+# unproven creates (reconcile left them alone), before the clients go on, so
+# that they block no destroy of a parent. Counts them in TT_UNPROVEN.
+tt_clear_unproven() {
+	local name
+	while IFS= read -r name; do
+		[ -n "$name" ] || continue
+		rmdir "$CGT_MROOT/$name" || fail "cannot remove the unproven $name" || return 1
+		TT_UNPROVEN=$((TT_UNPROVEN + 1))
+	done < <(jq -r --argjson f "$TT_FOREIGN" '.ledger.reconcile.unknown - $f | sort | reverse | .[]' <<<"$1")
 }
 
 test_crash_torture() {
@@ -399,7 +418,7 @@ test_crash_torture() {
 	local bin=$CGT_TMP/bin/crash_torture
 	[ -x "$bin" ] || { fail "$bin missing: make build/tests/integration/crash_torture"; return 1; }
 	t0=$(date +%s%N)
-	TT_ROLLED=0 TT_RESUMED=0
+	TT_ROLLED=0 TT_RESUMED=0 TT_UNPROVEN=0
 	printf 'torture: %s crashes, %s clients, seed %s\n' "$crashes" "$workers" "$seed"
 
 	# Ours (base) with a stranger inside; strangers beside it, made by root and by the user.
@@ -474,8 +493,8 @@ test_crash_torture() {
 
 	ops=$(awk '$1 == "S" { split($3, a, "="); n += a[2] } END { print n + 0 }' "$TT"/w*.log)
 	unknown=$(grep -hc '^U ' "$TT"/w*.log | awk '{ n += $1 } END { print n + 0 }')
-	printf 'torture: %s crashes (+%s during start-up), %s operations, %s lost replies, %s rolled back, %s resumed, %s ms\n' \
-		"$crashes" "$early" "$ops" "$unknown" "$TT_ROLLED" "$TT_RESUMED" "$((($(date +%s%N) - t0) / 1000000))"
+	printf 'torture: %s crashes (+%s during start-up), %s operations, %s lost replies, %s rolled back, %s resumed, %s unproven left alone, %s ms\n' \
+		"$crashes" "$early" "$ops" "$unknown" "$TT_ROLLED" "$TT_RESUMED" "$TT_UNPROVEN" "$((($(date +%s%N) - t0) / 1000000))"
 	# The kills must have hit requests in flight, or the test proved little.
 	[ "$unknown" -gt 0 ] || fail "no request was ever in flight at a crash ($ops operations)" || return 1
 	[ "$ops" -gt $((crashes * 2)) ] || fail "the clients did only $ops operations in $crashes rounds" || return 1
@@ -535,6 +554,16 @@ expect_journal_kept() {
 
 # Cut the journal at offsets within its last two records, $1 naming the
 # scenario (see the callers), then check each start.
+# Make y again, marked with the nonce of y's intent record in saved journal dir $1.
+torn_remake_y() {
+	local nonce
+	nonce=$(jq -r 'select(.rec.entry.name == "y" and .rec.entry.state == "creating") | .rec.entry.nonce' \
+		"$1/journal.jsonl") && [ -n "$nonce" ] || fail "no nonce in y's intent record" || return 1
+	cgt_mkcg "$CGT_MROOT/y" || return 1
+	/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.cgctl.id", sys.argv[2].encode())' \
+		"$CGT_MROOT/y" "$nonce" || fail "cannot mark y" || return 1
+}
+
 torn_run() {
 	local scenario=$1 orig=$CGT_TMP/torn-orig l2 l1 end off good drop cuts=0 expect res
 	journal_layout "$STATE" || fail "journal not whole before the test" || return 1
@@ -546,7 +575,8 @@ torn_run() {
 	for off in $(cut_offsets "$l2" "$l1" 5) $(cut_offsets "$l1" "$end" 10); do
 		cuts=$((cuts + 1))
 		journal_cut "$orig" "$off" || return 1
-		[ "$scenario" = create ] && [ ! -d "$CGT_MROOT/y" ] && { cgt_mkcg "$CGT_MROOT/y" || return 1; }
+		# y made again as the daemon makes it: with the identity mark its intent record holds.
+		[ "$scenario" = create ] && [ ! -d "$CGT_MROOT/y" ] && { torn_remake_y "$orig" || return 1; }
 		good=$l2 drop=1
 		[ "$off" -ge "$l1" ] && good=$l1
 		[ "$off" = "$good" ] && drop=0

@@ -11,17 +11,8 @@ PY=/usr/bin/python3
 # The CLI as the test user, talking to the current daemon.
 c() { cgctl_u --socket "$DSOCK" "$@"; }
 
-# A daemon on a fresh state dir (extra daemon args after) in cgctld/ or,
-# once a daemon has run there, in its leaf: with children and controllers
-# enabled, no process can join cgctld/ itself (no internal processes), so,
-# like systemd's DelegateSubgroup=, the supervisor places it in the leaf.
-up() {
-	if [ -d "$CGT_MROOT/cgctld.leaf" ]; then
-		cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --cgroup-root "$CGT_MROOT" "$@"
-	else
-		cgt_daemon_start "" "$@"
-	fi
-}
+# A daemon on a fresh state dir (extra daemon args after), see cgt_daemon_up.
+up() { cgt_daemon_up "$@"; }
 
 # The daemon again, on the last one's state dir.
 restart() { up --state-dir "$DSTATE"; }

@@ -1132,6 +1132,42 @@ START_TEST(test_children_count_any_order)
 }
 END_TEST
 
+START_TEST(test_nonce_roundtrip)
+{
+	static const char nonce[] = "0123456789abcdef0123456789abcdef";
+	struct ledger_entry e = { .name = "n", .state = LEDGER_CREATING };
+	static const char legacy[] =
+		"{\"seq\":3,\"op\":\"put\",\"entry\":{\"name\":\"old\",\"state\":\"active\","
+		"\"generated\":false,\"delegate\":false,\"auto_remove\":false,\"lease\":false,"
+		"\"created\":1,\"cgroup_id\":9,\"labels\":null}}";
+	static const char bad[] =
+		"{\"seq\":4,\"op\":\"put\",\"entry\":{\"name\":\"bad\",\"state\":\"creating\","
+		"\"generated\":false,\"delegate\":false,\"auto_remove\":false,\"lease\":false,"
+		"\"created\":1,\"cgroup_id\":0,\"nonce\":\"0123456789ABCDEF0123456789abcdef\",\"labels\":null}}";
+
+	memcpy(e.nonce, nonce, sizeof(nonce));
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ledger_put(l, &e, NULL), 0);
+	/* No nonce recorded: the member is left out, as in older records. */
+	put("plain", LEDGER_ACTIVE);
+	reopen();
+	ck_assert_str_eq(ledger_get(l, "n")->nonce, nonce);
+	ck_assert_str_eq(ledger_get(l, "plain")->nonce, "");
+	ck_assert_int_eq(ledger_compact(l), 0);
+	reopen();
+	ck_assert_str_eq(ledger_get(l, "n")->nonce, nonce);
+	l = ledger_close(l);
+	/* An older record without one loads; a malformed one is corrupt and stops the replay. */
+	append("journal.jsonl", make_line(legacy));
+	append("journal.jsonl", make_line(bad));
+	reopen();
+	ck_assert_str_eq(ledger_get(l, "old")->nonce, "");
+	ck_assert_uint_eq(ledger_get(l, "old")->cgroup_id, 9);
+	ck_assert_ptr_null(ledger_get(l, "bad"));
+	ck_assert_uint_eq(stats().dropped_records, 1);
+}
+END_TEST
+
 static void add_tcase(Suite *s, const char *name, const TTest *fn)
 {
 	TCase *tc = tcase_create(name);
@@ -1152,6 +1188,7 @@ static Suite *ledger_suite(void)
 	add_tcase(s, "children_count_any_order", test_children_count_any_order);
 	add_tcase(s, "open_nested", test_open_nested);
 	add_tcase(s, "put_get_remove", test_put_get_remove);
+	add_tcase(s, "nonce_roundtrip", test_nonce_roundtrip);
 	add_tcase(s, "put_invalid", test_put_invalid);
 	add_tcase(s, "state_strings", test_state_strings);
 	add_tcase(s, "reopen_keeps_entries", test_reopen_keeps_entries);

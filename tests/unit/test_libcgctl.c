@@ -438,6 +438,7 @@ START_TEST(test_no_delegation)
 	ck_assert_str_eq(cgctl_error_name(c), "io.cgctl.Manager.NoDelegation");
 	ck_assert_str_eq(cgctl_error_message(c), "no delegated subtree: read-only");
 	ck_assert_str_eq(cgctl_strerror(-CGCTL_ENODELEGATION), "No delegated cgroup subtree");
+	ck_assert_str_eq(cgctl_strerror(-CGCTL_EREPLACED), "Cgroup replaced by one cgctld did not create");
 	fake_finish(&f, c);
 }
 END_TEST
@@ -455,6 +456,8 @@ static const struct {
 	{ "{\"error\":\"io.cgctl.Manager.PermissionDenied\"}", -EACCES },
 	{ "{\"error\":\"io.cgctl.Manager.QuotaExceeded\"}", -EDQUOT },
 	{ "{\"error\":\"io.cgctl.Manager.Timeout\"}", -ETIMEDOUT },
+	{ "{\"error\":\"io.cgctl.Manager.Replaced\",\"parameters\":{\"name\":\"a\",\"message\":\"x\"}}",
+	  -CGCTL_EREPLACED },
 	{ "{\"error\":\"io.cgctl.Manager.SystemError\",\"parameters\":{\"errno\":28}}", -ENOSPC },
 	{ "{\"error\":\"io.cgctl.Manager.SystemError\",\"parameters\":{\"message\":\"x\"}}", -EIO },
 	{ "{\"error\":\"org.varlink.service.MethodNotFound\"}", -ENOSYS },
