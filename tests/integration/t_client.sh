@@ -56,9 +56,9 @@ test_client_env_socket() {
 # --- the client checks the server (SO_PEERCRED) ------------------------------
 
 test_client_refuses_foreign_server() {
-	local shared=$CGT_TMP/shared sock log want conns
+	local shared sock log want conns
 	# A shared sticky directory, as /tmp is: anybody may squat a name there.
-	mkdir -m 1777 "$shared" || return 1
+	shared=$(mktemp -d "$CGT_TMP/shared.XXXXXX") && chmod 1777 "$shared" || return 1
 	sock=$shared/cgctl.sock log=$shared/impostor.log
 	cgt_impostor_start "$NOBODY_UID" "$NOBODY_GID" "$sock" "$log" || return 1
 	[ "$(stat -c %u "$sock")" = "$NOBODY_UID" ] || fail "the impostor's socket is not uid $NOBODY_UID's" || return 1

@@ -501,11 +501,11 @@ oci_runc_nodaemon_body() {
 
 test_oci_hook_foreign_server() {
 	need_hook || return 1
-	local b=$CGT_TMP/oci/fs st=$CGT_TMP/oci/fs.state shared=$CGT_TMP/shared log
+	local b=$CGT_TMP/oci/fs st=$CGT_TMP/oci/fs.state shared log
 	mk_bundle "$b" "$RES_FILTER" || return 1
 	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 	mk_state fs "$SPID" "$b" creating "$st"
-	mkdir -m 1777 "$shared" || return 1
+	shared=$(mktemp -d "$CGT_TMP/shared.XXXXXX") && chmod 1777 "$shared" || return 1
 	DSOCK=$shared/cgctl.sock log=$shared/impostor.log
 	cgt_impostor_start "$NOBODY_UID" "$NOBODY_GID" "$DSOCK" "$log" || return 1
 	chmod 0666 "$DSOCK"
