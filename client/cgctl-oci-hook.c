@@ -267,13 +267,18 @@ static int hook_connect(struct hook *h, int *ret_exit)
 {
 	_cleanup_free_ char *path = NULL;
 	int r = cgctl_connect(h->socket, &h->c);
+	const char *then = h->stage == STAGE_CREATE ? "the container runs without a cgroup of its own"
+						     : "nothing to remove";
 
 	if (r >= 0)
 		return cgctl_set_timeout(h->c, h->timeout_ms);
+	/* Somebody else answers there: as good as no daemon, but say who. */
+	if (r == -CGCTL_EUNTRUSTED && cgctl_error_message(NULL)) {
+		*ret_exit = hook_soft(h, "%s; %s", cgctl_error_message(NULL), then);
+		return -1;
+	}
 	path = hook_socket_path(h);
-	*ret_exit = hook_soft(h, "cgctld is not running (%s: %s); %s", path ? path : "socket", cgctl_strerror(r),
-			      h->stage == STAGE_CREATE ? "the container runs without a cgroup of its own"
-						       : "nothing to remove");
+	*ret_exit = hook_soft(h, "cgctld is not running (%s: %s); %s", path ? path : "socket", cgctl_strerror(r), then);
 	return -1;
 }
 

@@ -45,6 +45,11 @@ extern "C" {
  * manages the name; Create it again to get a cgroup of your own. */
 #define CGCTL_EREPLACED 4097
 
+/* Distinct code (returned negated) of cgctl_connect(): the socket is served by
+ * a uid that is neither the caller's nor root's, so nothing was sent to it;
+ * cgctl_error_message(NULL) says which. */
+#define CGCTL_EUNTRUSTED 4098
+
 /* Default bound of each call, in milliseconds. */
 #define CGCTL_TIMEOUT_DEFAULT_MS 25000
 
@@ -187,7 +192,9 @@ struct cgctl_create_opts {
 	const struct cgctl_resources *resources; /* typed limits, or NULL; not with resources_json */
 };
 
-/* Connect to socket_path (NULL: $CGCTL_SOCKET, else the default per-user socket); *ret on success. */
+/* Connect to socket_path (NULL: $CGCTL_SOCKET, else the default per-user socket); *ret on success.
+ * A server whose uid is neither the caller's (real or effective) nor root's is refused with
+ * -CGCTL_EUNTRUSTED before a byte is sent; cgctl_error_message(NULL) then says who serves it. */
 int cgctl_connect(const char *socket_path, cgctl **ret);
 /* Close the connection and free the handle; NULL-safe; returns NULL. */
 cgctl *cgctl_disconnect(cgctl *c);
@@ -196,7 +203,8 @@ int cgctl_set_timeout(cgctl *c, int timeout_ms);
 
 /* Full Varlink name of the last call's error (daemon's or a local check's), NULL after success. */
 const char *cgctl_error_name(const cgctl *c);
-/* Message that came with the last error, NULL after success or when there was none. */
+/* Message that came with the last error, NULL after success or when there was none; with c NULL,
+ * why the calling thread's last failed cgctl_connect() failed (NULL when its code says it all). */
 const char *cgctl_error_message(const cgctl *c);
 /* Static description of a code returned by this library (sign ignored). */
 const char *cgctl_strerror(int r);

@@ -45,6 +45,10 @@ int cli_connect(struct cli *cli)
 		path = def;
 	}
 	r = cgctl_connect(path, &cli->conn);
+	if (r < 0 && cgctl_error_message(NULL)) {
+		fprintf(stderr, "cgctl: %s\n", cgctl_error_message(NULL));
+		return CLI_EXIT_FAILURE;
+	}
 	if (r < 0) {
 		fprintf(stderr, "cgctl: cannot connect to cgctld at %s: %s%s\n", path, cgctl_strerror(r),
 			r == -ENOENT || r == -ECONNREFUSED ? " (is cgctld running?)" : "");

@@ -116,6 +116,13 @@ int libcgctl_json_text(json_object *o, char **ret);
 /* True when no reply is owed: the connection is free for a new call. */
 bool libcgctl_idle(const cgctl *c);
 
+/* Refuse (-CGCTL_EUNTRUSTED, reason kept for the thread) a server neither ours nor root's, before any byte goes out. */
+int libcgctl_check_peer(int fd, const char *path);
+/* Forget the calling thread's last connect error. */
+void libcgctl_connect_error_clear(void);
+/* Why the calling thread's last cgctl_connect() failed, or NULL when its code says it all. */
+const char *libcgctl_connect_error(void);
+
 /* Forget the last error (start of every call). */
 void libcgctl_clear_error(cgctl *c);
 /* Record a locally detected error under a Varlink error name; returns r. */

@@ -226,6 +226,7 @@ CGCTL_EXPORT int cgctl_connect(const char *socket_path, cgctl **ret)
 	cgctl *c;
 	int r;
 
+	libcgctl_connect_error_clear();
 	if (!ret)
 		return -EINVAL;
 	if (!socket_path) {
@@ -247,6 +248,9 @@ CGCTL_EXPORT int cgctl_connect(const char *socket_path, cgctl **ret)
 	if (fd < 0)
 		return -errno;
 	r = connect_unix(fd, socket_path, now_usec() + CGCTL_TIMEOUT_DEFAULT_MS * 1000u);
+	if (r < 0)
+		return r;
+	r = libcgctl_check_peer(fd, socket_path);
 	if (r < 0)
 		return r;
 
@@ -289,10 +293,10 @@ CGCTL_EXPORT const char *cgctl_error_name(const cgctl *c)
 	return c ? c->error_name : NULL;
 }
 
-/* The last error's message. */
+/* The last error's message; without a handle, why this thread's last connect failed. */
 CGCTL_EXPORT const char *cgctl_error_message(const cgctl *c)
 {
-	return c ? c->error_message : NULL;
+	return c ? c->error_message : libcgctl_connect_error();
 }
 
 /* Text for a code; strerrordesc_np() is thread-safe, unlike strerror(). */
@@ -308,6 +312,8 @@ CGCTL_EXPORT const char *cgctl_strerror(int r)
 		return "No delegated cgroup subtree";
 	if (r == CGCTL_EREPLACED)
 		return "Cgroup replaced by one cgctld did not create";
+	if (r == CGCTL_EUNTRUSTED)
+		return "Socket served by another user";
 	s = strerrordesc_np(r);
 	return s ? s : "Unknown error";
 }

@@ -278,8 +278,11 @@ static void destroy_step(struct destroy_op *op)
 					     "\"%s\" has processes or child cgroups not created by cgctld "
 					     "(use kill to end the processes)", name);
 			else
-				op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "rmdir \"%s\": %s", name,
-					     strerror(-r));
+				op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "rmdir \"%s\": %s%s", name,
+					     strerror(-r),
+					     manager_errno_may_be_root(r) && !manager_recheck_delegation(op->m)
+						     ? " (the managed root is not writable: degraded mode, see GetStatus)"
+						     : "");
 			destroy_finish(op, r);
 			return;
 		}

@@ -76,6 +76,13 @@ int manager_check_name(const struct manager *m, const char *name, struct op_erro
 	return 0;
 }
 
+/* NoDelegation, with the reason. */
+int manager_no_delegation(const struct manager *m, struct op_error *e)
+{
+	return op_error_set(e, -EROFS, CGERR_NO_DELEGATION, "reason", m->reason, "no delegated cgroup subtree: %s",
+			    m->reason ? m->reason : "the managed root is not writable");
+}
+
 /* Make up a fresh name "[prefix/]cg-<12 hex>" that neither ledger nor disk has. */
 static int manager_generate_name(struct manager *m, const char *prefix, char **ret, struct op_error *e)
 {
@@ -263,6 +270,9 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 	r = cgfs_mkdir(m->rootfd, rel, 0755);
 	if (r < 0) {
 		ledger_remove(m->ledger, tmpl->name);
+		/* The root itself turned read-only or foreign: that is NoDelegation, not one refusal. */
+		if (manager_errno_may_be_root(r) && !manager_recheck_delegation(m))
+			return manager_no_delegation(m, e);
 		return manager_mkdir_error(tmpl->name, r, e);
 	}
 	crashpoint("create-unmarked");
@@ -297,9 +307,9 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	struct ledger_entry *old;
 	int r;
 
-	if (!m->delegated)
-		return op_error_set(e, -EROFS, CGERR_NO_DELEGATION, "reason", m->reason,
-				    "no delegated cgroup subtree: %s", m->reason);
+	/* Degraded at run time: writable again lets this Create through. */
+	if (!m->delegated && !manager_recheck_delegation(m))
+		return manager_no_delegation(m, e);
 	if (!name) {
 		if (req->prefix && (r = manager_check_name(m, req->prefix, e)) < 0)
 			return r;

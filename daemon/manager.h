@@ -44,6 +44,7 @@ struct manager {
 	int rootfd;
 	bool delegated;
 	char *reason;       /* why not delegated */
+	uint64_t degraded_usec; /* degraded at run time since (µs since the epoch); 0: not, or since start */
 	bool have_leaf;
 	char **controllers; /* enabled for children */
 	struct ledger *ledger;
@@ -136,6 +137,17 @@ json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry 
 json_object *manager_status(struct manager *m);
 /* Absolute path of a ledger name; NULL on allocation failure. */
 char *manager_abs_path(const struct manager *m, const char *name);
+
+/*
+ * Probe the managed root after an operation failed on it, or while degraded at
+ * run time: switches to degraded mode (or back) with a log line and a Watch
+ * event per transition. A daemon that started degraded stays so. True when delegated.
+ */
+bool manager_recheck_delegation(struct manager *m);
+/* True for the errnos a no longer writable managed root gives (EROFS, EACCES, EPERM). */
+bool manager_errno_may_be_root(int r);
+/* Fill e with NoDelegation and m->reason; returns -EROFS. */
+int manager_no_delegation(const struct manager *m, struct op_error *e);
 
 /* Drop name from the ledger, and stop following it. 0 or -errno. */
 int manager_forget(struct manager *m, const char *name);

@@ -76,6 +76,8 @@ json_object *manager_status(struct manager *m)
 {
 	json_object *o = json_object_new_object();
 
+	/* Cheap (one faccessat): status shows a root turned read-only before a Create trips on it. */
+	manager_recheck_delegation(m);
 	json_object_object_add(o, "version", json_object_new_string(CGCTL_VERSION));
 	json_object_object_add(o, "delegated", json_object_new_boolean(m->delegated));
 	json_object_object_add(o, "reason", m->reason ? json_object_new_string(m->reason) : NULL);

@@ -22,7 +22,7 @@ static int failures;
 static void check_failed(const char *what, int r, const cgctl *c)
 {
 	const char *name = c ? cgctl_error_name(c) : NULL;
-	const char *msg = c ? cgctl_error_message(c) : NULL;
+	const char *msg = cgctl_error_message(c); /* without a handle: why connect failed */
 
 	fprintf(stderr, "client_smoke: FAILED %s: r=%d (%s)%s%s%s%s\n", what, r,
 		r < 0 ? cgctl_strerror(r) : "-", name ? " " : "", name ? name : "",

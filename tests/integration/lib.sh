@@ -638,6 +638,39 @@ cgt_wait_event() {
 	return 0
 }
 
+# Start an impostor: /usr/bin/python3 as uid $1 gid $2 listening on socket $3,
+# logging "conn BYTES" per connection to file $4 (bytes it received). Sets IMPID.
+cgt_impostor_start() {
+	local uid=$1 gid=$2 sock=$3 log=$4
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+		setpriv --reuid="$uid" --regid="$gid" --clear-groups env -i PATH=/usr/bin:/bin \
+		/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(16)
+open(sys.argv[2], "a").write("listening\n")
+while True:
+    c, _ = s.accept()
+    n = 0
+    c.settimeout(2)
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+    except OSError:
+        pass
+    c.close()
+    open(sys.argv[2], "a").write("conn %d\n" % n)
+' "$sock" "$log" </dev/null >/dev/null 2>"$log.err" &
+	IMPID=$!
+	cgt_track_pid "$IMPID"
+	cgt_wait_file "$log" || { fail "impostor did not start: $(cat "$log.err")"; return 1; }
+}
+
 # --- daemon environment, quick starts, crashes (t_crash.sh, t_lifecycle.sh) ---
 
 # Extra VAR=VALUE words for the daemon's environment, used by cgt_daemon_spawn_env
@@ -667,8 +700,8 @@ cgt_daemon_start_env() {
 	cgt_daemon_spawn_env "$@" && cgt_daemon_wait
 }
 
-# Like cgt_daemon_wait, but polls every 10 ms and asks as root (cheaper):
-# for loops that restart the daemon many times.
+# Like cgt_daemon_wait, but polls every 10 ms: for loops that restart the
+# daemon many times.
 cgt_daemon_wait_quick() {
 	local i=0 limit=$((CGT_TIMEOUT * 100))
 	while :; do
@@ -677,7 +710,7 @@ cgt_daemon_wait_quick() {
 			fail "cgctld exited early (status $?): $(tail -n 3 "$DLOG" | tr '\n' ' ')"
 			return 1
 		fi
-		if [ -S "$DSOCK" ] && timeout -k 1 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" status \
+		if [ -S "$DSOCK" ] && cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" status \
 			>/dev/null 2>&1 </dev/null; then
 			return 0
 		fi

@@ -52,3 +52,61 @@ test_client_env_socket() {
 	fi
 	[ "$(smoke_paths | wc -l)" = 2 ] || fail "client_smoke did not report both cgroups" || return 1
 }
+
+# --- the client checks the server (SO_PEERCRED) ------------------------------
+
+test_client_refuses_foreign_server() {
+	local shared sock log want conns
+	# A shared sticky directory, as /tmp is: anybody may squat a name there.
+	shared=$(mktemp -d "$CGT_TMP/shared.XXXXXX") && chmod 1777 "$shared" || return 1
+	sock=$shared/cgctl.sock log=$shared/impostor.log
+	cgt_impostor_start "$NOBODY_UID" "$NOBODY_GID" "$sock" "$log" || return 1
+	[ "$(stat -c %u "$sock")" = "$NOBODY_UID" ] || fail "the impostor's socket is not uid $NOBODY_UID's" || return 1
+	chmod 0666 "$sock"
+	want="$sock is served by uid $NOBODY_UID, not by you (uid $CGT_UID) or root; refusing to talk to it"
+	cgctl_u --socket "$sock" status
+	expect_rc 1 "status against a socket another uid serves" || return 1
+	[ "$ERR" = "cgctl: $want" ] || fail "stderr is not the refusal: $ERR" || return 1
+	cgctl_u --socket "$sock" create x
+	expect_rc 1 "create against a socket another uid serves" || return 1
+	cgctl_u --socket "$sock" call io.cgctl.Manager.GetStatus
+	expect_rc 1 "raw call against a socket another uid serves" || return 1
+	# The same through libcgctl, $CGCTL_SOCKET included.
+	if [ -x "$SMOKE" ]; then
+		cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$sock" "$SMOKE" >"$CGT_TMP/smoke.out" 2>&1 &&
+			fail "client_smoke talked to the impostor" || true
+		cat "$CGT_TMP/smoke.out"
+		grep -qF "FAILED connect: r=-4098 (Socket served by another user): $want" "$CGT_TMP/smoke.out" ||
+			fail "libcgctl did not refuse with -CGCTL_EUNTRUSTED and the message" || return 1
+	fi
+	# Root talks to root only, too.
+	cgctl_root --socket "$sock" status
+	expect_rc 1 "root's status against a socket uid $NOBODY_UID serves" || return 1
+	grep -qF "served by uid $NOBODY_UID, not by you (uid 0) or root" <<<"$ERR" || fail "root not refused: $ERR" || return 1
+	# Every client connected, and not one byte reached the impostor.
+	conns=$(grep -c '^conn ' "$log")
+	[ "$conns" -ge 5 ] || fail "the impostor saw $conns connections, want 5: $(tr '\n' ' ' <"$log")" || return 1
+	! grep -q '^conn [1-9]' "$log" || fail "the impostor received bytes: $(tr '\n' ' ' <"$log")" || return 1
+}
+
+test_client_same_user_through_userns() {
+	cgt_as_user_in "$CGT_WORK" unshare --user --map-root-user true >/dev/null 2>&1 ||
+		{ skip "user namespaces are not available to unprivileged users"; return; }
+	cgt_daemon_start "" || return 1
+	# podman's hooks run as uid 0 of a rootless user namespace: the daemon's uid is that 0.
+	cgt_as_user_in "$CGT_WORK" unshare --user --map-root-user "$CGCTL" --socket "$DSOCK" --json status \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "(unshare -r) cgctl status"
+	expect_rc 0 "status from uid 0 of the user's own user namespace" || return 1
+	expect_jq ".uid == $CGT_UID" || return 1
+	cgt_as_user_in "$CGT_WORK" unshare --user --map-root-user "$CGCTL" --socket "$DSOCK" create ns-made \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "(unshare -r) cgctl create ns-made"
+	expect_rc 0 || return 1
+	expect_dir ns-made || return 1
+	# Unmapped, both we and the daemon are the overflow uid: still the same user.
+	cgt_as_user_in "$CGT_WORK" unshare --user "$CGCTL" --socket "$DSOCK" status \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "(unshare -U) cgctl status"
+	expect_rc 0 "status from an unmapped user namespace of the same user" || return 1
+}

@@ -13,8 +13,8 @@
 # The CLI as the test user, talking to the current daemon.
 c() { cgctl_u --socket "$DSOCK" "$@"; }
 
-# The CLI as root (allowed by SO_PEERCRED, cheaper than switching users).
-r() { cgctl_root --socket "$DSOCK" "$@"; }
+# The CLI as the test user too (root's cgctl talks only to root's daemon).
+r() { cgctl_u --socket "$DSOCK" "$@"; }
 
 # Start the daemon inside its leaf with state dir $1 (extra args after), as a
 # supervisor does once the managed root has children.
@@ -331,9 +331,9 @@ tt_open_gate() {
 # operations in flight at the crash). Adds to TT_ROLLED and TT_RESUMED.
 tt_check() {
 	local label=$1 fresh=${2:-} list status dirs states res
-	list=$(timeout -k 1 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" --json list 2>&1) ||
+	list=$(cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" --json list 2>&1) ||
 		fail "$label: list failed: $list" || return 1
-	status=$(timeout -k 1 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" --json status 2>&1) ||
+	status=$(cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" --json status 2>&1) ||
 		fail "$label: status failed: $status" || return 1
 	dirs=$(cd "$CGT_MROOT" && find . -mindepth 1 -type d -printf '%P\n') || return 1
 	if grep -hq '^E ' "$TT"/w*.log 2>/dev/null; then
@@ -534,12 +534,12 @@ journal_cut() {
 	cp -p "$1/journal.jsonl" "$STATE/journal.jsonl" && truncate -s "$2" "$STATE/journal.jsonl"
 }
 
-# Start the daemon on $STATE (one log, quick), check with status/list as root.
+# Start the daemon on $STATE (one log, quick), check with status/list.
 torn_start() {
 	tt_spawn torn
 	cgt_daemon_wait_quick || return 1
-	ST=$(timeout -k 1 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" --json status) || fail "status failed" || return 1
-	LS=$(timeout -k 1 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" --json list) || fail "list failed" || return 1
+	ST=$(cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" --json status) || fail "status failed" || return 1
+	LS=$(cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" --json list) || fail "list failed" || return 1
 }
 
 # The daemon must have kept the journal's first $2 bytes (the intact records)

@@ -136,6 +136,104 @@ test_erofs_on_missing_dir_is_gone() {
 	expect_jq 'length == 0' || return 1
 }
 
+# A watch of everything, as the test user, to file $1 (stderr $1.err); returns
+# once it is in place (a probe cgroup it reports, removed again). Sets WPID.
+watch_all_ready() {
+	local out=$1 i
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" --json watch
+	WPID=$BGPID
+	for ((i = 0; i < 20; i++)); do
+		c create "wprobe$i"
+		expect_rc 0 || return 1
+		cgt_wait_line "$out" "\"type\":\"created\",\"name\":\"wprobe$i\"" 1 && break
+	done
+	for ((; i >= 0; i--)); do c destroy "wprobe$i"; done
+	grep -q '"created"' "$out" || fail "the watch shows no events: $(head -c 300 "$out.err")"
+}
+
+# Lines of the daemon's log matching ERE $1, after line $LOG_BASE (the log
+# of ns_daemon_spawn is shared by the daemons of one run).
+log_count() { tail -n +"$((LOG_BASE + 1))" "$DLOG" | grep -cE "$1"; }
+
+test_readonly_at_run_time_degrades() {
+	local w=$CGT_TMP/deg.watch i LOG_BASE=0
+	[ -f "$CGT_LOGS/cgctld-ns.rw.log" ] && LOG_BASE=$(wc -l <"$CGT_LOGS/cgctld-ns.rw.log")
+	ns_daemon_spawn "$CGT_MROOT" rw || return 1
+	cgt_daemon_wait || return 1
+	watch_all_ready "$w" || return 1
+	c create a
+	expect_rc 0 || return 1
+	# The tree turns read-only under the running daemon: Create is NoDelegation, as at start.
+	ns_remount ro || fail "cannot remount the daemon's view read-only" || return 1
+	c create b
+	expect_rc 1 "create on a tree turned read-only" || return 1
+	expect_err NoDelegation || return 1
+	expect_err "Read-only file system" || return 1
+	expect_no_dir b || return 1
+	c --json status
+	expect_jq '.delegated == false and (.reason | test("stopped being writable by uid [0-9]+ at [0-9-]+T[0-9:]+Z \\(Read-only file system\\)"))' ||
+		return 1
+	c create --generate
+	expect_rc 1 "create of a generated name while degraded" || return 1
+	expect_err NoDelegation || return 1
+	# Destroy stays honest: a never-made name is gone, an existing one cannot go.
+	c destroy b
+	expect_rc 0 "destroy of what could not be created" || return 1
+	c destroy a
+	expect_rc 1 "destroy of an existing cgroup on a read-only tree" || return 1
+	expect_err "Read-only file system (the managed root is not writable: degraded mode" || return 1
+	expect_dir a || return 1
+	c --json list
+	expect_jq '[.[].name] == ["a"] and .[0].state == "active"' || return 1
+	# One log line for the transition, however many calls hit it.
+	[ "$(log_count 'degraded mode: .*stopped being writable')" = 1 ] ||
+		fail "want one 'degraded mode' log line: $(grep 'degraded' "$DLOG" | tr '\n' ';')" || return 1
+	# Writable again: the next Create notices and goes through.
+	ns_remount rw || return 1
+	c create b
+	expect_rc 0 "create once the tree is writable again" || return 1
+	expect_dir b || return 1
+	c --json status
+	expect_jq '.delegated == true and .reason == null' || return 1
+	[ "$(log_count 'is writable again: delegated')" = 1 ] || fail "want one 'writable again' log line" || return 1
+	# Status notices by itself too, both ways, without a Create.
+	ns_remount ro || return 1
+	c --json status
+	expect_jq '.delegated == false and (.reason | test("Read-only file system"))' || return 1
+	ns_remount rw || return 1
+	c --json status
+	expect_jq '.delegated == true' || return 1
+	[ "$(log_count 'degraded mode: ')" = 2 ] || fail "want two 'degraded mode' log lines" || return 1
+	# Watchers saw each transition, with the reason.
+	for ((i = 0; i < 50; i++)); do
+		[ "$(grep -c '"type":"delegated"' "$w")" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(jq -r 'select(.name == "") | .type' "$w" | tr '\n' ' ')" = "degraded delegated degraded delegated " ] ||
+		fail "watch events: $(jq -c 'select(.name == "")' "$w" | tr '\n' ' ')" || return 1
+	jq -se 'map(select(.type == "degraded") | .details.reason | test("Read-only")) | length == 2 and all' "$w" >/dev/null ||
+		fail "degraded event without its reason: $(grep degraded "$w" | head -1)" || return 1
+	c destroy a && c destroy b
+	expect_rc 0 || return 1
+}
+
+test_eacces_below_root_is_not_degraded() {
+	cgt_daemon_start "" || return 1
+	c create p
+	expect_rc 0 || return 1
+	# One parent the daemon cannot write (another program of the user chmod'ed it).
+	chmod 0555 "$CGT_MROOT/p" || return 1
+	c create p/q
+	expect_rc 1 "create below an unwritable parent" || return 1
+	expect_err PermissionDenied || return 1
+	c --json status
+	expect_jq '.delegated == true and .reason == null' || return 1
+	chmod 0755 "$CGT_MROOT/p" || return 1
+	c create p/q
+	expect_rc 0 || return 1
+	! grep -q 'degraded' "$DLOG" || fail "logged degraded mode for one parent: $(grep degraded "$DLOG")" || return 1
+}
+
 # --- EBUSY: processes and children ------------------------------------------------
 
 test_busy_without_kill_then_kill() {

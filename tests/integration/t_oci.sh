@@ -499,6 +499,27 @@ oci_runc_nodaemon_body() {
 	! grep -qx "$id" <<<"$OUT" || fail "runc kept the failed container" || return 1
 }
 
+test_oci_hook_foreign_server() {
+	need_hook || return 1
+	local b=$CGT_TMP/oci/fs st=$CGT_TMP/oci/fs.state shared log
+	mk_bundle "$b" "$RES_FILTER" || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state fs "$SPID" "$b" creating "$st"
+	shared=$(mktemp -d "$CGT_TMP/shared.XXXXXX") && chmod 1777 "$shared" || return 1
+	DSOCK=$shared/cgctl.sock log=$shared/impostor.log
+	cgt_impostor_start "$NOBODY_UID" "$NOBODY_GID" "$DSOCK" "$log" || return 1
+	chmod 0666 "$DSOCK"
+	# Somebody else's socket is as good as no daemon: a warning that says who, and no cgroup.
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime against another uid's socket" || return 1
+	expect_err "warning: $DSOCK is served by uid $NOBODY_UID, not by you (uid $CGT_UID) or root; refusing to talk to it; the container runs without a cgroup of its own" || return 1
+	hook "$st" createRuntime --strict
+	expect_rc 1 "--strict against another uid's socket" || return 1
+	expect_err "error: $DSOCK is served by uid $NOBODY_UID" || return 1
+	[ "$(grep -c '^conn ' "$log")" = 2 ] || fail "the impostor saw $(grep -c '^conn ' "$log") connections, want 2" || return 1
+	! grep -q '^conn [1-9]' "$log" || fail "the impostor received bytes: $(tr '\n' ' ' <"$log")" || return 1
+}
+
 # --- libcgctl for runtime authors ----------------------------------------------
 
 test_oci_example_runtime() {

@@ -325,14 +325,18 @@ test_systemd_completion() {
 	cgctl_u --socket "$sock" create web && cgctl_u --socket "$sock" create web/api &&
 		cgctl_u --socket "$sock" create db
 	expect_rc 0 || return 1
-	sd_complete "$CGCTL" --socket "$sock" destroy w
+	# The cgctl being completed runs as the user: root's cgctl talks to root's daemons only.
+	local cli=$CGT_TMP/bin/cgctl-as-user
+	printf '#!/bin/sh\nexec %s --reuid=%s --regid=%s --init-groups %s "$@"\n' \
+		"$(command -v setpriv)" "$CGT_UID" "$CGT_GID" "$CGCTL" >"$cli" && chmod 0755 "$cli" || return 1
+	sd_complete "$cli" --socket "$sock" destroy w
 	[ "${COMPREPLY[*]}" = "web web/api" ] || fail "names after --socket: '${COMPREPLY[*]}'" || return 1
-	sd_complete "$CGCTL" --socket="$sock" stats ""
+	sd_complete "$cli" --socket="$sock" stats ""
 	[ "${COMPREPLY[*]}" = "db web web/api" ] || fail "names after --socket=: '${COMPREPLY[*]}'" || return 1
 	# Without jq: the same names from the JSON text.
 	local nojq=$CGT_TMP/nojq
 	mkdir -p "$nojq" && ln -sf "$(command -v sed)" "$(command -v grep)" "$(command -v sort)" "$nojq/"
-	PATH=$nojq sd_complete "$CGCTL" --socket "$sock" freeze ""
+	PATH=$nojq sd_complete "$cli" --socket "$sock" freeze ""
 	[ "${COMPREPLY[*]}" = "db web web/api" ] || fail "names without jq: '${COMPREPLY[*]}'" || return 1
 	# A daemon that is not there: no names, no noise, no hang.
 	sd_complete "$CGCTL" --socket "$CGT_RUN/none.sock" destroy ""

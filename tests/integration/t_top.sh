@@ -123,9 +123,10 @@ test_top_tmux_fullscreen() {
 	busy_and_idle || return 1
 	TMUXSOCK=$CGT_TMP/tmux-top.sock
 	cgt_defer tmux -S "$TMUXSOCK" kill-server
-	# root may talk to the test user's daemon; TERM for a real terminal.
+	# As the test user (root's cgctl talks to root's daemons only); TERM for a real terminal.
 	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
-		env TERM=xterm "$CGCTL" --socket "$DSOCK" top -d 0.5 || fail "tmux did not start" || return 1
+		env TERM=xterm setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		"$CGCTL" --socket "$DSOCK" top -d 0.5 || fail "tmux did not start" || return 1
 	tmux -S "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
 	pane_wait top '^NAME +PROCS +CPU%' || fail "top did not render: $(pane top)" || return 1
 	pane_wait top '^busy +1? ?[0-9]+ +[0-9]' || fail "no busy row: $(pane top)" || return 1

@@ -5,7 +5,10 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char srv_buf[1 << 16];
@@ -79,4 +82,47 @@ int count_fds(void)
 		n++;
 	closedir(d);
 	return n;
+}
+
+/* The child of srv_listen_as(): its exit status. */
+static int srv_listen_as_child(const char *path, uid_t uid, gid_t gid, int ready)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd, cfd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return 2;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return 3;
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return 4;
+	if (listen(lfd, 4) < 0 || write(ready, "r", 1) != 1)
+		return 5;
+	alarm(10);
+	cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (cfd < 0)
+		return 6;
+	return srv_drain(cfd);
+}
+
+/* Fork a server listening at path as uid/gid; returns once it listens. */
+pid_t srv_listen_as(const char *path, uid_t uid, gid_t gid)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		_exit(srv_listen_as_child(path, uid, gid, p[1]));
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
 }

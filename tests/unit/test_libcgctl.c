@@ -851,6 +851,39 @@ START_TEST(test_connect)
 }
 END_TEST
 
+/* A socket another uid listens on is refused before a byte goes to it, and says who serves it. */
+START_TEST(test_untrusted_server)
+{
+	char dir[] = "/tmp/test_libcgctl.XXXXXX", path[64], want[256];
+	cgctl *c = NULL;
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_untrusted_server: needs root to listen as another uid, skipped\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	pid = srv_listen_as(path, 65534, 65534);
+	ck_assert_int_eq(cgctl_connect(path, &c), -CGCTL_EUNTRUSTED);
+	ck_assert_ptr_null(c);
+	snprintf(want, sizeof(want), "%s is served by uid 65534, not by you (uid 0) or root; refusing to talk to it",
+		 path);
+	ck_assert_pstr_eq(cgctl_error_message(NULL), want);
+	ck_assert_str_eq(cgctl_strerror(-CGCTL_EUNTRUSTED), "Socket served by another user");
+	/* The impostor was connected to, and got nothing. */
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* The next connect starts afresh. */
+	ck_assert_int_eq(cgctl_connect(path, &c), -ECONNREFUSED);
+	ck_assert_ptr_null(cgctl_error_message(NULL));
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* The suite: one case per behaviour. */
 static Suite *libcgctl_suite(void)
 {
@@ -879,6 +912,7 @@ static Suite *libcgctl_suite(void)
 	tc = tcase_create("transport");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_connect);
+	tcase_add_test(tc, test_untrusted_server);
 	tcase_add_test(tc, test_split_reply);
 	tcase_add_test(tc, test_pipelined);
 	tcase_add_test(tc, test_close_mid_reply);
