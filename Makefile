@@ -67,7 +67,7 @@ BENCH_SRCS  := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-PROTO_OBJS  := $(call obj,$(PROTO_SRCS)) $(B)/gen/interface.o
+PROTO_OBJS  := $(call obj,$(PROTO_SRCS)) $(B)/gen/interface.o $(B)/gen/service.o
 DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
 DAEMON_LIB_OBJS := $(filter-out $(B)/daemon/main.o,$(DAEMON_OBJS))
 LIB_OBJS    := $(call obj,$(LIB_SRCS))
@@ -111,7 +111,12 @@ $(B)/gen/interface.c: protocol/io.cgctl.Manager.varlink scripts/embed.sh
 	@mkdir -p $(dir $@)
 	$(Q)sh scripts/embed.sh vl_interface_description $< > $@
 
-$(B)/gen/interface.o: $(B)/gen/interface.c
+# org.varlink.service's own description, as varlink.org publishes it.
+$(B)/gen/service.c: protocol/org.varlink.service.varlink scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh scripts/embed.sh vl_service_description $< > $@
+
+$(B)/gen/%.o: $(B)/gen/%.c
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
 $(B)/libproto.a: $(PROTO_OBJS)

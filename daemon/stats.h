@@ -6,9 +6,11 @@
 
 /*
  * Collect the Stats object of the cgroup relpath beneath rootfd:
- * {"populated": bool, "frozen": bool, "pids": [int], "files": {name: parsed}}.
+ * {"populated": bool, "frozen": bool, "pids": [int], "values": {name: string},
+ * "files": {name: parsed}}. Single-value files (memory.current, pids.current,
+ * hugetlb.*.max...) go to "values" as strings: a decimal number or "max".
  * Flat keyed files (memory.stat, cpu.stat, *.events, cgroup.stat) become
- * {key: int}; single values an int or "max"; pressure files
+ * {key: int}; pressure files
  * {"some": {"avg10": double, ..., "total": int}, "full": {...}}; io.stat
  * {"MAJ:MIN": {key: int}}. Files that do not exist or cannot be read are
  * absent, malformed lines skipped. 0, or -errno (-ENOENT: no such cgroup).
