@@ -218,11 +218,16 @@ check-sanitize:
 		$(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan check-integration
 
 # One target a suite, so make -j runs them side by side; each prints Check's summary.
-UNIT_RUNS := $(addsuffix .run,$(UNIT_BINS))
+# The reply checker (tests/integration/varlink_check.py) is Python, stdlib only.
+UNIT_RUNS := $(addsuffix .run,$(UNIT_BINS)) $(B)/tests/test_varlink_check.run
 .PHONY: $(UNIT_RUNS)
 check-unit: $(UNIT_RUNS)
-$(UNIT_RUNS): %.run: %
+$(filter-out $(B)/tests/test_varlink_check.run,$(UNIT_RUNS)): %.run: %
 	$(Q)CK_DEFAULT_TIMEOUT=60 $< >$<.log 2>&1; rc=$$?; cat $<.log; exit $$rc
+$(B)/tests/test_varlink_check.run: tests/unit/test_varlink_check.py tests/integration/varlink_check.py
+	@mkdir -p $(B)/tests
+	$(Q)/usr/bin/python3 $< >$(B)/tests/test_varlink_check.log 2>&1; rc=$$?; \
+		cat $(B)/tests/test_varlink_check.log; exit $$rc
 
 # A short program doing what a runtime does; built and run by the tests.
 EXAMPLE_SRCS := $(wildcard examples/*.c)
