@@ -19,6 +19,7 @@ struct evwait;
 struct watcher;
 struct event_base;
 struct monitor;
+struct watch;
 
 #define MANAGER_LEAF "cgctld.leaf"
 #define MANAGER_KILL_TIMEOUT_MS 10000
@@ -44,6 +45,8 @@ struct manager {
 	char *reason;       /* why not delegated */
 	bool have_leaf;
 	char **controllers; /* enabled for children */
+	char **available;   /* the root's cgroup.controllers when last synced (controllers.c) */
+	struct watch *controllers_w[2]; /* the root's and its parent's cgroup.subtree_control */
 	struct ledger *ledger;
 	struct reconcile_report report;
 	unsigned entries_max;

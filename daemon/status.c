@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cgroupfs.h"
+#include "monitor.h"
 
 /* Strings as a JSON array. */
 static json_object *status_strv(char **v)
@@ -51,6 +52,8 @@ json_object *manager_status(struct manager *m)
 {
 	json_object *o = json_object_new_object();
 
+	/* Controllers the parent changed a moment ago are in the inotify queue. */
+	monitor_flush(m->mon);
 	json_object_object_add(o, "version", json_object_new_string(CGCTL_VERSION));
 	json_object_object_add(o, "delegated", json_object_new_boolean(m->delegated));
 	json_object_object_add(o, "reason", m->reason ? json_object_new_string(m->reason) : NULL);
