@@ -70,7 +70,7 @@ BENCH_SRCS  := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-PROTO_OBJS  := $(call obj,$(PROTO_SRCS)) $(B)/gen/interface.o
+PROTO_OBJS  := $(call obj,$(PROTO_SRCS)) $(B)/gen/interface.o $(B)/gen/service.o
 DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
 DAEMON_LIB_OBJS := $(filter-out $(B)/daemon/main.o,$(DAEMON_OBJS))
 LIB_OBJS    := $(call obj,$(LIB_SRCS))
@@ -118,7 +118,12 @@ $(B)/gen/interface.c: protocol/io.cgctl.Manager.varlink scripts/embed.sh
 	@mkdir -p $(dir $@)
 	$(Q)sh scripts/embed.sh vl_interface_description $< > $@
 
-$(B)/gen/interface.o: $(B)/gen/interface.c
+# org.varlink.service's own description, as varlink.org publishes it.
+$(B)/gen/service.c: protocol/org.varlink.service.varlink scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh scripts/embed.sh vl_service_description $< > $@
+
+$(B)/gen/%.o: $(B)/gen/%.c
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
 $(B)/libproto.a: $(PROTO_OBJS)
@@ -231,11 +236,16 @@ check-sanitize:
 		$(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan check-integration
 
 # One target a suite, so make -j runs them side by side; each prints Check's summary.
-UNIT_RUNS := $(addsuffix .run,$(UNIT_BINS))
+# The reply checker (tests/integration/varlink_check.py) is Python, stdlib only.
+UNIT_RUNS := $(addsuffix .run,$(UNIT_BINS)) $(B)/tests/test_varlink_check.run
 .PHONY: $(UNIT_RUNS)
 check-unit: $(UNIT_RUNS)
-$(UNIT_RUNS): %.run: %
+$(filter-out $(B)/tests/test_varlink_check.run,$(UNIT_RUNS)): %.run: %
 	$(Q)CK_DEFAULT_TIMEOUT=60 $< >$<.log 2>&1; rc=$$?; cat $<.log; exit $$rc
+$(B)/tests/test_varlink_check.run: tests/unit/test_varlink_check.py tests/integration/varlink_check.py
+	@mkdir -p $(B)/tests
+	$(Q)/usr/bin/python3 $< >$(B)/tests/test_varlink_check.log 2>&1; rc=$$?; \
+		cat $(B)/tests/test_varlink_check.log; exit $$rc
 
 # libcgctl's ABI against the baseline in the tree (libabigail), and its exports
 # against cgctl.h and the version script.

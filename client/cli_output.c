@@ -362,7 +362,7 @@ static const char *plain(json_object *v)
 	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-/* A Stats object: flags, pids, then one line per file (flat-keyed files indented). */
+/* A Stats object: flags, pids, then one line per file (keyed files indented). */
 void cli_print_stats(json_object *stats)
 {
 	json_object *v, *files, *pids;
@@ -378,6 +378,10 @@ void cli_print_stats(json_object *stats)
 		for (i = 0; i < n; i++)
 			printf(" %s", plain(json_object_array_get_idx(pids, i)));
 		putchar('\n');
+	}
+	if (json_object_object_get_ex(stats, "values", &v) && json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, file, val)
+			printf("%s: %s\n", file, plain(val));
 	}
 	if (!json_object_object_get_ex(stats, "files", &files) || !json_object_is_type(files, json_type_object))
 		return;

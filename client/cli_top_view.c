@@ -120,18 +120,21 @@ static double top_rate(int64_t now, int64_t before, double seconds)
 static bool top_row_fill(struct top_row *row, json_object *o, const struct top_frame *prev, int64_t now)
 {
 	const struct top_row *p;
-	json_object *v, *files;
+	json_object *v, *values, *files;
 	double dt;
 
 	if (!json_object_object_get_ex(o, "name", &v) || !json_object_is_type(v, json_type_string) ||
 	    !json_object_object_get_ex(o, "files", &files))
 		return false;
+	/* Single-value files travel as strings in "values" (a daemon before that put them in "files"). */
+	if (!json_object_object_get_ex(o, "values", &values))
+		values = files;
 	row->name = json_object_get_string(v);
 	row->procs = json_object_object_get_ex(o, "processes", &v) && top_num(v, &row->procs) ? row->procs : TOP_NONE;
-	row->mem = top_file(files, "memory.current", NULL);
-	row->mem_max = top_file(files, "memory.max", NULL);
-	row->pids = top_file(files, "pids.current", NULL);
-	row->pids_max = top_file(files, "pids.max", NULL);
+	row->mem = top_file(values, "memory.current", NULL);
+	row->mem_max = top_file(values, "memory.max", NULL);
+	row->pids = top_file(values, "pids.current", NULL);
+	row->pids_max = top_file(values, "pids.max", NULL);
 	row->usage_usec = top_file(files, "cpu.stat", "usage_usec");
 	top_io(files, &row->rbytes, &row->wbytes);
 	row->psi_cpu = top_psi(files, "cpu.pressure");

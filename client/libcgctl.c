@@ -179,6 +179,7 @@ int libcgctl_error_to_code(const char *name, json_object *params)
 	case CGERR_METHOD_NOT_FOUND:       return -ENOSYS;
 	case CGERR_METHOD_NOT_IMPLEMENTED: return -ENOSYS;
 	case CGERR_INVALID_PARAMETER:      return -EINVAL;
+	case CGERR_EXPECTED_MORE:          return -EINVAL;
 	default:                           return -EPROTO;
 	}
 }

@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "commit.h"
 #include "log.h"
+#include "replylog.h"
 #include "server.h"
 
 /* One queued reply; fd (or -1) travels with its first byte. */
@@ -429,6 +430,7 @@ static int call_send(struct call *call, const char *error, json_object *params, 
 		conn_close(call->conn, "out of memory");
 		return r;
 	}
+	replylog_write(call->conn->srv->reply_log_fd, call->vl.method, call->vl.more, buf, len);
 	return conn_queue(call->conn, buf, len, fd);
 }
 

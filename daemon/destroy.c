@@ -12,6 +12,7 @@
 #include "attach.h"
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "controllers.h"
 #include "crashpoint.h"
 #include "kill.h"
 #include "log.h"
@@ -422,8 +423,15 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 /* Attach the manager to the event loop. */
 int manager_start(struct manager *m, struct event_base *base)
 {
+	int r;
+
 	m->base = base;
-	return monitor_new(base, &m->mon);
+	r = monitor_new(base, &m->mon);
+	if (r < 0)
+		return r;
+	/* Not fatal: without the watches, controllers change only at a restart. */
+	controllers_watch(m);
+	return 0;
 }
 
 /* Abort pending destroys, waits and systemd attaches (daemon stopping). */
@@ -435,5 +443,6 @@ void manager_stop(struct manager *m)
 		op_error_set(&m->ops->e, -ECANCELED, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
 		destroy_finish(m->ops, -ECANCELED);
 	}
+	controllers_unwatch(m);
 	m->mon = monitor_free(m->mon);
 }

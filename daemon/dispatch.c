@@ -9,7 +9,9 @@
 #include "log.h"
 #include "server.h"
 
+/* The interface files, embedded by the build (scripts/embed.sh). */
 extern const char vl_interface_description[];
+extern const char vl_service_description[];
 
 /* org.varlink.service.GetInfo */
 static void method_get_info(struct call *call)
@@ -32,19 +34,6 @@ static void method_get_info(struct call *call)
 	call_reply(call, p);
 }
 
-static const char service_description[] =
-	"# The Varlink Service Interface is provided by every varlink service.\n"
-	"interface org.varlink.service\n\n"
-	"method GetInfo() -> (\n  vendor: string,\n  product: string,\n  version: string,\n"
-	"  url: string,\n  interfaces: []string\n)\n\n"
-	"method GetInterfaceDescription(interface: string) -> (description: string)\n\n"
-	"error InterfaceNotFound (interface: string)\n"
-	"error MethodNotFound (method: string)\n"
-	"error MethodNotImplemented (method: string)\n"
-	"error InvalidParameter (parameter: string)\n"
-	"error PermissionDenied ()\n"
-	"error ExpectedMore ()\n";
-
 /* org.varlink.service.GetInterfaceDescription */
 static void method_get_interface_description(struct call *call)
 {
@@ -58,9 +47,12 @@ static void method_get_interface_description(struct call *call)
 	if (strcmp(iface, CGCTL_INTERFACE) == 0)
 		desc = vl_interface_description;
 	else if (strcmp(iface, VARLINK_SERVICE_INTERFACE) == 0)
-		desc = service_description;
+		desc = vl_service_description;
 	else {
-		call_errorf(call, CGERR_INTERFACE_NOT_FOUND, "interface", iface, "no interface %s", iface);
+		/* InterfaceNotFound declares interface and nothing else. */
+		p = json_object_new_object();
+		json_object_object_add(p, "interface", json_object_new_string(iface));
+		call_error(call, CGERR_INTERFACE_NOT_FOUND, p);
 		return;
 	}
 	p = json_object_new_object();
@@ -100,6 +92,17 @@ void dispatch_call(struct call *call)
 	size_t iface_len;
 	json_object *p;
 
+	/*
+	 * "oneway" asks for no reply, "more" for a stream of them: a call with both
+	 * cannot be served. It is not run (a oneway Watch would hold the connection
+	 * forever) and gets no reply (the client reads none); the next call goes on.
+	 */
+	if (call->vl.oneway && call->vl.more) {
+		log_notice("connection %llu: %s called with both \"oneway\" and \"more\": not run",
+			   (unsigned long long)call->conn->id, call->vl.method);
+		call_reply(call, NULL);
+		return;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
 		if (strcmp(methods[i].name, call->vl.method) == 0) {
 			log_debug("connection %llu: %s", (unsigned long long)call->conn->id, call->vl.method);

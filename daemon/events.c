@@ -198,17 +198,17 @@ static void events_populated_changed(struct manager *m, struct ledger_entry *le,
 	}
 }
 
-/* cgroup.events changed: report transitions, drive auto_remove. */
-static void events_cgroup_cb(void *arg, int gone)
+/*
+ * A state of rt's cgroup read just now: cache it, report each transition,
+ * drive auto_remove. rt may be gone when this returns (an auto_remove).
+ */
+static void events_apply(struct entry_rt *rt, bool populated, bool frozen)
 {
-	struct entry_rt *rt = arg;
 	struct manager *m = rt->m;
-	_cleanup_free_ char *rel = NULL, *name = strdup(rt->name);
+	_cleanup_free_ char *name = strdup(rt->name);
 	struct ledger_entry *le;
-	bool populated, frozen;
 
-	if (!name || gone || cgname_to_path(name, &rel) < 0 ||
-	    cgfs_read_events(m->rootfd, rel, &populated, &frozen) < 0)
+	if (!name)
 		return;
 	if (frozen != rt->frozen) {
 		rt->frozen = frozen;
@@ -221,6 +221,86 @@ static void events_cgroup_cb(void *arg, int gone)
 	le = ledger_get(m->ledger, name);
 	if (le)
 		events_populated_changed(m, le, populated);
+}
+
+/* Read rt's cgroup.events now and take it. */
+static void events_reread(struct entry_rt *rt)
+{
+	_cleanup_free_ char *rel = NULL;
+	bool populated, frozen;
+
+	if (cgname_to_path(rt->name, &rel) < 0 || cgfs_read_events(rt->m->rootfd, rel, &populated, &frozen) < 0)
+		return;
+	events_apply(rt, populated, frozen);
+}
+
+/* cgroup.events changed (inotify): take what it says now. */
+static void events_cgroup_cb(void *arg, int gone)
+{
+	if (!gone)
+		events_reread(arg);
+}
+
+/* The run-time state of a tracked entry called name, NULL if none. */
+static struct entry_rt *events_rt_of(struct manager *m, const char *name)
+{
+	struct ledger_entry *le = name ? ledger_get(m->ledger, name) : NULL;
+	struct entry_rt *rt = le ? le->userdata : NULL;
+
+	return rt && rt->ev_w ? rt : NULL;
+}
+
+/* Re-read every tracked entry strictly below name: they follow its freezer. */
+static void events_reread_below(struct manager *m, const char *name)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	_cleanup_free_ char **below = NULL;
+	size_t n, k = 0;
+
+	if (ledger_list(m->ledger, &all, &n) < 0 || !(below = calloc(n + 1, sizeof(char *))))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(all[i]->name, name) == 0 || !cgname_is_below(all[i]->name, name))
+			continue;
+		below[k] = strdup(all[i]->name);
+		if (!below[k])
+			break;
+		k++;
+	}
+	/* By name again: an auto_remove started by one re-read may take others away. */
+	for (size_t i = 0; i < k; i++) {
+		struct entry_rt *rt = events_rt_of(m, below[i]);
+
+		if (rt)
+			events_reread(rt);
+		free(below[i]);
+	}
+}
+
+/* A Freeze or Thaw reply is about to confirm frozen: the cache and the watchers learn it first. */
+void events_confirm_frozen(struct manager *m, const char *name, bool frozen)
+{
+	struct entry_rt *rt = events_rt_of(m, name);
+
+	if (rt)
+		events_apply(rt, rt->populated, frozen);
+	events_reread_below(m, name);
+}
+
+/* Something we did changed name's state (processes moved in): read it and its ancestors now. */
+void events_refresh(struct manager *m, const char *name)
+{
+	_cleanup_free_ char *n = name ? strdup(name) : NULL;
+
+	/* populated counts the whole subtree: every ancestor may have changed too. */
+	for (char *slash = n ? n + strlen(n) : NULL; slash; slash = strrchr(n, '/')) {
+		struct entry_rt *rt;
+
+		*slash = '\0';
+		rt = events_rt_of(m, n);
+		if (rt)
+			events_reread(rt);
+	}
 }
 
 /* Read cgroup.events into rt and watch it, through one descriptor. */
@@ -303,9 +383,6 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, j
 	struct watcher *w;
 	json_object *ev, *p;
 
-	if (!call->vl.more)
-		return op_error_set(e, -EINVAL, CGERR_INVALID_VALUE, "field", "more",
-				    "Watch streams events: call it with \"more\": true");
 	if (m->n_watchers >= m->watchers_max)
 		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "watchers",
 				    "at most %u watchers at once (--max-watchers)", m->watchers_max);

@@ -19,6 +19,17 @@ struct op_error;
 int events_track(struct manager *m, struct ledger_entry *le);
 /* Cached populated/frozen of a tracked entry (current after monitor_flush): 0 or -ENOENT. */
 int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_populated, bool *ret_frozen);
+/*
+ * The kernel's notifications lag (kernfs queues them, cgroup rate-limits them
+ * to one per 10 ms) and merge quick flips: a freeze thawed within 10 ms can
+ * reach inotify as no change at all. So a reply that confirms a state first
+ * hands it here: the cache List answers from and the Watch streams agree with
+ * the reply at once, and every confirmed transition is reported once.
+ */
+/* A Freeze (frozen true) or Thaw reply is about to confirm frozen for name. */
+void events_confirm_frozen(struct manager *m, const char *name, bool frozen);
+/* Re-read name's cgroup.events now (after we moved processes in, before GetStats). */
+void events_refresh(struct manager *m, const char *name);
 /* Stop following le (before it leaves the ledger). */
 void events_untrack(struct manager *m, struct ledger_entry *le);
 /* Tell every interested watcher (details consumed, may be NULL). */

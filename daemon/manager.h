@@ -20,6 +20,7 @@ struct watcher;
 struct event_base;
 struct monitor;
 struct pressure;
+struct watch;
 
 #define MANAGER_LEAF "cgctld.leaf"
 #define MANAGER_KILL_TIMEOUT_MS 10000
@@ -47,6 +48,8 @@ struct manager {
 	uint64_t degraded_usec; /* degraded at run time since (µs since the epoch); 0: not, or since start */
 	bool have_leaf;
 	char **controllers; /* enabled for children */
+	char **available;   /* the root's cgroup.controllers when last synced (controllers.c) */
+	struct watch *controllers_w[2]; /* the root's and its parent's cgroup.subtree_control */
 	struct ledger *ledger;
 	struct reconcile_report report;
 	unsigned entries_max;

@@ -166,6 +166,11 @@ void method_watch(struct call *call)
 
 	if (!params_check(call, specs))
 		return;
+	/* A stream needs "more"; org.varlink.service says so with ExpectedMore(), no parameters. */
+	if (!call->vl.more) {
+		call_error(call, CGERR_EXPECTED_MORE, NULL);
+		return;
+	}
 	if (events_watch_add(call_manager(call), call, param_obj(call, "names"), param_obj(call, "pressure"), &e) < 0)
 		call_op_error(call, &e);
 }

@@ -219,6 +219,7 @@ static void attach_op_step(struct attach_op *op)
 	}
 	log_op(LOG_INFO, "attach", param_str(call, "name"), "attached %zu process(es) to %s", op->n,
 	       param_str(call, "name"));
+	events_refresh(call_manager(call), param_str(call, "name"));
 	p = json_object_new_object();
 	json_object_object_add(p, "attached", TAKE_PTR(op->attached));
 	call_reply(call, p);
@@ -320,6 +321,8 @@ void method_get_stats(struct call *call)
 
 	if (!params_check(call, specs) || !call_open_verified(call, &fd))
 		return;
+	/* What GetStats says, List says too. */
+	events_refresh(call_manager(call), param_str(call, "name"));
 	r = stats_collect(fd, "", &st);
 	if (r < 0) {
 		call_error_errno(call, r, "read statistics of \"%s\"", param_str(call, "name"));
@@ -334,14 +337,18 @@ void method_get_stats(struct call *call)
 static void freeze_done_cb(void *arg, int r)
 {
 	struct call *call = arg;
+	bool freeze = strstr(call->vl.method, "Freeze") != NULL;
 
 	if (r == -ETIMEDOUT || r == -ECANCELED)
 		call_errorf(call, CGERR_TIMEOUT, NULL, NULL, "\"%s\" did not reach the %s state in time",
-			    param_str(call, "name"), strstr(call->vl.method, "Freeze") ? "frozen" : "thawed");
+			    param_str(call, "name"), freeze ? "frozen" : "thawed");
 	else if (r < 0)
 		call_error_errno(call, r, "wait for \"%s\"", param_str(call, "name"));
-	else
+	else {
+		/* List and Watch know it before the client does. */
+		events_confirm_frozen(call_manager(call), param_str(call, "name"), freeze);
 		call_reply(call, NULL);
+	}
 }
 
 /* Write cgroup.freeze and wait for cgroup.events to confirm. */

@@ -21,6 +21,7 @@
 #include "manager.h"
 #include "pressure.h"
 #include "trust.h"
+#include "replylog.h"
 
 /* Default limits. */
 void server_limits_default(struct limits *l)
@@ -118,6 +119,7 @@ int server_listen(struct server *s, const char *path, bool private_dir)
 
 	TAILQ_INIT(&s->conns);
 	s->listen_fd = -1;
+	s->reply_log_fd = replylog_open();
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (n > 1)
 		log_warnx("systemd passed %d sockets, using the first", n);
@@ -307,4 +309,7 @@ void server_stop(struct server *s)
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	s->reserve_fd = -1;
+	if (s->reply_log_fd >= 0)
+		close(s->reply_log_fd);
+	s->reply_log_fd = -1;
 }

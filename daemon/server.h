@@ -46,6 +46,7 @@ struct server {
 	int reserve_fd;       /* kept open to shed a connection when out of fds */
 	unsigned idle_timeout_ms; /* exit when idle this long (socket activation only; 0: never) */
 	struct event *idle_ev;
+	int reply_log_fd;     /* test-only record of every reply (replylog.h), -1 when off */
 };
 
 /* Default limits. */

@@ -18,6 +18,7 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "controllers.h"
 #include "events.h"
 #include "log.h"
 
@@ -90,37 +91,6 @@ static int setup_leaf(struct manager *m)
 	m->have_leaf = true;
 	log_info("moved into %s/%s", m->root_path, MANAGER_LEAF);
 	return 0;
-}
-
-/* Enable every available controller for children, one at a time. */
-static int setup_controllers(struct manager *m)
-{
-	_cleanup_free_ char *avail = NULL, *enabled = NULL;
-	char **list = NULL;
-	int r;
-
-	r = cgfs_read(m->rootfd, "cgroup.controllers", 4096, &avail);
-	if (r < 0)
-		return log_warn_errno(r, "%s: cannot read cgroup.controllers", m->root_path);
-	r = cgfs_parse_controllers(avail, &list);
-	if (r < 0)
-		return r;
-	for (char **c = list; *c; c++) {
-		char buf[64];
-		snprintf(buf, sizeof(buf), "+%s", *c);
-		r = cgfs_write(m->rootfd, "cgroup.subtree_control", buf);
-		if (r < 0)
-			log_warn_errno(r, "%s: cannot enable controller %s for children", m->root_path, *c);
-	}
-	cgfs_strv_free(list);
-	r = cgfs_read(m->rootfd, "cgroup.subtree_control", 4096, &enabled);
-	if (r < 0)
-		return r;
-	r = cgfs_parse_controllers(enabled, &m->controllers);
-	for (char **c = r >= 0 ? m->controllers : NULL; c && *c; c++)
-		if (strcmp(*c, "memory") == 0)
-			m->have_memory = true;
-	return r;
 }
 
 /* Open the managed root; --cgroup-root or our own cgroup. */
@@ -214,7 +184,7 @@ int manager_init(struct manager *m, const struct manager_options *o)
 		return r;
 	if (setup_check_writable(m) > 0) {
 		setup_leaf(m);
-		setup_controllers(m);
+		controllers_sync(m);
 	}
 	if (!m->controllers)
 		m->controllers = calloc(1, sizeof(char *));
@@ -233,6 +203,7 @@ void manager_done(struct manager *m)
 	free(m->root_path);
 	free(m->reason);
 	cgfs_strv_free(m->controllers);
+	cgfs_strv_free(m->available);
 	json_object_put(m->report.dropped);
 	json_object_put(m->report.rolled_back);
 	json_object_put(m->report.resumed);

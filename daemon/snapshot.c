@@ -94,18 +94,20 @@ static int snapshot_core(struct manager *m, const char *rel, json_object *o)
 static int snapshot_cgroup(struct manager *m, const char *name, json_object **ret)
 {
 	_cleanup_free_ char *rel = NULL;
-	json_object *o, *files;
+	json_object *o, *values, *files;
 	int r;
 
 	if (cgname_to_path(name, &rel) < 0)
 		return -ENOMEM;
 	o = json_object_new_object();
+	values = json_object_new_object();
 	files = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "values", values);
 	json_object_object_add(o, "files", files);
 	r = snapshot_core(m, rel, o);
 	if (r >= 0)
-		r = stats_add_files(m->rootfd, rel, snapshot_files, files);
+		r = stats_add_files(m->rootfd, rel, snapshot_files, values, files);
 	if (r < 0) {
 		json_object_put(o);
 		return r;

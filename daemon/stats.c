@@ -114,7 +114,10 @@ static int add_int(json_object *obj, const char *key, int64_t v)
 	return 0;
 }
 
-/* "123" → int, "max" → "max"; *ret NULL when malformed. */
+/*
+ * "123" → "123", "max" → "max": strings, as every 64-bit value that may be a
+ * limit travels (io.cgctl.Manager.varlink); *ret NULL when malformed.
+ */
 static int parse_single(char *text, json_object **ret)
 {
 	size_t len = strcspn(text, "\n");
@@ -123,12 +126,9 @@ static int parse_single(char *text, json_object **ret)
 	*ret = NULL;
 	if (text[len] == '\n' && text[len + 1] != '\0')
 		return 0;
-	if (len == 3 && memcmp(text, "max", 3) == 0)
-		*ret = json_object_new_string("max");
-	else if (parse_i64(text, len, &v))
-		*ret = json_object_new_int64(v);
-	else
+	if (!(len == 3 && memcmp(text, "max", 3) == 0) && !parse_i64(text, len, &v))
 		return 0;
+	*ret = json_object_new_string_len(text, (int)len);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -275,9 +275,9 @@ static int stats_path(const char *relpath, const char *name, char **ret)
 	return n < 0 ? -ENOMEM : 0;
 }
 
-/* Read and parse one file into files[name] when it exists and parses. */
+/* Read and parse one file into dest[name] when it exists and parses. */
 static int stats_add_file(int rootfd, const char *relpath, const char *name,
-			  enum stats_kind kind, json_object *files)
+			  enum stats_kind kind, json_object *dest)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
 	json_object *parsed = NULL;
@@ -292,7 +292,7 @@ static int stats_add_file(int rootfd, const char *relpath, const char *name,
 	r = stats_parse(kind, text, &parsed);
 	if (r < 0 || !parsed)
 		return r;
-	if (json_object_object_add(files, name, parsed) < 0) {
+	if (json_object_object_add(dest, name, parsed) < 0) {
 		json_object_put(parsed);
 		return -ENOMEM;
 	}
@@ -374,29 +374,36 @@ static int stats_list_hugetlb(int rootfd, const char *relpath, char ***ret)
 	return 0;
 }
 
-/* The "files" object: every statistics file there is, parsed. */
-static int stats_files_collect(int rootfd, const char *relpath, json_object **ret)
+/*
+ * The "values" object (single-value files, as strings) and the "files" object
+ * (every other statistics file, parsed into an object): all there are.
+ */
+static int stats_files_collect(int rootfd, const char *relpath, json_object **ret_values,
+			       json_object **ret_files)
 {
-	json_object *files = json_object_new_object();
+	json_object *values = json_object_new_object(), *files = json_object_new_object();
 	char **hugetlb = NULL;
-	int r = files ? 0 : -ENOMEM;
+	int r = values && files ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < ELEMENTSOF(stats_files); i++)
-		r = stats_add_file(rootfd, relpath, stats_files[i].name, stats_files[i].kind, files);
+		r = stats_add_file(rootfd, relpath, stats_files[i].name, stats_files[i].kind,
+				   stats_files[i].kind == STATS_SINGLE ? values : files);
 	if (r == 0)
 		r = stats_list_hugetlb(rootfd, relpath, &hugetlb);
 	for (size_t i = 0; r == 0 && hugetlb[i]; i++) {
 		enum stats_kind kind = STATS_SINGLE;
 
 		hugetlb_stats_file(hugetlb[i], &kind);
-		r = stats_add_file(rootfd, relpath, hugetlb[i], kind, files);
+		r = stats_add_file(rootfd, relpath, hugetlb[i], kind, kind == STATS_SINGLE ? values : files);
 	}
 	cgfs_strv_free(hugetlb);
 	if (r < 0) {
+		json_object_put(values);
 		json_object_put(files);
 		return r;
 	}
-	*ret = files;
+	*ret_values = values;
+	*ret_files = files;
 	return 0;
 }
 
@@ -448,7 +455,7 @@ static int stats_add(json_object *obj, const char *key, json_object *v)
 
 int stats_collect(int rootfd, const char *relpath, json_object **ret)
 {
-	json_object *stats, *pids = NULL, *files = NULL;
+	json_object *stats, *pids = NULL, *values = NULL, *files = NULL;
 	bool populated = false, frozen = false;
 	int r;
 
@@ -458,7 +465,7 @@ int stats_collect(int rootfd, const char *relpath, json_object **ret)
 	r = stats_pids(rootfd, relpath, &pids);
 	if (r < 0)
 		return r;
-	r = stats_files_collect(rootfd, relpath, &files);
+	r = stats_files_collect(rootfd, relpath, &values, &files);
 	if (r < 0) {
 		json_object_put(pids);
 		return r;
@@ -467,8 +474,10 @@ int stats_collect(int rootfd, const char *relpath, json_object **ret)
 	if (!stats || stats_add(stats, "populated", json_object_new_boolean(populated)) < 0 ||
 	    stats_add(stats, "frozen", json_object_new_boolean(frozen)) < 0 ||
 	    stats_add(stats, "pids", TAKE_PTR(pids)) < 0 ||
+	    stats_add(stats, "values", TAKE_PTR(values)) < 0 ||
 	    stats_add(stats, "files", TAKE_PTR(files)) < 0) {
 		json_object_put(pids);
+		json_object_put(values);
 		json_object_put(files);
 		json_object_put(stats);
 		return -ENOMEM;
@@ -486,11 +495,15 @@ static enum stats_kind stats_kind_of(const char *name)
 	return STATS_SINGLE;
 }
 
-int stats_add_files(int rootfd, const char *relpath, const char *const *names, json_object *files)
+int stats_add_files(int rootfd, const char *relpath, const char *const *names, json_object *values,
+		    json_object *files)
 {
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && names[i]; i++)
-		r = stats_add_file(rootfd, relpath, names[i], stats_kind_of(names[i]), files);
+	for (size_t i = 0; r == 0 && names[i]; i++) {
+		enum stats_kind kind = stats_kind_of(names[i]);
+
+		r = stats_add_file(rootfd, relpath, names[i], kind, kind == STATS_SINGLE ? values : files);
+	}
 	return r;
 }

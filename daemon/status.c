@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cgroupfs.h"
+#include "monitor.h"
 
 /* Strings as a JSON array. */
 static json_object *status_strv(char **v)
@@ -78,6 +79,8 @@ json_object *manager_status(struct manager *m)
 
 	/* Cheap (one faccessat): status shows a root turned read-only before a Create trips on it. */
 	manager_recheck_delegation(m);
+	/* Controllers the parent changed a moment ago are in the inotify queue. */
+	monitor_flush(m->mon);
 	json_object_object_add(o, "version", json_object_new_string(CGCTL_VERSION));
 	json_object_object_add(o, "delegated", json_object_new_boolean(m->delegated));
 	json_object_object_add(o, "reason", m->reason ? json_object_new_string(m->reason) : NULL);

@@ -30,7 +30,8 @@ FUZZ_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON)) -lm
 FUZZ_DEPCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_DAEMON) 2>/dev/null)
 
 # The code under test, instrumented for coverage; the daemon's main() left out.
-FUZZ_PROTO_OBJS  := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(PROTO_SRCS)) $(FUZZ_B)/obj/gen/interface.o
+FUZZ_PROTO_OBJS  := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(PROTO_SRCS)) $(FUZZ_B)/obj/gen/interface.o \
+                    $(FUZZ_B)/obj/gen/service.o
 FUZZ_DAEMON_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(filter-out daemon/main.c,$(DAEMON_SRCS)))
 FUZZ_CLIENT_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(LIB_SRCS))
 # The harnesses themselves: warnings are errors here (WERROR=0 relaxes), not in code under test.
@@ -70,7 +71,7 @@ $(FUZZ_B)/obj/%.o: %.c | $(B)/.pkgs-ok
 	@$(if $(Q),echo "  CLANG   $<")
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_OBJ_CFLAGS) $(FUZZ_DEPCFLAGS) -c -o $@ $<
 
-$(FUZZ_B)/obj/gen/interface.o: $(B)/gen/interface.c
+$(FUZZ_B)/obj/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_OBJ_CFLAGS) -c -o $@ $<
 

@@ -229,7 +229,7 @@ func TestIntegrationAttachPidfdAndPid(t *testing.T) {
 		t.Fatalf("after StartThenAttach: in %s, want %s", got, rel)
 	}
 	st, err := c.GetStats(ctx, e.Name)
-	if err != nil || !st.Populated || len(st.Pids) != 3 || len(st.Files) == 0 {
+	if err != nil || !st.Populated || len(st.Pids) != 3 || len(st.Files)+len(st.Values) == 0 {
 		t.Fatalf("GetStats: %+v %v", st, err)
 	}
 }

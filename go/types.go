@@ -47,6 +47,7 @@ type LedgerStatus struct {
 	JournalRecords int64           `json:"journal_records"`
 	Compactions    int64           `json:"compactions"`
 	LastCompaction *int64          `json:"last_compaction"`
+	DroppedRecords int64           `json:"dropped_records"`
 	Bytes          int64           `json:"bytes"`
 	MaxBytes       int64           `json:"max_bytes"`
 	Reconcile      ReconcileReport `json:"reconcile"`
@@ -80,6 +81,7 @@ type Stats struct {
 	Populated bool                       `json:"populated"`
 	Frozen    bool                       `json:"frozen"`
 	Pids      []int64                    `json:"pids"`
+	Values    map[string]string          `json:"values"` // single-value files: a decimal number or "max"
 	Files     map[string]json.RawMessage `json:"files"`
 }
 
@@ -123,6 +125,7 @@ type CgroupSnapshot struct {
 	Frozen      *bool                      `json:"frozen"`
 	Processes   int64                      `json:"processes"`
 	Controllers []string                   `json:"controllers"`
+	Values      map[string]string          `json:"values"`
 	Files       map[string]json.RawMessage `json:"files"`
 }
 

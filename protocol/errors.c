@@ -23,6 +23,7 @@ static const char *const cgerr_names[_CGERR_MAX] = {
 	[CGERR_METHOD_NOT_FOUND]       = VARLINK_SERVICE_INTERFACE ".MethodNotFound",
 	[CGERR_METHOD_NOT_IMPLEMENTED] = VARLINK_SERVICE_INTERFACE ".MethodNotImplemented",
 	[CGERR_INVALID_PARAMETER]      = VARLINK_SERVICE_INTERFACE ".InvalidParameter",
+	[CGERR_EXPECTED_MORE]          = VARLINK_SERVICE_INTERFACE ".ExpectedMore",
 };
 
 /* Wire name of e, NULL when e is out of range. */

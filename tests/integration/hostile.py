@@ -457,7 +457,7 @@ def shape_cases(child):
         ("Watch", {"names": [None]}, IN, None, {"more": True}),
         ("Watch", {"names": [["t"]]}, IN, None, {"more": True}),
         ("Watch", {"names": ["../x"]}, IN, None, {"more": True}),
-        ("Watch", {"names": ["t"]}, IV, None),
+        ("Watch", {"names": ["t"]}, SVC + ".ExpectedMore", None),
         ("OpenCgroup", {}, IP, "name"),
         ("OpenCgroup", {"name": 1}, IP, "name"),
         ("OpenCgroup", {"name": None}, IP, "name"),

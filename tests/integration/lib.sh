@@ -398,6 +398,7 @@ cgt_as_user_in() {
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
 		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
 		"$@"
 }
 
@@ -465,6 +466,7 @@ cgt_daemon_spawn() {
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
 		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
 		"$CGCTLD" "$@" </dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
 	cgt_track_pid "$DPID"
@@ -610,6 +612,7 @@ cgt_spawn_user_in() {
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
 		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
 		"$@" </dev/null >"$CGT_TMP/bg.out" 2>"$CGT_TMP/bg.err" &
 	BGPID=$!
 	cgt_track_pid "$BGPID"
@@ -749,6 +752,7 @@ cgt_user_bg() {
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
 		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
 		"$@" </dev/null >>"$out" 2>&1 &
 	BGPID=$!
 	cgt_track_pid "$BGPID"
@@ -927,6 +931,7 @@ cgt_user_bg_split() {
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
 		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
 		"$@" </dev/null >"$out" 2>"$err" &
 	BGPID=$!
 	cgt_track_pid "$BGPID"

@@ -35,6 +35,12 @@ fi
 
 passed=0 failed=0 skipped=0
 
+# Every daemon the tests start records each reply it sends here (test-only,
+# daemon/replylog.c); check_replies holds them to the interface files at the end.
+CGCTLD_TEST_REPLY_LOG=$CGT_TMP/replies.jsonl
+export CGCTLD_TEST_REPLY_LOG
+install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGCTLD_TEST_REPLY_LOG"
+
 # Run one test function in a subshell with its own transcript; print the verdict.
 run_one() {
 	local file=$1 fn=$2 name=${2#test_} rc reason transcript=$CGT_TMP/transcript
@@ -104,6 +110,24 @@ for file in "$HERE"/t_*.sh; do
 		run_one "$file" "$fn"
 	done < <(sed -n 's/^\(test_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$file")
 done
+
+# Every reply the daemons sent, field for field and type for type against the
+# interface files (parsed at run time: what others add is checked too).
+check_replies() {
+	local out=$CGT_TMP/varlink_check.out
+	if [ ! -s "$CGCTLD_TEST_REPLY_LOG" ]; then
+		return 0
+	fi
+	if /usr/bin/python3 "$HERE/varlink_check.py" "$CGCTLD_TEST_REPLY_LOG" "$TOP"/protocol/*.varlink >"$out" 2>&1; then
+		printf 'PASS varlink_replies: %s\n' "$(tail -n 1 "$out")"
+		passed=$((passed + 1))
+	else
+		printf 'FAIL varlink_replies: replies that differ from protocol/*.varlink\n'
+		sed 's/^/    | /' "$out" | cut -c1-400 | tail -n 40
+		failed=$((failed + 1))
+	fi
+}
+check_replies
 
 printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
 [ "$failed" = 0 ]

@@ -314,6 +314,7 @@ tt_spawn() {
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
 		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
 		"$CGCTLD" --cgroup-root "$CGT_MROOT" --state-dir "$STATE" --socket "$DSOCK" \
 		</dev/null >>"$DLOG" 2>&1 &
 	DPID=$!

@@ -589,6 +589,7 @@ activate_spawn() {
 		env -i HOME="$CGT_HOME" PATH=/usr/bin:/bin \
 		systemd-socket-activate -l "$sock" -E XDG_RUNTIME_DIR="$CGT_RUN" \
 		${ASAN_OPTIONS:+-E ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		${CGCTLD_TEST_REPLY_LOG:+-E CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
 		"$CGCTLD" --state-dir "$DSTATE" "$@" </dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
 	cgt_track_pid "$DPID"

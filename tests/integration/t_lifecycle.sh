@@ -31,6 +31,7 @@ ns_daemon_spawn() {
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
 		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
+		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
 		"$CGCTLD" --socket "$DSOCK" --state-dir "$DSTATE" "$@" </dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
 	cgt_track_pid "$DPID"
