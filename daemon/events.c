@@ -198,6 +198,36 @@ static void events_populated_changed(struct manager *m, struct ledger_entry *le,
 	}
 }
 
+/*
+ * Processes were moved into le. An auto_remove entry has had processes from
+ * now on, even when they are gone before inotify says so (the kernel's
+ * populated 1 then is never read): record it, and collect it when it is
+ * already empty. true when the ledger changed (the caller answers durably).
+ */
+bool events_attached(struct manager *m, const char *name)
+{
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+	struct entry_rt *rt = le ? le->userdata : NULL;
+	_cleanup_free_ char *rel = NULL;
+	bool populated, frozen, had = le && le->was_populated;
+
+	if (!le || !le->auto_remove || !rt || cgname_to_path(name, &rel) < 0 ||
+	    cgfs_read_events(m->rootfd, rel, &populated, &frozen) < 0)
+		return false;
+	if (!rt->populated) {
+		rt->populated = true;
+		events_emit(m, "populated", name, NULL);
+		events_populated_changed(m, le, true);
+	}
+	le = ledger_get(m->ledger, name); /* ledger_put replaced it */
+	if (le && !populated && le->state == LEDGER_ACTIVE) {
+		rt->populated = false;
+		events_emit(m, "empty", name, NULL);
+		events_populated_changed(m, le, false);
+	}
+	return !had;
+}
+
 /* cgroup.events changed: report transitions, drive auto_remove. */
 static void events_cgroup_cb(void *arg, int gone)
 {

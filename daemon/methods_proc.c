@@ -221,7 +221,11 @@ static void attach_op_step(struct attach_op *op)
 	       param_str(call, "name"));
 	p = json_object_new_object();
 	json_object_object_add(p, "attached", TAKE_PTR(op->attached));
-	call_reply(call, p);
+	/* An auto_remove entry's "has had processes" must survive a crash right after this answer. */
+	if (op->n > 0 && events_attached(call_manager(call), param_str(call, "name")))
+		call_reply_durable(call, p);
+	else
+		call_reply(call, p);
 	attach_op_free(op);
 }
 
