@@ -613,6 +613,11 @@ test_oci_hook_diagnostics() {
 	expect_rc 0 "createRuntime" || return 1
 	grep -q "dg: warning: limits of controller \"$ctrl\" skipped" "$log" ||
 		fail "the default log lacks the warning: $(cat "$log" 2>&1)" || return 1
+	# cgctl hook-log shows it, no daemon needed.
+	cgctl_u hook-log -n 50
+	expect_rc 0 "cgctl hook-log" || return 1
+	grep -q "dg: warning: limits of controller \"$ctrl\" skipped" <<<"$OUT" ||
+		fail "cgctl hook-log lacks the warning" || return 1
 	# For poststop: where createRuntime found the daemon and its log.
 	jq -e --arg s "$DSOCK" --arg l "$log" '.socket == $s and .log == $l' "$b/.cgctl-oci-hook.json" >/dev/null ||
 		fail "bad record: $(cat "$b/.cgctl-oci-hook.json" 2>&1)" || return 1
