@@ -263,6 +263,8 @@ static int hook_read_state(struct hook *h)
 				  strerror(-r));
 	if (oci_spec_state(h->state, &h->st, &why) < 0)
 		return hook_error(h, "%s", why);
+	/* From here on messages go to the log file too (the bundle may say which). */
+	(void)oci_where_log(h->st.bundle, &h->auto_log);
 	return EXIT_OK;
 }
 
@@ -625,6 +627,7 @@ static int stage_gc(struct hook *h)
 {
 	int r, ex = EXIT_OK;
 
+	(void)oci_where_log(NULL, &h->auto_log);
 	if (hook_connect(h, &ex) < 0)
 		return ex;
 	r = hook_gc(h, stdout);
@@ -666,6 +669,20 @@ static enum stage stage_from_name(const char *s)
 	return STAGE_UNKNOWN;
 }
 
+/* A decimal in [min, max] into *ret; -EINVAL otherwise. */
+static int parse_long(const char *s, long min, long max, long *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
 /* Parse argv into h; -1 to go on, else the exit status. */
 static int parse_args(struct hook *h, int argc, char **argv)
 {
@@ -680,7 +697,6 @@ static int parse_args(struct hook *h, int argc, char **argv)
 		{}
 	};
 	const char *stage = NULL;
-	char *end;
 	long v;
 	int c;
 
@@ -693,18 +709,13 @@ static int parse_args(struct hook *h, int argc, char **argv)
 		case OPT_DRY_RUN: h->dry_run = true; break;
 		case OPT_GC: h->stage = STAGE_GC; break;
 		case OPT_GC_AGE:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 0 || v > 10L * 365 * 86400) {
+			if (parse_long(optarg, 0, 10L * 365 * 86400, &h->gc_age) < 0) {
 				hook_error(h, "invalid --gc-age '%s': want seconds >= 0", optarg);
 				return EXIT_USAGE;
 			}
-			h->gc_age = v;
 			break;
 		case OPT_TIMEOUT:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v <= 0 || v > 3600 * 1000) {
+			if (parse_long(optarg, 1, 3600 * 1000, &v) < 0) {
 				hook_error(h, "invalid --timeout '%s': want milliseconds > 0", optarg);
 				return EXIT_USAGE;
 			}
@@ -756,12 +767,10 @@ int main(int argc, char **argv)
 	h.log = (struct oci_log){ .log_cb = hook_log_cb, .userdata = &h };
 	openlog("cgctl-oci-hook", LOG_PID, LOG_USER);
 	ex = parse_args(&h, argc, argv);
-	if (ex < 0 && h.stage == STAGE_GC) {
-		(void)oci_where_log(NULL, &h.auto_log);
+	if (ex < 0 && h.stage == STAGE_GC)
 		ex = stage_gc(&h);
-	} else if (ex < 0 && (ex = hook_read_state(&h)) == EXIT_OK &&
-		   (oci_where_log(h.st.bundle, &h.auto_log), (ex = hook_guess_stage(&h)) == EXIT_OK) &&
-		   (h.stage == STAGE_POSTSTOP || (ex = hook_read_config(&h)) == EXIT_OK))
+	else if (ex < 0 && (ex = hook_read_state(&h)) == EXIT_OK && (ex = hook_guess_stage(&h)) == EXIT_OK &&
+		 (h.stage == STAGE_POSTSTOP || (ex = hook_read_config(&h)) == EXIT_OK))
 		ex = h.stage == STAGE_CREATE ? stage_create(&h) : stage_poststop(&h);
 	cgctl_disconnect(h.c);
 	closelog();
