@@ -518,7 +518,7 @@ static bool hook_gc_candidate(const struct cgctl_entry *e, long min_age)
  */
 static int hook_gc(struct hook *h, FILE *out)
 {
-	struct cgctl_entry *e = NULL;
+	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 	int r = cgctl_list(h->c, NULL, &e, &n), removed = 0;
 
@@ -527,13 +527,13 @@ static int hook_gc(struct hook *h, FILE *out)
 	for (size_t i = 0; i < n; i++) {
 		int existed = 0;
 
-		if (!hook_gc_candidate(&e[i], h->gc_age))
+		if (!hook_gc_candidate(e[i], h->gc_age))
 			continue;
-		r = cgctl_destroy(h->c, e[i].name, CGCTL_DESTROY_RECURSIVE, &existed);
+		r = cgctl_destroy(h->c, e[i]->name, CGCTL_DESTROY_RECURSIVE, &existed);
 		if (r >= 0 && existed) {
 			removed++;
 			if (out)
-				fprintf(out, "removed %s\n", e[i].name);
+				fprintf(out, "removed %s\n", e[i]->name);
 		}
 	}
 	cgctl_entries_free(e, n);
