@@ -9,7 +9,11 @@ SOMINOR     := 0.0
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 SBINDIR     ?= $(PREFIX)/bin
-LIBDIR      ?= $(PREFIX)/lib
+# Debian's multiarch triplet (x86_64-linux-gnu); empty elsewhere. /usr's libraries go below it.
+ifeq ($(origin MULTIARCH),undefined)
+MULTIARCH   := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $(CC) -print-multiarch 2>/dev/null)
+endif
+LIBDIR      ?= $(PREFIX)/lib$(if $(and $(filter /usr,$(PREFIX)),$(MULTIARCH)),/$(MULTIARCH))
 INCLUDEDIR  ?= $(PREFIX)/include
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
@@ -63,7 +67,7 @@ PROTO_SRCS  := $(wildcard protocol/*.c)
 DAEMON_SRCS := $(wildcard daemon/*.c)
 LIB_SRCS    := $(wildcard client/libcgctl*.c)
 CLI_SRCS    := client/cgctl.c $(wildcard client/cli_*.c)
-HOOK_SRCS   := $(wildcard client/cgctl-oci-hook.c client/oci_spec.c client/oci_identity.c client/oci_resources.c)
+HOOK_SRCS   := $(wildcard client/cgctl-oci-hook.c client/oci_spec.c client/oci_identity.c client/oci_resources.c client/oci_where.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 ITEST_SRCS  := $(wildcard tests/integration/*.c)
 BENCH_SRCS  := $(wildcard bench/*.c)
@@ -84,8 +88,8 @@ LIBCGCTL_SO := $(B)/libcgctl.so.$(SOVERSION).$(SOMINOR)
 TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.so \
            $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
 
-.PHONY: all deps deps-check run check check-all check-unit check-integration check-sanitize check-bench \
-	check-abi abi-baseline check-go check-go-drift install uninstall clean bench
+.PHONY: all deps deps-check run check check-all check-unit check-install check-integration check-sanitize \
+	check-bench check-abi abi-baseline check-go check-go-drift install uninstall clean bench
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -214,9 +218,17 @@ check-all:
 	$(Q)$(MAKE) --no-print-directory check-abi
 	$(Q)$(MAKE) --no-print-directory check-go-drift
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) check-unit check-fuzz
+	$(Q)$(MAKE) --no-print-directory check-install
 	$(Q)$(MAKE) --no-print-directory check-integration
 	$(Q)$(MAKE) --no-print-directory check-bench
 	$(Q)$(MAKE) --no-print-directory check-sanitize
+
+# A staged "make install PREFIX=/usr": the file list, libcgctl.pc's libdir, and the
+# example built with the documented command against it.
+check-install: all
+	$(Q)rm -rf $(B)/stage
+	$(Q)$(MAKE) --no-print-directory -s install DESTDIR=$(CURDIR)/$(B)/stage PREFIX=/usr >/dev/null
+	$(Q)sh tests/check-install.sh $(B)/stage "$(MULTIARCH)" "$(CC)"
 
 # The benchmark's smoke mode: every measurement runs once, briefly (figures are not judged).
 check-bench: all $(BENCH_BINS)
@@ -341,4 +353,4 @@ clean:
 # Fuzzing (libFuzzer, clang): make fuzz, and a short run inside make check.
 -include fuzz/fuzz.mk
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

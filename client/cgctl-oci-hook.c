@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,8 +43,10 @@
 #define HOOK_CONFIG_MAX (16u << 20)   /* config.json */
 #define HOOK_TIMEOUT_DEFAULT_MS 10000 /* per daemon call */
 #define HOOK_RETRIES_MAX 32           /* limits dropped one at a time, at most */
+#define HOOK_LOG_MAX (1u << 20)       /* the default log is moved to .old beyond this */
+#define HOOK_GC_AGE_DEFAULT 60        /* seconds: an empty entry younger than this may be a create under way */
 
-enum stage { STAGE_UNKNOWN, STAGE_CREATE, STAGE_POSTSTOP };
+enum stage { STAGE_UNKNOWN, STAGE_CREATE, STAGE_POSTSTOP, STAGE_GC };
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* One run of the hook. */
@@ -50,7 +54,10 @@ struct hook {
 	enum stage stage;
 	const char *socket;   /* --socket, else NULL: $CGCTL_SOCKET or the default */
 	const char *log_path; /* --log: warnings and errors are appended there too */
+	char *auto_log;       /* else the default log file; owned, NULL when there is none */
+	char *sock;           /* the socket path in use; owned */
 	bool strict;
+	long gc_age;          /* --gc-age, seconds */
 	bool dry_run; /* print what createRuntime would ask for, call nothing */
 	int timeout_ms;
 	json_object *state;  /* owned */
@@ -64,7 +71,26 @@ struct hook {
 
 /* --- messages ------------------------------------------------------------ */
 
-/* One line on stderr, and in the --log file with a timestamp. */
+/* The --log file, else the default one (moved to .old when it grew too big), opened to append; -1. */
+static int hook_log_open(const struct hook *h)
+{
+	_cleanup_free_ char *old = NULL;
+	struct stat st;
+	int fd;
+
+	if (h->log_path)
+		return open(h->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (!h->auto_log)
+		return -1;
+	fd = open(h->auto_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < HOOK_LOG_MAX || asprintf(&old, "%s.old", h->auto_log) < 0)
+		return fd;
+	close(fd);
+	(void)rename(h->auto_log, old);
+	return open(h->auto_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+}
+
+/* One line on stderr, to syslog, and in the log file with a timestamp. */
 __attribute__((format(printf, 3, 0)))
 static void hook_vlog(const struct hook *h, const char *level, const char *fmt, va_list ap)
 {
@@ -81,9 +107,10 @@ static void hook_vlog(const struct hook *h, const char *level, const char *fmt, 
 			*p = ' ';
 	fprintf(stderr, "cgctl-oci-hook: %s%s%s: %s\n", h->st.id ? h->st.id : "", h->st.id ? ": " : "", level,
 		msg ? msg : fmt);
-	if (!h->log_path)
-		return;
-	fd = open(h->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	/* runc shows a successful hook's stderr to nobody: the journal (syslog) and a file do. */
+	syslog(level[0] == 'e' ? LOG_ERR : LOG_WARNING, "%s%s%s: %s", h->st.id ? h->st.id : "",
+	       h->st.id ? ": " : "", level, msg ? msg : fmt);
+	fd = hook_log_open(h);
 	if (fd < 0)
 		return;
 	if (localtime_r(&now, &tm))
@@ -129,6 +156,15 @@ static int hook_soft(const struct hook *h, const char *fmt, ...)
 	hook_vlog(h, h->strict ? "error" : "warning", fmt, ap);
 	va_end(ap);
 	return h->strict ? EXIT_FAIL : EXIT_OK;
+}
+
+/* What becomes of the container when it cannot have its cgroup, for the end of a message. */
+static const char *hook_without(const struct hook *h)
+{
+	if (h->stage != STAGE_CREATE)
+		return "nothing to remove now; cgctld removes the container's cgroup once it is empty";
+	return h->strict ? "--strict: the container is not started"
+			 : "the container runs without a cgroup of its own";
 }
 
 /* struct oci_log callback: a message of the oci_* modules, logged as the hook's own. */
@@ -227,6 +263,8 @@ static int hook_read_state(struct hook *h)
 				  strerror(-r));
 	if (oci_spec_state(h->state, &h->st, &why) < 0)
 		return hook_error(h, "%s", why);
+	/* From here on messages go to the log file too (the bundle may say which). */
+	(void)oci_where_log(h->st.bundle, &h->auto_log);
 	return EXIT_OK;
 }
 
@@ -249,36 +287,35 @@ static int hook_read_config(struct hook *h)
 
 /* --- talking to cgctld ----------------------------------------------------- */
 
-/* The socket path the connection uses, for messages; malloc'd or NULL. */
-static char *hook_socket_path(const struct hook *h)
+/* Connect (h->sock: --socket, else oci_where_socket()); 0 or -errno, the connection in h->c. */
+static int hook_connect_quiet(struct hook *h)
 {
-	const char *env = getenv("CGCTL_SOCKET");
-	char *p = NULL;
+	int r;
 
-	if (h->socket)
-		return strdup(h->socket);
-	if (env && env[0])
-		return strdup(env);
-	return proto_default_socket_path(&p) < 0 ? NULL : p;
+	if (!h->sock)
+		h->sock = h->socket ? strdup(h->socket) : NULL;
+	if (!h->sock && (r = oci_where_socket(h->st.bundle, &h->sock)) < 0)
+		return r;
+	if (!h->sock)
+		return -ENOMEM;
+	r = cgctl_connect(h->sock, &h->c);
+	return r < 0 ? r : cgctl_set_timeout(h->c, h->timeout_ms);
 }
 
 /* Connect; when there is no daemon, a soft failure (*ret_exit set, returns -1). */
 static int hook_connect(struct hook *h, int *ret_exit)
 {
-	_cleanup_free_ char *path = NULL;
-	int r = cgctl_connect(h->socket, &h->c);
-	const char *then = h->stage == STAGE_CREATE ? "the container runs without a cgroup of its own"
-						     : "nothing to remove";
+	int r = hook_connect_quiet(h);
 
 	if (r >= 0)
-		return cgctl_set_timeout(h->c, h->timeout_ms);
+		return 0;
 	/* Somebody else answers there: as good as no daemon, but say who. */
 	if (r == -CGCTL_EUNTRUSTED && cgctl_error_message(NULL)) {
-		*ret_exit = hook_soft(h, "%s; %s", cgctl_error_message(NULL), then);
+		*ret_exit = hook_soft(h, "%s; %s", cgctl_error_message(NULL), hook_without(h));
 		return -1;
 	}
-	path = hook_socket_path(h);
-	*ret_exit = hook_soft(h, "cgctld is not running (%s: %s); %s", path ? path : "socket", cgctl_strerror(r), then);
+	*ret_exit = hook_soft(h, "cgctld is not running (%s: %s); %s", h->sock ? h->sock : "socket",
+			      cgctl_strerror(r), hook_without(h));
 	return -1;
 }
 
@@ -363,6 +400,8 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 	json_object_object_add(params, "name", json_object_new_string(h->name));
 	json_object_object_add(params, "labels", oci_identity_labels(&h->st, h->derived));
 	json_object_object_add(params, "resources", json_object_get(res));
+	/* The daemon removes it once the container's processes are gone: poststop is not needed. */
+	json_object_object_add(params, "auto_remove", json_object_new_boolean(true));
 	r = hook_call_resources(h, "Create", params, res);
 	*ret_created = r >= 0;
 	if (r != -EEXIST)
@@ -378,6 +417,7 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 		return r;
 	*ret_existing = true;
 	json_object_object_del(params, "labels");
+	json_object_object_del(params, "auto_remove");
 	return hook_call_resources(h, "SetResources", params, res);
 }
 
@@ -407,16 +447,102 @@ static void hook_undo(struct hook *h)
 		hook_warn(h, "could not remove %s again: %s", h->name, cgctl_strerror(r));
 }
 
-/* --dry-run: the name and the Resources object on stdout, as one JSON object. */
+/*
+ * The controllers res needs that the daemon does not give its cgroups, as a
+ * JSON array (each said in a warning); NULL when the daemon cannot be asked.
+ */
+static json_object *hook_unavailable(struct hook *h, json_object *res)
+{
+	static const char *const ctls[] = { "cpu", "cpuset", "io", "memory", "pids", "hugetlb", "rdma", "misc", NULL };
+	struct cgctl_status *st = NULL;
+	char have_list[256] = "";
+	json_object *out;
+	int r = hook_connect_quiet(h);
+
+	if (r >= 0)
+		r = cgctl_get_status(h->c, &st);
+	if (r < 0) {
+		hook_warn(h, "cannot tell which controllers are available: cgctld is not running (%s: %s)",
+			  h->sock ? h->sock : "socket", cgctl_strerror(r));
+		return NULL;
+	}
+	for (char **c = st->controllers; *c; c++)
+		snprintf(have_list + strlen(have_list), sizeof(have_list) - strlen(have_list), "%s%s",
+			 c == st->controllers ? "" : " ", *c);
+	out = json_object_new_array();
+	for (size_t i = 0; ctls[i]; i++) {
+		_cleanup_json_ json_object *copy = NULL;
+		bool have = false;
+
+		for (char **c = st->controllers; *c && !have; c++)
+			have = strcmp(*c, ctls[i]) == 0;
+		if (have || json_object_deep_copy(res, &copy, NULL) < 0 || oci_resources_drop_controller(copy, ctls[i]) <= 0)
+			continue;
+		json_object_array_add(out, json_object_new_string(ctls[i]));
+		hook_warn(h, "controller \"%s\" is not available (cgctld's cgroups have: %s): %s", ctls[i],
+			  have_list[0] ? have_list : "none", h->strict ? "--strict: the hook would fail"
+								       : "its limits would be skipped");
+	}
+	cgctl_status_free(st);
+	return out;
+}
+
+/* --dry-run: the name, labels, Resources and unavailable controllers on stdout, as one JSON object. */
 static int hook_dry_run(struct hook *h, json_object *res)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *un = hook_unavailable(h, res);
 
 	json_object_object_add(o, "name", json_object_new_string(h->name));
 	json_object_object_add(o, "labels", oci_identity_labels(&h->st, h->derived));
 	json_object_object_add(o, "resources", json_object_get(res));
+	if (un)
+		json_object_object_add(o, "unavailable", un);
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	return EXIT_OK;
+}
+
+/* Whether e is an empty, settled entry of the hook's, created at least min_age seconds ago. */
+static bool hook_gc_candidate(const struct cgctl_entry *e, long min_age)
+{
+	bool labelled = false;
+	struct timespec now;
+
+	for (char **l = e->labels; *l && !labelled; l++)
+		labelled = strncmp(*l, "oci.id=", 7) == 0;
+	if (!labelled || e->populated != 0 || strcmp(e->state, "active") != 0 ||
+	    clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return false;
+	return (uint64_t)now.tv_sec >= e->created_usec / 1000000 + (uint64_t)min_age;
+}
+
+/*
+ * Remove the hook's entries that are empty: containers whose poststop never
+ * reached the daemon. Without kill: the daemon refuses (Busy) a cgroup that
+ * has processes again. Returns the number removed; removed names on out.
+ */
+static int hook_gc(struct hook *h, FILE *out)
+{
+	struct cgctl_entry **e = NULL;
+	size_t n = 0;
+	int r = cgctl_list(h->c, NULL, &e, &n), removed = 0;
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		int existed = 0;
+
+		if (!hook_gc_candidate(e[i], h->gc_age))
+			continue;
+		r = cgctl_destroy(h->c, e[i]->name, CGCTL_DESTROY_RECURSIVE, &existed);
+		if (r >= 0 && existed) {
+			removed++;
+			if (out)
+				fprintf(out, "removed %s\n", e[i]->name);
+		}
+	}
+	cgctl_entries_free(e, n);
+	return removed;
 }
 
 /* createRuntime: cgroup, limits, init moved in. */
@@ -440,8 +566,7 @@ static int stage_create(struct hook *h)
 	if (r >= 0)
 		r = hook_create(h, res, &created, &existing);
 	if (r == -CGCTL_ENODELEGATION)
-		return hook_soft(h, "cgctld has no delegated cgroup subtree (%s); the container runs without a "
-			      "cgroup of its own", hook_errmsg(h));
+		return hook_soft(h, "cgctld has no delegated cgroup subtree (%s); %s", hook_errmsg(h), hook_without(h));
 	if (r == -EEXIST)
 		return EXIT_FAIL; /* said why */
 	if (r == -EOPNOTSUPP && h->strict)
@@ -449,8 +574,13 @@ static int stage_create(struct hook *h)
 	if (r < 0)
 		return hook_call_failed(h, existing ? "set limits" : "create", r);
 	r = hook_attach(h);
-	if (r >= 0)
+	if (r >= 0) {
+		/* For poststop, which may run where neither is known (podman, rootless). */
+		(void)oci_where_record(h->st.bundle, h->sock, h->log_path ? h->log_path : h->auto_log);
+		/* Leftovers of containers whose poststop never reached us; only old ones. */
+		(void)hook_gc(h, NULL);
 		return EXIT_OK;
+	}
 	if (created)
 		hook_undo(h);
 	if (r == -ESRCH)
@@ -458,8 +588,8 @@ static int stage_create(struct hook *h)
 	if (r == -EACCES) {
 		char buf[1024];
 
-		return hook_soft(h, "cannot move the container's init (pid %d) into %s (%s); the container runs "
-			      "without a cgroup of its own", (int)h->st.pid, h->name, hook_why(h, r, buf, sizeof(buf)));
+		return hook_soft(h, "cannot move the container's init (pid %d) into %s (%s); %s", (int)h->st.pid,
+				 h->name, hook_why(h, r, buf, sizeof(buf)), hook_without(h));
 	}
 	return hook_call_failed(h, "attach", r);
 }
@@ -492,7 +622,21 @@ static int stage_poststop(struct hook *h)
 			ex = hook_call_failed(h, e[i]->name, r);
 	}
 	cgctl_entries_free(e, n);
+	if (ex == EXIT_OK)
+		oci_where_forget(h->st.bundle);
 	return ex;
+}
+
+/* --gc: sweep the hook's empty entries (no container state needed). */
+static int stage_gc(struct hook *h)
+{
+	int r, ex = EXIT_OK;
+
+	(void)oci_where_log(NULL, &h->auto_log);
+	if (hook_connect(h, &ex) < 0)
+		return ex;
+	r = hook_gc(h, stdout);
+	return r < 0 ? hook_call_failed(h, "list", r) : EXIT_OK;
 }
 
 /* --- command line ------------------------------------------------------------ */
@@ -508,10 +652,14 @@ static void usage(FILE *f)
 	      "      --socket PATH  daemon socket (default: $CGCTL_SOCKET, else\n"
 	      "                     $XDG_RUNTIME_DIR/cgctl/io.cgctl.Manager, else /run/user/UID/...)\n"
 	      "      --strict       fail when the container cannot get its cgroup and every limit\n"
-	      "      --log FILE     append warnings and errors to FILE too\n"
+	      "      --log FILE     append warnings and errors to FILE (default:\n"
+	      "                     ~/.local/state/cgctl/oci-hook.log)\n"
 	      "      --timeout MS   bound of each daemon call (default 10000)\n"
 	      "      --dry-run      createRuntime: print the cgroup name, labels and limits that\n"
 	      "                     would be asked for, as JSON on stdout, and stop\n"
+	      "      --gc           remove the hook's empty cgroups (containers gone while the\n"
+	      "                     daemon could not hear of it); reads no state\n"
+	      "      --gc-age SECS  only those created at least SECS ago (default 60)\n"
 	      "  -h, --help         show this help\n"
 	      "      --version      show the version\n", f);
 }
@@ -526,19 +674,34 @@ static enum stage stage_from_name(const char *s)
 	return STAGE_UNKNOWN;
 }
 
+/* A decimal in [min, max] into *ret; -EINVAL otherwise. */
+static int parse_long(const char *s, long min, long max, long *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
 /* Parse argv into h; -1 to go on, else the exit status. */
 static int parse_args(struct hook *h, int argc, char **argv)
 {
-	enum { OPT_STAGE = 0x100, OPT_SOCKET, OPT_STRICT, OPT_LOG, OPT_TIMEOUT, OPT_DRY_RUN, OPT_VERSION };
+	enum { OPT_STAGE = 0x100, OPT_SOCKET, OPT_STRICT, OPT_LOG, OPT_TIMEOUT, OPT_DRY_RUN, OPT_VERSION, OPT_GC,
+	       OPT_GC_AGE };
 	static const struct option opts[] = {
 		{ "stage", required_argument, NULL, OPT_STAGE },  { "socket", required_argument, NULL, OPT_SOCKET },
 		{ "strict", no_argument, NULL, OPT_STRICT },      { "log", required_argument, NULL, OPT_LOG },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT }, { "help", no_argument, NULL, 'h' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },    { "version", no_argument, NULL, OPT_VERSION },
+		{ "gc", no_argument, NULL, OPT_GC },              { "gc-age", required_argument, NULL, OPT_GC_AGE },
 		{}
 	};
 	const char *stage = NULL;
-	char *end;
 	long v;
 	int c;
 
@@ -549,10 +712,15 @@ static int parse_args(struct hook *h, int argc, char **argv)
 		case OPT_STRICT: h->strict = true; break;
 		case OPT_LOG: h->log_path = optarg[0] ? optarg : NULL; break;
 		case OPT_DRY_RUN: h->dry_run = true; break;
+		case OPT_GC: h->stage = STAGE_GC; break;
+		case OPT_GC_AGE:
+			if (parse_long(optarg, 0, 10L * 365 * 86400, &h->gc_age) < 0) {
+				hook_error(h, "invalid --gc-age '%s': want seconds >= 0", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_TIMEOUT:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v <= 0 || v > 3600 * 1000) {
+			if (parse_long(optarg, 1, 3600 * 1000, &v) < 0) {
 				hook_error(h, "invalid --timeout '%s': want milliseconds > 0", optarg);
 				return EXIT_USAGE;
 			}
@@ -563,10 +731,14 @@ static int parse_args(struct hook *h, int argc, char **argv)
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (optind < argc && !stage)
+	if (optind < argc && !stage && h->stage != STAGE_GC)
 		stage = argv[optind++];
 	if (optind < argc) {
 		hook_error(h, "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (stage && h->stage == STAGE_GC) {
+		hook_error(h, "--gc takes no stage");
 		return EXIT_USAGE;
 	}
 	if (stage && (h->stage = stage_from_name(stage)) == STAGE_UNKNOWN) {
@@ -594,15 +766,21 @@ static int hook_guess_stage(struct hook *h)
 
 int main(int argc, char **argv)
 {
-	struct hook h = { .timeout_ms = HOOK_TIMEOUT_DEFAULT_MS };
+	struct hook h = { .timeout_ms = HOOK_TIMEOUT_DEFAULT_MS, .gc_age = HOOK_GC_AGE_DEFAULT };
 	int ex;
 
 	h.log = (struct oci_log){ .log_cb = hook_log_cb, .userdata = &h };
+	openlog("cgctl-oci-hook", LOG_PID, LOG_USER);
 	ex = parse_args(&h, argc, argv);
-	if (ex < 0 && (ex = hook_read_state(&h)) == EXIT_OK && (ex = hook_guess_stage(&h)) == EXIT_OK &&
-	    (h.stage == STAGE_POSTSTOP || (ex = hook_read_config(&h)) == EXIT_OK))
+	if (ex < 0 && h.stage == STAGE_GC)
+		ex = stage_gc(&h);
+	else if (ex < 0 && (ex = hook_read_state(&h)) == EXIT_OK && (ex = hook_guess_stage(&h)) == EXIT_OK &&
+		 (h.stage == STAGE_POSTSTOP || (ex = hook_read_config(&h)) == EXIT_OK))
 		ex = h.stage == STAGE_CREATE ? stage_create(&h) : stage_poststop(&h);
 	cgctl_disconnect(h.c);
+	closelog();
+	free(h.auto_log);
+	free(h.sock);
 	free(h.name);
 	json_object_put(h.config);
 	json_object_put(h.state);

@@ -52,6 +52,10 @@ int cli_connect(struct cli *cli);
 /* run [options] -- CMD...: CMD in a fresh cgroup; exits with its status. */
 int cli_cmd_run(struct cli *cli, int argc, char **argv);
 
+/* cli_hooklog.c */
+/* hook-log [-n N]: the last lines of cgctl-oci-hook's default log file. */
+int cli_cmd_hook_log(struct cli *cli, int argc, char **argv);
+
 /* cli_watch.c */
 /* watch [NAME...]: events one a line until SIGINT/SIGTERM (exit 0) or the stream ends (exit 1). */
 int cli_cmd_watch(struct cli *cli, int argc, char **argv);

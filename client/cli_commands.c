@@ -649,6 +649,10 @@ const struct cli_command cli_commands[] = {
 	  "not one); -n N: stop after N frames; -d: seconds between frames (default 1);\n"
 	  "--json: one JSON object a frame, a line each",
 	  "Show the managed cgroups live, like top." },
+	{ "hook-log", cli_cmd_hook_log, "[-n|--lines N]\n\n"
+	  "Runtimes show a hook's output only when it fails: cgctl-oci-hook also appends its\n"
+	  "warnings and errors to $XDG_STATE_HOME/cgctl/oci-hook.log (~/.local/state/...)",
+	  "Show the last lines (default 20) cgctl-oci-hook logged." },
 	{ "call", cmd_call, "[--more] METHOD [JSON|-]\n\n"
 	  "--more: a streaming call (Watch); every reply's parameters, one compact JSON\n"
 	  "object a line, until the final reply, an error, or SIGINT/SIGTERM",

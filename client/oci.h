@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* oci.h: a container's OCI state and config.json translated for cgctld (oci_spec.c, oci_identity.c, oci_resources.c). */
+/* oci.h: a container's OCI state and config.json translated for cgctld (oci_spec.c, oci_identity.c, oci_resources.c, oci_where.c). */
 #pragma once
 
 /*
- * None of these modules does I/O: the hook reads the runtime's JSON, hands
- * the objects over and logs what they report through struct oci_log.
+ * None of these modules but oci_where.c does I/O: the hook reads the
+ * runtime's JSON, hands the objects over and logs what they report through
+ * struct oci_log.
  */
 
 #include <stdarg.h>
@@ -92,3 +93,27 @@ int oci_resources_drop_controller(json_object *res, const char *ctl);
  * array element when the path crosses one, else the last member. 1 or 0.
  */
 int oci_resources_drop_field(json_object *res, const char *field);
+
+/* --- oci_where.c: where the daemon and the log are (does I/O) -------------- */
+
+/* The file createRuntime leaves in the bundle for poststop: {"socket": PATH, "log": PATH}. */
+#define OCI_WHERE_RECORD ".cgctl-oci-hook.json"
+
+/* The uid outside every user namespace that our euid maps to (our euid outside one). */
+uid_t oci_where_outer_uid(void);
+/*
+ * The daemon's socket: $CGCTL_SOCKET, else $XDG_RUNTIME_DIR/cgctl/..., else
+ * the one createRuntime recorded in bundle (may be NULL), else
+ * /run/user/<outer uid>/cgctl/io.cgctl.Manager. 0 and a malloc'd *ret, -errno.
+ */
+int oci_where_socket(const char *bundle, char **ret);
+/*
+ * The default log file: the one recorded in bundle (may be NULL), else
+ * $XDG_STATE_HOME (~/.local/state, HOME from the outer uid's passwd entry
+ * when unset)/cgctl/oci-hook.log, its directories made. 0 and *ret, -errno.
+ */
+int oci_where_log(const char *bundle, char **ret);
+/* Record socket and log (may be NULL) in bundle's OCI_WHERE_RECORD, for poststop. 0 or -errno. */
+int oci_where_record(const char *bundle, const char *socket, const char *log);
+/* Remove bundle's record (ENOENT is fine). */
+void oci_where_forget(const char *bundle);

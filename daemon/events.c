@@ -303,6 +303,30 @@ void events_refresh(struct manager *m, const char *name)
 	}
 }
 
+/*
+ * Processes were moved into name. An auto_remove entry has had processes from
+ * now on, even when they were gone before anyone read populated 1 (a short-lived
+ * container): record it, and collect the entry when it is already empty. true
+ * when the ledger changed (the caller answers durably). rt may be gone after.
+ */
+bool events_attached(struct manager *m, const char *name)
+{
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+	struct entry_rt *rt = le ? le->userdata : NULL;
+
+	if (!le || !le->auto_remove || le->was_populated || !rt || !rt->ev_w)
+		return false;
+	if (!rt->populated)
+		events_apply(rt, true, rt->frozen);
+	else
+		events_populated_changed(m, le, true);
+	/* Gone already? Then it is empty now, and goes (auto_remove). */
+	rt = events_rt_of(m, name);
+	if (rt)
+		events_reread(rt);
+	return true;
+}
+
 /* Read cgroup.events into rt and watch it, through one descriptor. */
 static int events_watch_events(struct manager *m, struct entry_rt *rt, const char *rel)
 {

@@ -47,6 +47,8 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, j
 int events_lease(struct manager *m, struct ledger_entry *le, struct conn *c);
 /* A connection closed: end its watchers, release its leases. */
 void events_conn_closed(struct manager *m, struct conn *c);
+/* Processes were moved into name: auto_remove bookkeeping. true when the ledger changed. */
+bool events_attached(struct manager *m, const char *name);
 /* After reconcile: track every entry, release leases of a previous run, collect empties. */
 void events_startup(struct manager *m);
 /* End every watcher (daemon stopping). */

@@ -20,6 +20,10 @@
 #include "stats.h"
 
 #define ATTACH_PIDS_MAX 1024
+/* What to do instead: not "use cgctl run", which fails the same way from such a shell. */
+#define ATTACH_ADVICE                                                                              \
+	"Run the command from a shell in a cgroup the user owns: a systemd user service, or "     \
+	"`systemd-run --user --scope bash`."
 
 /* Resolve the call's "name" to a ledger entry and its relative path, or answer. */
 static bool call_lookup(struct call *call, struct ledger_entry **ret_le, char **ret_rel)
@@ -77,6 +81,14 @@ static bool call_timeout(struct call *call, int *ret)
 	return true;
 }
 
+/* The systemd fallback failed (r) because there is no systemd to ask: no unit of ours, or no systemd at all. */
+static bool attach_no_systemd(int r)
+{
+	if (r == -EXDEV)
+		return true; /* not started in the managed root's unit (--cgroup-root elsewhere) */
+	return (r == -ENOENT || r == -ECONNREFUSED || r == -ENOMEDIUM) && access("/run/systemd/system", F_OK) < 0;
+}
+
 /* Answer a failed attach of pid. */
 static void attach_error(struct call *call, pid_t pid, int r, const char *how)
 {
@@ -96,19 +108,24 @@ static void attach_error(struct call *call, pid_t pid, int r, const char *how)
 		call_errorf(call, CGERR_BUSY, "name", param_str(call, "name"),
 			    "the kernel refused to move process %d, and %d requests to the systemd user manager "
 			    "are already in flight; try again", (int)pid, ATTACH_SYSTEMD_MAX);
+	else if (strcmp(how, "systemd") == 0 && attach_no_systemd(r))
+		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
+			    "the kernel refused to move process %d: its cgroup and cgctld's meet at a cgroup "
+			    "that is not the user's (cgroup v2's common ancestor rule), and without systemd "
+			    "nobody can move it for us. Run the command from a shell that root placed in a "
+			    "cgroup the user owns, below the directory delegated to the user (README.md, "
+			    "\"No systemd\").", (int)pid);
 	else if (strcmp(how, "systemd") == 0 && (r == -ENOENT || r == -ECONNREFUSED || r == -ENOMEDIUM))
 		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
 			    "the kernel refused to move process %d: the common ancestor of its cgroup and ours "
 			    "is not ours to write (a process in a login session scope?), and no systemd user "
 			    "manager was reachable to do it for us (tried $XDG_RUNTIME_DIR/systemd/private and "
-			    "the session bus). Start the process from a cgctl-managed cgroup, e.g. with "
-			    "`cgctl run`, or from a systemd user service.", (int)pid);
+			    "the session bus). " ATTACH_ADVICE, (int)pid);
 	else if (strcmp(how, "systemd") == 0)
 		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
 			    "the kernel refused to move process %d: the common ancestor of its cgroup and ours "
 			    "is not ours to write (a process in a login session scope?), and the systemd user "
-			    "manager could not move it either (%s). Start the process from a cgctl-managed "
-			    "cgroup, e.g. with `cgctl run`, or from a systemd user service.", (int)pid, strerror(-r));
+			    "manager could not move it either (%s). " ATTACH_ADVICE, (int)pid, strerror(-r));
 	else
 		call_error_errno(call, r, "attach process %d", (int)pid);
 }
@@ -207,6 +224,7 @@ static void attach_op_step(struct attach_op *op)
 {
 	struct call *call = op->call;
 	json_object *p;
+	bool durable;
 
 	for (; op->i < op->n; op->i++) {
 		const char *how = "kernel";
@@ -219,10 +237,15 @@ static void attach_op_step(struct attach_op *op)
 	}
 	log_op(LOG_INFO, "attach", param_str(call, "name"), "attached %zu process(es) to %s", op->n,
 	       param_str(call, "name"));
+	/* An auto_remove entry's "has had processes" must survive a crash right after this answer. */
+	durable = op->n > 0 && events_attached(call_manager(call), param_str(call, "name"));
 	events_refresh(call_manager(call), param_str(call, "name"));
 	p = json_object_new_object();
 	json_object_object_add(p, "attached", TAKE_PTR(op->attached));
-	call_reply(call, p);
+	if (durable)
+		call_reply_durable(call, p);
+	else
+		call_reply(call, p);
 	attach_op_free(op);
 }
 

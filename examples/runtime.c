@@ -19,6 +19,10 @@
  *
  * Build: cc -o runtime runtime.c $(pkg-config --cflags --libs libcgctl)
  */
+/* pipe2() and clone3's headers are GNU extensions: without this, GCC 14 refuses the build. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -3,14 +3,15 @@
 # deps.sh [check]: install the Debian packages cgctl needs to build and test (as root),
 # or list the missing ones (otherwise). With "check": only what make check needs
 # beyond the build (the Go toolchain for the Go client, libabigail for the ABI
-# check), so a plain make never needs them.
+# check, rootless podman for t_podman.sh), so a plain make never needs them.
 set -eu
 
 pkgs="build-essential pkg-config libevent-dev libjson-c-dev libsystemd-dev check
       systemd dbus-user-session runc busybox-static uidmap util-linux jq clang
       libclang-rt-dev valgrind man-db groff-base bash-completion procps"
 if [ "${1:-}" = check ]; then
-	pkgs="golang-go abigail-tools"
+	# podman and what it recommends for rootless use: t_podman.sh (--no-install-recommends below).
+	pkgs="golang-go abigail-tools podman slirp4netns fuse-overlayfs containernetworking-plugins"
 fi
 
 missing=""

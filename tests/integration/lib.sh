@@ -1011,3 +1011,67 @@ cgt_oci_state() {
 	jq -cn --arg id "$1" --argjson pid "$2" --arg bundle "$3" --arg status "$4" \
 		'{ociVersion: "1.0.2", id: $id, pid: $pid, bundle: $bundle, status: $status}'
 }
+
+# --- rootless podman (t_podman.sh) ------------------------------------------
+
+# Give the test user subordinate ids (podman's user namespace needs 65536 of
+# each) unless it has some: a range past every range already in file $1.
+cgt_subids() {
+	local f=$1 start
+	[ -f "$f" ] && grep -q "^$CGT_USER:" "$f" && return 0
+	start=$(awk -F: '$2 + $3 > m { m = $2 + $3 } END { print (m > 100000 ? m : 100000) }' "$f" 2>/dev/null)
+	printf '%s:%s:65536\n' "$CGT_USER" "${start:-100000}" >>"$f"
+}
+
+# Podman as the test user from workloads/, with the run's scratch HOME (its
+# storage: vfs, which needs neither /dev/fuse nor overlay in a user namespace)
+# and the project's hooks.d file. Sets RC, OUT, ERR.
+cgt_podman() {
+	cgt_as_user_in "$CGT_WORK" env HOME="$CGT_PODMAN_HOME" podman --storage-driver vfs \
+		--hooks-dir "$CGT_TMP/hooks.d" "$@" \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "podman $*"
+}
+
+# Why rootless podman cannot run here (empty when it can). Once per run: sub
+# ids, the scratch HOME, hooks.d with the built hook, and a busybox image
+# imported from a busybox-static rootfs (CGT_PODMAN_IMAGE).
+cgt_podman_missing() {
+	local why rootfs=$CGT_TMP/podman-rootfs hook a
+	CGT_PODMAN_HOME=$CGT_TMP/podman-home
+	CGT_PODMAN_IMAGE=localhost/cgctl-busybox
+	command -v podman >/dev/null 2>&1 || { echo "podman not installed (scripts/deps.sh installs it)"; return; }
+	why=$(cgt_runc_missing)
+	[ -z "$why" ] || { echo "$why"; return; }
+	[ -f "$CGT_TMP/podman-ready" ] && return 0
+	hook=$(cgt_user_bin cgctl-oci-hook) || { echo "build/cgctl-oci-hook missing (run make)"; return; }
+	cgt_subids /etc/subuid && cgt_subids /etc/subgid || { echo "cannot add $CGT_USER to /etc/subuid, /etc/subgid"; return; }
+	mkdir -p "$CGT_TMP/hooks.d" "$rootfs/bin" "$rootfs/proc" "$rootfs/dev" "$rootfs/sys" "$rootfs/tmp" &&
+		sed "s|@BINDIR@|${hook%/*}|g" "$TOP/hooks/cgctl.json.in" >"$CGT_TMP/hooks.d/cgctl.json" &&
+		chmod -R a+rX "$CGT_TMP/hooks.d" && cp "$(command -v busybox)" "$rootfs/bin/busybox" ||
+		{ echo "cannot prepare hooks.d and the rootfs"; return; }
+	for a in sh cat sleep ls echo true; do ln -sf busybox "$rootfs/bin/$a"; done
+	install -d -m 0700 -o "$CGT_UID" -g "$CGT_GID" "$CGT_PODMAN_HOME" || { echo "cannot make $CGT_PODMAN_HOME"; return; }
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	cgt_as_user_in "$CGT_WORK" env HOME="$CGT_PODMAN_HOME" sh -c 'tar -C "$1" -c . | podman --storage-driver vfs import - "$2"' \
+		sh "$rootfs" "$CGT_PODMAN_IMAGE" >"$CGT_TMP/podman-import.log" 2>&1 ||
+		{ echo "podman import fails here: $(grep -m1 -i error "$CGT_TMP/podman-import.log" || tail -n1 "$CGT_TMP/podman-import.log")"; return; }
+	touch "$CGT_TMP/podman-ready"
+}
+
+# Remove every container of the test user's scratch podman and end the
+# pause process that holds its user namespace (test tear-down).
+cgt_podman_cleanup() {
+	local pid
+	[ -n "${CGT_PODMAN_HOME:-}" ] && [ -d "$CGT_PODMAN_HOME" ] || return 0
+	cgt_podman rm -a -f -t 0 >/dev/null 2>&1
+	pid=$(cat "$CGT_RUN/libpod/tmp/pause.pid" 2>/dev/null)
+	case $pid in '' | *[!0-9]*) return 0 ;; esac
+	# Only when it is the test user's podman pause process.
+	if [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = "$CGT_UID" ] &&
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'podman\|catatonit'; then
+		kill -KILL "$pid" 2>/dev/null
+		cgt_wait_gone "$pid" 3
+	fi
+	return 0
+}

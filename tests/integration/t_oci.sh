@@ -317,6 +317,9 @@ test_oci_hook_no_daemon() {
 	hook "$st" createRuntime --strict
 	expect_rc 1 "--strict without a daemon" || return 1
 	expect_err "error: cgctld is not running" || return 1
+	# The runtime refuses the container: the message must not say it runs.
+	expect_err "strict: the container is not started" || return 1
+	! grep -q "runs without a cgroup" <<<"$ERR" || fail "--strict claims the container runs" || return 1
 	hook "$stop" poststop
 	expect_rc 0 "poststop without a daemon" || return 1
 	# CGCTL_SOCKET is honoured (runtimes pass the hook's env only).
@@ -536,4 +539,141 @@ test_oci_example_runtime() {
 	grep -qx "destroyed $name (existed 1)" <<<"$OUT" || fail "not destroyed" || return 1
 	grep -qx "init killed by signal 9" <<<"$OUT" || fail "the init was not killed" || return 1
 	expect_no_dir "$name" || return 1
+}
+
+# --- cleanup that does not need poststop; diagnostics ---------------------------
+
+test_oci_hook_auto_remove() {
+	need_hook || return 1
+	up || return 1
+	local b=$CGT_TMP/oci/ar st=$CGT_TMP/oci/ar.state state=$DSTATE
+	mk_bundle "$b" '.' || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state ar "$SPID" "$b" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime" || return 1
+	expect_in_cg "$SPID" oci-ar || return 1
+	# The daemon dies at once, the container's process ends while it is away: no poststop.
+	cgt_daemon_kill9 || fail "cgctld did not die" || return 1
+	kill -KILL "$SPID"
+	cgt_wait_gone "$SPID" || fail "the sleeper survived" || return 1
+	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --state-dir "$state" || return 1
+	local i=0
+	while [ -d "$CGT_MROOT/oci-ar" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	expect_no_dir oci-ar "the daemon kept the emptied container cgroup" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+	# While it runs, the same without a restart.
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state ar "$SPID" "$b" creating "$st"
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime again" || return 1
+	kill -KILL "$SPID"
+	i=0
+	while [ -d "$CGT_MROOT/oci-ar" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	expect_no_dir oci-ar "the daemon kept the emptied container cgroup" || return 1
+}
+
+test_oci_hook_gc() {
+	need_hook || return 1
+	up || return 1
+	local b=/oci/gc
+	# Empty and the hook's: swept. Populated, unlabelled, or too young: kept.
+	c create --label oci.id=gone --label oci.bundle=$b oci-gone
+	expect_rc 0 || return 1
+	c create --label oci.id=busy --label oci.bundle=$b oci-busy
+	expect_rc 0 || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	c attach oci-busy "$SPID"
+	expect_rc 0 || return 1
+	c create --label owner=me oci-mine
+	expect_rc 0 || return 1
+	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl-oci-hook --gc"
+	expect_rc 0 "--gc" || return 1
+	[ -z "$OUT" ] || fail "--gc removed a young entry: $OUT" || return 1
+	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc --gc-age 0 >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl-oci-hook --gc --gc-age 0"
+	expect_rc 0 "--gc --gc-age 0" || return 1
+	[ "$OUT" = "removed oci-gone" ] || fail "--gc said '$OUT', want 'removed oci-gone'" || return 1
+	expect_no_dir oci-gone || return 1
+	expect_dir oci-busy || return 1
+	expect_dir oci-mine || return 1
+	expect_in_cg "$SPID" oci-busy || return 1
+	cgt_as_user_in "$CGT_WORK" "$HOOK" --gc createRuntime >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl-oci-hook --gc createRuntime"
+	expect_rc 2 "--gc with a stage" || return 1
+}
+
+test_oci_hook_diagnostics() {
+	need_hook || return 1
+	up || return 1
+	local b=$CGT_TMP/oci/dg st=$CGT_TMP/oci/dg.state ctrl="" x log
+	log=$CGT_HOME/.local/state/cgctl/oci-hook.log
+	for x in memory pids cpu io; do
+		have_ctrl "$x" || { ctrl=$x; break; }
+	done
+	[ -n "$ctrl" ] || { skip "memory, pids, cpu and io are all available: nothing to report"; return; }
+	mk_bundle "$b" "$RES_FILTER | .linux.resources.blockIO = {weight: 100} | .linux.resources.cpu = {shares: 512}" || return 1
+	mk_state dg 0 "$b" creating "$st"
+	# --dry-run says which controllers the daemon lacks.
+	hook "$st" --dry-run createRuntime
+	expect_rc 0 "--dry-run" || return 1
+	expect_jq '.unavailable | index("'"$ctrl"'") != null' || return 1
+	expect_err "controller \"$ctrl\" is not available" || return 1
+	# Without a daemon it says it cannot tell.
+	DSOCK=$CGT_RUN/nodaemon.sock hook "$st" --dry-run createRuntime
+	expect_rc 0 "--dry-run without a daemon" || return 1
+	expect_err "cannot tell which controllers are available" || return 1
+	expect_jq 'has("unavailable") | not' || return 1
+	# A successful hook's warnings reach the default log file without --log.
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state dg "$SPID" "$b" creating "$st"
+	rm -f "$log"
+	hook "$st" createRuntime
+	expect_rc 0 "createRuntime" || return 1
+	grep -q "dg: warning: limits of controller \"$ctrl\" skipped" "$log" ||
+		fail "the default log lacks the warning: $(cat "$log" 2>&1)" || return 1
+	# cgctl hook-log shows it, no daemon needed.
+	cgctl_u hook-log -n 50
+	expect_rc 0 "cgctl hook-log" || return 1
+	grep -q "dg: warning: limits of controller \"$ctrl\" skipped" <<<"$OUT" ||
+		fail "cgctl hook-log lacks the warning" || return 1
+	# For poststop: where createRuntime found the daemon and its log.
+	jq -e --arg s "$DSOCK" --arg l "$log" '.socket == $s and .log == $l' "$b/.cgctl-oci-hook.json" >/dev/null ||
+		fail "bad record: $(cat "$b/.cgctl-oci-hook.json" 2>&1)" || return 1
+	mk_state dg 0 "$b" stopped "$st"
+	NOSOCK=1 hook "$st" poststop
+	expect_rc 0 "poststop with the record only" || return 1
+	expect_no_dir oci-dg || return 1
+	[ ! -e "$b/.cgctl-oci-hook.json" ] || fail "poststop left the record" || return 1
+}
+
+test_oci_readme_runc_recipe() {
+	need_runc || return
+	up || return 1
+	local b=$CGT_TMP/oci/rd recipe=$CGT_TMP/recipe.sh pid
+	# The lines of README.md's runc block up to the config.json rewrite, as they are.
+	awk '/^runc spec --rootless$/ { on = 1 } on { print } on && /mv config.json.new config.json$/ { exit }' \
+		"$TOP/README.md" >"$recipe"
+	grep -q cgctl-oci-hook "$recipe" || fail "no runc recipe in README.md" || return 1
+	cgt_oci_bundle "$b" || fail "cannot build the bundle" || return 1
+	rm -f "$b/config.json"
+	chmod a+r "$recipe"
+	cgt_as_user_in "$CGT_WORK" env PATH="$CGT_TMP/bin:${RUNC%/*}:/usr/bin:/bin" sh -ec 'cd "$1"; . "$2"' sh "$b" "$recipe" \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "README's runc recipe"
+	expect_rc 0 "README's runc recipe" || return 1
+	# Detached, no terminal: the rest is the test's, not the recipe's.
+	jq '.process.terminal = false | .process.args = ["sleep", "30"]' "$b/config.json" >"$b/c.new" &&
+		mv "$b/c.new" "$b/config.json" && chmod 0644 "$b/config.json" || return 1
+	cgt_runc run -d -b "$b" rd1
+	expect_rc 0 "runc run -d" || return 1
+	pid=$(runc_pid rd1)
+	expect_in_cg "$pid" oci-rd1 || return 1
+	cgt_runc kill rd1 KILL
+	runc_wait_stopped rd1 || fail "container did not stop" || return 1
+	cgt_runc delete rd1
+	expect_rc 0 "runc delete" || return 1
+	expect_no_dir oci-rd1 || return 1
 }

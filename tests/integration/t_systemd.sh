@@ -202,33 +202,36 @@ sd_expect_reconciled() {
 # --- packaging ------------------------------------------------------------
 
 test_systemd_install_uninstall() {
-	local dest=$CGT_TMP/destdir unitdir compdir f left vdir out
+	local dest=$CGT_TMP/destdir unitdir compdir f left vdir out ma lib
 	command -v make >/dev/null || { skip "make not installed"; return; }
+	# With PREFIX=/usr the libraries go to Debian's multiarch directory, as the Makefile finds it.
+	ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || cc -print-multiarch 2>/dev/null)
+	lib=/usr/lib${ma:+/$ma}
 	rm -rf "$dest"
 	sd_make install "$dest" || return 1
 	unitdir=$(pkg-config --variable=systemduserunitdir systemd 2>/dev/null)
 	unitdir=${unitdir:-/usr/lib/systemd/user}
 	compdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null)
 	compdir=${compdir:-/usr/share/bash-completion/completions}
-	for f in /usr/bin/cgctld /usr/bin/cgctl /usr/lib/libcgctl.a /usr/lib/libcgctl.so.1.0.0 \
-		/usr/include/cgctl.h /usr/lib/pkgconfig/libcgctl.pc "$unitdir/cgctld.service" \
+	for f in /usr/bin/cgctld /usr/bin/cgctl $lib/libcgctl.a $lib/libcgctl.so.1.0.0 \
+		/usr/include/cgctl.h $lib/pkgconfig/libcgctl.pc "$unitdir/cgctld.service" \
 		"$unitdir/cgctld.socket" /usr/share/man/man1/cgctl.1 /usr/share/man/man3/libcgctl.3 \
 		/usr/share/man/man8/cgctld.8 "$compdir/cgctl"; do
 		[ -f "$dest$f" ] && [ ! -L "$dest$f" ] || fail "make install did not install $f" || return 1
 	done
 	for f in libcgctl.so.1 libcgctl.so; do
-		[ "$(readlink "$dest/usr/lib/$f")" = libcgctl.so.1.0.0 ] ||
-			fail "/usr/lib/$f is not a symlink to libcgctl.so.1.0.0" || return 1
+		[ "$(readlink "$dest$lib/$f")" = libcgctl.so.1.0.0 ] ||
+			fail "$lib/$f is not a symlink to libcgctl.so.1.0.0" || return 1
 	done
 	[ -x "$dest/usr/bin/cgctld" ] || fail "cgctld not executable" || return 1
 	grep -qx 'ExecStart=/usr/bin/cgctld' "$dest$unitdir/cgctld.service" ||
 		fail "unit's ExecStart is not /usr/bin/cgctld" || return 1
-	grep -q '@[A-Z]*@' "$dest$unitdir/cgctld.service" "$dest/usr/lib/pkgconfig/libcgctl.pc" &&
+	grep -q '@[A-Z]*@' "$dest$unitdir/cgctld.service" "$dest$lib/pkgconfig/libcgctl.pc" &&
 		{ fail "unsubstituted @VAR@ in an installed file"; return 1; }
 	# The .pc names the install prefix and builds a program against the installed library.
-	out=$(PKG_CONFIG_PATH=$dest/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest \
+	out=$(PKG_CONFIG_PATH=$dest$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest \
 		pkg-config --cflags --libs libcgctl 2>&1) || fail "pkg-config libcgctl: $out" || return 1
-	[ "$(PKG_CONFIG_PATH=$dest/usr/lib/pkgconfig pkg-config --variable=prefix libcgctl)" = /usr ] ||
+	[ "$(PKG_CONFIG_PATH=$dest$lib/pkgconfig pkg-config --variable=prefix libcgctl)" = /usr ] ||
 		fail "libcgctl.pc prefix is not /usr" || return 1
 	if command -v cc >/dev/null; then
 		printf '#include <cgctl.h>\n#include <stdio.h>\nint main(void) { puts(cgctl_strerror(-CGCTL_ENODELEGATION)); return 0; }\n' \
@@ -237,7 +240,7 @@ test_systemd_install_uninstall() {
 		cc -o "$CGT_TMP/pc-test" "$CGT_TMP/pc-test.c" $out 2>"$CGT_TMP/cc.err" ||
 			fail "cannot build against the installed libcgctl: $(head -c 300 "$CGT_TMP/cc.err")" || return 1
 		# A sanitizer build's library pulls libasan in after the program's own libc.
-		ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 LD_LIBRARY_PATH=$dest/usr/lib \
+		ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 LD_LIBRARY_PATH=$dest$lib \
 			"$CGT_TMP/pc-test" >/dev/null ||
 			fail "program linked against the installed libcgctl.so.1 does not run" || return 1
 	fi

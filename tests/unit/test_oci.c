@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "oci.h"
 
@@ -522,6 +523,107 @@ START_TEST(test_resources_drop_field)
 }
 END_TEST
 
+/* A fresh directory standing in for a bundle, in buf. */
+static void mk_bundle(char *buf, size_t size)
+{
+	snprintf(buf, size, "/tmp/test_oci.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
+/* Remove what mk_bundle() made and the files the tests put there. */
+static void rm_bundle(const char *dir)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/" OCI_WHERE_RECORD, dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+/* oci_where_socket(bundle) with the environment as set, compared with want. */
+static void assert_socket(const char *bundle, const char *want)
+{
+	char *p = NULL;
+
+	ck_assert_int_eq(oci_where_socket(bundle, &p), 0);
+	ck_assert_str_eq(p, want);
+	free(p);
+}
+
+START_TEST(test_where_record)
+{
+	char dir[64], fallback[128], *p = NULL;
+
+	unsetenv("CGCTL_SOCKET");
+	unsetenv("XDG_RUNTIME_DIR");
+	mk_bundle(dir, sizeof(dir));
+	snprintf(fallback, sizeof(fallback), "/run/user/%u/cgctl/io.cgctl.Manager", (unsigned)oci_where_outer_uid());
+	/* Nothing recorded: the uid outside any user namespace decides. */
+	assert_socket(dir, fallback);
+	assert_socket(NULL, fallback);
+	ck_assert_int_eq(oci_where_record(dir, "/x/cgctl.sock", "/x/hook.log"), 0);
+	assert_socket(dir, "/x/cgctl.sock");
+	ck_assert_int_eq(oci_where_log(dir, &p), 0);
+	ck_assert_str_eq(p, "/x/hook.log");
+	free(p);
+	/* The environment wins over the record. */
+	setenv("XDG_RUNTIME_DIR", "/r", 1);
+	assert_socket(dir, "/r/cgctl/io.cgctl.Manager");
+	setenv("CGCTL_SOCKET", "/e.sock", 1);
+	assert_socket(dir, "/e.sock");
+	unsetenv("CGCTL_SOCKET");
+	unsetenv("XDG_RUNTIME_DIR");
+	oci_where_forget(dir);
+	assert_socket(dir, fallback);
+	oci_where_forget(dir); /* twice is fine */
+	rm_bundle(dir);
+}
+END_TEST
+
+START_TEST(test_where_record_rejected)
+{
+	char dir[64], path[128], fallback[128];
+	FILE *f;
+
+	unsetenv("CGCTL_SOCKET");
+	unsetenv("XDG_RUNTIME_DIR");
+	mk_bundle(dir, sizeof(dir));
+	snprintf(fallback, sizeof(fallback), "/run/user/%u/cgctl/io.cgctl.Manager", (unsigned)oci_where_outer_uid());
+	snprintf(path, sizeof(path), "%s/" OCI_WHERE_RECORD, dir);
+	/* Not JSON, a relative path, a symlink: ignored. */
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("/x/cgctl.sock", f);
+	fclose(f);
+	assert_socket(dir, fallback);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"socket\": \"rel/sock\"}", f);
+	fclose(f);
+	assert_socket(dir, fallback);
+	unlink(path);
+	ck_assert_int_eq(symlink("/etc/hostname", path), 0);
+	assert_socket(dir, fallback);
+	rm_bundle(dir);
+}
+END_TEST
+
+START_TEST(test_where_outer_uid)
+{
+	/* Outside a user namespace (the test's case) or in an identity-mapped one: our own uid. */
+	FILE *f = fopen("/proc/self/uid_map", "r");
+	unsigned long in = 1, out = 2, count = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%lu %lu %lu", &in, &out, &count), 3);
+	fclose(f);
+	if (in == 0 && out == 0)
+		ck_assert_uint_eq(oci_where_outer_uid(), geteuid());
+	else
+		ck_assert_uint_eq(oci_where_outer_uid(), out + geteuid() - in);
+}
+END_TEST
+
 /* Add a test case with the log-clearing fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *fn)
 {
@@ -562,6 +664,9 @@ static Suite *oci_suite(void)
 	add_tcase(s, "resources_annotation_rejected", test_resources_annotation_rejected);
 	add_tcase(s, "resources_drop_controller", test_resources_drop_controller);
 	add_tcase(s, "resources_drop_field", test_resources_drop_field);
+	add_tcase(s, "where_record", test_where_record);
+	add_tcase(s, "where_record_rejected", test_where_record_rejected);
+	add_tcase(s, "where_outer_uid", test_where_outer_uid);
 	return s;
 }
 
