@@ -206,6 +206,11 @@ func (c *Client) arm(ctx context.Context) (func(), error) {
 
 // fail breaks the connection after a transport failure; ctx's error wins when it is the cause.
 func (c *Client) fail(ctx context.Context, err error) error {
+	// The socket's deadline may fire a moment before ctx's own timer marks it done.
+	if dl, ok := ctx.Deadline(); ok && ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) &&
+		!time.Now().Before(dl) {
+		err = context.DeadlineExceeded
+	}
 	if ctx.Err() != nil {
 		err = ctx.Err()
 	}
