@@ -266,13 +266,17 @@ test_identity_oci_poststop_replaced() {
 	cgt_collect "cgctl-oci-hook createRuntime"
 	expect_rc 0 "createRuntime" || return 1
 	expect_dir oci-ih || return 1
-	# The container ends; another program takes the name over before poststop.
+	# The container ends; another program takes the name over, and puts a process in it,
+	# before the daemon looks (it is stopped meanwhile: the hook's cgroups are auto_remove,
+	# so a daemon that looks first drops the emptied entry before poststop).
+	kill -STOP "$DPID"
 	kill -KILL "$SPID"
 	wait "$SPID" 2>/dev/null
-	cgt_wait_event "$CGT_MROOT/oci-ih" populated 0 || fail "oci-ih still populated" || return 1
-	replace oci-ih || return 1
-	cgt_sleeper "$CGT_MROOT/oci-ih" || fail "cannot start the stranger's process" || return 1
+	cgt_wait_event "$CGT_MROOT/oci-ih" populated 0 || { kill -CONT "$DPID"; fail "oci-ih still populated"; return 1; }
+	replace oci-ih || { kill -CONT "$DPID"; return 1; }
+	cgt_sleeper "$CGT_MROOT/oci-ih" || { kill -CONT "$DPID"; fail "cannot start the stranger's process"; return 1; }
 	s=$SPID
+	kill -CONT "$DPID"
 	cgt_as_user_in "$CGT_WORK" "$hook" --socket "$DSOCK" poststop <"$stop" >"$CGT_TMP/out" 2>"$CGT_TMP/err"
 	cgt_collect "cgctl-oci-hook poststop"
 	# Not an error for the runtime (runc 4518), but said; nothing of the stranger's touched.
