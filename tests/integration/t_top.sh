@@ -148,7 +148,7 @@ test_top_tmux_fullscreen() {
 		[ "${dead%% *}" = 1 ] && break
 		sleep 0.1
 	done
-	[ "$dead" = "1 0" ] || fail "q did not end top with status 0 (pane_dead, status: $dead)" || return 1
+	[ "$dead" = "1 0" ] || fail "q did not end top with status 0 (pane_dead, status: $dead): $(pane top | tail -n 5)" || return 1
 	# The alternate screen is left: the view does not stay behind.
 	! pane top | grep -q '^NAME ' || fail "top left its view on the screen: $(pane top)" || return 1
 }
