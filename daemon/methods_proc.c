@@ -180,6 +180,12 @@ static bool attach_pin_and_verify(struct call *call, const pid_t *pids, int *pid
 {
 	for (size_t i = 0; i < npids; i++) {
 		pidfds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0);
+		/* Not a thread-group leader: EINVAL before Linux 6.9, ENOENT since. */
+		if (pidfds[i] < 0 && (errno == EINVAL || errno == ENOENT)) {
+			call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
+				    "%d is a thread, not a process: give its process id", (int)pids[i]);
+			return false;
+		}
 		if (pidfds[i] < 0 && errno != ENOSYS) {
 			attach_error(call, pids[i], -errno, "kernel", NULL);
 			return false;

@@ -213,3 +213,23 @@ test_tenants_watch_own_events() {
 	done
 	! grep -E '"name":"(rootbox|two)"' "$out" || fail "tenant 1 heard of others' entries" || return 1
 }
+
+test_tenants_attach_thread_id_refused() {
+	local py=/usr/bin/python3 tid="" i=0
+	[ -x "$py" ] || { skip "$py not installed"; return; }
+	tn_up || return 1
+	t1 create box && expect_rc 0 || return 1
+	cgt_spawn_user_in "$CGT_WORK" "$py" -c \
+		'import threading, time; threading.Thread(target=time.sleep, args=(300,)).start(); time.sleep(300)'
+	until [ -n "$tid" ]; do
+		tid=$(ls "/proc/$BGPID/task" 2>/dev/null | grep -vx "$BGPID" | head -n 1)
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "the second thread of $BGPID never showed"; return 1; }
+		[ -n "$tid" ] || sleep 0.05
+	done
+	# A thread id is checked as what it is: a process id is asked for, nothing moves.
+	t1 attach box "$tid" && expect_rc 1 && expect_err InvalidValue && expect_err "is a thread" || return 1
+	expect_in "$BGPID" "$CGT_WORK" || return 1
+	t1 attach box "$BGPID" && expect_rc 0 || return 1
+	expect_in "$BGPID" "$TN_ROOT/box"
+}
