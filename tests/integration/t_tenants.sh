@@ -188,17 +188,23 @@ test_tenants_isolation() {
 	expect_no_dir "$TN_ROOT/one"
 }
 
+# Tenant 1's watch writing to file $1 is in place once one of its own creations (probeN) shows there.
+tn_wait_watching() {
+	local i=0
+	until grep -q '"name":"probe' "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge 40 ] && { fail "watcher shows nothing: $(cat "$1.err")"; return 1; }
+		t1 create "probe$i" >/dev/null
+		sleep 0.1
+	done
+}
+
 test_tenants_watch_own_events() {
 	local out=$CGT_TMP/watch.t1 i=0
 	tn_up || return 1
 	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" watch --json
 	# In place once one of its own creations shows.
-	until grep -q '"name":"probe' "$out" 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -ge 40 ] && { fail "watcher shows nothing: $(cat "$out.err")"; return 1; }
-		t1 create "probe$i" >/dev/null
-		sleep 0.1
-	done
+	tn_wait_watching "$out" || return 1
 	adm create rootbox && expect_rc 0 || return 1
 	t2 create two && expect_rc 0 || return 1
 	t2 freeze two && expect_rc 0 || return 1
@@ -232,4 +238,50 @@ test_tenants_attach_thread_id_refused() {
 	expect_in "$BGPID" "$CGT_WORK" || return 1
 	t1 attach box "$BGPID" && expect_rc 0 || return 1
 	expect_in "$BGPID" "$TN_ROOT/box"
+}
+
+test_tenants_snapshot_own_only() {
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t1 create one && expect_rc 0 || return 1
+	t2 create two && expect_rc 0 || return 1
+	# Snapshot (what top shows) holds the caller's own entries only; root's holds all.
+	t1 call Snapshot && expect_rc 0 || return 1
+	expect_jq '[.cgroups[].name] == ["one"]' || return 1
+	t1 call Snapshot '{"names":["rootbox","two"]}' && expect_rc 0 || return 1
+	expect_jq '.cgroups == []' || return 1
+	t2 call Snapshot && expect_rc 0 || return 1
+	expect_jq '[.cgroups[].name] == ["two"]' || return 1
+	adm call Snapshot && expect_rc 0 || return 1
+	expect_jq '[.cgroups[].name] == ["one","rootbox","two"]' || return 1
+	# And so cgctl top.
+	t1 top -b -n 1 -d 0.2 -s name && expect_rc 0 || return 1
+	printf '%s\n' "$OUT" | grep -Eq '^one ' || fail "tenant 1's top does not show its own one" || return 1
+	! printf '%s\n' "$OUT" | grep -Eq '^(rootbox|two) ' || fail "tenant 1's top shows others' entries" || return 1
+}
+
+test_tenants_pressure_own_only() {
+	local name out=$CGT_TMP/pw.t1
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t2 create two && expect_rc 0 || return 1
+	t1 create one && expect_rc 0 || return 1
+	# A trigger on another's entry is NotFound, word for word as for no entry at all.
+	for name in rootbox two nosuch; do
+		t1 watch --pressure cpu=some:150ms/2s "$name" && expect_rc 1 "pressure on $name" || return 1
+		expect_err "NotFound" && expect_err "no cgroup \"$name\" managed by cgctld" || return 1
+	done
+	adm call Snapshot && expect_rc 0 && expect_jq '.status.pressure_triggers == 0' || return 1
+	[ -e "$TN_ROOT/one/cpu.pressure" ] || { skip "no cpu.pressure: the kernel has no PSI"; return; }
+	# On its own entry the trigger is armed; that stream, watching all names, hears of its own entries only.
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" call --more Watch \
+		'{"pressure":[{"name":"one","resource":"cpu","kind":"some","stall_us":150000,"window_us":2000000}]}'
+	tn_wait_watching "$out" || return 1
+	adm call Snapshot && expect_rc 0 && expect_jq '.status.pressure_triggers == 1' || return 1
+	adm create rootbox2 && expect_rc 0 || return 1
+	t2 freeze two && expect_rc 0 && t2 destroy two && expect_rc 0 || return 1
+	t1 create mark && expect_rc 0 || return 1
+	cgt_wait_line "$out" '"name":"mark"' || fail "the pressure watcher never saw its own mark" || return 1
+	! grep -E '"name":"(rootbox2|two)"' "$out" || fail "tenant 1's pressure stream heard of others' entries" ||
+		return 1
 }
