@@ -285,3 +285,21 @@ test_tenants_pressure_own_only() {
 	! grep -E '"name":"(rootbox2|two)"' "$out" || fail "tenant 1's pressure stream heard of others' entries" ||
 		return 1
 }
+
+test_tenants_others_replaced_entry_not_probed() {
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t1 create one && expect_rc 0 || return 1
+	# Another program replaces root's directory: only root's own acts may find that out.
+	rmdir "$TN_ROOT/rootbox" && mkdir "$TN_ROOT/rootbox" || fail "cannot replace rootbox" || return 1
+	# To tenant 1 it is NotFound, owner first: no identity probe, so no Replaced and nothing dropped.
+	tn_all_not_found rootbox || return 1
+	t1 --json destroy rootbox --kill && expect_rc 0 && expect_jq '.existed == false' || return 1
+	t1 create rootbox/in && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 watch --pressure cpu=some:150ms/2s rootbox && expect_rc 1 && expect_err NotFound || return 1
+	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["one","rootbox"]' || return 1
+	# Root's own act proves it replaced, and drops it.
+	adm freeze rootbox && expect_rc 1 && expect_err Replaced || return 1
+	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["one"]' || return 1
+	expect_dir "$TN_ROOT/rootbox"
+}
