@@ -82,6 +82,7 @@ struct cgctl_entry {
 	int auto_remove;       /* 1 when removed once empty */
 	int lease;             /* 1 when removed when the creating connection closes */
 	char **labels;         /* NULL-terminated "key=value" strings, never NULL */
+	int64_t owner;         /* uid of the client that created it; -1 when the daemon did not say */
 };
 
 /* True when p (a struct cgctl_entry, _status or _event from the library) has field: the library that filled it knows the field. */

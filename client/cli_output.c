@@ -2,10 +2,12 @@
 /* cli_output.c: what cgctl prints: errors, JSON, the cgroup tree, status and stats. */
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -78,6 +80,7 @@ static json_object *entry_to_json(const struct cgctl_entry *e)
 	json_object_object_add(o, "delegate", json_object_new_boolean(e->delegate));
 	json_object_object_add(o, "auto_remove", json_object_new_boolean(e->auto_remove));
 	json_object_object_add(o, "lease", json_object_new_boolean(e->lease));
+	json_object_object_add(o, "owner", CGCTL_HAS(e, owner) && e->owner >= 0 ? json_object_new_int64(e->owner) : NULL);
 	json_object_object_add(o, "labels", labels);
 	return o;
 }
@@ -188,8 +191,22 @@ static size_t tree_width(const struct tree_node *t, size_t depth)
 	return max;
 }
 
-/* Columns after the label: state, populated or empty, flags; no trailing blanks. */
-static void entry_columns(const struct cgctl_entry *e)
+/* The owner column: the user's name, else the uid; "?" when the daemon did not say. */
+static void owner_column(const struct cgctl_entry *e)
+{
+	int64_t owner = CGCTL_HAS(e, owner) ? e->owner : -1;
+	struct passwd *pw = owner >= 0 ? getpwuid((uid_t)owner) : NULL;
+
+	if (pw)
+		printf("  %-12.32s", pw->pw_name);
+	else if (owner >= 0)
+		printf("  %-12lld", (long long)owner);
+	else
+		printf("  %-12s", "?");
+}
+
+/* Columns after the label: [owner,] state, populated or empty, flags; no trailing blanks. */
+static void entry_columns(const struct cgctl_entry *e, bool show_owner)
 {
 	static const char *const names[] = { "frozen", "delegate", "auto-remove", "lease", "generated" };
 	const char *pop = e->populated > 0 ? "populated" : e->populated == 0 ? "empty" : "?";
@@ -199,6 +216,8 @@ static void entry_columns(const struct cgctl_entry *e)
 
 	for (i = 0; i < ELEMENTSOF(flags); i++)
 		any |= flags[i];
+	if (show_owner)
+		owner_column(e);
 	printf("  %-10s %-*s", e->state, any ? 9 : 0, pop);
 	for (i = 0; i < ELEMENTSOF(flags); i++)
 		if (flags[i])
@@ -207,7 +226,8 @@ static void entry_columns(const struct cgctl_entry *e)
 }
 
 /* Print the children of t below prefix, systemd-cgls style. */
-static void tree_print(const struct tree_node *t, const char *prefix, size_t depth, size_t width)
+static void tree_print(const struct tree_node *t, const char *prefix, size_t depth, size_t width,
+		       bool show_owner)
 {
 	char sub[(CGNAME_DEPTH_MAX + 1) * 4 + 1]; /* "│ " is four bytes */
 	size_t i, pad;
@@ -221,13 +241,22 @@ static void tree_print(const struct tree_node *t, const char *prefix, size_t dep
 		printf("%s%s%.*s", prefix, depth == 0 ? "" : last ? "└─" : "├─", (int)c->len, c->comp);
 		if (c->entry) {
 			printf("%*s", (int)pad, "");
-			entry_columns(c->entry);
+			entry_columns(c->entry, show_owner);
 		} else
 			putchar('\n'); /* an ancestor the daemon does not manage */
 		if (depth > 0 && snprintf(sub, sizeof(sub), "%s%s", prefix, last ? "  " : "│ ") >= (int)sizeof(sub))
 			continue; /* deeper than names may go: do not print garbage */
-		tree_print(c, depth > 0 ? sub : "", depth + 1, width);
+		tree_print(c, depth > 0 ? sub : "", depth + 1, width, show_owner);
 	}
+}
+
+/* Does some entry belong to another uid than ours (we administer a daemon with tenants)? */
+static bool owners_differ(struct cgctl_entry *const *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (CGCTL_HAS(e[i], owner) && e[i]->owner >= 0 && e[i]->owner != (int64_t)getuid())
+			return true;
+	return false;
 }
 
 /* Entries as a tree, one line each. */
@@ -247,7 +276,7 @@ int cli_print_tree(struct cgctl_entry *const *e, size_t n)
 	for (i = 0; i < n && r >= 0; i++)
 		r = tree_add(&root, sorted[i]);
 	if (r >= 0)
-		tree_print(&root, "", 0, tree_width(&root, 0));
+		tree_print(&root, "", 0, tree_width(&root, 0), owners_differ(e, n));
 	tree_free(&root);
 	return r;
 }

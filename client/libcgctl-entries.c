@@ -484,15 +484,34 @@ static int read_labels(struct reader *r, char ***ret)
 /* The members of an Entry, in the order cgctld writes them. */
 enum field {
 	F_NAME, F_PATH, F_STATE, F_GENERATED, F_POPULATED, F_FROZEN, F_CREATED,
-	F_DELEGATE, F_AUTO_REMOVE, F_LEASE, F_LABELS, _F_MAX,
+	F_DELEGATE, F_AUTO_REMOVE, F_LEASE, F_OWNER, F_LABELS, _F_MAX,
 };
 
 static const char *const field_names[_F_MAX] = {
 	[F_NAME] = "name", [F_PATH] = "path", [F_STATE] = "state", [F_GENERATED] = "generated",
 	[F_POPULATED] = "populated", [F_FROZEN] = "frozen", [F_CREATED] = "created",
 	[F_DELEGATE] = "delegate", [F_AUTO_REMOVE] = "auto_remove", [F_LEASE] = "lease",
-	[F_LABELS] = "labels",
+	[F_OWNER] = "owner", [F_LABELS] = "labels",
 };
+
+/* "owner": a uid (0..2^32-2), -1 for null. */
+static int read_owner(struct reader *r, int64_t *ret)
+{
+	uint64_t v;
+	int k;
+
+	if (eat_word(r, "null", 4)) {
+		*ret = -1;
+		return 0;
+	}
+	k = read_created(r, &v);
+	if (k < 0)
+		return k;
+	if (v >= UINT32_MAX)
+		return -ENOMSG;
+	*ret = (int64_t)v;
+	return 0;
+}
 
 /* Which member a key names; _F_MAX for one this decoder does not know. */
 static enum field field_of(const struct span *key, enum field guess)
@@ -520,6 +539,7 @@ static int read_field(struct reader *r, enum field f, struct cgctl_entry *e)
 	case F_DELEGATE:    return read_bool(r, 0, &e->delegate);
 	case F_AUTO_REMOVE: return read_bool(r, 0, &e->auto_remove);
 	case F_LEASE:       return read_bool(r, 0, &e->lease);
+	case F_OWNER:       return read_owner(r, &e->owner);
 	case F_LABELS:      return read_labels(r, &e->labels);
 	default:            return -ENOMSG;
 	}
@@ -561,7 +581,7 @@ static int read_entry(struct reader *r, unsigned depth, struct cgctl_entry *e)
 	unsigned seen = 0;
 	int k = 0;
 
-	*e = (struct cgctl_entry){ .size = sizeof(*e), .populated = -1, .frozen = -1 };
+	*e = (struct cgctl_entry){ .size = sizeof(*e), .populated = -1, .frozen = -1, .owner = -1 };
 	if (!eat(r, '{'))
 		return -ENOMSG;
 	if (!eat(r, '}')) {

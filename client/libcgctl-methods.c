@@ -114,6 +114,23 @@ static int get_u64(json_object *o, const char *key, uint64_t *ret)
 	return 0;
 }
 
+/* A uid member: 0..2^32-2, -1 when absent or null; -EPROTO otherwise. */
+static int get_uid(json_object *o, const char *key, int64_t *ret)
+{
+	json_object *v;
+	int64_t u;
+	int r;
+
+	r = member(o, key, json_type_int, false, &v);
+	if (r < 0)
+		return r;
+	u = v ? json_object_get_int64(v) : -1;
+	if (v && (u < 0 || u >= (int64_t)UINT32_MAX))
+		return -EPROTO;
+	*ret = u;
+	return 0;
+}
+
 /* An array of strings as a NULL-terminated array (empty when absent). */
 static int get_strv(json_object *o, const char *key, char ***ret)
 {
@@ -199,6 +216,7 @@ static int entry_decode(json_object *o, struct cgctl_entry *e)
 	    (r = get_bool(o, "delegate", 0, &e->delegate)) < 0 ||
 	    (r = get_bool(o, "auto_remove", 0, &e->auto_remove)) < 0 ||
 	    (r = get_bool(o, "lease", 0, &e->lease)) < 0 ||
+	    (r = get_uid(o, "owner", &e->owner)) < 0 ||
 	    (r = get_labels(o, "labels", &e->labels)) < 0) {
 		entry_clear(e);
 		return r;

@@ -16,6 +16,7 @@
 #include "crashpoint.h"
 #include "kill.h"
 #include "log.h"
+#include "tenant.h"
 #include "events.h"
 #include "evwait.h"
 #include "monitor.h"
@@ -113,6 +114,7 @@ static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le)
 {
 	struct manager *m = op->m;
 	const char *name = op->names[op->i];
+	uid_t owner = le->owner; /* le goes with the record */
 	bool existed = false;
 	int r = 0;
 
@@ -129,7 +131,7 @@ static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le)
 	r = manager_forget(m, name);
 	if (r < 0)
 		log_error_errno(r, "%s: removed, but the ledger write failed", name);
-	events_emit(m, "removed", name, NULL);
+	events_emit_owned(m, "removed", name, owner, NULL);
 	json_object_array_add(op->removed, json_object_new_string(name));
 	log_op(LOG_INFO, "destroy", name, "removed %s%s", name, existed ? "" : " (it was already gone)");
 	return 0;
@@ -332,6 +334,21 @@ static int destroy_check_foreign(struct manager *m, char **names, size_t n, stru
 	return 0;
 }
 
+/* A recursive destroy never reaches another owner's entries: refuse before touching any. */
+static int destroy_check_owners(struct manager *m, const struct destroy_request *req, char **names, size_t n,
+				struct op_error *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ledger_entry *le = ledger_get(m->ledger, names[i]);
+
+		if (le && !tenant_may_access(req->caller, le))
+			return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
+					    "\"%s\" holds cgroups that another user created; nothing was touched",
+					    req->name);
+	}
+	return 0;
+}
+
 /* Prove every directory to be removed ours before anything is killed or removed. */
 static int destroy_verify_all(struct manager *m, char **names, size_t n, struct op_error *e)
 {
@@ -359,7 +376,8 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 		return r;
 	/* Never created by us: nothing to do, nothing touched (runc 4518). */
 	le = ledger_get(m->ledger, req->name);
-	if (!le)
+	/* Another tenant's entry is, to this caller, one it never created: not disclosed. */
+	if (!le || !tenant_may_access(req->caller, le))
 		return 1;
 	if (le->children > 0 && !req->recursive)
 		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", req->name,
@@ -369,6 +387,9 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 	if (r < 0)
 		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	*ret_children = n - 1;
+	r = destroy_check_owners(m, req, *ret_names, n, e);
+	if (r < 0)
+		return r;
 	/*
 	 * A plain leaf without kill needs no look: rmdir itself refuses (EBUSY),
 	 * nothing is lost, and the rmdir proves the directory ours first.

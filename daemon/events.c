@@ -15,6 +15,7 @@
 #include "manager.h"
 #include "monitor.h"
 #include "pressure.h"
+#include "tenant.h"
 
 /* What we know of one managed cgroup at run time (ledger_entry.userdata). */
 struct entry_rt {
@@ -30,6 +31,7 @@ struct watcher {
 	struct watcher *next;
 	struct call *call;
 	json_object *names; /* array of names (subtrees), NULL: all */
+	uid_t uid;          /* the client's: a tenant hears of its own entries only */
 };
 
 /* Microseconds since the epoch. */
@@ -41,10 +43,14 @@ static int64_t events_now_usec(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Does w want events about name? */
-static bool watcher_wants(const struct watcher *w, const char *name)
+/* Does w want events about owner's entry name, and may it hear of them? Daemon-wide ones (""): everybody. */
+static bool watcher_wants(const struct watcher *w, const char *name, uid_t owner)
 {
-	if (!w->names || !name[0])
+	if (!name[0])
+		return true;
+	if (!tenant_is_admin(w->uid) && w->uid != owner)
+		return false;
+	if (!w->names)
 		return true;
 	for (size_t i = 0; i < json_object_array_length(w->names); i++)
 		if (cgname_is_below(name, json_object_get_string(json_object_array_get_idx(w->names, i))))
@@ -99,26 +105,38 @@ static void watcher_send(struct manager *m, struct watcher *w, const char *type,
 	call_reply_more(w->call, p);
 }
 
-/* Tell every interested watcher. */
+/* Tell every interested watcher that may see the entry. */
 void events_emit(struct manager *m, const char *type, const char *name, json_object *details)
+{
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+
+	/* An entry the ledger no longer holds: administrators only, unless the caller said whose. */
+	events_emit_owned(m, type, name, le ? le->owner : 0, details);
+}
+
+/* Tell every interested watcher of owner's entry name. */
+void events_emit_owned(struct manager *m, const char *type, const char *name, uid_t owner, json_object *details)
 {
 	struct watcher *w, *next;
 
 	for (w = m->watchers; w; w = next) {
 		next = w->next;
-		if (watcher_wants(w, name))
+		if (watcher_wants(w, name, owner))
 			watcher_send(m, w, type, name, details);
 	}
 	json_object_put(details);
 }
 
-/* Tell the watcher of call only. */
+/* Tell the watcher of call only, if it may hear of name (an entry the ledger no longer holds: administrators). */
 void events_send(struct manager *m, const struct call *call, const char *type, const char *name,
 		 json_object *details)
 {
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+
 	for (struct watcher *w = m->watchers; w; w = w->next)
 		if (w->call == call) {
-			watcher_send(m, w, type, name, details);
+			if (!name[0] || tenant_is_admin(w->uid) || (le && tenant_may_access(w->uid, le)))
+				watcher_send(m, w, type, name, details);
 			break;
 		}
 	json_object_put(details);
@@ -427,6 +445,7 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, j
 	if (!w)
 		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	w->call = call;
+	w->uid = call->conn->uid;
 	if (pressure_add(m, call, pressure, e) < 0) {
 		free(w);
 		return -e->errnum;

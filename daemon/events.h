@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <json-c/json.h>
 
 struct call;
@@ -34,6 +35,8 @@ void events_refresh(struct manager *m, const char *name);
 void events_untrack(struct manager *m, struct ledger_entry *le);
 /* Tell every interested watcher (details consumed, may be NULL). */
 void events_emit(struct manager *m, const char *type, const char *name, json_object *details);
+/* The same for an entry already gone from the ledger: only owner (and administrators) hear of it. */
+void events_emit_owned(struct manager *m, const char *type, const char *name, uid_t owner, json_object *details);
 /* Tell only the watcher of call (details consumed; nothing when call is not watching). */
 void events_send(struct manager *m, const struct call *call, const char *type, const char *name,
 		 json_object *details);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <json-c/json.h>
 
 /*
@@ -42,6 +43,7 @@ struct ledger_entry {
 	uint64_t created_usec;
 	uint64_t cgroup_id;  /* inode of the directory, 0 if not known */
 	char nonce[33];      /* identity nonce on the directory (identity.h), "" if not recorded */
+	uid_t owner;         /* uid of the client that created it (absent in old ledgers: the daemon's euid) */
 	json_object *labels; /* object or NULL; owned */
 	void *userdata;      /* the daemon's, never persisted */
 	unsigned children;   /* entries directly below this one; kept by the ledger, not persisted */

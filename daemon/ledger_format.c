@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "identity.h"
@@ -182,6 +183,8 @@ static int entry_to_json(const struct ledger_entry *e, json_object **ret)
 		r = json_add(o, "cgroup_id", json_object_new_uint64(e->cgroup_id));
 	if (r >= 0 && e->nonce[0])
 		r = json_add(o, "nonce", json_object_new_string(e->nonce));
+	if (r >= 0)
+		r = json_add(o, "owner", json_object_new_uint64(e->owner));
 	if (r >= 0 && json_object_object_add(o, "labels", json_object_get(e->labels)) < 0) {
 		json_object_put(e->labels);
 		r = -ENOMEM;
@@ -215,6 +218,15 @@ int ledger_format_entry_from_json(json_object *o, struct ledger_entry *ret)
 	json_object_object_get_ex(o, "labels", &labels);
 	if (labels && !json_object_is_type(labels, json_type_object))
 		return -EBADMSG;
+	/* Optional (absent before tenants): such entries were made by the daemon's own uid. */
+	e.owner = geteuid();
+	if (json_object_object_get_ex(o, "owner", NULL)) {
+		uint64_t owner;
+
+		if (json_get_u64(o, "owner", &owner) < 0 || owner >= (uid_t)-1)
+			return -EBADMSG;
+		e.owner = (uid_t)owner;
+	}
 	/* Optional (absent in older records): auto_remove waits for it. */
 	if (json_object_object_get_ex(o, "was_populated", NULL) &&
 	    json_get_bool(o, "was_populated", &e.was_populated) < 0)

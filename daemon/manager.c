@@ -21,6 +21,7 @@
 #include "jsonbuf.h"
 #include "monitor.h"
 #include "log.h"
+#include "tenant.h"
 
 /* Fill e; returns r. */
 int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, const char *value,
@@ -140,8 +141,8 @@ out:
 	cgfs_strv_free(have);
 }
 
-/* The parent of name must be ours (proven), active, and not handed over whole; give it controllers. */
-static int manager_check_parent(struct manager *m, const char *name, struct op_error *e)
+/* The parent of name must be ours (proven, and owner's), active, and not handed over whole; give it controllers. */
+static int manager_check_parent(struct manager *m, const char *name, uid_t owner, struct op_error *e)
 {
 	_cleanup_free_ char *parent = strdup(name);
 	_cleanup_free_ char *rel = NULL;
@@ -160,6 +161,11 @@ static int manager_check_parent(struct manager *m, const char *name, struct op_e
 	if (r < 0)
 		return r;
 	pe = ledger_get(m->ledger, parent);
+	/* Another tenant's entry: refused, in the words used for a stranger's directory. */
+	if (pe && !tenant_may_access(owner, pe))
+		return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
+				    "parent \"%s\" was not created by you; cgctld creates cgroups only below "
+				    "your own", parent);
 	if (!pe) {
 		r = cgfs_exists(m->rootfd, rel);
 		if (r > 0)
@@ -328,7 +334,7 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	if (ledger_count(m->ledger) >= m->entries_max)
 		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "entries",
 				    "at most %u cgroups may be managed (--max-cgroups)", m->entries_max);
-	r = manager_check_parent(m, name, e);
+	r = manager_check_parent(m, name, req->owner, e);
 	if (r < 0)
 		return r;
 	tmpl.name = (char *)name;
@@ -338,6 +344,7 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	tmpl.lease = req->lease;
 	tmpl.created_usec = now_usec();
 	tmpl.labels = req->labels;
+	tmpl.owner = req->owner;
 	if (req->resources && (r = manager_check_resources(req->resources, e)) < 0)
 		return r;
 	r = manager_make(m, &tmpl, ret, &fd, e);
@@ -407,6 +414,8 @@ static void manager_entry_write(struct manager *m, const struct ledger_entry *le
 	jsonbuf_put_bool(b, le->auto_remove);
 	jsonbuf_put_lit(b, ",\"lease\":");
 	jsonbuf_put_bool(b, le->lease);
+	jsonbuf_put_lit(b, ",\"owner\":");
+	jsonbuf_put_int(b, (int64_t)le->owner);
 	jsonbuf_put_lit(b, ",\"labels\":");
 	if (le->labels)
 		jsonbuf_put_value(b, le->labels);
@@ -416,7 +425,7 @@ static void manager_entry_write(struct manager *m, const struct ledger_entry *le
 }
 
 /* Entries at or below name, as one ready-made JSON array. */
-int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e)
+int manager_list(struct manager *m, uid_t uid, const char *name, json_object **ret, struct op_error *e)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;
 	struct jsonbuf b = { 0 };
@@ -435,7 +444,7 @@ int manager_list(struct manager *m, const char *name, json_object **ret, struct 
 		jsonbuf_reserve(&b, 256 * n + 2);
 	jsonbuf_put_lit(&b, "[");
 	for (size_t i = 0; i < n; i++) {
-		if (name && !cgname_is_below(all[i]->name, name))
+		if ((name && !cgname_is_below(all[i]->name, name)) || !tenant_may_access(uid, all[i]))
 			continue;
 		if (found++ > 0)
 			jsonbuf_put_lit(&b, ",");

@@ -87,6 +87,7 @@ struct create_request {
 	bool delegate, auto_remove, lease;
 	json_object *labels; /* borrowed */
 	json_object *resources; /* borrowed; applied after mkdir, rolled back whole */
+	uid_t owner;         /* the client's uid; a tenant may create only below its own entries */
 };
 
 /* Discover, open the ledger (locks the state dir), set up delegation. 0 or -errno. */
@@ -106,6 +107,7 @@ struct destroy_request {
 	bool recursive; /* also the ledger children, deepest first */
 	bool kill;      /* end the processes first (cgroup.kill), wait for empty */
 	int timeout_ms; /* for the processes to go */
+	uid_t caller;   /* a tenant's uid: another's entry is as if absent; 0 (root) for the daemon itself */
 };
 
 /*
@@ -126,10 +128,11 @@ int manager_start(struct manager *m, struct event_base *base);
 void manager_stop(struct manager *m);
 
 /*
- * Entries at or below name (NULL: all): *ret serialises as the JSON array of
- * Entry objects, to be put in a reply as it is (jsonbuf_to_json()).
+ * Entries at or below name (NULL: all) that uid may see (tenant.h): *ret
+ * serialises as the JSON array of Entry objects, to be put in a reply as it
+ * is (jsonbuf_to_json()).
  */
-int manager_list(struct manager *m, const char *name, json_object **ret, struct op_error *e);
+int manager_list(struct manager *m, uid_t uid, const char *name, json_object **ret, struct op_error *e);
 /* Validate a Resources object without writing. 0 or -EINVAL with e filled. */
 int manager_check_resources(json_object *res, struct op_error *e);
 /* Apply a Resources object to the cgroup open (verified) as cgfd, called name: all or nothing. 0 or -errno with e filled. */

@@ -15,6 +15,8 @@
 /* Drop one entry as lost: it stays on disk, untouched, and the ledger forgets it. */
 static void manager_lose_one(struct manager *m, const char *name, const char *reason)
 {
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+	uid_t owner = le ? le->owner : 0; /* le goes with the record; its owner hears of it */
 	json_object *d;
 	int r = manager_forget(m, name);
 
@@ -23,7 +25,7 @@ static void manager_lose_one(struct manager *m, const char *name, const char *re
 	log_warnx("%s: %s; dropped from the ledger as lost, its directory left alone", name, reason);
 	d = json_object_new_object();
 	json_object_object_add(d, "reason", json_object_new_string(reason));
-	events_emit(m, "lost", name, d);
+	events_emit_owned(m, "lost", name, owner, d);
 }
 
 /* Drop name and every entry below it (their paths lead into a directory not ours). */

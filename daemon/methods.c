@@ -9,6 +9,19 @@
 #include "events.h"
 #include "log.h"
 #include "server.h"
+#include "tenant.h"
+
+/* The reconcile report names anybody's entries: a tenant gets it empty. */
+static void status_hide_report(json_object *st)
+{
+	static const char *const lists[] = { "dropped", "rolled_back", "resumed", "unknown" };
+	json_object *ledger, *rec;
+
+	if (!json_object_object_get_ex(st, "ledger", &ledger) || !json_object_object_get_ex(ledger, "reconcile", &rec))
+		return;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		json_object_object_add(rec, lists[i], json_object_new_array());
+}
 
 /* GetStatus() -> (status) */
 void method_get_status(struct call *call)
@@ -20,6 +33,8 @@ void method_get_status(struct call *call)
 	if (!params_check(call, specs))
 		return;
 	st = manager_status(call_manager(call));
+	if (!tenant_is_admin(call->conn->uid))
+		status_hide_report(st);
 	json_object_object_add(st, "socket", json_object_new_string(s->socket_path ? s->socket_path : "(socket activation)"));
 	p = json_object_new_object();
 	json_object_object_add(p, "status", st);
@@ -75,6 +90,7 @@ void method_create(struct call *call)
 		return;
 	}
 	req.resources = param_obj(call, "resources");
+	req.owner = call->conn->uid;
 	if (manager_create(m, &req, &le, &e) < 0) {
 		call_op_error(call, &e);
 		return;
@@ -125,6 +141,7 @@ void method_destroy(struct call *call)
 	req.recursive = param_bool(call, "recursive", false);
 	req.kill = param_bool(call, "kill", false);
 	req.timeout_ms = MANAGER_KILL_TIMEOUT_MS;
+	req.caller = call->conn->uid;
 	t = param_obj(call, "timeout_ms");
 	if (t) {
 		int64_t v = json_object_get_int64(t);
@@ -147,7 +164,7 @@ void method_list(struct call *call)
 
 	if (!params_check(call, specs))
 		return;
-	if (manager_list(call_manager(call), param_str(call, "name"), &arr, &e) < 0) {
+	if (manager_list(call_manager(call), call->conn->uid, param_str(call, "name"), &arr, &e) < 0) {
 		call_op_error(call, &e);
 		return;
 	}

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "resources.h"
 #include "stats.h"
+#include "tenant.h"
 
 #define ATTACH_PIDS_MAX 1024
 /* What to do instead: not "use cgctl run", which fails the same way from such a shell. */
@@ -25,23 +26,34 @@
 	"Run the command from a shell in a cgroup the user owns: a systemd user service, or "     \
 	"`systemd-run --user --scope bash`."
 
-/* Resolve the call's "name" to a ledger entry and its relative path, or answer. */
-static bool call_lookup(struct call *call, struct ledger_entry **ret_le, char **ret_rel)
+/* The call's "name" as a valid name of an entry the caller may see, or answer. */
+static bool call_entry(struct call *call, struct ledger_entry **ret_le)
 {
 	struct manager *m = call_manager(call);
 	const char *name = param_str(call, "name");
-	struct ledger_entry *le;
 	struct op_error e;
 
 	if (manager_check_name(m, name, &e) < 0) {
 		call_op_error(call, &e);
 		return false;
 	}
-	le = ledger_get(m->ledger, name);
-	if (!le) {
+	*ret_le = ledger_get(m->ledger, name);
+	/* Another tenant's entry answers exactly as a missing one: nothing is disclosed. */
+	if (!*ret_le || !tenant_may_access(call->conn->uid, *ret_le)) {
 		call_errorf(call, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\" managed by cgctld", name);
 		return false;
 	}
+	return true;
+}
+
+/* Resolve the call's "name" to a ledger entry and its relative path, or answer. */
+static bool call_lookup(struct call *call, struct ledger_entry **ret_le, char **ret_rel)
+{
+	const char *name = param_str(call, "name");
+	struct ledger_entry *le;
+
+	if (!call_entry(call, &le))
+		return false;
 	if (cgname_to_path(name, ret_rel) < 0) {
 		call_error_errno(call, -ENOMEM, "%s", name);
 		return false;
@@ -54,11 +66,13 @@ static bool call_lookup(struct call *call, struct ledger_entry **ret_le, char **
 /* Resolve the call's "name" to its directory, proven ours (the fd to act through), or answer. */
 static bool call_open_verified(struct call *call, int *ret_fd)
 {
-	struct manager *m = call_manager(call);
-	const char *name = param_str(call, "name");
+	struct ledger_entry *le;
 	struct op_error e;
 
-	if (manager_check_name(m, name, &e) < 0 || manager_open_verified(m, name, ret_fd, &e) < 0) {
+	/* The owner first: another's entry is NotFound before any probe of its directory. */
+	if (!call_entry(call, &le))
+		return false;
+	if (manager_open_verified(call_manager(call), param_str(call, "name"), ret_fd, &e) < 0) {
 		call_op_error(call, &e);
 		return false;
 	}
@@ -89,13 +103,18 @@ static bool attach_no_systemd(int r)
 	return (r == -ENOENT || r == -ECONNREFUSED || r == -ENOMEDIUM) && access("/run/systemd/system", F_OK) < 0;
 }
 
-/* Answer a failed attach of pid. */
-static void attach_error(struct call *call, pid_t pid, int r, const char *how)
+/* Answer a failed attach of pid (why: the reason the checks refused it, for how "check"). */
+static void attach_error(struct call *call, pid_t pid, int r, const char *how, const char *why)
 {
 	char field[32];
 
 	snprintf(field, sizeof(field), "%d", (int)pid);
-	if (r == -ESRCH)
+	if (strcmp(how, "check") == 0 && r != -ESRCH) {
+		log_notice("attach to %s: refused process %d to uid %u: %s", param_str(call, "name"), (int)pid,
+			   (unsigned)call->conn->uid, why ? why : strerror(-r));
+		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL, "uid %u may not move process %d: %s",
+			    (unsigned)call->conn->uid, (int)pid, why ? why : strerror(-r));
+	} else if (r == -ESRCH)
 		call_errorf(call, CGERR_INVALID_VALUE, "field", field, "no process %d", (int)pid);
 	else if (r == -EBUSY || r == -EOPNOTSUPP)
 		call_errorf(call, CGERR_BUSY, "name", param_str(call, "name"),
@@ -136,8 +155,56 @@ static bool attach_pidfd_alive(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == ENOSYS || errno == EPERM;
 }
 
-/* Check every pid and pidfd before anything moves; fill pids[]. false once answered. */
-static bool attach_collect(struct call *call, pid_t *pids, size_t *ret_n)
+/*
+ * May the caller move pid, pinned by pidfd (-1: none)? 0, or -errno (-EPERM
+ * with *ret_why). What /proc says is the pidfd's process's only if that still
+ * lives after the read: a pid is not reused before its process is reaped.
+ */
+static int attach_verify(struct call *call, int pidfd, pid_t pid, const char **ret_why)
+{
+	struct tenant_proc p;
+	int r = tenant_read_proc(pid, &p);
+
+	*ret_why = NULL;
+	if (r < 0 && r != -ESRCH)
+		*ret_why = "its /proc entry cannot be read";
+	if (r < 0)
+		return r == -ESRCH ? r : -EPERM;
+	if (pidfd >= 0 && !attach_pidfd_alive(pidfd))
+		return -ESRCH;
+	return tenant_may_move(call->conn->uid, pid, &p, ret_why);
+}
+
+/* Pin every pid with a pidfd (-1 where the kernel has none), then check them all. false once answered. */
+static bool attach_pin_and_verify(struct call *call, const pid_t *pids, int *pidfds, size_t npids, size_t n)
+{
+	for (size_t i = 0; i < npids; i++) {
+		pidfds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0);
+		/* Not a thread-group leader: EINVAL before Linux 6.9, ENOENT since. */
+		if (pidfds[i] < 0 && (errno == EINVAL || errno == ENOENT)) {
+			call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
+				    "%d is a thread, not a process: give its process id", (int)pids[i]);
+			return false;
+		}
+		if (pidfds[i] < 0 && errno != ENOSYS) {
+			attach_error(call, pids[i], -errno, "kernel", NULL);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *why;
+		int r = attach_verify(call, pidfds[i], pids[i], &why);
+
+		if (r < 0) {
+			attach_error(call, pids[i], r, "check", why);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Check every pid and pidfd before anything moves; fill pids[] and pidfds[]. false once answered. */
+static bool attach_collect(struct call *call, pid_t *pids, int *pidfds, size_t *ret_n)
 {
 	json_object *arr = param_obj(call, "pids");
 	json_object *nf = param_obj(call, "pidfds");
@@ -170,9 +237,10 @@ static bool attach_collect(struct call *call, pid_t *pids, size_t *ret_n)
 				    r == -ESRCH ? "the process has exited" : "not a pidfd");
 			return false;
 		}
+		pidfds[npids + i] = call->fds[i];
 	}
 	*ret_n = npids + call->nfds;
-	return true;
+	return attach_pin_and_verify(call, pids, pidfds, npids, *ret_n);
 }
 
 /* An Attach under way: pids move one by one, in order; systemd's moves are waited for in the loop. */
@@ -181,6 +249,7 @@ struct attach_op {
 	char *rel;
 	int fd;           /* the cgroup's verified directory */
 	pid_t *pids;      /* the given pids, then those behind the pidfds */
+	int *pidfds;      /* pinning each: ours for the pids (-1: none), the call's after */
 	size_t n, npids, i;
 	json_object *attached;
 };
@@ -191,20 +260,26 @@ static void attach_op_free(struct attach_op *op)
 	json_object_put(op->attached);
 	if (op->fd >= 0)
 		close(op->fd);
+	for (size_t i = 0; op->pidfds && i < op->npids; i++)
+		closep(&op->pidfds[i]);
+	free(op->pidfds);
 	free(op->pids);
 	free(op->rel);
 	free(op);
 }
 
 /* Pid i moved (r >= 0) or not: record it, or answer. false once answered and op freed. */
-static bool attach_op_moved(struct attach_op *op, int r, const char *how)
+static bool attach_op_moved(struct attach_op *op, int r, const char *how, const char *why)
 {
 	struct call *call = op->call;
 	size_t i = op->i;
 
 	/* A pidfd pins its process: still alive after the move means pid was not reused. */
-	if (r >= 0 && i >= op->npids && !attach_pidfd_alive(call->fds[i - op->npids]))
+	if (r >= 0 && op->pidfds[i] >= 0 && !attach_pidfd_alive(op->pidfds[i])) {
+		log_warnx("attach to %s: process %d exited while it was moved; if its pid was reused at once, "
+			  "the newcomer was moved", param_str(call, "name"), (int)op->pids[i]);
 		r = -ESRCH;
+	}
 	if (r >= 0) {
 		json_object_array_add(op->attached, json_object_new_int(op->pids[i]));
 		return true;
@@ -212,7 +287,7 @@ static bool attach_op_moved(struct attach_op *op, int r, const char *how)
 	if (i > 0)
 		log_notice("attach to %s: %zu process(es) moved before pid %d failed", param_str(call, "name"), i,
 			   (int)op->pids[i]);
-	attach_error(call, op->pids[i], r, how);
+	attach_error(call, op->pids[i], r, how, why);
 	attach_op_free(op);
 	return false;
 }
@@ -227,12 +302,16 @@ static void attach_op_step(struct attach_op *op)
 	bool durable;
 
 	for (; op->i < op->n; op->i++) {
-		const char *how = "kernel";
-		int r = attach_pid(call_manager(call), op->fd, op->rel, op->pids[op->i], attach_op_systemd_cb, op, &how);
+		const char *how = "check", *why = NULL;
+		/* Again just before the write: an earlier move may have waited for systemd meanwhile. */
+		int r = attach_verify(call, op->pidfds[op->i], op->pids[op->i], &why);
 
+		if (r >= 0)
+			r = attach_pid(call_manager(call), op->fd, op->rel, op->pids[op->i], attach_op_systemd_cb, op,
+				       &how);
 		if (r > 0)
 			return; /* attach_op_systemd_cb() goes on */
-		if (!attach_op_moved(op, r, how))
+		if (!attach_op_moved(op, r, how, why))
 			return;
 	}
 	log_op(LOG_INFO, "attach", param_str(call, "name"), "attached %zu process(es) to %s", op->n,
@@ -255,7 +334,7 @@ static void attach_op_systemd_cb(void *arg, int r)
 	struct attach_op *op = arg;
 
 	/* A client that hung up meanwhile still holds its call: the answer goes into the void. */
-	if (!attach_op_moved(op, r, "systemd"))
+	if (!attach_op_moved(op, r, "systemd", NULL))
 		return;
 	op->i++;
 	/*
@@ -296,18 +375,25 @@ void method_attach(struct call *call)
 		return;
 	}
 	op->pids = calloc(ATTACH_PIDS_MAX + 1, sizeof(pid_t));
+	op->pidfds = malloc((ATTACH_PIDS_MAX + 1) * sizeof(int));
 	op->attached = json_object_new_array();
-	if (!op->pids || !op->attached) {
+	if (!op->pids || !op->pidfds || !op->attached) {
 		call_error_errno(call, -ENOMEM, "attach");
 		attach_op_free(op);
 		return;
 	}
 	/* Every pid and pidfd is checked before anything moves. */
-	if (!attach_collect(call, op->pids, &op->n)) {
+	for (size_t i = 0; i <= ATTACH_PIDS_MAX; i++)
+		op->pidfds[i] = -1;
+	/* Known before collecting: attach_op_free() closes the pidfds opened so far. */
+	op->npids = json_object_is_type(param_obj(call, "pids"), json_type_array)
+			    ? json_object_array_length(param_obj(call, "pids")) : 0;
+	if (op->npids > ATTACH_PIDS_MAX)
+		op->npids = ATTACH_PIDS_MAX;
+	if (!attach_collect(call, op->pids, op->pidfds, &op->n)) {
 		attach_op_free(op);
 		return;
 	}
-	op->npids = op->n - call->nfds;
 	attach_op_step(op);
 }
 

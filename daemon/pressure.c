@@ -20,6 +20,7 @@
 #include "log.h"
 #include "manager.h"
 #include "server.h"
+#include "tenant.h"
 
 /*
  * One armed trigger: the pressure file it was written to, and the stream it
@@ -272,15 +273,19 @@ static bool pressure_has_controller(struct manager *m, const char *rel, const ch
 	return found;
 }
 
-/* The managed cgroup s->name, its controller there, its relative path in *ret_rel. */
-static int trigger_lookup(struct manager *m, const struct pressure_spec *s, char **ret_rel, struct op_error *e)
+/* The managed cgroup s->name that uid may see, its controller there, its relative path in *ret_rel. */
+static int trigger_lookup(struct manager *m, uid_t uid, const struct pressure_spec *s, char **ret_rel,
+			  struct op_error *e)
 {
 	_cleanup_free_ char *rel = NULL;
+	struct ledger_entry *le;
 	int r;
 
 	if ((r = manager_check_name(m, s->name, e)) < 0)
 		return r;
-	if (!ledger_get(m->ledger, s->name) || cgname_to_path(s->name, &rel) < 0 || cgfs_exists(m->rootfd, rel) <= 0)
+	le = ledger_get(m->ledger, s->name);
+	/* Another tenant's entry answers exactly as a missing one, before its directory is looked at. */
+	if (!le || !tenant_may_access(uid, le) || cgname_to_path(s->name, &rel) < 0 || cgfs_exists(m->rootfd, rel) <= 0)
 		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", s->name, "no cgroup \"%s\" managed by cgctld",
 				    s->name);
 	/* A cgroup without the memory (io) controller stalls on memory (io) only for others' reasons. */
@@ -350,7 +355,7 @@ static int trigger_add(struct manager *m, struct pressure *p, struct call *call,
 	struct trigger *t;
 	int r;
 
-	if ((r = trigger_lookup(m, s, &rel, e)) < 0)
+	if ((r = trigger_lookup(m, call->conn->uid, s, &rel, e)) < 0)
 		return r;
 	t = calloc(1, sizeof(*t));
 	if (!t || !(t->name = strdup(s->name))) {

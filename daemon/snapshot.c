@@ -13,6 +13,7 @@
 #include "pressure.h"
 #include "server.h"
 #include "stats.h"
+#include "tenant.h"
 
 #define SNAPSHOT_MAX 4096 /* cgroups in one reply: about 1 KiB each, well under a reply's limit */
 #define SNAPSHOT_PROCS_MAX (1024 * 1024)
@@ -116,13 +117,15 @@ static int snapshot_cgroup(struct manager *m, const char *name, json_object **re
 	return 0;
 }
 
-/* Whether name is below one of names (NULL: all). */
-static bool snapshot_wanted(json_object *names, const char *name)
+/* Whether uid may see le (a tenant: its own entries only) and it is below one of names (NULL: all). */
+static bool snapshot_wanted(json_object *names, uid_t uid, const struct ledger_entry *le)
 {
 	size_t n = names ? json_object_array_length(names) : 0;
 
+	if (!tenant_may_access(uid, le))
+		return false;
 	for (size_t i = 0; i < n; i++)
-		if (cgname_is_below(name, json_object_get_string(json_object_array_get_idx(names, i))))
+		if (cgname_is_below(le->name, json_object_get_string(json_object_array_get_idx(names, i))))
 			return true;
 	return n == 0;
 }
@@ -176,7 +179,7 @@ void method_snapshot(struct call *call)
 	for (size_t i = 0; i < n; i++) {
 		json_object *o;
 
-		if (!snapshot_wanted(names, all[i]->name))
+		if (!snapshot_wanted(names, call->conn->uid, all[i]))
 			continue;
 		if (json_object_array_length(arr) >= SNAPSHOT_MAX) {
 			truncated = true;

@@ -141,6 +141,8 @@ static void check_same(const struct cgctl_entry *t, const struct cgctl_entry *j,
 		fail("auto_remove differs", i);
 	if (t->lease != j->lease)
 		fail("lease differs", i);
+	if (t->owner != j->owner)
+		fail("owner differs", i);
 	if (!j->labels)
 		fail("the reference decoder gave no labels list", i);
 	for (k = 0; t->labels[k] && j->labels[k]; k++)
@@ -332,7 +334,7 @@ static void recipe_value(struct recipe *rc, unsigned depth)
 /* The members of an Entry, in the order cgctld writes them. */
 static const char *const members[] = {
 	"name", "path", "state", "generated", "populated", "frozen", "created", "delegate", "auto_remove",
-	"lease", "labels",
+	"lease", "owner", "labels",
 };
 
 /* Member m's natural value: a string, a boolean, a number or labels, as its type asks. */
@@ -340,9 +342,9 @@ static void recipe_natural(struct recipe *rc, unsigned m)
 {
 	if (m <= 2)
 		recipe_string(rc);
-	else if (m == 6)
-		out(rc, numbers[take(rc) % 4]); /* the ones "created" takes */
-	else if (m == 10)
+	else if (m == 6 || m == 10)
+		out(rc, numbers[take(rc) % 4]); /* the ones "created" (and "owner", mostly) takes */
+	else if (m == 11)
 		recipe_labels(rc, 4);
 	else
 		out(rc, take(rc) & 1 ? "true" : "false");

@@ -20,6 +20,7 @@ type Entry struct {
 	Delegate   bool              `json:"delegate"`
 	AutoRemove bool              `json:"auto_remove"`
 	Lease      bool              `json:"lease"`
+	Owner      *int64            `json:"owner"` // uid of the creating client; nil: the daemon did not say
 	Labels     map[string]string `json:"labels"`
 }
 

@@ -324,6 +324,19 @@ cgt_setup_user() {
 	NOBODY_GID=$(id -g nobody 2>/dev/null || echo 65534)
 }
 
+# A second unprivileged user (a second tenant), created if missing, never
+# given a login shell; sets CGT_UID2, CGT_GID2. Its processes are the tests'
+# own, started and ended by pid like the first user's.
+cgt_setup_user2() {
+	local u=${CGCTL_TEST_USER2:-cgctltest2}
+	if ! id -u "$u" >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" 2>/dev/null ||
+			id -u "$u" >/dev/null 2>&1 || { cgt_log "cannot create user $u"; return 1; }
+	fi
+	CGT_USER2=$u
+	CGT_UID2=$(id -u "$u") && CGT_GID2=$(id -g "$u")
+}
+
 # Create the tmp dir, binaries copy, scratch subtree; install the cleanup trap.
 cgt_setup() {
 	local id

@@ -831,6 +831,43 @@ START_TEST(test_snapshot_duplicate_and_version)
 }
 END_TEST
 
+START_TEST(test_owner)
+{
+	/* Written before owners were recorded: the daemon's own uid owns it. */
+	static const char old[] =
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":1,\"entries\":["
+		"{\"name\":\"old\",\"state\":\"active\",\"generated\":false,\"delegate\":false,"
+		"\"auto_remove\":false,\"lease\":false,\"created\":1,\"cgroup_id\":0}]}";
+	static const char negative[] =
+		"{\"format\":\"cgctl-ledger\",\"version\":1,\"seq\":1,\"entries\":["
+		"{\"name\":\"old\",\"state\":\"active\",\"generated\":false,\"delegate\":false,"
+		"\"auto_remove\":false,\"lease\":false,\"created\":1,\"cgroup_id\":0,\"owner\":-1}]}";
+	struct ledger_entry e = { .name = "t", .state = LEDGER_ACTIVE, .owner = 4000001 };
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	l = ledger_close(l);
+	spew("ledger.json", old, strlen(old));
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_uint_eq(ledger_get(l, "old")->owner, geteuid());
+	/* Kept through the journal and through compaction. */
+	ck_assert_int_eq(ledger_put(l, &e, NULL), 0);
+	ck_assert_int_eq(ledger_sync(l), 0);
+	reopen();
+	ck_assert_uint_eq(ledger_get(l, "t")->owner, 4000001);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	reopen();
+	ck_assert_uint_eq(ledger_get(l, "t")->owner, 4000001);
+	ck_assert_uint_eq(ledger_get(l, "old")->owner, geteuid());
+	l = ledger_close(l);
+	/* A negative owner makes the snapshot malformed: damage, never an entry of uid (uid_t)-1. */
+	spew("ledger.json", negative, strlen(negative));
+	unlink(state_file("journal.jsonl"));
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_ne(ledger_get_recovery(l)->mode, LEDGER_NORMAL);
+	ck_assert(!ledger_get(l, "old") || ledger_get(l, "old")->owner == geteuid());
+}
+END_TEST
+
 START_TEST(test_snapshot_too_big)
 {
 	int fd;
@@ -1210,6 +1247,7 @@ static Suite *ledger_suite(void)
 	add_tcase(s, "malformed_snapshot", test_malformed_snapshot);
 	add_tcase(s, "snapshot_duplicate_and_version", test_snapshot_duplicate_and_version);
 	add_tcase(s, "snapshot_too_big", test_snapshot_too_big);
+	add_tcase(s, "owner", test_owner);
 	add_tcase(s, "stats", test_stats);
 	add_tcase(s, "snapshot_fallback_prev", test_snapshot_fallback_prev);
 	add_tcase(s, "snapshot_fallback_gap", test_snapshot_fallback_gap);

@@ -56,7 +56,8 @@ static bool entry_same(const struct cgctl_entry *a, const struct cgctl_entry *b)
 	if (!str_same(a->name, b->name) || !str_same(a->path, b->path) || !str_same(a->state, b->state) ||
 	    a->generated != b->generated || a->populated != b->populated || a->frozen != b->frozen ||
 	    a->created_usec != b->created_usec || a->delegate != b->delegate ||
-	    a->auto_remove != b->auto_remove || a->lease != b->lease || !a->labels || !b->labels)
+	    a->auto_remove != b->auto_remove || a->lease != b->lease || a->owner != b->owner || !a->labels ||
+	    !b->labels)
 		return false;
 	for (i = 0; a->labels[i] && b->labels[i]; i++)
 		if (strcmp(a->labels[i], b->labels[i]) != 0)
@@ -145,6 +146,9 @@ static char *daemon_reply(void)
 		json_object_object_add(e, "delegate", json_object_new_boolean(i % 2 == 0));
 		json_object_object_add(e, "auto_remove", json_object_new_boolean(i == 1));
 		json_object_object_add(e, "lease", json_object_new_boolean(i == 2));
+		/* As cgctld writes it; absent from an older daemon. */
+		if (i != 4)
+			json_object_object_add(e, "owner", json_object_new_int64(i == 1 ? 4294967294LL : (int64_t)i * 1000));
 		json_object_object_add(e, "labels", i == 3 ? json_object_new_object() : l);
 		if (i == 3)
 			json_object_put(l);
@@ -173,6 +177,10 @@ START_TEST(test_daemon_reply)
 	ck_assert_str_eq(e[0]->labels[1], "=");
 	ck_assert_str_eq(e[0]->labels[2], "k=eq=v=eq\xe2\x80\xa8");
 	ck_assert_ptr_null(e[0]->labels[3]);
+	ck_assert_int_eq(e[0]->owner, 0);
+	ck_assert_int_eq(e[1]->owner, 4294967294LL);
+	ck_assert_int_eq(e[3]->owner, 3000);
+	ck_assert_int_eq(e[4]->owner, -1);
 	ck_assert_str_eq(e[3]->name, "uni\xc3\xa9\xf0\x9f\x98\x80");
 	ck_assert_ptr_null(e[3]->labels[0]);
 	cgctl_entries_free(e, n);
@@ -210,7 +218,8 @@ START_TEST(test_taken_variants)
 		REPLY("{\"labels\":{},\"state\":\"active\",\"path\":\"/p\",\"name\":\"a\"}"),
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"generated\":null,\"populated\":null,"
 		      "\"frozen\":null,\"created\":null,\"delegate\":null,\"auto_remove\":null,\"lease\":null,"
-		      "\"labels\":null}"),
+		      "\"owner\":null,\"labels\":null}"),
+		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"owner\":4294967294}"),
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"created\":0}"),
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"created\":9223372036854775807}"),
 		/* Members this version does not know, of every kind, at every level. */
@@ -258,6 +267,10 @@ START_TEST(test_declined)
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"created\":1.5}"),
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"created\":1e3}"),
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"created\":01}"),
+		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"owner\":-1}"),
+		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"owner\":4294967295}"),
+		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"owner\":\"0\"}"),
+		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"owner\":1.5}"),
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"created\":9223372036854775808}"),
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"created\":\"1\"}"),
 		REPLY("{\"name\":\"a\",\"path\":\"/p\",\"state\":\"s\",\"x\":01}"),

@@ -121,6 +121,7 @@ static json_object *reference_entry(const struct ledger_entry *le)
 	json_object_object_add(o, "delegate", json_object_new_boolean(le->delegate));
 	json_object_object_add(o, "auto_remove", json_object_new_boolean(le->auto_remove));
 	json_object_object_add(o, "lease", json_object_new_boolean(le->lease));
+	json_object_object_add(o, "owner", json_object_new_int64((int64_t)le->owner));
 	json_object_object_add(o, "labels", le->labels ? json_object_get(le->labels) : json_object_new_object());
 	return o;
 }
@@ -165,7 +166,7 @@ START_TEST(test_list_hostile)
 	fake_events("q\"uote", "populated 1\nfrozen 0\n");
 	fake_events("_cgroup.procs", "populated 0\nfrozen 1\n");
 	fake_events("sl", "populated 1\nfrozen 1\n");
-	ck_assert_int_eq(manager_list(&m, NULL, &got, &e), 0);
+	ck_assert_int_eq(manager_list(&m, geteuid(), NULL, &got, &e), 0);
 	expect_same_reply(got, reference_list(NULL));
 }
 END_TEST
@@ -175,9 +176,9 @@ START_TEST(test_list_below)
 	struct op_error e;
 	json_object *got;
 
-	ck_assert_int_eq(manager_list(&m, "sl", &got, &e), 0);
+	ck_assert_int_eq(manager_list(&m, geteuid(), "sl", &got, &e), 0);
 	expect_same_reply(got, reference_list("sl"));
-	ck_assert_int_eq(manager_list(&m, "sl/a\"sh", &got, &e), 0);
+	ck_assert_int_eq(manager_list(&m, geteuid(), "sl/a\"sh", &got, &e), 0);
 	expect_same_reply(got, reference_list("sl/a\"sh"));
 }
 END_TEST
@@ -187,10 +188,10 @@ START_TEST(test_list_not_found)
 	struct op_error e;
 	json_object *got = NULL;
 
-	ck_assert_int_eq(manager_list(&m, "nosuch", &got, &e), -ENOENT);
+	ck_assert_int_eq(manager_list(&m, geteuid(), "nosuch", &got, &e), -ENOENT);
 	ck_assert_int_eq(e.code, CGERR_NOT_FOUND);
 	ck_assert_ptr_null(got);
-	ck_assert_int_eq(manager_list(&m, "a//b", &got, &e), -EINVAL);
+	ck_assert_int_eq(manager_list(&m, geteuid(), "a//b", &got, &e), -EINVAL);
 	ck_assert_int_eq(e.code, CGERR_INVALID_NAME);
 }
 END_TEST
@@ -202,7 +203,7 @@ START_TEST(test_list_empty)
 
 	for (const char *const *n = hostile_names; n < hostile_names + ELEMENTSOF(hostile_names); n++)
 		ck_assert_int_eq(ledger_remove(m.ledger, *n), 0);
-	ck_assert_int_eq(manager_list(&m, NULL, &got, &e), 0);
+	ck_assert_int_eq(manager_list(&m, geteuid(), NULL, &got, &e), 0);
 	expect_same_reply(got, json_object_new_array());
 }
 END_TEST
@@ -236,8 +237,67 @@ START_TEST(test_list_many)
 		ck_assert_int_eq(ledger_put(m.ledger, &le, NULL), 0);
 		json_object_put(labels);
 	}
-	ck_assert_int_eq(manager_list(&m, NULL, &got, &e), 0);
+	ck_assert_int_eq(manager_list(&m, geteuid(), NULL, &got, &e), 0);
 	expect_same_reply(got, reference_list(NULL));
+}
+END_TEST
+
+/* Put an active entry of owner; uids far from any real user's. */
+static void put_owned(const char *name, uid_t owner)
+{
+	struct ledger_entry le = { .name = (char *)name, .state = LEDGER_ACTIVE, .owner = owner };
+
+	ck_assert_int_eq(ledger_put(m.ledger, &le, NULL), 0);
+}
+
+/* The names in a List reply (ready-made text, parsed here), in order, joined by spaces. */
+static void expect_names(json_object *text, const char *want)
+{
+	json_object *got = json_tokener_parse(json_object_to_json_string(text));
+	char buf[512] = "";
+
+	ck_assert_ptr_nonnull(got);
+	json_object_put(text);
+
+	for (size_t i = 0; i < json_object_array_length(got); i++) {
+		json_object *name = json_object_object_get(json_object_array_get_idx(got, i), "name");
+
+		strncat(buf, i ? " " : "", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, json_object_get_string(name), sizeof(buf) - strlen(buf) - 1);
+	}
+	ck_assert_str_eq(buf, want);
+	json_object_put(got);
+}
+
+START_TEST(test_list_tenants)
+{
+	const uid_t t1 = 4000001, t2 = 4000002;
+	struct op_error e;
+	json_object *got;
+
+	for (const char *const *n = hostile_names; n < hostile_names + ELEMENTSOF(hostile_names); n++)
+		ck_assert_int_eq(ledger_remove(m.ledger, *n), 0);
+	put_owned("adm", geteuid());
+	put_owned("one", t1);
+	put_owned("one/adm", geteuid());
+	put_owned("one/x", t1);
+	put_owned("two", t2);
+	/* A tenant sees its own entries only, an administrator (our euid, root) all, with owners. */
+	ck_assert_int_eq(manager_list(&m, t1, NULL, &got, &e), 0);
+	expect_names(got, "one one/x");
+	ck_assert_int_eq(manager_list(&m, t2, NULL, &got, &e), 0);
+	expect_names(got, "two");
+	ck_assert_int_eq(manager_list(&m, t1, "one", &got, &e), 0);
+	expect_names(got, "one one/x");
+	ck_assert_int_eq(manager_list(&m, geteuid(), NULL, &got, &e), 0);
+	expect_same_reply(got, reference_list(NULL));
+	ck_assert_int_eq(manager_list(&m, 0, "one", &got, &e), 0);
+	expect_names(got, "one one/adm one/x");
+	/* Another's entry is not found, exactly like a missing one. */
+	ck_assert_int_eq(manager_list(&m, t1, "two", &got, &e), -ENOENT);
+	ck_assert_int_eq(e.code, CGERR_NOT_FOUND);
+	ck_assert_int_eq(manager_list(&m, t1, "one/adm", &got, &e), -ENOENT);
+	ck_assert_int_eq(manager_list(&m, t2, "adm", &got, &e), -ENOENT);
 }
 END_TEST
 
@@ -261,6 +321,7 @@ static Suite *manager_list_suite(void)
 	add_case(s, "list_empty", test_list_empty);
 	add_case(s, "entry_to_json", test_entry_to_json);
 	add_case(s, "list_many", test_list_many);
+	add_case(s, "list_tenants", test_list_tenants);
 	return s;
 }
 

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* tenant.c: who may see and act on which ledger entry, and which processes a client may move. */
+#include "tenant.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "ledger.h"
+
+/* Administrators see and act on every entry. */
+bool tenant_is_admin(uid_t uid)
+{
+	/* Our own uid owns the managed subtree: it could write every file by hand anyway. */
+	return uid == 0 || uid == geteuid();
+}
+
+/* An administrator, or the creator. */
+bool tenant_may_access(uid_t uid, const struct ledger_entry *le)
+{
+	return tenant_is_admin(uid) || le->owner == uid;
+}
+
+/* One decimal uid at *p (advanced past it); -EBADMSG when there is none. */
+static int tenant_parse_uid(const char **p, uid_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	if (**p < '0' || **p > '9')
+		return -EBADMSG;
+	errno = 0;
+	v = strtoull(*p, &end, 10);
+	if (errno || v >= (uid_t)-1)
+		return -EBADMSG;
+	*p = end;
+	*ret = (uid_t)v;
+	return 0;
+}
+
+/* The "Uid:" line: real, effective, saved, filesystem. */
+int tenant_parse_status(const char *text, uid_t ret_uids[4])
+{
+	const char *p;
+	uid_t v[4];
+
+	if (strncmp(text, "Uid:", 4) == 0)
+		p = text + 4;
+	else if ((p = strstr(text, "\nUid:")))
+		p += 5;
+	else
+		return -EBADMSG;
+	for (int i = 0; i < 4; i++)
+		if (tenant_parse_uid(&p, &v[i]) < 0)
+			return -EBADMSG;
+	if (*p != '\n' && *p != '\0')
+		return -EBADMSG;
+	memcpy(ret_uids, v, sizeof(v));
+	return 0;
+}
+
+/* Field 9 of stat: counted after the comm's last ')', which may itself hold spaces and parens. */
+int tenant_parse_stat(const char *text, unsigned long *ret_flags)
+{
+	const char *p = strrchr(text, ')');
+	unsigned long long v;
+	char *end;
+
+	if (!p)
+		return -EBADMSG;
+	p++;
+	/* Fields 3 (state) to 8 (tpgid) come before the flags. */
+	for (int field = 3; field <= 9; field++) {
+		if (*p != ' ')
+			return -EBADMSG;
+		p++;
+		if (field == 9)
+			break;
+		p += strcspn(p, " ");
+	}
+	if (*p < '0' || *p > '9')
+		return -EBADMSG;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EBADMSG;
+	*ret_flags = (unsigned long)v;
+	return 0;
+}
+
+/* Read /proc/PID/NAME into buf (NUL-terminated); -ESRCH once the process is gone. */
+static int tenant_read_file(pid_t pid, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Uids and flags of pid. */
+int tenant_read_proc(pid_t pid, struct tenant_proc *ret)
+{
+	char buf[4096];
+	struct tenant_proc p;
+	int r;
+
+	r = tenant_read_file(pid, "status", buf, sizeof(buf));
+	if (r >= 0)
+		r = tenant_parse_status(buf, p.uids);
+	if (r >= 0)
+		r = tenant_read_file(pid, "stat", buf, sizeof(buf));
+	if (r >= 0)
+		r = tenant_parse_stat(buf, &p.flags);
+	if (r < 0)
+		return r;
+	*ret = p;
+	return 0;
+}
+
+/* Never PID 1 nor kernel threads; a tenant's own processes only. */
+int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why)
+{
+	if (pid == 1) {
+		*ret_why = "it is PID 1 (init)";
+		return -EPERM;
+	}
+	if (p->flags & TENANT_PF_KTHREAD) {
+		*ret_why = "it is a kernel thread";
+		return -EPERM;
+	}
+	if (tenant_is_admin(uid))
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (p->uids[i] != uid) {
+			*ret_why = "it does not belong to your uid (its real, effective, saved and filesystem uids "
+				   "must all be yours)";
+			return -EPERM;
+		}
+	return 0;
+}

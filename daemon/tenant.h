@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* tenant.h: who may see and act on which ledger entry, and which processes a client may move. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct ledger_entry;
+
+/* PF_KTHREAD in the flags of /proc/PID/stat (include/linux/sched.h). */
+#define TENANT_PF_KTHREAD 0x00200000UL
+
+/* What /proc says about one process. */
+struct tenant_proc {
+	uid_t uids[4];        /* real, effective, saved, filesystem */
+	unsigned long flags;  /* the task's PF_* flags */
+};
+
+/* Administrators (root and the daemon's own euid) see and act on every entry. */
+bool tenant_is_admin(uid_t uid);
+/* May uid see and act on le: an administrator, or the uid that created it. */
+bool tenant_may_access(uid_t uid, const struct ledger_entry *le);
+
+/* The four uids of the "Uid:" line of /proc/PID/status text. 0 or -EBADMSG. */
+int tenant_parse_status(const char *text, uid_t ret_uids[4]);
+/* The flags (field 9) of /proc/PID/stat text, whatever the comm holds. 0 or -EBADMSG. */
+int tenant_parse_stat(const char *text, unsigned long *ret_flags);
+/* Read /proc/PID/status and stat. 0, -ESRCH once it is gone, or -errno. */
+int tenant_read_proc(pid_t pid, struct tenant_proc *ret);
+/*
+ * May a client of uid (an administrator or not) move process pid described
+ * by p? 0, or -EPERM with *ret_why saying why not (a static string): never
+ * PID 1 nor a kernel thread; for a tenant, all four uids must be its own.
+ */
+int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why);

@@ -1,0 +1,305 @@
+# SPDX-License-Identifier: MIT
+# t_tenants.sh: a root cgctld serving two tenants (--allow-uid): owners, isolation, and whose processes Attach moves.
+# shellcheck shell=bash disable=SC2153 # CGCTL, CGCTLD, SPID... are lib.sh's
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+#
+# The daemon runs as root in a root-owned cgroup below the scratch root
+# (rootd/, itself in rootd/cgctld.leaf) and allows the test user (tenant 1,
+# CLI t1) and a second user (tenant 2, CLI t2); root's CLI is adm.
+
+# The CLI as tenant 1, tenant 2, root, against the current daemon.
+t1() { cgctl_u --socket "$DSOCK" "$@"; }
+t2() { cgctl_as "$CGT_UID2" "$CGT_GID2" --socket "$DSOCK" "$@"; }
+adm() { cgctl_root --socket "$DSOCK" "$@"; }
+
+# Start the root daemon; "pidns" as $1 makes it PID 1 of a new pid namespace
+# (with its own /proc). Sets DPID, DSOCK, DSTATE, DLOG, TN_ROOT.
+tn_up() {
+	local dir pre=() i=0
+	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
+	TN_ROOT=$CGT_SCRATCH/rootd
+	if [ ! -d "$TN_ROOT" ]; then
+		cgt_mkcg "$TN_ROOT" root && cgt_mkcg "$TN_ROOT/cgctld.leaf" root || { fail "cannot make $TN_ROOT"; return 1; }
+	fi
+	dir=$(mktemp -d "$CGT_TMP/rootd.XXXXXX") && chmod 0755 "$dir" || { fail "mktemp failed"; return 1; }
+	DSOCK=$dir/sock DSTATE=${TN_STATE:-$dir/state} DLOG=$CGT_LOGS/cgctld.${dir##*.}.log
+	[ "${1:-}" = pidns ] && pre=(unshare --pid --fork --kill-child --mount-proc)
+	printf '+ (root) %s cgctld --cgroup-root %s (log %s)\n' "${pre[*]}" "$TN_ROOT" "$DLOG"
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$TN_ROOT/cgctld.leaf" \
+		"${pre[@]}" "$CGCTLD" --cgroup-root "$TN_ROOT" --socket "$DSOCK" --state-dir "$DSTATE" \
+		--allow-uid "$CGT_UID" --allow-uid "$CGT_UID2" </dev/null >>"$DLOG" 2>&1 &
+	DPID=$!
+	cgt_track_pid "$DPID"
+	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
+	until [ -S "$DSOCK" ]; do
+		i=$((i + 1))
+		kill -0 "$DPID" 2>/dev/null && [ "$i" -lt $((CGT_TIMEOUT * 20)) ] ||
+			{ fail "root cgctld did not come up: $(tail -n 3 "$DLOG" | tr '\n' ' ')"; return 1; }
+		sleep 0.05
+	done
+	# Only SO_PEERCRED is left to decide who is served.
+	chmod 0666 "$DSOCK"
+	adm status && expect_rc 0 "status"
+}
+
+# Stop the root daemon (TERM reaches the daemon itself, or kills it with its namespace).
+tn_down() {
+	kill -TERM "$DPID" 2>/dev/null
+	cgt_wait_gone "$DPID" || kill -KILL "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	return 0
+}
+
+# Start `sleep 300` as uid $2, gid $3 in cgroup dir $1; sets SPID.
+tn_sleeper() {
+	local i=0
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; exec setpriv --reuid="$2" --regid="$3" --clear-groups sleep 300' \
+		sh "$1" "$2" "$3" </dev/null >/dev/null 2>&1 &
+	SPID=$!
+	cgt_track_pid "$SPID"
+	until grep -qx "$SPID" "$1/cgroup.procs" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "sleeper $SPID never reached $1"; return 1; }
+		sleep 0.02
+	done
+}
+
+# Process $1 is alive and still in cgroup dir $2.
+expect_in() {
+	kill -0 "$1" 2>/dev/null || fail "process $1 is gone" || return 1
+	grep -qx "$1" "$2/cgroup.procs" || fail "process $1 was moved out of ${2#"$CGT_SCRATCH"/}: $(cgt_proc_cgroup "$1")"
+}
+
+# The last call was refused with PermissionDenied naming pid $1.
+expect_denied_pid() {
+	expect_rc 1 "attach $1" || return 1
+	expect_err "PermissionDenied" "attach $1" || return 1
+	expect_err "process $1" "attach $1"
+}
+
+test_tenants_attach_only_own_processes() {
+	local rpid upid own
+	tn_up || return 1
+	t1 create box && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" 0 0 || return 1
+	rpid=$SPID
+	tn_sleeper "$CGT_WORK" "$CGT_UID2" "$CGT_GID2" || return 1
+	upid=$SPID
+	# Root's process by pid, another user's by pid and by pidfd: refused, nothing moved.
+	t1 attach box "$rpid" && expect_denied_pid "$rpid" || return 1
+	expect_err "does not belong to your uid" || return 1
+	t1 attach box "$upid" --pidfd && expect_denied_pid "$upid" || return 1
+	t1 attach box "$upid" && expect_denied_pid "$upid" || return 1
+	# One bad pid among good ones: checked before anything moves.
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	own=$SPID
+	t1 attach box "$own" "$rpid" && expect_denied_pid "$rpid" || return 1
+	expect_in "$own" "$CGT_WORK" || return 1
+	# kthreadd, for a tenant and for root.
+	t1 attach box 2 && expect_denied_pid 2 || return 1
+	expect_err "kernel thread" || return 1
+	adm attach box 2 && expect_denied_pid 2 || return 1
+	expect_in "$rpid" "$CGT_WORK" && expect_in "$upid" "$CGT_WORK" || return 1
+	# The tenant's own processes move, by pid and by pidfd; kill reaches only them.
+	t1 attach box "$own" && expect_rc 0 || return 1
+	expect_in "$own" "$TN_ROOT/box" || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach box "$SPID" --pidfd && expect_rc 0 || return 1
+	expect_in "$SPID" "$TN_ROOT/box" || return 1
+	t1 kill box && expect_rc 0 || return 1
+	cgt_wait_gone "$own" || fail "the tenant's own process survived kill" || return 1
+	expect_in "$rpid" "$CGT_WORK" && expect_in "$upid" "$CGT_WORK" || return 1
+	# An administrator moves anybody's process (but PID 1 and kernel threads).
+	adm attach box "$upid" && expect_rc 0 || return 1
+	expect_in "$upid" "$TN_ROOT/box"
+}
+
+test_tenants_attach_never_pid1() {
+	# PID 1 of the daemon's own pid namespace: here the daemon itself, not the host's init.
+	tn_up pidns || return 1
+	t1 create box && expect_rc 0 || return 1
+	t1 attach box 1 && expect_denied_pid 1 || return 1
+	expect_err "PID 1" || return 1
+	adm attach box 1 && expect_denied_pid 1 || return 1
+	[ ! -s "$TN_ROOT/box/cgroup.procs" ] || fail "box took $(cat "$TN_ROOT/box/cgroup.procs")"
+}
+
+# Every entry-taking method, as tenant 1 on name $1: NotFound, as for a name that does not exist.
+tn_all_not_found() {
+	local name=$1 call
+	for call in "freeze $name" "thaw $name" "kill $name" "stats $name" "set $name cgroup.max.descendants=5" \
+		"list $name" "attach $name 4194303"; do
+		# shellcheck disable=SC2086 # words on purpose
+		t1 $call && expect_rc 1 "$call" && expect_err "NotFound" "$call" || return 1
+		case $ERR in *"$name"*) ;; *) fail "$call: the error does not name $name: $ERR"; return 1 ;; esac
+	done
+	t1 call io.cgctl.Manager.OpenCgroup "{\"name\":\"$name\"}" && expect_rc 1 "OpenCgroup" &&
+		expect_err "NotFound" "OpenCgroup $name"
+}
+
+test_tenants_isolation() {
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t1 create one && expect_rc 0 || return 1
+	t1 create one/sub && expect_rc 0 || return 1
+	t2 create two && expect_rc 0 || return 1
+	# Each tenant lists its own; root lists all, with owners.
+	t1 --json list && expect_rc 0 || return 1
+	expect_jq '[.[].name] == ["one","one/sub"]' || return 1
+	t2 --json list && expect_rc 0 || return 1
+	expect_jq '[.[].name] == ["two"]' || return 1
+	adm --json list && expect_rc 0 || return 1
+	expect_jq "[.[] | [.name, .owner]] == [[\"one\",$CGT_UID],[\"one/sub\",$CGT_UID],[\"rootbox\",0],[\"two\",$CGT_UID2]]" ||
+		return 1
+	adm list && expect_rc 0 || return 1
+	printf '%s\n' "$OUT" | grep -Eq "^two +$CGT_USER2 +active" || fail "no owner column for two: $OUT" || return 1
+	printf '%s\n' "$OUT" | grep -Eq "^rootbox +root +active" || fail "no owner column for rootbox: $OUT" || return 1
+	t1 list && expect_rc 0 || return 1
+	case $OUT in *"$CGT_USER"*) fail "a tenant's own list shows an owner column: $OUT"; return 1 ;; esac
+	# Root's and the other tenant's entries do not exist for tenant 1.
+	tn_all_not_found rootbox && tn_all_not_found two && tn_all_not_found nosuch || return 1
+	t1 --json destroy two --kill && expect_rc 0 || return 1
+	expect_jq '.existed == false' || return 1
+	t1 destroy rootbox --recursive --kill && expect_rc 0 || return 1
+	expect_dir "$TN_ROOT/two" && expect_dir "$TN_ROOT/rootbox" || return 1
+	# No child below another's entry.
+	t1 create two/in && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 create rootbox/in && expect_rc 1 && expect_err PermissionDenied || return 1
+	expect_no_dir "$TN_ROOT/two/in" && expect_no_dir "$TN_ROOT/rootbox/in" || return 1
+	# A recursive destroy never reaches another owner's entry: nothing at all is touched.
+	adm create one/adm && expect_rc 0 || return 1
+	t1 destroy one --recursive --kill && expect_rc 1 && expect_err PermissionDenied || return 1
+	expect_dir "$TN_ROOT/one/adm" && expect_dir "$TN_ROOT/one/sub" && expect_dir "$TN_ROOT/one" || return 1
+	# Owners survive a restart (they are in the ledger).
+	tn_down
+	TN_STATE=$DSTATE tn_up || return 1
+	t1 --json list && expect_rc 0 || return 1
+	expect_jq '[.[].name] == ["one","one/sub"]' || return 1
+	jq -e --argjson u "$CGT_UID2" '.entries[] | select(.name == "two") | .owner == $u' "$DSTATE/ledger.json" \
+		>/dev/null 2>&1 || grep -q "\"name\":\"two\".*\"owner\":$CGT_UID2" "$DSTATE/journal.jsonl" ||
+		fail "the ledger does not record two's owner" || return 1
+	# The tenants' own happy path, and root acting on a tenant's entry.
+	t2 freeze two && expect_rc 0 && t2 thaw two && expect_rc 0 || return 1
+	t2 set two cgroup.max.descendants=5 && expect_rc 0 || return 1
+	t2 --json destroy two && expect_rc 0 && expect_jq '.existed == true' || return 1
+	adm destroy one --recursive && expect_rc 0 || return 1
+	expect_no_dir "$TN_ROOT/one"
+}
+
+# Tenant 1's watch writing to file $1 is in place once one of its own creations (probeN) shows there.
+tn_wait_watching() {
+	local i=0
+	until grep -q '"name":"probe' "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge 40 ] && { fail "watcher shows nothing: $(cat "$1.err")"; return 1; }
+		t1 create "probe$i" >/dev/null
+		sleep 0.1
+	done
+}
+
+test_tenants_watch_own_events() {
+	local out=$CGT_TMP/watch.t1 i=0
+	tn_up || return 1
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" watch --json
+	# In place once one of its own creations shows.
+	tn_wait_watching "$out" || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t2 create two && expect_rc 0 || return 1
+	t2 freeze two && expect_rc 0 || return 1
+	t2 destroy two && expect_rc 0 || return 1
+	adm destroy rootbox && expect_rc 0 || return 1
+	t1 create mark && expect_rc 0 || return 1
+	i=0
+	until grep -q '"name":"mark"' "$out"; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "the watcher never saw its own mark"; return 1; }
+		sleep 0.05
+	done
+	! grep -E '"name":"(rootbox|two)"' "$out" || fail "tenant 1 heard of others' entries" || return 1
+}
+
+test_tenants_attach_thread_id_refused() {
+	local py=/usr/bin/python3 tid="" i=0
+	[ -x "$py" ] || { skip "$py not installed"; return; }
+	tn_up || return 1
+	t1 create box && expect_rc 0 || return 1
+	cgt_spawn_user_in "$CGT_WORK" "$py" -c \
+		'import threading, time; threading.Thread(target=time.sleep, args=(300,)).start(); time.sleep(300)'
+	until [ -n "$tid" ]; do
+		tid=$(ls "/proc/$BGPID/task" 2>/dev/null | grep -vx "$BGPID" | head -n 1)
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "the second thread of $BGPID never showed"; return 1; }
+		[ -n "$tid" ] || sleep 0.05
+	done
+	# A thread id is checked as what it is: a process id is asked for, nothing moves.
+	t1 attach box "$tid" && expect_rc 1 && expect_err InvalidValue && expect_err "is a thread" || return 1
+	expect_in "$BGPID" "$CGT_WORK" || return 1
+	t1 attach box "$BGPID" && expect_rc 0 || return 1
+	expect_in "$BGPID" "$TN_ROOT/box"
+}
+
+test_tenants_snapshot_own_only() {
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t1 create one && expect_rc 0 || return 1
+	t2 create two && expect_rc 0 || return 1
+	# Snapshot (what top shows) holds the caller's own entries only; root's holds all.
+	t1 call Snapshot && expect_rc 0 || return 1
+	expect_jq '[.cgroups[].name] == ["one"]' || return 1
+	t1 call Snapshot '{"names":["rootbox","two"]}' && expect_rc 0 || return 1
+	expect_jq '.cgroups == []' || return 1
+	t2 call Snapshot && expect_rc 0 || return 1
+	expect_jq '[.cgroups[].name] == ["two"]' || return 1
+	adm call Snapshot && expect_rc 0 || return 1
+	expect_jq '[.cgroups[].name] == ["one","rootbox","two"]' || return 1
+	# And so cgctl top.
+	t1 top -b -n 1 -d 0.2 -s name && expect_rc 0 || return 1
+	printf '%s\n' "$OUT" | grep -Eq '^one ' || fail "tenant 1's top does not show its own one" || return 1
+	! printf '%s\n' "$OUT" | grep -Eq '^(rootbox|two) ' || fail "tenant 1's top shows others' entries" || return 1
+}
+
+test_tenants_pressure_own_only() {
+	local name out=$CGT_TMP/pw.t1
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t2 create two && expect_rc 0 || return 1
+	t1 create one && expect_rc 0 || return 1
+	# A trigger on another's entry is NotFound, word for word as for no entry at all.
+	for name in rootbox two nosuch; do
+		t1 watch --pressure cpu=some:150ms/2s "$name" && expect_rc 1 "pressure on $name" || return 1
+		expect_err "NotFound" && expect_err "no cgroup \"$name\" managed by cgctld" || return 1
+	done
+	adm call Snapshot && expect_rc 0 && expect_jq '.status.pressure_triggers == 0' || return 1
+	[ -e "$TN_ROOT/one/cpu.pressure" ] || { skip "no cpu.pressure: the kernel has no PSI"; return; }
+	# On its own entry the trigger is armed; that stream, watching all names, hears of its own entries only.
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" call --more Watch \
+		'{"pressure":[{"name":"one","resource":"cpu","kind":"some","stall_us":150000,"window_us":2000000}]}'
+	tn_wait_watching "$out" || return 1
+	adm call Snapshot && expect_rc 0 && expect_jq '.status.pressure_triggers == 1' || return 1
+	adm create rootbox2 && expect_rc 0 || return 1
+	t2 freeze two && expect_rc 0 && t2 destroy two && expect_rc 0 || return 1
+	t1 create mark && expect_rc 0 || return 1
+	cgt_wait_line "$out" '"name":"mark"' || fail "the pressure watcher never saw its own mark" || return 1
+	! grep -E '"name":"(rootbox2|two)"' "$out" || fail "tenant 1's pressure stream heard of others' entries" ||
+		return 1
+}
+
+test_tenants_others_replaced_entry_not_probed() {
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t1 create one && expect_rc 0 || return 1
+	# Another program replaces root's directory: only root's own acts may find that out.
+	rmdir "$TN_ROOT/rootbox" && mkdir "$TN_ROOT/rootbox" || fail "cannot replace rootbox" || return 1
+	# To tenant 1 it is NotFound, owner first: no identity probe, so no Replaced and nothing dropped.
+	tn_all_not_found rootbox || return 1
+	t1 --json destroy rootbox --kill && expect_rc 0 && expect_jq '.existed == false' || return 1
+	t1 create rootbox/in && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 watch --pressure cpu=some:150ms/2s rootbox && expect_rc 1 && expect_err NotFound || return 1
+	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["one","rootbox"]' || return 1
+	# Root's own act proves it replaced, and drops it.
+	adm freeze rootbox && expect_rc 1 && expect_err Replaced || return 1
+	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["one"]' || return 1
+	expect_dir "$TN_ROOT/rootbox"
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/* test_tenant.c: Check suite for daemon/tenant.c: owners, /proc parsing, who may move which process. */
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../daemon/ledger.h"
+#include "../../daemon/tenant.h"
+
+/* Far from any real user's uid. */
+#define T1 4000001u
+#define T2 4000002u
+
+static const char status_text[] =
+	"Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t77\nPid:\t77\nPPid:\t1\n"
+	"TracerPid:\t0\nUid:\t1003\t1004\t1005\t1006\nGid:\t1003\t1003\t1003\t1003\n";
+
+START_TEST(test_admin)
+{
+	struct ledger_entry mine = { .owner = T1 }, theirs = { .owner = T2 };
+
+	ck_assert(tenant_is_admin(0));
+	ck_assert(tenant_is_admin(geteuid()));
+	ck_assert(!tenant_is_admin(T1));
+	ck_assert(tenant_may_access(T1, &mine));
+	ck_assert(!tenant_may_access(T1, &theirs));
+	ck_assert(tenant_may_access(0, &theirs));
+	ck_assert(tenant_may_access(geteuid(), &theirs));
+}
+END_TEST
+
+START_TEST(test_parse_status)
+{
+	uid_t u[4] = { 9, 9, 9, 9 };
+
+	ck_assert_int_eq(tenant_parse_status(status_text, u), 0);
+	ck_assert_uint_eq(u[0], 1003);
+	ck_assert_uint_eq(u[1], 1004);
+	ck_assert_uint_eq(u[2], 1005);
+	ck_assert_uint_eq(u[3], 1006);
+	ck_assert_int_eq(tenant_parse_status("Uid:\t0\t0\t0\t0\n", u), 0);
+	ck_assert_uint_eq(u[3], 0);
+	/* A name holding "Uid:" is not the Uid line; short, signed, huge or missing lines are refused. */
+	ck_assert_int_eq(tenant_parse_status("Name:\tx Uid:\t5\t5\t5\t5\n", u), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_status("Name:\tx\nUid:\t5\t5\t5\n", u), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_status("Name:\tx\nUid:\t5\t5\t5\t-5\n", u), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_status("Uid:\t5\t5\t5\t4294967295\n", u), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_status("Uid:\t5\t5\t5\t5x\n", u), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_status("Gid:\t5\t5\t5\t5\n", u), -EBADMSG);
+	ck_assert_uint_eq(u[0], 0); /* untouched on failure */
+}
+END_TEST
+
+START_TEST(test_parse_stat)
+{
+	unsigned long f = 7;
+
+	ck_assert_int_eq(tenant_parse_stat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 1 2\n", &f), 0);
+	ck_assert(f & TENANT_PF_KTHREAD);
+	/* A comm with spaces and parens cannot shift the fields. */
+	ck_assert_int_eq(tenant_parse_stat("77 (a) S 1 2 3 4 5 2129984 (b) S 9) R 1 77 77 0 -1 4194560 5 0\n", &f), 0);
+	ck_assert_uint_eq(f, 4194560);
+	ck_assert(!(f & TENANT_PF_KTHREAD));
+	ck_assert_int_eq(tenant_parse_stat("77 (sleep) S 1 77 77\n", &f), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_stat("77 sleep S 1 77 77 0 -1 5 0\n", &f), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_stat("77 (sleep) S 1 77 77 0 -1 x 0\n", &f), -EBADMSG);
+	ck_assert_uint_eq(f, 4194560);
+}
+END_TEST
+
+START_TEST(test_may_move)
+{
+	struct tenant_proc own = { .uids = { T1, T1, T1, T1 } };
+	struct tenant_proc kthread = { .flags = TENANT_PF_KTHREAD };
+	const char *why = NULL;
+
+	ck_assert_int_eq(tenant_may_move(T1, 500, &own, &why), 0);
+	/* Any one uid of another's is enough to refuse (a setuid program, a changed fsuid). */
+	for (int i = 0; i < 4; i++) {
+		struct tenant_proc p = own;
+
+		p.uids[i] = T2;
+		why = NULL;
+		ck_assert_int_eq(tenant_may_move(T1, 500, &p, &why), -EPERM);
+		ck_assert_ptr_nonnull(why);
+		ck_assert_int_eq(tenant_may_move(0, 500, &p, &why), 0);
+	}
+	/* Nobody, root included, moves PID 1 or a kernel thread. */
+	ck_assert_int_eq(tenant_may_move(0, 1, &own, &why), -EPERM);
+	ck_assert_int_eq(tenant_may_move(T1, 1, &own, &why), -EPERM);
+	ck_assert_int_eq(tenant_may_move(0, 2, &kthread, &why), -EPERM);
+	ck_assert_int_eq(tenant_may_move(geteuid(), 900, &kthread, &why), -EPERM);
+}
+END_TEST
+
+START_TEST(test_read_proc)
+{
+	struct tenant_proc p;
+	pid_t child;
+	int st;
+
+	ck_assert_int_eq(tenant_read_proc(getpid(), &p), 0);
+	ck_assert_uint_eq(p.uids[0], getuid());
+	ck_assert_uint_eq(p.uids[1], geteuid());
+	ck_assert(!(p.flags & TENANT_PF_KTHREAD));
+	/* A reaped process is gone. */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert_int_eq(tenant_read_proc(child, &p), -ESRCH);
+	/* kthreadd, where this runs in the initial pid namespace. */
+	if (tenant_read_proc(2, &p) == 0 && access("/proc/2/exe", F_OK) < 0 && p.uids[0] == 0) {
+		const char *why;
+		ck_assert(p.flags & TENANT_PF_KTHREAD);
+		ck_assert_int_eq(tenant_may_move(0, 2, &p, &why), -EPERM);
+	}
+}
+END_TEST
+
+static Suite *tenant_suite(void)
+{
+	Suite *s = suite_create("tenant");
+	TCase *tc = tcase_create("tenant");
+
+	tcase_add_test(tc, test_admin);
+	tcase_add_test(tc, test_parse_status);
+	tcase_add_test(tc, test_parse_stat);
+	tcase_add_test(tc, test_may_move);
+	tcase_add_test(tc, test_read_proc);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(tenant_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
