@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "jsonbuf.h"
 #include "log.h"
 #include "server.h"
 
@@ -34,10 +35,27 @@ static void method_get_info(struct call *call)
 	call_reply(call, p);
 }
 
+/*
+ * desc as a JSON string, escaped once for the daemon's lifetime: the
+ * description is some 13 KiB, and escaping it for every call of a client
+ * that pipelines them held the loop up for everyone else.
+ */
+static json_object *dispatch_description_json(const char *desc, json_object **cache)
+{
+	struct jsonbuf b = { 0 };
+
+	if (!*cache) {
+		jsonbuf_put_string(&b, desc, strlen(desc));
+		*cache = jsonbuf_to_json(&b);
+	}
+	return *cache ? json_object_get(*cache) : json_object_new_string(desc);
+}
+
 /* org.varlink.service.GetInterfaceDescription */
 static void method_get_interface_description(struct call *call)
 {
 	static const struct param_spec specs[] = { { "interface", json_type_string, true }, PARAM_END };
+	static json_object *cached[2];
 	const char *iface, *desc;
 	json_object *p;
 
@@ -56,7 +74,8 @@ static void method_get_interface_description(struct call *call)
 		return;
 	}
 	p = json_object_new_object();
-	json_object_object_add(p, "description", json_object_new_string(desc));
+	json_object_object_add(p, "description",
+			       dispatch_description_json(desc, &cached[desc == vl_interface_description ? 0 : 1]));
 	call_reply(call, p);
 }
 

@@ -13,6 +13,8 @@ int replylog_open(void);
 /*
  * Append one line {"method": M, "more": B, "reply": REPLY} with one write(2),
  * so daemons sharing the file never interleave. reply is a formatted
- * message of len bytes (a trailing NUL is not copied). Failures are ignored.
+ * message of len bytes (a trailing NUL is not copied). A reply identical to
+ * one already recorded (same method, more and bytes) is recorded once.
+ * Failures are ignored.
  */
 void replylog_write(int fd, const char *method, bool more, const char *reply, size_t len);
