@@ -332,3 +332,32 @@ test_tenants_lease_of_a_reused_name() {
 	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["x"]' || return 1
 	kill -TERM "$vpid"
 }
+
+test_tenants_attach_not_out_of_others_entry() {
+	local p
+	tn_up || return 1
+	# Root runs a job as tenant 1's uid in its own, limited entry; tenant 1 has a box of its own.
+	adm create rj && expect_rc 0 || return 1
+	adm set rj pids.max=50 >/dev/null
+	t1 create box && expect_rc 0 || return 1
+	t1 create box2 && expect_rc 0 || return 1
+	tn_sleeper "$TN_ROOT/rj" "$CGT_UID" "$CGT_GID" || return 1
+	p=$SPID
+	# The process is tenant 1's, the cgroup root's: tenant 1 may not take it out (cgroup v2 would
+	# not let it either: it cannot write the common ancestor's cgroup.procs).
+	t1 attach box "$p" && expect_denied_pid "$p" || return 1
+	t1 attach box "$p" --pidfd && expect_denied_pid "$p" || return 1
+	expect_in "$p" "$TN_ROOT/rj" || return 1
+	# Nor out of a cgroup of the managed root that is no entry (the daemon's own leaf).
+	tn_sleeper "$TN_ROOT/cgctld.leaf" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach box "$SPID" && expect_denied_pid "$SPID" || return 1
+	expect_in "$SPID" "$TN_ROOT/cgctld.leaf" || return 1
+	# Between its own entries, and from outside the managed root, tenant 1's processes move.
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach box2 "$SPID" && expect_rc 0 || return 1
+	t1 attach box "$SPID" && expect_rc 0 || return 1
+	expect_in "$SPID" "$TN_ROOT/box" || return 1
+	# Root moves it anywhere.
+	adm attach box "$p" && expect_rc 0 || return 1
+	expect_in "$p" "$TN_ROOT/box"
+}
