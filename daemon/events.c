@@ -466,10 +466,10 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, j
 	return 0;
 }
 
-/* Tie le to the connection that created it. */
+/* Tie le, this very entry (a later one of the same name is somebody else's), to the connection that created it. */
 int events_lease(struct manager *m, struct ledger_entry *le, struct conn *c)
 {
-	json_object *list = c->lease;
+	json_object *list = c->lease, *o;
 
 	if (!list) {
 		list = json_object_new_array();
@@ -477,7 +477,33 @@ int events_lease(struct manager *m, struct ledger_entry *le, struct conn *c)
 			return -ENOMEM;
 		c->lease = list;
 	}
-	return json_object_array_add(list, json_object_new_string(le->name)) < 0 ? -ENOMEM : 0;
+	o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "name", json_object_new_string(le->name));
+	json_object_object_add(o, "id", json_object_new_uint64(le->cgroup_id));
+	json_object_object_add(o, "created", json_object_new_uint64(le->created_usec));
+	if (json_object_array_add(list, o) < 0) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The entry lease o (see events_lease()) was taken on, if the ledger still holds that very one. */
+static struct ledger_entry *events_leased_entry(struct manager *m, json_object *o)
+{
+	json_object *name, *id, *created;
+	struct ledger_entry *le;
+
+	if (!json_object_object_get_ex(o, "name", &name) || !json_object_object_get_ex(o, "id", &id) ||
+	    !json_object_object_get_ex(o, "created", &created))
+		return NULL;
+	le = ledger_get(m->ledger, json_object_get_string(name));
+	if (!le || !le->lease || le->cgroup_id != json_object_get_uint64(id) ||
+	    le->created_usec != json_object_get_uint64(created))
+		return NULL;
+	return le;
 }
 
 /* A connection closed: end its watchers, release its leases. */
@@ -496,10 +522,13 @@ void events_conn_closed(struct manager *m, struct conn *c)
 	}
 	/* Closed because we are stopping: the next start releases these leases. */
 	for (size_t i = 0; list && !m->stopping && i < json_object_array_length(list); i++) {
-		const char *name = json_object_get_string(json_object_array_get_idx(list, i));
-		struct ledger_entry *le = ledger_get(m->ledger, name);
+		struct ledger_entry *le = events_leased_entry(m, json_object_array_get_idx(list, i));
 
-		if (le && le->lease) {
+		if (le) {
+			_cleanup_free_ char *name = strdup(le->name);
+
+			if (!name)
+				continue;
 			log_info("%s: its lease holder went away; killing and removing it", name);
 			events_destroy(m, name, true);
 		}

@@ -155,6 +155,32 @@ static bool attach_pidfd_alive(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == ENOSYS || errno == EPERM;
 }
 
+/* A tenant's process leaves only the tenant's own entries, or comes from outside the managed root. */
+static int attach_source_ok(struct call *call, pid_t pid, const char **ret_why)
+{
+	struct manager *m = call_manager(call);
+	_cleanup_free_ char *cg = NULL, *abs = NULL;
+	size_t n = strlen(m->root_path);
+	int r;
+
+	if (tenant_is_admin(call->conn->uid))
+		return 0;
+	r = tenant_read_cgroup(pid, &cg);
+	if (r >= 0)
+		r = discover_join(m->disc.mount, m->disc.mount_root, cg, &abs);
+	if (r == -EXDEV)
+		return 0; /* outside our cgroup namespace: not below the managed root */
+	if (r == -ESRCH)
+		return r;
+	if (r < 0) {
+		*ret_why = "its cgroup cannot be read";
+		return -EPERM;
+	}
+	if (strncmp(abs, m->root_path, n) != 0 || (abs[n] != '/' && abs[n] != '\0'))
+		return 0;
+	return tenant_may_take_from(call->conn->uid, m->ledger, abs[n] ? abs + n + 1 : "", ret_why);
+}
+
 /*
  * May the caller move pid, pinned by pidfd (-1: none)? 0, or -errno (-EPERM
  * with *ret_why). What /proc says is the pidfd's process's only if that still
@@ -170,9 +196,12 @@ static int attach_verify(struct call *call, int pidfd, pid_t pid, const char **r
 		*ret_why = "its /proc entry cannot be read";
 	if (r < 0)
 		return r == -ESRCH ? r : -EPERM;
+	r = tenant_may_move(call->conn->uid, pid, &p, ret_why);
+	if (r >= 0)
+		r = attach_source_ok(call, pid, ret_why);
 	if (pidfd >= 0 && !attach_pidfd_alive(pidfd))
 		return -ESRCH;
-	return tenant_may_move(call->conn->uid, pid, &p, ret_why);
+	return r;
 }
 
 /* Pin every pid with a pidfd (-1 where the kernel has none), then check them all. false once answered. */

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "discover.h"
 #include "ledger.h"
+#include "names.h"
 
 /* Administrators see and act on every entry. */
 bool tenant_is_admin(uid_t uid)
@@ -152,4 +154,43 @@ int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const cha
 			return -EPERM;
 		}
 	return 0;
+}
+
+/* The cgroup2 path of pid, as its /proc/PID/cgroup "0::" line gives it. 0, -ESRCH, or -errno. */
+int tenant_read_cgroup(pid_t pid, char **ret_path)
+{
+	char buf[4096];
+	int r = tenant_read_file(pid, "cgroup", buf, sizeof(buf));
+
+	return r < 0 ? r : discover_parse_proc_cgroup(buf, ret_path);
+}
+
+/* A tenant's process leaves only one of the tenant's own entries (rel: its cgroup below the root). */
+int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const char **ret_why)
+{
+	_cleanup_free_ char *path = strdup(rel);
+	char *slash;
+
+	if (!path)
+		return -ENOMEM;
+	if (tenant_is_admin(uid))
+		return 0;
+	/* The deepest entry holding the cgroup decides: deeper directories are its inside. */
+	while (path[0]) {
+		_cleanup_free_ char *name = NULL;
+		struct ledger_entry *le = cgname_from_path(path, &name) >= 0 ? ledger_get(l, name) : NULL;
+
+		if (le && tenant_may_access(uid, le))
+			return 0;
+		if (le) {
+			*ret_why = "it is in a cgroup that is not yours";
+			return -EPERM;
+		}
+		slash = strrchr(path, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	*ret_why = "it is in a cgroup of the managed root that is not yours";
+	return -EPERM;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct ledger;
 struct ledger_entry;
 
 /* PF_KTHREAD in the flags of /proc/PID/stat (include/linux/sched.h). */
@@ -33,3 +34,11 @@ int tenant_read_proc(pid_t pid, struct tenant_proc *ret);
  * PID 1 nor a kernel thread; for a tenant, all four uids must be its own.
  */
 int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why);
+/* The cgroup2 path of pid from /proc/PID/cgroup. 0, -ESRCH once it is gone, or -errno. */
+int tenant_read_cgroup(pid_t pid, char **ret_path);
+/*
+ * May a client of uid take a process out of its cgroup rel (relative to the
+ * managed root)? An administrator always; a tenant only out of an entry of
+ * its own (the deepest entry holding rel decides). 0, or -EPERM with *ret_why.
+ */
+int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const char **ret_why);

@@ -303,3 +303,61 @@ test_tenants_others_replaced_entry_not_probed() {
 	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["one"]' || return 1
 	expect_dir "$TN_ROOT/rootbox"
 }
+
+test_tenants_lease_of_a_reused_name() {
+	local out=$CGT_TMP/lease hpid vpid i=0
+	tn_up || return 1
+	# Tenant 1 takes a lease on x, ends x by hand, and keeps its lease connection open.
+	cgt_user_bg_split "$CGT_WORK" "$out.t1" "$out.t1.err" "$CGCTL" --socket "$DSOCK" create x --lease
+	hpid=$BGPID
+	cgt_wait_line "$out.t1" '^x$' || fail "create --lease printed nothing: $(cat "$out.t1.err")" || return 1
+	t1 destroy x && expect_rc 0 || return 1
+	# Root makes its own leased x, with a process in it.
+	timeout -k 2 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" create x --lease >"$out.adm" 2>"$out.adm.err" </dev/null &
+	vpid=$!
+	cgt_track_pid "$vpid"
+	cgt_wait_line "$out.adm" '^x$' || fail "root's create --lease printed nothing: $(cat "$out.adm.err")" || return 1
+	tn_sleeper "$CGT_WORK" 0 0 || return 1
+	adm attach x "$SPID" && expect_rc 0 || return 1
+	# Tenant 1's connection goes: its lease was on its own x, long gone, not on root's.
+	kill -KILL "$hpid"
+	wait "$hpid" 2>/dev/null
+	until grep -q 'x: its lease holder went away' "$DLOG"; do
+		i=$((i + 1))
+		[ "$i" -ge 20 ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	expect_in "$SPID" "$TN_ROOT/x" || return 1
+	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["x"]' || return 1
+	kill -TERM "$vpid"
+}
+
+test_tenants_attach_not_out_of_others_entry() {
+	local p
+	tn_up || return 1
+	# Root runs a job as tenant 1's uid in its own, limited entry; tenant 1 has a box of its own.
+	adm create rj && expect_rc 0 || return 1
+	adm set rj pids.max=50 >/dev/null
+	t1 create box && expect_rc 0 || return 1
+	t1 create box2 && expect_rc 0 || return 1
+	tn_sleeper "$TN_ROOT/rj" "$CGT_UID" "$CGT_GID" || return 1
+	p=$SPID
+	# The process is tenant 1's, the cgroup root's: tenant 1 may not take it out (cgroup v2 would
+	# not let it either: it cannot write the common ancestor's cgroup.procs).
+	t1 attach box "$p" && expect_denied_pid "$p" || return 1
+	t1 attach box "$p" --pidfd && expect_denied_pid "$p" || return 1
+	expect_in "$p" "$TN_ROOT/rj" || return 1
+	# Nor out of a cgroup of the managed root that is no entry (the daemon's own leaf).
+	tn_sleeper "$TN_ROOT/cgctld.leaf" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach box "$SPID" && expect_denied_pid "$SPID" || return 1
+	expect_in "$SPID" "$TN_ROOT/cgctld.leaf" || return 1
+	# Between its own entries, and from outside the managed root, tenant 1's processes move.
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach box2 "$SPID" && expect_rc 0 || return 1
+	t1 attach box "$SPID" && expect_rc 0 || return 1
+	expect_in "$SPID" "$TN_ROOT/box" || return 1
+	# Root moves it anywhere.
+	adm attach box "$p" && expect_rc 0 || return 1
+	expect_in "$p" "$TN_ROOT/box"
+}

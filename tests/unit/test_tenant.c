@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -122,6 +123,40 @@ START_TEST(test_read_proc)
 }
 END_TEST
 
+START_TEST(test_may_take_from)
+{
+	char dir[] = "/tmp/tenant-test.XXXXXX", path[64];
+	struct ledger_entry one = { .name = "one", .state = LEDGER_ACTIVE, .owner = T1 };
+	struct ledger_entry sub = { .name = "one/sub", .state = LEDGER_ACTIVE, .owner = 0 };
+	struct ledger_entry two = { .name = "two", .state = LEDGER_ACTIVE, .owner = T2 };
+	struct ledger *l;
+	const char *why = NULL;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state", dir);
+	ck_assert_int_eq(ledger_open(path, &l), 0);
+	ck_assert_int_eq(ledger_put(l, &one, NULL), 0);
+	ck_assert_int_eq(ledger_put(l, &sub, NULL), 0);
+	ck_assert_int_eq(ledger_put(l, &two, NULL), 0);
+	/* Its own entry, and a directory inside it that is no entry. */
+	ck_assert_int_eq(tenant_may_take_from(T1, l, "one", &why), 0);
+	ck_assert_int_eq(tenant_may_take_from(T1, l, "one/x/y", &why), 0);
+	/* The deepest entry decides: root's below its own, another tenant's, none at all. */
+	ck_assert_int_eq(tenant_may_take_from(T1, l, "one/sub", &why), -EPERM);
+	ck_assert_int_eq(tenant_may_take_from(T1, l, "one/sub/x", &why), -EPERM);
+	ck_assert_int_eq(tenant_may_take_from(T1, l, "two", &why), -EPERM);
+	ck_assert_int_eq(tenant_may_take_from(T1, l, "cgctld.leaf", &why), -EPERM);
+	ck_assert_int_eq(tenant_may_take_from(T1, l, "", &why), -EPERM);
+	ck_assert_ptr_nonnull(why);
+	/* Administrators take from anywhere. */
+	ck_assert_int_eq(tenant_may_take_from(0, l, "two", &why), 0);
+	ck_assert_int_eq(tenant_may_take_from(geteuid(), l, "", &why), 0);
+	ledger_close(l);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	ck_assert_int_eq(system(path), 0);
+}
+END_TEST
+
 static Suite *tenant_suite(void)
 {
 	Suite *s = suite_create("tenant");
@@ -132,6 +167,7 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_parse_stat);
 	tcase_add_test(tc, test_may_move);
 	tcase_add_test(tc, test_read_proc);
+	tcase_add_test(tc, test_may_take_from);
 	suite_add_tcase(s, tc);
 	return s;
 }
