@@ -124,9 +124,11 @@ test_top_tmux_fullscreen() {
 	TMUXSOCK=$CGT_TMP/tmux-top.sock
 	cgt_defer tmux -S "$TMUXSOCK" kill-server
 	# As the test user (root's cgctl talks to root's daemons only); TERM for a real terminal.
+	install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGT_TMP/top.err"
 	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
 		env TERM=xterm setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		"$CGCTL" --socket "$DSOCK" top -d 0.5 || fail "tmux did not start" || return 1
+		sh -c 'exec "$@" 2>"'"$CGT_TMP/top.err"'"' top "$CGCTL" --socket "$DSOCK" top -d 0.5 ||
+		fail "tmux did not start" || return 1
 	tmux -S "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
 	pane_wait top '^NAME +PROCS +CPU%' || fail "top did not render: $(pane top)" || return 1
 	pane_wait top '^busy +1? ?[0-9]+ +[0-9]' || fail "no busy row: $(pane top)" || return 1
@@ -148,7 +150,10 @@ test_top_tmux_fullscreen() {
 		[ "${dead%% *}" = 1 ] && break
 		sleep 0.1
 	done
-	[ "$dead" = "1 0" ] || fail "q did not end top with status 0 (pane_dead, status: $dead): $(pane top | tail -n 5)" || return 1
+	# tmux 3.3 sometimes reports no status for a pane that ended (seen only in full runs,
+	# never alone); an error would show as a status other than 0 or as text on stderr.
+	case $dead in "1 0" | "1 ") ;; *) fail "q did not end top with status 0 (pane_dead, status: $dead)"; return 1 ;; esac
+	[ ! -s "$CGT_TMP/top.err" ] || fail "top said on stderr: $(cat "$CGT_TMP/top.err")" || return 1
 	# The alternate screen is left: the view does not stay behind.
 	! pane top | grep -q '^NAME ' || fail "top left its view on the screen: $(pane top)" || return 1
 }
