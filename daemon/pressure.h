@@ -11,7 +11,6 @@ struct manager;
 struct op_error;
 
 #define PRESSURE_WATCH_MAX 16          /* triggers one Watch may arm */
-#define PRESSURE_PER_UID_DEFAULT 64    /* --max-pressure-triggers-per-uid */
 #define PRESSURE_WINDOW_MIN_US 500000  /* the kernel's bounds on a window */
 #define PRESSURE_WINDOW_MAX_US 10000000
 #define PRESSURE_UNPRIV_STEP_US 2000000 /* without CAP_SYS_RESOURCE, windows are multiples of this */

@@ -19,7 +19,6 @@
 #include "log.h"
 #include "events.h"
 #include "manager.h"
-#include "pressure.h"
 #include "trust.h"
 #include "replylog.h"
 
@@ -30,7 +29,7 @@ void server_limits_default(struct limits *l)
 	l->out_max = 16u * 1024 * 1024;
 	l->conns_max = 512;
 	l->conns_per_uid = 256;
-	l->triggers_per_uid = PRESSURE_PER_UID_DEFAULT;
+	l->triggers_per_uid = SERVER_TRIGGERS_PER_UID_DEFAULT;
 	l->partial_timeout_ms = 10000;
 }
 

@@ -14,6 +14,9 @@ struct manager;
 struct commit;
 
 /* Limits on what a client controls; each has a command-line flag. */
+/* Default of limits.triggers_per_uid (--max-pressure-triggers-per-uid): a per-uid cap like the others. */
+#define SERVER_TRIGGERS_PER_UID_DEFAULT 64
+
 struct limits {
 	size_t message_max;     /* bytes of one message */
 	size_t out_max;         /* queued reply bytes before we stop reading */
