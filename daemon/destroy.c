@@ -251,7 +251,7 @@ static void destroy_step(struct destroy_op *op)
 		if (!le)
 			continue; /* somebody else removed it meanwhile */
 		if (cgname_to_path(name, &rel) < 0) {
-			destroy_finish(op, -ENOMEM);
+			destroy_finish(op, op_error_oom(&op->e));
 			return;
 		}
 		if (op->kill) {
@@ -305,7 +305,7 @@ static int destroy_check_foreign(struct manager *m, char **names, size_t n, stru
 		if (!le || le->delegate)
 			continue; /* a delegated entry is removed whole */
 		if (cgname_to_path(names[i], &rel) < 0)
-			return -ENOMEM;
+			return op_error_oom(e);
 		r = cgfs_list_children(m->rootfd, rel, &kids);
 		if (r == -ENOENT)
 			continue;
@@ -316,7 +316,7 @@ static int destroy_check_foreign(struct manager *m, char **names, size_t n, stru
 			_cleanup_free_ char *path = NULL, *child = NULL;
 
 			if (asprintf(&path, "%s/%s", rel, *k) < 0) {
-				r = -ENOMEM;
+				r = op_error_oom(e);
 				break;
 			}
 			if (cgname_from_path(path, &child) < 0 || !ledger_get(m->ledger, child)) {
@@ -385,7 +385,7 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 				    req->name, le->children);
 	r = destroy_collect(m, req->name, le->children > 0, ret_names, &n);
 	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+		return op_error_oom(e);
 	*ret_children = n - 1;
 	r = destroy_check_owners(m, req, *ret_names, n, e);
 	if (r < 0)
@@ -413,8 +413,8 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 
 	if (!op) {
 		struct op_error e;
-		op_error_set(&e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-		done(arg, -ENOMEM, false, NULL, &e);
+
+		done(arg, op_error_oom(&e), false, NULL, &e);
 		return;
 	}
 	op->m = m;
@@ -427,8 +427,7 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 	m->ops = op;
 	op->timer = evtimer_new(m->base, destroy_timer_cb, op);
 	if (!op->timer) {
-		op_error_set(&op->e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-		destroy_finish(op, -ENOMEM);
+		destroy_finish(op, op_error_oom(&op->e));
 		return;
 	}
 	r = destroy_check(m, req, &children, &op->names, &op->e);

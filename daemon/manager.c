@@ -40,6 +40,12 @@ int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, co
 	return r < 0 ? r : -EINVAL;
 }
 
+/* Out of memory. */
+int op_error_oom(struct op_error *e)
+{
+	return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+}
+
 /* Microseconds since the epoch. */
 static uint64_t now_usec(void)
 {
@@ -97,7 +103,7 @@ static int manager_generate_name(struct manager *m, const char *prefix, char **r
 		r = asprintf(&name, "%s%scg-%02x%02x%02x%02x%02x%02x", prefix ? prefix : "",
 			     prefix ? "/" : "", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 		if (r < 0)
-			return -ENOMEM;
+			return op_error_oom(e);
 		if (!ledger_get(m->ledger, name)) {
 			*ret = name;
 			return 0;
@@ -152,14 +158,14 @@ static int manager_check_parent(struct manager *m, const char *name, uid_t owner
 	int r;
 
 	if (!parent)
-		return -ENOMEM;
+		return op_error_oom(e);
 	slash = strrchr(parent, '/');
 	if (!slash)
 		return 0;
 	*slash = '\0';
 	r = cgname_to_path(parent, &rel);
 	if (r < 0)
-		return r;
+		return op_error_oom(e);
 	pe = ledger_get(m->ledger, parent);
 	/* Another tenant's entry: refused, in the words used for a stranger's directory. */
 	if (pe && !tenant_may_access(owner, pe))
@@ -438,7 +444,7 @@ int manager_list(struct manager *m, uid_t uid, const char *name, json_object **r
 	monitor_flush(m->mon);
 	r = ledger_list(m->ledger, &all, &n);
 	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+		return op_error_oom(e);
 	/* An entry without labels takes about 250 bytes: a full list seldom grows the buffer. */
 	if (!name)
 		jsonbuf_reserve(&b, 256 * n + 2);
@@ -457,7 +463,7 @@ int manager_list(struct manager *m, uid_t uid, const char *name, json_object **r
 	}
 	arr = jsonbuf_to_json(&b);
 	if (!arr)
-		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+		return op_error_oom(e);
 	*ret = arr;
 	return 0;
 }

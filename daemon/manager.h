@@ -80,6 +80,8 @@ struct op_error {
 /* Set e (always returns a negative errno r, for tail calls). */
 int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, const char *value,
 		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Set e to SystemError "out of memory"; returns -ENOMEM. */
+int op_error_oom(struct op_error *e);
 
 struct create_request {
 	const char *name;   /* NULL: generate */
@@ -169,7 +171,7 @@ int manager_open_verified(struct manager *m, const char *name, int *ret_fd, stru
 /*
  * rmdir the (empty) directory of entry name only once proven ours, as
  * identity_rmdir(). -ESTALE with e filled (Replaced) and the entry lost when
- * it is not; other failures as cgfs_rmdir(), e not filled.
+ * it is not; other failures as cgfs_rmdir(), e filled (Busy, NotFound, SystemError).
  */
 int manager_rmdir_verified(struct manager *m, const char *name, bool *ret_existed, struct op_error *e);
 /* Fill e with Replaced for name and drop name and the entries below it as lost. Returns -ESTALE. */

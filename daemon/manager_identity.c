@@ -84,7 +84,7 @@ int manager_open_verified(struct manager *m, const char *name, int *ret_fd, stru
 	if (!le)
 		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\" managed by cgctld", name);
 	if (cgname_to_path(name, &rel) < 0)
-		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+		return op_error_oom(e);
 	fd = identity_open(m->rootfd, rel, le->cgroup_id, le->nonce);
 	if (manager_not_ours(fd))
 		return manager_replaced(m, name, fd, e);
@@ -105,11 +105,16 @@ int manager_rmdir_verified(struct manager *m, const char *name, bool *ret_existe
 	int r;
 
 	if (!le)
-		return -ENOENT;
+		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\" managed by cgctld",
+				    name);
 	if (cgname_to_path(name, &rel) < 0)
-		return -ENOMEM;
+		return op_error_oom(e);
 	r = identity_rmdir(m->rootfd, rel, le->cgroup_id, le->nonce, ret_existed);
 	if (manager_not_ours(r))
 		return manager_replaced(m, name, r, e);
+	if (r == -EBUSY || r == -ENOTEMPTY)
+		return op_error_set(e, r, CGERR_BUSY, "name", name, "\"%s\" has processes or child cgroups", name);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "rmdir \"%s\": %s", name, strerror(-r));
 	return r;
 }
