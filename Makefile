@@ -8,7 +8,6 @@ SOVERSION   := 1
 SOMINOR     := 0.0
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
-SBINDIR     ?= $(PREFIX)/bin
 # Debian's multiarch triplet (x86_64-linux-gnu); empty elsewhere. /usr's libraries go below it.
 ifeq ($(origin MULTIARCH),undefined)
 MULTIARCH   := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $(CC) -print-multiarch 2>/dev/null)

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cgroupfs.h"
 #include "cleanup.h"
@@ -14,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "monitor.h"
+#include "now.h"
 #include "pressure.h"
 #include "tenant.h"
 
@@ -33,15 +33,6 @@ struct watcher {
 	json_object *names; /* array of names (subtrees), NULL: all */
 	uid_t uid;          /* the client's: a tenant hears of its own entries only */
 };
-
-/* Microseconds since the epoch. */
-static int64_t events_now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Does w want events about owner's entry name, and may it hear of them? Daemon-wide ones (""): everybody. */
 static bool watcher_wants(const struct watcher *w, const char *name, uid_t owner)
@@ -98,7 +89,7 @@ static void watcher_send(struct manager *m, struct watcher *w, const char *type,
 	ev = json_object_new_object();
 	json_object_object_add(ev, "type", json_object_new_string(type));
 	json_object_object_add(ev, "name", json_object_new_string(name));
-	json_object_object_add(ev, "timestamp", json_object_new_int64(events_now_usec()));
+	json_object_object_add(ev, "timestamp", json_object_new_int64((int64_t)now_usec()));
 	json_object_object_add(ev, "details", details ? json_object_get(details) : NULL);
 	p = json_object_new_object();
 	json_object_object_add(p, "event", ev);
@@ -458,7 +449,7 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, j
 	ev = json_object_new_object();
 	json_object_object_add(ev, "type", json_object_new_string("watching"));
 	json_object_object_add(ev, "name", json_object_new_string(""));
-	json_object_object_add(ev, "timestamp", json_object_new_int64(events_now_usec()));
+	json_object_object_add(ev, "timestamp", json_object_new_int64((int64_t)now_usec()));
 	json_object_object_add(ev, "details", NULL);
 	p = json_object_new_object();
 	json_object_object_add(p, "event", ev);

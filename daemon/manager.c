@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroupfs.h"
@@ -21,6 +20,7 @@
 #include "jsonbuf.h"
 #include "monitor.h"
 #include "log.h"
+#include "now.h"
 #include "tenant.h"
 
 /* Fill e; returns r. */
@@ -44,15 +44,6 @@ int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, co
 int op_error_oom(struct op_error *e)
 {
 	return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-}
-
-/* Microseconds since the epoch. */
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Absolute path of a ledger name. */
@@ -496,11 +487,6 @@ int manager_forget(struct manager *m, const char *name)
 		return -ENOENT;
 	events_untrack(m, le);
 	return ledger_remove(m->ledger, name);
-}
-
-/* Nothing to set up per connection yet. */
-void manager_conn_opened(struct manager *m, struct conn *c)
-{
 }
 
 /* A connection closed: its watchers end, its leased cgroups go. */

@@ -180,5 +180,4 @@ int manager_replaced(struct manager *m, const char *name, int why, struct op_err
 void manager_lose(struct manager *m, const char *name, const char *reason);
 
 /* Connection bookkeeping (leases). */
-void manager_conn_opened(struct manager *m, struct conn *c);
 void manager_conn_closed(struct manager *m, struct conn *c);

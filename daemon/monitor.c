@@ -39,7 +39,6 @@ struct monitor {
 	struct event *ev;
 	struct slot **buckets; /* by wd, chained; grows at load factor 1 */
 	size_t nbuckets, nslots;
-	unsigned n;
 	int dispatching;
 	struct watch *dead;    /* removed during dispatch, freed after it */
 };
@@ -238,7 +237,6 @@ int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct
 	if (s->head)
 		s->head->prev = w;
 	s->head = w;
-	mon->n++;
 	*ret = w;
 	return 0;
 }
@@ -267,7 +265,6 @@ void monitor_remove(struct monitor *mon, struct watch *w)
 		return;
 	s = w->slot;
 	w->dead = 1;
-	mon->n--;
 	if (mon->dispatching) {
 		/* Keep w linked (a dispatch may be walking past it); unlink after. */
 		w->dead_next = mon->dead;
@@ -284,10 +281,4 @@ void monitor_remove(struct monitor *mon, struct watch *w)
 		slot_drop(mon, s, 1);
 	if (!mon->dispatching)
 		free(w);
-}
-
-/* Number of live watches. */
-unsigned monitor_count(const struct monitor *mon)
-{
-	return mon->n;
 }
