@@ -367,9 +367,36 @@ int cgfs_write(int rootfd, const char *relpath, const char *value)
 /* Join a relpath and a file name; "" stands for rootfd. */
 static int path_join(const char *relpath, const char *name, char **ret)
 {
-	int n = relpath[0] ? asprintf(ret, "%s/%s", relpath, name) : asprintf(ret, "%s", name);
+	int n;
 
+	if (!relpath)
+		return -EINVAL;
+	n = relpath[0] ? asprintf(ret, "%s/%s", relpath, name) : asprintf(ret, "%s", name);
 	return n < 0 ? -ENOMEM : 0;
+}
+
+int cgfs_open_attr(int rootfd, const char *relpath, const char *attr, int flags)
+{
+	_cleanup_free_ char *path = NULL;
+	int r = path_join(relpath, attr, &path);
+
+	return r < 0 ? r : cgfs_open(rootfd, path, flags, 0);
+}
+
+int cgfs_read_attr(int rootfd, const char *relpath, const char *attr, size_t max, char **ret_text)
+{
+	_cleanup_free_ char *path = NULL;
+	int r = path_join(relpath, attr, &path);
+
+	return r < 0 ? r : cgfs_read(rootfd, path, max, ret_text);
+}
+
+int cgfs_write_attr(int rootfd, const char *relpath, const char *attr, const char *value)
+{
+	_cleanup_free_ char *path = NULL;
+	int r = path_join(relpath, attr, &path);
+
+	return r < 0 ? r : cgfs_write(rootfd, path, value);
 }
 
 /* Parse "key 0|1" from one cgroup.events line into *ret when key matches. */
@@ -416,16 +443,8 @@ int cgfs_parse_events(const char *text, bool *ret_populated, bool *ret_frozen)
 /* Read and parse the populated/frozen keys of relpath's cgroup.events. */
 int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool *ret_frozen)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	int r;
+	_cleanup_close_ int fd = cgfs_open_attr(rootfd, relpath, "cgroup.events", O_RDONLY);
 
-	if (!relpath)
-		return -EINVAL;
-	r = path_join(relpath, "cgroup.events", &path);
-	if (r < 0)
-		return r;
-	fd = cgfs_open(rootfd, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	return cgfs_read_events_fd(fd, ret_populated, ret_frozen);

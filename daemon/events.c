@@ -148,11 +148,11 @@ static long long events_key(const char *text, const char *key)
 static void events_memory_cb(void *arg, int gone)
 {
 	struct entry_rt *rt = arg;
-	_cleanup_free_ char *rel = NULL, *file = NULL, *text = NULL;
+	_cleanup_free_ char *rel = NULL, *text = NULL;
 	long long oom, kill;
 
-	if (gone || cgname_to_path(rt->name, &rel) < 0 || asprintf(&file, "%s/memory.events", rel) < 0 ||
-	    cgfs_read(rt->m->rootfd, file, 4096, &text) < 0)
+	if (gone || cgname_to_path(rt->name, &rel) < 0 ||
+	    cgfs_read_attr(rt->m->rootfd, rel, "memory.events", 4096, &text) < 0)
 		return;
 	oom = events_key(text, "oom");
 	kill = events_key(text, "oom_kill");
@@ -339,13 +339,9 @@ bool events_attached(struct manager *m, const char *name)
 /* Read cgroup.events into rt and watch it, through one descriptor. */
 static int events_watch_events(struct manager *m, struct entry_rt *rt, const char *rel)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = cgfs_open_attr(m->rootfd, rel, "cgroup.events", O_RDONLY);
 	int r;
 
-	if (asprintf(&path, "%s/cgroup.events", rel) < 0)
-		return -ENOMEM;
-	fd = cgfs_open(m->rootfd, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	cgfs_read_events_fd(fd, &rt->populated, &rt->frozen);

@@ -245,12 +245,8 @@ int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct
 int monitor_add(struct monitor *mon, int rootfd, const char *relpath, const char *file,
 		monitor_cb cb, void *arg, struct watch **ret)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = cgfs_open_attr(rootfd, relpath, file, O_RDONLY);
 
-	if (asprintf(&path, "%s%s%s", relpath, *relpath ? "/" : "", file) < 0)
-		return -ENOMEM;
-	fd = cgfs_open(rootfd, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	return monitor_add_fd(mon, fd, cb, arg, ret);
