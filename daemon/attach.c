@@ -45,7 +45,6 @@ struct attach_req {
 	bool answered;           /* the reply, or sd-bus's stand-in for one, came */
 };
 
-/* Pid behind a pidfd. */
 int attach_pidfd_to_pid(int pidfd, pid_t *ret)
 {
 	_cleanup_close_ int fd = -1;
@@ -299,7 +298,6 @@ static int attach_req_start(struct attach_req *req, uint64_t timeout)
 	return attach_req_arm(req, false);
 }
 
-/* AttachProcessesToUnit("", subcgroup, [pid]) on our systemd user manager, in the loop. */
 int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid, attach_done_fn done, void *arg)
 {
 	uint64_t timeout = attach_timeout_usec();
@@ -336,7 +334,6 @@ int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid, attach
 	return 0;
 }
 
-/* Write pid into relpath's cgroup.procs, with the systemd fallback. */
 int attach_pid(struct manager *m, int cgfd, const char *relpath, pid_t pid, attach_done_fn done, void *arg,
 	       const char **ret_how)
 {
@@ -354,7 +351,6 @@ int attach_pid(struct manager *m, int cgfd, const char *relpath, pid_t pid, atta
 	return r < 0 ? r : 1;
 }
 
-/* End every request in flight (daemon stopping). */
 void attach_cancel_all(struct manager *m)
 {
 	while (m->attaches)

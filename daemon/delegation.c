@@ -68,7 +68,6 @@ static int delegation_probe(const struct manager *m)
 	return 0;
 }
 
-/* Probe the root after a failure or while degraded at run time; true when delegated. */
 bool manager_recheck_delegation(struct manager *m)
 {
 	int r;
@@ -84,7 +83,6 @@ bool manager_recheck_delegation(struct manager *m)
 	return m->delegated;
 }
 
-/* An errno the managed root itself may be behind (read-only remount, lost permission). */
 bool manager_errno_may_be_root(int r)
 {
 	return r == -EROFS || r == -EACCES || r == -EPERM;

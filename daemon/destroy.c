@@ -404,7 +404,6 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 	return destroy_check_foreign(m, *ret_names, n, e);
 }
 
-/* Destroy a cgroup, maybe waiting for its processes to die. */
 void manager_destroy(struct manager *m, const struct destroy_request *req, destroy_done_fn done, void *arg)
 {
 	struct destroy_op *op = calloc(1, sizeof(*op));
@@ -440,7 +439,6 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 	destroy_step(op);
 }
 
-/* Attach the manager to the event loop. */
 int manager_start(struct manager *m, struct event_base *base)
 {
 	int r;
@@ -454,7 +452,6 @@ int manager_start(struct manager *m, struct event_base *base)
 	return 0;
 }
 
-/* Abort pending destroys, waits and systemd attaches (daemon stopping). */
 void manager_stop(struct manager *m)
 {
 	attach_cancel_all(m);

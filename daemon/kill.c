@@ -56,7 +56,6 @@ static int cgkill_signal_tree(int rootfd, const char *relpath, int sig, unsigned
 	return 0;
 }
 
-/* Freeze, signal every process of the subtree, thaw: nobody forks away meanwhile. */
 int cgkill_signal(int rootfd, const char *relpath, int sig)
 {
 	_cleanup_free_ char *old = NULL;
@@ -73,7 +72,6 @@ int cgkill_signal(int rootfd, const char *relpath, int sig)
 	return r;
 }
 
-/* Send every process in relpath SIGKILL; does not wait. */
 int cgkill_start(int rootfd, const char *relpath)
 {
 	int r = cgfs_write_attr(rootfd, relpath, "cgroup.kill", "1");
@@ -110,7 +108,6 @@ static int cgkill_rmdir_tree_at(int rootfd, const char *relpath, unsigned depth,
 	return cgfs_rmdir(rootfd, relpath, ret_existed);
 }
 
-/* Remove relpath and every cgroup below it, deepest first. */
 int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed)
 {
 	bool existed = false;
@@ -121,7 +118,6 @@ int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed)
 	return r;
 }
 
-/* Remove every cgroup below the directory dirfd, deepest first; dirfd itself stays. */
 int cgkill_rmdir_inside(int dirfd)
 {
 	char **kids = NULL;

@@ -21,7 +21,6 @@ static int limits_plan_error(int r, const char *field, const char *msg, struct o
 			    r == -ENOMEM ? "out of memory" : strerror(-r));
 }
 
-/* Validate the whole object before anything is written. */
 int manager_check_resources(json_object *res, struct op_error *e)
 {
 	_cleanup_free_ char *field = NULL, *msg = NULL;
@@ -85,7 +84,6 @@ static int limits_apply_error(const struct res_plan *plan, const char *field, in
 	return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "%s: %s", field, strerror(-r));
 }
 
-/* Apply res through cgfd: nothing half-applied. */
 int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_object *res, struct op_error *e)
 {
 	_cleanup_free_ char *field = NULL, *msg = NULL;

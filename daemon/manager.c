@@ -23,7 +23,6 @@
 #include "now.h"
 #include "tenant.h"
 
-/* Fill e; returns r. */
 int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, const char *value,
 		 const char *fmt, ...)
 {
@@ -40,13 +39,11 @@ int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, co
 	return r < 0 ? r : -EINVAL;
 }
 
-/* Out of memory. */
 int op_error_oom(struct op_error *e)
 {
 	return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 }
 
-/* Absolute path of a ledger name. */
 char *manager_abs_path(const struct manager *m, const char *name)
 {
 	_cleanup_free_ char *rel = NULL;
@@ -59,7 +56,6 @@ char *manager_abs_path(const struct manager *m, const char *name)
 	return abs;
 }
 
-/* Validate a client name and refuse the daemon's own leaf. */
 int manager_check_name(const struct manager *m, const char *name, struct op_error *e)
 {
 	const char *why = NULL;
@@ -74,7 +70,6 @@ int manager_check_name(const struct manager *m, const char *name, struct op_erro
 	return 0;
 }
 
-/* NoDelegation, with the reason. */
 int manager_no_delegation(const struct manager *m, struct op_error *e)
 {
 	return op_error_set(e, -EROFS, CGERR_NO_DELEGATION, "reason", m->reason, "no delegated cgroup subtree: %s",
@@ -299,7 +294,6 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 	return 0;
 }
 
-/* Create a cgroup. */
 int manager_create(struct manager *m, const struct create_request *req, struct ledger_entry **ret,
 		   struct op_error *e)
 {
@@ -421,7 +415,6 @@ static void manager_entry_write(struct manager *m, const struct ledger_entry *le
 	jsonbuf_put_lit(b, "}");
 }
 
-/* Entries at or below name, as one ready-made JSON array. */
 int manager_list(struct manager *m, uid_t uid, const char *name, json_object **ret, struct op_error *e)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;
@@ -459,7 +452,6 @@ int manager_list(struct manager *m, uid_t uid, const char *name, json_object **r
 	return 0;
 }
 
-/* Entry for a freshly created entry (Create's reply); NULL when out of memory. */
 json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le)
 {
 	struct jsonbuf b = { 0 };
@@ -468,7 +460,6 @@ json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry 
 	return jsonbuf_to_json(&b);
 }
 
-/* Make the ledger durable. */
 int manager_sync(struct manager *m)
 {
 	int r = ledger_sync(m->ledger);
@@ -478,7 +469,6 @@ int manager_sync(struct manager *m)
 	return r;
 }
 
-/* Drop name from the ledger, and stop following it. */
 int manager_forget(struct manager *m, const char *name)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
@@ -489,7 +479,6 @@ int manager_forget(struct manager *m, const char *name)
 	return ledger_remove(m->ledger, name);
 }
 
-/* A connection closed: its watchers end, its leased cgroups go. */
 void manager_conn_closed(struct manager *m, struct conn *c)
 {
 	events_conn_closed(m, c);

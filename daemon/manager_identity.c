@@ -28,7 +28,6 @@ static void manager_lose_one(struct manager *m, const char *name, const char *re
 	events_emit_owned(m, "lost", name, owner, d);
 }
 
-/* Drop name and every entry below it (their paths lead into a directory not ours). */
 void manager_lose(struct manager *m, const char *name, const char *reason)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;
@@ -53,7 +52,6 @@ void manager_lose(struct manager *m, const char *name, const char *reason)
 	manager_lose_one(m, copy, reason);
 }
 
-/* Replaced: answer, and lose the entry. */
 int manager_replaced(struct manager *m, const char *name, int why, struct op_error *e)
 {
 	_cleanup_free_ char *copy = strdup(name);
@@ -74,7 +72,6 @@ static bool manager_not_ours(int r)
 	return r == -ESTALE || r == -ENODATA || r == -ENOTDIR;
 }
 
-/* Open and prove; see manager.h. */
 int manager_open_verified(struct manager *m, const char *name, int *ret_fd, struct op_error *e)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
@@ -97,7 +94,6 @@ int manager_open_verified(struct manager *m, const char *name, int *ret_fd, stru
 	return 0;
 }
 
-/* Prove, then rmdir at once; see manager.h. */
 int manager_rmdir_verified(struct manager *m, const char *name, bool *ret_existed, struct op_error *e)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);

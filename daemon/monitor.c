@@ -151,14 +151,12 @@ static void monitor_read_cb(evutil_socket_t fd, short what, void *arg)
 		monitor_reap(mon);
 }
 
-/* Dispatch whatever the kernel has queued, now (so cached state is current). */
 void monitor_flush(struct monitor *mon)
 {
 	if (mon)
 		monitor_read_cb(mon->fd, EV_READ, mon);
 }
 
-/* Create the monitor. */
 int monitor_new(struct event_base *base, struct monitor **ret)
 {
 	struct monitor *mon = calloc(1, sizeof(*mon));
@@ -185,7 +183,6 @@ int monitor_new(struct event_base *base, struct monitor **ret)
 	return 0;
 }
 
-/* Free the monitor. */
 struct monitor *monitor_free(struct monitor *mon)
 {
 	if (!mon)
@@ -210,7 +207,6 @@ struct monitor *monitor_free(struct monitor *mon)
 	return NULL;
 }
 
-/* Watch the file behind fd (opened by the caller, beneath its root). */
 int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct watch **ret)
 {
 	char proc[64];
@@ -241,7 +237,6 @@ int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct
 	return 0;
 }
 
-/* Watch file of the cgroup relpath beneath rootfd. */
 int monitor_add(struct monitor *mon, int rootfd, const char *relpath, const char *file,
 		monitor_cb cb, void *arg, struct watch **ret)
 {
@@ -252,7 +247,6 @@ int monitor_add(struct monitor *mon, int rootfd, const char *relpath, const char
 	return monitor_add_fd(mon, fd, cb, arg, ret);
 }
 
-/* Stop a watch: O(1). */
 void monitor_remove(struct monitor *mon, struct watch *w)
 {
 	struct slot *s;

@@ -50,7 +50,6 @@ static size_t value_key(enum key_kind kind, const char *value, const char **ret_
 	return len;
 }
 
-/* Whether write a and a write of value to file address the same thing (file, or key of a keyed file). */
 bool res_same_target(const struct res_write *a, const char *file, const char *value)
 {
 	enum key_kind kind;

@@ -72,7 +72,6 @@ static json_object *status_ledger(struct manager *m)
 	return o;
 }
 
-/* The Status object (the server adds its socket). */
 json_object *manager_status(struct manager *m)
 {
 	json_object *o = json_object_new_object();
