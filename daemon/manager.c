@@ -15,6 +15,7 @@
 #include "cgroupfs.h"
 #include "cleanup.h"
 #include "crashpoint.h"
+#include "entry_json.h"
 #include "events.h"
 #include "identity.h"
 #include "jsonbuf.h"
@@ -356,63 +357,17 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	return 0;
 }
 
-/* A boolean, or null when unknown. */
-static void manager_put_known_bool(struct jsonbuf *b, bool known, bool v)
-{
-	if (known)
-		jsonbuf_put_bool(b, v);
-	else
-		jsonbuf_put_lit(b, "null");
-}
-
-/*
- * One Entry object, written as JSON text: json-c trees cost List a malloc per
- * member and most of its time building, serialising and freeing them. Create's
- * reply comes from here too, so both carry the same members in the same order.
- */
+/* One Entry object: its state from the inotify cache when tracked, else read. */
 static void manager_entry_write(struct manager *m, const struct ledger_entry *le, struct jsonbuf *b)
 {
-	const char *state = ledger_state_to_string(le->state);
 	_cleanup_free_ char *rel = NULL;
 	bool populated = false, frozen = false, known;
 
 	/* Left NULL for a name the ledger should never hold: its path is then "". */
 	(void)cgname_to_path(le->name, &rel);
-	/* Tracked entries have it cached (kept current by inotify); others are read. */
 	known = events_state(m, le, &populated, &frozen) >= 0 ||
 		(rel && cgfs_read_events(m->rootfd, rel, &populated, &frozen) >= 0);
-	jsonbuf_put_lit(b, "{\"name\":");
-	jsonbuf_put_string(b, le->name, strlen(le->name));
-	jsonbuf_put_lit(b, ",\"path\":\"");
-	if (rel) {
-		jsonbuf_put_escaped(b, m->root_path, strlen(m->root_path));
-		jsonbuf_put_lit(b, "/");
-		jsonbuf_put_escaped(b, rel, strlen(rel));
-	}
-	jsonbuf_put_lit(b, "\",\"state\":");
-	jsonbuf_put_string(b, state, strlen(state));
-	jsonbuf_put_lit(b, ",\"generated\":");
-	jsonbuf_put_bool(b, le->generated);
-	jsonbuf_put_lit(b, ",\"populated\":");
-	manager_put_known_bool(b, known, populated);
-	jsonbuf_put_lit(b, ",\"frozen\":");
-	manager_put_known_bool(b, known, frozen);
-	jsonbuf_put_lit(b, ",\"created\":");
-	jsonbuf_put_int(b, (int64_t)le->created_usec);
-	jsonbuf_put_lit(b, ",\"delegate\":");
-	jsonbuf_put_bool(b, le->delegate);
-	jsonbuf_put_lit(b, ",\"auto_remove\":");
-	jsonbuf_put_bool(b, le->auto_remove);
-	jsonbuf_put_lit(b, ",\"lease\":");
-	jsonbuf_put_bool(b, le->lease);
-	jsonbuf_put_lit(b, ",\"owner\":");
-	jsonbuf_put_int(b, (int64_t)le->owner);
-	jsonbuf_put_lit(b, ",\"labels\":");
-	if (le->labels)
-		jsonbuf_put_value(b, le->labels);
-	else
-		jsonbuf_put_lit(b, "{}");
-	jsonbuf_put_lit(b, "}");
+	entry_json_write(b, le, m->root_path, rel, known ? populated : -1, known ? frozen : -1);
 }
 
 int manager_list(struct manager *m, uid_t uid, const char *name, json_object **ret, struct op_error *e)
