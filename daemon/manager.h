@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* manager.h: the managed subtree: delegation, ledger, create/destroy/list, reconcile. */
+/*
+ * manager.h: the managed subtree (the domain): delegation, ledger, create/destroy/list, reconcile.
+ * One file per concern: manager.c (errors, names, sync, start/stop), manager_setup.c (init/done),
+ * manager_reconcile.c, manager_create.c, manager_destroy.c, manager_list.c, manager_limits.c,
+ * manager_status.c, manager_identity.c (proof of ownership), manager_delegation.c (degraded mode);
+ * what they share among themselves is in manager_internal.h.
+ */
 #pragma once
 
 #include <stdbool.h>

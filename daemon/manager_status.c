@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* status.c: the Status object GetStatus returns. */
+/* manager_status.c: the Status object GetStatus returns. */
 #include "manager.h"
 
 #include <unistd.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* destroy.c: removal that is total and honest: kill, wait for empty by inotify, rmdir depth-first with bounded retries. */
+/* manager_destroy.c: removal that is total and honest: kill, wait for empty by inotify, rmdir depth-first with bounded retries. */
 #include "manager.h"
 
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include "crashpoint.h"
 #include "kill.h"
 #include "log.h"
+#include "manager_internal.h"
 #include "tenant.h"
 #include "events.h"
 #include "evwait.h"
@@ -439,27 +440,10 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 	destroy_step(op);
 }
 
-int manager_start(struct manager *m, struct event_base *base)
+void destroy_cancel_all(struct manager *m)
 {
-	int r;
-
-	m->base = base;
-	r = monitor_new(base, &m->mon);
-	if (r < 0)
-		return r;
-	/* Not fatal: without the watches, controllers change only at a restart. */
-	controllers_watch(m);
-	return 0;
-}
-
-void manager_stop(struct manager *m)
-{
-	attach_cancel_all(m);
-	evwait_cancel_all(m);
 	while (m->ops) {
 		op_error_set(&m->ops->e, -ECANCELED, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
 		destroy_finish(m->ops, -ECANCELED);
 	}
-	controllers_unwatch(m);
-	m->mon = monitor_free(m->mon);
 }

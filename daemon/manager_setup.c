@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* setup.c: find the managed root, take the reserved leaf, enable controllers, open the ledger. */
+/* manager_setup.c: find the managed root, take the reserved leaf, enable controllers, open the ledger. */
 #include "manager.h"
 
 #include <errno.h>

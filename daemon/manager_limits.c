@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* limits.c: apply a Resources object to a managed cgroup: validate all, check controllers, write, roll back. */
+/* manager_limits.c: apply a Resources object to a managed cgroup: validate all, check controllers, write, roll back. */
 #include "manager.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* delegation.c: the managed root turning unwritable, or writable again, while the daemon runs. */
+/* manager_delegation.c: the managed root turning unwritable, or writable again, while the daemon runs. */
 #include "manager.h"
 
 #include <errno.h>

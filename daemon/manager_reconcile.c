@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* reconcile.c: bring ledger and filesystem into agreement after a start or a crash. */
+/* manager_reconcile.c: bring ledger and filesystem into agreement after a start or a crash. */
 #include "manager.h"
 
 #include <errno.h>

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* manager_internal.h: what the manager_* files share among themselves; nothing outside the domain includes it. */
+#pragma once
+
+#include "manager.h"
+
+/* End every destroy in progress with Timeout "cgctld is stopping" (manager_destroy.c). */
+void destroy_cancel_all(struct manager *m);
