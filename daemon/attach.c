@@ -356,3 +356,8 @@ void attach_cancel_all(struct manager *m)
 	while (m->attaches)
 		attach_req_finish(m->attaches, -ECANCELED);
 }
+
+bool attach_pending(const struct manager *m)
+{
+	return m->attaches != NULL;
+}

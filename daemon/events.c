@@ -598,5 +598,5 @@ unsigned events_watcher_count(const struct manager *m)
  */
 bool events_busy(struct manager *m)
 {
-	return m->ops || m->waits || m->attaches || m->watchers || ledger_count(m->ledger) > 0;
+	return manager_busy(m) || m->watchers;
 }

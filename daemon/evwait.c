@@ -128,3 +128,8 @@ void evwait_cancel_all(struct manager *m)
 	while (m->waits)
 		evwait_end(m->waits, -ECANCELED);
 }
+
+bool evwait_pending(const struct manager *m)
+{
+	return m->waits != NULL;
+}

@@ -115,3 +115,8 @@ void manager_stop(struct manager *m)
 	controllers_unwatch(m);
 	m->mon = monitor_free(m->mon);
 }
+
+bool manager_busy(const struct manager *m)
+{
+	return destroy_pending(m) || evwait_pending(m) || attach_pending(m) || ledger_count(m->ledger) > 0;
+}

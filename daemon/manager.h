@@ -134,6 +134,12 @@ int manager_check_name(const struct manager *m, const char *name, struct op_erro
 int manager_start(struct manager *m, struct event_base *base);
 /* Abort pending destroys, waits and systemd attaches (daemon stopping). */
 void manager_stop(struct manager *m);
+/*
+ * True while the domain has work under way (destroys, waits, systemd attaches)
+ * or any managed cgroup at all: when the unit stops, systemd removes the empty
+ * cgroups below it, so exiting with entries would lose them.
+ */
+bool manager_busy(const struct manager *m);
 
 /*
  * Entries at or below name (NULL: all) that uid may see (tenant.h): *ret

@@ -447,3 +447,8 @@ void destroy_cancel_all(struct manager *m)
 		destroy_finish(m->ops, -ECANCELED);
 	}
 }
+
+bool destroy_pending(const struct manager *m)
+{
+	return m->ops != NULL;
+}

@@ -6,3 +6,5 @@
 
 /* End every destroy in progress with Timeout "cgctld is stopping" (manager_destroy.c). */
 void destroy_cancel_all(struct manager *m);
+/* True while a destroy is in progress (manager_destroy.c). */
+bool destroy_pending(const struct manager *m);
