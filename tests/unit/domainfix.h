@@ -67,41 +67,6 @@ static inline bool domfix_can_real(void)
 	return geteuid() == 0 && domfix_cgroup2(mnt, sizeof(mnt));
 }
 
-/*
- * A ledger in a temp dir and a managed root: a temp directory, or (real) a
- * fresh scratch cgroup below the cgroup2 mount. The manager is started on a
- * new event base, delegated, with room for many entries.
- */
-static inline void domfix_setup(struct domfix *f, bool real)
-{
-	char path[PATH_MAX + 16];
-
-	memset(f, 0, sizeof(*f));
-	snprintf(f->base, sizeof(f->base), "/tmp/domain-test.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(f->base));
-	f->real = real;
-	if (real) {
-		const char *mnt = f->mount;
-
-		ck_assert(domfix_cgroup2(f->mount, sizeof(f->mount)));
-		ck_assert_int_lt(snprintf(f->root, sizeof(f->root), "%s/cgctl-unit.%d.%ld", mnt, (int)getpid(),
-					  (long)time(NULL)), (int)sizeof(f->root));
-	} else {
-		snprintf(f->root, sizeof(f->root), "%s/root", f->base);
-	}
-	ck_assert_int_eq(mkdir(f->root, 0755), 0);
-	f->m = (struct manager){ .rootfd = -1, .delegated = true, .entries_max = 100000 };
-	snprintf(path, sizeof(path), "%s/state", f->base);
-	ck_assert_int_eq(ledger_open(path, &f->m.ledger), 0);
-	f->m.rootfd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ck_assert_int_ge(f->m.rootfd, 0);
-	f->m.root_path = strdup(f->root);
-	f->m.disc.mount = f->mount; /* borrowed: manager_done() is never called here */
-	f->evb = event_base_new();
-	ck_assert_ptr_nonnull(f->evb);
-	ck_assert_int_eq(manager_start(&f->m, f->evb), 0);
-}
-
 /* Remove the cgroup path and everything below it, deepest first, after killing what runs there. */
 static inline void domfix_rm_cgroup(const char *path)
 {
@@ -131,6 +96,60 @@ static inline void domfix_rm_cgroup(const char *path)
 	}
 	for (int i = 0; i < 500 && rmdir(path) < 0 && errno == EBUSY; i++)
 		usleep(10000);
+}
+
+/* Remove the scratch cgroups that suites which died (a failed case skips its teardown) left below mnt. */
+static inline void domfix_reap_stale(const char *mnt)
+{
+	struct dirent **names = NULL;
+	int n = scandir(mnt, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		int pid = 0;
+		char path[PATH_MAX + 256];
+
+		if (sscanf(names[i]->d_name, "cgctl-unit.%d.", &pid) == 1 && pid > 0 && kill(pid, 0) < 0 &&
+		    errno == ESRCH && snprintf(path, sizeof(path), "%s/%s", mnt, names[i]->d_name) < (int)sizeof(path))
+			domfix_rm_cgroup(path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/*
+ * A ledger in a temp dir and a managed root: a temp directory, or (real) a
+ * fresh scratch cgroup below the cgroup2 mount. The manager is started on a
+ * new event base, delegated, with room for many entries.
+ */
+static inline void domfix_setup(struct domfix *f, bool real)
+{
+	char path[PATH_MAX + 16];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->base, sizeof(f->base), "/tmp/domain-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->base));
+	f->real = real;
+	if (real) {
+		const char *mnt = f->mount;
+
+		ck_assert(domfix_cgroup2(f->mount, sizeof(f->mount)));
+		domfix_reap_stale(f->mount);
+		ck_assert_int_lt(snprintf(f->root, sizeof(f->root), "%s/cgctl-unit.%d.%ld", mnt, (int)getpid(),
+					  (long)time(NULL)), (int)sizeof(f->root));
+	} else {
+		snprintf(f->root, sizeof(f->root), "%s/root", f->base);
+	}
+	ck_assert_int_eq(mkdir(f->root, 0755), 0);
+	f->m = (struct manager){ .rootfd = -1, .delegated = true, .entries_max = 100000 };
+	snprintf(path, sizeof(path), "%s/state", f->base);
+	ck_assert_int_eq(ledger_open(path, &f->m.ledger), 0);
+	f->m.rootfd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(f->m.rootfd, 0);
+	f->m.root_path = strdup(f->root);
+	f->m.disc.mount = f->mount; /* borrowed: manager_done() is never called here */
+	f->evb = event_base_new();
+	ck_assert_ptr_nonnull(f->evb);
+	ck_assert_int_eq(manager_start(&f->m, f->evb), 0);
 }
 
 /* Stop the manager, close the ledger, remove the root and the temp dir. */
