@@ -97,6 +97,15 @@ static void destroy_finish(struct destroy_op *op, int r)
 	free(op);
 }
 
+/* The destroy stops short: the entry it was at, if the ledger still has it, is active again. */
+static void destroy_reactivate(struct destroy_op *op)
+{
+	const char *name = op->names[op->i];
+
+	if (ledger_get(op->m->ledger, name))
+		ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+}
+
 /* Remove the inside of a delegated entry through its verified directory, deepest first. */
 static int destroy_clear_inside(struct destroy_op *op, const char *name)
 {
@@ -161,8 +170,7 @@ static void destroy_empty_cb(void *arg, int r)
 	if (r < 0) {
 		const char *name = op->names[op->i];
 
-		if (ledger_get(op->m->ledger, name))
-			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+		destroy_reactivate(op);
 		if (r == -ETIMEDOUT || r == -ECANCELED)
 			op_error_set(&op->e, r, CGERR_TIMEOUT, NULL, NULL,
 				     r == -ECANCELED ? "cgctld is stopping" :
@@ -185,8 +193,7 @@ static void destroy_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (destroy_now_ms() >= op->deadline_ms) {
 		const char *name = op->names[op->i];
 
-		if (ledger_get(op->m->ledger, name))
-			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+		destroy_reactivate(op);
 		op_error_set(&op->e, -ETIMEDOUT, CGERR_TIMEOUT, NULL, NULL,
 			     "\"%s\" could not be removed before the timeout", name);
 		destroy_finish(op, -ETIMEDOUT);
@@ -273,8 +280,7 @@ static void destroy_step(struct destroy_op *op)
 			return;
 		}
 		if (r < 0) {
-			if (ledger_get(op->m->ledger, name))
-				ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+			destroy_reactivate(op);
 			if (r == -ESTALE)
 				; /* Replaced: op->e says so, the entry is lost, nothing was touched */
 			else if (r == -EBUSY)
@@ -443,6 +449,8 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 void destroy_cancel_all(struct manager *m)
 {
 	while (m->ops) {
+		if (m->ops->names)
+			destroy_reactivate(m->ops);
 		op_error_set(&m->ops->e, -ECANCELED, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
 		destroy_finish(m->ops, -ECANCELED);
 	}
