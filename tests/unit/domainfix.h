@@ -158,6 +158,10 @@ static inline void domfix_teardown(struct domfix *f)
 	manager_stop(&f->m);
 	event_base_free(f->evb);
 	f->m.ledger = ledger_close(f->m.ledger);
+	json_object_put(f->m.report.dropped);
+	json_object_put(f->m.report.rolled_back);
+	json_object_put(f->m.report.resumed);
+	json_object_put(f->m.report.unknown);
 	close(f->m.rootfd);
 	free(f->m.root_path);
 	if (f->real)
