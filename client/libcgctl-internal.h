@@ -10,6 +10,9 @@
 #include "cgctl.h"
 #include "varlink.h"
 
+/* Marks the definition of a cgctl_* function the library exports (it is built -fvisibility=hidden). */
+#define CGCTL_EXPORT __attribute__((visibility("default")))
+
 /* Upper bound of one reply, terminating NUL excluded. */
 #define LIBCGCTL_REPLY_MAX (16u * 1024u * 1024u)
 /* Upper bound of descriptors held for one reply. */

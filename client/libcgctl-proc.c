@@ -12,8 +12,6 @@
 #include "errors.h"
 #include "libcgctl-internal.h"
 
-#define CGCTL_EXPORT __attribute__((visibility("default")))
-
 /* Most processes one Attach may move (the daemon's bound). */
 #define ATTACH_MAX 1024u
 /* Extra time the transport gives a call that waits in the daemon. */

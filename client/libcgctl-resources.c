@@ -13,8 +13,6 @@
 #include "errors.h"
 #include "libcgctl-internal.h"
 
-#define CGCTL_EXPORT __attribute__((visibility("default")))
-
 /* Drop a json-c reference held by a local. */
 static void json_putp(json_object **o)
 {

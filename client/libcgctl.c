@@ -18,8 +18,6 @@
 #include "paths.h"
 #include "varlink.h"
 
-#define CGCTL_EXPORT __attribute__((visibility("default")))
-
 /* Bytes asked of the framer for each read. */
 #define RECV_CHUNK 16384u
 /* Pause between connect attempts while the daemon's backlog is full. */

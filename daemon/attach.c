@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "manager.h"
+#include "now.h"
 
 /* sd_bus_process() rounds per wake-up before other clients get the loop back. */
 #define ATTACH_PROCESS_BATCH 64
@@ -44,7 +45,6 @@ struct attach_req {
 	bool answered;           /* the reply, or sd-bus's stand-in for one, came */
 };
 
-/* Pid behind a pidfd. */
 int attach_pidfd_to_pid(int pidfd, pid_t *ret)
 {
 	_cleanup_close_ int fd = -1;
@@ -81,15 +81,6 @@ static int attach_subcgroup(struct manager *m, const char *relpath, char **ret)
 	if (strncmp(m->root_path, m->disc.own_path, n) != 0 || (m->root_path[n] && m->root_path[n] != '/'))
 		return -EXDEV;
 	return asprintf(ret, "%s/%s", m->root_path[n] ? m->root_path + n : "", relpath) < 0 ? -ENOMEM : 0;
-}
-
-/* Microseconds on the monotonic clock (sd-bus's clock). */
-static uint64_t attach_now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* $CGCTLD_SYSTEMD_TIMEOUT_MS when set and sane (tests shorten it), else the default. */
@@ -232,7 +223,7 @@ static int attach_req_arm(struct attach_req *req, bool at_once)
 		until = 0;
 	if (until > req->deadline)
 		until = req->deadline;
-	now = attach_now_usec();
+	now = now_mono_usec();
 	now = until > now ? until - now : 0;
 	tv.tv_sec = (time_t)(now / 1000000);
 	tv.tv_usec = (suseconds_t)(now % 1000000);
@@ -271,7 +262,7 @@ static void attach_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct attach_req *req = arg;
 
-	if (attach_now_usec() >= req->deadline) {
+	if (now_mono_usec() >= req->deadline) {
 		attach_req_fail(req, -ETIMEDOUT);
 		return;
 	}
@@ -307,7 +298,6 @@ static int attach_req_start(struct attach_req *req, uint64_t timeout)
 	return attach_req_arm(req, false);
 }
 
-/* AttachProcessesToUnit("", subcgroup, [pid]) on our systemd user manager, in the loop. */
 int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid, attach_done_fn done, void *arg)
 {
 	uint64_t timeout = attach_timeout_usec();
@@ -331,7 +321,7 @@ int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid, attach
 		return -ENOMEM;
 	}
 	*req = (struct attach_req){ .next = m->attaches, .m = m, .bus = bus, .fd = -1,
-				    .deadline = attach_now_usec() + timeout, .sub = TAKE_PTR(sub),
+				    .deadline = now_mono_usec() + timeout, .sub = TAKE_PTR(sub),
 				    .pid = pid, .done = done, .arg = arg };
 	m->attaches = req;
 	m->n_attaches++;
@@ -344,7 +334,6 @@ int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid, attach
 	return 0;
 }
 
-/* Write pid into relpath's cgroup.procs, with the systemd fallback. */
 int attach_pid(struct manager *m, int cgfd, const char *relpath, pid_t pid, attach_done_fn done, void *arg,
 	       const char **ret_how)
 {
@@ -362,9 +351,13 @@ int attach_pid(struct manager *m, int cgfd, const char *relpath, pid_t pid, atta
 	return r < 0 ? r : 1;
 }
 
-/* End every request in flight (daemon stopping). */
 void attach_cancel_all(struct manager *m)
 {
 	while (m->attaches)
 		attach_req_finish(m->attaches, -ECANCELED);
+}
+
+bool attach_pending(const struct manager *m)
+{
+	return m->attaches != NULL;
 }

@@ -2,6 +2,7 @@
 /* attach.h: move processes into a cgroup: cgroup.procs, pidfds, systemd fallback. */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct manager;
@@ -39,3 +40,5 @@ int attach_pid(struct manager *m, int cgfd, const char *relpath, pid_t pid, atta
 int attach_via_systemd(struct manager *m, const char *relpath, pid_t pid, attach_done_fn done, void *arg);
 /* End every request in flight with -ECANCELED (daemon stopping). */
 void attach_cancel_all(struct manager *m);
+/* True while a request to the systemd user manager is in flight. */
+bool attach_pending(const struct manager *m);

@@ -40,7 +40,6 @@ static inline void closedirp(DIR **d)
 		closedir(*d);
 }
 
-/* Testing hook: resolve by component walk even where openat2 exists. */
 void cgfs_force_walk(bool force)
 {
 	force_walk = force;
@@ -151,7 +150,6 @@ static int open_walk(int rootfd, const char *relpath, int flags, mode_t mode)
 	}
 }
 
-/* Open relpath beneath rootfd: openat2 where the kernel has it, else the O_NOFOLLOW walk. */
 int cgfs_open(int rootfd, const char *relpath, int flags, mode_t mode)
 {
 	int r = relpath_check(relpath);
@@ -169,7 +167,6 @@ int cgfs_open(int rootfd, const char *relpath, int flags, mode_t mode)
 	return open_walk(rootfd, relpath, flags, mode);
 }
 
-/* Open a directory readable (clone3 CLONE_INTO_CGROUP and inotify refuse O_PATH fds). */
 int cgfs_open_dir(int rootfd, const char *relpath)
 {
 	return cgfs_open(rootfd, relpath, O_RDONLY | O_DIRECTORY, 0);
@@ -207,13 +204,11 @@ static int parent_dirfd(int rootfd, const char *relpath, const char **ret_last, 
 	return r;
 }
 
-/* The directory holding relpath's last component; see cgroupfs.h. */
 int cgfs_parent_dirfd(int rootfd, const char *relpath, const char **ret_last, int *ret_opened)
 {
 	return parent_dirfd(rootfd, relpath, ret_last, ret_opened);
 }
 
-/* mkdirat the last component in its parent, opened beneath rootfd. */
 int cgfs_mkdir(int rootfd, const char *relpath, mode_t mode)
 {
 	_cleanup_close_ int opened = -1;
@@ -227,7 +222,6 @@ int cgfs_mkdir(int rootfd, const char *relpath, mode_t mode)
 	return 0;
 }
 
-/* Tell whether relpath is a directory beneath rootfd. */
 int cgfs_exists(int rootfd, const char *relpath)
 {
 	int fd = cgfs_open(rootfd, relpath, O_PATH | O_DIRECTORY, 0);
@@ -239,7 +233,6 @@ int cgfs_exists(int rootfd, const char *relpath)
 	return fd == -ENOENT ? 0 : fd;
 }
 
-/* Turn an rmdir errno into the outcome, checking existence where the errno may lie. */
 int cgfs_rmdir_resolve(int rootfd, const char *relpath, int rmdir_errno, bool *ret_existed)
 {
 	int r;
@@ -270,7 +263,6 @@ int cgfs_rmdir_resolve(int rootfd, const char *relpath, int rmdir_errno, bool *r
 	return 0;
 }
 
-/* unlinkat(AT_REMOVEDIR) in the parent opened beneath rootfd; cgfs_rmdir_resolve() judges errno. */
 int cgfs_rmdir(int rootfd, const char *relpath, bool *ret_existed)
 {
 	_cleanup_close_ int opened = -1;
@@ -287,7 +279,6 @@ int cgfs_rmdir(int rootfd, const char *relpath, bool *ret_existed)
 	return cgfs_rmdir_resolve(rootfd, relpath, e, ret_existed);
 }
 
-/* Read fd to EOF into a NUL-terminated buffer of at most max bytes. */
 int cgfs_read_fd(int fd, size_t max, char **ret_text)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -327,7 +318,6 @@ int cgfs_read_fd(int fd, size_t max, char **ret_text)
 	return 0;
 }
 
-/* Read an interface file whole, bounded by max. */
 int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text)
 {
 	_cleanup_close_ int fd = -1;
@@ -340,7 +330,6 @@ int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text)
 	return cgfs_read_fd(fd, max, ret_text);
 }
 
-/* Write an interface file with exactly one write(2). */
 int cgfs_write(int rootfd, const char *relpath, const char *value)
 {
 	_cleanup_close_ int fd = -1;
@@ -367,9 +356,36 @@ int cgfs_write(int rootfd, const char *relpath, const char *value)
 /* Join a relpath and a file name; "" stands for rootfd. */
 static int path_join(const char *relpath, const char *name, char **ret)
 {
-	int n = relpath[0] ? asprintf(ret, "%s/%s", relpath, name) : asprintf(ret, "%s", name);
+	int n;
 
+	if (!relpath)
+		return -EINVAL;
+	n = relpath[0] ? asprintf(ret, "%s/%s", relpath, name) : asprintf(ret, "%s", name);
 	return n < 0 ? -ENOMEM : 0;
+}
+
+int cgfs_open_attr(int rootfd, const char *relpath, const char *attr, int flags)
+{
+	_cleanup_free_ char *path = NULL;
+	int r = path_join(relpath, attr, &path);
+
+	return r < 0 ? r : cgfs_open(rootfd, path, flags, 0);
+}
+
+int cgfs_read_attr(int rootfd, const char *relpath, const char *attr, size_t max, char **ret_text)
+{
+	_cleanup_free_ char *path = NULL;
+	int r = path_join(relpath, attr, &path);
+
+	return r < 0 ? r : cgfs_read(rootfd, path, max, ret_text);
+}
+
+int cgfs_write_attr(int rootfd, const char *relpath, const char *attr, const char *value)
+{
+	_cleanup_free_ char *path = NULL;
+	int r = path_join(relpath, attr, &path);
+
+	return r < 0 ? r : cgfs_write(rootfd, path, value);
 }
 
 /* Parse "key 0|1" from one cgroup.events line into *ret when key matches. */
@@ -386,7 +402,6 @@ static int events_line(const char *line, size_t len, const char *key, bool *seen
 	return 1;
 }
 
-/* Parse the populated/frozen keys of cgroup.events text. */
 int cgfs_parse_events(const char *text, bool *ret_populated, bool *ret_frozen)
 {
 	bool populated = false, frozen = false, seen_p = false, seen_f = false;
@@ -413,34 +428,22 @@ int cgfs_parse_events(const char *text, bool *ret_populated, bool *ret_frozen)
 	return 0;
 }
 
-/* Read and parse the populated/frozen keys of relpath's cgroup.events. */
 int cgfs_read_events(int rootfd, const char *relpath, bool *ret_populated, bool *ret_frozen)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	int r;
+	_cleanup_close_ int fd = cgfs_open_attr(rootfd, relpath, "cgroup.events", O_RDONLY);
 
-	if (!relpath)
-		return -EINVAL;
-	r = path_join(relpath, "cgroup.events", &path);
-	if (r < 0)
-		return r;
-	fd = cgfs_open(rootfd, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	return cgfs_read_events_fd(fd, ret_populated, ret_frozen);
 }
 
-/*
- * Parse cgroup.events from an open fd with one read: the kernel prints the
- * whole file as one seq_file record, so a read with room to spare returns
- * all of it (and saves the read that would only say EOF).
- */
 int cgfs_read_events_fd(int fd, bool *ret_populated, bool *ret_frozen)
 {
 	char buf[CGFS_EVENTS_SMALL];
 	ssize_t n;
 
+	/* The kernel prints the whole file as one seq_file record: a read with room to spare
+	 * returns all of it (and saves the read that would only say EOF). */
 	do
 		n = read(fd, buf, sizeof(buf) - 1);
 	while (n < 0 && errno == EINTR);
@@ -491,7 +494,6 @@ static bool dirent_is_dir(DIR *d, const struct dirent *de)
 	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Sorted names of the subdirectories of relpath. */
 int cgfs_list_children(int rootfd, const char *relpath, char ***ret_names)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
@@ -530,7 +532,6 @@ int cgfs_list_children(int rootfd, const char *relpath, char ***ret_names)
 	return 0;
 }
 
-/* Free a NULL-terminated string array. */
 char **cgfs_strv_free(char **v)
 {
 	if (!v)
@@ -541,7 +542,6 @@ char **cgfs_strv_free(char **v)
 	return NULL;
 }
 
-/* Split a whitespace-separated controller list. */
 int cgfs_parse_controllers(const char *text, char ***ret_controllers)
 {
 	char **v = calloc(1, sizeof(char *));

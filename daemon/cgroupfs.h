@@ -61,6 +61,13 @@ int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text);
 int cgfs_read_fd(int fd, size_t max, char **ret_text);
 /* Write value to the file relpath in a single write(2) (no O_CREAT, O_TRUNC). 0 or -errno. */
 int cgfs_write(int rootfd, const char *relpath, const char *value);
+/*
+ * The same for the interface file attr ("cgroup.procs") of the cgroup relpath
+ * ("" for rootfd itself): the one place that joins cgroup and attribute.
+ */
+int cgfs_open_attr(int rootfd, const char *relpath, const char *attr, int flags);
+int cgfs_read_attr(int rootfd, const char *relpath, const char *attr, size_t max, char **ret_text);
+int cgfs_write_attr(int rootfd, const char *relpath, const char *attr, const char *value);
 
 /*
  * Parse "<relpath>/cgroup.events": *ret_populated and *ret_frozen (either may

@@ -62,7 +62,6 @@ static void controllers_log_change(struct manager *m, char **old, char **now)
 			log_notice("%s: controller %s no longer enabled for children", m->root_path, *c);
 }
 
-/* Enable what became available, record what is enabled. */
 int controllers_sync(struct manager *m)
 {
 	char **avail = NULL, **enabled = NULL;
@@ -114,7 +113,6 @@ static int controllers_open_parent(struct manager *m)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Watch the root's and the parent's cgroup.subtree_control. */
 int controllers_watch(struct manager *m)
 {
 	_cleanup_close_ int parentfd = -1;
@@ -139,7 +137,6 @@ int controllers_watch(struct manager *m)
 	return 0;
 }
 
-/* Stop following. */
 void controllers_unwatch(struct manager *m)
 {
 	for (size_t i = 0; i < ELEMENTSOF(m->controllers_w); i++) {

@@ -9,7 +9,6 @@
 
 #include "log.h"
 
-/* Die like kill -9 would, at the named point, when the environment asks for it. */
 void crashpoint(const char *point)
 {
 	static long passes;

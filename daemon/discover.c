@@ -152,7 +152,6 @@ static int mountinfo_line(char *line, enum mount_rank *best, char **mount, char 
 	return 0;
 }
 
-/* Pick the preferred cgroup2 mount and note v1 controllers. */
 int discover_parse_mountinfo(const char *text, char **ret_mount, char **ret_mount_root,
 			     bool *ret_hybrid)
 {
@@ -183,7 +182,6 @@ int discover_parse_mountinfo(const char *text, char **ret_mount, char **ret_moun
 	return 0;
 }
 
-/* Extract the "0::" path from /proc/<pid>/cgroup text. */
 int discover_parse_proc_cgroup(const char *text, char **ret_path)
 {
 	static const char deleted[] = " (deleted)";
@@ -229,7 +227,6 @@ static bool has_dot_component(const char *path)
 	return false;
 }
 
-/* Map a cgroup path to a directory under the mount, by whole components. */
 int discover_join(const char *mount, const char *mount_root, const char *own, char **ret_path)
 {
 	size_t rlen;
@@ -271,7 +268,6 @@ static int read_proc_file(const char *path, char **ret_text)
 	return cgfs_read_fd(fd, PROC_FILE_MAX, ret_text);
 }
 
-/* Discover the cgroup2 mount and the daemon's own cgroup directory. */
 int discover_self(struct discovery *d)
 {
 	_cleanup_free_ char *mountinfo = NULL, *cgroup = NULL;
@@ -297,7 +293,6 @@ int discover_self(struct discovery *d)
 	return 0;
 }
 
-/* Free and reset a discovery. */
 void discovery_done(struct discovery *d)
 {
 	if (!d)

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cgroupfs.h"
 #include "cleanup.h"
@@ -14,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "monitor.h"
+#include "now.h"
 #include "pressure.h"
 #include "tenant.h"
 
@@ -33,15 +33,6 @@ struct watcher {
 	json_object *names; /* array of names (subtrees), NULL: all */
 	uid_t uid;          /* the client's: a tenant hears of its own entries only */
 };
-
-/* Microseconds since the epoch. */
-static int64_t events_now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* Does w want events about owner's entry name, and may it hear of them? Daemon-wide ones (""): everybody. */
 static bool watcher_wants(const struct watcher *w, const char *name, uid_t owner)
@@ -98,7 +89,7 @@ static void watcher_send(struct manager *m, struct watcher *w, const char *type,
 	ev = json_object_new_object();
 	json_object_object_add(ev, "type", json_object_new_string(type));
 	json_object_object_add(ev, "name", json_object_new_string(name));
-	json_object_object_add(ev, "timestamp", json_object_new_int64(events_now_usec()));
+	json_object_object_add(ev, "timestamp", json_object_new_int64((int64_t)now_usec()));
 	json_object_object_add(ev, "details", details ? json_object_get(details) : NULL);
 	p = json_object_new_object();
 	json_object_object_add(p, "event", ev);
@@ -157,11 +148,11 @@ static long long events_key(const char *text, const char *key)
 static void events_memory_cb(void *arg, int gone)
 {
 	struct entry_rt *rt = arg;
-	_cleanup_free_ char *rel = NULL, *file = NULL, *text = NULL;
+	_cleanup_free_ char *rel = NULL, *text = NULL;
 	long long oom, kill;
 
-	if (gone || cgname_to_path(rt->name, &rel) < 0 || asprintf(&file, "%s/memory.events", rel) < 0 ||
-	    cgfs_read(rt->m->rootfd, file, 4096, &text) < 0)
+	if (gone || cgname_to_path(rt->name, &rel) < 0 ||
+	    cgfs_read_attr(rt->m->rootfd, rel, "memory.events", 4096, &text) < 0)
 		return;
 	oom = events_key(text, "oom");
 	kill = events_key(text, "oom_kill");
@@ -348,13 +339,9 @@ bool events_attached(struct manager *m, const char *name)
 /* Read cgroup.events into rt and watch it, through one descriptor. */
 static int events_watch_events(struct manager *m, struct entry_rt *rt, const char *rel)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = cgfs_open_attr(m->rootfd, rel, "cgroup.events", O_RDONLY);
 	int r;
 
-	if (asprintf(&path, "%s/cgroup.events", rel) < 0)
-		return -ENOMEM;
-	fd = cgfs_open(m->rootfd, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	cgfs_read_events_fd(fd, &rt->populated, &rt->frozen);
@@ -458,7 +445,7 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, j
 	ev = json_object_new_object();
 	json_object_object_add(ev, "type", json_object_new_string("watching"));
 	json_object_object_add(ev, "name", json_object_new_string(""));
-	json_object_object_add(ev, "timestamp", json_object_new_int64(events_now_usec()));
+	json_object_object_add(ev, "timestamp", json_object_new_int64((int64_t)now_usec()));
 	json_object_object_add(ev, "details", NULL);
 	p = json_object_new_object();
 	json_object_object_add(p, "event", ev);
@@ -611,5 +598,5 @@ unsigned events_watcher_count(const struct manager *m)
  */
 bool events_busy(struct manager *m)
 {
-	return m->ops || m->waits || m->attaches || m->watchers || ledger_count(m->ledger) > 0;
+	return manager_busy(m) || m->watchers;
 }

@@ -86,7 +86,6 @@ static void evwait_timer_cb(evutil_socket_t fd, short what, void *arg)
 	evwait_end(ew, r > 0 ? 0 : r < 0 ? r : -ETIMEDOUT);
 }
 
-/* Start waiting. */
 int evwait_start(struct manager *m, const char *relpath, enum evwait_cond cond, int timeout_ms,
 		 evwait_fn cb, void *arg)
 {
@@ -124,9 +123,13 @@ fail:
 	return r;
 }
 
-/* End every wait with -ECANCELED (daemon stopping). */
 void evwait_cancel_all(struct manager *m)
 {
 	while (m->waits)
 		evwait_end(m->waits, -ECANCELED);
+}
+
+bool evwait_pending(const struct manager *m)
+{
+	return m->waits != NULL;
 }

@@ -2,6 +2,8 @@
 /* evwait.h: wait, without blocking the loop, until cgroup.events says what we want. */
 #pragma once
 
+#include <stdbool.h>
+
 struct manager;
 struct evwait;
 
@@ -23,3 +25,5 @@ int evwait_start(struct manager *m, const char *relpath, enum evwait_cond cond, 
 		 evwait_fn cb, void *arg);
 /* End every pending wait with -ECANCELED (daemon stopping). */
 void evwait_cancel_all(struct manager *m);
+/* True while a wait is pending. */
+bool evwait_pending(const struct manager *m);

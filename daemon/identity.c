@@ -17,7 +17,6 @@
 #define IDENTITY_XATTR_TRUSTED "trusted.cgctl.id"
 #define IDENTITY_XATTR_USER "user.cgctl.id"
 
-/* A fresh random nonce. */
 int identity_nonce_new(char ret[IDENTITY_NONCE_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -33,19 +32,16 @@ int identity_nonce_new(char ret[IDENTITY_NONCE_LEN + 1])
 	return 0;
 }
 
-/* IDENTITY_NONCE_LEN lowercase hex digits, nothing else. */
 bool identity_nonce_valid(const char *s)
 {
 	return s && strlen(s) == IDENTITY_NONCE_LEN && strspn(s, "0123456789abcdef") == IDENTITY_NONCE_LEN;
 }
 
-/* trusted.* as root: no unprivileged program can forge or even read it. */
 const char *identity_xattr_name(void)
 {
 	return geteuid() == 0 ? IDENTITY_XATTR_TRUSTED : IDENTITY_XATTR_USER;
 }
 
-/* Write nonce on dirfd; root without CAP_SYS_ADMIN (a user namespace) falls back to user.*. */
 int identity_mark(int dirfd, const char *nonce)
 {
 	const char *name = identity_xattr_name();
@@ -73,7 +69,6 @@ static ssize_t identity_read(int dirfd, char *buf, size_t size)
 	return n;
 }
 
-/* Compare dirfd with the recorded identity. */
 int identity_check(int dirfd, uint64_t ino, const char *nonce)
 {
 	bool has_nonce = nonce && nonce[0];
@@ -99,7 +94,6 @@ int identity_check(int dirfd, uint64_t ino, const char *nonce)
 	return (size_t)n == strlen(nonce) && memcmp(buf, nonce, (size_t)n) == 0 ? 0 : -ESTALE;
 }
 
-/* Open relpath beneath rootfd and check it. */
 int identity_open(int rootfd, const char *relpath, uint64_t ino, const char *nonce)
 {
 	_cleanup_close_ int fd = cgfs_open_dir(rootfd, relpath);
@@ -113,7 +107,6 @@ int identity_open(int rootfd, const char *relpath, uint64_t ino, const char *non
 	return TAKE_FD(fd);
 }
 
-/* Check the child through its parent's fd, then remove it from that same parent at once. */
 int identity_rmdir(int rootfd, const char *relpath, uint64_t ino, const char *nonce, bool *ret_existed)
 {
 	_cleanup_close_ int opened = -1, fd = -1;

@@ -14,12 +14,12 @@
 #include "cgroupfs.h"
 #include "cleanup.h"
 
-/* Build "relpath/file" (relpath may be ""). */
-static char *kill_join(const char *relpath, const char *file)
+/* Build "relpath/child" (relpath may be ""). */
+static char *kill_join(const char *relpath, const char *child)
 {
 	char *p;
 
-	if (asprintf(&p, "%s%s%s", relpath, *relpath ? "/" : "", file) < 0)
+	if (asprintf(&p, "%s%s%s", relpath, *relpath ? "/" : "", child) < 0)
 		return NULL;
 	return p;
 }
@@ -27,16 +27,13 @@ static char *kill_join(const char *relpath, const char *file)
 /* Signal every pid listed in relpath's cgroup.procs, then recurse into children. */
 static int cgkill_signal_tree(int rootfd, const char *relpath, int sig, unsigned depth)
 {
-	_cleanup_free_ char *procs = kill_join(relpath, "cgroup.procs");
 	_cleanup_free_ char *text = NULL;
 	char **kids = NULL;
 	int r;
 
-	if (!procs)
-		return -ENOMEM;
 	if (depth > 64)
 		return -ELOOP;
-	r = cgfs_read(rootfd, procs, 16 * 1024 * 1024, &text);
+	r = cgfs_read_attr(rootfd, relpath, "cgroup.procs", 16 * 1024 * 1024, &text);
 	if (r < 0)
 		return r;
 	for (char *p = text, *end; *p; p = end) {
@@ -59,35 +56,26 @@ static int cgkill_signal_tree(int rootfd, const char *relpath, int sig, unsigned
 	return 0;
 }
 
-/* Freeze, signal every process of the subtree, thaw: nobody forks away meanwhile. */
 int cgkill_signal(int rootfd, const char *relpath, int sig)
 {
-	_cleanup_free_ char *freeze = kill_join(relpath, "cgroup.freeze");
 	_cleanup_free_ char *old = NULL;
 	bool was_frozen;
 	int r;
 
-	if (!freeze)
-		return -ENOMEM;
-	r = cgfs_read(rootfd, freeze, 64, &old);
+	r = cgfs_read_attr(rootfd, relpath, "cgroup.freeze", 64, &old);
 	was_frozen = r >= 0 && old[0] == '1';
 	if (!was_frozen)
-		(void)cgfs_write(rootfd, freeze, "1");
+		(void)cgfs_write_attr(rootfd, relpath, "cgroup.freeze", "1");
 	r = cgkill_signal_tree(rootfd, relpath, sig, 0);
 	if (!was_frozen)
-		(void)cgfs_write(rootfd, freeze, "0");
+		(void)cgfs_write_attr(rootfd, relpath, "cgroup.freeze", "0");
 	return r;
 }
 
-/* Send every process in relpath SIGKILL; does not wait. */
 int cgkill_start(int rootfd, const char *relpath)
 {
-	_cleanup_free_ char *killf = kill_join(relpath, "cgroup.kill");
-	int r;
+	int r = cgfs_write_attr(rootfd, relpath, "cgroup.kill", "1");
 
-	if (!killf)
-		return -ENOMEM;
-	r = cgfs_write(rootfd, killf, "1");
 	if (r == -ENOENT)
 		r = cgkill_signal(rootfd, relpath, SIGKILL);
 	return r;
@@ -120,7 +108,6 @@ static int cgkill_rmdir_tree_at(int rootfd, const char *relpath, unsigned depth,
 	return cgfs_rmdir(rootfd, relpath, ret_existed);
 }
 
-/* Remove relpath and every cgroup below it, deepest first. */
 int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed)
 {
 	bool existed = false;
@@ -131,7 +118,6 @@ int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed)
 	return r;
 }
 
-/* Remove every cgroup below the directory dirfd, deepest first; dirfd itself stays. */
 int cgkill_rmdir_inside(int dirfd)
 {
 	char **kids = NULL;

@@ -9,7 +9,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -22,15 +21,6 @@
 #define HT_INITIAL_BUCKETS 16
 
 /* ---- small helpers ---- */
-
-/* Wall-clock time in microseconds. */
-uint64_t ledger_now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* Write all of buf to fd, retrying short writes and EINTR. */
 int ledger_write_all(int fd, const char *buf, size_t len)
@@ -744,7 +734,7 @@ int ledger_compact(struct ledger *l)
 	l->journal_torn = false;
 	l->dirty = false; /* everything is in the fsynced snapshot */
 	l->compactions++;
-	l->last_compaction_usec = ledger_now_usec();
+	l->last_compaction_usec = now_usec();
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "ledger.h"
+#include "now.h"
 
 #define SNAPSHOT_FILE "ledger.json"
 #define SNAPSHOT_TMP "ledger.json.tmp"
@@ -51,8 +52,6 @@ struct ledger {
 	struct ledger_recovery rec;
 };
 
-/* Wall-clock time in microseconds. */
-uint64_t ledger_now_usec(void);
 /* Write all of buf to fd, retrying short writes and EINTR. */
 int ledger_write_all(int fd, const char *buf, size_t len);
 /* Read more bytes into buf[*len..cap); *eof at end of file. */

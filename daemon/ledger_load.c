@@ -201,7 +201,7 @@ static struct ledger_damage *damage_add(struct ledger *l, const char *file, uint
  */
 static int keep_aside(struct ledger *l, const char *name, const char *tag, bool by_link, char *kept, size_t n)
 {
-	unsigned long long t = (unsigned long long)(ledger_now_usec() / 1000000u);
+	unsigned long long t = (unsigned long long)(now_usec() / 1000000u);
 
 	for (unsigned i = 0; i < 100; i++) {
 		int r;

@@ -27,7 +27,6 @@ static bool stderr_is_journal(void)
 	return st.st_dev == dev && st.st_ino == ino;
 }
 
-/* Set up logging; verbose enables LOG_DEBUG. */
 void log_init(int verbose)
 {
 	log_max_prio = verbose ? LOG_DEBUG : LOG_INFO;
@@ -55,7 +54,6 @@ static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
 		fprintf(stderr, "cgctld: %s%s\n", buf, suffix ? suffix : "");
 }
 
-/* Log a message at priority prio. */
 void log_msg(int prio, const char *fmt, ...)
 {
 	va_list ap;
@@ -65,7 +63,6 @@ void log_msg(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Log with ": strerror(-r)" appended; returns r. */
 int log_errno(int prio, int r, const char *fmt, ...)
 {
 	char suffix[128];
@@ -78,7 +75,6 @@ int log_errno(int prio, int r, const char *fmt, ...)
 	return r;
 }
 
-/* Log an operation on a cgroup, with structured fields under journald. */
 void log_op(int prio, const char *op, const char *name, const char *fmt, ...)
 {
 	char buf[2048];
@@ -95,7 +91,6 @@ void log_op(int prio, const char *op, const char *name, const char *fmt, ...)
 		log_msg(prio, "%s", buf);
 }
 
-/* Log and exit(1). */
 void fatal(const char *fmt, ...)
 {
 	va_list ap;

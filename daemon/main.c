@@ -228,6 +228,29 @@ static int run_loop(struct event_base *base)
 	return 0;
 }
 
+/* Listen, serve and watch; say ready. 0, or -errno with a log line saying what failed. */
+static int start_serving(struct server *s, struct event_base *base, struct manager *m, const char *sock,
+			 bool default_sock)
+{
+	int r = server_listen(s, sock, default_sock);
+
+	if (r < 0)
+		return log_error_errno(r, "not started: cannot listen on %s", sock);
+	r = server_start(s, base, m);
+	if (r < 0)
+		return log_error_errno(r, "not started: cannot serve the socket");
+	r = manager_start(m, base);
+	if (r < 0)
+		return log_error_errno(r, "not started: cannot watch the cgroup tree (inotify)");
+	events_startup(m);
+	/* Loading a large snapshot leaves freed pages with the allocator: give them back. */
+	malloc_trim(0);
+	server_idle_arm(s);
+	notify_ready(m, s);
+	return 0;
+}
+
+/* Parse, set up, reconcile, serve until a signal; exit 1 with a log line on any start-up failure. */
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = { .max_cgroups = 65536 };
@@ -246,9 +269,9 @@ int main(int argc, char **argv)
 	state_dir = o.state_dir ? strdup(o.state_dir) : default_state_dir();
 	if (!state_dir)
 		fatal("no state directory: set --state-dir, $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME");
-	if (o.socket)
-		sock = strdup(o.socket);
-	else if ((r = proto_default_socket_path(&sock)) < 0)
+	if (o.socket && !(sock = strdup(o.socket)))
+		fatal("out of memory");
+	else if (!o.socket && (r = proto_default_socket_path(&sock)) < 0)
 		fatal("no socket path (%s): pass --socket", strerror(-r));
 
 	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
@@ -256,33 +279,34 @@ int main(int argc, char **argv)
 				       .ledger_max = o.max_ledger };
 	r = manager_init(&m, &mo);
 	if (r < 0) {
+		log_error_errno(r, "not started: cannot set up the managed subtree and the ledger");
 		manager_done(&m);
 		return 1;
 	}
-	manager_reconcile(&m);
+	/* Serving before ledger and tree agree (or with a ledger that cannot be synced) breaks its promises. */
+	r = manager_reconcile(&m);
+	if (r < 0) {
+		log_error_errno(r, "not started: reconciling the ledger with the cgroup tree failed");
+		manager_done(&m);
+		return 1;
+	}
 
 	base = event_base_new();
 	if (!base || event_base_priority_init(base, SERVER_N_PRIOS) < 0)
-		fatal("cannot create the event loop");
-	r = server_listen(&s, sock, !o.socket);
-	if (r < 0 || server_start(&s, base, &m) < 0 || manager_start(&m, base) < 0) {
-		manager_stop(&m);
-		server_stop(&s);
-		manager_done(&m);
-		event_base_free(base);
-		return 1;
+		fatal("not started: cannot create the event loop");
+	r = start_serving(&s, base, &m, sock, !o.socket);
+	if (r >= 0) {
+		r = run_loop(base);
+		if (r < 0)
+			log_error_errno(r, "cannot watch for signals; stopping");
+		events_stop(&m);
 	}
-	events_startup(&m);
-	/* Loading a large snapshot leaves freed pages with the allocator: give them back. */
-	malloc_trim(0);
-	server_idle_arm(&s);
-	notify_ready(&m, &s);
-	run_loop(base);
-	events_stop(&m);
 	manager_stop(&m);
 	server_stop(&s);
 	manager_done(&m);
 	event_base_free(base);
+	if (r < 0)
+		return 1;
 	log_info("stopped");
 	return 0;
 }

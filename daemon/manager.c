@@ -1,29 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* manager.c: create, destroy and list the cgroups of the managed subtree. */
+/* manager.c: what every manager_* operation shares: errors for the wire, names, the ledger's sync, the loop. */
 #include "manager.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "cgroupfs.h"
+#include "attach.h"
 #include "cleanup.h"
-#include "crashpoint.h"
+#include "controllers.h"
 #include "events.h"
-#include "identity.h"
-#include "jsonbuf.h"
-#include "monitor.h"
+#include "evwait.h"
 #include "log.h"
-#include "tenant.h"
+#include "manager_internal.h"
+#include "monitor.h"
 
-/* Fill e; returns r. */
 int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, const char *value,
 		 const char *fmt, ...)
 {
@@ -40,16 +33,11 @@ int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, co
 	return r < 0 ? r : -EINVAL;
 }
 
-/* Microseconds since the epoch. */
-static uint64_t now_usec(void)
+int op_error_oom(struct op_error *e)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 }
 
-/* Absolute path of a ledger name. */
 char *manager_abs_path(const struct manager *m, const char *name)
 {
 	_cleanup_free_ char *rel = NULL;
@@ -62,7 +50,6 @@ char *manager_abs_path(const struct manager *m, const char *name)
 	return abs;
 }
 
-/* Validate a client name and refuse the daemon's own leaf. */
 int manager_check_name(const struct manager *m, const char *name, struct op_error *e)
 {
 	const char *why = NULL;
@@ -77,401 +64,12 @@ int manager_check_name(const struct manager *m, const char *name, struct op_erro
 	return 0;
 }
 
-/* NoDelegation, with the reason. */
 int manager_no_delegation(const struct manager *m, struct op_error *e)
 {
 	return op_error_set(e, -EROFS, CGERR_NO_DELEGATION, "reason", m->reason, "no delegated cgroup subtree: %s",
 			    m->reason ? m->reason : "the managed root is not writable");
 }
 
-/* Make up a fresh name "[prefix/]cg-<12 hex>" that neither ledger nor disk has. */
-static int manager_generate_name(struct manager *m, const char *prefix, char **ret, struct op_error *e)
-{
-	for (int attempt = 0; attempt < 16; attempt++) {
-		unsigned char rnd[6];
-		char *name;
-		int r;
-
-		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return op_error_set(e, -errno, CGERR_SYSTEM_ERROR, NULL, NULL, "getrandom failed");
-		r = asprintf(&name, "%s%scg-%02x%02x%02x%02x%02x%02x", prefix ? prefix : "",
-			     prefix ? "/" : "", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-		if (r < 0)
-			return -ENOMEM;
-		if (!ledger_get(m->ledger, name)) {
-			*ret = name;
-			return 0;
-		}
-		free(name);
-	}
-	return op_error_set(e, -EEXIST, CGERR_ALREADY_EXISTS, "name", prefix, "could not generate a free name");
-}
-
-/*
- * Enable, in the managed parent rel, every controller it has for its children,
- * so nested cgroups get limits too. A parent with processes cannot (the
- * no-internal-process rule): its children then simply have no controllers.
- */
-static void manager_enable_children_controllers(int pfd, const char *rel)
-{
-	static const char sfile[] = "cgroup.subtree_control";
-	_cleanup_free_ char *avail = NULL, *enabled = NULL;
-	char **want = NULL, **have = NULL;
-
-	if (cgfs_read(pfd, "cgroup.controllers", 4096, &avail) < 0 || cgfs_read(pfd, sfile, 4096, &enabled) < 0 ||
-	    cgfs_parse_controllers(avail, &want) < 0 || cgfs_parse_controllers(enabled, &have) < 0)
-		goto out;
-	for (char **c = want; *c; c++) {
-		bool on = false;
-		char buf[64];
-		int r;
-
-		for (char **h = have; *h && !on; h++)
-			on = strcmp(*h, *c) == 0;
-		if (on)
-			continue;
-		snprintf(buf, sizeof(buf), "+%s", *c);
-		r = cgfs_write(pfd, sfile, buf);
-		if (r < 0)
-			log_notice("%s: cannot enable %s for its children (%s); they get no %s limits", rel, *c,
-				   r == -EBUSY ? "it has processes" : strerror(-r), *c);
-	}
-out:
-	cgfs_strv_free(want);
-	cgfs_strv_free(have);
-}
-
-/* The parent of name must be ours (proven, and owner's), active, and not handed over whole; give it controllers. */
-static int manager_check_parent(struct manager *m, const char *name, uid_t owner, struct op_error *e)
-{
-	_cleanup_free_ char *parent = strdup(name);
-	_cleanup_free_ char *rel = NULL;
-	_cleanup_close_ int pfd = -1;
-	struct ledger_entry *pe;
-	char *slash;
-	int r;
-
-	if (!parent)
-		return -ENOMEM;
-	slash = strrchr(parent, '/');
-	if (!slash)
-		return 0;
-	*slash = '\0';
-	r = cgname_to_path(parent, &rel);
-	if (r < 0)
-		return r;
-	pe = ledger_get(m->ledger, parent);
-	/* Another tenant's entry: refused, in the words used for a stranger's directory. */
-	if (pe && !tenant_may_access(owner, pe))
-		return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
-				    "parent \"%s\" was not created by you; cgctld creates cgroups only below "
-				    "your own", parent);
-	if (!pe) {
-		r = cgfs_exists(m->rootfd, rel);
-		if (r > 0)
-			return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
-					    "parent \"%s\" was not created by cgctld; cgctld creates cgroups only "
-					    "below its own", parent);
-		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", parent,
-				    "parent \"%s\" does not exist; create it first", parent);
-	}
-	/* Its inside (and so every name below) belongs to the delegatee. */
-	if (pe->delegate)
-		return op_error_set(e, -EPERM, CGERR_PERMISSION_DENIED, NULL, NULL,
-				    "\"%s\" was delegated; its inside belongs to the delegatee", parent);
-	if (pe->state != LEDGER_ACTIVE)
-		return op_error_set(e, -EBUSY, CGERR_BUSY, "name", parent, "parent \"%s\" is being %s", parent,
-				    pe->state == LEDGER_DESTROYING ? "destroyed" : "created");
-	/* Never make a cgroup inside, or write the controllers of, a directory not ours. */
-	r = manager_open_verified(m, parent, &pfd, e);
-	if (r < 0)
-		return r;
-	manager_enable_children_controllers(pfd, rel);
-	return 0;
-}
-
-/* Translate a failed mkdir into a wire error. */
-static int manager_mkdir_error(const char *name, int r, struct op_error *e)
-{
-	switch (r) {
-	case -EEXIST:
-		return op_error_set(e, r, CGERR_ALREADY_EXISTS, "name", name,
-				    "\"%s\" exists but was not created by cgctld; refusing to adopt it", name);
-	case -ENOENT:
-		return op_error_set(e, r, CGERR_NOT_FOUND, "name", name, "parent of \"%s\" vanished", name);
-	case -EAGAIN:
-	case -ENOSPC:
-		return op_error_set(e, r, CGERR_QUOTA_EXCEEDED, "limit", "cgroup.max.descendants",
-				    "the kernel refused another cgroup (cgroup.max.descendants or max.depth)");
-	case -EACCES:
-	case -EPERM:
-	case -EROFS:
-		return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "mkdir \"%s\": %s", name,
-				    strerror(-r));
-	default:
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "mkdir \"%s\": %s", name, strerror(-r));
-	}
-}
-
-/* The ledger's budget in bytes. */
-static uint64_t manager_ledger_budget(const struct manager *m)
-{
-	struct ledger_stats st;
-
-	ledger_get_stats(m->ledger, &st);
-	return st.budget;
-}
-
-/*
- * Mark the fresh directory rel as ours: its inode and, as an xattr, the nonce
- * the intent record already holds. Where the filesystem takes no xattrs the
- * inode alone identifies it (the nonce is cleared). The directory's fd, or -errno.
- */
-static int manager_mark(struct manager *m, struct ledger_entry *tmpl, const char *rel)
-{
-	_cleanup_close_ int fd = cgfs_open_dir(m->rootfd, rel);
-	struct stat st;
-	int r;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	tmpl->cgroup_id = st.st_ino;
-	r = identity_mark(fd, tmpl->nonce);
-	if (r < 0) {
-		log_warn_errno(r, "%s: cannot mark it with %s; its inode alone identifies it", tmpl->name,
-			       identity_xattr_name());
-		tmpl->nonce[0] = '\0';
-	}
-	return TAKE_FD(fd);
-}
-
-/* mkdir the cgroup between an intent record and a commit record; its verified fd in *ret_fd. */
-static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct ledger_entry **ret, int *ret_fd,
-			struct op_error *e)
-{
-	_cleanup_free_ char *rel = NULL;
-	_cleanup_close_ int fd = -1;
-	int r;
-
-	r = cgname_to_path(tmpl->name, &rel);
-	if (r < 0)
-		return op_error_set(e, r, CGERR_INVALID_NAME, "name", tmpl->name, "invalid name");
-	r = identity_nonce_new(tmpl->nonce);
-	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "getrandom failed: %s", strerror(-r));
-	/* The intent, with the nonce, is written (not synced) before mkdir: a crash in between
-	 * leaves a "creating" record that reconcile resolves, never an orphan, and a directory
-	 * found then is rolled back only when it carries this nonce. */
-	tmpl->state = LEDGER_CREATING;
-	r = ledger_put(m->ledger, tmpl, NULL);
-	if (r == -EDQUOT)
-		return op_error_set(e, r, CGERR_QUOTA_EXCEEDED, "limit", "ledger-size",
-				    "the ledger is full: names and labels of the managed cgroups may take at most "
-				    "%llu bytes (--max-ledger-size)", (unsigned long long)manager_ledger_budget(m));
-	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
-	crashpoint("create-intent");
-	r = cgfs_mkdir(m->rootfd, rel, 0755);
-	if (r < 0) {
-		ledger_remove(m->ledger, tmpl->name);
-		/* The root itself turned read-only or foreign: that is NoDelegation, not one refusal. */
-		if (manager_errno_may_be_root(r) && !manager_recheck_delegation(m))
-			return manager_no_delegation(m, e);
-		return manager_mkdir_error(tmpl->name, r, e);
-	}
-	crashpoint("create-unmarked");
-	fd = manager_mark(m, tmpl, rel);
-	if (fd < 0) {
-		/* Gone or replaced already: not provably ours, so left alone. */
-		ledger_remove(m->ledger, tmpl->name);
-		return op_error_set(e, fd, CGERR_REPLACED, "name", tmpl->name,
-				    "\"%s\" was removed or replaced right after cgctld made it: %s", tmpl->name,
-				    strerror(-fd));
-	}
-	crashpoint("create-mkdir");
-	tmpl->state = LEDGER_ACTIVE;
-	r = ledger_put(m->ledger, tmpl, ret);
-	if (r < 0) {
-		log_error_errno(r, "%s: ledger write failed after mkdir", tmpl->name);
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "ledger write failed: %s", strerror(-r));
-	}
-	crashpoint("create-commit");
-	*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
-/* Create a cgroup. */
-int manager_create(struct manager *m, const struct create_request *req, struct ledger_entry **ret,
-		   struct op_error *e)
-{
-	_cleanup_free_ char *generated = NULL;
-	_cleanup_close_ int fd = -1;
-	struct ledger_entry tmpl = { 0 };
-	const char *name = req->name;
-	struct ledger_entry *old;
-	int r;
-
-	/* Degraded at run time: writable again lets this Create through. */
-	if (!m->delegated && !manager_recheck_delegation(m))
-		return manager_no_delegation(m, e);
-	if (!name) {
-		if (req->prefix && (r = manager_check_name(m, req->prefix, e)) < 0)
-			return r;
-		r = manager_generate_name(m, req->prefix, &generated, e);
-		if (r < 0)
-			return r;
-		name = generated;
-	}
-	r = manager_check_name(m, name, e);
-	if (r < 0)
-		return r;
-	old = ledger_get(m->ledger, name);
-	if (old)
-		return op_error_set(e, -EEXIST, CGERR_ALREADY_EXISTS, "name", name,
-				    "\"%s\" already exists (%s)", name, ledger_state_to_string(old->state));
-	if (ledger_count(m->ledger) >= m->entries_max)
-		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "entries",
-				    "at most %u cgroups may be managed (--max-cgroups)", m->entries_max);
-	r = manager_check_parent(m, name, req->owner, e);
-	if (r < 0)
-		return r;
-	tmpl.name = (char *)name;
-	tmpl.generated = generated != NULL;
-	tmpl.delegate = req->delegate;
-	tmpl.auto_remove = req->auto_remove;
-	tmpl.lease = req->lease;
-	tmpl.created_usec = now_usec();
-	tmpl.labels = req->labels;
-	tmpl.owner = req->owner;
-	if (req->resources && (r = manager_check_resources(req->resources, e)) < 0)
-		return r;
-	r = manager_make(m, &tmpl, ret, &fd, e);
-	if (r < 0)
-		return r;
-	if (req->resources && (r = manager_apply_resources(m, fd, name, req->resources, e)) < 0) {
-		struct op_error ignored;
-
-		/* Never leave a cgroup with half its limits: undo the create (if still ours). */
-		if (manager_rmdir_verified(m, name, NULL, &ignored) != -ESTALE)
-			ledger_remove(m->ledger, name);
-		*ret = NULL;
-		return r;
-	}
-	events_track(m, *ret);
-	events_emit(m, "created", name, NULL);
-	log_op(LOG_INFO, "create", name, "created %s%s", name, tmpl.generated ? " (generated name)" : "");
-	return 0;
-}
-
-/* A boolean, or null when unknown. */
-static void manager_put_known_bool(struct jsonbuf *b, bool known, bool v)
-{
-	if (known)
-		jsonbuf_put_bool(b, v);
-	else
-		jsonbuf_put_lit(b, "null");
-}
-
-/*
- * One Entry object, written as JSON text: json-c trees cost List a malloc per
- * member and most of its time building, serialising and freeing them. Create's
- * reply comes from here too, so both carry the same members in the same order.
- */
-static void manager_entry_write(struct manager *m, const struct ledger_entry *le, struct jsonbuf *b)
-{
-	const char *state = ledger_state_to_string(le->state);
-	_cleanup_free_ char *rel = NULL;
-	bool populated = false, frozen = false, known;
-
-	/* Left NULL for a name the ledger should never hold: its path is then "". */
-	(void)cgname_to_path(le->name, &rel);
-	/* Tracked entries have it cached (kept current by inotify); others are read. */
-	known = events_state(m, le, &populated, &frozen) >= 0 ||
-		(rel && cgfs_read_events(m->rootfd, rel, &populated, &frozen) >= 0);
-	jsonbuf_put_lit(b, "{\"name\":");
-	jsonbuf_put_string(b, le->name, strlen(le->name));
-	jsonbuf_put_lit(b, ",\"path\":\"");
-	if (rel) {
-		jsonbuf_put_escaped(b, m->root_path, strlen(m->root_path));
-		jsonbuf_put_lit(b, "/");
-		jsonbuf_put_escaped(b, rel, strlen(rel));
-	}
-	jsonbuf_put_lit(b, "\",\"state\":");
-	jsonbuf_put_string(b, state, strlen(state));
-	jsonbuf_put_lit(b, ",\"generated\":");
-	jsonbuf_put_bool(b, le->generated);
-	jsonbuf_put_lit(b, ",\"populated\":");
-	manager_put_known_bool(b, known, populated);
-	jsonbuf_put_lit(b, ",\"frozen\":");
-	manager_put_known_bool(b, known, frozen);
-	jsonbuf_put_lit(b, ",\"created\":");
-	jsonbuf_put_int(b, (int64_t)le->created_usec);
-	jsonbuf_put_lit(b, ",\"delegate\":");
-	jsonbuf_put_bool(b, le->delegate);
-	jsonbuf_put_lit(b, ",\"auto_remove\":");
-	jsonbuf_put_bool(b, le->auto_remove);
-	jsonbuf_put_lit(b, ",\"lease\":");
-	jsonbuf_put_bool(b, le->lease);
-	jsonbuf_put_lit(b, ",\"owner\":");
-	jsonbuf_put_int(b, (int64_t)le->owner);
-	jsonbuf_put_lit(b, ",\"labels\":");
-	if (le->labels)
-		jsonbuf_put_value(b, le->labels);
-	else
-		jsonbuf_put_lit(b, "{}");
-	jsonbuf_put_lit(b, "}");
-}
-
-/* Entries at or below name, as one ready-made JSON array. */
-int manager_list(struct manager *m, uid_t uid, const char *name, json_object **ret, struct op_error *e)
-{
-	_cleanup_free_ struct ledger_entry **all = NULL;
-	struct jsonbuf b = { 0 };
-	size_t n, found = 0;
-	json_object *arr;
-	int r;
-
-	if (name && (r = manager_check_name(m, name, e)) < 0)
-		return r;
-	monitor_flush(m->mon);
-	r = ledger_list(m->ledger, &all, &n);
-	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-	/* An entry without labels takes about 250 bytes: a full list seldom grows the buffer. */
-	if (!name)
-		jsonbuf_reserve(&b, 256 * n + 2);
-	jsonbuf_put_lit(&b, "[");
-	for (size_t i = 0; i < n; i++) {
-		if ((name && !cgname_is_below(all[i]->name, name)) || !tenant_may_access(uid, all[i]))
-			continue;
-		if (found++ > 0)
-			jsonbuf_put_lit(&b, ",");
-		manager_entry_write(m, all[i], &b);
-	}
-	jsonbuf_put_lit(&b, "]");
-	if (name && found == 0) {
-		jsonbuf_free(&b);
-		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\"", name);
-	}
-	arr = jsonbuf_to_json(&b);
-	if (!arr)
-		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-	*ret = arr;
-	return 0;
-}
-
-/* Entry for a freshly created entry (Create's reply); NULL when out of memory. */
-json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le)
-{
-	struct jsonbuf b = { 0 };
-
-	manager_entry_write(m, le, &b);
-	return jsonbuf_to_json(&b);
-}
-
-/* Make the ledger durable. */
 int manager_sync(struct manager *m)
 {
 	int r = ledger_sync(m->ledger);
@@ -481,7 +79,6 @@ int manager_sync(struct manager *m)
 	return r;
 }
 
-/* Drop name from the ledger, and stop following it. */
 int manager_forget(struct manager *m, const char *name)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
@@ -492,14 +89,34 @@ int manager_forget(struct manager *m, const char *name)
 	return ledger_remove(m->ledger, name);
 }
 
-/* Nothing to set up per connection yet. */
-void manager_conn_opened(struct manager *m, struct conn *c)
-{
-}
-
-/* A connection closed: its watchers end, its leased cgroups go. */
 void manager_conn_closed(struct manager *m, struct conn *c)
 {
 	events_conn_closed(m, c);
 }
 
+int manager_start(struct manager *m, struct event_base *base)
+{
+	int r;
+
+	m->base = base;
+	r = monitor_new(base, &m->mon);
+	if (r < 0)
+		return r;
+	/* Not fatal: without the watches, controllers change only at a restart. */
+	controllers_watch(m);
+	return 0;
+}
+
+void manager_stop(struct manager *m)
+{
+	attach_cancel_all(m);
+	evwait_cancel_all(m);
+	destroy_cancel_all(m);
+	controllers_unwatch(m);
+	m->mon = monitor_free(m->mon);
+}
+
+bool manager_busy(const struct manager *m)
+{
+	return destroy_pending(m) || evwait_pending(m) || attach_pending(m) || ledger_count(m->ledger) > 0;
+}

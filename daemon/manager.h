@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* manager.h: the managed subtree: delegation, ledger, create/destroy/list, reconcile. */
+/*
+ * manager.h: the managed subtree (the domain): delegation, ledger, create/destroy/list, reconcile.
+ * One file per concern: manager.c (errors, names, sync, start/stop), manager_setup.c (init/done),
+ * manager_reconcile.c, manager_create.c, manager_destroy.c, manager_list.c, manager_limits.c,
+ * manager_status.c, manager_identity.c (proof of ownership), manager_delegation.c (degraded mode);
+ * what they share among themselves is in manager_internal.h.
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -80,6 +86,8 @@ struct op_error {
 /* Set e (always returns a negative errno r, for tail calls). */
 int op_error_set(struct op_error *e, int r, enum cgerr code, const char *key, const char *value,
 		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Set e to SystemError "out of memory"; returns -ENOMEM. */
+int op_error_oom(struct op_error *e);
 
 struct create_request {
 	const char *name;   /* NULL: generate */
@@ -126,6 +134,12 @@ int manager_check_name(const struct manager *m, const char *name, struct op_erro
 int manager_start(struct manager *m, struct event_base *base);
 /* Abort pending destroys, waits and systemd attaches (daemon stopping). */
 void manager_stop(struct manager *m);
+/*
+ * True while the domain has work under way (destroys, waits, systemd attaches)
+ * or any managed cgroup at all: when the unit stops, systemd removes the empty
+ * cgroups below it, so exiting with entries would lose them.
+ */
+bool manager_busy(const struct manager *m);
 
 /*
  * Entries at or below name (NULL: all) that uid may see (tenant.h): *ret
@@ -169,7 +183,7 @@ int manager_open_verified(struct manager *m, const char *name, int *ret_fd, stru
 /*
  * rmdir the (empty) directory of entry name only once proven ours, as
  * identity_rmdir(). -ESTALE with e filled (Replaced) and the entry lost when
- * it is not; other failures as cgfs_rmdir(), e not filled.
+ * it is not; other failures as cgfs_rmdir(), e filled (Busy, NotFound, SystemError).
  */
 int manager_rmdir_verified(struct manager *m, const char *name, bool *ret_existed, struct op_error *e);
 /* Fill e with Replaced for name and drop name and the entries below it as lost. Returns -ESTALE. */
@@ -178,5 +192,4 @@ int manager_replaced(struct manager *m, const char *name, int why, struct op_err
 void manager_lose(struct manager *m, const char *name, const char *reason);
 
 /* Connection bookkeeping (leases). */
-void manager_conn_opened(struct manager *m, struct conn *c);
 void manager_conn_closed(struct manager *m, struct conn *c);

@@ -28,7 +28,6 @@ static void manager_lose_one(struct manager *m, const char *name, const char *re
 	events_emit_owned(m, "lost", name, owner, d);
 }
 
-/* Drop name and every entry below it (their paths lead into a directory not ours). */
 void manager_lose(struct manager *m, const char *name, const char *reason)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;
@@ -53,7 +52,6 @@ void manager_lose(struct manager *m, const char *name, const char *reason)
 	manager_lose_one(m, copy, reason);
 }
 
-/* Replaced: answer, and lose the entry. */
 int manager_replaced(struct manager *m, const char *name, int why, struct op_error *e)
 {
 	_cleanup_free_ char *copy = strdup(name);
@@ -74,7 +72,6 @@ static bool manager_not_ours(int r)
 	return r == -ESTALE || r == -ENODATA || r == -ENOTDIR;
 }
 
-/* Open and prove; see manager.h. */
 int manager_open_verified(struct manager *m, const char *name, int *ret_fd, struct op_error *e)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
@@ -84,7 +81,7 @@ int manager_open_verified(struct manager *m, const char *name, int *ret_fd, stru
 	if (!le)
 		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\" managed by cgctld", name);
 	if (cgname_to_path(name, &rel) < 0)
-		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+		return op_error_oom(e);
 	fd = identity_open(m->rootfd, rel, le->cgroup_id, le->nonce);
 	if (manager_not_ours(fd))
 		return manager_replaced(m, name, fd, e);
@@ -97,7 +94,6 @@ int manager_open_verified(struct manager *m, const char *name, int *ret_fd, stru
 	return 0;
 }
 
-/* Prove, then rmdir at once; see manager.h. */
 int manager_rmdir_verified(struct manager *m, const char *name, bool *ret_existed, struct op_error *e)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
@@ -105,11 +101,16 @@ int manager_rmdir_verified(struct manager *m, const char *name, bool *ret_existe
 	int r;
 
 	if (!le)
-		return -ENOENT;
+		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\" managed by cgctld",
+				    name);
 	if (cgname_to_path(name, &rel) < 0)
-		return -ENOMEM;
+		return op_error_oom(e);
 	r = identity_rmdir(m->rootfd, rel, le->cgroup_id, le->nonce, ret_existed);
 	if (manager_not_ours(r))
 		return manager_replaced(m, name, r, e);
+	if (r == -EBUSY || r == -ENOTEMPTY)
+		return op_error_set(e, r, CGERR_BUSY, "name", name, "\"%s\" has processes or child cgroups", name);
+	if (r < 0)
+		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "rmdir \"%s\": %s", name, strerror(-r));
 	return r;
 }

@@ -39,7 +39,6 @@ struct monitor {
 	struct event *ev;
 	struct slot **buckets; /* by wd, chained; grows at load factor 1 */
 	size_t nbuckets, nslots;
-	unsigned n;
 	int dispatching;
 	struct watch *dead;    /* removed during dispatch, freed after it */
 };
@@ -152,14 +151,12 @@ static void monitor_read_cb(evutil_socket_t fd, short what, void *arg)
 		monitor_reap(mon);
 }
 
-/* Dispatch whatever the kernel has queued, now (so cached state is current). */
 void monitor_flush(struct monitor *mon)
 {
 	if (mon)
 		monitor_read_cb(mon->fd, EV_READ, mon);
 }
 
-/* Create the monitor. */
 int monitor_new(struct event_base *base, struct monitor **ret)
 {
 	struct monitor *mon = calloc(1, sizeof(*mon));
@@ -186,7 +183,6 @@ int monitor_new(struct event_base *base, struct monitor **ret)
 	return 0;
 }
 
-/* Free the monitor. */
 struct monitor *monitor_free(struct monitor *mon)
 {
 	if (!mon)
@@ -211,7 +207,6 @@ struct monitor *monitor_free(struct monitor *mon)
 	return NULL;
 }
 
-/* Watch the file behind fd (opened by the caller, beneath its root). */
 int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct watch **ret)
 {
 	char proc[64];
@@ -238,27 +233,20 @@ int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct
 	if (s->head)
 		s->head->prev = w;
 	s->head = w;
-	mon->n++;
 	*ret = w;
 	return 0;
 }
 
-/* Watch file of the cgroup relpath beneath rootfd. */
 int monitor_add(struct monitor *mon, int rootfd, const char *relpath, const char *file,
 		monitor_cb cb, void *arg, struct watch **ret)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = cgfs_open_attr(rootfd, relpath, file, O_RDONLY);
 
-	if (asprintf(&path, "%s%s%s", relpath, *relpath ? "/" : "", file) < 0)
-		return -ENOMEM;
-	fd = cgfs_open(rootfd, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	return monitor_add_fd(mon, fd, cb, arg, ret);
 }
 
-/* Stop a watch: O(1). */
 void monitor_remove(struct monitor *mon, struct watch *w)
 {
 	struct slot *s;
@@ -267,7 +255,6 @@ void monitor_remove(struct monitor *mon, struct watch *w)
 		return;
 	s = w->slot;
 	w->dead = 1;
-	mon->n--;
 	if (mon->dispatching) {
 		/* Keep w linked (a dispatch may be walking past it); unlink after. */
 		w->dead_next = mon->dead;
@@ -284,10 +271,4 @@ void monitor_remove(struct monitor *mon, struct watch *w)
 		slot_drop(mon, s, 1);
 	if (!mon->dispatching)
 		free(w);
-}
-
-/* Number of live watches. */
-unsigned monitor_count(const struct monitor *mon)
-{
-	return mon->n;
 }

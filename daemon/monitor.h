@@ -26,5 +26,3 @@ int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct
 void monitor_remove(struct monitor *mon, struct watch *w);
 /* Dispatch pending kernel notifications now; NULL is fine. */
 void monitor_flush(struct monitor *mon);
-/* Number of live watches. */
-unsigned monitor_count(const struct monitor *mon);

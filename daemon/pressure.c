@@ -258,11 +258,11 @@ static unsigned pressure_of_uid(const struct pressure *p, uid_t uid)
 /* Whether rel's cgroup.controllers has controller. */
 static bool pressure_has_controller(struct manager *m, const char *rel, const char *controller)
 {
-	_cleanup_free_ char *file = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	char **avail = NULL;
 	bool found = false;
 
-	if (asprintf(&file, "%s/cgroup.controllers", rel) < 0 || cgfs_read(m->rootfd, file, 4096, &text) < 0)
+	if (cgfs_read_attr(m->rootfd, rel, "cgroup.controllers", 4096, &text) < 0)
 		return false;
 	text[strcspn(text, "\n")] = '\0';
 	if (cgfs_parse_controllers(text, &avail) < 0)

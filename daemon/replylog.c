@@ -52,7 +52,6 @@ static bool replylog_seen_before(const char *method, bool more, const char *repl
 	return false;
 }
 
-/* Open $CGCTLD_TEST_REPLY_LOG for appending. */
 int replylog_open(void)
 {
 	const char *path = getenv(REPLYLOG_ENV);
@@ -69,7 +68,6 @@ int replylog_open(void)
 	return fd;
 }
 
-/* Append one record in one write. */
 void replylog_write(int fd, const char *method, bool more, const char *reply, size_t len)
 {
 	json_object *m;

@@ -50,7 +50,6 @@ static size_t value_key(enum key_kind kind, const char *value, const char **ret_
 	return len;
 }
 
-/* Whether write a and a write of value to file address the same thing (file, or key of a keyed file). */
 bool res_same_target(const struct res_write *a, const char *file, const char *value)
 {
 	enum key_kind kind;
@@ -128,15 +127,6 @@ fail:
 	return -ENOMEM;
 }
 
-/* Join relpath and a file name into *ret; "" stands for rootfd itself. */
-static int res_path(const char *relpath, const char *file, char **ret)
-{
-	int n = relpath && relpath[0] ? asprintf(ret, "%s/%s", relpath, file)
-				      : asprintf(ret, "%s", file);
-
-	return n < 0 ? -ENOMEM : 0;
-}
-
 /* Whether a read error only means the file is write-only (nothing to restore). */
 static bool read_refused(int r)
 {
@@ -146,16 +136,13 @@ static bool read_refused(int r)
 /* Read the old value of w's file into *ret_old (NULL when write-only), then write w. */
 static int apply_one(int rootfd, const char *relpath, const struct res_write *w, char **ret_old)
 {
-	_cleanup_free_ char *path = NULL, *old = NULL;
+	_cleanup_free_ char *old = NULL;
 	int r;
 
-	r = res_path(relpath, w->file, &path);
-	if (r < 0)
-		return r;
-	r = cgfs_read(rootfd, path, RES_READ_MAX, &old);
+	r = cgfs_read_attr(rootfd, relpath ? relpath : "", w->file, RES_READ_MAX, &old);
 	if (r < 0 && !read_refused(r))
 		return r;
-	r = cgfs_write(rootfd, path, w->value);
+	r = cgfs_write_attr(rootfd, relpath ? relpath : "", w->file, w->value);
 	if (r < 0)
 		return r;
 	*ret_old = TAKE_PTR(old);
@@ -166,20 +153,16 @@ static int apply_one(int rootfd, const char *relpath, const struct res_write *w,
 static int restore_one(int rootfd, const char *relpath, const struct res_write *w,
 		       const char *old)
 {
-	_cleanup_free_ char *path = NULL;
 	char **values = NULL;
 	int r, ret = 0;
 
 	if (!old)
 		return 0;
-	r = res_path(relpath, w->file, &path);
-	if (r < 0)
-		return r;
 	r = res_restore_values(w->file, w->value, old, &values);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; values[i]; i++) {
-		r = cgfs_write(rootfd, path, values[i]);
+		r = cgfs_write_attr(rootfd, relpath ? relpath : "", w->file, values[i]);
 		if (r < 0 && ret == 0)
 			ret = r;
 	}

@@ -215,7 +215,6 @@ static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	s->n_conns++;
 	if (s->idle_ev)
 		evtimer_del(s->idle_ev);
-	manager_conn_opened(s->mgr, c);
 }
 
 /* Idle long enough: with nothing to watch, exit; systemd starts us again on demand. */

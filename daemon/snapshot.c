@@ -55,16 +55,6 @@ static json_object *snapshot_status(struct call *call)
 	return st;
 }
 
-/* Read rel's file name into *ret_text. 0 or -errno. */
-static int snapshot_read(struct manager *m, const char *rel, const char *name, char **ret_text)
-{
-	_cleanup_free_ char *file = NULL;
-
-	if (asprintf(&file, "%s/%s", rel, name) < 0)
-		return -ENOMEM;
-	return cgfs_read(m->rootfd, file, SNAPSHOT_PROCS_MAX, ret_text);
-}
-
 /* populated, frozen, processes and controllers of rel into o. 0, or -errno (-ENOENT: gone). */
 static int snapshot_core(struct manager *m, const char *rel, json_object *o)
 {
@@ -75,8 +65,8 @@ static int snapshot_core(struct manager *m, const char *rel, json_object *o)
 	int r;
 
 	if ((r = cgfs_read_events(m->rootfd, rel, &populated, &frozen)) < 0 ||
-	    (r = snapshot_read(m, rel, "cgroup.procs", &procs)) < 0 ||
-	    (r = snapshot_read(m, rel, "cgroup.controllers", &ctl)) < 0) {
+	    (r = cgfs_read_attr(m->rootfd, rel, "cgroup.procs", SNAPSHOT_PROCS_MAX, &procs)) < 0 ||
+	    (r = cgfs_read_attr(m->rootfd, rel, "cgroup.controllers", SNAPSHOT_PROCS_MAX, &ctl)) < 0) {
 		json_object_put(arr);
 		return r;
 	}

@@ -266,27 +266,15 @@ static bool stats_absent(int r)
 	return r == -ENOENT || r == -EOPNOTSUPP || r == -ENODEV || r == -EACCES || r == -EPERM;
 }
 
-/* Join relpath and a file name into *ret; "" stands for rootfd itself. */
-static int stats_path(const char *relpath, const char *name, char **ret)
-{
-	int n = relpath && relpath[0] ? asprintf(ret, "%s/%s", relpath, name)
-				      : asprintf(ret, "%s", name);
-
-	return n < 0 ? -ENOMEM : 0;
-}
-
 /* Read and parse one file into dest[name] when it exists and parses. */
 static int stats_add_file(int rootfd, const char *relpath, const char *name,
 			  enum stats_kind kind, json_object *dest)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	json_object *parsed = NULL;
 	int r;
 
-	r = stats_path(relpath, name, &path);
-	if (r < 0)
-		return r;
-	r = cgfs_read(rootfd, path, STATS_READ_MAX, &text);
+	r = cgfs_read_attr(rootfd, relpath ? relpath : "", name, STATS_READ_MAX, &text);
 	if (r < 0)
 		return stats_absent(r) ? 0 : r;
 	r = stats_parse(kind, text, &parsed);
@@ -410,15 +398,12 @@ static int stats_files_collect(int rootfd, const char *relpath, json_object **re
 /* The pids of cgroup.procs as a JSON array; malformed lines skipped. */
 static int stats_pids(int rootfd, const char *relpath, json_object **ret)
 {
-	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_free_ char *text = NULL;
 	json_object *arr;
 	char *p, *line;
 	int r;
 
-	r = stats_path(relpath, "cgroup.procs", &path);
-	if (r < 0)
-		return r;
-	r = cgfs_read(rootfd, path, STATS_READ_MAX, &text);
+	r = cgfs_read_attr(rootfd, relpath ? relpath : "", "cgroup.procs", STATS_READ_MAX, &text);
 	/* A threaded cgroup's cgroup.procs refuses reads: it has no processes of its own. */
 	if (r < 0 && r != -EOPNOTSUPP)
 		return r;

@@ -14,14 +14,12 @@
 #include "ledger.h"
 #include "names.h"
 
-/* Administrators see and act on every entry. */
 bool tenant_is_admin(uid_t uid)
 {
 	/* Our own uid owns the managed subtree: it could write every file by hand anyway. */
 	return uid == 0 || uid == geteuid();
 }
 
-/* An administrator, or the creator. */
 bool tenant_may_access(uid_t uid, const struct ledger_entry *le)
 {
 	return tenant_is_admin(uid) || le->owner == uid;
@@ -46,7 +44,6 @@ static int tenant_parse_uid(const char **p, uid_t *ret)
 	return 0;
 }
 
-/* The "Uid:" line: real, effective, saved, filesystem. */
 int tenant_parse_status(const char *text, uid_t ret_uids[4])
 {
 	const char *p;
@@ -67,7 +64,6 @@ int tenant_parse_status(const char *text, uid_t ret_uids[4])
 	return 0;
 }
 
-/* Field 9 of stat: counted after the comm's last ')', which may itself hold spaces and parens. */
 int tenant_parse_stat(const char *text, unsigned long *ret_flags)
 {
 	const char *p = strrchr(text, ')');
@@ -114,7 +110,6 @@ static int tenant_read_file(pid_t pid, const char *name, char *buf, size_t size)
 	return 0;
 }
 
-/* Uids and flags of pid. */
 int tenant_read_proc(pid_t pid, struct tenant_proc *ret)
 {
 	char buf[4096];
@@ -134,7 +129,6 @@ int tenant_read_proc(pid_t pid, struct tenant_proc *ret)
 	return 0;
 }
 
-/* Never PID 1 nor kernel threads; a tenant's own processes only. */
 int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why)
 {
 	if (pid == 1) {
@@ -156,7 +150,6 @@ int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const cha
 	return 0;
 }
 
-/* The cgroup2 path of pid, as its /proc/PID/cgroup "0::" line gives it. 0, -ESRCH, or -errno. */
 int tenant_read_cgroup(pid_t pid, char **ret_path)
 {
 	char buf[4096];
@@ -165,7 +158,6 @@ int tenant_read_cgroup(pid_t pid, char **ret_path)
 	return r < 0 ? r : discover_parse_proc_cgroup(buf, ret_path);
 }
 
-/* A tenant's process leaves only one of the tenant's own entries (rel: its cgroup below the root). */
 int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const char **ret_why)
 {
 	_cleanup_free_ char *path = strdup(rel);

@@ -58,7 +58,6 @@ static int trust_check_owner(const struct stat *st, const char *a, const char *b
 	return 0;
 }
 
-/* A directory we may trust. */
 int trust_check_dir(const struct stat *st, const char *path, int loose_ok, char *why, size_t n)
 {
 	if (!S_ISDIR(st->st_mode))
@@ -67,7 +66,6 @@ int trust_check_dir(const struct stat *st, const char *path, int loose_ok, char 
 	return trust_check_owner(st, path, "", loose_ok, why, n);
 }
 
-/* A file we may trust. */
 int trust_check_file(const struct stat *st, const char *dir, const char *name, char *why, size_t n)
 {
 	if (!S_ISREG(st->st_mode))
@@ -89,7 +87,6 @@ static int trust_open_failed(int dirfd, const char *dir, const char *name, int r
 	return trust_why(r, why, n, "%s/%s: %s", dir, name, strerror(-r));
 }
 
-/* Open and check a file; never blocks, never follows a link. */
 int trust_openat(int dirfd, const char *dir, const char *name, int flags, mode_t mode, char *why, size_t n)
 {
 	_cleanup_close_ int fd = -1;
@@ -137,7 +134,6 @@ static int trust_mkdir_p(const char *path)
 	return 0;
 }
 
-/* Create if needed, open without following, check. */
 int trust_open_dir(const char *path, char *why, size_t n)
 {
 	_cleanup_close_ int fd = -1;

@@ -96,8 +96,8 @@ $(FUZZ_B)/fuzz_%: $(FUZZ_B)/obj/fuzz/fuzz_%.o $(FUZZ_ARCHIVES)
 $(FUZZ_B)/gen_ledger_seeds: $(FUZZ_B)/obj/fuzz/gen_ledger_seeds.o $(FUZZ_ARCHIVES)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
 
-# List replies come from the daemon's JSON writer (jsonbuf) and vl_reply_format(), member for member.
-$(FUZZ_B)/gen_entries_seeds: $(FUZZ_B)/obj/fuzz/gen_entries_seeds.o $(FUZZ_B)/libproto-fuzz.a
+# List replies come from the daemon's Entry writer (daemon/entry_json.c) and vl_reply_format().
+$(FUZZ_B)/gen_entries_seeds: $(FUZZ_B)/obj/fuzz/gen_entries_seeds.o $(FUZZ_ARCHIVES)
 	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
 
 fuzz-seeds: $(FUZZ_B)/gen_ledger_seeds $(FUZZ_B)/gen_entries_seeds

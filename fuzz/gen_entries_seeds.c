@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "entry_json.h"
 #include "jsonbuf.h"
 #include "varlink.h"
 
 /*
- * gen-*: each Entry is written member by member with jsonbuf, in the order
- * and the way manager_entry_write() (daemon/manager.c) writes it, and the
- * reply around the array by vl_reply_format(), as the daemon's List does; the
- * seed is mode '0' (see fuzz_entries.c) and the message without its NUL.
+ * gen-*: each Entry is written by the daemon's own writer,
+ * entry_json_write() (daemon/entry_json.c), and the reply around the array by
+ * vl_reply_format(), as the daemon's List does; the seed is mode '0' (see
+ * fuzz_entries.c) and the message without its NUL.
  * rec-*: mode '3', choices that build replies (fuzz_entries.c, recipe_reply()).
  */
 
@@ -21,7 +22,8 @@ static const char *out_dir;
 
 /* One entry's values; labels are key/value pairs (values may hold NULs). */
 struct seed_entry {
-	const char *name, *path, *state;
+	const char *name, *root, *rel; /* path: root/rel, "" when rel is NULL */
+	enum ledger_state state;
 	int generated, populated, frozen; /* populated, frozen: -1 writes null */
 	int64_t created;
 	int delegate, auto_remove, lease;
@@ -51,44 +53,14 @@ static void write_seed(const char *name, char mode, const char *s, size_t n)
 		die(path, -errno);
 }
 
-/* A nullable boolean as manager_put_known_bool() writes it. */
-static void put_known_bool(struct jsonbuf *b, int v)
-{
-	if (v < 0)
-		jsonbuf_put_lit(b, "null");
-	else
-		jsonbuf_put_bool(b, v);
-}
-
-/* One Entry object, as manager_entry_write() writes it. */
+/* One Entry object, by the daemon's writer. */
 static void entry_write(const struct seed_entry *e, struct jsonbuf *b)
 {
-	jsonbuf_put_lit(b, "{\"name\":");
-	jsonbuf_put_string(b, e->name, strlen(e->name));
-	jsonbuf_put_lit(b, ",\"path\":\"");
-	jsonbuf_put_escaped(b, e->path, strlen(e->path));
-	jsonbuf_put_lit(b, "\",\"state\":");
-	jsonbuf_put_string(b, e->state, strlen(e->state));
-	jsonbuf_put_lit(b, ",\"generated\":");
-	jsonbuf_put_bool(b, e->generated);
-	jsonbuf_put_lit(b, ",\"populated\":");
-	put_known_bool(b, e->populated);
-	jsonbuf_put_lit(b, ",\"frozen\":");
-	put_known_bool(b, e->frozen);
-	jsonbuf_put_lit(b, ",\"created\":");
-	jsonbuf_put_int(b, e->created);
-	jsonbuf_put_lit(b, ",\"delegate\":");
-	jsonbuf_put_bool(b, e->delegate);
-	jsonbuf_put_lit(b, ",\"auto_remove\":");
-	jsonbuf_put_bool(b, e->auto_remove);
-	jsonbuf_put_lit(b, ",\"lease\":");
-	jsonbuf_put_bool(b, e->lease);
-	jsonbuf_put_lit(b, ",\"labels\":");
-	if (e->labels)
-		jsonbuf_put_value(b, e->labels);
-	else
-		jsonbuf_put_lit(b, "{}");
-	jsonbuf_put_lit(b, "}");
+	struct ledger_entry le = { .name = (char *)e->name, .state = e->state, .generated = e->generated,
+				   .created_usec = (uint64_t)e->created, .delegate = e->delegate,
+				   .auto_remove = e->auto_remove, .lease = e->lease, .labels = e->labels };
+
+	entry_json_write(b, &le, e->root, e->rel, e->populated, e->frozen);
 }
 
 /* Write seed name: the List reply holding entries e[0..n). */
@@ -126,11 +98,12 @@ static void label(json_object *o, const char *key, const char *value, size_t n)
 		die("label", -ENOMEM);
 }
 
-/* A typical entry below /sys/fs/cgroup/user.slice/.../cgctld.service. */
-static struct seed_entry typical(const char *name, const char *path)
+/* A typical entry below root (default /sys/fs/cgroup/user.slice/cgctld.service), its path its name. */
+static struct seed_entry typical(const char *name, const char *root)
 {
-	return (struct seed_entry){ .name = name, .path = path, .state = "active", .populated = 1,
-				    .frozen = 0, .created = 1764440000000000 };
+	return (struct seed_entry){ .name = name, .root = root ? root : "/sys/fs/cgroup/user.slice/cgctld.service",
+				    .rel = name, .state = LEDGER_ACTIVE, .populated = 1, .frozen = 0,
+				    .created = 1764440000000000 };
 }
 
 /* No entries; one; a few of every state and flag. */
@@ -139,18 +112,19 @@ static void plain(void)
 	struct seed_entry e[4];
 
 	seed("gen-empty", NULL, 0);
-	e[0] = typical("buildkit", "/sys/fs/cgroup/user.slice/cgctld.service/buildkit");
+	e[0] = typical("buildkit", NULL);
 	e[0].delegate = 1;
 	e[0].labels = json_object_new_object();
 	label(e[0].labels, "owner", "ci", 2);
 	label(e[0].labels, "app", "web", 3);
 	seed("gen-one", e, 1);
-	e[1] = typical("runc/ctr1", "/sys/fs/cgroup/user.slice/cgctld.service/runc/ctr1");
-	e[1].state = "creating", e[1].generated = 1, e[1].lease = 1, e[1].populated = -1, e[1].frozen = -1;
-	e[2] = typical("jobs", "/sys/fs/cgroup/user.slice/cgctld.service/jobs");
-	e[2].state = "destroying", e[2].auto_remove = 1, e[2].populated = 0, e[2].frozen = 1;
+	e[1] = typical("runc/ctr1", NULL);
+	e[1].state = LEDGER_CREATING, e[1].generated = 1, e[1].lease = 1, e[1].populated = -1, e[1].frozen = -1;
+	e[2] = typical("jobs", NULL);
+	e[2].state = LEDGER_DESTROYING, e[2].auto_remove = 1, e[2].populated = 0, e[2].frozen = 1;
 	/* An entry whose name has no path (cgname_to_path() failed): "" and the largest time. */
-	e[3] = typical("x", "");
+	e[3] = typical("x", NULL);
+	e[3].rel = NULL;
 	e[3].created = INT64_MAX;
 	seed("gen-states", e, 4);
 	json_object_put(e[0].labels);
@@ -162,11 +136,9 @@ static void hostile(void)
 	static const char *const names[] = { "q\"uote", "back\\slash", "sl/a\"sh/_cgroup.procs",
 					     "uni\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80", "tab\tnl\nctl\x01\x1f\x7f" };
 	struct seed_entry e[5];
-	char paths[5][256];
 
 	for (size_t i = 0; i < 5; i++) {
-		snprintf(paths[i], sizeof(paths[i]), "/sys/fs/cgroup/\"r\\\"/%s", names[i]);
-		e[i] = typical(names[i], paths[i]);
+		e[i] = typical(names[i], "/sys/fs/cgroup/\"r\\\"");
 		e[i].labels = json_object_new_object();
 		label(e[i].labels, "k\"\\/\b\f\n\r\t\x01\x1f\x7f", "v\0nul\"\\", 7);
 		label(e[i].labels, "", "", 0);
@@ -181,7 +153,7 @@ static void hostile(void)
 /* An entry with n labels k0..k(n-1). */
 static void many_labels(const char *name, int n)
 {
-	struct seed_entry e = typical("labelled", "/sys/fs/cgroup/labelled");
+	struct seed_entry e = typical("labelled", "/sys/fs/cgroup");
 	char k[16], v[32];
 
 	e.labels = json_object_new_object();
@@ -198,12 +170,11 @@ static void many_labels(const char *name, int n)
 static void tree(void)
 {
 	struct seed_entry e[12];
-	char names[12][32], paths[12][96];
+	char names[12][32];
 
 	for (size_t i = 0; i < 12; i++) {
 		snprintf(names[i], sizeof(names[i]), i < 3 ? "t%zu" : "t%zu/c%zu", i < 3 ? i : i % 3, i);
-		snprintf(paths[i], sizeof(paths[i]), "/sys/fs/cgroup/m/%s", names[i]);
-		e[i] = typical(names[i], paths[i]);
+		e[i] = typical(names[i], "/sys/fs/cgroup/m");
 		e[i].created += (int64_t)i;
 		e[i].populated = i % 3 == 0 ? -1 : (int)(i % 2);
 		e[i].frozen = i % 3 == 0 ? -1 : (int)(i % 5 == 1);

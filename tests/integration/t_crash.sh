@@ -200,7 +200,7 @@ test_crashpoint_destroy_intent() {
 	expect_crashed destroy-intent || return 1
 	expect_dir di "rmdir happened before the crash point" || return 1
 	expect_journal 'last | .op == "put" and .entry.name == "di" and .entry.state == "destroying"' || return 1
-	# Documented (daemon/reconcile.c): an interrupted destroy is finished.
+	# Documented (daemon/manager_reconcile.c): an interrupted destroy is finished.
 	restart "$STATE" || return 1
 	list_names || return 1
 	[ "$NAMES" = '["keep"]' ] || fail "listed $NAMES, want [\"keep\"]" || return 1

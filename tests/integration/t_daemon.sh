@@ -94,6 +94,18 @@ test_sigterm_exits_cleanly() {
 	expect_rc 1 "status after the daemon stopped" || return 1
 }
 
+# A start-up failure exits non-zero with a line that says what failed (it used to exit 1 silently).
+test_startup_failure_says_why() {
+	local long log
+	long=$CGT_RUN/$(printf 'x%.0s' {1..120}).sock
+	cgt_daemon_spawn "" --socket "$long"
+	log=$DLOG
+	cgt_wait_gone "$DPID" || fail "cgctld with an over-long socket path keeps running" || return 1
+	if wait "$DPID"; then fail "cgctld exited 0 with an over-long socket path"; return 1; fi
+	grep -qF "not started: cannot listen on $long: File name too long" "$log" ||
+		fail "no line says what failed: $(tail -n 3 "$log")" || return 1
+}
+
 test_second_instance_refused() {
 	cgt_daemon_start "" || return 1
 	local first=$DPID sock=$DSOCK state=$DSTATE log

@@ -209,6 +209,37 @@ START_TEST(test_read_write)
 }
 END_TEST
 
+/* An attribute of a cgroup: of rootfd itself for "", never reached through a path that escapes. */
+START_TEST(test_attr)
+{
+	char *text = NULL;
+	int fd;
+
+	cgfs_force_walk(_i);
+	ck_assert_int_eq(cgfs_mkdir(rootfd, "g", 0755), 0);
+	/* Empty: a plain file is not truncated by the write as an interface file is replaced. */
+	put_file(rootfd, "g/pids.max", "");
+	put_file(rootfd, "pids.max", "7\n");
+	put_file(outsidefd, "pids.max", "outside\n");
+	ck_assert_int_eq(cgfs_write_attr(rootfd, "g", "pids.max", "10"), 0);
+	ck_assert_int_eq(cgfs_read_attr(rootfd, "g", "pids.max", 64, &text), 0);
+	ck_assert_str_eq(text, "10");
+	free(text);
+	ck_assert_int_eq(cgfs_read_attr(rootfd, "", "pids.max", 64, &text), 0);
+	ck_assert_str_eq(text, "7\n");
+	free(text);
+	fd = cgfs_open_attr(rootfd, "g", "pids.max", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(cgfs_read_attr(rootfd, "g", "nope", 64, &text), -ENOENT);
+	ck_assert_int_eq(cgfs_write_attr(rootfd, "g", "nope", "1"), -ENOENT);
+	ck_assert_int_lt(cgfs_read_attr(rootfd, "..", "outside/pids.max", 64, &text), 0);
+	ck_assert_int_lt(cgfs_write_attr(rootfd, "g/..", "../outside/pids.max", "1"), 0);
+	ck_assert_int_lt(cgfs_open_attr(rootfd, "..", "outside/pids.max", O_RDONLY), 0);
+	ck_assert_int_eq(cgfs_read_attr(rootfd, NULL, "pids.max", 64, &text), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_read_limit)
 {
 	char *text = NULL, big[100001];
@@ -371,6 +402,7 @@ static Suite *cgroupfs_suite(void)
 	add_tcase(s, "escape_paths", test_escape_paths, true);
 	add_tcase(s, "escape_symlink", test_escape_symlink, true);
 	add_tcase(s, "read_write", test_read_write, true);
+	add_tcase(s, "attr", test_attr, true);
 	add_tcase(s, "read_limit", test_read_limit, false);
 	add_tcase(s, "events", test_events, false);
 	add_tcase(s, "events_malformed", test_events_malformed, false);

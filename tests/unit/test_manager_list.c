@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_manager_list.c: Check suite for List in daemon/manager.c: its text against json-c's serialisation. */
+/* test_manager_list.c: Check suite for List in daemon/manager_list.c: its text against json-c's serialisation. */
 
 #include <check.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* status.c: the Status object GetStatus returns. */
+/* manager_status.c: the Status object GetStatus returns. */
 #include "manager.h"
 
 #include <unistd.h>
@@ -72,7 +72,6 @@ static json_object *status_ledger(struct manager *m)
 	return o;
 }
 
-/* The Status object (the server adds its socket). */
 json_object *manager_status(struct manager *m)
 {
 	json_object *o = json_object_new_object();

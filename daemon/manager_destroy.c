@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* destroy.c: removal that is total and honest: kill, wait for empty by inotify, rmdir depth-first with bounded retries. */
+/* manager_destroy.c: removal that is total and honest: kill, wait for empty by inotify, rmdir depth-first with bounded retries. */
 #include "manager.h"
 
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include "crashpoint.h"
 #include "kill.h"
 #include "log.h"
+#include "manager_internal.h"
 #include "tenant.h"
 #include "events.h"
 #include "evwait.h"
@@ -96,6 +97,15 @@ static void destroy_finish(struct destroy_op *op, int r)
 	free(op);
 }
 
+/* The destroy stops short: the entry it was at, if the ledger still has it, is active again. */
+static void destroy_reactivate(struct destroy_op *op)
+{
+	const char *name = op->names[op->i];
+
+	if (ledger_get(op->m->ledger, name))
+		ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+}
+
 /* Remove the inside of a delegated entry through its verified directory, deepest first. */
 static int destroy_clear_inside(struct destroy_op *op, const char *name)
 {
@@ -160,8 +170,7 @@ static void destroy_empty_cb(void *arg, int r)
 	if (r < 0) {
 		const char *name = op->names[op->i];
 
-		if (ledger_get(op->m->ledger, name))
-			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+		destroy_reactivate(op);
 		if (r == -ETIMEDOUT || r == -ECANCELED)
 			op_error_set(&op->e, r, CGERR_TIMEOUT, NULL, NULL,
 				     r == -ECANCELED ? "cgctld is stopping" :
@@ -184,8 +193,7 @@ static void destroy_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (destroy_now_ms() >= op->deadline_ms) {
 		const char *name = op->names[op->i];
 
-		if (ledger_get(op->m->ledger, name))
-			ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+		destroy_reactivate(op);
 		op_error_set(&op->e, -ETIMEDOUT, CGERR_TIMEOUT, NULL, NULL,
 			     "\"%s\" could not be removed before the timeout", name);
 		destroy_finish(op, -ETIMEDOUT);
@@ -251,7 +259,7 @@ static void destroy_step(struct destroy_op *op)
 		if (!le)
 			continue; /* somebody else removed it meanwhile */
 		if (cgname_to_path(name, &rel) < 0) {
-			destroy_finish(op, -ENOMEM);
+			destroy_finish(op, op_error_oom(&op->e));
 			return;
 		}
 		if (op->kill) {
@@ -272,8 +280,7 @@ static void destroy_step(struct destroy_op *op)
 			return;
 		}
 		if (r < 0) {
-			if (ledger_get(op->m->ledger, name))
-				ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
+			destroy_reactivate(op);
 			if (r == -ESTALE)
 				; /* Replaced: op->e says so, the entry is lost, nothing was touched */
 			else if (r == -EBUSY)
@@ -305,7 +312,7 @@ static int destroy_check_foreign(struct manager *m, char **names, size_t n, stru
 		if (!le || le->delegate)
 			continue; /* a delegated entry is removed whole */
 		if (cgname_to_path(names[i], &rel) < 0)
-			return -ENOMEM;
+			return op_error_oom(e);
 		r = cgfs_list_children(m->rootfd, rel, &kids);
 		if (r == -ENOENT)
 			continue;
@@ -316,7 +323,7 @@ static int destroy_check_foreign(struct manager *m, char **names, size_t n, stru
 			_cleanup_free_ char *path = NULL, *child = NULL;
 
 			if (asprintf(&path, "%s/%s", rel, *k) < 0) {
-				r = -ENOMEM;
+				r = op_error_oom(e);
 				break;
 			}
 			if (cgname_from_path(path, &child) < 0 || !ledger_get(m->ledger, child)) {
@@ -385,7 +392,7 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 				    req->name, le->children);
 	r = destroy_collect(m, req->name, le->children > 0, ret_names, &n);
 	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+		return op_error_oom(e);
 	*ret_children = n - 1;
 	r = destroy_check_owners(m, req, *ret_names, n, e);
 	if (r < 0)
@@ -404,7 +411,6 @@ static int destroy_check(struct manager *m, const struct destroy_request *req, s
 	return destroy_check_foreign(m, *ret_names, n, e);
 }
 
-/* Destroy a cgroup, maybe waiting for its processes to die. */
 void manager_destroy(struct manager *m, const struct destroy_request *req, destroy_done_fn done, void *arg)
 {
 	struct destroy_op *op = calloc(1, sizeof(*op));
@@ -413,8 +419,8 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 
 	if (!op) {
 		struct op_error e;
-		op_error_set(&e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-		done(arg, -ENOMEM, false, NULL, &e);
+
+		done(arg, op_error_oom(&e), false, NULL, &e);
 		return;
 	}
 	op->m = m;
@@ -427,8 +433,7 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 	m->ops = op;
 	op->timer = evtimer_new(m->base, destroy_timer_cb, op);
 	if (!op->timer) {
-		op_error_set(&op->e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-		destroy_finish(op, -ENOMEM);
+		destroy_finish(op, op_error_oom(&op->e));
 		return;
 	}
 	r = destroy_check(m, req, &children, &op->names, &op->e);
@@ -441,29 +446,17 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 	destroy_step(op);
 }
 
-/* Attach the manager to the event loop. */
-int manager_start(struct manager *m, struct event_base *base)
+void destroy_cancel_all(struct manager *m)
 {
-	int r;
-
-	m->base = base;
-	r = monitor_new(base, &m->mon);
-	if (r < 0)
-		return r;
-	/* Not fatal: without the watches, controllers change only at a restart. */
-	controllers_watch(m);
-	return 0;
-}
-
-/* Abort pending destroys, waits and systemd attaches (daemon stopping). */
-void manager_stop(struct manager *m)
-{
-	attach_cancel_all(m);
-	evwait_cancel_all(m);
 	while (m->ops) {
+		if (m->ops->names)
+			destroy_reactivate(m->ops);
 		op_error_set(&m->ops->e, -ECANCELED, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
 		destroy_finish(m->ops, -ECANCELED);
 	}
-	controllers_unwatch(m);
-	m->mon = monitor_free(m->mon);
+}
+
+bool destroy_pending(const struct manager *m)
+{
+	return m->ops != NULL;
 }

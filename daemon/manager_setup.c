@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* setup.c: find the managed root, take the reserved leaf, enable controllers, open the ledger. */
+/* manager_setup.c: find the managed root, take the reserved leaf, enable controllers, open the ledger. */
 #include "manager.h"
 
 #include <errno.h>
@@ -152,7 +152,6 @@ static void setup_report_dropped(struct manager *m)
 			  (unsigned long long)st.dropped_records);
 }
 
-/* Discover, open the ledger (locks the state dir), set up delegation. */
 int manager_init(struct manager *m, const struct manager_options *o)
 {
 	char why[512] = "";
@@ -191,7 +190,6 @@ int manager_init(struct manager *m, const struct manager_options *o)
 	return m->controllers ? 0 : -ENOMEM;
 }
 
-/* Release everything. */
 void manager_done(struct manager *m)
 {
 	if (m->ledger)

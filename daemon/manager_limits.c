@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* limits.c: apply a Resources object to a managed cgroup: validate all, check controllers, write, roll back. */
+/* manager_limits.c: apply a Resources object to a managed cgroup: validate all, check controllers, write, roll back. */
 #include "manager.h"
 
 #include <errno.h>
@@ -11,7 +11,16 @@
 #include "log.h"
 #include "resources.h"
 
-/* Validate the whole object before anything is written. */
+/* A plan res_plan_build() refused: InvalidValue naming the field, or what else went wrong. Returns r. */
+static int limits_plan_error(int r, const char *field, const char *msg, struct op_error *e)
+{
+	if (r == -EINVAL)
+		return op_error_set(e, r, CGERR_INVALID_VALUE, "field", field ? field : "resources", "%s",
+				    msg ? msg : "invalid resources");
+	return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "%s",
+			    r == -ENOMEM ? "out of memory" : strerror(-r));
+}
+
 int manager_check_resources(json_object *res, struct op_error *e)
 {
 	_cleanup_free_ char *field = NULL, *msg = NULL;
@@ -19,12 +28,7 @@ int manager_check_resources(json_object *res, struct op_error *e)
 	int r = res_plan_build(res, &plan, &field, &msg);
 
 	res_plan_done(&plan);
-	if (r == -EINVAL)
-		return op_error_set(e, r, CGERR_INVALID_VALUE, "field", field ? field : "resources", "%s",
-				    msg ? msg : "invalid resources");
-	if (r < 0)
-		return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-	return 0;
+	return r < 0 ? limits_plan_error(r, field, msg, e) : 0;
 }
 
 /* Every controller the plan needs must be available in the cgroup's (cgfd's) cgroup.controllers. */
@@ -42,7 +46,7 @@ static int limits_check_controllers(int cgfd, const char *name, const struct res
 	text[strcspn(text, "\n")] = '\0';
 	r = cgfs_parse_controllers(text, &avail);
 	if (r < 0)
-		return r;
+		return op_error_oom(e);
 	r = res_plan_check_controllers(plan, avail, &missing);
 	if (r == -EOPNOTSUPP)
 		op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", missing,
@@ -80,7 +84,6 @@ static int limits_apply_error(const struct res_plan *plan, const char *field, in
 	return op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "%s: %s", field, strerror(-r));
 }
 
-/* Apply res through cgfd: nothing half-applied. */
 int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_object *res, struct op_error *e)
 {
 	_cleanup_free_ char *field = NULL, *msg = NULL;
@@ -88,9 +91,10 @@ int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_
 	int restore_err = 0;
 	int r = res_plan_build(res, &plan, &field, &msg);
 
+	/* Refused here, never built again: a second build could succeed and nothing be applied. */
 	if (r < 0) {
 		res_plan_done(&plan);
-		return manager_check_resources(res, e);
+		return limits_plan_error(r, field, msg, e);
 	}
 	r = limits_check_controllers(cgfd, name, &plan, e);
 	if (r >= 0) {

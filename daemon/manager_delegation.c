@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* delegation.c: the managed root turning unwritable, or writable again, while the daemon runs. */
+/* manager_delegation.c: the managed root turning unwritable, or writable again, while the daemon runs. */
 #include "manager.h"
 
 #include <errno.h>
@@ -14,15 +14,7 @@
 
 #include "events.h"
 #include "log.h"
-
-/* Microseconds since the epoch. */
-static uint64_t delegation_now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+#include "now.h"
 
 /* Tell watchers (name "": the daemon itself) that delegation changed. */
 static void delegation_emit(struct manager *m, const char *type)
@@ -40,7 +32,7 @@ static void delegation_lost(struct manager *m, int r)
 	struct tm tm;
 	time_t t;
 
-	m->degraded_usec = delegation_now_usec();
+	m->degraded_usec = now_usec();
 	t = (time_t)(m->degraded_usec / 1000000u);
 	if (gmtime_r(&t, &tm))
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -76,7 +68,6 @@ static int delegation_probe(const struct manager *m)
 	return 0;
 }
 
-/* Probe the root after a failure or while degraded at run time; true when delegated. */
 bool manager_recheck_delegation(struct manager *m)
 {
 	int r;
@@ -92,7 +83,6 @@ bool manager_recheck_delegation(struct manager *m)
 	return m->delegated;
 }
 
-/* An errno the managed root itself may be behind (read-only remount, lost permission). */
 bool manager_errno_may_be_root(int r)
 {
 	return r == -EROFS || r == -EACCES || r == -EPERM;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* reconcile.c: bring ledger and filesystem into agreement after a start or a crash. */
+/* manager_reconcile.c: bring ledger and filesystem into agreement after a start or a crash. */
 #include "manager.h"
 
 #include <errno.h>
@@ -172,7 +172,6 @@ static void reconcile_unknown_below(struct manager *m, size_t n_lost, const char
 	cgfs_strv_free(kids);
 }
 
-/* Compare ledger and filesystem; fill m->report. */
 int manager_reconcile(struct manager *m)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;

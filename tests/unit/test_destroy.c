@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/* test_destroy.c: Check suite for daemon/manager_destroy.c: removal that is total, honest, and touches only what is ours. */
+
+#include "domainfix.h"
+
+static struct domfix f;
+
+/* How a destroy ended. */
+struct result {
+	bool done, existed;
+	int r, calls;
+	char removed[512]; /* the removed names, as JSON */
+	struct op_error e;
+};
+
+/* Keep what the destroy reported (called exactly once). */
+static void result_cb(void *arg, int r, bool existed, json_object *removed, const struct op_error *e)
+{
+	struct result *res = arg;
+
+	res->done = true;
+	res->calls++;
+	res->r = r;
+	res->existed = existed;
+	snprintf(res->removed, sizeof(res->removed), "%s",
+		 removed ? json_object_to_json_string_ext(removed, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+			 : "null");
+	if (r < 0)
+		res->e = *e;
+}
+
+/* A temp root standing in for the cgroup tree. */
+static void setup(void)
+{
+	domfix_setup(&f, false);
+}
+
+/* Tear the fixture down. */
+static void teardown(void)
+{
+	domfix_teardown(&f);
+}
+
+/* Create name as tenant owner (no fault). */
+static void create_as(const char *name, uid_t owner)
+{
+	struct create_request req = { .name = name, .owner = owner };
+	struct ledger_entry *le;
+	struct op_error e;
+
+	ck_assert_msg(manager_create(&f.m, &req, &le, &e) == 0, "create %s: %s", name, e.message);
+}
+
+/* Destroy as caller (0: root) and run the loop until it is done. */
+static struct result destroy(const char *name, bool recursive, bool kill, uid_t caller)
+{
+	struct destroy_request req = { .name = name, .recursive = recursive, .kill = kill, .timeout_ms = 3000,
+				       .caller = caller };
+	struct result res = { 0 };
+
+	manager_destroy(&f.m, &req, result_cb, &res);
+	ck_assert(domfix_loop_until(&f, &res.done, 5000));
+	ck_assert_int_eq(res.calls, 1);
+	ck_assert(!destroy_pending(&f.m));
+	return res;
+}
+
+/* A leaf: removed from disk and ledger, reported. */
+START_TEST(test_leaf)
+{
+	struct result res;
+
+	create_as("a", 0);
+	res = destroy("a", false, false, 0);
+	ck_assert_int_eq(res.r, 0);
+	ck_assert(res.existed);
+	ck_assert_str_eq(res.removed, "[\"a\"]");
+	ck_assert(!domfix_exists(&f, "a"));
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "a"));
+}
+END_TEST
+
+/* Never created by cgctld: success, existed false, and a directory of that name is not touched (runc 4518). */
+START_TEST(test_never_created)
+{
+	struct result res;
+
+	domfix_mkdir(&f, "stranger");
+	res = destroy("stranger", true, true, 0);
+	ck_assert_int_eq(res.r, 0);
+	ck_assert(!res.existed);
+	ck_assert_str_eq(res.removed, "[]");
+	ck_assert(domfix_exists(&f, "stranger"));
+}
+END_TEST
+
+/* Children without recursive: Busy, nothing removed; with it: deepest first, all gone. */
+START_TEST(test_recursive)
+{
+	struct result res;
+
+	create_as("p", 0);
+	create_as("p/c", 0);
+	create_as("p/c/g", 0);
+	create_as("p/d", 0);
+	res = destroy("p", false, false, 0);
+	ck_assert_int_eq(res.r, -EBUSY);
+	ck_assert_int_eq(res.e.code, CGERR_BUSY);
+	ck_assert(domfix_exists(&f, "p/c/g"));
+	res = destroy("p", true, false, 0);
+	ck_assert_int_eq(res.r, 0);
+	ck_assert_str_eq(res.removed, "[\"p/d\",\"p/c/g\",\"p/c\",\"p\"]");
+	ck_assert(!domfix_exists(&f, "p"));
+	ck_assert_uint_eq(ledger_count(f.m.ledger), 0);
+}
+END_TEST
+
+/* A directory inside that cgctld did not create: Busy, and nothing at all is removed. */
+START_TEST(test_foreign_child)
+{
+	struct result res;
+
+	create_as("p", 0);
+	create_as("p/c", 0);
+	domfix_mkdir(&f, "p/c/theirs");
+	res = destroy("p", true, true, 0);
+	ck_assert_int_eq(res.r, -EBUSY);
+	ck_assert_int_eq(res.e.code, CGERR_BUSY);
+	ck_assert_ptr_nonnull(strstr(res.e.message, "theirs"));
+	ck_assert(domfix_exists(&f, "p/c/theirs"));
+	ck_assert_ptr_nonnull(ledger_get(f.m.ledger, "p/c"));
+	ck_assert_int_eq(ledger_get(f.m.ledger, "p")->state, LEDGER_ACTIVE);
+}
+END_TEST
+
+/* A directory replaced behind cgctld's back: Replaced, the entry dropped, the new directory left alone. */
+START_TEST(test_replaced)
+{
+	struct result res;
+
+	create_as("r", 0);
+	ck_assert_int_eq(rmdir(domfix_path(&f, "r")), 0);
+	domfix_mkdir(&f, "r");
+	res = destroy("r", false, false, 0);
+	ck_assert_int_eq(res.r, -ESTALE);
+	ck_assert_int_eq(res.e.code, CGERR_REPLACED);
+	ck_assert(domfix_exists(&f, "r"));
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "r"));
+}
+END_TEST
+
+/* Gone already: success, and the ledger forgets it. */
+START_TEST(test_already_gone)
+{
+	struct result res;
+
+	create_as("g", 0);
+	ck_assert_int_eq(rmdir(domfix_path(&f, "g")), 0);
+	res = destroy("g", false, false, 0);
+	ck_assert_int_eq(res.r, 0);
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "g"));
+}
+END_TEST
+
+/* A tenant: another's entry is as if absent; a recursive destroy never reaches another's entries. */
+START_TEST(test_tenants)
+{
+	struct result res;
+
+	create_as("root-owned", 0);
+	res = destroy("root-owned", false, false, 1000);
+	ck_assert_int_eq(res.r, 0);
+	ck_assert(!res.existed);
+	ck_assert(domfix_exists(&f, "root-owned"));
+	create_as("mine", 1000);
+	create_as("mine/theirs", 0);
+	res = destroy("mine", true, false, 1000);
+	ck_assert_int_eq(res.r, -EPERM);
+	ck_assert_int_eq(res.e.code, CGERR_PERMISSION_DENIED);
+	ck_assert(domfix_exists(&f, "mine/theirs"));
+}
+END_TEST
+
+/* The name is checked: the daemon's own leaf and bad names are refused. */
+START_TEST(test_bad_names)
+{
+	struct result res;
+
+	res = destroy(MANAGER_LEAF, false, false, 0);
+	ck_assert_int_eq(res.r, -EINVAL);
+	ck_assert_int_eq(res.e.code, CGERR_INVALID_NAME);
+	res = destroy("../x", false, false, 0);
+	ck_assert_int_eq(res.e.code, CGERR_INVALID_NAME);
+}
+END_TEST
+
+/* Stopping ends a destroy that waits for processes with Timeout "stopping", once; the entry stays active. */
+START_TEST(test_stop_cancels_wait)
+{
+	struct destroy_request req = { .name = "w", .kill = true, .timeout_ms = 5000 };
+	struct result res = { 0 };
+
+	create_as("w", 0);
+	/* cgroup.events says populated and never changes: the destroy waits. */
+	domfix_put(&f, "w/cgroup.events", "populated 1\nfrozen 0\n");
+	manager_destroy(&f.m, &req, result_cb, &res);
+	ck_assert(!res.done);
+	ck_assert(destroy_pending(&f.m));
+	ck_assert(manager_busy(&f.m));
+	manager_stop(&f.m);
+	ck_assert(res.done);
+	ck_assert_int_eq(res.calls, 1);
+	ck_assert_int_eq(res.r, -ECANCELED);
+	ck_assert_int_eq(res.e.code, CGERR_TIMEOUT);
+	ck_assert(!destroy_pending(&f.m));
+	ck_assert_int_eq(ledger_get(f.m.ledger, "w")->state, LEDGER_ACTIVE);
+}
+END_TEST
+
+/* Stopping ends a destroy waiting to retry its rmdir the same way: Timeout, once, the entry active again. */
+START_TEST(test_stop_cancels_retry)
+{
+	struct destroy_request req = { .name = "b", .kill = true, .timeout_ms = 5000 };
+	struct result res = { 0 };
+
+	create_as("b", 0);
+	/* A file inside: rmdir says ENOTEMPTY (as EBUSY), and a killing destroy backs off to retry. */
+	domfix_put(&f, "b/junk", "");
+	manager_destroy(&f.m, &req, result_cb, &res);
+	ck_assert(!res.done);
+	ck_assert(destroy_pending(&f.m));
+	manager_stop(&f.m);
+	ck_assert_int_eq(res.calls, 1);
+	ck_assert_int_eq(res.r, -ECANCELED);
+	ck_assert_int_eq(res.e.code, CGERR_TIMEOUT);
+	ck_assert_int_eq(ledger_get(f.m.ledger, "b")->state, LEDGER_ACTIVE);
+}
+END_TEST
+
+/* Processes that never leave: Timeout, and the entry is active again. */
+START_TEST(test_timeout)
+{
+	struct destroy_request req = { .name = "t", .kill = true, .timeout_ms = 100 };
+	struct result res = { 0 };
+
+	create_as("t", 0);
+	domfix_put(&f, "t/cgroup.events", "populated 1\nfrozen 0\n");
+	manager_destroy(&f.m, &req, result_cb, &res);
+	ck_assert(domfix_loop_until(&f, &res.done, 3000));
+	ck_assert_int_eq(res.r, -ETIMEDOUT);
+	ck_assert_int_eq(res.e.code, CGERR_TIMEOUT);
+	ck_assert_int_eq(ledger_get(f.m.ledger, "t")->state, LEDGER_ACTIVE);
+	ck_assert(domfix_exists(&f, "t"));
+}
+END_TEST
+
+/* On the real cgroup2 tree: kill ends the processes, the wait sees the cgroup empty, and it is removed. */
+START_TEST(test_real_kill)
+{
+	struct domfix rf;
+	struct destroy_request req = { .name = "job", .recursive = true, .kill = true, .timeout_ms = 5000 };
+	struct result res = { 0 };
+	struct create_request cr = { .name = "job" };
+	struct ledger_entry *le;
+	struct op_error e;
+	pid_t a, b;
+
+	if (!domfix_can_real()) {
+		fprintf(stderr, "test_real_kill: skipped (needs root and cgroup2)\n");
+		return;
+	}
+	domfix_setup(&rf, true);
+	ck_assert_int_eq(manager_create(&rf.m, &cr, &le, &e), 0);
+	cr.name = "job/step";
+	ck_assert_int_eq(manager_create(&rf.m, &cr, &le, &e), 0);
+	a = domfix_sleeper(&rf, "job/step");
+	b = domfix_sleeper(&rf, "job/step");
+	manager_destroy(&rf.m, &req, result_cb, &res);
+	ck_assert(domfix_loop_until(&rf, &res.done, 5000));
+	ck_assert_msg(res.r == 0, "destroy: %d %s", res.r, res.e.message);
+	ck_assert_str_eq(res.removed, "[\"job/step\",\"job\"]");
+	ck_assert_int_ne(domfix_reap(a, 2000), -1);
+	ck_assert_int_ne(domfix_reap(b, 2000), -1);
+	ck_assert(!domfix_exists(&rf, "job"));
+	domfix_teardown(&rf);
+}
+END_TEST
+
+/* The suite. */
+static Suite *destroy_suite(void)
+{
+	Suite *s = suite_create("destroy");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_leaf);
+	tcase_add_test(tc, test_never_created);
+	tcase_add_test(tc, test_recursive);
+	tcase_add_test(tc, test_foreign_child);
+	tcase_add_test(tc, test_replaced);
+	tcase_add_test(tc, test_already_gone);
+	tcase_add_test(tc, test_tenants);
+	tcase_add_test(tc, test_bad_names);
+	tcase_add_test(tc, test_stop_cancels_wait);
+	tcase_add_test(tc, test_stop_cancels_retry);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_real_kill);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite. */
+int main(void)
+{
+	SRunner *sr = srunner_create(destroy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* test_kill.c: Check suite for daemon/kill.c: ending every process of a cgroup, removing a tree. */
+
+#include "domainfix.h"
+
+#include "../../daemon/kill.h"
+
+static struct domfix f;
+
+/* A scratch cgroup on the real cgroup2 tree when there is one, else a temp dir. */
+static void setup(void)
+{
+	domfix_setup(&f, domfix_can_real());
+}
+
+/* Tear the fixture down. */
+static void teardown(void)
+{
+	domfix_teardown(&f);
+}
+
+/* Was pid killed by sig (reaped within 3 s)? */
+static bool killed_by(pid_t pid, int sig)
+{
+	int st = domfix_reap(pid, 3000);
+
+	return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == sig;
+}
+
+/* Read the file rel below the root into buf. */
+static const char *slurp(const char *rel, char *buf, size_t n)
+{
+	FILE *in = fopen(domfix_path(&f, rel), "re");
+
+	ck_assert_ptr_nonnull(in);
+	buf[fread(buf, 1, n - 1, in)] = '\0';
+	fclose(in);
+	return buf;
+}
+
+/* cgroup.kill ends every process of the subtree, nested ones too. */
+START_TEST(test_start_kills_subtree)
+{
+	pid_t a, b;
+
+	if (!f.real)
+		return;
+	domfix_mkdir(&f, "k");
+	domfix_mkdir(&f, "k/in");
+	a = domfix_sleeper(&f, "k");
+	b = domfix_sleeper(&f, "k/in");
+	ck_assert_int_eq(cgkill_start(f.m.rootfd, "k"), 0);
+	ck_assert(killed_by(a, SIGKILL));
+	ck_assert(killed_by(b, SIGKILL));
+}
+END_TEST
+
+/* cgkill_signal reaches every process below, with the signal asked, and thaws what it froze. */
+START_TEST(test_signal_tree_thaws)
+{
+	char buf[64];
+	pid_t a, b;
+
+	if (!f.real)
+		return;
+	domfix_mkdir(&f, "s");
+	domfix_mkdir(&f, "s/in");
+	a = domfix_sleeper(&f, "s");
+	b = domfix_sleeper(&f, "s/in");
+	ck_assert_int_eq(cgkill_signal(f.m.rootfd, "s", SIGTERM), 0);
+	ck_assert(killed_by(a, SIGTERM));
+	ck_assert(killed_by(b, SIGTERM));
+	ck_assert_str_eq(slurp("s/cgroup.freeze", buf, sizeof(buf)), "0\n");
+}
+END_TEST
+
+/* A cgroup frozen before stays frozen after cgkill_signal. */
+START_TEST(test_signal_keeps_frozen)
+{
+	char buf[64];
+	pid_t a;
+
+	if (!f.real)
+		return;
+	domfix_mkdir(&f, "z");
+	a = domfix_sleeper(&f, "z");
+	domfix_put(&f, "z/cgroup.freeze", "1");
+	ck_assert_int_eq(cgkill_signal(f.m.rootfd, "z", SIGKILL), 0);
+	ck_assert(killed_by(a, SIGKILL));
+	ck_assert_str_eq(slurp("z/cgroup.freeze", buf, sizeof(buf)), "1\n");
+}
+END_TEST
+
+/* Without cgroup.kill (older kernels): freeze, signal each pid of cgroup.procs, thaw. */
+START_TEST(test_start_fallback)
+{
+	struct domfix plain;
+	char buf[64];
+	pid_t a;
+
+	domfix_setup(&plain, false);
+	domfix_mkdir(&plain, "old");
+	domfix_put(&plain, "old/cgroup.freeze", "0");
+	a = domfix_sleeper(&plain, NULL);
+	snprintf(buf, sizeof(buf), "%d\n", (int)a);
+	domfix_put(&plain, "old/cgroup.procs", buf);
+	ck_assert_int_eq(cgkill_start(plain.m.rootfd, "old"), 0);
+	ck_assert(killed_by(a, SIGKILL));
+	domfix_teardown(&plain);
+}
+END_TEST
+
+/* A tree is removed deepest first; a second call finds nothing and says so. */
+START_TEST(test_rmdir_tree)
+{
+	bool existed = false;
+
+	domfix_mkdir(&f, "t");
+	domfix_mkdir(&f, "t/a");
+	domfix_mkdir(&f, "t/a/b");
+	domfix_mkdir(&f, "t/c");
+	ck_assert_int_eq(cgkill_rmdir_tree(f.m.rootfd, "t", &existed), 0);
+	ck_assert(existed);
+	ck_assert(!domfix_exists(&f, "t"));
+	ck_assert_int_eq(cgkill_rmdir_tree(f.m.rootfd, "t", &existed), 0);
+	ck_assert(!existed);
+}
+END_TEST
+
+/* A tree with a process left in it: -EBUSY, and the busy part stays. */
+START_TEST(test_rmdir_tree_busy)
+{
+	pid_t a;
+
+	if (!f.real)
+		return;
+	domfix_mkdir(&f, "t");
+	domfix_mkdir(&f, "t/busy");
+	domfix_mkdir(&f, "t/idle");
+	a = domfix_sleeper(&f, "t/busy");
+	ck_assert_int_eq(cgkill_rmdir_tree(f.m.rootfd, "t", NULL), -EBUSY);
+	ck_assert(domfix_exists(&f, "t/busy"));
+	kill(a, SIGKILL);
+	ck_assert_int_ne(domfix_reap(a, 3000), -1);
+}
+END_TEST
+
+/* The inside of an open cgroup goes, the cgroup itself stays. */
+START_TEST(test_rmdir_inside)
+{
+	int fd;
+
+	domfix_mkdir(&f, "d");
+	domfix_mkdir(&f, "d/x");
+	domfix_mkdir(&f, "d/x/y");
+	domfix_mkdir(&f, "d/z");
+	fd = open(domfix_path(&f, "d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(cgkill_rmdir_inside(fd), 0);
+	close(fd);
+	ck_assert(domfix_exists(&f, "d"));
+	ck_assert(!domfix_exists(&f, "d/x"));
+	ck_assert(!domfix_exists(&f, "d/z"));
+}
+END_TEST
+
+/* The suite. */
+static Suite *kill_suite(void)
+{
+	Suite *s = suite_create("kill");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_start_kills_subtree);
+	tcase_add_test(tc, test_signal_tree_thaws);
+	tcase_add_test(tc, test_signal_keeps_frozen);
+	tcase_add_test(tc, test_start_fallback);
+	tcase_add_test(tc, test_rmdir_tree);
+	tcase_add_test(tc, test_rmdir_tree_busy);
+	tcase_add_test(tc, test_rmdir_inside);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite. */
+int main(void)
+{
+	SRunner *sr = srunner_create(kill_suite());
+	int failed;
+
+	if (!domfix_can_real())
+		fprintf(stderr, "test_kill: no root or no cgroup2: the real-cgroup cases are skipped\n");
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
