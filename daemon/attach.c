@@ -18,7 +18,7 @@
 #include "cgroupfs.h"
 #include "cleanup.h"
 #include "log.h"
-#include "manager.h"
+#include "manager_internal.h"
 #include "now.h"
 
 /* sd_bus_process() rounds per wake-up before other clients get the loop back. */

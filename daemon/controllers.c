@@ -12,7 +12,7 @@
 #include "cgroupfs.h"
 #include "cleanup.h"
 #include "log.h"
-#include "manager.h"
+#include "manager_internal.h"
 #include "monitor.h"
 
 /* Is c in the NULL-terminated v? */

@@ -11,7 +11,7 @@
 #include "cleanup.h"
 #include "conn.h"
 #include "log.h"
-#include "manager.h"
+#include "manager_internal.h"
 #include "monitor.h"
 #include "now.h"
 #include "pressure.h"

@@ -9,7 +9,7 @@
 #include <event2/event.h>
 
 #include "cgroupfs.h"
-#include "manager.h"
+#include "manager_internal.h"
 #include "monitor.h"
 
 struct evwait {

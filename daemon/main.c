@@ -194,10 +194,11 @@ static void notify_ready(struct manager *m, struct server *s)
 {
 	char status[1024];
 
-	if (m->delegated)
-		snprintf(status, sizeof(status), "Managing %s, %zu cgroups", m->root_path, ledger_count(m->ledger));
+	if (manager_delegated(m))
+		snprintf(status, sizeof(status), "Managing %s, %zu cgroups", manager_root_path(m),
+			 ledger_count(manager_ledger(m)));
 	else
-		snprintf(status, sizeof(status), "Degraded: %s", m->reason ? m->reason : "no delegation");
+		snprintf(status, sizeof(status), "Degraded: %s", manager_reason(m) ? manager_reason(m) : "no delegation");
 	sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%d", status, (int)getpid());
 	log_info("ready on %s: %s", s->socket_path ? s->socket_path : "the socket systemd passed", status);
 }
@@ -255,7 +256,7 @@ int main(int argc, char **argv)
 {
 	struct daemon_opts o = { .max_cgroups = 65536 };
 	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
-	struct manager m = { .rootfd = -1 };
+	struct manager *m;
 	struct manager_options mo;
 	_cleanup_free_ char *state_dir = NULL, *sock = NULL;
 	struct event_base *base;
@@ -265,6 +266,9 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o, &s);
 	log_init(o.verbose);
 	signal(SIGPIPE, SIG_IGN);
+	m = manager_new();
+	if (!m)
+		fatal("out of memory");
 
 	state_dir = o.state_dir ? strdup(o.state_dir) : default_state_dir();
 	if (!state_dir)
@@ -277,33 +281,33 @@ int main(int argc, char **argv)
 	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
 				       .entries_max = o.max_cgroups, .watchers_max = o.max_watchers,
 				       .ledger_max = o.max_ledger };
-	r = manager_init(&m, &mo);
+	r = manager_init(m, &mo);
 	if (r < 0) {
 		log_error_errno(r, "not started: cannot set up the managed subtree and the ledger");
-		manager_done(&m);
+		manager_free(m);
 		return 1;
 	}
 	/* Serving before ledger and tree agree (or with a ledger that cannot be synced) breaks its promises. */
-	r = manager_reconcile(&m);
+	r = manager_reconcile(m);
 	if (r < 0) {
 		log_error_errno(r, "not started: reconciling the ledger with the cgroup tree failed");
-		manager_done(&m);
+		manager_free(m);
 		return 1;
 	}
 
 	base = event_base_new();
 	if (!base || event_base_priority_init(base, SERVER_N_PRIOS) < 0)
 		fatal("not started: cannot create the event loop");
-	r = start_serving(&s, base, &m, sock, !o.socket);
+	r = start_serving(&s, base, m, sock, !o.socket);
 	if (r >= 0) {
 		r = run_loop(base);
 		if (r < 0)
 			log_error_errno(r, "cannot watch for signals; stopping");
-		events_stop(&m);
+		events_stop(m);
 	}
-	manager_stop(&m);
+	manager_stop(m);
 	server_stop(&s);
-	manager_done(&m);
+	manager_free(m);
 	event_base_free(base);
 	if (r < 0)
 		return 1;

@@ -120,3 +120,58 @@ bool manager_busy(const struct manager *m)
 {
 	return destroy_pending(m) || evwait_pending(m) || attach_pending(m) || ledger_count(m->ledger) > 0;
 }
+
+struct ledger *manager_ledger(const struct manager *m)
+{
+	return m->ledger;
+}
+
+int manager_rootfd(const struct manager *m)
+{
+	return m->rootfd;
+}
+
+const char *manager_root_path(const struct manager *m)
+{
+	return m->root_path;
+}
+
+bool manager_delegated(const struct manager *m)
+{
+	return m->delegated;
+}
+
+const char *manager_reason(const struct manager *m)
+{
+	return m->reason;
+}
+
+char *const *manager_controllers(const struct manager *m)
+{
+	return m->controllers;
+}
+
+const struct discovery *manager_discovery(const struct manager *m)
+{
+	return &m->disc;
+}
+
+struct event_base *manager_base(const struct manager *m)
+{
+	return m->base;
+}
+
+struct monitor *manager_monitor(const struct manager *m)
+{
+	return m->mon;
+}
+
+struct pressure *manager_pressure(const struct manager *m)
+{
+	return m->pressure;
+}
+
+struct pressure **manager_pressure_slot(struct manager *m)
+{
+	return &m->pressure;
+}

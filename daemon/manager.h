@@ -45,33 +45,9 @@ struct reconcile_report {
 	json_object *dropped, *rolled_back, *resumed, *unknown; /* arrays of names */
 };
 
-struct manager {
-	struct discovery disc;
-	char *root_path;    /* absolute managed root */
-	int rootfd;
-	bool delegated;
-	char *reason;       /* why not delegated */
-	uint64_t degraded_usec; /* degraded at run time since (µs since the epoch); 0: not, or since start */
-	bool have_leaf;
-	char **controllers; /* enabled for children */
-	char **available;   /* the root's cgroup.controllers when last synced (controllers.c) */
-	struct watch *controllers_w[2]; /* the root's and its parent's cgroup.subtree_control */
-	struct ledger *ledger;
-	struct reconcile_report report;
-	unsigned entries_max;
-	struct event_base *base;
-	struct monitor *mon;
-	struct destroy_op *ops; /* destroys in progress */
-	struct evwait *waits;   /* cgroup.events waits in progress */
-	struct attach_req *attaches; /* requests to the systemd user manager in flight */
-	unsigned n_attaches;
-	struct watcher *watchers; /* Watch streams */
-	unsigned n_watchers;
-	struct pressure *pressure; /* PSI triggers of Watch streams (pressure.c) */
-	bool stopping;          /* shutting down: connection closes release nothing */
-	bool have_memory;       /* the memory controller is enabled for children */
-	unsigned watchers_max;
-};
+/* The managed subtree; its fields are the domain's (manager_internal.h), the rest use the accessors below. */
+struct manager;
+
 
 /* An operation's failure, for the handler to put on the wire. */
 struct op_error {
@@ -190,6 +166,28 @@ int manager_rmdir_verified(struct manager *m, const char *name, bool *ret_existe
 int manager_replaced(struct manager *m, const char *name, int why, struct op_error *e);
 /* Drop name and every entry below it from the ledger as lost: log line and "lost" Watch event. */
 void manager_lose(struct manager *m, const char *name, const char *reason);
+
+/* Allocate a manager for manager_init() (nothing open yet); NULL when out of memory. */
+struct manager *manager_new(void);
+/* manager_done() and free; NULL is fine. Returns NULL. */
+struct manager *manager_free(struct manager *m);
+
+/* Read-only views for the glue: the ledger, the managed root (fd, path), delegation and its reason. */
+struct ledger *manager_ledger(const struct manager *m);
+int manager_rootfd(const struct manager *m);
+const char *manager_root_path(const struct manager *m);
+bool manager_delegated(const struct manager *m);
+const char *manager_reason(const struct manager *m);
+/* The controllers enabled for children (NULL-terminated). */
+char *const *manager_controllers(const struct manager *m);
+/* Where the cgroup2 hierarchy is mounted and what the daemon's own cgroup is. */
+const struct discovery *manager_discovery(const struct manager *m);
+/* The event loop and the inotify monitor (after manager_start()). */
+struct event_base *manager_base(const struct manager *m);
+struct monitor *manager_monitor(const struct manager *m);
+/* The PSI triggers of Watch streams pressure.c keeps with the manager, and the slot it keeps them in. */
+struct pressure *manager_pressure(const struct manager *m);
+struct pressure **manager_pressure_slot(struct manager *m);
 
 /* Connection bookkeeping (leases). */
 void manager_conn_closed(struct manager *m, struct conn *c);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_create.c: Create: a fresh name, a proven parent, intent, mkdir, mark, commit, limits or rollback. */
-#include "manager.h"
+#include "manager_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

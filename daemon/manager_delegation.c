@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_delegation.c: the managed root turning unwritable, or writable again, while the daemon runs. */
-#include "manager.h"
+#include "manager_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_identity.c: prove a ledger entry's directory is ours before every act; drop it as lost when not. */
-#include "manager.h"
+#include "manager_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

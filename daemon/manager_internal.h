@@ -1,8 +1,42 @@
 /* SPDX-License-Identifier: MIT */
-/* manager_internal.h: what the manager_* files share among themselves; nothing outside the domain includes it. */
+/*
+ * manager_internal.h: struct manager and what the domain's files share among
+ * themselves (manager_*.c, controllers, evwait, attach, and events.c's entry
+ * tracking until the Watch glue is split out of it). Glue, transport and main
+ * use manager.h's accessors; white-box tests and fuzz_requests include it.
+ */
 #pragma once
 
 #include "manager.h"
+
+/* The managed subtree. Only the domain's files see inside; the glue uses manager.h's accessors. */
+struct manager {
+	struct discovery disc;
+	char *root_path;    /* absolute managed root */
+	int rootfd;
+	bool delegated;
+	char *reason;       /* why not delegated */
+	uint64_t degraded_usec; /* degraded at run time since (µs since the epoch); 0: not, or since start */
+	bool have_leaf;
+	char **controllers; /* enabled for children */
+	char **available;   /* the root's cgroup.controllers when last synced (controllers.c) */
+	struct watch *controllers_w[2]; /* the root's and its parent's cgroup.subtree_control */
+	struct ledger *ledger;
+	struct reconcile_report report;
+	unsigned entries_max;
+	struct event_base *base;
+	struct monitor *mon;
+	struct destroy_op *ops; /* destroys in progress */
+	struct evwait *waits;   /* cgroup.events waits in progress */
+	struct attach_req *attaches; /* requests to the systemd user manager in flight */
+	unsigned n_attaches;
+	struct watcher *watchers; /* Watch streams */
+	unsigned n_watchers;
+	struct pressure *pressure; /* PSI triggers of Watch streams (pressure.c) */
+	bool stopping;          /* shutting down: connection closes release nothing */
+	bool have_memory;       /* the memory controller is enabled for children */
+	unsigned watchers_max;
+};
 
 /*
  * End every destroy in progress with Timeout "cgctld is stopping", its entry

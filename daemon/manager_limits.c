@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_limits.c: apply a Resources object to a managed cgroup: validate all, check controllers, write, roll back. */
-#include "manager.h"
+#include "manager_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

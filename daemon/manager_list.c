@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_list.c: List and Create's Entry objects, written as text with each cgroup's populated/frozen state. */
-#include "manager.h"
+#include "manager_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_reconcile.c: bring ledger and filesystem into agreement after a start or a crash. */
-#include "manager.h"
+#include "manager_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_setup.c: find the managed root, take the reserved leaf, enable controllers, open the ledger. */
-#include "manager.h"
+#include "manager_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -209,4 +209,22 @@ void manager_done(struct manager *m)
 	discovery_done(&m->disc);
 	memset(m, 0, sizeof(*m));
 	m->rootfd = -1;
+}
+
+struct manager *manager_new(void)
+{
+	struct manager *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->rootfd = -1;
+	return m;
+}
+
+struct manager *manager_free(struct manager *m)
+{
+	if (m) {
+		manager_done(m);
+		free(m);
+	}
+	return NULL;
 }

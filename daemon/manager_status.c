@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* manager_status.c: the Status object GetStatus returns. */
-#include "manager.h"
+#include "manager_internal.h"
 
 #include <unistd.h>
 

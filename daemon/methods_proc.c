@@ -37,7 +37,7 @@ static bool call_entry(struct call *call, struct ledger_entry **ret_le)
 		call_op_error(call, &e);
 		return false;
 	}
-	*ret_le = ledger_get(m->ledger, name);
+	*ret_le = ledger_get(manager_ledger(m), name);
 	/* Another tenant's entry answers exactly as a missing one: nothing is disclosed. */
 	if (!*ret_le || !tenant_may_access(call->conn->uid, *ret_le)) {
 		call_errorf(call, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\" managed by cgctld", name);
@@ -160,14 +160,14 @@ static int attach_source_ok(struct call *call, pid_t pid, const char **ret_why)
 {
 	struct manager *m = call_manager(call);
 	_cleanup_free_ char *cg = NULL, *abs = NULL;
-	size_t n = strlen(m->root_path);
+	size_t n = strlen(manager_root_path(m));
 	int r;
 
 	if (tenant_is_admin(call->conn->uid))
 		return 0;
 	r = tenant_read_cgroup(pid, &cg);
 	if (r >= 0)
-		r = discover_join(m->disc.mount, m->disc.mount_root, cg, &abs);
+		r = discover_join(manager_discovery(m)->mount, manager_discovery(m)->mount_root, cg, &abs);
 	if (r == -EXDEV)
 		return 0; /* outside our cgroup namespace: not below the managed root */
 	if (r == -ESRCH)
@@ -176,9 +176,9 @@ static int attach_source_ok(struct call *call, pid_t pid, const char **ret_why)
 		*ret_why = "its cgroup cannot be read";
 		return -EPERM;
 	}
-	if (strncmp(abs, m->root_path, n) != 0 || (abs[n] != '/' && abs[n] != '\0'))
+	if (strncmp(abs, manager_root_path(m), n) != 0 || (abs[n] != '/' && abs[n] != '\0'))
 		return 0;
-	return tenant_may_take_from(call->conn->uid, m->ledger, abs[n] ? abs + n + 1 : "", ret_why);
+	return tenant_may_take_from(call->conn->uid, manager_ledger(m), abs[n] ? abs + n + 1 : "", ret_why);
 }
 
 /*

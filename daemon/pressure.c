@@ -240,9 +240,11 @@ static void trigger_cb(evutil_socket_t fd, short what, void *arg)
 /* The pressure state, made on first use. */
 static struct pressure *pressure_get(struct manager *m)
 {
-	if (!m->pressure)
-		m->pressure = calloc(1, sizeof(struct pressure));
-	return m->pressure;
+	struct pressure **slot = manager_pressure_slot(m);
+
+	if (!*slot)
+		*slot = calloc(1, sizeof(struct pressure));
+	return *slot;
 }
 
 /* Triggers of uid armed now. */
@@ -262,7 +264,7 @@ static bool pressure_has_controller(struct manager *m, const char *rel, const ch
 	char **avail = NULL;
 	bool found = false;
 
-	if (cgfs_read_attr(m->rootfd, rel, "cgroup.controllers", 4096, &text) < 0)
+	if (cgfs_read_attr(manager_rootfd(m), rel, "cgroup.controllers", 4096, &text) < 0)
 		return false;
 	text[strcspn(text, "\n")] = '\0';
 	if (cgfs_parse_controllers(text, &avail) < 0)
@@ -283,9 +285,9 @@ static int trigger_lookup(struct manager *m, uid_t uid, const struct pressure_sp
 
 	if ((r = manager_check_name(m, s->name, e)) < 0)
 		return r;
-	le = ledger_get(m->ledger, s->name);
+	le = ledger_get(manager_ledger(m), s->name);
 	/* Another tenant's entry answers exactly as a missing one, before its directory is looked at. */
-	if (!le || !tenant_may_access(uid, le) || cgname_to_path(s->name, &rel) < 0 || cgfs_exists(m->rootfd, rel) <= 0)
+	if (!le || !tenant_may_access(uid, le) || cgname_to_path(s->name, &rel) < 0 || cgfs_exists(manager_rootfd(m), rel) <= 0)
 		return op_error_set(e, -ENOENT, CGERR_NOT_FOUND, "name", s->name, "no cgroup \"%s\" managed by cgctld",
 				    s->name);
 	/* A cgroup without the memory (io) controller stalls on memory (io) only for others' reasons. */
@@ -324,7 +326,7 @@ static int trigger_arm(struct manager *m, const struct pressure_spec *s, const c
 	if (asprintf(&file, "%s/%s.pressure", rel, s->resource) < 0 ||
 	    (n = asprintf(&line, "%s %lld %lld", s->kind, (long long)s->stall_us, (long long)s->window_us)) < 0)
 		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-	fd = cgfs_open(m->rootfd, file, O_RDWR | O_NONBLOCK, 0);
+	fd = cgfs_open(manager_rootfd(m), file, O_RDWR | O_NONBLOCK, 0);
 	if (fd < 0)
 		return trigger_error(s, file, fd, e);
 	/* The kernel's documented form: the string with its NUL, in one write. */
@@ -341,7 +343,7 @@ static int trigger_poll(struct manager *m, struct trigger *t)
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0 || epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->fd, &ev) < 0)
 		return -errno;
-	t->ev = event_new(m->base, t->epfd, EV_READ | EV_PERSIST, trigger_cb, t);
+	t->ev = event_new(manager_base(m), t->epfd, EV_READ | EV_PERSIST, trigger_cb, t);
 	if (!t->ev || event_add(t->ev, NULL) < 0)
 		return -ENOMEM;
 	return 0;
@@ -389,7 +391,7 @@ static int trigger_add(struct manager *m, struct pressure *p, struct call *call,
 static int pressure_quota(struct manager *m, struct call *call, size_t want, struct op_error *e)
 {
 	unsigned per_uid = call->conn->srv->limits.triggers_per_uid;
-	unsigned held = pressure_of_uid(m->pressure, call->conn->uid);
+	unsigned held = pressure_of_uid(manager_pressure(m), call->conn->uid);
 
 	if (want > PRESSURE_WATCH_MAX)
 		return op_error_set(e, -E2BIG, CGERR_INVALID_VALUE, "field", "pressure",
@@ -432,7 +434,7 @@ int pressure_add(struct manager *m, struct call *call, json_object *triggers, st
 
 void pressure_release(struct manager *m, const struct call *call)
 {
-	struct pressure *p = m->pressure;
+	struct pressure *p = manager_pressure(m);
 
 	for (struct trigger **pp = p ? &p->triggers : NULL; pp && *pp;) {
 		struct trigger *t = *pp;
@@ -449,14 +451,14 @@ void pressure_release(struct manager *m, const struct call *call)
 
 unsigned pressure_count(const struct manager *m)
 {
-	const struct pressure *p = m->pressure;
+	const struct pressure *p = manager_pressure(m);
 
 	return p ? p->n : 0;
 }
 
 void pressure_done(struct manager *m)
 {
-	struct pressure *p = m->pressure;
+	struct pressure *p = manager_pressure(m);
 
 	if (!p)
 		return;
@@ -467,5 +469,5 @@ void pressure_done(struct manager *m)
 		trigger_free(t);
 	}
 	free(p);
-	m->pressure = NULL;
+	*manager_pressure_slot(m) = NULL;
 }

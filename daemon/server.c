@@ -275,7 +275,7 @@ int server_start(struct server *s, struct event_base *base, struct manager *mgr)
 	s->idle_ev = evtimer_new(base, server_idle_cb, s);
 	if (!s->accept_ev || !s->idle_ev)
 		return -ENOMEM;
-	r = commit_new(base, mgr->ledger, &s->commit);
+	r = commit_new(base, manager_ledger(mgr), &s->commit);
 	if (r < 0)
 		return r;
 	if (s->idle_timeout_ms && !s->activated)

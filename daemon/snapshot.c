@@ -40,10 +40,10 @@ static json_object *snapshot_status(struct call *call)
 	json_object *st = json_object_new_object(), *ctl = json_object_new_array();
 	struct ledger_stats ls;
 
-	ledger_get_stats(m->ledger, &ls);
-	for (size_t i = 0; m->controllers && m->controllers[i]; i++)
-		json_object_array_add(ctl, json_object_new_string(m->controllers[i]));
-	json_object_object_add(st, "delegated", json_object_new_boolean(m->delegated));
+	ledger_get_stats(manager_ledger(m), &ls);
+	for (char *const *c = manager_controllers(m); c && *c; c++)
+		json_object_array_add(ctl, json_object_new_string(*c));
+	json_object_object_add(st, "delegated", json_object_new_boolean(manager_delegated(m)));
 	json_object_object_add(st, "controllers", ctl);
 	json_object_object_add(st, "entries", json_object_new_int64((int64_t)ls.entries));
 	json_object_object_add(st, "connections", json_object_new_int64(server_conn_count(call->conn->srv)));
@@ -64,9 +64,9 @@ static int snapshot_core(struct manager *m, const char *rel, json_object *o)
 	int64_t n = 0;
 	int r;
 
-	if ((r = cgfs_read_events(m->rootfd, rel, &populated, &frozen)) < 0 ||
-	    (r = cgfs_read_attr(m->rootfd, rel, "cgroup.procs", SNAPSHOT_PROCS_MAX, &procs)) < 0 ||
-	    (r = cgfs_read_attr(m->rootfd, rel, "cgroup.controllers", SNAPSHOT_PROCS_MAX, &ctl)) < 0) {
+	if ((r = cgfs_read_events(manager_rootfd(m), rel, &populated, &frozen)) < 0 ||
+	    (r = cgfs_read_attr(manager_rootfd(m), rel, "cgroup.procs", SNAPSHOT_PROCS_MAX, &procs)) < 0 ||
+	    (r = cgfs_read_attr(manager_rootfd(m), rel, "cgroup.controllers", SNAPSHOT_PROCS_MAX, &ctl)) < 0) {
 		json_object_put(arr);
 		return r;
 	}
@@ -98,7 +98,7 @@ static int snapshot_cgroup(struct manager *m, const char *name, json_object **re
 	json_object_object_add(o, "files", files);
 	r = snapshot_core(m, rel, o);
 	if (r >= 0)
-		r = stats_add_files(m->rootfd, rel, snapshot_files, values, files);
+		r = stats_add_files(manager_rootfd(m), rel, snapshot_files, values, files);
 	if (r < 0) {
 		json_object_put(o);
 		return r;
@@ -158,7 +158,7 @@ void method_snapshot(struct call *call)
 
 	if (!params_check(call, specs) || !snapshot_names_ok(call, names = param_obj(call, "names")))
 		return;
-	if (ledger_list(m->ledger, &all, &n) < 0) {
+	if (ledger_list(manager_ledger(m), &all, &n) < 0) {
 		call_error_errno(call, -ENOMEM, "snapshot");
 		return;
 	}

@@ -21,7 +21,7 @@
 #include "sweep.h"
 #include "events.h"
 #include "ledger.h"
-#include "manager.h"
+#include "manager_internal.h"
 #include "names.h"
 #include "server.h"
 #include "standin.h"

@@ -20,7 +20,7 @@
 #include <event2/event.h>
 
 #include "../../daemon/attach.h"
-#include "../../daemon/manager.h"
+#include "../../daemon/manager_internal.h"
 
 #define TEST_PID 4242
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../../daemon/cgroupfs.h"
-#include "../../daemon/manager.h"
+#include "../../daemon/manager_internal.h"
 #include "cleanup.h"
 #include "varlink.h"
 

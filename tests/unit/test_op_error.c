@@ -14,7 +14,7 @@
 #include <event2/event.h>
 
 #include "../../daemon/cgroupfs.h"
-#include "../../daemon/manager.h"
+#include "../../daemon/manager_internal.h"
 #include "../../daemon/monitor.h"
 #include "cleanup.h"
 
