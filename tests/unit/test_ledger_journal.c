@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* test_ledger_journal.c: Check suite for daemon/ledger_journal.c: deferred records, their writes and failures. */
+/* test_ledger_journal.c: Check suite for the journal: deferred records, their writes and failures, the record text. */
 
 #include <check.h>
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../daemon/ledger.h"
+#include "../../daemon/ledger_format.h"
 
 static char base[] = "/tmp/ledger-journal-test.XXXXXX";
 static char dir[128];
@@ -258,6 +259,88 @@ START_TEST(test_close_writes_deferred)
 }
 END_TEST
 
+/* The REC of line (malloc'd, NUL-terminated): the bytes between {"rec": and ,"crc":. */
+static char *rec_of(const char *line, size_t len)
+{
+	const char *crc = strstr(line, ",\"crc\":\"");
+
+	ck_assert_int_eq(strncmp(line, "{\"rec\":", 7), 0);
+	ck_assert_ptr_nonnull(crc);
+	ck_assert_int_eq(line[len - 1], '\n');
+	return strndup(line + 7, (size_t)(crc - line - 7));
+}
+
+/* e's JSON form the way json-c writes it, through the snapshot writer (malloc'd). */
+static char *entry_by_json_c(struct ledger_entry *e)
+{
+	struct ledger_entry *v[] = { e };
+	json_object *doc, *entries;
+	char *text, *out;
+	size_t len;
+
+	ck_assert_int_eq(ledger_format_snapshot_text(v, 1, 7, &text, &len), 0);
+	doc = json_tokener_parse(text);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(json_object_object_get_ex(doc, "entries", &entries));
+	out = strdup(json_object_to_json_string_ext(json_object_array_get_idx(entries, 0),
+						    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(doc);
+	free(text);
+	return out;
+}
+
+/* One entry's put record is {"seq":N,"op":"put","entry":E} with E as json-c writes it, and reads back. */
+static void check_put_line(struct ledger_entry *e, uint64_t seq)
+{
+	char *line, *rec, *want, *ent = entry_by_json_c(e);
+	json_object *parsed;
+	size_t len, size;
+
+	ck_assert_int_eq(ledger_format_put_line(e, seq, &line, &len), 0);
+	ck_assert_uint_eq(strlen(line), len);
+	rec = rec_of(line, len);
+	ck_assert_int_gt(asprintf(&want, "{\"seq\":%llu,\"op\":\"put\",\"entry\":%s}", (unsigned long long)seq, ent),
+			 0);
+	ck_assert_str_eq(rec, want);
+	ck_assert_int_eq(ledger_format_entry_size(e, &size), 0);
+	ck_assert_uint_eq(size, strlen(ent));
+	ck_assert_int_eq(ledger_format_line_parse(line, len - 1, &parsed), 0);
+	json_object_put(parsed);
+	free(want);
+	free(rec);
+	free(line);
+	free(ent);
+}
+
+START_TEST(test_records_byte_identical)
+{
+	static const char odd[] = "we\"ird\\na/me\x01\x1f\x7f \xc3\xa9/sl\xe2\x80\xa8sh";
+	struct ledger_entry e = { .name = "a", .state = LEDGER_CREATING };
+	char *line, *rec;
+	size_t len;
+
+	check_put_line(&e, 1);
+	e = (struct ledger_entry){ .name = (char *)odd, .state = LEDGER_DESTROYING, .generated = true,
+				   .delegate = true, .auto_remove = true, .lease = true, .was_populated = true,
+				   .created_usec = UINT64_MAX, .cgroup_id = (1ull << 63) + 5, .owner = 4294967294u,
+				   .nonce = "0123456789abcdef0123456789abcdef" };
+	e.labels = json_tokener_parse("{\"k\":\"v\",\"u\":\"\\u00fc\\u2028\\u0001/\",\"n\":{\"x\":[1,-3,1.5,true,null]}}");
+	ck_assert_ptr_nonnull(e.labels);
+	check_put_line(&e, UINT64_MAX - 1);
+	json_object_put(e.labels);
+	e.labels = json_object_new_object();
+	e.state = LEDGER_ACTIVE;
+	e.nonce[0] = '\0';
+	check_put_line(&e, 42);
+	json_object_put(e.labels);
+	ck_assert_int_eq(ledger_format_del_line(odd, 9, &line, &len), 0);
+	rec = rec_of(line, len);
+	ck_assert_str_eq(rec, "{\"seq\":9,\"op\":\"del\",\"name\":\"we\\\"ird\\\\na/me\\u0001\\u001f\x7f \xc3\xa9/sl\xe2\x80\xa8sh\"}");
+	free(rec);
+	free(line);
+}
+END_TEST
+
 /* Add test t as its own case with the fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *t)
 {
@@ -281,6 +364,7 @@ static Suite *journal_suite(void)
 	add_tcase(s, "write_failure_keeps_deferred", test_write_failure_keeps_deferred);
 	add_tcase(s, "compaction_takes_deferred", test_compaction_takes_deferred);
 	add_tcase(s, "close_writes_deferred", test_close_writes_deferred);
+	add_tcase(s, "records_byte_identical", test_records_byte_identical);
 	return s;
 }
 
