@@ -705,6 +705,10 @@ int ledger_compact(struct ledger *l)
 {
 	int r, fd;
 
+	/* The journal becomes the previous generation's: it must lead all the way to the new snapshot. */
+	r = ledger_journal_flush(l);
+	if (r < 0)
+		return r;
 	r = snapshot_write(l);
 	if (r < 0)
 		return r;

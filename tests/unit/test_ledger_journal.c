@@ -251,6 +251,27 @@ START_TEST(test_compaction_takes_deferred)
 }
 END_TEST
 
+START_TEST(test_compaction_bridges_previous_generation)
+{
+	char p[256];
+
+	put("a", LEDGER_CREATING);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	put("a", LEDGER_ACTIVE);
+	put("b", LEDGER_CREATING);
+	ck_assert_int_eq(ledger_set_state(l, "b", LEDGER_ACTIVE), 0);
+	ck_assert_int_eq(ledger_compact(l), 0);
+	l = ledger_close(l);
+	/* ledger.json damaged: the previous generation must prove the whole state. */
+	ck_assert_int_lt(snprintf(p, sizeof(p), "%s/ledger.json", dir), sizeof(p));
+	ck_assert_int_eq(truncate(p, 10), 0);
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ledger_get_recovery(l)->mode, LEDGER_FALLBACK);
+	ck_assert_int_eq(ledger_get(l, "a")->state, LEDGER_ACTIVE);
+	ck_assert_int_eq(ledger_get(l, "b")->state, LEDGER_ACTIVE);
+}
+END_TEST
+
 START_TEST(test_close_writes_deferred)
 {
 	put("a", LEDGER_CREATING);
@@ -363,6 +384,7 @@ static Suite *journal_suite(void)
 	add_tcase(s, "flush_failure_fails_the_sync", test_flush_failure_fails_the_sync);
 	add_tcase(s, "write_failure_keeps_deferred", test_write_failure_keeps_deferred);
 	add_tcase(s, "compaction_takes_deferred", test_compaction_takes_deferred);
+	add_tcase(s, "compaction_bridges_previous_generation", test_compaction_bridges_previous_generation);
 	add_tcase(s, "close_writes_deferred", test_close_writes_deferred);
 	add_tcase(s, "records_byte_identical", test_records_byte_identical);
 	return s;
