@@ -618,13 +618,15 @@ const struct cli_command cli_commands[] = {
 	{ "kill", cmd_kill, "NAME [--signal SIG]",
 	  "Signal every process in a cgroup (default KILL; SIG as TERM, SIGTERM or 15)." },
 	{ "run", cli_cmd_run,
-	  "[--name NAME] [--keep] [--timeout SEC] [--no-clone3] [-v] " CLI_LIMIT_SYNOPSIS "\n"
+	  "[--name NAME] [--keep | --wait-cleanup] [--timeout SEC] [--no-clone3] [-v] " CLI_LIMIT_SYNOPSIS "\n"
 	  "       -- CMD [ARG...]\n\n"
 	  "Runs CMD in a new cgroup (a generated name unless --name), with clone3(CLONE_INTO_CGROUP)\n"
 	  "where permitted, else a child the daemon attaches before it execs (--no-clone3 forces\n"
 	  "that). Forwards INT, TERM, HUP, QUIT, USR1 and USR2 to CMD; --timeout sends TERM to\n"
-	  "the cgroup after SEC seconds (then KILL 5 s later) and exits 124. Afterwards kills\n"
-	  "what is left and removes the cgroup, unless --keep (its name goes to stderr).\n"
+	  "the cgroup after SEC seconds (then KILL 5 s later) and exits 124. Afterwards the\n"
+	  "daemon kills what is left and removes the cgroup when cgctl's connection closes, just\n"
+	  "after cgctl exits; --wait-cleanup waits until that is done, --keep keeps the cgroup\n"
+	  "(its name goes to stderr).\n"
 	  "Exit status: CMD's, 128+N when killed by signal N, 126/127 when it cannot be run,\n"
 	  "125 when cgctl itself failed",
 	  "Run a command in a fresh cgroup and exit with its status." },

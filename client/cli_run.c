@@ -40,6 +40,7 @@ struct run_clone_args {
 struct run_args {
 	const char *name;      /* --name, or NULL: generated */
 	bool keep;
+	bool wait_cleanup;     /* Destroy and wait, rather than leave it to the lease */
 	bool no_clone3;
 	bool verbose;
 	int timeout_s;         /* 0: none */
@@ -67,13 +68,14 @@ static void run_sigset(sigset_t *set)
 /* Parse run's options; -1 to go on, else the exit status. */
 static int run_parse(struct cli *cli, int argc, char **argv, struct run_args *a)
 {
-	enum { O_NAME = 0x400, O_KEEP, O_TIMEOUT, O_NO_CLONE3 };
+	enum { O_NAME = 0x400, O_KEEP, O_TIMEOUT, O_NO_CLONE3, O_WAIT_CLEANUP };
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS, CLI_LIMIT_LONGOPTS,
 		{ "name", required_argument, NULL, O_NAME },
 		{ "keep", no_argument, NULL, O_KEEP },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "no-clone3", no_argument, NULL, O_NO_CLONE3 },
+		{ "wait-cleanup", no_argument, NULL, O_WAIT_CLEANUP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{}
 	};
@@ -88,6 +90,7 @@ static int run_parse(struct cli *cli, int argc, char **argv, struct run_args *a)
 		case O_NAME:      a->name = optarg; break;
 		case O_KEEP:      a->keep = true; break;
 		case O_NO_CLONE3: a->no_clone3 = true; break;
+		case O_WAIT_CLEANUP: a->wait_cleanup = true; break;
 		case O_TIMEOUT:
 			if (cli_parse_int(optarg, 1, 365 * 24 * 3600, &a->timeout_s) < 0)
 				return cli_usage_error(argv[0], "invalid --timeout '%s': want seconds > 0", optarg);
@@ -310,7 +313,12 @@ static int run_wait(struct cli *cli, const struct run_args *a, const char *name,
 	}
 }
 
-/* Remove the cgroup with whatever is left in it, reconnecting once if the connection went away. */
+/*
+ * Remove the cgroup with whatever is left in it. By default that is the
+ * lease's work: the daemon kills and removes it when our connection closes,
+ * as it would for a killed cgctl, and we spare the round trip and its sync.
+ * --wait-cleanup destroys it here, reconnecting once if the connection went away.
+ */
 static int run_cleanup(struct cli *cli, const struct run_args *a, const char *name)
 {
 	int r;
@@ -319,6 +327,8 @@ static int run_cleanup(struct cli *cli, const struct run_args *a, const char *na
 		fprintf(stderr, "cgctl run: kept cgroup %s\n", name);
 		return 0;
 	}
+	if (!a->wait_cleanup)
+		return 0;
 	r = cgctl_destroy(cli->conn, name, CGCTL_DESTROY_RECURSIVE | CGCTL_DESTROY_KILL, NULL);
 	if (r == -ENOTCONN || r == -ECONNRESET || r == -EPIPE) {
 		cli->conn = cgctl_disconnect(cli->conn);
@@ -375,7 +385,7 @@ static int run_main(struct cli *cli, const struct run_args *a)
 	return run_exit_status(st);
 }
 
-/* run [--name NAME] [limits] [--keep] [--timeout SEC] -- CMD... */
+/* run [--name NAME] [limits] [--keep | --wait-cleanup] [--timeout SEC] -- CMD... */
 int cli_cmd_run(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_(json_putp) json_object *res = json_object_new_object();
@@ -388,5 +398,7 @@ int cli_cmd_run(struct cli *cli, int argc, char **argv)
 		return r;
 	if (a.name && !a.name[0])
 		return cli_usage_error(argv[0], "--name must not be empty");
+	if (a.keep && a.wait_cleanup)
+		return cli_usage_error(argv[0], "--keep and --wait-cleanup exclude each other");
 	return run_main(cli, &a);
 }

@@ -107,7 +107,7 @@ static void commit_start(struct commit *c);
 /* A sync covering list ended with r: record it, answer list, go on with what queued meanwhile. */
 static void commit_synced(struct commit *c, struct call_list *list, int r)
 {
-	ledger_sync_end(c->ledger, r);
+	r = ledger_sync_end(c->ledger, r);
 	if (r < 0)
 		log_error_errno(r, "ledger sync failed");
 	commit_answer(list, r);

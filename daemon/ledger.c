@@ -284,32 +284,6 @@ void ledger_ht_drop(struct ledger *l, struct node *n)
 	ledger_node_free(n);
 }
 
-/* ---- journal records ---- */
-
-/* Append one line with one write loop; on failure roll the file back and leave state alone. */
-static int journal_append(struct ledger *l, const char *line, size_t len)
-{
-	int r;
-
-	if (l->journal_torn) {
-		if (ftruncate(l->journalfd, (off_t)l->journal_bytes) < 0)
-			return -EIO;
-		l->journal_torn = false;
-	}
-	r = ledger_write_all(l->journalfd, line, len);
-	if (r < 0) {
-		/* A torn line left behind would swallow every later record at the next load. */
-		if (ftruncate(l->journalfd, (off_t)l->journal_bytes) < 0)
-			l->journal_torn = true;
-		return r;
-	}
-	l->journal_bytes += len;
-	l->journal_records++;
-	l->dirty = true;
-	return 0;
-}
-
-
 /* Read more bytes into buf[*len..cap); *eof at end of file. */
 int ledger_read_more(int fd, char *buf, size_t *len, size_t cap, bool *eof)
 {
@@ -510,8 +484,12 @@ struct ledger *ledger_close(struct ledger *l)
 	if (l->buckets)
 		ledger_ht_clear(l);
 	free(l->buckets);
-	if (l->journalfd >= 0)
+	if (l->journalfd >= 0) {
+		/* The deferred records reach the file (not the disk) as if written at once. */
+		ledger_journal_flush(l);
 		close(l->journalfd);
+	}
+	free(l->pend);
 	if (l->lockfd >= 0)
 		close(l->lockfd);
 	if (l->dirfd >= 0)
@@ -609,7 +587,8 @@ int ledger_put(struct ledger *l, const struct ledger_entry *e, struct ledger_ent
 	}
 	r = ledger_format_put_line(&fresh->e, l->seq + 1, &line, &len);
 	if (r >= 0)
-		r = journal_append(l, line, len);
+		r = ledger_journal_append(l, line, len, existing && existing->e.state == LEDGER_CREATING &&
+							   fresh->e.state == LEDGER_ACTIVE);
 	if (r < 0)
 		return r;
 	l->seq++;
@@ -635,7 +614,7 @@ int ledger_set_state(struct ledger *l, const char *name, enum ledger_state state
 	copy.state = state;
 	r = ledger_format_put_line(&copy, l->seq + 1, &line, &len);
 	if (r >= 0)
-		r = journal_append(l, line, len);
+		r = ledger_journal_append(l, line, len, e->state == LEDGER_CREATING && state == LEDGER_ACTIVE);
 	if (r < 0)
 		return r;
 	l->seq++;
@@ -658,7 +637,7 @@ int ledger_remove(struct ledger *l, const char *name)
 		return -ENOENT;
 	r = ledger_format_del_line(name, l->seq + 1, &line, &len);
 	if (r >= 0)
-		r = journal_append(l, line, len);
+		r = ledger_journal_append(l, line, len, n->e.state == LEDGER_DESTROYING);
 	if (r < 0)
 		return r;
 	l->seq++;
@@ -672,24 +651,33 @@ int ledger_remove(struct ledger *l, const char *name)
 /* True when appended records await ledger_sync(). */
 bool ledger_dirty(const struct ledger *l)
 {
-	return l && l->dirty;
+	return l && (l->dirty || l->pend_len > 0);
 }
 
-/* Start a group commit: the journal to fdatasync, or -1 when nothing is pending. */
+/* Start a group commit: write the deferred records, then the journal to fdatasync (-1: nothing pending). */
 int ledger_sync_begin(struct ledger *l)
 {
-	if (!l->dirty)
+	int r = ledger_journal_flush(l);
+
+	/* A failed write keeps its records deferred; the sync still runs so that its end reports it. */
+	if (r < 0)
+		l->flush_err = r;
+	if (!l->dirty && !l->flush_err)
 		return -1;
 	/* Records appended from now on wait for the next sync. */
 	l->dirty = false;
 	return l->journalfd;
 }
 
-/* The fdatasync ended with r: on failure its records count as pending again. */
-void ledger_sync_end(struct ledger *l, int r)
+/* The fdatasync ended with r; a failed write of the deferred records fails it too. */
+int ledger_sync_end(struct ledger *l, int r)
 {
+	if (l->flush_err < 0 && r >= 0)
+		r = l->flush_err;
+	l->flush_err = 0;
 	if (r < 0)
 		l->dirty = true;
+	return r;
 }
 
 /* The journal holds more than twice the live entries (and is not tiny). */
@@ -705,7 +693,7 @@ int ledger_sync(struct ledger *l)
 
 	if (fd >= 0) {
 		r = fdatasync(fd) < 0 ? -errno : 0;
-		ledger_sync_end(l, r);
+		r = ledger_sync_end(l, r);
 		if (r < 0)
 			return r;
 	}
@@ -717,6 +705,10 @@ int ledger_compact(struct ledger *l)
 {
 	int r, fd;
 
+	/* The journal becomes the previous generation's: it must lead all the way to the new snapshot. */
+	r = ledger_journal_flush(l);
+	if (r < 0)
+		return r;
 	r = snapshot_write(l);
 	if (r < 0)
 		return r;
@@ -732,7 +724,11 @@ int ledger_compact(struct ledger *l)
 	l->journal_bytes = 0;
 	l->journal_records = 0;
 	l->journal_torn = false;
-	l->dirty = false; /* everything is in the fsynced snapshot */
+	/* Everything, the deferred records too, is in the fsynced snapshot. */
+	l->dirty = false;
+	l->pend_len = 0;
+	l->pend_records = 0;
+	l->flush_err = 0;
 	l->compactions++;
 	l->last_compaction_usec = now_usec();
 	return 0;

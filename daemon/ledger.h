@@ -111,7 +111,7 @@ int ledger_open_why(const char *dir, struct ledger **ret, char *why, size_t n);
 const struct ledger_recovery *ledger_get_recovery(const struct ledger *l);
 /* Refuse inserts beyond bytes (clamped to LEDGER_BUDGET_MAX; 0: the default). */
 void ledger_set_budget(struct ledger *l, uint64_t bytes);
-/* Close files and free memory (no implicit sync); NULL is fine. Returns NULL. */
+/* Write deferred records (no sync), close files and free memory; NULL is fine. Returns NULL. */
 struct ledger *ledger_close(struct ledger *l);
 
 /* The entry for name, NULL if none. Valid until it is removed or replaced. */
@@ -135,6 +135,17 @@ int ledger_put(struct ledger *l, const struct ledger_entry *e, struct ledger_ent
 int ledger_set_state(struct ledger *l, const char *name, enum ledger_state state);
 /* Remove name and append a record. -ENOENT if absent. */
 int ledger_remove(struct ledger *l, const char *name);
+/*
+ * The record that settles what the kernel already did -- a "creating" entry
+ * put as "active" (a create's commit), a "destroying" one removed (a
+ * destroy's removal) -- is deferred: it reaches the file with the next record
+ * written or at ledger_sync_begin(), in the same write(2), so a busy pair
+ * costs two writes, not four. Every other record is written before the call
+ * returns (and before the mkdir/rmdir it announces). A daemon that dies
+ * before a deferred record is written leaves the "creating"/"destroying"
+ * record reconcile resolves, as a crash right before it would; nothing
+ * deferred was acknowledged, since replies wait for the sync.
+ */
 
 /* True when records were appended since the last sync. */
 bool ledger_dirty(const struct ledger *l);
@@ -148,7 +159,8 @@ int ledger_sync(struct ledger *l);
  * ledger_compact() or ledger_close(), which must not run meanwhile.
  */
 int ledger_sync_begin(struct ledger *l);
-void ledger_sync_end(struct ledger *l, int r);
+/* Returns r, or the error that kept the deferred records from the file (then still pending). */
+int ledger_sync_end(struct ledger *l, int r);
 /* True when the journal should be folded into a new snapshot. */
 bool ledger_compact_due(const struct ledger *l);
 /* Write a snapshot of the entries and start an empty journal. 0 or -errno. */

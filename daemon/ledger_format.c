@@ -2,6 +2,7 @@
 /* ledger_format.c: the ledger's bytes on disk: CRC-32C journal lines, records, snapshot documents. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "cleanup.h"
 #include "identity.h"
+#include "jsonbuf.h"
 #include "ledger_format.h"
 
 #define LEDGER_FORMAT "cgctl-ledger"
@@ -197,6 +199,53 @@ static int entry_to_json(const struct ledger_entry *e, json_object **ret)
 	return 0;
 }
 
+/* Append v in decimal, as json-c writes a uint64. */
+static void put_u64(struct jsonbuf *b, uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%" PRIu64, v);
+
+	jsonbuf_put(b, num, (size_t)n);
+}
+
+/*
+ * e's JSON form as text, byte for byte what json-c writes for entry_to_json()
+ * (the unit tests hold it to that): records are built on every Create and
+ * Destroy, and a json-c tree costs them a malloc per member.
+ */
+static void entry_write(struct jsonbuf *b, const struct ledger_entry *e)
+{
+	const char *state = ledger_state_to_string(e->state);
+
+	jsonbuf_put_lit(b, "{\"name\":");
+	jsonbuf_put_string(b, e->name, strlen(e->name));
+	jsonbuf_put_lit(b, ",\"state\":");
+	jsonbuf_put_string(b, state, strlen(state));
+	jsonbuf_put_lit(b, ",\"generated\":");
+	jsonbuf_put_bool(b, e->generated);
+	jsonbuf_put_lit(b, ",\"delegate\":");
+	jsonbuf_put_bool(b, e->delegate);
+	jsonbuf_put_lit(b, ",\"auto_remove\":");
+	jsonbuf_put_bool(b, e->auto_remove);
+	jsonbuf_put_lit(b, ",\"lease\":");
+	jsonbuf_put_bool(b, e->lease);
+	if (e->was_populated)
+		jsonbuf_put_lit(b, ",\"was_populated\":true");
+	jsonbuf_put_lit(b, ",\"created\":");
+	put_u64(b, e->created_usec);
+	jsonbuf_put_lit(b, ",\"cgroup_id\":");
+	put_u64(b, e->cgroup_id);
+	if (e->nonce[0]) {
+		jsonbuf_put_lit(b, ",\"nonce\":");
+		jsonbuf_put_string(b, e->nonce, strlen(e->nonce));
+	}
+	jsonbuf_put_lit(b, ",\"owner\":");
+	put_u64(b, e->owner);
+	jsonbuf_put_lit(b, ",\"labels\":");
+	jsonbuf_put_value(b, e->labels);
+	jsonbuf_put_lit(b, "}");
+}
+
 /* The entry of its JSON form; -EBADMSG when it is malformed. */
 int ledger_format_entry_from_json(json_object *o, struct ledger_entry *ret)
 {
@@ -249,35 +298,25 @@ int ledger_format_entry_from_json(json_object *o, struct ledger_entry *ret)
 
 /* ---- journal records ---- */
 
-/* A record {"seq":seq,"op":op} for the caller to complete. */
-static int record_new(uint64_t seq, const char *op, json_object **ret)
+/* Start the record {"seq":seq,"op":op, for the caller to complete. */
+static void record_start(struct jsonbuf *b, uint64_t seq, const char *op)
 {
-	json_object *o = json_object_new_object();
-	int r;
-
-	if (!o)
-		return -ENOMEM;
-	r = json_add(o, "seq", json_object_new_uint64(seq));
-	if (r >= 0)
-		r = json_add(o, "op", json_object_new_string(op));
-	if (r < 0) {
-		json_object_put(o);
-		return r;
-	}
-	*ret = o;
-	return 0;
+	jsonbuf_put_lit(b, "{\"seq\":");
+	put_u64(b, seq);
+	jsonbuf_put_lit(b, ",\"op\":");
+	jsonbuf_put_string(b, op, strlen(op));
 }
 
-/* The journal line for rec: {"rec":REC,"crc":"xxxxxxxx"}\n, checked to read back. */
-static int record_line(json_object *rec, bool check_readback, char **ret, size_t *ret_len)
+/* The journal line for the record text in b: {"rec":REC,"crc":"xxxxxxxx"}\n, checked to read back. */
+static int record_line(struct jsonbuf *b, bool check_readback, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *line = NULL;
 	json_object *check = NULL;
-	size_t rlen, len;
-	const char *s = json_object_to_json_string_length(rec, JSON_FLAGS, &rlen);
+	const char *s = b->buf;
+	size_t rlen = b->len, len;
 	char crc[9];
 
-	if (!s)
+	if (b->failed || !s)
 		return -ENOMEM;
 	len = REC_PREFIX_LEN + rlen + REC_SUFFIX_LEN + 1;
 	if (len > JOURNAL_LINE_MAX)
@@ -367,53 +406,32 @@ int ledger_format_record_decode(json_object *rec, uint64_t prev_seq, struct ledg
 	return 0;
 }
 
-/* Build the "put" record for e with sequence number seq. */
-static int put_record(const struct ledger_entry *e, uint64_t seq, json_object **ret)
-{
-	json_object *rec = NULL, *je = NULL;
-	int r = record_new(seq, "put", &rec);
-
-	if (r >= 0)
-		r = entry_to_json(e, &je);
-	if (r >= 0)
-		r = json_add(rec, "entry", je);
-	if (r < 0) {
-		json_object_put(rec);
-		return r;
-	}
-	*ret = rec;
-	return 0;
-}
-
 /* The line putting e; labels are checked to read back (only client-given labels can fail that). */
 int ledger_format_put_line(const struct ledger_entry *e, uint64_t seq, char **ret, size_t *ret_len)
 {
-	json_object *rec = NULL;
-	int r = put_record(e, seq, &rec);
+	struct jsonbuf b = { 0 };
+	int r;
 
-	if (r < 0)
-		return r;
-	r = record_line(rec, e->labels && json_object_object_length(e->labels) > 0, ret, ret_len);
-	json_object_put(rec);
+	record_start(&b, seq, "put");
+	jsonbuf_put_lit(&b, ",\"entry\":");
+	entry_write(&b, e);
+	jsonbuf_put_lit(&b, "}");
+	r = record_line(&b, e->labels && json_object_object_length(e->labels) > 0, ret, ret_len);
+	jsonbuf_free(&b);
 	return r;
 }
 
 /* Bytes of e's JSON form, as the snapshot holds it. */
 int ledger_format_entry_size(const struct ledger_entry *e, size_t *ret)
 {
-	json_object *o = NULL;
-	const char *s;
-	size_t len = 0;
-	int r = entry_to_json(e, &o);
+	struct jsonbuf b = { 0 };
+	bool failed;
 
-	if (r < 0)
-		return r;
-	s = json_object_to_json_string_length(o, JSON_FLAGS, &len);
-	json_object_put(o);
-	if (!s)
-		return -ENOMEM;
-	*ret = len;
-	return 0;
+	entry_write(&b, e);
+	failed = b.failed;
+	*ret = b.len;
+	jsonbuf_free(&b);
+	return failed ? -ENOMEM : 0;
 }
 
 /* Where a JSON parse of text stops being valid (len when it is whole). */
@@ -437,14 +455,15 @@ size_t ledger_format_json_error_offset(const char *text, size_t len)
 /* The line deleting name. */
 int ledger_format_del_line(const char *name, uint64_t seq, char **ret, size_t *ret_len)
 {
-	json_object *rec = NULL;
-	int r = record_new(seq, "del", &rec);
+	struct jsonbuf b = { 0 };
+	int r;
 
-	if (r >= 0)
-		r = json_add(rec, "name", json_object_new_string(name));
-	if (r >= 0)
-		r = record_line(rec, false, ret, ret_len);
-	json_object_put(rec);
+	record_start(&b, seq, "del");
+	jsonbuf_put_lit(&b, ",\"name\":");
+	jsonbuf_put_string(&b, name, strlen(name));
+	jsonbuf_put_lit(&b, "}");
+	r = record_line(&b, false, ret, ret_len);
+	jsonbuf_free(&b);
 	return r;
 }
 

@@ -42,7 +42,11 @@ struct ledger {
 	uint64_t dropped_records;
 	uint64_t bytes;  /* sum of the entries' costs */
 	uint64_t budget;
-	bool dirty;
+	bool dirty;        /* records written since the last sync began */
+	char *pend;        /* deferred records: written with the next write, before the next sync */
+	size_t pend_len, pend_cap;
+	uint64_t pend_records;
+	int flush_err;     /* writing the deferred records failed at ledger_sync_begin() */
 	bool journal_torn; /* a failed append could not be rolled back yet */
 	bool snapshot_lost; /* loading: ledger.json was damaged or missing, a fallback ran */
 	bool gap;          /* loading: a record did not follow the one before (seq + 1) */
@@ -70,5 +74,15 @@ void ledger_ht_drop(struct ledger *l, struct node *n);
 void ledger_ht_clear(struct ledger *l);
 /* Open dir/name as a trusted file (daemon/trust.h), the message in l->why. */
 int ledger_openat(struct ledger *l, const char *name, int flags, mode_t mode);
+/*
+ * Append a record line (ledger_journal.c). defer: it only settles what the
+ * kernel already did (a create's commit, a destroy's removal), so it waits in
+ * memory for the next write or sync. Otherwise it is written now, after the
+ * deferred ones, in one write(2). On failure the file is rolled back, the
+ * deferred records stay deferred and -errno is returned.
+ */
+int ledger_journal_append(struct ledger *l, const char *line, size_t len, bool defer);
+/* Write the deferred records in one write(2). 0 or -errno (they stay deferred). */
+int ledger_journal_flush(struct ledger *l);
 /* Load snapshot and journals, falling back on damage (ledger_load.c). */
 int ledger_load(struct ledger *l);

@@ -296,6 +296,6 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	}
 	events_track(m, *ret);
 	events_emit(m, "created", name, NULL);
-	log_op(LOG_INFO, "create", name, "created %s%s", name, tmpl.generated ? " (generated name)" : "");
+	log_op(LOG_DEBUG, "create", name, "created %s%s", name, tmpl.generated ? " (generated name)" : "");
 	return 0;
 }

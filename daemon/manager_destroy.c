@@ -143,7 +143,7 @@ static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le)
 		log_error_errno(r, "%s: removed, but the ledger write failed", name);
 	events_emit_owned(m, "removed", name, owner, NULL);
 	json_object_array_add(op->removed, json_object_new_string(name));
-	log_op(LOG_INFO, "destroy", name, "removed %s%s", name, existed ? "" : " (it was already gone)");
+	log_op(LOG_DEBUG, "destroy", name, "removed %s%s", name, existed ? "" : " (it was already gone)");
 	return 0;
 }
 

@@ -189,3 +189,18 @@ print(b.rstrip(b"\0").decode())' "$DSOCK" 2>&1)
 	expect_rc 0 || return 1
 	expect_dir fine || return 1
 }
+
+# A line per Create and Destroy costs the daemon a write(2) each: only at -v.
+test_daemon_op_lines_verbose_only() {
+	cgt_daemon_start "" || return 1
+	local state=$DSTATE
+	c create quiet1 && c destroy quiet1
+	expect_rc 0 || return 1
+	! grep -q "created quiet1\|removed quiet1" "$DLOG" || fail "per-operation lines logged without -v" || return 1
+	cgt_daemon_stop || return 1
+	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --cgroup-root "$CGT_MROOT" --state-dir "$state" -v || return 1
+	c create loud1 && c destroy loud1
+	expect_rc 0 || return 1
+	grep -q "created loud1" "$DLOG" || fail "no create line at -v" || return 1
+	grep -q "removed loud1" "$DLOG" || fail "no destroy line at -v" || return 1
+}

@@ -102,6 +102,13 @@ test_proc_attach_outside_subtree() {
 # Milliseconds on the wall clock.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# cgroup $1 is removed within 5 s: what cgctl run's lease does once it has exited.
+run_gone() {
+	local i=0
+	while [ -d "$CGT_MROOT/$1" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	expect_no_dir "$1" "${2:-}"
+}
+
 # Run "$@" as the test user from workloads/ in the background, stdout and
 # stderr to file $1; BGPID is the command itself.
 bg_user() {
@@ -554,7 +561,12 @@ test_proc_run_exit_status() {
 	c run --name taken -- true
 	expect_rc 125 "run --name of an existing cgroup" || return 1
 	expect_err AlreadyExists || return 1
-	# Nothing left behind but the one we made.
+	c run --keep --wait-cleanup -- true
+	expect_rc 2 "run --keep --wait-cleanup" || return 1
+	# Nothing left behind but the one we made, once the leases are released.
+	c run --wait-cleanup -- true
+	expect_rc 0 || return 1
+	sleep 0.2
 	[ "$(cgt_tree | grep -v -e '^\./cgctld\.leaf$' -e '^\./taken$')" = "" ] ||
 		fail "left in the managed root: $(cgt_tree | tr '\n' ' ')" || return 1
 }
@@ -566,13 +578,13 @@ test_proc_run_inside_and_cleanup() {
 	expect_rc 0 || return 1
 	grep -qx "0::$(cg_of r1)" <<<"$OUT" || fail "CMD did not run in r1: $OUT" || return 1
 	printf 'start path: %s\n' "$(grep -o '([a-z0-9]*)$' <<<"$ERR")"
-	expect_no_dir r1 "after run" || return 1
+	run_gone r1 "after run" || return 1
 	# The fallback: a child the daemon attaches before it execs.
 	c run -v --no-clone3 --name r2 -- cat /proc/self/cgroup
 	expect_rc 0 || return 1
 	grep -qx "0::$(cg_of r2)" <<<"$OUT" || fail "CMD (attach path) did not run in r2: $OUT" || return 1
 	expect_err "(attach)" || return 1
-	expect_no_dir r2 "after run" || return 1
+	run_gone r2 "after run" || return 1
 	# --keep: the cgroup stays and its name is on stderr.
 	c run --keep --name r3 -- true
 	expect_rc 0 || return 1
@@ -583,7 +595,7 @@ test_proc_run_inside_and_cleanup() {
 	expect_rc 0 || return 1
 	line=$(grep '^0::' <<<"$OUT")
 	case ${line#0::} in "$(cgt_cg_relpath "$CGT_MROOT")"/?*) ;; *) fail "generated run cgroup $line not below the managed root"; return 1 ;; esac
-	expect_no_dir "${line#0::"$(cgt_cg_relpath "$CGT_MROOT")"/}" "after run with a generated name" || return 1
+	run_gone "${line#0::"$(cgt_cg_relpath "$CGT_MROOT")"/}" "after run with a generated name" || return 1
 	c --json list
 	expect_jq '[.[].name] == ["r3"]' || return 1
 	# Limits apply before CMD starts.
@@ -614,7 +626,7 @@ test_proc_run_forwards_signals() {
 	cat "$CGT_TMP/bg.err"
 	[ "$rc" = 3 ] || fail "cgctl run exited $rc, want 3 (the trap's status)" || return 1
 	[ "$(cat "$f" 2>/dev/null)" = "got TERM" ] || fail "CMD did not see SIGTERM" || return 1
-	expect_no_dir sig "after run" || return 1
+	run_gone sig "after run" || return 1
 	# Without a trap CMD dies of the signal: 128+15.
 	rm -f "$f.ready"
 	run_bg sig2 "echo up >$f.ready; exec sleep 300"
@@ -623,14 +635,36 @@ test_proc_run_forwards_signals() {
 	wait "$BGPID"
 	rc=$?
 	[ "$rc" = 129 ] || fail "cgctl run exited $rc after SIGHUP, want 129" || return 1
-	expect_no_dir sig2 "after run" || return 1
+	run_gone sig2 "after run" || return 1
 }
 
 test_proc_run_timeout() {
 	up || return 1
 	c run --timeout 1 --name t1 -- sleep 30
 	expect_rc 124 "run --timeout 1 -- sleep 30" || return 1
-	expect_no_dir t1 || return 1
+	run_gone t1 || return 1
+}
+
+# By default the lease removes the cgroup once cgctl run has exited; --wait-cleanup before.
+test_proc_run_cleanup_async_and_waited() {
+	up || return 1
+	local f=$CGT_RUN/bg.pid bg
+	# shellcheck disable=SC2016
+	c run --name a1 -- sh -c "sleep 300 & echo \$! >$f"
+	expect_rc 0 || return 1
+	bg=$(cat "$f")
+	run_gone a1 "after run (lease)" || return 1
+	cgt_wait_gone "$bg" 5 || fail "the background child of run survived its cgroup" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+	# shellcheck disable=SC2016
+	c run --wait-cleanup --name a2 -- sh -c "sleep 300 & echo \$! >$f"
+	expect_rc 0 || return 1
+	bg=$(cat "$f")
+	expect_no_dir a2 "at the exit of run --wait-cleanup" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+	cgt_wait_gone "$bg" 1 || fail "the background child of run --wait-cleanup survived" || return 1
 }
 
 test_proc_clone3_open_cgroup() {
