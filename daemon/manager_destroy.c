@@ -71,7 +71,10 @@ static int destroy_collect(struct manager *m, const char *name, bool has_childre
 	v[k++] = strdup(name);
 	for (size_t i = 0; i < k; i++)
 		if (!v[i]) {
-			cgfs_strv_free(v);
+			/* Not cgfs_strv_free(): it would stop at this hole and leak the names after it. */
+			for (size_t j = 0; j < k; j++)
+				free(v[j]);
+			free(v);
 			return -ENOMEM;
 		}
 	*ret = v;

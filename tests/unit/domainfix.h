@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "../../daemon/events.h"
 #include "../../daemon/manager_internal.h"
 
 struct domfix {
@@ -155,6 +156,7 @@ static inline void domfix_setup(struct domfix *f, bool real)
 /* Stop the manager, close the ledger, remove the root and the temp dir. */
 static inline void domfix_teardown(struct domfix *f)
 {
+	events_stop(&f->m);
 	manager_stop(&f->m);
 	event_base_free(f->evb);
 	f->m.ledger = ledger_close(f->m.ledger);

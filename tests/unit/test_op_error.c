@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "../../daemon/cgroupfs.h"
+#include "../../daemon/events.h"
 #include "../../daemon/manager_internal.h"
 #include "../../daemon/monitor.h"
 #include "cleanup.h"
@@ -154,6 +155,7 @@ static void setup(void)
 /* Close everything and remove the tree. */
 static void teardown(void)
 {
+	events_stop(&m);
 	manager_stop(&m);
 	event_base_free(evb);
 	m.ledger = ledger_close(m.ledger);
