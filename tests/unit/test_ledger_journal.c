@@ -300,7 +300,11 @@ static char *entry_by_json_c(struct ledger_entry *e)
 	size_t len;
 
 	ck_assert_int_eq(ledger_format_snapshot_text(v, 1, 7, &text, &len), 0);
-	doc = json_tokener_parse(text);
+	/* The text is not NUL-terminated. */
+	out = strndup(text, len);
+	ck_assert_ptr_nonnull(out);
+	doc = json_tokener_parse(out);
+	free(out);
 	ck_assert_ptr_nonnull(doc);
 	ck_assert(json_object_object_get_ex(doc, "entries", &entries));
 	out = strdup(json_object_to_json_string_ext(json_object_array_get_idx(entries, 0),
