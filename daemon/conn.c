@@ -13,7 +13,6 @@
 #include <event2/event.h>
 
 #include "cleanup.h"
-#include "commit.h"
 #include "log.h"
 #include "replylog.h"
 #include "server.h"
@@ -443,7 +442,6 @@ static void call_finish(struct call *call)
 		close(call->fds[i]);
 	free(call->fds);
 	vl_call_done(&call->vl);
-	json_object_put(call->pending_reply);
 	if (c->current == call)
 		c->current = NULL;
 	free(call);
@@ -519,12 +517,6 @@ void call_error_errno(struct call *call, int r, const char *fmt, ...)
 	json_object_object_add(p, "errno", json_object_new_int(r < 0 ? -r : r));
 	json_object_object_add(p, "message", json_object_new_string(msg));
 	call_error(call, CGERR_SYSTEM_ERROR, p);
-}
-
-/* Reply after the next group commit. */
-void call_reply_durable(struct call *call, json_object *params)
-{
-	commit_enqueue(call->conn->srv->commit, call, params);
 }
 
 /* True when the client is gone. */

@@ -26,8 +26,6 @@ struct call {
 	struct vl_call vl;
 	int *fds;    /* descriptors that came with the call, owned */
 	size_t nfds;
-	TAILQ_ENTRY(call) commit_entry; /* on the server's group-commit queue */
-	json_object *pending_reply;     /* reply parameters waiting for the commit */
 	void *userdata;                 /* the handler's, for deferred work */
 };
 
@@ -71,8 +69,6 @@ void call_errorf(struct call *call, enum cgerr e, const char *key, const char *v
 /* Error reply for a negative errno: SystemError {errno, message}. */
 void call_error_errno(struct call *call, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Reply once the ledger records written so far are durable (group commit). */
-void call_reply_durable(struct call *call, json_object *params);
 /* True when the client is gone (a reply would be dropped). */
 bool call_conn_dead(const struct call *call);
 /*

@@ -33,6 +33,8 @@ json_object *param_obj(struct call *call, const char *name);
 
 /* Answer a failed operation. */
 void call_op_error(struct call *call, const struct op_error *e);
+/* Reply (params consumed) once the ledger records written so far are durable (group commit). */
+void call_reply_durable(struct call *call, json_object *params);
 /* The daemon's manager. */
 struct manager *call_manager(struct call *call);
 

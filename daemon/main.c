@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
+#include "commit.h"
 #include "log.h"
 #include "events.h"
 #include "manager.h"
@@ -237,6 +238,9 @@ static int start_serving(struct server *s, struct event_base *base, struct manag
 
 	if (r < 0)
 		return log_error_errno(r, "not started: cannot listen on %s", sock);
+	r = commit_new(base, SERVER_PRIO_COMMIT, manager_ledger(m), &s->commit);
+	if (r < 0)
+		return log_error_errno(r, "not started: cannot start the ledger's group commit");
 	r = server_start(s, base, m);
 	if (r < 0)
 		return log_error_errno(r, "not started: cannot serve the socket");
@@ -306,6 +310,8 @@ int main(int argc, char **argv)
 		events_stop(m);
 	}
 	manager_stop(m);
+	/* Answer every call waiting for durability before the connections go. */
+	s.commit = commit_free(s.commit);
 	server_stop(&s);
 	manager_free(m);
 	event_base_free(base);

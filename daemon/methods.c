@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "commit.h"
 #include "events.h"
 #include "log.h"
 #include "server.h"
@@ -110,7 +111,7 @@ static void destroy_done_cb(void *arg, int r, bool existed, json_object *removed
 
 	if (r < 0) {
 		if (removed && json_object_array_length(removed) > 0)
-			server_commit_later(call->conn->srv);
+			commit_later(call->conn->srv->commit);
 		call_op_error(call, e);
 		return;
 	}

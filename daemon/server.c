@@ -15,7 +15,6 @@
 
 #include "cleanup.h"
 #include "commit.h"
-#include "ledger.h"
 #include "log.h"
 #include "events.h"
 #include "manager.h"
@@ -258,26 +257,15 @@ unsigned server_conn_count(const struct server *s)
 	return s->n_conns;
 }
 
-/* Ask for a group commit at the end of this loop turn. */
-void server_commit_later(struct server *s)
-{
-	commit_later(s->commit);
-}
-
 /* Start accepting on base. */
 int server_start(struct server *s, struct event_base *base, struct manager *mgr)
 {
-	int r;
-
 	s->base = base;
 	s->mgr = mgr;
 	s->accept_ev = event_new(base, s->listen_fd, EV_READ | EV_PERSIST, server_accept_cb, s);
 	s->idle_ev = evtimer_new(base, server_idle_cb, s);
 	if (!s->accept_ev || !s->idle_ev)
 		return -ENOMEM;
-	r = commit_new(base, manager_ledger(mgr), &s->commit);
-	if (r < 0)
-		return r;
 	if (s->idle_timeout_ms && !s->activated)
 		log_notice("--idle-timeout applies only when systemd passes the socket; ignored");
 	return event_add(s->accept_ev, NULL) < 0 ? -EIO : 0;
@@ -288,8 +276,6 @@ void server_stop(struct server *s)
 {
 	struct conn *c;
 
-	/* Answer every call waiting for durability before the connections go. */
-	s->commit = commit_free(s->commit);
 	while ((c = TAILQ_FIRST(&s->conns)))
 		conn_close(c, "daemon stopping");
 	if (s->accept_ev)

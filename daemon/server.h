@@ -40,7 +40,7 @@ struct server {
 	char *socket_path;    /* NULL when activated and unknown */
 	bool unlink_on_exit;
 	struct event *accept_ev;
-	struct commit *commit;    /* group commit of durable replies */
+	struct commit *commit;    /* main's group commit, for durable replies (borrowed) */
 	uid_t allow_uids[UID_ALLOW_MAX];
 	size_t n_allow_uids;
 	TAILQ_HEAD(, conn) conns;
@@ -65,8 +65,6 @@ int server_listen(struct server *s, const char *path, bool private_dir);
 int server_start(struct server *s, struct event_base *base, struct manager *mgr);
 /* Close every connection and the listener; unlink the socket we bound. */
 void server_stop(struct server *s);
-/* Ask for a group commit at the end of this loop turn. */
-void server_commit_later(struct server *s);
 /* Route a call to its handler (dispatch.c). */
 void dispatch_call(struct call *call);
 /* Called by conn.c when a connection is freed. */

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "sweep.h"
+#include "commit.h"
 #include "events.h"
 #include "ledger.h"
 #include "manager_internal.h"
@@ -241,7 +242,9 @@ static void daemon_start(struct daemon *d)
 	d->base = event_base_new();
 	if (!d->base || event_base_priority_init(d->base, SERVER_N_PRIOS) < 0)
 		fail("event_base_new");
-	if (server_listen(&d->s, G.sock, false) < 0 || server_start(&d->s, d->base, &d->m) < 0 ||
+	if (server_listen(&d->s, G.sock, false) < 0 ||
+	    commit_new(d->base, SERVER_PRIO_COMMIT, d->m.ledger, &d->s.commit) < 0 ||
+	    server_start(&d->s, d->base, &d->m) < 0 ||
 	    manager_start(&d->m, d->base) < 0)
 		fail("server or manager start failed");
 	events_startup(&d->m);
@@ -252,6 +255,7 @@ static void daemon_stop(struct daemon *d)
 {
 	events_stop(&d->m);
 	manager_stop(&d->m);
+	d->s.commit = commit_free(d->s.commit);
 	server_stop(&d->s);
 	manager_done(&d->m);
 	event_base_free(d->base);
