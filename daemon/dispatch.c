@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "cleanup.h"
 #include "commit.h"
 #include "jsonbuf.h"
@@ -217,7 +218,7 @@ void call_op_error(struct call *call, const struct op_error *e)
 /* The daemon's manager. */
 struct manager *call_manager(struct call *call)
 {
-	return call->conn->srv->mgr;
+	return call_app(call)->mgr;
 }
 
 /* A reply waiting for the group commit. */
@@ -248,7 +249,7 @@ void call_reply_durable(struct call *call, json_object *params)
 	if (d) {
 		d->call = call;
 		d->params = params;
-		if (commit_after_sync(call->conn->srv->commit, durable_reply_cb, d) == 0)
+		if (commit_after_sync(call_app(call)->commit, durable_reply_cb, d) == 0)
 			return;
 		free(d);
 	}

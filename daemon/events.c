@@ -82,7 +82,7 @@ static void watcher_send(struct manager *m, struct watcher *w, const char *type,
 {
 	json_object *ev, *p;
 
-	if (w->call->conn->out_bytes > EVENTS_WATCH_BUFFER_MAX) {
+	if (conn_out_bytes(w->call->conn) > EVENTS_WATCH_BUFFER_MAX) {
 		watcher_drop_slow(m, w);
 		return;
 	}
@@ -456,13 +456,13 @@ int events_watch_add(struct manager *m, struct call *call, json_object *names, j
 /* Tie le, this very entry (a later one of the same name is somebody else's), to the connection that created it. */
 int events_lease(struct manager *m, struct ledger_entry *le, struct conn *c)
 {
-	json_object *list = c->lease, *o;
+	json_object *list = conn_get_data(c), *o;
 
 	if (!list) {
 		list = json_object_new_array();
 		if (!list)
 			return -ENOMEM;
-		c->lease = list;
+		conn_set_data(c, list);
 	}
 	o = json_object_new_object();
 	if (!o)
@@ -496,7 +496,7 @@ static struct ledger_entry *events_leased_entry(struct manager *m, json_object *
 /* A connection closed: end its watchers, release its leases. */
 void events_conn_closed(struct manager *m, struct conn *c)
 {
-	json_object *list = c->lease;
+	json_object *list = conn_get_data(c);
 	struct watcher *w, *next;
 
 	for (w = m->watchers; w; w = next) {
@@ -521,7 +521,7 @@ void events_conn_closed(struct manager *m, struct conn *c)
 		}
 	}
 	json_object_put(list);
-	c->lease = NULL;
+	conn_set_data(c, NULL);
 }
 
 /* After reconcile: track every entry, release old leases, collect empties. */

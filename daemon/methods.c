@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "app.h"
 #include "cleanup.h"
 #include "commit.h"
 #include "events.h"
@@ -111,7 +112,7 @@ static void destroy_done_cb(void *arg, int r, bool existed, json_object *removed
 
 	if (r < 0) {
 		if (removed && json_object_array_length(removed) > 0)
-			commit_later(call->conn->srv->commit);
+			commit_later(call_app(call)->commit);
 		call_op_error(call, e);
 		return;
 	}

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "sweep.h"
+#include "app.h"
 #include "commit.h"
 #include "events.h"
 #include "ledger.h"
@@ -219,6 +220,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 struct daemon {
 	struct manager m;
 	struct server s;
+	struct app app;
 	struct event_base *base;
 };
 
@@ -231,6 +233,8 @@ static void daemon_start(struct daemon *d)
 	memset(d, 0, sizeof(*d));
 	d->s.listen_fd = d->s.reserve_fd = -1;
 	d->m.rootfd = -1;
+	d->app.mgr = &d->m;
+	d->app.srv = &d->s;
 	server_limits_default(&d->s.limits);
 	d->s.limits.message_max = 64 * 1024;
 	d->s.limits.partial_timeout_ms = 10; /* fires only when the input lets time pass */
@@ -243,8 +247,8 @@ static void daemon_start(struct daemon *d)
 	if (!d->base || event_base_priority_init(d->base, SERVER_N_PRIOS) < 0)
 		fail("event_base_new");
 	if (server_listen(&d->s, G.sock, false) < 0 ||
-	    commit_new(d->base, SERVER_PRIO_COMMIT, d->m.ledger, &d->s.commit) < 0 ||
-	    server_start(&d->s, d->base, &d->m) < 0 ||
+	    commit_new(d->base, SERVER_PRIO_COMMIT, d->m.ledger, &d->app.commit) < 0 ||
+	    server_start(&d->s, d->base, &app_server_ops, &d->app) < 0 ||
 	    manager_start(&d->m, d->base) < 0)
 		fail("server or manager start failed");
 	events_startup(&d->m);
@@ -255,7 +259,7 @@ static void daemon_stop(struct daemon *d)
 {
 	events_stop(&d->m);
 	manager_stop(&d->m);
-	d->s.commit = commit_free(d->s.commit);
+	d->app.commit = commit_free(d->app.commit);
 	server_stop(&d->s);
 	manager_done(&d->m);
 	event_base_free(d->base);
