@@ -5,9 +5,11 @@
 #include "commit.h"
 #include "dispatch.h"
 #include "events.h"
+#include "lease.h"
 #include "manager.h"
 #include "server.h"
 #include "trust.h"
+#include "watch.h"
 
 /* A call arrived: route it to its handler. */
 static void app_dispatch(void *userdata, struct call *call)
@@ -20,7 +22,8 @@ static void app_disconnect(void *userdata, struct conn *c)
 {
 	struct app *a = userdata;
 
-	manager_conn_closed(a->mgr, c);
+	watch_conn_closed(a, c);
+	lease_conn_closed(a, c);
 }
 
 /* Something needs the daemon awake: pending work, watchers, entries, or a commit. */
@@ -28,9 +31,10 @@ static bool app_busy(void *userdata)
 {
 	struct app *a = userdata;
 
-	return events_busy(a->mgr) || (a->commit && commit_busy(a->commit));
+	return manager_busy(a->mgr) || watch_count(a) > 0 || (a->commit && commit_busy(a->commit));
 }
 
+/* The transport's view of the application. */
 const struct server_ops app_server_ops = {
 	.dispatch = app_dispatch,
 	.disconnect = app_disconnect,

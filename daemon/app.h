@@ -9,12 +9,15 @@ struct call;
 struct commit;
 struct manager;
 struct server;
+struct watcher;
 
 /* What the transport serves: main.c fills it and hands it to server_start() with app_server_ops. */
 struct app {
 	struct manager *mgr;
 	struct commit *commit; /* group commit of durable replies; main's */
 	struct server *srv;
+	struct watcher *watchers; /* the Watch streams (watch.c) */
+	unsigned n_watchers;
 };
 
 /* The transport's view of the application: dispatch, disconnect (watchers, leases), busy. */

@@ -20,6 +20,7 @@
 #include "manager.h"
 #include "paths.h"
 #include "server.h"
+#include "watch.h"
 
 struct daemon_opts {
 	const char *socket;
@@ -249,6 +250,7 @@ static int start_serving(struct app *a, struct event_base *base, const char *soc
 	r = manager_start(m, base);
 	if (r < 0)
 		return log_error_errno(r, "not started: cannot watch the cgroup tree (inotify)");
+	watch_init(a);
 	events_startup(m);
 	/* Loading a large snapshot leaves freed pages with the allocator: give them back. */
 	malloc_trim(0);
@@ -311,6 +313,7 @@ int main(int argc, char **argv)
 		r = run_loop(base);
 		if (r < 0)
 			log_error_errno(r, "cannot watch for signals; stopping");
+		watch_stop(&app);
 		events_stop(m);
 	}
 	manager_stop(m);

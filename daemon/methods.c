@@ -9,9 +9,11 @@
 #include "cleanup.h"
 #include "commit.h"
 #include "events.h"
+#include "lease.h"
 #include "log.h"
 #include "server.h"
 #include "tenant.h"
+#include "watch.h"
 
 /* The reconcile report names anybody's entries: a tenant gets it empty. */
 static void status_hide_report(json_object *st)
@@ -97,7 +99,7 @@ void method_create(struct call *call)
 		call_op_error(call, &e);
 		return;
 	}
-	if (req.lease && events_lease(m, le, call->conn) < 0)
+	if (req.lease && lease_take(call_app(call), le, call->conn) < 0)
 		log_warnx("%s: could not record its lease", le->name);
 	p = json_object_new_object();
 	json_object_object_add(p, "entry", manager_entry_to_json(m, le));
@@ -190,6 +192,6 @@ void method_watch(struct call *call)
 		call_error(call, CGERR_EXPECTED_MORE, NULL);
 		return;
 	}
-	if (events_watch_add(call_manager(call), call, param_obj(call, "names"), param_obj(call, "pressure"), &e) < 0)
+	if (watch_add(call_app(call), call, param_obj(call, "names"), param_obj(call, "pressure"), &e) < 0)
 		call_op_error(call, &e);
 }

@@ -28,6 +28,7 @@
 #include "server.h"
 #include "standin.h"
 #include "varlink.h"
+#include "watch.h"
 
 /*
  * Each input runs against a fresh daemon: the real manager and server, set up
@@ -251,12 +252,14 @@ static void daemon_start(struct daemon *d)
 	    server_start(&d->s, d->base, &app_server_ops, &d->app) < 0 ||
 	    manager_start(&d->m, d->base) < 0)
 		fail("server or manager start failed");
+	watch_init(&d->app);
 	events_startup(&d->m);
 }
 
 /* Stop like main.c: leases of connections still open are kept (released at the next start). */
 static void daemon_stop(struct daemon *d)
 {
+	watch_stop(&d->app);
 	events_stop(&d->m);
 	manager_stop(&d->m);
 	d->app.commit = commit_free(d->app.commit);
