@@ -260,6 +260,34 @@ START_TEST(test_slow_watcher_dropped)
 }
 END_TEST
 
+/*
+ * A client that hung up makes the event's send fail inside events_emit():
+ * the connection closes there, but its stream and its leases are let go
+ * only on a later loop turn, not in the middle of the emit (an operation
+ * such as Create emits while its own state is half made).
+ */
+START_TEST(test_send_failure_defers_disconnect)
+{
+	struct ledger_entry e = { .name = "held", .state = LEDGER_ACTIVE, .lease = true, .cgroup_id = 9 };
+	struct ledger_entry *le;
+	struct conn *c;
+	int fd = watcher_c(0, "{}", &c);
+
+	ck_assert_int_eq(ledger_put(m.ledger, &e, &le), 0);
+	ck_assert_int_eq(lease_take(&app, le, c), 0);
+	close(fd);
+	events_emit_owned(&m, "populated", "held", 0, NULL);
+	ck_assert(c->dead);
+	/* Still listed, lease still held: nothing of the glue ran from inside the emit. */
+	ck_assert_uint_eq(watch_count(&app), 1);
+	ck_assert_ptr_nonnull(conn_get_data(c));
+	m.stopping = true; /* the release itself needs a real manager: here only its timing is tested */
+	turns(3);
+	ck_assert_uint_eq(watch_count(&app), 0);
+	ck_assert_uint_eq(server_conn_count(&srv), 0);
+}
+END_TEST
+
 /* A lease names this very entry; the daemon stopping releases nothing; the list goes with the connection. */
 START_TEST(test_lease_kept_while_stopping)
 {
@@ -299,6 +327,7 @@ static Suite *watch_suite(void)
 	add_tcase(s, "send_to_one", test_send_to_one);
 	add_tcase(s, "watchers_max", test_watchers_max);
 	add_tcase(s, "slow_watcher_dropped", test_slow_watcher_dropped);
+	add_tcase(s, "send_failure_defers_disconnect", test_send_failure_defers_disconnect);
 	add_tcase(s, "lease_kept_while_stopping", test_lease_kept_while_stopping);
 	return s;
 }
