@@ -26,7 +26,8 @@ static struct {
 	char methods[CALLS_MAX][64];   /* their methods */
 	size_t n_calls;
 	size_t n_disconnects;
-	struct conn *gone;             /* the last connection the disconnect op saw */
+	struct conn *gone;             /* the last connection the disconnect op saw (freed after) */
+	void *gone_data;               /* its data then */
 	bool in_handler;               /* inside dispatch: a disconnect now is a re-entry */
 	bool reentered;
 	bool answer_now;               /* dispatch answers at once with {"n": index} */
@@ -75,6 +76,7 @@ static void test_disconnect(void *userdata, struct conn *c)
 		app.reentered = true;
 	app.n_disconnects++;
 	app.gone = c;
+	app.gone_data = conn_get_data(c);
 }
 
 static const struct server_ops test_ops = { .dispatch = test_dispatch, .disconnect = test_disconnect };
@@ -339,7 +341,7 @@ START_TEST(test_peer_hangup)
 	peer = -1;
 	turns(3);
 	ck_assert_uint_eq(app.n_disconnects, 1);
-	ck_assert_ptr_eq(conn_get_data(app.gone), &data);
+	ck_assert_ptr_eq(app.gone_data, &data);
 	ck_assert_uint_eq(server_conn_count(&srv), 0);
 }
 END_TEST
