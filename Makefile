@@ -88,7 +88,7 @@ TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.s
            $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
 
 .PHONY: all deps deps-check run check check-all check-unit check-install check-integration check-sanitize \
-	check-bench check-abi abi-baseline check-go check-go-drift install uninstall clean bench
+	check-bench check-abi abi-baseline check-go check-go-drift check-layers install uninstall clean bench
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -218,6 +218,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check-all:
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(ITEST_BINS) $(EXAMPLE_BINS) $(BENCH_BINS) \
 		fuzz-build $(GO_TEST) $(GO_EXAMPLE)
+	$(Q)$(MAKE) --no-print-directory check-layers
 	$(Q)$(MAKE) --no-print-directory check-abi
 	$(Q)$(MAKE) --no-print-directory check-go-drift
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) check-unit check-fuzz
@@ -225,6 +226,10 @@ check-all:
 	$(Q)$(MAKE) --no-print-directory check-integration
 	$(Q)$(MAKE) --no-print-directory check-bench
 	$(Q)$(MAKE) --no-print-directory check-sanitize
+
+# The daemon's layers include one way: transport -> glue -> domain -> commit (README, Architecture).
+check-layers:
+	$(Q)sh scripts/check-layers.sh daemon
 
 # A staged "make install PREFIX=/usr": the file list, libcgctl.pc's libdir, and the
 # example built with the documented command against it.

@@ -12,16 +12,21 @@
 #include <unistd.h>
 #include <event2/event.h>
 
-#include "conn.h"
 #include "ledger.h"
 #include "log.h"
-#include "server.h"
 
-TAILQ_HEAD(call_list, call);
+/* One "call me back after a sync" request. */
+struct waiter {
+	TAILQ_ENTRY(waiter) entry;
+	commit_fn fn;
+	void *userdata;
+};
+
+TAILQ_HEAD(waiter_list, waiter);
 
 /*
- * Calls move from queue (records written, no sync started since) to inflight
- * (the running sync covers them) to their reply. Only the loop thread touches
+ * Waiters move from queue (records written, no sync started since) to inflight
+ * (the running sync covers them) to their callback. Only the loop thread touches
  * the ledger and the lists; the sync thread sees nothing but job_fd.
  */
 struct commit {
@@ -31,9 +36,9 @@ struct commit {
 	int efd;
 	bool running;          /* the sync thread holds a job */
 	bool wanted;           /* commit_later() asked for a sync with no call waiting */
-	unsigned last_batch;   /* calls the last sync served (counted up to 2) */
-	struct call_list queue;
-	struct call_list inflight;
+	unsigned last_batch;   /* waiters the last sync served (counted up to 2) */
+	struct waiter_list queue;
+	struct waiter_list inflight;
 
 	pthread_t thread;
 	bool thread_started;
@@ -71,22 +76,15 @@ static void *commit_thread(void *arg)
 	return NULL;
 }
 
-/* Answer every call on list: params on success, SystemError on failure. */
-static void commit_answer(struct call_list *list, int r)
+/* Call back every waiter on list with the sync's result r, in order. */
+static void commit_answer(struct waiter_list *list, int r)
 {
-	struct call *call;
+	struct waiter *w;
 
-	while ((call = TAILQ_FIRST(list))) {
-		json_object *params = call->pending_reply;
-
-		TAILQ_REMOVE(list, call, commit_entry);
-		call->pending_reply = NULL;
-		if (r < 0) {
-			json_object_put(params);
-			call_error_errno(call, r, "ledger could not be made durable");
-		} else {
-			call_reply(call, params);
-		}
+	while ((w = TAILQ_FIRST(list))) {
+		TAILQ_REMOVE(list, w, entry);
+		w->fn(w->userdata, r);
+		free(w);
 	}
 }
 
@@ -105,7 +103,7 @@ static void commit_compact(struct commit *c)
 static void commit_start(struct commit *c);
 
 /* A sync covering list ended with r: record it, answer list, go on with what queued meanwhile. */
-static void commit_synced(struct commit *c, struct call_list *list, int r)
+static void commit_synced(struct commit *c, struct waiter_list *list, int r)
 {
 	r = ledger_sync_end(c->ledger, r);
 	if (r < 0)
@@ -115,17 +113,17 @@ static void commit_synced(struct commit *c, struct call_list *list, int r)
 		commit_start(c);
 }
 
-/* Number of calls on list, counting no further than 2. */
-static unsigned commit_count(const struct call_list *list)
+/* Number of waiters on list, counting no further than 2. */
+static unsigned commit_count(const struct waiter_list *list)
 {
 	unsigned n = 0;
 
-	for (struct call *call = TAILQ_FIRST(list); call && n < 2; call = TAILQ_NEXT(call, commit_entry))
+	for (struct waiter *w = TAILQ_FIRST(list); w && n < 2; w = TAILQ_NEXT(w, entry))
 		n++;
 	return n;
 }
 
-/* Hand the queued calls to a new sync, or answer them at once when nothing is pending. */
+/* Hand the queued waiters to a new sync, or answer them at once when nothing is pending. */
 static void commit_start(struct commit *c)
 {
 	unsigned n;
@@ -138,7 +136,7 @@ static void commit_start(struct commit *c)
 	fd = ledger_sync_begin(c->ledger);
 	n = commit_count(&c->queue);
 	/* This batch is fixed now: whatever queues while it is answered waits for the next. */
-	TAILQ_CONCAT(&c->inflight, &c->queue, commit_entry);
+	TAILQ_CONCAT(&c->inflight, &c->queue, entry);
 	if (fd < 0) {
 		/* Their records are durable already (synced, or in the fsynced snapshot). */
 		commit_answer(&c->inflight, 0);
@@ -146,7 +144,7 @@ static void commit_start(struct commit *c)
 	}
 	if (n <= 1 && c->last_batch <= 1) {
 		/*
-		 * A lone call after a lone call: nobody else is waiting, so handing
+		 * A lone waiter after a lone one: nobody else is waiting, so handing
 		 * the sync to the thread would only add two wake-ups to its latency.
 		 */
 		r = fdatasync(fd) < 0 ? -errno : 0;
@@ -185,7 +183,7 @@ static void commit_done_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Make a committer with its sync thread. */
-int commit_new(struct event_base *base, struct ledger *l, struct commit **ret)
+int commit_new(struct event_base *base, int priority, struct ledger *l, struct commit **ret)
 {
 	struct commit *c = calloc(1, sizeof(*c));
 	sigset_t all, old;
@@ -210,8 +208,11 @@ int commit_new(struct event_base *base, struct ledger *l, struct commit **ret)
 		r = -ENOMEM;
 		goto fail;
 	}
-	/* Commits run after everything else ready in the same turn. */
-	event_priority_set(c->turn_ev, SERVER_PRIO_COMMIT);
+	/* Commits run after everything else ready in the same turn (the caller's lowest priority). */
+	if (priority >= 0 && event_priority_set(c->turn_ev, priority) < 0) {
+		r = -EINVAL;
+		goto fail;
+	}
 	if (event_add(c->done_ev, NULL) < 0) {
 		r = -EIO;
 		goto fail;
@@ -231,12 +232,18 @@ fail:
 	return r;
 }
 
-/* Queue call's reply for the next group commit. */
-void commit_enqueue(struct commit *c, struct call *call, json_object *params)
+/* Queue fn(userdata, r) for the next sync that begins. */
+int commit_after_sync(struct commit *c, commit_fn fn, void *userdata)
 {
-	call->pending_reply = params;
-	TAILQ_INSERT_TAIL(&c->queue, call, commit_entry);
+	struct waiter *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->fn = fn;
+	w->userdata = userdata;
+	TAILQ_INSERT_TAIL(&c->queue, w, entry);
 	commit_later(c);
+	return 0;
 }
 
 /* Commit at the end of this turn. */
@@ -246,13 +253,13 @@ void commit_later(struct commit *c)
 	event_active(c->turn_ev, 0, 0);
 }
 
-/* A sync runs or calls wait for one. */
+/* A sync runs or waiters wait for one. */
 bool commit_busy(const struct commit *c)
 {
 	return c->running || !TAILQ_EMPTY(&c->queue);
 }
 
-/* Wait for the thread's job, stop it, and answer everyone after a final sync here. */
+/* Wait for the thread's job, stop it, and call everyone back after a final sync here. */
 struct commit *commit_free(struct commit *c)
 {
 	int r;
@@ -271,7 +278,7 @@ struct commit *commit_free(struct commit *c)
 		ledger_sync_end(c->ledger, c->job_result);
 	}
 	/* One synchronous sync covers the in-flight batch (again) and the queue. */
-	TAILQ_CONCAT(&c->inflight, &c->queue, commit_entry);
+	TAILQ_CONCAT(&c->inflight, &c->queue, entry);
 	if (!TAILQ_EMPTY(&c->inflight)) {
 		r = ledger_sync(c->ledger);
 		if (r < 0)

@@ -13,7 +13,6 @@
 #include <event2/event.h>
 
 #include "cleanup.h"
-#include "commit.h"
 #include "log.h"
 #include "replylog.h"
 #include "server.h"
@@ -31,6 +30,19 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_process_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_gone_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Free the events of a connection that never started (NULL ones are fine). */
+static void conn_free_events(struct conn *c)
+{
+	struct event **evs[] = { &c->rev, &c->wev, &c->pev, &c->deadline, &c->cev, &c->gone_ev };
+
+	for (size_t i = 0; i < ELEMENTSOF(evs); i++) {
+		if (*evs[i])
+			event_free(*evs[i]);
+		*evs[i] = NULL;
+	}
+}
 
 /* Drop a reference; the last one frees the connection. */
 static void conn_unref(struct conn *c)
@@ -74,37 +86,71 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->pev = event_new(srv->base, -1, 0, conn_process_cb, c);
 	c->deadline = evtimer_new(srv->base, conn_deadline_cb, c);
 	c->cev = event_new(srv->base, fd, EV_CLOSED, conn_hangup_cb, c);
-	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || event_add(c->rev, NULL) < 0) {
-		c->dead = true;
-		conn_close(c, "out of memory");
+	c->gone_ev = event_new(srv->base, -1, 0, conn_gone_cb, c);
+	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->gone_ev ||
+	    event_add(c->rev, NULL) < 0) {
+		conn_free_events(c);
+		close(fd);
+		conn_unref(c);
 		return NULL;
 	}
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->n_conns++;
 	return c;
 }
 
-/* Close the connection now; memory goes when no call refers to it. */
+/* Close the connection now; the server hears of it on the next loop turn. */
 void conn_close(struct conn *c, const char *why)
 {
-	if (c->fd < 0)
+	if (c->dead)
 		return;
 	log_debug("connection %llu (uid %u pid %d) closed: %s", (unsigned long long)c->id,
 		  (unsigned)c->uid, (int)c->pid, why);
 	c->dead = true;
-	if (c->rev)
-		event_free(c->rev);
-	if (c->wev)
-		event_free(c->wev);
-	if (c->pev)
-		event_free(c->pev);
-	if (c->deadline)
-		event_free(c->deadline);
-	if (c->cev)
-		event_free(c->cev);
+	event_active(c->gone_ev, 0, 0);
+	event_free(c->rev);
+	event_free(c->wev);
+	event_free(c->pev);
+	event_free(c->deadline);
+	event_free(c->cev);
 	c->rev = c->wev = c->pev = c->deadline = c->cev = NULL;
 	close(c->fd);
 	c->fd = -1;
+}
+
+/* The deferred part of closing: unlist, tell the application, drop the list's reference. */
+void conn_reap(struct conn *c)
+{
+	if (!c->gone_ev)
+		return;
+	event_free(c->gone_ev);
+	c->gone_ev = NULL;
 	server_conn_gone(c->srv, c);
 	conn_unref(c);
+}
+
+/* The loop turn after closing. */
+static void conn_gone_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_reap(arg);
+}
+
+/* The application's per-connection data. */
+void conn_set_data(struct conn *c, void *data)
+{
+	c->data = data;
+}
+
+/* The application's per-connection data (NULL until set). */
+void *conn_get_data(const struct conn *c)
+{
+	return c->data;
+}
+
+/* Reply bytes queued and not yet taken by the peer. */
+size_t conn_out_bytes(const struct conn *c)
+{
+	return c->out_bytes;
 }
 
 /* Arm the timer that drops a client sitting on a partial message or unread replies. */
@@ -289,7 +335,7 @@ static void conn_process(struct conn *c)
 		call->conn = c;
 		c->refs++;
 		c->current = call;
-		dispatch_call(call);
+		c->srv->ops->dispatch(c->srv->app, call);
 	}
 	if (!c->dead) {
 		if (conn_busy(c)) {
@@ -443,7 +489,6 @@ static void call_finish(struct call *call)
 		close(call->fds[i]);
 	free(call->fds);
 	vl_call_done(&call->vl);
-	json_object_put(call->pending_reply);
 	if (c->current == call)
 		c->current = NULL;
 	free(call);
@@ -519,18 +564,6 @@ void call_error_errno(struct call *call, int r, const char *fmt, ...)
 	json_object_object_add(p, "errno", json_object_new_int(r < 0 ? -r : r));
 	json_object_object_add(p, "message", json_object_new_string(msg));
 	call_error(call, CGERR_SYSTEM_ERROR, p);
-}
-
-/* Reply after the next group commit. */
-void call_reply_durable(struct call *call, json_object *params)
-{
-	commit_enqueue(call->conn->srv->commit, call, params);
-}
-
-/* True when the client is gone. */
-bool call_conn_dead(const struct call *call)
-{
-	return call->conn->dead;
 }
 
 /* True when the client is gone or has hung up (EOF waiting unread); nothing is consumed. */

@@ -26,8 +26,6 @@ struct call {
 	struct vl_call vl;
 	int *fds;    /* descriptors that came with the call, owned */
 	size_t nfds;
-	TAILQ_ENTRY(call) commit_entry; /* on the server's group-commit queue */
-	json_object *pending_reply;     /* reply parameters waiting for the commit */
 	void *userdata;                 /* the handler's, for deferred work */
 };
 
@@ -38,8 +36,9 @@ struct conn {
 	uid_t uid;
 	pid_t pid;
 	unsigned refs;
-	bool dead;
+	bool dead;              /* closed: nothing more is read or sent */
 	struct event *rev, *wev, *pev;
+	struct event *gone_ev;  /* the loop turn after closing: tell the server, drop our reference */
 	struct event *cev;      /* peer hang-up while a call is pending (we are not reading) */
 	struct vl_framer in;
 	int in_fds[16];
@@ -49,13 +48,26 @@ struct conn {
 	struct call *current;
 	struct event *deadline; /* partial message or stalled reader timer */
 	TAILQ_ENTRY(conn) entry;
-	void *lease;            /* per-connection state owned by the manager */
+	void *data;             /* the application's (conn_set_data()) */
 };
 
-/* Take over an accepted socket; NULL on failure (fd closed). */
+/* Take over an accepted socket; NULL on failure (fd closed). The server lists it. */
 struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid);
-/* Close the connection now; freed once no call refers to it. */
+/*
+ * Close the connection: from now on nothing is read or sent, and calls still
+ * open are answered into the void. The server (and through it the
+ * application) hears of it on the next loop turn, never from inside this
+ * call: a handler that makes a connection fail sees no re-entry. Memory goes
+ * once no call refers to it.
+ */
 void conn_close(struct conn *c, const char *why);
+/* The deferred part of closing, now (the server stopping runs no further loop turn). */
+void conn_reap(struct conn *c);
+/* The application's per-connection data (NULL until set). */
+void conn_set_data(struct conn *c, void *data);
+void *conn_get_data(const struct conn *c);
+/* Reply bytes queued and not yet taken by the peer. */
+size_t conn_out_bytes(const struct conn *c);
 
 /* Final successful reply (params consumed, may be NULL); frees the call. */
 void call_reply(struct call *call, json_object *params);
@@ -71,10 +83,6 @@ void call_errorf(struct call *call, enum cgerr e, const char *key, const char *v
 /* Error reply for a negative errno: SystemError {errno, message}. */
 void call_error_errno(struct call *call, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Reply once the ledger records written so far are durable (group commit). */
-void call_reply_durable(struct call *call, json_object *params);
-/* True when the client is gone (a reply would be dropped). */
-bool call_conn_dead(const struct call *call);
 /*
  * True when the client is gone or has hung up while the call was pending
  * (its EOF not read yet: we read no further while a call runs). Consumes nothing.

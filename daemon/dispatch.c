@@ -3,9 +3,12 @@
 #include "dispatch.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "cleanup.h"
+#include "commit.h"
 #include "jsonbuf.h"
 #include "log.h"
 #include "server.h"
@@ -215,5 +218,41 @@ void call_op_error(struct call *call, const struct op_error *e)
 /* The daemon's manager. */
 struct manager *call_manager(struct call *call)
 {
-	return call->conn->srv->mgr;
+	return call_app(call)->mgr;
+}
+
+/* A reply waiting for the group commit. */
+struct durable_reply {
+	struct call *call;
+	json_object *params;
+};
+
+/* The sync that covers the call's records ended with r: its reply, or SystemError. */
+static void durable_reply_cb(void *userdata, int r)
+{
+	struct durable_reply *d = userdata;
+
+	if (r < 0) {
+		json_object_put(d->params);
+		call_error_errno(d->call, r, "ledger could not be made durable");
+	} else {
+		call_reply(d->call, d->params);
+	}
+	free(d);
+}
+
+/* Reply once the ledger records written so far are durable (group commit). */
+void call_reply_durable(struct call *call, json_object *params)
+{
+	struct durable_reply *d = calloc(1, sizeof(*d));
+
+	if (d) {
+		d->call = call;
+		d->params = params;
+		if (commit_after_sync(call_app(call)->commit, durable_reply_cb, d) == 0)
+			return;
+		free(d);
+	}
+	json_object_put(params);
+	call_error_errno(call, -ENOMEM, "ledger could not be made durable");
 }

@@ -31,8 +31,12 @@ bool param_bool(struct call *call, const char *name, bool def);
 /* The parameter object itself (borrowed), NULL when absent or null. */
 json_object *param_obj(struct call *call, const char *name);
 
+/* Route a call to its handler (app.c's dispatch op). */
+void dispatch_call(struct call *call);
 /* Answer a failed operation. */
 void call_op_error(struct call *call, const struct op_error *e);
+/* Reply (params consumed) once the ledger records written so far are durable (group commit). */
+void call_reply_durable(struct call *call, json_object *params);
 /* The daemon's manager. */
 struct manager *call_manager(struct call *call);
 

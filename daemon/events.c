@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* events.c: kernel notifications per managed cgroup, the Watch streams, auto_remove and leases. */
+/* events.c: kernel notifications per managed cgroup, their cached state, auto_remove; events go to a sink. */
 #include "events.h"
 
 #include <errno.h>
@@ -9,7 +9,6 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
-#include "conn.h"
 #include "log.h"
 #include "manager_internal.h"
 #include "monitor.h"
@@ -26,77 +25,14 @@ struct entry_rt {
 	long long oom, oom_kill;
 };
 
-/* A Watch call streaming events. */
-struct watcher {
-	struct watcher *next;
-	struct call *call;
-	json_object *names; /* array of names (subtrees), NULL: all */
-	uid_t uid;          /* the client's: a tenant hears of its own entries only */
-};
-
-/* Does w want events about owner's entry name, and may it hear of them? Daemon-wide ones (""): everybody. */
-static bool watcher_wants(const struct watcher *w, const char *name, uid_t owner)
+/* Where events go. */
+void events_set_sink(struct manager *m, events_sink_fn fn, void *userdata)
 {
-	if (!name[0])
-		return true;
-	if (!tenant_is_admin(w->uid) && w->uid != owner)
-		return false;
-	if (!w->names)
-		return true;
-	for (size_t i = 0; i < json_object_array_length(w->names); i++)
-		if (cgname_is_below(name, json_object_get_string(json_object_array_get_idx(w->names, i))))
-			return true;
-	return false;
+	m->sink = fn;
+	m->sink_data = userdata;
 }
 
-/* Unlink and free w (its call already answered). */
-static void watcher_free(struct manager *m, struct watcher *w)
-{
-	for (struct watcher **pp = (struct watcher **)&m->watchers; *pp; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
-			break;
-		}
-	m->n_watchers--;
-	pressure_release(m, w->call);
-	json_object_put(w->names);
-	free(w);
-}
-
-/* A watcher that does not read: drop it with a clear final error. */
-static void watcher_drop_slow(struct manager *m, struct watcher *w)
-{
-	struct call *call = w->call;
-
-	log_notice("connection %llu: watcher does not read its events, dropped",
-		   (unsigned long long)call->conn->id);
-	watcher_free(m, w);
-	call_errorf(call, CGERR_QUOTA_EXCEEDED, "limit", "watch-buffer",
-		    "more than %u bytes of events unread: the watch was dropped; watch again and read faster",
-		    EVENTS_WATCH_BUFFER_MAX);
-}
-
-/* Stream one event to w (details borrowed), or drop w when it does not read. */
-static void watcher_send(struct manager *m, struct watcher *w, const char *type, const char *name,
-			 json_object *details)
-{
-	json_object *ev, *p;
-
-	if (w->call->conn->out_bytes > EVENTS_WATCH_BUFFER_MAX) {
-		watcher_drop_slow(m, w);
-		return;
-	}
-	ev = json_object_new_object();
-	json_object_object_add(ev, "type", json_object_new_string(type));
-	json_object_object_add(ev, "name", json_object_new_string(name));
-	json_object_object_add(ev, "timestamp", json_object_new_int64((int64_t)now_usec()));
-	json_object_object_add(ev, "details", details ? json_object_get(details) : NULL);
-	p = json_object_new_object();
-	json_object_object_add(p, "event", ev);
-	call_reply_more(w->call, p);
-}
-
-/* Tell every interested watcher that may see the entry. */
+/* Tell every interested stream that may see the entry. */
 void events_emit(struct manager *m, const char *type, const char *name, json_object *details)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
@@ -105,31 +41,21 @@ void events_emit(struct manager *m, const char *type, const char *name, json_obj
 	events_emit_owned(m, type, name, le ? le->owner : 0, details);
 }
 
-/* Tell every interested watcher of owner's entry name. */
+/* Tell every interested stream of owner's entry name. */
 void events_emit_owned(struct manager *m, const char *type, const char *name, uid_t owner, json_object *details)
 {
-	struct watcher *w, *next;
-
-	for (w = m->watchers; w; w = next) {
-		next = w->next;
-		if (watcher_wants(w, name, owner))
-			watcher_send(m, w, type, name, details);
-	}
+	if (m->sink)
+		m->sink(m->sink_data, NULL, type, name, owner, details);
 	json_object_put(details);
 }
 
-/* Tell the watcher of call only, if it may hear of name (an entry the ledger no longer holds: administrators). */
-void events_send(struct manager *m, const struct call *call, const char *type, const char *name,
-		 json_object *details)
+/* Tell stream to only, if it may hear of name (an entry the ledger no longer holds: administrators). */
+void events_send(struct manager *m, const void *to, const char *type, const char *name, json_object *details)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
 
-	for (struct watcher *w = m->watchers; w; w = w->next)
-		if (w->call == call) {
-			if (!name[0] || tenant_is_admin(w->uid) || (le && tenant_may_access(w->uid, le)))
-				watcher_send(m, w, type, name, details);
-			break;
-		}
+	if (m->sink)
+		m->sink(m->sink_data, to, type, name, le ? le->owner : 0, details);
 	json_object_put(details);
 }
 
@@ -181,7 +107,7 @@ static void events_auto_removed_cb(void *arg, int r, bool existed, json_object *
 }
 
 /* Start an asynchronous destroy nobody waits for. */
-static void events_destroy(struct manager *m, const char *name, bool kill)
+void events_collect(struct manager *m, const char *name, bool kill)
 {
 	struct destroy_request req = { .name = name, .recursive = true, .kill = kill,
 				       .timeout_ms = MANAGER_KILL_TIMEOUT_MS };
@@ -203,7 +129,7 @@ static void events_populated_changed(struct manager *m, struct ledger_entry *le,
 			log_warnx("%s: could not record that it was populated", le->name);
 	} else if (!populated && le->was_populated) {
 		log_info("%s emptied: removing it (auto_remove)", le->name);
-		events_destroy(m, le->name, false);
+		events_collect(m, le->name, false);
 	}
 }
 
@@ -405,125 +331,6 @@ void events_untrack(struct manager *m, struct ledger_entry *le)
 	le->userdata = NULL;
 }
 
-/* Register call as a watcher of names (NULL: all). */
-int events_watch_add(struct manager *m, struct call *call, json_object *names, json_object *pressure,
-		     struct op_error *e)
-{
-	struct watcher *w;
-	json_object *ev, *p;
-
-	if (m->n_watchers >= m->watchers_max)
-		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "watchers",
-				    "at most %u watchers at once (--max-watchers)", m->watchers_max);
-	/* Every event is matched against every name: keep the list short. */
-	if (names && json_object_array_length(names) > EVENTS_WATCH_NAMES_MAX)
-		return op_error_set(e, -E2BIG, CGERR_INVALID_VALUE, "field", "names",
-				    "at most %d names in one Watch", EVENTS_WATCH_NAMES_MAX);
-	for (size_t i = 0; names && i < json_object_array_length(names); i++) {
-		json_object *n = json_object_array_get_idx(names, i);
-		const char *why = NULL;
-
-		if (!json_object_is_type(n, json_type_string) ||
-		    cgname_validate(json_object_get_string(n), (size_t)json_object_get_string_len(n), &why) < 0)
-			return op_error_set(e, -EINVAL, CGERR_INVALID_NAME, "name",
-					    json_object_get_string(n), "invalid name: %s", why ? why : "not a string");
-	}
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-	w->call = call;
-	w->uid = call->conn->uid;
-	if (pressure_add(m, call, pressure, e) < 0) {
-		free(w);
-		return -e->errnum;
-	}
-	w->names = names && json_object_array_length(names) > 0 ? json_object_get(names) : NULL;
-	w->next = m->watchers;
-	m->watchers = w;
-	m->n_watchers++;
-	/* The first reply says the watch is in place: events after it are not missed. */
-	ev = json_object_new_object();
-	json_object_object_add(ev, "type", json_object_new_string("watching"));
-	json_object_object_add(ev, "name", json_object_new_string(""));
-	json_object_object_add(ev, "timestamp", json_object_new_int64((int64_t)now_usec()));
-	json_object_object_add(ev, "details", NULL);
-	p = json_object_new_object();
-	json_object_object_add(p, "event", ev);
-	call_reply_more(call, p);
-	return 0;
-}
-
-/* Tie le, this very entry (a later one of the same name is somebody else's), to the connection that created it. */
-int events_lease(struct manager *m, struct ledger_entry *le, struct conn *c)
-{
-	json_object *list = c->lease, *o;
-
-	if (!list) {
-		list = json_object_new_array();
-		if (!list)
-			return -ENOMEM;
-		c->lease = list;
-	}
-	o = json_object_new_object();
-	if (!o)
-		return -ENOMEM;
-	json_object_object_add(o, "name", json_object_new_string(le->name));
-	json_object_object_add(o, "id", json_object_new_uint64(le->cgroup_id));
-	json_object_object_add(o, "created", json_object_new_uint64(le->created_usec));
-	if (json_object_array_add(list, o) < 0) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* The entry lease o (see events_lease()) was taken on, if the ledger still holds that very one. */
-static struct ledger_entry *events_leased_entry(struct manager *m, json_object *o)
-{
-	json_object *name, *id, *created;
-	struct ledger_entry *le;
-
-	if (!json_object_object_get_ex(o, "name", &name) || !json_object_object_get_ex(o, "id", &id) ||
-	    !json_object_object_get_ex(o, "created", &created))
-		return NULL;
-	le = ledger_get(m->ledger, json_object_get_string(name));
-	if (!le || !le->lease || le->cgroup_id != json_object_get_uint64(id) ||
-	    le->created_usec != json_object_get_uint64(created))
-		return NULL;
-	return le;
-}
-
-/* A connection closed: end its watchers, release its leases. */
-void events_conn_closed(struct manager *m, struct conn *c)
-{
-	json_object *list = c->lease;
-	struct watcher *w, *next;
-
-	for (w = m->watchers; w; w = next) {
-		struct call *call = w->call;
-		next = w->next;
-		if (call->conn != c)
-			continue;
-		watcher_free(m, w);
-		call_reply(call, NULL); /* into the void: frees the call */
-	}
-	/* Closed because we are stopping: the next start releases these leases. */
-	for (size_t i = 0; list && !m->stopping && i < json_object_array_length(list); i++) {
-		struct ledger_entry *le = events_leased_entry(m, json_object_array_get_idx(list, i));
-
-		if (le) {
-			_cleanup_free_ char *name = strdup(le->name);
-
-			if (!name)
-				continue;
-			log_info("%s: its lease holder went away; killing and removing it", name);
-			events_destroy(m, name, true);
-		}
-	}
-	json_object_put(list);
-	c->lease = NULL;
-}
-
 /* After reconcile: track every entry, release old leases, collect empties. */
 void events_startup(struct manager *m)
 {
@@ -561,11 +368,11 @@ void events_startup(struct manager *m)
 		_cleanup_free_ char *name = strdup(drop[i]);
 		struct ledger_entry *le = name ? ledger_get(m->ledger, name) : NULL;
 		if (le)
-			events_destroy(m, name, le->lease);
+			events_collect(m, name, le->lease);
 	}
 }
 
-/* End every watcher and stop following every entry (daemon stopping). */
+/* Stop following every entry, free the PSI triggers (daemon stopping, after the streams ended). */
 void events_stop(struct manager *m)
 {
 	_cleanup_free_ struct ledger_entry **all = NULL;
@@ -575,28 +382,5 @@ void events_stop(struct manager *m)
 	if (ledger_list(m->ledger, &all, &n) >= 0)
 		for (size_t i = 0; i < n; i++)
 			events_untrack(m, all[i]);
-	while (m->watchers) {
-		struct watcher *w = m->watchers;
-		struct call *call = w->call;
-
-		watcher_free(m, w);
-		call_errorf(call, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
-	}
 	pressure_done(m);
-}
-
-/* Number of watchers. */
-unsigned events_watcher_count(const struct manager *m)
-{
-	return m->n_watchers;
-}
-
-/*
- * True when something needs the daemon awake: pending work, watchers, or any
- * managed cgroup at all — when the unit stops, systemd removes the empty
- * cgroups below it, so exiting with entries would lose them.
- */
-bool events_busy(struct manager *m)
-{
-	return manager_busy(m) || m->watchers;
 }

@@ -12,12 +12,15 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "app.h"
 #include "cleanup.h"
+#include "commit.h"
 #include "log.h"
 #include "events.h"
 #include "manager.h"
 #include "paths.h"
 #include "server.h"
+#include "watch.h"
 
 struct daemon_opts {
 	const char *socket;
@@ -230,19 +233,24 @@ static int run_loop(struct event_base *base)
 }
 
 /* Listen, serve and watch; say ready. 0, or -errno with a log line saying what failed. */
-static int start_serving(struct server *s, struct event_base *base, struct manager *m, const char *sock,
-			 bool default_sock)
+static int start_serving(struct app *a, struct event_base *base, const char *sock, bool default_sock)
 {
+	struct server *s = a->srv;
+	struct manager *m = a->mgr;
 	int r = server_listen(s, sock, default_sock);
 
 	if (r < 0)
 		return log_error_errno(r, "not started: cannot listen on %s", sock);
-	r = server_start(s, base, m);
+	r = commit_new(base, SERVER_PRIO_COMMIT, manager_ledger(m), &a->commit);
+	if (r < 0)
+		return log_error_errno(r, "not started: cannot start the ledger's group commit");
+	r = server_start(s, base, &app_server_ops, a);
 	if (r < 0)
 		return log_error_errno(r, "not started: cannot serve the socket");
 	r = manager_start(m, base);
 	if (r < 0)
 		return log_error_errno(r, "not started: cannot watch the cgroup tree (inotify)");
+	watch_init(a);
 	events_startup(m);
 	/* Loading a large snapshot leaves freed pages with the allocator: give them back. */
 	malloc_trim(0);
@@ -255,8 +263,9 @@ static int start_serving(struct server *s, struct event_base *base, struct manag
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = { .max_cgroups = 65536 };
-	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	struct server s = { .listen_fd = -1, .reserve_fd = -1, .dir_check = app_socket_dir_check };
 	struct manager *m;
+	struct app app = { .srv = &s };
 	struct manager_options mo;
 	_cleanup_free_ char *state_dir = NULL, *sock = NULL;
 	struct event_base *base;
@@ -269,6 +278,7 @@ int main(int argc, char **argv)
 	m = manager_new();
 	if (!m)
 		fatal("out of memory");
+	app.mgr = m;
 
 	state_dir = o.state_dir ? strdup(o.state_dir) : default_state_dir();
 	if (!state_dir)
@@ -298,14 +308,17 @@ int main(int argc, char **argv)
 	base = event_base_new();
 	if (!base || event_base_priority_init(base, SERVER_N_PRIOS) < 0)
 		fatal("not started: cannot create the event loop");
-	r = start_serving(&s, base, m, sock, !o.socket);
+	r = start_serving(&app, base, sock, !o.socket);
 	if (r >= 0) {
 		r = run_loop(base);
 		if (r < 0)
 			log_error_errno(r, "cannot watch for signals; stopping");
+		watch_stop(&app);
 		events_stop(m);
 	}
 	manager_stop(m);
+	/* Answer every call waiting for durability before the connections go. */
+	app.commit = commit_free(app.commit);
 	server_stop(&s);
 	manager_free(m);
 	event_base_free(base);

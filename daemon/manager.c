@@ -89,11 +89,6 @@ int manager_forget(struct manager *m, const char *name)
 	return ledger_remove(m->ledger, name);
 }
 
-void manager_conn_closed(struct manager *m, struct conn *c)
-{
-	events_conn_closed(m, c);
-}
-
 int manager_start(struct manager *m, struct event_base *base)
 {
 	int r;
@@ -174,4 +169,14 @@ struct pressure *manager_pressure(const struct manager *m)
 struct pressure **manager_pressure_slot(struct manager *m)
 {
 	return &m->pressure;
+}
+
+unsigned manager_watchers_max(const struct manager *m)
+{
+	return m->watchers_max;
+}
+
+bool manager_stopping(const struct manager *m)
+{
+	return m->stopping;
 }

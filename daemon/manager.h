@@ -19,10 +19,8 @@
 #include "names.h"
 
 struct attach_req;
-struct conn;
 struct destroy_op;
 struct evwait;
-struct watcher;
 struct event_base;
 struct monitor;
 struct pressure;
@@ -188,6 +186,7 @@ struct monitor *manager_monitor(const struct manager *m);
 /* The PSI triggers of Watch streams pressure.c keeps with the manager, and the slot it keeps them in. */
 struct pressure *manager_pressure(const struct manager *m);
 struct pressure **manager_pressure_slot(struct manager *m);
-
-/* Connection bookkeeping (leases). */
-void manager_conn_closed(struct manager *m, struct conn *c);
+/* --max-watchers, for the Watch glue. */
+unsigned manager_watchers_max(const struct manager *m);
+/* True once the daemon is stopping (events_stop()): a connection's end releases no lease then. */
+bool manager_stopping(const struct manager *m);

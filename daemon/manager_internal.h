@@ -2,7 +2,7 @@
 /*
  * manager_internal.h: struct manager and what the domain's files share among
  * themselves (manager_*.c, controllers, evwait, attach, and events.c's entry
- * tracking until the Watch glue is split out of it). Glue, transport and main
+ * tracking). Glue, transport and main
  * use manager.h's accessors; white-box tests and fuzz_requests include it.
  */
 #pragma once
@@ -30,8 +30,10 @@ struct manager {
 	struct evwait *waits;   /* cgroup.events waits in progress */
 	struct attach_req *attaches; /* requests to the systemd user manager in flight */
 	unsigned n_attaches;
-	struct watcher *watchers; /* Watch streams */
-	unsigned n_watchers;
+	/* Where events go (events_set_sink()): the Watch streams, in the glue. */
+	void (*sink)(void *userdata, const void *to, const char *type, const char *name, uid_t owner,
+		     json_object *details);
+	void *sink_data;
 	struct pressure *pressure; /* PSI triggers of Watch streams (pressure.c) */
 	bool stopping;          /* shutting down: connection closes release nothing */
 	bool have_memory;       /* the memory controller is enabled for children */

@@ -5,11 +5,15 @@
 #include <errno.h>
 #include <string.h>
 
+#include "app.h"
 #include "cleanup.h"
+#include "commit.h"
 #include "events.h"
+#include "lease.h"
 #include "log.h"
 #include "server.h"
 #include "tenant.h"
+#include "watch.h"
 
 /* The reconcile report names anybody's entries: a tenant gets it empty. */
 static void status_hide_report(json_object *st)
@@ -95,7 +99,7 @@ void method_create(struct call *call)
 		call_op_error(call, &e);
 		return;
 	}
-	if (req.lease && events_lease(m, le, call->conn) < 0)
+	if (req.lease && lease_take(call_app(call), le, call->conn) < 0)
 		log_warnx("%s: could not record its lease", le->name);
 	p = json_object_new_object();
 	json_object_object_add(p, "entry", manager_entry_to_json(m, le));
@@ -110,7 +114,7 @@ static void destroy_done_cb(void *arg, int r, bool existed, json_object *removed
 
 	if (r < 0) {
 		if (removed && json_object_array_length(removed) > 0)
-			server_commit_later(call->conn->srv);
+			commit_later(call_app(call)->commit);
 		call_op_error(call, e);
 		return;
 	}
@@ -188,6 +192,6 @@ void method_watch(struct call *call)
 		call_error(call, CGERR_EXPECTED_MORE, NULL);
 		return;
 	}
-	if (events_watch_add(call_manager(call), call, param_obj(call, "names"), param_obj(call, "pressure"), &e) < 0)
+	if (watch_add(call_app(call), call, param_obj(call, "names"), param_obj(call, "pressure"), &e) < 0)
 		call_op_error(call, &e);
 }

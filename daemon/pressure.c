@@ -15,11 +15,9 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
-#include "conn.h"
 #include "events.h"
 #include "log.h"
 #include "manager.h"
-#include "server.h"
 #include "tenant.h"
 
 /*
@@ -32,7 +30,7 @@
 struct trigger {
 	struct trigger *next;
 	struct manager *m;
-	const struct call *call;
+	const void *stream; /* the holder's (pressure_add()), where events go */
 	uid_t uid;
 	int fd;     /* -1 once the cgroup went away */
 	int epfd;
@@ -219,7 +217,7 @@ static void trigger_fired(struct manager *m, struct trigger *t)
 
 	buf[n > 0 ? n : 0] = '\0';
 	/* May end the stream (a watcher that does not read), and free t with it. */
-	events_send(m, t->call, "pressure", t->name, trigger_details(t, buf));
+	events_send(m, t->stream, "pressure", t->name, trigger_details(t, buf));
 }
 
 /* t's epoll set turned readable: the trigger fired, or its cgroup is gone (EPOLLERR, for good). */
@@ -349,15 +347,15 @@ static int trigger_poll(struct manager *m, struct trigger *t)
 	return 0;
 }
 
-/* Arm one checked trigger for call and link it. 0 or -errno with e filled. */
-static int trigger_add(struct manager *m, struct pressure *p, struct call *call, const struct pressure_spec *s,
-		       struct op_error *e)
+/* Arm one checked trigger for stream (of uid) and link it. 0 or -errno with e filled. */
+static int trigger_add(struct manager *m, struct pressure *p, const void *stream, uid_t uid,
+		       const struct pressure_spec *s, struct op_error *e)
 {
 	_cleanup_free_ char *rel = NULL;
 	struct trigger *t;
 	int r;
 
-	if ((r = trigger_lookup(m, call->conn->uid, s, &rel, e)) < 0)
+	if ((r = trigger_lookup(m, uid, s, &rel, e)) < 0)
 		return r;
 	t = calloc(1, sizeof(*t));
 	if (!t || !(t->name = strdup(s->name))) {
@@ -371,8 +369,8 @@ static int trigger_add(struct manager *m, struct pressure *p, struct call *call,
 		op_error_set(e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "cannot poll %s's pressure file: %s", s->name,
 			     strerror(-r));
 	else if (t->fd >= 0) {
-		t->call = call;
-		t->uid = call->conn->uid;
+		t->stream = stream;
+		t->uid = uid;
 		snprintf(t->resource, sizeof(t->resource), "%s", s->resource);
 		snprintf(t->kind, sizeof(t->kind), "%s", s->kind);
 		t->stall_us = s->stall_us;
@@ -387,11 +385,10 @@ static int trigger_add(struct manager *m, struct pressure *p, struct call *call,
 	return r;
 }
 
-/* Refuse more triggers than one Watch or the caller's uid may hold. */
-static int pressure_quota(struct manager *m, struct call *call, size_t want, struct op_error *e)
+/* Refuse more triggers than one Watch or uid (per_uid at most) may hold. */
+static int pressure_quota(struct manager *m, uid_t uid, unsigned per_uid, size_t want, struct op_error *e)
 {
-	unsigned per_uid = call->conn->srv->limits.triggers_per_uid;
-	unsigned held = pressure_of_uid(manager_pressure(m), call->conn->uid);
+	unsigned held = pressure_of_uid(manager_pressure(m), uid);
 
 	if (want > PRESSURE_WATCH_MAX)
 		return op_error_set(e, -E2BIG, CGERR_INVALID_VALUE, "field", "pressure",
@@ -400,11 +397,12 @@ static int pressure_quota(struct manager *m, struct call *call, size_t want, str
 		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "pressure-triggers",
 				    "uid %u holds %u pressure triggers and asks for %zu more: at most %u "
 				    "(--max-pressure-triggers-per-uid); they are released when their Watch ends",
-				    (unsigned)call->conn->uid, held, want, per_uid);
+				    (unsigned)uid, held, want, per_uid);
 	return 0;
 }
 
-int pressure_add(struct manager *m, struct call *call, json_object *triggers, struct op_error *e)
+int pressure_add(struct manager *m, const void *stream, uid_t uid, unsigned per_uid, json_object *triggers,
+		 struct op_error *e)
 {
 	size_t n = triggers ? json_object_array_length(triggers) : 0;
 	bool privileged = pressure_privileged();
@@ -414,7 +412,7 @@ int pressure_add(struct manager *m, struct call *call, json_object *triggers, st
 
 	if (n == 0)
 		return 0;
-	if ((r = pressure_quota(m, call, n, e)) < 0)
+	if ((r = pressure_quota(m, uid, per_uid, n, e)) < 0)
 		return r;
 	/* Every trigger is checked before any is armed. */
 	for (size_t i = 0; i < n; i++)
@@ -424,22 +422,22 @@ int pressure_add(struct manager *m, struct call *call, json_object *triggers, st
 		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		pressure_spec_parse(json_object_array_get_idx(triggers, i), i, privileged, &s, e);
-		if ((r = trigger_add(m, p, call, &s, e)) < 0) {
-			pressure_release(m, call);
+		if ((r = trigger_add(m, p, stream, uid, &s, e)) < 0) {
+			pressure_release(m, stream);
 			return r;
 		}
 	}
 	return 0;
 }
 
-void pressure_release(struct manager *m, const struct call *call)
+void pressure_release(struct manager *m, const void *stream)
 {
 	struct pressure *p = manager_pressure(m);
 
 	for (struct trigger **pp = p ? &p->triggers : NULL; pp && *pp;) {
 		struct trigger *t = *pp;
 
-		if (t->call != call) {
+		if (t->stream != stream) {
 			pp = &t->next;
 			continue;
 		}

@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <json-c/json.h>
 
-struct call;
 struct manager;
 struct op_error;
 
@@ -31,12 +31,15 @@ struct pressure_spec {
 int pressure_spec_parse(json_object *o, size_t i, bool privileged, struct pressure_spec *ret,
 			struct op_error *e);
 /*
- * Arm every trigger of the array triggers for call (a Watch about to start),
- * counting them against the caller's uid: all or none. 0 or -errno with e filled.
+ * Arm every trigger of the array triggers for stream (the glue's handle of a
+ * Watch about to start; a trigger firing goes to it through events_send()),
+ * counting them against uid, which may hold per_uid: all or none. 0 or
+ * -errno with e filled.
  */
-int pressure_add(struct manager *m, struct call *call, json_object *triggers, struct op_error *e);
-/* Disarm and free call's triggers (its stream ended). */
-void pressure_release(struct manager *m, const struct call *call);
+int pressure_add(struct manager *m, const void *stream, uid_t uid, unsigned per_uid, json_object *triggers,
+		 struct op_error *e);
+/* Disarm and free stream's triggers (it ended). */
+void pressure_release(struct manager *m, const void *stream);
 /* Triggers armed now. */
 unsigned pressure_count(const struct manager *m);
 /* Free what is left (daemon stopping, after every stream ended). */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* server.c: the listening socket, accepted connections, limits and group commit. */
+/* server.c: the Varlink transport's listening socket, accepted connections and limits. */
 #include "server.h"
 
 #include <errno.h>
@@ -14,12 +14,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
-#include "commit.h"
-#include "ledger.h"
 #include "log.h"
-#include "events.h"
-#include "manager.h"
-#include "trust.h"
 #include "replylog.h"
 
 /* Default limits. */
@@ -33,8 +28,8 @@ void server_limits_default(struct limits *l)
 	l->partial_timeout_ms = 10000;
 }
 
-/* Create the socket's directory (0700); an existing private one (our default) must be ours and 0700. */
-static int server_make_dir(const char *path, bool private_dir)
+/* Create the socket's directory (0700); an existing private one (our default) must pass dir_check and be 0700. */
+static int server_make_dir(const struct server *s, const char *path, bool private_dir)
 {
 	_cleanup_free_ char *dir = strdup(path);
 	char why[512];
@@ -57,7 +52,7 @@ static int server_make_dir(const char *path, bool private_dir)
 	/* An existing directory must be ours and private, or anybody could swap the socket. */
 	if (stat(dir, &st) < 0)
 		return -errno;
-	r = trust_check_dir(&st, dir, 1, why, sizeof(why));
+	r = s->dir_check ? s->dir_check(&st, dir, why, sizeof(why)) : 0;
 	if (r < 0) {
 		log_msg(LOG_ERR, "%s; refusing to put our socket there", why);
 		return r;
@@ -88,7 +83,7 @@ static int server_bind(struct server *s, const char *path, bool private_dir)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	r = server_make_dir(path, private_dir);
+	r = server_make_dir(s, path, private_dir);
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot create socket directory", path);
 	if (server_socket_live(&sa)) {
@@ -186,7 +181,6 @@ static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	struct server *s = arg;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct conn *c;
 	int fd = server_accept_fd(s);
 
 	if (fd < 0)
@@ -208,13 +202,17 @@ static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
-	c = conn_new(s, fd, cred.uid, cred.pid);
-	if (!c)
-		return;
-	TAILQ_INSERT_TAIL(&s->conns, c, entry);
-	s->n_conns++;
-	if (s->idle_ev)
+	server_adopt(s, fd, cred.uid, cred.pid);
+}
+
+/* Serve a connected socket: the connection lists itself; the idle timer stops. */
+struct conn *server_adopt(struct server *s, int fd, uid_t uid, pid_t pid)
+{
+	struct conn *c = conn_new(s, fd, uid, pid);
+
+	if (c && s->idle_ev)
 		evtimer_del(s->idle_ev);
+	return c;
 }
 
 /* Idle long enough: with nothing to watch, exit; systemd starts us again on demand. */
@@ -224,7 +222,7 @@ static void server_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (s->n_conns > 0)
 		return;
-	if (events_busy(s->mgr) || (s->commit && commit_busy(s->commit))) {
+	if (s->ops->busy && s->ops->busy(s->app)) {
 		server_idle_arm(s);
 		return;
 	}
@@ -243,13 +241,20 @@ void server_idle_arm(struct server *s)
 	evtimer_add(s->idle_ev, &tv);
 }
 
-/* Called by conn.c when a connection closes. */
+/* Called by conn.c on the loop turn after a connection closed: unlist it, tell the application. */
 void server_conn_gone(struct server *s, struct conn *c)
 {
 	TAILQ_REMOVE(&s->conns, c, entry);
 	s->n_conns--;
-	manager_conn_closed(s->mgr, c);
+	if (s->ops->disconnect)
+		s->ops->disconnect(s->app, c);
 	server_idle_arm(s);
+}
+
+/* The application given to server_start(). */
+void *server_app(const struct server *s)
+{
+	return s->app;
 }
 
 /* Number of open connections. */
@@ -258,26 +263,16 @@ unsigned server_conn_count(const struct server *s)
 	return s->n_conns;
 }
 
-/* Ask for a group commit at the end of this loop turn. */
-void server_commit_later(struct server *s)
+/* Start accepting on base, serving app through ops. */
+int server_start(struct server *s, struct event_base *base, const struct server_ops *ops, void *app)
 {
-	commit_later(s->commit);
-}
-
-/* Start accepting on base. */
-int server_start(struct server *s, struct event_base *base, struct manager *mgr)
-{
-	int r;
-
 	s->base = base;
-	s->mgr = mgr;
+	s->ops = ops;
+	s->app = app;
 	s->accept_ev = event_new(base, s->listen_fd, EV_READ | EV_PERSIST, server_accept_cb, s);
 	s->idle_ev = evtimer_new(base, server_idle_cb, s);
 	if (!s->accept_ev || !s->idle_ev)
 		return -ENOMEM;
-	r = commit_new(base, manager_ledger(mgr), &s->commit);
-	if (r < 0)
-		return r;
 	if (s->idle_timeout_ms && !s->activated)
 		log_notice("--idle-timeout applies only when systemd passes the socket; ignored");
 	return event_add(s->accept_ev, NULL) < 0 ? -EIO : 0;
@@ -288,10 +283,11 @@ void server_stop(struct server *s)
 {
 	struct conn *c;
 
-	/* Answer every call waiting for durability before the connections go. */
-	s->commit = commit_free(s->commit);
-	while ((c = TAILQ_FIRST(&s->conns)))
+	/* No loop turn follows: each close is finished here. */
+	while ((c = TAILQ_FIRST(&s->conns))) {
 		conn_close(c, "daemon stopping");
+		conn_reap(c);
+	}
 	if (s->accept_ev)
 		event_free(s->accept_ev);
 	if (s->idle_ev)

@@ -1,17 +1,39 @@
 /* SPDX-License-Identifier: MIT */
-/* server.h: the listening socket, accepted connections, limits and group commit. */
+/* server.h: the Varlink transport's listening socket, accepted connections and limits. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "conn.h"
 
 struct event_base;
-struct manager;
-struct commit;
+
+/*
+ * How the transport reaches the application it serves (app is the pointer
+ * given to server_start()); it knows nothing else of it.
+ */
+struct server_ops {
+	/* A call arrived: answer it with call_reply() or a sibling, now or later. */
+	void (*dispatch)(void *app, struct call *call);
+	/*
+	 * Connection c is gone: called once, on a loop turn after it was closed,
+	 * never from inside a call_*() or conn_close(); its data (conn_get_data()) is
+	 * the application's to release. Calls still open on it are answered into the void.
+	 */
+	void (*disconnect)(void *app, struct conn *c);
+	/* Idle exit: true while the application needs the daemon awake. NULL: never. */
+	bool (*busy)(void *app);
+};
+
+/*
+ * Judge the existing directory the socket goes in (path, lstat'ed as st) when
+ * it must be private: 0, or -errno with why filled.
+ */
+typedef int (*server_dir_check_fn)(const struct stat *st, const char *path, char *why, size_t n);
 
 /* Limits on what a client controls; each has a command-line flag. */
 /* Default of limits.triggers_per_uid (--max-pressure-triggers-per-uid): a per-uid cap like the others. */
@@ -33,14 +55,15 @@ struct limits {
 
 struct server {
 	struct event_base *base;
-	struct manager *mgr;
+	const struct server_ops *ops;
+	void *app;            /* the application's, for ops */
 	struct limits limits;
+	server_dir_check_fn dir_check; /* NULL: any existing directory will do */
 	int listen_fd;
 	bool activated;       /* socket came from systemd */
 	char *socket_path;    /* NULL when activated and unknown */
 	bool unlink_on_exit;
 	struct event *accept_ev;
-	struct commit *commit;    /* group commit of durable replies */
 	uid_t allow_uids[UID_ALLOW_MAX];
 	size_t n_allow_uids;
 	TAILQ_HEAD(, conn) conns;
@@ -61,15 +84,19 @@ void server_limits_default(struct limits *l);
  * existing directory must be ours and is made 0700. 0 or -errno.
  */
 int server_listen(struct server *s, const char *path, bool private_dir);
-/* Start accepting on base. 0 or -errno. */
-int server_start(struct server *s, struct event_base *base, struct manager *mgr);
+/* Start accepting on base, serving the application app through ops. 0 or -errno. */
+int server_start(struct server *s, struct event_base *base, const struct server_ops *ops, void *app);
+/* The application given to server_start(). */
+void *server_app(const struct server *s);
 /* Close every connection and the listener; unlink the socket we bound. */
 void server_stop(struct server *s);
-/* Ask for a group commit at the end of this loop turn. */
-void server_commit_later(struct server *s);
-/* Route a call to its handler (dispatch.c). */
-void dispatch_call(struct call *call);
-/* Called by conn.c when a connection is freed. */
+/*
+ * Serve the connected socket fd of (uid, pid) as a connection: what
+ * accepting does after its checks (a test hands it one end of a socketpair).
+ * NULL on failure (fd closed).
+ */
+struct conn *server_adopt(struct server *s, int fd, uid_t uid, pid_t pid);
+/* Called by conn.c on the loop turn after a connection closed. */
 void server_conn_gone(struct server *s, struct conn *c);
 /* (Re)start the idle-exit timer if it applies. */
 void server_idle_arm(struct server *s);

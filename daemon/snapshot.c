@@ -7,11 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "app.h"
 #include "cgroupfs.h"
 #include "cleanup.h"
 #include "events.h"
 #include "pressure.h"
 #include "server.h"
+#include "watch.h"
 #include "stats.h"
 #include "tenant.h"
 
@@ -47,7 +49,7 @@ static json_object *snapshot_status(struct call *call)
 	json_object_object_add(st, "controllers", ctl);
 	json_object_object_add(st, "entries", json_object_new_int64((int64_t)ls.entries));
 	json_object_object_add(st, "connections", json_object_new_int64(server_conn_count(call->conn->srv)));
-	json_object_object_add(st, "watchers", json_object_new_int64(events_watcher_count(m)));
+	json_object_object_add(st, "watchers", json_object_new_int64(watch_count(call_app(call))));
 	json_object_object_add(st, "pressure_triggers", json_object_new_int64(pressure_count(m)));
 	json_object_object_add(st, "journal_bytes", json_object_new_int64((int64_t)ls.journal_bytes));
 	json_object_object_add(st, "journal_records", json_object_new_int64((int64_t)ls.journal_records));

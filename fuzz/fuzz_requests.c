@@ -19,6 +19,8 @@
 #include <event2/event.h>
 
 #include "sweep.h"
+#include "app.h"
+#include "commit.h"
 #include "events.h"
 #include "ledger.h"
 #include "manager_internal.h"
@@ -26,6 +28,7 @@
 #include "server.h"
 #include "standin.h"
 #include "varlink.h"
+#include "watch.h"
 
 /*
  * Each input runs against a fresh daemon: the real manager and server, set up
@@ -218,6 +221,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 struct daemon {
 	struct manager m;
 	struct server s;
+	struct app app;
 	struct event_base *base;
 };
 
@@ -230,6 +234,8 @@ static void daemon_start(struct daemon *d)
 	memset(d, 0, sizeof(*d));
 	d->s.listen_fd = d->s.reserve_fd = -1;
 	d->m.rootfd = -1;
+	d->app.mgr = &d->m;
+	d->app.srv = &d->s;
 	server_limits_default(&d->s.limits);
 	d->s.limits.message_max = 64 * 1024;
 	d->s.limits.partial_timeout_ms = 10; /* fires only when the input lets time pass */
@@ -241,17 +247,22 @@ static void daemon_start(struct daemon *d)
 	d->base = event_base_new();
 	if (!d->base || event_base_priority_init(d->base, SERVER_N_PRIOS) < 0)
 		fail("event_base_new");
-	if (server_listen(&d->s, G.sock, false) < 0 || server_start(&d->s, d->base, &d->m) < 0 ||
+	if (server_listen(&d->s, G.sock, false) < 0 ||
+	    commit_new(d->base, SERVER_PRIO_COMMIT, d->m.ledger, &d->app.commit) < 0 ||
+	    server_start(&d->s, d->base, &app_server_ops, &d->app) < 0 ||
 	    manager_start(&d->m, d->base) < 0)
 		fail("server or manager start failed");
+	watch_init(&d->app);
 	events_startup(&d->m);
 }
 
 /* Stop like main.c: leases of connections still open are kept (released at the next start). */
 static void daemon_stop(struct daemon *d)
 {
+	watch_stop(&d->app);
 	events_stop(&d->m);
 	manager_stop(&d->m);
+	d->app.commit = commit_free(d->app.commit);
 	server_stop(&d->s);
 	manager_done(&d->m);
 	event_base_free(d->base);

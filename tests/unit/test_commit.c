@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* test_commit.c: Check suite for daemon/commit.c (pipelined group commit) and the ledger's sync steps. */
+/* test_commit.c: Check suite for daemon/commit.c (pipelined group commit, no transport linked) and the ledger's sync steps. */
 
 #include <check.h>
+#include <errno.h>
+#include <stdint.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,50 +11,50 @@
 #include <sys/stat.h>
 #include <event2/event.h>
 
+#include <unistd.h>
+
 #include "../../daemon/commit.h"
-#include "../../daemon/conn.h"
 #include "../../daemon/ledger.h"
-#include "../../daemon/server.h"
+
+/* The daemon's loop priorities: the committer's turn event runs last. */
+#define N_PRIOS 3
+#define PRIO_COMMIT 2
 
 /*
- * commit.c answers through call_reply()/call_error_errno(); these stand-ins
- * record each answer (so conn.c is not linked) together with whether the
- * ledger still had unsynced records at that moment.
+ * Every callback the committer makes is recorded with its result and whether
+ * the ledger still had unsynced records at that moment.
  */
 #define ANSWERS_MAX 64
 static struct {
-	struct call *call;
-	int err;          /* 0: call_reply; else the errno of call_error_errno */
-	bool dirty;       /* ledger_dirty() when answered */
+	int id;           /* the userdata the callback was queued with */
+	int r;            /* the result it got: 0 or -errno */
+	bool dirty;       /* ledger_dirty() when called */
 } answers[ANSWERS_MAX];
 static size_t n_answers;
+static bool in_after_sync; /* inside commit_after_sync(): a callback now is a re-entry */
 
 static char base[] = "/tmp/commit-test.XXXXXX";
 static struct ledger *l;
 static struct event_base *evb;
 static struct commit *cm;
 
-/* Record one answer (the call is the test's to free). */
-static void record_answer(struct call *call, int err)
+/* The callback: record one answer. */
+static void record_answer(void *userdata, int r)
 {
+	ck_assert(!in_after_sync);
 	ck_assert_uint_lt(n_answers, ANSWERS_MAX);
-	answers[n_answers].call = call;
-	answers[n_answers].err = err;
+	answers[n_answers].id = (int)(intptr_t)userdata;
+	answers[n_answers].r = r;
 	answers[n_answers].dirty = ledger_dirty(l);
 	n_answers++;
 }
 
-/* Stand-in: a successful final reply. */
-void call_reply(struct call *call, json_object *params)
+/* Queue callback id for after the next sync. */
+static void after_sync(int id)
 {
-	json_object_put(params);
-	record_answer(call, 0);
-}
-
-/* Stand-in: a SystemError reply. */
-void call_error_errno(struct call *call, int r, const char *fmt, ...)
-{
-	record_answer(call, r < 0 ? -r : r);
+	in_after_sync = true;
+	ck_assert_int_eq(commit_after_sync(cm, record_answer, (void *)(intptr_t)id), 0);
+	in_after_sync = false;
 }
 
 /* nftw callback removing one entry. */
@@ -72,17 +74,15 @@ static void setup(void)
 	ck_assert_int_eq(ledger_open(dir, &l), 0);
 	evb = event_base_new();
 	ck_assert_ptr_nonnull(evb);
-	ck_assert_int_eq(event_base_priority_init(evb, SERVER_N_PRIOS), 0);
-	ck_assert_int_eq(commit_new(evb, l, &cm), 0);
+	ck_assert_int_eq(event_base_priority_init(evb, N_PRIOS), 0);
+	ck_assert_int_eq(commit_new(evb, PRIO_COMMIT, l, &cm), 0);
 	n_answers = 0;
 }
 
-/* Stop the committer, free every call it answered, remove the tree. */
+/* Stop the committer, remove the tree. */
 static void teardown(void)
 {
 	cm = commit_free(cm);
-	for (size_t i = 0; i < n_answers; i++)
-		free(answers[i].call);
 	l = ledger_close(l);
 	event_base_free(evb);
 	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
@@ -94,15 +94,6 @@ static void put(const char *name)
 	struct ledger_entry e = { .name = (char *)name, .state = LEDGER_ACTIVE };
 
 	ck_assert_int_eq(ledger_put(l, &e, NULL), 0);
-}
-
-/* A call as commit.c sees it (only its queue link and pending reply are used). */
-static struct call *new_call(void)
-{
-	struct call *call = calloc(1, sizeof(*call));
-
-	ck_assert_ptr_nonnull(call);
-	return call;
 }
 
 /* Run the loop until n answers arrived (bounded, so a lost answer fails instead of hanging). */
@@ -143,14 +134,12 @@ END_TEST
 /* A durable reply goes out only once its records are synced. */
 START_TEST(test_reply_after_sync)
 {
-	struct call *call = new_call();
-
 	put("a");
-	commit_enqueue(cm, call, json_object_new_object());
+	after_sync(7);
 	ck_assert_uint_eq(n_answers, 0);
 	run_until(1);
-	ck_assert_ptr_eq(answers[0].call, call);
-	ck_assert_int_eq(answers[0].err, 0);
+	ck_assert_int_eq(answers[0].id, 7);
+	ck_assert_int_eq(answers[0].r, 0);
 	ck_assert(!answers[0].dirty);
 	ck_assert(!commit_busy(cm));
 }
@@ -159,13 +148,11 @@ END_TEST
 /* With nothing pending the reply needs no sync, but still waits for the turn's end. */
 START_TEST(test_clean_ledger_answers_at_once)
 {
-	struct call *call = new_call();
-
-	commit_enqueue(cm, call, NULL);
+	after_sync(1);
 	ck_assert_uint_eq(n_answers, 0);
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert_uint_eq(n_answers, 1);
-	ck_assert_int_eq(answers[0].err, 0);
+	ck_assert_int_eq(answers[0].r, 0);
 }
 END_TEST
 
@@ -176,26 +163,22 @@ END_TEST
  */
 START_TEST(test_pipelined_batches)
 {
-	struct call *a = new_call(), *a2 = new_call(), *b = new_call(), *c = new_call();
-
 	put("a");
-	commit_enqueue(cm, a, NULL);
-	commit_enqueue(cm, a2, NULL);
+	after_sync(1);
+	after_sync(2);
 	/* End the turn: two calls, so the sync of "a" starts on the thread. */
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert_uint_eq(n_answers, 0);
 	ck_assert(commit_busy(cm));
 	put("b");
-	commit_enqueue(cm, b, NULL);
+	after_sync(3);
 	put("c");
-	commit_enqueue(cm, c, NULL);
+	after_sync(4);
 	run_until(4);
-	ck_assert_ptr_eq(answers[0].call, a);
-	ck_assert_ptr_eq(answers[1].call, a2);
-	ck_assert_ptr_eq(answers[2].call, b);
-	ck_assert_ptr_eq(answers[3].call, c);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(answers[i].id, i + 1);
 	for (size_t i = 0; i < 4; i++)
-		ck_assert_int_eq(answers[i].err, 0);
+		ck_assert_int_eq(answers[i].r, 0);
 	/* "b" answered with "c" still unsynced would mean "a"'s sync answered it. */
 	ck_assert(!answers[2].dirty);
 	ck_assert(!answers[3].dirty);
@@ -207,21 +190,21 @@ END_TEST
 START_TEST(test_lone_call_syncs_inline)
 {
 	put("a");
-	commit_enqueue(cm, new_call(), NULL);
+	after_sync(0);
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert_uint_eq(n_answers, 1);
 	ck_assert(!answers[0].dirty);
 	ck_assert(!commit_busy(cm));
 	/* A batch of two goes to the thread... */
 	put("b");
-	commit_enqueue(cm, new_call(), NULL);
-	commit_enqueue(cm, new_call(), NULL);
+	after_sync(0);
+	after_sync(0);
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert(commit_busy(cm));
 	run_until(3);
 	/* ...and so does the lone call right after it: others may be about to come. */
 	put("c");
-	commit_enqueue(cm, new_call(), NULL);
+	after_sync(0);
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert(commit_busy(cm));
 	run_until(4);
@@ -233,17 +216,17 @@ END_TEST
 START_TEST(test_free_answers_queue)
 {
 	put("a");
-	commit_enqueue(cm, new_call(), NULL);
-	commit_enqueue(cm, new_call(), NULL);
+	after_sync(0);
+	after_sync(0);
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert(commit_busy(cm));
 	put("b");
-	commit_enqueue(cm, new_call(), NULL);
+	after_sync(0);
 	cm = commit_free(cm);
 	ck_assert_uint_eq(n_answers, 3);
 	ck_assert(!ledger_dirty(l));
 	for (size_t i = 0; i < 3; i++)
-		ck_assert_int_eq(answers[i].err, 0);
+		ck_assert_int_eq(answers[i].r, 0);
 }
 END_TEST
 
@@ -251,8 +234,8 @@ END_TEST
 START_TEST(test_later_without_calls)
 {
 	put("a");
-	commit_enqueue(cm, new_call(), NULL);
-	commit_enqueue(cm, new_call(), NULL);
+	after_sync(0);
+	after_sync(0);
 	event_base_loop(evb, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert(commit_busy(cm));
 	put("b");
@@ -261,6 +244,72 @@ START_TEST(test_later_without_calls)
 	for (int i = 0; i < 10000 && (ledger_dirty(l) || commit_busy(cm)); i++)
 		event_base_loop(evb, EVLOOP_ONCE);
 	ck_assert(!ledger_dirty(l));
+}
+END_TEST
+
+/* The journal's fd, found through the ledger's own sync step (its records stay pending). */
+static int journal_fd(void)
+{
+	int fd = ledger_sync_begin(l);
+
+	ck_assert_int_ge(fd, 0);
+	ledger_sync_end(l, -EIO);
+	ck_assert(ledger_dirty(l));
+	return fd;
+}
+
+/*
+ * A failed sync reaches every callback it covered with its -errno (here
+ * EINVAL: the journal's fd made a pipe), the records stay pending, and the
+ * next sync, once the journal is back, succeeds for the next callbacks.
+ */
+START_TEST(test_sync_error_propagates)
+{
+	int fd, saved, p[2];
+
+	put("a");
+	fd = journal_fd();
+	saved = dup(fd);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(dup2(p[0], fd), fd);
+	after_sync(1);
+	after_sync(2);
+	run_until(2);
+	ck_assert_int_eq(answers[0].r, -EINVAL);
+	ck_assert_int_eq(answers[1].r, -EINVAL);
+	ck_assert(ledger_dirty(l));
+	ck_assert_int_eq(dup2(saved, fd), fd);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+	after_sync(3);
+	run_until(3);
+	ck_assert_int_eq(answers[2].id, 3);
+	ck_assert_int_eq(answers[2].r, 0);
+	ck_assert(!ledger_dirty(l));
+}
+END_TEST
+
+/* A callback that writes and queues again (as a handler answering a call might) waits for a sync of its own. */
+static void requeue_cb(void *userdata, int r)
+{
+	record_answer(userdata, r);
+	put("b");
+	after_sync(2);
+	ck_assert_uint_eq(n_answers, 1);
+}
+
+/* A callback queued while the committer is calling back waits for the next sync, which covers its record. */
+START_TEST(test_queued_during_answer_waits)
+{
+	put("a");
+	ck_assert_int_eq(commit_after_sync(cm, requeue_cb, (void *)(intptr_t)1), 0);
+	run_until(2);
+	ck_assert_int_eq(answers[0].id, 1);
+	ck_assert_int_eq(answers[1].id, 2);
+	ck_assert_int_eq(answers[1].r, 0);
+	ck_assert(!answers[1].dirty);
 }
 END_TEST
 
@@ -276,7 +325,7 @@ START_TEST(test_compaction_between_syncs)
 			snprintf(name, sizeof(name), "e%d", i);
 			put(name);
 		}
-		commit_enqueue(cm, new_call(), NULL);
+		after_sync(0);
 		run_until(++n);
 		ck_assert(!ledger_dirty(l));
 	}
@@ -284,7 +333,7 @@ START_TEST(test_compaction_between_syncs)
 	ck_assert_uint_ge(st.compactions, 1);
 	ck_assert_uint_eq(st.entries, 50);
 	for (size_t i = 0; i < n; i++)
-		ck_assert_int_eq(answers[i].err, 0);
+		ck_assert_int_eq(answers[i].r, 0);
 }
 END_TEST
 
@@ -311,6 +360,8 @@ static Suite *commit_suite(void)
 	add_tcase(s, "free_answers_queue", test_free_answers_queue);
 	add_tcase(s, "later_without_calls", test_later_without_calls);
 	add_tcase(s, "compaction_between_syncs", test_compaction_between_syncs);
+	add_tcase(s, "sync_error_propagates", test_sync_error_propagates);
+	add_tcase(s, "queued_during_answer_waits", test_queued_during_answer_waits);
 	return s;
 }
 

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/* test_events.c: Check suite for the domain's entry tracking (daemon/events.c): inotify, state cache, auto_remove bookkeeping. */
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "../../daemon/events.h"
+#include "../../daemon/manager_internal.h"
+#include "../../daemon/monitor.h"
+
+/*
+ * A plain directory stands in for the managed root: each entry a directory
+ * with a cgroup.events file the test rewrites as the kernel would, which
+ * inotify reports the same way. No transport, no glue: events go to this
+ * file's sink.
+ */
+#define EVENTS_MAX 32
+static struct {
+	char type[16], name[32];
+	uid_t owner;
+	const void *to;
+} seen[EVENTS_MAX];
+static size_t n_seen;
+
+static char base[] = "/tmp/events-test.XXXXXX";
+static struct event_base *evb;
+static struct manager m;
+
+/* The sink: record the event. */
+static void sink(void *userdata, const void *to, const char *type, const char *name, uid_t owner,
+		 json_object *details)
+{
+	ck_assert_ptr_eq(userdata, &m);
+	ck_assert_uint_lt(n_seen, EVENTS_MAX);
+	snprintf(seen[n_seen].type, sizeof(seen[0].type), "%s", type);
+	snprintf(seen[n_seen].name, sizeof(seen[0].name), "%s", name);
+	seen[n_seen].owner = owner;
+	seen[n_seen].to = to;
+	n_seen++;
+}
+
+/* nftw callback removing one entry. */
+static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Write name's cgroup.events as the kernel shows it. */
+static void set_events(const char *name, int populated, int frozen)
+{
+	char path[256], text[64];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/root/%s/cgroup.events", base, name);
+	n = snprintf(text, sizeof(text), "populated %d\nfrozen %d\n", populated, frozen);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, (size_t)n), n);
+	close(fd);
+}
+
+/* An entry name (auto_remove or not) in the ledger and on "disk", its cgroup.events as given. */
+static struct ledger_entry *entry(const char *name, bool auto_remove, int populated)
+{
+	struct ledger_entry e = { .name = (char *)name, .state = LEDGER_ACTIVE, .auto_remove = auto_remove,
+				  .owner = 4242 };
+	struct ledger_entry *le;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/root/%s", base, name);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	set_events(name, populated, 0);
+	ck_assert_int_eq(ledger_put(m.ledger, &e, &le), 0);
+	return le;
+}
+
+/* A ledger, a root directory, a loop with an inotify monitor, our sink. */
+static void setup(void)
+{
+	char dir[128];
+
+	memcpy(base, "/tmp/events-test.XXXXXX", sizeof(base));
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	memset(&m, 0, sizeof(m));
+	n_seen = 0;
+	snprintf(dir, sizeof(dir), "%s/state", base);
+	ck_assert_int_eq(ledger_open(dir, &m.ledger), 0);
+	snprintf(dir, sizeof(dir), "%s/root", base);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	m.rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(m.rootfd, 0);
+	evb = event_base_new();
+	ck_assert_ptr_nonnull(evb);
+	m.base = evb;
+	ck_assert_int_eq(monitor_new(evb, &m.mon), 0);
+	events_set_sink(&m, sink, &m);
+}
+
+/* Stop following everything, free, remove the tree. */
+static void teardown(void)
+{
+	events_stop(&m);
+	m.mon = monitor_free(m.mon);
+	m.ledger = ledger_close(m.ledger);
+	close(m.rootfd);
+	event_base_free(evb);
+	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Run the loop until n events were seen (bounded). */
+static void run_until(size_t n)
+{
+	for (int i = 0; i < 2000 && n_seen < n; i++) {
+		event_base_loop(evb, EVLOOP_NONBLOCK);
+		if (n_seen < n)
+			usleep(1000);
+	}
+	ck_assert_uint_eq(n_seen, n);
+}
+
+/* Tracking reads the state at once; a change reported by inotify is cached and told once, with the owner. */
+START_TEST(test_track_and_change)
+{
+	struct ledger_entry *le = entry("a", false, 0);
+	bool populated = true, frozen = true;
+
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), -ENOENT);
+	ck_assert_int_eq(events_track(&m, le), 0);
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), 0);
+	ck_assert(!populated && !frozen);
+	set_events("a", 1, 0);
+	run_until(1);
+	ck_assert_str_eq(seen[0].type, "populated");
+	ck_assert_str_eq(seen[0].name, "a");
+	ck_assert_uint_eq(seen[0].owner, 4242);
+	ck_assert_ptr_null(seen[0].to);
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), 0);
+	ck_assert(populated && !frozen);
+	/* The same state again is no transition. */
+	set_events("a", 1, 0);
+	event_base_loop(evb, EVLOOP_NONBLOCK);
+	usleep(20000);
+	event_base_loop(evb, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(n_seen, 1);
+}
+END_TEST
+
+/* A confirmed freeze is told at once and once: the kernel's later notification adds nothing. */
+START_TEST(test_confirm_frozen_once)
+{
+	struct ledger_entry *le = entry("f", false, 0);
+
+	ck_assert_int_eq(events_track(&m, le), 0);
+	events_confirm_frozen(&m, "f", true);
+	ck_assert_uint_eq(n_seen, 1);
+	ck_assert_str_eq(seen[0].type, "frozen");
+	set_events("f", 0, 1);
+	event_base_loop(evb, EVLOOP_NONBLOCK);
+	usleep(20000);
+	event_base_loop(evb, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(n_seen, 1);
+	set_events("f", 0, 0);
+	run_until(2);
+	ck_assert_str_eq(seen[1].type, "thawed");
+}
+END_TEST
+
+/* Untracked, an entry is told no more. */
+START_TEST(test_untrack_silences)
+{
+	struct ledger_entry *le = entry("u", false, 0);
+	bool populated, frozen;
+
+	ck_assert_int_eq(events_track(&m, le), 0);
+	events_untrack(&m, le);
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), -ENOENT);
+	set_events("u", 1, 0);
+	event_base_loop(evb, EVLOOP_NONBLOCK);
+	usleep(20000);
+	event_base_loop(evb, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(n_seen, 0);
+}
+END_TEST
+
+/* An auto_remove entry that gets processes records it ("has had processes" survives a restart). */
+START_TEST(test_auto_remove_records_populated)
+{
+	struct ledger_entry *le = entry("ar", true, 0);
+
+	ck_assert_int_eq(events_track(&m, le), 0);
+	ck_assert(!le->was_populated);
+	set_events("ar", 1, 0);
+	run_until(1);
+	ck_assert(ledger_get(m.ledger, "ar")->was_populated);
+	ck_assert(ledger_dirty(m.ledger));
+}
+END_TEST
+
+/* Processes moved in before anyone read populated 1: events_attached() records it all the same. */
+START_TEST(test_attached_records)
+{
+	struct ledger_entry *le = entry("at", true, 0);
+
+	ck_assert_int_eq(events_track(&m, le), 0);
+	set_events("at", 1, 0);
+	ck_assert(events_attached(&m, "at"));
+	ck_assert(ledger_get(m.ledger, "at")->was_populated);
+	/* Not auto_remove, or already recorded: nothing to write. */
+	ck_assert(!events_attached(&m, "at"));
+}
+END_TEST
+
+/* Without a sink events go nowhere (and details are still freed). */
+START_TEST(test_no_sink)
+{
+	events_set_sink(&m, NULL, NULL);
+	events_emit_owned(&m, "x", "", 0, json_object_new_object());
+	ck_assert_uint_eq(n_seen, 0);
+	events_set_sink(&m, sink, &m);
+	events_send(&m, &m, "pressure", "", NULL);
+	ck_assert_uint_eq(n_seen, 1);
+	ck_assert_ptr_eq(seen[0].to, &m);
+}
+END_TEST
+
+/* Add one test case with the fixture. */
+static void add_tcase(Suite *s, const char *name, const TTest *t)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* The suite. */
+static Suite *events_suite(void)
+{
+	Suite *s = suite_create("events");
+
+	add_tcase(s, "track_and_change", test_track_and_change);
+	add_tcase(s, "confirm_frozen_once", test_confirm_frozen_once);
+	add_tcase(s, "untrack_silences", test_untrack_silences);
+	add_tcase(s, "auto_remove_records_populated", test_auto_remove_records_populated);
+	add_tcase(s, "attached_records", test_attached_records);
+	add_tcase(s, "no_sink", test_no_sink);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(events_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

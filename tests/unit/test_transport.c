@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: MIT
+/* test_transport.c: Check suite for the Varlink transport (daemon/conn.c, server.c) over a socketpair, with no manager. */
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "../../daemon/server.h"
+
+/*
+ * The application is this file: its dispatch op records each call and answers
+ * it as the test says; its disconnect op counts. Only the transport (and the
+ * protocol library) is linked.
+ */
+#define CALLS_MAX 16
+static struct {
+	struct call *calls[CALLS_MAX]; /* calls dispatched, in order (answered ones are freed) */
+	char methods[CALLS_MAX][64];   /* their methods */
+	size_t n_calls;
+	size_t n_disconnects;
+	struct conn *gone;             /* the last connection the disconnect op saw (freed after) */
+	void *gone_data;               /* its data then */
+	bool in_handler;               /* inside dispatch: a disconnect now is a re-entry */
+	bool reentered;
+	bool answer_now;               /* dispatch answers at once with {"n": index} */
+	size_t reply_bytes;            /* ...padded to about this size */
+	bool close_in_handler;         /* dispatch closes the connection before answering */
+} app;
+
+static struct event_base *evb;
+static struct server srv;
+static int peer = -1;                  /* the client's end of the socketpair */
+static struct conn *conn;
+
+/* The dispatch op. */
+static void test_dispatch(void *userdata, struct call *call)
+{
+	json_object *p;
+
+	ck_assert_ptr_eq(userdata, &app);
+	ck_assert_uint_lt(app.n_calls, CALLS_MAX);
+	snprintf(app.methods[app.n_calls], sizeof(app.methods[0]), "%s", call->vl.method);
+	app.calls[app.n_calls++] = call;
+	if (!app.answer_now)
+		return;
+	app.in_handler = true;
+	if (app.close_in_handler)
+		conn_close(call->conn, "test");
+	p = json_object_new_object();
+	json_object_object_add(p, "n", json_object_new_int((int)app.n_calls - 1));
+	if (app.reply_bytes) {
+		char *pad = malloc(app.reply_bytes + 1);
+
+		ck_assert_ptr_nonnull(pad);
+		memset(pad, 'x', app.reply_bytes);
+		pad[app.reply_bytes] = '\0';
+		json_object_object_add(p, "pad", json_object_new_string(pad));
+		free(pad);
+	}
+	call_reply(call, p);
+	app.in_handler = false;
+}
+
+/* The disconnect op. */
+static void test_disconnect(void *userdata, struct conn *c)
+{
+	if (app.in_handler)
+		app.reentered = true;
+	app.n_disconnects++;
+	app.gone = c;
+	app.gone_data = conn_get_data(c);
+}
+
+static const struct server_ops test_ops = { .dispatch = test_dispatch, .disconnect = test_disconnect };
+
+/* A loop and a server with one connection over a socketpair (our uid and pid). */
+static void setup(void)
+{
+	int sv[2];
+
+	memset(&app, 0, sizeof(app));
+	memset(&srv, 0, sizeof(srv));
+	srv.listen_fd = srv.reserve_fd = srv.reply_log_fd = -1;
+	TAILQ_INIT(&srv.conns);
+	server_limits_default(&srv.limits);
+	evb = event_base_new();
+	ck_assert_ptr_nonnull(evb);
+	ck_assert_int_eq(event_base_priority_init(evb, SERVER_N_PRIOS), 0);
+	srv.base = evb;
+	srv.ops = &test_ops;
+	srv.app = &app;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	conn = server_adopt(&srv, sv[0], getuid(), getpid());
+	ck_assert_ptr_nonnull(conn);
+	ck_assert_uint_eq(server_conn_count(&srv), 1);
+	peer = sv[1];
+}
+
+/* Close everything. */
+static void teardown(void)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&srv.conns))) {
+		conn_close(c, "test over");
+		conn_reap(c);
+	}
+	if (peer >= 0)
+		close(peer);
+	peer = -1;
+	event_base_free(evb);
+}
+
+/* Run the loop's ready events a few times without blocking. */
+static void turns(int n)
+{
+	for (int i = 0; i < n; i++)
+		event_base_loop(evb, EVLOOP_NONBLOCK);
+}
+
+/* Send raw bytes from the peer, all of them. */
+static void peer_send(const char *buf, size_t len)
+{
+	ck_assert_int_eq(send(peer, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* Send one call (NUL-terminated JSON) from the peer. */
+static void peer_call(const char *method)
+{
+	char msg[256];
+	int n = snprintf(msg, sizeof(msg), "{\"method\":\"%s\",\"parameters\":{}}", method);
+
+	ck_assert_int_lt(n, (int)sizeof(msg));
+	peer_send(msg, (size_t)n + 1);
+}
+
+/* Read replies on the peer until n complete ones arrived (the loop runs meanwhile); their "n" in order. */
+static void peer_replies(size_t n, int *ret_ns)
+{
+	struct vl_framer f;
+	size_t got = 0;
+
+	vl_framer_init(&f, 64 * 1024 * 1024);
+	for (int i = 0; i < 100000 && got < n; i++) {
+		char *p;
+		size_t avail;
+		const char *msg;
+		size_t len;
+		ssize_t r;
+
+		ck_assert_int_eq(vl_framer_reserve(&f, 256 * 1024, &p, &avail), 0);
+		r = recv(peer, p, avail, MSG_DONTWAIT);
+		if (r > 0)
+			vl_framer_commit(&f, (size_t)r);
+		while (got < n && vl_framer_next(&f, &msg, &len) > 0) {
+			struct vl_reply rp;
+			json_object *v;
+
+			ck_assert_int_eq(vl_reply_parse(msg, len, &rp), 0);
+			ck_assert_ptr_null(rp.error);
+			ck_assert(json_object_object_get_ex(rp.parameters, "n", &v));
+			ret_ns[got++] = json_object_get_int(v);
+			vl_reply_done(&rp);
+		}
+		turns(1);
+	}
+	vl_framer_free(&f);
+	ck_assert_uint_eq(got, n);
+}
+
+/* Pipelined calls in one write are served one at a time, and answered in order. */
+START_TEST(test_pipelined_in_order)
+{
+	char buf[512];
+	size_t len = 0;
+	int ns[3];
+
+	for (int i = 0; i < 3; i++) {
+		int n = snprintf(buf + len, sizeof(buf) - len, "{\"method\":\"t.T.M%d\",\"parameters\":{}}", i);
+
+		len += (size_t)n + 1;
+	}
+	peer_send(buf, len);
+	turns(5);
+	/* The first call is pending: the next is not read off the framer. */
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert_str_eq(app.calls[0]->vl.method, "t.T.M0");
+	app.answer_now = true;
+	{
+		json_object *p0 = json_object_new_object();
+
+		json_object_object_add(p0, "n", json_object_new_int(0));
+		call_reply(app.calls[0], p0);
+	}
+	ck_assert_uint_eq(app.n_calls, 1); /* the next call waits for a loop turn, never runs inside a reply */
+	turns(5);
+	ck_assert_uint_eq(app.n_calls, 3);
+	ck_assert_str_eq(app.methods[1], "t.T.M1");
+	ck_assert_str_eq(app.methods[2], "t.T.M2");
+	peer_replies(3, ns);
+	ck_assert_int_eq(ns[0], 0);
+	ck_assert_int_eq(ns[1], 1);
+	ck_assert_int_eq(ns[2], 2);
+}
+END_TEST
+
+/* A message split anywhere is reassembled; nothing is dispatched before its NUL. */
+START_TEST(test_split_message)
+{
+	static const char msg[] = "{\"method\":\"t.T.Split\",\"parameters\":{}}";
+
+	peer_send(msg, 10);
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 0);
+	peer_send(msg + 10, sizeof(msg) - 10);
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert_str_eq(app.calls[0]->vl.method, "t.T.Split");
+	call_reply(app.calls[0], NULL);
+}
+END_TEST
+
+/* A descriptor sent with a call comes with the call; one sent with a reply reaches the peer. */
+START_TEST(test_fd_passing)
+{
+	static const char msg[] = "{\"method\":\"t.T.Fd\",\"parameters\":{}}";
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = { (void *)msg, sizeof(msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+			     .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	char rbuf[4096];
+	int p[2], q[2], got = -1;
+	char c;
+
+	ck_assert_int_eq(pipe(p), 0);
+	memset(&control, 0, sizeof(control));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &p[1], sizeof(int));
+	ck_assert_int_eq(sendmsg(peer, &mh, 0), (ssize_t)sizeof(msg));
+	close(p[1]);
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert_uint_eq(app.calls[0]->nfds, 1);
+	ck_assert_int_eq(write(app.calls[0]->fds[0], "A", 1), 1);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'A');
+	close(p[0]);
+	/* The reply carries the read end of a new pipe. */
+	ck_assert_int_eq(pipe(q), 0);
+	call_reply_fd(app.calls[0], NULL, q[0]);
+	turns(3);
+	iov = (struct iovec){ rbuf, sizeof(rbuf) };
+	mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+			      .msg_controllen = sizeof(control) };
+	ck_assert_int_gt(recvmsg(peer, &mh, MSG_DONTWAIT), 0);
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	ck_assert_int_ge(got, 0);
+	ck_assert_int_eq(write(q[1], "B", 1), 1);
+	ck_assert_int_eq(read(got, &c, 1), 1);
+	ck_assert_int_eq(c, 'B');
+	close(got);
+	close(q[1]);
+}
+END_TEST
+
+/* Replies the peer does not read past out_max stop the reading of further calls until it reads. */
+START_TEST(test_back_pressure)
+{
+	int ns[2];
+
+	srv.limits.out_max = 64 * 1024;
+	app.answer_now = true;
+	app.reply_bytes = 2 * 1024 * 1024; /* more than the socket buffers hold */
+	peer_call("t.T.Big");
+	turns(5);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert_uint_gt(conn_out_bytes(conn), srv.limits.out_max);
+	peer_call("t.T.Next");
+	turns(5);
+	/* Backed up: the second call waits, read or not. */
+	ck_assert_uint_eq(app.n_calls, 1);
+	app.reply_bytes = 0;
+	peer_replies(2, ns);
+	ck_assert_uint_eq(app.n_calls, 2);
+	ck_assert_int_eq(ns[0], 0);
+	ck_assert_int_eq(ns[1], 1);
+	ck_assert_uint_eq(conn_out_bytes(conn), 0);
+}
+END_TEST
+
+/*
+ * Closing inside a handler does not call back into the application from
+ * there: the disconnect op runs once, on a later loop turn, and the reply
+ * after the close goes nowhere.
+ */
+START_TEST(test_close_is_deferred)
+{
+	char b;
+
+	app.answer_now = true;
+	app.close_in_handler = true;
+	peer_call("t.T.Close");
+	turns(1);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert(!app.reentered);
+	turns(3);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_ptr_eq(app.gone, conn);
+	ck_assert_uint_eq(server_conn_count(&srv), 0);
+	/* The peer sees the end, and no reply. */
+	ck_assert_int_eq(recv(peer, &b, 1, 0), 0);
+}
+END_TEST
+
+/* The peer hanging up ends the connection: disconnect once, its data the application's to free. */
+START_TEST(test_peer_hangup)
+{
+	static int data;
+
+	conn_set_data(conn, &data);
+	ck_assert_ptr_eq(conn_get_data(conn), &data);
+	close(peer);
+	peer = -1;
+	turns(3);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_ptr_eq(app.gone_data, &data);
+	ck_assert_uint_eq(server_conn_count(&srv), 0);
+}
+END_TEST
+
+/* A message over message_max or malformed JSON closes the connection. */
+START_TEST(test_bad_messages_close)
+{
+	char big[300];
+
+	srv.limits.message_max = 256;
+	/* The framer kept its limit from server_adopt(): a fresh connection takes the new one. */
+	conn_close(conn, "test");
+	turns(2);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	close(peer);
+	{
+		int sv[2];
+
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
+		conn = server_adopt(&srv, sv[0], getuid(), getpid());
+		ck_assert_ptr_nonnull(conn);
+		peer = sv[1];
+	}
+	memset(big, 'x', sizeof(big));
+	peer_send(big, sizeof(big));
+	turns(3);
+	ck_assert_uint_eq(app.n_disconnects, 2);
+	ck_assert_uint_eq(app.n_calls, 0);
+}
+END_TEST
+
+/* Connect to path; the fd. */
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Accepting: a uid over its connection cap is refused (the socket just closes); others go on. */
+START_TEST(test_per_uid_cap)
+{
+	char dir[] = "/tmp/transport-test.XXXXXX", path[128];
+	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	int a, b;
+	char c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	server_limits_default(&s.limits);
+	s.limits.conns_per_uid = 1;
+	ck_assert_int_eq(server_listen(&s, path, false), 0);
+	ck_assert_int_eq(server_start(&s, evb, &test_ops, &app), 0);
+	a = connect_to(path);
+	turns(3);
+	ck_assert_uint_eq(server_conn_count(&s), 1);
+	b = connect_to(path);
+	turns(3);
+	ck_assert_uint_eq(server_conn_count(&s), 1);
+	ck_assert_int_eq(recv(b, &c, 1, 0), 0);
+	close(b);
+	close(a);
+	turns(3);
+	ck_assert_uint_eq(server_conn_count(&s), 0);
+	server_stop(&s);
+	rmdir(dir);
+}
+END_TEST
+
+/* Add one test case with the fixture. */
+static void add_tcase(Suite *s, const char *name, const TTest *t)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* The suite. */
+static Suite *transport_suite(void)
+{
+	Suite *s = suite_create("transport");
+
+	add_tcase(s, "pipelined_in_order", test_pipelined_in_order);
+	add_tcase(s, "split_message", test_split_message);
+	add_tcase(s, "fd_passing", test_fd_passing);
+	add_tcase(s, "back_pressure", test_back_pressure);
+	add_tcase(s, "close_is_deferred", test_close_is_deferred);
+	add_tcase(s, "peer_hangup", test_peer_hangup);
+	add_tcase(s, "bad_messages_close", test_bad_messages_close);
+	add_tcase(s, "per_uid_cap", test_per_uid_cap);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(transport_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
