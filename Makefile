@@ -218,7 +218,7 @@ check: deps deps-check
 # t_go.sh in it runs the Go client's tests against a real daemon), then the
 # bench smoke, then the ASan integration pass, in lanes too.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-ITEST_LANES ?= 3
+ITEST_LANES ?= $(JOBS)
 check-all:
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(ITEST_BINS) $(EXAMPLE_BINS) $(BENCH_BINS) \
 		fuzz-build $(GO_TEST) $(GO_EXAMPLE) asan-build

@@ -4,8 +4,8 @@
 #
 # N lanes, each a run.sh of its own (its own tmp dir, scratch subtree, test
 # daemons and reply log), take the test files from a shared queue; this shell
-# prints each file's verdicts in file order as soon as the file is done and
-# counts every lane in the summary. A lane claims a unit of the queue with
+# prints each file's verdicts and transcripts in one block as soon as the file
+# is done (so in the order they end) and counts every lane in the summary. A lane claims a unit of the queue with
 # mkdir (atomic): the next unit whoever is free first.
 
 # Files that share something outside a run's tmp dir and scratch subtree run
@@ -65,21 +65,13 @@ lane_units() {
 	done
 }
 
-# Item $1's output file name below the lanes' directory (no glob characters).
-lane_out() { printf '%s\n' "${1//[^A-Za-z0-9_.-]/_}"; }
-
-# The items of file $2 in the queue of lanes' directory $1 (the parts first,
-# the rest last); with $3 set, only the GLOBs of its parts.
-lane_items() {
-	local item rest="" all
+# The GLOBs of file $2's parts (FILE:GLOB items) in the queue of lanes' directory $1.
+lane_parts() {
+	local item all
 	read -ra all -d '' <"$1/units"
 	for item in "${all[@]}"; do
-		case $item in
-		"$2") rest=$item ;;
-		"$2":*) if [ -n "${3:-}" ]; then printf '%s\n' "${item#*:}"; else printf '%s\n' "$item"; fi ;;
-		esac
+		case $item in "$2":*) printf '%s ' "${item#*:}" ;; esac
 	done
-	[ -z "$rest" ] || [ -n "${3:-}" ] || printf '%s\n' "$rest"
 }
 
 # A lane: claim units of $CGCTL_TEST_LANE_DIR/units until none is left; each
@@ -91,10 +83,10 @@ lane_run() {
 		mkdir "$dir/claim.$i" 2>/dev/null || continue
 		read -ra items <<<"$unit"
 		for item in "${items[@]}"; do
-			f=${item%%:*} o=$(lane_out "$item")
+			f=${item%%:*} o=${item//[^A-Za-z0-9_.-]/_}
 			p=$passed k=$failed s=$skipped
 			if [ "$item" = "$f" ]; then
-				run_file "$HERE/$f.sh" "*" "$(lane_items "$dir" "$f" globs | tr '\n' ' ')"
+				run_file "$HERE/$f.sh" "*" "$(lane_parts "$dir" "$f")"
 			else
 				run_file "$HERE/$f.sh" "${item#*:}"
 			fi >"$dir/$o.out" 2>&1
@@ -104,15 +96,13 @@ lane_run() {
 	done 3<"$dir/units"
 }
 
-# Wait until file $1 exists; 1 when every lane has ended without writing it.
-lane_wait() {
+# True while some lane is running.
+lanes_alive() {
 	local pid
-	until [ -e "$1" ]; do
-		for pid in "${LANE_PIDS[@]}"; do
-			kill -0 "$pid" 2>/dev/null && break
-		done || { [ -e "$1" ]; return; }
-		sleep 0.2
+	for pid in "${LANE_PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null && return 0
 	done
+	return 1
 }
 
 # Start N lanes of this run.sh in directory $2, each logging to lane.K.log; sets LANE_PIDS.
@@ -126,16 +116,18 @@ lanes_start() {
 	done
 }
 
-# Print each selected file's output in file order as it is done (a file's
-# parts first, see CGT_LANE_UNITS); add its counts.
+# Print each item's output (a whole file, or a part) as soon as it is done,
+# in the order they end; add its counts. An item no lane ran is a failure.
 lanes_report() {
-	local dir=$1 file f item o p k s
-	while IFS= read -r file; do
-		f=${file##*/}
-		f=${f%.sh}
-		while IFS= read -r item; do
-			o=$(lane_out "$item")
-			if ! lane_wait "$dir/$o.sum"; then
+	local dir=$1 item o p k s all=() left=() last=0
+	read -ra all -d '' <"$dir/units"
+	while [ "${#all[@]}" -gt 0 ]; do
+		lanes_alive || last=1
+		left=()
+		for item in "${all[@]}"; do
+			o=${item//[^A-Za-z0-9_.-]/_}
+			if [ ! -e "$dir/$o.sum" ]; then
+				[ "$last" = 1 ] || { left+=("$item"); continue; }
 				printf 'FAIL lanes: no lane ran %s (see the lane logs below)\n' "$item"
 				failed=$((failed + 1))
 				continue
@@ -143,8 +135,10 @@ lanes_report() {
 			cat "$dir/$o.out"
 			read -r p k s <"$dir/$o.sum"
 			passed=$((passed + p)) failed=$((failed + k)) skipped=$((skipped + s))
-		done < <(lane_items "$dir" "$f")
-	done < <(cgt_files)
+		done
+		all=("${left[@]}")
+		[ "${#all[@]}" = 0 ] || sleep 0.2
+	done
 }
 
 # Wait for the lanes; a lane that failed (its set-up, say) shows its log and counts a failure.

@@ -34,6 +34,23 @@ for f in cgctld cgctl; do
 done
 passed=0 failed=0 skipped=0
 
+# Set CGT_CPU_MS to the CPU milliseconds (user + system) used so far by this
+# shell's finished children: the tests' subshells and everything they waited
+# for. Not in a $(...): that subshell has no children.
+cgt_cpu_ms() {
+	local u s
+	times >"$CGT_TMP/times"
+	{ read -r _ && read -r u s; } <"$CGT_TMP/times"
+	CGT_CPU_MS=$(($(cgt_ms "$u") + $(cgt_ms "$s")))
+}
+
+# Milliseconds in a "times" figure like 1m2.345s.
+cgt_ms() {
+	local m=${1%%m*} sec=${1#*m}
+	sec=${sec%s}
+	printf '%d\n' "$((m * 60000 + 10#${sec%.*} * 1000 + 10#${sec#*.}))"
+}
+
 # Seconds (one decimal) since $1, an $EPOCHREALTIME reading.
 cgt_elapsed() {
 	local now=${EPOCHREALTIME/./} then=${1/./} d
@@ -115,7 +132,9 @@ cgt_files() {
 # In a lane: only those matching glob $2 as well (default: all), none matching
 # a glob of list $3 (a part of the file another lane runs, lanes.sh).
 run_file() {
-	local file=$1 only=${2:-*} fn g ft0=$EPOCHREALTIME ran=0 what=${1##*/} except
+	local file=$1 only=${2:-*} fn g ft0=$EPOCHREALTIME ran=0 what=${1##*/} except cpu0
+	cgt_cpu_ms
+	cpu0=$CGT_CPU_MS
 	read -ra except <<<"${3:-}"
 	while IFS= read -r fn; do
 		# shellcheck disable=SC2254 # PATTERN and the lanes' parts are globs on purpose
@@ -130,9 +149,11 @@ run_file() {
 		ran=$((ran + 1))
 	done < <(sed -n 's/^\(test_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$file")
 	[ "$only" = "*" ] || what="$what ($only)"
-	[ "$ran" = 0 ] ||
-		printf -- '-- %s: %s tests in %ss%s\n' "$what" "$ran" "$(cgt_elapsed "$ft0")" \
-			"${CGCTL_TEST_LANE:+ (lane $CGCTL_TEST_LANE)}"
+	[ "$ran" = 0 ] && return
+	cgt_cpu_ms
+	cpu0=$((CGT_CPU_MS - cpu0))
+	printf -- '-- %s: %s tests in %ss, CPU %d.%ds%s\n' "$what" "$ran" "$(cgt_elapsed "$ft0")" \
+		"$((cpu0 / 1000))" "$((cpu0 % 1000 / 100))" "${CGCTL_TEST_LANE:+ (lane $CGCTL_TEST_LANE)}"
 }
 
 # Every reply the daemons sent, field for field and type for type against the

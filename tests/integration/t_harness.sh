@@ -35,29 +35,33 @@ test_a_wait() { cgt_wait_for 0.3 test -e "$CGT_TMP/never"; }'
 HARNESS_B='test_b_skip() { skip "deliberately"; }
 test_b_pass() { touch "$CGT_TMP/soon"; cgt_wait_for 5 test -e "$CGT_TMP/soon"; }'
 
-# Two lanes: every verdict of every lane in the summary, the report in file
-# order (a file's parts first), each test and file timed, the summary last.
+# In lanes, b_pass waits for a_pass, which another lane runs meanwhile.
+# shellcheck disable=SC2016
+HARNESS_A2=${HARNESS_A/'{ :; }'/'{ touch "$CGCTL_TEST_LANE_DIR/a_ran"; }'}
+# shellcheck disable=SC2016
+HARNESS_B2='test_b_skip() { skip "deliberately"; }
+test_b_pass() { cgt_wait_for 20 test -e "$CGCTL_TEST_LANE_DIR/a_ran"; }'
+
+# Two lanes at once: every verdict of every lane in the summary, each file (or
+# part) in one block in function order, each test and file timed, the summary last.
 test_harness_lanes_report() {
-	harness_tree "t_a.sh=$HARNESS_A" "t_b.sh=$HARNESS_B" || return 1
+	harness_tree "t_a.sh=$HARNESS_A2" "t_b.sh=$HARNESS_B2" || return 1
 	harness_run 2 CGCTL_TEST_LANE_UNITS="t_b;t_a:a_wait;t_a"
 	[ "$RC" = 1 ] || fail "run.sh with failing tests: exit $RC, want 1" || return 1
 	[ "$(tail -n 1 <<<"$OUT")" = "2 passed, 2 failed, 1 skipped" ] ||
 		fail "last line: '$(tail -n 1 <<<"$OUT")', want the summary of both lanes" || return 1
+	[ "$(grep -E '^(PASS|FAIL|SKIP|--)' <<<"$OUT" | tail -n 1 | sed -E 's/ in [0-9]+\.[0-9]s$//')" = "-- 2 lanes" ] ||
+		fail "the lanes' time is not the last line before the summary" || return 1
 	local got want
-	got=$(grep -E '^(PASS|FAIL|SKIP|--)' <<<"$OUT" | sed -E 's/ \[[0-9]+\.[0-9]s\]$//; s/ in [0-9]+\.[0-9]s( \(lane [12]\))?$/\1/;
-		s/\(lane [12]\)/(lane)/; s/^(FAIL a_wait: timed out after 0\.3s waiting for: test -e ).*never$/\1never/')
-	want='FAIL a_wait: timed out after 0.3s waiting for: test -e never
--- t_a.sh (a_wait): 1 tests (lane)
-PASS a_pass
-FAIL a_fail: deliberately
--- t_a.sh: 2 tests (lane)
-SKIP b_skip: deliberately
-PASS b_pass
--- t_b.sh: 2 tests (lane)
--- 2 lanes'
-	[ "$got" = "$want" ] || fail "report: $(tr '\n' '|' <<<"$got")" || return 1
+	# One line a block (the lines up to its "-- file" line), the blocks sorted.
+	got=$(grep -E '^(PASS|FAIL|SKIP|-- t_)' <<<"$OUT" | sed -E 's/ \[[0-9]+\.[0-9]s\]$//;
+		s/ in [0-9]+\.[0-9]s, CPU [0-9]+\.[0-9]s \(lane [12]\)$/ (lane)/; s/^(FAIL a_wait: timed out after 0\.3s waiting for: test -e ).*never$/\1never/' |
+		awk '{ b = b $0 "|" } /^-- / { print b; b = "" }' | sort)
+	want='FAIL a_wait: timed out after 0.3s waiting for: test -e never|-- t_a.sh (a_wait): 1 tests (lane)|
+PASS a_pass|FAIL a_fail: deliberately|-- t_a.sh: 2 tests (lane)|
+SKIP b_skip: deliberately|PASS b_pass|-- t_b.sh: 2 tests (lane)|'
+	[ "$got" = "$(sort <<<"$want")" ] || fail "blocks: $(tr '\n' ' ' <<<"$got")" || return 1
 	grep -Eq '^PASS a_pass \[[0-9]+\.[0-9]s\]$' <<<"$OUT" || fail "no time after PASS a_pass" || return 1
-	grep -q '(lane 1)' <<<"$OUT" && grep -q '(lane 2)' <<<"$OUT" || fail "the files did not run in both lanes" || return 1
 }
 
 # One lane (the default) gives the same verdicts, in file order, with the same summary.
