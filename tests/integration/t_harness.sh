@@ -11,8 +11,9 @@ harness_tree() {
 	mkdir -p "$HT" "$CGT_TMP/h/protocol" || return 1
 	cp "$HERE/run.sh" "$HERE/lib.sh" "$HERE/lanes.sh" "$HERE/varlink_check.py" "$HT/" || return 1
 	cp "$TOP"/protocol/*.varlink "$CGT_TMP/h/protocol/" || return 1
+	# Indented here, so that run.sh does not take them for this file's tests.
 	for pair in "$@"; do
-		printf '%s\n' "${pair#*=}" >"$HT/${pair%%=*}"
+		printf '%s\n' "${pair#*=}" | sed 's/^[[:space:]]*//' >"$HT/${pair%%=*}"
 	done
 }
 
@@ -28,19 +29,19 @@ harness_run() {
 }
 
 # shellcheck disable=SC2016 # expanded in the harness tree's run
-HARNESS_A='test_a_pass() { :; }
-test_a_fail() { fail "deliberately"; }
-test_a_wait() { cgt_wait_for 0.3 test -e "$CGT_TMP/never"; }'
+HARNESS_A='	test_a_pass() { :; }
+	test_a_fail() { fail "deliberately"; }
+	test_a_wait() { cgt_wait_for 0.3 test -e "$CGT_TMP/never"; }'
 # shellcheck disable=SC2016
-HARNESS_B='test_b_skip() { skip "deliberately"; }
-test_b_pass() { touch "$CGT_TMP/soon"; cgt_wait_for 5 test -e "$CGT_TMP/soon"; }'
+HARNESS_B='	test_b_skip() { skip "deliberately"; }
+	test_b_pass() { touch "$CGT_TMP/soon"; cgt_wait_for 5 test -e "$CGT_TMP/soon"; }'
 
 # In lanes, b_pass waits for a_pass, which another lane runs meanwhile.
 # shellcheck disable=SC2016
 HARNESS_A2=${HARNESS_A/'{ :; }'/'{ touch "$CGCTL_TEST_LANE_DIR/a_ran"; }'}
 # shellcheck disable=SC2016
-HARNESS_B2='test_b_skip() { skip "deliberately"; }
-test_b_pass() { cgt_wait_for 20 test -e "$CGCTL_TEST_LANE_DIR/a_ran"; }'
+HARNESS_B2='	test_b_skip() { skip "deliberately"; }
+	test_b_pass() { cgt_wait_for 20 test -e "$CGCTL_TEST_LANE_DIR/a_ran"; }'
 
 # Two lanes at once: every verdict of every lane in the summary, each file (or
 # part) in one block in function order, each test and file timed, the summary last.
@@ -77,7 +78,7 @@ test_harness_serial_report() {
 # A lane that dies (here: its file exits the lane's shell) is a failure, named, never a pass.
 test_harness_lane_dies() {
 	# shellcheck disable=SC2016 # $$ is the lane's shell, in the harness tree
-	harness_tree "t_a.sh=test_a_pass() { :; }" 't_b.sh=test_b_die() { kill -TERM $$; }' || return 1
+	harness_tree "t_a.sh=	test_a_pass() { :; }" 't_b.sh=	test_b_die() { kill -TERM $$; }' || return 1
 	harness_run 2
 	[ "$RC" = 1 ] || fail "run.sh with a dead lane: exit $RC, want 1" || return 1
 	grep -q '^FAIL lanes: no lane ran t_b ' <<<"$OUT" || fail "the file of the dead lane is not reported" || return 1
