@@ -88,7 +88,7 @@ TARGETS := $(B)/cgctld $(B)/cgctl $(B)/libcgctl.a $(LIBCGCTL_SO) $(B)/libcgctl.s
            $(B)/libcgctl.pc $(if $(HOOK_SRCS),$(B)/cgctl-oci-hook)
 
 .PHONY: all deps deps-check run check check-all check-unit check-install check-integration check-sanitize \
-	check-bench check-abi abi-baseline check-go check-go-drift check-layers install uninstall clean bench
+	check-bench check-abi abi-baseline check-unit-asan check-go check-go-drift check-layers install uninstall clean bench
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -211,21 +211,25 @@ run: deps
 check: deps deps-check
 	$(Q)$(MAKE) --no-print-directory check-all
 
-# Everything is built first, in parallel; the unit suites and the fuzz smoke
-# runs then share the CPUs; the integration suite, timing-sensitive, runs alone
-# (t_go.sh in it runs the Go client's tests against a real daemon).
+# Everything is built first, in one parallel make: the plain tree, the ASan
+# tree ($(B)/asan), the fuzz harnesses, the Go test binary. The unit suites
+# (plain and ASan) and the fuzz smoke runs then share the CPUs. The
+# integration suite runs in $(ITEST_LANES) lanes (tests/integration/lanes.sh;
+# t_go.sh in it runs the Go client's tests against a real daemon), then the
+# bench smoke, then the ASan integration pass, in lanes too.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+ITEST_LANES ?= $(JOBS)
 check-all:
 	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(ITEST_BINS) $(EXAMPLE_BINS) $(BENCH_BINS) \
-		fuzz-build $(GO_TEST) $(GO_EXAMPLE)
+		fuzz-build $(GO_TEST) $(GO_EXAMPLE) asan-build
 	$(Q)$(MAKE) --no-print-directory check-layers
 	$(Q)$(MAKE) --no-print-directory check-abi
 	$(Q)$(MAKE) --no-print-directory check-go-drift
-	$(Q)$(MAKE) --no-print-directory -j$(JOBS) check-unit check-fuzz
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) check-unit check-unit-asan check-fuzz
 	$(Q)$(MAKE) --no-print-directory check-install
 	$(Q)$(MAKE) --no-print-directory check-integration
 	$(Q)$(MAKE) --no-print-directory check-bench
-	$(Q)$(MAKE) --no-print-directory check-sanitize
+	$(Q)$(MAKE) --no-print-directory check-sanitize-integration
 
 # The daemon's layers include one way: transport -> glue -> domain -> commit (README, Architecture).
 check-layers:
@@ -242,18 +246,26 @@ check-install: all
 check-bench: all $(BENCH_BINS)
 	$(Q)CGBENCH_SMOKE=1 sh bench/run.sh
 
-# The whole suite again with ASan + UBSan, in a build directory of its own.
-# The ASan + UBSan pass: every unit suite, and the integration suites that feed
-# the daemon and the client what finds memory bugs (garbage, crashes, torn files,
-# raw wire traffic); CGCTL_SANITIZE_SUITES=all runs every suite.
+# The ASan + UBSan pass, in a build directory of its own: every unit suite,
+# and the integration suites that feed the daemon and the client what finds
+# memory bugs (garbage, crashes, torn files, raw wire traffic);
+# CGCTL_SANITIZE_SUITES=all runs every suite.
 CGCTL_SANITIZE_SUITES ?= t_hostile t_crash t_varlink t_client
-check-sanitize:
-	$(Q)$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=1 B=$(B)/asan all $(UNIT_BINS) $(ITEST_BINS) \
-		$(EXAMPLE_BINS)
-	$(Q)$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=1 B=$(B)/asan check-unit
+ASAN_MAKE = $(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan
+.PHONY: test-bins asan-build check-unit-asan check-sanitize-integration
+# What the tests run, for whichever tree B names.
+test-bins: all $(UNIT_BINS) $(ITEST_BINS) $(EXAMPLE_BINS)
+asan-build:
+	$(Q)$(ASAN_MAKE) test-bins
+check-unit-asan: asan-build
+	$(Q)$(ASAN_MAKE) check-unit
+check-sanitize-integration: asan-build
 	$(Q)ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		CGCTL_BUILD=$(B)/asan $(if $(filter all,$(CGCTL_SANITIZE_SUITES)),,CGCTL_TEST_SUITES="$(CGCTL_SANITIZE_SUITES)") \
-		$(MAKE) --no-print-directory SANITIZE=1 B=$(B)/asan check-integration
+		$(ASAN_MAKE) check-integration
+check-sanitize:
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) check-unit-asan
+	$(Q)$(MAKE) --no-print-directory check-sanitize-integration
 
 # One target a suite, so make -j runs them side by side; each prints Check's summary.
 # The reply checker (tests/integration/varlink_check.py) is Python, stdlib only.
@@ -288,8 +300,10 @@ $(B)/examples/%: $(B)/examples/%.o $(B)/libcgctl.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
 
+# CGCTL_TEST_LANES (ITEST_LANES=1: one file after the other) and every other
+# CGCTL_TEST_* setting: tests/integration/run.sh.
 check-integration: all $(ITEST_BINS) $(EXAMPLE_BINS)
-	$(Q)bash tests/integration/run.sh
+	$(Q)CGCTL_TEST_LANES=$(ITEST_LANES) bash tests/integration/run.sh
 
 # The Go client (go/) and its example: standard library only, Go 1.19, no
 # network; its caches stay under build/. Never part of a plain make.

@@ -12,7 +12,7 @@
 
 CLANG              ?= clang
 FUZZ_SECONDS       ?= 60
-FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_MERGE         ?= 0
 FUZZ_JOBS          ?= 1
 # Extra libFuzzer flags for every run, e.g. FUZZ_FLAGS=-only_ascii=1.

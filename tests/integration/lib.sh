@@ -37,7 +37,7 @@ skip() {
 # Start time (clock ticks since boot) of pid, empty if gone.
 cgt_starttime() {
 	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
 	# Fields after the ")" of comm: state is field 3, starttime field 22.
 	stat=${stat##*) }
 	# shellcheck disable=SC2086
@@ -63,6 +63,27 @@ cgt_kill_tracked() {
 	kill "-$sig" "$pid" 2>/dev/null || true
 }
 
+# Poll "$@" (first at once, then every 50 ms) until it succeeds, for at most
+# $1 seconds (a decimal: 0.5, 10); 0 as soon as it does. On timeout, record
+# why (fail: the command waited for) and return 1. Waits on a condition, never
+# a fixed sleep: "$@" names what the test is waiting for.
+cgt_wait_for() {
+	local limit=$1 sec frac end
+	shift
+	sec=${limit%%.*} frac=000
+	case $limit in *.*) frac=${limit#*.}000 ;; esac
+	end=$((${EPOCHREALTIME/./} + (${sec:-0} * 1000 + 10#${frac:0:3}) * 1000))
+	until "$@"; do
+		if [ "${EPOCHREALTIME/./}" -ge "$end" ]; then
+			"$@" && return 0 # once more: the last sleep may have been long
+			fail "timed out after ${limit}s waiting for: $*"
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 0
+}
+
 # Wait up to $2 seconds (default CGT_TIMEOUT) for pid $1 to disappear; 0 when gone.
 cgt_wait_gone() {
 	local pid=$1 limit=$(( ${2:-$CGT_TIMEOUT} * 20 )) i=0
@@ -79,7 +100,7 @@ cgt_wait_gone() {
 # State letter of pid (R, S, Z...), empty if gone.
 cgt_proc_state() {
 	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
 	stat=${stat##*) }
 	printf '%s\n' "${stat%% *}"
 }
@@ -422,15 +443,34 @@ cgctl_u() {
 	cgt_collect "cgctl $*"
 }
 
-# Pick up RC (from $?), OUT and ERR of the last CLI run and log them under label $1.
+# Pick up RC (from $?), OUT and ERR of the last CLI run and log them under
+# label $1. Builtins only (no cat, sed, head): it runs after every CLI call.
 cgt_collect() {
 	RC=$?
-	OUT=$(cat "$CGT_TMP/out")
-	ERR=$(cat "$CGT_TMP/err")
+	cgt_slurp OUT "$CGT_TMP/out"
+	cgt_slurp ERR "$CGT_TMP/err"
 	printf '+ %s -> rc=%s\n' "$1" "$RC"
-	[ -z "$OUT" ] || printf '%s\n' "$OUT" | sed 's/^/  out: /' | head -40
-	[ -z "$ERR" ] || printf '%s\n' "$ERR" | sed 's/^/  err: /' | head -20
+	[ -z "$OUT" ] || cgt_prefixed '  out: ' 40 "$OUT"
+	[ -z "$ERR" ] || cgt_prefixed '  err: ' 20 "$ERR"
 	return 0
+}
+
+# Set variable $1 to file $2's text as $(cat "$2") would (trailing newlines dropped).
+cgt_slurp() {
+	local -n cgt_slurp_v=$1
+	cgt_slurp_v=""
+	IFS= read -r -d '' cgt_slurp_v <"$2"
+	while [ "${cgt_slurp_v: -1}" = $'\n' ]; do cgt_slurp_v=${cgt_slurp_v%$'\n'}; done
+	return 0
+}
+
+# Print the first $2 lines of text $3, each after prefix $1.
+cgt_prefixed() {
+	local line n=0
+	while [ "$n" -lt "$2" ] && IFS= read -r line; do
+		printf '%s%s\n' "$1" "$line"
+		n=$((n + 1))
+	done <<<"$3"
 }
 
 # Run the CLI as root: sets RC, OUT, ERR.
@@ -487,9 +527,10 @@ cgt_daemon_spawn() {
 	return 0
 }
 
-# Wait until the daemon $DPID listens on $DSOCK and answers status.
+# Wait until the daemon $DPID listens on $DSOCK and answers status: the
+# socket is polled every 20 ms (a file test), status asked once it is there.
 cgt_daemon_wait() {
-	local i=0 limit=$((CGT_TIMEOUT * 10))
+	local i=0 limit=$((CGT_TIMEOUT * 50))
 	while :; do
 		if ! kill -0 "$DPID" 2>/dev/null || [ "$(cgt_proc_state "$DPID")" = Z ]; then
 			wait "$DPID" 2>/dev/null
@@ -502,7 +543,7 @@ cgt_daemon_wait() {
 		fi
 		i=$((i + 1))
 		[ "$i" -ge "$limit" ] && { fail "cgctld did not answer on $DSOCK within ${CGT_TIMEOUT}s"; return 1; }
-		sleep 0.1
+		sleep 0.02
 	done
 }
 

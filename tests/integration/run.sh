@@ -5,7 +5,10 @@
 # Usage: bash tests/integration/run.sh [PATTERN]   (PATTERN: a glob on test function names)
 # Environment: CGCTL_BUILD (default build/), CGCTL_TEST_USER (default cgctltest),
 #   CGCTL_TEST_SUITES (space-separated file names, e.g. "t_hostile t_crash"; default: all),
-#   CGCTL_TEST_VERBOSE=1 (print every test's transcript), CGCTL_TEST_TIMEOUT (seconds).
+#   CGCTL_TEST_VERBOSE=1 (print every test's transcript), CGCTL_TEST_TIMEOUT (seconds),
+#   CGCTL_TEST_LANES=N (run the files in N parallel lanes, see lanes.sh; default 1).
+# Each verdict line ends with the test's time, each file with "-- t_x.sh: N tests in Ts";
+# the last line is always "N passed, N failed, N skipped".
 
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -18,6 +21,8 @@ export LC_ALL=C
 
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=lanes.sh
+. "$HERE/lanes.sh"
 
 cgt_preflight
 for f in cgctld cgctl; do
@@ -27,23 +32,35 @@ for f in cgctld cgctl; do
 		exit 1
 	fi
 done
-if ! cgt_setup; then
-	printf 'FAIL setup: could not build the scratch environment\n'
-	printf '0 passed, 1 failed, 0 skipped\n'
-	exit 1
-fi
-
 passed=0 failed=0 skipped=0
 
-# Every daemon the tests start records each reply it sends here (test-only,
-# daemon/replylog.c); check_replies holds them to the interface files at the end.
-CGCTLD_TEST_REPLY_LOG=$CGT_TMP/replies.jsonl
-export CGCTLD_TEST_REPLY_LOG
-install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGCTLD_TEST_REPLY_LOG"
+# Set CGT_CPU_MS to the CPU milliseconds (user + system) used so far by this
+# shell's finished children: the tests' subshells and everything they waited
+# for. Not in a $(...): that subshell has no children.
+cgt_cpu_ms() {
+	local u s
+	times >"$CGT_TMP/times"
+	{ read -r _ && read -r u s; } <"$CGT_TMP/times"
+	CGT_CPU_MS=$(($(cgt_ms "$u") + $(cgt_ms "$s")))
+}
+
+# Milliseconds in a "times" figure like 1m2.345s.
+cgt_ms() {
+	local m=${1%%m*} sec=${1#*m}
+	sec=${sec%s}
+	printf '%d\n' "$((m * 60000 + 10#${sec%.*} * 1000 + 10#${sec#*.}))"
+}
+
+# Seconds (one decimal) since $1, an $EPOCHREALTIME reading.
+cgt_elapsed() {
+	local now=${EPOCHREALTIME/./} then=${1/./} d
+	d=$(((now - then) / 100000))
+	printf '%d.%d\n' "$((d / 10))" "$((d % 10))"
+}
 
 # Run one test function in a subshell with its own transcript; print the verdict.
 run_one() {
-	local file=$1 fn=$2 name=${2#test_} rc reason transcript=$CGT_TMP/transcript
+	local file=$1 fn=$2 name=${2#test_} rc reason transcript=$CGT_TMP/transcript t0=$EPOCHREALTIME took
 	CGT_REASON=$CGT_TMP/reason
 	: >"$CGT_REASON"
 	: >"$CGT_TMP/daemon-logs"
@@ -58,23 +75,24 @@ run_one() {
 		exit "$rc"
 	) >"$transcript" 2>&1 </dev/null
 	rc=$?
+	took=$(cgt_elapsed "$t0")
 	reason=$(head -n 1 "$CGT_REASON")
 	case $rc in
 	0)
 		if [ -s "$CGT_REASON" ]; then
 			rc=1 # a recorded failure the test forgot to return
 		else
-			printf 'PASS %s\n' "$name"
+			printf 'PASS %s [%ss]\n' "$name" "$took"
 			passed=$((passed + 1))
 		fi
 		;;
 	77)
-		printf 'SKIP %s: %s\n' "$name" "${reason:-skipped}"
+		printf 'SKIP %s: %s [%ss]\n' "$name" "${reason:-skipped}" "$took"
 		skipped=$((skipped + 1))
 		;;
 	esac
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
-		printf 'FAIL %s: %s\n' "$name" "${reason:-test returned $rc}"
+		printf 'FAIL %s: %s [%ss]\n' "$name" "${reason:-test returned $rc}" "$took"
 		failed=$((failed + 1))
 	fi
 	if { [ "$rc" != 0 ] && [ "$rc" != 77 ]; } || [ "${CGCTL_TEST_VERBOSE:-0}" = 1 ]; then
@@ -98,18 +116,45 @@ cgt_test_residue() {
 	[ -z "${left// /}" ] || printf '    note: %s left processes behind: %s\n' "$1" "$left"
 }
 
-for file in "$HERE"/t_*.sh; do
-	[ -f "$file" ] || continue
-	if [ -n "${CGCTL_TEST_SUITES:-}" ]; then
-		case " $CGCTL_TEST_SUITES " in *" $(basename "$file" .sh) "*) ;; *) continue ;; esac
-	fi
-	# Test functions in file order.
+# The test files to run, in file order (CGCTL_TEST_SUITES narrows them).
+cgt_files() {
+	local file
+	for file in "$HERE"/t_*.sh; do
+		[ -f "$file" ] || continue
+		if [ -n "${CGCTL_TEST_SUITES:-}" ]; then
+			case " $CGCTL_TEST_SUITES " in *" $(basename "$file" .sh) "*) ;; *) continue ;; esac
+		fi
+		printf '%s\n' "$file"
+	done
+}
+
+# Run file $1's test functions matching PATTERN, in file order; print its time.
+# In a lane: only those matching glob $2 as well (default: all), none matching
+# a glob of list $3 (a part of the file another lane runs, lanes.sh).
+run_file() {
+	local file=$1 only=${2:-*} fn g ft0=$EPOCHREALTIME ran=0 what=${1##*/} except cpu0
+	cgt_cpu_ms
+	cpu0=$CGT_CPU_MS
+	read -ra except <<<"${3:-}"
 	while IFS= read -r fn; do
-		# shellcheck disable=SC2254 # PATTERN is a glob on purpose
+		# shellcheck disable=SC2254 # PATTERN and the lanes' parts are globs on purpose
 		case ${fn#test_} in $PATTERN) ;; *) continue ;; esac
+		# shellcheck disable=SC2254
+		case ${fn#test_} in $only) ;; *) continue ;; esac
+		for g in "${except[@]}"; do
+			# shellcheck disable=SC2254
+			case ${fn#test_} in $g) continue 2 ;; esac
+		done
 		run_one "$file" "$fn"
+		ran=$((ran + 1))
 	done < <(sed -n 's/^\(test_[A-Za-z0-9_]*\)[[:space:]]*().*/\1/p' "$file")
-done
+	[ "$only" = "*" ] || what="$what ($only)"
+	[ "$ran" = 0 ] && return
+	cgt_cpu_ms
+	cpu0=$((CGT_CPU_MS - cpu0))
+	printf -- '-- %s: %s tests in %ss, CPU %d.%ds%s\n' "$what" "$ran" "$(cgt_elapsed "$ft0")" \
+		"$((cpu0 / 1000))" "$((cpu0 % 1000 / 100))" "${CGCTL_TEST_LANE:+ (lane $CGCTL_TEST_LANE)}"
+}
 
 # Every reply the daemons sent, field for field and type for type against the
 # interface files (parsed at run time: what others add is checked too).
@@ -127,6 +172,34 @@ check_replies() {
 		failed=$((failed + 1))
 	fi
 }
+
+# In parallel lanes: the lanes run the tests, this shell reports (lanes.sh).
+if [ "${CGCTL_TEST_LANES:-1}" -gt 1 ] 2>/dev/null && [ -z "${CGCTL_TEST_LANE_DIR:-}" ]; then
+	lanes_main "$CGCTL_TEST_LANES"
+	exit
+fi
+
+if ! cgt_setup; then
+	printf 'FAIL setup: could not build the scratch environment\n'
+	printf '0 passed, 1 failed, 0 skipped\n'
+	exit 1
+fi
+
+# Every daemon the tests start records each reply it sends here (test-only,
+# daemon/replylog.c); check_replies holds them to the interface files at the
+# end (a lane's log is the parent's to check).
+CGCTLD_TEST_REPLY_LOG=$CGT_TMP/replies.jsonl
+[ -z "${CGCTL_TEST_LANE_DIR:-}" ] || CGCTLD_TEST_REPLY_LOG=$CGCTL_TEST_LANE_DIR/replies.$CGCTL_TEST_LANE.jsonl
+export CGCTLD_TEST_REPLY_LOG
+install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGCTLD_TEST_REPLY_LOG"
+
+if [ -n "${CGCTL_TEST_LANE_DIR:-}" ]; then
+	lane_run
+	exit 0
+fi
+while IFS= read -r file; do
+	run_file "$file"
+done < <(cgt_files)
 check_replies
 
 printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"

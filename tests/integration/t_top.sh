@@ -108,6 +108,11 @@ test_top_appear_vanish() {
 # Print the tmux pane $1's text.
 pane() { tmux -S "$TMUXSOCK" capture-pane -p -t "$1"; }
 
+# The first row below the header of tmux pane $1 is cgroup $2.
+pane_first() {
+	[ "$(pane "$1" | awk '/^NAME /{getline; print $1; exit}')" = "$2" ]
+}
+
 # Wait until the pane shows ERE $2; 1 on timeout.
 pane_wait() {
 	local i
@@ -133,10 +138,9 @@ test_top_tmux_fullscreen() {
 	pane_wait top '^NAME +PROCS +CPU%' || fail "top did not render: $(pane top)" || return 1
 	pane_wait top '^busy +1? ?[0-9]+ +[0-9]' || fail "no busy row: $(pane top)" || return 1
 	pane_wait top 'sorted by cpu' || fail "not sorted by cpu" || return 1
-	sleep 1.2
+	# Once top has two samples (-d 0.5), busy's CPU% puts it first.
+	cgt_wait_for 5 pane_first top busy || { pane top; return 1; }
 	pane top
-	[ "$(pane top | awk '/^NAME /{getline; print $1; exit}')" = busy ] || fail "busy is not first by cpu: $(pane top)" ||
-		return 1
 	tmux -S "$TMUXSOCK" send-keys -t top n
 	pane_wait top 'sorted by name' || fail "the n key did not switch the sort: $(pane top)" || return 1
 	[ "$(pane top | awk '/^NAME /{getline; print $1; exit}')" = a-idle ] || fail "by name, a-idle is not first" ||

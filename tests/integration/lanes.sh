@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: MIT
+# lanes.sh: run.sh's parallel mode (CGCTL_TEST_LANES=N), sourced by run.sh.
+# shellcheck shell=bash
+#
+# N lanes, each a run.sh of its own (its own tmp dir, scratch subtree, test
+# daemons and reply log), take the test files from a shared queue; this shell
+# prints each file's verdicts and transcripts in one block as soon as the file
+# is done (so in the order they end) and counts every lane in the summary. A lane claims a unit of the queue with
+# mkdir (atomic): the next unit whoever is free first.
+
+# Files that share something outside a run's tmp dir and scratch subtree run
+# one after the other in one unit; the units are listed longest first, so the
+# lanes end together (a file missing here runs alone, after these):
+# - t_systemd, t_nosystemd, t_proc: the /run/systemd/system marker, which
+#   t_systemd creates and the daemon's attach fallback (and its error) reads;
+# - t_podman, t_oci: the heaviest CPU users (container start-up), kept in one
+#   lane so that the timing tests beside them keep time.
+# FILE:GLOB is the part of FILE whose tests match GLOB (FILE alone: the rest
+# of it), so that one long file does not hold up the end of the run.
+CGT_LANE_UNITS=(
+	t_crash:crash_torture
+	"t_podman t_oci"
+	"t_systemd t_nosystemd t_proc"
+	t_crash:torn_*
+	t_events
+	t_hostile
+	t_crash
+	t_tenants
+	t_identity
+	t_contract
+	t_trust
+	t_top
+	t_lifecycle
+	t_daemon
+	t_basic
+	t_varlink
+	t_go
+	t_client
+	t_autoremove
+	t_harness
+)
+
+# The queue, one unit a line of FILE or FILE:GLOB items (file names without
+# .sh): CGT_LANE_UNITS' (or CGCTL_TEST_LANE_UNITS', units separated by ";")
+# selected files, then every other selected file alone.
+lane_units() {
+	local files=" " whole=" " unit item f out items
+	[ -z "${CGCTL_TEST_LANE_UNITS:-}" ] || IFS=';' read -ra CGT_LANE_UNITS <<<"$CGCTL_TEST_LANE_UNITS"
+	while IFS= read -r f; do
+		f=${f##*/}
+		files="$files${f%.sh} "
+	done < <(cgt_files)
+	for unit in "${CGT_LANE_UNITS[@]}"; do
+		out=""
+		read -ra items <<<"$unit"
+		for item in "${items[@]}"; do
+			f=${item%%:*}
+			case $files in *" $f "*) out="$out $item" ;; *) continue ;; esac
+			[ "$item" = "$f" ] && whole="$whole$f "
+		done
+		[ -z "$out" ] || printf '%s\n' "${out# }"
+	done
+	for f in $files; do
+		case $whole in *" $f "*) ;; *) printf '%s\n' "$f" ;; esac
+	done
+}
+
+# The GLOBs of file $2's parts (FILE:GLOB items) in the queue of lanes' directory $1.
+lane_parts() {
+	local item all
+	read -ra all -d '' <"$1/units"
+	for item in "${all[@]}"; do
+		case $item in "$2":*) printf '%s ' "${item#*:}" ;; esac
+	done
+}
+
+# A lane: claim units of $CGCTL_TEST_LANE_DIR/units until none is left; each
+# item's output goes to its .out file, then its counts to its .sum file.
+lane_run() {
+	local dir=$CGCTL_TEST_LANE_DIR i=0 unit item f o p k s items
+	while IFS= read -r -u 3 unit; do
+		i=$((i + 1))
+		mkdir "$dir/claim.$i" 2>/dev/null || continue
+		read -ra items <<<"$unit"
+		for item in "${items[@]}"; do
+			f=${item%%:*} o=${item//[^A-Za-z0-9_.-]/_}
+			p=$passed k=$failed s=$skipped
+			if [ "$item" = "$f" ]; then
+				run_file "$HERE/$f.sh" "*" "$(lane_parts "$dir" "$f")"
+			else
+				run_file "$HERE/$f.sh" "${item#*:}"
+			fi >"$dir/$o.out" 2>&1
+			printf '%s %s %s\n' "$((passed - p))" "$((failed - k))" "$((skipped - s))" >"$dir/$o.sum.new"
+			mv "$dir/$o.sum.new" "$dir/$o.sum"
+		done
+	done 3<"$dir/units"
+}
+
+# True while some lane is running.
+lanes_alive() {
+	local pid
+	for pid in "${LANE_PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+# Start N lanes of this run.sh in directory $2, each logging to lane.K.log; sets LANE_PIDS.
+lanes_start() {
+	local n=$1 dir=$2 k
+	LANE_PIDS=()
+	for ((k = 1; k <= n; k++)); do
+		CGCTL_TEST_LANE_DIR=$dir CGCTL_TEST_LANE=$k \
+			bash "$HERE/run.sh" "$PATTERN" >"$dir/lane.$k.log" 2>&1 </dev/null &
+		LANE_PIDS+=("$!")
+	done
+}
+
+# Print each item's output (a whole file, or a part) as soon as it is done,
+# in the order they end; add its counts. An item no lane ran is a failure.
+lanes_report() {
+	local dir=$1 item o p k s all=() left=() last=0
+	read -ra all -d '' <"$dir/units"
+	while [ "${#all[@]}" -gt 0 ]; do
+		lanes_alive || last=1
+		left=()
+		for item in "${all[@]}"; do
+			o=${item//[^A-Za-z0-9_.-]/_}
+			if [ ! -e "$dir/$o.sum" ]; then
+				[ "$last" = 1 ] || { left+=("$item"); continue; }
+				printf 'FAIL lanes: no lane ran %s (see the lane logs below)\n' "$item"
+				failed=$((failed + 1))
+				continue
+			fi
+			cat "$dir/$o.out"
+			read -r p k s <"$dir/$o.sum"
+			passed=$((passed + p)) failed=$((failed + k)) skipped=$((skipped + s))
+		done
+		all=("${left[@]}")
+		[ "${#all[@]}" = 0 ] || sleep 0.2
+	done
+}
+
+# Wait for the lanes; a lane that failed (its set-up, say) shows its log and counts a failure.
+lanes_join() {
+	local dir=$1 k rc
+	for ((k = 1; k <= ${#LANE_PIDS[@]}; k++)); do
+		wait "${LANE_PIDS[k - 1]}"
+		rc=$?
+		[ "$rc" = 0 ] && continue
+		printf 'FAIL lane %s: exit %s\n' "$k" "$rc"
+		sed 's/^/    | /' "$dir/lane.$k.log" | tail -n 20
+		failed=$((failed + 1))
+	done
+	LANE_PIDS=()
+}
+
+# EXIT trap of the parallel run: end the lanes still running (each cleans up
+# after its current test), remove the lanes' directory.
+lanes_cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM
+	for pid in "${LANE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	wait
+	case ${LANE_DIR:-} in /tmp/cgctl-test.lanes.*) rm -rf "$LANE_DIR" ;; esac
+	exit "$rc"
+}
+
+# The parallel run: N lanes, the report in file order, one reply check over
+# every lane's replies, the summary last.
+lanes_main() {
+	local t0=$EPOCHREALTIME
+	LANE_PIDS=()
+	if ! { cgt_setup_user && LANE_DIR=$(mktemp -d /tmp/cgctl-test.lanes.XXXXXX) && chmod 0755 "$LANE_DIR"; }; then
+		printf 'FAIL setup: cannot make the lanes directory\n0 passed, 1 failed, 0 skipped\n'
+		exit 1
+	fi
+	trap lanes_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	lane_units >"$LANE_DIR/units"
+	lanes_start "$1" "$LANE_DIR"
+	lanes_report "$LANE_DIR"
+	lanes_join "$LANE_DIR"
+	# shellcheck disable=SC2034 # check_replies writes its report there
+	CGT_TMP=$LANE_DIR
+	CGCTLD_TEST_REPLY_LOG=$LANE_DIR/replies.jsonl
+	cat "$LANE_DIR"/replies.*.jsonl >"$CGCTLD_TEST_REPLY_LOG" 2>/dev/null
+	check_replies
+	printf -- '-- %s lanes in %ss\n' "$1" "$(cgt_elapsed "$t0")"
+	printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
+	[ "$failed" = 0 ]
+}
