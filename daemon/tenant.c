@@ -25,6 +25,15 @@ bool tenant_may_access(uid_t uid, const struct ledger_entry *le)
 	return tenant_is_admin(uid) || le->owner == uid;
 }
 
+unsigned tenant_count(const uid_t *uids, size_t n)
+{
+	unsigned count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += !tenant_is_admin(uids[i]);
+	return count;
+}
+
 /* One decimal uid at *p (advanced past it); -EBADMSG when there is none. */
 static int tenant_parse_uid(const char **p, uid_t *ret)
 {

@@ -13,9 +13,10 @@ t2() { cgctl_as "$CGT_UID2" "$CGT_GID2" --socket "$DSOCK" "$@"; }
 adm() { cgctl_root --socket "$DSOCK" "$@"; }
 
 # Start the root daemon; "pidns" as $1 makes it PID 1 of a new pid namespace
-# (with its own /proc). Sets DPID, DSOCK, DSTATE, DLOG, TN_ROOT.
+# (with its own /proc); the array TN_OPTS holds more options. Sets DPID, DSOCK, DSTATE, DLOG, TN_ROOT.
 tn_up() {
 	local dir pre=() i=0
+	[ -n "${TN_OPTS+x}" ] || TN_OPTS=()
 	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
 	TN_ROOT=$CGT_SCRATCH/rootd
 	if [ ! -d "$TN_ROOT" ]; then
@@ -28,7 +29,7 @@ tn_up() {
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$TN_ROOT/cgctld.leaf" \
 		"${pre[@]}" "$CGCTLD" --cgroup-root "$TN_ROOT" --socket "$DSOCK" --state-dir "$DSTATE" \
-		--allow-uid "$CGT_UID" --allow-uid "$CGT_UID2" </dev/null >>"$DLOG" 2>&1 &
+		--allow-uid "$CGT_UID" --allow-uid "$CGT_UID2" "${TN_OPTS[@]}" </dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
 	cgt_track_pid "$DPID"
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
@@ -360,4 +361,50 @@ test_tenants_attach_not_out_of_others_entry() {
 	# Root moves it anywhere.
 	adm attach box "$p" && expect_rc 0 || return 1
 	expect_in "$p" "$TN_ROOT/box"
+}
+
+# Admin's Snapshot counts $1 Watch streams (the background ones are in place).
+tn_wait_watchers() {
+	local i=0
+	until adm call Snapshot && jq -e ".status.watchers == $1" >/dev/null 2>&1 <<<"$OUT"; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "never $1 watchers: $OUT"; return 1; }
+		sleep 0.05
+	done
+}
+
+# The last call was QuotaExceeded naming flag $1.
+expect_quota() {
+	expect_rc 1 "$1" && expect_err QuotaExceeded "$1" && expect_err "$1" "$1"
+}
+
+test_tenants_quota_per_uid() {
+	local big out=$CGT_TMP/w.t1
+	big="k=$(head -c 1500 /dev/zero | tr '\0' x)"
+	# Two tenants: each may take a third of a global limit, so both together leave root a third.
+	TN_OPTS=(--max-cgroups 6 --max-watchers 6 --max-ledger-size 8192)
+	tn_up || return 1
+	TN_OPTS=()
+	t1 create a1 && expect_rc 0 && t1 create a2 && expect_rc 0 || return 1
+	t1 create a3 && expect_quota --max-cgroups-per-uid || return 1
+	t1 call Create '{"name":"a3"}' && expect_rc 1 && expect_jq '.limit == "entries-per-uid"' || return 1
+	t2 create b1 && expect_rc 0 || return 1
+	adm create r1 && expect_rc 0 && adm create r2 && expect_rc 0 || return 1
+	# Bytes: tenant 2's labels run into its share of the ledger; root's the same labels do not.
+	t2 create b2 --label "$big" && expect_rc 0 || return 1
+	t2 destroy b1 && expect_rc 0 || return 1
+	t2 create b3 --label "$big" && expect_quota --max-ledger-size-per-uid || return 1
+	adm create r3 --label "$big" && expect_rc 0 || return 1
+	# Destroying makes room again.
+	t1 destroy a2 && expect_rc 0 && t1 create a4 && expect_rc 0 || return 1
+	adm --json list && expect_rc 0 || return 1
+	expect_jq '[.[].name] == ["a1","a4","b2","r1","r2","r3"]' || return 1
+	# Watch streams: two for tenant 1, then refused; root and tenant 2 still watch.
+	cgt_user_bg_split "$CGT_WORK" "$out.1" "$out.1.err" "$CGCTL" --socket "$DSOCK" watch --json
+	cgt_user_bg_split "$CGT_WORK" "$out.2" "$out.2.err" "$CGCTL" --socket "$DSOCK" watch --json
+	tn_wait_watchers 2 || return 1
+	t1 watch --json && expect_quota --max-watchers-per-uid || return 1
+	timeout -k 2 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" watch --json >"$out.adm" 2>&1 </dev/null &
+	cgt_track_pid $!
+	tn_wait_watchers 3
 }

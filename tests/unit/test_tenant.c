@@ -33,6 +33,17 @@ START_TEST(test_admin)
 }
 END_TEST
 
+START_TEST(test_count)
+{
+	uid_t uids[] = { T1, 0, geteuid(), T2 };
+
+	ck_assert_uint_eq(tenant_count(uids, 4), 2);
+	ck_assert_uint_eq(tenant_count(uids, 1), 1);
+	ck_assert_uint_eq(tenant_count(uids + 1, 2), 0);
+	ck_assert_uint_eq(tenant_count(NULL, 0), 0);
+}
+END_TEST
+
 START_TEST(test_parse_status)
 {
 	uid_t u[4] = { 9, 9, 9, 9 };
@@ -163,6 +174,7 @@ static Suite *tenant_suite(void)
 	TCase *tc = tcase_create("tenant");
 
 	tcase_add_test(tc, test_admin);
+	tcase_add_test(tc, test_count);
 	tcase_add_test(tc, test_parse_status);
 	tcase_add_test(tc, test_parse_stat);
 	tcase_add_test(tc, test_may_move);
