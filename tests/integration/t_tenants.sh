@@ -408,3 +408,63 @@ test_tenants_quota_per_uid() {
 	cgt_track_pid $!
 	tn_wait_watchers 3
 }
+
+# Wait for background holder $1 to exit; its status in WRC.
+tn_reap() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge $((CGT_TIMEOUT * 20)) ] && { fail "holder $1 did not exit"; return 1; }
+		sleep 0.05
+	done
+	wait "$1"
+	WRC=$?
+}
+
+test_tenants_lease_holder_releases_only_its_entry() {
+	local out=$CGT_TMP/holder hpid
+	tn_up || return 1
+	# Root's `create x --lease` holds x; x is destroyed behind its back and tenant 2 makes its own x.
+	timeout -k 2 60 "$CGCTL" --socket "$DSOCK" create x --lease >"$out" 2>"$out.err" </dev/null &
+	hpid=$!
+	cgt_track_pid "$hpid"
+	cgt_wait_line "$out" '^x$' || fail "create --lease printed nothing: $(cat "$out.err")" || return 1
+	adm destroy x && expect_rc 0 || return 1
+	t2 create x && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID2" "$CGT_GID2" || return 1
+	t2 attach x "$SPID" && expect_rc 0 || return 1
+	# The holder is told to stop: it lets go of its own x, long gone, never of tenant 2's.
+	kill -TERM "$hpid"
+	tn_reap "$hpid" || return 1
+	[ "$WRC" = 0 ] || fail "create --lease exited $WRC after SIGTERM: $(cat "$out.err")" || return 1
+	sleep 0.3
+	expect_in "$SPID" "$TN_ROOT/x" || return 1
+	t2 --json list && expect_rc 0 && expect_jq '[.[].name] == ["x"]' || return 1
+	# The same for `cgctl run`: its CMD moves to another entry, and tenant 1's other program
+	# destroys x2 and makes it again, with a process of its own, before CMD ends.
+	t1 create park && expect_rc 0 || return 1
+	cgt_user_bg_split "$CGT_WORK" "$out.run" "$out.run.err" "$CGCTL" --socket "$DSOCK" run --name x2 -- sleep 2
+	hpid=$BGPID
+	cgt_wait_line "$TN_ROOT/x2/cgroup.procs" '^[0-9]+$' || fail "run's CMD never reached x2" || return 1
+	t1 attach park "$(head -n 1 "$TN_ROOT/x2/cgroup.procs")" && expect_rc 0 || return 1
+	t1 destroy x2 && expect_rc 0 && t1 create x2 && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach x2 "$SPID" && expect_rc 0 || return 1
+	tn_reap "$hpid" || return 1
+	[ "$WRC" = 0 ] || fail "run exited $WRC: $(cat "$out.run.err")" || return 1
+	expect_in "$SPID" "$TN_ROOT/x2" || return 1
+	t1 --json list && expect_rc 0 && expect_jq '[.[].name] == ["park","x2"]' || return 1
+	t1 destroy x2 --kill && expect_rc 0 && t1 destroy park && expect_rc 0 || return 1
+	# A holder whose entry is still there removes it, and it is gone once the holder exits.
+	cgt_user_bg_split "$CGT_WORK" "$out.t1" "$out.t1.err" "$CGCTL" --socket "$DSOCK" create x3 --lease
+	hpid=$BGPID
+	cgt_wait_line "$out.t1" '^x3$' || fail "create --lease printed nothing: $(cat "$out.t1.err")" || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach x3 "$SPID" && expect_rc 0 || return 1
+	kill -TERM "$hpid"
+	tn_reap "$hpid" || return 1
+	[ "$WRC" = 0 ] || fail "create --lease exited $WRC after SIGTERM: $(cat "$out.t1.err")" || return 1
+	expect_no_dir "$TN_ROOT/x3" || return 1
+	cgt_wait_gone "$SPID" || fail "the process in x3 survived its lease" || return 1
+	t1 --json list && expect_rc 0 && expect_jq '. == []'
+}
