@@ -64,3 +64,24 @@ int quota_check_watch(struct manager *m, uid_t uid, unsigned held, struct op_err
 			    "uid %u may have at most %u Watch streams at once (--max-watchers-per-uid)",
 			    (unsigned)uid, m->quota.watchers);
 }
+
+/* Replace key's value in o by v (an int). */
+static void quota_set(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+/* Own entries and bytes; nobody else's activity. */
+void quota_status_view(struct manager *m, uid_t uid, json_object *o)
+{
+	static const char *const activity[] = { "journal_bytes", "journal_records", "compactions", "dropped_records" };
+	struct ledger_usage u;
+
+	ledger_owner_usage(m->ledger, uid, &u);
+	quota_set(o, "entries", u.entries);
+	quota_set(o, "bytes", u.bytes);
+	quota_set(o, "max_bytes", m->quota.ledger_bytes);
+	for (size_t i = 0; i < sizeof(activity) / sizeof(activity[0]); i++)
+		quota_set(o, activity[i], 0);
+	json_object_object_add(o, "last_compaction", NULL);
+}

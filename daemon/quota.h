@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <json-c/json.h>
 
 struct ledger_entry;
 struct manager;
@@ -29,5 +30,11 @@ void quota_defaults(struct quota *q, unsigned tenants, unsigned entries_max, uin
  * Administrators always pass. Other failures -errno with e filled.
  */
 int quota_check_create(struct manager *m, const struct ledger_entry *tmpl, struct op_error *e);
+/*
+ * A tenant's view of the ledger figures of GetStatus (the LedgerStatus object
+ * o): its own entries and bytes against its own budget; the journal's
+ * figures, which count everybody's activity, are 0 (last_compaction null).
+ */
+void quota_status_view(struct manager *m, uid_t uid, json_object *o);
 /* May uid (holding held streams) open another Watch stream? 0, or -EDQUOT with e filled ("watchers-per-uid"). */
 int quota_check_watch(struct manager *m, uid_t uid, unsigned held, struct op_error *e);

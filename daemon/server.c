@@ -263,6 +263,12 @@ unsigned server_conn_count(const struct server *s)
 	return s->n_conns;
 }
 
+/* Number of open connections of uid. */
+unsigned server_conn_count_of(const struct server *s, uid_t uid)
+{
+	return server_conns_of(s, uid);
+}
+
 /* Start accepting on base, serving app through ops. */
 int server_start(struct server *s, struct event_base *base, const struct server_ops *ops, void *app)
 {

@@ -102,3 +102,5 @@ void server_conn_gone(struct server *s, struct conn *c);
 void server_idle_arm(struct server *s);
 /* Number of open connections. */
 unsigned server_conn_count(const struct server *s);
+/* Number of open connections of uid. */
+unsigned server_conn_count_of(const struct server *s, uid_t uid);

@@ -468,3 +468,29 @@ test_tenants_lease_holder_releases_only_its_entry() {
 	cgt_wait_gone "$SPID" || fail "the process in x3 survived its lease" || return 1
 	t1 --json list && expect_rc 0 && expect_jq '. == []'
 }
+
+test_tenants_status_own_figures() {
+	tn_up || return 1
+	adm create r1 && expect_rc 0 && adm create r2 && expect_rc 0 || return 1
+	t2 create b1 --label k=v && expect_rc 0 || return 1
+	t1 create a1 && expect_rc 0 || return 1
+	# GetStatus: a tenant counts its own entries and bytes, against its own share; no journal activity.
+	t1 --json status && expect_rc 0 || return 1
+	expect_jq '.ledger.entries == 1 and .ledger.journal_records == 0 and .ledger.journal_bytes == 0' || return 1
+	expect_jq '.ledger.compactions == 0 and .ledger.last_compaction == null and .ledger.bytes > 0' || return 1
+	expect_jq '.ledger.max_bytes == (134217728 / 3 | floor)' || return 1
+	t2 --json status && expect_rc 0 && expect_jq '.ledger.entries == 1' || return 1
+	adm --json status && expect_rc 0 || return 1
+	expect_jq '.ledger.entries == 4 and .ledger.journal_records > 0 and .ledger.max_bytes == 134217728' || return 1
+	t1 status && expect_rc 0 || return 1
+	printf '%s\n' "$OUT" | grep -Eq '^Entries: +1$' || fail "tenant 1's status: $OUT" || return 1
+	# Snapshot (cgctl top's header) the same: its own entries, connections, watchers.
+	t1 call Snapshot && expect_rc 0 || return 1
+	expect_jq '.status.entries == 1 and .status.connections == 1 and .status.journal_records == 0' || return 1
+	adm call Snapshot && expect_rc 0 && expect_jq '.status.entries == 4' || return 1
+	# A taken name: AlreadyExists, as it must be (names are one namespace, and every tenant
+	# can list the managed root's directories), but neither state nor owner.
+	t1 create r1 && expect_rc 1 && expect_err AlreadyExists || return 1
+	case $ERR in *active* | *root* | *"$CGT_UID2"*) fail "the refusal tells more than that r1 is taken: $ERR"; return 1 ;; esac
+	t1 create a1 && expect_rc 1 && expect_err "already exists (active)"
+}
