@@ -494,3 +494,37 @@ test_tenants_status_own_figures() {
 	case $ERR in *active* | *root* | *"$CGT_UID2"*) fail "the refusal tells more than that r1 is taken: $ERR"; return 1 ;; esac
 	t1 create a1 && expect_rc 1 && expect_err "already exists (active)"
 }
+
+# The root daemon refuses state directory $1 (exit 1, within the timeout), its log saying $2.
+tn_refused_state() {
+	local log=$CGT_LOGS/cgctld.refused.$RANDOM.log rc
+	printf '+ (root) cgctld --state-dir %s (log %s)\n' "$1" "$log"
+	timeout -k 2 "$CGT_TIMEOUT" "$CGCTLD" --cgroup-root "$TN_ROOT" --socket "$CGT_TMP/refused.sock" \
+		--state-dir "$1" --allow-uid "$CGT_UID2" </dev/null >"$log" 2>&1
+	rc=$?
+	[ "$rc" = 1 ] || fail "cgctld with state dir $1 exited $rc, want 1: $(tail -n 2 "$log")" || return 1
+	grep -qF -- "$2" "$log" || fail "cgctld's refusal does not say '$2': $(tail -n 2 "$log")" || return 1
+	[ ! -e "$CGT_TMP/refused.sock" ] || fail "cgctld listened anyway"
+}
+
+test_tenants_state_dir_parents_checked() {
+	local d=$CGT_TMP/parents
+	tn_up || return 1
+	tn_down
+	mkdir -p "$d/t2/sub" "$d/open" "$d/sticky" && chmod 0755 "$d" "$d/t2" "$d/t2/sub" || return 1
+	# A parent the second user owns, however deep: it could swap the state directory.
+	chown "$CGT_UID2" "$d/t2" || return 1
+	tn_refused_state "$d/t2/sub/state" "its parent $d/t2 is owned by uid $CGT_UID2" || return 1
+	# A parent anybody may write to, without the sticky bit; the same reached through a symlink.
+	chmod 0777 "$d/open" || return 1
+	tn_refused_state "$d/open/state" "its parent $d/open (mode 0777) is writable by others" || return 1
+	ln -s "$d/open" "$d/link" || return 1
+	tn_refused_state "$d/link/state" "its parent $d/open (mode 0777)" || return 1
+	# A symlink the second user owns among the ancestors.
+	ln -s "$d/sticky" "$d/t2/link2" && chown -h "$CGT_UID2" "$d/t2/link2" && chown 0 "$d/t2" || return 1
+	tn_refused_state "$d/t2/link2/state" "its parent $d/t2/link2 is owned by uid $CGT_UID2" || return 1
+	# Sticky, like /tmp: accepted, and the daemon works.
+	chmod 1777 "$d/sticky" || return 1
+	TN_STATE=$d/sticky/state tn_up || return 1
+	t2 create ok && expect_rc 0
+}
