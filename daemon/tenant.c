@@ -34,6 +34,25 @@ unsigned tenant_count(const uid_t *uids, size_t n)
 	return count;
 }
 
+/* Any entry below name that is not uid's. */
+bool tenant_subtree_foreign(uid_t uid, struct ledger *l, const char *name)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	struct ledger_entry *le = ledger_get(l, name);
+	bool foreign = false;
+	size_t n = 0;
+
+	if (tenant_is_admin(uid) || !le || le->children == 0)
+		return false;
+	/* Out of memory: say yes, so that nothing is touched. */
+	if (ledger_list(l, &all, &n) < 0)
+		return true;
+	for (size_t i = 0; i < n && !foreign; i++)
+		foreign = cgname_is_below(all[i]->name, name) && strcmp(all[i]->name, name) != 0 &&
+			  !tenant_may_access(uid, all[i]);
+	return foreign;
+}
+
 /* One decimal uid at *p (advanced past it); -EBADMSG when there is none. */
 static int tenant_parse_uid(const char **p, uid_t *ret)
 {

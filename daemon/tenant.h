@@ -25,6 +25,13 @@ bool tenant_may_access(uid_t uid, const struct ledger_entry *le);
 /* How many of the n uids (the --allow-uid ones) are tenants: neither root nor our own uid. */
 unsigned tenant_count(const uid_t *uids, size_t n);
 
+/*
+ * Does an entry below name (not name itself) belong to somebody uid may not
+ * act on? Then an act on name's whole subtree (cgroup.kill, cgroup.freeze)
+ * would reach it. Always false for an administrator.
+ */
+bool tenant_subtree_foreign(uid_t uid, struct ledger *l, const char *name);
+
 /* The four uids of the "Uid:" line of /proc/PID/status text. 0 or -EBADMSG. */
 int tenant_parse_status(const char *text, uid_t ret_uids[4]);
 /* The flags (field 9) of /proc/PID/stat text, whatever the comm holds. 0 or -EBADMSG. */

@@ -528,3 +528,27 @@ test_tenants_state_dir_parents_checked() {
 	TN_STATE=$d/sticky/state tn_up || return 1
 	t2 create ok && expect_rc 0
 }
+
+test_tenants_kill_freeze_not_below_into_others() {
+	local rp
+	tn_up || return 1
+	# Root makes an entry of its own below tenant 1's, with root's process in it.
+	t1 create box && expect_rc 0 || return 1
+	adm create box/adm && expect_rc 0 || return 1
+	tn_sleeper "$TN_ROOT/box/adm" 0 0 || return 1
+	rp=$SPID
+	# Kill and Freeze of box would reach it (cgroup.kill and cgroup.freeze act on the whole
+	# subtree): refused, as a recursive destroy is, and nothing is signalled or frozen.
+	t1 kill box && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 kill box --signal TERM && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 freeze box && expect_rc 1 && expect_err PermissionDenied || return 1
+	sleep 0.2
+	expect_in "$rp" "$TN_ROOT/box/adm" || return 1
+	grep -q '^frozen 0' "$TN_ROOT/box/adm/cgroup.events" || fail "root's box/adm was frozen" || return 1
+	# Thaw reaches nothing that is not frozen by its own cgroup.freeze: allowed. Root may do all.
+	t1 thaw box && expect_rc 0 || return 1
+	adm freeze box && expect_rc 0 && adm thaw box && expect_rc 0 || return 1
+	# Once root's entry is gone, tenant 1's own box is its own again.
+	adm destroy box/adm --kill && expect_rc 0 || return 1
+	t1 freeze box && expect_rc 0 && t1 thaw box && expect_rc 0 && t1 kill box && expect_rc 0
+}

@@ -162,6 +162,13 @@ START_TEST(test_may_take_from)
 	/* Administrators take from anywhere. */
 	ck_assert_int_eq(tenant_may_take_from(0, l, "two", &why), 0);
 	ck_assert_int_eq(tenant_may_take_from(geteuid(), l, "", &why), 0);
+	/* A whole-subtree act on one would reach root's one/sub; on two (no children) nothing else. */
+	ck_assert(tenant_subtree_foreign(T1, l, "one"));
+	ck_assert(!tenant_subtree_foreign(T1, l, "one/sub"));
+	ck_assert(!tenant_subtree_foreign(T2, l, "two"));
+	ck_assert(!tenant_subtree_foreign(0, l, "one"));
+	ck_assert_int_eq(ledger_remove(l, "one/sub"), 0);
+	ck_assert(!tenant_subtree_foreign(T1, l, "one"));
 	ledger_close(l);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	ck_assert_int_eq(system(path), 0);
