@@ -48,9 +48,11 @@ static void usage(FILE *f)
 		"  --max-cgroups N        refuse Create beyond N managed cgroups (default 65536)\n"
 		"  --max-cgroups-per-uid N  cgroups of one tenant (an --allow-uid client that is\n"
 		"                         neither root nor our uid); default: the global limit\n"
-		"                         divided by (tenants + 1); likewise the two below\n"
+		"                         divided by (tenants + 1); likewise the other -per-uid\n"
+		"                         budgets below (watchers, ledger size)\n"
 		"  --max-connections N    connections in total (default 512)\n"
-		"  --max-connections-per-uid N  (default 256)\n"
+		"  --max-connections-per-uid N  (default 256; a tenant also at most\n"
+		"                         --max-connections / (tenants + 1))\n"
 		"  --max-message-size N   bytes of one Varlink message (default 1048576)\n"
 		"  --max-reply-buffer N   queued reply bytes per connection before we stop reading\n"
 		"                         its calls (default 16777216)\n"
@@ -291,6 +293,16 @@ static int start_serving(struct app *a, struct event_base *base, const char *soc
 	return 0;
 }
 
+/* The tenants' shares: of the connections (the transport's) and of the domain's limits (o->quota). */
+static void resolve_limits(struct daemon_opts *o, struct server *s)
+{
+	unsigned tenants = tenant_count(s->allow_uids, s->n_allow_uids);
+
+	server_limits_resolve(s, tenants);
+	quota_defaults(&o->quota, tenants, o->max_cgroups, o->max_ledger ? o->max_ledger : LEDGER_BUDGET_DEFAULT,
+		       o->max_watchers ? o->max_watchers : EVENTS_WATCHERS_MAX);
+}
+
 /* Parse, set up, reconcile, serve until a signal; exit 1 with a log line on any start-up failure. */
 int main(int argc, char **argv)
 {
@@ -320,9 +332,7 @@ int main(int argc, char **argv)
 	else if (!o.socket && (r = proto_default_socket_path(&sock)) < 0)
 		fatal("no socket path (%s): pass --socket", strerror(-r));
 
-	quota_defaults(&o.quota, tenant_count(s.allow_uids, s.n_allow_uids), o.max_cgroups,
-		       o.max_ledger ? o.max_ledger : LEDGER_BUDGET_DEFAULT,
-		       o.max_watchers ? o.max_watchers : EVENTS_WATCHERS_MAX);
+	resolve_limits(&o, &s);
 	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
 				       .entries_max = o.max_cgroups, .watchers_max = o.max_watchers,
 				       .ledger_max = o.max_ledger, .quota = o.quota };

@@ -27,6 +27,8 @@ struct server_ops {
 	void (*disconnect)(void *app, struct conn *c);
 	/* Idle exit: true while the application needs the daemon awake. NULL: never. */
 	bool (*busy)(void *app);
+	/* Is uid a tenant, held to limits.conns_per_tenant rather than conns_per_uid? NULL: nobody is. */
+	bool (*tenant)(void *app, uid_t uid);
 };
 
 /*
@@ -44,6 +46,7 @@ struct limits {
 	size_t out_max;         /* queued reply bytes before we stop reading */
 	unsigned conns_max;     /* connections in total */
 	unsigned conns_per_uid; /* connections of one uid */
+	unsigned conns_per_tenant; /* of one tenant: also at most conns_max / (tenants + 1) (server_limits_resolve()) */
 	unsigned triggers_per_uid; /* PSI triggers of one uid's Watch streams */
 	unsigned partial_timeout_ms; /* time for an incomplete message or a stalled reader */
 };
@@ -104,3 +107,8 @@ void server_idle_arm(struct server *s);
 unsigned server_conn_count(const struct server *s);
 /* Number of open connections of uid. */
 unsigned server_conn_count_of(const struct server *s, uid_t uid);
+/*
+ * After the options, given how many of the allowed uids are tenants: a
+ * tenant's connection cap, so that all tenants together leave administrators a share.
+ */
+void server_limits_resolve(struct server *s, unsigned tenants);

@@ -552,3 +552,57 @@ test_tenants_kill_freeze_not_below_into_others() {
 	adm destroy box/adm --kill && expect_rc 0 || return 1
 	t1 freeze box && expect_rc 0 && t1 thaw box && expect_rc 0 && t1 kill box && expect_rc 0
 }
+
+# Write $CGT_TMP/conns.py: open $2 connections to socket $1, print how many were served, hold them until file $3 exists.
+tn_write_conns() {
+	cat >"$CGT_TMP/conns.py" <<'PY'
+import json, os, socket, sys, time
+path, n, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+held, served = [], 0
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(5)
+    try:
+        s.sendall(json.dumps({"method": "io.cgctl.Manager.GetStatus"}).encode() + b"\0")
+        buf = b""
+        while b"\0" not in buf:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        served += b"\0" in buf
+    except OSError:
+        pass
+    held.append(s)
+print("served %d" % served, flush=True)
+while not os.path.exists(stop):
+    time.sleep(0.05)
+PY
+}
+
+test_tenants_connections_share() {
+	local out=$CGT_TMP/conns stop=$CGT_TMP/conns.stop p1 p2
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	# Two tenants may hold a third of the connections each, whatever the per-uid cap says.
+	TN_OPTS=(--max-connections 9 --max-connections-per-uid 6)
+	tn_up || return 1
+	TN_OPTS=()
+	tn_write_conns
+	rm -f "$stop"
+	cgt_user_bg_split "$CGT_WORK" "$out.1" "$out.1.err" /usr/bin/python3 "$CGT_TMP/conns.py" "$DSOCK" 6 "$stop"
+	p1=$BGPID
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups \
+		/usr/bin/python3 "$CGT_TMP/conns.py" "$DSOCK" 6 "$stop" </dev/null >"$out.2" 2>"$out.2.err" &
+	p2=$!
+	cgt_track_pid "$p2"
+	cgt_wait_line "$out.1" '^served' && cgt_wait_line "$out.2" '^served' ||
+		fail "the connection holders said nothing: $(cat "$out.1.err" "$out.2.err")" || return 1
+	grep -qx 'served 3' "$out.1" && grep -qx 'served 3' "$out.2" ||
+		fail "tenants were served $(cat "$out.1") and $(cat "$out.2") connections, want 3 each" || return 1
+	# Root still gets in, while both tenants hold all they may.
+	adm status && expect_rc 0 || return 1
+	touch "$stop"
+	wait "$p1" "$p2" 2>/dev/null
+	return 0
+}
