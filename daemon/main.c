@@ -319,6 +319,7 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o, &s);
 	log_init(o.verbose);
 	signal(SIGPIPE, SIG_IGN);
+	resolve_limits(&o, &s);
 	m = manager_new();
 	if (!m)
 		fatal("out of memory");
@@ -332,7 +333,6 @@ int main(int argc, char **argv)
 	else if (!o.socket && (r = proto_default_socket_path(&sock)) < 0)
 		fatal("no socket path (%s): pass --socket", strerror(-r));
 
-	resolve_limits(&o, &s);
 	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
 				       .entries_max = o.max_cgroups, .watchers_max = o.max_watchers,
 				       .ledger_max = o.max_ledger, .quota = o.quota };

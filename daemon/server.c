@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -278,10 +279,36 @@ unsigned server_conn_count_of(const struct server *s, uid_t uid)
 	return server_conns_of(s, uid);
 }
 
+/* Raise the soft descriptor limit, and lower conns_max until what clients may hold fits it. */
+static void server_fit_nofile(struct server *s, unsigned uids)
+{
+	struct rlimit rl;
+	uint64_t triggers = (uint64_t)uids * s->limits.triggers_per_uid * 2, room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
+	}
+	room = rl.rlim_cur > SERVER_FDS_RESERVE + triggers ? rl.rlim_cur - SERVER_FDS_RESERVE - triggers : 0;
+	if ((uint64_t)s->limits.conns_max * SERVER_FDS_PER_CONN <= room)
+		return;
+	s->limits.conns_max = room / SERVER_FDS_PER_CONN ? (unsigned)(room / SERVER_FDS_PER_CONN) : 1;
+	log_notice("only %llu file descriptors (RLIMIT_NOFILE): at most %u connections, each of which may "
+		   "hold %u (raise LimitNOFILE= to allow more)",
+		   (unsigned long long)rl.rlim_cur, s->limits.conns_max, SERVER_FDS_PER_CONN);
+}
+
 /* The tenants' share of the connections: never all of them, whatever --max-connections-per-uid says. */
 void server_limits_resolve(struct server *s, unsigned tenants)
 {
-	unsigned share = s->limits.conns_max / (tenants + 1);
+	unsigned share;
+
+	/* Triggers are per uid: the tenants, root and our own uid. */
+	server_fit_nofile(s, tenants + 2);
+	share = s->limits.conns_max / (tenants + 1);
 
 	s->limits.conns_per_tenant = share < s->limits.conns_per_uid ? share : s->limits.conns_per_uid;
 	if (!s->limits.conns_per_tenant)

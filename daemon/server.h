@@ -108,7 +108,15 @@ unsigned server_conn_count(const struct server *s);
 /* Number of open connections of uid. */
 unsigned server_conn_count_of(const struct server *s, uid_t uid);
 /*
- * After the options, given how many of the allowed uids are tenants: a
- * tenant's connection cap, so that all tenants together leave administrators a share.
+ * After the options, given how many of the allowed uids are tenants: raise
+ * the soft RLIMIT_NOFILE to the hard one (epoll has no FD_SETSIZE), lower
+ * --max-connections when even that cannot hold what the clients may make us
+ * keep open (SERVER_FDS_PER_CONN each, and their pressure triggers), and set
+ * a tenant's connection cap, so that all tenants together leave
+ * administrators a share. Logs what it lowered.
  */
 void server_limits_resolve(struct server *s, unsigned tenants);
+/* Descriptors one connection may make us hold: its socket, those its pending call passed, those of unsent replies. */
+#define SERVER_FDS_PER_CONN (1u + CONN_IN_FDS_MAX + CONN_OUT_FDS_MAX)
+/* Descriptors kept free for the daemon's own work (ledger, cgroup directories, pidfds, accept's reserve). */
+#define SERVER_FDS_RESERVE 256u

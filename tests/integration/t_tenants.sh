@@ -13,7 +13,7 @@ t2() { cgctl_as "$CGT_UID2" "$CGT_GID2" --socket "$DSOCK" "$@"; }
 adm() { cgctl_root --socket "$DSOCK" "$@"; }
 
 # Start the root daemon; "pidns" as $1 makes it PID 1 of a new pid namespace
-# (with its own /proc); the array TN_OPTS holds more options. Sets DPID, DSOCK, DSTATE, DLOG, TN_ROOT.
+# (with its own /proc); the array TN_OPTS holds more options, TN_PRE a command to run it with. Sets DPID, DSOCK, DSTATE, DLOG, TN_ROOT.
 tn_up() {
 	local dir pre=() i=0
 	[ -n "${TN_OPTS+x}" ] || TN_OPTS=()
@@ -25,6 +25,7 @@ tn_up() {
 	dir=$(mktemp -d "$CGT_TMP/rootd.XXXXXX") && chmod 0755 "$dir" || { fail "mktemp failed"; return 1; }
 	DSOCK=$dir/sock DSTATE=${TN_STATE:-$dir/state} DLOG=$CGT_LOGS/cgctld.${dir##*.}.log
 	[ "${1:-}" = pidns ] && pre=(unshare --pid --fork --kill-child --mount-proc)
+	[ -n "${TN_PRE+x}" ] && pre=("${TN_PRE[@]}" "${pre[@]}")
 	printf '+ (root) %s cgctld --cgroup-root %s (log %s)\n' "${pre[*]}" "$TN_ROOT" "$DLOG"
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$TN_ROOT/cgctld.leaf" \
@@ -605,4 +606,72 @@ test_tenants_connections_share() {
 	touch "$stop"
 	wait "$p1" "$p2" 2>/dev/null
 	return 0
+}
+
+# Write $CGT_TMP/fds.py: open $2 connections to socket $1; on each send one byte with 16
+# descriptors, then (with $4, an entry name) pipeline 2000 OpenCgroup calls of $4 and read
+# no reply; hold them until file $3 exists.
+tn_write_fds() {
+	cat >"$CGT_TMP/fds.py" <<'PY'
+import array, json, os, socket, sys, time
+path, n, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+name = sys.argv[4] if len(sys.argv) > 4 else None
+held, fd = [], os.open("/dev/null", os.O_RDONLY)
+call = json.dumps({"method": "io.cgctl.Manager.OpenCgroup", "parameters": {"name": name}}).encode() + b"\0"
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        if name:
+            s.settimeout(5)
+            s.sendall(call * 2000)
+        else:
+            s.sendmsg([b"{"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd] * 16))])
+    except OSError:
+        pass
+    held.append(s)
+print("holding %d" % len(held), flush=True)
+while not os.path.exists(stop):
+    time.sleep(0.05)
+PY
+}
+
+# The daemon (pid $DPID) keeps at least 128 descriptors free.
+tn_expect_fds_free() {
+	local used limit
+	used=$(ls "/proc/$DPID/fd" | wc -l)
+	limit=$(awk '/^Max open files/ { print $4 }' "/proc/$DPID/limits")
+	printf '  cgctld holds %s of %s descriptors\n' "$used" "$limit"
+	[ $((limit - used)) -ge 128 ] || fail "cgctld holds $used of its $limit descriptors: a tenant exhausted them"
+}
+
+# Tenant 1 runs fds.py with $1 connections (and entry $2); then root and tenant 2 still work.
+tn_fds_attack() {
+	local out=$CGT_TMP/fds stop=$CGT_TMP/fds.stop i r=0
+	rm -f "$stop"
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" /usr/bin/python3 "$CGT_TMP/fds.py" "$DSOCK" "$1" "$stop" ${2:+"$2"}
+	cgt_wait_line "$out" '^holding' || fail "the holder said nothing: $(cat "$out.err")" || return 1
+	sleep 0.5
+	tn_expect_fds_free || r=1
+	for i in 1 2 3; do
+		[ "$r" = 0 ] && { adm create "r$1x$i" && expect_rc 0 || r=1; }
+	done
+	[ "$r" = 0 ] && { t2 create "t$1" && expect_rc 0 || r=1; }
+	touch "$stop"
+	wait "$BGPID" 2>/dev/null
+	return "$r"
+}
+
+test_tenants_descriptors_not_exhausted() {
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	# The daemon starts as systemd starts services: a soft limit of 1024 descriptors.
+	TN_PRE=(prlimit --nofile=1024:"$(ulimit -Hn)")
+	tn_up || return 1
+	TN_PRE=()
+	tn_write_fds
+	t1 create box && expect_rc 0 || return 1
+	# Descriptors passed with a pending call, on every connection tenant 1 may open.
+	tn_fds_attack 200 || return 1
+	# Replies that carry a descriptor (OpenCgroup), pipelined and never read.
+	tn_fds_attack 20 box
 }
