@@ -65,8 +65,16 @@ int cli_call_more(struct cli *cli, const char *method, const char *params);
 int cli_stop_signals(void);
 /* Before a lease is taken: block SIGINT/SIGTERM into a signalfd (returned), -1 after saying why. */
 int cli_lease_prepare(void);
-/* Hold name's lease until SIGINT/SIGTERM on sfd (then remove it, exit 0) or the daemon goes (exit 1). */
-int cli_lease_hold(struct cli *cli, int sfd, const char *name);
+/* Hold e's lease until SIGINT/SIGTERM on sfd (then release it, exit 0) or the daemon goes (exit 1). */
+int cli_lease_hold(struct cli *cli, int sfd, const struct cgctl_entry *e);
+/* How long a released lease's entry may take to go (the daemon's kill timeout, and some). */
+#define CLI_LEASE_RELEASE_MS 20000u
+/*
+ * Hang up the connection holding the lease on name, the entry made at created
+ * (µs), and wait on a new one until that very entry is gone: never a Destroy
+ * by name, which could reach a later entry of the same name. 0 or -errno (said).
+ */
+int cli_lease_release(struct cli *cli, const char *name, uint64_t created);
 
 /* cli_pressure.c */
 #define CLI_PRESSURE_MAX 16 /* triggers one watch arms (the daemon's limit per Watch) */

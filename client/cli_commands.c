@@ -291,7 +291,7 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 	if (a.opts.lease) {
 		if (fflush(stdout) != 0)
 			fprintf(stderr, "cgctl: writing output: %s\n", strerror(errno));
-		r = cli_lease_hold(cli, sfd, e->name);
+		r = cli_lease_hold(cli, sfd, e);
 	} else
 		r = CLI_EXIT_OK;
 	cgctl_entry_free(e);

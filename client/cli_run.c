@@ -112,8 +112,8 @@ static int run_parse(struct cli *cli, int argc, char **argv, struct run_args *a)
 	return -1;
 }
 
-/* Create the cgroup; its name (malloc'd) in *ret_name. */
-static int run_create(struct cli *cli, const struct run_args *a, char **ret_name)
+/* Create the cgroup; its name (malloc'd) in *ret_name, its creation time (µs) in *ret_created. */
+static int run_create(struct cli *cli, const struct run_args *a, char **ret_name, uint64_t *ret_created)
 {
 	/* Leased: a cgctl run that is killed outright leaves nothing behind. */
 	struct cgctl_create_opts opts = { .size = sizeof(opts), .generate = !a->name, .lease = !a->keep };
@@ -128,6 +128,7 @@ static int run_create(struct cli *cli, const struct run_args *a, char **ret_name
 		return RUN_EXIT_FAILED;
 	}
 	*ret_name = e->name;
+	*ret_created = e->created_usec;
 	e->name = NULL;
 	cgctl_entry_free(e);
 	return 0;
@@ -317,28 +318,19 @@ static int run_wait(struct cli *cli, const struct run_args *a, const char *name,
  * Remove the cgroup with whatever is left in it. By default that is the
  * lease's work: the daemon kills and removes it when our connection closes,
  * as it would for a killed cgctl, and we spare the round trip and its sync.
- * --wait-cleanup destroys it here, reconnecting once if the connection went away.
+ * --wait-cleanup lets the lease go here and waits until that very cgroup is
+ * gone (cli_lease_release()): never a Destroy by name, which could reach a
+ * later cgroup of the same name.
  */
-static int run_cleanup(struct cli *cli, const struct run_args *a, const char *name)
+static int run_cleanup(struct cli *cli, const struct run_args *a, const char *name, uint64_t created)
 {
-	int r;
-
 	if (a->keep) {
 		fprintf(stderr, "cgctl run: kept cgroup %s\n", name);
 		return 0;
 	}
 	if (!a->wait_cleanup)
 		return 0;
-	r = cgctl_destroy(cli->conn, name, CGCTL_DESTROY_RECURSIVE | CGCTL_DESTROY_KILL, NULL);
-	if (r == -ENOTCONN || r == -ECONNRESET || r == -EPIPE) {
-		cli->conn = cgctl_disconnect(cli->conn);
-		if (cli_connect(cli) != 0)
-			return -ENOTCONN;
-		r = cgctl_destroy(cli->conn, name, CGCTL_DESTROY_RECURSIVE | CGCTL_DESTROY_KILL, NULL);
-	}
-	if (r < 0)
-		cli_fail(cli, r, "Destroy");
-	return r;
+	return cli_lease_release(cli, name, created);
 }
 
 /* The exit status run reports for CMD's wait status. */
@@ -357,11 +349,12 @@ static int run_main(struct cli *cli, const struct run_args *a)
 	_cleanup_free_ char *name = NULL;
 	sigset_t set, oldmask;
 	int r, st = 0, timed_out;
+	uint64_t created = 0;
 	pid_t pid;
 
 	if (cli_connect(cli) != 0)
 		return RUN_EXIT_FAILED;
-	if ((r = run_create(cli, a, &name)) != 0)
+	if ((r = run_create(cli, a, &name, &created)) != 0)
 		return r;
 	/* Auto-reaping would hide CMD's status from us. */
 	signal(SIGCHLD, SIG_DFL);
@@ -370,12 +363,15 @@ static int run_main(struct cli *cli, const struct run_args *a)
 	pid = run_spawn(cli, a, name, &oldmask);
 	if (pid < 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		cgctl_destroy(cli->conn, name, CGCTL_DESTROY_RECURSIVE | CGCTL_DESTROY_KILL, NULL);
+		if (a->keep)
+			cgctl_destroy(cli->conn, name, CGCTL_DESTROY_RECURSIVE | CGCTL_DESTROY_KILL, NULL);
+		else
+			cli_lease_release(cli, name, created);
 		return RUN_EXIT_FAILED;
 	}
 	timed_out = run_wait(cli, a, name, pid, &set, &st);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	run_cleanup(cli, a, name); /* CMD's status wins; a failed cleanup was reported */
+	run_cleanup(cli, a, name, created); /* CMD's status wins; a failed cleanup was reported */
 	if (timed_out < 0) {
 		fprintf(stderr, "cgctl run: waiting for %s: %s\n", a->cmd[0], strerror(-timed_out));
 		return RUN_EXIT_FAILED;

@@ -287,12 +287,57 @@ int cli_lease_prepare(void)
 	return cli_stop_signals();
 }
 
+/* Is the entry made at created (µs) still listed as name? 1, 0, or -errno. */
+static int lease_entry_listed(struct cli *cli, const char *name, uint64_t created)
+{
+	struct cgctl_entry **v = NULL;
+	size_t n = 0;
+	int r = cgctl_list(cli->conn, name, &v, &n), found = 0;
+
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(v[i]->name, name) == 0 && v[i]->created_usec == created;
+	cgctl_entries_free(v, n);
+	return found;
+}
+
 /*
- * Keep the connection that holds name's lease open until SIGINT/SIGTERM,
- * then remove name (with whatever runs inside) before exiting 0; when the
- * daemon goes away first, the lease is over: exit 1.
+ * Let go of the lease on the entry made at created (µs), not on whatever
+ * carries its name by now: hanging up makes the daemon kill and remove that
+ * very entry (and what is below it); then wait, on a new connection, until it
+ * is gone, so that it is gone once we exit. 0, or -errno after saying why.
  */
-int cli_lease_hold(struct cli *cli, int sfd, const char *name)
+int cli_lease_release(struct cli *cli, const char *name, uint64_t created)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	int r = 0;
+
+	cli->conn = cgctl_disconnect(cli->conn);
+	for (unsigned ms = 0; ms < CLI_LEASE_RELEASE_MS; ms += 10) {
+		if (!cli->conn && cli_connect(cli) != 0)
+			return -ENOTCONN;
+		r = lease_entry_listed(cli, name, created);
+		if (r <= 0)
+			break;
+		nanosleep(&nap, NULL);
+	}
+	if (r > 0)
+		fprintf(stderr, "cgctl: cgctld has not removed %s within %u ms of the end of its lease\n", name,
+			CLI_LEASE_RELEASE_MS);
+	else if (r < 0)
+		cli_fail(cli, r, "List");
+	return r > 0 ? -ETIMEDOUT : r;
+}
+
+/*
+ * Keep the connection that holds e's lease open until SIGINT/SIGTERM, then
+ * let it go (cli_lease_release()) and exit 0; when the daemon goes away
+ * first, the lease is over: exit 1.
+ */
+int cli_lease_hold(struct cli *cli, int sfd, const struct cgctl_entry *e)
 {
 	char byte;
 	int r;
@@ -305,12 +350,11 @@ int cli_lease_hold(struct cli *cli, int sfd, const char *name)
 	if (r > 0) {
 		/* The daemon never speaks unasked: readable means it hung up. */
 		if (recv(cgctl_watch_fd(cli->conn), &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
-			fprintf(stderr, "cgctl create: cgctld closed the connection; the lease on %s is over\n", name);
+			fprintf(stderr, "cgctl create: cgctld closed the connection; the lease on %s is over\n", e->name);
 		else
-			fprintf(stderr, "cgctl create: unexpected data from cgctld; giving up the lease on %s\n", name);
+			fprintf(stderr, "cgctl create: unexpected data from cgctld; giving up the lease on %s\n", e->name);
 		return CLI_EXIT_FAILURE;
 	}
-	/* Removed now rather than when the daemon notices the hang-up: gone once we exit. */
-	r = cgctl_destroy(cli->conn, name, CGCTL_DESTROY_RECURSIVE | CGCTL_DESTROY_KILL, NULL);
-	return r < 0 ? cli_fail(cli, r, "Destroy") : CLI_EXIT_OK;
+	/* Never a Destroy by name: the name may be somebody else's entry by now. */
+	return cli_lease_release(cli, e->name, e->created_usec) < 0 ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 }

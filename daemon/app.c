@@ -8,6 +8,7 @@
 #include "lease.h"
 #include "manager.h"
 #include "server.h"
+#include "tenant.h"
 #include "trust.h"
 #include "watch.h"
 
@@ -34,11 +35,18 @@ static bool app_busy(void *userdata)
 	return manager_busy(a->mgr) || watch_count(a) > 0 || (a->commit && commit_busy(a->commit));
 }
 
+/* A tenant (tenant.h) holds only its share of the connections. */
+static bool app_tenant(void *userdata, uid_t uid)
+{
+	return !tenant_is_admin(uid);
+}
+
 /* The transport's view of the application. */
 const struct server_ops app_server_ops = {
 	.dispatch = app_dispatch,
 	.disconnect = app_disconnect,
 	.busy = app_busy,
+	.tenant = app_tenant,
 };
 
 /* The socket's directory: ours, not writable by others (a loose group or world bit is chmod'ed away). */

@@ -222,7 +222,7 @@ static int conn_recv(struct conn *c)
 {
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
+		char buf[CMSG_SPACE(sizeof(int) * CONN_IN_FDS_MAX)];
 	} control;
 	struct iovec iov;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
@@ -247,10 +247,16 @@ static int conn_recv(struct conn *c)
 	return (int)(n > 0);
 }
 
+/* Unsent replies hold too many bytes, or descriptors (each an open file of ours). */
+static bool conn_backed_up(const struct conn *c)
+{
+	return c->out_bytes >= c->srv->limits.out_max || c->out_fds >= CONN_OUT_FDS_MAX;
+}
+
 /* A call is pending or replies back up: read no further calls (back-pressure). */
 static bool conn_busy(const struct conn *c)
 {
-	return c->current || c->out_bytes >= c->srv->limits.out_max;
+	return c->current || conn_backed_up(c);
 }
 
 /* Disarm reading until the connection is not busy; still notice a hang-up
@@ -291,7 +297,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 /* Serve complete calls in order while no call is pending and output is not backed up. */
 static void conn_process(struct conn *c)
 {
-	while (!c->dead && !c->current && c->out_bytes < c->srv->limits.out_max) {
+	while (!c->dead && !c->current && !conn_backed_up(c)) {
 		const char *msg;
 		size_t len;
 		struct call *call;
@@ -392,6 +398,7 @@ static int conn_flush(struct conn *c)
 		if (m->fd >= 0) {
 			close(m->fd);
 			m->fd = -1;
+			c->out_fds--;
 		}
 		m->off += (size_t)n;
 		c->out_bytes -= (size_t)n;
@@ -416,7 +423,7 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (TAILQ_EMPTY(&c->out))
 		event_del(c->wev);
-	if (c->out_bytes < c->srv->limits.out_max && !c->current)
+	if (!conn_backed_up(c) && !c->current)
 		event_active(c->pev, 0, 0);
 	conn_update_deadline(c);
 }
@@ -445,6 +452,7 @@ static int conn_queue(struct conn *c, char *buf, size_t len, int fd)
 	m->fd = fd;
 	TAILQ_INSERT_TAIL(&c->out, m, entry);
 	c->out_bytes += len;
+	c->out_fds += fd >= 0;
 	r = conn_flush(c);
 	if (r < 0) {
 		conn_close(c, "send error");

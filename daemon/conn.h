@@ -12,6 +12,11 @@
 #include "errors.h"
 #include "varlink.h"
 
+/* Descriptors a client may pass with one call (more are closed and the connection dropped). */
+#define CONN_IN_FDS_MAX 16
+/* Replies carrying a descriptor queued unsent before we serve no further calls (back-pressure). */
+#define CONN_OUT_FDS_MAX 16
+
 struct server;
 struct conn;
 
@@ -41,10 +46,11 @@ struct conn {
 	struct event *gone_ev;  /* the loop turn after closing: tell the server, drop our reference */
 	struct event *cev;      /* peer hang-up while a call is pending (we are not reading) */
 	struct vl_framer in;
-	int in_fds[16];
+	int in_fds[CONN_IN_FDS_MAX];
 	size_t n_in_fds;
 	TAILQ_HEAD(, out_msg) out;
 	size_t out_bytes;
+	unsigned out_fds;   /* descriptors in queued replies (OpenCgroup), not yet sent */
 	struct call *current;
 	struct event *deadline; /* partial message or stalled reader timer */
 	TAILQ_ENTRY(conn) entry;

@@ -87,16 +87,22 @@ static int node_copy(const struct ledger_entry *src, struct node **ret)
 	return 0;
 }
 
-/* What n costs against the budget: its snapshot bytes, a separator, room to change state. */
-static int node_cost(struct node *n)
+/* What e costs against the budget: its snapshot bytes, a separator, room to change state. */
+int ledger_entry_cost(const struct ledger_entry *e, uint64_t *ret)
 {
 	size_t size = 0;
-	int r = ledger_format_entry_size(&n->e, &size);
+	int r = ledger_format_entry_size(e, &size);
 
 	if (r < 0)
 		return r;
-	n->cost = (uint64_t)size + 1 + LEDGER_ENTRY_SLACK;
+	*ret = (uint64_t)size + 1 + LEDGER_ENTRY_SLACK;
 	return 0;
+}
+
+/* Set n's cost. */
+static int node_cost(struct node *n)
+{
+	return ledger_entry_cost(&n->e, &n->cost);
 }
 
 /* A new node from the JSON form of an entry; -EBADMSG when it is malformed. */
@@ -196,6 +202,7 @@ static void ht_insert(struct ledger *l, struct node *n)
 	*b = n;
 	l->count++;
 	l->bytes += n->cost;
+	ledger_owner_account(l, n, 1);
 	/* Parents are always recorded before their children: count them as they come. */
 	parent = ht_parent(l, n->e.name);
 	if (parent)
@@ -213,6 +220,7 @@ static void ht_unlink(struct ledger *l, struct node *n)
 	*p = n->next;
 	l->count--;
 	l->bytes -= n->cost;
+	ledger_owner_account(l, n, -1);
 	parent = ht_parent(l, n->e.name);
 	if (parent && parent->e.children > 0)
 		parent->e.children--;
@@ -245,6 +253,8 @@ static struct ledger_entry *ht_commit(struct ledger *l, struct node *existing, s
 
 	userdata = existing->e.userdata;
 	l->bytes = l->bytes - existing->cost + fresh->cost;
+	ledger_owner_account(l, existing, -1);
+	ledger_owner_account(l, fresh, 1);
 	existing->cost = fresh->cost;
 	entry_done(&existing->e);
 	existing->e = fresh->e;
@@ -258,8 +268,12 @@ static struct ledger_entry *ht_commit(struct ledger *l, struct node *existing, s
 int ledger_ht_upsert(struct ledger *l, struct node *fresh)
 {
 	struct node *existing = ht_find(l, fresh->e.name, fnv1a(fresh->e.name));
-	int r;
+	int r = ledger_owner_reserve(l, fresh->e.owner);
 
+	if (r < 0) {
+		ledger_node_free(fresh);
+		return r;
+	}
 	if (!existing) {
 		r = ht_reserve(l, l->count + 1);
 		if (r < 0) {
@@ -474,6 +488,7 @@ void ledger_ht_clear(struct ledger *l)
 	}
 	l->count = 0;
 	l->bytes = 0;
+	ledger_owner_clear(l);
 }
 
 /* Release files and memory; no implicit sync. */
@@ -484,6 +499,7 @@ struct ledger *ledger_close(struct ledger *l)
 	if (l->buckets)
 		ledger_ht_clear(l);
 	free(l->buckets);
+	ledger_owner_clear(l);
 	if (l->journalfd >= 0) {
 		/* The deferred records reach the file (not the disk) as if written at once. */
 		ledger_journal_flush(l);
@@ -574,6 +590,8 @@ int ledger_put(struct ledger *l, const struct ledger_entry *e, struct ledger_ent
 	r = node_copy(e, &fresh);
 	if (r >= 0)
 		r = node_cost(fresh);
+	if (r >= 0)
+		r = ledger_owner_reserve(l, e->owner);
 	if (r < 0)
 		return r;
 	existing = ht_find(l, e->name, fnv1a(e->name));

@@ -118,6 +118,14 @@ struct ledger *ledger_close(struct ledger *l);
 struct ledger_entry *ledger_get(struct ledger *l, const char *name);
 /* Number of entries. */
 size_t ledger_count(const struct ledger *l);
+/* What the entries of one owner take: their number and their cost against the budget. */
+struct ledger_usage {
+	size_t entries;
+	uint64_t bytes;
+};
+void ledger_owner_usage(const struct ledger *l, uid_t uid, struct ledger_usage *ret);
+/* What e would cost against the budget (and its owner's figures) once stored. 0 or -errno. */
+int ledger_entry_cost(const struct ledger_entry *e, uint64_t *ret);
 /*
  * All entries sorted by name, as a malloc'd array of borrowed pointers
  * (free the array only). 0 or -ENOMEM.

@@ -26,6 +26,13 @@ struct node {
 	uint64_t cost; /* against the budget */
 };
 
+/* What one owner's entries take (ledger_owner.c). */
+struct ledger_owner {
+	uid_t uid;
+	size_t entries;
+	uint64_t bytes;
+};
+
 struct ledger {
 	char *dir;
 	int dirfd;
@@ -42,6 +49,8 @@ struct ledger {
 	uint64_t dropped_records;
 	uint64_t bytes;  /* sum of the entries' costs */
 	uint64_t budget;
+	struct ledger_owner *owners; /* one slot per owner ever seen, a handful */
+	size_t n_owners;
 	bool dirty;        /* records written since the last sync began */
 	char *pend;        /* deferred records: written with the next write, before the next sync */
 	size_t pend_len, pend_cap;
@@ -72,6 +81,12 @@ int ledger_ht_upsert(struct ledger *l, struct node *fresh);
 void ledger_ht_drop(struct ledger *l, struct node *n);
 /* Drop every entry (a load starts over). */
 void ledger_ht_clear(struct ledger *l);
+/* Make sure uid has an accounting slot (so that accounting cannot fail). 0 or -ENOMEM. */
+int ledger_owner_reserve(struct ledger *l, uid_t uid);
+/* Count n into (sign > 0) or out of (sign < 0) its owner's figures; the slot must be reserved. */
+void ledger_owner_account(struct ledger *l, const struct node *n, int sign);
+/* Forget every owner's figures. */
+void ledger_owner_clear(struct ledger *l);
 /* Open dir/name as a trusted file (daemon/trust.h), the message in l->why. */
 int ledger_openat(struct ledger *l, const char *name, int flags, mode_t mode);
 /*

@@ -20,6 +20,7 @@
 #include "manager.h"
 #include "paths.h"
 #include "server.h"
+#include "tenant.h"
 #include "watch.h"
 
 struct daemon_opts {
@@ -29,6 +30,7 @@ struct daemon_opts {
 	unsigned max_cgroups;
 	unsigned max_watchers;
 	unsigned long max_ledger;
+	struct quota quota; /* per-uid budgets of tenants, 0: a share of the global limit */
 	int verbose;
 };
 
@@ -44,16 +46,23 @@ static void usage(FILE *f)
 		"  --cgroup-root PATH     manage this cgroup2 directory instead of our own cgroup\n"
 		"  --allow-uid UID        also accept clients of UID (repeatable)\n"
 		"  --max-cgroups N        refuse Create beyond N managed cgroups (default 65536)\n"
+		"  --max-cgroups-per-uid N  cgroups of one tenant (an --allow-uid client that is\n"
+		"                         neither root nor our uid); default: the global limit\n"
+		"                         divided by (tenants + 1); likewise the other -per-uid\n"
+		"                         budgets below (watchers, ledger size)\n"
 		"  --max-connections N    connections in total (default 512)\n"
-		"  --max-connections-per-uid N  (default 256)\n"
+		"  --max-connections-per-uid N  (default 256; a tenant also at most\n"
+		"                         --max-connections / (tenants + 1))\n"
 		"  --max-message-size N   bytes of one Varlink message (default 1048576)\n"
 		"  --max-reply-buffer N   queued reply bytes per connection before we stop reading\n"
 		"                         its calls (default 16777216)\n"
 		"  --max-watchers N       Watch streams at once (default 256)\n"
+		"  --max-watchers-per-uid N  Watch streams of one tenant\n"
 		"  --max-pressure-triggers-per-uid N  PSI triggers of one uid's Watch streams\n"
 		"                         (default 64)\n"
 		"  --max-ledger-size BYTES  refuse Create once the entries (names, labels) would make\n"
 		"                         the ledger snapshot bigger (default 134217728, at most 267386880)\n"
+		"  --max-ledger-size-per-uid BYTES  what one tenant's entries may take of it\n"
 		"  --stall-timeout MS     drop clients that sit on a partial message or unread\n"
 		"                         replies this long (default 10000, 0: never)\n"
 		"  --idle-timeout SEC     when socket-activated, exit after SEC seconds without\n"
@@ -78,8 +87,21 @@ static unsigned long parse_ulong(const char *opt, const char *s, unsigned long m
 	return v;
 }
 
+/* The same, refusing 0. */
+static unsigned long parse_positive(const char *opt, const char *s, unsigned long max)
+{
+	unsigned long v = parse_ulong(opt, s, max);
+
+	if (v == 0) {
+		fprintf(stderr, "cgctld: %s must be at least 1\n", opt);
+		exit(2);
+	}
+	return v;
+}
+
 enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN, OPT_MAXCONNUID,
-       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_MAXTRIG, OPT_MAXLEDGER, OPT_VERSION };
+       OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_MAXTRIG, OPT_MAXLEDGER, OPT_VERSION,
+       OPT_MAXCGUID, OPT_MAXWATCHUID, OPT_MAXLEDGERUID };
 
 /* Parse the command line into o, s->limits and s->allow_uids. */
 static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
@@ -99,6 +121,9 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		{ "max-watchers", required_argument, NULL, OPT_MAXWATCH },
 		{ "max-pressure-triggers-per-uid", required_argument, NULL, OPT_MAXTRIG },
 		{ "max-ledger-size", required_argument, NULL, OPT_MAXLEDGER },
+		{ "max-cgroups-per-uid", required_argument, NULL, OPT_MAXCGUID },
+		{ "max-watchers-per-uid", required_argument, NULL, OPT_MAXWATCHUID },
+		{ "max-ledger-size-per-uid", required_argument, NULL, OPT_MAXLEDGERUID },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -139,6 +164,15 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 				fprintf(stderr, "cgctld: --max-ledger-size must be at least 4096\n");
 				exit(2);
 			}
+			break;
+		case OPT_MAXCGUID:
+			o->quota.entries = (unsigned)parse_positive("--max-cgroups-per-uid", optarg, 1u << 24);
+			break;
+		case OPT_MAXWATCHUID:
+			o->quota.watchers = (unsigned)parse_positive("--max-watchers-per-uid", optarg, 65536);
+			break;
+		case OPT_MAXLEDGERUID:
+			o->quota.ledger_bytes = parse_positive("--max-ledger-size-per-uid", optarg, LEDGER_BUDGET_MAX);
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -259,6 +293,16 @@ static int start_serving(struct app *a, struct event_base *base, const char *soc
 	return 0;
 }
 
+/* The tenants' shares: of the connections (the transport's) and of the domain's limits (o->quota). */
+static void resolve_limits(struct daemon_opts *o, struct server *s)
+{
+	unsigned tenants = tenant_count(s->allow_uids, s->n_allow_uids);
+
+	server_limits_resolve(s, tenants);
+	quota_defaults(&o->quota, tenants, o->max_cgroups, o->max_ledger ? o->max_ledger : LEDGER_BUDGET_DEFAULT,
+		       o->max_watchers ? o->max_watchers : EVENTS_WATCHERS_MAX);
+}
+
 /* Parse, set up, reconcile, serve until a signal; exit 1 with a log line on any start-up failure. */
 int main(int argc, char **argv)
 {
@@ -275,6 +319,7 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o, &s);
 	log_init(o.verbose);
 	signal(SIGPIPE, SIG_IGN);
+	resolve_limits(&o, &s);
 	m = manager_new();
 	if (!m)
 		fatal("out of memory");
@@ -290,7 +335,7 @@ int main(int argc, char **argv)
 
 	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
 				       .entries_max = o.max_cgroups, .watchers_max = o.max_watchers,
-				       .ledger_max = o.max_ledger };
+				       .ledger_max = o.max_ledger, .quota = o.quota };
 	r = manager_init(m, &mo);
 	if (r < 0) {
 		log_error_errno(r, "not started: cannot set up the managed subtree and the ledger");

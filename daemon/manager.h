@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "ledger.h"
 #include "names.h"
+#include "quota.h"
 
 struct attach_req;
 struct destroy_op;
@@ -36,6 +37,7 @@ struct manager_options {
 	unsigned entries_max;
 	unsigned watchers_max;   /* 0: default */
 	uint64_t ledger_max;     /* ledger budget in bytes, 0: default */
+	struct quota quota;      /* a tenant's budgets, resolved (quota_defaults()) */
 };
 
 /* What start-up reconciliation found. */

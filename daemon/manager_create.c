@@ -263,6 +263,10 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	if (r < 0)
 		return r;
 	old = ledger_get(m->ledger, name);
+	/* Names are one namespace, visible in the cgroup file system: a tenant learns it is taken, no more. */
+	if (old && !tenant_may_access(req->owner, old))
+		return op_error_set(e, -EEXIST, CGERR_ALREADY_EXISTS, "name", name,
+				    "\"%s\" is taken (names are shared by every client of cgctld)", name);
 	if (old)
 		return op_error_set(e, -EEXIST, CGERR_ALREADY_EXISTS, "name", name,
 				    "\"%s\" already exists (%s)", name, ledger_state_to_string(old->state));
@@ -281,6 +285,9 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	tmpl.labels = req->labels;
 	tmpl.owner = req->owner;
 	if (req->resources && (r = manager_check_resources(req->resources, e)) < 0)
+		return r;
+	r = quota_check_create(m, &tmpl, e);
+	if (r < 0)
 		return r;
 	r = manager_make(m, &tmpl, ret, &fd, e);
 	if (r < 0)

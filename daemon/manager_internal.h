@@ -38,6 +38,7 @@ struct manager {
 	bool stopping;          /* shutting down: connection closes release nothing */
 	bool have_memory;       /* the memory controller is enabled for children */
 	unsigned watchers_max;
+	struct quota quota;     /* what one tenant may hold (quota.h) */
 };
 
 /*

@@ -161,6 +161,7 @@ int manager_init(struct manager *m, const struct manager_options *o)
 	m->rootfd = -1;
 	m->entries_max = o->entries_max;
 	m->watchers_max = o->watchers_max ? o->watchers_max : EVENTS_WATCHERS_MAX;
+	m->quota = o->quota;
 	r = discover_self(&m->disc);
 	if (r < 0)
 		return log_error_errno(r, "cannot find the cgroup2 hierarchy or our cgroup in it");

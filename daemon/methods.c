@@ -15,14 +15,15 @@
 #include "tenant.h"
 #include "watch.h"
 
-/* The reconcile report names anybody's entries: a tenant gets it empty. */
-static void status_hide_report(json_object *st)
+/* A tenant's view: its own figures (quota_status_view()); the reconcile report names anybody's entries, so it is empty. */
+static void status_tenant_view(struct manager *m, uid_t uid, json_object *st)
 {
 	static const char *const lists[] = { "dropped", "rolled_back", "resumed", "unknown" };
 	json_object *ledger, *rec;
 
 	if (!json_object_object_get_ex(st, "ledger", &ledger) || !json_object_object_get_ex(ledger, "reconcile", &rec))
 		return;
+	quota_status_view(m, uid, ledger);
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		json_object_object_add(rec, lists[i], json_object_new_array());
 }
@@ -38,7 +39,7 @@ void method_get_status(struct call *call)
 		return;
 	st = manager_status(call_manager(call));
 	if (!tenant_is_admin(call->conn->uid))
-		status_hide_report(st);
+		status_tenant_view(call_manager(call), call->conn->uid, st);
 	json_object_object_add(st, "socket", json_object_new_string(s->socket_path ? s->socket_path : "(socket activation)"));
 	p = json_object_new_object();
 	json_object_object_add(p, "status", st);

@@ -79,6 +79,19 @@ static bool call_open_verified(struct call *call, int *ret_fd)
 	return true;
 }
 
+/* A tenant's act on the whole subtree of the call's entry never reaches another's entry below it, or answer. */
+static bool call_subtree_own(struct call *call, const char *act)
+{
+	const char *name = param_str(call, "name");
+
+	if (!tenant_subtree_foreign(call->conn->uid, manager_ledger(call_manager(call)), name))
+		return true;
+	call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
+		    "\"%s\" holds cgroups that another user created, which %s would reach; nothing was touched",
+		    name, act);
+	return false;
+}
+
 /* Timeout parameter within bounds, or answer InvalidValue. */
 static bool call_timeout(struct call *call, int *ret)
 {
@@ -501,7 +514,7 @@ static void freeze_or_thaw(struct call *call, bool freeze)
 	int timeout, r;
 
 	if (!params_check(call, specs) || !call_timeout(call, &timeout) || !call_lookup(call, NULL, &rel) ||
-	    !call_open_verified(call, &fd))
+	    (freeze && !call_subtree_own(call, "freezing it")) || !call_open_verified(call, &fd))
 		return;
 	r = cgfs_write(fd, "cgroup.freeze", freeze ? "1" : "0");
 	if (r == -ENOENT) {
@@ -538,6 +551,7 @@ void method_kill(struct call *call)
 		{ "timeout_ms", json_type_int, false }, PARAM_END,
 	};
 	_cleanup_close_ int fd = -1;
+	struct ledger_entry *le;
 	json_object *s;
 	int sig = SIGKILL, timeout, r;
 
@@ -553,7 +567,7 @@ void method_kill(struct call *call)
 		}
 		sig = (int)v;
 	}
-	if (!call_open_verified(call, &fd))
+	if (!call_entry(call, &le) || !call_subtree_own(call, "signalling it") || !call_open_verified(call, &fd))
 		return;
 	/* Through the verified directory: a replacement after the check is not reached. */
 	r = sig == SIGKILL ? cgkill_start(fd, "") : cgkill_signal(fd, "", sig);

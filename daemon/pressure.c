@@ -454,6 +454,11 @@ unsigned pressure_count(const struct manager *m)
 	return p ? p->n : 0;
 }
 
+unsigned pressure_count_of(const struct manager *m, uid_t uid)
+{
+	return pressure_of_uid(manager_pressure(m), uid);
+}
+
 void pressure_done(struct manager *m)
 {
 	struct pressure *p = manager_pressure(m);

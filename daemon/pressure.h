@@ -42,5 +42,7 @@ int pressure_add(struct manager *m, const void *stream, uid_t uid, unsigned per_
 void pressure_release(struct manager *m, const void *stream);
 /* Triggers armed now. */
 unsigned pressure_count(const struct manager *m);
+/* Armed triggers of uid's Watch streams. */
+unsigned pressure_count_of(const struct manager *m, uid_t uid);
 /* Free what is left (daemon stopping, after every stream ended). */
 void pressure_done(struct manager *m);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +25,7 @@ void server_limits_default(struct limits *l)
 	l->out_max = 16u * 1024 * 1024;
 	l->conns_max = 512;
 	l->conns_per_uid = 256;
+	l->conns_per_tenant = l->conns_per_uid;
 	l->triggers_per_uid = SERVER_TRIGGERS_PER_UID_DEFAULT;
 	l->partial_timeout_ms = 10000;
 }
@@ -146,6 +148,14 @@ static unsigned server_conns_of(const struct server *s, uid_t uid)
 	return n;
 }
 
+/* How many connections uid may hold: a tenant (as the application says) its share. */
+static unsigned server_conns_cap(const struct server *s, uid_t uid)
+{
+	if (s->ops->tenant && s->ops->tenant(s->app, uid))
+		return s->limits.conns_per_tenant;
+	return s->limits.conns_per_uid;
+}
+
 /* May this uid talk to us? Our own uid, root, and --allow-uid ones. */
 static bool server_uid_allowed(const struct server *s, uid_t uid)
 {
@@ -196,7 +206,7 @@ static void server_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
-	if (s->n_conns >= s->limits.conns_max || server_conns_of(s, cred.uid) >= s->limits.conns_per_uid) {
+	if (s->n_conns >= s->limits.conns_max || server_conns_of(s, cred.uid) >= server_conns_cap(s, cred.uid)) {
 		log_notice("refused connection from uid %u pid %d: connection limit reached",
 			   (unsigned)cred.uid, (int)cred.pid);
 		close(fd);
@@ -261,6 +271,48 @@ void *server_app(const struct server *s)
 unsigned server_conn_count(const struct server *s)
 {
 	return s->n_conns;
+}
+
+/* Number of open connections of uid. */
+unsigned server_conn_count_of(const struct server *s, uid_t uid)
+{
+	return server_conns_of(s, uid);
+}
+
+/* Raise the soft descriptor limit, and lower conns_max until what clients may hold fits it. */
+static void server_fit_nofile(struct server *s, unsigned uids)
+{
+	struct rlimit rl;
+	uint64_t triggers = (uint64_t)uids * s->limits.triggers_per_uid * 2, room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
+	}
+	room = rl.rlim_cur > SERVER_FDS_RESERVE + triggers ? rl.rlim_cur - SERVER_FDS_RESERVE - triggers : 0;
+	if ((uint64_t)s->limits.conns_max * SERVER_FDS_PER_CONN <= room)
+		return;
+	s->limits.conns_max = room / SERVER_FDS_PER_CONN ? (unsigned)(room / SERVER_FDS_PER_CONN) : 1;
+	log_notice("only %llu file descriptors (RLIMIT_NOFILE): at most %u connections, each of which may "
+		   "hold %u (raise LimitNOFILE= to allow more)",
+		   (unsigned long long)rl.rlim_cur, s->limits.conns_max, SERVER_FDS_PER_CONN);
+}
+
+/* The tenants' share of the connections: never all of them, whatever --max-connections-per-uid says. */
+void server_limits_resolve(struct server *s, unsigned tenants)
+{
+	unsigned share;
+
+	/* Triggers are per uid: the tenants, root and our own uid. */
+	server_fit_nofile(s, tenants + 2);
+	share = s->limits.conns_max / (tenants + 1);
+
+	s->limits.conns_per_tenant = share < s->limits.conns_per_uid ? share : s->limits.conns_per_uid;
+	if (!s->limits.conns_per_tenant)
+		s->limits.conns_per_tenant = 1;
 }
 
 /* Start accepting on base, serving app through ops. */

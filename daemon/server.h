@@ -27,6 +27,8 @@ struct server_ops {
 	void (*disconnect)(void *app, struct conn *c);
 	/* Idle exit: true while the application needs the daemon awake. NULL: never. */
 	bool (*busy)(void *app);
+	/* Is uid a tenant, held to limits.conns_per_tenant rather than conns_per_uid? NULL: nobody is. */
+	bool (*tenant)(void *app, uid_t uid);
 };
 
 /*
@@ -44,6 +46,7 @@ struct limits {
 	size_t out_max;         /* queued reply bytes before we stop reading */
 	unsigned conns_max;     /* connections in total */
 	unsigned conns_per_uid; /* connections of one uid */
+	unsigned conns_per_tenant; /* of one tenant: also at most conns_max / (tenants + 1) (server_limits_resolve()) */
 	unsigned triggers_per_uid; /* PSI triggers of one uid's Watch streams */
 	unsigned partial_timeout_ms; /* time for an incomplete message or a stalled reader */
 };
@@ -102,3 +105,18 @@ void server_conn_gone(struct server *s, struct conn *c);
 void server_idle_arm(struct server *s);
 /* Number of open connections. */
 unsigned server_conn_count(const struct server *s);
+/* Number of open connections of uid. */
+unsigned server_conn_count_of(const struct server *s, uid_t uid);
+/*
+ * After the options, given how many of the allowed uids are tenants: raise
+ * the soft RLIMIT_NOFILE to the hard one (epoll has no FD_SETSIZE), lower
+ * --max-connections when even that cannot hold what the clients may make us
+ * keep open (SERVER_FDS_PER_CONN each, and their pressure triggers), and set
+ * a tenant's connection cap, so that all tenants together leave
+ * administrators a share. Logs what it lowered.
+ */
+void server_limits_resolve(struct server *s, unsigned tenants);
+/* Descriptors one connection may make us hold: its socket, those its pending call passed, those of unsent replies. */
+#define SERVER_FDS_PER_CONN (1u + CONN_IN_FDS_MAX + CONN_OUT_FDS_MAX)
+/* Descriptors kept free for the daemon's own work (ledger, cgroup directories, pidfds, accept's reserve). */
+#define SERVER_FDS_RESERVE 256u

@@ -35,22 +35,44 @@ static int64_t snapshot_now(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The counts one client sees: everybody's for an administrator; for a tenant its own, and no journal activity. */
+static void snapshot_counts(struct call *call, struct ledger_stats *ls, unsigned ret[3])
+{
+	struct manager *m = call_manager(call);
+	uid_t uid = call->conn->uid;
+	struct ledger_usage u;
+
+	ledger_get_stats(manager_ledger(m), ls);
+	if (tenant_is_admin(uid)) {
+		ret[0] = server_conn_count(call->conn->srv);
+		ret[1] = watch_count(call_app(call));
+		ret[2] = pressure_count(m);
+		return;
+	}
+	ledger_owner_usage(manager_ledger(m), uid, &u);
+	*ls = (struct ledger_stats){ .entries = u.entries };
+	ret[0] = server_conn_count_of(call->conn->srv, uid);
+	ret[1] = watch_count_of(call_app(call), uid);
+	ret[2] = pressure_count_of(m, uid);
+}
+
 /* The daemon's figures. */
 static json_object *snapshot_status(struct call *call)
 {
 	struct manager *m = call_manager(call);
 	json_object *st = json_object_new_object(), *ctl = json_object_new_array();
 	struct ledger_stats ls;
+	unsigned n[3];
 
-	ledger_get_stats(manager_ledger(m), &ls);
+	snapshot_counts(call, &ls, n);
 	for (char *const *c = manager_controllers(m); c && *c; c++)
 		json_object_array_add(ctl, json_object_new_string(*c));
 	json_object_object_add(st, "delegated", json_object_new_boolean(manager_delegated(m)));
 	json_object_object_add(st, "controllers", ctl);
 	json_object_object_add(st, "entries", json_object_new_int64((int64_t)ls.entries));
-	json_object_object_add(st, "connections", json_object_new_int64(server_conn_count(call->conn->srv)));
-	json_object_object_add(st, "watchers", json_object_new_int64(watch_count(call_app(call))));
-	json_object_object_add(st, "pressure_triggers", json_object_new_int64(pressure_count(m)));
+	json_object_object_add(st, "connections", json_object_new_int64(n[0]));
+	json_object_object_add(st, "watchers", json_object_new_int64(n[1]));
+	json_object_object_add(st, "pressure_triggers", json_object_new_int64(n[2]));
 	json_object_object_add(st, "journal_bytes", json_object_new_int64((int64_t)ls.journal_bytes));
 	json_object_object_add(st, "journal_records", json_object_new_int64((int64_t)ls.journal_records));
 	json_object_object_add(st, "compactions", json_object_new_int64((int64_t)ls.compactions));

@@ -25,6 +25,34 @@ bool tenant_may_access(uid_t uid, const struct ledger_entry *le)
 	return tenant_is_admin(uid) || le->owner == uid;
 }
 
+unsigned tenant_count(const uid_t *uids, size_t n)
+{
+	unsigned count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += !tenant_is_admin(uids[i]);
+	return count;
+}
+
+/* Any entry below name that is not uid's. */
+bool tenant_subtree_foreign(uid_t uid, struct ledger *l, const char *name)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	struct ledger_entry *le = ledger_get(l, name);
+	bool foreign = false;
+	size_t n = 0;
+
+	if (tenant_is_admin(uid) || !le || le->children == 0)
+		return false;
+	/* Out of memory: say yes, so that nothing is touched. */
+	if (ledger_list(l, &all, &n) < 0)
+		return true;
+	for (size_t i = 0; i < n && !foreign; i++)
+		foreign = cgname_is_below(all[i]->name, name) && strcmp(all[i]->name, name) != 0 &&
+			  !tenant_may_access(uid, all[i]);
+	return foreign;
+}
+
 /* One decimal uid at *p (advanced past it); -EBADMSG when there is none. */
 static int tenant_parse_uid(const char **p, uid_t *ret)
 {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct ledger;
@@ -21,6 +22,15 @@ struct tenant_proc {
 bool tenant_is_admin(uid_t uid);
 /* May uid see and act on le: an administrator, or the uid that created it. */
 bool tenant_may_access(uid_t uid, const struct ledger_entry *le);
+/* How many of the n uids (the --allow-uid ones) are tenants: neither root nor our own uid. */
+unsigned tenant_count(const uid_t *uids, size_t n);
+
+/*
+ * Does an entry below name (not name itself) belong to somebody uid may not
+ * act on? Then an act on name's whole subtree (cgroup.kill, cgroup.freeze)
+ * would reach it. Always false for an administrator.
+ */
+bool tenant_subtree_foreign(uid_t uid, struct ledger *l, const char *name);
 
 /* The four uids of the "Uid:" line of /proc/PID/status text. 0 or -EBADMSG. */
 int tenant_parse_status(const char *text, uid_t ret_uids[4]);

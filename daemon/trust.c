@@ -134,6 +134,76 @@ static int trust_mkdir_p(const char *path)
 	return 0;
 }
 
+/* One ancestor p of path, as lstat says: a directory only we or root may change, or a link of ours or root's. */
+static int trust_check_ancestor(const char *p, const char *path, char *why, size_t n)
+{
+	struct stat st;
+
+	if (lstat(p, &st) < 0)
+		return trust_why(-errno, why, n, "%s: cannot check its parent %s: %s", path, p, strerror(errno));
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return trust_why(-EPERM, why, n,
+				 "%s: its parent %s is owned by uid %u, neither root nor the daemon's uid %u, who "
+				 "could replace the state directory; refusing to trust it",
+				 path, p, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (S_ISLNK(st.st_mode))
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return trust_why(-ENOTDIR, why, n, "%s: its parent %s is %s", path, p, trust_kind(st.st_mode));
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return trust_why(-EACCES, why, n,
+				 "%s: its parent %s (mode %04o) is writable by %s without the sticky bit, so the state "
+				 "directory could be replaced; refusing to trust it (chmod go-w, or +t)",
+				 path, p, (unsigned)(st.st_mode & 07777), (st.st_mode & S_IWOTH) ? "others" : "its group");
+	return 0;
+}
+
+/* Every ancestor of path (not path itself), from the top, as spelled. */
+static int trust_check_chain(const char *path, char *why, size_t n)
+{
+	_cleanup_free_ char *p = strdup(path);
+	char *end;
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	/* Trailing slashes name no further ancestor. */
+	for (end = p + strlen(p); end > p + 1 && end[-1] == '/'; end--)
+		end[-1] = '\0';
+	end = strrchr(p, '/');
+	if (!end)
+		return 0;
+	*end = '\0';
+	for (char *s = p;; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		r = trust_check_ancestor(s == p ? "/" : p, path, why, n);
+		*s = c;
+		if (r < 0 || c == '\0')
+			return r;
+	}
+}
+
+/*
+ * The ancestors of the state directory, as spelled and as resolved, are
+ * root's or ours and not writable by others (but sticky ones like /tmp):
+ * else whoever may write one could swap the state directory (like sshd's
+ * StrictModes and systemd's CHASE_SAFE).
+ */
+static int trust_check_parents(const char *path, char *why, size_t n)
+{
+	_cleanup_free_ char *real = realpath(path, NULL);
+	int r;
+
+	if (!real)
+		return trust_why(-errno, why, n, "%s: %s", path, strerror(errno));
+	r = path[0] == '/' ? trust_check_chain(path, why, n) : 0;
+	return r < 0 ? r : trust_check_chain(real, why, n);
+}
+
 int trust_open_dir(const char *path, char *why, size_t n)
 {
 	_cleanup_close_ int fd = -1;
@@ -143,6 +213,9 @@ int trust_open_dir(const char *path, char *why, size_t n)
 	r = trust_mkdir_p(path);
 	if (r < 0)
 		return trust_why(r, why, n, "%s: cannot create it: %s", path, strerror(-r));
+	r = trust_check_parents(path, why, n);
+	if (r < 0)
+		return r;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;

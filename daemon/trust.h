@@ -31,6 +31,9 @@ int trust_check_file(const struct stat *st, const char *dir, const char *name, c
 int trust_openat(int dirfd, const char *dir, const char *name, int flags, mode_t mode, char *why, size_t n);
 /*
  * Create (missing parents too, mode 0700) and open the directory path without
- * following a final symlink, then check it as a trusted directory. The fd or -errno.
+ * following a final symlink, then check it as a trusted directory. Its
+ * ancestors up to /, as spelled and as resolved, must be owned by root or the
+ * daemon's euid and, unless sticky (/tmp), not writable by group or others;
+ * a symlink among them must be root's or the daemon's. The fd or -errno.
  */
 int trust_open_dir(const char *path, char *why, size_t n);

@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "now.h"
 #include "pressure.h"
+#include "quota.h"
 #include "server.h"
 #include "tenant.h"
 
@@ -147,6 +148,8 @@ int watch_add(struct app *a, struct call *call, json_object *names, json_object 
 	if (a->n_watchers >= manager_watchers_max(m))
 		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "watchers",
 				    "at most %u watchers at once (--max-watchers)", manager_watchers_max(m));
+	if ((r = quota_check_watch(m, call->conn->uid, watch_count_of(a, call->conn->uid), e)) < 0)
+		return r;
 	if ((r = watch_check_names(names, e)) < 0)
 		return r;
 	w = calloc(1, sizeof(*w));
@@ -199,4 +202,14 @@ void watch_stop(struct app *a)
 unsigned watch_count(const struct app *a)
 {
 	return a->n_watchers;
+}
+
+/* Count the Watch streams of uid. */
+unsigned watch_count_of(const struct app *a, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct watcher *w = a->watchers; w; w = w->next)
+		n += w->uid == uid;
+	return n;
 }

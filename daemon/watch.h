@@ -2,6 +2,7 @@
 /* watch.h: the Watch streams (glue): the domain's events, filtered per stream, as "more" replies. */
 #pragma once
 
+#include <sys/types.h>
 #include <json-c/json.h>
 
 struct app;
@@ -26,3 +27,5 @@ void watch_conn_closed(struct app *a, struct conn *c);
 void watch_stop(struct app *a);
 /* Number of streams. */
 unsigned watch_count(const struct app *a);
+/* Number of streams of uid (a tenant's budget and status count these). */
+unsigned watch_count_of(const struct app *a, uid_t uid);

@@ -13,9 +13,10 @@ t2() { cgctl_as "$CGT_UID2" "$CGT_GID2" --socket "$DSOCK" "$@"; }
 adm() { cgctl_root --socket "$DSOCK" "$@"; }
 
 # Start the root daemon; "pidns" as $1 makes it PID 1 of a new pid namespace
-# (with its own /proc). Sets DPID, DSOCK, DSTATE, DLOG, TN_ROOT.
+# (with its own /proc); the array TN_OPTS holds more options, TN_PRE a command to run it with. Sets DPID, DSOCK, DSTATE, DLOG, TN_ROOT.
 tn_up() {
 	local dir pre=() i=0
+	[ -n "${TN_OPTS+x}" ] || TN_OPTS=()
 	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
 	TN_ROOT=$CGT_SCRATCH/rootd
 	if [ ! -d "$TN_ROOT" ]; then
@@ -24,11 +25,12 @@ tn_up() {
 	dir=$(mktemp -d "$CGT_TMP/rootd.XXXXXX") && chmod 0755 "$dir" || { fail "mktemp failed"; return 1; }
 	DSOCK=$dir/sock DSTATE=${TN_STATE:-$dir/state} DLOG=$CGT_LOGS/cgctld.${dir##*.}.log
 	[ "${1:-}" = pidns ] && pre=(unshare --pid --fork --kill-child --mount-proc)
+	[ -n "${TN_PRE+x}" ] && pre=("${TN_PRE[@]}" "${pre[@]}")
 	printf '+ (root) %s cgctld --cgroup-root %s (log %s)\n' "${pre[*]}" "$TN_ROOT" "$DLOG"
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$TN_ROOT/cgctld.leaf" \
 		"${pre[@]}" "$CGCTLD" --cgroup-root "$TN_ROOT" --socket "$DSOCK" --state-dir "$DSTATE" \
-		--allow-uid "$CGT_UID" --allow-uid "$CGT_UID2" </dev/null >>"$DLOG" 2>&1 &
+		--allow-uid "$CGT_UID" --allow-uid "$CGT_UID2" "${TN_OPTS[@]}" </dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
 	cgt_track_pid "$DPID"
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
@@ -360,4 +362,316 @@ test_tenants_attach_not_out_of_others_entry() {
 	# Root moves it anywhere.
 	adm attach box "$p" && expect_rc 0 || return 1
 	expect_in "$p" "$TN_ROOT/box"
+}
+
+# Admin's Snapshot counts $1 Watch streams (the background ones are in place).
+tn_wait_watchers() {
+	local i=0
+	until adm call Snapshot && jq -e ".status.watchers == $1" >/dev/null 2>&1 <<<"$OUT"; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "never $1 watchers: $OUT"; return 1; }
+		sleep 0.05
+	done
+}
+
+# The last call was QuotaExceeded naming flag $1.
+expect_quota() {
+	expect_rc 1 "$1" && expect_err QuotaExceeded "$1" && expect_err "$1" "$1"
+}
+
+test_tenants_quota_per_uid() {
+	local big out=$CGT_TMP/w.t1
+	big="k=$(head -c 1500 /dev/zero | tr '\0' x)"
+	# Two tenants: each may take a third of a global limit, so both together leave root a third.
+	TN_OPTS=(--max-cgroups 6 --max-watchers 6 --max-ledger-size 8192)
+	tn_up || return 1
+	TN_OPTS=()
+	t1 create a1 && expect_rc 0 && t1 create a2 && expect_rc 0 || return 1
+	t1 create a3 && expect_quota --max-cgroups-per-uid || return 1
+	t1 call Create '{"name":"a3"}' && expect_rc 1 && expect_jq '.limit == "entries-per-uid"' || return 1
+	t2 create b1 && expect_rc 0 || return 1
+	adm create r1 && expect_rc 0 && adm create r2 && expect_rc 0 || return 1
+	# Bytes: tenant 2's labels run into its share of the ledger; root's the same labels do not.
+	t2 create b2 --label "$big" && expect_rc 0 || return 1
+	t2 destroy b1 && expect_rc 0 || return 1
+	t2 create b3 --label "$big" && expect_quota --max-ledger-size-per-uid || return 1
+	adm create r3 --label "$big" && expect_rc 0 || return 1
+	# Destroying makes room again.
+	t1 destroy a2 && expect_rc 0 && t1 create a4 && expect_rc 0 || return 1
+	adm --json list && expect_rc 0 || return 1
+	expect_jq '[.[].name] == ["a1","a4","b2","r1","r2","r3"]' || return 1
+	# Watch streams: two for tenant 1, then refused; root and tenant 2 still watch.
+	cgt_user_bg_split "$CGT_WORK" "$out.1" "$out.1.err" "$CGCTL" --socket "$DSOCK" watch --json
+	cgt_user_bg_split "$CGT_WORK" "$out.2" "$out.2.err" "$CGCTL" --socket "$DSOCK" watch --json
+	tn_wait_watchers 2 || return 1
+	t1 watch --json && expect_quota --max-watchers-per-uid || return 1
+	timeout -k 2 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" watch --json >"$out.adm" 2>&1 </dev/null &
+	cgt_track_pid $!
+	tn_wait_watchers 3
+}
+
+# Wait for background holder $1 to exit; its status in WRC.
+tn_reap() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -ge $((CGT_TIMEOUT * 20)) ] && { fail "holder $1 did not exit"; return 1; }
+		sleep 0.05
+	done
+	wait "$1"
+	WRC=$?
+}
+
+test_tenants_lease_holder_releases_only_its_entry() {
+	local out=$CGT_TMP/holder hpid
+	tn_up || return 1
+	# Root's `create x --lease` holds x; x is destroyed behind its back and tenant 2 makes its own x.
+	timeout -k 2 60 "$CGCTL" --socket "$DSOCK" create x --lease >"$out" 2>"$out.err" </dev/null &
+	hpid=$!
+	cgt_track_pid "$hpid"
+	cgt_wait_line "$out" '^x$' || fail "create --lease printed nothing: $(cat "$out.err")" || return 1
+	adm destroy x && expect_rc 0 || return 1
+	t2 create x && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID2" "$CGT_GID2" || return 1
+	t2 attach x "$SPID" && expect_rc 0 || return 1
+	# The holder is told to stop: it lets go of its own x, long gone, never of tenant 2's.
+	kill -TERM "$hpid"
+	tn_reap "$hpid" || return 1
+	[ "$WRC" = 0 ] || fail "create --lease exited $WRC after SIGTERM: $(cat "$out.err")" || return 1
+	sleep 0.3
+	expect_in "$SPID" "$TN_ROOT/x" || return 1
+	t2 --json list && expect_rc 0 && expect_jq '[.[].name] == ["x"]' || return 1
+	# The same for `cgctl run`: its CMD moves to another entry, and tenant 1's other program
+	# destroys x2 and makes it again, with a process of its own, before CMD ends.
+	t1 create park && expect_rc 0 || return 1
+	cgt_user_bg_split "$CGT_WORK" "$out.run" "$out.run.err" "$CGCTL" --socket "$DSOCK" run --name x2 -- sleep 2
+	hpid=$BGPID
+	cgt_wait_line "$TN_ROOT/x2/cgroup.procs" '^[0-9]+$' || fail "run's CMD never reached x2" || return 1
+	t1 attach park "$(head -n 1 "$TN_ROOT/x2/cgroup.procs")" && expect_rc 0 || return 1
+	t1 destroy x2 && expect_rc 0 && t1 create x2 && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach x2 "$SPID" && expect_rc 0 || return 1
+	tn_reap "$hpid" || return 1
+	[ "$WRC" = 0 ] || fail "run exited $WRC: $(cat "$out.run.err")" || return 1
+	expect_in "$SPID" "$TN_ROOT/x2" || return 1
+	t1 --json list && expect_rc 0 && expect_jq '[.[].name] == ["park","x2"]' || return 1
+	t1 destroy x2 --kill && expect_rc 0 && t1 destroy park && expect_rc 0 || return 1
+	# A holder whose entry is still there removes it, and it is gone once the holder exits.
+	cgt_user_bg_split "$CGT_WORK" "$out.t1" "$out.t1.err" "$CGCTL" --socket "$DSOCK" create x3 --lease
+	hpid=$BGPID
+	cgt_wait_line "$out.t1" '^x3$' || fail "create --lease printed nothing: $(cat "$out.t1.err")" || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach x3 "$SPID" && expect_rc 0 || return 1
+	kill -TERM "$hpid"
+	tn_reap "$hpid" || return 1
+	[ "$WRC" = 0 ] || fail "create --lease exited $WRC after SIGTERM: $(cat "$out.t1.err")" || return 1
+	expect_no_dir "$TN_ROOT/x3" || return 1
+	cgt_wait_gone "$SPID" || fail "the process in x3 survived its lease" || return 1
+	t1 --json list && expect_rc 0 && expect_jq '. == []'
+}
+
+test_tenants_status_own_figures() {
+	tn_up || return 1
+	adm create r1 && expect_rc 0 && adm create r2 && expect_rc 0 || return 1
+	t2 create b1 --label k=v && expect_rc 0 || return 1
+	t1 create a1 && expect_rc 0 || return 1
+	# GetStatus: a tenant counts its own entries and bytes, against its own share; no journal activity.
+	t1 --json status && expect_rc 0 || return 1
+	expect_jq '.ledger.entries == 1 and .ledger.journal_records == 0 and .ledger.journal_bytes == 0' || return 1
+	expect_jq '.ledger.compactions == 0 and .ledger.last_compaction == null and .ledger.bytes > 0' || return 1
+	expect_jq '.ledger.max_bytes == (134217728 / 3 | floor)' || return 1
+	t2 --json status && expect_rc 0 && expect_jq '.ledger.entries == 1' || return 1
+	adm --json status && expect_rc 0 || return 1
+	expect_jq '.ledger.entries == 4 and .ledger.journal_records > 0 and .ledger.max_bytes == 134217728' || return 1
+	t1 status && expect_rc 0 || return 1
+	printf '%s\n' "$OUT" | grep -Eq '^Entries: +1$' || fail "tenant 1's status: $OUT" || return 1
+	# Snapshot (cgctl top's header) the same: its own entries, connections, watchers.
+	t1 call Snapshot && expect_rc 0 || return 1
+	expect_jq '.status.entries == 1 and .status.connections == 1 and .status.journal_records == 0' || return 1
+	adm call Snapshot && expect_rc 0 && expect_jq '.status.entries == 4' || return 1
+	# A taken name: AlreadyExists, as it must be (names are one namespace, and every tenant
+	# can list the managed root's directories), but neither state nor owner.
+	t1 create r1 && expect_rc 1 && expect_err AlreadyExists || return 1
+	case $ERR in *active* | *root* | *"$CGT_UID2"*) fail "the refusal tells more than that r1 is taken: $ERR"; return 1 ;; esac
+	t1 create a1 && expect_rc 1 && expect_err "already exists (active)"
+}
+
+# The root daemon refuses state directory $1 (exit 1, within the timeout), its log saying $2.
+tn_refused_state() {
+	local log=$CGT_LOGS/cgctld.refused.$RANDOM.log rc
+	printf '+ (root) cgctld --state-dir %s (log %s)\n' "$1" "$log"
+	timeout -k 2 "$CGT_TIMEOUT" "$CGCTLD" --cgroup-root "$TN_ROOT" --socket "$CGT_TMP/refused.sock" \
+		--state-dir "$1" --allow-uid "$CGT_UID2" </dev/null >"$log" 2>&1
+	rc=$?
+	[ "$rc" = 1 ] || fail "cgctld with state dir $1 exited $rc, want 1: $(tail -n 2 "$log")" || return 1
+	grep -qF -- "$2" "$log" || fail "cgctld's refusal does not say '$2': $(tail -n 2 "$log")" || return 1
+	[ ! -e "$CGT_TMP/refused.sock" ] || fail "cgctld listened anyway"
+}
+
+test_tenants_state_dir_parents_checked() {
+	local d=$CGT_TMP/parents
+	tn_up || return 1
+	tn_down
+	mkdir -p "$d/t2/sub" "$d/open" "$d/sticky" && chmod 0755 "$d" "$d/t2" "$d/t2/sub" || return 1
+	# A parent the second user owns, however deep: it could swap the state directory.
+	chown "$CGT_UID2" "$d/t2" || return 1
+	tn_refused_state "$d/t2/sub/state" "its parent $d/t2 is owned by uid $CGT_UID2" || return 1
+	# A parent anybody may write to, without the sticky bit; the same reached through a symlink.
+	chmod 0777 "$d/open" || return 1
+	tn_refused_state "$d/open/state" "its parent $d/open (mode 0777) is writable by others" || return 1
+	ln -s "$d/open" "$d/link" || return 1
+	tn_refused_state "$d/link/state" "its parent $d/open (mode 0777)" || return 1
+	# A symlink the second user owns among the ancestors.
+	ln -s "$d/sticky" "$d/t2/link2" && chown -h "$CGT_UID2" "$d/t2/link2" && chown 0 "$d/t2" || return 1
+	tn_refused_state "$d/t2/link2/state" "its parent $d/t2/link2 is owned by uid $CGT_UID2" || return 1
+	# Sticky, like /tmp: accepted, and the daemon works.
+	chmod 1777 "$d/sticky" || return 1
+	TN_STATE=$d/sticky/state tn_up || return 1
+	t2 create ok && expect_rc 0
+}
+
+test_tenants_kill_freeze_not_below_into_others() {
+	local rp
+	tn_up || return 1
+	# Root makes an entry of its own below tenant 1's, with root's process in it.
+	t1 create box && expect_rc 0 || return 1
+	adm create box/adm && expect_rc 0 || return 1
+	tn_sleeper "$TN_ROOT/box/adm" 0 0 || return 1
+	rp=$SPID
+	# Kill and Freeze of box would reach it (cgroup.kill and cgroup.freeze act on the whole
+	# subtree): refused, as a recursive destroy is, and nothing is signalled or frozen.
+	t1 kill box && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 kill box --signal TERM && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 freeze box && expect_rc 1 && expect_err PermissionDenied || return 1
+	sleep 0.2
+	expect_in "$rp" "$TN_ROOT/box/adm" || return 1
+	grep -q '^frozen 0' "$TN_ROOT/box/adm/cgroup.events" || fail "root's box/adm was frozen" || return 1
+	# Thaw reaches nothing that is not frozen by its own cgroup.freeze: allowed. Root may do all.
+	t1 thaw box && expect_rc 0 || return 1
+	adm freeze box && expect_rc 0 && adm thaw box && expect_rc 0 || return 1
+	# Once root's entry is gone, tenant 1's own box is its own again.
+	adm destroy box/adm --kill && expect_rc 0 || return 1
+	t1 freeze box && expect_rc 0 && t1 thaw box && expect_rc 0 && t1 kill box && expect_rc 0
+}
+
+# Write $CGT_TMP/conns.py: open $2 connections to socket $1, print how many were served, hold them until file $3 exists.
+tn_write_conns() {
+	cat >"$CGT_TMP/conns.py" <<'PY'
+import json, os, socket, sys, time
+path, n, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+held, served = [], 0
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(5)
+    try:
+        s.sendall(json.dumps({"method": "io.cgctl.Manager.GetStatus"}).encode() + b"\0")
+        buf = b""
+        while b"\0" not in buf:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        served += b"\0" in buf
+    except OSError:
+        pass
+    held.append(s)
+print("served %d" % served, flush=True)
+while not os.path.exists(stop):
+    time.sleep(0.05)
+PY
+}
+
+test_tenants_connections_share() {
+	local out=$CGT_TMP/conns stop=$CGT_TMP/conns.stop p1 p2
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	# Two tenants may hold a third of the connections each, whatever the per-uid cap says.
+	TN_OPTS=(--max-connections 9 --max-connections-per-uid 6)
+	tn_up || return 1
+	TN_OPTS=()
+	tn_write_conns
+	rm -f "$stop"
+	cgt_user_bg_split "$CGT_WORK" "$out.1" "$out.1.err" /usr/bin/python3 "$CGT_TMP/conns.py" "$DSOCK" 6 "$stop"
+	p1=$BGPID
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups \
+		/usr/bin/python3 "$CGT_TMP/conns.py" "$DSOCK" 6 "$stop" </dev/null >"$out.2" 2>"$out.2.err" &
+	p2=$!
+	cgt_track_pid "$p2"
+	cgt_wait_line "$out.1" '^served' && cgt_wait_line "$out.2" '^served' ||
+		fail "the connection holders said nothing: $(cat "$out.1.err" "$out.2.err")" || return 1
+	grep -qx 'served 3' "$out.1" && grep -qx 'served 3' "$out.2" ||
+		fail "tenants were served $(cat "$out.1") and $(cat "$out.2") connections, want 3 each" || return 1
+	# Root still gets in, while both tenants hold all they may.
+	adm status && expect_rc 0 || return 1
+	touch "$stop"
+	wait "$p1" "$p2" 2>/dev/null
+	return 0
+}
+
+# Write $CGT_TMP/fds.py: open $2 connections to socket $1; on each send one byte with 16
+# descriptors, then (with $4, an entry name) pipeline 2000 OpenCgroup calls of $4 and read
+# no reply; hold them until file $3 exists.
+tn_write_fds() {
+	cat >"$CGT_TMP/fds.py" <<'PY'
+import array, json, os, socket, sys, time
+path, n, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+name = sys.argv[4] if len(sys.argv) > 4 else None
+held, fd = [], os.open("/dev/null", os.O_RDONLY)
+call = json.dumps({"method": "io.cgctl.Manager.OpenCgroup", "parameters": {"name": name}}).encode() + b"\0"
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        if name:
+            s.settimeout(5)
+            s.sendall(call * 2000)
+        else:
+            s.sendmsg([b"{"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd] * 16))])
+    except OSError:
+        pass
+    held.append(s)
+print("holding %d" % len(held), flush=True)
+while not os.path.exists(stop):
+    time.sleep(0.05)
+PY
+}
+
+# The daemon (pid $DPID) keeps at least 128 descriptors free.
+tn_expect_fds_free() {
+	local used limit
+	used=$(ls "/proc/$DPID/fd" | wc -l)
+	limit=$(awk '/^Max open files/ { print $4 }' "/proc/$DPID/limits")
+	printf '  cgctld holds %s of %s descriptors\n' "$used" "$limit"
+	[ $((limit - used)) -ge 128 ] || fail "cgctld holds $used of its $limit descriptors: a tenant exhausted them"
+}
+
+# Tenant 1 runs fds.py with $1 connections (and entry $2); then root and tenant 2 still work.
+tn_fds_attack() {
+	local out=$CGT_TMP/fds stop=$CGT_TMP/fds.stop i r=0
+	rm -f "$stop"
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" /usr/bin/python3 "$CGT_TMP/fds.py" "$DSOCK" "$1" "$stop" ${2:+"$2"}
+	cgt_wait_line "$out" '^holding' || fail "the holder said nothing: $(cat "$out.err")" || return 1
+	sleep 0.5
+	tn_expect_fds_free || r=1
+	for i in 1 2 3; do
+		[ "$r" = 0 ] && { adm create "r$1x$i" && expect_rc 0 || r=1; }
+	done
+	[ "$r" = 0 ] && { t2 create "t$1" && expect_rc 0 || r=1; }
+	touch "$stop"
+	wait "$BGPID" 2>/dev/null
+	return "$r"
+}
+
+test_tenants_descriptors_not_exhausted() {
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	# The daemon starts as systemd starts services: a soft limit of 1024 descriptors.
+	TN_PRE=(prlimit --nofile=1024:"$(ulimit -Hn)")
+	tn_up || return 1
+	TN_PRE=()
+	tn_write_fds
+	t1 create box && expect_rc 0 || return 1
+	# Descriptors passed with a pending call, on every connection tenant 1 may open.
+	tn_fds_attack 200 || return 1
+	# Replies that carry a descriptor (OpenCgroup), pipelined and never read.
+	tn_fds_attack 20 box
 }

@@ -985,6 +985,34 @@ START_TEST(test_trust_dir)
 }
 END_TEST
 
+START_TEST(test_trust_parents)
+{
+	char why[512], deep[256], shared[256];
+
+	/* A parent anybody may write to (without the sticky bit) could swap the state directory. */
+	ck_assert_int_lt(snprintf(shared, sizeof(shared), "%s/shared", base), sizeof(shared));
+	ck_assert_int_lt(snprintf(deep, sizeof(deep), "%s/state", shared), sizeof(deep));
+	ck_assert_int_eq(ledger_open(deep, &l), 0);
+	l = ledger_close(l);
+	ck_assert_int_eq(chmod(shared, 0777), 0);
+	ck_assert_int_eq(ledger_open_why(deep, &l, why, sizeof(why)), -EACCES);
+	ck_assert_ptr_nonnull(strstr(why, "/shared (mode 0777) is writable by others without the sticky bit"));
+	ck_assert_int_eq(chmod(shared, 0775), 0);
+	ck_assert_int_eq(ledger_open_why(deep, &l, why, sizeof(why)), -EACCES);
+	/* Sticky, like /tmp: others may not rename or remove what is ours there. */
+	ck_assert_int_eq(chmod(shared, 01777), 0);
+	ck_assert_int_eq(ledger_open(deep, &l), 0);
+	l = ledger_close(l);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chmod(shared, 0755), 0);
+		ck_assert_int_eq(chown(shared, 65534, 65534), 0);
+		ck_assert_int_eq(ledger_open_why(deep, &l, why, sizeof(why)), -EPERM);
+		ck_assert_ptr_nonnull(strstr(why, "is owned by uid 65534"));
+	}
+	ck_assert_ptr_null(l);
+}
+END_TEST
+
 /* Replace state file name by a FIFO, a socket, a symlink, a foreign or shared file: refused, never a hang. */
 static void expect_refused(const char *name, const char *what, int want)
 {
@@ -1225,6 +1253,7 @@ static Suite *ledger_suite(void)
 	add_tcase(s, "children_count_any_order", test_children_count_any_order);
 	add_tcase(s, "open_nested", test_open_nested);
 	add_tcase(s, "put_get_remove", test_put_get_remove);
+	add_tcase(s, "trust_parents", test_trust_parents);
 	add_tcase(s, "nonce_roundtrip", test_nonce_roundtrip);
 	add_tcase(s, "put_invalid", test_put_invalid);
 	add_tcase(s, "state_strings", test_state_strings);

@@ -33,6 +33,17 @@ START_TEST(test_admin)
 }
 END_TEST
 
+START_TEST(test_count)
+{
+	uid_t uids[] = { T1, 0, geteuid(), T2 };
+
+	ck_assert_uint_eq(tenant_count(uids, 4), 2);
+	ck_assert_uint_eq(tenant_count(uids, 1), 1);
+	ck_assert_uint_eq(tenant_count(uids + 1, 2), 0);
+	ck_assert_uint_eq(tenant_count(NULL, 0), 0);
+}
+END_TEST
+
 START_TEST(test_parse_status)
 {
 	uid_t u[4] = { 9, 9, 9, 9 };
@@ -151,6 +162,13 @@ START_TEST(test_may_take_from)
 	/* Administrators take from anywhere. */
 	ck_assert_int_eq(tenant_may_take_from(0, l, "two", &why), 0);
 	ck_assert_int_eq(tenant_may_take_from(geteuid(), l, "", &why), 0);
+	/* A whole-subtree act on one would reach root's one/sub; on two (no children) nothing else. */
+	ck_assert(tenant_subtree_foreign(T1, l, "one"));
+	ck_assert(!tenant_subtree_foreign(T1, l, "one/sub"));
+	ck_assert(!tenant_subtree_foreign(T2, l, "two"));
+	ck_assert(!tenant_subtree_foreign(0, l, "one"));
+	ck_assert_int_eq(ledger_remove(l, "one/sub"), 0);
+	ck_assert(!tenant_subtree_foreign(T1, l, "one"));
 	ledger_close(l);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	ck_assert_int_eq(system(path), 0);
@@ -163,6 +181,7 @@ static Suite *tenant_suite(void)
 	TCase *tc = tcase_create("tenant");
 
 	tcase_add_test(tc, test_admin);
+	tcase_add_test(tc, test_count);
 	tcase_add_test(tc, test_parse_status);
 	tcase_add_test(tc, test_parse_stat);
 	tcase_add_test(tc, test_may_move);

@@ -415,6 +415,53 @@ START_TEST(test_per_uid_cap)
 }
 END_TEST
 
+/* Every uid is a tenant (the application's say). */
+static bool test_tenant(void *userdata, uid_t uid)
+{
+	return true;
+}
+
+/* Connections a server serving through ops keeps of n made by our uid, with conns_max 8 resolved for tenants. */
+static unsigned kept_of(const struct server_ops *ops, unsigned tenants, int n)
+{
+	char dir[] = "/tmp/transport-test.XXXXXX", path[128];
+	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	int fds[8];
+	unsigned kept;
+
+	ck_assert_int_le(n, 8);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	server_limits_default(&s.limits);
+	s.limits.conns_max = 8;
+	server_limits_resolve(&s, tenants);
+	ck_assert_int_eq(server_listen(&s, path, false), 0);
+	ck_assert_int_eq(server_start(&s, evb, ops, &app), 0);
+	for (int i = 0; i < n; i++) {
+		fds[i] = connect_to(path);
+		turns(3);
+	}
+	kept = server_conn_count(&s);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	turns(3);
+	server_stop(&s);
+	rmdir(dir);
+	return kept;
+}
+
+/* A tenant holds at most conns_max / (tenants + 1), whatever conns_per_uid says; others conns_per_uid. */
+START_TEST(test_tenant_cap)
+{
+	static const struct server_ops tenant_ops = { .dispatch = test_dispatch, .disconnect = test_disconnect,
+						      .tenant = test_tenant };
+
+	ck_assert_uint_eq(kept_of(&tenant_ops, 3, 4), 2);
+	ck_assert_uint_eq(kept_of(&tenant_ops, 0, 8), 8);
+	ck_assert_uint_eq(kept_of(&test_ops, 3, 4), 4);
+}
+END_TEST
+
 /* Add one test case with the fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *t)
 {
@@ -438,6 +485,7 @@ static Suite *transport_suite(void)
 	add_tcase(s, "peer_hangup", test_peer_hangup);
 	add_tcase(s, "bad_messages_close", test_bad_messages_close);
 	add_tcase(s, "per_uid_cap", test_per_uid_cap);
+	add_tcase(s, "tenant_cap", test_tenant_cap);
 	return s;
 }
 

@@ -225,6 +225,29 @@ START_TEST(test_watchers_max)
 }
 END_TEST
 
+/* A tenant holds at most quota.watchers streams (watchers-per-uid); another tenant and root go on. */
+START_TEST(test_watchers_per_uid)
+{
+	int t1, t2, o, r;
+	struct conn *c;
+
+	m.quota.watchers = 1;
+	t1 = watcher(TENANT, "{}");
+	t2 = client(TENANT, &c);
+	say(t2, "{\"method\":\"io.cgctl.Manager.Watch\",\"more\":true,\"parameters\":{}}");
+	ck_assert_ptr_nonnull(strstr(drain(t2), "watchers-per-uid"));
+	ck_assert_uint_eq(watch_count_of(&app, TENANT), 1);
+	o = watcher(OTHER, "{}");
+	r = watcher(0, "{}");
+	ck_assert_uint_eq(watch_count(&app), 3);
+	ck_assert_uint_eq(watch_count_of(&app, OTHER), 1);
+	close(t1);
+	close(t2);
+	close(o);
+	close(r);
+}
+END_TEST
+
 /*
  * A watcher that does not read is dropped with QuotaExceeded once its backlog
  * passes WATCH_BUFFER_MAX, in the middle of an emit, while the others keep
@@ -323,6 +346,7 @@ static Suite *watch_suite(void)
 	Suite *s = suite_create("watch");
 
 	add_tcase(s, "tenant_filter", test_tenant_filter);
+	add_tcase(s, "watchers_per_uid", test_watchers_per_uid);
 	add_tcase(s, "names_filter", test_names_filter);
 	add_tcase(s, "send_to_one", test_send_to_one);
 	add_tcase(s, "watchers_max", test_watchers_max);
