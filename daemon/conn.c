@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 #include <event2/event.h>
 
 #include "cleanup.h"
@@ -153,30 +155,63 @@ size_t conn_out_bytes(const struct conn *c)
 	return c->out_bytes;
 }
 
-/* Arm the timer that drops a client sitting on a partial message or unread replies. */
-static void conn_update_deadline(struct conn *c)
+/* We wait on the client: for the rest of a message it began, or for it to read its replies.
+ * Calls waiting behind one we are still serving are our delay, not the client's. */
+static bool conn_waits_on_peer(const struct conn *c)
 {
-	struct timeval tv;
-	unsigned ms = c->srv->limits.partial_timeout_ms;
-
-	if (c->dead || !ms)
-		return;
-	if (vl_framer_pending(&c->in) > 0 || c->out_bytes > 0) {
-		if (evtimer_pending(c->deadline, NULL))
-			return;
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
-		evtimer_add(c->deadline, &tv);
-	} else {
-		evtimer_del(c->deadline);
-	}
+	return c->out_bytes > 0 || (!c->current && vl_framer_pending(&c->in) > 0);
 }
 
-/* The client sat on a partial message or did not read its replies for too long. */
+/* Bytes we sent that still sit in the socket, unread by the peer; -1 if unknown. */
+static int conn_outq(const struct conn *c)
+{
+	int n;
+
+	return ioctl(c->fd, SIOCOUTQ, &n) < 0 ? -1 : n;
+}
+
+/* Start the stall timer over; note what the socket holds, to see the peer read from it. */
+static void conn_arm_deadline(struct conn *c)
+{
+	unsigned ms = c->srv->limits.partial_timeout_ms;
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	c->outq_mark = c->out_bytes > 0 ? conn_outq(c) : -1;
+	/* From now, not from when this loop turn began: building a big reply takes a while. */
+	event_base_update_cache_time(c->srv->base);
+	evtimer_add(c->deadline, &tv);
+}
+
+/* The stall timer measures time without progress while we wait on the client:
+ * progress (a message completed, reply bytes taken) starts it over; bytes that
+ * complete nothing (a trickled partial message) do not. */
+static void conn_update_deadline(struct conn *c, bool progress)
+{
+	if (c->dead || !c->srv->limits.partial_timeout_ms)
+		return;
+	if (!conn_waits_on_peer(c)) {
+		evtimer_del(c->deadline);
+		return;
+	}
+	if (!progress && evtimer_pending(c->deadline, NULL))
+		return;
+	conn_arm_deadline(c);
+}
+
+/* No progress for the whole stall timeout: drop the client. Progress the loop
+ * did not see counts too: the peer read some of what the socket holds (a slow
+ * reader frees too little for the socket to turn writable). */
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	int q;
 
+	if (!conn_waits_on_peer(c))
+		return;
+	if (c->out_bytes > 0 && c->outq_mark >= 0 && (q = conn_outq(c)) >= 0 && q < c->outq_mark) {
+		conn_arm_deadline(c);
+		return;
+	}
 	log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped",
 		   (unsigned long long)c->id, (unsigned)c->uid, (int)c->pid,
 		   c->srv->limits.partial_timeout_ms);
@@ -297,6 +332,8 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 /* Serve complete calls in order while no call is pending and output is not backed up. */
 static void conn_process(struct conn *c)
 {
+	bool took = false;
+
 	while (!c->dead && !c->current && !conn_backed_up(c)) {
 		const char *msg;
 		size_t len;
@@ -341,6 +378,7 @@ static void conn_process(struct conn *c)
 		call->conn = c;
 		c->refs++;
 		c->current = call;
+		took = true;
 		c->srv->ops->dispatch(c->srv->app, call);
 	}
 	if (!c->dead) {
@@ -354,7 +392,7 @@ static void conn_process(struct conn *c)
 			event_del(c->cev);
 			event_add(c->rev, NULL);
 		}
-		conn_update_deadline(c);
+		conn_update_deadline(c, took);
 	}
 }
 
@@ -368,10 +406,11 @@ static void conn_process_cb(evutil_socket_t fd, short what, void *arg)
 	conn_unref(c);
 }
 
-/* Write queued replies; a reply's fd goes with its first byte. 0 or -errno. */
-static int conn_flush(struct conn *c)
+/* Write queued replies; a reply's fd goes with its first byte. Bytes the peer took (>= 0) or -errno. */
+static ssize_t conn_flush(struct conn *c)
 {
 	struct out_msg *m;
+	ssize_t total = 0;
 
 	while ((m = TAILQ_FIRST(&c->out))) {
 		union {
@@ -394,7 +433,7 @@ static int conn_flush(struct conn *c)
 		}
 		n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+			return errno == EAGAIN || errno == EINTR ? total : -errno;
 		if (m->fd >= 0) {
 			close(m->fd);
 			m->fd = -1;
@@ -402,20 +441,21 @@ static int conn_flush(struct conn *c)
 		}
 		m->off += (size_t)n;
 		c->out_bytes -= (size_t)n;
+		total += n;
 		if (m->off < m->len)
 			continue;
 		TAILQ_REMOVE(&c->out, m, entry);
 		free(m->buf);
 		free(m);
 	}
-	return 0;
+	return total;
 }
 
 /* Writable: flush, then resume reading if the backlog cleared. */
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	int r = conn_flush(c);
+	ssize_t r = conn_flush(c);
 
 	if (r < 0) {
 		conn_close(c, "send error");
@@ -425,14 +465,14 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(c->wev);
 	if (!conn_backed_up(c) && !c->current)
 		event_active(c->pev, 0, 0);
-	conn_update_deadline(c);
+	conn_update_deadline(c, r > 0);
 }
 
 /* Queue a formatted message (buf and fd consumed) and try to send it now. */
 static int conn_queue(struct conn *c, char *buf, size_t len, int fd)
 {
 	struct out_msg *m;
-	int r;
+	ssize_t r;
 
 	if (c->dead) {
 		free(buf);
@@ -456,10 +496,11 @@ static int conn_queue(struct conn *c, char *buf, size_t len, int fd)
 	r = conn_flush(c);
 	if (r < 0) {
 		conn_close(c, "send error");
-		return r;
+		return (int)r;
 	}
 	if (!TAILQ_EMPTY(&c->out))
 		event_add(c->wev, NULL);
+	conn_update_deadline(c, r > 0);
 	return 0;
 }
 

@@ -52,7 +52,8 @@ struct conn {
 	size_t out_bytes;
 	unsigned out_fds;   /* descriptors in queued replies (OpenCgroup), not yet sent */
 	struct call *current;
-	struct event *deadline; /* partial message or stalled reader timer */
+	struct event *deadline; /* stall timer: no progress on a partial message or unread replies */
+	int outq_mark;          /* bytes the socket held when the timer started (-1: unknown) */
 	TAILQ_ENTRY(conn) entry;
 	void *data;             /* the application's (conn_set_data()) */
 };

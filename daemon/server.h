@@ -48,7 +48,7 @@ struct limits {
 	unsigned conns_per_uid; /* connections of one uid */
 	unsigned conns_per_tenant; /* of one tenant: also at most conns_max / (tenants + 1) (server_limits_resolve()) */
 	unsigned triggers_per_uid; /* PSI triggers of one uid's Watch streams */
-	unsigned partial_timeout_ms; /* time for an incomplete message or a stalled reader */
+	unsigned partial_timeout_ms; /* time without progress on an incomplete message or unread replies */
 };
 
 #define UID_ALLOW_MAX 16

@@ -170,28 +170,35 @@ def expect_error(r, names, what, parameter=None):
         check(got == parameter, "%s: InvalidParameter names %r, want %r" % (what, got, parameter))
 
 
-def status(path, pid=None, limit=2.0):
-    """A fresh client gets GetStatus within limit seconds (from the same daemon pid)."""
-    t0 = time.monotonic()
+# Tests assert behaviour, never speed (speed is `make bench`'s): an answer is
+# awaited up to ANSWER_S, a generous deadline that only a hang misses.
+ANSWER_S = 15.0
+
+
+def status(path, pid=None, limit=ANSWER_S):
+    """A fresh client gets GetStatus at all (from the same daemon pid); a hang fails after limit s."""
     c = Conn(path)
     try:
         st = ok(c.call(m("GetStatus"), timeout=limit), "GetStatus")["status"]
     finally:
         c.close()
-    took = time.monotonic() - t0
-    check(took < limit, "fresh GetStatus took %.2fs" % took)
     if pid is not None:
         check(st["pid"] == pid, "GetStatus answered by pid %s, want %s" % (st["pid"], pid))
     return st
 
 
-def ping(c, what, limit=0.5):
-    """An established client still gets quick answers."""
+def ping(c, what):
+    """An established client is still answered (how fast is not checked); the seconds it took."""
     t0 = time.monotonic()
-    ok(c.call(m("GetStatus"), timeout=limit + 2), what)
-    took = time.monotonic() - t0
-    check(took < limit, "%s: GetStatus took %.2fs" % (what, took))
-    return took
+    ok(c.call(m("GetStatus"), timeout=ANSWER_S), what)
+    return time.monotonic() - t0
+
+
+def still_waiting(conns):
+    """None of conns has been answered or closed. Checked right after another
+    client's answer, it says they were still waiting when the daemon sent it."""
+    rl, _, _ = select.select([c.s for c in conns], [], [], 0)
+    return not rl
 
 
 def sleeper():
@@ -295,9 +302,9 @@ def scenario_garbage(path, pid):
             check(r is None or r.get("error") == TOLERATED[what], "%s: %s" % (what, short(r)))
             log("ok   garbage %-28s %s" % (what, "closed" if r is None else "answered " + r["error"]))
             continue
-        closed, took, got = c.closed_within(3.0)
+        closed, took, got = c.closed_within(ANSWER_S)
         c.close()
-        check(closed, "%s: connection not closed within 3s (got %s)" % (what, short(got)))
+        check(closed, "%s: connection not closed within %.0fs (got %s)" % (what, ANSWER_S, short(got)))
         check(not got, "%s: answered %s before closing" % (what, short(got)))
         ping(observer, "observer after %s" % what)
         log("ok   garbage %-28s closed in %.3fs" % (what, took))
@@ -683,21 +690,25 @@ def scenario_stall(path, pid, stall_ms):
     http.send_raw(b"GET / HTTP/1.1\r\nHost: cgctld\r\n\r\n")
     trickle = Conn(path)
     trickle.send_raw(b"{")
+    # Progress once (a whole call answered), then a message trickled a byte at a time.
+    begun = Conn(path)
+    ok(begun.call(m("GetStatus")), "GetStatus before trickling")
+    begun.send_raw(b"{")
     idle = Conn(path)
     slow_ok = Conn(path)
     slow_ok.send_raw(b'{"method": "io.cgctl.Manager.')
-    pending = {"partial": partial, "http": http, "trickle": trickle}
+    # Its message completes well within the stall timeout: before any slow step (a ping) here.
+    time.sleep(stall / 3)
+    slow_ok.send_raw(b'GetStatus"}\0')
+    pending = {"partial": partial, "http": http, "trickle": trickle, "begun": begun}
     dropped = {}
-    worst = 0.0
-    sent_rest = False
-    while pending and time.monotonic() - t0 < stall + 4:
-        if not sent_rest and time.monotonic() - t0 > stall / 3:
-            slow_ok.send_raw(b'GetStatus"}\0')
-            sent_rest = True
-        try:
-            trickle.send_raw(b" ")
-        except OSError:
-            pass
+    worst, served_meanwhile = 0.0, 0
+    while pending and time.monotonic() - t0 < stall + ANSWER_S:
+        for t in (trickle, begun):
+            try:
+                t.send_raw(b" ")
+            except OSError:
+                pass
         rl, _, _ = select.select([c.s for c in pending.values()], [], [], 0.05)
         for name, c in list(pending.items()):
             if c.s in rl:
@@ -707,18 +718,61 @@ def scenario_stall(path, pid, stall_ms):
                     dropped[name] = time.monotonic() - t0
                     del pending[name]
         worst = max(worst, ping(observer, "observer while stalled clients wait"))
-    check(not pending, "not dropped within %.1fs: %s" % (stall + 4, sorted(pending)))
+        if len(pending) == 4 and still_waiting(pending.values()):
+            served_meanwhile += 1
+    check(not pending, "not dropped within %.1fs: %s" % (stall + ANSWER_S, sorted(pending)))
     for name, took in sorted(dropped.items()):
         log("ok   %-8s dropped after %.2fs (stall timeout %.2fs)" % (name, took, stall))
         check(took >= stall * 0.8, "%s dropped after %.2fs, before the stall timeout" % (name, took))
-        check(took <= stall + 2.5, "%s dropped only after %.2fs" % (name, took))
-    log("ok   observer's slowest GetStatus meanwhile: %.3fs" % worst)
+    # The behaviour, not a speed: the observer was answered while all four still sat there.
+    check(served_meanwhile > 0, "the observer was answered only after the stalled clients were dropped")
+    log("ok   observer answered %d times while the stalled clients waited (slowest %.3fs)"
+        % (served_meanwhile, worst))
     r = slow_ok.recv()
     check(r is not None and "error" not in r, "a message completed in time: %s" % short(r))
     # A connection that is merely idle is not stalled.
     ping(idle, "an idle connection after %.1fs" % (time.monotonic() - t0))
-    for c in (partial, http, trickle, idle, slow_ok, observer):
+    for c in (partial, http, trickle, begun, idle, slow_ok, observer):
         c.close()
+    status(path, pid)
+
+
+def scenario_slowread(path, pid, stall_ms):
+    """Replies kept in flight for several stall timeouts by a slow but steady reader: not dropped."""
+    pid, stall = int(pid), int(stall_ms) / 1000.0
+    call = call_bytes(SVC + ".GetInterfaceDescription", {"interface": IFACE})
+    c = Conn(path, timeout=10)
+    raw, sent, replies, closed = b"", 0, 0, False
+    t0 = time.monotonic()
+    # 64 KiB every 20 ms (at most 3.2 MB/s), 32 calls (about 0.5 MB) ahead, for four stall
+    # timeouts. Each read takes at least one whole skb off the socket: the daemon sees
+    # progress after every read, however long this process waits to run.
+    while time.monotonic() - t0 < 4 * stall:
+        try:
+            while sent - replies < 32:
+                c.send_raw(call)
+                sent += 1
+            data = c.s.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            data = b""
+        if not data:
+            closed = True
+            break
+        raw += data
+        replies += data.count(b"\0")
+        time.sleep(0.02)
+    check(not closed, "a steady reader dropped after %.2fs with %d of %d replies read (stall timeout %.2fs)"
+          % (time.monotonic() - t0, replies, sent, stall))
+    check(sent - replies >= 8, "only %d replies in flight at the end: the test proves nothing" % (sent - replies))
+    c.buf = raw
+    for i in range(sent):
+        r = c.recv(30)
+        check(r is not None, "connection closed after %d of %d replies" % (i, sent))
+        check("interface io.cgctl.Manager" in ok(r, "reply %d" % i).get("description", ""),
+              "reply %d is not the interface description" % i)
+    log("ok   %d replies read slowly over %.2fs (stall timeout %.2fs), none lost" % (sent, time.monotonic() - t0, stall))
+    ping(c, "the slow reader afterwards")
+    c.close()
     status(path, pid)
 
 
@@ -740,7 +794,8 @@ def scenario_oversize(path, pid, max_size):
     check(r is not None and "error" not in r, "a call of exactly %d bytes: %s" % (limit, short(r)))
     log("ok   %d bytes (the limit) served" % limit)
     c.send_raw(padded_call(limit + 1) + b"\0")
-    closed, took, got = c.closed_within(2.0)
+    # The daemon runs with a 10 s stall timeout: closed within 8 s, it can only be the size.
+    closed, took, got = c.closed_within(8.0)
     check(closed and not got, "%d bytes: not closed (%s)" % (limit + 1, short(got)))
     c.close()
     log("ok   %d bytes: closed in %.3fs" % (limit + 1, took))
@@ -753,10 +808,10 @@ def scenario_oversize(path, pid, max_size):
             c.send_raw(data)
         except OSError:
             pass
-        closed, _, got = c.closed_within(2.0)
+        closed, _, got = c.closed_within(8.0)
         took = time.monotonic() - t0
         c.close()
-        check(closed and not got, "%s: not closed within 2s (%s)" % (what, short(got)))
+        check(closed and not got, "%s: not closed within 8s, before the stall timeout (%s)" % (what, short(got)))
         log("ok   %s: closed in %.3fs" % (what, took))
         ping(observer, "observer after %s" % what)
     # A good call then an oversized one: the reply arrives, then the end.
@@ -764,7 +819,7 @@ def scenario_oversize(path, pid, max_size):
     c.send_raw(json.dumps({"method": m("GetStatus")}).encode() + b"\0" + padded_call(limit + 100) + b"\0")
     r = c.recv()
     check(r is not None and "error" not in r, "good call before an oversized one: %s" % short(r))
-    closed, _, got = c.closed_within(2.0)
+    closed, _, got = c.closed_within(8.0)
     check(closed and not got, "oversized after a good call: not closed")
     c.close()
     observer.close()
@@ -848,14 +903,12 @@ def served(c, what):
 
 def refused(c, what):
     """The connection was closed at once, without an answer."""
-    t0 = time.monotonic()
     try:
         c.send(m("GetStatus"))
     except OSError:
         pass
-    closed, took, got = c.closed_within(2.0)
+    closed, _, got = c.closed_within(ANSWER_S)
     check(closed and not got, "%s: not refused (%s)" % (what, short(got)))
-    check(time.monotonic() - t0 < 1.5, "%s: closed only after %.2fs" % (what, took))
 
 
 def scenario_conns(path, pid, total, per_uid, uid, gid):
@@ -879,10 +932,10 @@ def scenario_conns(path, pid, total, per_uid, uid, gid):
     extra.close()
     log("ok   %d connections in all, the next (root's) refused" % total)
     for c in mine + roots:
-        ping(c, "a held connection at the limit", limit=1.0)
+        ping(c, "a held connection at the limit")
     # One closes: its slot is free again (the daemon sees the EOF asynchronously).
     mine.pop().close()
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + ANSWER_S
     while True:
         c = user()
         try:
@@ -893,7 +946,7 @@ def scenario_conns(path, pid, total, per_uid, uid, gid):
         if r is not None:
             break
         c.close()
-        check(time.monotonic() < deadline, "a freed slot was not reusable within 2s")
+        check(time.monotonic() < deadline, "a freed slot was not reusable within %.0fs" % ANSWER_S)
         time.sleep(0.05)
     mine.append(c)
     log("ok   a closed connection's slot is reused")
@@ -924,8 +977,9 @@ def scenario_unread(path, pid, stall_ms, rss_max_kb):
     poller.register(c.s, select.POLLOUT)
     t0 = time.monotonic()
     sent, blocked_since, blocked_at, hup_at, rss_peak, worst = 0, None, None, None, rss0, 0.0
+    served_meanwhile = 0
     view = memoryview(b"")
-    while time.monotonic() - t0 < stall + 5:
+    while time.monotonic() - t0 < stall + ANSWER_S:
         if not view:
             view = memoryview(chunk)
         try:
@@ -951,16 +1005,21 @@ def scenario_unread(path, pid, stall_ms, rss_max_kb):
             break
         rss_peak = max(rss_peak, vm_rss_kb(pid))
         worst = max(worst, ping(observer, "observer while a client does not read"))
+        # Answered while the non-reader was still connected and still not read from.
+        if blocked_at is not None and not any(e & (select.POLLHUP | select.POLLERR) for _, e in poller.poll(0)):
+            served_meanwhile += 1
     rss_peak = max(rss_peak, vm_rss_kb(pid))
     log("sent %d bytes of calls; blocked at %s s; dropped at %s s; VmRSS %d -> peak %d KiB"
         % (sent, blocked_at, hup_at, rss0, rss_peak))
     check(blocked_at is not None, "the daemon never stopped reading (%d bytes sent)" % sent)
     check(sent < 8 << 20, "the daemon read %d bytes of calls it could not answer" % sent)
-    check(hup_at is not None, "the non-reading client was not dropped within %.1fs" % (stall + 5))
+    check(hup_at is not None, "the non-reading client was not dropped within %.1fs" % (stall + ANSWER_S))
     check(hup_at >= stall * 0.8, "dropped after %.2fs, before the stall timeout" % hup_at)
     check(rss_peak < rss_max, "daemon VmRSS peaked at %d KiB (limit %d)" % (rss_peak, rss_max))
-    log("ok   back-pressure after %.2fs, dropped after %.2fs, observer's slowest GetStatus %.3fs"
-        % (blocked_at, hup_at, worst))
+    # The behaviour, not a speed: another client is answered while this one does not read.
+    check(served_meanwhile > 0, "the observer was answered only after the non-reader was dropped")
+    log("ok   back-pressure after %.2fs, dropped after %.2fs, observer answered %d times meanwhile "
+        "(slowest %.3fs)" % (blocked_at, hup_at, served_meanwhile, worst))
     c.close()
     ping(observer, "observer after the drop")
     observer.close()
@@ -1381,7 +1440,7 @@ def scenario_session(path, pid):
 SCENARIOS = {
     "garbage": scenario_garbage, "shapes": scenario_shapes, "names": scenario_names,
     "unified": scenario_unified, "stall": scenario_stall, "oversize": scenario_oversize,
-    "pipeline": scenario_pipeline, "conns": scenario_conns, "unread": scenario_unread,
+    "pipeline": scenario_pipeline, "slowread": scenario_slowread, "conns": scenario_conns, "unread": scenario_unread,
     "sigkill": scenario_sigkill, "fds": scenario_fds, "watchers": scenario_watchers,
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,
     "allowed": scenario_allowed, "session": scenario_session,

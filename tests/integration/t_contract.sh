@@ -51,24 +51,30 @@ frozen_fixture() {
 	cgt_sleeper "$CGT_MROOT/f" || fail "cannot place a sleeper in f" || return 1
 }
 
-# Run the script $1 as the test user in workloads/ (the CLI and jq at hand), up to 120 s.
+# Run the script $1 as the test user in workloads/ (the CLI and jq at hand);
+# its argv: the CLI, the socket, the per-call guard (CGT_TIMEOUT s), then ours.
+# No speed is asserted: the script's own cap is 400 calls' guards, which only
+# a hang reaches, and the script bounds each call by the guard itself.
 as_user_sh() {
-	local CGT_TIMEOUT=120 script=$1
+	local call_s=$CGT_TIMEOUT script=$1
+	local CGT_TIMEOUT=$((call_s * 400))
 	shift
-	cgt_as_user_in "$CGT_WORK" /bin/sh -c "$script" sh "$CGCTL" "$DSOCK" "$@"
+	cgt_as_user_in "$CGT_WORK" /bin/sh -c "$script" sh "$CGCTL" "$DSOCK" "$call_s" "$@"
 }
 
 # 100 times, no pause: a List right after a confirmed Freeze (or Thaw) of
 # cgroup $1 shows what it confirmed, in the whole list and in the subtree.
+# A call that hangs fails the round it is in (exit 124 of timeout).
 freeze_list_loop() {
 	as_user_sh '
-		cgctl=$1 sock=$2 cg=$3 i=0
+		cgctl=$1 sock=$2 t=$3 cg=$4 i=0
+		cl() { timeout -k 2 "$t" "$cgctl" --socket "$sock" "$@"; }
 		while [ $i -lt 100 ]; do
-			"$cgctl" --socket "$sock" freeze "$cg" || { echo "freeze #$i failed"; exit 1; }
-			v=$("$cgctl" --socket "$sock" --json list | jq -c ".[] | select(.name == \"$cg\") | .frozen")
+			cl freeze "$cg" || { echo "freeze #$i failed ($?)"; exit 1; }
+			v=$(cl --json list | jq -c ".[] | select(.name == \"$cg\") | .frozen")
 			[ "$v" = true ] || { echo "$cg: list after freeze #$i: frozen $v"; exit 1; }
-			"$cgctl" --socket "$sock" thaw "$cg" || { echo "thaw #$i failed"; exit 1; }
-			v=$("$cgctl" --socket "$sock" --json list "$cg" | jq -c ".[0].frozen")
+			cl thaw "$cg" || { echo "thaw #$i failed ($?)"; exit 1; }
+			v=$(cl --json list "$cg" | jq -c ".[0].frozen")
 			[ "$v" = false ] || { echo "$cg: list after thaw #$i: frozen $v"; exit 1; }
 			i=$((i + 1))
 		done

@@ -708,19 +708,28 @@ test_events_watchdog() {
 	write_notify_listener
 	notify_listen "$sock" "$log" || return 1
 	daemon_with_watchdog "$sock" 400000 self || return 1
-	sleep 1.6
+	# Six pings after READY=1, however long the machine takes to show them.
+	for ((n = 0; n < CGT_TIMEOUT * 20; n++)); do
+		[ "$(grep -c ' WATCHDOG=1$' "$log")" -ge 6 ] && break
+		sleep 0.05
+	done
 	cat "$log"
 	first=$(grep -v -e ' listening$' -e ' BARRIER=1$' "$log" | head -n 1)
 	case $first in *READY=1*) ;; *) fail "first notification is not READY=1: '$first'"; return 1 ;; esac
 	grep -q "MAINPID=$DPID" <<<"$first" || fail "READY=1 without MAINPID=$DPID" || return 1
 	ready=$(cut -d' ' -f1 <<<"$first")
-	# At least 3 pings in the 1.5 s after READY=1 (systemd asks for 400 ms; cgctld pings at half that).
-	n=$(awk -v r="$ready" '$2 == "WATCHDOG=1" && $1 > r && $1 <= r + 1500' "$log" | wc -l)
-	[ "$n" -ge 3 ] || fail "$n WATCHDOG=1 within 1.5 s of READY=1, want >= 3" || return 1
-	span=$(awk -v r="$ready" '$2 == "WATCHDOG=1" && $1 > r { if (!f) f = $1; l = $1; k++ }
-		END { if (k > 1) printf "%d", (l - f) / (k - 1); else print 0 }' "$log")
-	printf 'mean interval %s ms\n' "$span"
-	[ "$span" -ge 100 ] && [ "$span" -le 400 ] || fail "pings every $span ms, want about 200" || return 1
+	n=$(awk -v r="$ready" '$2 == "WATCHDOG=1" && $1 > r' "$log" | wc -l)
+	[ "$n" -ge 6 ] || fail "$n WATCHDOG=1 after READY=1 within ${CGT_TIMEOUT}s, want >= 6" || return 1
+	# systemd asks for 400 ms; cgctld pings at half that. Load only makes pings
+	# late, so speed is not checked, but the schedule is: the mean gap is no
+	# flood (at least 100 ms; a late first ping cannot pull it under), and some
+	# gap is under the 400 ms watchdog (a daemon that pings every 400 ms or more
+	# shows none unless the machine makes one ping very late and the next not).
+	span=$(awk -v r="$ready" '$2 == "WATCHDOG=1" && $1 > r { if (k && (!m || $1 - l < m)) m = $1 - l;
+		if (!k) f = $1; l = $1; k++ } END { printf "%d %d", (l - f) / (k - 1), m }' "$log")
+	printf 'mean and smallest interval: %s ms\n' "$span"
+	[ "${span% *}" -ge 100 ] || fail "pings every ${span% *} ms on average: a flood, want about 200" || return 1
+	[ "${span#* }" -lt 400 ] || fail "no two pings under 400 ms apart (smallest ${span#* } ms): not at half the watchdog" || return 1
 	cgt_daemon_stop || fail "cgctld did not stop" || return 1
 	grep -q 'STOPPING=1' "$log" || fail "no STOPPING=1 on SIGTERM" || return 1
 	# WATCHDOG_PID naming another process: the watchdog is not ours, no pings.

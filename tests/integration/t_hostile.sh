@@ -94,7 +94,7 @@ h_py_root() {
 	h_verdict "$out" "$rc"
 }
 
-# The daemon survived: same pid, a fresh client answered quickly, descriptors
+# The daemon survived: same pid, a fresh client answered (how fast is bench's business), descriptors
 # back to the start-up count, memory bounded, subtree exactly $1 (h_tree
 # lines), ledger exactly the names after it.
 h_healthy() {
@@ -110,11 +110,10 @@ h_healthy() {
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	expect_rc 0 "status from a fresh client" || return 1
 	expect_jq ".pid == $DPID" || return 1
-	[ "$ms" -lt 3000 ] || fail "a fresh status took ${ms} ms" || return 1
 	# Connections close asynchronously: give the loop a moment.
 	while fds=$(h_fds); [ "$fds" -ne "$H_FDS0" ]; do
 		i=$((i + 1))
-		if [ "$i" -ge 60 ]; then
+		if [ "$i" -ge $((CGT_TIMEOUT * 20)) ]; then
 			ls -l "/proc/$DPID/fd"
 			fail "descriptor leak: cgctld holds $fds fds, $H_FDS0 after start-up"
 			return 1
@@ -197,6 +196,14 @@ test_hostile_stall() {
 	h_up || return
 	h_py stall "$DPID" "$H_STALL_MS" || return 1
 	h_logged 'stalled for 500 ms, dropped' || return 1
+	h_healthy ""
+}
+
+test_hostile_slow_reader() {
+	# Replies in flight far longer than the stall timeout, read steadily: progress, not a stall.
+	h_up || return
+	h_py slowread "$DPID" "$H_STALL_MS" || return 1
+	! grep -q 'stalled for' "$DLOG" || fail "a client was dropped as stalled: $(grep -m1 'stalled for' "$DLOG")" || return 1
 	h_healthy ""
 }
 

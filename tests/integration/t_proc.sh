@@ -186,11 +186,15 @@ fum_wait() {
 test_proc_attach_systemd_pending_keeps_serving() {
 	# The fallback waits for the user manager in the loop: other clients are
 	# served meanwhile, and the wait ends at the timeout with the usual error.
+	# "Meanwhile" is checked, not a speed: both Attach calls are still pending
+	# when status and list have been answered. The user manager's timeout
+	# (6 s) leaves a loaded machine room to answer them; a daemon that blocks
+	# in the wait answers them only after the Attach calls have failed.
 	local t0 t1 ms a1 a2 rc1 rc2 before
 	outsider || return
 	before=$(cgt_proc_cgroup "$FOREIGN_PID")
 	fum_start hang || return 1
-	up_sd_timeout 3000 || return 1
+	up_sd_timeout 6000 || return 1
 	c create o
 	expect_rc 0 || return 1
 	t0=$(now_ms)
@@ -211,9 +215,8 @@ test_proc_attach_systemd_pending_keeps_serving() {
 	expect_jq 'map(.name) == ["o"]' || return 1
 	ms=$(($(now_ms) - t1))
 	printf '  status + list answered in %s ms\n' "$ms"
-	[ "$ms" -lt 1500 ] || fail "status + list took $ms ms while Attach calls waited for the user manager" || return 1
 	kill -0 "$a1" 2>/dev/null && kill -0 "$a2" 2>/dev/null ||
-		fail "an Attach was answered before its timeout: $(cat "$CGT_TMP/attach1.out" "$CGT_TMP/attach2.out")" || return 1
+		fail "status + list were answered only after an Attach had ended: $(cat "$CGT_TMP/attach1.out" "$CGT_TMP/attach2.out")" || return 1
 	wait "$a1"
 	rc1=$?
 	wait "$a2"
@@ -227,8 +230,7 @@ test_proc_attach_systemd_pending_keeps_serving() {
 		expect_err "PermissionDenied: the kernel refused to move process $FOREIGN_PID: the common ancestor" || return 1
 		expect_err "the systemd user manager could not move it either (Connection timed out)" || return 1
 	done
-	[ "$ms" -ge 2900 ] || fail "the Attach calls failed after $ms ms, before the 3000 ms timeout" || return 1
-	[ "$ms" -lt 8000 ] || fail "the Attach calls failed only after $ms ms (timeout 3000 ms)" || return 1
+	[ "$ms" -ge 5900 ] || fail "the Attach calls failed after $ms ms, before the 6000 ms timeout" || return 1
 	[ "$(cgt_proc_cgroup "$FOREIGN_PID")" = "$before" ] || fail "the process moved anyway" || return 1
 	c status
 	expect_rc 0 "status after the timeouts" || return 1
@@ -251,7 +253,9 @@ test_proc_attach_systemd_silent_peer_times_out() {
 	expect_rc 1 || return 1
 	expect_err PermissionDenied || return 1
 	expect_err "could not move it either (Connection timed out)" || return 1
-	[ "$ms" -ge 1400 ] && [ "$ms" -lt 6000 ] || fail "attach failed after $ms ms, want about 1500" || return 1
+	# Not before the 1500 ms timeout; and before sd-bus's own (25 s or more),
+	# with a margin no loaded machine needs (how fast is not checked).
+	[ "$ms" -ge 1400 ] && [ "$ms" -lt 20000 ] || fail "attach failed after $ms ms, want the 1500 ms timeout" || return 1
 	grep -qx connected "$FUM_LOG" || fail "the daemon never connected to the fake user manager" || return 1
 	stop_clean || return 1
 	fum_stop
@@ -345,7 +349,10 @@ test_proc_attach_systemd_daemon_stops() {
 	t0=$(now_ms)
 	stop_clean || return 1
 	ms=$(($(now_ms) - t0))
-	[ "$ms" -lt 3000 ] || fail "cgctld took $ms ms to stop" || return 1
+	# Not a speed: "at once" is that the wait was cancelled (the client is told
+	# the daemon is stopping, below), not waited out (it would be told the user
+	# manager timed out).
+	printf '  stopped in %s ms\n' "$ms"
 	wait "$BGPID"
 	rc=$?
 	ERR=$(cat "$CGT_TMP/attach.out")

@@ -294,7 +294,8 @@ END_TEST
 START_TEST(test_watch_timeouts)
 {
 	static const struct act plan[] = {
-		CALL(WATCH, true, NULL), SEND(WATCHING), SLEEP(400), SEND(EV("oom", "m", "3", "{\"count\":2}")),
+		/* The event comes long after the 100 ms timeout, however slow the machine. */
+		CALL(WATCH, true, NULL), SEND(WATCHING), SLEEP(1500), SEND(EV("oom", "m", "3", "{\"count\":2}")),
 		SLEEP(300), SEND(EV("oom_kill", "m", "4", "{\"count\":1}")), END
 	};
 	struct fake f;
@@ -308,7 +309,7 @@ START_TEST(test_watch_timeouts)
 	ck_assert_int_eq(cgctl_watch_next(c, 100, &e), 0);
 	dt = now_ms() - t0;
 	ck_assert_int_ge(dt, 100);
-	ck_assert_int_lt(dt, 350);
+	/* Timed out, without the event (it comes later): not a speed check. */
 	ck_assert_ptr_null(e);
 	/* A timeout does not break anything: the event still comes. */
 	e = expect_event(c, 5000, "oom", "m");

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
 
@@ -462,6 +463,183 @@ START_TEST(test_tenant_cap)
 }
 END_TEST
 
+#define STALL_MS 200 /* the stall timeout of these tests: tiny */
+
+/* Milliseconds on the monotonic clock. */
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read what the peer has, at most max bytes; true once a reply's NUL came. */
+static bool peer_take(size_t max)
+{
+	char buf[64 * 1024];
+	ssize_t r = recv(peer, buf, max < sizeof(buf) ? max : sizeof(buf), MSG_DONTWAIT);
+
+	return r > 0 && memchr(buf, '\0', (size_t)r) != NULL;
+}
+
+/* Loop turns and short sleeps until the connection is gone or ms passed; true if gone. */
+static bool dropped_within(long long ms)
+{
+	long long end = mono_ms() + ms;
+
+	while (app.n_disconnects == 0 && mono_ms() < end) {
+		turns(2);
+		usleep(5000);
+	}
+	return app.n_disconnects == 1 && server_conn_count(&srv) == 0;
+}
+
+/*
+ * A client that reads its replies slowly but steadily keeps them in flight
+ * for many stall timeouts and is not dropped: the timer measures time without
+ * progress, not time with data in flight.
+ */
+START_TEST(test_stall_steady_reader_survives)
+{
+	long long end;
+	bool done = false;
+
+	srv.limits.partial_timeout_ms = STALL_MS;
+	app.answer_now = true;
+	app.reply_bytes = 8 * 1024 * 1024; /* far more than it reads in the slow phase */
+	peer_call("t.T.Big");
+	turns(2);
+	ck_assert_uint_gt(conn_out_bytes(conn), 0);
+	/*
+	 * Slow phase: 64 KiB every 20 ms (at most 3.2 MB/s) for five stall timeouts.
+	 * Each read takes at least one whole skb (the kernel frees, and the daemon
+	 * sees, no less) off the socket, so the daemon sees progress between any two
+	 * loop turns, however long this process waits to run.
+	 */
+	end = mono_ms() + 5 * STALL_MS;
+	while (mono_ms() < end && !done) {
+		done = peer_take(64 * 1024);
+		turns(2);
+		usleep(20000);
+	}
+	ck_assert_msg(!done, "the reply was read whole in the slow phase: the test proves nothing");
+	ck_assert_uint_eq(app.n_disconnects, 0);
+	/* The rest, fast: it all comes. */
+	for (int i = 0; i < 100000 && !done; i++) {
+		done = peer_take(64 * 1024);
+		turns(1);
+	}
+	ck_assert(done);
+	ck_assert_uint_eq(app.n_disconnects, 0);
+	ck_assert_uint_eq(conn_out_bytes(conn), 0);
+}
+END_TEST
+
+/* Many pipelined calls whose replies the client reads as they come: it lives past the timeout. */
+START_TEST(test_stall_pipelined_reader_survives)
+{
+	long long end;
+	size_t sent = 0, replies = 0;
+
+	srv.limits.partial_timeout_ms = STALL_MS;
+	srv.limits.out_max = 64 * 1024;
+	app.answer_now = true;
+	app.reply_bytes = 1024 * 1024;
+	/* Three calls ahead of the replies read, 64 KiB read every 20 ms (see above), for five stall timeouts. */
+	end = mono_ms() + 5 * STALL_MS;
+	while (mono_ms() < end && sent < CALLS_MAX) {
+		if (sent < replies + 3) {
+			peer_call("t.T.Pipe");
+			sent++;
+		}
+		if (peer_take(64 * 1024))
+			replies++;
+		turns(2);
+		usleep(20000);
+	}
+	ck_assert_uint_eq(app.n_disconnects, 0);
+	ck_assert_uint_lt(replies, sent); /* data was still in flight at the end */
+}
+END_TEST
+
+/* A big reply answered to a peer that reads n chunks of it, then nothing more: dropped. */
+static void stop_reading_after(int n)
+{
+	srv.limits.partial_timeout_ms = STALL_MS;
+	app.answer_now = true;
+	app.reply_bytes = 4 * 1024 * 1024;
+	peer_call("t.T.Big");
+	turns(2);
+	ck_assert_uint_gt(conn_out_bytes(conn), 0);
+	for (int i = 0; i < n; i++) {
+		ck_assert(!peer_take(4096));
+		turns(2);
+	}
+	ck_assert(dropped_within(30 * 1000));
+}
+
+/* A client that never reads its replies is dropped. */
+START_TEST(test_stall_non_reader_dropped)
+{
+	stop_reading_after(0);
+}
+END_TEST
+
+/* A client that reads some of its replies, then stops, is dropped. */
+START_TEST(test_stall_reader_that_stops_dropped)
+{
+	stop_reading_after(20);
+}
+END_TEST
+
+/*
+ * A client that trickles one message a byte at a time, never finishing it,
+ * is dropped although bytes keep coming (slowloris), and not before the
+ * timeout.
+ */
+START_TEST(test_stall_trickler_dropped)
+{
+	static const char head[] = "{\"method\":\"t.T.Slow\",\"parameters\":{\"pad\":\"";
+	long long start, end;
+	size_t i = 0;
+
+	srv.limits.partial_timeout_ms = STALL_MS;
+	start = mono_ms();
+	end = start + 30 * 1000;
+	while (app.n_disconnects == 0 && mono_ms() < end) {
+		char b = i < sizeof(head) - 1 ? head[i] : 'x';
+
+		if (send(peer, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+			break;
+		i++;
+		turns(2);
+		usleep(5000);
+	}
+	turns(2);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_uint_eq(app.n_calls, 0);
+	ck_assert_int_ge(mono_ms() - start, STALL_MS);
+}
+END_TEST
+
+/* Calls queued behind one the application is still serving are not the client's stall. */
+START_TEST(test_stall_not_while_we_serve)
+{
+	static const char two[] = "{\"method\":\"t.T.Slow\",\"parameters\":{}}\0{\"method\":\"t.T.Next\",\"parameters\":{}}";
+
+	srv.limits.partial_timeout_ms = STALL_MS;
+	peer_send(two, sizeof(two));
+	turns(2);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert(!dropped_within(3 * STALL_MS));
+	app.answer_now = true;
+	call_reply(app.calls[0], json_object_new_object());
+	turns(2);
+	ck_assert_uint_eq(app.n_calls, 2);
+}
+END_TEST
+
 /* Add one test case with the fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *t)
 {
@@ -486,6 +664,12 @@ static Suite *transport_suite(void)
 	add_tcase(s, "bad_messages_close", test_bad_messages_close);
 	add_tcase(s, "per_uid_cap", test_per_uid_cap);
 	add_tcase(s, "tenant_cap", test_tenant_cap);
+	add_tcase(s, "stall_steady_reader_survives", test_stall_steady_reader_survives);
+	add_tcase(s, "stall_pipelined_reader_survives", test_stall_pipelined_reader_survives);
+	add_tcase(s, "stall_non_reader_dropped", test_stall_non_reader_dropped);
+	add_tcase(s, "stall_reader_that_stops_dropped", test_stall_reader_that_stops_dropped);
+	add_tcase(s, "stall_trickler_dropped", test_stall_trickler_dropped);
+	add_tcase(s, "stall_not_while_we_serve", test_stall_not_while_we_serve);
 	return s;
 }
 
