@@ -66,18 +66,6 @@ static uint32_t crc32c(const void *data, size_t len)
 
 /* ---- JSON helpers ---- */
 
-/* Add v (NULL = allocation failed) under key k, consuming v. */
-static int json_add(json_object *o, const char *k, json_object *v)
-{
-	if (!v)
-		return -ENOMEM;
-	if (json_object_object_add(o, k, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* Parse exactly len bytes of JSON (trailing whitespace allowed); -EBADMSG when they are not. */
 static int json_parse_exact(const char *text, size_t len, int depth, json_object **ret)
 {
@@ -158,47 +146,6 @@ static int json_get_str(json_object *o, const char *key, const char **ret)
 
 /* ---- entries ---- */
 
-/* The JSON form of an entry, as stored in records and the snapshot. */
-static int entry_to_json(const struct ledger_entry *e, json_object **ret)
-{
-	json_object *o = json_object_new_object();
-	int r;
-
-	if (!o)
-		return -ENOMEM;
-	r = json_add(o, "name", json_object_new_string(e->name));
-	if (r >= 0)
-		r = json_add(o, "state", json_object_new_string(ledger_state_to_string(e->state)));
-	if (r >= 0)
-		r = json_add(o, "generated", json_object_new_boolean(e->generated));
-	if (r >= 0)
-		r = json_add(o, "delegate", json_object_new_boolean(e->delegate));
-	if (r >= 0)
-		r = json_add(o, "auto_remove", json_object_new_boolean(e->auto_remove));
-	if (r >= 0)
-		r = json_add(o, "lease", json_object_new_boolean(e->lease));
-	if (r >= 0 && e->was_populated)
-		r = json_add(o, "was_populated", json_object_new_boolean(true));
-	if (r >= 0)
-		r = json_add(o, "created", json_object_new_uint64(e->created_usec));
-	if (r >= 0)
-		r = json_add(o, "cgroup_id", json_object_new_uint64(e->cgroup_id));
-	if (r >= 0 && e->nonce[0])
-		r = json_add(o, "nonce", json_object_new_string(e->nonce));
-	if (r >= 0)
-		r = json_add(o, "owner", json_object_new_uint64(e->owner));
-	if (r >= 0 && json_object_object_add(o, "labels", json_object_get(e->labels)) < 0) {
-		json_object_put(e->labels);
-		r = -ENOMEM;
-	}
-	if (r < 0) {
-		json_object_put(o);
-		return r;
-	}
-	*ret = o;
-	return 0;
-}
-
 /* Append v in decimal, as json-c writes a uint64. */
 static void put_u64(struct jsonbuf *b, uint64_t v)
 {
@@ -209,9 +156,9 @@ static void put_u64(struct jsonbuf *b, uint64_t v)
 }
 
 /*
- * e's JSON form as text, byte for byte what json-c writes for entry_to_json()
- * (the unit tests hold it to that): records are built on every Create and
- * Destroy, and a json-c tree costs them a malloc per member.
+ * e's JSON form as records and the snapshot hold it, as text, byte for byte what
+ * json-c writes for the same members (the unit tests hold it to that): records are
+ * built on every Create and Destroy, and a json-c tree costs them a malloc per member.
  */
 static void entry_write(struct jsonbuf *b, const struct ledger_entry *e)
 {
@@ -469,64 +416,35 @@ int ledger_format_del_line(const char *name, uint64_t seq, char **ret, size_t *r
 
 /* ---- snapshot ---- */
 
-/* The snapshot document of entries v[0..n) as of seq. */
-static int snapshot_build(struct ledger_entry *const *v, size_t n, uint64_t seq, json_object **ret)
-{
-	json_object *o = json_object_new_object(), *arr = NULL;
-	int r;
-
-	if (!o)
-		return -ENOMEM;
-	r = json_add(o, "format", json_object_new_string(LEDGER_FORMAT));
-	if (r >= 0)
-		r = json_add(o, "version", json_object_new_int(LEDGER_VERSION));
-	if (r >= 0)
-		r = json_add(o, "seq", json_object_new_uint64(seq));
-	if (r >= 0)
-		r = json_add(o, "entries", arr = json_object_new_array());
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		json_object *e = NULL;
-
-		r = entry_to_json(v[i], &e);
-		if (r >= 0 && json_object_array_add(arr, e) < 0) {
-			json_object_put(e);
-			r = -ENOMEM;
-		}
-	}
-	if (r < 0) {
-		json_object_put(o);
-		return r;
-	}
-	*ret = o;
-	return 0;
-}
-
-/* The document as the file holds it: plain JSON and a newline. */
+/* The document as the file holds it: plain JSON and a newline, written by the records' entry writer. */
 int ledger_format_snapshot_text(struct ledger_entry *const *v, size_t n, uint64_t seq, char **ret,
 				size_t *ret_len)
 {
-	_cleanup_free_ char *doc = NULL;
-	json_object *o = NULL;
-	const char *s;
-	size_t len = 0;
-	int r;
+	struct jsonbuf b = { 0 };
 
-	r = snapshot_build(v, n, seq, &o);
-	if (r < 0)
-		return r;
-	s = json_object_to_json_string_length(o, JSON_FLAGS, &len);
-	doc = s ? malloc(len + 1) : NULL;
-	if (doc) {
-		memcpy(doc, s, len);
-		doc[len++] = '\n';
+	jsonbuf_put_lit(&b, "{\"format\":");
+	jsonbuf_put_string(&b, LEDGER_FORMAT, strlen(LEDGER_FORMAT));
+	jsonbuf_put_lit(&b, ",\"version\":");
+	jsonbuf_put_int(&b, LEDGER_VERSION);
+	jsonbuf_put_lit(&b, ",\"seq\":");
+	put_u64(&b, seq);
+	jsonbuf_put_lit(&b, ",\"entries\":[");
+	for (size_t i = 0; i < n && !b.failed && b.len <= SNAPSHOT_MAX; i++) {
+		if (i > 0)
+			jsonbuf_put_lit(&b, ",");
+		entry_write(&b, v[i]);
 	}
-	json_object_put(o);
-	if (!doc)
+	jsonbuf_put_lit(&b, "]}\n");
+	if (b.failed) {
+		jsonbuf_free(&b);
 		return -ENOMEM;
-	if (len > SNAPSHOT_MAX)
+	}
+	if (b.len > SNAPSHOT_MAX) {
+		jsonbuf_free(&b);
 		return -EFBIG;
-	*ret = TAKE_PTR(doc);
-	*ret_len = len;
+	}
+	*ret = b.buf;
+	*ret_len = b.len;
 	return 0;
 }
 

@@ -291,26 +291,36 @@ static char *rec_of(const char *line, size_t len)
 	return strndup(line + 7, (size_t)(crc - line - 7));
 }
 
-/* e's JSON form the way json-c writes it, through the snapshot writer (malloc'd). */
+/* e's members as a json-c tree, in the order the ledger's format puts them. */
+static json_object *entry_tree(const struct ledger_entry *e)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(e->name));
+	json_object_object_add(o, "state", json_object_new_string(ledger_state_to_string(e->state)));
+	json_object_object_add(o, "generated", json_object_new_boolean(e->generated));
+	json_object_object_add(o, "delegate", json_object_new_boolean(e->delegate));
+	json_object_object_add(o, "auto_remove", json_object_new_boolean(e->auto_remove));
+	json_object_object_add(o, "lease", json_object_new_boolean(e->lease));
+	if (e->was_populated)
+		json_object_object_add(o, "was_populated", json_object_new_boolean(true));
+	json_object_object_add(o, "created", json_object_new_uint64(e->created_usec));
+	json_object_object_add(o, "cgroup_id", json_object_new_uint64(e->cgroup_id));
+	if (e->nonce[0])
+		json_object_object_add(o, "nonce", json_object_new_string(e->nonce));
+	json_object_object_add(o, "owner", json_object_new_uint64(e->owner));
+	json_object_object_add(o, "labels", json_object_get(e->labels));
+	return o;
+}
+
+/* e's JSON form the way json-c writes it (malloc'd). */
 static char *entry_by_json_c(struct ledger_entry *e)
 {
-	struct ledger_entry *v[] = { e };
-	json_object *doc, *entries;
-	char *text, *out;
-	size_t len;
+	json_object *o = entry_tree(e);
+	char *out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
-	ck_assert_int_eq(ledger_format_snapshot_text(v, 1, 7, &text, &len), 0);
-	/* The text is not NUL-terminated. */
-	out = strndup(text, len);
 	ck_assert_ptr_nonnull(out);
-	doc = json_tokener_parse(out);
-	free(out);
-	ck_assert_ptr_nonnull(doc);
-	ck_assert(json_object_object_get_ex(doc, "entries", &entries));
-	out = strdup(json_object_to_json_string_ext(json_object_array_get_idx(entries, 0),
-						    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(doc);
-	free(text);
+	json_object_put(o);
 	return out;
 }
 
@@ -366,6 +376,50 @@ START_TEST(test_records_byte_identical)
 }
 END_TEST
 
+
+/* The snapshot is the document json-c writes for the same entries, with a newline, and reads back. */
+START_TEST(test_snapshot_byte_identical)
+{
+	static const char odd[] = "sn\"ap\x01/\xc3\xa9";
+	struct ledger_entry a = { .name = "a", .state = LEDGER_ACTIVE, .created_usec = 5, .cgroup_id = 9 };
+	struct ledger_entry b = { .name = (char *)odd, .state = LEDGER_DESTROYING, .lease = true, .was_populated = true,
+				  .owner = 1000, .nonce = "0123456789abcdef0123456789abcdef" };
+	struct ledger_entry *v[] = { &a, &b };
+	json_object *doc = json_object_new_object(), *arr = json_object_new_array(), *entries;
+	char *text, *want;
+	size_t len, n;
+	uint64_t seq;
+
+	b.labels = json_tokener_parse("{\"k\":\"v\\u2028\"}");
+	json_object_object_add(doc, "format", json_object_new_string("cgctl-ledger"));
+	json_object_object_add(doc, "version", json_object_new_int(1)); /* the format this build writes */
+	json_object_object_add(doc, "seq", json_object_new_uint64(77));
+	json_object_array_add(arr, entry_tree(&a));
+	json_object_array_add(arr, entry_tree(&b));
+	json_object_object_add(doc, "entries", arr);
+	ck_assert_int_gt(asprintf(&want, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+										  JSON_C_TO_STRING_NOSLASHESCAPE)), 0);
+	ck_assert_int_eq(ledger_format_snapshot_text(v, 2, 77, &text, &len), 0);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_int_eq(memcmp(text, want, len), 0);
+	ck_assert_int_eq(ledger_format_snapshot_parse(text, len, &seq, &entries), 0);
+	ck_assert_uint_eq(seq, 77);
+	n = json_object_array_length(entries);
+	ck_assert_uint_eq(n, 2);
+	json_object_put(entries);
+	/* No entries: still a whole document. */
+	free(text);
+	ck_assert_int_eq(ledger_format_snapshot_text(v, 0, 1, &text, &len), 0);
+	ck_assert_int_eq(ledger_format_snapshot_parse(text, len, &seq, &entries), 0);
+	ck_assert_uint_eq(json_object_array_length(entries), 0);
+	json_object_put(entries);
+	free(text);
+	free(want);
+	json_object_put(doc);
+	json_object_put(b.labels);
+}
+END_TEST
+
 /* Add test t as its own case with the fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *t)
 {
@@ -391,6 +445,7 @@ static Suite *journal_suite(void)
 	add_tcase(s, "compaction_bridges_previous_generation", test_compaction_bridges_previous_generation);
 	add_tcase(s, "close_writes_deferred", test_close_writes_deferred);
 	add_tcase(s, "records_byte_identical", test_records_byte_identical);
+	add_tcase(s, "snapshot_byte_identical", test_snapshot_byte_identical);
 	return s;
 }
 
