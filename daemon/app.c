@@ -58,5 +58,5 @@ int app_socket_dir_check(const struct stat *st, const char *path, char *why, siz
 /* The application serving call. */
 struct app *call_app(const struct call *call)
 {
-	return server_app(call->conn->srv);
+	return server_app(call_server(call));
 }

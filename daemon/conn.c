@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* conn.c: one client connection: framing, one call at a time, ordered replies, fds. */
-#include "conn.h"
+#include "conn_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +80,7 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->fd = fd;
 	c->uid = uid;
 	c->pid = pid;
+	c->tenant = srv->ops && srv->ops->tenant && srv->ops->tenant(srv->app, uid);
 	c->refs = 1;
 	TAILQ_INIT(&c->out);
 	vl_framer_init(&c->in, srv->limits.message_max);
@@ -153,6 +154,91 @@ void *conn_get_data(const struct conn *c)
 size_t conn_out_bytes(const struct conn *c)
 {
 	return c->out_bytes;
+}
+
+/* The connection's number. */
+uint64_t conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+/* The peer's uid. */
+uid_t conn_uid(const struct conn *c)
+{
+	return c->uid;
+}
+
+/* The peer's pid. */
+pid_t conn_pid(const struct conn *c)
+{
+	return c->pid;
+}
+
+/* The peer's uid is a tenant's. */
+bool conn_tenant(const struct conn *c)
+{
+	return c->tenant;
+}
+
+/* The call being served. */
+struct call *conn_current(const struct conn *c)
+{
+	return c->current;
+}
+
+/* Closed. */
+bool conn_closed(const struct conn *c)
+{
+	return c->dead;
+}
+
+/* The connection the call came on. */
+struct conn *call_conn(const struct call *call)
+{
+	return call->conn;
+}
+
+/* The server the call came through. */
+struct server *call_server(const struct call *call)
+{
+	return call->conn->srv;
+}
+
+/* The peer's uid. */
+uid_t call_peer_uid(const struct call *call)
+{
+	return call->conn->uid;
+}
+
+/* The call's method. */
+const char *call_method(const struct call *call)
+{
+	return call->vl.method;
+}
+
+/* The call's parameters (borrowed). */
+json_object *call_parameters(const struct call *call)
+{
+	return call->vl.parameters;
+}
+
+/* Does the call ask for a stream of replies? */
+bool call_more(const struct call *call)
+{
+	return call->vl.more;
+}
+
+/* Does the call ask for no reply? */
+bool call_oneway(const struct call *call)
+{
+	return call->vl.oneway;
+}
+
+/* The descriptors that came with the call. */
+const int *call_fds(const struct call *call, size_t *ret_n)
+{
+	*ret_n = call->nfds;
+	return call->fds;
 }
 
 /* We wait on the client: for the rest of a message it began, or for it to read its replies.

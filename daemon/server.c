@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* server.c: the Varlink transport's listening socket, accepted connections and limits. */
 #include "server.h"
+#include "conn_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -48,13 +48,13 @@ static void test_dispatch(void *userdata, struct call *call)
 
 	ck_assert_ptr_eq(userdata, &app);
 	ck_assert_uint_lt(app.n_calls, CALLS_MAX);
-	snprintf(app.methods[app.n_calls], sizeof(app.methods[0]), "%s", call->vl.method);
+	snprintf(app.methods[app.n_calls], sizeof(app.methods[0]), "%s", call_method(call));
 	app.calls[app.n_calls++] = call;
 	if (!app.answer_now)
 		return;
 	app.in_handler = true;
 	if (app.close_in_handler)
-		conn_close(call->conn, "test");
+		conn_close(call_conn(call), "test");
 	p = json_object_new_object();
 	json_object_object_add(p, "n", json_object_new_int((int)app.n_calls - 1));
 	if (app.reply_bytes) {
@@ -194,7 +194,7 @@ START_TEST(test_pipelined_in_order)
 	turns(5);
 	/* The first call is pending: the next is not read off the framer. */
 	ck_assert_uint_eq(app.n_calls, 1);
-	ck_assert_str_eq(app.calls[0]->vl.method, "t.T.M0");
+	ck_assert_str_eq(call_method(app.calls[0]), "t.T.M0");
 	app.answer_now = true;
 	{
 		json_object *p0 = json_object_new_object();
@@ -225,7 +225,7 @@ START_TEST(test_split_message)
 	peer_send(msg + 10, sizeof(msg) - 10);
 	turns(3);
 	ck_assert_uint_eq(app.n_calls, 1);
-	ck_assert_str_eq(app.calls[0]->vl.method, "t.T.Split");
+	ck_assert_str_eq(call_method(app.calls[0]), "t.T.Split");
 	call_reply(app.calls[0], NULL);
 }
 END_TEST
@@ -244,6 +244,7 @@ START_TEST(test_fd_passing)
 	struct cmsghdr *cm;
 	char rbuf[4096];
 	int p[2], q[2], got = -1;
+	size_t nfds;
 	char c;
 
 	ck_assert_int_eq(pipe(p), 0);
@@ -257,8 +258,9 @@ START_TEST(test_fd_passing)
 	close(p[1]);
 	turns(3);
 	ck_assert_uint_eq(app.n_calls, 1);
-	ck_assert_uint_eq(app.calls[0]->nfds, 1);
-	ck_assert_int_eq(write(app.calls[0]->fds[0], "A", 1), 1);
+	ck_assert_ptr_nonnull(call_fds(app.calls[0], &nfds));
+	ck_assert_uint_eq(nfds, 1);
+	ck_assert_int_eq(write(call_fds(app.calls[0], &nfds)[0], "A", 1), 1);
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
 	ck_assert_int_eq(c, 'A');
 	close(p[0]);
