@@ -9,6 +9,25 @@
 
 #include "conn.h"
 
+/* What the connections of one uid hold together (server.c keeps one while the uid has a connection). */
+struct peer_uid {
+	struct peer_uid *next;
+	uid_t uid;
+	bool tenant;            /* the application's say (server_ops.tenant) */
+	bool warned;            /* its going over the reply budget was logged */
+	unsigned conns;         /* listed connections */
+	size_t reply_bytes;     /* reply bytes queued unsent on all of them */
+};
+
+/* The record of uid, made with its first connection; NULL when out of memory. */
+struct peer_uid *server_peer_ref(struct server *s, uid_t uid);
+/* A connection of p's is gone from the list: the last one frees p. */
+void server_peer_unref(struct server *s, struct peer_uid *p);
+/* How many unsent reply bytes p's connections may hold before none of them is served. */
+size_t server_reply_budget(const struct server *s, const struct peer_uid *p);
+/* p went back under its budget: its connections may be served again (on the next loop turn). */
+void server_peer_resume(struct server *s, const struct peer_uid *p);
+
 /* A call being served (conn.h). */
 struct call {
 	struct conn *conn;
@@ -25,6 +44,7 @@ struct conn {
 	uid_t uid;
 	pid_t pid;
 	bool tenant;            /* the application's say when it was adopted (server_ops.tenant) */
+	struct peer_uid *peer;  /* its uid's shared figures (the reply budget) */
 	unsigned refs;
 	bool dead;              /* closed: nothing more is read or sent */
 	struct event *rev, *wev, *pev;
@@ -34,7 +54,7 @@ struct conn {
 	int in_fds[CONN_IN_FDS_MAX];
 	size_t n_in_fds;
 	TAILQ_HEAD(, out_msg) out;
-	size_t out_bytes;
+	size_t out_bytes;       /* unsent reply bytes, also counted in peer->reply_bytes */
 	unsigned out_fds;   /* descriptors in queued replies (OpenCgroup), not yet sent */
 	struct call *current;
 	struct event *deadline; /* stall timer: no progress on a partial message or unread replies */

@@ -54,6 +54,9 @@ static void usage(FILE *f)
 		"  --max-message-size N   bytes of one Varlink message (default 1048576)\n"
 		"  --max-reply-buffer N   queued reply bytes per connection before we stop reading\n"
 		"                         its calls (default 16777216)\n"
+		"  --max-reply-memory N   queued reply bytes of all the connections of one uid (root,\n"
+		"                         ours) before none of them is served (default 268435456)\n"
+		"  --max-reply-memory-per-uid N  the same for a tenant\n"
 		"  --max-watchers N       Watch streams at once (default 256)\n"
 		"  --max-watchers-per-uid N  Watch streams of one tenant\n"
 		"  --max-pressure-triggers-per-uid N  PSI triggers of one uid's Watch streams\n"
@@ -99,7 +102,7 @@ static unsigned long parse_positive(const char *opt, const char *s, unsigned lon
 
 enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN, OPT_MAXCONNUID,
        OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_MAXTRIG, OPT_MAXLEDGER, OPT_VERSION,
-       OPT_MAXCGUID, OPT_MAXWATCHUID, OPT_MAXLEDGERUID };
+       OPT_MAXCGUID, OPT_MAXWATCHUID, OPT_MAXLEDGERUID, OPT_MAXREPLYMEM, OPT_MAXREPLYMEMUID };
 
 /* Parse the command line into o, s->limits and s->allow_uids. */
 static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
@@ -122,6 +125,8 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		{ "max-cgroups-per-uid", required_argument, NULL, OPT_MAXCGUID },
 		{ "max-watchers-per-uid", required_argument, NULL, OPT_MAXWATCHUID },
 		{ "max-ledger-size-per-uid", required_argument, NULL, OPT_MAXLEDGERUID },
+		{ "max-reply-memory", required_argument, NULL, OPT_MAXREPLYMEM },
+		{ "max-reply-memory-per-uid", required_argument, NULL, OPT_MAXREPLYMEMUID },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -152,6 +157,12 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		case OPT_STALL: s->limits.partial_timeout_ms = (unsigned)parse_ulong("--stall-timeout", optarg, 3600000); break;
 		case OPT_IDLE: s->idle_timeout_ms = 1000 * (unsigned)parse_ulong("--idle-timeout", optarg, 86400); break;
 		case OPT_MAXOUT: s->limits.out_max = parse_ulong("--max-reply-buffer", optarg, 1u << 30); break;
+		case OPT_MAXREPLYMEM:
+			s->limits.reply_mem_max = parse_positive("--max-reply-memory", optarg, 1ul << 40);
+			break;
+		case OPT_MAXREPLYMEMUID:
+			s->limits.reply_mem_per_tenant = parse_positive("--max-reply-memory-per-uid", optarg, 1ul << 40);
+			break;
 		case OPT_MAXWATCH: o->max_watchers = (unsigned)parse_ulong("--max-watchers", optarg, 65536); break;
 		case OPT_MAXTRIG:
 			s->limits.triggers_per_uid = (unsigned)parse_ulong("--max-pressure-triggers-per-uid", optarg, 65536);
