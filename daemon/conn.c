@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* conn.c: one client connection: framing, one call at a time, ordered replies, fds. */
-#include "conn.h"
+#include "conn_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,13 +46,45 @@ static void conn_free_events(struct conn *c)
 	}
 }
 
-/* Drop a reference; the last one frees the connection. */
-static void conn_unref(struct conn *c)
+/* Count n more queued reply bytes against c and its uid; log the uid's going over its budget once. */
+static void conn_charge(struct conn *c, size_t n)
+{
+	struct peer_uid *p = c->peer;
+	size_t budget = server_reply_budget(c->srv, p);
+
+	c->out_bytes += n;
+	p->reply_bytes += n;
+	if (p->reply_bytes >= budget && !p->warned) {
+		p->warned = true;
+		log_notice("uid %u: %zu bytes of replies unread, its budget %zu: its connections are not served "
+			   "until they read", (unsigned)p->uid, p->reply_bytes, budget);
+	}
+}
+
+/* n queued reply bytes of c's went (sent or dropped); back under the uid's budget, its connections go on. */
+static void conn_discharge(struct conn *c, size_t n)
+{
+	struct peer_uid *p = c->peer;
+	size_t budget = server_reply_budget(c->srv, p);
+	bool was_over = p->reply_bytes >= budget;
+
+	c->out_bytes -= n;
+	p->reply_bytes -= n;
+	if (was_over && p->reply_bytes < budget)
+		server_peer_resume(c->srv, p);
+}
+
+/* Is c's uid over its reply budget (its connections are not served)? */
+static bool conn_over_budget(const struct conn *c)
+{
+	return c->peer && c->peer->reply_bytes >= server_reply_budget(c->srv, c->peer);
+}
+
+/* Free the replies still queued: nothing more is sent. */
+static void conn_drop_output(struct conn *c)
 {
 	struct out_msg *m;
 
-	if (--c->refs > 0)
-		return;
 	while ((m = TAILQ_FIRST(&c->out))) {
 		TAILQ_REMOVE(&c->out, m, entry);
 		if (m->fd >= 0)
@@ -60,6 +92,15 @@ static void conn_unref(struct conn *c)
 		free(m->buf);
 		free(m);
 	}
+	c->out_fds = 0;
+}
+
+/* Drop a reference; the last one frees the connection. */
+static void conn_unref(struct conn *c)
+{
+	if (--c->refs > 0)
+		return;
+	conn_drop_output(c);
 	for (size_t i = 0; i < c->n_in_fds; i++)
 		close(c->in_fds[i]);
 	vl_framer_free(&c->in);
@@ -90,12 +131,15 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->cev = event_new(srv->base, fd, EV_CLOSED, conn_hangup_cb, c);
 	c->gone_ev = event_new(srv->base, -1, 0, conn_gone_cb, c);
 	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->gone_ev ||
-	    event_add(c->rev, NULL) < 0) {
+	    !(c->peer = server_peer_ref(srv, uid)) || event_add(c->rev, NULL) < 0) {
+		if (c->peer)
+			server_peer_unref(srv, c->peer);
 		conn_free_events(c);
 		close(fd);
 		conn_unref(c);
 		return NULL;
 	}
+	c->tenant = c->peer->tenant;
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->n_conns++;
 	return c;
@@ -109,6 +153,9 @@ void conn_close(struct conn *c, const char *why)
 	log_debug("connection %llu (uid %u pid %d) closed: %s", (unsigned long long)c->id,
 		  (unsigned)c->uid, (int)c->pid, why);
 	c->dead = true;
+	/* What it never sent goes now, and stops counting against its uid. */
+	conn_drop_output(c);
+	conn_discharge(c, c->out_bytes);
 	event_active(c->gone_ev, 0, 0);
 	event_free(c->rev);
 	event_free(c->wev);
@@ -155,11 +202,97 @@ size_t conn_out_bytes(const struct conn *c)
 	return c->out_bytes;
 }
 
+/* The connection's number. */
+uint64_t conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+/* The peer's uid. */
+uid_t conn_uid(const struct conn *c)
+{
+	return c->uid;
+}
+
+/* The peer's pid. */
+pid_t conn_pid(const struct conn *c)
+{
+	return c->pid;
+}
+
+/* The peer's uid is a tenant's. */
+bool conn_tenant(const struct conn *c)
+{
+	return c->tenant;
+}
+
+/* The call being served. */
+struct call *conn_current(const struct conn *c)
+{
+	return c->current;
+}
+
+/* Closed. */
+bool conn_closed(const struct conn *c)
+{
+	return c->dead;
+}
+
+/* The connection the call came on. */
+struct conn *call_conn(const struct call *call)
+{
+	return call->conn;
+}
+
+/* The server the call came through. */
+struct server *call_server(const struct call *call)
+{
+	return call->conn->srv;
+}
+
+/* The peer's uid. */
+uid_t call_peer_uid(const struct call *call)
+{
+	return call->conn->uid;
+}
+
+/* The call's method. */
+const char *call_method(const struct call *call)
+{
+	return call->vl.method;
+}
+
+/* The call's parameters (borrowed). */
+json_object *call_parameters(const struct call *call)
+{
+	return call->vl.parameters;
+}
+
+/* Does the call ask for a stream of replies? */
+bool call_more(const struct call *call)
+{
+	return call->vl.more;
+}
+
+/* Does the call ask for no reply? */
+bool call_oneway(const struct call *call)
+{
+	return call->vl.oneway;
+}
+
+/* The descriptors that came with the call. */
+const int *call_fds(const struct call *call, size_t *ret_n)
+{
+	*ret_n = call->nfds;
+	return call->fds;
+}
+
 /* We wait on the client: for the rest of a message it began, or for it to read its replies.
  * Calls waiting behind one we are still serving are our delay, not the client's. */
 static bool conn_waits_on_peer(const struct conn *c)
 {
-	return c->out_bytes > 0 || (!c->current && vl_framer_pending(&c->in) > 0);
+	/* Not served because its uid is over its reply budget: other connections' stall, not this one's. */
+	return c->out_bytes > 0 || (!c->current && !conn_over_budget(c) && vl_framer_pending(&c->in) > 0);
 }
 
 /* Bytes we sent that still sit in the socket, unread by the peer; -1 if unknown. */
@@ -282,10 +415,10 @@ static int conn_recv(struct conn *c)
 	return (int)(n > 0);
 }
 
-/* Unsent replies hold too many bytes, or descriptors (each an open file of ours). */
+/* Unsent replies hold too many bytes (of this connection's, or of its uid's), or descriptors (each an open file of ours). */
 static bool conn_backed_up(const struct conn *c)
 {
-	return c->out_bytes >= c->srv->limits.out_max || c->out_fds >= CONN_OUT_FDS_MAX;
+	return c->out_bytes >= c->srv->limits.out_max || c->out_fds >= CONN_OUT_FDS_MAX || conn_over_budget(c);
 }
 
 /* A call is pending or replies back up: read no further calls (back-pressure). */
@@ -440,7 +573,7 @@ static ssize_t conn_flush(struct conn *c)
 			c->out_fds--;
 		}
 		m->off += (size_t)n;
-		c->out_bytes -= (size_t)n;
+		conn_discharge(c, (size_t)n);
 		total += n;
 		if (m->off < m->len)
 			continue;
@@ -491,7 +624,7 @@ static int conn_queue(struct conn *c, char *buf, size_t len, int fd)
 	m->len = len;
 	m->fd = fd;
 	TAILQ_INSERT_TAIL(&c->out, m, entry);
-	c->out_bytes += len;
+	conn_charge(c, len);
 	c->out_fds += fd >= 0;
 	r = conn_flush(c);
 	if (r < 0) {

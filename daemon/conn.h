@@ -18,45 +18,17 @@
 #define CONN_OUT_FDS_MAX 16
 
 struct server;
-struct conn;
 
 /*
- * A call being served. The handler answers with call_reply() (or one of its
- * siblings) now or later; until then the connection reads no further call,
- * so replies always come in request order. A call whose connection went away
- * is still answered (into the void) so handlers never see freed memory.
+ * A call being served (opaque: conn_internal.h). The handler answers with
+ * call_reply() (or one of its siblings) now or later; until then the
+ * connection reads no further call, so replies always come in request order.
+ * A call whose connection went away is still answered (into the void) so
+ * handlers never see freed memory.
  */
-struct call {
-	struct conn *conn;
-	struct vl_call vl;
-	int *fds;    /* descriptors that came with the call, owned */
-	size_t nfds;
-	void *userdata;                 /* the handler's, for deferred work */
-};
-
-struct conn {
-	struct server *srv;
-	uint64_t id;
-	int fd;
-	uid_t uid;
-	pid_t pid;
-	unsigned refs;
-	bool dead;              /* closed: nothing more is read or sent */
-	struct event *rev, *wev, *pev;
-	struct event *gone_ev;  /* the loop turn after closing: tell the server, drop our reference */
-	struct event *cev;      /* peer hang-up while a call is pending (we are not reading) */
-	struct vl_framer in;
-	int in_fds[CONN_IN_FDS_MAX];
-	size_t n_in_fds;
-	TAILQ_HEAD(, out_msg) out;
-	size_t out_bytes;
-	unsigned out_fds;   /* descriptors in queued replies (OpenCgroup), not yet sent */
-	struct call *current;
-	struct event *deadline; /* stall timer: no progress on a partial message or unread replies */
-	int outq_mark;          /* bytes the socket held when the timer started (-1: unknown) */
-	TAILQ_ENTRY(conn) entry;
-	void *data;             /* the application's (conn_set_data()) */
-};
+struct call;
+/* One client connection (opaque: conn_internal.h). */
+struct conn;
 
 /* Take over an accepted socket; NULL on failure (fd closed). The server lists it. */
 struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid);
@@ -75,6 +47,31 @@ void conn_set_data(struct conn *c, void *data);
 void *conn_get_data(const struct conn *c);
 /* Reply bytes queued and not yet taken by the peer. */
 size_t conn_out_bytes(const struct conn *c);
+/* The connection's number, for log lines. */
+uint64_t conn_id(const struct conn *c);
+/* The peer's uid and pid (SO_PEERCRED when it connected). */
+uid_t conn_uid(const struct conn *c);
+pid_t conn_pid(const struct conn *c);
+/* Did the application call the peer's uid a tenant (server_ops.tenant) when it connected? */
+bool conn_tenant(const struct conn *c);
+/* The call being served, NULL between calls. */
+struct call *conn_current(const struct conn *c);
+/* Closed (conn_close()): nothing more is read or sent. */
+bool conn_closed(const struct conn *c);
+
+/* The connection the call came on. */
+struct conn *call_conn(const struct call *call);
+/* The server the call came through. */
+struct server *call_server(const struct call *call);
+/* The peer's uid: conn_uid(call_conn(call)). */
+uid_t call_peer_uid(const struct call *call);
+/* The call's method, its parameters (an object, borrowed), its "more" and "oneway" flags. */
+const char *call_method(const struct call *call);
+json_object *call_parameters(const struct call *call);
+bool call_more(const struct call *call);
+bool call_oneway(const struct call *call);
+/* The descriptors that came with the call (still the call's: closed when it is answered); their number in *ret_n. */
+const int *call_fds(const struct call *call, size_t *ret_n);
 
 /* Final successful reply (params consumed, may be NULL); frees the call. */
 void call_reply(struct call *call, json_object *params);

@@ -119,28 +119,28 @@ void dispatch_call(struct call *call)
 	 * cannot be served. It is not run (a oneway Watch would hold the connection
 	 * forever) and gets no reply (the client reads none); the next call goes on.
 	 */
-	if (call->vl.oneway && call->vl.more) {
+	if (call_oneway(call) && call_more(call)) {
 		log_notice("connection %llu: %s called with both \"oneway\" and \"more\": not run",
-			   (unsigned long long)call->conn->id, call->vl.method);
+			   (unsigned long long)conn_id(call_conn(call)), call_method(call));
 		call_reply(call, NULL);
 		return;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
-		if (strcmp(methods[i].name, call->vl.method) == 0) {
-			log_debug("connection %llu: %s", (unsigned long long)call->conn->id, call->vl.method);
+		if (strcmp(methods[i].name, call_method(call)) == 0) {
+			log_debug("connection %llu: %s", (unsigned long long)conn_id(call_conn(call)), call_method(call));
 			methods[i].fn(call);
 			return;
 		}
 	}
 	p = json_object_new_object();
-	dot = strrchr(call->vl.method, '.');
-	iface_len = dot ? (size_t)(dot - call->vl.method) : 0;
-	if (!dispatch_known_interface(call->vl.method, iface_len)) {
-		json_object_object_add(p, "interface", json_object_new_string_len(call->vl.method, (int)iface_len));
+	dot = strrchr(call_method(call), '.');
+	iface_len = dot ? (size_t)(dot - call_method(call)) : 0;
+	if (!dispatch_known_interface(call_method(call), iface_len)) {
+		json_object_object_add(p, "interface", json_object_new_string_len(call_method(call), (int)iface_len));
 		call_error(call, CGERR_INTERFACE_NOT_FOUND, p);
 		return;
 	}
-	json_object_object_add(p, "method", json_object_new_string(call->vl.method));
+	json_object_object_add(p, "method", json_object_new_string(call_method(call)));
 	call_error(call, CGERR_METHOD_NOT_FOUND, p);
 }
 
@@ -157,7 +157,7 @@ static bool params_invalid(struct call *call, const char *name)
 /* Check call's parameters against specs. */
 bool params_check(struct call *call, const struct param_spec *specs)
 {
-	json_object_object_foreach(call->vl.parameters, key, val) {
+	json_object_object_foreach(call_parameters(call), key, val) {
 		const struct param_spec *s;
 
 		for (s = specs; s->name; s++)
@@ -173,7 +173,7 @@ bool params_check(struct call *call, const struct param_spec *specs)
 			return params_invalid(call, key);
 	}
 	for (const struct param_spec *s = specs; s->name; s++)
-		if (s->required && !json_object_object_get(call->vl.parameters, s->name))
+		if (s->required && !json_object_object_get(call_parameters(call), s->name))
 			return params_invalid(call, s->name);
 	return true;
 }
@@ -181,7 +181,7 @@ bool params_check(struct call *call, const struct param_spec *specs)
 /* The parameter object itself (borrowed). */
 json_object *param_obj(struct call *call, const char *name)
 {
-	return json_object_object_get(call->vl.parameters, name);
+	return json_object_object_get(call_parameters(call), name);
 }
 
 /* Parameter as a string. */

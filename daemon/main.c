@@ -14,14 +14,12 @@
 
 #include "app.h"
 #include "cleanup.h"
-#include "commit.h"
 #include "log.h"
 #include "events.h"
 #include "manager.h"
 #include "paths.h"
 #include "server.h"
 #include "tenant.h"
-#include "watch.h"
 
 struct daemon_opts {
 	const char *socket;
@@ -56,6 +54,9 @@ static void usage(FILE *f)
 		"  --max-message-size N   bytes of one Varlink message (default 1048576)\n"
 		"  --max-reply-buffer N   queued reply bytes per connection before we stop reading\n"
 		"                         its calls (default 16777216)\n"
+		"  --max-reply-memory N   queued reply bytes of all the connections of one uid (root,\n"
+		"                         ours) before none of them is served (default 268435456)\n"
+		"  --max-reply-memory-per-uid N  the same for a tenant\n"
 		"  --max-watchers N       Watch streams at once (default 256)\n"
 		"  --max-watchers-per-uid N  Watch streams of one tenant\n"
 		"  --max-pressure-triggers-per-uid N  PSI triggers of one uid's Watch streams\n"
@@ -101,7 +102,7 @@ static unsigned long parse_positive(const char *opt, const char *s, unsigned lon
 
 enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN, OPT_MAXCONNUID,
        OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_MAXTRIG, OPT_MAXLEDGER, OPT_VERSION,
-       OPT_MAXCGUID, OPT_MAXWATCHUID, OPT_MAXLEDGERUID };
+       OPT_MAXCGUID, OPT_MAXWATCHUID, OPT_MAXLEDGERUID, OPT_MAXREPLYMEM, OPT_MAXREPLYMEMUID };
 
 /* Parse the command line into o, s->limits and s->allow_uids. */
 static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
@@ -124,6 +125,8 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		{ "max-cgroups-per-uid", required_argument, NULL, OPT_MAXCGUID },
 		{ "max-watchers-per-uid", required_argument, NULL, OPT_MAXWATCHUID },
 		{ "max-ledger-size-per-uid", required_argument, NULL, OPT_MAXLEDGERUID },
+		{ "max-reply-memory", required_argument, NULL, OPT_MAXREPLYMEM },
+		{ "max-reply-memory-per-uid", required_argument, NULL, OPT_MAXREPLYMEMUID },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -154,6 +157,12 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		case OPT_STALL: s->limits.partial_timeout_ms = (unsigned)parse_ulong("--stall-timeout", optarg, 3600000); break;
 		case OPT_IDLE: s->idle_timeout_ms = 1000 * (unsigned)parse_ulong("--idle-timeout", optarg, 86400); break;
 		case OPT_MAXOUT: s->limits.out_max = parse_ulong("--max-reply-buffer", optarg, 1u << 30); break;
+		case OPT_MAXREPLYMEM:
+			s->limits.reply_mem_max = parse_positive("--max-reply-memory", optarg, 1ul << 40);
+			break;
+		case OPT_MAXREPLYMEMUID:
+			s->limits.reply_mem_per_tenant = parse_positive("--max-reply-memory-per-uid", optarg, 1ul << 40);
+			break;
 		case OPT_MAXWATCH: o->max_watchers = (unsigned)parse_ulong("--max-watchers", optarg, 65536); break;
 		case OPT_MAXTRIG:
 			s->limits.triggers_per_uid = (unsigned)parse_ulong("--max-pressure-triggers-per-uid", optarg, 65536);
@@ -266,30 +275,17 @@ static int run_loop(struct event_base *base)
 	return 0;
 }
 
-/* Listen, serve and watch; say ready. 0, or -errno with a log line saying what failed. */
-static int start_serving(struct app *a, struct event_base *base, const char *sock, bool default_sock)
+/* Serve (app_start()), then give the allocator back what loading took and say ready. 0 or -errno, logged. */
+static int start_serving(struct app *a, const char *sock, bool default_sock)
 {
-	struct server *s = a->srv;
-	struct manager *m = a->mgr;
-	int r = server_listen(s, sock, default_sock);
+	int r = app_start(a, sock, default_sock);
 
 	if (r < 0)
-		return log_error_errno(r, "not started: cannot listen on %s", sock);
-	r = commit_new(base, SERVER_PRIO_COMMIT, manager_ledger(m), &a->commit);
-	if (r < 0)
-		return log_error_errno(r, "not started: cannot start the ledger's group commit");
-	r = server_start(s, base, &app_server_ops, a);
-	if (r < 0)
-		return log_error_errno(r, "not started: cannot serve the socket");
-	r = manager_start(m, base);
-	if (r < 0)
-		return log_error_errno(r, "not started: cannot watch the cgroup tree (inotify)");
-	watch_init(a);
-	events_startup(m);
+		return r;
 	/* Loading a large snapshot leaves freed pages with the allocator: give them back. */
 	malloc_trim(0);
-	server_idle_arm(s);
-	notify_ready(m, s);
+	server_idle_arm(a->srv);
+	notify_ready(a->mgr, a->srv);
 	return 0;
 }
 
@@ -307,12 +303,11 @@ static void resolve_limits(struct daemon_opts *o, struct server *s)
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = { .max_cgroups = 65536 };
-	struct server s = { .listen_fd = -1, .reserve_fd = -1, .dir_check = app_socket_dir_check };
-	struct manager *m;
+	struct server s = { .listen_fd = -1, .reserve_fd = -1, .reply_log_fd = -1,
+			    .dir_check = app_socket_dir_check };
 	struct app app = { .srv = &s };
 	struct manager_options mo;
 	_cleanup_free_ char *state_dir = NULL, *sock = NULL;
-	struct event_base *base;
 	int r;
 
 	server_limits_default(&s.limits);
@@ -320,10 +315,6 @@ int main(int argc, char **argv)
 	log_init(o.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	resolve_limits(&o, &s);
-	m = manager_new();
-	if (!m)
-		fatal("out of memory");
-	app.mgr = m;
 
 	state_dir = o.state_dir ? strdup(o.state_dir) : default_state_dir();
 	if (!state_dir)
@@ -336,37 +327,15 @@ int main(int argc, char **argv)
 	mo = (struct manager_options){ .state_dir = state_dir, .cgroup_root = o.cgroup_root,
 				       .entries_max = o.max_cgroups, .watchers_max = o.max_watchers,
 				       .ledger_max = o.max_ledger, .quota = o.quota };
-	r = manager_init(m, &mo);
-	if (r < 0) {
-		log_error_errno(r, "not started: cannot set up the managed subtree and the ledger");
-		manager_free(m);
-		return 1;
-	}
-	/* Serving before ledger and tree agree (or with a ledger that cannot be synced) breaks its promises. */
-	r = manager_reconcile(m);
-	if (r < 0) {
-		log_error_errno(r, "not started: reconciling the ledger with the cgroup tree failed");
-		manager_free(m);
-		return 1;
-	}
-
-	base = event_base_new();
-	if (!base || event_base_priority_init(base, SERVER_N_PRIOS) < 0)
-		fatal("not started: cannot create the event loop");
-	r = start_serving(&app, base, sock, !o.socket);
+	r = app_open(&app, &mo);
+	if (r >= 0)
+		r = start_serving(&app, sock, !o.socket);
 	if (r >= 0) {
-		r = run_loop(base);
+		r = run_loop(app.base);
 		if (r < 0)
 			log_error_errno(r, "cannot watch for signals; stopping");
-		watch_stop(&app);
-		events_stop(m);
 	}
-	manager_stop(m);
-	/* Answer every call waiting for durability before the connections go. */
-	app.commit = commit_free(app.commit);
-	server_stop(&s);
-	manager_free(m);
-	event_base_free(base);
+	app_stop(&app);
 	if (r < 0)
 		return 1;
 	log_info("stopped");

@@ -32,14 +32,14 @@ static void status_tenant_view(struct manager *m, uid_t uid, json_object *st)
 void method_get_status(struct call *call)
 {
 	static const struct param_spec specs[] = { PARAM_END };
-	struct server *s = call->conn->srv;
+	struct server *s = call_server(call);
 	json_object *st, *p;
 
 	if (!params_check(call, specs))
 		return;
 	st = manager_status(call_manager(call));
-	if (!tenant_is_admin(call->conn->uid))
-		status_tenant_view(call_manager(call), call->conn->uid, st);
+	if (!tenant_is_admin(call_peer_uid(call)))
+		status_tenant_view(call_manager(call), call_peer_uid(call), st);
 	json_object_object_add(st, "socket", json_object_new_string(s->socket_path ? s->socket_path : "(socket activation)"));
 	p = json_object_new_object();
 	json_object_object_add(p, "status", st);
@@ -95,12 +95,12 @@ void method_create(struct call *call)
 		return;
 	}
 	req.resources = param_obj(call, "resources");
-	req.owner = call->conn->uid;
+	req.owner = call_peer_uid(call);
 	if (manager_create(m, &req, &le, &e) < 0) {
 		call_op_error(call, &e);
 		return;
 	}
-	if (req.lease && lease_take(call_app(call), le, call->conn) < 0)
+	if (req.lease && lease_take(call_app(call), le, call_conn(call)) < 0)
 		log_warnx("%s: could not record its lease", le->name);
 	p = json_object_new_object();
 	json_object_object_add(p, "entry", manager_entry_to_json(m, le));
@@ -146,7 +146,7 @@ void method_destroy(struct call *call)
 	req.recursive = param_bool(call, "recursive", false);
 	req.kill = param_bool(call, "kill", false);
 	req.timeout_ms = MANAGER_KILL_TIMEOUT_MS;
-	req.caller = call->conn->uid;
+	req.caller = call_peer_uid(call);
 	t = param_obj(call, "timeout_ms");
 	if (t) {
 		int64_t v = json_object_get_int64(t);
@@ -169,7 +169,7 @@ void method_list(struct call *call)
 
 	if (!params_check(call, specs))
 		return;
-	if (manager_list(call_manager(call), call->conn->uid, param_str(call, "name"), &arr, &e) < 0) {
+	if (manager_list(call_manager(call), call_peer_uid(call), param_str(call, "name"), &arr, &e) < 0) {
 		call_op_error(call, &e);
 		return;
 	}
@@ -189,7 +189,7 @@ void method_watch(struct call *call)
 	if (!params_check(call, specs))
 		return;
 	/* A stream needs "more"; org.varlink.service says so with ExpectedMore(), no parameters. */
-	if (!call->vl.more) {
+	if (!call_more(call)) {
 		call_error(call, CGERR_EXPECTED_MORE, NULL);
 		return;
 	}

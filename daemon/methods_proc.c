@@ -39,7 +39,7 @@ static bool call_entry(struct call *call, struct ledger_entry **ret_le)
 	}
 	*ret_le = ledger_get(manager_ledger(m), name);
 	/* Another tenant's entry answers exactly as a missing one: nothing is disclosed. */
-	if (!*ret_le || !tenant_may_access(call->conn->uid, *ret_le)) {
+	if (!*ret_le || !tenant_may_access(call_peer_uid(call), *ret_le)) {
 		call_errorf(call, CGERR_NOT_FOUND, "name", name, "no cgroup \"%s\" managed by cgctld", name);
 		return false;
 	}
@@ -84,7 +84,7 @@ static bool call_subtree_own(struct call *call, const char *act)
 {
 	const char *name = param_str(call, "name");
 
-	if (!tenant_subtree_foreign(call->conn->uid, manager_ledger(call_manager(call)), name))
+	if (!tenant_subtree_foreign(call_peer_uid(call), manager_ledger(call_manager(call)), name))
 		return true;
 	call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL,
 		    "\"%s\" holds cgroups that another user created, which %s would reach; nothing was touched",
@@ -124,9 +124,9 @@ static void attach_error(struct call *call, pid_t pid, int r, const char *how, c
 	snprintf(field, sizeof(field), "%d", (int)pid);
 	if (strcmp(how, "check") == 0 && r != -ESRCH) {
 		log_notice("attach to %s: refused process %d to uid %u: %s", param_str(call, "name"), (int)pid,
-			   (unsigned)call->conn->uid, why ? why : strerror(-r));
+			   (unsigned)call_peer_uid(call), why ? why : strerror(-r));
 		call_errorf(call, CGERR_PERMISSION_DENIED, NULL, NULL, "uid %u may not move process %d: %s",
-			    (unsigned)call->conn->uid, (int)pid, why ? why : strerror(-r));
+			    (unsigned)call_peer_uid(call), (int)pid, why ? why : strerror(-r));
 	} else if (r == -ESRCH)
 		call_errorf(call, CGERR_INVALID_VALUE, "field", field, "no process %d", (int)pid);
 	else if (r == -EBUSY || r == -EOPNOTSUPP)
@@ -176,7 +176,7 @@ static int attach_source_ok(struct call *call, pid_t pid, const char **ret_why)
 	size_t n = strlen(manager_root_path(m));
 	int r;
 
-	if (tenant_is_admin(call->conn->uid))
+	if (tenant_is_admin(call_peer_uid(call)))
 		return 0;
 	r = tenant_read_cgroup(pid, &cg);
 	if (r >= 0)
@@ -191,7 +191,7 @@ static int attach_source_ok(struct call *call, pid_t pid, const char **ret_why)
 	}
 	if (strncmp(abs, manager_root_path(m), n) != 0 || (abs[n] != '/' && abs[n] != '\0'))
 		return 0;
-	return tenant_may_take_from(call->conn->uid, manager_ledger(m), abs[n] ? abs + n + 1 : "", ret_why);
+	return tenant_may_take_from(call_peer_uid(call), manager_ledger(m), abs[n] ? abs + n + 1 : "", ret_why);
 }
 
 /*
@@ -209,7 +209,7 @@ static int attach_verify(struct call *call, int pidfd, pid_t pid, const char **r
 		*ret_why = "its /proc entry cannot be read";
 	if (r < 0)
 		return r == -ESRCH ? r : -EPERM;
-	r = tenant_may_move(call->conn->uid, pid, &p, ret_why);
+	r = tenant_may_move(call_peer_uid(call), pid, &p, ret_why);
 	if (r >= 0)
 		r = attach_source_ok(call, pid, ret_why);
 	if (pidfd >= 0 && !attach_pidfd_alive(pidfd))
@@ -252,11 +252,13 @@ static bool attach_collect(struct call *call, pid_t *pids, int *pidfds, size_t *
 	json_object *nf = param_obj(call, "pidfds");
 	size_t npids = arr ? json_object_array_length(arr) : 0;
 	int64_t nfds = nf ? json_object_get_int64(nf) : 0;
+	size_t nsent;
+	const int *sent = call_fds(call, &nsent);
 
-	if (nfds < 0 || (size_t)nfds != call->nfds || npids + call->nfds == 0 || npids + call->nfds > ATTACH_PIDS_MAX) {
+	if (nfds < 0 || (size_t)nfds != nsent || npids + nsent == 0 || npids + nsent > ATTACH_PIDS_MAX) {
 		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
 			    "give 1..%d pids and/or pidfds (pidfds must count the descriptors sent: %zu)",
-			    ATTACH_PIDS_MAX, call->nfds);
+			    ATTACH_PIDS_MAX, nsent);
 		return false;
 	}
 	for (size_t i = 0; i < npids; i++) {
@@ -269,19 +271,19 @@ static bool attach_collect(struct call *call, pid_t *pids, int *pidfds, size_t *
 		}
 		pids[i] = (pid_t)p;
 	}
-	for (size_t i = 0; i < call->nfds; i++) {
-		int r = attach_pidfd_to_pid(call->fds[i], &pids[npids + i]);
+	for (size_t i = 0; i < nsent; i++) {
+		int r = attach_pidfd_to_pid(sent[i], &pids[npids + i]);
 
-		if (r >= 0 && !attach_pidfd_alive(call->fds[i]))
+		if (r >= 0 && !attach_pidfd_alive(sent[i]))
 			r = -ESRCH;
 		if (r < 0) {
 			call_errorf(call, CGERR_INVALID_VALUE, "field", "pidfds", "descriptor %zu: %s", i,
 				    r == -ESRCH ? "the process has exited" : "not a pidfd");
 			return false;
 		}
-		pidfds[npids + i] = call->fds[i];
+		pidfds[npids + i] = sent[i];
 	}
-	*ret_n = npids + call->nfds;
+	*ret_n = npids + nsent;
 	return attach_pin_and_verify(call, pids, pidfds, npids, *ret_n);
 }
 
@@ -488,7 +490,7 @@ void method_get_stats(struct call *call)
 static void freeze_done_cb(void *arg, int r)
 {
 	struct call *call = arg;
-	bool freeze = strstr(call->vl.method, "Freeze") != NULL;
+	bool freeze = strstr(call_method(call), "Freeze") != NULL;
 
 	if (r == -ETIMEDOUT || r == -ECANCELED)
 		call_errorf(call, CGERR_TIMEOUT, NULL, NULL, "\"%s\" did not reach the %s state in time",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* server.c: the Varlink transport's listening socket, accepted connections and limits. */
 #include "server.h"
+#include "conn_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,8 @@ void server_limits_default(struct limits *l)
 {
 	l->message_max = VL_MESSAGE_MAX_DEFAULT;
 	l->out_max = 16u * 1024 * 1024;
+	l->reply_mem_max = SERVER_REPLY_MEM_DEFAULT;
+	l->reply_mem_per_tenant = 0;
 	l->conns_max = 512;
 	l->conns_per_uid = 256;
 	l->conns_per_tenant = l->conns_per_uid;
@@ -136,16 +139,71 @@ int server_listen(struct server *s, const char *path, bool private_dir)
 	return server_bind(s, path, private_dir);
 }
 
+/* The record of uid's connections, NULL when it has none. */
+static struct peer_uid *server_peer_find(const struct server *s, uid_t uid)
+{
+	struct peer_uid *p;
+
+	for (p = s->peers; p && p->uid != uid; p = p->next)
+		;
+	return p;
+}
+
 /* Count the connections of uid. */
 static unsigned server_conns_of(const struct server *s, uid_t uid)
 {
-	const struct conn *c;
-	unsigned n = 0;
+	const struct peer_uid *p = server_peer_find(s, uid);
+
+	return p ? p->conns : 0;
+}
+
+/* The record of uid, made with its first connection. */
+struct peer_uid *server_peer_ref(struct server *s, uid_t uid)
+{
+	struct peer_uid *p = server_peer_find(s, uid);
+
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p)
+			return NULL;
+		p->uid = uid;
+		p->tenant = s->ops && s->ops->tenant && s->ops->tenant(s->app, uid);
+		p->next = s->peers;
+		s->peers = p;
+	}
+	p->conns++;
+	return p;
+}
+
+/* One connection of p's fewer; the last one frees p. */
+void server_peer_unref(struct server *s, struct peer_uid *p)
+{
+	if (--p->conns > 0)
+		return;
+	for (struct peer_uid **pp = &s->peers; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	free(p);
+}
+
+/* A tenant's share, else an administrator's whole budget. */
+size_t server_reply_budget(const struct server *s, const struct peer_uid *p)
+{
+	if (p->tenant && s->limits.reply_mem_per_tenant)
+		return s->limits.reply_mem_per_tenant;
+	return s->limits.reply_mem_max;
+}
+
+/* Serve p's connections again: each looks at what it has on the next loop turn. */
+void server_peer_resume(struct server *s, const struct peer_uid *p)
+{
+	struct conn *c;
 
 	TAILQ_FOREACH(c, &s->conns, entry)
-		if (c->uid == uid)
-			n++;
-	return n;
+		if (c->peer == p && !c->dead && !c->current)
+			event_active(c->pev, 0, 0);
 }
 
 /* How many connections uid may hold: a tenant (as the application says) its share. */
@@ -256,6 +314,8 @@ void server_conn_gone(struct server *s, struct conn *c)
 {
 	TAILQ_REMOVE(&s->conns, c, entry);
 	s->n_conns--;
+	server_peer_unref(s, c->peer);
+	c->peer = NULL;
 	if (s->ops->disconnect)
 		s->ops->disconnect(s->app, c);
 	server_idle_arm(s);
@@ -313,6 +373,13 @@ void server_limits_resolve(struct server *s, unsigned tenants)
 	s->limits.conns_per_tenant = share < s->limits.conns_per_uid ? share : s->limits.conns_per_uid;
 	if (!s->limits.conns_per_tenant)
 		s->limits.conns_per_tenant = 1;
+	/* Unread replies likewise: a tenant's budget is a share of an administrator's unless set (never above it). */
+	if (!s->limits.reply_mem_per_tenant)
+		s->limits.reply_mem_per_tenant = s->limits.reply_mem_max / (tenants + 1);
+	if (s->limits.reply_mem_per_tenant > s->limits.reply_mem_max)
+		s->limits.reply_mem_per_tenant = s->limits.reply_mem_max;
+	if (!s->limits.reply_mem_per_tenant)
+		s->limits.reply_mem_per_tenant = 1;
 }
 
 /* Start accepting on base, serving app through ops. */

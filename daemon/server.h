@@ -11,6 +11,7 @@
 #include "conn.h"
 
 struct event_base;
+struct peer_uid;
 
 /*
  * How the transport reaches the application it serves (app is the pointer
@@ -40,10 +41,14 @@ typedef int (*server_dir_check_fn)(const struct stat *st, const char *path, char
 /* Limits on what a client controls; each has a command-line flag. */
 /* Default of limits.triggers_per_uid (--max-pressure-triggers-per-uid): a per-uid cap like the others. */
 #define SERVER_TRIGGERS_PER_UID_DEFAULT 64
+/* Default of limits.reply_mem_max (--max-reply-memory). */
+#define SERVER_REPLY_MEM_DEFAULT (256u * 1024 * 1024)
 
 struct limits {
 	size_t message_max;     /* bytes of one message */
-	size_t out_max;         /* queued reply bytes before we stop reading */
+	size_t out_max;         /* queued reply bytes of one connection before we stop reading it */
+	size_t reply_mem_max;   /* ...of all the connections of one administrator uid (root, ours) */
+	size_t reply_mem_per_tenant; /* ...of one tenant's; 0: reply_mem_max / (tenants + 1) (server_limits_resolve()) */
 	unsigned conns_max;     /* connections in total */
 	unsigned conns_per_uid; /* connections of one uid */
 	unsigned conns_per_tenant; /* of one tenant: also at most conns_max / (tenants + 1) (server_limits_resolve()) */
@@ -71,6 +76,7 @@ struct server {
 	size_t n_allow_uids;
 	TAILQ_HEAD(, conn) conns;
 	unsigned n_conns;
+	struct peer_uid *peers; /* one per uid with a connection (conn_internal.h) */
 	uint64_t next_conn_id;
 	int reserve_fd;       /* kept open to shed a connection when out of fds */
 	unsigned idle_timeout_ms; /* exit when idle this long (socket activation only; 0: never) */

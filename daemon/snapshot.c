@@ -39,19 +39,19 @@ static int64_t snapshot_now(void)
 static void snapshot_counts(struct call *call, struct ledger_stats *ls, unsigned ret[3])
 {
 	struct manager *m = call_manager(call);
-	uid_t uid = call->conn->uid;
+	uid_t uid = call_peer_uid(call);
 	struct ledger_usage u;
 
 	ledger_get_stats(manager_ledger(m), ls);
 	if (tenant_is_admin(uid)) {
-		ret[0] = server_conn_count(call->conn->srv);
+		ret[0] = server_conn_count(call_server(call));
 		ret[1] = watch_count(call_app(call));
 		ret[2] = pressure_count(m);
 		return;
 	}
 	ledger_owner_usage(manager_ledger(m), uid, &u);
 	*ls = (struct ledger_stats){ .entries = u.entries };
-	ret[0] = server_conn_count_of(call->conn->srv, uid);
+	ret[0] = server_conn_count_of(call_server(call), uid);
 	ret[1] = watch_count_of(call_app(call), uid);
 	ret[2] = pressure_count_of(m, uid);
 }
@@ -193,7 +193,7 @@ void method_snapshot(struct call *call)
 	for (size_t i = 0; i < n; i++) {
 		json_object *o;
 
-		if (!snapshot_wanted(names, call->conn->uid, all[i]))
+		if (!snapshot_wanted(names, call_peer_uid(call), all[i]))
 			continue;
 		if (json_object_array_length(arr) >= SNAPSHOT_MAX) {
 			truncated = true;

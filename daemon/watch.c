@@ -63,7 +63,7 @@ static void watcher_drop_slow(struct app *a, struct watcher *w)
 	struct call *call = w->call;
 
 	log_notice("connection %llu: watcher does not read its events, dropped",
-		   (unsigned long long)call->conn->id);
+		   (unsigned long long)conn_id(call_conn(call)));
 	watcher_free(a, w);
 	call_errorf(call, CGERR_QUOTA_EXCEEDED, "limit", "watch-buffer",
 		    "more than %u bytes of events unread: the watch was dropped; watch again and read faster",
@@ -87,7 +87,7 @@ static json_object *watch_event(const char *type, const char *name, json_object 
 static void watcher_send(struct app *a, struct watcher *w, const char *type, const char *name,
 			 json_object *details)
 {
-	if (conn_out_bytes(w->call->conn) > WATCH_BUFFER_MAX) {
+	if (conn_out_bytes(call_conn(w->call)) > WATCH_BUFFER_MAX) {
 		watcher_drop_slow(a, w);
 		return;
 	}
@@ -148,7 +148,7 @@ int watch_add(struct app *a, struct call *call, json_object *names, json_object 
 	if (a->n_watchers >= manager_watchers_max(m))
 		return op_error_set(e, -EDQUOT, CGERR_QUOTA_EXCEEDED, "limit", "watchers",
 				    "at most %u watchers at once (--max-watchers)", manager_watchers_max(m));
-	if ((r = quota_check_watch(m, call->conn->uid, watch_count_of(a, call->conn->uid), e)) < 0)
+	if ((r = quota_check_watch(m, call_peer_uid(call), watch_count_of(a, call_peer_uid(call)), e)) < 0)
 		return r;
 	if ((r = watch_check_names(names, e)) < 0)
 		return r;
@@ -156,8 +156,8 @@ int watch_add(struct app *a, struct call *call, json_object *names, json_object 
 	if (!w)
 		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
 	w->call = call;
-	w->uid = call->conn->uid;
-	if (pressure_add(m, call, w->uid, call->conn->srv->limits.triggers_per_uid, pressure, e) < 0) {
+	w->uid = call_peer_uid(call);
+	if (pressure_add(m, call, w->uid, call_server(call)->limits.triggers_per_uid, pressure, e) < 0) {
 		free(w);
 		return -e->errnum;
 	}
@@ -179,7 +179,7 @@ void watch_conn_closed(struct app *a, struct conn *c)
 		struct call *call = w->call;
 
 		next = w->next;
-		if (call->conn != c)
+		if (call_conn(call) != c)
 			continue;
 		watcher_free(a, w);
 		call_reply(call, NULL); /* into the void: frees the call */

@@ -20,24 +20,22 @@
 
 #include "sweep.h"
 #include "app.h"
-#include "commit.h"
-#include "events.h"
 #include "ledger.h"
-#include "manager_internal.h"
+#include "manager.h"
 #include "names.h"
 #include "server.h"
 #include "standin.h"
 #include "varlink.h"
-#include "watch.h"
 
 /*
  * Each input runs against a fresh daemon: the real manager and server, set up
- * as main.c does, on a plain directory standing in for the cgroup root (the
- * manager accepts it with a warning) and a state directory in tmpfs. A client
- * connects over the daemon's real socket, sends the input as Varlink calls,
- * the loop runs without blocking, and every reply must be a well-formed
- * Varlink reply. Then the daemon is stopped as main.c stops it, and nothing
- * may have leaked, crashed, or appeared outside the stand-in root.
+ * by main.c's own start-up (app_open(), app_start()) on a plain directory
+ * standing in for the cgroup root (the manager accepts it with a warning) and
+ * a state directory in tmpfs. A client connects over the daemon's real
+ * socket, sends the input as Varlink calls, the loop runs without blocking,
+ * and every reply must be a well-formed Varlink reply. Then the daemon is
+ * stopped by main.c's app_stop(), and nothing may have leaked, crashed, or
+ * appeared outside the stand-in root.
  *
  * Input: byte 0 selects the mode (its low bits; seeds use the digits 0-7):
  *   bit 0  raw: the rest is the byte stream, written as is
@@ -219,53 +217,36 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* ---- one daemon per input ---- */
 
 struct daemon {
-	struct manager m;
 	struct server s;
 	struct app app;
-	struct event_base *base;
+	struct event_base *base; /* app.base */
 };
 
-/* Start like main.c, on the stand-in root. */
+/* Start as main.c does (app_open(), app_start()), on the stand-in root. */
 static void daemon_start(struct daemon *d)
 {
 	struct manager_options mo = { .state_dir = G.state, .cgroup_root = standin_root(), .entries_max = 12,
 				       .watchers_max = 2 };
 
 	memset(d, 0, sizeof(*d));
-	d->s.listen_fd = d->s.reserve_fd = -1;
-	d->m.rootfd = -1;
-	d->app.mgr = &d->m;
+	d->s.listen_fd = d->s.reserve_fd = d->s.reply_log_fd = -1;
 	d->app.srv = &d->s;
 	server_limits_default(&d->s.limits);
 	d->s.limits.message_max = 64 * 1024;
 	d->s.limits.partial_timeout_ms = 10; /* fires only when the input lets time pass */
-	if (manager_init(&d->m, &mo) < 0)
-		fail("manager_init failed: is there a cgroup2 mount? (CGCTL_FUZZ_LOG=1 shows why)");
-	if (!d->m.delegated)
+	if (app_open(&d->app, &mo) < 0)
+		fail("app_open failed: is there a cgroup2 mount? (CGCTL_FUZZ_LOG=1 shows why)");
+	if (!manager_delegated(d->app.mgr))
 		fail("the stand-in root is not taken as delegated");
-	manager_reconcile(&d->m);
-	d->base = event_base_new();
-	if (!d->base || event_base_priority_init(d->base, SERVER_N_PRIOS) < 0)
-		fail("event_base_new");
-	if (server_listen(&d->s, G.sock, false) < 0 ||
-	    commit_new(d->base, SERVER_PRIO_COMMIT, d->m.ledger, &d->app.commit) < 0 ||
-	    server_start(&d->s, d->base, &app_server_ops, &d->app) < 0 ||
-	    manager_start(&d->m, d->base) < 0)
-		fail("server or manager start failed");
-	watch_init(&d->app);
-	events_startup(&d->m);
+	if (app_start(&d->app, G.sock, false) < 0)
+		fail("app_start failed (CGCTL_FUZZ_LOG=1 shows why)");
+	d->base = d->app.base;
 }
 
-/* Stop like main.c: leases of connections still open are kept (released at the next start). */
+/* Stop as main.c does: leases of connections still open are kept (released at the next start). */
 static void daemon_stop(struct daemon *d)
 {
-	watch_stop(&d->app);
-	events_stop(&d->m);
-	manager_stop(&d->m);
-	d->app.commit = commit_free(d->app.commit);
-	server_stop(&d->s);
-	manager_done(&d->m);
-	event_base_free(d->base);
+	app_stop(&d->app);
 }
 
 /* ---- the client ---- */

@@ -4,7 +4,10 @@
 #   socket -> transport -> glue -> domain -> ledger/cgroupfs -> commit -> reply.
 # Fails when a transport file includes a header of another layer, when commit.c
 # (durability) includes the transport or the glue, when a domain file includes
-# the transport or the glue, or when daemon/'s includes form a cycle.
+# the transport or the glue, when a file outside the transport sees inside a
+# connection or a call (struct conn and struct call are the transport's:
+# conn_internal.h; everyone else uses conn.h's accessors), or when daemon/'s
+# includes form a cycle.
 set -u
 dir=${1:-daemon}
 fail=0
@@ -12,8 +15,10 @@ fail=0
 say() { echo "check-layers: $*" >&2; fail=1; }
 
 # The transport: framing, replies, fds, accept, limits. It may include only these of daemon/.
-transport="conn.c conn.h server.c server.h"
-transport_may="conn.h server.h log.h replylog.h"
+transport="conn.c conn.h conn_internal.h server.c server.h"
+transport_may="conn.h conn_internal.h server.h log.h replylog.h"
+# The transport's private header: the only place struct conn and struct call are defined.
+private="conn_internal.h"
 # The glue: the only files that include both the transport and the domain (main.c wires all).
 glue="app.c app.h dispatch.c dispatch.h methods.c methods_proc.c snapshot.c watch.c watch.h lease.c lease.h main.c"
 # Headers of the transport and of the glue, which the domain must not include.
@@ -36,6 +41,23 @@ for f in $transport; do
 	for h in $(includes "$f"); do
 		member "$h" "$transport_may" || say "$dir/$f (transport) includes $h: the transport knows no other layer"
 	done
+done
+
+# struct conn and struct call are opaque outside the transport: defined in its
+# private header only, which only the transport includes, and nobody else
+# reaches into one (call->..., ...->conn->..., ...->vl.).
+for path in "$dir"/*.c "$dir"/*.h; do
+	f=${path##*/}
+	if [ "$f" != "$private" ] && grep -n '^[[:space:]]*struct[[:space:]]\+\(conn\|call\)[[:space:]]*{' "$path" >/dev/null; then
+		say "$dir/$f defines struct conn or struct call: their fields are the transport's ($private)"
+	fi
+	member "$f" "$transport" && continue
+	for h in $(includes "$f"); do
+		[ "$h" = "$private" ] && say "$dir/$f includes $h: only the transport sees inside a connection or a call"
+	done
+	grep -n '\bcall->\|->conn->\|->vl\.' "$path" | while IFS= read -r line; do
+		echo "check-layers: $dir/$f:${line%%:*}: reaches into a call or a connection (use conn.h's accessors)"
+	done | grep . >&2 && fail=1
 done
 
 for f in commit.c commit.h; do

@@ -675,3 +675,106 @@ test_tenants_descriptors_not_exhausted() {
 	# Replies that carry a descriptor (OpenCgroup), pipelined and never read.
 	tn_fds_attack 20 box
 }
+
+# Write $CGT_TMP/flood.py: "create SOCKET N" makes N entries flood0..N-1 with about 56 KB
+# of labels each (so that List answers about N * 56 KB); "flood SOCKET CONNS CALLS STOP"
+# opens CONNS connections, pipelines CALLS List calls on each and reads no reply, says
+# "sent", then "dropped K" each time the daemon has closed K of them, until all are or
+# file STOP exists.
+tn_write_flood() {
+	cat >"$CGT_TMP/flood.py" <<'PY'
+import json, os, select, socket, sys, time
+mode, path = sys.argv[1], sys.argv[2]
+def call(method, params):
+    return json.dumps({"method": "io.cgctl.Manager." + method, "parameters": params}).encode() + b"\0"
+if mode == "create":
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(30)
+    for i in range(int(sys.argv[3])):
+        labels = {"l%02d" % k: chr(97 + k) * 4000 for k in range(14)}
+        s.sendall(call("Create", {"name": "flood%d" % i, "labels": labels}))
+        buf = b""
+        while b"\0" not in buf:
+            d = s.recv(65536)
+            if not d:
+                sys.exit("connection closed")
+            buf += d
+        if b'"error"' in buf:
+            sys.exit("Create: %s" % buf[:300])
+    print("created", flush=True)
+    sys.exit(0)
+nconn, ncalls, stop = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+conns, p = [], select.poll()
+for i in range(nconn):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(30)
+    s.sendall(call("List", {}) * ncalls)
+    conns.append(s)
+    p.register(s, select.POLLHUP)
+print("sent %d" % nconn, flush=True)
+gone, said = set(), 0
+while len(gone) < nconn and not os.path.exists(stop):
+    for fd, ev in p.poll(50):
+        if ev & (select.POLLHUP | select.POLLERR):
+            gone.add(fd)
+            p.unregister(fd)
+    if len(gone) != said:
+        said = len(gone)
+        print("dropped %d" % said, flush=True)
+while not os.path.exists(stop):
+    time.sleep(0.05)
+PY
+}
+
+# The daemon's peak resident memory (VmHWM) in KiB.
+tn_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status"; }
+
+test_tenants_unread_replies_bounded() {
+	local out=$CGT_TMP/flood stop=$CGT_TMP/flood.stop fp hwm0 hwm reply share bound i
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	# 2 MiB of unsent replies per connection, 24 MiB for an administrator uid: a third each
+	# for the two tenants (8 MiB). The connections that hold it are dropped after 1 s.
+	TN_OPTS=(--max-reply-buffer $((2 << 20)) --max-reply-memory $((24 << 20)) --stall-timeout 1000)
+	tn_up || return 1
+	TN_OPTS=()
+	tn_write_flood
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 "$CGT_TMP/flood.py" \
+		create "$DSOCK" 16 </dev/null >"$out.c" 2>&1 || fail "tenant 2 could not create: $(cat "$out.c")" || return 1
+	t2 --json list && expect_rc 0 || return 1
+	reply=$((${#OUT} / 1024))
+	t1 create mine && expect_rc 0 || return 1
+	hwm0=$(tn_hwm_kb)
+	# Tenant 2: 32 connections, 16 Lists of ~${reply} KiB each, nothing read. Unbounded, that
+	# is 32 x (2 MiB + a reply) unsent; bounded, tenant 2's 8 MiB and the reply that passed it.
+	share=$((8 << 10))
+	bound=$((hwm0 + share + 2 * reply + (16 << 10)))
+	rm -f "$stop"
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 "$CGT_TMP/flood.py" \
+		flood "$DSOCK" 32 16 "$stop" </dev/null >"$out" 2>"$out.err" &
+	fp=$!
+	cgt_track_pid "$fp"
+	cgt_wait_line "$out" '^sent' || fail "the flood did not get going: $(cat "$out.err")" || return 1
+	# Tenant 1 and root are answered meanwhile (they connect after all the flood's calls were sent).
+	t1 --json list && expect_rc 0 && expect_jq '[.[].name] == ["mine"]' || return 1
+	adm status && expect_rc 0 || return 1
+	# The connections that hold the budget without reading are dropped by the stall rule...
+	cgt_wait_line "$out" '^dropped' 30 || fail "no flooding connection was dropped: $(cat "$out")" || return 1
+	# ...and the others, which only waited for the budget, are served then (and dropped in turn).
+	cgt_wait_line "$out" '^dropped 32$' 90 ||
+		fail "the waiting connections were not served after the holders went: $(tail -n 3 "$out")" || return 1
+	t1 --json list && expect_rc 0 && expect_jq '[.[].name] == ["mine"]' || return 1
+	hwm=$(tn_hwm_kb)
+	touch "$stop"
+	wait "$fp" 2>/dev/null
+	grep -q "uid $CGT_UID2: .* bytes of replies unread, its budget $((8 << 20))" "$DLOG" ||
+		fail "no log line says tenant 2 reached its reply budget" || return 1
+	printf '  VmHWM %s KiB before the flood, %s KiB after; bound %s KiB (List %s KiB)\n' \
+		"$hwm0" "$hwm" "$bound" "$reply"
+	if cgt_daemon_is_asan; then
+		cgt_log "ASan build: its quarantine keeps freed replies; the memory bound is not checked"
+		return 0
+	fi
+	[ "$hwm" -le "$bound" ] || fail "cgctld's peak RSS grew by $((hwm - hwm0)) KiB under the flood, bound $((bound - hwm0)) KiB"
+}

@@ -21,7 +21,7 @@
  * it as the test says; its disconnect op counts. Only the transport (and the
  * protocol library) is linked.
  */
-#define CALLS_MAX 16
+#define CALLS_MAX 64
 static struct {
 	struct call *calls[CALLS_MAX]; /* calls dispatched, in order (answered ones are freed) */
 	char methods[CALLS_MAX][64];   /* their methods */
@@ -48,13 +48,13 @@ static void test_dispatch(void *userdata, struct call *call)
 
 	ck_assert_ptr_eq(userdata, &app);
 	ck_assert_uint_lt(app.n_calls, CALLS_MAX);
-	snprintf(app.methods[app.n_calls], sizeof(app.methods[0]), "%s", call->vl.method);
+	snprintf(app.methods[app.n_calls], sizeof(app.methods[0]), "%s", call_method(call));
 	app.calls[app.n_calls++] = call;
 	if (!app.answer_now)
 		return;
 	app.in_handler = true;
 	if (app.close_in_handler)
-		conn_close(call->conn, "test");
+		conn_close(call_conn(call), "test");
 	p = json_object_new_object();
 	json_object_object_add(p, "n", json_object_new_int((int)app.n_calls - 1));
 	if (app.reply_bytes) {
@@ -134,14 +134,20 @@ static void peer_send(const char *buf, size_t len)
 	ck_assert_int_eq(send(peer, buf, len, MSG_NOSIGNAL), (ssize_t)len);
 }
 
-/* Send one call (NUL-terminated JSON) from the peer. */
-static void peer_call(const char *method)
+/* Send one call (NUL-terminated JSON) from the client end fd. */
+static void fd_call(int fd, const char *method)
 {
 	char msg[256];
 	int n = snprintf(msg, sizeof(msg), "{\"method\":\"%s\",\"parameters\":{}}", method);
 
 	ck_assert_int_lt(n, (int)sizeof(msg));
-	peer_send(msg, (size_t)n + 1);
+	ck_assert_int_eq(send(fd, msg, (size_t)n + 1, MSG_NOSIGNAL), n + 1);
+}
+
+/* Send one call from the peer. */
+static void peer_call(const char *method)
+{
+	fd_call(peer, method);
 }
 
 /* Read replies on the peer until n complete ones arrived (the loop runs meanwhile); their "n" in order. */
@@ -194,7 +200,7 @@ START_TEST(test_pipelined_in_order)
 	turns(5);
 	/* The first call is pending: the next is not read off the framer. */
 	ck_assert_uint_eq(app.n_calls, 1);
-	ck_assert_str_eq(app.calls[0]->vl.method, "t.T.M0");
+	ck_assert_str_eq(call_method(app.calls[0]), "t.T.M0");
 	app.answer_now = true;
 	{
 		json_object *p0 = json_object_new_object();
@@ -225,7 +231,7 @@ START_TEST(test_split_message)
 	peer_send(msg + 10, sizeof(msg) - 10);
 	turns(3);
 	ck_assert_uint_eq(app.n_calls, 1);
-	ck_assert_str_eq(app.calls[0]->vl.method, "t.T.Split");
+	ck_assert_str_eq(call_method(app.calls[0]), "t.T.Split");
 	call_reply(app.calls[0], NULL);
 }
 END_TEST
@@ -244,6 +250,7 @@ START_TEST(test_fd_passing)
 	struct cmsghdr *cm;
 	char rbuf[4096];
 	int p[2], q[2], got = -1;
+	size_t nfds;
 	char c;
 
 	ck_assert_int_eq(pipe(p), 0);
@@ -257,8 +264,9 @@ START_TEST(test_fd_passing)
 	close(p[1]);
 	turns(3);
 	ck_assert_uint_eq(app.n_calls, 1);
-	ck_assert_uint_eq(app.calls[0]->nfds, 1);
-	ck_assert_int_eq(write(app.calls[0]->fds[0], "A", 1), 1);
+	ck_assert_ptr_nonnull(call_fds(app.calls[0], &nfds));
+	ck_assert_uint_eq(nfds, 1);
+	ck_assert_int_eq(write(call_fds(app.calls[0], &nfds)[0], "A", 1), 1);
 	ck_assert_int_eq(read(p[0], &c, 1), 1);
 	ck_assert_int_eq(c, 'A');
 	close(p[0]);
@@ -640,6 +648,159 @@ START_TEST(test_stall_not_while_we_serve)
 }
 END_TEST
 
+/* A uid the budget tests call a tenant (the application's say). */
+#define HOG_UID 4242
+/* Another uid, an administrator. */
+#define OTHER_UID 4343
+
+/* HOG_UID is a tenant. */
+static bool test_hog_is_tenant(void *userdata, uid_t uid)
+{
+	return uid == HOG_UID;
+}
+
+static const struct server_ops budget_ops = { .dispatch = test_dispatch, .disconnect = test_disconnect,
+					      .tenant = test_hog_is_tenant };
+
+/* A connection of uid over a socketpair; the client's end (non-blocking), its connection in *ret. */
+static int adopt_peer(uid_t uid, struct conn **ret)
+{
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	*ret = server_adopt(&srv, sv[0], uid, getpid());
+	ck_assert_ptr_nonnull(*ret);
+	return sv[1];
+}
+
+/* Read what fd has, without waiting; the number of replies that ended (NULs) in it. */
+static size_t fd_replies(int fd)
+{
+	static char buf[256 * 1024];
+	size_t n = 0;
+	ssize_t r;
+
+	while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		for (ssize_t i = 0; i < r; i++)
+			n += buf[i] == '\0';
+	return n;
+}
+
+#define BUDGET (256u * 1024)     /* the tenant's reply budget in these tests */
+#define HOG_REPLY (64u * 1024)   /* the size of each reply */
+
+/*
+ * Replies one uid does not read count against its budget across all its
+ * connections (each allowed 16 MiB): past it none of them is served, while
+ * another uid is; as they read, the rest is served, every call answered.
+ */
+START_TEST(test_uid_reply_budget)
+{
+	struct conn *h1, *h2, *o;
+	int f1, f2, fo;
+	size_t n, got1 = 0, got2 = 0;
+
+	srv.ops = &budget_ops;
+	srv.limits.reply_mem_per_tenant = BUDGET;
+	f1 = adopt_peer(HOG_UID, &h1);
+	f2 = adopt_peer(HOG_UID, &h2);
+	fo = adopt_peer(OTHER_UID, &o);
+	ck_assert(conn_tenant(h1) && !conn_tenant(o));
+	app.answer_now = true;
+	app.reply_bytes = HOG_REPLY;
+	for (int i = 0; i < 16; i++) {
+		fd_call(f1, "t.T.Hog");
+		fd_call(f2, "t.T.Hog");
+	}
+	turns(20);
+	/* The budget, and the one reply that crossed it, at most. */
+	ck_assert_uint_le(conn_out_bytes(h1) + conn_out_bytes(h2), BUDGET + HOG_REPLY + 64);
+	ck_assert_uint_lt(app.n_calls, 32);
+	n = app.n_calls;
+	fd_call(fo, "t.T.Other");
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, n + 1);
+	ck_assert_uint_eq(fd_replies(fo), 1);
+	for (int i = 0; i < 100000 && (got1 < 16 || got2 < 16); i++) {
+		got1 += fd_replies(f1);
+		got2 += fd_replies(f2);
+		turns(1);
+	}
+	ck_assert_uint_eq(got1, 16);
+	ck_assert_uint_eq(got2, 16);
+	ck_assert_uint_eq(app.n_disconnects, 0);
+	close(f1);
+	close(f2);
+	close(fo);
+}
+END_TEST
+
+/*
+ * A connection that holds its uid's budget and never reads is dropped by the
+ * stall rule; the uid's other connection, which reads but waited meanwhile
+ * (not its own stall), is then served in full.
+ */
+START_TEST(test_uid_reply_budget_holder_dropped)
+{
+	struct conn *h1, *h2;
+	int f1, f2;
+	size_t n, got2 = 0;
+	long long start, end;
+
+	srv.ops = &budget_ops;
+	srv.limits.reply_mem_per_tenant = BUDGET;
+	srv.limits.partial_timeout_ms = STALL_MS;
+	f1 = adopt_peer(HOG_UID, &h1);
+	f2 = adopt_peer(HOG_UID, &h2);
+	app.answer_now = true;
+	app.reply_bytes = HOG_REPLY;
+	for (int i = 0; i < 16; i++)
+		fd_call(f1, "t.T.Hog");
+	turns(20);
+	ck_assert_uint_ge(conn_out_bytes(h1), BUDGET);
+	n = app.n_calls;
+	for (int i = 0; i < 4; i++)
+		fd_call(f2, "t.T.Wait");
+	start = mono_ms();
+	turns(5);
+	/* Its uid is over budget: not served. */
+	ck_assert_uint_eq(app.n_calls, n);
+	end = start + 30 * 1000;
+	while (got2 < 4 && mono_ms() < end) {
+		got2 += fd_replies(f2);
+		turns(2);
+		usleep(5000);
+	}
+	ck_assert_uint_eq(got2, 4);
+	ck_assert_int_ge(mono_ms() - start, STALL_MS);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_ptr_eq(app.gone, h1);
+	ck_assert(!conn_closed(h2));
+	close(f1);
+	close(f2);
+}
+END_TEST
+
+/* A tenant's reply budget: a share of the global one unless set (then at most the global one). */
+START_TEST(test_reply_budget_resolve)
+{
+	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+
+	server_limits_default(&s.limits);
+	s.limits.reply_mem_max = 400 * 1024;
+	server_limits_resolve(&s, 3);
+	ck_assert_uint_eq(s.limits.reply_mem_per_tenant, 100 * 1024);
+	s.limits.reply_mem_per_tenant = 300 * 1024;
+	server_limits_resolve(&s, 3);
+	ck_assert_uint_eq(s.limits.reply_mem_per_tenant, 300 * 1024);
+	s.limits.reply_mem_per_tenant = 800 * 1024;
+	server_limits_resolve(&s, 3);
+	ck_assert_uint_eq(s.limits.reply_mem_per_tenant, 400 * 1024);
+}
+END_TEST
+
 /* Add one test case with the fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *t)
 {
@@ -670,6 +831,9 @@ static Suite *transport_suite(void)
 	add_tcase(s, "stall_reader_that_stops_dropped", test_stall_reader_that_stops_dropped);
 	add_tcase(s, "stall_trickler_dropped", test_stall_trickler_dropped);
 	add_tcase(s, "stall_not_while_we_serve", test_stall_not_while_we_serve);
+	add_tcase(s, "uid_reply_budget", test_uid_reply_budget);
+	add_tcase(s, "uid_reply_budget_holder_dropped", test_uid_reply_budget_holder_dropped);
+	add_tcase(s, "reply_budget_resolve", test_reply_budget_resolve);
 	return s;
 }
 

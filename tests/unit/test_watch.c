@@ -136,7 +136,7 @@ static int watcher_c(uid_t uid, const char *params, struct conn **ret)
 	say(fd, msg);
 	ck_assert_ptr_nonnull(strstr(drain(fd), "\"type\":\"watching\""));
 	/* The stream holds its connection: its Watch call is the current one. */
-	ck_assert_ptr_nonnull(c->current);
+	ck_assert_ptr_nonnull(conn_current(c));
 	*ret = c;
 	return fd;
 }
@@ -196,7 +196,7 @@ START_TEST(test_send_to_one)
 	char *got;
 
 	/* The stream's handle (pressure_add()'s) is its Watch call; a's is the older one. */
-	events_send(&m, ac->current, "pressure", "", NULL);
+	events_send(&m, conn_current(ac), "pressure", "", NULL);
 	ck_assert_ptr_null(strstr(drain(b), "pressure"));
 	got = drain(a);
 	ck_assert_ptr_nonnull(strstr(got, "\"type\":\"pressure\""));
@@ -270,10 +270,10 @@ START_TEST(test_slow_watcher_dropped)
 	}
 	json_object_put(d);
 	ck_assert_uint_eq(watch_count(&app), 1);
-	ck_assert_ptr_null(sc->current);
-	ck_assert_ptr_nonnull(fc->current);
+	ck_assert_ptr_null(conn_current(sc));
+	ck_assert_ptr_nonnull(conn_current(fc));
 	/* Dropping the stream closed no connection from inside the emit. */
-	ck_assert(!sc->dead);
+	ck_assert(!conn_closed(sc));
 	got = drain(slow);
 	for (int i = 0; i < 400 && !strstr(got, "QuotaExceeded"); i++)
 		got = drain(slow);
@@ -300,7 +300,7 @@ START_TEST(test_send_failure_defers_disconnect)
 	ck_assert_int_eq(lease_take(&app, le, c), 0);
 	close(fd);
 	events_emit_owned(&m, "populated", "held", 0, NULL);
-	ck_assert(c->dead);
+	ck_assert(conn_closed(c));
 	/* Still listed, lease still held: nothing of the glue ran from inside the emit. */
 	ck_assert_uint_eq(watch_count(&app), 1);
 	ck_assert_ptr_nonnull(conn_get_data(c));

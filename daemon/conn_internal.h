@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn_internal.h: struct conn and struct call, seen only by the transport
+ * (conn.c, server.c). Everyone else uses conn.h's accessors, and
+ * scripts/check-layers.sh fails when another daemon file includes this header
+ * or reaches into a call or a connection.
+ */
+#pragma once
+
+#include "conn.h"
+
+/* What the connections of one uid hold together (server.c keeps one while the uid has a connection). */
+struct peer_uid {
+	struct peer_uid *next;
+	uid_t uid;
+	bool tenant;            /* the application's say (server_ops.tenant) */
+	bool warned;            /* its going over the reply budget was logged */
+	unsigned conns;         /* listed connections */
+	size_t reply_bytes;     /* reply bytes queued unsent on all of them */
+};
+
+/* The record of uid, made with its first connection; NULL when out of memory. */
+struct peer_uid *server_peer_ref(struct server *s, uid_t uid);
+/* A connection of p's is gone from the list: the last one frees p. */
+void server_peer_unref(struct server *s, struct peer_uid *p);
+/* How many unsent reply bytes p's connections may hold before none of them is served. */
+size_t server_reply_budget(const struct server *s, const struct peer_uid *p);
+/* p went back under its budget: its connections may be served again (on the next loop turn). */
+void server_peer_resume(struct server *s, const struct peer_uid *p);
+
+/* A call being served (conn.h). */
+struct call {
+	struct conn *conn;
+	struct vl_call vl;
+	int *fds;    /* descriptors that came with the call, owned */
+	size_t nfds;
+};
+
+/* One client connection (conn.h). */
+struct conn {
+	struct server *srv;
+	uint64_t id;
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	bool tenant;            /* the application's say when it was adopted (server_ops.tenant) */
+	struct peer_uid *peer;  /* its uid's shared figures (the reply budget) */
+	unsigned refs;
+	bool dead;              /* closed: nothing more is read or sent */
+	struct event *rev, *wev, *pev;
+	struct event *gone_ev;  /* the loop turn after closing: tell the server, drop our reference */
+	struct event *cev;      /* peer hang-up while a call is pending (we are not reading) */
+	struct vl_framer in;
+	int in_fds[CONN_IN_FDS_MAX];
+	size_t n_in_fds;
+	TAILQ_HEAD(, out_msg) out;
+	size_t out_bytes;       /* unsent reply bytes, also counted in peer->reply_bytes */
+	unsigned out_fds;   /* descriptors in queued replies (OpenCgroup), not yet sent */
+	struct call *current;
+	struct event *deadline; /* stall timer: no progress on a partial message or unread replies */
+	int outq_mark;          /* bytes the socket held when the timer started (-1: unknown) */
+	TAILQ_ENTRY(conn) entry;
+	void *data;             /* the application's (conn_set_data()) */
+};
