@@ -276,7 +276,9 @@ static bool attach_collect(struct call *call, pid_t *pids, int *pidfds, size_t *
 			r = -ESRCH;
 		if (r < 0) {
 			call_errorf(call, CGERR_INVALID_VALUE, "field", "pidfds", "descriptor %zu: %s", i,
-				    r == -ESRCH ? "the process has exited" : "not a pidfd");
+				    r == -ESRCH ? "the process has exited" :
+				    r == -EINVAL ? "a thread's pidfd, not its process's: give the process's pidfd" :
+						   "not a pidfd");
 			return false;
 		}
 		pidfds[npids + i] = call->fds[i];
