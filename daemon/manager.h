@@ -104,6 +104,12 @@ typedef void (*destroy_done_fn)(void *arg, int r, bool existed, json_object *rem
 
 /* Destroy a cgroup, maybe waiting (event loop) for its processes to die. */
 void manager_destroy(struct manager *m, const struct destroy_request *req, destroy_done_fn done, void *arg);
+/*
+ * Every cgroup below entry name that cgroup.kill or cgroup.freeze would reach is
+ * ours: a ledger entry, or inside a delegated one. 0, or -EBUSY (e filled)
+ * naming a directory cgctld did not create.
+ */
+int manager_check_subtree_proven(struct manager *m, const char *name, struct op_error *e);
 /* Validate a client name and refuse the daemon's own leaf. 0 or -EINVAL with e filled. */
 int manager_check_name(const struct manager *m, const char *name, struct op_error *e);
 /* Attach the manager to the event loop (inotify monitor, timers). 0 or -errno. */

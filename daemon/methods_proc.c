@@ -92,6 +92,17 @@ static bool call_subtree_own(struct call *call, const char *act)
 	return false;
 }
 
+/* cgroup.kill or cgroup.freeze of the call's entry would reach only cgroups cgctld created, or answer Busy. */
+static bool call_subtree_proven(struct call *call)
+{
+	struct op_error e;
+
+	if (manager_check_subtree_proven(call_manager(call), param_str(call, "name"), &e) >= 0)
+		return true;
+	call_op_error(call, &e);
+	return false;
+}
+
 /* Timeout parameter within bounds, or answer InvalidValue. */
 static bool call_timeout(struct call *call, int *ret)
 {
@@ -516,7 +527,8 @@ static void freeze_or_thaw(struct call *call, bool freeze)
 	int timeout, r;
 
 	if (!params_check(call, specs) || !call_timeout(call, &timeout) || !call_lookup(call, NULL, &rel) ||
-	    (freeze && !call_subtree_own(call, "freezing it")) || !call_open_verified(call, &fd))
+	    (freeze && !call_subtree_own(call, "freezing it")) || !call_open_verified(call, &fd) ||
+	    (freeze && !call_subtree_proven(call)))
 		return;
 	r = cgfs_write(fd, "cgroup.freeze", freeze ? "1" : "0");
 	if (r == -ENOENT) {
@@ -569,7 +581,8 @@ void method_kill(struct call *call)
 		}
 		sig = (int)v;
 	}
-	if (!call_entry(call, &le) || !call_subtree_own(call, "signalling it") || !call_open_verified(call, &fd))
+	if (!call_entry(call, &le) || !call_subtree_own(call, "signalling it") || !call_open_verified(call, &fd) ||
+	    !call_subtree_proven(call))
 		return;
 	/* Through the verified directory: a replacement after the check is not reached. */
 	r = sig == SIGKILL ? cgkill_start(fd, "") : cgkill_signal(fd, "", sig);
