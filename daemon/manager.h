@@ -133,6 +133,13 @@ int manager_list(struct manager *m, uid_t uid, const char *name, json_object **r
 int manager_check_resources(json_object *res, struct op_error *e);
 /* Apply a Resources object to the cgroup open (verified) as cgfd, called name: all or nothing. 0 or -errno with e filled. */
 int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_object *res, struct op_error *e);
+/*
+ * May uid write res to entry name? An administrator may; a tenant may not raise,
+ * in a cgroup whose siblings are not all its own (a top-level one), what the
+ * siblings share (tenant_check_sibling_plan()). 0, or -EPERM with e filled.
+ */
+int manager_check_tenant_resources(struct manager *m, uid_t uid, const char *name, json_object *res,
+				   struct op_error *e);
 /* Create's Entry object, ready-made text like List's (see manager_list()); NULL when out of memory. */
 json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le);
 /* The Status object. */

@@ -463,6 +463,11 @@ void method_set_resources(struct call *call)
 
 	if (!params_check(call, specs) || !call_open_verified(call, &fd))
 		return;
+	if (manager_check_tenant_resources(call_manager(call), call->conn->uid, param_str(call, "name"),
+					   param_obj(call, "resources"), &e) < 0) {
+		call_op_error(call, &e);
+		return;
+	}
 	if (manager_apply_resources(call_manager(call), fd, param_str(call, "name"), param_obj(call, "resources"),
 				    &e) < 0) {
 		call_op_error(call, &e);

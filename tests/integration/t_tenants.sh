@@ -305,6 +305,35 @@ time.sleep(300)' "$CGT_UID" >"$out" 2>&1 </dev/null &
 	expect_in "$rpid" "$CGT_WORK"
 }
 
+# The last call was not refused for the tenant's sake: it worked, or only the controller is missing here.
+expect_not_denied() {
+	case $RC:$ERR in
+	0:* | *ControllerUnavailable*) ;;
+	*) fail "$1: $ERR" ;;
+	esac
+}
+
+test_tenants_weights_against_others() {
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t1 create box && t1 create box/in && expect_rc 0 || return 1
+	# Beside root's cgroups a tenant cannot raise what the siblings share (cpu, io) nor take cpus.
+	t1 set box cpu.weight=10000 && expect_rc 1 && expect_err PermissionDenied && expect_err cpu.weight || return 1
+	t1 call SetResources '{"name":"box","resources":{"io":{"weight":1000}}}' && expect_rc 1 &&
+		expect_err PermissionDenied || return 1
+	t1 call SetResources '{"name":"box","resources":{"unified":{"cpuset.cpus.partition":"root"}}}' &&
+		expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 call SetResources '{"name":"box","resources":{"unified":{"io.latency":"8:0 target=10"}}}' &&
+		expect_rc 1 && expect_err PermissionDenied || return 1
+	t2 create hot --set cpu.weight=5000 && expect_rc 1 && expect_err PermissionDenied || return 1
+	expect_no_dir "$TN_ROOT/hot" || return 1
+	# Lowering is fine; below its own entry it shares out its own part; root decides anything.
+	t1 set box cpu.weight=50 && expect_not_denied "a tenant lowering its weight" || return 1
+	t1 set box/in cpu.weight=10000 && expect_not_denied "a tenant's weight below its own entry" || return 1
+	adm set box cpu.weight=10000 && expect_not_denied "root setting a tenant's weight" || return 1
+	adm set rootbox cpu.weight=10000 && expect_not_denied "root setting its own weight"
+}
+
 test_tenants_snapshot_own_only() {
 	tn_up || return 1
 	adm create rootbox && expect_rc 0 || return 1
