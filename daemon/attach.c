@@ -45,6 +45,33 @@ struct attach_req {
 	bool answered;           /* the reply, or sd-bus's stand-in for one, came */
 };
 
+/* 1 when pid leads its thread group (is a process, not another thread of one), 0 if not, -ESRCH once gone. */
+static int attach_pid_is_leader(pid_t pid)
+{
+	_cleanup_close_ int fd = -1;
+	char path[64], buf[4096];
+	char *line, *end;
+	ssize_t n;
+	long tgid;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -errno;
+	buf[n] = '\0';
+	line = strstr(buf, "\nTgid:");
+	if (!line)
+		return -EBADMSG;
+	errno = 0;
+	tgid = strtol(line + 6, &end, 10);
+	if (errno || end == line + 6)
+		return -EBADMSG;
+	return tgid == (long)pid;
+}
+
 int attach_pidfd_to_pid(int pidfd, pid_t *ret)
 {
 	_cleanup_close_ int fd = -1;
@@ -52,6 +79,7 @@ int attach_pidfd_to_pid(int pidfd, pid_t *ret)
 	char *line;
 	ssize_t n;
 	long pid;
+	int r;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -69,6 +97,12 @@ int attach_pidfd_to_pid(int pidfd, pid_t *ret)
 		return -ESRCH;
 	if (pid <= 0)
 		return -EBADF;
+	/* A thread's pidfd (PIDFD_THREAD): cgroup.procs would move its whole process, checked as the thread. */
+	r = attach_pid_is_leader((pid_t)pid);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return -EINVAL;
 	*ret = (pid_t)pid;
 	return 0;
 }

@@ -16,7 +16,7 @@ struct attach_req;
 /* r: 0 when systemd moved the process, or -errno (-ECANCELED: the daemon is stopping). */
 typedef void (*attach_done_fn)(void *arg, int r);
 
-/* Pid behind a pidfd (from /proc/self/fdinfo), -ESRCH once it exited. */
+/* Pid behind a pidfd (from /proc/self/fdinfo), -ESRCH once it exited, -EINVAL for a thread that leads no process. */
 int attach_pidfd_to_pid(int pidfd, pid_t *ret);
 /*
  * Write pid into the cgroup.procs of cgfd, the verified directory of relpath

@@ -104,6 +104,12 @@ typedef void (*destroy_done_fn)(void *arg, int r, bool existed, json_object *rem
 
 /* Destroy a cgroup, maybe waiting (event loop) for its processes to die. */
 void manager_destroy(struct manager *m, const struct destroy_request *req, destroy_done_fn done, void *arg);
+/*
+ * Every cgroup below entry name that cgroup.kill or cgroup.freeze would reach is
+ * ours: a ledger entry, or inside a delegated one. 0, or -EBUSY (e filled)
+ * naming a directory cgctld did not create.
+ */
+int manager_check_subtree_proven(struct manager *m, const char *name, struct op_error *e);
 /* Validate a client name and refuse the daemon's own leaf. 0 or -EINVAL with e filled. */
 int manager_check_name(const struct manager *m, const char *name, struct op_error *e);
 /* Attach the manager to the event loop (inotify monitor, timers). 0 or -errno. */
@@ -127,6 +133,13 @@ int manager_list(struct manager *m, uid_t uid, const char *name, json_object **r
 int manager_check_resources(json_object *res, struct op_error *e);
 /* Apply a Resources object to the cgroup open (verified) as cgfd, called name: all or nothing. 0 or -errno with e filled. */
 int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_object *res, struct op_error *e);
+/*
+ * May uid write res to entry name? An administrator may; a tenant may not raise,
+ * in a cgroup whose siblings are not all its own (a top-level one), what the
+ * siblings share (tenant_check_sibling_plan()). 0, or -EPERM with e filled.
+ */
+int manager_check_tenant_resources(struct manager *m, uid_t uid, const char *name, json_object *res,
+				   struct op_error *e);
 /* Create's Entry object, ready-made text like List's (see manager_list()); NULL when out of memory. */
 json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le);
 /* The Status object. */

@@ -286,6 +286,9 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	tmpl.owner = req->owner;
 	if (req->resources && (r = manager_check_resources(req->resources, e)) < 0)
 		return r;
+	r = manager_check_tenant_resources(m, req->owner, name, req->resources, e);
+	if (r < 0)
+		return r;
 	r = quota_check_create(m, &tmpl, e);
 	if (r < 0)
 		return r;

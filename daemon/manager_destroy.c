@@ -164,6 +164,7 @@ static void destroy_arm(struct destroy_op *op, long long ms)
 }
 
 static void destroy_step(struct destroy_op *op);
+static int destroy_check_foreign(struct manager *m, char **names, size_t n, struct op_error *e);
 
 /* The cgroup emptied, or the wait ended otherwise. */
 static void destroy_empty_cb(void *arg, int r)
@@ -213,6 +214,11 @@ static int destroy_kill(struct destroy_op *op, const char *name)
 
 	if (r == -ENOENT)
 		return 0;
+	if (r < 0)
+		return r;
+	/* Checked before anything was killed, but a wait for the entries below may have come since:
+	 * a directory made in it meanwhile would be reached by cgroup.kill too. */
+	r = destroy_check_foreign(op->m, &op->names[op->i], 1, &op->e);
 	if (r < 0)
 		return r;
 	ledger_set_state(op->m->ledger, name, LEDGER_DESTROYING);
@@ -342,6 +348,22 @@ static int destroy_check_foreign(struct manager *m, char **names, size_t n, stru
 			return r;
 	}
 	return 0;
+}
+
+int manager_check_subtree_proven(struct manager *m, const char *name, struct op_error *e)
+{
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!le)
+		return 0;
+	if (destroy_collect(m, name, le->children > 0, &names, &n) < 0)
+		return op_error_oom(e);
+	r = destroy_check_foreign(m, names, n, e);
+	cgfs_strv_free(names);
+	return r;
 }
 
 /* A recursive destroy never reaches another owner's entries: refuse before touching any. */

@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "log.h"
 #include "resources.h"
+#include "tenant.h"
 
 /* A plan res_plan_build() refused: InvalidValue naming the field, or what else went wrong. Returns r. */
 static int limits_plan_error(int r, const char *field, const char *msg, struct op_error *e)
@@ -29,6 +30,43 @@ int manager_check_resources(json_object *res, struct op_error *e)
 
 	res_plan_done(&plan);
 	return r < 0 ? limits_plan_error(r, field, msg, e) : 0;
+}
+
+int manager_check_tenant_resources(struct manager *m, uid_t uid, const char *name, json_object *res,
+				   struct op_error *e)
+{
+	_cleanup_free_ char *parent = NULL, *field = NULL, *msg = NULL;
+	struct ledger_entry *pe = NULL;
+	struct res_plan plan = { 0 };
+	const char *file = NULL, *why = NULL;
+	char *slash;
+	int r;
+
+	if (!res || tenant_is_admin(uid))
+		return 0;
+	parent = strdup(name);
+	if (!parent)
+		return op_error_oom(e);
+	slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = '\0';
+		pe = ledger_get(m->ledger, parent);
+	}
+	/* Below its own entry a tenant shares out its own part as it likes. */
+	if (pe && tenant_may_access(uid, pe))
+		return 0;
+	/* A plan that does not build is refused by its apply, with the reason. */
+	if (res_plan_build(res, &plan, &field, &msg) < 0) {
+		res_plan_done(&plan);
+		return 0;
+	}
+	r = tenant_check_sibling_plan(&plan, &file, &why);
+	if (r < 0)
+		op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL,
+			     "\"%s\" shares its parent with cgroups of other users: %s is refused to a tenant "
+			     "there (%s); set it on cgroups below \"%s\"", name, file, why, name);
+	res_plan_done(&plan);
+	return r;
 }
 
 /* Every controller the plan needs must be available in the cgroup's (cgfd's) cgroup.controllers. */

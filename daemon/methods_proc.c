@@ -92,6 +92,17 @@ static bool call_subtree_own(struct call *call, const char *act)
 	return false;
 }
 
+/* cgroup.kill or cgroup.freeze of the call's entry would reach only cgroups cgctld created, or answer Busy. */
+static bool call_subtree_proven(struct call *call)
+{
+	struct op_error e;
+
+	if (manager_check_subtree_proven(call_manager(call), param_str(call, "name"), &e) >= 0)
+		return true;
+	call_op_error(call, &e);
+	return false;
+}
+
 /* Timeout parameter within bounds, or answer InvalidValue. */
 static bool call_timeout(struct call *call, int *ret)
 {
@@ -278,7 +289,9 @@ static bool attach_collect(struct call *call, pid_t *pids, int *pidfds, size_t *
 			r = -ESRCH;
 		if (r < 0) {
 			call_errorf(call, CGERR_INVALID_VALUE, "field", "pidfds", "descriptor %zu: %s", i,
-				    r == -ESRCH ? "the process has exited" : "not a pidfd");
+				    r == -ESRCH ? "the process has exited" :
+				    r == -EINVAL ? "a thread's pidfd, not its process's: give the process's pidfd" :
+						   "not a pidfd");
 			return false;
 		}
 		pidfds[npids + i] = sent[i];
@@ -452,6 +465,11 @@ void method_set_resources(struct call *call)
 
 	if (!params_check(call, specs) || !call_open_verified(call, &fd))
 		return;
+	if (manager_check_tenant_resources(call_manager(call), call_peer_uid(call), param_str(call, "name"),
+					   param_obj(call, "resources"), &e) < 0) {
+		call_op_error(call, &e);
+		return;
+	}
 	if (manager_apply_resources(call_manager(call), fd, param_str(call, "name"), param_obj(call, "resources"),
 				    &e) < 0) {
 		call_op_error(call, &e);
@@ -516,7 +534,8 @@ static void freeze_or_thaw(struct call *call, bool freeze)
 	int timeout, r;
 
 	if (!params_check(call, specs) || !call_timeout(call, &timeout) || !call_lookup(call, NULL, &rel) ||
-	    (freeze && !call_subtree_own(call, "freezing it")) || !call_open_verified(call, &fd))
+	    (freeze && !call_subtree_own(call, "freezing it")) || !call_open_verified(call, &fd) ||
+	    (freeze && !call_subtree_proven(call)))
 		return;
 	r = cgfs_write(fd, "cgroup.freeze", freeze ? "1" : "0");
 	if (r == -ENOENT) {
@@ -569,7 +588,8 @@ void method_kill(struct call *call)
 		}
 		sig = (int)v;
 	}
-	if (!call_entry(call, &le) || !call_subtree_own(call, "signalling it") || !call_open_verified(call, &fd))
+	if (!call_entry(call, &le) || !call_subtree_own(call, "signalling it") || !call_open_verified(call, &fd) ||
+	    !call_subtree_proven(call))
 		return;
 	/* Through the verified directory: a replacement after the check is not reached. */
 	r = sig == SIGKILL ? cgkill_start(fd, "") : cgkill_signal(fd, "", sig);

@@ -77,11 +77,28 @@ static bool server_socket_live(const struct sockaddr_un *sa)
 	return connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
 }
 
+/* Remove a dead socket left at path; anything but a socket is somebody's file: refused, never removed. */
+static int server_unlink_stale(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : log_error_errno(-errno, "%s", path);
+	if (!S_ISSOCK(st.st_mode)) {
+		log_msg(LOG_ERR, "%s exists and is not a socket; refusing to remove it to listen there", path);
+		return -EEXIST;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		return log_error_errno(-errno, "%s: cannot remove the dead socket", path);
+	return 0;
+}
+
 /* Bind and listen on path. */
 static int server_bind(struct server *s, const char *path, bool private_dir)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	mode_t old;
 	int r;
 
@@ -95,7 +112,9 @@ static int server_bind(struct server *s, const char *path, bool private_dir)
 		log_msg(LOG_ERR, "%s: another daemon is answering there", path);
 		return -EADDRINUSE;
 	}
-	unlink(path);
+	r = server_unlink_stale(path);
+	if (r < 0)
+		return r;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return log_error_errno(-errno, "socket");
@@ -104,10 +123,14 @@ static int server_bind(struct server *s, const char *path, bool private_dir)
 	umask(old);
 	if (r < 0)
 		return log_error_errno(-errno, "%s: bind", path);
+	if (lstat(path, &st) < 0)
+		return log_error_errno(-errno, "%s: stat after bind", path);
 	if (listen(fd, SOMAXCONN) < 0)
 		return log_error_errno(-errno, "%s: listen", path);
 	s->listen_fd = TAKE_FD(fd);
 	s->unlink_on_exit = true;
+	s->socket_dev = st.st_dev;
+	s->socket_ino = st.st_ino;
 	return 0;
 }
 
@@ -397,6 +420,20 @@ int server_start(struct server *s, struct event_base *base, const struct server_
 	return event_add(s->accept_ev, NULL) < 0 ? -EIO : 0;
 }
 
+/* Remove our socket file, unless another daemon has put its own at the path since. */
+static void server_unlink_own(const struct server *s)
+{
+	struct stat st;
+
+	if (lstat(s->socket_path, &st) < 0)
+		return;
+	if (st.st_dev != s->socket_dev || st.st_ino != s->socket_ino) {
+		log_notice("%s: no longer our socket (replaced since we bound it); left in place", s->socket_path);
+		return;
+	}
+	unlink(s->socket_path);
+}
+
 /* Close every connection and the listener. */
 void server_stop(struct server *s)
 {
@@ -416,7 +453,7 @@ void server_stop(struct server *s)
 		close(s->listen_fd);
 	s->listen_fd = -1;
 	if (s->unlink_on_exit && s->socket_path)
-		unlink(s->socket_path);
+		server_unlink_own(s);
 	free(s->socket_path);
 	s->socket_path = NULL;
 	if (s->reserve_fd >= 0)

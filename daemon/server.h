@@ -71,6 +71,8 @@ struct server {
 	bool activated;       /* socket came from systemd */
 	char *socket_path;    /* NULL when activated and unknown */
 	bool unlink_on_exit;
+	dev_t socket_dev;     /* the socket file we bound, so that exit removes that one only */
+	ino_t socket_ino;
 	struct event *accept_ev;
 	uid_t allow_uids[UID_ALLOW_MAX];
 	size_t n_allow_uids;

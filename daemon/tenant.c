@@ -13,6 +13,7 @@
 #include "discover.h"
 #include "ledger.h"
 #include "names.h"
+#include "resources.h"
 
 bool tenant_is_admin(uid_t uid)
 {
@@ -213,4 +214,70 @@ int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const cha
 	}
 	*ret_why = "it is in a cgroup of the managed root that is not yours";
 	return -EPERM;
+}
+
+/* The last blank-separated word of value into buf (size n; "" when none), as the kernel's parsers see it. */
+static void tenant_last_word(const char *value, char *buf, size_t n)
+{
+	size_t end = strlen(value), start;
+
+	while (end > 0 && strchr(" \t\n", value[end - 1]))
+		end--;
+	start = end;
+	while (start > 0 && !strchr(" \t\n", value[start - 1]))
+		start--;
+	if (end - start >= n)
+		start = end - (n - 1);
+	memcpy(buf, value + start, end - start);
+	buf[end - start] = '\0';
+}
+
+/* Does a weight line ("N", "default N", "MAJ:MIN N") of value ask for more than the default 100? */
+static bool tenant_weight_raised(const char *value)
+{
+	unsigned long long v;
+	char num[32], *end;
+
+	tenant_last_word(value, num, sizeof(num));
+	/* "MAJ:MIN default" puts a device back to the cgroup's default: never more. */
+	if (strcmp(num, "default") == 0)
+		return false;
+	errno = 0;
+	v = strtoull(num, &end, 0);
+	/* Anything else that is no plain number: refused, whatever the kernel would make of it. */
+	if (errno || end == num || *end != '\0' || num[0] == '-')
+		return true;
+	return v > 100;
+}
+
+/* Why tenant_check_sibling_plan() refuses one write, or NULL. */
+static const char *tenant_sibling_write_why(const struct res_write *w)
+{
+	if (strcmp(w->file, "cpu.weight") == 0 || strcmp(w->file, "io.weight") == 0 ||
+	    strcmp(w->file, "io.bfq.weight") == 0)
+		return tenant_weight_raised(w->value) ? "a weight above the default, 100" : NULL;
+	if (strcmp(w->file, "cpu.weight.nice") == 0)
+		return w->value[strspn(w->value, " \t")] == '-' ? "a negative nice value, a weight above the default"
+								 : NULL;
+	if (strcmp(w->file, "io.latency") == 0)
+		return "an io.latency target throttles the siblings";
+	if (strcmp(w->file, "cpuset.cpus.partition") == 0)
+		return strcmp(w->value, "member") == 0 ? NULL : "a cpuset partition takes cpus from the siblings";
+	if (strcmp(w->file, "cpuset.cpus.exclusive") == 0)
+		return w->value[strspn(w->value, " \t")] ? "exclusive cpus are taken from the siblings" : NULL;
+	return NULL;
+}
+
+int tenant_check_sibling_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const char *why = tenant_sibling_write_why(&plan->w[i]);
+
+		if (why) {
+			*ret_file = plan->w[i].file;
+			*ret_why = why;
+			return -EPERM;
+		}
+	}
+	return 0;
 }

@@ -8,6 +8,7 @@
 
 struct ledger;
 struct ledger_entry;
+struct res_plan;
 
 /* PF_KTHREAD in the flags of /proc/PID/stat (include/linux/sched.h). */
 #define TENANT_PF_KTHREAD 0x00200000UL
@@ -52,3 +53,12 @@ int tenant_read_cgroup(pid_t pid, char **ret_path);
  * its own (the deepest entry holding rel decides). 0, or -EPERM with *ret_why.
  */
 int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const char **ret_why);
+/*
+ * May a tenant make plan's writes to a cgroup whose siblings are not all its
+ * own (a top-level entry: root's and other tenants' entries are its
+ * siblings)? Files that share the parent among siblings may only be lowered
+ * there: cpu.weight above 100, cpu.weight.nice below 0, io.weight and
+ * io.bfq.weight above 100, any io.latency target, a cpuset partition or
+ * exclusive cpus. 0, or -EPERM with *ret_file (points into plan) and *ret_why.
+ */
+int tenant_check_sibling_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why);

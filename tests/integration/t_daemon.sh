@@ -130,6 +130,30 @@ test_second_instance_refused() {
 	expect_dir stillhere || return 1
 }
 
+# The socket path is the daemon's only while its socket is there: a file that is no socket is
+# somebody's (refused, kept), and a daemon that stops leaves the socket another daemon bound there since.
+test_socket_path_not_ours_kept() {
+	local sock=$CGT_RUN/sock first log
+	cgt_as_user_in "$CGT_WORK" sh -c 'echo precious >"$1"' sh "$sock" || fail "cannot write $sock" || return 1
+	cgt_daemon_spawn "" --socket "$sock"
+	log=$DLOG
+	cgt_wait_gone "$DPID" || fail "cgctld keeps running on a path that holds a regular file" || return 1
+	if wait "$DPID"; then fail "cgctld exited 0 on a path that holds a regular file"; return 1; fi
+	[ "$(cat "$sock" 2>/dev/null)" = precious ] || fail "the file at the socket path was removed or changed" || return 1
+	grep -q "is not a socket; refusing to remove it" "$log" || fail "no line says why: $(tail -n 2 "$log")" || return 1
+	rm -f "$sock"
+	# A first daemon's socket is removed by hand and a second daemon listens there; the first stops.
+	cgt_daemon_up --socket "$sock" || return 1
+	first=$DPID
+	rm -f "$sock"
+	cgt_mkcg "$CGT_SCRATCH/second" && cgt_mkcg "$CGT_SCRATCH/second/leaf" || return 1
+	cgt_daemon_start "$CGT_SCRATCH/second/leaf" --cgroup-root "$CGT_SCRATCH/second" --socket "$sock" || return 1
+	cgt_daemon_stop "$first" || fail "the first daemon did not stop" || return 1
+	[ -S "$sock" ] || fail "the first daemon removed the second one's socket at exit" || return 1
+	c create stillhere && expect_rc 0 "the second daemon after the first stopped" || return 1
+	[ -d "$CGT_SCRATCH/second/stillhere" ] || fail "stillhere is not the second daemon's"
+}
+
 test_degraded_mode() {
 	local ro=$CGT_SCRATCH/rootowned
 	cgt_mkcg "$ro" root || return 1

@@ -196,6 +196,78 @@ test_identity_recursive_child_replaced() {
 	expect_jq '[.[].name] | sort == ["p", "p/d"]' || return 1
 }
 
+# A cgroup the stranger made inside an entry is not ours: cgroup.kill and cgroup.freeze of the entry
+# would reach it, so Kill and Freeze are refused as destroy --kill is (Busy), and its process runs on.
+test_identity_foreign_child_not_killed() {
+	up || return 1
+	local s
+	c create p && expect_rc 0 || return 1
+	cgt_as_user_in "$CGT_WORK" mkdir "$CGT_MROOT/p/theirs" || fail "the stranger cannot mkdir p/theirs" || return 1
+	cgt_sleeper "$CGT_MROOT/p/theirs" || fail "cannot start the stranger's process" || return 1
+	s=$SPID
+	c kill p && expect_rc 1 "kill over a stranger's cgroup" && expect_err Busy && expect_err theirs || return 1
+	c kill p --signal TERM && expect_rc 1 "kill --signal over a stranger's cgroup" && expect_err Busy || return 1
+	c freeze p && expect_rc 1 "freeze over a stranger's cgroup" && expect_err Busy || return 1
+	c destroy p --kill && expect_rc 1 "destroy --kill over a stranger's cgroup" && expect_err Busy || return 1
+	sleep 0.3
+	expect_alive "$s" "in the stranger's p/theirs" || return 1
+	grep -qx "frozen 0" "$CGT_MROOT/p/theirs/cgroup.events" || fail "the stranger's p/theirs was frozen" || return 1
+	# Thaw only undoes; once the stranger's cgroup is gone, the entry is the daemon's alone again.
+	c thaw p && expect_rc 0 "thaw" || return 1
+	kill -KILL "$s"
+	cgt_cg_empty "$CGT_MROOT/p/theirs" && rmdir "$CGT_MROOT/p/theirs" || fail "cannot remove p/theirs" || return 1
+	c kill p && expect_rc 0 "kill once p is all ours" || return 1
+}
+
+# The v1 freezer hierarchy (these machines are hybrid), or nothing.
+v1_freezer() {
+	awk '$9 == "cgroup" && $NF ~ /(^|,)freezer(,|$)/ { print $5; exit }' /proc/self/mountinfo
+}
+
+# A recursive destroy --kill waits for a child to empty; a directory the stranger makes in the parent
+# meanwhile is found before the parent's cgroup.kill, not killed with it.
+test_identity_foreign_child_during_destroy() {
+	local fz slow s out=$CGT_TMP/destroy.out i=0
+	fz=$(v1_freezer)
+	[ -n "$fz" ] && [ -w "$fz/cgroup.procs" ] || { skip "no cgroup v1 freezer to hold a killed process"; return; }
+	fz=$fz/${CGT_SCRATCH##*/}
+	mkdir "$fz" || fail "cannot make $fz" || return 1
+	trap cgt_run_deferred EXIT
+	# Undo, even after a failure: thaw (a pending SIGKILL then ends the process), then remove.
+	cgt_defer sh -c 'echo THAWED >"$1/freezer.state"; for i in 1 2 3 4 5 6 7 8 9 10; do rmdir "$1" 2>/dev/null && exit; sleep 0.2; done' sh "$fz"
+	up || return 1
+	c create p && c create p/c && expect_rc 0 || return 1
+	cgt_sleeper "$CGT_MROOT/p/c" || fail "cannot start a sleeper in p/c" || return 1
+	slow=$SPID
+	# Frozen by the v1 freezer, a process does not die of SIGKILL until thawed: p/c stays populated.
+	echo "$slow" >"$fz/cgroup.procs" && echo FROZEN >"$fz/freezer.state" || fail "cannot freeze $slow" || return 1
+	until grep -qx FROZEN "$fz/freezer.state"; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "the v1 freezer never froze $slow"; return 1; }
+		sleep 0.02
+	done
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" destroy p --recursive --kill
+	# The destroy waits for p/c.
+	i=0
+	until c --json list && jq -e 'any(.[]; .name == "p/c" and .state == "destroying")' >/dev/null <<<"$OUT"; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "the destroy never started on p/c: $(cat "$out.err")"; return 1; }
+		sleep 0.05
+	done
+	cgt_as_user_in "$CGT_WORK" mkdir "$CGT_MROOT/p/theirs" || fail "the stranger cannot mkdir p/theirs" || return 1
+	cgt_sleeper "$CGT_MROOT/p/theirs" || fail "cannot start the stranger's process" || return 1
+	s=$SPID
+	echo THAWED >"$fz/freezer.state"
+	wait "$BGPID"
+	printf '+ destroy p --recursive --kill -> rc=%s: %s\n' "$?" "$(cat "$out.err")"
+	grep -q "Busy" "$out.err" && grep -q theirs "$out.err" || fail "the destroy did not stop at p/theirs: $(cat "$out.err")" ||
+		return 1
+	sleep 0.3
+	expect_alive "$s" "in the stranger's p/theirs" || return 1
+	expect_dir p && expect_no_dir p/c || return 1
+	c --json list && expect_jq '[.[] | [.name, .state]] == [["p", "active"]]'
+}
+
 # --- run time: auto_remove and leases --------------------------------------------
 
 test_identity_auto_remove_replaced() {

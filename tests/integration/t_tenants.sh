@@ -242,6 +242,98 @@ test_tenants_attach_thread_id_refused() {
 	expect_in "$BGPID" "$TN_ROOT/box"
 }
 
+# Attach, as uid $1 (gid $2), a PIDFD_THREAD pidfd of thread $3 to entry $4: prints the reply.
+tn_attach_thread_pidfd() {
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+		timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$1" --regid="$2" --clear-groups /usr/bin/python3 -c '
+import array, json, os, socket, sys
+fd = os.pidfd_open(int(sys.argv[2]), 0o200)  # PIDFD_THREAD
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+msg = {"method": "io.cgctl.Manager.Attach", "parameters": {"name": sys.argv[3], "pidfds": 1}}
+s.sendmsg([json.dumps(msg).encode() + b"\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+buf = b""
+while not buf.endswith(b"\0"):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+print(buf.rstrip(b"\0").decode())' "$DSOCK" "$3" "$4" </dev/null
+}
+
+test_tenants_attach_thread_pidfd_refused() {
+	local out=$CGT_TMP/percred rpid tid reply i=0
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	tn_up || return 1
+	t1 create box && expect_rc 0 || return 1
+	# A root process one thread of which runs with the tenant's uids (per-thread credentials,
+	# as Samba's smbd uses them): a raw setresuid in that thread only.
+	# shellcheck disable=SC2016
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" /usr/bin/python3 -c '
+import ctypes, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def run():
+    libc.syscall(117, int(sys.argv[1]), int(sys.argv[1]), int(sys.argv[1]))  # SYS_setresuid, x86_64
+    print(threading.get_native_id(), flush=True)
+    time.sleep(300)
+threading.Thread(target=run, daemon=True).start()
+time.sleep(300)' "$CGT_UID" >"$out" 2>&1 </dev/null &
+	rpid=$!
+	cgt_track_pid "$rpid"
+	until [ -s "$out" ]; do
+		i=$((i + 1))
+		[ "$i" -ge 100 ] && { fail "the per-thread-uid thread never showed: $(cat "$out")"; return 1; }
+		sleep 0.05
+	done
+	tid=$(head -n 1 "$out")
+	grep -q "^Uid:[[:space:]]*$CGT_UID[[:space:]]" "/proc/$rpid/task/$tid/status" ||
+		{ skip "no per-thread credentials here ($(uname -m))"; return; }
+	# Its thread's pidfd (PIDFD_THREAD, Linux 6.9): checked as the thread, cgroup.procs would move root's process.
+	reply=$(tn_attach_thread_pidfd "$CGT_UID" "$CGT_GID" "$tid" box)
+	printf '+ tenant 1 attaches thread %s of root process %s: %s\n' "$tid" "$rpid" "$reply"
+	case $reply in
+	*'pidfd_open'* | *'Invalid argument'*) skip "no PIDFD_THREAD in this kernel"; return ;;
+	*InvalidValue*"a thread's pidfd"*) ;;
+	*) fail "a thread's pidfd was not refused: $reply"; return 1 ;;
+	esac
+	expect_in "$rpid" "$CGT_WORK" || return 1
+	# Root too: a thread's pidfd is no way around the process rules (PID 1's threads).
+	reply=$(tn_attach_thread_pidfd 0 0 "$tid" box)
+	case $reply in *InvalidValue*"a thread's pidfd"*) ;; *) fail "root's thread pidfd was not refused: $reply"; return 1 ;; esac
+	t1 kill box && expect_rc 0 || return 1
+	expect_in "$rpid" "$CGT_WORK"
+}
+
+# The last call was not refused for the tenant's sake: it worked, or only the controller is missing here.
+expect_not_denied() {
+	case $RC:$ERR in
+	0:* | *ControllerUnavailable*) ;;
+	*) fail "$1: $ERR" ;;
+	esac
+}
+
+test_tenants_weights_against_others() {
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t1 create box && t1 create box/in && expect_rc 0 || return 1
+	# Beside root's cgroups a tenant cannot raise what the siblings share (cpu, io) nor take cpus.
+	t1 set box cpu.weight=10000 && expect_rc 1 && expect_err PermissionDenied && expect_err cpu.weight || return 1
+	t1 call SetResources '{"name":"box","resources":{"io":{"weight":1000}}}' && expect_rc 1 &&
+		expect_err PermissionDenied || return 1
+	t1 call SetResources '{"name":"box","resources":{"unified":{"cpuset.cpus.partition":"root"}}}' &&
+		expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 call SetResources '{"name":"box","resources":{"unified":{"io.latency":"8:0 target=10"}}}' &&
+		expect_rc 1 && expect_err PermissionDenied || return 1
+	t2 create hot --set cpu.weight=5000 && expect_rc 1 && expect_err PermissionDenied || return 1
+	expect_no_dir "$TN_ROOT/hot" || return 1
+	# Lowering is fine; below its own entry it shares out its own part; root decides anything.
+	t1 set box cpu.weight=50 && expect_not_denied "a tenant lowering its weight" || return 1
+	t1 set box/in cpu.weight=10000 && expect_not_denied "a tenant's weight below its own entry" || return 1
+	adm set box cpu.weight=10000 && expect_not_denied "root setting a tenant's weight" || return 1
+	adm set rootbox cpu.weight=10000 && expect_not_denied "root setting its own weight"
+}
+
 test_tenants_snapshot_own_only() {
 	tn_up || return 1
 	adm create rootbox && expect_rc 0 || return 1

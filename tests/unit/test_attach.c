@@ -4,6 +4,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -433,6 +436,63 @@ START_TEST(test_limit_and_cancel)
 }
 END_TEST
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+/* What the second thread of pidfd_thread publishes: its tid, then it waits to be let go. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pid_t tid;
+	bool go;
+} th = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false };
+
+/* The second thread: say who it is, live until told. */
+static void *thread_main(void *arg)
+{
+	pthread_mutex_lock(&th.lock);
+	th.tid = (pid_t)syscall(SYS_gettid);
+	pthread_cond_broadcast(&th.cond);
+	while (!th.go)
+		pthread_cond_wait(&th.cond, &th.lock);
+	pthread_mutex_unlock(&th.lock);
+	return arg;
+}
+
+/* A pidfd of a thread that leads no process is refused (cgroup.procs would move its whole process);
+ * its process's pidfd, and a thread pidfd of the leader, give the process. */
+START_TEST(test_pidfd_of_a_thread)
+{
+	pthread_t t;
+	pid_t pid = -1;
+	int fd;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, thread_main, NULL), 0);
+	pthread_mutex_lock(&th.lock);
+	while (!th.tid)
+		pthread_cond_wait(&th.cond, &th.lock);
+	pthread_mutex_unlock(&th.lock);
+	fd = (int)syscall(SYS_pidfd_open, th.tid, PIDFD_THREAD);
+	if (fd >= 0) {
+		ck_assert_int_eq(attach_pidfd_to_pid(fd, &pid), -EINVAL);
+		ck_assert_int_eq(pid, -1);
+		close(fd);
+	} else
+		ck_assert_int_eq(errno, EINVAL); /* before Linux 6.9: no thread pidfds to refuse */
+	fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(attach_pidfd_to_pid(fd, &pid), 0);
+	ck_assert_int_eq(pid, getpid());
+	close(fd);
+	pthread_mutex_lock(&th.lock);
+	th.go = true;
+	pthread_cond_broadcast(&th.cond);
+	pthread_mutex_unlock(&th.lock);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+END_TEST
+
 /* Add a test case with the runtime-dir fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *fn)
 {
@@ -456,6 +516,7 @@ static Suite *attach_suite(void)
 	add_tcase(s, "unreachable", test_unreachable);
 	add_tcase(s, "not_below_our_unit", test_not_below_our_unit);
 	add_tcase(s, "limit_and_cancel", test_limit_and_cancel);
+	add_tcase(s, "pidfd_of_a_thread", test_pidfd_of_a_thread);
 	return s;
 }
 

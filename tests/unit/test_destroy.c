@@ -133,6 +133,60 @@ START_TEST(test_foreign_child)
 }
 END_TEST
 
+/* A directory made in the parent while a recursive destroy waits for a child to empty: the parent is
+ * checked again before its cgroup.kill (which would reach the newcomer), and nothing more is touched. */
+START_TEST(test_foreign_child_while_waiting)
+{
+	struct destroy_request req = { .name = "p", .recursive = true, .kill = true, .timeout_ms = 3000 };
+	struct result res = { 0 };
+	char buf[8] = "";
+	FILE *kill_file;
+
+	create_as("p", 0);
+	create_as("p/c", 0);
+	domfix_put(&f, "p/cgroup.kill", "");
+	domfix_put(&f, "p/c/cgroup.events", "populated 1\nfrozen 0\n");
+	manager_destroy(&f.m, &req, result_cb, &res);
+	ck_assert(!res.done);
+	/* While it waits for p/c, another program makes p/theirs; then p/c empties (and goes). */
+	domfix_mkdir(&f, "p/theirs");
+	ck_assert_int_eq(unlink(domfix_path(&f, "p/c/cgroup.events")), 0);
+	ck_assert(domfix_loop_until(&f, &res.done, 3000));
+	ck_assert_int_eq(res.r, -EBUSY);
+	ck_assert_int_eq(res.e.code, CGERR_BUSY);
+	ck_assert_ptr_nonnull(strstr(res.e.message, "theirs"));
+	kill_file = fopen(domfix_path(&f, "p/cgroup.kill"), "re");
+	ck_assert_ptr_nonnull(kill_file);
+	ck_assert_ptr_null(fgets(buf, sizeof(buf), kill_file)); /* never written: nothing in p was killed */
+	fclose(kill_file);
+	ck_assert(domfix_exists(&f, "p/theirs"));
+	ck_assert_int_eq(ledger_get(f.m.ledger, "p")->state, LEDGER_ACTIVE);
+}
+END_TEST
+
+/* Kill and Freeze reach the whole subtree: only when every directory in it is an entry (or inside a delegated one). */
+START_TEST(test_subtree_proven)
+{
+	struct create_request req = { .name = "d", .delegate = true };
+	struct ledger_entry *le;
+	struct op_error e;
+
+	create_as("p", 0);
+	create_as("p/c", 0);
+	ck_assert_int_eq(manager_check_subtree_proven(&f.m, "p", &e), 0);
+	ck_assert_int_eq(manager_check_subtree_proven(&f.m, "nosuch", &e), 0);
+	domfix_mkdir(&f, "p/c/theirs");
+	ck_assert_int_eq(manager_check_subtree_proven(&f.m, "p", &e), -EBUSY);
+	ck_assert_int_eq(e.code, CGERR_BUSY);
+	ck_assert_ptr_nonnull(strstr(e.message, "theirs"));
+	ck_assert_int_eq(manager_check_subtree_proven(&f.m, "p/c", &e), -EBUSY);
+	/* A delegated entry's inside is the delegatee's, reached on purpose. */
+	ck_assert_int_eq(manager_create(&f.m, &req, &le, &e), 0);
+	domfix_mkdir(&f, "d/inner");
+	ck_assert_int_eq(manager_check_subtree_proven(&f.m, "d", &e), 0);
+}
+END_TEST
+
 /* A directory replaced behind cgctld's back: Replaced, the entry dropped, the new directory left alone. */
 START_TEST(test_replaced)
 {
@@ -297,6 +351,8 @@ static Suite *destroy_suite(void)
 	tcase_add_test(tc, test_never_created);
 	tcase_add_test(tc, test_recursive);
 	tcase_add_test(tc, test_foreign_child);
+	tcase_add_test(tc, test_foreign_child_while_waiting);
+	tcase_add_test(tc, test_subtree_proven);
 	tcase_add_test(tc, test_replaced);
 	tcase_add_test(tc, test_already_gone);
 	tcase_add_test(tc, test_tenants);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../../daemon/ledger.h"
+#include "../../daemon/resources.h"
 #include "../../daemon/tenant.h"
 
 /* Far from any real user's uid. */
@@ -175,6 +176,56 @@ START_TEST(test_may_take_from)
 }
 END_TEST
 
+/* Verdict of tenant_check_sibling_plan() on the one write file=value; *why set when refused. */
+static int sibling_verdict(const char *file, const char *value)
+{
+	struct res_write w = { .file = (char *)file, .value = (char *)value };
+	struct res_plan p = { .w = &w, .n = 1 };
+	const char *f = NULL, *why = NULL;
+	int r = tenant_check_sibling_plan(&p, &f, &why);
+
+	if (r < 0) {
+		ck_assert_str_eq(f, file);
+		ck_assert_ptr_nonnull(why);
+	}
+	return r;
+}
+
+/* Beside others' cgroups a tenant may lower, never raise, what the siblings share. */
+START_TEST(test_sibling_plan)
+{
+	static const char *const allowed[][2] = {
+		{ "cpu.weight", "100" },	 { "cpu.weight", "39" },	 { "cpu.weight", "1\n" },
+		{ "io.weight", "default 50" },	 { "io.weight", "8:0 100" },	 { "io.weight", "8:0 default" },
+		{ "io.bfq.weight", "10" },	 { "cpu.weight.nice", "5" },	 { "cpu.weight.nice", "0" },
+		{ "cpuset.cpus.partition", "member" }, { "cpuset.cpus.exclusive", "" },
+		{ "cpu.max", "max 100000" },	 { "memory.max", "max" },	 { "cpu.idle", "1" },
+	};
+	static const char *const refused[][2] = {
+		{ "cpu.weight", "101" },	   { "cpu.weight", "10000" },	   { "cpu.weight", "500 " },
+		{ "cpu.weight", "0x1f4" },	   { "cpu.weight", "+500" },	   { "cpu.weight", "5e3" },
+		{ "io.weight", "default 500" },	   { "io.weight", "default\t500" }, { "io.weight", "8:0 1000" },
+		{ "io.weight", "500" },		   { "io.bfq.weight", "1000" },	   { "cpu.weight.nice", "-20" },
+		{ "cpu.weight.nice", " -1" },	   { "io.latency", "8:0 target=10" },
+		{ "cpuset.cpus.partition", "root" }, { "cpuset.cpus.partition", "isolated" },
+		{ "cpuset.cpus.exclusive", "0-1" },
+	};
+	struct res_write two[2] = { { .file = "memory.max", .value = "1G" }, { .file = "cpu.weight", .value = "200" } };
+	struct res_plan p = { .w = two, .n = 2 };
+	const char *f = NULL, *why = NULL;
+
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		ck_assert_msg(sibling_verdict(allowed[i][0], allowed[i][1]) == 0, "%s=%s refused", allowed[i][0],
+			      allowed[i][1]);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		ck_assert_msg(sibling_verdict(refused[i][0], refused[i][1]) == -EPERM, "%s=%s allowed", refused[i][0],
+			      refused[i][1]);
+	/* Any one write refuses the plan, and is named. */
+	ck_assert_int_eq(tenant_check_sibling_plan(&p, &f, &why), -EPERM);
+	ck_assert_str_eq(f, "cpu.weight");
+}
+END_TEST
+
 static Suite *tenant_suite(void)
 {
 	Suite *s = suite_create("tenant");
@@ -187,6 +238,7 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_may_move);
 	tcase_add_test(tc, test_read_proc);
 	tcase_add_test(tc, test_may_take_from);
+	tcase_add_test(tc, test_sibling_plan);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -801,6 +802,64 @@ START_TEST(test_reply_budget_resolve)
 }
 END_TEST
 
+/* A file at the socket path that is not a socket is somebody's: refused, never removed. */
+START_TEST(test_socket_path_not_a_socket)
+{
+	char dir[] = "/tmp/transport-test.XXXXXX", path[128], buf[16] = "";
+	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	server_limits_default(&s.limits);
+	ck_assert_int_eq(server_listen(&s, path, false), -EEXIST);
+	server_stop(&s);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf) - 1), 8);
+	ck_assert_str_eq(buf, "precious");
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* At exit the socket file goes only if it is still the one we bound: another daemon's stays. */
+START_TEST(test_exit_leaves_a_replaced_socket)
+{
+	char dir[] = "/tmp/transport-test.XXXXXX", path[128];
+	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int other;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	server_limits_default(&s.limits);
+	ck_assert_int_eq(server_listen(&s, path, false), 0);
+	/* Somebody removed ours and another daemon listens there now. */
+	ck_assert_int_eq(unlink(path), 0);
+	other = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(other, 0);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ck_assert_int_eq(bind(other, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	server_stop(&s);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	close(other);
+	unlink(path);
+	/* Still ours at exit: removed. */
+	ck_assert_int_eq(server_listen(&s, path, false), 0);
+	server_stop(&s);
+	ck_assert_int_eq(lstat(path, &st), -1);
+	rmdir(dir);
+}
+END_TEST
+
 /* Add one test case with the fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *t)
 {
@@ -825,6 +884,8 @@ static Suite *transport_suite(void)
 	add_tcase(s, "bad_messages_close", test_bad_messages_close);
 	add_tcase(s, "per_uid_cap", test_per_uid_cap);
 	add_tcase(s, "tenant_cap", test_tenant_cap);
+	add_tcase(s, "socket_path_not_a_socket", test_socket_path_not_a_socket);
+	add_tcase(s, "exit_leaves_a_replaced_socket", test_exit_leaves_a_replaced_socket);
 	add_tcase(s, "stall_steady_reader_survives", test_stall_steady_reader_survives);
 	add_tcase(s, "stall_pipelined_reader_survives", test_stall_pipelined_reader_survives);
 	add_tcase(s, "stall_non_reader_dropped", test_stall_non_reader_dropped);
