@@ -19,6 +19,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -181,6 +182,35 @@ def reap(pid):
     os.waitpid(pid, 0)
 
 
+MEMBER_RE = re.compile(r"[A-Z][A-Za-z0-9]*$")
+FIELD_RE = re.compile(r"[A-Za-z](_?[A-Za-z0-9])*$")
+
+
+def grammar_fields(where, t, out):
+    """Field names and enum values of t (and the types inside it) as the Varlink grammar has them."""
+    if t[0] in ("nullable", "array", "map"):
+        grammar_fields(where, t[1], out)
+    elif t[0] == "enum":
+        out.extend("%s: enum value %r" % (where, v) for v in t[1] if not FIELD_RE.match(v))
+    elif t[0] == "struct":
+        for name, ft in t[1]:
+            if not FIELD_RE.match(name):
+                out.append("%s: field name %r" % (where, name))
+            grammar_fields(where + "." + name, ft, out)
+
+
+def grammar(iface):
+    """Names a stricter parser than varlink_check.py's (the Varlink grammar) would refuse."""
+    out = []
+    decls = [(n, [t]) for n, t in iface.types.items()] + [(n, list(m)) for n, m in iface.methods.items()]
+    for name, types in decls + [(n, [t]) for n, t in iface.errors.items()]:
+        if not MEMBER_RE.match(name):
+            out.append("member name %r" % name)
+        for t in types:
+            grammar_fields(name, t, out)
+    return out
+
+
 def service(c, idl_paths):
     """org.varlink.service: GetInfo, every description equal to its file, its errors."""
     info = call(c, SVC + ".GetInfo")
@@ -191,6 +221,8 @@ def service(c, idl_paths):
         except vc.IdlError as e:
             fail("%s: the served description does not parse: %s" % (name, e))
             continue
+        for p in grammar(served):
+            fail("%s: not the Varlink grammar: %s" % (name, p))
         if name not in IFACES:
             fail("%s: served, but not in the interface files given" % name)
             continue
