@@ -649,6 +649,33 @@ test_oci_hook_parent_not_left() {
 	expect_jq '[.[].name] == ["mine"]' || return 1
 }
 
+# cgctl hook-log with --json, as the CLI's file $2 (a scratch XDG_STATE_HOME $1, no daemon): sets RC, OUT, ERR.
+hooklog_json() {
+	local state=$1
+	shift
+	cgt_as_user_in "$CGT_WORK" env XDG_STATE_HOME="$state" "$CGCTL" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "XDG_STATE_HOME=$state cgctl $*"
+}
+
+# --json holds for hook-log too: a JSON array of the lines, [] without a log.
+test_oci_hook_log_json() {
+	local state=$CGT_TMP/hlstate
+	install -d -m 0700 -o "$CGT_UID" -g "$CGT_GID" "$state" "$state/cgctl" || return 1
+	hooklog_json "$state" --json hook-log
+	expect_rc 0 "hook-log --json without a log" || return 1
+	[ -n "$OUT" ] || fail "hook-log --json without a log printed nothing" || return 1
+	expect_jq '. == []' || return 1
+	printf '%s\n' 'one' 'two "quoted" \ back' 'three' >"$state/cgctl/oci-hook.log"
+	chown "$CGT_UID:$CGT_GID" "$state/cgctl/oci-hook.log"
+	hooklog_json "$state" --json hook-log -n 2
+	expect_rc 0 "--json hook-log -n 2" || return 1
+	expect_jq '. == ["two \"quoted\" \\ back", "three"]' || return 1
+	hooklog_json "$state" hook-log --json
+	expect_jq '. == ["one", "two \"quoted\" \\ back", "three"]' || return 1
+	hooklog_json "$state" hook-log -n 1
+	[ "$OUT" = three ] || fail "hook-log -n 1 printed '$OUT'" || return 1
+}
+
 test_oci_hook_diagnostics() {
 	need_hook || return 1
 	up || return 1
