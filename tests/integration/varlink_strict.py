@@ -143,6 +143,8 @@ def judge(raw, method, params, more, want):
         fail("%s: reply a strict client refuses (%s): %s" % (what, e, short(raw.decode("utf-8", "replace"))))
         return None
     problems = vc.check_record(IFACES, {"method": qual, "more": more, "reply": reply})
+    if "error" in reply and "continues" in reply:
+        problems.append("an error that continues: an error ends the call")
     if not isinstance(reply.get("parameters", {}), dict):
         problems.append("parameters is not an object")
     elif "error" not in reply:
@@ -243,10 +245,25 @@ def service(c, idl_paths):
     call(c, SVC + ".GetInfo", {}, more=True)
     # oneway: done, no reply; oneway + more: not run, no reply; the next call is answered.
     c.send("Create", {"name": "vs/ow"}, oneway=True)
+    c.send("Create", {"name": "vs/.."}, oneway=True)
     c.send("Watch", {"names": ["vs"]}, oneway=True, more=True)
     names = [e["name"] for e in call(c, "List", {"name": "vs"}).get("entries", [])]
+    pipelined(c)
     if "vs/ow" not in names:
         fail("oneway Create not done before the next call's reply: %s" % names)
+
+
+def pipelined(c):
+    """Calls sent in one write are answered in order, each with its own method's reply."""
+    calls = [("GetStatus", {}, "ok"), ("List", {"name": "vs"}, "ok"), ("Create", {"name": "vs/.."}, "InvalidName"),
+             (SVC + ".GetInfo", {}, "ok"), ("GetStats", {"name": "vs"}, "ok"), ("Freeze", {"name": "nope"}, "NotFound")]
+    data = b""
+    for method, params, _ in calls:
+        qual = method if "." in method else IFACE + "." + method
+        data += json.dumps({"method": qual, "parameters": params}).encode() + b"\0"
+    c.s.sendall(data)
+    for method, params, want in calls:
+        judge(c.recv(), method, params, False, want)
 
 
 def create_list(c):
