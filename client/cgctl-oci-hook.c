@@ -369,25 +369,6 @@ static int hook_lookup(struct hook *h, const char *name)
 	return r;
 }
 
-/* Create the missing parents of a nested name (no limits; kept after poststop: other containers may share them). */
-static int hook_make_parents(struct hook *h)
-{
-	_cleanup_free_ char *parent = strdup(h->name);
-
-	if (!parent)
-		return -ENOMEM;
-	for (char *s = strchr(parent, '/'); s; s = strchr(s + 1, '/')) {
-		int r;
-
-		*s = '\0';
-		r = cgctl_create(h->c, parent, NULL, NULL);
-		*s = '/';
-		if (r < 0 && r != -EEXIST)
-			return r;
-	}
-	return 0;
-}
-
 /*
  * Create the cgroup with its limits (*ret_created), or re-apply them to our
  * own from an earlier run (*ret_existing); -EEXIST (said why) when it is not ours.
@@ -502,14 +483,14 @@ static int hook_dry_run(struct hook *h, json_object *res)
 	return EXIT_OK;
 }
 
-/* Whether e is an empty, settled entry of the hook's, created at least min_age seconds ago. */
+/* Whether e is an empty, settled entry of the hook's (a container's or a parent), at least min_age seconds old. */
 static bool hook_gc_candidate(const struct cgctl_entry *e, long min_age)
 {
 	bool labelled = false;
 	struct timespec now;
 
 	for (char **l = e->labels; *l && !labelled; l++)
-		labelled = strncmp(*l, "oci.id=", 7) == 0;
+		labelled = strncmp(*l, "oci.id=", 7) == 0 || strcmp(*l, OCI_PARENT_LABEL) == 0;
 	if (!labelled || e->populated != 0 || strcmp(e->state, "active") != 0 ||
 	    clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return false;
@@ -518,8 +499,8 @@ static bool hook_gc_candidate(const struct cgctl_entry *e, long min_age)
 
 /*
  * Remove the hook's entries that are empty: containers whose poststop never
- * reached the daemon. Without kill: the daemon refuses (Busy) a cgroup that
- * has processes again. Returns the number removed; removed names on out.
+ * reached the daemon, and parents of the hook's nothing is below any more.
+ * Without kill: the daemon refuses (Busy) a cgroup that has processes again. Returns the number removed; removed names on out.
  */
 static int hook_gc(struct hook *h, FILE *out)
 {
@@ -529,12 +510,14 @@ static int hook_gc(struct hook *h, FILE *out)
 
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
+	/* Name order backwards: a parent after the cgroups below it. */
+	for (size_t i = n; i-- > 0;) {
 		int existed = 0;
 
 		if (!hook_gc_candidate(e[i], h->gc_age))
 			continue;
-		r = cgctl_destroy(h->c, e[i]->name, CGCTL_DESTROY_RECURSIVE, &existed);
+		/* A parent of the hook's goes once nothing is below it (the daemon says Busy otherwise). */
+		r = cgctl_destroy(h->c, e[i]->name, oci_parents_is_parent(e[i]) ? 0 : CGCTL_DESTROY_RECURSIVE, &existed);
 		if (r >= 0 && existed) {
 			removed++;
 			if (out)
@@ -562,9 +545,14 @@ static int stage_create(struct hook *h)
 		return hook_dry_run(h, res);
 	if (hook_connect(h, &ex) < 0)
 		return ex;
-	r = hook_make_parents(h);
-	if (r >= 0)
-		r = hook_create(h, res, &created, &existing);
+	/* A parent another container's poststop just removed is made again. */
+	for (int i = 0; i < 3; i++) {
+		r = oci_parents_make(h->c, h->name);
+		if (r >= 0)
+			r = hook_create(h, res, &created, &existing);
+		if (r != -ENOENT)
+			break;
+	}
 	if (r == -CGCTL_ENODELEGATION)
 		return hook_soft(h, "cgctld has no delegated cgroup subtree (%s); %s", hook_errmsg(h), hook_without(h));
 	if (r == -EEXIST)
@@ -615,6 +603,8 @@ static int stage_poststop(struct hook *h)
 		if (!oci_identity_is_ours(&h->st, e[i]))
 			continue;
 		r = cgctl_destroy(h->c, e[i]->name, CGCTL_DESTROY_KILL | CGCTL_DESTROY_RECURSIVE, NULL);
+		if (r >= 0)
+			oci_parents_drop(h->c, e[i]->name, e, n);
 		/* Not ours any more: nothing of this container's is left to remove, so runc delete must not fail. */
 		if (r == -CGCTL_EREPLACED)
 			hook_warn(h, "%s was replaced by a cgroup cgctld did not create; left alone", e[i]->name);

@@ -653,7 +653,8 @@ const struct cli_command cli_commands[] = {
 	  "Show the managed cgroups live, like top." },
 	{ "hook-log", cli_cmd_hook_log, "[-n|--lines N]\n\n"
 	  "Runtimes show a hook's output only when it fails: cgctl-oci-hook also appends its\n"
-	  "warnings and errors to $XDG_STATE_HOME/cgctl/oci-hook.log (~/.local/state/...)",
+	  "warnings and errors to $XDG_STATE_HOME/cgctl/oci-hook.log (~/.local/state/...);\n"
+	  "--json: a JSON array of the lines",
 	  "Show the last lines (default 20) cgctl-oci-hook logged." },
 	{ "call", cmd_call, "[--more] METHOD [JSON|-]\n\n"
 	  "--more: a streaming call (Watch); every reply's parameters, one compact JSON\n"

@@ -27,8 +27,23 @@ static char *hooklog_path(void)
 	return NULL;
 }
 
-/* Print the last n lines of f (a ring of n line buffers). */
-static int hooklog_tail(FILE *f, long n)
+/* lines (n of them, from first on, in a ring) as a JSON array of strings, their newlines dropped. */
+static void hooklog_print_json(char **ring, long first, long count, long n)
+{
+	json_object *a = json_object_new_array();
+
+	for (long i = first; i < count; i++) {
+		const char *l = ring[i % n];
+
+		if (l)
+			json_object_array_add(a, json_object_new_string_len(l, (int)strcspn(l, "\n")));
+	}
+	cli_print_json(a);
+	json_object_put(a);
+}
+
+/* Print the last n lines of f (a ring of n line buffers), as text or (json) a JSON array. */
+static int hooklog_tail(FILE *f, long n, bool json)
 {
 	char **ring = calloc((size_t)n, sizeof(char *));
 	char line[HOOKLOG_LINE_MAX];
@@ -42,16 +57,19 @@ static int hooklog_tail(FILE *f, long n)
 		free(*slot);
 		*slot = strdup(line);
 	}
-	for (long i = count > n ? count - n : 0; i < count; i++)
-		if (ring[i % n])
-			fputs(ring[i % n], stdout);
+	if (json)
+		hooklog_print_json(ring, count > n ? count - n : 0, count, n);
+	else
+		for (long i = count > n ? count - n : 0; i < count; i++)
+			if (ring[i % n])
+				fputs(ring[i % n], stdout);
 	for (long i = 0; i < n; i++)
 		free(ring[i]);
 	free(ring);
 	return 0;
 }
 
-/* hook-log [-n N]: the last N lines of cgctl-oci-hook's default log file. */
+/* hook-log [-n N]: the last N lines of cgctl-oci-hook's default log file (--json: an array of them). */
 int cli_cmd_hook_log(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { "lines", required_argument, NULL, 'n' }, {} };
@@ -81,13 +99,15 @@ int cli_cmd_hook_log(struct cli *cli, int argc, char **argv)
 	if (!f && errno == ENOENT) {
 		if (!cli->quiet)
 			fprintf(stderr, "cgctl: %s does not exist: cgctl-oci-hook has logged nothing\n", path);
+		if (cli->json)
+			puts("[]");
 		return CLI_EXIT_OK;
 	}
 	if (!f) {
 		fprintf(stderr, "cgctl: %s: %s\n", path, strerror(errno));
 		return CLI_EXIT_FAILURE;
 	}
-	r = hooklog_tail(f, n);
+	r = hooklog_tail(f, n, cli->json);
 	fclose(f);
 	if (r < 0)
 		fprintf(stderr, "cgctl: hook-log: %s\n", strerror(-r));

@@ -130,6 +130,9 @@ const char *libcgctl_connect_error(void);
 void libcgctl_clear_error(cgctl *c);
 /* Record a locally detected error under a Varlink error name; returns r. */
 int libcgctl_set_error(cgctl *c, int r, const char *name, const char *message);
+/* An argument check of func failed before anything was sent: -EINVAL, kept as the handle's
+ * error (InvalidValue, naming func) so that no earlier call's error is taken for it; c may be NULL. */
+int libcgctl_bad_args(cgctl *c, const char *func);
 /* Validate a name client-side: 0, or -EINVAL with InvalidName set on the handle. */
 int libcgctl_check_name(cgctl *c, const char *name);
 /* The negative code a Varlink error name (and its parameters) maps to. */

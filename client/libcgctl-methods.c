@@ -374,7 +374,7 @@ CGCTL_EXPORT int cgctl_get_status(cgctl *c, struct cgctl_status **ret)
 	int r;
 
 	if (!c || !ret)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	r = libcgctl_transact(c, CGCTL_INTERFACE ".GetStatus", NULL, &reply, NULL);
 	if (r < 0)
 		return r;
@@ -433,7 +433,7 @@ CGCTL_EXPORT int cgctl_list(cgctl *c, const char *name, struct cgctl_entry ***re
 	int r;
 
 	if (!c || !ret || !ret_n)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	params = json_object_new_object();
 	if (!params)
@@ -485,7 +485,7 @@ CGCTL_EXPORT int cgctl_destroy(cgctl *c, const char *name, unsigned flags, int *
 	int r;
 
 	if (!c || (flags & ~(CGCTL_DESTROY_RECURSIVE | CGCTL_DESTROY_KILL)))
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	r = libcgctl_check_name(c, name);
 	if (r < 0)
@@ -566,7 +566,7 @@ static int create_opts_encode(cgctl *c, const struct cgctl_create_opts *o, json_
 	int r;
 
 	if (o->size < sizeof(o->size))
-		return -EINVAL;
+		return libcgctl_bad_args(c, "cgctl_create");
 	if ((OPTS_HAVE(o, generate) && o->generate && (r = add_true(params, "generate")) < 0) ||
 	    (OPTS_HAVE(o, delegate) && o->delegate && (r = add_true(params, "delegate")) < 0) ||
 	    (OPTS_HAVE(o, auto_remove) && o->auto_remove && (r = add_true(params, "auto_remove")) < 0) ||
@@ -598,7 +598,7 @@ CGCTL_EXPORT int cgctl_create(cgctl *c, const char *name, const struct cgctl_cre
 	int r;
 
 	if (!c)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	params = json_object_new_object();
 	if (!params)

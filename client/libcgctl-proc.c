@@ -75,7 +75,7 @@ CGCTL_EXPORT int cgctl_attach(cgctl *c, const char *name, const pid_t *pids, siz
 	int r;
 
 	if (!c || !pids || n == 0 || n > ATTACH_MAX)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	if (!(p = name_params(c, name, &r)))
 		return r;
@@ -101,7 +101,7 @@ CGCTL_EXPORT int cgctl_attach_pidfds(cgctl *c, const char *name, const int *pidf
 	int r;
 
 	if (!c || !pidfds || n == 0 || n > LIBCGCTL_FDS_MAX)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	for (size_t i = 0; i < n; i++)
 		if (pidfds[i] < 0)
 			return -EBADF;
@@ -135,7 +135,7 @@ CGCTL_EXPORT int cgctl_set_resources(cgctl *c, const char *name, const struct cg
 	int k;
 
 	if (!c || !r)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	if ((k = libcgctl_check_name(c, name)) < 0 || (k = libcgctl_resources_encode(c, r, &res)) < 0)
 		return k;
@@ -149,7 +149,7 @@ CGCTL_EXPORT int cgctl_set_resources_json(cgctl *c, const char *name, const char
 	int k;
 
 	if (!c || !json)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	if ((k = libcgctl_check_name(c, name)) < 0 || (k = libcgctl_resources_parse(c, json, &res)) < 0)
 		return k;
@@ -184,7 +184,7 @@ CGCTL_EXPORT int cgctl_get_stats(cgctl *c, const char *name, char **ret_json)
 	int r;
 
 	if (!c || !ret_json)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	if ((r = get_stats(c, name, &st)) < 0)
 		return r;
 	s = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -243,7 +243,7 @@ CGCTL_EXPORT int cgctl_get_pids(cgctl *c, const char *name, int *ret_populated, 
 	size_t n = 0;
 
 	if (!c || (!ret_pids) != (!ret_n_pids))
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	if ((r = get_stats(c, name, &st)) < 0)
 		return r;
 	if ((r = stats_bool(st, "populated", &populated)) < 0 ||
@@ -270,7 +270,7 @@ static int waiting_call(cgctl *c, const char *method, const char *name, int time
 	int r;
 
 	if (!c || timeout_ms < 0)
-		return -EINVAL;
+		return libcgctl_bad_args(c, strcmp(method, CGCTL_INTERFACE ".Thaw") == 0 ? "cgctl_thaw" : "cgctl_freeze");
 	libcgctl_clear_error(c);
 	if (!(p = name_params(c, name, &r)))
 		return r;
@@ -302,7 +302,7 @@ CGCTL_EXPORT int cgctl_thaw(cgctl *c, const char *name, int timeout_ms)
 CGCTL_EXPORT int cgctl_kill(cgctl *c, const char *name, int sig)
 {
 	if (sig < 0 || sig > SIGRTMAX)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	return waiting_call(c, CGCTL_INTERFACE ".Kill", name, 0, sig ? "signal" : NULL, sig);
 }
 
@@ -335,7 +335,7 @@ CGCTL_EXPORT int cgctl_open_cgroup(cgctl *c, const char *name, int *ret_fd)
 	int r;
 
 	if (!c || !ret_fd)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	if (!(p = name_params(c, name, &r)))
 		return r;

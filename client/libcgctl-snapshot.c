@@ -53,7 +53,7 @@ CGCTL_EXPORT int cgctl_snapshot(cgctl *c, const char *const *names, char **ret_j
 	int r;
 
 	if (!c || !ret_json)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	if ((r = libcgctl_names_params(c, names, &params)) < 0)
 		return r;

@@ -84,7 +84,7 @@ CGCTL_EXPORT int cgctl_call_more(cgctl *c, const char *method, const char *param
 	int r;
 
 	if (!c || !method || !method[0])
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	r = libcgctl_call_prepare(c, method, params_json, &full, &params);
 	if (r < 0)
@@ -100,7 +100,7 @@ CGCTL_EXPORT int cgctl_call_more_next(cgctl *c, int timeout_ms, char **ret_reply
 	int r, k;
 
 	if (!c || !ret_reply_json)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	r = stream_next(c, libcgctl_deadline_in(timeout_ms), &params, &continues, &err);
 	if (r < 0 && err) {
 		k = libcgctl_json_text(err, ret_reply_json);
@@ -261,7 +261,7 @@ CGCTL_EXPORT int cgctl_watch_pressure(cgctl *c, const char *const *names,
 	int r;
 
 	if (!c || (n > 0 && !triggers))
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	if ((r = libcgctl_names_params(c, names, &params)) < 0)
 		return r;
@@ -279,7 +279,7 @@ CGCTL_EXPORT int cgctl_watch_next(cgctl *c, int timeout_ms, struct cgctl_event *
 	int r;
 
 	if (!c || !ret)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	r = stream_next(c, libcgctl_deadline_in(timeout_ms), &params, &continues, NULL);
 	if (r <= 0)
 		return r;

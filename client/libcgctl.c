@@ -129,6 +129,16 @@ int libcgctl_set_error(cgctl *c, int r, const char *name, const char *message)
 	return r;
 }
 
+int libcgctl_bad_args(cgctl *c, const char *func)
+{
+	char msg[128];
+
+	if (!c)
+		return -EINVAL;
+	snprintf(msg, sizeof(msg), "invalid arguments to %s()", func);
+	return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE), msg);
+}
+
 /* Validate a name before it goes on the wire. */
 int libcgctl_check_name(cgctl *c, const char *name)
 {
@@ -281,7 +291,7 @@ CGCTL_EXPORT cgctl *cgctl_disconnect(cgctl *c)
 CGCTL_EXPORT int cgctl_set_timeout(cgctl *c, int timeout_ms)
 {
 	if (!c || timeout_ms <= 0)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	c->timeout_ms = timeout_ms;
 	return 0;
 }
@@ -759,7 +769,7 @@ CGCTL_EXPORT int cgctl_call(cgctl *c, const char *method, const char *params_jso
 	int r, k;
 
 	if (!c || !method || !method[0] || !ret_reply_json)
-		return -EINVAL;
+		return libcgctl_bad_args(c, __func__);
 	libcgctl_clear_error(c);
 	r = libcgctl_call_prepare(c, method, params_json, &full, &params);
 	if (r < 0)

@@ -117,3 +117,19 @@ int oci_where_log(const char *bundle, char **ret);
 int oci_where_record(const char *bundle, const char *socket, const char *log);
 /* Remove bundle's record (ENOENT is fine). */
 void oci_where_forget(const char *bundle);
+
+/* --- oci_parents.c: parents of a cgroupfs-style path (talks to the daemon) -- */
+
+/* The label of the parents the hook creates (shared by the containers below them). */
+#define OCI_PARENT_LABEL "oci.parent=true"
+
+/* Whether e is a parent the hook created. */
+bool oci_parents_is_parent(const struct cgctl_entry *e);
+/* Create name's missing parents, labelled OCI_PARENT_LABEL, no limits. 0 or -errno. */
+int oci_parents_make(cgctl *c, const char *name);
+/*
+ * Remove name's parents that are the hook's (by e[0..n), a List), deepest
+ * first, without kill or recursion; stops at the first one that stays (not
+ * the hook's, or Busy: it still holds a cgroup or a process).
+ */
+void oci_parents_drop(cgctl *c, const char *name, struct cgctl_entry **e, size_t n);

@@ -605,6 +605,77 @@ test_oci_hook_gc() {
 	expect_rc 2 "--gc with a stage" || return 1
 }
 
+# One container of bundle dir $1 (id ${1##*/}, linux.cgroupsPath $2) started on a new sleeper.
+oci_parent_start() {
+	mk_bundle "$1" '.linux.cgroupsPath = $p' --arg p "$2" || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state "${1##*/}" "$SPID" "$1" creating "$CGT_TMP/oci/p.state"
+	hook "$CGT_TMP/oci/p.state" createRuntime
+	expect_rc 0 "createRuntime of ${1##*/} in $2" || return 1
+}
+
+# poststop of the container of bundle dir $1.
+oci_parent_stop() {
+	mk_state "${1##*/}" 0 "$1" stopped "$CGT_TMP/oci/p.stop"
+	hook "$CGT_TMP/oci/p.stop" poststop
+	expect_rc 0 "poststop of ${1##*/}" || return 1
+}
+
+# The parents a cgroupfs-style cgroupsPath made the hook create go with the
+# last container below them (poststop, or --gc after a missed one); a parent
+# the user made, or one still holding a container, stays.
+test_oci_hook_parent_not_left() {
+	need_hook || return 1
+	up || return 1
+	local d=$CGT_TMP/oci
+	oci_parent_start "$d/p1" /ocishared/p1 && oci_parent_start "$d/p2" /ocishared/deep/p2 || return 1
+	oci_parent_stop "$d/p1" || return 1
+	expect_dir ocishared/deep/p2 "poststop of p1" || return 1
+	oci_parent_stop "$d/p2" || return 1
+	expect_no_dir ocishared "the parents outlived their last container" || return 1
+	c create mine
+	expect_rc 0 || return 1
+	oci_parent_start "$d/p3" /mine/p3 && oci_parent_stop "$d/p3" || return 1
+	expect_dir mine "a parent the user made" || return 1
+	# No poststop: the container ends, the daemon collects it, --gc the parent.
+	oci_parent_start "$d/p4" /ocigc/p4 || return 1
+	kill -KILL "$SPID"
+	cgt_wait_for 10 test ! -d "$CGT_MROOT/ocigc/p4" || return 1
+	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc --gc-age 0 >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl-oci-hook --gc --gc-age 0"
+	expect_rc 0 "--gc" || return 1
+	expect_no_dir ocigc "--gc left the parent of a collected container" || return 1
+	c --json list
+	expect_jq '[.[].name] == ["mine"]' || return 1
+}
+
+# cgctl hook-log with --json, as the CLI's file $2 (a scratch XDG_STATE_HOME $1, no daemon): sets RC, OUT, ERR.
+hooklog_json() {
+	local state=$1
+	shift
+	cgt_as_user_in "$CGT_WORK" env XDG_STATE_HOME="$state" "$CGCTL" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "XDG_STATE_HOME=$state cgctl $*"
+}
+
+# --json holds for hook-log too: a JSON array of the lines, [] without a log.
+test_oci_hook_log_json() {
+	local state=$CGT_TMP/hlstate
+	install -d -m 0700 -o "$CGT_UID" -g "$CGT_GID" "$state" "$state/cgctl" || return 1
+	hooklog_json "$state" --json hook-log
+	expect_rc 0 "hook-log --json without a log" || return 1
+	[ -n "$OUT" ] || fail "hook-log --json without a log printed nothing" || return 1
+	expect_jq '. == []' || return 1
+	printf '%s\n' 'one' 'two "quoted" \ back' 'three' >"$state/cgctl/oci-hook.log"
+	chown "$CGT_UID:$CGT_GID" "$state/cgctl/oci-hook.log"
+	hooklog_json "$state" --json hook-log -n 2
+	expect_rc 0 "--json hook-log -n 2" || return 1
+	expect_jq '. == ["two \"quoted\" \\ back", "three"]' || return 1
+	hooklog_json "$state" hook-log --json
+	expect_jq '. == ["one", "two \"quoted\" \\ back", "three"]' || return 1
+	hooklog_json "$state" hook-log -n 1
+	[ "$OUT" = three ] || fail "hook-log -n 1 printed '$OUT'" || return 1
+}
+
 test_oci_hook_diagnostics() {
 	need_hook || return 1
 	up || return 1

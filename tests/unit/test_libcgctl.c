@@ -421,6 +421,47 @@ START_TEST(test_error_reply)
 }
 END_TEST
 
+/* An argument refused before anything is sent is the last call's error: never the one before it. */
+START_TEST(test_bad_args_not_stale)
+{
+	static const struct step script[] = {
+		{ NULL, "{\"error\":\"io.cgctl.Manager.NotFound\",\"parameters\":"
+			"{\"name\":\"a\",\"message\":\"a: no such cgroup\"}}" },
+		{}
+	};
+	struct fake f;
+	cgctl *c = fake_connect(&f, serve_script, script);
+	const pid_t pid = 1;
+	int fds[65] = { 0 }, k = 0;
+	char *j = NULL;
+	size_t n = 0;
+	int r[10];
+
+	ck_assert_int_eq(cgctl_destroy(c, "a", 1u << 7, NULL), -EINVAL); /* before any call */
+	ck_assert_str_eq(cgctl_error_name(c), "io.cgctl.Manager.InvalidValue");
+	ck_assert_int_eq(cgctl_open_cgroup(c, "a", &k), -ENOENT);
+	ck_assert_str_eq(cgctl_error_name(c), "io.cgctl.Manager.NotFound");
+	r[0] = cgctl_attach(c, "a", &pid, 0);
+	r[1] = cgctl_attach_pidfds(c, "a", fds, 65);
+	r[2] = cgctl_freeze(c, "a", -1);
+	r[3] = cgctl_thaw(c, "a", -1);
+	r[4] = cgctl_kill(c, "a", -1);
+	r[5] = cgctl_destroy(c, "a", 1u << 7, NULL);
+	r[6] = cgctl_list(c, NULL, NULL, &n);
+	r[7] = cgctl_get_stats(c, "a", NULL);
+	r[8] = cgctl_call(c, NULL, NULL, &j);
+	r[9] = cgctl_set_timeout(c, 0);
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		ck_assert_int_eq(r[i], -EINVAL);
+	/* Each of those left its own error, so the last one's is there. */
+	ck_assert_str_eq(cgctl_error_name(c), "io.cgctl.Manager.InvalidValue");
+	ck_assert_str_eq(cgctl_error_message(c), "invalid arguments to cgctl_set_timeout()");
+	ck_assert_int_eq(cgctl_attach(c, "a", &pid, 0), -EINVAL);
+	ck_assert_str_eq(cgctl_error_message(c), "invalid arguments to cgctl_attach()");
+	fake_finish(&f, c);
+}
+END_TEST
+
 START_TEST(test_no_delegation)
 {
 	static const struct step script[] = {
@@ -905,6 +946,7 @@ static Suite *libcgctl_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_error_reply);
+	tcase_add_test(tc, test_bad_args_not_stale);
 	tcase_add_test(tc, test_no_delegation);
 	tcase_add_loop_test(tc, test_error_codes, 0, (int)(sizeof(error_map) / sizeof(error_map[0])));
 	tcase_add_test(tc, test_invalid_name_local);
