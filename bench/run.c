@@ -198,21 +198,25 @@ static void bench_sdrun(struct bench *b, json_object *o, double cgctl_p50)
 	note("systemd-run --user --scope true %s", msg);
 }
 
-/* `cgctl run true` vs `systemd-run --user --scope true`, and plain fork+exec of true. */
+/* `cgctl run true` vs `systemd-run --user --scope true`, and plain fork+exec of true and of cgctl. */
 void bench_run(struct bench *b)
 {
 	char *help[] = { (char *)b->cli_bin, "run", "--help", NULL };
 	char *run[] = { (char *)b->cli_bin, "--socket", b->sock, "run", "--", "true", NULL };
 	char *plain[] = { "true", NULL };
+	char *version[] = { (char *)b->cli_bin, "--version", NULL };
 	char errlog[PATH_MAX];
 	json_object *o = jobj(b->res, "run");
-	double p = NAN, t = NAN;
+	double p = NAN, t = NAN, v = NAN;
 	int r;
 
 	snprintf(errlog, sizeof(errlog), "%s/run.stderr", b->work);
 	jnum(o, "runs", b->run_reps);
 	if (time_cmd(plain, NULL, NULL, b->run_reps, &t) >= 0)
 		jnum(o, "fork_exec_true_p50_ms", t);
+	/* cgctl's own start-up (exec, ld.so, libc, json-c) without a call: half of the floor. */
+	if (time_cmd(version, NULL, NULL, b->run_reps, &v) >= 0)
+		jnum(o, "fork_exec_cgctl_p50_ms", v);
 	if (run_cmd(help, NULL, NULL, 10000, NULL) != 0) {
 		jstr(o, "cgctl_run", "skipped: cgctl has no run command");
 	} else if ((r = time_cmd(run, errlog, NULL, b->run_reps, &p)) < 0) {
