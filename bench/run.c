@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,37 @@ static int run_cmd(char *const argv[], const char *errlog, const struct runas *a
 	if (ret_ms)
 		*ret_ms = (double)(now_ns() - t0) / 1e6;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * p50 wall time of reps posix_spawn()s of argv (glibc: clone with CLONE_VM |
+ * CLONE_VFORK, no copy of our page tables), stdio on /dev/null: what an exec
+ * costs when the process starting it is not this big one; -EIO when one fails.
+ */
+static int time_spawn(char *const argv[], unsigned reps, double *ret_p50)
+{
+	_cleanup_free_ double *v = calloc(reps ? reps : 1, sizeof(double));
+	posix_spawn_file_actions_t fa;
+	int r = 0;
+
+	if (!v || posix_spawn_file_actions_init(&fa) != 0)
+		return -ENOMEM;
+	for (int fd = 0; fd < 3; fd++)
+		posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", O_RDWR, 0);
+	for (unsigned i = 0; i < reps && r == 0; i++) {
+		uint64_t t0 = now_ns();
+		int status;
+		pid_t pid;
+
+		if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) != pid ||
+		    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			r = -EIO;
+		v[i] = (double)(now_ns() - t0) / 1e6;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	if (r == 0)
+		*ret_p50 = median(v, reps);
+	return r;
 }
 
 /* p50 wall time of reps runs of argv; -EIO when one fails. */
@@ -207,16 +239,19 @@ void bench_run(struct bench *b)
 	char *version[] = { (char *)b->cli_bin, "--version", NULL };
 	char errlog[PATH_MAX];
 	json_object *o = jobj(b->res, "run");
-	double p = NAN, t = NAN, v = NAN;
+	double p = NAN, t = NAN, v = NAN, s = NAN;
 	int r;
 
 	snprintf(errlog, sizeof(errlog), "%s/run.stderr", b->work);
 	jnum(o, "runs", b->run_reps);
 	if (time_cmd(plain, NULL, NULL, b->run_reps, &t) >= 0)
 		jnum(o, "fork_exec_true_p50_ms", t);
-	/* cgctl's own start-up (exec, ld.so, libc, json-c) without a call: half of the floor. */
+	/* The floor: cgctl's own start-up (exec, ld.so, libc) without a call, started as cgctl
+	 * run is; then an exec of true from a small process (cgctl's child), not from this one. */
 	if (time_cmd(version, NULL, NULL, b->run_reps, &v) >= 0)
 		jnum(o, "fork_exec_cgctl_p50_ms", v);
+	if (time_spawn(plain, b->run_reps, &s) >= 0)
+		jnum(o, "spawn_true_p50_ms", s);
 	if (run_cmd(help, NULL, NULL, 10000, NULL) != 0) {
 		jstr(o, "cgctl_run", "skipped: cgctl has no run command");
 	} else if ((r = time_cmd(run, errlog, NULL, b->run_reps, &p)) < 0) {
