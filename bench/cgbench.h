@@ -64,6 +64,8 @@ uint64_t now_ns(void);
 uint64_t self_cpu_ns(void);
 /* CPU time of every thread of pid (cgctld's loop and its sync thread), ns; 0 unknown. */
 uint64_t proc_cpu_ns(pid_t pid);
+/* CPU time of pid's main thread alone (cgctld's loop thread), ns; 0 unknown. */
+uint64_t proc_main_cpu_ns(pid_t pid);
 /* Sleep ms milliseconds. */
 void sleep_ms(unsigned ms);
 /* Append one latency. */

@@ -30,6 +30,7 @@ struct load {
 	pthread_barrier_t barrier;
 	uint64_t t_start;
 	uint64_t daemon_cpu_ns, client_cpu_ns; /* spent during the load */
+	uint64_t daemon_loop_ns;               /* of daemon_cpu_ns, the loop thread's; the rest is the sync thread's */
 };
 
 /* One thread with its own connection. */
@@ -231,6 +232,9 @@ static json_object *load_summary(struct bench *b, struct load *ld, struct worker
 	/* Where the two cores went: one event-loop thread near 1.0 means cgctld is CPU-bound. */
 	jnum(o, "daemon_cpu_us_per_op", (double)ld->daemon_cpu_ns / 1e3 / (double)done);
 	jnum(o, "client_cpu_us_per_op", (double)ld->client_cpu_ns / 1e3 / (double)done);
+	/* The sync thread does little but fdatasync: its CPU is the durability's share. */
+	jnum(o, "daemon_sync_thread_cpu_us_per_op", ld->daemon_loop_ns ?
+	     (double)(ld->daemon_cpu_ns - ld->daemon_loop_ns) / 1e3 / (double)done : NAN);
 	jnum(o, "daemon_cpu_util", (double)ld->daemon_cpu_ns / 1e9 / secs);
 	jnum(o, "create_p50_us", lat_us(&cr, 0.5));
 	jnum(o, "create_p99_us", lat_us(&cr, 0.99));
@@ -270,6 +274,7 @@ static int load_run(struct bench *b, struct load *ld, double seconds, json_objec
 	pthread_barrier_wait(&ld->barrier);
 	ld->t_start = now_ns();
 	ld->daemon_cpu_ns = proc_cpu_ns(b->d.pid);
+	ld->daemon_loop_ns = proc_main_cpu_ns(b->d.pid);
 	ld->client_cpu_ns = self_cpu_ns();
 	if (!ld->fill) {
 		while (!atomic_load(&ld->stop) && (double)(now_ns() - ld->t_start) / 1e9 < seconds)
@@ -279,6 +284,7 @@ static int load_run(struct bench *b, struct load *ld, double seconds, json_objec
 	for (unsigned i = 0; i < ld->level; i++)
 		pthread_join(ws[i].thread, NULL);
 	ld->daemon_cpu_ns = proc_cpu_ns(b->d.pid) - ld->daemon_cpu_ns;
+	ld->daemon_loop_ns = proc_main_cpu_ns(b->d.pid) - ld->daemon_loop_ns;
 	ld->client_cpu_ns = self_cpu_ns() - ld->client_cpu_ns;
 	pthread_barrier_destroy(&ld->barrier);
 	for (unsigned i = 0; i < ld->level; i++)

@@ -70,6 +70,15 @@ uint64_t proc_cpu_ns(pid_t pid)
 	return ns;
 }
 
+/* CPU time of pid's main thread alone (cgctld's loop thread), ns; 0 unknown. */
+uint64_t proc_main_cpu_ns(pid_t pid)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)pid);
+	return task_cpu_ns(path);
+}
+
 /* Sleep ms milliseconds. */
 void sleep_ms(unsigned ms)
 {

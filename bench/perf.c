@@ -19,7 +19,9 @@ static bool perf_argv(struct bench *b, const char *out, char *pid, const char **
 		"syscalls:sys_enter_openat,syscalls:sys_enter_openat2,syscalls:sys_enter_newfstatat,"
 		"syscalls:sys_enter_read,syscalls:sys_enter_close,syscalls:sys_enter_inotify_add_watch,"
 		"syscalls:sys_enter_recvmsg,syscalls:sys_enter_sendmsg,syscalls:sys_enter_epoll_wait,"
-		"syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_getdents64";
+		"syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_getdents64,syscalls:sys_enter_inotify_rm_watch,"
+		"syscalls:sys_enter_fsetxattr,syscalls:sys_enter_fgetxattr,syscalls:sys_enter_geteuid,"
+		"syscalls:sys_enter_getrandom,raw_syscalls:sys_enter";
 	size_t n = 0;
 
 	if (!b->perf_mode)

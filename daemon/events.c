@@ -70,18 +70,27 @@ static long long events_key(const char *text, const char *key)
 	return -1;
 }
 
+/* Read rt's memory.events counters "oom" and "oom_kill". 0 or -errno. */
+static int events_memory_read(const struct entry_rt *rt, long long *ret_oom, long long *ret_kill)
+{
+	_cleanup_free_ char *rel = NULL, *text = NULL;
+	int r = cgname_to_path(rt->name, &rel);
+
+	if (r < 0 || (r = cgfs_read_attr(rt->m->rootfd, rel, "memory.events", 4096, &text)) < 0)
+		return r;
+	*ret_oom = events_key(text, "oom");
+	*ret_kill = events_key(text, "oom_kill");
+	return 0;
+}
+
 /* memory.events changed: report new OOM events. */
 static void events_memory_cb(void *arg, int gone)
 {
 	struct entry_rt *rt = arg;
-	_cleanup_free_ char *rel = NULL, *text = NULL;
 	long long oom, kill;
 
-	if (gone || cgname_to_path(rt->name, &rel) < 0 ||
-	    cgfs_read_attr(rt->m->rootfd, rel, "memory.events", 4096, &text) < 0)
+	if (gone || events_memory_read(rt, &oom, &kill) < 0)
 		return;
-	oom = events_key(text, "oom");
-	kill = events_key(text, "oom_kill");
 	if (oom > rt->oom) {
 		json_object *d = json_object_new_object();
 		json_object_object_add(d, "count", json_object_new_int64(oom));
@@ -287,8 +296,20 @@ int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_pop
 	return 0;
 }
 
-/* Start following le. */
+/* Does something need le followed: auto_remove (populated drives it), or an open Watch stream? */
+static bool events_needed(const struct manager *m, const struct ledger_entry *le)
+{
+	return le->auto_remove || m->watching;
+}
+
+/* Follow le where something needs it. */
 int events_track(struct manager *m, struct ledger_entry *le)
+{
+	return events_needed(m, le) ? events_follow(m, le) : 0;
+}
+
+/* Start following le. */
+int events_follow(struct manager *m, struct ledger_entry *le)
 {
 	_cleanup_free_ char *rel = NULL;
 	struct entry_rt *rt;
@@ -296,6 +317,8 @@ int events_track(struct manager *m, struct ledger_entry *le)
 
 	if (le->userdata)
 		return 0;
+	if (!m->mon)
+		return -ENOTCONN; /* nothing to follow with */
 	rt = calloc(1, sizeof(*rt));
 	if (!rt || !(rt->name = strdup(le->name)) || cgname_to_path(le->name, &rel) < 0) {
 		if (rt)
@@ -309,11 +332,30 @@ int events_track(struct manager *m, struct ledger_entry *le)
 	r = events_watch_events(m, rt, rel);
 	if (r < 0)
 		log_warn_errno(r, "%s: cannot watch cgroup.events; no events or auto_remove for it", le->name);
-	/* memory.events exists only with the memory controller: don't probe for it otherwise. */
+	/* memory.events exists only with the memory controller: don't probe for it otherwise. The
+	 * counts so far are where its events start, not events (a Watch may start long after). */
 	if (m->have_memory &&
-	    monitor_add(m->mon, m->rootfd, rel, "memory.events", events_memory_cb, rt, &rt->mem_w) >= 0)
-		events_memory_cb(rt, 0);
+	    monitor_add(m->mon, m->rootfd, rel, "memory.events", events_memory_cb, rt, &rt->mem_w) >= 0 &&
+	    events_memory_read(rt, &rt->oom, &rt->oom_kill) < 0)
+		rt->oom = rt->oom_kill = -1;
 	le->userdata = rt;
+	return 0;
+}
+
+/* The first Watch stream opened: follow every entry (existing ones too), so that it hears of them. */
+int events_set_watching(struct manager *m, bool on)
+{
+	_cleanup_free_ struct ledger_entry **all = NULL;
+	size_t n;
+
+	if (on && !m->watching) {
+		if (ledger_list(m->ledger, &all, &n) < 0)
+			return -ENOMEM;
+		/* One that cannot be followed was logged; the stream still hears of the others. */
+		for (size_t i = 0; i < n; i++)
+			events_follow(m, all[i]);
+	}
+	m->watching = on;
 	return 0;
 }
 

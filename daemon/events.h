@@ -25,8 +25,16 @@ typedef void (*events_sink_fn)(void *userdata, const void *to, const char *type,
 /* Send events to fn(userdata, ...) from now on (NULL: nowhere). */
 void events_set_sink(struct manager *m, events_sink_fn fn, void *userdata);
 
-/* Start following le's cgroup.events (and memory.events) by inotify. 0 or -errno. */
+/*
+ * Follow le's cgroup.events (and memory.events) by inotify where something
+ * needs it: auto_remove, or an open Watch stream (events_set_watching()).
+ * Otherwise nothing: List follows it when it first reads it. 0 or -errno.
+ */
 int events_track(struct manager *m, struct ledger_entry *le);
+/* Follow le whatever needs it (a List's cold cache): one read, then inotify keeps it current. 0 or -errno. */
+int events_follow(struct manager *m, struct ledger_entry *le);
+/* A Watch stream is open (on) or none is: on the first, every entry is followed from now on. 0 or -ENOMEM. */
+int events_set_watching(struct manager *m, bool on);
 /* Cached populated/frozen of a tracked entry (current after monitor_flush): 0 or -ENOENT. */
 int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_populated, bool *ret_frozen);
 /*

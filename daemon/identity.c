@@ -39,7 +39,12 @@ bool identity_nonce_valid(const char *s)
 
 const char *identity_xattr_name(void)
 {
-	return geteuid() == 0 ? IDENTITY_XATTR_TRUSTED : IDENTITY_XATTR_USER;
+	/* geteuid() is a system call: asked once (the daemon never changes its uid). */
+	static int root = -1;
+
+	if (root < 0)
+		root = geteuid() == 0;
+	return root ? IDENTITY_XATTR_TRUSTED : IDENTITY_XATTR_USER;
 }
 
 int identity_mark(int dirfd, const char *nonce)

@@ -141,7 +141,7 @@ int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_
 int manager_check_tenant_resources(struct manager *m, uid_t uid, const char *name, json_object *res,
 				   struct op_error *e);
 /* Create's Entry object, ready-made text like List's (see manager_list()); NULL when out of memory. */
-json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le);
+json_object *manager_entry_to_json(struct manager *m, struct ledger_entry *le);
 /* The Status object. */
 json_object *manager_status(struct manager *m);
 /* Absolute path of a ledger name; NULL on allocation failure. */

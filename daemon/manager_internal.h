@@ -37,6 +37,7 @@ struct manager {
 	struct pressure *pressure; /* PSI triggers of Watch streams (pressure.c) */
 	bool stopping;          /* shutting down: connection closes release nothing */
 	bool have_memory;       /* the memory controller is enabled for children */
+	bool watching;          /* a Watch stream is open: every entry is followed (events.c) */
 	unsigned watchers_max;
 	struct quota quota;     /* what one tenant may hold (quota.h) */
 };

@@ -14,14 +14,19 @@
 #include "monitor.h"
 #include "tenant.h"
 
-/* One Entry object: its state from the inotify cache when tracked, else read. */
-static void manager_entry_write(struct manager *m, const struct ledger_entry *le, struct jsonbuf *b)
+/*
+ * One Entry object: its state from the inotify cache when tracked, else read
+ * (follow: and from now on tracked, so that the next List finds it warm).
+ */
+static void manager_entry_write(struct manager *m, struct ledger_entry *le, bool follow, struct jsonbuf *b)
 {
 	_cleanup_free_ char *rel = NULL;
 	bool populated = false, frozen = false, known;
 
 	/* Left NULL for a name the ledger should never hold: its path is then "". */
 	(void)cgname_to_path(le->name, &rel);
+	if (follow && !le->userdata)
+		events_follow(m, le);
 	known = events_state(m, le, &populated, &frozen) >= 0 ||
 		(rel && cgfs_read_events(m->rootfd, rel, &populated, &frozen) >= 0);
 	entry_json_write(b, le, m->root_path, rel, known ? populated : -1, known ? frozen : -1);
@@ -50,7 +55,7 @@ int manager_list(struct manager *m, uid_t uid, const char *name, json_object **r
 			continue;
 		if (found++ > 0)
 			jsonbuf_put_lit(&b, ",");
-		manager_entry_write(m, all[i], &b);
+		manager_entry_write(m, all[i], true, &b);
 	}
 	jsonbuf_put_lit(&b, "]");
 	if (name && found == 0) {
@@ -64,10 +69,11 @@ int manager_list(struct manager *m, uid_t uid, const char *name, json_object **r
 	return 0;
 }
 
-json_object *manager_entry_to_json(struct manager *m, const struct ledger_entry *le)
+json_object *manager_entry_to_json(struct manager *m, struct ledger_entry *le)
 {
 	struct jsonbuf b = { 0 };
 
-	manager_entry_write(m, le, &b);
+	/* Create's reply: read once, not followed (nothing may need it). */
+	manager_entry_write(m, le, false, &b);
 	return jsonbuf_to_json(&b);
 }

@@ -52,6 +52,7 @@ static void watcher_free(struct app *a, struct watcher *w)
 			break;
 		}
 	a->n_watchers--;
+	events_set_watching(a->mgr, a->n_watchers > 0);
 	pressure_release(a->mgr, w->call);
 	json_object_put(w->names);
 	free(w);
@@ -152,12 +153,17 @@ int watch_add(struct app *a, struct call *call, json_object *names, json_object 
 		return r;
 	if ((r = watch_check_names(names, e)) < 0)
 		return r;
+	/* Entries are followed only where needed: from now on every one is, existing ones too. */
 	w = calloc(1, sizeof(*w));
-	if (!w)
+	if (!w || events_set_watching(m, true) < 0) {
+		events_set_watching(m, a->n_watchers > 0);
+		free(w);
 		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
+	}
 	w->call = call;
 	w->uid = call_peer_uid(call);
 	if (pressure_add(m, call, w->uid, call_server(call)->limits.triggers_per_uid, pressure, e) < 0) {
+		events_set_watching(m, a->n_watchers > 0);
 		free(w);
 		return -e->errnum;
 	}

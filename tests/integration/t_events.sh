@@ -148,6 +148,41 @@ test_events_watch_lifecycle() {
 	[ ! -s "$out.err" ] || fail "watch wrote to stderr: $(cat "$out.err")" || return 1
 }
 
+# Entries made while no Watch is open are not followed (nothing needs it);
+# the first Watch follows them all, so it hears of their changes too. And a
+# child of a frozen cgroup starts frozen: Create's answer and List say so.
+test_events_watch_sees_older_entries() {
+	up || return 1
+	local out=$CGT_TMP/w.json
+	c create old
+	expect_rc 0 || return 1
+	c create p
+	expect_rc 0 || return 1
+	c freeze p
+	expect_rc 0 || return 1
+	c --json create p/kid
+	expect_rc 0 || return 1
+	expect_jq '.name == "p/kid" and .frozen == true and .populated == false' || return 1
+	c --json list p/kid
+	expect_rc 0 || return 1
+	expect_jq '.[0].frozen == true' || return 1
+	watch_bg "$out" --json
+	watch_ready "$out" "" || return 1
+	cgt_sleeper "$CGT_MROOT/old" || fail "cannot place a sleeper in old" || return 1
+	cgt_wait_line "$out" "$(ev_re populated old)" || fail "no populated event for old: $(cat "$out")" || return 1
+	kill -KILL "$SPID"
+	wait "$SPID" 2>/dev/null
+	cgt_wait_line "$out" "$(ev_re empty old)" || fail "no empty event for old: $(cat "$out")" || return 1
+	c thaw p
+	expect_rc 0 || return 1
+	cgt_wait_line "$out" "$(ev_re thawed p/kid)" || fail "no thawed event for p/kid: $(cat "$out")" || return 1
+	c --json list p
+	expect_rc 0 || return 1
+	expect_jq 'all(.[]; .frozen == false)' || return 1
+	kill -TERM "$WPID"
+	reap "$WPID" "cgctl watch" || return 1
+}
+
 test_events_watch_filtered() {
 	up || return 1
 	local all=$CGT_TMP/all.json web=$CGT_TMP/web.txt wall wweb bad w

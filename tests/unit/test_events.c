@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "../../daemon/events.h"
+#include "../../daemon/manager.h"
 #include "../../daemon/manager_internal.h"
 #include "../../daemon/monitor.h"
 
@@ -53,18 +54,26 @@ static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *
 	return remove(path);
 }
 
+/* Write text into name's interface file file, as the kernel shows it. */
+static void write_attr(const char *name, const char *file, const char *text)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/root/%s/%s", base, name, file);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
 /* Write name's cgroup.events as the kernel shows it. */
 static void set_events(const char *name, int populated, int frozen)
 {
-	char path[256], text[64];
-	int fd, n;
+	char text[64];
 
-	snprintf(path, sizeof(path), "%s/root/%s/cgroup.events", base, name);
-	n = snprintf(text, sizeof(text), "populated %d\nfrozen %d\n", populated, frozen);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, (size_t)n), n);
-	close(fd);
+	snprintf(text, sizeof(text), "populated %d\nfrozen %d\n", populated, frozen);
+	write_attr(name, "cgroup.events", text);
 }
 
 /* An entry name (auto_remove or not) in the ledger and on "disk", its cgroup.events as given. */
@@ -126,14 +135,14 @@ static void run_until(size_t n)
 	ck_assert_uint_eq(n_seen, n);
 }
 
-/* Tracking reads the state at once; a change reported by inotify is cached and told once, with the owner. */
+/* Following reads the state at once; a change reported by inotify is cached and told once, with the owner. */
 START_TEST(test_track_and_change)
 {
 	struct ledger_entry *le = entry("a", false, 0);
 	bool populated = true, frozen = true;
 
 	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), -ENOENT);
-	ck_assert_int_eq(events_track(&m, le), 0);
+	ck_assert_int_eq(events_follow(&m, le), 0);
 	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), 0);
 	ck_assert(!populated && !frozen);
 	set_events("a", 1, 0);
@@ -158,7 +167,7 @@ START_TEST(test_confirm_frozen_once)
 {
 	struct ledger_entry *le = entry("f", false, 0);
 
-	ck_assert_int_eq(events_track(&m, le), 0);
+	ck_assert_int_eq(events_follow(&m, le), 0);
 	events_confirm_frozen(&m, "f", true);
 	ck_assert_uint_eq(n_seen, 1);
 	ck_assert_str_eq(seen[0].type, "frozen");
@@ -179,7 +188,7 @@ START_TEST(test_untrack_silences)
 	struct ledger_entry *le = entry("u", false, 0);
 	bool populated, frozen;
 
-	ck_assert_int_eq(events_track(&m, le), 0);
+	ck_assert_int_eq(events_follow(&m, le), 0);
 	events_untrack(&m, le);
 	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), -ENOENT);
 	set_events("u", 1, 0);
@@ -218,6 +227,132 @@ START_TEST(test_attached_records)
 }
 END_TEST
 
+/* Let the loop take what inotify has queued (a change would have arrived). */
+static void settle(void)
+{
+	event_base_loop(evb, EVLOOP_NONBLOCK);
+	usleep(20000);
+	event_base_loop(evb, EVLOOP_NONBLOCK);
+}
+
+/* Only what needs it is followed: an auto_remove entry, not a plain one (no watch, no events, no cache). */
+START_TEST(test_track_only_where_needed)
+{
+	struct ledger_entry *plain = entry("plain", false, 0), *ar = entry("ar", true, 0);
+	bool populated, frozen;
+
+	ck_assert_int_eq(events_track(&m, plain), 0);
+	ck_assert_int_eq(events_state(&m, plain, &populated, &frozen), -ENOENT);
+	ck_assert_ptr_null(plain->userdata);
+	set_events("plain", 1, 0);
+	settle();
+	ck_assert_uint_eq(n_seen, 0);
+	ck_assert_int_eq(events_track(&m, ar), 0);
+	ck_assert_int_eq(events_state(&m, ar, &populated, &frozen), 0);
+}
+END_TEST
+
+/* Write name's memory.events with these counters. */
+static void set_memory_events(const char *name, int oom, int oom_kill)
+{
+	char text[96];
+
+	snprintf(text, sizeof(text), "low 0\nhigh 0\nmax 0\noom %d\noom_kill %d\n", oom, oom_kill);
+	write_attr(name, "memory.events", text);
+}
+
+/* Counts already in memory.events when following starts are where events start, not events. */
+START_TEST(test_memory_counts_at_start_are_no_events)
+{
+	struct ledger_entry *le = entry("mem", true, 0);
+
+	m.have_memory = true;
+	set_memory_events("mem", 3, 1);
+	ck_assert_int_eq(events_track(&m, le), 0);
+	settle();
+	ck_assert_uint_eq(n_seen, 0);
+	set_memory_events("mem", 4, 1);
+	run_until(1);
+	ck_assert_str_eq(seen[0].type, "oom");
+	ck_assert_str_eq(seen[0].name, "mem");
+}
+END_TEST
+
+/* The first Watch stream follows every existing entry; entries made while one is open are followed too. */
+START_TEST(test_watching_follows_every_entry)
+{
+	struct ledger_entry *old = entry("old", false, 0), *later, *after;
+	bool populated, frozen;
+
+	ck_assert_int_eq(events_track(&m, old), 0);
+	ck_assert_int_eq(events_state(&m, old, &populated, &frozen), -ENOENT);
+	ck_assert_int_eq(events_set_watching(&m, true), 0);
+	ck_assert_int_eq(events_state(&m, old, &populated, &frozen), 0);
+	set_events("old", 1, 0);
+	run_until(1);
+	ck_assert_str_eq(seen[0].type, "populated");
+	ck_assert_str_eq(seen[0].name, "old");
+	later = entry("later", false, 0);
+	ck_assert_int_eq(events_track(&m, later), 0);
+	ck_assert_int_eq(events_state(&m, later, &populated, &frozen), 0);
+	/* The last stream gone: new entries are not followed; those followed stay so. */
+	ck_assert_int_eq(events_set_watching(&m, false), 0);
+	after = entry("after", false, 0);
+	ck_assert_int_eq(events_track(&m, after), 0);
+	ck_assert_int_eq(events_state(&m, after, &populated, &frozen), -ENOENT);
+	ck_assert_int_eq(events_state(&m, old, &populated, &frozen), 0);
+}
+END_TEST
+
+/* name's "frozen" in List's answer (-1: absent). */
+static int listed_frozen(const char *name, const char *field)
+{
+	json_object *text = NULL, *arr, *v;
+	struct op_error e;
+	int r = -1;
+
+	ck_assert_int_eq(manager_list(&m, 0, name, &text, &e), 0);
+	/* List's answer is ready-made text: parse it as the client does. */
+	arr = json_tokener_parse(json_object_to_json_string(text));
+	json_object_put(text);
+	ck_assert_uint_eq(json_object_array_length(arr), 1);
+	if (json_object_object_get_ex(json_object_array_get_idx(arr, 0), field, &v))
+		r = json_object_get_boolean(v);
+	json_object_put(arr);
+	return r;
+}
+
+/*
+ * A cold entry (nothing needed it followed): Create's reply reads its state
+ * (a child of a frozen cgroup starts frozen) and leaves it cold; List reads it
+ * too and follows it from then on, so the next List is current without a read.
+ */
+START_TEST(test_list_follows_cold_entry)
+{
+	struct ledger_entry *le = entry("cold", false, 0);
+	bool populated, frozen;
+	json_object *text, *o, *v;
+
+	m.root_path = strdup("/sys/fs/cgroup/x");
+	set_events("cold", 0, 1);
+	ck_assert_int_eq(events_track(&m, le), 0);
+	text = manager_entry_to_json(&m, le);
+	o = json_tokener_parse(json_object_to_json_string(text));
+	json_object_put(text);
+	ck_assert(json_object_object_get_ex(o, "frozen", &v) && json_object_get_boolean(v));
+	json_object_put(o);
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), -ENOENT);
+	ck_assert_int_eq(listed_frozen("cold", "frozen"), 1);
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), 0);
+	ck_assert(frozen && !populated);
+	set_events("cold", 1, 0);
+	ck_assert_int_eq(listed_frozen("cold", "frozen"), 0);
+	ck_assert_int_eq(listed_frozen("cold", "populated"), 1);
+	free(m.root_path);
+	m.root_path = NULL;
+}
+END_TEST
+
 /* Without a sink events go nowhere (and details are still freed). */
 START_TEST(test_no_sink)
 {
@@ -252,6 +387,10 @@ static Suite *events_suite(void)
 	add_tcase(s, "auto_remove_records_populated", test_auto_remove_records_populated);
 	add_tcase(s, "attached_records", test_attached_records);
 	add_tcase(s, "no_sink", test_no_sink);
+	add_tcase(s, "track_only_where_needed", test_track_only_where_needed);
+	add_tcase(s, "memory_counts_at_start_are_no_events", test_memory_counts_at_start_are_no_events);
+	add_tcase(s, "watching_follows_every_entry", test_watching_follows_every_entry);
+	add_tcase(s, "list_follows_cold_entry", test_list_follows_cold_entry);
 	return s;
 }
 
