@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
 	const struct cli_command *cmd;
 	int r;
 
+	/* Characters only (display widths of names); numbers keep the C locale. */
+	setlocale(LC_CTYPE, "");
 	r = parse_global(&cli, argc, argv);
 	if (r >= 0)
 		return r;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -106,10 +107,40 @@ json_object *cli_entries_to_json(struct cgctl_entry *const *e, size_t n)
 struct tree_node {
 	const char *comp;
 	size_t len;
+	size_t cols;                     /* columns comp takes on a terminal */
 	const struct cgctl_entry *entry; /* NULL for an ancestor not in the list */
 	struct tree_node **children;
 	size_t n_children;
 };
+
+/*
+ * Columns the len bytes of s take on a terminal: wcwidth() of each character
+ * in a multibyte locale; else, and for bytes that are no character there, one
+ * a UTF-8 character (what names are, in practice).
+ */
+static size_t display_width(const char *s, size_t len)
+{
+	mbstate_t st = { 0 };
+	size_t cols = 0, n;
+	wchar_t wc;
+	int w;
+
+	while (len > 0) {
+		n = MB_CUR_MAX > 1 ? mbrtowc(&wc, s, len, &st) : (size_t)-1;
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			for (n = 1; n < len && ((unsigned char)s[n] & 0xC0) == 0x80; n++)
+				;
+			memset(&st, 0, sizeof(st));
+			w = 1;
+		} else {
+			w = wcwidth(wc);
+		}
+		cols += w < 0 ? 1 : (size_t)w;
+		s += n;
+		len -= n;
+	}
+	return cols;
+}
 
 /* Free a node and everything below it. */
 static void tree_free(struct tree_node *t)
@@ -152,7 +183,7 @@ static struct tree_node *tree_child(struct tree_node *t, const char *comp, size_
 	l[t->n_children] = calloc(1, sizeof(**l));
 	if (!l[t->n_children])
 		return NULL;
-	*l[t->n_children] = (struct tree_node){ .comp = comp, .len = len };
+	*l[t->n_children] = (struct tree_node){ .comp = comp, .len = len, .cols = display_width(comp, len) };
 	return l[t->n_children++];
 }
 
@@ -181,7 +212,7 @@ static size_t tree_width(const struct tree_node *t, size_t depth)
 	size_t i, w, max = 0;
 
 	for (i = 0; i < t->n_children; i++) {
-		w = depth * 2 + t->children[i]->len;
+		w = depth * 2 + t->children[i]->cols;
 		if (w > max)
 			max = w;
 		w = tree_width(t->children[i], depth + 1);
@@ -237,7 +268,7 @@ static void tree_print(const struct tree_node *t, const char *prefix, size_t dep
 		const struct tree_node *c = t->children[i];
 
 		last = i + 1 == t->n_children;
-		pad = width - (depth > 0 ? depth * 2 : 0) - c->len;
+		pad = width - (depth > 0 ? depth * 2 : 0) - c->cols;
 		printf("%s%s%.*s", prefix, depth == 0 ? "" : last ? "└─" : "├─", (int)c->len, c->comp);
 		if (c->entry) {
 			printf("%*s", (int)pad, "");

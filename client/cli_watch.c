@@ -149,6 +149,11 @@ static int drain_events(struct cli *cli)
 		if (r < 0)
 			return stream_ended(cli, r, "watch");
 		k = print_event(cli, e);
+		/* The daemon's last word before it stops: the stream is over, say why. */
+		if (k == 0 && strcmp(e->type, "stopping") == 0 && !e->name[0]) {
+			fputs("cgctl watch: cgctld stopped\n", stderr);
+			k = CLI_EXIT_FAILURE;
+		}
 		cgctl_event_free(e);
 		if (k != 0)
 			return k;

@@ -280,6 +280,12 @@ bool call_oneway(const struct call *call)
 	return call->vl.oneway;
 }
 
+/* The parameter json-c would have read other than written, NULL for none. */
+const char *call_bad_parameter(const struct call *call)
+{
+	return call->vl.bad_parameter;
+}
+
 /* The descriptors that came with the call. */
 const int *call_fds(const struct call *call, size_t *ret_n)
 {

@@ -107,6 +107,8 @@ static bool dispatch_known_interface(const char *method, size_t len)
 	       (len == strlen(VARLINK_SERVICE_INTERFACE) && strncmp(method, VARLINK_SERVICE_INTERFACE, len) == 0);
 }
 
+static bool params_invalid(struct call *call, const char *name);
+
 /* Route a call to its handler. */
 void dispatch_call(struct call *call)
 {
@@ -123,6 +125,11 @@ void dispatch_call(struct call *call)
 		log_notice("connection %llu: %s called with both \"oneway\" and \"more\": not run",
 			   (unsigned long long)conn_id(call_conn(call)), call_method(call));
 		call_reply(call, NULL);
+		return;
+	}
+	/* "sur\udcffx" must not become another name, nor {"name":"a","name":"b"} quietly "b". */
+	if (call_bad_parameter(call)) {
+		params_invalid(call, call_bad_parameter(call));
 		return;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(methods); i++) {

@@ -144,6 +144,21 @@ static bool snapshot_wanted(json_object *names, uid_t uid, const struct ledger_e
 	return n == 0;
 }
 
+/* The first of names with no entry uid may see at or below it, NULL when every one has some. */
+static const char *snapshot_unknown(json_object *names, uid_t uid, struct ledger_entry **all, size_t n)
+{
+	for (size_t i = 0; names && i < json_object_array_length(names); i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(names, i));
+		size_t j = 0;
+
+		while (j < n && (!cgname_is_below(all[j]->name, name) || !tenant_may_access(uid, all[j])))
+			j++;
+		if (j == n)
+			return name;
+	}
+	return NULL;
+}
+
 /* names: at most 64 valid names. */
 static bool snapshot_names_ok(struct call *call, json_object *names)
 {
@@ -176,6 +191,7 @@ void method_snapshot(struct call *call)
 	struct manager *m = call_manager(call);
 	_cleanup_free_ struct ledger_entry **all = NULL;
 	json_object *names, *arr, *p;
+	const char *unknown;
 	bool truncated = false;
 	size_t n;
 	int r;
@@ -184,6 +200,11 @@ void method_snapshot(struct call *call)
 		return;
 	if (ledger_list(manager_ledger(m), &all, &n) < 0) {
 		call_error_errno(call, -ENOMEM, "snapshot");
+		return;
+	}
+	/* As List: a name with nothing at or below it is NotFound, not an empty frame. */
+	if ((unknown = snapshot_unknown(names, call_peer_uid(call), all, n))) {
+		call_errorf(call, CGERR_NOT_FOUND, "name", unknown, "no cgroup \"%s\"", unknown);
 		return;
 	}
 	p = json_object_new_object();

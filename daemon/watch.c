@@ -192,7 +192,11 @@ void watch_conn_closed(struct app *a, struct conn *c)
 	}
 }
 
-/* End every stream (daemon stopping). */
+/*
+ * End every stream (daemon stopping): a final reply (no "continues") with a
+ * "stopping" event, the clean end of a Varlink stream, not an error: nothing
+ * timed out, and a client tells it from a daemon that died (the socket closes).
+ */
 void watch_stop(struct app *a)
 {
 	while (a->watchers) {
@@ -200,7 +204,7 @@ void watch_stop(struct app *a)
 		struct call *call = w->call;
 
 		watcher_free(a, w);
-		call_errorf(call, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
+		call_reply(call, watch_event("stopping", "", NULL));
 	}
 }
 

@@ -165,7 +165,8 @@ func (c *Client) SetResources(ctx context.Context, name string, r *Resources) er
 }
 
 // Snapshot returns the daemon's figures and the statistics top shows of every
-// managed cgroup, or of the subtrees below names, in one round trip.
+// managed cgroup, or of the subtrees below names, in one round trip. A name
+// with no managed cgroup at or below it is ErrNotFound.
 func (c *Client) Snapshot(ctx context.Context, names ...string) (*Snapshot, error) {
 	var out snapshotReply
 	if _, err := c.call(ctx, "Snapshot", snapshotParams{Names: names}, &out, nil); err != nil {

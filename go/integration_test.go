@@ -383,8 +383,9 @@ func TestIntegrationLease(t *testing.T) {
 	}
 }
 
-// TestIntegrationTimeoutOnStop runs alone, last: it stops the daemon (CGCTL_STOP_PID).
-func TestIntegrationTimeoutOnStop(t *testing.T) {
+// TestIntegrationStopEndsWatch runs alone, last: it stops the daemon (CGCTL_STOP_PID).
+// The watch ends cleanly: a last "stopping" event, then the channel closes, Err nil.
+func TestIntegrationStopEndsWatch(t *testing.T) {
 	c, ctx := live(t)
 	pid := os.Getenv("CGCTL_STOP_PID")
 	if pid == "" {
@@ -401,9 +402,14 @@ func TestIntegrationTimeoutOnStop(t *testing.T) {
 	if err := syscall.Kill(n, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for range w.Events() {
+	var last Event
+	for ev := range w.Events() {
+		last = ev
 	}
-	if !errors.Is(w.Err(), ErrTimeout) {
+	if w.Err() != nil {
 		t.Fatalf("a watch of a stopping daemon ended with %v", w.Err())
+	}
+	if last.Type != "stopping" || last.Name != "" {
+		t.Fatalf("the last event of a stopping daemon's watch is %+v, want a \"stopping\" one", last)
 	}
 }

@@ -23,8 +23,9 @@ type Watcher struct {
 // on a new connection to the same socket. It returns once the daemon has
 // confirmed the watch: no event after that is missed. Events arrive on
 // Events() until ctx is cancelled, Close is called, or the watch ends (Err
-// says why: nil after a cancel, ErrQuotaExceeded when it fell too far behind,
-// ErrTimeout when the daemon stopped).
+// says why: nil after a cancel, and when the daemon stopped, whose last event
+// is then "stopping"; ErrQuotaExceeded when it fell too far behind; another
+// error when the connection broke, as when the daemon died).
 func (c *Client) Watch(ctx context.Context, names ...string) (*Watcher, error) {
 	return c.WatchPressure(ctx, nil, names...)
 }

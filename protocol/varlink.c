@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "jsonscan.h"
 #include "varlink.h"
 
 /* Smallest buffer allocated; typical calls fit in one read of this size. */
@@ -160,12 +161,19 @@ size_t vl_framer_pending(const struct vl_framer *f)
 	return f->len - f->start;
 }
 
-/* Parse exactly len bytes as one JSON object; -EBADMSG for anything else. */
-static int json_parse_object(const char *msg, size_t len, json_object **ret)
+/*
+ * Parse exactly len bytes as one JSON object; -EBADMSG for anything else,
+ * and for a duplicate key or a lone surrogate escape ("\udcff", which json-c
+ * turns into U+FFFD) outside "parameters". Inside, *ret_bad_param names the
+ * parameter that holds one (borrowed from *ret), else NULL.
+ */
+static int json_parse_object(const char *msg, size_t len, json_object **ret, const char **ret_bad_param)
 {
 	_cleanup_json_ json_object *o = NULL;
+	struct jsonscan scan;
 	json_tokener *tok;
 	size_t end;
+	int r;
 
 	if (!msg || len == 0 || len > INT_MAX)
 		return -EBADMSG;
@@ -184,6 +192,12 @@ static int json_parse_object(const char *msg, size_t len, json_object **ret)
 	for (; end < len; end++)
 		if (!strchr(" \t\r\n", msg[end]) || msg[end] == '\0')
 			return -EBADMSG;
+	/* What json-c let through as something else than was written. */
+	jsonscan_message(msg, len, &scan);
+	*ret_bad_param = NULL;
+	r = jsonscan_check(&scan, msg, o, ret_bad_param);
+	if (r < 0)
+		return r;
 
 	*ret = TAKE_PTR(o);
 	return 0;
@@ -242,14 +256,17 @@ static int json_get_parameters(json_object *o, json_object **ret)
 int vl_call_parse(const char *msg, size_t len, struct vl_call *ret)
 {
 	_cleanup_json_ json_object *o = NULL, *params = NULL;
-	_cleanup_free_ char *method = NULL;
+	_cleanup_free_ char *method = NULL, *bad_dup = NULL;
 	bool more, oneway, upgrade;
+	const char *bad = NULL;
 	json_object *v;
 	int r;
 
-	r = json_parse_object(msg, len, &o);
+	r = json_parse_object(msg, len, &o, &bad);
 	if (r < 0)
 		return r;
+	if (bad && !(bad_dup = strdup(bad)))
+		return -ENOMEM;
 
 	if (!json_object_object_get_ex(o, "method", &v) ||
 	    !json_object_is_type(v, json_type_string))
@@ -271,6 +288,7 @@ int vl_call_parse(const char *msg, size_t len, struct vl_call *ret)
 		.more = more,
 		.oneway = oneway,
 		.upgrade = upgrade,
+		.bad_parameter = TAKE_PTR(bad_dup),
 	};
 	return 0;
 }
@@ -281,6 +299,7 @@ void vl_call_done(struct vl_call *c)
 	if (!c)
 		return;
 	free(c->method);
+	free(c->bad_parameter);
 	if (c->parameters)
 		json_object_put(c->parameters);
 	*c = (struct vl_call){ 0 };
@@ -291,13 +310,17 @@ int vl_reply_parse(const char *msg, size_t len, struct vl_reply *ret)
 {
 	_cleanup_json_ json_object *o = NULL, *params = NULL;
 	_cleanup_free_ char *error = NULL;
+	const char *bad = NULL;
 	bool continues;
 	json_object *v;
 	int r;
 
-	r = json_parse_object(msg, len, &o);
+	r = json_parse_object(msg, len, &o, &bad);
 	if (r < 0)
 		return r;
+	/* A reply is the daemon's own JSON: anything json-c would change in it is not a reply. */
+	if (bad)
+		return -EBADMSG;
 
 	if (json_object_object_get_ex(o, "error", &v)) {
 		if (!json_object_is_type(v, json_type_string))

@@ -49,11 +49,15 @@ struct vl_call {
 	bool more;
 	bool oneway;
 	bool upgrade;
+	/* A parameter written with a duplicate key or a lone UTF-16 surrogate escape
+	 * (json-c would keep the last key, make it U+FFFD): answer InvalidParameter. */
+	char *bad_parameter;
 };
 
 /*
  * Decode one message as a call: -EBADMSG when it is not JSON or not an
- * object, -EPROTO when the shape is wrong (method missing or not a string,
+ * object (or the outer object has a duplicate key or a lone surrogate
+ * escape; in a parameter, bad_parameter names it), -EPROTO when the shape is wrong (method missing or not a string,
  * parameters not an object, flags not booleans), 0 on success.
  */
 int vl_call_parse(const char *msg, size_t len, struct vl_call *ret);

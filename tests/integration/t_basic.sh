@@ -329,3 +329,39 @@ test_usage_errors() {
 	c --version
 	expect_rc 0 "--version" || return 1
 }
+
+# Exit 0 when every line of stdin has its state column ("active") at the same
+# display column (wide characters count 2 when $1 is "wide", else 1).
+same_state_column() {
+	/usr/bin/python3 -c '
+import sys, unicodedata
+wide = sys.argv[1] == "wide"
+cols = set()
+for line in sys.stdin.read().splitlines():
+    i = line.find("  active")
+    if i < 0:
+        continue
+    cols.add(sum(2 if wide and unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line[:i]))
+sys.exit(0 if len(cols) == 1 else 1)' "$1"
+}
+
+test_list_tree_multibyte() {
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	cgt_daemon_start || return 1
+	local n
+	for n in plain-ascii-name é-accent 日本 日本/子 ünï ünï/çødé; do
+		c create "$n"
+		expect_rc 0 "create $n" || return 1
+	done
+	# In a UTF-8 locale, by display width (日 takes two columns).
+	cgt_as_user_in "$CGT_WORK" env LC_ALL=C.UTF-8 "$CGCTL" --socket "$DSOCK" list >"$CGT_TMP/list.txt" || return 1
+	cat "$CGT_TMP/list.txt"
+	same_state_column wide <"$CGT_TMP/list.txt" || fail "list columns misaligned in C.UTF-8" || return 1
+	# Without a locale, a UTF-8 character still takes one column, not one per byte.
+	c destroy --recursive 日本
+	expect_rc 0 || return 1
+	c list
+	expect_rc 0 || return 1
+	printf '%s\n' "$OUT"
+	same_state_column narrow <<<"$OUT" || fail "list columns misaligned without a locale" || return 1
+}

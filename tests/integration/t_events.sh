@@ -260,7 +260,19 @@ test_events_watch_daemon_gone() {
 	reap "$WPID" "cgctl watch" || return 1
 	cat "$out.err"
 	[ "$WRC" = 1 ] || fail "watch exited $WRC when cgctld stopped, want 1" || return 1
-	[ -s "$out.err" ] || fail "watch said nothing when cgctld stopped" || return 1
+	grep -qx 'cgctl watch: cgctld stopped' "$out.err" || fail "watch stderr when cgctld stopped: $(cat "$out.err")" ||
+		return 1
+	tail -n 1 "$out" | grep -qE ' stopping -$' || fail "the last event is not 'stopping': $(tail -n 1 "$out")" ||
+		return 1
+	# The same in JSON: the last line is the stopping event, name "".
+	up || return 1
+	watch_bg "$out" --json
+	watch_ready "$out" "" || return 1
+	cgt_daemon_stop || fail "cgctld did not stop" || return 1
+	reap "$WPID" "cgctl watch --json" || return 1
+	[ "$WRC" = 1 ] || fail "watch --json exited $WRC when cgctld stopped, want 1" || return 1
+	tail -n 1 "$out" | jq -e '.type == "stopping" and .name == ""' >/dev/null ||
+		fail "watch --json: last line $(tail -n 1 "$out")" || return 1
 	# Killed: the connection just ends.
 	up || return 1
 	watch_bg "$out"
@@ -271,6 +283,38 @@ test_events_watch_daemon_gone() {
 	[ "$WRC" = 1 ] || fail "watch exited $WRC when cgctld was killed, want 1" || return 1
 	grep -q 'cgctld closed the connection' "$out.err" || fail "watch stderr: $(cat "$out.err")" || return 1
 }
+
+test_events_watch_end_libcgctl() {
+	local we out=$CGT_TMP/we.out
+	we=$(cgt_user_bin tests/integration/watch_end) || { skip "watch_end not built"; return; }
+	# Stopped: a "stopping" event, then the clean end of the stream (-ESHUTDOWN), no error name.
+	up || return 1
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$we" "$DSOCK"
+	local pid=$BGPID
+	cgt_wait_line "$out" '^watching$' || fail "watch_end did not start: $(cat "$out.err")" || return 1
+	cgt_daemon_stop || fail "cgctld did not stop" || return 1
+	cgt_wait_gone "$pid" || fail "watch_end still running after cgctld stopped" || return 1
+	cat "$out" "$out.err"
+	grep -qx 'event stopping -' "$out" || fail "libcgctl: no stopping event" || return 1
+	grep -qxE "end -$(errno_num ESHUTDOWN) ESHUTDOWN -" "$out" ||
+		fail "libcgctl: a stopped daemon's watch ended with '$(grep '^end' "$out")', want -ESHUTDOWN" || return 1
+	grep -qxE "after -$(errno_num ESHUTDOWN) ESHUTDOWN" "$out" || fail "libcgctl: after the end: $(grep '^after' "$out")" ||
+		return 1
+	# Killed: no stopping event; the stream is cut (-ECONNRESET).
+	up || return 1
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$we" "$DSOCK"
+	pid=$BGPID
+	cgt_wait_line "$out" '^watching$' || fail "watch_end did not start: $(cat "$out.err")" || return 1
+	cgt_daemon_kill9 || fail "cgctld did not die of SIGKILL" || return 1
+	cgt_wait_gone "$pid" || fail "watch_end still running after cgctld died" || return 1
+	cat "$out"
+	! grep -q 'stopping' "$out" || fail "libcgctl: a stopping event from a daemon killed with SIGKILL" || return 1
+	grep -q '^end .* ECONNRESET' "$out" || fail "libcgctl: a killed daemon's watch ended with '$(grep '^end' "$out")'" ||
+		return 1
+}
+
+# The number of errno name $1 on this system.
+errno_num() { /usr/bin/python3 -c 'import errno, sys; print(getattr(errno, sys.argv[1]))' "$1"; }
 
 # Python: create and destroy $3 cgroups named $2N over $4 connections, pipelined,
 # for at most $5 seconds or until file $6 exists; prints "pairs P errors E".

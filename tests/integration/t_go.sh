@@ -44,21 +44,21 @@ test_go_client() {
 	# Every integration test ran (none skipped, bar the one that stops the daemon).
 	local skipped
 	skipped=$(grep -c -- '--- SKIP' "$CGT_TMP/go.out")
-	[ "$skipped" = 1 ] || fail "$skipped Go tests skipped, want 1 (TimeoutOnStop)" || return 1
+	[ "$skipped" = 1 ] || fail "$skipped Go tests skipped, want 1 (StopEndsWatch)" || return 1
 	grep -q -- '--- PASS: TestIntegrationStartInCgroup' "$CGT_TMP/go.out" || fail "StartInCgroup did not pass" || return 1
 	! cgt_tree | grep -qv '^\./cgctld\.leaf$' || fail "left in the managed root: $(cgt_tree | tr '\n' ' ')" || return 1
 }
 
-test_go_timeout_on_stop() {
+test_go_watch_ends_on_stop() {
 	local t
 	t=$(cgt_user_bin tests/integration/cgctl-go.test) || { skip "Go client not built (make check-go)"; return; }
 	cgt_daemon_start "" || return 1
 	cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$DSOCK" CGCTL_STOP_PID="$DPID" "$t" -test.v -test.count=1 \
-		-test.run 'TimeoutOnStop' >"$CGT_TMP/go.out" 2>&1
+		-test.run 'StopEndsWatch' >"$CGT_TMP/go.out" 2>&1
 	local rc=$?
 	cat "$CGT_TMP/go.out"
-	[ "$rc" = 0 ] && grep -q -- '--- PASS: TestIntegrationTimeoutOnStop' "$CGT_TMP/go.out" ||
-		fail "a watch did not end with ErrTimeout when cgctld stopped" || return 1
+	[ "$rc" = 0 ] && grep -q -- '--- PASS: TestIntegrationStopEndsWatch' "$CGT_TMP/go.out" ||
+		fail "a watch did not end cleanly with a stopping event when cgctld stopped" || return 1
 }
 
 test_go_example_runtime() {

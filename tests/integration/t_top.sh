@@ -105,6 +105,43 @@ test_top_appear_vanish() {
 	[ ! -s "$out.err" ] || fail "top wrote to stderr: $(cat "$out.err")" || return 1
 }
 
+test_top_unknown_name() {
+	cgt_daemon_start || return 1
+	c create known && c create known/child
+	expect_rc 0 || return 1
+	# Like every command on a name it does not manage: NotFound, exit 1, nothing on stdout.
+	local mode
+	for mode in "top -b -n 1 -d 0.2" "--json top -n 1 -d 0.2" "top -b -n 1 -d 0.2 known"; do
+		# shellcheck disable=SC2086 # the modes are word lists
+		c $mode nosuch
+		expect_rc 1 "$mode nosuch" || return 1
+		expect_err 'NotFound' "$mode nosuch" || return 1
+		expect_err 'nosuch' "$mode nosuch" || return 1
+		[ -z "$OUT" ] || fail "$mode nosuch printed a frame: ${OUT:0:200}" || return 1
+	done
+	c call Snapshot '{"names": ["known/nosuch"]}'
+	expect_rc 1 "Snapshot of an unknown name" || return 1
+	expect_err 'NotFound' || return 1
+	expect_jq '.name == "known/nosuch"' || return 1
+	# A subtree that exists still works, and so does a name whose entries are below it only.
+	c --json top -n 1 -d 0.2 known/child
+	expect_rc 0 || return 1
+	expect_jq '.cgroups | map(.name) == ["known/child"]' || return 1
+	# The cgroup top was looking at goes away: top says so and fails rather than showing nothing.
+	local out=$CGT_TMP/top.txt pid
+	c create gone
+	expect_rc 0 || return 1
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" top -b -d 0.2 gone
+	pid=$BGPID
+	cgt_wait_line "$out" '^gone ' || fail "no frame with gone" || return 1
+	c destroy gone
+	expect_rc 0 || return 1
+	cgt_wait_gone "$pid" || fail "top of a destroyed cgroup kept running" || return 1
+	wait "$pid"
+	[ $? = 1 ] || fail "top of a destroyed cgroup did not exit 1: $(cat "$out.err")" || return 1
+	grep -q 'NotFound.*gone' "$out.err" || fail "top did not say gone went away: $(cat "$out.err")" || return 1
+}
+
 # Print the tmux pane $1's text.
 pane() { tmux -S "$TMUXSOCK" capture-pane -p -t "$1"; }
 

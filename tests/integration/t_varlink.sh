@@ -117,6 +117,62 @@ test_wire_pipelining_and_garbage() {
 	expect_rc 0 || return 1
 }
 
+# Raw messages json-c would read other than written: a lone surrogate escape
+# (U+FFFD instead), duplicate keys (the last wins). Each must be refused with
+# InvalidParameter naming the parameter, and create nothing; in the outer
+# object they drop the connection. Prints "ok" or exits with why.
+ODD_JSON_PY='
+import json, socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    return s
+def call(s, raw):
+    s.sendall(raw.encode() + b"\0")
+    buf = b""
+    while b"\0" not in buf:
+        d = s.recv(65536)
+        if not d:
+            return None
+        buf += d
+    return json.loads(buf.split(b"\0", 1)[0])
+C = "{\"method\":\"io.cgctl.Manager.Create\",\"parameters\":%s}"
+s = conn()
+for params, want in [("{\"name\":\"sur\\udcffx\"}", "name"),
+                     ("{\"name\":\"hi\\ud800\"}", "name"),
+                     ("{\"name\":\"dup-a\",\"name\":\"dup-b\"}", "name"),
+                     ("{\"name\":\"lab\",\"labels\":{\"k\":\"1\",\"k\":\"2\"}}", "labels")]:
+    r = call(s, C % params)
+    if r is None or r.get("error") != "org.varlink.service.InvalidParameter" or r.get("parameters") != {"parameter": want}:
+        raise SystemExit("Create %s: %r, want InvalidParameter %s" % (params, r, want))
+# The connection goes on; a real pair and a real U+FFFD are names like others.
+r = call(s, C % "{\"name\":\"pair\\ud83d\\ude00\"}")
+if r is None or "error" in r:
+    raise SystemExit("Create of a surrogate pair: %r" % r)
+# In the outer object: a framing error, the connection is dropped.
+g = conn()
+if call(g, "{\"method\":\"io.cgctl.Manager.List\",\"method\":\"io.cgctl.Manager.GetStatus\"}") is not None:
+    raise SystemExit("a duplicate method key was answered")
+r = call(s, "{\"method\":\"io.cgctl.Manager.List\"}")
+names = sorted(e["name"] for e in r["parameters"]["entries"])
+if names != ["pair\U0001f600"]:
+    raise SystemExit("entries after the refused calls: %r" % names)
+print("ok")
+'
+
+test_wire_duplicate_keys_lone_surrogates() {
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	cgt_daemon_start "" || return 1
+	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c "$ODD_JSON_PY" "$DSOCK"; then
+		fail "odd JSON client failed (see transcript)"
+		return 1
+	fi
+	expect_no_dir $'sur\xef\xbf\xbdx' "a lone surrogate" || return 1
+	expect_no_dir dup-a && expect_no_dir dup-b && expect_no_dir lab || return 1
+	kill -0 "$DPID" || fail "daemon died" || return 1
+}
+
 # A strict client built from the interface files (varlink_strict.py) drives
 # every method and every reachable error of a healthy and a degraded daemon,
 # and checks each reply on the client side as another implementation would.

@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -533,6 +534,74 @@ START_TEST(test_format_bad_params)
 }
 END_TEST
 
+/* Parse m as a call: the code, with bad_parameter (or "-") in *ret_bad (a static buffer). */
+static int parse_bad(const char *m, const char **ret_bad)
+{
+	static char bad[64];
+	struct vl_call c;
+	int r = vl_call_parse(m, strlen(m), &c);
+
+	snprintf(bad, sizeof(bad), "%s", r == 0 && c.bad_parameter ? c.bad_parameter : "-");
+	*ret_bad = bad;
+	if (r == 0)
+		vl_call_done(&c);
+	return r;
+}
+
+START_TEST(test_parse_lone_surrogate)
+{
+	const char *bad;
+
+	/* json-c would make "sur\udcffx" "sur\xef\xbf\xbdx": another name than the one asked for. */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"name\":\"sur\\udcffx\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "name");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"a\":1,\"name\":\"x\\ud800\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "name");
+	/* A high surrogate followed by anything but a low one; nested; in a key. */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"n\":\"\\ud83d\\u0041\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "n");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"r\":{\"l\":[\"\\udfff\"]}}}", &bad), 0);
+	ck_assert_str_eq(bad, "r");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"\\udc00\":1}}", &bad), 0);
+	ck_assert_str_ne(bad, "-");
+	/* Outside the parameters, nothing of the message can be trusted. */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\\udcff\"}", &bad), -EBADMSG);
+	/* A pair is one character; U+FFFD written as such is just that. */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"n\":\"\\ud83d\\ude00\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "-");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"n\":\"\\ufffd\xef\xbf\xbd\\\\udcff\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "-");
+}
+END_TEST
+
+START_TEST(test_parse_duplicate_keys)
+{
+	const char *bad;
+	struct vl_reply rep;
+	static const char dup_reply[] = "{\"parameters\":{\"a\":1,\"a\":2}}";
+	static const char sur_reply[] = "{\"parameters\":{\"a\":\"\\ud800\"}}";
+
+	/* json-c keeps the last: {"name":"a","name":"b"} would quietly be "b". */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"name\":\"a\",\"name\":\"b\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "name");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"x\":1,\"r\":{\"m\":{\"k\":1,\"k\":2}}}}", &bad), 0);
+	ck_assert_str_eq(bad, "r");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"l\":[{\"k\":1},{\"k\":1,\"k\":1}]}}", &bad), 0);
+	ck_assert_str_eq(bad, "l");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameter\\u0073\":{\"name\":\"a\",\"name\":\"b\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "name");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"method\":\"c.D\"}", &bad), -EBADMSG);
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{},\"parameters\":{\"a\":1}}", &bad), -EBADMSG);
+	/* The same key in different objects, and key-like text in strings, are fine. */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"l\":[{\"k\":1},{\"k\":\"\\\":x\\\"\"}],"
+				  "\"s\":\"{\\\"a\\\":1,\\\"a\\\":2}\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "-");
+	/* A reply is refused whole. */
+	ck_assert_int_eq(vl_reply_parse(dup_reply, strlen(dup_reply), &rep), -EBADMSG);
+	ck_assert_int_eq(vl_reply_parse(sur_reply, strlen(sur_reply), &rep), -EBADMSG);
+}
+END_TEST
+
 /* Add a test case named after its only test. */
 static void add_case(Suite *s, const char *name, const TTest *t)
 {
@@ -563,6 +632,8 @@ static Suite *varlink_suite(void)
 	add_case(s, "parse_call_shape", test_parse_call_shape);
 	add_case(s, "parse_reply_shape", test_parse_reply_shape);
 	add_case(s, "parse_deep_nesting", test_parse_deep_nesting);
+	add_case(s, "parse_lone_surrogate", test_parse_lone_surrogate);
+	add_case(s, "parse_duplicate_keys", test_parse_duplicate_keys);
 	add_case(s, "format_call", test_format_call);
 	add_case(s, "format_reply", test_format_reply);
 	add_case(s, "format_bad_params", test_format_bad_params);
