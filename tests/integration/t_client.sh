@@ -55,6 +55,11 @@ test_client_env_socket() {
 
 # --- the client checks the server (SO_PEERCRED) ------------------------------
 
+# True once impostor log $2 has at least $1 connection lines.
+impostor_saw() {
+	[ "$(grep -c '^conn ' "$2" 2>/dev/null)" -ge "$1" ]
+}
+
 test_client_refuses_foreign_server() {
 	local shared sock log want conns
 	# A shared sticky directory, as /tmp is: anybody may squat a name there.
@@ -83,7 +88,9 @@ test_client_refuses_foreign_server() {
 	cgctl_root --socket "$sock" status
 	expect_rc 1 "root's status against a socket uid $NOBODY_UID serves" || return 1
 	grep -qF "served by uid $NOBODY_UID, not by you (uid 0) or root" <<<"$ERR" || fail "root not refused: $ERR" || return 1
-	# Every client connected, and not one byte reached the impostor.
+	# Every client connected, and not one byte reached the impostor. The
+	# impostor logs a connection once it sees it close: wait for the last one.
+	cgt_wait_for 10 impostor_saw 5 "$log" || return 1
 	conns=$(grep -c '^conn ' "$log")
 	[ "$conns" -ge 5 ] || fail "the impostor saw $conns connections, want 5: $(tr '\n' ' ' <"$log")" || return 1
 	! grep -q '^conn [1-9]' "$log" || fail "the impostor received bytes: $(tr '\n' ' ' <"$log")" || return 1
