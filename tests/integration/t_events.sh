@@ -364,7 +364,10 @@ EOF
 
 test_events_slow_watcher_dropped() {
 	need_python || return
-	up || return 1
+	# A long stall timeout: the watcher that stopped reading must meet the watch buffer
+	# limit first (on a busy machine the load took 14 s, and the default 10 s dropped it
+	# as stalled before 1 MiB of events had come).
+	up --stall-timeout 120000 || return 1
 	local slow=$CGT_TMP/slow.txt fast=$CGT_TMP/fast.json load=$CGT_TMP/load.out stop=$CGT_TMP/stop-load
 	local wslow wfast lpid rss max=0 i dropped=0 t0 bound=65536
 	write_loader
