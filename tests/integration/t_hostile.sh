@@ -221,6 +221,14 @@ test_hostile_pipeline() {
 	h_healthy ""
 }
 
+# One client's pipelined expensive calls (Snapshots) share the loop: another is answered after about
+# one of them, not after the whole flood (measured against one Snapshot, in the same run).
+test_hostile_snapshot_flood() {
+	h_up || return
+	h_py snapshot-flood "$DPID" 300 100 || return 1
+	h_healthy ""
+}
+
 test_hostile_connection_limits() {
 	h_up --max-connections 20 --max-connections-per-uid 12 || return
 	h_py_root conns "$DPID" 20 12 "$CGT_UID" "$CGT_GID" || return 1
