@@ -1347,12 +1347,14 @@ def scenario_watchers(path, pid, count, limit):
         w.close()
     time.sleep(0.2)
     p = Conn(path, timeout=30)
+    t0 = time.monotonic()
     t = threading.Thread(target=lambda: p.s.sendall(b"".join(body)))
     t.start()
     for i in range(len(body)):
         r = p.recv(20)
         check(r is not None and "error" not in r, "SetResources %d: %s" % (i, short(r)))
     t.join()
+    log("     %d pipelined SetResources answered in %.2fs" % (len(body), time.monotonic() - t0))
     got, final = 0, None
     while True:
         ev = slow.recv(5)
