@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
 #include <event2/event.h>
@@ -33,11 +34,12 @@ static void conn_process_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_gone_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_yield_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Free the events of a connection that never started (NULL ones are fine). */
 static void conn_free_events(struct conn *c)
 {
-	struct event **evs[] = { &c->rev, &c->wev, &c->pev, &c->deadline, &c->cev, &c->gone_ev };
+	struct event **evs[] = { &c->rev, &c->wev, &c->pev, &c->deadline, &c->cev, &c->gone_ev, &c->yield_ev };
 
 	for (size_t i = 0; i < ELEMENTSOF(evs); i++) {
 		if (*evs[i])
@@ -130,7 +132,8 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->deadline = evtimer_new(srv->base, conn_deadline_cb, c);
 	c->cev = event_new(srv->base, fd, EV_CLOSED, conn_hangup_cb, c);
 	c->gone_ev = event_new(srv->base, -1, 0, conn_gone_cb, c);
-	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->gone_ev ||
+	c->yield_ev = evtimer_new(srv->base, conn_yield_cb, c);
+	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->gone_ev || !c->yield_ev ||
 	    !(c->peer = server_peer_ref(srv, uid)) || event_add(c->rev, NULL) < 0) {
 		if (c->peer)
 			server_peer_unref(srv, c->peer);
@@ -162,7 +165,8 @@ void conn_close(struct conn *c, const char *why)
 	event_free(c->pev);
 	event_free(c->deadline);
 	event_free(c->cev);
-	c->rev = c->wev = c->pev = c->deadline = c->cev = NULL;
+	event_free(c->yield_ev);
+	c->rev = c->wev = c->pev = c->deadline = c->cev = c->yield_ev = NULL;
 	close(c->fd);
 	c->fd = -1;
 }
@@ -297,8 +301,10 @@ const int *call_fds(const struct call *call, size_t *ret_n)
  * Calls waiting behind one we are still serving are our delay, not the client's. */
 static bool conn_waits_on_peer(const struct conn *c)
 {
-	/* Not served because its uid is over its reply budget: other connections' stall, not this one's. */
-	return c->out_bytes > 0 || (!c->current && !conn_over_budget(c) && vl_framer_pending(&c->in) > 0);
+	/* Not served because its uid is over its reply budget, or because it yielded its share of the
+	 * loop: other connections' stall (or ours), not this one's. */
+	return c->out_bytes > 0 ||
+	       (!c->current && !c->yielded && !conn_over_budget(c) && vl_framer_pending(&c->in) > 0);
 }
 
 /* Bytes we sent that still sit in the socket, unread by the peer; -1 if unknown. */
@@ -430,7 +436,7 @@ static bool conn_backed_up(const struct conn *c)
 /* A call is pending or replies back up: read no further calls (back-pressure). */
 static bool conn_busy(const struct conn *c)
 {
-	return c->current || conn_backed_up(c);
+	return c->current || c->yielded || conn_backed_up(c);
 }
 
 /* Disarm reading until the connection is not busy; still notice a hang-up
@@ -468,17 +474,46 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	conn_process_cb(-1, 0, c);
 }
 
+/* Microseconds on the monotonic clock. */
+static uint64_t conn_mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Its share spent: serve nothing more until the loop has polled (and so served the others' ready sockets). */
+static void conn_yield(struct conn *c)
+{
+	static const struct timeval now = { 0, 0 };
+
+	c->yielded = true;
+	evtimer_add(c->yield_ev, &now);
+}
+
 /* Serve complete calls in order while no call is pending and output is not backed up. */
 static void conn_process(struct conn *c)
 {
+	uint64_t start = conn_mono_usec();
+	unsigned served = 0;
 	bool took = false;
 
+	/* Not even a call that completed meanwhile brings it back before its timer. */
+	if (c->yielded)
+		return;
 	while (!c->dead && !c->current && !conn_backed_up(c)) {
 		const char *msg;
 		size_t len;
 		struct call *call;
-		int r = vl_framer_next(&c->in, &msg, &len);
+		int r;
 
+		if (served >= CONN_TURN_CALLS_MAX ||
+		    (served > 0 && conn_mono_usec() - start >= CONN_TURN_USEC && vl_framer_pending(&c->in))) {
+			conn_yield(c);
+			break;
+		}
+		r = vl_framer_next(&c->in, &msg, &len);
 		if (r == 0)
 			break;
 		if (r < 0) {
@@ -518,6 +553,7 @@ static void conn_process(struct conn *c)
 		c->refs++;
 		c->current = call;
 		took = true;
+		served++;
 		c->srv->ops->dispatch(c->srv->app, call);
 	}
 	if (!c->dead) {
@@ -543,6 +579,15 @@ static void conn_process_cb(evutil_socket_t fd, short what, void *arg)
 	c->refs++;
 	conn_process(c);
 	conn_unref(c);
+}
+
+/* The loop has polled since the connection yielded: its turn again. */
+static void conn_yield_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	c->yielded = false;
+	conn_process_cb(fd, what, c);
 }
 
 /* Write queued replies; a reply's fd goes with its first byte. Bytes the peer took (>= 0) or -errno. */

@@ -16,6 +16,14 @@
 #define CONN_IN_FDS_MAX 16
 /* Replies carrying a descriptor queued unsent before we serve no further calls (back-pressure). */
 #define CONN_OUT_FDS_MAX 16
+/*
+ * Pipelined calls, and microseconds of work, one connection gets before it
+ * yields to the other connections until the loop has polled again: one
+ * client's flood of calls (each cheap, or each a Snapshot) delays another's
+ * call by about one share, not by the whole flood.
+ */
+#define CONN_TURN_CALLS_MAX 32
+#define CONN_TURN_USEC 5000
 
 struct server;
 

@@ -883,6 +883,59 @@ def scenario_pipeline(path, pid, count):
     status(path, pid)
 
 
+def scenario_snapshot_flood(path, pid, entries, calls):
+    """calls pipelined Snapshots of entries cgroups on one connection: another client waits about one of them, not all."""
+    pid, n, k = int(pid), int(entries), int(calls)
+    c = Conn(path, timeout=30)
+    names = ["f%d" % i for i in range(n)]
+    c.send_raw(b"".join(json.dumps({"method": m("Create"), "parameters": {"name": x}}).encode() + b"\0"
+                        for x in names))
+    for x in names:
+        ok(c.recv(timeout=30), "Create %s" % x)
+    one = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        r = ok(c.call(m("Snapshot"), timeout=30), "Snapshot")
+        one.append(time.monotonic() - t0)
+    check(len(r["cgroups"]) == n, "Snapshot lists %d cgroups, not %d" % (len(r["cgroups"]), n))
+    t1 = sorted(one)[1]
+    # The flood, read as fast as it comes (a reader, not a staller); its replies are counted.
+    flood = Conn(path, timeout=60)
+    got = [0]
+
+    def reader():
+        while True:
+            try:
+                data = flood.s.recv(1 << 20)
+            except OSError:
+                return
+            if not data:
+                return
+            got[0] += data.count(b"\0")
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    flood.send_raw((json.dumps({"method": m("Snapshot")}).encode() + b"\0") * k)
+    time.sleep(2 * t1)
+    t0 = time.monotonic()
+    o = Conn(path, timeout=120)
+    ok(o.call(m("GetStatus"), timeout=120), "GetStatus during the flood")
+    waited = time.monotonic() - t0
+    o.close()
+    log("one Snapshot of %d cgroups: %.3fs; during %d pipelined ones another client waited %.3fs "
+        "(the flood had %d replies by then)" % (n, t1, k, waited, got[0]))
+    check(waited < 10 * t1, "another client waited %.2fs, %.0f Snapshots' time, behind a flood of %d"
+          % (waited, waited / t1, k))
+    flood.s.shutdown(socket.SHUT_RDWR)
+    flood.close()
+    th.join(5)
+    c.send_raw(b"".join(json.dumps({"method": m("Destroy"), "parameters": {"name": x}}).encode() + b"\0"
+                        for x in names))
+    for x in names:
+        ok(c.recv(timeout=60), "Destroy %s" % x)
+    c.close()
+    status(path, pid)
+
+
 # --- connection limits ---------------------------------------------------------
 
 def as_uid(uid, gid, fn):
@@ -1294,12 +1347,14 @@ def scenario_watchers(path, pid, count, limit):
         w.close()
     time.sleep(0.2)
     p = Conn(path, timeout=30)
+    t0 = time.monotonic()
     t = threading.Thread(target=lambda: p.s.sendall(b"".join(body)))
     t.start()
     for i in range(len(body)):
         r = p.recv(20)
         check(r is not None and "error" not in r, "SetResources %d: %s" % (i, short(r)))
     t.join()
+    log("     %d pipelined SetResources answered in %.2fs" % (len(body), time.monotonic() - t0))
     got, final = 0, None
     while True:
         ev = slow.recv(5)
@@ -1443,7 +1498,7 @@ SCENARIOS = {
     "pipeline": scenario_pipeline, "slowread": scenario_slowread, "conns": scenario_conns, "unread": scenario_unread,
     "sigkill": scenario_sigkill, "fds": scenario_fds, "watchers": scenario_watchers,
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,
-    "allowed": scenario_allowed, "session": scenario_session,
+    "allowed": scenario_allowed, "session": scenario_session, "snapshot-flood": scenario_snapshot_flood,
 }
 
 

@@ -342,8 +342,10 @@ test_tenants_snapshot_own_only() {
 	# Snapshot (what top shows) holds the caller's own entries only; root's holds all.
 	t1 call Snapshot && expect_rc 0 || return 1
 	expect_jq '[.cgroups[].name] == ["one"]' || return 1
-	t1 call Snapshot '{"names":["rootbox","two"]}' && expect_rc 0 || return 1
-	expect_jq '.cgroups == []' || return 1
+	# Others' names are, to a tenant, names with no entry: NotFound, word for word as for a name nobody has.
+	t1 call Snapshot '{"names":["rootbox","two"]}' && expect_rc 1 && expect_err NotFound || return 1
+	case $ERR in *'no cgroup "rootbox"'*) ;; *) fail "Snapshot of another's name: $ERR"; return 1 ;; esac
+	t1 call Snapshot '{"names":["nosuch"]}' && expect_rc 1 && expect_err 'no cgroup "nosuch"' || return 1
 	t2 call Snapshot && expect_rc 0 || return 1
 	expect_jq '[.cgroups[].name] == ["two"]' || return 1
 	adm call Snapshot && expect_rc 0 || return 1

@@ -804,6 +804,54 @@ START_TEST(test_reply_budget_resolve)
 }
 END_TEST
 
+/* What the dispatch op of test_flood_yields saw. */
+static struct {
+	struct conn *flood;  /* the connection of the first call */
+	int other_peer;      /* the other client's end: it calls once the flood has begun */
+	int other_at;        /* how many calls were served before the other client's (-1: not yet) */
+	int n;
+} fair;
+
+/* Answer every call at once; the first one makes the other client send its call. */
+static void fair_dispatch(void *userdata, struct call *call)
+{
+	static const char other[] = "{\"method\":\"test.Other\"}";
+
+	if (fair.n == 0) {
+		fair.flood = call_conn(call);
+		ck_assert_int_eq(send(fair.other_peer, other, sizeof(other), MSG_NOSIGNAL), (ssize_t)sizeof(other));
+	}
+	if (call_conn(call) != fair.flood && fair.other_at < 0)
+		fair.other_at = fair.n;
+	fair.n++;
+	call_reply(call, NULL);
+}
+
+static const struct server_ops fair_ops = { .dispatch = fair_dispatch, .disconnect = test_disconnect };
+
+/* A connection's pipelined calls yield after their share: a call another client sent meanwhile comes next. */
+START_TEST(test_flood_yields)
+{
+	char msg[64];
+	int sv[2], n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_ptr_nonnull(server_adopt(&srv, sv[0], getuid(), getpid()));
+	fair = (typeof(fair)){ .other_peer = sv[1], .other_at = -1 };
+	srv.ops = &fair_ops;
+	n = snprintf(msg, sizeof(msg), "{\"method\":\"test.Flood\"}");
+	for (int i = 0; i < 4 * CONN_TURN_CALLS_MAX; i++)
+		peer_send(msg, (size_t)n + 1);
+	for (int i = 0; i < 1000 && fair.n < 4 * CONN_TURN_CALLS_MAX + 1; i++)
+		turns(1);
+	ck_assert_int_eq(fair.n, 4 * CONN_TURN_CALLS_MAX + 1);
+	ck_assert_int_ge(fair.other_at, 1);
+	ck_assert_int_le(fair.other_at, CONN_TURN_CALLS_MAX);
+	close(sv[1]);
+}
+END_TEST
+
 /* A file at the socket path that is not a socket is somebody's: refused, never removed. */
 START_TEST(test_socket_path_not_a_socket)
 {
@@ -886,6 +934,7 @@ static Suite *transport_suite(void)
 	add_tcase(s, "bad_messages_close", test_bad_messages_close);
 	add_tcase(s, "per_uid_cap", test_per_uid_cap);
 	add_tcase(s, "tenant_cap", test_tenant_cap);
+	add_tcase(s, "flood_yields", test_flood_yields);
 	add_tcase(s, "socket_path_not_a_socket", test_socket_path_not_a_socket);
 	add_tcase(s, "exit_leaves_a_replaced_socket", test_exit_leaves_a_replaced_socket);
 	add_tcase(s, "stall_steady_reader_survives", test_stall_steady_reader_survives);
