@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,8 @@ static int top_term_enter(struct top *t)
 	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0)
 		return -errno;
 	t->raw = true;
+	/* Killed by SIGPIPE, top would leave the terminal raw: the write fails instead, see top_loop(). */
+	signal(SIGPIPE, SIG_IGN);
 	fputs("\033[?1049h\033[?25l", stdout);
 	fflush(stdout);
 	return 0;
@@ -123,6 +126,7 @@ static void top_term_leave(struct top *t)
 	fflush(stdout);
 	tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
 	t->raw = false;
+	signal(SIGPIPE, SIG_DFL);
 }
 
 /* The terminal's size, 80x24 when it cannot be told. */
@@ -251,8 +255,13 @@ static int top_loop(struct top *t)
 		if ((r = top_fetch(t)) != 0)
 			return r;
 		if (top_draw(t) < 0) {
+			int e = errno;
+
 			top_term_leave(t);
-			fprintf(stderr, "cgctl top: writing output: %s\n", strerror(errno));
+			/* Its reader gone, top ends quietly by SIGPIPE as in batch mode. */
+			if (e == EPIPE)
+				raise(SIGPIPE);
+			fprintf(stderr, "cgctl top: writing output: %s\n", strerror(e));
 			return CLI_EXIT_FAILURE;
 		}
 		if (t->frames > 0 && ++shown >= t->frames)
