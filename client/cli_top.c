@@ -143,9 +143,6 @@ static void top_term_size(int *ret_cols, int *ret_rows)
 /* Draw t->cur: over the last frame in place (no clearing flash), or appended in batch mode. */
 static int top_draw(struct top *t)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	FILE *mem;
 	int cols, rows;
 
 	if (top_frame_sort(&t->cur, t->key) < 0)
@@ -157,16 +154,8 @@ static int top_draw(struct top *t)
 		putchar('\n');
 	} else {
 		top_term_size(&cols, &rows);
-		if (!(mem = open_memstream(&text, &len)))
+		if (top_render_screen(&t->cur, t->key, cols, rows, stdout) < 0)
 			return -ENOMEM;
-		top_render_text(&t->cur, t->key, cols, rows - 7, mem);
-		fclose(mem);
-		fputs("\033[H", stdout);
-		for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-			nl = strchr(line, '\n');
-			fprintf(stdout, "%.*s\033[K%s", nl ? (int)(nl - line) : (int)strlen(line), line, nl ? "\r\n" : "");
-		}
-		fputs("\033[J", stdout);
 	}
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
 }
