@@ -169,6 +169,11 @@ static int top_fetch(struct top *t)
 	r = cgctl_snapshot(t->cli->conn, t->names, &json);
 	if (r < 0) {
 		top_term_leave(t);
+		/* Said as watch says it, not as "Snapshot: Connection reset by peer". */
+		if (r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE) {
+			fputs("cgctl top: cgctld closed the connection (it stopped or restarted)\n", stderr);
+			return CLI_EXIT_FAILURE;
+		}
 		return cli_fail(t->cli, r, "Snapshot");
 	}
 	if ((r = top_frame_build(json, &t->prev, &t->cur)) < 0) {

@@ -199,6 +199,40 @@ test_top_tmux_fullscreen() {
 	! pane top | grep -q '^NAME ' || fail "top left its view on the screen: $(pane top)" || return 1
 }
 
+test_top_daemon_stops() {
+	# cgctld stopped (or killed) under a running top: exit 1, said plainly, in batch and JSON modes.
+	cgt_daemon_start || return 1
+	c create a
+	expect_rc 0 || return 1
+	local out=$CGT_TMP/stop p pids=() sig
+	for sig in TERM KILL; do
+		pids=()
+		cgt_user_bg_split "$CGT_WORK" "$out.t$sig" "$out.t$sig.err" "$CGCTL" --socket "$DSOCK" top -b -d 0.2
+		pids+=("$BGPID")
+		cgt_user_bg_split "$CGT_WORK" "$out.j$sig" "$out.j$sig.err" "$CGCTL" --socket "$DSOCK" --json top -b -d 0.2
+		pids+=("$BGPID")
+		# A frame each (the daemon restarted after SIGTERM has another state directory: no a).
+		cgt_wait_line "$out.t$sig" '^NAME ' 10 && cgt_wait_line "$out.j$sig" '"cgroups":' 10 ||
+			fail "top did not draw a frame" || return 1
+		if [ "$sig" = TERM ]; then
+			cgt_daemon_stop || return 1
+		else
+			kill -KILL "$DPID" && wait "$DPID" 2>/dev/null
+		fi
+		for p in "${pids[@]}"; do
+			cgt_wait_gone "$p" 5 || fail "top still runs after the daemon's SIG$sig" || return 1
+			wait "$p"
+			[ $? = 1 ] || fail "top did not exit 1 after the daemon's SIG$sig" || return 1
+		done
+		for p in "$out.t$sig.err" "$out.j$sig.err"; do
+			[ "$(cat "$p")" = "cgctl top: cgctld closed the connection (it stopped or restarted)" ] ||
+				fail "after SIG$sig top said: $(cat "$p")" || return 1
+		done
+		[ "$sig" = TERM ] && { cgt_daemon_up || return 1; }
+	done
+	return 0
+}
+
 test_top_tmux_small_terminal() {
 	# Under 8 rows and 40 columns: the frame is cut to the terminal, the screen does not scroll.
 	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
