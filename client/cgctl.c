@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +91,9 @@ int main(int argc, char **argv)
 
 	/* Characters only (display widths of names); numbers keep the C locale. */
 	setlocale(LC_CTYPE, "");
+	/* A reader gone (cgctl list | head -1) ends cgctl as it ends cat: by SIGPIPE, quietly, even where the
+	 * caller ignored it. The daemon's socket is written with MSG_NOSIGNAL: only stdout raises it. */
+	signal(SIGPIPE, SIG_DFL);
 	r = parse_global(&cli, argc, argv);
 	if (r >= 0)
 		return r;

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_width.h"
 #include "names.h"
 
 /* Report a failure: the daemon's (or a local check's) error name and message, else the code. */
@@ -113,35 +113,6 @@ struct tree_node {
 	size_t n_children;
 };
 
-/*
- * Columns the len bytes of s take on a terminal: wcwidth() of each character
- * in a multibyte locale; else, and for bytes that are no character there, one
- * a UTF-8 character (what names are, in practice).
- */
-static size_t display_width(const char *s, size_t len)
-{
-	mbstate_t st = { 0 };
-	size_t cols = 0, n;
-	wchar_t wc;
-	int w;
-
-	while (len > 0) {
-		n = MB_CUR_MAX > 1 ? mbrtowc(&wc, s, len, &st) : (size_t)-1;
-		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-			for (n = 1; n < len && ((unsigned char)s[n] & 0xC0) == 0x80; n++)
-				;
-			memset(&st, 0, sizeof(st));
-			w = 1;
-		} else {
-			w = wcwidth(wc);
-		}
-		cols += w < 0 ? 1 : (size_t)w;
-		s += n;
-		len -= n;
-	}
-	return cols;
-}
-
 /* Free a node and everything below it. */
 static void tree_free(struct tree_node *t)
 {
@@ -183,7 +154,7 @@ static struct tree_node *tree_child(struct tree_node *t, const char *comp, size_
 	l[t->n_children] = calloc(1, sizeof(**l));
 	if (!l[t->n_children])
 		return NULL;
-	*l[t->n_children] = (struct tree_node){ .comp = comp, .len = len, .cols = display_width(comp, len) };
+	*l[t->n_children] = (struct tree_node){ .comp = comp, .len = len, .cols = cli_display_width(comp, len) };
 	return l[t->n_children++];
 }
 

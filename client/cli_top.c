@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,8 @@ static int top_term_enter(struct top *t)
 	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) < 0)
 		return -errno;
 	t->raw = true;
+	/* Killed by SIGPIPE, top would leave the terminal raw: the write fails instead, see top_loop(). */
+	signal(SIGPIPE, SIG_IGN);
 	fputs("\033[?1049h\033[?25l", stdout);
 	fflush(stdout);
 	return 0;
@@ -123,6 +126,7 @@ static void top_term_leave(struct top *t)
 	fflush(stdout);
 	tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
 	t->raw = false;
+	signal(SIGPIPE, SIG_DFL);
 }
 
 /* The terminal's size, 80x24 when it cannot be told. */
@@ -139,9 +143,6 @@ static void top_term_size(int *ret_cols, int *ret_rows)
 /* Draw t->cur: over the last frame in place (no clearing flash), or appended in batch mode. */
 static int top_draw(struct top *t)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	FILE *mem;
 	int cols, rows;
 
 	if (top_frame_sort(&t->cur, t->key) < 0)
@@ -153,16 +154,8 @@ static int top_draw(struct top *t)
 		putchar('\n');
 	} else {
 		top_term_size(&cols, &rows);
-		if (!(mem = open_memstream(&text, &len)))
+		if (top_render_screen(&t->cur, t->key, cols, rows, stdout) < 0)
 			return -ENOMEM;
-		top_render_text(&t->cur, t->key, cols, rows - 7, mem);
-		fclose(mem);
-		fputs("\033[H", stdout);
-		for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-			nl = strchr(line, '\n');
-			fprintf(stdout, "%.*s\033[K%s", nl ? (int)(nl - line) : (int)strlen(line), line, nl ? "\r\n" : "");
-		}
-		fputs("\033[J", stdout);
 	}
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
 }
@@ -176,6 +169,11 @@ static int top_fetch(struct top *t)
 	r = cgctl_snapshot(t->cli->conn, t->names, &json);
 	if (r < 0) {
 		top_term_leave(t);
+		/* Said as watch says it, not as "Snapshot: Connection reset by peer". */
+		if (r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE) {
+			fputs("cgctl top: cgctld closed the connection (it stopped or restarted)\n", stderr);
+			return CLI_EXIT_FAILURE;
+		}
 		return cli_fail(t->cli, r, "Snapshot");
 	}
 	if ((r = top_frame_build(json, &t->prev, &t->cur)) < 0) {
@@ -251,8 +249,13 @@ static int top_loop(struct top *t)
 		if ((r = top_fetch(t)) != 0)
 			return r;
 		if (top_draw(t) < 0) {
+			int e = errno;
+
 			top_term_leave(t);
-			fprintf(stderr, "cgctl top: writing output: %s\n", strerror(errno));
+			/* Its reader gone, top ends quietly by SIGPIPE as in batch mode. */
+			if (e == EPIPE)
+				raise(SIGPIPE);
+			fprintf(stderr, "cgctl top: writing output: %s\n", strerror(e));
 			return CLI_EXIT_FAILURE;
 		}
 		if (t->frames > 0 && ++shown >= t->frames)

@@ -48,5 +48,8 @@ int top_frame_sort(struct top_frame *f, enum top_sort key);
 void top_frame_done(struct top_frame *f);
 /* The frame as text: header, then at most max_rows rows (0: all), lines cut at width (0: not). */
 void top_render_text(const struct top_frame *f, enum top_sort key, int width, int max_rows, FILE *out);
+/* The frame over a terminal of cols x rows from its top left: at most rows lines, each cut at cols display
+ * columns and cleared to its end, the rest of the screen cleared; it never scrolls. 0 or -ENOMEM. */
+int top_render_screen(const struct top_frame *f, enum top_sort key, int cols, int rows, FILE *out);
 /* The frame as one line of JSON. */
 void top_render_json(const struct top_frame *f, enum top_sort key, FILE *out);

@@ -2,10 +2,12 @@
 /* cli_top_view.c: `cgctl top`'s model: frames from Snapshot replies, rates, tree order, text and JSON. */
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_top.h"
+#include "cli_width.h"
 
 static const char *const sort_names[] = { "cpu", "memory", "pids", "name", "io" };
 
@@ -236,31 +238,42 @@ static int top_parent(const struct top_frame *f, size_t i)
 	return -1;
 }
 
-/* Append row i and its subtree to order, children in sorted order (sorted: all rows sorted). */
-static void top_emit(struct top_frame *f, const size_t *sorted, size_t i, int depth, size_t *k)
+/* Append row i and its subtree to order: children (kid[i] first, then along next[]) in sorted order. */
+static void top_emit(struct top_frame *f, const size_t *kid, const size_t *next, size_t i, int depth, size_t *k)
 {
 	f->rows[i].depth = depth;
 	f->order[(*k)++] = i;
-	for (size_t j = 0; j < f->n; j++)
-		if (f->rows[sorted[j]].parent == (int)i)
-			top_emit(f, sorted, sorted[j], depth + 1, k);
+	for (size_t j = kid[i]; j != SIZE_MAX; j = next[j])
+		top_emit(f, kid, next, j, depth + 1, k);
 }
 
 int top_frame_sort(struct top_frame *f, enum top_sort key)
 {
 	void *arg[2] = { f, &key };
-	size_t *sorted = calloc(f->n + 1, sizeof(size_t)), k = 0;
+	/* sorted, then each row's first child and next sibling (SIZE_MAX: none); kid[n] holds the top rows. */
+	size_t *sorted = calloc(3 * (f->n + 1), sizeof(size_t)), k = 0;
+	size_t *kid, *next;
 
 	if (!sorted)
 		return -ENOMEM;
+	kid = sorted + f->n + 1;
+	next = kid + f->n + 1;
 	for (size_t i = 0; i < f->n; i++) {
 		sorted[i] = i;
 		f->rows[i].parent = top_parent(f, i);
 	}
 	qsort_r(sorted, f->n, sizeof(size_t), top_cmp_cb, arg);
-	for (size_t j = 0; j < f->n; j++)
-		if (f->rows[sorted[j]].parent < 0)
-			top_emit(f, sorted, sorted[j], 0, &k);
+	for (size_t i = 0; i <= f->n; i++)
+		kid[i] = next[i] = SIZE_MAX;
+	/* Backwards, each pushed in front: siblings end up in sorted order. */
+	for (size_t j = f->n; j-- > 0;) {
+		size_t i = sorted[j], p = f->rows[i].parent < 0 ? f->n : (size_t)f->rows[i].parent;
+
+		next[i] = kid[p];
+		kid[p] = i;
+	}
+	for (size_t j = kid[f->n]; j != SIZE_MAX; j = next[j])
+		top_emit(f, kid, next, j, 0, &k);
 	free(sorted);
 	return 0;
 }
@@ -353,13 +366,23 @@ static void top_header(const struct top_frame *f, enum top_sort key, FILE *out)
 	fprintf(out, "sorted by %s%s\n\n", top_sort_name(key), f->truncated ? "; only the first 4096 cgroups" : "");
 }
 
-/* Print line cut at width columns (0: whole). */
+/* Print line cut at width display columns (0: whole). */
 static void top_line(const char *line, int width, FILE *out)
 {
-	if (width > 0 && (int)strlen(line) > width)
-		fprintf(out, "%.*s\n", width, line);
-	else
-		fprintf(out, "%s\n", line);
+	size_t cols, len = strlen(line);
+
+	if (width > 0)
+		len = cli_display_fit(line, len, (size_t)width, &cols);
+	fprintf(out, "%.*s\n", (int)len, line);
+}
+
+/* name padded to 32 display columns (a wider one is not cut) into buf: the bytes written. */
+static size_t top_name_cell(const char *name, char *buf, size_t size)
+{
+	size_t w = cli_display_width(name, strlen(name));
+	int n = snprintf(buf, size, "%s%*s", name, w < 32 ? (int)(32 - w) : 0, "");
+
+	return n < 0 ? 0 : (size_t)n;
 }
 
 /* One row (or the column titles when r is NULL) into buf. */
@@ -382,7 +405,9 @@ static void top_row_text(const struct top_frame *f, const struct top_row *r, cha
 		top_pct(r->psi_mem, pm, sizeof(pm));
 		top_pct(r->psi_io, pi, sizeof(pi));
 	}
-	k += (size_t)snprintf(buf, size, "%-32s %6s %6s", r ? name : "NAME", r ? procs : "PROCS", r ? cpu : "CPU%");
+	k += top_name_cell(r ? name : "NAME", buf, size);
+	if (k < size)
+		k += (size_t)snprintf(buf + k, size - k, " %6s %6s", r ? procs : "PROCS", r ? cpu : "CPU%");
 	if (f->has_mem && k < size)
 		k += (size_t)snprintf(buf + k, size - k, " %8s %8s", r ? mem : "MEM", r ? max : "MAX");
 	if (f->has_pids && k < size)
@@ -404,6 +429,34 @@ void top_render_text(const struct top_frame *f, enum top_sort key, int width, in
 		top_row_text(f, &f->rows[f->order[i]], line, sizeof(line));
 		top_line(line, width, out);
 	}
+}
+
+int top_render_screen(const struct top_frame *f, enum top_sort key, int cols, int rows, FILE *out)
+{
+	char *text = NULL, *line, *nl;
+	size_t len = 0, fit, used;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		return -ENOMEM;
+	/* More rows than the screen's would not be seen; none would mean all. */
+	top_render_text(f, key, 0, rows > 1 ? rows : 1, mem);
+	if (fclose(mem) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	fputs("\033[H", out);
+	/* At most rows lines, no newline after the last: the screen never scrolls. */
+	line = text;
+	for (int i = 0; i < rows && line && *line; i++, line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		fit = cli_display_fit(line, nl ? (size_t)(nl - line) : strlen(line), cols > 0 ? (size_t)cols : SIZE_MAX,
+				      &used);
+		fprintf(out, "%s%.*s\033[K", i ? "\r\n" : "", (int)fit, line);
+	}
+	fputs("\033[J", out);
+	free(text);
+	return 0;
 }
 
 /* Add key → v to o when v is known (>= 0). */

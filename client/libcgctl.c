@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -706,11 +707,39 @@ int libcgctl_transact(cgctl *c, const char *method, json_object *params,
 	return libcgctl_transact_ex(c, method, params, NULL, ret_params, ret_error_params);
 }
 
+/* Refuse in params_json (an object) what the daemon would: a key twice (json-c would keep one), a lone surrogate, too many values. */
+static int check_params(cgctl *c, const char *params_json)
+{
+	_cleanup_free_ char *msg = NULL;
+	struct vl_call call = { 0 };
+	char why[256];
+	int r, len;
+
+	/* The daemon's own reading: the call it would receive, but for the method. */
+	len = asprintf(&msg, "{\"method\":\"a.B\",\"parameters\":%s}", params_json);
+	if (len < 0)
+		return -ENOMEM;
+	r = vl_call_parse(msg, (size_t)len, &call);
+	if (r == -E2BIG)
+		snprintf(why, sizeof(why), "parameters hold more than %u values (objects, arrays, members, elements)",
+			 VL_CALL_VALUES_MAX);
+	else if (r < 0)
+		snprintf(why, sizeof(why), "parameters are not JSON");
+	else if (call.bad_parameter)
+		snprintf(why, sizeof(why), "parameter '%.128s' holds a key written twice or a lone UTF-16 surrogate escape",
+			 call.bad_parameter);
+	if (r < 0 || call.bad_parameter)
+		r = libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE), why);
+	vl_call_done(&call);
+	return r;
+}
+
 /* Parse params_json as the parameters of a call: NULL or a JSON object. */
 static int parse_params(cgctl *c, const char *params_json, json_object **ret)
 {
 	_cleanup_json_ json_object *o = NULL;
 	enum json_tokener_error jerr;
+	int r;
 
 	if (!params_json) {
 		*ret = NULL;
@@ -721,6 +750,8 @@ static int parse_params(cgctl *c, const char *params_json, json_object **ret)
 		return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE),
 					  o ? "parameters are not a JSON object"
 					    : json_tokener_error_desc(jerr));
+	if ((r = check_params(c, params_json)) < 0)
+		return r;
 	*ret = TAKE_PTR(o);
 	return 0;
 }

@@ -492,6 +492,20 @@ static void conn_yield(struct conn *c)
 	evtimer_add(c->yield_ev, &now);
 }
 
+/* Close c over a message vl_call_parse() refused with r. */
+static void conn_refuse_message(struct conn *c, int r)
+{
+	if (r == -E2BIG) {
+		log_notice("connection %llu (uid %u): message of over %u values, dropped",
+			   (unsigned long long)c->id, (unsigned)c->uid, VL_CALL_VALUES_MAX);
+		conn_close(c, "message with too many values");
+		return;
+	}
+	log_notice("connection %llu (uid %u): malformed message, dropped", (unsigned long long)c->id,
+		   (unsigned)c->uid);
+	conn_close(c, "malformed message");
+}
+
 /* Serve complete calls in order while no call is pending and output is not backed up. */
 static void conn_process(struct conn *c)
 {
@@ -531,9 +545,7 @@ static void conn_process(struct conn *c)
 		r = vl_call_parse(msg, len, &call->vl);
 		if (r < 0) {
 			free(call);
-			log_notice("connection %llu (uid %u): malformed message, dropped",
-				   (unsigned long long)c->id, (unsigned)c->uid);
-			conn_close(c, "malformed message");
+			conn_refuse_message(c, r);
 			return;
 		}
 		/* Descriptors received so far belong to this call. */

@@ -97,11 +97,12 @@ void jsonscan_message(const char *msg, size_t len, struct jsonscan *s)
 {
 	const char *p = msg, *end = msg + len;
 	bool in_obj2 = false; /* inside an object that is an outer member's value */
+	bool fresh = false;   /* a container just opened: what follows first is a member or element */
 	unsigned depth = 0;
 	int cur = -1;
 
 	memset(s->n_keys2, 0, sizeof(s->n_keys2));
-	s->top_keys = s->n_params = 0;
+	s->top_keys = s->n_params = s->values = s->depth_max = 0;
 	s->top_bad = false;
 	s->bad_param = -1;
 	while (p < end) {
@@ -109,8 +110,15 @@ void jsonscan_message(const char *msg, size_t len, struct jsonscan *s)
 		bool bad = false;
 		char c = *p++;
 
-		if (c == '{' || c == '[') {
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		/* Values counted as json-c will make them: a container, its first member and one a comma. */
+		s->values += (fresh && c != '}' && c != ']') + (c == ',') + (c == '{' || c == '[');
+		fresh = c == '{' || c == '[';
+		if (fresh) {
 			in_obj2 |= ++depth == 2 && c == '{';
+			if (depth > s->depth_max)
+				s->depth_max = depth;
 			continue;
 		}
 		if (c == '}' || c == ']') {

@@ -26,6 +26,8 @@ struct jsonscan {
 	unsigned n_params;  /* entries of params[] */
 	int bad_param;      /* index in params[] of the member holding a lone surrogate escape, -1 for none */
 	struct jsonscan_param params[JSONSCAN_PARAMS_MAX];
+	unsigned values;    /* objects, arrays, object members and array elements written */
+	unsigned depth_max; /* deepest nesting of objects and arrays */
 };
 
 /* Scan len bytes of JSON text once (no allocation); malformed text is json-c's to refuse. */

@@ -165,9 +165,12 @@ size_t vl_framer_pending(const struct vl_framer *f)
  * Parse exactly len bytes as one JSON object; -EBADMSG for anything else,
  * and for a duplicate key or a lone surrogate escape ("\udcff", which json-c
  * turns into U+FFFD) outside "parameters". Inside, *ret_bad_param names the
- * parameter that holds one (borrowed from *ret), else NULL.
+ * parameter that holds one (borrowed from *ret), else NULL. Text with more
+ * than max_values values (0: any number) or nested deeper than VL_JSON_DEPTH
+ * is refused (-E2BIG, -EBADMSG) before json-c spends anything on it.
  */
-static int json_parse_object(const char *msg, size_t len, json_object **ret, const char **ret_bad_param)
+static int json_parse_object(const char *msg, size_t len, unsigned max_values, json_object **ret,
+			     const char **ret_bad_param)
 {
 	_cleanup_json_ json_object *o = NULL;
 	struct jsonscan scan;
@@ -176,6 +179,11 @@ static int json_parse_object(const char *msg, size_t len, json_object **ret, con
 	int r;
 
 	if (!msg || len == 0 || len > INT_MAX)
+		return -EBADMSG;
+	jsonscan_message(msg, len, &scan);
+	if (max_values > 0 && scan.values > max_values)
+		return -E2BIG;
+	if (scan.depth_max > VL_JSON_DEPTH)
 		return -EBADMSG;
 
 	tok = json_tokener_new_ex(VL_JSON_DEPTH);
@@ -193,7 +201,6 @@ static int json_parse_object(const char *msg, size_t len, json_object **ret, con
 		if (!strchr(" \t\r\n", msg[end]) || msg[end] == '\0')
 			return -EBADMSG;
 	/* What json-c let through as something else than was written. */
-	jsonscan_message(msg, len, &scan);
 	*ret_bad_param = NULL;
 	r = jsonscan_check(&scan, msg, o, ret_bad_param);
 	if (r < 0)
@@ -262,7 +269,7 @@ int vl_call_parse(const char *msg, size_t len, struct vl_call *ret)
 	json_object *v;
 	int r;
 
-	r = json_parse_object(msg, len, &o, &bad);
+	r = json_parse_object(msg, len, VL_CALL_VALUES_MAX, &o, &bad);
 	if (r < 0)
 		return r;
 	if (bad && !(bad_dup = strdup(bad)))
@@ -315,7 +322,7 @@ int vl_reply_parse(const char *msg, size_t len, struct vl_reply *ret)
 	json_object *v;
 	int r;
 
-	r = json_parse_object(msg, len, &o, &bad);
+	r = json_parse_object(msg, len, 0, &o, &bad);
 	if (r < 0)
 		return r;
 	/* A reply is the daemon's own JSON: anything json-c would change in it is not a reply. */

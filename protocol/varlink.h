@@ -8,6 +8,12 @@
 
 /* Default upper bound of one message, terminating NUL excluded. */
 #define VL_MESSAGE_MAX_DEFAULT (1024u * 1024u)
+/*
+ * Values (objects, arrays, members, elements) one call may hold, counted
+ * before json-c builds any: a call of 64k small objects took json-c over a
+ * second. The largest legitimate call (Attach, 1024 pids) holds about 1030.
+ */
+#define VL_CALL_VALUES_MAX 4096u
 
 /*
  * Splits a byte stream into NUL-terminated messages. Bytes are appended with
@@ -58,7 +64,8 @@ struct vl_call {
  * Decode one message as a call: -EBADMSG when it is not JSON or not an
  * object (or the outer object has a duplicate key or a lone surrogate
  * escape; in a parameter, bad_parameter names it), -EPROTO when the shape is wrong (method missing or not a string,
- * parameters not an object, flags not booleans), 0 on success.
+ * parameters not an object, flags not booleans), -E2BIG when it holds
+ * more than VL_CALL_VALUES_MAX values (refused before it is parsed), 0 on success.
  */
 int vl_call_parse(const char *msg, size_t len, struct vl_call *ret);
 /* Release what vl_call_parse() allocated. */

@@ -826,6 +826,42 @@ def scenario_oversize(path, pid, max_size):
     status(path, pid)
 
 
+def values_call(method, n, item):
+    """A call of method whose parameter x is an array of n items (JSON text)."""
+    return b'{"method":"' + m(method).encode() + b'","parameters":{"x":[' + b",".join([item] * n) + b"]}}"
+
+
+def scenario_values(path, pid):
+    """A call of too many values (64k small objects, under 1 MiB) is refused before it is parsed:
+    that connection is closed with no reply, another client is served meanwhile; below the limit,
+    the call is answered (here: the unknown parameter refused)."""
+    pid = int(pid)
+    observer = Conn(path)
+    for what, data in (("65536 {}", values_call("GetStatus", 65536, b"{}")),
+                       ("90000 {\"a\":1}", values_call("GetStatus", 90000, b'{"a":1}')),
+                       ("300000 0", values_call("GetStatus", 300000, b"0"))):
+        check(len(data) < 1 << 20, "%s: %d bytes, over the message limit" % (what, len(data)))
+        c = Conn(path)
+        c.send_raw(data + b"\0")
+        closed, took, got = c.closed_within(8.0)
+        c.close()
+        check(closed and not got, "%s: not refused (%s)" % (what, short(got)))
+        log("ok   %s (%d bytes): closed in %.3fs" % (what, len(data), took))
+        ping(observer, "observer after %s" % what)
+    # The largest legitimate call's size (Attach: 1024 pids) is answered, however it is spelt.
+    c = Conn(path)
+    r = c.call(m("GetStatus"), None)
+    ok(r, "GetStatus on a fresh connection")
+    c.send_raw(values_call("GetStatus", 1024, b"{}") + b"\0")
+    r = c.recv()
+    check(r is not None and r.get("error") == "org.varlink.service.InvalidParameter",
+          "1024 objects: want InvalidParameter x, got %s" % short(r))
+    ping(c, "same connection after 1024 objects")
+    c.close()
+    observer.close()
+    status(path, pid)
+
+
 # --- pipelining ---------------------------------------------------------------
 
 def pipeline_call(i):
@@ -1495,6 +1531,7 @@ def scenario_session(path, pid):
 SCENARIOS = {
     "garbage": scenario_garbage, "shapes": scenario_shapes, "names": scenario_names,
     "unified": scenario_unified, "stall": scenario_stall, "oversize": scenario_oversize,
+    "values": scenario_values,
     "pipeline": scenario_pipeline, "slowread": scenario_slowread, "conns": scenario_conns, "unread": scenario_unread,
     "sigkill": scenario_sigkill, "fds": scenario_fds, "watchers": scenario_watchers,
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,

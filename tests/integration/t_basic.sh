@@ -345,6 +345,21 @@ for line in sys.stdin.read().splitlines():
 sys.exit(0 if len(cols) == 1 else 1)' "$1"
 }
 
+test_cli_reader_gone() {
+	# cgctl list | head -1: a reader gone ends cgctl by SIGPIPE, quietly, even where SIGPIPE was ignored.
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	local CGT_TIMEOUT=60
+	cgt_daemon_start || return 1
+	c create piped
+	expect_rc 0 || return 1
+	install -m 0644 "$HERE/pipe_closed.py" "$CGT_TMP/pipe_closed.py" || return 1
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$CGT_TMP/pipe_closed.py" "$CGCTL" "$DSOCK" piped \
+		>"$CGT_TMP/pipe.out" 2>&1 </dev/null
+	RC=$?
+	cat "$CGT_TMP/pipe.out"
+	[ "$RC" = 0 ] || fail "exit $RC: $(grep -E "^FAIL|Error" "$CGT_TMP/pipe.out" | tr "\n" ";")" || return 1
+}
+
 test_list_tree_multibyte() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	cgt_daemon_start || return 1

@@ -215,6 +215,14 @@ test_hostile_oversize() {
 	h_healthy ""
 }
 
+test_hostile_too_many_values() {
+	# 64k small objects in under 1 MiB cost json-c over a second: refused before parsing.
+	h_up --stall-timeout 10000 || return
+	h_py values "$DPID" || return 1
+	h_logged 'message of over 4096 values, dropped' || return 1
+	h_healthy ""
+}
+
 test_hostile_pipeline() {
 	h_up || return
 	h_py pipeline "$DPID" 5000 || return 1

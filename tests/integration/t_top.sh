@@ -199,6 +199,67 @@ test_top_tmux_fullscreen() {
 	! pane top | grep -q '^NAME ' || fail "top left its view on the screen: $(pane top)" || return 1
 }
 
+test_top_daemon_stops() {
+	# cgctld stopped (or killed) under a running top: exit 1, said plainly, in batch and JSON modes.
+	cgt_daemon_start || return 1
+	c create a
+	expect_rc 0 || return 1
+	local out=$CGT_TMP/stop p pids=() sig
+	for sig in TERM KILL; do
+		pids=()
+		cgt_user_bg_split "$CGT_WORK" "$out.t$sig" "$out.t$sig.err" "$CGCTL" --socket "$DSOCK" top -b -d 0.2
+		pids+=("$BGPID")
+		cgt_user_bg_split "$CGT_WORK" "$out.j$sig" "$out.j$sig.err" "$CGCTL" --socket "$DSOCK" --json top -b -d 0.2
+		pids+=("$BGPID")
+		# A frame each (the daemon restarted after SIGTERM has another state directory: no a).
+		cgt_wait_line "$out.t$sig" '^NAME ' 10 && cgt_wait_line "$out.j$sig" '"cgroups":' 10 ||
+			fail "top did not draw a frame" || return 1
+		if [ "$sig" = TERM ]; then
+			cgt_daemon_stop || return 1
+		else
+			kill -KILL "$DPID" && wait "$DPID" 2>/dev/null
+		fi
+		for p in "${pids[@]}"; do
+			cgt_wait_gone "$p" 5 || fail "top still runs after the daemon's SIG$sig" || return 1
+			wait "$p"
+			[ $? = 1 ] || fail "top did not exit 1 after the daemon's SIG$sig" || return 1
+		done
+		for p in "$out.t$sig.err" "$out.j$sig.err"; do
+			[ "$(cat "$p")" = "cgctl top: cgctld closed the connection (it stopped or restarted)" ] ||
+				fail "after SIG$sig top said: $(cat "$p")" || return 1
+		done
+		[ "$sig" = TERM ] && { cgt_daemon_up || return 1; }
+	done
+	return 0
+}
+
+test_top_tmux_small_terminal() {
+	# Under 8 rows and 40 columns: the frame is cut to the terminal, the screen does not scroll.
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	cgt_daemon_start || return 1
+	local i
+	for i in 01 02 03 04 05 06 07 08 09 10 11 12; do
+		c create "cg$i"
+		expect_rc 0 || return 1
+	done
+	TMUXSOCK=$CGT_TMP/tmux-small.sock
+	cgt_defer tmux -S "$TMUXSOCK" kill-server
+	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s small -x 40 -y 6 \
+		env TERM=xterm setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		"$CGCTL" --socket "$DSOCK" top -d 0.3 -s name ||
+		fail "tmux did not start" || return 1
+	pane_wait small '^NAME +PROCS' || fail "top did not render: $(pane small)" || return 1
+	sleep 1 # a few frames
+	pane small
+	# The header's first line on the top row (a scrolled screen would have lost it), cut, not wrapped.
+	[[ $(pane small | head -n 1) == "cgctld: 12 cgroups, 12 entries, contro"* ]] ||
+		fail "the first line is not the header's: $(pane small | head -n 1)" || return 1
+	pane small | sed -n 2p | grep -qE '^(not enabled|sorted by)' ||
+		fail "the header wrapped: $(pane small | sed -n 2p)" || return 1
+	[ "$(pane small | grep -c '^NAME ')" = 1 ] || fail "not one frame on the screen" || return 1
+	tmux -S "$TMUXSOCK" send-keys -t small q
+}
+
 # --- pressure triggers ---------------------------------------------------------
 
 test_pressure_cpu_fires() {

@@ -173,6 +173,33 @@ test_wire_duplicate_keys_lone_surrogates() {
 	kill -0 "$DPID" || fail "daemon died" || return 1
 }
 
+# cgctl call reads its parameters as the daemon reads a call: a key written twice (json-c keeps the
+# last: Create of "b"), a lone surrogate or more values than a call may hold is refused before sending.
+test_call_refuses_what_json_c_drops() {
+	cgt_daemon_start "" || return 1
+	local p
+	cgctl_u --socket "$DSOCK" call Create '{"name":"dup-a","name":"dup-b"}'
+	expect_rc 1 "call with a key twice" || return 1
+	[[ $ERR == *"parameter 'name' holds a key written twice"* ]] || fail "unclear message: $ERR" || return 1
+	cgctl_u --socket "$DSOCK" call Create '{"name":"lab","labels":{"k":"1","k":"2"}}'
+	expect_rc 1 "call with a label key twice" || return 1
+	[[ $ERR == *"parameter 'labels' holds a key written twice"* ]] || fail "unclear message: $ERR" || return 1
+	cgctl_u --socket "$DSOCK" call --more Watch '{"names":["x"],"names":["y"]}'
+	expect_rc 1 "call --more with a key twice" || return 1
+	[[ $ERR == *"parameter 'names' holds a key written twice"* ]] || fail "unclear message: $ERR" || return 1
+	cgctl_u --socket "$DSOCK" call Create '{"name":"sur\udcffx"}'
+	expect_rc 1 "call with a lone surrogate" || return 1
+	p=$(printf '{"name":"many","x":[%s0]}' "$(printf '0,%.0s' {1..5000})")
+	cgctl_u --socket "$DSOCK" call Create "$p"
+	expect_rc 1 "call with 5000 values" || return 1
+	[[ $ERR == *"more than 4096 values"* ]] || fail "unclear message: $ERR" || return 1
+	expect_no_dir dup-a && expect_no_dir dup-b && expect_no_dir lab && expect_no_dir many || return 1
+	expect_no_dir $'sur\xef\xbf\xbdx' "a lone surrogate" || return 1
+	# The same key in two objects is fine.
+	cgctl_u --socket "$DSOCK" call Create '{"name":"ok","labels":{"name":"ok"}}'
+	expect_rc 0 "call with a key in two objects" || return 1
+}
+
 # A strict client built from the interface files (varlink_strict.py) drives
 # every method and every reachable error of a healthy and a degraded daemon,
 # and checks each reply on the client side as another implementation would.

@@ -3,12 +3,14 @@
 
 #include <check.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../client/cli.h"
 #include "../../client/cli_top.h"
+#include "../../client/cli_width.h"
 
 /* A Snapshot reply at time usec (µs) with the CgroupSnapshot objects cgroups (JSON text). */
 static char *reply(long long usec, const char *cgroups)
@@ -172,6 +174,119 @@ START_TEST(test_pressure_parse)
 END_TEST
 
 /* The suite. */
+/* A frame of cgroups (JSON text), sorted by name. */
+static void one_frame(const char *cgroups, struct top_frame *f)
+{
+	char *a = reply(1000000, cgroups);
+
+	ck_assert_int_eq(top_frame_build(a, NULL, f), 0);
+	ck_assert_int_eq(top_frame_sort(f, TOP_SORT_NAME), 0);
+	free(a);
+}
+
+START_TEST(test_name_column_display_width)
+{
+	struct top_frame f;
+	char *text, *line, *nl;
+	size_t title = 0;
+
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, "C.UTF-8"));
+	one_frame(CG("ascii", "1", "0") "," CG("\xe6\x97\xa5\xe6\x9c\xac", "1", "0") "," CG("caf\xc3\xa9", "1", "0"), &f);
+	text = render(&f, TOP_SORT_NAME);
+	/* The titles and every row take the same columns (日本 takes four, in six bytes). */
+	for (line = strstr(text, "NAME "); line && *line; line = nl + 1) {
+		size_t w;
+
+		nl = strchr(line, '\n');
+		ck_assert_ptr_nonnull(nl);
+		w = cli_display_width(line, (size_t)(nl - line));
+		if (!title)
+			title = w;
+		ck_assert_msg(w == title, "%.*s: %zu columns, the titles %zu", (int)(nl - line), line, w, title);
+	}
+	free(text);
+	top_frame_done(&f);
+	setlocale(LC_CTYPE, "C");
+}
+END_TEST
+
+/* The lines top_render_screen() wrote to a cols x rows terminal; each checked to fit. */
+static int screen_lines(struct top_frame *f, int cols, int rows)
+{
+	char *text = NULL, *p, *end;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int n = 0;
+
+	ck_assert_int_eq(top_render_screen(f, TOP_SORT_NAME, cols, rows, mem), 0);
+	fclose(mem);
+	ck_assert_msg(strncmp(text, "\033[H", 3) == 0 && len >= 6 && strcmp(text + len - 3, "\033[J") == 0, "%s", text);
+	ck_assert_msg(mbstowcs(NULL, text, 0) != (size_t)-1, "a character cut: %s", text);
+	for (p = text + 3, end = text + len - 3; p < end; n++) {
+		char *k = strstr(p, "\033[K");
+
+		ck_assert_ptr_nonnull(k);
+		ck_assert_msg(!memchr(p, '\n', (size_t)(k - p)), "a newline inside a line: %s", text);
+		ck_assert_msg(cli_display_width(p, (size_t)(k - p)) <= (size_t)cols, "%.*s: wider than %d",
+			      (int)(k - p), p, cols);
+		p = k + 3;
+		if (p < end) {
+			ck_assert_msg(strncmp(p, "\r\n", 2) == 0, "%s", text);
+			p += 2;
+		}
+	}
+	free(text);
+	return n;
+}
+
+START_TEST(test_screen_never_scrolls)
+{
+	struct top_frame f;
+	char cgs[4096];
+	size_t k = 0;
+
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, "C.UTF-8"));
+	for (int i = 0; i < 12; i++)
+		k += (size_t)snprintf(cgs + k, sizeof(cgs) - k, "%s" CG("\xe6\x97\xa5\xe6\x9c\xac\xe6\x97\xa5%02d", "1", "0"),
+				      i ? "," : "", i);
+	one_frame(cgs, &f);
+	/* 12 rows and 5 header lines on terminals under 8 rows, down to one: never more lines than rows. */
+	for (int rows = 1; rows < 8; rows++)
+		ck_assert_int_eq(screen_lines(&f, 20, rows), rows);
+	ck_assert_int_eq(screen_lines(&f, 7, 30), 17);
+	ck_assert_int_eq(screen_lines(&f, 200, 30), 17);
+	top_frame_done(&f);
+	setlocale(LC_CTYPE, "C");
+}
+END_TEST
+
+START_TEST(test_tree_4096)
+{
+	/* 4096 cgroups: 64 parents of 63 children each; every child right below its parent, in name order. */
+	size_t cap = 4096 * 256, k = 0;
+	char *cgs = malloc(cap);
+	struct top_frame f;
+
+	ck_assert_ptr_nonnull(cgs);
+	for (int p = 0; p < 64; p++)
+		for (int c = 0; c < 64; c++)
+			k += c ? (size_t)snprintf(cgs + k, cap - k, "%s" CG("p%02d/c%02d", "1", "0"), k ? "," : "", p, c)
+			       : (size_t)snprintf(cgs + k, cap - k, "%s" CG("p%02d", "1", "0"), k ? "," : "", p);
+	ck_assert_uint_lt(k, cap);
+	one_frame(cgs, &f);
+	ck_assert_uint_eq(f.n, 4096);
+	for (size_t i = 0; i < f.n; i++) {
+		const struct top_row *r = &f.rows[f.order[i]];
+
+		ck_assert_int_eq(r->depth, i % 64 ? 1 : 0);
+		ck_assert_int_eq(r->parent, i % 64 ? (int)f.order[i - i % 64] : -1);
+		ck_assert_str_eq(r->name, f.rows[i].name); /* name order: the tree's own */
+	}
+	free(cgs);
+	top_frame_done(&f);
+}
+END_TEST
+
 static Suite *top_suite(void)
 {
 	Suite *s = suite_create("cli_top");
@@ -182,6 +297,9 @@ static Suite *top_suite(void)
 	tcase_add_test(tc, test_json_and_memory);
 	tcase_add_test(tc, test_sort_keys);
 	tcase_add_test(tc, test_pressure_parse);
+	tcase_add_test(tc, test_name_column_display_width);
+	tcase_add_test(tc, test_screen_never_scrolls);
+	tcase_add_test(tc, test_tree_4096);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -602,6 +602,62 @@ START_TEST(test_parse_duplicate_keys)
 }
 END_TEST
 
+/* A call of n elements x (",x" between) in parameters' array "a"; the caller frees it. */
+static char *many_values(const char *x, size_t n, size_t *ret_len)
+{
+	size_t cap = 64 + n * (strlen(x) + 1), k;
+	char *b = malloc(cap);
+
+	ck_assert_ptr_nonnull(b);
+	k = (size_t)snprintf(b, cap, "{\"method\":\"a.B\",\"parameters\":{\"a\":[");
+	for (size_t i = 0; i < n; i++)
+		k += (size_t)snprintf(b + k, cap - k, "%s%s", i ? "," : "", x);
+	k += (size_t)snprintf(b + k, cap - k, "]}}");
+	ck_assert_uint_lt(k, cap);
+	*ret_len = k;
+	return b;
+}
+
+START_TEST(test_parse_values_limit)
+{
+	/* Outer object, method, parameters and its object, a and its array: 6 values around the elements. */
+	static const struct { const char *x; size_t per, n; int want; } cases[] = {
+		{ "0", 1, VL_CALL_VALUES_MAX - 6, 0 },
+		{ "0", 1, VL_CALL_VALUES_MAX - 5, -E2BIG },
+		{ "{}", 2, (VL_CALL_VALUES_MAX - 6) / 2, 0 },
+		{ "{}", 2, 65536, -E2BIG },
+		{ "{\"k\":[1]}", 4, (VL_CALL_VALUES_MAX - 6) / 4 + 1, -E2BIG },
+		{ "\"x\\\",[{\"", 1, VL_CALL_VALUES_MAX - 6, 0 }, /* structure inside strings is not counted */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vl_call c;
+		size_t len;
+		char *b = many_values(cases[i].x, cases[i].n, &len);
+
+		ck_assert_msg(vl_call_parse(b, len, &c) == cases[i].want, "case %zu", i);
+		if (cases[i].want == 0)
+			vl_call_done(&c);
+		free(b);
+	}
+}
+END_TEST
+
+START_TEST(test_parse_reply_values_unbounded)
+{
+	/* A reply is the daemon's (a List of thousands of entries): no count. */
+	struct vl_reply rep;
+	size_t len;
+	char *b = many_values("{\"k\":[1]}", 20000, &len);
+
+	/* {"method":"a.B","parameters":... becomes {"parameters":... */
+	b[15] = '{';
+	ck_assert_int_eq(vl_reply_parse(b + 15, len - 15, &rep), 0);
+	vl_reply_done(&rep);
+	free(b);
+}
+END_TEST
+
 /* Add a test case named after its only test. */
 static void add_case(Suite *s, const char *name, const TTest *t)
 {
@@ -616,6 +672,8 @@ static Suite *varlink_suite(void)
 	Suite *s = suite_create("varlink");
 
 	add_case(s, "framer_one", test_framer_one);
+	add_case(s, "parse_values_limit", test_parse_values_limit);
+	add_case(s, "parse_reply_values_unbounded", test_parse_reply_values_unbounded);
 	add_case(s, "framer_two_in_one_feed", test_framer_two_in_one_feed);
 	add_case(s, "framer_split_everywhere", test_framer_split_everywhere);
 	add_case(s, "framer_missing_nul", test_framer_missing_nul);
