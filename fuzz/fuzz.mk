@@ -12,7 +12,8 @@
 
 CLANG              ?= clang
 FUZZ_SECONDS       ?= 60
-FUZZ_SMOKE_SECONDS ?= 5
+# make check's short run a harness (after every seed once); CGCTL_THOROUGH=1: 10 s.
+FUZZ_SMOKE_SECONDS ?= $(if $(filter 1,$(CGCTL_THOROUGH)),10,3)
 FUZZ_MERGE         ?= 0
 FUZZ_JOBS          ?= 1
 # Extra libFuzzer flags for every run, e.g. FUZZ_FLAGS=-only_ascii=1.
@@ -24,11 +25,13 @@ FUZZ_BINS   := $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_NAMES))
 # Sanitizer findings must abort, or libFuzzer would not see them.
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_WARN   := $(filter-out -Werror,$(WARN))
-FUZZ_CFLAGS := -std=gnu11 -g -O1 $(FUZZ_SAN) -D_GNU_SOURCE -DCGCTL_VERSION='"$(VERSION)"' \
+FUZZ_CFLAGS := -std=gnu11 -gline-tables-only -O1 $(FUZZ_SAN) -D_GNU_SOURCE -DCGCTL_VERSION='"$(VERSION)"' \
                -Iprotocol -Iclient -Idaemon -MMD -MP
 FUZZ_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON)) -lm
 FUZZ_DEPCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_DAEMON) 2>/dev/null)
 
+# Line tables only (-gline-tables-only): a finding's stack names file and line,
+# and the harnesses compile in less time than with full debug information.
 # The code under test, instrumented for coverage; the daemon's main() left out.
 FUZZ_PROTO_OBJS  := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(PROTO_SRCS)) $(FUZZ_B)/obj/gen/interface.o \
                     $(FUZZ_B)/obj/gen/service.o

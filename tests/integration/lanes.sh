@@ -42,27 +42,49 @@ CGT_LANE_UNITS=(
 
 # The queue, one unit a line of FILE or FILE:GLOB items (file names without
 # .sh): CGT_LANE_UNITS' (or CGCTL_TEST_LANE_UNITS', units separated by ";")
-# selected files, then every other selected file alone.
+# selected files, then every other selected file alone. With a second pass
+# (CGCTL_TEST_ASAN_BUILD, see lane_asan_run), each unit is followed by the
+# same unit of that pass, its items prefixed "asan/", its files those of
+# CGCTL_TEST_ASAN_SUITES: both passes share the lanes, longest first.
 lane_units() {
-	local files=" " whole=" " unit item f out items
+	local files=" " asan=" " whole=" " unit item f out aout items
 	[ -z "${CGCTL_TEST_LANE_UNITS:-}" ] || IFS=';' read -ra CGT_LANE_UNITS <<<"$CGCTL_TEST_LANE_UNITS"
 	while IFS= read -r f; do
 		f=${f##*/}
 		files="$files${f%.sh} "
 	done < <(cgt_files)
+	[ -z "${CGCTL_TEST_ASAN_BUILD:-}" ] || asan=" $(CGCTL_TEST_SUITES=${CGCTL_TEST_ASAN_SUITES:-} cgt_files |
+		sed 's|.*/||; s|\.sh$||' | tr '\n' ' ')"
 	for unit in "${CGT_LANE_UNITS[@]}"; do
-		out=""
+		out="" aout=""
 		read -ra items <<<"$unit"
 		for item in "${items[@]}"; do
 			f=${item%%:*}
+			case $asan in *" $f "*) aout="$aout asan/$item" ;; esac
 			case $files in *" $f "*) out="$out $item" ;; *) continue ;; esac
 			[ "$item" = "$f" ] && whole="$whole$f "
 		done
 		[ -z "$out" ] || printf '%s\n' "${out# }"
+		[ -z "$aout" ] || printf '%s\n' "${aout# }"
 	done
 	for f in $files; do
 		case $whole in *" $f "*) ;; *) printf '%s\n' "$f" ;; esac
 	done
+	for f in $asan; do
+		case $whole in *" $f "*) ;; *) printf 'asan/%s\n' "$f" ;; esac
+	done
+}
+
+# Run unit $1 (items "asan/...") as the second pass: a run.sh of its own in
+# this lanes' directory, on CGCTL_TEST_ASAN_BUILD's binaries, with the
+# VAR=VALUE words of CGCTL_TEST_ASAN_ENV (sanitizer options, fewer
+# repetitions) in its environment; it writes the items' .out and .sum files.
+lane_asan_run() {
+	local -a envw
+	read -ra envw <<<"${CGCTL_TEST_ASAN_ENV:-}"
+	env "${envw[@]}" CGCTL_BUILD="$CGCTL_TEST_ASAN_BUILD" CGCTL_TEST_ASAN_BUILD= CGCTL_TEST_PASS=asan \
+		CGCTL_TEST_LANE="$CGCTL_TEST_LANE.asan" CGCTL_TEST_LANE_ONLY="$1" \
+		bash "$HERE/run.sh" "$PATTERN" </dev/null
 }
 
 # The GLOBs of file $2's parts (FILE:GLOB items) in the queue of lanes' directory $1.
@@ -77,23 +99,37 @@ lane_parts() {
 # A lane: claim units of $CGCTL_TEST_LANE_DIR/units until none is left; each
 # item's output goes to its .out file, then its counts to its .sum file.
 lane_run() {
-	local dir=$CGCTL_TEST_LANE_DIR i=0 unit item f o p k s items
+	local dir=$CGCTL_TEST_LANE_DIR i=0 unit
+	if [ -n "${CGCTL_TEST_LANE_ONLY:-}" ]; then
+		lane_unit "$dir" "$CGCTL_TEST_LANE_ONLY"
+		return
+	fi
 	while IFS= read -r -u 3 unit; do
 		i=$((i + 1))
 		mkdir "$dir/claim.$i" 2>/dev/null || continue
-		read -ra items <<<"$unit"
-		for item in "${items[@]}"; do
-			f=${item%%:*} o=${item//[^A-Za-z0-9_.-]/_}
-			p=$passed k=$failed s=$skipped
-			if [ "$item" = "$f" ]; then
-				run_file "$HERE/$f.sh" "*" "$(lane_parts "$dir" "$f")"
-			else
-				run_file "$HERE/$f.sh" "${item#*:}"
-			fi >"$dir/$o.out" 2>&1
-			printf '%s %s %s\n' "$((passed - p))" "$((failed - k))" "$((skipped - s))" >"$dir/$o.sum.new"
-			mv "$dir/$o.sum.new" "$dir/$o.sum"
-		done
+		case $unit in
+		asan/*) lane_asan_run "$unit" >>"$dir/lane.$CGCTL_TEST_LANE.asan.log" 2>&1 ;;
+		*) lane_unit "$dir" "$unit" ;;
+		esac
 	done 3<"$dir/units"
+}
+
+# Run the items of unit $2 of lanes' directory $1, each into its .out, then its counts into its .sum.
+lane_unit() {
+	local dir=$1 item f o p k s items
+	read -ra items <<<"$2"
+	for item in "${items[@]}"; do
+		f=${item#asan/} o=${item//[^A-Za-z0-9_.-]/_}
+		f=${f%%:*}
+		p=$passed k=$failed s=$skipped
+		if [ "$item" = "${item%%:*}" ]; then
+			run_file "$HERE/$f.sh" "*" "$(lane_parts "$dir" "${item%%:*}")"
+		else
+			run_file "$HERE/$f.sh" "${item#*:}"
+		fi >"$dir/$o.out" 2>&1
+		printf '%s %s %s\n' "$((passed - p))" "$((failed - k))" "$((skipped - s))" >"$dir/$o.sum.new"
+		mv "$dir/$o.sum.new" "$dir/$o.sum"
+	done
 }
 
 # True while some lane is running.

@@ -157,20 +157,64 @@ cgt_proc_cgroup() {
 	return 1
 }
 
-# Hand cgroup directory $1 to the test user, as systemd does for Delegate=yes.
+# The files a delegation hands over (/sys/kernel/cgroup/delegate), read once.
+CGT_DELEGATE_FILES=()
+
+# Hand cgroup directories "$@" to the test user, as systemd does for
+# Delegate=yes: one chown for all of them and their delegated files.
 cgt_delegate() {
-	local dir=$1 f
-	chown "$CGT_UID:$CGT_GID" "$dir" || return 1
-	while IFS= read -r f; do
-		[ -e "$dir/$f" ] && { chown "$CGT_UID:$CGT_GID" "$dir/$f" || return 1; }
-	done </sys/kernel/cgroup/delegate
-	return 0
+	local dir f paths=()
+	[ "${#CGT_DELEGATE_FILES[@]}" -gt 0 ] || mapfile -t CGT_DELEGATE_FILES </sys/kernel/cgroup/delegate
+	for dir in "$@"; do
+		paths+=("$dir")
+		for f in "${CGT_DELEGATE_FILES[@]}"; do
+			[ -e "$dir/$f" ] && paths+=("$dir/$f")
+		done
+	done
+	chown "$CGT_UID:$CGT_GID" "${paths[@]}"
 }
 
 # Create cgroup $1 as root; delegate it to the test user unless $2 is "root".
 cgt_mkcg() {
 	mkdir "$1" || return 1
 	[ "${2:-user}" = root ] || cgt_delegate "$1"
+}
+
+# Set CGT_DIRS to the cgroup directories below $1 (not $1), every child after
+# its parent (C-locale glob order: a path sorts after its prefixes). Builtins
+# only: the harness runs it between every two tests.
+cgt_cg_dirs() {
+	local d o off=()
+	for o in nullglob dotglob globstar; do shopt -q "$o" || off+=("$o"); done
+	shopt -s nullglob dotglob globstar
+	CGT_DIRS=()
+	for d in "$1"/**/; do
+		d=${d%/}
+		[ "$d" = "${1%/}" ] || CGT_DIRS+=("$d")
+	done
+	[ "${#off[@]}" = 0 ] || shopt -u "${off[@]}"
+}
+
+# The pids in cgroup $1 and below, space-separated, in CGT_CG_PIDS (builtins only).
+cgt_cg_pids() {
+	local d pid
+	CGT_CG_PIDS=""
+	cgt_cg_dirs "$1"
+	for d in "$1" "${CGT_DIRS[@]}"; do
+		while IFS= read -r pid; do CGT_CG_PIDS+="$pid "; done <"$d/cgroup.procs" 2>/dev/null
+	done
+}
+
+# True while cgroup $1's cgroup.events says "populated 1". (No bare "return":
+# in the EXIT trap it would return the status from before the trap.)
+cgt_cg_populated() {
+	local k v
+	while read -r k v; do
+		[ "$k" = populated ] || continue
+		[ "$v" = 1 ] && return 0
+		return 1
+	done <"$1/cgroup.events" 2>/dev/null
+	return 1
 }
 
 # Kill everything in cgroup $1 (and below) and wait until it is empty.
@@ -180,12 +224,13 @@ cgt_cg_kill() {
 	if [ -e "$dir/cgroup.kill" ]; then
 		echo 1 >"$dir/cgroup.kill" 2>/dev/null || true
 	else
-		# Old kernels: freeze-less best effort, pid by pid, depth-first.
-		while IFS= read -r pid; do
+		# Old kernels: freeze-less best effort, pid by pid.
+		cgt_cg_pids "$dir"
+		for pid in $CGT_CG_PIDS; do
 			kill -KILL "$pid" 2>/dev/null || true
-		done < <(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
+		done
 	fi
-	while grep -qx 'populated 1' "$dir/cgroup.events" 2>/dev/null; do
+	while cgt_cg_populated "$dir"; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { cgt_log "warning: $dir still populated"; return 1; }
 		sleep 0.05
@@ -195,15 +240,19 @@ cgt_cg_kill() {
 
 # Remove every cgroup below $1 depth-first (killing their processes), keep $1.
 cgt_cg_empty() {
-	local dir=$1 d
+	local dir=$1 d i rev=()
 	[ -d "$dir" ] || return 0
 	cgt_cg_kill "$dir"
-	# find -depth lists children before parents; cgroupfs files are not dirs.
-	while IFS= read -r -d '' d; do
-		[ "$d" = "$dir" ] && continue
+	cgt_cg_dirs "$dir"
+	[ "${#CGT_DIRS[@]}" -gt 0 ] || return 0
+	# Children before parents, all in one rmdir; one by one (after a moment) what it left.
+	for ((i = ${#CGT_DIRS[@]} - 1; i >= 0; i--)); do rev+=("${CGT_DIRS[i]}"); done
+	rmdir "${rev[@]}" 2>/dev/null && return 0
+	for d in "${rev[@]}"; do
+		[ -d "$d" ] || continue
 		rmdir "$d" 2>/dev/null || { sleep 0.1; rmdir "$d" 2>/dev/null; } ||
 			cgt_log "warning: cannot remove $d"
-	done < <(find "$dir" -depth -mindepth 1 -type d -print0 2>/dev/null)
+	done
 	return 0
 }
 
@@ -378,6 +427,9 @@ cgt_setup() {
 		find "$BUILD/tests/integration" -maxdepth 1 -type f -perm -u+x -exec cp {} "$CGT_TMP/bin/" \;
 	fi
 	chmod -R a+rX "$CGT_TMP/bin"
+	# The one-exec runner of user processes (cgt_as_prefix); without it, sh + timeout + setpriv + env.
+	CGT_AS_USER=""
+	[ -x "$CGT_TMP/bin/as_user" ] && CGT_AS_USER=$CGT_TMP/bin/as_user
 	CGCTLD=$CGT_TMP/bin/cgctld
 	CGCTL=$CGT_TMP/bin/cgctl
 
@@ -401,7 +453,7 @@ cgt_topology() {
 	cgt_cg_empty "$CGT_SCRATCH"
 	CGT_MROOT=$CGT_SCRATCH/cgctld
 	CGT_WORK=$CGT_SCRATCH/workloads
-	cgt_mkcg "$CGT_MROOT" && cgt_mkcg "$CGT_WORK"
+	mkdir "$CGT_MROOT" "$CGT_WORK" && cgt_delegate "$CGT_MROOT" "$CGT_WORK"
 }
 
 # EXIT trap: kill what we started, remove the scratch subtree and tmp dir,
@@ -421,19 +473,41 @@ cgt_cleanup() {
 
 # --- running things as the test user --------------------------------------
 
-# Run "$@" as the test user (clean environment) with the process placed in
-# cgroup dir $1 first. Foreground; exit status is the command's (124 on timeout).
+# Run "$@" as the test user (clean environment, SIGHUP at its default even
+# when the harness runs under nohup: an ignored signal stays ignored across
+# exec) with the process placed in cgroup dir $1 first. Foreground; exit status is the command's (124 on timeout).
 cgt_as_user_in() {
-	local cg=$1
+	local cg=$1 CGT_AS CGT_ENV
 	shift
+	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init "$CGT_TIMEOUT"
+	cgt_user_env
+	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@"
+}
+
+# Set CGT_AS to the words that run a command (VAR=VALUE words of its whole
+# environment first) in cgroup dir $1 as uid $2, gid $3 with its supplementary
+# groups ($4 init) or none ($4 clear), SIGHUP at its default, under a timeout
+# of $5 seconds (timeout -k 2; 0: none, and the command's pid is the one
+# started). One exec (tests/integration/as_user.c, CGT_AS_USER) instead of
+# four: sh, timeout, setpriv, env, which the harness falls back to.
+cgt_as_prefix() {
+	if [ -n "${CGT_AS_USER:-}" ]; then
+		CGT_AS=("$CGT_AS_USER" "$1" "$5" "$2" "$3" "$4")
+		return 0
+	fi
 	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
-		timeout -k 2 "$CGT_TIMEOUT" \
-		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
-		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
-		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
-		"$@"
+	CGT_AS=(sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$1")
+	[ "$5" = 0 ] || CGT_AS+=(timeout -k 2 "$5")
+	CGT_AS+=(setpriv --reuid="$2" --regid="$3" "--$4-groups" env -i --default-signal=HUP)
+}
+
+# Set CGT_ENV to the test user's clean environment (VAR=VALUE words), with the
+# sanitizer options and the reply log when the harness has them.
+cgt_user_env() {
+	CGT_ENV=(HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin)
+	[ -z "${ASAN_OPTIONS:-}" ] || CGT_ENV+=(ASAN_OPTIONS="$ASAN_OPTIONS")
+	[ -z "${CGCTLD_TEST_REPLY_LOG:-}" ] || CGT_ENV+=(CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG")
+	return 0
 }
 
 # Run the CLI as the test user from workloads/: sets RC, OUT, ERR.
@@ -482,12 +556,10 @@ cgctl_root() {
 
 # Run the CLI as uid:gid $1:$2 (no supplementary groups) from workloads/: sets RC, OUT, ERR.
 cgctl_as() {
-	local uid=$1 gid=$2
+	local uid=$1 gid=$2 CGT_AS
 	shift 2
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
-		timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$uid" --regid="$gid" --clear-groups \
-		env -i PATH=/usr/bin:/bin "$CGCTL" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_as_prefix "$CGT_WORK" "$uid" "$gid" clear "$CGT_TIMEOUT"
+	"${CGT_AS[@]}" PATH=/usr/bin:/bin "$CGCTL" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "(uid $uid) cgctl $*"
 }
 
@@ -514,13 +586,10 @@ cgt_daemon_spawn() {
 		set -- --state-dir "$DSTATE" "$@"
 	fi
 	printf '+ cgctld %s (cgroup %s, log %s)\n' "$*" "${cg#"$CGT_SCRATCH"/}" "$DLOG"
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
-		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
-		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
-		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
-		"$CGCTLD" "$@" </dev/null >>"$DLOG" 2>&1 &
+	local CGT_AS CGT_ENV
+	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init 0
+	cgt_user_env
+	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$CGCTLD" "$@" </dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
 	cgt_track_pid "$DPID"
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
@@ -659,15 +728,11 @@ cgt_tree() {
 # the way down so BGPID is the command itself (for signals and wait); stdout
 # and stderr go to $CGT_TMP/bg.out and bg.err. Tracked for tear-down.
 cgt_spawn_user_in() {
-	local cg=$1
+	local cg=$1 CGT_AS CGT_ENV
 	shift
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
-		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
-		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
-		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
-		"$@" </dev/null >"$CGT_TMP/bg.out" 2>"$CGT_TMP/bg.err" &
+	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init 0
+	cgt_user_env
+	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@" </dev/null >"$CGT_TMP/bg.out" 2>"$CGT_TMP/bg.err" &
 	BGPID=$!
 	cgt_track_pid "$BGPID"
 	return 0
@@ -701,7 +766,7 @@ cgt_impostor_start() {
 	local uid=$1 gid=$2 sock=$3 log=$4
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
-		setpriv --reuid="$uid" --regid="$gid" --clear-groups env -i PATH=/usr/bin:/bin \
+		setpriv --reuid="$uid" --regid="$gid" --clear-groups env -i --default-signal=HUP PATH=/usr/bin:/bin \
 		/usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -799,15 +864,11 @@ cgt_daemon_wait_exit() {
 # Run "$@" as the test user in cgroup dir $1, in the background, output to
 # file $2; sets BGPID (tracked, killed at tear-down).
 cgt_user_bg() {
-	local cg=$1 out=$2
+	local cg=$1 out=$2 CGT_AS CGT_ENV
 	shift 2
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
-		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
-		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
-		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
-		"$@" </dev/null >>"$out" 2>&1 &
+	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init 0
+	cgt_user_env
+	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@" </dev/null >>"$out" 2>&1 &
 	BGPID=$!
 	cgt_track_pid "$BGPID"
 }
@@ -978,15 +1039,11 @@ cgt_wait_line() {
 
 # Like cgt_user_bg, with stdout to file $2 and stderr to file $3 (both truncated); sets BGPID.
 cgt_user_bg_split() {
-	local cg=$1 out=$2 err=$3
+	local cg=$1 out=$2 err=$3 CGT_AS CGT_ENV
 	shift 3
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
-		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
-		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
-		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
-		"$@" </dev/null >"$out" 2>"$err" &
+	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init 0
+	cgt_user_env
+	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@" </dev/null >"$out" 2>"$err" &
 	BGPID=$!
 	cgt_track_pid "$BGPID"
 }
@@ -1053,10 +1110,10 @@ cgt_runc_cleanup() {
 	while IFS= read -r id; do
 		[ -n "$id" ] || continue
 		timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-			env -i XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin "$runc" --root "$root" \
+			env -i --default-signal=HUP XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin "$runc" --root "$root" \
 			delete --force "$id" >/dev/null 2>&1 || cgt_log "warning: runc delete --force $id failed"
 	done < <(timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		env -i XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin "$runc" --root "$root" list -q 2>/dev/null)
+		env -i --default-signal=HUP XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin "$runc" --root "$root" list -q 2>/dev/null)
 	return 0
 }
 

@@ -6,7 +6,10 @@
 # Environment: CGCTL_BUILD (default build/), CGCTL_TEST_USER (default cgctltest),
 #   CGCTL_TEST_SUITES (space-separated file names, e.g. "t_hostile t_crash"; default: all),
 #   CGCTL_TEST_VERBOSE=1 (print every test's transcript), CGCTL_TEST_TIMEOUT (seconds),
-#   CGCTL_TEST_LANES=N (run the files in N parallel lanes, see lanes.sh; default 1).
+#   CGCTL_TEST_LANES=N (run the files in N parallel lanes, see lanes.sh; default 1);
+#   in lanes, CGCTL_TEST_ASAN_BUILD=DIR adds a second pass on DIR's binaries over the
+#   files of CGCTL_TEST_ASAN_SUITES, with CGCTL_TEST_ASAN_ENV's VAR=VALUE words
+#   (sanitizer options), sharing the lanes (its lines marked [asan]).
 # Each verdict line ends with the test's time, each file with "-- t_x.sh: N tests in Ts";
 # the last line is always "N passed, N failed, N skipped".
 
@@ -76,7 +79,8 @@ run_one() {
 	) >"$transcript" 2>&1 </dev/null
 	rc=$?
 	took=$(cgt_elapsed "$t0")
-	reason=$(head -n 1 "$CGT_REASON")
+	reason=""
+	IFS= read -r reason <"$CGT_REASON"
 	case $rc in
 	0)
 		if [ -s "$CGT_REASON" ]; then
@@ -111,9 +115,8 @@ run_one() {
 
 # Warn about processes a test left behind in the scratch subtree.
 cgt_test_residue() {
-	local left
-	left=$(find "$CGT_SCRATCH" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' ')
-	[ -z "${left// /}" ] || printf '    note: %s left processes behind: %s\n' "$1" "$left"
+	cgt_cg_pids "$CGT_SCRATCH"
+	[ -z "$CGT_CG_PIDS" ] || printf '    note: %s left processes behind: %s\n' "$1" "$CGT_CG_PIDS"
 }
 
 # The test files to run, in file order (CGCTL_TEST_SUITES narrows them).
@@ -152,8 +155,9 @@ run_file() {
 	[ "$ran" = 0 ] && return
 	cgt_cpu_ms
 	cpu0=$((CGT_CPU_MS - cpu0))
-	printf -- '-- %s: %s tests in %ss, CPU %d.%ds%s\n' "$what" "$ran" "$(cgt_elapsed "$ft0")" \
-		"$((cpu0 / 1000))" "$((cpu0 % 1000 / 100))" "${CGCTL_TEST_LANE:+ (lane $CGCTL_TEST_LANE)}"
+	printf -- '-- %s: %s tests in %ss, CPU %d.%ds%s%s\n' "$what" "$ran" "$(cgt_elapsed "$ft0")" \
+		"$((cpu0 / 1000))" "$((cpu0 % 1000 / 100))" "${CGCTL_TEST_PASS:+ [$CGCTL_TEST_PASS]}" \
+		"${CGCTL_TEST_LANE:+ (lane $CGCTL_TEST_LANE)}"
 }
 
 # Every reply the daemons sent, field for field and type for type against the

@@ -3,13 +3,15 @@
 # shellcheck shell=bash
 # Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
 #
-# Knobs: CGCTL_TORTURE_CRASHES (default 100) SIGKILLs in the torture test,
+# Knobs: CGCTL_TORTURE_CRASHES (default 30; 100 with CGCTL_THOROUGH=1) SIGKILLs
+# at random moments in the torture test, which also stops the daemon once at
+# every crash point of daemon/crashpoint.h (TT_POINTS) whatever that count,
 # CGCTL_TORTURE_WORKERS (default 4) concurrent clients, CGCTL_TORTURE_SEED;
-# CGCTL_TORN_ALL=1 cuts the journal at every byte offset of its last two
-# records (default: 40 per case: every offset of the first and last 10 bytes
-# of the last record and of the first and last 5 of the one before, plus 5
-# spread inside each); CGCTL_TORN_EDGE=N takes N (and 2N) edge bytes instead
-# of 5 (and 10): the ASan pass uses fewer cuts of the same kinds.
+# The torn-journal tests cut each of the journal's last two records once at
+# every kind of tear (cut_offsets_kinds: 10 a record); CGCTL_TORN_ALL=1 cuts
+# at every byte offset instead; CGCTL_TORN_EDGE=N (or CGCTL_THOROUGH=1, N=5)
+# at every offset of the first and last N bytes of the record before the last
+# (2N of the last), plus 5 spread inside each.
 
 # The CLI as the test user, talking to the current daemon.
 c() { cgctl_u --socket "$DSOCK" "$@"; }
@@ -315,14 +317,12 @@ TT_FOREIGN='["base/foreign-nested","foreign-root","foreign-user"]'
 # Start the daemon for round $1 on its own socket (clients learn it only from
 # the gate), appending to one log; no waiting.
 tt_spawn() {
+	local CGT_AS CGT_ENV
 	DSOCK=$CGT_RUN/tt.$1.sock
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_MROOT/cgctld.leaf" \
-		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		env -i HOME="$CGT_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" \
-		XDG_RUNTIME_DIR="$CGT_RUN" PATH=/usr/bin:/bin ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} \
-		${CGCTLD_TEST_REPLY_LOG:+CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
-		"$CGCTLD" --cgroup-root "$CGT_MROOT" --state-dir "$STATE" --socket "$DSOCK" \
+	cgt_as_prefix "$CGT_MROOT/cgctld.leaf" "$CGT_UID" "$CGT_GID" init 0
+	cgt_user_env
+	[ -z "${TT_CRASH:-}" ] || CGT_ENV+=(CGCTLD_TEST_CRASH="$TT_CRASH")
+	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$CGCTLD" --cgroup-root "$CGT_MROOT" --state-dir "$STATE" --socket "$DSOCK" \
 		</dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
 	cgt_track_pid "$DPID"
@@ -420,14 +420,57 @@ tt_clear_unproven() {
 	done < <(jq -r --argjson f "$TT_FOREIGN" '.ledger.reconcile.unknown - $f | sort | reverse | .[]' <<<"$1")
 }
 
+# Every crash point of the daemon (daemon/crashpoint.h): each torture run stops
+# the daemon once at each of them, under the clients' load, before the random
+# SIGKILLs (the crashpoint_* tests take them one by one, without load).
+TT_POINTS=(create-intent create-unmarked create-mkdir create-commit destroy-intent destroy-rmdir)
+
+# The point the daemon of round $1 (of $2 crash rounds, the points first) is
+# started to die at, in TT_CRASH (empty: a SIGKILL at a random moment ends it).
+tt_point_for() {
+	TT_CRASH=""
+	[ "$1" -lt "${#TT_POINTS[@]}" ] || return 0
+	# Not always the first passage: 1 to 3 (the clients' operations vary).
+	TT_CRASH=${TT_POINTS[$1]}:$((RANDOM % 3 + 1))
+}
+
+# End round $1's daemon: wait for it to die at its crash point TT_CRASH, or
+# SIGKILL it after a random 5 to 50 ms of the clients' traffic.
+tt_end_round() {
+	local i=$1 st
+	if [ -n "$TT_CRASH" ]; then
+		cgt_wait_gone "$DPID" "$CGT_TIMEOUT" ||
+			fail "crash $i: cgctld never reached crash point $TT_CRASH in ${CGT_TIMEOUT}s" || return 1
+		wait "$DPID" 2>/dev/null
+		st=$?
+		[ "$st" = 137 ] || fail "crash $i: cgctld exited $st, not killed at crash point $TT_CRASH" || return 1
+		TT_POINTS_HIT=$((TT_POINTS_HIT + 1))
+		return 0
+	fi
+	sleep "$(printf '0.%03d' $((RANDOM % 46 + 5)))"
+	cgt_daemon_kill9 || fail "crash $i: cgctld had died on its own: $(tail -n 3 "$DLOG" | tr '\n' ' ')"
+}
+
+# TT_POINTS names every crash point the daemon's code has, and only those.
+tt_points_complete() {
+	local have want
+	have=$(grep -ho 'crashpoint("[a-z-]*")' "$TOP"/daemon/*.c | sed 's/^crashpoint("//; s/")$//' | sort -u | tr '\n' ' ')
+	want=$(printf '%s\n' "${TT_POINTS[@]}" | sort -u | tr '\n' ' ')
+	[ -n "$have" ] && [ "$have" = "$want" ] ||
+		fail "TT_POINTS ($want) differs from the daemon's crash points ($have)"
+}
+
 test_crash_torture() {
-	local crashes=${CGCTL_TORTURE_CRASHES:-100} workers=${CGCTL_TORTURE_WORKERS:-4}
-	local seed=${CGCTL_TORTURE_SEED:-$RANDOM} i ms early=0 cpid t0 ops unknown name
+	local crashes=${CGCTL_TORTURE_CRASHES:-30} workers=${CGCTL_TORTURE_WORKERS:-4}
+	local seed=${CGCTL_TORTURE_SEED:-$RANDOM} i early=0 cpid t0 ops unknown name rounds point
+	[ "${CGCTL_THOROUGH:-0}" = 1 ] && crashes=${CGCTL_TORTURE_CRASHES:-100}
+	rounds=$((crashes + ${#TT_POINTS[@]}))
 	local bin=$CGT_TMP/bin/crash_torture
 	[ -x "$bin" ] || { fail "$bin missing: make build/tests/integration/crash_torture"; return 1; }
+	tt_points_complete || return 1
 	t0=$(date +%s%N)
-	TT_ROLLED=0 TT_RESUMED=0 TT_UNPROVEN=0
-	printf 'torture: %s crashes, %s clients, seed %s\n' "$crashes" "$workers" "$seed"
+	TT_ROLLED=0 TT_RESUMED=0 TT_UNPROVEN=0 TT_POINTS_HIT=0 TT_CRASH=""
+	printf 'torture: %s crash points + %s crashes, %s clients, seed %s\n' "${#TT_POINTS[@]}" "$crashes" "$workers" "$seed"
 
 	# Ours (base) with a stranger inside; strangers beside it, made by root and by the user.
 	first_start || return 1
@@ -443,6 +486,7 @@ test_crash_torture() {
 	DLOG=$CGT_LOGS/torture-daemons.log
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
 
+	tt_point_for 0
 	tt_spawn 0
 	cgt_daemon_wait_quick || return 1
 	tt_check "first start" fresh || return 1
@@ -450,14 +494,14 @@ test_crash_torture() {
 	cgt_user_bg "$CGT_WORK" "$TT/clients.out" "$bin" run "$TT/gate" "$TT" "$workers" "$seed"
 	cpid=$BGPID
 
-	for ((i = 1; i <= crashes; i++)); do
-		ms=$((RANDOM % 46 + 5))
-		sleep "$(printf '0.%03d' "$ms")"
+	for ((i = 1; i <= rounds; i++)); do
+		point=$TT_CRASH
+		tt_end_round "$i" || return 1
 		kill -0 "$cpid" 2>/dev/null || fail "the clients exited during crash $i: $(tail -n 3 "$TT/clients.out")" || return 1
-		cgt_daemon_kill9 || fail "crash $i: cgctld had died on its own: $(tail -n 3 "$DLOG" | tr '\n' ' ')" || return 1
 		rm -f "$DSOCK"
 		if ((i % 10 == 5)); then
 			# Now and then, also kill it during start-up (reconcile may be mid-way).
+			TT_CRASH=""
 			tt_spawn "$i.early"
 			sleep "$(printf '0.%03d' $((RANDOM % 8)))"
 			kill -KILL "$DPID" 2>/dev/null
@@ -465,11 +509,14 @@ test_crash_torture() {
 			rm -f "$DSOCK"
 			early=$((early + 1))
 		fi
+		tt_point_for "$i"
 		tt_spawn "$i"
 		cgt_daemon_wait_quick || return 1
-		tt_check "after crash $i" fresh || return 1
+		tt_check "after crash $i${point:+ (at $point)}" fresh || return 1
 		tt_open_gate
 	done
+	[ "$TT_POINTS_HIT" = "${#TT_POINTS[@]}" ] ||
+		fail "the daemon died at $TT_POINTS_HIT crash points, want ${#TT_POINTS[@]}" || return 1
 
 	# Let the clients run a moment against a daemon that stays, then stop them.
 	sleep 0.2
@@ -501,8 +548,8 @@ test_crash_torture() {
 
 	ops=$(awk '$1 == "S" { split($3, a, "="); n += a[2] } END { print n + 0 }' "$TT"/w*.log)
 	unknown=$(grep -hc '^U ' "$TT"/w*.log | awk '{ n += $1 } END { print n + 0 }')
-	printf 'torture: %s crashes (+%s during start-up), %s operations, %s lost replies, %s rolled back, %s resumed, %s unproven left alone, %s ms\n' \
-		"$crashes" "$early" "$ops" "$unknown" "$TT_ROLLED" "$TT_RESUMED" "$TT_UNPROVEN" "$((($(date +%s%N) - t0) / 1000000))"
+	printf 'torture: %s crash points + %s crashes (+%s during start-up), %s operations, %s lost replies, %s rolled back, %s resumed, %s unproven left alone, %s ms\n' \
+		"$TT_POINTS_HIT" "$crashes" "$early" "$ops" "$unknown" "$TT_ROLLED" "$TT_RESUMED" "$TT_UNPROVEN" "$((($(date +%s%N) - t0) / 1000000))"
 	# The kills must have hit requests in flight, or the test proved little.
 	[ "$unknown" -gt 0 ] || fail "no request was ever in flight at a crash ($ops operations)" || return 1
 	[ "$ops" -gt $((crashes * 2)) ] || fail "the clients did only $ops operations in $crashes rounds" || return 1
@@ -535,6 +582,32 @@ cut_offsets() {
 	step=$(((e - s - 2 * k) / 6))
 	for o in 1 2 3 4 5; do echo $((s + k + o * step)); done
 	seq $((e - k)) $((e - 1))
+}
+
+# Offsets to cut record [$1, $2) of journal file $3 at: one of every kind of
+# tear: at its start (the record wholly gone), 1 and 2 bytes in, in the middle
+# of its payload, just before its checksum field, at the checksum's first and
+# third digits, and without its last 3, 2 and 1 bytes ('"}' and the newline).
+cut_offsets_kinds() {
+	local s=$1 e=$2 line pre
+	line=$(tail -c +"$((s + 1))" "$3" | head -n 1)
+	pre=${line%%,\"crc\":\"*}
+	[ "$pre" != "$line" ] && [ $((${#line} + 1)) = $((e - s)) ] ||
+		fail "record at byte $s of $3 is not {...,\"crc\":\"...\"}" || return 1
+	printf '%s\n' "$s" $((s + 1)) $((s + 2)) $((s + ${#pre} / 2)) $((s + ${#pre})) \
+		$((s + ${#pre} + 8)) $((s + ${#pre} + 10)) $((e - 3)) $((e - 2)) $((e - 1)) | sort -nu
+}
+
+# The offsets torn_run cuts at in records [$1, $2) and [$2, $3) of journal $4 (see the top).
+torn_offsets() {
+	local edge=${CGCTL_TORN_EDGE:-}
+	[ "${CGCTL_THOROUGH:-0}" = 1 ] && edge=${edge:-5}
+	if [ -n "$edge" ] || [ "${CGCTL_TORN_ALL:-0}" = 1 ]; then
+		edge=${edge:-5}
+		cut_offsets "$1" "$2" "$edge" && cut_offsets "$2" "$3" $((2 * edge))
+		return
+	fi
+	cut_offsets_kinds "$1" "$2" "$4" && cut_offsets_kinds "$2" "$3" "$4"
 }
 
 # Restore state dir $STATE from $1 and cut its journal at byte $2.
@@ -580,8 +653,9 @@ torn_run() {
 	mkdir -p "$orig" && cp -p "$STATE/journal.jsonl" "$orig/" || return 1
 	DLOG=$CGT_LOGS/torn-daemons.log
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
-	local edge=${CGCTL_TORN_EDGE:-5}
-	for off in $(cut_offsets "$l2" "$l1" "$edge") $(cut_offsets "$l1" "$end" $((2 * edge))); do
+	local offsets
+	offsets=$(torn_offsets "$l2" "$l1" "$end" "$orig/journal.jsonl") || return 1
+	for off in $offsets; do
 		cuts=$((cuts + 1))
 		journal_cut "$orig" "$off" || return 1
 		# y made again as the daemon makes it: with the identity mark its intent record holds.

@@ -639,6 +639,7 @@ test_proc_run_forwards_signals() {
 	run_bg sig2 "echo up >$f.ready; exec sleep 300"
 	cgt_wait_file "$f.ready" || fail "CMD did not start" || return 1
 	kill -HUP "$BGPID"
+	cgt_wait_gone "$BGPID" || fail "cgctl run still runs ${CGT_TIMEOUT}s after SIGHUP (CMD ignored it?)" || return 1
 	wait "$BGPID"
 	rc=$?
 	[ "$rc" = 129 ] || fail "cgctl run exited $rc after SIGHUP, want 129" || return 1

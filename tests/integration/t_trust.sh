@@ -164,6 +164,20 @@ test_trust_state_files_special() {
 }
 
 # Damage is survivable: a truncated ledger.json, the previous generation proves the state.
+# $2 create+destroy pairs on one connection with crash_torture $1 (compaction
+# work). Its guard is 60 s, not one CLI call's 10 s: on a loaded machine 600
+# pairs took longer than 10 s ("churn failed" with no reason).
+churn() {
+	local CGT_TIMEOUT=$((CGT_TIMEOUT * 6)) rc
+	cgt_as_user_in "$CGT_WORK" "$1" churn "$DSOCK" "$2"
+	rc=$?
+	case $rc in
+	0) return 0 ;;
+	124) fail "churn of $2 pairs not done after ${CGT_TIMEOUT}s" ;;
+	*) fail "churn of $2 pairs failed (exit $rc)" ;;
+	esac
+}
+
 test_trust_truncated_snapshot_fallback() {
 	local bin=$CGT_TMP/bin/crash_torture size kept
 	[ -x "$bin" ] || { fail "$bin missing: make build/tests/integration/crash_torture"; return 1; }
@@ -171,7 +185,7 @@ test_trust_truncated_snapshot_fallback() {
 	c create s1 && c create s1/inner
 	expect_rc 0 || return 1
 	# Two compactions: a snapshot, and a previous generation with the journal bridging them.
-	cgt_as_user_in "$CGT_WORK" "$bin" churn "$DSOCK" 600 || fail "churn failed" || return 1
+	churn "$bin" 600 || return 1
 	c create s2 && c create s3
 	expect_rc 0 || return 1
 	c --json status
@@ -210,7 +224,7 @@ test_trust_truncated_snapshot_recovery() {
 	first_start || return 1
 	c create old
 	expect_rc 0 || return 1
-	cgt_as_user_in "$CGT_WORK" "$bin" churn "$DSOCK" 300 || fail "churn failed" || return 1
+	churn "$bin" 300 || return 1
 	c create new
 	expect_rc 0 || return 1
 	cgt_daemon_stop || return 1
@@ -275,7 +289,7 @@ EOF
 	c create small
 	expect_rc 0 || return 1
 	# Compaction always fits under the budget.
-	cgt_as_user_in "$CGT_WORK" "$bin" churn "$DSOCK" 300 || fail "churn failed" || return 1
+	churn "$bin" 300 || return 1
 	c --json status
 	expect_jq '.ledger.compactions >= 1 and .ledger.journal_records < 1024' || return 1
 	[ "$(stat -c %s "$STATE/ledger.json")" -le 65536 ] || fail "snapshot larger than the budget" || return 1
