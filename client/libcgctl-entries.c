@@ -6,8 +6,10 @@
  * everything else in a List, so the reply is read here in one pass instead.
  * This reader takes only what it fully understands: the reply shape cgctld
  * sends, in strict JSON with valid UTF-8. Anything else (an error reply,
- * "continues", a duplicate or escaped member name, a wrong type, a lone
- * surrogate, deep nesting, odd numbers, over 64 labels, malformed text) is
+ * "continues", a duplicate or escaped member name, a member it does not know
+ * (whose insides it cannot hold to the reference's rules on duplicate keys),
+ * a wrong type, a lone surrogate, deep nesting, odd numbers, over 64 labels,
+ * malformed text) is
  * declined with -ENOMSG and left to the json-c decoder, which stays the
  * reference: whatever this reader accepts, it must decode exactly as that
  * one would (tests/unit/test_libcgctl_entries.c holds it to that).
@@ -20,8 +22,6 @@
 
 #include "libcgctl-internal.h"
 
-/* Nesting this reader goes into; json-c (VL_JSON_DEPTH) allows a little more. */
-#define READ_DEPTH_MAX 60
 /*
  * Labels of one entry this reader takes (cgctld accepts 64): finding a
  * repeated key compares it with every one before, which must stay cheap.
@@ -257,76 +257,6 @@ static bool span_is(const struct span *sp, const char *word)
 {
 	/* Equal for n bytes (none of them NUL), so word[n] exists: it must end there. */
 	return strncmp(sp->s, word, sp->n) == 0 && word[sp->n] == '\0';
-}
-
-/* Skip a number in strict JSON syntax (-?int frac? exp?). */
-static int skip_number(struct reader *r)
-{
-	const char *p = r->p, *end = r->end;
-
-	if (p < end && *p == '-')
-		p++;
-	if (p < end && *p == '0')
-		p++;
-	else if (p < end && *p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	else
-		return -ENOMSG;
-	if (p < end && *p == '.') {
-		if (++p >= end || *p < '0' || *p > '9')
-			return -ENOMSG;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return -ENOMSG;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	r->p = p;
-	return 0;
-}
-
-/* Skip any value (a member nobody asked for), depth levels deep already. */
-static int skip_value(struct reader *r, unsigned depth)
-{
-	struct span sp;
-	char open;
-
-	skip_ws(r);
-	if (r->p >= r->end)
-		return -ENOMSG;
-	switch (*r->p) {
-	case '"':
-		return read_span(r, &sp);
-	case 't':
-		return eat_word(r, "true", 4) ? 0 : -ENOMSG;
-	case 'f':
-		return eat_word(r, "false", 5) ? 0 : -ENOMSG;
-	case 'n':
-		return eat_word(r, "null", 4) ? 0 : -ENOMSG;
-	case '{':
-	case '[':
-		break;
-	default:
-		return skip_number(r);
-	}
-	if (depth >= READ_DEPTH_MAX)
-		return -ENOMSG;
-	open = *r->p++;
-	if (eat(r, open == '{' ? '}' : ']'))
-		return 0;
-	do {
-		if (open == '{' && (read_span(r, &sp) < 0 || !eat(r, ':')))
-			return -ENOMSG;
-		if (skip_value(r, depth + 1) < 0)
-			return -ENOMSG;
-	} while (eat(r, ','));
-	return eat(r, open == '{' ? '}' : ']') ? 0 : -ENOMSG;
 }
 
 /* A required string member: a new C string. */
@@ -565,7 +495,7 @@ static int read_member(struct reader *r, unsigned depth, struct cgctl_entry *e, 
 		return -ENOMSG;
 	f = field_of(&key, *next);
 	if (f == _F_MAX)
-		return skip_value(r, depth + 1);
+		return -ENOMSG;
 	if (*seen & (1u << f))
 		return -ENOMSG;
 	*seen |= 1u << f;
@@ -641,7 +571,7 @@ static int read_entries(struct reader *r, struct entries *es)
 	return eat(r, ']') ? 0 : -ENOMSG;
 }
 
-/* The reply's "parameters": {"entries": [...]}, other members skipped. */
+/* The reply's "parameters": {"entries": [...]} and nothing else. */
 static int read_parameters(struct reader *r, struct entries *es)
 {
 	bool have = false;
@@ -655,9 +585,7 @@ static int read_parameters(struct reader *r, struct entries *es)
 	do {
 		if (read_span(r, &key) < 0 || key.escaped || !eat(r, ':'))
 			return -ENOMSG;
-		if (!span_is(&key, "entries")) {
-			k = skip_value(r, 2);
-		} else if (have) {
+		if (!span_is(&key, "entries") || have) {
 			k = -ENOMSG;
 		} else {
 			have = true;
@@ -669,10 +597,10 @@ static int read_parameters(struct reader *r, struct entries *es)
 	return eat(r, '}') && have ? 0 : -ENOMSG;
 }
 
-/* The reply object: "parameters" read, a false "continues" allowed, anything else skipped. */
+/* The reply object: "parameters" read, a false "continues" allowed once, nothing else. */
 static int read_reply(struct reader *r, struct entries *es)
 {
-	bool have = false;
+	bool have = false, continues = false;
 	struct span key;
 	int k;
 
@@ -686,12 +614,11 @@ static int read_reply(struct reader *r, struct entries *es)
 				return -ENOMSG;
 			have = true;
 			k = read_parameters(r, es);
-		} else if (span_is(&key, "continues")) {
+		} else if (span_is(&key, "continues") && !continues) {
+			continues = true;
 			k = eat_word(r, "false", 5) ? 0 : -ENOMSG;
-		} else if (span_is(&key, "error")) {
-			k = -ENOMSG;
 		} else {
-			k = skip_value(r, 1);
+			k = -ENOMSG;
 		}
 		if (k < 0)
 			return k;
