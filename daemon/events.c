@@ -279,8 +279,16 @@ static int events_watch_events(struct manager *m, struct entry_rt *rt, const cha
 
 	if (fd < 0)
 		return fd;
-	cgfs_read_events_fd(fd, &rt->populated, &rt->frozen);
+	/* Watched first, read after: a change in between is then heard (and re-read), never lost. */
 	r = monitor_add_fd(m->mon, fd, events_cgroup_cb, rt, &rt->ev_w);
+	if (r < 0)
+		return r;
+	r = cgfs_read_events_fd(fd, &rt->populated, &rt->frozen);
+	if (r < 0) {
+		/* No state known: not a cache List may trust. */
+		monitor_remove(m->mon, rt->ev_w);
+		rt->ev_w = NULL;
+	}
 	return r;
 }
 

@@ -232,12 +232,37 @@ static void tenant_last_word(const char *value, char *buf, size_t n)
 	buf[end - start] = '\0';
 }
 
+/* How many blank-separated words value has. */
+static size_t tenant_words(const char *value)
+{
+	size_t n = 0;
+
+	for (const char *p = value; *p;) {
+		p += strspn(p, " \t\n");
+		if (!*p)
+			break;
+		n++;
+		p += strcspn(p, " \t\n");
+	}
+	return n;
+}
+
 /* Does a weight line ("N", "default N", "MAJ:MIN N") of value ask for more than the default 100? */
 static bool tenant_weight_raised(const char *value)
 {
 	unsigned long long v;
 	char num[32], *end;
 
+	/* The kernel takes the first number after "default " or "MAJ:MIN " and ignores the rest
+	 * ("default 1000 100" is 1000): a longer line is refused. */
+	size_t lead = strspn(value, " \t\n"), words = tenant_words(value);
+
+	if (words > 2)
+		return true;
+	/* Two words: "default N" or "MAJ:MIN N"; "N M" is read as N as well. */
+	if (words == 2 && strncmp(value + lead, "default", 7) != 0 &&
+	    !memchr(value + lead, ':', strcspn(value + lead, " \t\n")))
+		return true;
 	tenant_last_word(value, num, sizeof(num));
 	/* "MAJ:MIN default" puts a device back to the cgroup's default: never more. */
 	if (strcmp(num, "default") == 0)

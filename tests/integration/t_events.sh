@@ -829,3 +829,23 @@ test_events_watchdog() {
 	grep -q 'READY=1' "$log" || fail "no READY=1" || return 1
 	! grep -q 'WATCHDOG=1' "$log" || fail "pings although WATCHDOG_PID is not cgctld's" || return 1
 }
+
+# A List follows an entry (inotify on cgroup.events): a change while it starts to (here, the last
+# process killed while cgctld is stopped in monitor_add_fd) is not lost: List says empty after.
+test_events_follow_change_during_first_read() {
+	command -v gdb >/dev/null || skip "no gdb"
+	cgt_daemon_up || return 1
+	c create s1
+	cgt_sleeper "$CGT_MROOT/s1" || return 1
+	gdb -p "$DPID" -batch -ex 'break monitor_add_fd' -ex 'continue' \
+		-ex "shell kill -9 $SPID; sleep 0.5" -ex 'delete' -ex 'detach' >"$CGT_TMP/gdb.out" 2>&1 &
+	local g=$!
+	sleep 2
+	c --json list s1 # follows s1: stops in monitor_add_fd, after the read
+	wait "$g"
+	grep -q "Breakpoint 1," "$CGT_TMP/gdb.out" || { cat "$CGT_TMP/gdb.out"; fail "gdb did not stop"; return 1; }
+	sleep 0.5
+	cat "$CGT_MROOT/s1/cgroup.events"
+	c --json list s1
+	[ "$(jqo '.[0].populated')" = false ] || fail "s1 is empty, List says populated: $(jqo '.[0].populated')"
+}

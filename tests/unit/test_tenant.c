@@ -209,6 +209,10 @@ START_TEST(test_sibling_plan)
 		{ "cpu.weight.nice", " -1" },	   { "io.latency", "8:0 target=10" },
 		{ "cpuset.cpus.partition", "root" }, { "cpuset.cpus.partition", "isolated" },
 		{ "cpuset.cpus.exclusive", "0-1" },
+		/* The kernel reads the first number and ignores the rest: 1000 each time. */
+		{ "io.weight", "default 1000 100" }, { "io.weight", "1000 100" },
+		{ "io.weight", "8:0 1000 100" },     { "io.weight", "8:0 1000 default" },
+		{ "io.bfq.weight", "default 1000 100" },
 	};
 	struct res_write two[2] = { { .file = "memory.max", .value = "1G" }, { .file = "cpu.weight", .value = "200" } };
 	struct res_plan p = { .w = two, .n = 2 };
