@@ -22,8 +22,15 @@ struct entry_rt {
 	struct manager *m;
 	struct watch *ev_w, *mem_w;
 	bool populated, frozen;
+	uint64_t changed_usec; /* when populated or frozen last changed (0: never) */
 	long long oom, oom_kill;
 };
+
+/*
+ * The kernel sends at most one cgroup.events notification a file every 10 ms
+ * and delays the next: for this long after a change the cache may be behind.
+ */
+#define EVENTS_SETTLE_USEC (50 * 1000)
 
 /* Where events go. */
 void events_set_sink(struct manager *m, events_sink_fn fn, void *userdata)
@@ -154,6 +161,8 @@ static void events_apply(struct entry_rt *rt, bool populated, bool frozen)
 
 	if (!name)
 		return;
+	if (frozen != rt->frozen || populated != rt->populated)
+		rt->changed_usec = now_usec();
 	if (frozen != rt->frozen) {
 		rt->frozen = frozen;
 		events_emit(m, frozen ? "frozen" : "thawed", name, NULL);
@@ -292,13 +301,16 @@ static int events_watch_events(struct manager *m, struct entry_rt *rt, const cha
 	return r;
 }
 
-/* Cached populated/frozen of a tracked entry: 0, or -ENOENT when not tracked. */
+/* Cached populated/frozen of a tracked entry: 0, -ENOENT when not tracked, -EAGAIN while it may lag. */
 int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_populated, bool *ret_frozen)
 {
 	const struct entry_rt *rt = le->userdata;
 
 	if (!rt || !rt->ev_w)
 		return -ENOENT;
+	/* A change within the kernel's notification delay: a second may be on its way. */
+	if (rt->changed_usec && now_usec() - rt->changed_usec < EVENTS_SETTLE_USEC)
+		return -EAGAIN;
 	*ret_populated = rt->populated;
 	*ret_frozen = rt->frozen;
 	return 0;

@@ -35,7 +35,11 @@ int events_track(struct manager *m, struct ledger_entry *le);
 int events_follow(struct manager *m, struct ledger_entry *le);
 /* A Watch stream is open (on) or none is: on the first, every entry is followed from now on. 0 or -ENOMEM. */
 int events_set_watching(struct manager *m, bool on);
-/* Cached populated/frozen of a tracked entry (current after monitor_flush): 0 or -ENOENT. */
+/*
+ * Cached populated/frozen of a tracked entry (current after monitor_flush): 0,
+ * -ENOENT when not tracked, -EAGAIN within 50 ms of its last change (the
+ * kernel delays a second notification up to 10 ms): then read the file.
+ */
 int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_populated, bool *ret_frozen);
 /*
  * The kernel's notifications lag (kernfs queues them, cgroup rate-limits them

@@ -849,3 +849,18 @@ test_events_follow_change_during_first_read() {
 	c --json list s1
 	[ "$(jqo '.[0].populated')" = false ] || fail "s1 is empty, List says populated: $(jqo '.[0].populated')"
 }
+
+# A child that lived 3 ms in the cgroup, reaped, then List at once: the kernel
+# holds the "populated 0" notification back (one a file every 10 ms), so the
+# cache still said populated; a state that changed that recently is read.
+test_events_list_after_short_lived_child() {
+	need_python || return
+	cgt_daemon_up || return 1
+	c create s1
+	expect_rc 0 "create s1" || return 1
+	install -m 0644 "$HERE/short_child.py" "$CGT_TMP/short_child.py" || return 1
+	cgt_as_user_in "$CGT_WORK" "$PY" "$CGT_TMP/short_child.py" "$DSOCK" "$CGT_MROOT/s1" s1 30 \
+		>"$CGT_TMP/short.out" 2>&1
+	cat "$CGT_TMP/short.out"
+	grep -q '^stale 0 of 30$' "$CGT_TMP/short.out" || fail "List said populated for an empty cgroup: $(cat "$CGT_TMP/short.out")"
+}
