@@ -1528,10 +1528,39 @@ def scenario_session(path, pid):
     status(path, pid, limit=30)
 
 
+def scenario_unterminated(path, pid):
+    """Calls whose last string never ends, all escapes (just under 1 MiB each): refused (connection
+    closed) without holding the loop; the pre-parse scan looked for the closing quote again after
+    every escape, over 2 s a call, so ten of them kept a fresh client's GetStatus waiting ~20 s."""
+    pid = int(pid)
+    head = b'{"method":"'
+    data = head + b"\\n" * (((1 << 20) - 64 - len(head)) // 2) + b"\0"
+    conns = [Conn(path, timeout=60) for _ in range(10)]
+    # Each call is bigger than the socket buffer: sent from threads, the observer comes meanwhile.
+    senders = [threading.Thread(target=c.send_raw, args=(data,)) for c in conns]
+    t0 = time.monotonic()
+    for t in senders:
+        t.start()
+    time.sleep(0.2)
+    status(path, pid)
+    log("ok   GetStatus answered %.3fs after ten unterminated calls began" % (time.monotonic() - t0))
+    for t in senders:
+        t.join()
+    # All ten refused within the generous deadline, counted from the first byte sent (the quadratic
+    # scan took over 20 s for the ten, one after another).
+    for c in conns:
+        closed, took, got = c.closed_within(max(0.1, t0 + ANSWER_S - time.monotonic()))
+        check(closed and not got, "unterminated call: not refused within %.0fs of the first (%s)"
+              % (ANSWER_S, short(got)))
+        c.close()
+    log("ok   ten refused in %.3fs" % (time.monotonic() - t0))
+    status(path, pid)
+
+
 SCENARIOS = {
     "garbage": scenario_garbage, "shapes": scenario_shapes, "names": scenario_names,
     "unified": scenario_unified, "stall": scenario_stall, "oversize": scenario_oversize,
-    "values": scenario_values,
+    "values": scenario_values, "unterminated": scenario_unterminated,
     "pipeline": scenario_pipeline, "slowread": scenario_slowread, "conns": scenario_conns, "unread": scenario_unread,
     "sigkill": scenario_sigkill, "fds": scenario_fds, "watchers": scenario_watchers,
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,
