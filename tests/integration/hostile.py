@@ -1557,10 +1557,54 @@ def scenario_unterminated(path, pid):
     status(path, pid)
 
 
+def scenario_commit_during_flood(path, pid, calls):
+    """One connection's flood of pipelined GetStatus (read as it comes) does not hold back another
+    client's Create until the flood ends: its durable reply waits for the ledger's group commit, which
+    ran only when no connection had its turn pending (the flood's yields always had)."""
+    k = int(calls)
+    flood = Conn(path, timeout=120)
+    got = [0]
+    done = [None]
+
+    def reader():
+        while got[0] < k:
+            try:
+                data = flood.s.recv(1 << 20)
+            except OSError:
+                return
+            if not data:
+                return
+            got[0] += data.count(b"\0")
+        done[0] = time.monotonic()
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    t0 = time.monotonic()
+    sender = threading.Thread(target=flood.send_raw, args=((json.dumps({"method": m("GetStatus")}).encode() + b"\0") * k,))
+    sender.start()
+    time.sleep(0.3)
+    o = Conn(path, timeout=120)
+    ts = time.monotonic()
+    ok(o.call(m("GetStatus"), timeout=120), "GetStatus during the flood")
+    tg = time.monotonic()
+    r = o.call(m("Create"), {"name": "starve1"}, timeout=120)
+    tc = time.monotonic()
+    n_at_create = got[0]
+    sender.join()
+    th.join(120)
+    log("flood of %d: done at %.3fs; observer GetStatus %.3fs, Create answered at %.3fs (took %.3fs, %s) with %d/%d flood replies in"
+        % (k, (done[0] or 0) - t0, tg - ts, tc - t0, tc - tg, "ok" if "error" not in r else r["error"], n_at_create, k))
+    ok(r, "Create during the flood")
+    check(n_at_create < k, "Create answered only once the flood of %d was over" % k)
+    ok(o.call(m("Destroy"), {"name": "starve1"}, timeout=60), "Destroy")
+    o.close()
+    flood.close()
+    status(path, int(pid))
+
+
 SCENARIOS = {
     "garbage": scenario_garbage, "shapes": scenario_shapes, "names": scenario_names,
     "unified": scenario_unified, "stall": scenario_stall, "oversize": scenario_oversize,
-    "values": scenario_values, "unterminated": scenario_unterminated,
+    "values": scenario_values, "unterminated": scenario_unterminated, "commit-during-flood": scenario_commit_during_flood,
     "pipeline": scenario_pipeline, "slowread": scenario_slowread, "conns": scenario_conns, "unread": scenario_unread,
     "sigkill": scenario_sigkill, "fds": scenario_fds, "watchers": scenario_watchers,
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,
