@@ -133,6 +133,10 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->cev = event_new(srv->base, fd, EV_CLOSED, conn_hangup_cb, c);
 	c->gone_ev = event_new(srv->base, -1, 0, conn_gone_cb, c);
 	c->yield_ev = evtimer_new(srv->base, conn_yield_cb, c);
+	/* Behind everything else ready, the ledger's group commit included (same priority, queued
+	 * first): at the default priority a flood's yields kept the commit turn from ever running. */
+	if (c->yield_ev && srv->base && event_base_get_npriorities(srv->base) > SERVER_PRIO_COMMIT)
+		event_priority_set(c->yield_ev, SERVER_PRIO_COMMIT);
 	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->gone_ev || !c->yield_ev ||
 	    !(c->peer = server_peer_ref(srv, uid)) || event_add(c->rev, NULL) < 0) {
 		if (c->peer)

@@ -34,12 +34,16 @@ static bool scan_hex4(const char *p, const char *end, unsigned *ret)
 static const char *scan_string(const char *p, const char *end, bool *bad)
 {
 	const char *quote = NULL, *esc;
+	bool unterminated = false;
 	unsigned u, lo;
 
 	while (p < end) {
-		/* A quote is looked for again only once an escape took it ("\""): linear in the string. */
-		if (!quote || quote < p)
+		/* A quote is looked for again only once an escape took it ("\""): linear in the string.
+		 * None left (an unterminated string): never looked for again, or every escape rescans the rest. */
+		if (!unterminated && (!quote || quote < p)) {
 			quote = memchr(p, '"', (size_t)(end - p));
+			unterminated = !quote;
+		}
 		esc = memchr(p, '\\', (size_t)((quote ? quote : end) - p));
 		/* Most strings have no escape: one memchr each to their end. */
 		if (!esc)

@@ -1528,10 +1528,83 @@ def scenario_session(path, pid):
     status(path, pid, limit=30)
 
 
+def scenario_unterminated(path, pid):
+    """Calls whose last string never ends, all escapes (just under 1 MiB each): refused (connection
+    closed) without holding the loop; the pre-parse scan looked for the closing quote again after
+    every escape, over 2 s a call, so ten of them kept a fresh client's GetStatus waiting ~20 s."""
+    pid = int(pid)
+    head = b'{"method":"'
+    data = head + b"\\n" * (((1 << 20) - 64 - len(head)) // 2) + b"\0"
+    conns = [Conn(path, timeout=60) for _ in range(10)]
+    # Each call is bigger than the socket buffer: sent from threads, the observer comes meanwhile.
+    senders = [threading.Thread(target=c.send_raw, args=(data,)) for c in conns]
+    t0 = time.monotonic()
+    for t in senders:
+        t.start()
+    time.sleep(0.2)
+    status(path, pid)
+    log("ok   GetStatus answered %.3fs after ten unterminated calls began" % (time.monotonic() - t0))
+    for t in senders:
+        t.join()
+    # All ten refused within the generous deadline, counted from the first byte sent (the quadratic
+    # scan took over 20 s for the ten, one after another).
+    for c in conns:
+        closed, took, got = c.closed_within(max(0.1, t0 + ANSWER_S - time.monotonic()))
+        check(closed and not got, "unterminated call: not refused within %.0fs of the first (%s)"
+              % (ANSWER_S, short(got)))
+        c.close()
+    log("ok   ten refused in %.3fs" % (time.monotonic() - t0))
+    status(path, pid)
+
+
+def scenario_commit_during_flood(path, pid, calls):
+    """One connection's flood of pipelined GetStatus (read as it comes) does not hold back another
+    client's Create until the flood ends: its durable reply waits for the ledger's group commit, which
+    ran only when no connection had its turn pending (the flood's yields always had)."""
+    k = int(calls)
+    flood = Conn(path, timeout=120)
+    got = [0]
+    done = [None]
+
+    def reader():
+        while got[0] < k:
+            try:
+                data = flood.s.recv(1 << 20)
+            except OSError:
+                return
+            if not data:
+                return
+            got[0] += data.count(b"\0")
+        done[0] = time.monotonic()
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    t0 = time.monotonic()
+    sender = threading.Thread(target=flood.send_raw, args=((json.dumps({"method": m("GetStatus")}).encode() + b"\0") * k,))
+    sender.start()
+    time.sleep(0.3)
+    o = Conn(path, timeout=120)
+    ts = time.monotonic()
+    ok(o.call(m("GetStatus"), timeout=120), "GetStatus during the flood")
+    tg = time.monotonic()
+    r = o.call(m("Create"), {"name": "starve1"}, timeout=120)
+    tc = time.monotonic()
+    n_at_create = got[0]
+    sender.join()
+    th.join(120)
+    log("flood of %d: done at %.3fs; observer GetStatus %.3fs, Create answered at %.3fs (took %.3fs, %s) with %d/%d flood replies in"
+        % (k, (done[0] or 0) - t0, tg - ts, tc - t0, tc - tg, "ok" if "error" not in r else r["error"], n_at_create, k))
+    ok(r, "Create during the flood")
+    check(n_at_create < k, "Create answered only once the flood of %d was over" % k)
+    ok(o.call(m("Destroy"), {"name": "starve1"}, timeout=60), "Destroy")
+    o.close()
+    flood.close()
+    status(path, int(pid))
+
+
 SCENARIOS = {
     "garbage": scenario_garbage, "shapes": scenario_shapes, "names": scenario_names,
     "unified": scenario_unified, "stall": scenario_stall, "oversize": scenario_oversize,
-    "values": scenario_values,
+    "values": scenario_values, "unterminated": scenario_unterminated, "commit-during-flood": scenario_commit_during_flood,
     "pipeline": scenario_pipeline, "slowread": scenario_slowread, "conns": scenario_conns, "unread": scenario_unread,
     "sigkill": scenario_sigkill, "fds": scenario_fds, "watchers": scenario_watchers,
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,

@@ -225,6 +225,21 @@ test_hostile_too_many_values() {
 	h_healthy ""
 }
 
+test_hostile_unterminated_escapes() {
+	# Unterminated strings of escapes: refused without holding the loop (the scan was quadratic).
+	h_up --stall-timeout 30000 || return
+	h_py unterminated "$DPID" || return 1
+	h_logged 'malformed message, dropped' || return 1
+	h_healthy ""
+}
+
+test_hostile_commit_during_flood() {
+	# A durable call (Create) is answered during another connection's flood, not after it.
+	h_up --stall-timeout 30000 || return
+	h_py commit-during-flood "$DPID" 60000 || return 1
+	h_healthy ""
+}
+
 test_hostile_pipeline() {
 	h_up || return
 	h_py pipeline "$DPID" 5000 || return 1
