@@ -350,6 +350,20 @@ static int destroy_check_foreign(struct manager *m, char **names, size_t n, stru
 	return 0;
 }
 
+/*
+ * An entry below the one acted on is still the directory cgctld made: a
+ * descendant replaced behind our back (or never proven) would be reached by
+ * the parent's cgroup.kill or cgroup.freeze. 0 when ours or gone, else
+ * -errno with e filled (Replaced: it is dropped from the ledger).
+ */
+static int destroy_check_identity(struct manager *m, const char *name, struct op_error *e)
+{
+	_cleanup_close_ int fd = -1;
+	int r = manager_open_verified(m, name, &fd, e);
+
+	return r == -ENOENT ? 0 : r;
+}
+
 int manager_check_subtree_proven(struct manager *m, const char *name, struct op_error *e)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
@@ -362,6 +376,9 @@ int manager_check_subtree_proven(struct manager *m, const char *name, struct op_
 	if (destroy_collect(m, name, le->children > 0, &names, &n) < 0)
 		return op_error_oom(e);
 	r = destroy_check_foreign(m, names, n, e);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		if (strcmp(names[i], name) != 0)
+			r = destroy_check_identity(m, names[i], e);
 	cgfs_strv_free(names);
 	return r;
 }

@@ -219,6 +219,27 @@ test_identity_foreign_child_not_killed() {
 	c kill p && expect_rc 0 "kill once p is all ours" || return 1
 }
 
+# An entry below replaced by a stranger (rmdir, mkdir of the same name): the parent's cgroup.kill or
+# cgroup.freeze would reach it, so Kill and Freeze of the parent answer Replaced naming it, touch nothing.
+test_identity_replaced_child_not_killed() {
+	up || return 1
+	local s
+	c create p && expect_rc 0 || return 1
+	c create p/c && expect_rc 0 || return 1
+	cgt_as_user_in "$CGT_WORK" rmdir "$CGT_MROOT/p/c" || fail "the stranger cannot rmdir p/c" || return 1
+	cgt_as_user_in "$CGT_WORK" mkdir "$CGT_MROOT/p/c" || fail "the stranger cannot mkdir p/c" || return 1
+	cgt_sleeper "$CGT_MROOT/p/c" || fail "cannot start the stranger's process" || return 1
+	s=$SPID
+	c freeze p && expect_rc 1 "freeze over a replaced p/c" && expect_err Replaced && expect_err p/c || return 1
+	c kill p && expect_rc 1 "kill over what is now a stranger's p/c" && expect_err Busy || return 1
+	sleep 0.3
+	expect_alive "$s" "in the stranger's p/c" || return 1
+	grep -qx "frozen 0" "$CGT_MROOT/p/c/cgroup.events" || fail "the stranger's p/c was frozen" || return 1
+	kill -KILL "$s"
+	cgt_cg_empty "$CGT_MROOT/p/c" && rmdir "$CGT_MROOT/p/c" || fail "cannot remove p/c" || return 1
+	c kill p && expect_rc 0 "kill once p is all ours" || return 1
+}
+
 # The v1 freezer hierarchy (these machines are hybrid), or nothing.
 v1_freezer() {
 	awk '$9 == "cgroup" && $NF ~ /(^|,)freezer(,|$)/ { print $5; exit }' /proc/self/mountinfo

@@ -187,6 +187,30 @@ START_TEST(test_subtree_proven)
 }
 END_TEST
 
+/* An entry below replaced behind cgctld's back: the parent's kill or freeze would reach it; refused. */
+START_TEST(test_subtree_replaced_below)
+{
+	struct op_error e;
+
+	create_as("q", 0);
+	create_as("q/c", 0);
+	ck_assert_int_eq(rmdir(domfix_path(&f, "q/c")), 0);
+	domfix_mkdir(&f, "q/c");
+	ck_assert_int_eq(manager_check_subtree_proven(&f.m, "q", &e), -ESTALE);
+	ck_assert_int_eq(e.code, CGERR_REPLACED);
+	ck_assert_ptr_nonnull(strstr(e.message, "q/c"));
+	/* The stranger's directory stays, and cgctld no longer claims it: the next check calls it foreign. */
+	ck_assert(domfix_exists(&f, "q/c"));
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "q/c"));
+	ck_assert_int_eq(manager_check_subtree_proven(&f.m, "q", &e), -EBUSY);
+	/* One gone (not replaced) is no obstacle. */
+	create_as("g2", 0);
+	create_as("g2/c", 0);
+	ck_assert_int_eq(rmdir(domfix_path(&f, "g2/c")), 0);
+	ck_assert_int_eq(manager_check_subtree_proven(&f.m, "g2", &e), 0);
+}
+END_TEST
+
 /* A directory replaced behind cgctld's back: Replaced, the entry dropped, the new directory left alone. */
 START_TEST(test_replaced)
 {
@@ -353,6 +377,7 @@ static Suite *destroy_suite(void)
 	tcase_add_test(tc, test_foreign_child);
 	tcase_add_test(tc, test_foreign_child_while_waiting);
 	tcase_add_test(tc, test_subtree_proven);
+	tcase_add_test(tc, test_subtree_replaced_below);
 	tcase_add_test(tc, test_replaced);
 	tcase_add_test(tc, test_already_gone);
 	tcase_add_test(tc, test_tenants);
