@@ -203,7 +203,11 @@ $(B)/tests/test_oci: $(B)/tests/unit/test_oci.o $(call obj,$(filter-out client/o
 
 # top's model and the --pressure parser, without the rest of the CLI.
 $(B)/tests/test_cli_top: $(B)/tests/unit/test_cli_top.o $(B)/client/cli_top_view.o $(B)/client/cli_width.o \
-		$(B)/client/cli_pressure.o $(B)/libproto.a
+		$(B)/client/cli_pressure.o $(B)/client/cli_esc.o $(B)/libproto.a
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
+
+# The CLI's terminal escaping alone.
+$(B)/tests/test_cli_esc: $(B)/tests/unit/test_cli_esc.o $(B)/client/cli_esc.o $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libcgctld-internal.a $(B)/libproto.a

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_esc.h"
 #include "names.h"
 #include "paths.h"
 
@@ -46,7 +47,7 @@ int cli_connect(struct cli *cli)
 	}
 	r = cgctl_connect(path, &cli->conn);
 	if (r < 0 && cgctl_error_message(NULL)) {
-		fprintf(stderr, "cgctl: %s\n", cgctl_error_message(NULL));
+		fprintf(stderr, "cgctl: %s\n", cli_esc(cgctl_error_message(NULL)));
 		return CLI_EXIT_FAILURE;
 	}
 	if (r < 0) {
@@ -75,7 +76,7 @@ static int check_name(const char *name)
 	const char *reason = NULL;
 
 	if (cgname_validate(name, strlen(name), &reason) < 0) {
-		fprintf(stderr, "cgctl: InvalidName: %s: %s\n", name, reason ? reason : "invalid name");
+		fprintf(stderr, "cgctl: InvalidName: %s: %s\n", cli_esc(name), reason ? reason : "invalid name");
 		return CLI_EXIT_FAILURE;
 	}
 	return 0;
@@ -282,7 +283,7 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 		if (o)
 			cli_print_json(json_object_array_get_idx(o, 0));
 	} else
-		puts(e->name);
+		puts(cli_esc_raw(e->name)); /* exactly the name for scripts, hidden characters aside */
 	if (cli->json && !o) {
 		cgctl_entry_free(e);
 		return oom(); /* a lease ends with us */
@@ -326,7 +327,7 @@ static int cmd_destroy(struct cli *cli, int argc, char **argv)
 	if (r < 0)
 		return cli_fail(cli, r, "Destroy");
 	if (!existed && !cli->quiet)
-		fprintf(stderr, "%s: not found, nothing to remove\n", argv[optind]);
+		fprintf(stderr, "%s: not found, nothing to remove\n", cli_esc(argv[optind]));
 	return CLI_EXIT_OK;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_esc.h"
 
 #define HOOKLOG_LINES_DEFAULT 20
 #define HOOKLOG_LINES_MAX 100000
@@ -42,6 +43,15 @@ static void hooklog_print_json(char **ring, long first, long count, long n)
 	json_object_put(a);
 }
 
+/* One logged line for a terminal: what the hook logged may quote a container's config (cli_esc.h). */
+static void hooklog_print_line(const char *line)
+{
+	size_t len = strcspn(line, "\n");
+	_cleanup_free_ char *shown = cli_esc_dup(line, len, CLI_ESC_KEEP_BACKSLASH);
+
+	printf("%s\n", shown ? shown : "?");
+}
+
 /* Print the last n lines of f (a ring of n line buffers), as text or (json) a JSON array. */
 static int hooklog_tail(FILE *f, long n, bool json)
 {
@@ -62,7 +72,7 @@ static int hooklog_tail(FILE *f, long n, bool json)
 	else
 		for (long i = count > n ? count - n : 0; i < count; i++)
 			if (ring[i % n])
-				fputs(ring[i % n], stdout);
+				hooklog_print_line(ring[i % n]);
 	for (long i = 0; i < n; i++)
 		free(ring[i]);
 	free(ring);

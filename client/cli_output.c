@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_esc.h"
 #include "cli_width.h"
 #include "names.h"
 
@@ -25,10 +26,11 @@ int cli_fail(const struct cli *cli, int r, const char *what)
 		/* Our own errors by their short name; anybody else's (org.varlink.service) in full. */
 		if (strncmp(name, prefix, strlen(prefix)) == 0)
 			name += strlen(prefix);
+		/* The daemon's words, escaped: they may quote a name that holds anything (cli_esc.h). */
 		if (msg)
-			fprintf(stderr, "cgctl: %s: %s\n", name, msg);
+			fprintf(stderr, "cgctl: %s: %s\n", cli_esc(name), cli_esc(msg));
 		else
-			fprintf(stderr, "cgctl: %s: %s: %s\n", name, what, cgctl_strerror(r));
+			fprintf(stderr, "cgctl: %s: %s: %s\n", cli_esc(name), what, cgctl_strerror(r));
 	} else
 		fprintf(stderr, "cgctl: %s: %s\n", what, cgctl_strerror(r));
 	return CLI_EXIT_FAILURE;
@@ -107,7 +109,8 @@ json_object *cli_entries_to_json(struct cgctl_entry *const *e, size_t n)
 struct tree_node {
 	const char *comp;
 	size_t len;
-	size_t cols;                     /* columns comp takes on a terminal */
+	char *shown;                     /* comp escaped for a terminal (cli_esc.h) */
+	size_t cols;                     /* columns shown takes on a terminal */
 	const struct cgctl_entry *entry; /* NULL for an ancestor not in the list */
 	struct tree_node **children;
 	size_t n_children;
@@ -123,6 +126,7 @@ static void tree_free(struct tree_node *t)
 		free(t->children[i]);
 	}
 	free(t->children);
+	free(t->shown);
 }
 
 /* Compare names component-wise: "a/b" sorts right after "a", before "a-b". */
@@ -154,7 +158,12 @@ static struct tree_node *tree_child(struct tree_node *t, const char *comp, size_
 	l[t->n_children] = calloc(1, sizeof(**l));
 	if (!l[t->n_children])
 		return NULL;
-	*l[t->n_children] = (struct tree_node){ .comp = comp, .len = len, .cols = cli_display_width(comp, len) };
+	*l[t->n_children] = (struct tree_node){ .comp = comp, .len = len, .shown = cli_esc_dup(comp, len, 0) };
+	if (!l[t->n_children]->shown) {
+		free(l[t->n_children]);
+		return NULL;
+	}
+	l[t->n_children]->cols = cli_display_width(l[t->n_children]->shown, strlen(l[t->n_children]->shown));
 	return l[t->n_children++];
 }
 
@@ -220,7 +229,7 @@ static void entry_columns(const struct cgctl_entry *e, bool show_owner)
 		any |= flags[i];
 	if (show_owner)
 		owner_column(e);
-	printf("  %-10s %-*s", e->state, any ? 9 : 0, pop);
+	printf("  %-10s %-*s", cli_esc(e->state), any ? 9 : 0, pop);
 	for (i = 0; i < ELEMENTSOF(flags); i++)
 		if (flags[i])
 			printf(" %s", names[i]);
@@ -240,7 +249,7 @@ static void tree_print(const struct tree_node *t, const char *prefix, size_t dep
 
 		last = i + 1 == t->n_children;
 		pad = width - (depth > 0 ? depth * 2 : 0) - c->cols;
-		printf("%s%s%.*s", prefix, depth == 0 ? "" : last ? "└─" : "├─", (int)c->len, c->comp);
+		printf("%s%s%s", prefix, depth == 0 ? "" : last ? "└─" : "├─", c->shown);
 		if (c->entry) {
 			printf("%*s", (int)pad, "");
 			entry_columns(c->entry, show_owner);
@@ -296,7 +305,7 @@ static void print_strv(const char *key, char **l)
 	if (!l || !*l)
 		fputs(" -", stdout);
 	for (; l && *l; l++)
-		printf(" %s", *l);
+		printf(" %s", cli_esc(*l));
 	putchar('\n');
 }
 
@@ -317,7 +326,7 @@ static void print_findings(const char *key, char **l)
 		return;
 	printf("  %-12s", key);
 	for (; *l; l++)
-		printf(" %s", *l);
+		printf(" %s", cli_esc(*l));
 	putchar('\n');
 }
 
@@ -337,7 +346,7 @@ static void print_time(uint64_t usec)
 /* Ledger figures and what start-up reconciliation found. */
 static void print_ledger(const struct cgctl_status *s)
 {
-	printf("Ledger:        %s (format %lld)\n", s->ledger_path ? s->ledger_path : "-",
+	printf("Ledger:        %s (format %lld)\n", cli_esc(s->ledger_path),
 	       (long long)s->ledger_format_version);
 	printf("Entries:       %llu\n", (unsigned long long)s->ledger_entries);
 	printf("Journal:       %llu bytes, %llu records", (unsigned long long)s->journal_bytes,
@@ -360,37 +369,37 @@ static void print_ledger(const struct cgctl_status *s)
 	print_findings("resumed:", s->reconcile_resumed);
 	print_findings("unknown:", s->reconcile_unknown);
 	if (CGCTL_HAS(s, ledger_damage) && s->ledger_mode && strcmp(s->ledger_mode, "normal") != 0) {
-		printf("Recovery:      %s%s\n", s->ledger_mode,
+		printf("Recovery:      %s%s\n", cli_esc(s->ledger_mode),
 		       strcmp(s->ledger_mode, "recovery") == 0 ?
 			       ": ledger records were lost; nothing was removed at start (see cgctld(8))" :
 			       ": ledger.json was damaged; the previous generation proved the state");
 		for (char **d = s->ledger_damage; d && *d; d++)
-			printf("  %s\n", *d);
+			printf("  %s\n", cli_esc(*d));
 	}
 }
 
 /* Status as "key: value" lines. */
 void cli_print_status(const struct cgctl_status *s)
 {
-	printf("Version:       %s\n", s->version);
+	printf("Version:       %s\n", cli_esc(s->version));
 	printf("Delegated:     %s\n", yes_no(s->delegated));
 	if (s->reason)
-		printf("Reason:        %s\n", s->reason);
-	printf("Cgroup mount:  %s\n", s->cgroup_mount ? s->cgroup_mount : "-");
-	printf("Managed root:  %s\n", s->managed_root ? s->managed_root : "-");
-	printf("Daemon leaf:   %s\n", s->leaf ? s->leaf : "-");
+		printf("Reason:        %s\n", cli_esc(s->reason));
+	printf("Cgroup mount:  %s\n", cli_esc(s->cgroup_mount));
+	printf("Managed root:  %s\n", cli_esc(s->managed_root));
+	printf("Daemon leaf:   %s\n", cli_esc(s->leaf));
 	print_strv("Controllers:", s->controllers);
 	printf("Daemon:        pid %lld, uid %lld\n", (long long)s->pid, (long long)s->uid);
-	printf("Socket:        %s\n", s->socket ? s->socket : "-");
+	printf("Socket:        %s\n", cli_esc(s->socket));
 	print_ledger(s);
 }
 
-/* A JSON value as plain text: strings unquoted. */
+/* A JSON value as plain text for a terminal: strings unquoted, both escaped (cli_esc.h). */
 static const char *plain(json_object *v)
 {
 	if (json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		return cli_esc(json_object_get_string(v));
+	return cli_esc_raw(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* A Stats object: flags, pids, then one line per file (keyed files indented). */
@@ -412,17 +421,17 @@ void cli_print_stats(json_object *stats)
 	}
 	if (json_object_object_get_ex(stats, "values", &v) && json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, file, val)
-			printf("%s: %s\n", file, plain(val));
+			printf("%s: %s\n", cli_esc(file), plain(val));
 	}
 	if (!json_object_object_get_ex(stats, "files", &files) || !json_object_is_type(files, json_type_object))
 		return;
 	json_object_object_foreach(files, file, val) {
 		if (!json_object_is_type(val, json_type_object)) {
-			printf("%s: %s\n", file, plain(val));
+			printf("%s: %s\n", cli_esc(file), plain(val));
 			continue;
 		}
-		printf("%s:\n", file);
+		printf("%s:\n", cli_esc(file));
 		json_object_object_foreach(val, k, kv)
-			printf("  %s: %s\n", k, plain(kv));
+			printf("  %s: %s\n", cli_esc(k), plain(kv));
 	}
 }

@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_esc.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -248,7 +249,7 @@ static pid_t run_spawn(struct cli *cli, const struct run_args *a, const char *na
 			return pid;
 	}
 	if (a->verbose)
-		fprintf(stderr, "cgctl run: started %s as pid %d in %s (%s)\n", a->cmd[0], (int)pid, name, how);
+		fprintf(stderr, "cgctl run: started %s as pid %d in %s (%s)\n", a->cmd[0], (int)pid, cli_esc(name), how);
 	return pid;
 }
 
@@ -325,7 +326,7 @@ static int run_wait(struct cli *cli, const struct run_args *a, const char *name,
 static int run_cleanup(struct cli *cli, const struct run_args *a, const char *name, uint64_t created)
 {
 	if (a->keep) {
-		fprintf(stderr, "cgctl run: kept cgroup %s\n", name);
+		fprintf(stderr, "cgctl run: kept cgroup %s\n", cli_esc(name));
 		return 0;
 	}
 	if (!a->wait_cleanup)

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_esc.h"
 #include "cli_top.h"
 #include "names.h"
 
@@ -86,7 +87,7 @@ static int top_options(struct top *t, int argc, char **argv)
 		const char *why = NULL;
 
 		if (cgname_validate(argv[i], strlen(argv[i]), &why) < 0) {
-			fprintf(stderr, "cgctl: InvalidName: %s: %s\n", argv[i], why ? why : "invalid name");
+			fprintf(stderr, "cgctl: InvalidName: %s: %s\n", cli_esc(argv[i]), why ? why : "invalid name");
 			return CLI_EXIT_FAILURE;
 		}
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_esc.h"
 #include "cli_top.h"
 #include "cli_width.h"
 
@@ -344,7 +345,7 @@ static void top_header(const struct top_frame *f, enum top_sort key, FILE *out)
 		json_object_object_get_ex(f->status, "controllers", &ctl);
 	nctl = ctl ? json_object_array_length(ctl) : 0;
 	for (size_t i = 0; i < nctl; i++)
-		fprintf(out, " %s", json_object_get_string(json_object_array_get_idx(ctl, i)));
+		fprintf(out, " %s", cli_esc(json_object_get_string(json_object_array_get_idx(ctl, i))));
 	fprintf(out, "%s; %lld connections, %lld watchers, %lld pressure triggers; ledger %lld records, %lld bytes\n",
 		nctl ? "" : " none", top_status_num(f, "connections"), top_status_num(f, "watchers"),
 		top_status_num(f, "pressure_triggers"), top_status_num(f, "journal_records"),
@@ -388,12 +389,16 @@ static size_t top_name_cell(const char *name, char *buf, size_t size)
 /* One row (or the column titles when r is NULL) into buf. */
 static void top_row_text(const struct top_frame *f, const struct top_row *r, char *buf, size_t size)
 {
-	char name[96], procs[24], cpu[24], mem[16], max[16], pids[24], rd[16], wr[16], pc[16], pm[16], pi[16];
+	char name[96 + 32], procs[24], cpu[24], mem[16], max[16], pids[24], rd[16], wr[16], pc[16], pm[16], pi[16];
 	size_t k = 0;
 
 	if (r) {
-		snprintf(name, sizeof(name), "%*s%s", 2 * (r->depth < 16 ? r->depth : 16), "",
-			 r->parent >= 0 ? r->name + strlen(f->rows[r->parent].name) + 1 : r->name);
+		const char *comp = r->parent >= 0 ? r->name + strlen(f->rows[r->parent].name) + 1 : r->name;
+		int indent = 2 * (r->depth < 16 ? r->depth : 16);
+
+		/* Escaped (cli_esc.h): a name reaches root's screen from whoever created it. */
+		memset(name, ' ', (size_t)indent);
+		cli_esc_to(comp, strlen(comp), 0, name + indent, 96);
 		top_count(r->procs, procs, sizeof(procs));
 		top_pct(r->cpu, cpu, sizeof(cpu));
 		top_bytes((double)r->mem, mem, sizeof(mem));

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_esc.h"
 #include "names.h"
 
 /* Drop a json-c reference held by a local. */
@@ -116,8 +117,9 @@ static int print_event(const struct cli *cli, const struct cgctl_event *e)
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		format_time(e->timestamp_usec, ts, sizeof(ts));
-		printf("%s %s %s%s%s\n", ts, e->type, e->name[0] ? e->name : "-",
-		       e->details_json ? " " : "", e->details_json ? e->details_json : "");
+		/* Every field from the daemon escaped; the details stay JSON (cli_esc.h). */
+		printf("%s %s %s%s%s\n", ts, cli_esc(e->type), e->name[0] ? cli_esc(e->name) : "-",
+		       e->details_json ? " " : "", e->details_json ? cli_esc_raw(e->details_json) : "");
 	}
 	return flush_line();
 }
@@ -208,7 +210,7 @@ int cli_cmd_watch(struct cli *cli, int argc, char **argv)
 		return r;
 	for (int i = optind; i < argc; i++)
 		if (cgname_validate(argv[i], strlen(argv[i]), &reason) < 0) {
-			fprintf(stderr, "cgctl: InvalidName: %s: %s\n", argv[i], reason ? reason : "invalid name");
+			fprintf(stderr, "cgctl: InvalidName: %s: %s\n", cli_esc(argv[i]), reason ? reason : "invalid name");
 			return CLI_EXIT_FAILURE;
 		}
 	/* Before the watch starts: a signal from then on ends us cleanly. */
@@ -330,7 +332,7 @@ int cli_lease_release(struct cli *cli, const char *name, uint64_t created)
 		nanosleep(&nap, NULL);
 	}
 	if (r > 0)
-		fprintf(stderr, "cgctl: cgctld has not removed %s within %u ms of the end of its lease\n", name,
+		fprintf(stderr, "cgctl: cgctld has not removed %s within %u ms of the end of its lease\n", cli_esc(name),
 			CLI_LEASE_RELEASE_MS);
 	else if (r < 0)
 		cli_fail(cli, r, "List");
@@ -355,9 +357,11 @@ int cli_lease_hold(struct cli *cli, int sfd, const struct cgctl_entry *e)
 	if (r > 0) {
 		/* The daemon never speaks unasked: readable means it hung up. */
 		if (recv(cgctl_watch_fd(cli->conn), &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0)
-			fprintf(stderr, "cgctl create: cgctld closed the connection; the lease on %s is over\n", e->name);
+			fprintf(stderr, "cgctl create: cgctld closed the connection; the lease on %s is over\n",
+				cli_esc(e->name));
 		else
-			fprintf(stderr, "cgctl create: unexpected data from cgctld; giving up the lease on %s\n", e->name);
+			fprintf(stderr, "cgctl create: unexpected data from cgctld; giving up the lease on %s\n",
+				cli_esc(e->name));
 		return CLI_EXIT_FAILURE;
 	}
 	/* Never a Destroy by name: the name may be somebody else's entry by now. */

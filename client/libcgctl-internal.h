@@ -135,5 +135,7 @@ int libcgctl_set_error(cgctl *c, int r, const char *name, const char *message);
 int libcgctl_bad_args(cgctl *c, const char *func);
 /* Validate a name client-side: 0, or -EINVAL with InvalidName set on the handle. */
 int libcgctl_check_name(cgctl *c, const char *name);
+/* libcgctl_check_name() and the rule of a name to create (cgname_validate_new()): 0 or -EINVAL, error set. */
+int libcgctl_check_new_name(cgctl *c, const char *name);
 /* The negative code a Varlink error name (and its parameters) maps to. */
 int libcgctl_error_to_code(const char *name, json_object *params);

@@ -573,7 +573,7 @@ static int create_opts_encode(cgctl *c, const struct cgctl_create_opts *o, json_
 	    (OPTS_HAVE(o, lease) && o->lease && (r = add_true(params, "lease")) < 0))
 		return r;
 	if (OPTS_HAVE(o, prefix) && o->prefix) {
-		if ((r = libcgctl_check_name(c, o->prefix)) < 0 ||
+		if ((r = libcgctl_check_new_name(c, o->prefix)) < 0 ||
 		    (r = add_str(params, "prefix", o->prefix)) < 0)
 			return r;
 	}
@@ -603,7 +603,7 @@ CGCTL_EXPORT int cgctl_create(cgctl *c, const char *name, const struct cgctl_cre
 	params = json_object_new_object();
 	if (!params)
 		return -ENOMEM;
-	if (name && ((r = libcgctl_check_name(c, name)) < 0 || (r = add_str(params, "name", name)) < 0))
+	if (name && ((r = libcgctl_check_new_name(c, name)) < 0 || (r = add_str(params, "name", name)) < 0))
 		return r;
 	if (opts && (r = create_opts_encode(c, opts, params)) < 0)
 		return r;

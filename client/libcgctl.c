@@ -140,17 +140,30 @@ int libcgctl_bad_args(cgctl *c, const char *func)
 	return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE), msg);
 }
 
-/* Validate a name before it goes on the wire. */
-int libcgctl_check_name(cgctl *c, const char *name)
+/* Validate a name before it goes on the wire: with the rule of new names when creating. */
+static int check_name(cgctl *c, const char *name, bool create)
 {
 	const char *reason = NULL;
 	int r;
 
-	r = cgname_validate(name, name ? strlen(name) : 0, &reason);
+	if (create)
+		r = cgname_validate_new(name, name ? strlen(name) : 0, &reason);
+	else
+		r = cgname_validate(name, name ? strlen(name) : 0, &reason);
 	if (r < 0)
 		return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_NAME),
 					  reason ? reason : "invalid name");
 	return 0;
+}
+
+int libcgctl_check_name(cgctl *c, const char *name)
+{
+	return check_name(c, name, false);
+}
+
+int libcgctl_check_new_name(cgctl *c, const char *name)
+{
+	return check_name(c, name, true);
 }
 
 /* SystemError's errno parameter as a negative code; -EIO when absent or absurd. */
@@ -707,7 +720,7 @@ int libcgctl_transact(cgctl *c, const char *method, json_object *params,
 	return libcgctl_transact_ex(c, method, params, NULL, ret_params, ret_error_params);
 }
 
-/* Refuse in params_json (an object) what the daemon would: a key twice (json-c would keep one), a lone surrogate, too many values. */
+/* Refuse in params_json (an object) what the daemon would: a key twice (json-c would keep one), a lone surrogate, "\u0000", too many values. */
 static int check_params(cgctl *c, const char *params_json)
 {
 	_cleanup_free_ char *msg = NULL;
@@ -726,7 +739,7 @@ static int check_params(cgctl *c, const char *params_json)
 	else if (r < 0)
 		snprintf(why, sizeof(why), "parameters are not JSON");
 	else if (call.bad_parameter)
-		snprintf(why, sizeof(why), "parameter '%.128s' holds a key written twice or a lone UTF-16 surrogate escape",
+		snprintf(why, sizeof(why), "parameter '%.128s' holds a key written twice, a lone UTF-16 surrogate escape or a NUL (\\u0000)",
 			 call.bad_parameter);
 	if (r < 0 || call.bad_parameter)
 		r = libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE), why);

@@ -78,7 +78,7 @@ const char *call_method(const struct call *call);
 json_object *call_parameters(const struct call *call);
 bool call_more(const struct call *call);
 bool call_oneway(const struct call *call);
-/* A parameter written with a duplicate key or a lone surrogate escape (vl_call_parse()), NULL for none. */
+/* A parameter written with a duplicate key, a lone surrogate escape or "\u0000" (vl_call_parse()), NULL for none. */
 const char *call_bad_parameter(const struct call *call);
 /* The descriptors that came with the call (still the call's: closed when it is answered); their number in *ret_n. */
 const int *call_fds(const struct call *call, size_t *ret_n);

@@ -64,6 +64,19 @@ int manager_check_name(const struct manager *m, const char *name, struct op_erro
 	return 0;
 }
 
+int manager_check_new_name(const struct manager *m, const char *param, const char *name, struct op_error *e)
+{
+	const char *why = NULL;
+	int r = manager_check_name(m, name, e);
+
+	if (r < 0)
+		return r;
+	/* Names print on every client's terminal (root's list and top too): nothing that acts on it. */
+	if (cgname_validate_new(name, strlen(name), &why) < 0)
+		return op_error_set(e, -EINVAL, CGERR_INVALID_NAME, "name", name, "invalid %s: %s", param, why);
+	return 0;
+}
+
 int manager_no_delegation(const struct manager *m, struct op_error *e)
 {
 	return op_error_set(e, -EROFS, CGERR_NO_DELEGATION, "reason", m->reason, "no delegated cgroup subtree: %s",

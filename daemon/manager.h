@@ -112,6 +112,12 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 int manager_check_subtree_proven(struct manager *m, const char *name, struct op_error *e);
 /* Validate a client name and refuse the daemon's own leaf. 0 or -EINVAL with e filled. */
 int manager_check_name(const struct manager *m, const char *name, struct op_error *e);
+/*
+ * manager_check_name() and the rule of new names (cgname_validate_new(): no
+ * C1, bidi or zero-width characters) for what Create's parameter param
+ * ("name", "prefix") would bring into the ledger. 0 or -EINVAL with e filled.
+ */
+int manager_check_new_name(const struct manager *m, const char *param, const char *name, struct op_error *e);
 /* Attach the manager to the event loop (inotify monitor, timers). 0 or -errno. */
 int manager_start(struct manager *m, struct event_base *base);
 /* Abort pending destroys, waits and systemd attaches (daemon stopping). */

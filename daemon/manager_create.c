@@ -252,14 +252,14 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	if (!m->delegated && !manager_recheck_delegation(m))
 		return manager_no_delegation(m, e);
 	if (!name) {
-		if (req->prefix && (r = manager_check_name(m, req->prefix, e)) < 0)
+		if (req->prefix && (r = manager_check_new_name(m, "prefix", req->prefix, e)) < 0)
 			return r;
 		r = manager_generate_name(m, req->prefix, &generated, e);
 		if (r < 0)
 			return r;
 		name = generated;
 	}
-	r = manager_check_name(m, name, e);
+	r = manager_check_new_name(m, "name", name, e);
 	if (r < 0)
 		return r;
 	old = ledger_get(m->ledger, name);

@@ -275,6 +275,21 @@ static bool tenant_weight_raised(const char *value)
 	return v > 100;
 }
 
+/* Does a memory.min or memory.low value ask for any protection (anything but a plain 0, the default)? */
+static bool tenant_protection_asked(const char *value)
+{
+	unsigned long long v;
+	char num[32], *end;
+
+	/* "max", "1G", "0 5" (the kernel would read the 0, then refuse): all refused. */
+	if (tenant_words(value) != 1)
+		return true;
+	tenant_last_word(value, num, sizeof(num));
+	errno = 0;
+	v = strtoull(num, &end, 10);
+	return errno || end == num || *end != '\0' || num[0] == '-' || num[0] == '+' || v != 0;
+}
+
 /* Why tenant_check_sibling_plan() refuses one write, or NULL. */
 static const char *tenant_sibling_write_why(const struct res_write *w)
 {
@@ -284,6 +299,10 @@ static const char *tenant_sibling_write_why(const struct res_write *w)
 	if (strcmp(w->file, "cpu.weight.nice") == 0)
 		return w->value[strspn(w->value, " \t")] == '-' ? "a negative nice value, a weight above the default"
 								 : NULL;
+	/* Protection is shared out among siblings in proportion to what each claims (cgroup-v2.rst,
+	 * memory.low): a claim beside root's cgroups takes from theirs. */
+	if (strcmp(w->file, "memory.min") == 0 || strcmp(w->file, "memory.low") == 0)
+		return tenant_protection_asked(w->value) ? "memory protection above the default, 0" : NULL;
 	if (strcmp(w->file, "io.latency") == 0)
 		return "an io.latency target throttles the siblings";
 	if (strcmp(w->file, "cpuset.cpus.partition") == 0)

@@ -58,7 +58,8 @@ int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const cha
  * own (a top-level entry: root's and other tenants' entries are its
  * siblings)? Files that share the parent among siblings may only be lowered
  * there: cpu.weight above 100, cpu.weight.nice below 0, io.weight and
- * io.bfq.weight above 100, any io.latency target, a cpuset partition or
+ * io.bfq.weight above 100, memory.min and memory.low above 0 (protection
+ * the siblings share), any io.latency target, a cpuset partition or
  * exclusive cpus. 0, or -EPERM with *ret_file (points into plan) and *ret_why.
  */
 int tenant_check_sibling_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why);

@@ -11,8 +11,10 @@
 
 /*
  * The input is a name (any bytes, NULs included). Checked:
- *  - cgname_validate() agrees with an independent reference implementation of
- *    the rules in names.h, and gives a reason whenever it refuses;
+ *  - cgname_validate() and cgname_validate_new() agree with an independent
+ *    reference implementation of the rules in names.h (the hidden characters
+ *    of new names matched by their UTF-8 bytes, not decoded), and give a
+ *    reason whenever they refuse;
  *  - for a valid name, cgname_to_path() gives a relative path with no "." or
  *    ".." component and no unescaped kernel-looking one, and
  *    cgname_from_path() maps it back to the same name;
@@ -73,8 +75,30 @@ static bool ref_utf8(const uint8_t *s, size_t len)
 	return true;
 }
 
-/* The rules of names.h, written out plainly. */
-static bool ref_valid(const uint8_t *s, size_t len)
+/* Does a character new names may not hold start at c[k] (well-formed UTF-8 assumed)? By its bytes, not decoded. */
+static bool ref_hidden_at(const uint8_t *c, size_t k, size_t clen)
+{
+	/* The UTF-8 of U+061C, U+200B, U+200E, U+200F, U+2028..U+202E, U+2060, U+2066..U+2069, U+FEFF. */
+	static const char *const seqs[] = {
+		"\xd8\x9c", "\xe2\x80\x8b", "\xe2\x80\x8e", "\xe2\x80\x8f", "\xe2\x80\xa8", "\xe2\x80\xa9",
+		"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad", "\xe2\x80\xae", "\xe2\x81\xa0",
+		"\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9", "\xef\xbb\xbf",
+	};
+
+	/* C1: U+0080..U+009F is 0xc2 0x80..0x9f. */
+	if (c[k] == 0xc2 && k + 1 < clen && c[k + 1] <= 0x9f)
+		return true;
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		size_t n = strlen(seqs[i]);
+
+		if (k + n <= clen && memcmp(c + k, seqs[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The rules of names.h, written out plainly; strict: those of a new name (cgname_validate_new()). */
+static bool ref_valid(const uint8_t *s, size_t len, bool strict)
 {
 	size_t depth = 0, start = 0;
 
@@ -95,6 +119,9 @@ static bool ref_valid(const uint8_t *s, size_t len)
 				return false;
 		if (!ref_utf8(c, clen))
 			return false;
+		for (size_t k = 0; strict && k < clen; k++)
+			if (ref_hidden_at(c, k, clen))
+				return false;
 		if (++depth > CGNAME_DEPTH_MAX)
 			return false;
 		start = i + 1;
@@ -212,6 +239,23 @@ static void check_pair(const char *a, const char *b)
 	free(pb);
 }
 
+/* cgname_validate_new() against the reference (on exactly size bytes), with a reason when it refuses. */
+static bool new_name_agrees(const uint8_t *data, size_t size)
+{
+	const char *why = NULL;
+	char *raw = malloc(size ? size : 1);
+	int r;
+
+	if (!raw)
+		return true;
+	memcpy(raw, data, size);
+	r = cgname_validate_new(size ? raw : NULL, size, &why);
+	free(raw);
+	if (r < 0 && (r != -EINVAL || !why))
+		return false;
+	return (r == 0) == ref_valid(data, size, true);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -231,9 +275,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("cgname_validate returned an undocumented error", NULL, NULL);
 	if (r < 0 && !why)
 		fail("cgname_validate refused without a reason", NULL, NULL);
-	if ((r == 0) != ref_valid(data, size))
+	if ((r == 0) != ref_valid(data, size, false))
 		fail(r == 0 ? "cgname_validate accepted a name the rules refuse"
 			    : "cgname_validate refused a name the rules allow", why, NULL);
+	if (!new_name_agrees(data, size))
+		fail("cgname_validate_new disagrees with the rules of new names", NULL, NULL);
 
 	text = strndup((const char *)data, size);
 	if (!text)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* jsonscan.c: duplicate keys and lone UTF-16 surrogate escapes, which json-c accepts (last key wins, U+FFFD). */
+/* jsonscan.c: duplicate keys, lone UTF-16 surrogate escapes and NULs, which json-c accepts (last key wins, U+FFFD, a key cut). */
 
 #include <errno.h>
 #include <string.h>
@@ -30,8 +30,8 @@ static bool scan_hex4(const char *p, const char *end, unsigned *ret)
 	return true;
 }
 
-/* The string whose opening quote is before p: past its closing quote; *bad when a surrogate escape is unpaired. */
-static const char *scan_string(const char *p, const char *end, bool *bad)
+/* The string whose opening quote is before p: past its closing quote; *bad when a surrogate escape is unpaired, *nul for "\u0000". */
+static const char *scan_string(const char *p, const char *end, bool *bad, bool *nul)
 {
 	const char *quote = NULL, *esc;
 	bool unterminated = false;
@@ -56,7 +56,10 @@ static const char *scan_string(const char *p, const char *end, bool *bad)
 			continue;
 		}
 		p += 6;
-		if (u >= 0xDC00 && u <= 0xDFFF)
+		/* A NUL: json-c cuts a key there, and C (every string parameter) a value. */
+		if (u == 0)
+			*nul = true;
+		else if (u >= 0xDC00 && u <= 0xDFFF)
 			*bad = true;
 		else if (u >= 0xD800 && u <= 0xDBFF) {
 			if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' && scan_hex4(p + 2, end, &lo) && lo >= 0xDC00 &&
@@ -108,10 +111,10 @@ void jsonscan_message(const char *msg, size_t len, struct jsonscan *s)
 	memset(s->n_keys2, 0, sizeof(s->n_keys2));
 	s->top_keys = s->n_params = s->values = s->depth_max = 0;
 	s->top_bad = false;
-	s->bad_param = -1;
+	s->bad_param = s->nul_param = -1;
 	while (p < end) {
 		const char *start;
-		bool bad = false;
+		bool bad = false, nul = false;
 		char c = *p++;
 
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
@@ -133,9 +136,11 @@ void jsonscan_message(const char *msg, size_t len, struct jsonscan *s)
 		if (c != '"')
 			continue;
 		start = p;
-		p = scan_string(p, end, &bad);
+		p = scan_string(p, end, &bad, &nul);
 		if (scan_is_key(p, end))
 			scan_key(s, msg, start, (size_t)(p - 1 - start), depth, in_obj2, &cur);
+		if (nul && cur >= 0 && s->nul_param < 0)
+			s->nul_param = cur;
 		if (bad && cur >= 0 && s->bad_param < 0)
 			s->bad_param = cur;
 		else if (bad && cur < 0)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* jsonscan.h: what json-c lets through silently, found in a message's raw text: duplicate keys, lone surrogates. */
+/* jsonscan.h: what json-c lets through silently, found in a message's raw text: duplicate keys, lone surrogates, NULs. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,6 +25,7 @@ struct jsonscan {
 	unsigned n_keys2[JSONSCAN_TOP_MAX]; /* members of the object that is outer member i's value */
 	unsigned n_params;  /* entries of params[] */
 	int bad_param;      /* index in params[] of the member holding a lone surrogate escape, -1 for none */
+	int nul_param;      /* index in params[] of the member holding "\u0000", -1 for none (a caller may make it bad_param) */
 	struct jsonscan_param params[JSONSCAN_PARAMS_MAX];
 	unsigned values;    /* objects, arrays, object members and array elements written */
 	unsigned depth_max; /* deepest nesting of objects and arrays */

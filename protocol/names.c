@@ -29,14 +29,16 @@ static bool mem_equals(const char *s, size_t len, const char *word)
 	return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
-/* Length of the UTF-8 sequence at s (at most avail bytes), 0 if malformed. */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+size_t cgname_utf8_char(const char *str, size_t avail, uint32_t *ret_cp)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	size_t n, i;
 	uint32_t cp;
 
+	if (avail == 0)
+		return 0;
 	if (s[0] < 0x80)
-		return 1;
+		n = 1, cp = s[0];
 	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		n = 2, cp = s[0] & 0x1f;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -56,12 +58,37 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
+	if (ret_cp)
+		*ret_cp = cp;
 	return n;
 }
 
-/* Check one component's bytes; NULL when fine, else why not. */
-static const char *component_check(const char *c, size_t len)
+bool cgname_char_hidden(uint32_t cp)
 {
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||	     /* C0, DEL, C1 (U+009B is CSI) */
+	       cp == 0x061c || cp == 0x200e || cp == 0x200f ||	     /* bidi marks */
+	       (cp >= 0x202a && cp <= 0x202e) ||		     /* bidi embeddings, overrides */
+	       (cp >= 0x2066 && cp <= 0x2069) ||		     /* bidi isolates */
+	       cp == 0x2028 || cp == 0x2029 ||			     /* line, paragraph separators */
+	       cp == 0x200b || cp == 0x2060 || cp == 0xfeff;	     /* zero width: space, joiner, BOM */
+}
+
+/* Why the character cp may not be in a new name, or NULL (C0 and DEL are refused in every name). */
+static const char *char_hidden_why(uint32_t cp)
+{
+	if (cp >= 0x80 && cp <= 0x9f)
+		return "name contains a C1 control character (U+0080 to U+009F)";
+	if (cp >= 0x80 && cgname_char_hidden(cp))
+		return "name contains an invisible or text-direction formatting character (U+061C, U+200B, "
+		       "U+200E, U+200F, U+2028 to U+202E, U+2060, U+2066 to U+2069, U+FEFF)";
+	return NULL;
+}
+
+/* Check one component's bytes (strict: hidden characters too); NULL when fine, else why not. */
+static const char *component_check(const char *c, size_t len, bool strict)
+{
+	const char *why;
+	uint32_t cp;
 	size_t i, n;
 
 	if (len == 0)
@@ -77,15 +104,17 @@ static const char *component_check(const char *c, size_t len)
 
 		if (ch < 0x20 || ch == 0x7f)
 			return "name contains a control character";
-		n = utf8_seq_len((const unsigned char *)c + i, len - i);
+		n = cgname_utf8_char(c + i, len - i, &cp);
 		if (n == 0)
 			return "name is not valid UTF-8";
+		if (strict && (why = char_hidden_why(cp)))
+			return why;
 	}
 	return NULL;
 }
 
 /* Check the whole name and its components; NULL when valid, else why not. */
-static const char *name_check(const char *name, size_t len)
+static const char *name_check(const char *name, size_t len, bool strict)
 {
 	const char *p, *end, *slash, *reason;
 	size_t depth = 0;
@@ -110,23 +139,33 @@ static const char *name_check(const char *name, size_t len)
 			return "name contains \"//\"";
 		if (++depth > CGNAME_DEPTH_MAX)
 			return "name has more than 16 components";
-		reason = component_check(p, (size_t)(slash - p));
+		reason = component_check(p, (size_t)(slash - p), strict);
 		if (reason)
 			return reason;
 	}
 	return NULL;
 }
 
-/* 0 for a valid name, else -EINVAL and the reason. */
-int cgname_validate(const char *name, size_t len, const char **ret_reason)
+/* 0 when name passes (strict: the rules of new names), else -EINVAL and the reason. */
+static int name_validate(const char *name, size_t len, bool strict, const char **ret_reason)
 {
-	const char *reason = name_check(name, len);
+	const char *reason = name_check(name, len, strict);
 
 	if (!reason)
 		return 0;
 	if (ret_reason)
 		*ret_reason = reason;
 	return -EINVAL;
+}
+
+int cgname_validate(const char *name, size_t len, const char **ret_reason)
+{
+	return name_validate(name, len, false, ret_reason);
+}
+
+int cgname_validate_new(const char *name, size_t len, const char **ret_reason)
+{
+	return name_validate(name, len, true, ret_reason);
 }
 
 /* True when the component collides with kernel files or our own escape syntax. */

@@ -167,9 +167,11 @@ size_t vl_framer_pending(const struct vl_framer *f)
  * turns into U+FFFD) outside "parameters". Inside, *ret_bad_param names the
  * parameter that holds one (borrowed from *ret), else NULL. Text with more
  * than max_values values (0: any number) or nested deeper than VL_JSON_DEPTH
- * is refused (-E2BIG, -EBADMSG) before json-c spends anything on it.
+ * is refused (-E2BIG, -EBADMSG) before json-c spends anything on it. With
+ * refuse_nul, a parameter holding "\u0000" is named too (calls: json-c cuts a
+ * key there, C every string).
  */
-static int json_parse_object(const char *msg, size_t len, unsigned max_values, json_object **ret,
+static int json_parse_object(const char *msg, size_t len, unsigned max_values, bool refuse_nul, json_object **ret,
 			     const char **ret_bad_param)
 {
 	_cleanup_json_ json_object *o = NULL;
@@ -181,6 +183,8 @@ static int json_parse_object(const char *msg, size_t len, unsigned max_values, j
 	if (!msg || len == 0 || len > INT_MAX)
 		return -EBADMSG;
 	jsonscan_message(msg, len, &scan);
+	if (refuse_nul && scan.nul_param >= 0 && (scan.bad_param < 0 || scan.nul_param < scan.bad_param))
+		scan.bad_param = scan.nul_param;
 	if (max_values > 0 && scan.values > max_values)
 		return -E2BIG;
 	if (scan.depth_max > VL_JSON_DEPTH)
@@ -269,7 +273,7 @@ int vl_call_parse(const char *msg, size_t len, struct vl_call *ret)
 	json_object *v;
 	int r;
 
-	r = json_parse_object(msg, len, VL_CALL_VALUES_MAX, &o, &bad);
+	r = json_parse_object(msg, len, VL_CALL_VALUES_MAX, true, &o, &bad);
 	if (r < 0)
 		return r;
 	if (bad && !(bad_dup = strdup(bad)))
@@ -322,7 +326,7 @@ int vl_reply_parse(const char *msg, size_t len, struct vl_reply *ret)
 	json_object *v;
 	int r;
 
-	r = json_parse_object(msg, len, 0, &o, &bad);
+	r = json_parse_object(msg, len, 0, false, &o, &bad);
 	if (r < 0)
 		return r;
 	/* A reply is the daemon's own JSON: anything json-c would change in it is not a reply. */

@@ -55,8 +55,9 @@ struct vl_call {
 	bool more;
 	bool oneway;
 	bool upgrade;
-	/* A parameter written with a duplicate key or a lone UTF-16 surrogate escape
-	 * (json-c would keep the last key, make it U+FFFD): answer InvalidParameter. */
+	/* A parameter written with a duplicate key, a lone UTF-16 surrogate escape or
+	 * "\u0000" (json-c would keep the last key, make it U+FFFD, cut a key at the
+	 * NUL; C would cut any string there): answer InvalidParameter. */
 	char *bad_parameter;
 };
 

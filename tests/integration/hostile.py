@@ -354,9 +354,11 @@ def shape_cases(child):
         ("Create", {"name": "c1", "labels": {"a": ["b"]}}, IV, None),
         ("Create", {"name": "c1", "labels": {"k%d" % i: "v" for i in range(65)}}, IV, None),
         ("Create", {"name": "c1", "labels": {"a": "x" * 5000}}, IV, None),
-        # A NUL must not hide an oversized value from the 4096-byte limit, nor ride along.
-        ("Create", {"name": "c1", "labels": {"a": "x\u0000" + "y" * 5000}}, IV, None),
-        ("Create", {"name": "c1", "labels": {"a": "x\u0000y"}}, IV, None),
+        # A NUL must not hide an oversized value from the 4096-byte limit, nor ride along, nor cut a key:
+        # a "\u0000" anywhere in a parameter is InvalidParameter naming it.
+        ("Create", {"name": "c1", "labels": {"a": "x\u0000" + "y" * 5000}}, IP, "labels"),
+        ("Create", {"name": "c1", "labels": {"a": "x\u0000y"}}, IP, "labels"),
+        ("Create", {"name": "c1", "labels": {"a\u0000b": "x"}}, IP, "labels"),
         ("Create", {"generate": True, "prefix": "../x"}, IN, None),
         ("Create", {"generate": True, "prefix": "a/"}, IN, None),
     ]
@@ -424,7 +426,7 @@ def shape_cases(child):
         ("SetResources", dict(t, resources={"unified": {"hugetlb.2MB.max": 1}}), IV, None),
         ("SetResources", dict(t, resources={"unified": {"hugetlb.2MB.max": None}}), IV, None),
         ("SetResources", dict(t, resources={"unified": {"hugetlb.2MB.max": "1\n2"}}), IV, None),
-        ("SetResources", dict(t, resources={"unified": {"hugetlb.2MB.max": "1\u0000"}}), IV, None),
+        ("SetResources", dict(t, resources={"unified": {"hugetlb.2MB.max": "1\u0000"}}), IP, "resources"),
         ("SetResources", dict(t, resources={"unified": {"cgroup.max.descendants": "x" * 100000}}), IV, None),
         ("GetStats", {}, IP, "name"),
         ("GetStats", {"name": True}, IP, "name"),
@@ -654,15 +656,17 @@ def scenario_unified(path, pid, victim):
     bad = []
     for f in FORBIDDEN:
         value = str(victim) if "procs" in f or "tasks" in f else "1"
+        # A NUL in the name: refused before the whitelist, as any "\u0000" in a parameter.
+        want = (IV, IP) if "\0" in f else IV
         for res in ({"unified": {f: value}}, {"unified": {"hugetlb.2MB.max": "0", f: value}}):
             r = c.call(m("SetResources"), {"name": "t", "resources": res})
             try:
-                expect_error(r, IV, "SetResources unified %r" % f)
+                expect_error(r, want, "SetResources unified %r" % f)
             except Fail as e:
                 bad.append(str(e))
         r = c.call(m("Create"), {"name": "u", "resources": {"unified": {f: value}}})
         try:
-            expect_error(r, IV, "Create with unified %r" % f)
+            expect_error(r, want, "Create with unified %r" % f)
         except Fail as e:
             bad.append(str(e))
     for b in bad:

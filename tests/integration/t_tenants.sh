@@ -334,6 +334,32 @@ test_tenants_weights_against_others() {
 	adm set rootbox cpu.weight=10000 && expect_not_denied "root setting its own weight"
 }
 
+test_tenants_memory_protection_against_others() {
+	tn_up || return 1
+	adm create rootbox && expect_rc 0 || return 1
+	t1 create box && t1 create box/in && expect_rc 0 || return 1
+	# Beside root's cgroups protection is shared out among the siblings: a tenant may claim none.
+	t1 call SetResources '{"name":"box","resources":{"memory":{"low":"1073741824"}}}' && expect_rc 1 &&
+		expect_err PermissionDenied && expect_err memory.low || return 1
+	t1 call SetResources '{"name":"box","resources":{"memory":{"min":"max"}}}' && expect_rc 1 &&
+		expect_err PermissionDenied && expect_err memory.min || return 1
+	t1 call SetResources '{"name":"box","resources":{"unified":{"memory.low":"1G"}}}' && expect_rc 1 &&
+		expect_err PermissionDenied || return 1
+	t2 call Create '{"name":"hot","resources":{"memory":{"min":"1"}}}' && expect_rc 1 &&
+		expect_err PermissionDenied || return 1
+	expect_no_dir "$TN_ROOT/hot" || return 1
+	# Limits bind only the tenant; 0 is the default; below its own entry it shares out its own part; root decides.
+	t1 call SetResources '{"name":"box","resources":{"memory":{"low":"0","min":"0","high":"1073741824"}}}' &&
+		expect_not_denied "a tenant with no protection and a limit" || return 1
+	t1 call SetResources '{"name":"box/in","resources":{"memory":{"low":"1073741824"}}}' &&
+		expect_not_denied "a tenant's protection below its own entry" || return 1
+	adm call SetResources '{"name":"box","resources":{"memory":{"min":"1073741824"}}}' &&
+		expect_not_denied "root protecting a tenant's entry" || return 1
+	# And the name a tenant gives must not act on root's terminal (t_names.sh has the rest).
+	t2 call Create '{"name":"x\u009b2J"}' && expect_rc 1 && expect_err InvalidName || return 1
+	expect_no_dir "$TN_ROOT/x"$'\xc2\x9b''2J'
+}
+
 test_tenants_snapshot_own_only() {
 	tn_up || return 1
 	adm create rootbox && expect_rc 0 || return 1

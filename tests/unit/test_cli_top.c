@@ -184,6 +184,25 @@ static void one_frame(const char *cgroups, struct top_frame *f)
 	free(a);
 }
 
+START_TEST(test_names_escaped)
+{
+	struct top_frame f;
+	char *text;
+
+	/* A tenant's names: C1 CSI "2J" (clear screen), ESC "]0;" (set title), an RLO; JSON escapes as the wire has them. */
+	one_frame(CG("a\\u009b2J", "1", "0") "," CG("t\\u001b]0;x\\u0007", "1", "0") "," CG("r\\u202eb", "1", "0"), &f);
+	text = render(&f, TOP_SORT_NAME);
+	ck_assert_ptr_null(strstr(text, "\xc2\x9b"));
+	ck_assert_ptr_null(strchr(text, '\x1b'));
+	ck_assert_ptr_null(strstr(text, "\xe2\x80\xae"));
+	ck_assert_ptr_nonnull(strstr(text, "a\\u009b2J "));
+	ck_assert_ptr_nonnull(strstr(text, "t\\x1b]0;x\\x07 "));
+	ck_assert_ptr_nonnull(strstr(text, "r\\u202eb "));
+	free(text);
+	top_frame_done(&f);
+}
+END_TEST
+
 START_TEST(test_name_column_display_width)
 {
 	struct top_frame f;
@@ -298,6 +317,7 @@ static Suite *top_suite(void)
 	tcase_add_test(tc, test_sort_keys);
 	tcase_add_test(tc, test_pressure_parse);
 	tcase_add_test(tc, test_name_column_display_width);
+	tcase_add_test(tc, test_names_escaped);
 	tcase_add_test(tc, test_screen_never_scrolls);
 	tcase_add_test(tc, test_tree_4096);
 	suite_add_tcase(s, tc);

@@ -159,6 +159,56 @@ START_TEST(test_control_chars)
 }
 END_TEST
 
+/* Assert the new-name rule refuses name (with a reason naming the kind) while lookups still take it. */
+static void assert_hidden(const char *name, const char *kind)
+{
+	const char *reason = NULL;
+
+	ck_assert_msg(validate(name, NULL) == 0, "lookup rule refused \"%s\"", name);
+	ck_assert_msg(cgname_validate_new(name, strlen(name), &reason) == -EINVAL, "new-name rule accepted \"%s\"",
+		      name);
+	ck_assert_ptr_nonnull(strstr(reason, kind));
+}
+
+START_TEST(test_hidden_chars)
+{
+	_cleanup_free_ char *path = NULL, *back = NULL;
+	const char *reason = NULL;
+
+	/* C1: U+009B is CSI, U+0085 NEL, U+0080 and U+009F the ends. */
+	assert_hidden("a\xc2\x9b" "2J", "C1 control");
+	assert_hidden("\xc2\x80", "C1 control");
+	assert_hidden("x/\xc2\x85", "C1 control");
+	assert_hidden("\xc2\x9f", "C1 control");
+	/* Bidi controls (Trojan Source), line separators, zero width. */
+	assert_hidden("abc\xe2\x80\xae", "formatting");        /* U+202E RLO */
+	assert_hidden("\xe2\x80\xaa", "formatting");            /* U+202A LRE */
+	assert_hidden("\xe2\x81\xa6x", "formatting");           /* U+2066 LRI */
+	assert_hidden("\xe2\x81\xa9", "formatting");            /* U+2069 PDI */
+	assert_hidden("\xd8\x9c", "formatting");                 /* U+061C ALM */
+	assert_hidden("\xe2\x80\x8e", "formatting");            /* U+200E LRM */
+	assert_hidden("\xe2\x80\x8f", "formatting");            /* U+200F RLM */
+	assert_hidden("\xe2\x80\xa8", "formatting");            /* U+2028 */
+	assert_hidden("\xe2\x80\xa9", "formatting");            /* U+2029 */
+	assert_hidden("ro\xe2\x80\x8bot", "formatting");        /* U+200B ZWSP */
+	assert_hidden("\xe2\x81\xa0", "formatting");            /* U+2060 WJ */
+	assert_hidden("\xef\xbb\xbf" "name", "formatting");        /* U+FEFF BOM */
+	/* Neighbours stay allowed: U+00A0, U+00E9, U+200C/D (ZWNJ, ZWJ: Persian, emoji), U+2065, U+206A, U+202F. */
+	static const char *const fine[] = { "\xc2\xa0", "caf\xc3\xa9", "\xe2\x80\x8c", "\xe2\x80\x8d",
+					    "\xe2\x81\xa5", "\xe2\x81\xaa", "\xe2\x80\xaf", "\xf0\x9f\x90\xa7" };
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+		ck_assert_msg(cgname_validate_new(fine[i], strlen(fine[i]), NULL) == 0, "refused %s", fine[i]);
+	/* What an older cgctld recorded still maps to disk and back: it can be listed and destroyed. */
+	ck_assert_int_eq(cgname_to_path("old\xc2\x9b", &path), 0);
+	ck_assert_int_eq(cgname_from_path(path, &back), 0);
+	ck_assert_str_eq(back, "old\xc2\x9b");
+	/* Everything the lookup rule refuses, the new-name rule refuses too. */
+	ck_assert_int_eq(cgname_validate_new("a\nb", 3, &reason), -EINVAL);
+	ck_assert_str_eq(reason, "name contains a control character");
+	ck_assert(cgname_char_hidden(0x1b) && cgname_char_hidden(0x7f) && !cgname_char_hidden('a'));
+}
+END_TEST
+
 START_TEST(test_component_length)
 {
 	_cleanup_free_ char *c128 = make_run(CGNAME_COMPONENT_MAX, 'x');
@@ -347,6 +397,7 @@ static Suite *names_suite(void)
 	add_case(s, "dots", test_dots);
 	add_case(s, "nul_inside", test_nul_inside);
 	add_case(s, "control_chars", test_control_chars);
+	add_case(s, "hidden_chars", test_hidden_chars);
 	add_case(s, "component_length", test_component_length);
 	add_case(s, "depth", test_depth);
 	add_case(s, "total_length", test_total_length);

@@ -200,6 +200,8 @@ START_TEST(test_sibling_plan)
 		{ "io.bfq.weight", "10" },	 { "cpu.weight.nice", "5" },	 { "cpu.weight.nice", "0" },
 		{ "cpuset.cpus.partition", "member" }, { "cpuset.cpus.exclusive", "" },
 		{ "cpu.max", "max 100000" },	 { "memory.max", "max" },	 { "cpu.idle", "1" },
+		/* No memory protection (the default) beside others; limits bind the tenant only. */
+		{ "memory.min", "0" },		 { "memory.low", "0\n" },	 { "memory.high", "1073741824" },
 	};
 	static const char *const refused[][2] = {
 		{ "cpu.weight", "101" },	   { "cpu.weight", "10000" },	   { "cpu.weight", "500 " },
@@ -213,6 +215,10 @@ START_TEST(test_sibling_plan)
 		{ "io.weight", "default 1000 100" }, { "io.weight", "1000 100" },
 		{ "io.weight", "8:0 1000 100" },     { "io.weight", "8:0 1000 default" },
 		{ "io.bfq.weight", "default 1000 100" },
+		/* Any protection beside root's cgroups takes from theirs. */
+		{ "memory.min", "1" },		     { "memory.low", "1073741824" }, { "memory.low", "max" },
+		{ "memory.min", "1G" },		     { "memory.low", "0 5" },	     { "memory.low", "" },
+		{ "memory.low", "-0" },		     { "memory.min", "0x10" },
 	};
 	struct res_write two[2] = { { .file = "memory.max", .value = "1G" }, { .file = "cpu.weight", .value = "200" } };
 	struct res_plan p = { .w = two, .n = 2 };

@@ -575,6 +575,27 @@ START_TEST(test_parse_lone_surrogate)
 }
 END_TEST
 
+START_TEST(test_parse_nul_escape)
+{
+	const char *bad;
+
+	/* json-c cuts a key at "\u0000" ("a\u0000b" became "a"); C cuts every string value there. */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"labels\":{\"a\\u0000b\":\"x\"}}}", &bad), 0);
+	ck_assert_str_eq(bad, "labels");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"labels\":{\"k\":\"v\\u0000w\"}}}", &bad), 0);
+	ck_assert_str_eq(bad, "labels");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"x\":1,\"name\":\"a\\u0000\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "name");
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"\\u0000\":1}}", &bad), 0);
+	ck_assert_str_ne(bad, "-");
+	/* The method itself: not a call at all (its shape is wrong, as before). */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\\u0000\"}", &bad), -EPROTO);
+	/* "\\u0000" is a backslash and "u0000"; "\u0001" is no NUL. */
+	ck_assert_int_eq(parse_bad("{\"method\":\"a.B\",\"parameters\":{\"n\":\"\\\\u0000\\u0001\"}}", &bad), 0);
+	ck_assert_str_eq(bad, "-");
+}
+END_TEST
+
 START_TEST(test_parse_duplicate_keys)
 {
 	const char *bad;
@@ -734,6 +755,7 @@ static Suite *varlink_suite(void)
 	add_case(s, "parse_reply_shape", test_parse_reply_shape);
 	add_case(s, "parse_deep_nesting", test_parse_deep_nesting);
 	add_case(s, "parse_lone_surrogate", test_parse_lone_surrogate);
+	add_case(s, "parse_nul_escape", test_parse_nul_escape);
 	add_case(s, "parse_duplicate_keys", test_parse_duplicate_keys);
 	add_case(s, "format_call", test_format_call);
 	add_case(s, "format_reply", test_format_reply);
