@@ -45,6 +45,7 @@
 #define HOOK_RETRIES_MAX 32           /* limits dropped one at a time, at most */
 #define HOOK_LOG_MAX (1u << 20)       /* the default log is moved to .old beyond this */
 #define HOOK_GC_AGE_DEFAULT 60        /* seconds: an empty entry younger than this may be a create under way */
+#define HOOK_PARENT_TRIES 64          /* a shared parent removed under us by others' poststop, at most */
 
 enum stage { STAGE_UNKNOWN, STAGE_CREATE, STAGE_POSTSTOP, STAGE_GC };
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -545,8 +546,13 @@ static int stage_create(struct hook *h)
 		return hook_dry_run(h, res);
 	if (hook_connect(h, &ex) < 0)
 		return ex;
-	/* A parent another container's poststop just removed is made again. */
-	for (int i = 0; i < 3; i++) {
+	/*
+	 * A parent another container's poststop just removed is made again.
+	 * Each NotFound means another hook removed it in between (it was empty):
+	 * under a churn of others' containers that happens several times in a
+	 * row, so the bound is generous (3 failed 1 start in 15).
+	 */
+	for (int i = 0; i < HOOK_PARENT_TRIES; i++) {
 		r = oci_parents_make(h->c, h->name);
 		if (r >= 0)
 			r = hook_create(h, res, &created, &existing);

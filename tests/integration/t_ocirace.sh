@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: MIT
+# t_ocirace.sh: cgctl-oci-hook as many runtimes use it at once: containers started and stopped together under one parent.
+# shellcheck shell=bash
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+
+# The helpers of t_oci.sh (its tests are listed from its own file only).
+# shellcheck source=t_oci.sh
+. "$HERE/t_oci.sh"
+
+# Run the hook for container $1 of bundle dir $2 (pid $3, status $4, stage $5)
+# in the background; its exit status goes to $2.$5.rc, its stderr to $2.$5.err.
+race_hook_bg() {
+	local id=$1 b=$2 pid=$3 status=$4 stage=$5
+	mk_state "$id" "$pid" "$b" "$status" "$b.$stage.state"
+	(
+		cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" "$stage" <"$b.$stage.state" >/dev/null 2>"$b.$stage.err"
+		echo $? >"$b.$stage.rc"
+	) &
+	RACE_JOBS+=("$!")
+}
+
+# Each hook of stage $1 for the bundles $2... exited 0 and said nothing.
+race_expect_ok() {
+	local stage=$1 b
+	shift
+	for b in "$@"; do
+		[ "$(cat "$b.$stage.rc" 2>&1)" = 0 ] || fail "$stage of ${b##*/}: exit $(cat "$b.$stage.rc" 2>&1): $(cat "$b.$stage.err")" || return 1
+		! grep -q 'cgctl-oci-hook' "$b.$stage.err" || fail "$stage of ${b##*/} said: $(cat "$b.$stage.err")" || return 1
+	done
+}
+
+# Containers under one cgroupsPath parent start while others below it stop, all
+# at once: a poststop removing the shared parent (its last container gone)
+# races a createRuntime making a child in it. Every hook succeeds, every
+# container gets its cgroup, and the parent goes with the last of them.
+test_oci_hook_parent_race() {
+	need_hook || return 1
+	up || return 1
+	local d=$CGT_TMP/oci r i b old=() new=() pids=() n=${CGCTL_RACE_N:-6} rounds=${CGCTL_RACE_ROUNDS:-3}
+	mkdir -p "$d"
+	for r in $(seq 1 "$rounds") last; do
+		new=() pids=() RACE_JOBS=()
+		[ "$r" = last ] || for i in $(seq 1 "$n"); do
+			b=$d/r$r-c$i
+			mk_bundle "$b" '.linux.cgroupsPath = $p' --arg p "/shared/${b##*/}" || return 1
+			cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+			new+=("$b") pids+=("$SPID")
+		done
+		for i in "${!new[@]}"; do race_hook_bg "${new[$i]##*/}" "${new[$i]}" "${pids[$i]}" creating createRuntime; done
+		for b in "${old[@]}"; do race_hook_bg "${b##*/}" "$b" 0 stopped poststop; done
+		wait "${RACE_JOBS[@]}"
+		race_expect_ok createRuntime "${new[@]}" || return 1
+		race_expect_ok poststop "${old[@]}" || return 1
+		for i in "${!new[@]}"; do expect_in_cg "${pids[$i]}" "shared/${new[$i]##*/}" || return 1; done
+		old=("${new[@]}")
+	done
+	expect_no_dir shared "the parent outlived its last container" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+}
+
+# One container starts again and again while other containers' hooks make and
+# remove the shared parent as fast as the daemon answers (parent_churn.py):
+# however often the parent vanishes between the hook making it and creating
+# the container's cgroup in it, createRuntime succeeds.
+test_oci_hook_parent_churn() {
+	need_hook || return 1
+	up || return 1
+	local d=$CGT_TMP/oci b=$CGT_TMP/oci/churn i fails=0 stop=$CGT_TMP/churn.stop out=$CGT_TMP/churn.out
+	mk_bundle "$b" '.linux.cgroupsPath = "/shared/churn"' || return 1
+	cgt_user_bg "$CGT_WORK" "$out" /usr/bin/python3 "$HERE/parent_churn.py" "$DSOCK" shared "$stop"
+	for i in $(seq 1 "${CGCTL_CHURN_ROUNDS:-30}"); do
+		cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+		mk_state churn "$SPID" "$b" creating "$d/churn.state"
+		hook "$d/churn.state" createRuntime
+		if [ "$RC" != 0 ]; then
+			fails=$((fails + 1))
+			kill -KILL "$SPID"
+			continue
+		fi
+		expect_in_cg "$SPID" shared/churn || return 1
+		mk_state churn 0 "$b" stopped "$d/churn.stop"
+		hook "$d/churn.stop" poststop
+		expect_rc 0 "poststop $i" || return 1
+	done
+	touch "$stop"
+	cgt_wait_file "$out" || fail "parent_churn.py did not stop" || return 1
+	cgt_log "parent_churn.py: $(cat "$out")"
+	grep -q '^cycles [0-9]* removed [1-9]' "$out" || fail "the churn never removed the parent: $(cat "$out")" || return 1
+	[ "$fails" = 0 ] || fail "$fails of ${CGCTL_CHURN_ROUNDS:-30} createRuntime failed while the parent churned (last: ${ERR:0:200})" || return 1
+}
