@@ -163,7 +163,8 @@ static int hook_soft(const struct hook *h, const char *fmt, ...)
 static const char *hook_without(const struct hook *h)
 {
 	if (h->stage != STAGE_CREATE)
-		return "nothing to remove now; cgctld removes the container's cgroup once it is empty";
+		return "nothing to remove now; cgctld removes the container's cgroup once it is empty, the next "
+		       "cgctl-oci-hook --gc or createRuntime kills what is left in it";
 	return h->strict ? "--strict: the container is not started"
 			 : "the container runs without a cgroup of its own";
 }
@@ -546,6 +547,8 @@ static int stage_create(struct hook *h)
 		return hook_dry_run(h, res);
 	if (hook_connect(h, &ex) < 0)
 		return ex;
+	/* Before ours exists: an entry of this id a missed poststop left is killed, not joined. */
+	(void)oci_stopped_finish(h->c, NULL);
 	/*
 	 * A parent another container's poststop just removed is made again.
 	 * Each NotFound means another hook removed it in between (it was empty):
@@ -599,8 +602,12 @@ static int stage_poststop(struct hook *h)
 	size_t n = 0;
 	int r, ex = EXIT_OK;
 
-	if (hook_connect(h, &ex) < 0)
+	if (hook_connect(h, &ex) < 0) {
+		/* Processes left in it (no PID namespace) are killed by the next --gc or createRuntime. */
+		if ((r = oci_stopped_note(&h->st)) < 0)
+			hook_warn(h, "cannot remember the container for a later --gc: %s", strerror(-r));
 		return ex;
+	}
 	r = cgctl_list(h->c, NULL, &e, &n);
 	if (r < 0)
 		return hook_call_failed(h, "list", r);
@@ -631,6 +638,8 @@ static int stage_gc(struct hook *h)
 	(void)oci_where_log(NULL, &h->auto_log);
 	if (hook_connect(h, &ex) < 0)
 		return ex;
+	/* First what the poststops that missed the daemon could not kill. */
+	(void)oci_stopped_finish(h->c, stdout);
 	r = hook_gc(h, stdout);
 	return r < 0 ? hook_call_failed(h, "list", r) : EXIT_OK;
 }
@@ -654,7 +663,8 @@ static void usage(FILE *f)
 	      "      --dry-run      createRuntime: print the cgroup name, labels and limits that\n"
 	      "                     would be asked for, as JSON on stdout, and stop\n"
 	      "      --gc           remove the hook's empty cgroups (containers gone while the\n"
-	      "                     daemon could not hear of it); reads no state\n"
+	      "                     daemon could not hear of it), kill and remove those whose\n"
+	      "                     poststop missed the daemon; reads no state\n"
 	      "      --gc-age SECS  only those created at least SECS ago (default 60)\n"
 	      "  -h, --help         show this help\n"
 	      "      --version      show the version\n", f);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# t_ocirace.sh: cgctl-oci-hook as many runtimes use it at once: containers started and stopped together under one parent.
-# shellcheck shell=bash
+# t_ocirace.sh: cgctl-oci-hook racing other hooks (containers started and stopped together under one parent) and the daemon (a poststop it missed).
+# shellcheck shell=bash source-path=SCRIPTDIR
 # Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
 
 # The helpers of t_oci.sh (its tests are listed from its own file only).
@@ -42,6 +42,7 @@ test_oci_hook_parent_race() {
 		new=() pids=() RACE_JOBS=()
 		[ "$r" = last ] || for i in $(seq 1 "$n"); do
 			b=$d/r$r-c$i
+			# shellcheck disable=SC2016 # $p is jq's
 			mk_bundle "$b" '.linux.cgroupsPath = $p' --arg p "/shared/${b##*/}" || return 1
 			cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 			new+=("$b") pids+=("$SPID")
@@ -88,4 +89,59 @@ test_oci_hook_parent_churn() {
 	cgt_log "parent_churn.py: $(cat "$out")"
 	grep -q '^cycles [0-9]* removed [1-9]' "$out" || fail "the churn never removed the parent: $(cat "$out")" || return 1
 	[ "$fails" = 0 ] || fail "$fails of ${CGCTL_CHURN_ROUNDS:-30} createRuntime failed while the parent churned (last: ${ERR:0:200})" || return 1
+}
+
+# Container m of bundle dir $1 on a new sleeper (SPID) whose poststop runs
+# while cgctld is down (killed, restarted on state dir $2): the sleeper stands
+# for what a container without a PID namespace leaves behind, which neither
+# rootless runc nor the never-empty auto_remove entry ends.
+missed_poststop() {
+	local b=$1 state=$2
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state m "$SPID" "$b" creating "$b.state"
+	hook "$b.state" createRuntime
+	expect_rc 0 "createRuntime" || return 1
+	expect_in_cg "$SPID" oci-m || return 1
+	cgt_daemon_kill9 || fail "cgctld did not die" || return 1
+	mk_state m 0 "$b" stopped "$b.stop"
+	hook "$b.stop" poststop
+	expect_rc 0 "poststop without cgctld" || return 1
+	expect_err "kills what is left in it" || return 1
+	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --state-dir "$state" || return 1
+	sleep 0.3
+	kill -0 "$SPID" 2>/dev/null || fail "the leftover died before anything killed it" || return 1
+	expect_in_cg "$SPID" oci-m || return 1
+}
+
+# A poststop that missed the daemon is finished later: --gc, or the next
+# createRuntime (before it makes its own cgroup, so a container of the same id
+# started again gets a fresh one and is not killed with the leftovers).
+test_oci_hook_poststop_missed() {
+	need_hook || return 1
+	up || return 1
+	local b=$CGT_TMP/oci/m state=$DSTATE left
+	mk_bundle "$b" '.' || return 1
+	missed_poststop "$b" "$state" || return 1
+	left=$SPID
+	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl-oci-hook --gc"
+	expect_rc 0 "--gc" || return 1
+	[ "$OUT" = "removed oci-m" ] || fail "--gc said '$OUT', want 'removed oci-m'" || return 1
+	cgt_wait_gone "$left" || fail "--gc left the stopped container's process" || return 1
+	expect_no_dir oci-m || return 1
+	# Again, and the same container is started again instead.
+	missed_poststop "$b" "$state" || return 1
+	left=$SPID
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state m "$SPID" "$b" creating "$b.state"
+	hook "$b.state" createRuntime
+	expect_rc 0 "createRuntime of m again" || return 1
+	cgt_wait_gone "$left" || fail "createRuntime left the stopped container's process" || return 1
+	expect_in_cg "$SPID" oci-m || return 1
+	kill -0 "$SPID" || fail "the new container's init was killed" || return 1
+	# Done once: a later sweep leaves the new container alone.
+	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl-oci-hook --gc"
+	[ -z "$OUT" ] || fail "--gc removed '$OUT'" || return 1
+	expect_in_cg "$SPID" oci-m || return 1
 }
