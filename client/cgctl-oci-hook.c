@@ -385,6 +385,12 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 	json_object_object_add(params, "resources", json_object_get(res));
 	/* The daemon removes it once the container's processes are gone: poststop is not needed. */
 	json_object_object_add(params, "auto_remove", json_object_new_boolean(true));
+	/*
+	 * Its inside is the container's, as systemd's Delegate=yes gives container
+	 * scopes: the cgroups a nested runtime or systemd makes in it are killed
+	 * and removed with it, not a reason to refuse the poststop.
+	 */
+	json_object_object_add(params, "delegate", json_object_new_boolean(true));
 	r = hook_call_resources(h, "Create", params, res);
 	*ret_created = r >= 0;
 	if (r != -EEXIST)
@@ -401,6 +407,7 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 	*ret_existing = true;
 	json_object_object_del(params, "labels");
 	json_object_object_del(params, "auto_remove");
+	json_object_object_del(params, "delegate");
 	return hook_call_resources(h, "SetResources", params, res);
 }
 

@@ -145,3 +145,41 @@ test_oci_hook_poststop_missed() {
 	[ -z "$OUT" ] || fail "--gc removed '$OUT'" || return 1
 	expect_in_cg "$SPID" oci-m || return 1
 }
+
+# Container $1 of bundle dir $2 on a new sleeper (SPID) that moves itself into
+# a cgroup it makes inside its own, as a nested runtime or systemd does.
+nested_start() {
+	local id=$1 b=$2
+	mk_bundle "$b" '.' || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state "$id" "$SPID" "$b" creating "$b.state"
+	hook "$b.state" createRuntime
+	expect_rc 0 "createRuntime of $id" || return 1
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	cgt_as_user_in "$CGT_WORK" sh -c 'mkdir "$1/inner" && echo "$2" >"$1/inner/cgroup.procs"' sh \
+		"$CGT_MROOT/oci-$id" "$SPID" || fail "the container could not make its inner cgroup" || return 1
+	expect_in_cg "$SPID" "oci-$id/inner" || return 1
+}
+
+# The container's cgroup is its own inside (delegated, as systemd's
+# Delegate=yes gives container scopes): what it made there goes with it, at
+# poststop (killed) and when its last process ends (auto_remove); a poststop
+# that refused it failed runc delete and left the container's processes.
+test_oci_hook_container_inner_cgroups() {
+	need_hook || return 1
+	up || return 1
+	local d=$CGT_TMP/oci
+	nested_start nest "$d/nest" || return 1
+	mk_state nest 0 "$d/nest" stopped "$d/nest.stop"
+	hook "$d/nest.stop" poststop
+	expect_rc 0 "poststop of a container with an inner cgroup" || return 1
+	expect_quiet || return 1
+	cgt_wait_gone "$SPID" || fail "poststop left the container's process" || return 1
+	expect_no_dir oci-nest || return 1
+	# No poststop: its last process ends, the daemon removes it whole.
+	nested_start nest2 "$d/nest2" || return 1
+	kill -KILL "$SPID"
+	cgt_wait_for 10 test ! -d "$CGT_MROOT/oci-nest2" || fail "oci-nest2 outlived its last process" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+}
