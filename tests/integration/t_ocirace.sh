@@ -183,3 +183,41 @@ test_oci_hook_container_inner_cgroups() {
 	c --json list
 	expect_jq 'length == 0' || return 1
 }
+
+# Real runc, a container without a PID namespace whose init leaves a process
+# behind; it is deleted while cgctld is down. runc cannot kill the leftover
+# (no cgroup of its own), poststop cannot reach the daemon: the next --gc does.
+test_oci_runc_no_pidns_missed_poststop() {
+	need_runc || return
+	up || return 1
+	local id=np b=$CGT_TMP/oci/np tmp state=$DSTATE bg
+	cgt_oci_bundle "$b" || fail "cannot build the bundle" || return 1
+	oci_config "$b" "$DSOCK" || fail "cannot write config.json" || return 1
+	# Rootless without a PID namespace cannot mount a new /proc: bind the host's, as runc's own tests do.
+	tmp=$(mktemp "$CGT_TMP/config.XXXXXX") || return 1
+	jq '.linux.namespaces |= map(select(.type != "pid"))
+		| .mounts |= map(if .type == "proc" then {destination: "/proc", type: "bind", source: "/proc",
+			options: ["rbind", "nosuid", "nodev", "noexec"]} else . end)
+		| .process.args = ["sh", "-c", "sleep 300 & echo $! >/out/bg; exec sleep 300"]' \
+		"$b/config.json" >"$tmp" && mv "$tmp" "$b/config.json" && chmod 0644 "$b/config.json" || return 1
+	cgt_runc run -d -b "$b" "$id"
+	expect_rc 0 "runc run -d" || return 1
+	cgt_wait_file "$b/out/bg" || fail "the container did not start its background process" || return 1
+	bg=$(cat "$b/out/bg")
+	cgt_track_pid "$bg"
+	expect_in_cg "$bg" "oci-$id" || return 1
+	cgt_daemon_kill9 || fail "cgctld did not die" || return 1
+	cgt_runc kill "$id" KILL
+	runc_wait_stopped "$id" || fail "container did not stop" || return 1
+	cgt_runc delete "$id"
+	expect_rc 0 "runc delete without cgctld" || return 1
+	[ "$(cgt_proc_state "$bg")" = S ] || fail "the leftover is $(cgt_proc_state "$bg"), want it sleeping (runc left it)" || return 1
+	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --state-dir "$state" || return 1
+	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl-oci-hook --gc"
+	expect_rc 0 "--gc" || return 1
+	[ "$OUT" = "removed oci-$id" ] || fail "--gc said '$OUT', want 'removed oci-$id'" || return 1
+	# Killed (a zombie until the host's init reaps it) or gone.
+	case $(cgt_proc_state "$bg") in '' | Z) ;; *) fail "the leftover survived --gc: $(cgt_proc_state "$bg")" || return 1 ;; esac
+	expect_no_dir "oci-$id" || return 1
+}
