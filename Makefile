@@ -82,7 +82,7 @@ PROTO_SRCS  := $(wildcard protocol/*.c)
 DAEMON_SRCS := $(wildcard daemon/*.c)
 LIB_SRCS    := $(wildcard client/libcgctl*.c)
 CLI_SRCS    := client/cgctl.c $(wildcard client/cli_*.c)
-HOOK_SRCS   := $(wildcard client/cgctl-oci-hook.c client/oci_spec.c client/oci_identity.c client/oci_resources.c client/oci_where.c client/oci_parents.c)
+HOOK_SRCS   := $(wildcard client/cgctl-oci-hook.c client/oci_spec.c client/oci_identity.c client/oci_resources.c client/oci_where.c client/oci_parents.c client/oci_stopped.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 ITEST_SRCS  := $(wildcard tests/integration/*.c)
 BENCH_SRCS  := $(wildcard bench/*.c)
@@ -198,7 +198,7 @@ $(B)/tests/test_lib%: $(B)/tests/unit/test_lib%.o $(B)/tests/unit/fakepeer.o $(L
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
 
 # The hook's OCI translation modules, without the hook itself or libcgctl (oci_parents.c calls it).
-$(B)/tests/test_oci: $(B)/tests/unit/test_oci.o $(call obj,$(filter-out client/oci_parents.c,$(filter client/oci_%.c,$(HOOK_SRCS)))) $(B)/libproto.a
+$(B)/tests/test_oci: $(B)/tests/unit/test_oci.o $(call obj,$(filter-out client/oci_parents.c client/oci_stopped.c,$(filter client/oci_%.c,$(HOOK_SRCS)))) $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
 
 # top's model and the --pressure parser, without the rest of the CLI.

@@ -45,6 +45,7 @@
 #define HOOK_RETRIES_MAX 32           /* limits dropped one at a time, at most */
 #define HOOK_LOG_MAX (1u << 20)       /* the default log is moved to .old beyond this */
 #define HOOK_GC_AGE_DEFAULT 60        /* seconds: an empty entry younger than this may be a create under way */
+#define HOOK_PARENT_TRIES 64          /* a shared parent removed under us by others' poststop, at most */
 
 enum stage { STAGE_UNKNOWN, STAGE_CREATE, STAGE_POSTSTOP, STAGE_GC };
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -162,7 +163,8 @@ static int hook_soft(const struct hook *h, const char *fmt, ...)
 static const char *hook_without(const struct hook *h)
 {
 	if (h->stage != STAGE_CREATE)
-		return "nothing to remove now; cgctld removes the container's cgroup once it is empty";
+		return "nothing to remove now; cgctld removes the container's cgroup once it is empty, the next "
+		       "cgctl-oci-hook --gc or createRuntime kills what is left in it";
 	return h->strict ? "--strict: the container is not started"
 			 : "the container runs without a cgroup of its own";
 }
@@ -383,6 +385,12 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 	json_object_object_add(params, "resources", json_object_get(res));
 	/* The daemon removes it once the container's processes are gone: poststop is not needed. */
 	json_object_object_add(params, "auto_remove", json_object_new_boolean(true));
+	/*
+	 * Its inside is the container's, as systemd's Delegate=yes gives container
+	 * scopes: the cgroups a nested runtime or systemd makes in it are killed
+	 * and removed with it, not a reason to refuse the poststop.
+	 */
+	json_object_object_add(params, "delegate", json_object_new_boolean(true));
 	r = hook_call_resources(h, "Create", params, res);
 	*ret_created = r >= 0;
 	if (r != -EEXIST)
@@ -399,6 +407,7 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 	*ret_existing = true;
 	json_object_object_del(params, "labels");
 	json_object_object_del(params, "auto_remove");
+	json_object_object_del(params, "delegate");
 	return hook_call_resources(h, "SetResources", params, res);
 }
 
@@ -545,8 +554,15 @@ static int stage_create(struct hook *h)
 		return hook_dry_run(h, res);
 	if (hook_connect(h, &ex) < 0)
 		return ex;
-	/* A parent another container's poststop just removed is made again. */
-	for (int i = 0; i < 3; i++) {
+	/* Before ours exists: an entry of this id a missed poststop left is killed, not joined. */
+	(void)oci_stopped_finish(h->c, NULL);
+	/*
+	 * A parent another container's poststop just removed is made again.
+	 * Each NotFound means another hook removed it in between (it was empty):
+	 * under a churn of others' containers that happens several times in a
+	 * row, so the bound is generous (3 failed 1 start in 15).
+	 */
+	for (int i = 0; i < HOOK_PARENT_TRIES; i++) {
 		r = oci_parents_make(h->c, h->name);
 		if (r >= 0)
 			r = hook_create(h, res, &created, &existing);
@@ -593,8 +609,12 @@ static int stage_poststop(struct hook *h)
 	size_t n = 0;
 	int r, ex = EXIT_OK;
 
-	if (hook_connect(h, &ex) < 0)
+	if (hook_connect(h, &ex) < 0) {
+		/* Processes left in it (no PID namespace) are killed by the next --gc or createRuntime. */
+		if ((r = oci_stopped_note(&h->st)) < 0)
+			hook_warn(h, "cannot remember the container for a later --gc: %s", strerror(-r));
 		return ex;
+	}
 	r = cgctl_list(h->c, NULL, &e, &n);
 	if (r < 0)
 		return hook_call_failed(h, "list", r);
@@ -625,6 +645,8 @@ static int stage_gc(struct hook *h)
 	(void)oci_where_log(NULL, &h->auto_log);
 	if (hook_connect(h, &ex) < 0)
 		return ex;
+	/* First what the poststops that missed the daemon could not kill. */
+	(void)oci_stopped_finish(h->c, stdout);
 	r = hook_gc(h, stdout);
 	return r < 0 ? hook_call_failed(h, "list", r) : EXIT_OK;
 }
@@ -648,7 +670,8 @@ static void usage(FILE *f)
 	      "      --dry-run      createRuntime: print the cgroup name, labels and limits that\n"
 	      "                     would be asked for, as JSON on stdout, and stop\n"
 	      "      --gc           remove the hook's empty cgroups (containers gone while the\n"
-	      "                     daemon could not hear of it); reads no state\n"
+	      "                     daemon could not hear of it), kill and remove those whose\n"
+	      "                     poststop missed the daemon; reads no state\n"
 	      "      --gc-age SECS  only those created at least SECS ago (default 60)\n"
 	      "  -h, --help         show this help\n"
 	      "      --version      show the version\n", f);

@@ -104,7 +104,7 @@ CGCTL_EXPORT int cgctl_attach_pidfds(cgctl *c, const char *name, const int *pidf
 		return libcgctl_bad_args(c, __func__);
 	for (size_t i = 0; i < n; i++)
 		if (pidfds[i] < 0)
-			return -EBADF;
+			return libcgctl_set_error(c, -EBADF, cgerr_name(CGERR_INVALID_VALUE), "a pidfd is negative");
 	libcgctl_clear_error(c);
 	if (!(p = name_params(c, name, &r)))
 		return r;

@@ -48,8 +48,11 @@ static int stream_next(cgctl *c, uint64_t deadline, json_object **ret_params, bo
 	struct libcgctl_stream *s = libcgctl_stream_of(c);
 	int r;
 
+	if (!s->active && !s->end)
+		return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE),
+					  "no watch or streaming call on this connection");
 	if (!s->active)
-		return s->end ? s->end : -EINVAL;
+		return s->end;
 	libcgctl_clear_error(c);
 	r = libcgctl_recv_stream(c, deadline, &rep);
 	if (r == -ETIMEDOUT)

@@ -2,6 +2,7 @@
 /* libcgctl.c: the connection: socket transport with deadlines and fd passing, error mapping, raw calls. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct cgctl {
 	struct vl_framer in; /* bytes received, split into messages */
 	int in_fds[LIBCGCTL_FDS_MAX]; /* received, not yet handed to a reply */
 	size_t n_in_fds;
+	int fds_lost; /* 0, or -EMFILE/-ENFILE: the kernel dropped descriptors of the reply being read */
 	char *error_name;
 	char *error_message;
 };
@@ -391,7 +393,8 @@ static int send_all(cgctl *c, const char *buf, size_t len, const int *fds, size_
 /* Mark the stream unusable: bytes may be half-sent or a reply half-read. */
 static int set_broken(cgctl *c, int r)
 {
-	if (r < 0 && r != -ENOMEM && !c->broken) {
+	/* Our descriptor limit costs one reply its descriptors, not the stream its step (fds_truncated()). */
+	if (r < 0 && r != -ENOMEM && r != -EMFILE && r != -ENFILE && !c->broken) {
 		c->broken = r;
 		c->stream.active = false;
 	}
@@ -420,6 +423,26 @@ int libcgctl_send(cgctl *c, const char *method, json_object *params, unsigned fl
 	return 0;
 }
 
+/*
+ * Why the kernel cut descriptors off a message (MSG_CTRUNC): at our
+ * descriptor limit it installs none and says only that; the bytes are whole,
+ * so the reply they belong to fails with -EMFILE and the stream goes on.
+ * Anything else (more descriptors than we take) is -EPROTO.
+ */
+static int fds_truncated(cgctl *c)
+{
+	int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return -EPROTO;
+	}
+	if (errno != EMFILE && errno != ENFILE)
+		return -EPROTO;
+	c->fds_lost = -errno;
+	return 0;
+}
+
 /* Keep the descriptors of a received control message; -EPROTO when some were lost. */
 static int take_fds(cgctl *c, struct msghdr *mh)
 {
@@ -442,8 +465,8 @@ static int take_fds(cgctl *c, struct msghdr *mh)
 			}
 		}
 	}
-	if (mh->msg_flags & MSG_CTRUNC)
-		r = -EPROTO;
+	if ((mh->msg_flags & MSG_CTRUNC) && r == 0)
+		r = fds_truncated(c);
 	return r;
 }
 
@@ -501,6 +524,16 @@ static int parse_reply(cgctl *c, const char *msg, size_t len, struct libcgctl_re
 		vl_reply_done(&rep.vl);
 		return -EPROTO;
 	}
+	if (c->fds_lost) { /* its descriptors never reached us: the call fails, the stream is in step */
+		r = c->fds_lost;
+		c->fds_lost = 0;
+		close_fds(c->in_fds, c->n_in_fds);
+		c->n_in_fds = 0;
+		if (!rep.vl.continues || rep.vl.error)
+			c->n_pending--;
+		vl_reply_done(&rep.vl);
+		return r;
+	}
 	if (c->n_in_fds > 0) {
 		rep.fds = malloc(sizeof(int) * c->n_in_fds);
 		if (!rep.fds) {
@@ -526,7 +559,7 @@ struct text_offer {
 /* Let t decode a framed message: 1 when it took it (a final success reply), 0 when it left it. */
 static int offer_text(cgctl *c, const char *msg, size_t len, const struct text_offer *t)
 {
-	if (c->n_pending == 0 || t->decode(msg, len, t->userdata) < 0)
+	if (c->n_pending == 0 || c->fds_lost || t->decode(msg, len, t->userdata) < 0)
 		return 0; /* parse_reply() judges it */
 	close_fds(c->in_fds, c->n_in_fds);
 	c->n_in_fds = 0;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 
@@ -113,6 +114,8 @@ int oci_where_socket(const char *bundle, char **ret);
  * when unset)/cgctl/oci-hook.log, its directories made. 0 and *ret, -errno.
  */
 int oci_where_log(const char *bundle, char **ret);
+/* $XDG_STATE_HOME (as for the log)/cgctl, its directories made 0700. 0 and a malloc'd *ret, -errno. */
+int oci_where_state_dir(char **ret);
 /* Record socket and log (may be NULL) in bundle's OCI_WHERE_RECORD, for poststop. 0 or -errno. */
 int oci_where_record(const char *bundle, const char *socket, const char *log);
 /* Remove bundle's record (ENOENT is fine). */
@@ -133,3 +136,14 @@ int oci_parents_make(cgctl *c, const char *name);
  * the hook's, or Busy: it still holds a cgroup or a process).
  */
 void oci_parents_drop(cgctl *c, const char *name, struct cgctl_entry **e, size_t n);
+
+/* --- oci_stopped.c: poststops that missed the daemon (talks to it) -------- */
+
+/* Remember that container st stopped now, for oci_stopped_finish (poststop without a daemon). 0 or -errno. */
+int oci_stopped_note(const struct oci_state *st);
+/*
+ * Kill and remove the entries of every remembered container that were
+ * created before it stopped ("removed NAME" on out, may be NULL), and forget
+ * the notes done. 0, or the last -errno (those notes are kept).
+ */
+int oci_stopped_finish(cgctl *c, FILE *out);

@@ -119,20 +119,14 @@ static char *where_state_home(void)
 	return asprintf(&p, "%s/.local/state", home) < 0 ? NULL : p;
 }
 
-/* createRuntime's record, else <state home>/cgctl/oci-hook.log (its directories made 0700). */
-int oci_where_log(const char *bundle, char **ret)
+int oci_where_state_dir(char **ret)
 {
-	_cleanup_free_ char *state = NULL, *dir = NULL;
-	char *p = bundle ? where_record_get(bundle, "log") : NULL;
+	_cleanup_free_ char *state = where_state_home();
+	char *dir = NULL;
 
-	if (p) {
-		*ret = p;
-		return 0;
-	}
-	state = where_state_home();
 	if (!state)
 		return -ENOENT;
-	/* The parents as XDG wants them; an error shows when the file cannot be opened. */
+	/* The parents as XDG wants them; an error shows when a file there cannot be opened. */
 	for (char *s = strchr(state + 1, '/');; s = strchr(s + 1, '/')) {
 		if (s)
 			*s = '\0';
@@ -141,9 +135,29 @@ int oci_where_log(const char *bundle, char **ret)
 			break;
 		*s = '/';
 	}
-	if (asprintf(&dir, "%s/cgctl", state) < 0 || asprintf(&p, "%s/oci-hook.log", dir) < 0)
+	if (asprintf(&dir, "%s/cgctl", state) < 0)
 		return -ENOMEM;
 	(void)mkdir(dir, 0700);
+	*ret = dir;
+	return 0;
+}
+
+/* createRuntime's record, else <state home>/cgctl/oci-hook.log. */
+int oci_where_log(const char *bundle, char **ret)
+{
+	_cleanup_free_ char *dir = NULL;
+	char *p = bundle ? where_record_get(bundle, "log") : NULL;
+	int r;
+
+	if (p) {
+		*ret = p;
+		return 0;
+	}
+	r = oci_where_state_dir(&dir);
+	if (r < 0)
+		return r;
+	if (asprintf(&p, "%s/oci-hook.log", dir) < 0)
+		return -ENOMEM;
 	*ret = p;
 	return 0;
 }

@@ -193,15 +193,18 @@ func (c *Client) arm(ctx context.Context) (func(), error) {
 	if err := c.conn.SetDeadline(dl); err != nil {
 		return nil, err
 	}
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		select {
 		case <-ctx.Done():
 			c.conn.SetDeadline(time.Unix(1, 0))
 		case <-done:
 		}
 	}()
-	return func() { close(done) }, nil
+	// Wait for the watcher: a cancel just after the call returned must not
+	// set its past deadline after the next call armed the connection.
+	return func() { close(done); <-exited }, nil
 }
 
 // fail breaks the connection after a transport failure; ctx's error wins when it is the cause.

@@ -147,3 +147,21 @@ func TestFakeResourcesTranslation(t *testing.T) {
 		t.Fatalf("swap below the limit: %v", err)
 	}
 }
+
+// A context cancelled right after its call returned (defer cancel() per call)
+// does not reach the next call: the connection stays usable.
+func TestFakeCancelAfterReturn(t *testing.T) {
+	c, err := Dial(context.Background(), fakeDaemon(t, `{"parameters":{"entries":[]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 3000; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := c.List(ctx, "")
+		cancel()
+		if err != nil {
+			t.Fatalf("call %d, after the previous call's context was cancelled: %v", i, err)
+		}
+	}
+}

@@ -13,13 +13,13 @@
 # lanes end together (a file missing here runs alone, after these):
 # - t_systemd, t_nosystemd, t_proc: the /run/systemd/system marker, which
 #   t_systemd creates and the daemon's attach fallback (and its error) reads;
-# - t_podman, t_oci: the heaviest CPU users (container start-up), kept in one
+# - t_podman, t_oci, t_ocirace: the heaviest CPU users (container start-up), kept in one
 #   lane so that the timing tests beside them keep time.
 # FILE:GLOB is the part of FILE whose tests match GLOB (FILE alone: the rest
 # of it), so that one long file does not hold up the end of the run.
 CGT_LANE_UNITS=(
 	t_crash:crash_torture
-	"t_podman t_oci"
+	"t_podman t_oci t_ocirace"
 	"t_systemd t_nosystemd t_proc"
 	t_crash:torn_*
 	t_events

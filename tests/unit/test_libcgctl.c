@@ -433,6 +433,7 @@ START_TEST(test_bad_args_not_stale)
 	cgctl *c = fake_connect(&f, serve_script, script);
 	const pid_t pid = 1;
 	int fds[65] = { 0 }, k = 0;
+	struct cgctl_event *ev = NULL;
 	char *j = NULL;
 	size_t n = 0;
 	int r[10];
@@ -458,6 +459,15 @@ START_TEST(test_bad_args_not_stale)
 	ck_assert_str_eq(cgctl_error_message(c), "invalid arguments to cgctl_set_timeout()");
 	ck_assert_int_eq(cgctl_attach(c, "a", &pid, 0), -EINVAL);
 	ck_assert_str_eq(cgctl_error_message(c), "invalid arguments to cgctl_attach()");
+	/* Refusals with their own code or message say so, not the call before. */
+	fds[0] = -1;
+	ck_assert_int_eq(cgctl_attach_pidfds(c, "a", fds, 1), -EBADF);
+	ck_assert_str_eq(cgctl_error_message(c), "a pidfd is negative");
+	ck_assert_int_eq(cgctl_watch_next(c, 0, &ev), -EINVAL);
+	ck_assert_str_eq(cgctl_error_message(c), "no watch or streaming call on this connection");
+	ck_assert_int_eq(cgctl_attach(c, "a", &pid, 0), -EINVAL);
+	ck_assert_int_eq(cgctl_call_more_next(c, 0, &j, NULL), -EINVAL);
+	ck_assert_str_eq(cgctl_error_message(c), "no watch or streaming call on this connection");
 	fake_finish(&f, c);
 }
 END_TEST

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -628,6 +629,40 @@ START_TEST(test_open_cgroup)
 }
 END_TEST
 
+/* At the descriptor limit the reply's fd cannot be received: -EMFILE for that call, the connection goes on. */
+START_TEST(test_open_cgroup_fd_limit)
+{
+	static const struct step script[] = {
+		STEP_FD(M("OpenCgroup"), "{\"name\":\"o\"}", 0, "{\"parameters\":{\"name\":\"o\",\"path\":\"/\",\"fd\":0}}", FD_DIR),
+		STEP_FD(M("OpenCgroup"), NULL, 0, "{\"parameters\":{\"name\":\"o\",\"path\":\"/\",\"fd\":0}}", FD_DIR),
+		{}
+	};
+	struct rlimit old, rl;
+	struct fake f;
+	cgctl *c;
+	int fd = -1, top, before;
+
+	before = count_fds();
+	c = fake_connect(&f, script);
+	/* No descriptor free: the lowest free one is the limit. */
+	top = dup(0);
+	ck_assert_int_ge(top, 0);
+	close(top);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = (rlim_t)top;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(cgctl_open_cgroup(c, "o", &fd), -EMFILE);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_int_eq(cgctl_open_cgroup(c, "o", &fd), 0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fake_finish(&f, c);
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
 /* The suite: one case per behaviour. */
 static Suite *proc_suite(void)
 {
@@ -645,6 +680,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, test_freeze_thaw_kill);
 	tcase_add_test(tc, test_freeze_outlasts_call_timeout);
 	tcase_add_test(tc, test_open_cgroup);
+	tcase_add_test(tc, test_open_cgroup_fd_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
