@@ -122,6 +122,7 @@ type SnapshotStatus struct {
 // CgroupSnapshot is one managed cgroup in a Snapshot; Files as in Stats.
 type CgroupSnapshot struct {
 	Name        string                     `json:"name"`
+	Time        *int64                     `json:"time"` // when its files were read (CLOCK_MONOTONIC µs); nil from an older daemon
 	Populated   *bool                      `json:"populated"`
 	Frozen      *bool                      `json:"frozen"`
 	Processes   int64                      `json:"processes"`

@@ -254,6 +254,15 @@ test_hostile_snapshot_flood() {
 	h_healthy ""
 }
 
+# A Snapshot or a List of many cgroups is built over many loop turns: another client's calls are
+# answered meanwhile, each after a fraction of its time (compared in the same run, no clock limits);
+# the reply holds the cgroups of when it was asked.
+test_hostile_snapshot_turns() {
+	h_up || return
+	h_py snapshot-turns "$DPID" 1500 || return 1
+	h_healthy ""
+}
+
 test_hostile_connection_limits() {
 	h_up --max-connections 20 --max-connections-per-uid 12 || return
 	h_py_root conns "$DPID" 20 12 "$CGT_UID" "$CGT_GID" || return 1
