@@ -37,6 +37,14 @@ type Status struct {
 	UID         int64        `json:"uid"`
 	Socket      string       `json:"socket"`
 	Ledger      LedgerStatus `json:"ledger"`
+	Replies     *ReplyBudget `json:"replies"` // nil from a daemon before it
+}
+
+// ReplyBudget is what the caller's uid holds of its reply budget.
+type ReplyBudget struct {
+	UnreadBytes int64 `json:"unread_bytes"`
+	BudgetBytes int64 `json:"budget_bytes"`
+	TimesOver   int64 `json:"times_over"`
 }
 
 // LedgerStatus is the ledger's bookkeeping.

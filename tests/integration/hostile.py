@@ -1203,6 +1203,39 @@ def scenario_unread(path, pid, stall_ms, rss_max_kb):
     status(path, pid)
 
 
+def scenario_budget_two_conns(path, pid, budget, calls):
+    """A client's connection A pipelines calls and does not read (it waits for B's answer first): its uid
+    goes over its reply budget, yet B, which holds no unread reply, is answered and GetStatus says how much
+    the uid holds; A then reads every reply (it was not dropped). Before, B waited for the stall timer to
+    drop A: the client deadlocked itself."""
+    pid, budget, k = int(pid), int(budget), int(calls)
+    a = Conn(path, timeout=60)
+    call = json.dumps({"method": SVC + ".GetInterfaceDescription", "parameters": {"interface": IFACE}}).encode()
+    a.send_raw((call + b"\0") * k)
+    b = Conn(path, timeout=60)
+    t0 = time.monotonic()
+    st = ok(b.call(m("GetStatus"), timeout=60), "GetStatus on B while A holds replies")["status"]
+    while st["replies"]["unread_bytes"] < budget and time.monotonic() - t0 < ANSWER_S:
+        st = ok(b.call(m("GetStatus"), timeout=60), "GetStatus on B while A holds replies")["status"]
+    rep = st["replies"]
+    log("B answered with A holding %d unread bytes (budget %d, over it %d times)"
+        % (rep["unread_bytes"], rep["budget_bytes"], rep["times_over"]))
+    check(rep["budget_bytes"] == budget, "GetStatus says the budget is %d, not %d" % (rep["budget_bytes"], budget))
+    check(rep["unread_bytes"] >= budget and rep["times_over"] >= 1,
+          "B was answered only once A no longer held its replies: %s" % rep)
+    got = 0
+    while got < k:
+        r = a.recv(timeout=60)
+        check(r is not None, "A was dropped after %d of %d replies" % (got, k))
+        ok(r, "reply %d on A" % got)
+        got += 1
+    st = ok(b.call(m("GetStatus")), "GetStatus after A read")["status"]
+    check(st["replies"]["unread_bytes"] == 0, "after A read everything: %s" % st["replies"])
+    a.close()
+    b.close()
+    status(path, pid)
+
+
 # --- SIGKILLed clients --------------------------------------------------------
 
 def killed_client(path, data, wait_reply=False):
@@ -1697,7 +1730,7 @@ SCENARIOS = {
     "sigkill": scenario_sigkill, "fds": scenario_fds, "watchers": scenario_watchers,
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,
     "allowed": scenario_allowed, "session": scenario_session, "snapshot-flood": scenario_snapshot_flood,
-    "snapshot-turns": scenario_snapshot_turns,
+    "snapshot-turns": scenario_snapshot_turns, "budget-two-conns": scenario_budget_two_conns,
 }
 
 

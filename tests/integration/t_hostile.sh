@@ -278,6 +278,16 @@ test_hostile_unread_replies() {
 	h_healthy ""
 }
 
+# A client that awaits its second connection's answer before reading the first's replies, whose uid is
+# over its reply budget, is answered there and not dropped (before: a deadlock the stall timer broke);
+# GetStatus shows what the uid holds; the going over is logged.
+test_hostile_uid_budget_two_conns() {
+	h_up --stall-timeout 3000 --max-reply-memory 1048576 || return
+	h_py budget-two-conns "$DPID" 1048576 300 || return 1
+	h_logged 'uid [0-9]+: [0-9]+ bytes of replies unread, its budget 1048576.*over its budget 1 times' || return 1
+	h_healthy ""
+}
+
 test_hostile_sigkilled_clients() {
 	h_up || return
 	h_py sigkill "$DPID" || return 1
