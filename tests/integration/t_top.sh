@@ -199,19 +199,22 @@ test_top_tmux_fullscreen() {
 	! pane top | grep -q '^NAME ' || fail "top left its view on the screen: $(pane top)" || return 1
 }
 
-test_top_daemon_stops() {
-	# cgctld stopped (or killed) under a running top: exit 1, said plainly, in batch and JSON modes.
+# Frames (batch text "NAME" lines, or JSON lines) in top's output $1.
+top_frames() { grep -cE '^NAME |"cgroups":' "$1"; }
+
+test_top_daemon_restarts() {
+	# cgctld stopped (or killed) and started again under a running top: top says so, reconnects,
+	# and goes on drawing frames, in batch and JSON modes; it quits on SIGINT at any time.
 	cgt_daemon_start || return 1
 	c create a
 	expect_rc 0 || return 1
-	local out=$CGT_TMP/stop p pids=() sig
+	local out=$CGT_TMP/stop p pids=() sig n
 	for sig in TERM KILL; do
 		pids=()
 		cgt_user_bg_split "$CGT_WORK" "$out.t$sig" "$out.t$sig.err" "$CGCTL" --socket "$DSOCK" top -b -d 0.2
 		pids+=("$BGPID")
 		cgt_user_bg_split "$CGT_WORK" "$out.j$sig" "$out.j$sig.err" "$CGCTL" --socket "$DSOCK" --json top -b -d 0.2
 		pids+=("$BGPID")
-		# A frame each (the daemon restarted after SIGTERM has another state directory: no a).
 		cgt_wait_line "$out.t$sig" '^NAME ' 10 && cgt_wait_line "$out.j$sig" '"cgroups":' 10 ||
 			fail "top did not draw a frame" || return 1
 		if [ "$sig" = TERM ]; then
@@ -219,17 +222,39 @@ test_top_daemon_stops() {
 		else
 			kill -KILL "$DPID" && wait "$DPID" 2>/dev/null
 		fi
-		for p in "${pids[@]}"; do
-			cgt_wait_gone "$p" 5 || fail "top still runs after the daemon's SIG$sig" || return 1
-			wait "$p"
-			[ $? = 1 ] || fail "top did not exit 1 after the daemon's SIG$sig" || return 1
-		done
 		for p in "$out.t$sig.err" "$out.j$sig.err"; do
-			[ "$(cat "$p")" = "cgctl top: cgctld closed the connection (it stopped or restarted)" ] ||
+			cgt_wait_line "$p" '^cgctl top: cgctld closed the connection \(it stopped or restarted\): reconnecting$' 10 ||
 				fail "after SIG$sig top said: $(cat "$p")" || return 1
 		done
-		[ "$sig" = TERM ] && { cgt_daemon_up || return 1; }
+		for p in "${pids[@]}"; do
+			kill -0 "$p" 2>/dev/null || fail "top exited when the daemon got SIG$sig" || return 1
+		done
+		n=$(top_frames "$out.t$sig")
+		# Its state directory is another one (no a): top shows what the new daemon has.
+		cgt_daemon_up || return 1
+		for p in "$out.t$sig.err" "$out.j$sig.err"; do
+			cgt_wait_line "$p" '^cgctl top: reconnected to cgctld$' 10 || fail "top did not reconnect: $(cat "$p")" ||
+				return 1
+		done
+		cgt_wait_for 10 eval '[ "$(top_frames "$out.t$sig")" -gt $((n + 1)) ]' ||
+			fail "no frames after reconnecting: $(tail -n 5 "$out.t$sig")" || return 1
+		for p in "${pids[@]}"; do
+			kill -INT "$p"
+			cgt_wait_gone "$p" 5 || fail "top still runs after SIGINT" || return 1
+			wait "$p"
+			[ $? = 0 ] || fail "top did not exit 0 on SIGINT" || return 1
+		done
 	done
+	# SIGINT while it waits for the daemon to come back: it quits at once, not after the retries.
+	cgt_user_bg_split "$CGT_WORK" "$out.i" "$out.i.err" "$CGCTL" --socket "$DSOCK" top -b -d 0.2
+	p=$BGPID
+	cgt_wait_line "$out.i" '^NAME ' 10 || fail "top did not draw a frame" || return 1
+	cgt_daemon_stop || return 1
+	cgt_wait_line "$out.i.err" 'reconnecting$' 10 || fail "top did not say it reconnects: $(cat "$out.i.err")" || return 1
+	kill -INT "$p"
+	cgt_wait_gone "$p" 5 || fail "top still runs after SIGINT while reconnecting" || return 1
+	wait "$p"
+	[ $? = 0 ] || fail "top did not exit 0 on SIGINT while reconnecting" || return 1
 	return 0
 }
 
