@@ -37,7 +37,8 @@ type Status struct {
 	UID         int64        `json:"uid"`
 	Socket      string       `json:"socket"`
 	Ledger      LedgerStatus `json:"ledger"`
-	Replies     *ReplyBudget `json:"replies"` // nil from a daemon before it
+	Unfollowed  *int64       `json:"unfollowed"` // entries whose events could not be watched; nil from a daemon before it
+	Replies     *ReplyBudget `json:"replies"`    // nil from a daemon before it
 }
 
 // ReplyBudget is what the caller's uid holds of its reply budget.
