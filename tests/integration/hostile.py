@@ -1039,6 +1039,25 @@ def scenario_snapshot_turns(path, pid, entries):
     status(path, pid)
 
 
+def scenario_snapshot_at_stop(path, entries, ready):
+    """A Snapshot of entries cgroups is being built when cgctld stops (the caller SIGTERMs it once file
+    ready exists): it ends with Timeout "cgctld is stopping" (or the connection closes, or it was whole
+    before the stop), never a partial reply that looks whole."""
+    n = int(entries)
+    c = Conn(path, timeout=60)
+    create_many(c, ["s%d" % i for i in range(n)])
+    t0 = time.monotonic()
+    ok(c.call(m("Snapshot"), timeout=60), "Snapshot")
+    t1 = time.monotonic() - t0
+    c.send(m("Snapshot"))
+    time.sleep(t1 / 5)
+    open(ready, "w").close()
+    r = c.recv(timeout=60)
+    log("one Snapshot of %d: %.3fs; the one cgctld stopped under: %s" % (n, t1, short(r, 160)))
+    whole = r is not None and "error" not in r and len(r["parameters"]["cgroups"]) == n
+    check(r is None or whole or r.get("error") == IFACE + ".Timeout", "a Snapshot cut by the stop: %s" % short(r))
+
+
 def snapshot_consistent(path, c, names):
     """While a Snapshot is built another client creates zz-late and destroys the last entry: the reply
     holds the entries of when it was asked (zz-late not), each once, the destroyed one only if read before."""
@@ -1731,6 +1750,7 @@ SCENARIOS = {
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,
     "allowed": scenario_allowed, "session": scenario_session, "snapshot-flood": scenario_snapshot_flood,
     "snapshot-turns": scenario_snapshot_turns, "budget-two-conns": scenario_budget_two_conns,
+    "snapshot-at-stop": scenario_snapshot_at_stop,
 }
 
 
