@@ -871,9 +871,9 @@ test_events_list_after_short_lived_child() {
 # follow was never retried: such an entry's events were lost for good.
 test_events_follow_retried() {
 	local out=$CGT_TMP/w.json i n
-	CGT_DAEMON_ENV=(CGCTLD_TEST_INOTIFY_MAX=6)
+	# shellcheck disable=SC2034 # read by cgt_daemon_spawn_env (dynamic scope)
+	local CGT_DAEMON_ENV=(CGCTLD_TEST_INOTIFY_MAX=6)
 	cgt_daemon_start_env "" || return 1
-	CGT_DAEMON_ENV=()
 	for i in 0 1 2 3 4 5 6 7; do
 		c create "a$i" || return 1
 	done

@@ -202,6 +202,9 @@ test_top_tmux_fullscreen() {
 # Frames (batch text "NAME" lines, or JSON lines) in top's output $1.
 top_frames() { grep -cE '^NAME |"cgroups":' "$1"; }
 
+# top's output $1 has more than $2 frames.
+top_frames_over() { [ "$(top_frames "$1")" -gt "$2" ]; }
+
 test_top_daemon_restarts() {
 	# cgctld stopped (or killed) and started again under a running top: top says so, reconnects,
 	# and goes on drawing frames, in batch and JSON modes; it quits on SIGINT at any time.
@@ -236,13 +239,12 @@ test_top_daemon_restarts() {
 			cgt_wait_line "$p" '^cgctl top: reconnected to cgctld$' 10 || fail "top did not reconnect: $(cat "$p")" ||
 				return 1
 		done
-		cgt_wait_for 10 eval '[ "$(top_frames "$out.t$sig")" -gt $((n + 1)) ]' ||
+		cgt_wait_for 10 top_frames_over "$out.t$sig" $((n + 1)) ||
 			fail "no frames after reconnecting: $(tail -n 5 "$out.t$sig")" || return 1
 		for p in "${pids[@]}"; do
 			kill -INT "$p"
 			cgt_wait_gone "$p" 5 || fail "top still runs after SIGINT" || return 1
-			wait "$p"
-			[ $? = 0 ] || fail "top did not exit 0 on SIGINT" || return 1
+			wait "$p" || fail "top did not exit 0 on SIGINT" || return 1
 		done
 	done
 	# SIGINT while it waits for the daemon to come back: it quits at once, not after the retries.
@@ -253,9 +255,43 @@ test_top_daemon_restarts() {
 	cgt_wait_line "$out.i.err" 'reconnecting$' 10 || fail "top did not say it reconnects: $(cat "$out.i.err")" || return 1
 	kill -INT "$p"
 	cgt_wait_gone "$p" 5 || fail "top still runs after SIGINT while reconnecting" || return 1
-	wait "$p"
-	[ $? = 0 ] || fail "top did not exit 0 on SIGINT while reconnecting" || return 1
+	wait "$p" || fail "top did not exit 0 on SIGINT while reconnecting" || return 1
 	return 0
+}
+
+# At a terminal: cgctld restarts under top; it says so over the screen, keeps the terminal, draws
+# frames again once the daemon is back, and q still ends it with status 0.
+test_top_tmux_daemon_restarts() {
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	cgt_daemon_start || return 1
+	c create a
+	expect_rc 0 || return 1
+	TMUXSOCK=$CGT_TMP/tmux-restart.sock
+	cgt_defer tmux -S "$TMUXSOCK" kill-server
+	install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGT_TMP/top.err"
+	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
+		env TERM=xterm setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		sh -c 'exec "$@" 2>"'"$CGT_TMP/top.err"'"' top "$CGCTL" --socket "$DSOCK" top -d 0.3 ||
+		fail "tmux did not start" || return 1
+	tmux -S "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
+	pane_wait top '^a +' || fail "top did not render a: $(pane top)" || return 1
+	cgt_daemon_stop || return 1
+	pane_wait top 'reconnecting \(q quits\)' || fail "top did not say it reconnects: $(pane top)" || return 1
+	# The new daemon has another state directory: b, not a, once top is back.
+	cgt_daemon_up || return 1
+	c create b
+	expect_rc 0 || return 1
+	pane_wait top '^b +' || fail "top did not draw the new daemon's b: $(pane top)" || return 1
+	! pane top | grep -q 'reconnecting' || fail "the reconnecting line stayed: $(pane top)" || return 1
+	tmux -S "$TMUXSOCK" send-keys -t top q
+	local i dead=0
+	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
+		dead=$(tmux -S "$TMUXSOCK" display-message -p -t top '#{pane_dead} #{pane_dead_status}')
+		[ "${dead%% *}" = 1 ] && break
+		sleep 0.1
+	done
+	case $dead in "1 0" | "1 ") ;; *) fail "q did not end top with status 0 (pane_dead, status: $dead)"; return 1 ;; esac
+	[ ! -s "$CGT_TMP/top.err" ] || fail "top said on stderr: $(cat "$CGT_TMP/top.err")" || return 1
 }
 
 test_top_tmux_small_terminal() {
