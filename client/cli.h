@@ -47,6 +47,8 @@ extern const struct cli_command cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
 /* Connect to the daemon once (--socket, $CGCTL_SOCKET, default); 0 or the exit status after saying why. */
 int cli_connect(struct cli *cli);
+/* Drop the connection and connect again, saying nothing; 0 or -errno (then cli->conn is NULL). */
+int cli_reconnect(struct cli *cli);
 
 /* cli_run.c */
 /* run [options] -- CMD...: CMD in a fresh cgroup; exits with its status. */

@@ -26,38 +26,50 @@ static void json_putp(json_object **o)
 }
 #define _cleanup_json_ _cleanup_(json_putp)
 
-/* Connect once: --socket, else $CGCTL_SOCKET, else the per-user default. */
-int cli_connect(struct cli *cli)
+/* Connect to the daemon (cli->conn NULL): --socket, else $CGCTL_SOCKET, else the per-user default; 0, else -errno, said on stderr unless quiet. */
+static int cli_connect_to(struct cli *cli, bool quiet)
 {
 	_cleanup_free_ char *def = NULL;
 	const char *path = cli->socket;
 	int r;
 
-	if (cli->conn)
-		return 0;
 	if (!path && (path = getenv("CGCTL_SOCKET")) && !path[0])
 		path = NULL;
 	if (!path) {
 		r = proto_default_socket_path(&def);
 		if (r < 0) {
-			fprintf(stderr, "cgctl: cannot tell where cgctld listens: %s\n", cgctl_strerror(r));
-			return CLI_EXIT_FAILURE;
+			if (!quiet)
+				fprintf(stderr, "cgctl: cannot tell where cgctld listens: %s\n", cgctl_strerror(r));
+			return r;
 		}
 		path = def;
 	}
 	r = cgctl_connect(path, &cli->conn);
-	if (r < 0 && cgctl_error_message(NULL)) {
+	if (r < 0 && !quiet && cgctl_error_message(NULL))
 		fprintf(stderr, "cgctl: %s\n", cli_esc(cgctl_error_message(NULL)));
-		return CLI_EXIT_FAILURE;
-	}
-	if (r < 0) {
+	else if (r < 0 && !quiet)
 		fprintf(stderr, "cgctl: cannot connect to cgctld at %s: %s%s\n", path, cgctl_strerror(r),
 			r == -ENOENT || r == -ECONNREFUSED ? " (is cgctld running?)" : "");
-		return CLI_EXIT_FAILURE;
-	}
+	if (r < 0)
+		return r;
 	if (cli->timeout_ms > 0)
 		cgctl_set_timeout(cli->conn, cli->timeout_ms);
 	return 0;
+}
+
+/* Connect once. */
+int cli_connect(struct cli *cli)
+{
+	if (cli->conn)
+		return 0;
+	return cli_connect_to(cli, false) < 0 ? CLI_EXIT_FAILURE : 0;
+}
+
+/* Connect again, quietly. */
+int cli_reconnect(struct cli *cli)
+{
+	cli->conn = cgctl_disconnect(cli->conn);
+	return cli_connect_to(cli, true);
 }
 
 /* Usage error unless the command got between min and max operands. */

@@ -18,6 +18,11 @@
 #include "cli_top.h"
 #include "names.h"
 
+/* How long top waits for cgctld to come back after it went away (stopped, restarted, died). */
+#define TOP_RECONNECT_MS 60000
+/* top_fetch()'s "asked to quit meanwhile" (exit statuses are >= 0). */
+#define TOP_QUIT (-1)
+
 /* What one top run does. */
 struct top {
 	struct cli *cli;
@@ -161,20 +166,70 @@ static int top_draw(struct top *t)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
 }
 
-/* One Snapshot into t->cur, rates against t->prev. 0 or the exit status after saying why. */
+static int top_wait(struct top *t, int ms);
+
+/* Did the call fail with r because cgctld went away (a Snapshot it was building when it stopped ends with Timeout)? */
+static bool top_daemon_gone(const struct top *t, int r)
+{
+	const char *name = t->cli->conn ? cgctl_error_name(t->cli->conn) : NULL;
+
+	return r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE ||
+	       (r == -ETIMEDOUT && name && strcmp(name, "io.cgctl.Manager.Timeout") == 0);
+}
+
+/* Say line: on standard error, or at a terminal over the first line of the screen. */
+static void top_say(struct top *t, const char *line)
+{
+	if (t->raw) {
+		printf("\033[H\033[7m%s (q quits)\033[0m\033[K", line);
+		fflush(stdout);
+		return;
+	}
+	fprintf(stderr, "cgctl top: %s\n", line);
+}
+
+/*
+ * cgctld went away: say so and connect again, every 0.1 s growing to 1 s, for
+ * TOP_RECONNECT_MS; keys and signals still work. 0 when it is back, TOP_QUIT,
+ * or the exit status after saying why.
+ */
+static int top_reconnect(struct top *t)
+{
+	int64_t start = top_now_ms();
+	int wait = 100;
+
+	top_say(t, "cgctld closed the connection (it stopped or restarted): reconnecting");
+	for (;;) {
+		if (top_wait(t, wait) != 0)
+			return TOP_QUIT;
+		if (cli_reconnect(t->cli) == 0) {
+			if (!t->raw)
+				fputs("cgctl top: reconnected to cgctld\n", stderr);
+			return 0;
+		}
+		if (top_now_ms() - start >= TOP_RECONNECT_MS) {
+			top_term_leave(t);
+			fprintf(stderr, "cgctl top: cgctld did not come back within %d s\n", TOP_RECONNECT_MS / 1000);
+			return CLI_EXIT_FAILURE;
+		}
+		wait = wait * 2 < 1000 ? wait * 2 : 1000;
+	}
+}
+
+/* One Snapshot into t->cur, rates against t->prev; across a restart of cgctld. 0, TOP_QUIT, or the exit status after saying why. */
 static int top_fetch(struct top *t)
 {
 	_cleanup_free_ char *json = NULL;
 	int r;
 
-	r = cgctl_snapshot(t->cli->conn, t->names, &json);
+	while ((r = cgctl_snapshot(t->cli->conn, t->names, &json)) < 0 && top_daemon_gone(t, r)) {
+		int q = top_reconnect(t);
+
+		if (q != 0)
+			return q;
+	}
 	if (r < 0) {
 		top_term_leave(t);
-		/* Said as watch says it, not as "Snapshot: Connection reset by peer". */
-		if (r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE) {
-			fputs("cgctl top: cgctld closed the connection (it stopped or restarted)\n", stderr);
-			return CLI_EXIT_FAILURE;
-		}
 		return cli_fail(t->cli, r, "Snapshot");
 	}
 	if ((r = top_frame_build(json, &t->prev, &t->cur)) < 0) {
@@ -206,10 +261,10 @@ static int top_keys(struct top *t)
 	return r;
 }
 
-/* Wait out the delay, handling keys: 0 when it is time for a frame, 1 to quit. */
-static int top_wait(struct top *t)
+/* Wait ms, handling keys: 0 when it is time for a frame, 1 to quit. */
+static int top_wait(struct top *t, int ms)
 {
-	int64_t until = top_now_ms() + t->delay_ms;
+	int64_t until = top_now_ms() + ms;
 	struct pollfd p[2] = { { .fd = t->sfd, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
 
 	for (int64_t left; (left = until - top_now_ms()) > 0;) {
@@ -238,17 +293,17 @@ static int top_loop(struct top *t)
 
 	/* A first sample for the rates; a person sees it at once, a script only frames with rates. */
 	if ((r = top_fetch(t)) != 0)
-		return r;
+		return r == TOP_QUIT ? CLI_EXIT_OK : r;
 	if (!t->batch && top_draw(t) < 0)
 		return CLI_EXIT_FAILURE;
 	for (;;) {
-		if (top_wait(t) != 0)
+		if (top_wait(t, t->delay_ms) != 0)
 			return CLI_EXIT_OK;
 		top_frame_done(&t->prev);
 		t->prev = t->cur;
 		memset(&t->cur, 0, sizeof(t->cur));
 		if ((r = top_fetch(t)) != 0)
-			return r;
+			return r == TOP_QUIT ? CLI_EXIT_OK : r;
 		if (top_draw(t) < 0) {
 			int e = errno;
 

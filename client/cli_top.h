@@ -20,6 +20,7 @@ struct top_row {
 	int parent;          /* index of that ancestor, -1 at the top */
 	int64_t procs, mem, mem_max, pids, pids_max; /* TOP_NONE when absent */
 	int64_t usage_usec, rbytes, wbytes;          /* cumulative, TOP_NONE when absent */
+	int64_t time_usec;                           /* when they were read (the frame's time from an older daemon) */
 	double cpu, io_r, io_w;                      /* per second over the last interval; < 0: unknown */
 	double psi_cpu, psi_mem, psi_io;             /* some avg10; < 0: absent */
 };

@@ -143,8 +143,10 @@ static bool top_row_fill(struct top_row *row, json_object *o, const struct top_f
 	row->psi_cpu = top_psi(files, "cpu.pressure");
 	row->psi_mem = top_psi(files, "memory.pressure");
 	row->psi_io = top_psi(files, "io.pressure");
+	/* Each cgroup's own reading time: a big Snapshot is read over many loop turns. */
+	row->time_usec = json_object_object_get_ex(o, "time", &v) && top_num(v, &row->time_usec) ? row->time_usec : now;
 	p = top_prev(prev, row->name);
-	dt = p ? (double)(now - prev->time_usec) / 1e6 : 0;
+	dt = p ? (double)(row->time_usec - p->time_usec) / 1e6 : 0;
 	row->cpu = p ? top_rate(row->usage_usec, p->usage_usec, dt) / 1e4 : -1; /* µs/s → % */
 	row->io_r = p ? top_rate(row->rbytes, p->rbytes, dt) : -1;
 	row->io_w = p ? top_rate(row->wbytes, p->wbytes, dt) : -1;

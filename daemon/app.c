@@ -112,6 +112,7 @@ int app_start(struct app *a, const char *sock, bool private_dir)
 void app_stop(struct app *a)
 {
 	if (a->base) {
+		snapshot_stop(a);
 		watch_stop(a);
 		events_stop(a->mgr);
 		manager_stop(a->mgr);

@@ -12,6 +12,7 @@ struct event_base;
 struct manager;
 struct manager_options;
 struct server;
+struct snapshot_job;
 struct watcher;
 
 /* What the transport serves: the caller gives srv (configured), app_open() and app_start() the rest. */
@@ -22,6 +23,7 @@ struct app {
 	struct event_base *base;
 	struct watcher *watchers; /* the Watch streams (watch.c) */
 	unsigned n_watchers;
+	struct snapshot_job *snapshots; /* Snapshots being built (snapshot.c) */
 };
 
 /* The transport's view of the application: dispatch, disconnect (watchers, leases), busy. */

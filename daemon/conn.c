@@ -48,38 +48,64 @@ static void conn_free_events(struct conn *c)
 	}
 }
 
-/* Count n more queued reply bytes against c and its uid; log the uid's going over its budget once. */
-static void conn_charge(struct conn *c, size_t n)
+static uint64_t conn_mono_usec(void);
+
+/* c's uid went over its reply budget again: count it; log it, at most one line per uid per limits.budget_log_usec. */
+static void conn_budget_note(struct conn *c, size_t budget)
 {
 	struct peer_uid *p = c->peer;
-	size_t budget = server_reply_budget(c->srv, p);
+	uint64_t now = conn_mono_usec();
 
-	c->out_bytes += n;
-	p->reply_bytes += n;
-	if (p->reply_bytes >= budget && !p->warned) {
-		p->warned = true;
-		log_notice("uid %u: %zu bytes of replies unread, its budget %zu: its connections are not served "
-			   "until they read", (unsigned)p->uid, p->reply_bytes, budget);
-	}
+	p->over++;
+	if (p->logged_usec && now - p->logged_usec < c->srv->limits.budget_log_usec)
+		return;
+	log_notice("uid %u: %zu bytes of replies unread, its budget %zu: its connections that hold replies are not "
+		   "served until they read (over its budget %llu times, %llu since the last such line)",
+		   (unsigned)p->uid, p->reply_bytes, budget, (unsigned long long)p->over,
+		   (unsigned long long)(p->over - p->over_logged));
+	p->over_logged = p->over;
+	p->logged_usec = now ? now : 1;
 }
 
-/* n queued reply bytes of c's went (sent or dropped); back under the uid's budget, its connections go on. */
-static void conn_discharge(struct conn *c, size_t n)
+/* Count n more queued reply bytes against c and its uid. */
+static void conn_charge(struct conn *c, size_t n)
 {
 	struct peer_uid *p = c->peer;
 	size_t budget = server_reply_budget(c->srv, p);
 	bool was_over = p->reply_bytes >= budget;
 
+	c->out_bytes += n;
+	p->reply_bytes += n;
+	if (!was_over && p->reply_bytes >= budget)
+		conn_budget_note(c, budget);
+}
+
+/* n queued reply bytes of c's went (sent or dropped); back under the uid's budget (or twice it), its connections go on. */
+static void conn_discharge(struct conn *c, size_t n)
+{
+	struct peer_uid *p = c->peer;
+	size_t budget = server_reply_budget(c->srv, p);
+	bool was_over = p->reply_bytes >= budget, was_full = p->reply_bytes / 2 >= budget;
+
 	c->out_bytes -= n;
 	p->reply_bytes -= n;
-	if (was_over && p->reply_bytes < budget)
+	if ((was_over && p->reply_bytes < budget) || (was_full && p->reply_bytes / 2 < budget))
 		server_peer_resume(c->srv, p);
 }
 
-/* Is c's uid over its reply budget (its connections are not served)? */
+/*
+ * Is c held back by its uid's reply budget? Over it, a connection that holds
+ * no unsent reply is still served, until the uid holds twice its budget: the
+ * client may await that connection's answer before it reads the others (a
+ * deadlock that only the stall timer broke).
+ */
 static bool conn_over_budget(const struct conn *c)
 {
-	return c->peer && c->peer->reply_bytes >= server_reply_budget(c->srv, c->peer);
+	size_t budget;
+
+	if (!c->peer || c->peer->reply_bytes < (budget = server_reply_budget(c->srv, c->peer)))
+		return false;
+	return c->out_bytes > 0 || c->peer->reply_bytes / 2 >= budget;
 }
 
 /* Free the replies still queued: nothing more is sent. */
@@ -326,6 +352,7 @@ static void conn_arm_deadline(struct conn *c)
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	c->outq_mark = c->out_bytes > 0 ? conn_outq(c) : -1;
+	c->flushed = 0;
 	/* From now, not from when this loop turn began: building a big reply takes a while. */
 	event_base_update_cache_time(c->srv->base);
 	evtimer_add(c->deadline, &tv);
@@ -347,23 +374,38 @@ static void conn_update_deadline(struct conn *c, bool progress)
 	conn_arm_deadline(c);
 }
 
+/* Reply bytes the peer took since the stall timer started: what the socket held then, plus what we wrote, minus what it holds. */
+static size_t conn_taken(const struct conn *c)
+{
+	int q = c->outq_mark >= 0 ? conn_outq(c) : -1;
+
+	if (q < 0)
+		return c->flushed;
+	return (size_t)c->outq_mark + c->flushed > (size_t)q ? (size_t)c->outq_mark + c->flushed - (size_t)q : 0;
+}
+
 /* No progress for the whole stall timeout: drop the client. Progress the loop
  * did not see counts too: the peer read some of what the socket holds (a slow
- * reader frees too little for the socket to turn writable). */
+ * reader frees too little for the socket to turn writable); but taking less
+ * than CONN_STALL_MIN_BYTES a timeout while replies wait is no progress. */
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	int q;
+	size_t taken = 0;
 
 	if (!conn_waits_on_peer(c))
 		return;
-	if (c->out_bytes > 0 && c->outq_mark >= 0 && (q = conn_outq(c)) >= 0 && q < c->outq_mark) {
+	if (c->out_bytes > 0 && (taken = conn_taken(c)) >= CONN_STALL_MIN_BYTES) {
 		conn_arm_deadline(c);
 		return;
 	}
-	log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped",
-		   (unsigned long long)c->id, (unsigned)c->uid, (int)c->pid,
-		   c->srv->limits.partial_timeout_ms);
+	if (c->out_bytes > 0)
+		log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped (took %zu bytes of its "
+			   "replies meanwhile, less than %u)", (unsigned long long)c->id, (unsigned)c->uid,
+			   (int)c->pid, c->srv->limits.partial_timeout_ms, taken, CONN_STALL_MIN_BYTES);
+	else
+		log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped", (unsigned long long)c->id,
+			   (unsigned)c->uid, (int)c->pid, c->srv->limits.partial_timeout_ms);
 	conn_close(c, "stalled");
 }
 
@@ -640,6 +682,7 @@ static ssize_t conn_flush(struct conn *c)
 			c->out_fds--;
 		}
 		m->off += (size_t)n;
+		c->flushed += (size_t)n;
 		conn_discharge(c, (size_t)n);
 		total += n;
 		if (m->off < m->len)
@@ -665,7 +708,7 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(c->wev);
 	if (!conn_backed_up(c) && !c->current)
 		event_active(c->pev, 0, 0);
-	conn_update_deadline(c, r > 0);
+	conn_update_deadline(c, c->flushed >= CONN_STALL_MIN_BYTES);
 }
 
 /* Queue a formatted message (buf and fd consumed) and try to send it now. */
@@ -700,7 +743,7 @@ static int conn_queue(struct conn *c, char *buf, size_t len, int fd)
 	}
 	if (!TAILQ_EMPTY(&c->out))
 		event_add(c->wev, NULL);
-	conn_update_deadline(c, r > 0);
+	conn_update_deadline(c, c->flushed >= CONN_STALL_MIN_BYTES);
 	return 0;
 }
 

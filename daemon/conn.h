@@ -24,6 +24,15 @@
  */
 #define CONN_TURN_CALLS_MAX 32
 #define CONN_TURN_USEC 5000
+/*
+ * While replies wait unsent (the socket buffer is full), the peer must take
+ * this many bytes (or all of them) within each stall timeout: a reader that
+ * takes one small reply per timeout would otherwise hold its uid's reply
+ * budget, and our memory, for ever.
+ */
+#define CONN_STALL_MIN_BYTES (64u * 1024)
+/* At most one log line per uid per this many microseconds about going over its reply budget. */
+#define CONN_BUDGET_LOG_USEC (10u * 1000 * 1000)
 
 struct server;
 

@@ -14,9 +14,11 @@ struct peer_uid {
 	struct peer_uid *next;
 	uid_t uid;
 	bool tenant;            /* the application's say (server_ops.tenant) */
-	bool warned;            /* its going over the reply budget was logged */
 	unsigned conns;         /* listed connections */
 	size_t reply_bytes;     /* reply bytes queued unsent on all of them */
+	uint64_t over;          /* times it went over its reply budget */
+	uint64_t over_logged;   /* ...as of the last log line about it */
+	uint64_t logged_usec;   /* when that line was written (0: never) */
 };
 
 /* The record of uid, made with its first connection; NULL when out of memory. */
@@ -61,6 +63,7 @@ struct conn {
 	struct call *current;
 	struct event *deadline; /* stall timer: no progress on a partial message or unread replies */
 	int outq_mark;          /* bytes the socket held when the timer started (-1: unknown) */
+	size_t flushed;         /* reply bytes written into the socket since then */
 	TAILQ_ENTRY(conn) entry;
 	void *data;             /* the application's (conn_set_data()) */
 };

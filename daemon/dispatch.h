@@ -62,3 +62,6 @@ void method_open_cgroup(struct call *call);
 void method_watch(struct call *call);
 /* snapshot.c */
 void method_snapshot(struct call *call);
+struct app;
+/* End every Snapshot still being built (the daemon is stopping). */
+void snapshot_stop(struct app *a);

@@ -22,6 +22,7 @@ struct entry_rt {
 	struct manager *m;
 	struct watch *ev_w, *mem_w;
 	bool populated, frozen;
+	bool failed;           /* cgroup.events could not be watched: counted in m->unfollowed, retried */
 	uint64_t changed_usec; /* when populated or frozen last changed (0: never) */
 	long long oom, oom_kill;
 };
@@ -328,39 +329,58 @@ int events_track(struct manager *m, struct ledger_entry *le)
 	return events_needed(m, le) ? events_follow(m, le) : 0;
 }
 
-/* Start following le. */
-int events_follow(struct manager *m, struct ledger_entry *le)
+/*
+ * Watch rt's cgroup.events (and memory.events), the first time or again after
+ * a failure (inotify out of watches, say): a failure is logged once and
+ * counted in m->unfollowed until a retry (the next List or Watch) succeeds.
+ */
+static int events_watch_rt(struct manager *m, struct entry_rt *rt)
 {
 	_cleanup_free_ char *rel = NULL;
-	struct entry_rt *rt;
 	int r;
 
-	if (le->userdata)
-		return 0;
+	if (cgname_to_path(rt->name, &rel) < 0)
+		return -ENOMEM;
+	/* One open serves the first read and the watch. */
+	r = events_watch_events(m, rt, rel);
+	if (r < 0 && !rt->failed)
+		log_warn_errno(r, "%s: cannot watch cgroup.events; no events or auto_remove for it until the next "
+			       "List or Watch retries", rt->name);
+	else if (r >= 0 && rt->failed)
+		log_info("%s: cgroup.events watched now (it could not be before)", rt->name);
+	if ((r < 0) != rt->failed)
+		m->unfollowed = r < 0 ? m->unfollowed + 1 : m->unfollowed - 1;
+	rt->failed = r < 0;
+	/* memory.events exists only with the memory controller: don't probe for it otherwise. The
+	 * counts so far are where its events start, not events (a Watch may start long after). */
+	if (m->have_memory && !rt->mem_w &&
+	    monitor_add(m->mon, m->rootfd, rel, "memory.events", events_memory_cb, rt, &rt->mem_w) >= 0 &&
+	    events_memory_read(rt, &rt->oom, &rt->oom_kill) < 0)
+		rt->oom = rt->oom_kill = -1;
+	return r;
+}
+
+/* Start following le; one whose watch failed before is tried again. */
+int events_follow(struct manager *m, struct ledger_entry *le)
+{
+	struct entry_rt *rt = le->userdata;
+
+	if (rt)
+		return rt->failed ? events_watch_rt(m, rt) : 0;
 	if (!m->mon)
 		return -ENOTCONN; /* nothing to follow with */
 	rt = calloc(1, sizeof(*rt));
-	if (!rt || !(rt->name = strdup(le->name)) || cgname_to_path(le->name, &rel) < 0) {
-		if (rt)
-			free(rt->name);
+	if (!rt || !(rt->name = strdup(le->name))) {
 		free(rt);
 		return -ENOMEM;
 	}
 	rt->m = m;
 	rt->oom = rt->oom_kill = -1;
-	/* One open serves the first read and the watch. */
-	r = events_watch_events(m, rt, rel);
-	if (r < 0)
-		log_warn_errno(r, "%s: cannot watch cgroup.events; no events or auto_remove for it", le->name);
-	/* memory.events exists only with the memory controller: don't probe for it otherwise. The
-	 * counts so far are where its events start, not events (a Watch may start long after). */
-	if (m->have_memory &&
-	    monitor_add(m->mon, m->rootfd, rel, "memory.events", events_memory_cb, rt, &rt->mem_w) >= 0 &&
-	    events_memory_read(rt, &rt->oom, &rt->oom_kill) < 0)
-		rt->oom = rt->oom_kill = -1;
 	le->userdata = rt;
+	events_watch_rt(m, rt);
 	return 0;
 }
+
 
 /* The first Watch stream opened: follow every entry (existing ones too), so that it hears of them. */
 int events_set_watching(struct manager *m, bool on)
@@ -368,7 +388,8 @@ int events_set_watching(struct manager *m, bool on)
 	_cleanup_free_ struct ledger_entry **all = NULL;
 	size_t n;
 
-	if (on && !m->watching) {
+	/* Another stream: entries whose watch failed are tried again. */
+	if (on && (!m->watching || m->unfollowed > 0)) {
 		if (ledger_list(m->ledger, &all, &n) < 0)
 			return -ENOMEM;
 		/* One that cannot be followed was logged; the stream still hears of the others. */
@@ -386,6 +407,8 @@ void events_untrack(struct manager *m, struct ledger_entry *le)
 
 	if (!rt)
 		return;
+	if (rt->failed)
+		m->unfollowed--;
 	monitor_remove(m->mon, rt->ev_w);
 	monitor_remove(m->mon, rt->mem_w);
 	free(rt->name);

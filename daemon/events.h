@@ -31,9 +31,14 @@ void events_set_sink(struct manager *m, events_sink_fn fn, void *userdata);
  * Otherwise nothing: List follows it when it first reads it. 0 or -errno.
  */
 int events_track(struct manager *m, struct ledger_entry *le);
-/* Follow le whatever needs it (a List's cold cache): one read, then inotify keeps it current. 0 or -errno. */
+/*
+ * Follow le whatever needs it (a List's cold cache): one read, then inotify
+ * keeps it current. One whose watch failed (logged, GetStatus's unfollowed) is
+ * still "followed" and tried again by each call: the retry's 0 or -errno.
+ */
 int events_follow(struct manager *m, struct ledger_entry *le);
-/* A Watch stream is open (on) or none is: on the first, every entry is followed from now on. 0 or -ENOMEM. */
+/* A Watch stream is open (on) or none is: on the first, every entry is followed from now on (and on each
+ * one, those whose watch failed are tried again). 0 or -ENOMEM. */
 int events_set_watching(struct manager *m, bool on);
 /*
  * Cached populated/frozen of a tracked entry (current after monitor_flush): 0,

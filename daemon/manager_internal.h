@@ -38,6 +38,7 @@ struct manager {
 	bool stopping;          /* shutting down: connection closes release nothing */
 	bool have_memory;       /* the memory controller is enabled for children */
 	bool watching;          /* a Watch stream is open: every entry is followed (events.c) */
+	unsigned unfollowed;    /* followed entries whose cgroup.events could not be watched (events.c) */
 	unsigned watchers_max;
 	struct quota quota;     /* what one tenant may hold (quota.h) */
 };

@@ -16,7 +16,8 @@
 
 /*
  * One Entry object: its state from the inotify cache when tracked, else read
- * (follow: and from now on tracked, so that the next List finds it warm).
+ * (follow: and from now on tracked, so that the next List finds it warm; one
+ * whose watch failed before is tried again).
  */
 static void manager_entry_write(struct manager *m, struct ledger_entry *le, bool follow, struct jsonbuf *b)
 {
@@ -25,7 +26,7 @@ static void manager_entry_write(struct manager *m, struct ledger_entry *le, bool
 
 	/* Left NULL for a name the ledger should never hold: its path is then "". */
 	(void)cgname_to_path(le->name, &rel);
-	if (follow && !le->userdata)
+	if (follow)
 		events_follow(m, le);
 	known = events_state(m, le, &populated, &frozen) >= 0 ||
 		(rel && cgfs_read_events(m->rootfd, rel, &populated, &frozen) >= 0);

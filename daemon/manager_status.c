@@ -90,5 +90,6 @@ json_object *manager_status(struct manager *m)
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(o, "uid", json_object_new_int((int)geteuid()));
 	json_object_object_add(o, "ledger", status_ledger(m));
+	json_object_object_add(o, "unfollowed", json_object_new_int64((int64_t)m->unfollowed));
 	return o;
 }

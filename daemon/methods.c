@@ -28,6 +28,19 @@ static void status_tenant_view(struct manager *m, uid_t uid, json_object *st)
 		json_object_object_add(rec, lists[i], json_object_new_array());
 }
 
+/* What the caller's uid holds of its reply budget (its connections' unread replies). */
+static json_object *status_replies(struct call *call)
+{
+	json_object *o = json_object_new_object();
+	struct server_reply_use u;
+
+	server_reply_use(call_server(call), call_peer_uid(call), &u);
+	json_object_object_add(o, "unread_bytes", json_object_new_int64((int64_t)u.unread));
+	json_object_object_add(o, "budget_bytes", json_object_new_int64((int64_t)u.budget));
+	json_object_object_add(o, "times_over", json_object_new_int64((int64_t)u.over));
+	return o;
+}
+
 /* GetStatus() -> (status) */
 void method_get_status(struct call *call)
 {
@@ -41,6 +54,7 @@ void method_get_status(struct call *call)
 	if (!tenant_is_admin(call_peer_uid(call)))
 		status_tenant_view(call_manager(call), call_peer_uid(call), st);
 	json_object_object_add(st, "socket", json_object_new_string(s->socket_path ? s->socket_path : "(socket activation)"));
+	json_object_object_add(st, "replies", status_replies(call));
 	p = json_object_new_object();
 	json_object_object_add(p, "status", st);
 	call_reply(call, p);

@@ -41,6 +41,7 @@ struct monitor {
 	size_t nbuckets, nslots;
 	int dispatching;
 	struct watch *dead;    /* removed during dispatch, freed after it */
+	size_t max_slots;      /* $CGCTLD_TEST_INOTIFY_MAX (tests only): more wds fail with -ENOSPC; 0: the kernel's limit */
 };
 
 /* The slot of wd, NULL if none. O(1) expected. */
@@ -157,6 +158,24 @@ void monitor_flush(struct monitor *mon)
 		monitor_read_cb(mon->fd, EV_READ, mon);
 }
 
+/* $CGCTLD_TEST_INOTIFY_MAX: a stand-in for fs.inotify.max_user_watches, which is global (tests only); 0 when unset. */
+static size_t monitor_test_max(void)
+{
+	const char *s = getenv("CGCTLD_TEST_INOTIFY_MAX");
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0) {
+		log_warnx("CGCTLD_TEST_INOTIFY_MAX=%s is not a number > 0; ignored", s);
+		return 0;
+	}
+	return v;
+}
+
 int monitor_new(struct event_base *base, struct monitor **ret)
 {
 	struct monitor *mon = calloc(1, sizeof(*mon));
@@ -165,6 +184,7 @@ int monitor_new(struct event_base *base, struct monitor **ret)
 		return -ENOMEM;
 	mon->nbuckets = 64;
 	mon->buckets = calloc(mon->nbuckets, sizeof(*mon->buckets));
+	mon->max_slots = monitor_test_max();
 	mon->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (mon->fd < 0 || !mon->buckets) {
 		int r = mon->fd < 0 ? -errno : -ENOMEM;
@@ -218,6 +238,11 @@ int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct
 	wd = inotify_add_watch(mon->fd, proc, IN_MODIFY | IN_DELETE_SELF);
 	if (wd < 0)
 		return -errno;
+	/* What the kernel says at max_user_watches. */
+	if (mon->max_slots && mon->nslots >= mon->max_slots && !slot_find(mon, wd)) {
+		inotify_rm_watch(mon->fd, wd);
+		return -ENOSPC;
+	}
 	w = calloc(1, sizeof(*w));
 	s = w ? slot_get(mon, wd) : NULL;
 	if (!s) {

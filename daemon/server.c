@@ -31,6 +31,7 @@ void server_limits_default(struct limits *l)
 	l->conns_per_tenant = l->conns_per_uid;
 	l->triggers_per_uid = SERVER_TRIGGERS_PER_UID_DEFAULT;
 	l->partial_timeout_ms = 10000;
+	l->budget_log_usec = CONN_BUDGET_LOG_USEC;
 }
 
 /* Create the socket's directory (0700); an existing private one (our default) must pass dir_check and be 0700. */
@@ -360,6 +361,19 @@ unsigned server_conn_count(const struct server *s)
 unsigned server_conn_count_of(const struct server *s, uid_t uid)
 {
 	return server_conns_of(s, uid);
+}
+
+/* What uid's connections hold of their reply budget. */
+void server_reply_use(const struct server *s, uid_t uid, struct server_reply_use *ret)
+{
+	const struct peer_uid *p = server_peer_find(s, uid);
+
+	*ret = (struct server_reply_use){ 0 };
+	if (!p)
+		return;
+	ret->unread = p->reply_bytes;
+	ret->budget = server_reply_budget(s, p);
+	ret->over = p->over;
 }
 
 /* Raise the soft descriptor limit, and lower conns_max until what clients may hold fits it. */

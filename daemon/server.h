@@ -54,6 +54,7 @@ struct limits {
 	unsigned conns_per_tenant; /* of one tenant: also at most conns_max / (tenants + 1) (server_limits_resolve()) */
 	unsigned triggers_per_uid; /* PSI triggers of one uid's Watch streams */
 	unsigned partial_timeout_ms; /* time without progress on an incomplete message or unread replies */
+	uint64_t budget_log_usec; /* at most one log line per uid this often about its reply budget */
 };
 
 #define UID_ALLOW_MAX 16
@@ -115,6 +116,13 @@ void server_idle_arm(struct server *s);
 unsigned server_conn_count(const struct server *s);
 /* Number of open connections of uid. */
 unsigned server_conn_count_of(const struct server *s, uid_t uid);
+/* What uid's connections hold of their reply budget (none open: zeros). */
+struct server_reply_use {
+	size_t unread;    /* reply bytes queued unsent on all of them */
+	size_t budget;    /* server_reply_budget() */
+	uint64_t over;    /* times it went over the budget since its first connection */
+};
+void server_reply_use(const struct server *s, uid_t uid, struct server_reply_use *ret);
 /*
  * After the options, given how many of the allowed uids are tenants: raise
  * the soft RLIMIT_NOFILE to the hard one (epoll has no FD_SETSIZE), lower

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* snapshot.c: Snapshot, what `cgctl top` shows of every managed cgroup, in one reply. */
+/*
+ * snapshot.c: Snapshot, what `cgctl top` shows of every managed cgroup, in one reply.
+ * Reading 4096 cgroups' files takes about a second: the reply is built in slices of
+ * one connection's fair share of the loop (CONN_TURN_USEC), each on its own loop turn,
+ * so that other clients (and the group commit) are served between them.
+ */
 #include "dispatch.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +25,22 @@
 
 #define SNAPSHOT_MAX 4096 /* cgroups in one reply: about 1 KiB each, well under a reply's limit */
 #define SNAPSHOT_PROCS_MAX (1024 * 1024)
+
+/*
+ * A Snapshot being built. Its cgroups are the entries the caller may see when
+ * it arrived (name and creation time); each is read on its turn, and left out
+ * if it is gone or another of the same name replaced it by then.
+ */
+struct snapshot_job {
+	struct snapshot_job *next;
+	struct app *app;
+	struct call *call;
+	json_object *reply;    /* status and time of the arrival, the cgroups read so far */
+	struct event *ev;      /* the next slice, after the loop has polled */
+	char **names;
+	uint64_t *created;
+	size_t n, done;
+};
 
 /* The files top shows; those whose controller is not enabled do not exist. */
 static const char *const snapshot_files[] = {
@@ -105,7 +127,7 @@ static int snapshot_core(struct manager *m, const char *rel, json_object *o)
 	return 0;
 }
 
-/* One CgroupSnapshot in *ret; -ENOENT when it vanished meanwhile (left out, no glitch). */
+/* One CgroupSnapshot in *ret, read now (its "time"); -ENOENT when it vanished meanwhile (left out, no glitch). */
 static int snapshot_cgroup(struct manager *m, const char *name, json_object **ret)
 {
 	_cleanup_free_ char *rel = NULL;
@@ -118,6 +140,7 @@ static int snapshot_cgroup(struct manager *m, const char *name, json_object **re
 	values = json_object_new_object();
 	files = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "time", json_object_new_int64(snapshot_now()));
 	json_object_object_add(o, "values", values);
 	json_object_object_add(o, "files", files);
 	r = snapshot_core(m, rel, o);
@@ -184,17 +207,149 @@ static bool snapshot_names_ok(struct call *call, json_object *names)
 	return true;
 }
 
+/* Free job (unlisted, its call answered). */
+static void snapshot_job_free(struct snapshot_job *job)
+{
+	for (size_t i = 0; i < job->n; i++)
+		free(job->names[i]);
+	free(job->names);
+	free(job->created);
+	if (job->ev)
+		event_free(job->ev);
+	json_object_put(job->reply);
+	free(job);
+}
+
+/* Unlist job from its application. */
+static void snapshot_job_unlist(struct snapshot_job *job)
+{
+	for (struct snapshot_job **pp = &job->app->snapshots; *pp; pp = &(*pp)->next)
+		if (*pp == job) {
+			*pp = job->next;
+			return;
+		}
+}
+
+/* The entry job's i-th cgroup was when the call arrived, NULL when gone or replaced since. */
+static struct ledger_entry *snapshot_job_entry(struct snapshot_job *job, size_t i)
+{
+	struct ledger_entry *le = ledger_get(manager_ledger(job->app->mgr), job->names[i]);
+
+	if (!le || le->created_usec != job->created[i] || !tenant_may_access(call_peer_uid(job->call), le))
+		return NULL;
+	return le;
+}
+
+/* Read cgroups for one fair share of the loop (at least one); true when all are read. */
+static bool snapshot_job_slice(struct snapshot_job *job)
+{
+	int64_t start = snapshot_now();
+	json_object *arr;
+
+	json_object_object_get_ex(job->reply, "cgroups", &arr);
+	while (job->done < job->n) {
+		json_object *o;
+
+		if (snapshot_job_entry(job, job->done) &&
+		    snapshot_cgroup(job->app->mgr, job->names[job->done], &o) >= 0)
+			json_object_array_add(arr, o);
+		job->done++;
+		if (snapshot_now() - start >= CONN_TURN_USEC)
+			break;
+	}
+	return job->done == job->n;
+}
+
+/* Answer job's call (with what it read, or, the daemon stopping, Timeout), unlist and free it. */
+static void snapshot_job_finish(struct snapshot_job *job, bool stopping)
+{
+	struct call *call = job->call;
+	json_object *reply = job->reply;
+
+	snapshot_job_unlist(job);
+	job->reply = NULL;
+	snapshot_job_free(job);
+	if (!stopping) {
+		call_reply(call, reply);
+		return;
+	}
+	json_object_put(reply);
+	call_errorf(call, CGERR_TIMEOUT, NULL, NULL, "cgctld is stopping");
+}
+
+/* Go on with job: one slice, then the rest on later loop turns (after the others had theirs). */
+static void snapshot_job_run(struct snapshot_job *job)
+{
+	static const struct timeval now = { 0, 0 };
+
+	/* A closed connection's reply goes nowhere: stop reading for it. */
+	if (conn_closed(call_conn(job->call)) || snapshot_job_slice(job) || evtimer_add(job->ev, &now) < 0)
+		snapshot_job_finish(job, false);
+}
+
+/* The loop has polled since the last slice. */
+static void snapshot_slice_cb(evutil_socket_t fd, short what, void *arg)
+{
+	snapshot_job_run(arg);
+}
+
+/* Note entry le in job; -ENOMEM. */
+static int snapshot_job_add(struct snapshot_job *job, const struct ledger_entry *le)
+{
+	if (!(job->names[job->n] = strdup(le->name)))
+		return -ENOMEM;
+	job->created[job->n++] = le->created_usec;
+	return 0;
+}
+
+/* A job for the n entries in all that call wants (at most SNAPSHOT_MAX); NULL when out of memory. */
+static struct snapshot_job *snapshot_job_new(struct call *call, json_object *names, struct ledger_entry **all,
+					     size_t n)
+{
+	struct app *a = call_app(call);
+	struct snapshot_job *job = calloc(1, sizeof(*job));
+	size_t want = n < SNAPSHOT_MAX ? n : SNAPSHOT_MAX;
+	bool truncated = false;
+
+	if (!job || !(job->names = calloc(want + 1, sizeof(char *))) ||
+	    !(job->created = calloc(want + 1, sizeof(uint64_t))) ||
+	    !(job->ev = evtimer_new(a->base, snapshot_slice_cb, job)))
+		goto oom;
+	event_priority_set(job->ev, SERVER_PRIO_COMMIT);
+	job->app = a;
+	job->call = call;
+	for (size_t i = 0; i < n; i++) {
+		if (!snapshot_wanted(names, call_peer_uid(call), all[i]))
+			continue;
+		if (job->n >= SNAPSHOT_MAX) {
+			truncated = true;
+			break;
+		}
+		if (snapshot_job_add(job, all[i]) < 0)
+			goto oom;
+	}
+	job->reply = json_object_new_object();
+	json_object_object_add(job->reply, "status", snapshot_status(call));
+	json_object_object_add(job->reply, "time", json_object_new_int64(snapshot_now()));
+	json_object_object_add(job->reply, "truncated", json_object_new_boolean(truncated));
+	json_object_object_add(job->reply, "cgroups", json_object_new_array());
+	return job;
+oom:
+	if (job)
+		snapshot_job_free(job);
+	return NULL;
+}
+
 /* Snapshot(names?) -> (status, time, truncated, cgroups) */
 void method_snapshot(struct call *call)
 {
 	static const struct param_spec specs[] = { { "names", json_type_array, false }, PARAM_END };
 	struct manager *m = call_manager(call);
 	_cleanup_free_ struct ledger_entry **all = NULL;
-	json_object *names, *arr, *p;
+	struct snapshot_job *job;
+	json_object *names;
 	const char *unknown;
-	bool truncated = false;
 	size_t n;
-	int r;
 
 	if (!params_check(call, specs) || !snapshot_names_ok(call, names = param_obj(call, "names")))
 		return;
@@ -207,24 +362,18 @@ void method_snapshot(struct call *call)
 		call_errorf(call, CGERR_NOT_FOUND, "name", unknown, "no cgroup \"%s\"", unknown);
 		return;
 	}
-	p = json_object_new_object();
-	json_object_object_add(p, "status", snapshot_status(call));
-	json_object_object_add(p, "time", json_object_new_int64(snapshot_now()));
-	arr = json_object_new_array();
-	for (size_t i = 0; i < n; i++) {
-		json_object *o;
-
-		if (!snapshot_wanted(names, call_peer_uid(call), all[i]))
-			continue;
-		if (json_object_array_length(arr) >= SNAPSHOT_MAX) {
-			truncated = true;
-			break;
-		}
-		r = snapshot_cgroup(m, all[i]->name, &o);
-		if (r >= 0)
-			json_object_array_add(arr, o);
+	if (!(job = snapshot_job_new(call, names, all, n))) {
+		call_error_errno(call, -ENOMEM, "snapshot");
+		return;
 	}
-	json_object_object_add(p, "truncated", json_object_new_boolean(truncated));
-	json_object_object_add(p, "cgroups", arr);
-	call_reply(call, p);
+	job->next = call_app(call)->snapshots;
+	call_app(call)->snapshots = job;
+	snapshot_job_run(job);
+}
+
+/* End every Snapshot being built with Timeout (the daemon is stopping). */
+void snapshot_stop(struct app *a)
+{
+	while (a->snapshots)
+		snapshot_job_finish(a->snapshots, true);
 }

@@ -37,6 +37,15 @@ type Status struct {
 	UID         int64        `json:"uid"`
 	Socket      string       `json:"socket"`
 	Ledger      LedgerStatus `json:"ledger"`
+	Unfollowed  *int64       `json:"unfollowed"` // entries whose events could not be watched; nil from a daemon before it
+	Replies     *ReplyBudget `json:"replies"`    // nil from a daemon before it
+}
+
+// ReplyBudget is what the caller's uid holds of its reply budget.
+type ReplyBudget struct {
+	UnreadBytes int64 `json:"unread_bytes"`
+	BudgetBytes int64 `json:"budget_bytes"`
+	TimesOver   int64 `json:"times_over"`
 }
 
 // LedgerStatus is the ledger's bookkeeping.
@@ -122,6 +131,7 @@ type SnapshotStatus struct {
 // CgroupSnapshot is one managed cgroup in a Snapshot; Files as in Stats.
 type CgroupSnapshot struct {
 	Name        string                     `json:"name"`
+	Time        *int64                     `json:"time"` // when its files were read (CLOCK_MONOTONIC µs); nil from an older daemon
 	Populated   *bool                      `json:"populated"`
 	Frozen      *bool                      `json:"frozen"`
 	Processes   int64                      `json:"processes"`

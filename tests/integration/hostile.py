@@ -976,6 +976,109 @@ def scenario_snapshot_flood(path, pid, entries, calls):
     status(path, pid)
 
 
+def create_many(c, names):
+    """Create names, pipelined on c."""
+    c.send_raw(b"".join(json.dumps({"method": m("Create"), "parameters": {"name": x}}).encode() + b"\0"
+                        for x in names))
+    for x in names:
+        ok(c.recv(timeout=60), "Create %s" % x)
+
+
+def pings_during(path, a, method):
+    """Call method on a; meanwhile another client calls GetStatus, one after the other, until a's reply
+    is there. (a's reply, seconds it took, how long each GetStatus meanwhile took, sorted)."""
+    b = Conn(path, timeout=60)
+    ping(b, "GetStatus before")
+    pings = []
+    t0 = time.monotonic()
+    a.send(m(method))
+    while not select.select([a.s], [], [], 0)[0]:
+        pings.append(ping(b, "GetStatus during a %s" % method))
+    r = ok(a.recv(timeout=60), method)
+    took = time.monotonic() - t0
+    b.close()
+    return r, took, sorted(pings) or [0.0]
+
+
+def scenario_snapshot_turns(path, pid, entries):
+    """A Snapshot of entries cgroups does not hold the loop: another client's GetStatus calls, one after
+    the other, are answered while it is built, each after a fraction of the Snapshot's time. Compared in
+    the same run with the Snapshot alone, no absolute times. (List is measured, not judged.)"""
+    pid, n = int(pid), int(entries)
+    c = Conn(path, timeout=60)
+    names = sorted("f%d" % i for i in range(n))
+    create_many(c, names)
+    base = sorted(ping(c, "GetStatus alone") for _ in range(5))[2]
+    for method in ("Snapshot", "List"):
+        alone = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            ok(c.call(m(method), timeout=60), method)
+            alone.append(time.monotonic() - t0)
+        t1 = sorted(alone)[1]
+        r, took, waits = pings_during(path, c, method)
+        k, p90 = len(waits), waits[len(waits) * 9 // 10]
+        got = len(r["cgroups"] if method == "Snapshot" else r["entries"])
+        log("%s of %d cgroups: %.4fs alone, %.4fs with another client calling GetStatus, answered %d times "
+            "meanwhile: 90%% within %.4fs (%.1f%% of the %s), the longest %.4fs; GetStatus alone %.4fs"
+            % (method, n, t1, took, k, p90, 100 * p90 / t1, method, waits[-1], base))
+        check(got == n, "%s lists %d cgroups, not %d" % (method, got, n))
+        if method != "Snapshot":
+            continue
+        # Held for the whole call, the loop answers the other client at most twice (once before, once after).
+        soft(check, k >= 4, "during a Snapshot of %.3fs another client was answered %d times: the loop was held"
+             % (took, k))
+        soft(check, p90 < t1 / 5, "during a Snapshot of %.3fs another client's GetStatus took %.3fs (90th pct)"
+             % (t1, p90))
+    snapshot_consistent(path, c, names)
+    c.send_raw(b"".join(json.dumps({"method": m("Destroy"), "parameters": {"name": x}}).encode() + b"\0"
+                        for x in names[:-1] + ["zz-late"]))
+    for x in names[:-1] + ["zz-late"]:
+        ok(c.recv(timeout=60), "Destroy %s" % x)
+    c.close()
+    status(path, pid)
+
+
+def scenario_snapshot_at_stop(path, entries, ready):
+    """A Snapshot of entries cgroups is being built when cgctld stops (the caller SIGTERMs it once file
+    ready exists): it ends with Timeout "cgctld is stopping" (or the connection closes, or it was whole
+    before the stop), never a partial reply that looks whole."""
+    n = int(entries)
+    c = Conn(path, timeout=60)
+    create_many(c, ["s%d" % i for i in range(n)])
+    t0 = time.monotonic()
+    ok(c.call(m("Snapshot"), timeout=60), "Snapshot")
+    t1 = time.monotonic() - t0
+    c.send(m("Snapshot"))
+    time.sleep(t1 / 5)
+    open(ready, "w").close()
+    r = c.recv(timeout=60)
+    log("one Snapshot of %d: %.3fs; the one cgctld stopped under: %s" % (n, t1, short(r, 160)))
+    whole = r is not None and "error" not in r and len(r["parameters"]["cgroups"]) == n
+    check(r is None or whole or r.get("error") == IFACE + ".Timeout", "a Snapshot cut by the stop: %s" % short(r))
+
+
+def snapshot_consistent(path, c, names):
+    """While a Snapshot is built another client creates zz-late and destroys the last entry: the reply
+    holds the entries of when it was asked (zz-late not), each once, the destroyed one only if read before."""
+    b = Conn(path, timeout=60)
+    c.send(m("Snapshot"))
+    ok(b.call(m("Destroy"), {"name": names[-1]}, timeout=60), "Destroy during a Snapshot")
+    ok(b.call(m("Create"), {"name": "zz-late"}, timeout=60), "Create during a Snapshot")
+    during = not select.select([c.s], [], [], 0)[0]
+    r = ok(c.recv(timeout=60), "Snapshot")
+    got = [x["name"] for x in r["cgroups"]]
+    b.close()
+    log("Snapshot while another client destroyed %s and created zz-late (both %s the reply): %d cgroups, "
+        "%s %s" % (names[-1], "before" if during else "not before", len(got), names[-1],
+                   "in it" if names[-1] in got else "not in it"))
+    check(len(set(got)) == len(got), "a cgroup twice in one Snapshot")
+    check("zz-late" not in got, "a cgroup created after the Snapshot was asked for is in it")
+    check(set(got) - {names[-1]} == set(names[:-1]), "the Snapshot lacks cgroups of when it was asked")
+    for x in r["cgroups"]:
+        check("time" not in x or x["time"] >= r["time"], "%s read before the Snapshot was asked" % x["name"])
+
+
 # --- connection limits ---------------------------------------------------------
 
 def as_uid(uid, gid, fn):
@@ -1116,6 +1219,39 @@ def scenario_unread(path, pid, stall_ms, rss_max_kb):
     c.close()
     ping(observer, "observer after the drop")
     observer.close()
+    status(path, pid)
+
+
+def scenario_budget_two_conns(path, pid, budget, calls):
+    """A client's connection A pipelines calls and does not read (it waits for B's answer first): its uid
+    goes over its reply budget, yet B, which holds no unread reply, is answered and GetStatus says how much
+    the uid holds; A then reads every reply (it was not dropped). Before, B waited for the stall timer to
+    drop A: the client deadlocked itself."""
+    pid, budget, k = int(pid), int(budget), int(calls)
+    a = Conn(path, timeout=60)
+    call = json.dumps({"method": SVC + ".GetInterfaceDescription", "parameters": {"interface": IFACE}}).encode()
+    a.send_raw((call + b"\0") * k)
+    b = Conn(path, timeout=60)
+    t0 = time.monotonic()
+    st = ok(b.call(m("GetStatus"), timeout=60), "GetStatus on B while A holds replies")["status"]
+    while st["replies"]["unread_bytes"] < budget and time.monotonic() - t0 < ANSWER_S:
+        st = ok(b.call(m("GetStatus"), timeout=60), "GetStatus on B while A holds replies")["status"]
+    rep = st["replies"]
+    log("B answered with A holding %d unread bytes (budget %d, over it %d times)"
+        % (rep["unread_bytes"], rep["budget_bytes"], rep["times_over"]))
+    check(rep["budget_bytes"] == budget, "GetStatus says the budget is %d, not %d" % (rep["budget_bytes"], budget))
+    check(rep["unread_bytes"] >= budget and rep["times_over"] >= 1,
+          "B was answered only once A no longer held its replies: %s" % rep)
+    got = 0
+    while got < k:
+        r = a.recv(timeout=60)
+        check(r is not None, "A was dropped after %d of %d replies" % (got, k))
+        ok(r, "reply %d on A" % got)
+        got += 1
+    st = ok(b.call(m("GetStatus")), "GetStatus after A read")["status"]
+    check(st["replies"]["unread_bytes"] == 0, "after A read everything: %s" % st["replies"])
+    a.close()
+    b.close()
     status(path, pid)
 
 
@@ -1613,6 +1749,8 @@ SCENARIOS = {
     "sigkill": scenario_sigkill, "fds": scenario_fds, "watchers": scenario_watchers,
     "attach-foreign": scenario_attach_foreign, "refused": scenario_refused,
     "allowed": scenario_allowed, "session": scenario_session, "snapshot-flood": scenario_snapshot_flood,
+    "snapshot-turns": scenario_snapshot_turns, "budget-two-conns": scenario_budget_two_conns,
+    "snapshot-at-stop": scenario_snapshot_at_stop,
 }
 
 

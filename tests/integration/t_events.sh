@@ -864,3 +864,47 @@ test_events_list_after_short_lived_child() {
 	cat "$CGT_TMP/short.out"
 	grep -q '^stale 0 of 30$' "$CGT_TMP/short.out" || fail "List said populated for an empty cgroup: $(cat "$CGT_TMP/short.out")"
 }
+
+# Out of inotify watches (CGCTLD_TEST_INOTIFY_MAX stands in for fs.inotify.max_user_watches, which is
+# global): entries that could not be watched are counted in GetStatus and logged, and the next List
+# (or Watch) tries them again once watches are free; a Watch then hears of them. Before, a failed
+# follow was never retried: such an entry's events were lost for good.
+test_events_follow_retried() {
+	local out=$CGT_TMP/w.json i n
+	# shellcheck disable=SC2034 # read by cgt_daemon_spawn_env (dynamic scope)
+	local CGT_DAEMON_ENV=(CGCTLD_TEST_INOTIFY_MAX=6)
+	cgt_daemon_start_env "" || return 1
+	for i in 0 1 2 3 4 5 6 7; do
+		c create "a$i" || return 1
+	done
+	# The first Watch follows every entry: the last ones find no watch left.
+	watch_bg "$out" --json
+	watch_ready "$out" "" || return 1
+	c --json status
+	expect_rc 0 || return 1
+	n=$(jqo .unfollowed)
+	printf '  unfollowed after the Watch began: %s\n' "$n"
+	[ "${n:-0}" -gt 0 ] || fail "no entry is unfollowed with 6 watches: the test proves nothing ($OUT)" || return 1
+	h_logged_ev 'a7: cannot watch cgroup.events.*until the next List or Watch retries' || return 1
+	# Watches come free; the next List tries again.
+	for i in 0 1 2 3 4; do
+		c destroy "a$i" || return 1
+	done
+	c --json list
+	expect_rc 0 || return 1
+	c --json status
+	expect_rc 0 && expect_jq '.unfollowed == 0' || return 1
+	h_logged_ev 'a7: cgroup.events watched now' || return 1
+	# And the open Watch hears of a7 now.
+	cgt_sleeper "$CGT_MROOT/a7" || fail "cannot place a sleeper in a7" || return 1
+	cgt_wait_line "$out" "$(ev_re populated a7)" || fail "no populated event for a7: $(cat "$out")" || return 1
+	kill -KILL "$SPID"
+	wait "$SPID" 2>/dev/null
+	kill -TERM "$WPID"
+	reap "$WPID" "cgctl watch" || return 1
+}
+
+# The daemon's log has a line matching extended regex $1.
+h_logged_ev() {
+	grep -qE "$1" "$DLOG" || fail "daemon log lacks /$1/: $(tail -n 3 "$DLOG" | tr '\n' ' ')"
+}

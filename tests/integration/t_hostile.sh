@@ -254,6 +254,38 @@ test_hostile_snapshot_flood() {
 	h_healthy ""
 }
 
+# A Snapshot or a List of many cgroups is built over many loop turns: another client's calls are
+# answered meanwhile, each after a fraction of its time (compared in the same run, no clock limits);
+# the reply holds the cgroups of when it was asked.
+test_hostile_snapshot_turns() {
+	local n=1500
+	h_up || return
+	# ASan's build is some 5 times slower: fewer cgroups still take many slices.
+	cgt_daemon_is_asan && n=500
+	h_py snapshot-turns "$DPID" "$n" || return 1
+	h_healthy ""
+}
+
+# cgctld stops while a big Snapshot is being built over several loop turns: the call ends with Timeout
+# (or the connection closes), the daemon exits cleanly (0, no leak under ASan).
+test_hostile_snapshot_at_stop() {
+	local ready=$CGT_TMP/stop/now out=$CGT_TMP/hostile.out pypid i n=1000 CGT_TIMEOUT=60
+	h_up || return
+	cgt_daemon_is_asan && n=300
+	install -d -m 0777 "$CGT_TMP/stop" && rm -f "$ready" || return 1
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$HPY" snapshot-at-stop "$DSOCK" "$n" "$ready" >"$out" 2>&1 </dev/null &
+	pypid=$!
+	for ((i = 0; i < 600; i++)); do
+		[ -e "$ready" ] && break
+		sleep 0.1
+	done
+	[ -e "$ready" ] || { wait "$pypid"; h_verdict "$out" 1; return 1; }
+	cgt_daemon_stop || fail "cgctld did not stop" || return 1
+	wait "$pypid"
+	h_verdict "$out" $? || return 1
+	[ "$DEXIT" = 0 ] || fail "cgctld exited $DEXIT: $(tail -n 3 "$DLOG" | tr '\n' ' ')" || return 1
+}
+
 test_hostile_connection_limits() {
 	h_up --max-connections 20 --max-connections-per-uid 12 || return
 	h_py_root conns "$DPID" 20 12 "$CGT_UID" "$CGT_GID" || return 1
@@ -266,6 +298,16 @@ test_hostile_unread_replies() {
 	h_up --stall-timeout 2000 || return
 	h_py unread "$DPID" 2000 "$H_RSS_MAX_KB" || return 1
 	h_logged 'stalled for 2000 ms, dropped' || return 1
+	h_healthy ""
+}
+
+# A client that awaits its second connection's answer before reading the first's replies, whose uid is
+# over its reply budget, is answered there and not dropped (before: a deadlock the stall timer broke);
+# GetStatus shows what the uid holds; the going over is logged.
+test_hostile_uid_budget_two_conns() {
+	h_up --stall-timeout 3000 --max-reply-memory 1048576 || return
+	h_py budget-two-conns "$DPID" 1048576 300 || return 1
+	h_logged 'uid [0-9]+: [0-9]+ bytes of replies unread, its budget 1048576.*over its budget 1 times' || return 1
 	h_healthy ""
 }
 

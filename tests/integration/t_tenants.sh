@@ -867,8 +867,9 @@ test_tenants_unread_replies_bounded() {
 	t1 create mine && expect_rc 0 || return 1
 	hwm0=$(tn_hwm_kb)
 	# Tenant 2: 32 connections, 16 Lists of ~${reply} KiB each, nothing read. Unbounded, that
-	# is 32 x (2 MiB + a reply) unsent; bounded, tenant 2's 8 MiB and the reply that passed it.
-	share=$((8 << 10))
+	# is 32 x (2 MiB + a reply) unsent; bounded, twice tenant 2's 8 MiB (a connection holding none is
+	# still served up to that) and the reply that passed it.
+	share=$((16 << 10))
 	bound=$((hwm0 + share + 2 * reply + (16 << 10)))
 	rm -f "$stop"
 	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 "$CGT_TMP/flood.py" \

@@ -199,19 +199,25 @@ test_top_tmux_fullscreen() {
 	! pane top | grep -q '^NAME ' || fail "top left its view on the screen: $(pane top)" || return 1
 }
 
-test_top_daemon_stops() {
-	# cgctld stopped (or killed) under a running top: exit 1, said plainly, in batch and JSON modes.
+# Frames (batch text "NAME" lines, or JSON lines) in top's output $1.
+top_frames() { grep -cE '^NAME |"cgroups":' "$1"; }
+
+# top's output $1 has more than $2 frames.
+top_frames_over() { [ "$(top_frames "$1")" -gt "$2" ]; }
+
+test_top_daemon_restarts() {
+	# cgctld stopped (or killed) and started again under a running top: top says so, reconnects,
+	# and goes on drawing frames, in batch and JSON modes; it quits on SIGINT at any time.
 	cgt_daemon_start || return 1
 	c create a
 	expect_rc 0 || return 1
-	local out=$CGT_TMP/stop p pids=() sig
+	local out=$CGT_TMP/stop p pids=() sig n
 	for sig in TERM KILL; do
 		pids=()
 		cgt_user_bg_split "$CGT_WORK" "$out.t$sig" "$out.t$sig.err" "$CGCTL" --socket "$DSOCK" top -b -d 0.2
 		pids+=("$BGPID")
 		cgt_user_bg_split "$CGT_WORK" "$out.j$sig" "$out.j$sig.err" "$CGCTL" --socket "$DSOCK" --json top -b -d 0.2
 		pids+=("$BGPID")
-		# A frame each (the daemon restarted after SIGTERM has another state directory: no a).
 		cgt_wait_line "$out.t$sig" '^NAME ' 10 && cgt_wait_line "$out.j$sig" '"cgroups":' 10 ||
 			fail "top did not draw a frame" || return 1
 		if [ "$sig" = TERM ]; then
@@ -219,18 +225,73 @@ test_top_daemon_stops() {
 		else
 			kill -KILL "$DPID" && wait "$DPID" 2>/dev/null
 		fi
-		for p in "${pids[@]}"; do
-			cgt_wait_gone "$p" 5 || fail "top still runs after the daemon's SIG$sig" || return 1
-			wait "$p"
-			[ $? = 1 ] || fail "top did not exit 1 after the daemon's SIG$sig" || return 1
-		done
 		for p in "$out.t$sig.err" "$out.j$sig.err"; do
-			[ "$(cat "$p")" = "cgctl top: cgctld closed the connection (it stopped or restarted)" ] ||
+			cgt_wait_line "$p" '^cgctl top: cgctld closed the connection \(it stopped or restarted\): reconnecting$' 10 ||
 				fail "after SIG$sig top said: $(cat "$p")" || return 1
 		done
-		[ "$sig" = TERM ] && { cgt_daemon_up || return 1; }
+		for p in "${pids[@]}"; do
+			kill -0 "$p" 2>/dev/null || fail "top exited when the daemon got SIG$sig" || return 1
+		done
+		n=$(top_frames "$out.t$sig")
+		# Its state directory is another one (no a): top shows what the new daemon has.
+		cgt_daemon_up || return 1
+		for p in "$out.t$sig.err" "$out.j$sig.err"; do
+			cgt_wait_line "$p" '^cgctl top: reconnected to cgctld$' 10 || fail "top did not reconnect: $(cat "$p")" ||
+				return 1
+		done
+		cgt_wait_for 10 top_frames_over "$out.t$sig" $((n + 1)) ||
+			fail "no frames after reconnecting: $(tail -n 5 "$out.t$sig")" || return 1
+		for p in "${pids[@]}"; do
+			kill -INT "$p"
+			cgt_wait_gone "$p" 5 || fail "top still runs after SIGINT" || return 1
+			wait "$p" || fail "top did not exit 0 on SIGINT" || return 1
+		done
 	done
+	# SIGINT while it waits for the daemon to come back: it quits at once, not after the retries.
+	cgt_user_bg_split "$CGT_WORK" "$out.i" "$out.i.err" "$CGCTL" --socket "$DSOCK" top -b -d 0.2
+	p=$BGPID
+	cgt_wait_line "$out.i" '^NAME ' 10 || fail "top did not draw a frame" || return 1
+	cgt_daemon_stop || return 1
+	cgt_wait_line "$out.i.err" 'reconnecting$' 10 || fail "top did not say it reconnects: $(cat "$out.i.err")" || return 1
+	kill -INT "$p"
+	cgt_wait_gone "$p" 5 || fail "top still runs after SIGINT while reconnecting" || return 1
+	wait "$p" || fail "top did not exit 0 on SIGINT while reconnecting" || return 1
 	return 0
+}
+
+# At a terminal: cgctld restarts under top; it says so over the screen, keeps the terminal, draws
+# frames again once the daemon is back, and q still ends it with status 0.
+test_top_tmux_daemon_restarts() {
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	cgt_daemon_start || return 1
+	c create a
+	expect_rc 0 || return 1
+	TMUXSOCK=$CGT_TMP/tmux-restart.sock
+	cgt_defer tmux -S "$TMUXSOCK" kill-server
+	install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGT_TMP/top.err"
+	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
+		env TERM=xterm setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		sh -c 'exec "$@" 2>"'"$CGT_TMP/top.err"'"' top "$CGCTL" --socket "$DSOCK" top -d 0.3 ||
+		fail "tmux did not start" || return 1
+	tmux -S "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
+	pane_wait top '^a +' || fail "top did not render a: $(pane top)" || return 1
+	cgt_daemon_stop || return 1
+	pane_wait top 'reconnecting \(q quits\)' || fail "top did not say it reconnects: $(pane top)" || return 1
+	# The new daemon has another state directory: b, not a, once top is back.
+	cgt_daemon_up || return 1
+	c create b
+	expect_rc 0 || return 1
+	pane_wait top '^b +' || fail "top did not draw the new daemon's b: $(pane top)" || return 1
+	! pane top | grep -q 'reconnecting' || fail "the reconnecting line stayed: $(pane top)" || return 1
+	tmux -S "$TMUXSOCK" send-keys -t top q
+	local i dead=0
+	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
+		dead=$(tmux -S "$TMUXSOCK" display-message -p -t top '#{pane_dead} #{pane_dead_status}')
+		[ "${dead%% *}" = 1 ] && break
+		sleep 0.1
+	done
+	case $dead in "1 0" | "1 ") ;; *) fail "q did not end top with status 0 (pane_dead, status: $dead)"; return 1 ;; esac
+	[ ! -s "$CGT_TMP/top.err" ] || fail "top said on stderr: $(cat "$CGT_TMP/top.err")" || return 1
 }
 
 test_top_tmux_small_terminal() {

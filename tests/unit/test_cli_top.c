@@ -75,6 +75,27 @@ START_TEST(test_rates)
 }
 END_TEST
 
+/* A cgroup read later than the frame's time (a big Snapshot is read over many loop turns): its rate
+ * uses its own reading times, not the frame's. */
+START_TEST(test_rates_row_time)
+{
+	struct top_frame prev, cur;
+	char *a = reply(1000000, "{\"name\":\"late\",\"time\":1500000,\"processes\":1,\"controllers\":[],"
+				 "\"files\":{\"cpu.stat\":{\"usage_usec\":0}}}");
+	char *b = reply(3000000, "{\"name\":\"late\",\"time\":2500000,\"processes\":1,\"controllers\":[],"
+				 "\"files\":{\"cpu.stat\":{\"usage_usec\":1000000}}}");
+
+	ck_assert_int_eq(top_frame_build(a, NULL, &prev), 0);
+	ck_assert_int_eq(top_frame_build(b, &prev, &cur), 0);
+	/* 1 s of CPU between readings 1 s apart: 100 % (the frames, 2 s apart, would say 50 %). */
+	ck_assert_double_eq_tol(cur.rows[0].cpu, 100.0, 1e-9);
+	top_frame_done(&prev);
+	top_frame_done(&cur);
+	free(a);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_tree_sorted_by_cpu)
 {
 	struct top_frame prev, cur;
@@ -312,6 +333,7 @@ static Suite *top_suite(void)
 	TCase *tc = tcase_create("model");
 
 	tcase_add_test(tc, test_rates);
+	tcase_add_test(tc, test_rates_row_time);
 	tcase_add_test(tc, test_tree_sorted_by_cpu);
 	tcase_add_test(tc, test_json_and_memory);
 	tcase_add_test(tc, test_sort_keys);

@@ -716,8 +716,8 @@ START_TEST(test_uid_reply_budget)
 		fd_call(f2, "t.T.Hog");
 	}
 	turns(20);
-	/* The budget, and the one reply that crossed it, at most. */
-	ck_assert_uint_le(conn_out_bytes(h1) + conn_out_bytes(h2), BUDGET + HOG_REPLY + 64);
+	/* The budget, and the one reply of each that crossed it, at most. */
+	ck_assert_uint_le(conn_out_bytes(h1) + conn_out_bytes(h2), BUDGET + 2 * HOG_REPLY + 128);
 	ck_assert_uint_lt(app.n_calls, 32);
 	n = app.n_calls;
 	fd_call(fo, "t.T.Other");
@@ -739,15 +739,16 @@ START_TEST(test_uid_reply_budget)
 END_TEST
 
 /*
- * A connection that holds its uid's budget and never reads is dropped by the
- * stall rule; the uid's other connection, which reads but waited meanwhile
- * (not its own stall), is then served in full.
+ * A connection that holds its uid's budget and never reads does not block the
+ * uid's other connection, which reads: the client may await that one's answer
+ * before it reads the first (before, a deadlock until the stall timer dropped
+ * the holder). The holder is still dropped by the stall rule.
  */
-START_TEST(test_uid_reply_budget_holder_dropped)
+START_TEST(test_uid_reply_budget_other_conn_served)
 {
 	struct conn *h1, *h2;
 	int f1, f2;
-	size_t n, got2 = 0;
+	size_t got2 = 0;
 	long long end;
 
 	srv.ops = &budget_ops;
@@ -761,28 +762,155 @@ START_TEST(test_uid_reply_budget_holder_dropped)
 		fd_call(f1, "t.T.Hog");
 	turns(20);
 	ck_assert_uint_ge(conn_out_bytes(h1), BUDGET);
-	n = app.n_calls;
-	for (int i = 0; i < 4; i++)
-		fd_call(f2, "t.T.Wait");
-	turns(5);
-	/* Its uid is over budget: not served. */
-	ck_assert_uint_eq(app.n_calls, n);
 	end = mono_ms() + 30 * 1000;
-	while (got2 < 4 && mono_ms() < end) {
-		size_t got = fd_replies(f2);
+	/* One call after the other, each reply read before the next call: what a client does. */
+	for (int i = 0; i < 4 && mono_ms() < end; i++) {
+		size_t got = 0;
 
-		/* Served only once the holder is gone. */
-		ck_assert(got == 0 || app.n_disconnects == 1);
+		fd_call(f2, "t.T.Wait");
+		while (!got && mono_ms() < end) {
+			turns(2);
+			got = fd_replies(f2);
+		}
+		ck_assert_uint_eq(app.n_disconnects, 0);
 		got2 += got;
+	}
+	ck_assert_uint_eq(got2, 4);
+	ck_assert(!conn_closed(h1));
+	/* The holder reads nothing: dropped by the stall rule; the other stays. */
+	while (app.n_disconnects == 0 && mono_ms() < end) {
 		turns(2);
 		usleep(5000);
 	}
-	ck_assert_uint_eq(got2, 4);
 	ck_assert_uint_eq(app.n_disconnects, 1);
 	ck_assert_ptr_eq(app.gone, h1);
 	ck_assert(!conn_closed(h2));
 	close(f1);
 	close(f2);
+}
+END_TEST
+
+/* Many connections of one uid, none reading: together they hold at most twice the budget (and a reply). */
+START_TEST(test_uid_reply_budget_many_conns)
+{
+	struct conn *h[8];
+	int f[8];
+	size_t held = 0;
+
+	srv.ops = &budget_ops;
+	srv.limits.reply_mem_per_tenant = BUDGET;
+	app.answer_now = true;
+	app.reply_bytes = HOG_REPLY;
+	for (int k = 0; k < 8; k++) {
+		f[k] = adopt_peer(HOG_UID, &h[k]);
+		for (int i = 0; i < 7; i++)
+			fd_call(f[k], "t.T.Hog");
+	}
+	turns(40);
+	for (int k = 0; k < 8; k++)
+		held += conn_out_bytes(h[k]);
+	ck_assert_uint_ge(held, BUDGET);
+	ck_assert_uint_le(held, 2 * BUDGET + HOG_REPLY + 64);
+	for (int k = 0; k < 8; k++)
+		close(f[k]);
+}
+END_TEST
+
+/*
+ * A client that takes one small reply per stall timeout while many wait
+ * unsent (pipelined) makes too little progress: dropped (before, each reply
+ * taken started the timer over, and it held its replies for ever).
+ */
+START_TEST(test_stall_small_reader_dropped)
+{
+	char buf[16 * 1024 + 64];
+	long long end;
+
+	srv.limits.partial_timeout_ms = STALL_MS;
+	app.answer_now = true;
+	app.reply_bytes = 16 * 1024;
+	for (int i = 0; i < 48; i++)
+		peer_call("t.T.Small");
+	turns(10);
+	ck_assert_uint_eq(app.n_calls, 48);
+	ck_assert_uint_gt(conn_out_bytes(conn), 0);
+	end = mono_ms() + 8 * STALL_MS;
+	while (app.n_disconnects == 0 && mono_ms() < end) {
+		(void)!recv(peer, buf, sizeof(buf), MSG_DONTWAIT);
+		for (int i = 0; i < 10; i++) {
+			turns(2);
+			usleep(STALL_MS * 1000 / 20);
+		}
+	}
+	ck_assert_uint_eq(app.n_disconnects, 1);
+}
+END_TEST
+
+/* Read what the daemon logged to the file fd (stderr while the test ran). */
+static char *logged(int fd)
+{
+	static char text[8192];
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+
+	text[n > 0 ? n : 0] = '\0';
+	return text;
+}
+
+/* Every time a uid goes over its budget is counted (server_reply_use(), GetStatus) and logged, at most a line per interval. */
+START_TEST(test_uid_reply_budget_each_time)
+{
+	char path[] = "/tmp/transport-log.XXXXXX", want[128];
+	int logfd = mkstemp(path), saved = dup(2), f;
+	struct server_reply_use u;
+	uint64_t before = 0;
+	struct conn *h;
+	const char *text;
+
+	ck_assert_int_ge(logfd, 0);
+	unlink(path);
+	srv.ops = &budget_ops;
+	srv.limits.reply_mem_per_tenant = BUDGET;
+	srv.limits.budget_log_usec = 0;
+	f = adopt_peer(HOG_UID, &h);
+	app.answer_now = true;
+	app.reply_bytes = HOG_REPLY;
+	fflush(stderr);
+	dup2(logfd, 2);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 16; i++)
+			fd_call(f, "t.T.Hog");
+		turns(20);
+		server_reply_use(&srv, HOG_UID, &u);
+		ck_assert_uint_ge(u.unread, BUDGET);
+		ck_assert_uint_eq(u.budget, BUDGET);
+		ck_assert_uint_gt(u.over, before);
+		/* It reads everything: back under, served again (over and under once more on the way). */
+		for (int i = 0; i < 100000 && (conn_out_bytes(h) > 0 || app.n_calls < 16u * (round + 1)); i++) {
+			fd_replies(f);
+			turns(1);
+		}
+		ck_assert_uint_eq(app.n_calls, 16u * (round + 1));
+		server_reply_use(&srv, HOG_UID, &u);
+		before = u.over;
+	}
+	/* At a longer interval the next time is counted, not logged. */
+	srv.limits.budget_log_usec = 60ull * 1000 * 1000;
+	for (int i = 0; i < 16; i++)
+		fd_call(f, "t.T.Hog");
+	turns(20);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	server_reply_use(&srv, HOG_UID, &u);
+	ck_assert_uint_eq(u.over, before + 1);
+	text = logged(logfd);
+	ck_assert_msg(strstr(text, "over its budget 1 times, 1 since"), "%s", text);
+	snprintf(want, sizeof(want), "over its budget %llu times, 1 since", (unsigned long long)before);
+	ck_assert_msg(strstr(text, want), "%s", text);
+	snprintf(want, sizeof(want), "over its budget %llu times", (unsigned long long)u.over);
+	ck_assert_msg(!strstr(text, want), "%s", text);
+	close(logfd);
+	close(f);
 }
 END_TEST
 
@@ -944,7 +1072,10 @@ static Suite *transport_suite(void)
 	add_tcase(s, "stall_trickler_dropped", test_stall_trickler_dropped);
 	add_tcase(s, "stall_not_while_we_serve", test_stall_not_while_we_serve);
 	add_tcase(s, "uid_reply_budget", test_uid_reply_budget);
-	add_tcase(s, "uid_reply_budget_holder_dropped", test_uid_reply_budget_holder_dropped);
+	add_tcase(s, "uid_reply_budget_other_conn_served", test_uid_reply_budget_other_conn_served);
+	add_tcase(s, "uid_reply_budget_many_conns", test_uid_reply_budget_many_conns);
+	add_tcase(s, "uid_reply_budget_each_time", test_uid_reply_budget_each_time);
+	add_tcase(s, "stall_small_reader_dropped", test_stall_small_reader_dropped);
 	add_tcase(s, "reply_budget_resolve", test_reply_budget_resolve);
 	return s;
 }
