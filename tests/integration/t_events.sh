@@ -300,7 +300,9 @@ test_events_watch_end_libcgctl() {
 		fail "libcgctl: a stopped daemon's watch ended with '$(grep '^end' "$out")', want -ESHUTDOWN" || return 1
 	grep -qxE "after -$(errno_num ESHUTDOWN) ESHUTDOWN" "$out" || fail "libcgctl: after the end: $(grep '^after' "$out")" ||
 		return 1
-	# Killed: no stopping event; the stream is cut (-ECONNRESET).
+	# Killed: no stopping event; the stream is cut (-ECONNRESET). A new file:
+	# the first one's "watching" line must not pass for this one's.
+	out=$CGT_TMP/we2.out
 	up || return 1
 	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$we" "$DSOCK"
 	pid=$BGPID
