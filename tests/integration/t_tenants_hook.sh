@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+# t_tenants_hook.sh: root's OCI hook beside tenants: it adopts, nests below and removes only root's own entries.
+# shellcheck shell=bash disable=SC2153 # CGCTL, BUILD, DSOCK... are lib.sh's and t_tenants.sh's
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+# The root daemon with two tenants, t1/t2/adm and the sleepers come from t_tenants.sh.
+
+# shellcheck source=t_tenants.sh
+. "$HERE/t_tenants.sh"
+
+# Bundle $1 (container id ${1##*/}) of root's, with linux.cgroupsPath $2.
+th_bundle() {
+	mkdir -p "$1" && jq -n --arg p "$2" '{ociVersion: "1.0.2", linux: {cgroupsPath: $p}}' >"$1/config.json"
+}
+
+# Root's hook, stage $1, for the container of bundle $2 with init pid $3; sets RC, OUT, ERR.
+th_hook() {
+	local b=$2
+	cgt_oci_state "${b##*/}" "$3" "$b" "$([ "$1" = poststop ] && echo stopped || echo creating)" >"$CGT_TMP/th.state"
+	timeout -k 2 "$CGT_TIMEOUT" "$BUILD/cgctl-oci-hook" --socket "$DSOCK" --log "$CGT_TMP/th.log" "$1" \
+		<"$CGT_TMP/th.state" >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+	cgt_collect "(root) cgctl-oci-hook $1 (${b##*/})"
+}
+
+# A tenant that takes a container's name first, with its oci.id and oci.bundle
+# labels (both public: runc's command line shows them), must not receive root's
+# container init: it could kill or freeze it through its own entry. The same
+# for a parent of a cgroupfs-style path that a tenant made and labelled
+# oci.parent=true: root's container would live inside the tenant's entry.
+# And root's poststop and --gc remove none of a tenant's entries.
+test_tenants_hook_adopts_only_roots() {
+	local d=$CGT_TMP/thb rp tp
+	[ -x "$BUILD/cgctl-oci-hook" ] || { fail "build/cgctl-oci-hook missing (run make)"; return 1; }
+	tn_up || return 1
+	th_bundle "$d/rc1" /rc1 && th_bundle "$d/rc2" /par/rc2 || return 1
+	t1 create rc1 --label oci.id=rc1 --label "oci.bundle=$d/rc1" && expect_rc 0 || return 1
+	t1 create par --label oci.parent=true && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" 0 0 || return 1
+	rp=$SPID
+	th_hook createRuntime "$d/rc1" "$rp"
+	[ "$RC" != 0 ] || fail "root's hook used tenant 1's rc1 for root's container" || return 1
+	expect_in "$rp" "$CGT_WORK" || return 1
+	th_hook createRuntime "$d/rc2" "$rp"
+	[ "$RC" != 0 ] || fail "root's hook put root's container below tenant 1's par" || return 1
+	expect_in "$rp" "$CGT_WORK" || return 1
+	[ ! -d "$TN_ROOT/par/rc2" ] || fail "root's hook made par/rc2 inside tenant 1's entry" || return 1
+	# Tenant 1's kill of its own entries reaches no root process.
+	t1 kill rc1 && expect_rc 0 && t1 kill par && expect_rc 0 || return 1
+	sleep 0.2
+	expect_in "$rp" "$CGT_WORK" || return 1
+	# Root's poststop of rc1 and --gc leave tenant 1's entries, and its process, alone.
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	tp=$SPID
+	t1 attach rc1 "$tp" && expect_rc 0 || return 1
+	th_hook poststop "$d/rc1" 0
+	expect_in "$tp" "$TN_ROOT/rc1" || return 1
+	timeout -k 2 "$CGT_TIMEOUT" "$BUILD/cgctl-oci-hook" --socket "$DSOCK" --log "$CGT_TMP/th.log" --gc --gc-age 0 \
+		</dev/null >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+	cgt_collect "(root) cgctl-oci-hook --gc --gc-age 0"
+	t1 --json list && expect_rc 0 && expect_jq '[.[].name] == ["par", "rc1"]' || return 1
+	# Root's own containers still work: a fresh name, and a parent the hook makes for root.
+	th_bundle "$d/rc3" /rpar/rc3 || return 1
+	th_hook createRuntime "$d/rc3" "$rp"
+	expect_rc 0 "root's createRuntime of rc3" || return 1
+	expect_in "$rp" "$TN_ROOT/rpar/rc3" || return 1
+	th_hook poststop "$d/rc3" 0
+	expect_rc 0 "root's poststop of rc3" || return 1
+	[ ! -d "$TN_ROOT/rpar" ] || fail "root's poststop left its own parent rpar"
+}
