@@ -164,6 +164,11 @@ int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const cha
 		*ret_why = "it is PID 1 (init)";
 		return -EPERM;
 	}
+	/* In its entry, a Freeze would wedge the daemon and a Kill end it, from one client call. */
+	if (pid == getpid()) {
+		*ret_why = "it is cgctld itself";
+		return -EPERM;
+	}
 	if (p->flags & TENANT_PF_KTHREAD) {
 		*ret_why = "it is a kernel thread";
 		return -EPERM;

@@ -42,7 +42,8 @@ int tenant_read_proc(pid_t pid, struct tenant_proc *ret);
 /*
  * May a client of uid (an administrator or not) move process pid described
  * by p? 0, or -EPERM with *ret_why saying why not (a static string): never
- * PID 1 nor a kernel thread; for a tenant, all four uids must be its own.
+ * PID 1, the daemon itself nor a kernel thread; for a tenant, all four uids
+ * must be its own.
  */
 int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why);
 /* The cgroup2 path of pid from /proc/PID/cgroup. 0, -ESRCH once it is gone, or -errno. */

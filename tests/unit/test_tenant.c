@@ -88,6 +88,7 @@ START_TEST(test_may_move)
 {
 	struct tenant_proc own = { .uids = { T1, T1, T1, T1 } };
 	struct tenant_proc kthread = { .flags = TENANT_PF_KTHREAD };
+	struct tenant_proc self = { .uids = { geteuid(), geteuid(), geteuid(), geteuid() } };
 	const char *why = NULL;
 
 	ck_assert_int_eq(tenant_may_move(T1, 500, &own, &why), 0);
@@ -106,6 +107,11 @@ START_TEST(test_may_move)
 	ck_assert_int_eq(tenant_may_move(T1, 1, &own, &why), -EPERM);
 	ck_assert_int_eq(tenant_may_move(0, 2, &kthread, &why), -EPERM);
 	ck_assert_int_eq(tenant_may_move(geteuid(), 900, &kthread, &why), -EPERM);
+	/* Nor the daemon itself: in an entry, its Freeze would wedge it, its Kill end it. */
+	why = NULL;
+	ck_assert_int_eq(tenant_may_move(0, getpid(), &self, &why), -EPERM);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_int_eq(tenant_may_move(geteuid(), getpid(), &self, &why), -EPERM);
 }
 END_TEST
 
