@@ -317,6 +317,28 @@ static const char *tenant_sibling_write_why(const struct res_write *w)
 	return NULL;
 }
 
+int tenant_check_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why)
+{
+	/* Policies of io.prio.class that never raise a request's class (block/blk-ioprio.c). */
+	static const char *const prio_ok[] = { "no-change", "restrict-to-be", "idle", NULL };
+
+	for (size_t i = 0; i < plan->n; i++) {
+		bool ok = false;
+
+		if (strcmp(plan->w[i].file, "io.prio.class") != 0)
+			continue;
+		for (size_t k = 0; prio_ok[k] && !ok; k++)
+			ok = strcmp(plan->w[i].value, prio_ok[k]) == 0;
+		if (!ok) {
+			*ret_file = plan->w[i].file;
+			*ret_why = "promote-to-rt and none-to-rt give real-time I/O, above every other cgroup's, "
+				   "which ioprio_set(2) grants only to privileged processes";
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 int tenant_check_sibling_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why)
 {
 	for (size_t i = 0; i < plan->n; i++) {

@@ -55,6 +55,13 @@ int tenant_read_cgroup(pid_t pid, char **ret_path);
  */
 int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const char **ret_why);
 /*
+ * May a tenant make plan's writes to any cgroup, even below its own entry?
+ * Not those that rank it above every other cgroup whatever its place in the
+ * tree: an io.prio.class other than no-change, restrict-to-be or idle
+ * (real-time I/O). 0, or -EPERM with *ret_file (points into plan) and *ret_why.
+ */
+int tenant_check_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why);
+/*
  * May a tenant make plan's writes to a cgroup whose siblings are not all its
  * own (a top-level entry: root's and other tenants' entries are its
  * siblings)? Files that share the parent among siblings may only be lowered

@@ -198,6 +198,32 @@ static int sibling_verdict(const char *file, const char *value)
 }
 
 /* Beside others' cgroups a tenant may lower, never raise, what the siblings share. */
+/* Real-time I/O (io.prio.class) is refused to a tenant anywhere; the policies that never raise a class are not. */
+START_TEST(test_any_plan)
+{
+	static const char *const ok[] = { "no-change", "restrict-to-be", "idle" };
+	static const char *const refused[] = { "promote-to-rt", "none-to-rt", "rt", "", "no-change x", "idle " };
+	struct res_write w[2] = { { .file = "memory.max", .value = "1G" }, { .file = "io.prio.class" } };
+	struct res_plan p = { .w = w, .n = 2 };
+	const char *f = NULL, *why = NULL;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		w[1].value = (char *)ok[i];
+		ck_assert_msg(tenant_check_plan(&p, &f, &why) == 0, "%s refused", ok[i]);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		w[1].value = (char *)refused[i];
+		why = NULL;
+		ck_assert_msg(tenant_check_plan(&p, &f, &why) == -EPERM, "\"%s\" allowed", refused[i]);
+		ck_assert_str_eq(f, "io.prio.class");
+		ck_assert_ptr_nonnull(why);
+	}
+	/* Weights are for the sibling rule only: below its own entry a tenant shares them out. */
+	w[1] = (struct res_write){ .file = "cpu.weight", .value = "10000" };
+	ck_assert_int_eq(tenant_check_plan(&p, &f, &why), 0);
+}
+END_TEST
+
 START_TEST(test_sibling_plan)
 {
 	static const char *const allowed[][2] = {
@@ -252,6 +278,7 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_parse_status);
 	tcase_add_test(tc, test_parse_stat);
 	tcase_add_test(tc, test_may_move);
+	tcase_add_test(tc, test_any_plan);
 	tcase_add_test(tc, test_read_proc);
 	tcase_add_test(tc, test_may_take_from);
 	tcase_add_test(tc, test_sibling_plan);

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# t_tenants_hook.sh: root's OCI hook beside tenants: it adopts, nests below and removes only root's own entries.
+# t_tenants2.sh: tenants beside root's OCI hook (it uses only root's entries), and what a tenant may set nowhere.
 # shellcheck shell=bash disable=SC2153 # CGCTL, BUILD, DSOCK... are lib.sh's and t_tenants.sh's
 # Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
 # The root daemon with two tenants, t1/t2/adm and the sleepers come from t_tenants.sh.
@@ -27,7 +27,7 @@ th_hook() {
 # for a parent of a cgroupfs-style path that a tenant made and labelled
 # oci.parent=true: root's container would live inside the tenant's entry.
 # And root's poststop and --gc remove none of a tenant's entries.
-test_tenants_hook_adopts_only_roots() {
+test_tenants2_hook_adopts_only_roots() {
 	local d=$CGT_TMP/thb rp tp
 	[ -x "$BUILD/cgctl-oci-hook" ] || { fail "build/cgctl-oci-hook missing (run make)"; return 1; }
 	tn_up || return 1
@@ -65,4 +65,29 @@ test_tenants_hook_adopts_only_roots() {
 	th_hook poststop "$d/rc3" 0
 	expect_rc 0 "root's poststop of rc3" || return 1
 	[ ! -d "$TN_ROOT/rpar" ] || fail "root's poststop left its own parent rpar"
+}
+
+# io.prio.class promote-to-rt (or none-to-rt) makes a cgroup's I/O real-time,
+# above every other cgroup's wherever it sits (ioprio_set(2) grants that class
+# only to privileged processes): refused to a tenant at any depth, even below
+# its own entry; the policies that never raise a class stay allowed; root decides.
+test_tenants2_io_prio_class() {
+	local v
+	tn_up || return 1
+	t1 create box && t1 create box/in && expect_rc 0 || return 1
+	for v in promote-to-rt none-to-rt rt; do
+		t1 call SetResources "{\"name\":\"box\",\"resources\":{\"unified\":{\"io.prio.class\":\"$v\"}}}" &&
+			expect_rc 1 "io.prio.class=$v on box" && expect_err PermissionDenied && expect_err io.prio.class || return 1
+		t1 call SetResources "{\"name\":\"box/in\",\"resources\":{\"unified\":{\"io.prio.class\":\"$v\"}}}" &&
+			expect_rc 1 "io.prio.class=$v below its own entry" && expect_err PermissionDenied || return 1
+	done
+	t2 call Create '{"name":"rt","resources":{"unified":{"io.prio.class":"promote-to-rt"}}}' &&
+		expect_rc 1 && expect_err PermissionDenied || return 1
+	[ ! -d "$TN_ROOT/rt" ] || fail "tenant 2's refused rt was made" || return 1
+	for v in no-change restrict-to-be idle; do
+		t1 call SetResources "{\"name\":\"box/in\",\"resources\":{\"unified\":{\"io.prio.class\":\"$v\"}}}" &&
+			expect_not_denied "io.prio.class=$v" || return 1
+	done
+	adm call SetResources '{"name":"box","resources":{"unified":{"io.prio.class":"promote-to-rt"}}}' &&
+		expect_not_denied "root setting io.prio.class"
 }
