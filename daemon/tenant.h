@@ -40,6 +40,13 @@ int tenant_parse_stat(const char *text, unsigned long *ret_flags);
 /* Read /proc/PID/status and stat. 0, -ESRCH once it is gone, or -errno. */
 int tenant_read_proc(pid_t pid, struct tenant_proc *ret);
 /*
+ * How many pid namespaces below ours the process of /proc/PID/status text
+ * lives: its NSpid numbers less one (0: ours). -EBADMSG without a sane NSpid.
+ */
+int tenant_parse_nspid(const char *text);
+/* The same for process pid: > 0 when its pids name other processes to us. -ESRCH once gone, -errno. */
+int tenant_pid_nested(pid_t pid);
+/*
  * May a client of uid (an administrator or not) move process pid described
  * by p? 0, or -EPERM with *ret_why saying why not (a static string): never
  * PID 1, the daemon itself nor a kernel thread; for a tenant, all four uids

@@ -91,3 +91,32 @@ test_tenants2_io_prio_class() {
 	adm call SetResources '{"name":"box","resources":{"unified":{"io.prio.class":"promote-to-rt"}}}' &&
 		expect_not_denied "root setting io.prio.class"
 }
+
+# Pids are read in cgctld's pid namespace. A client in a pid namespace of its
+# own (a container) names its own processes with numbers that are other
+# processes to the daemon: root in such a namespace asking for its sleeper
+# (made to get the number of a host process with ns_last_pid) moved that host
+# process instead. Such a client is refused integer pids (pidfds carry the
+# process itself); a pidfd from there still works.
+test_tenants2_attach_pids_of_another_pid_namespace() {
+	local v out=$CGT_TMP/pidns
+	tn_up || return 1
+	adm create box && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" 0 0 || return 1
+	v=$SPID
+	# shellcheck disable=SC2016 # for the inner shell
+	timeout -k 2 "$CGT_TIMEOUT" unshare --pid --fork --mount-proc sh -c '
+		echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid || exit 125
+		sleep 300 & p=$!
+		echo "inner sleeper: pid $p here"
+		"$2" --socket "$3" attach box "$p"; echo "attach by pid: $?"
+		"$2" --socket "$3" attach box "$p" --pidfd; echo "attach by pidfd: $?"
+		grep -c . "$4/cgroup.procs"
+		kill $p' sh "$v" "$CGCTL" "$DSOCK" "$TN_ROOT/box" </dev/null >"$out" 2>&1
+	cat "$out"
+	expect_in "$v" "$CGT_WORK" || return 1
+	grep -q "^inner sleeper: pid $v here" "$out" || fail "the inner sleeper did not get pid $v: $(head -n 1 "$out")" || return 1
+	grep -q '^attach by pid: 1' "$out" || fail "attach by pid from another pid namespace was not refused" || return 1
+	grep -q 'InvalidValue.*pid namespace' "$out" || fail "the refusal does not say why" || return 1
+	grep -q '^attach by pidfd: 0' "$out" || fail "attach by pidfd from another pid namespace failed" || return 1
+}

@@ -198,6 +198,21 @@ static int sibling_verdict(const char *file, const char *value)
 }
 
 /* Beside others' cgroups a tenant may lower, never raise, what the siblings share. */
+/* NSpid: one number per pid namespace from ours down; more than one is a namespace below ours. */
+START_TEST(test_nspid)
+{
+	ck_assert_int_eq(tenant_parse_nspid("Name:\tsleep\nNSpid:\t26524\nNSpgid:\t1\n"), 0);
+	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t26524\t3\n"), 1);
+	ck_assert_int_eq(tenant_parse_nspid("Pid:\t9\nNSpid:\t9\t5\t1"), 2);
+	ck_assert_int_eq(tenant_parse_nspid("Pid:\t9\n"), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t\n"), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t12x\n"), -EBADMSG);
+	/* "NSpid" only at a line's start: not inside another line. */
+	ck_assert_int_eq(tenant_parse_nspid("Name:\tNSpid:\t1\t2\n"), -EBADMSG);
+	ck_assert_int_eq(tenant_pid_nested(getpid()), 0);
+}
+END_TEST
+
 /* Real-time I/O (io.prio.class) is refused to a tenant anywhere; the policies that never raise a class are not. */
 START_TEST(test_any_plan)
 {
@@ -279,6 +294,7 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_parse_stat);
 	tcase_add_test(tc, test_may_move);
 	tcase_add_test(tc, test_any_plan);
+	tcase_add_test(tc, test_nspid);
 	tcase_add_test(tc, test_read_proc);
 	tcase_add_test(tc, test_may_take_from);
 	tcase_add_test(tc, test_sibling_plan);
