@@ -24,3 +24,56 @@ test_hostile2_attach_daemon_itself() {
 	kill -0 "$DPID" 2>/dev/null || fail "cgctld is gone" || return 1
 	c status && expect_rc 0
 }
+
+# Write $CGT_TMP/selfsock.py: on socket $1, Create leased $2, then hand the
+# daemon this very connection's socket: with a Watch call ("watch"), or with
+# the first bytes of a next call while a Watch streams ("partial"); then close it.
+h2_write_selfsock() {
+	cat >"$CGT_TMP/selfsock.py" <<'PY'
+import array, socket, sys
+path, name, mode = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+s.settimeout(5)
+def reply():
+    buf = b""
+    while not buf.endswith(b"\0"):
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    return buf
+s.sendall(b'{"method":"io.cgctl.Manager.Create","parameters":{"name":"%s","lease":true}}\0' % name.encode())
+print(reply()[:60], flush=True)
+me = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [s.fileno()]))]
+watch = b'{"method":"io.cgctl.Manager.Watch","parameters":{},"more":true}\0'
+if mode == "watch":
+    s.sendmsg([watch], me)
+else:
+    s.sendall(watch)
+    s.sendmsg([b'{"method":"io.cgctl.Manager.GetSt'], me)
+print(reply()[:60], flush=True)
+s.close()
+PY
+}
+
+# A client that passes the daemon its own connection (SCM_RIGHTS) and goes:
+# the daemon held the client's end itself, so the connection never ended: its
+# lease was never released, its Watch and connection slots never freed. Sockets
+# are never pidfds and are closed on arrival; a call that takes no descriptors
+# does not keep any.
+test_hostile2_own_socket_passed_back() {
+	local mode
+	cgt_daemon_up || return 1
+	h2_write_selfsock
+	for mode in watch partial; do
+		cgt_as_user_in "$CGT_WORK" timeout 10 /usr/bin/python3 "$CGT_TMP/selfsock.py" "$DSOCK" "l$mode" "$mode" \
+			</dev/null >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+		cgt_collect "selfsock.py $mode"
+		expect_rc 0 "selfsock.py $mode" || return 1
+		# Not released: the daemon held the client's end of the connection itself.
+		cgt_wait_for 5 test ! -d "$CGT_MROOT/l$mode" || return 1
+	done
+	c --json list && expect_rc 0 && expect_jq '. == []' || return 1
+	c call Snapshot && expect_rc 0 && expect_jq '.status.watchers == 0'
+}
