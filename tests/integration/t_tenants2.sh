@@ -120,3 +120,68 @@ test_tenants2_attach_pids_of_another_pid_namespace() {
 	grep -q 'InvalidValue.*pid namespace' "$out" || fail "the refusal does not say why" || return 1
 	grep -q '^attach by pidfd: 0' "$out" || fail "attach by pidfd from another pid namespace failed" || return 1
 }
+
+# Write $CGT_TMP/hold.py: a gdb script that, at the first strtol() called from
+# daemon/kill.c (the daemon has read a cgroup.procs and parses it), touches
+# $CGT_TMP/hit and waits for $CGT_TMP/go.
+th_write_hold() {
+	cat >"$CGT_TMP/hold.py" <<PY
+import gdb, os, time
+class Parse(gdb.Breakpoint):
+    def stop(self):
+        f = gdb.newest_frame().older()
+        sal = f.find_sal() if f else None
+        if not sal or not sal.symtab or not sal.symtab.filename.endswith("kill.c"):
+            return False
+        open("$CGT_TMP/hit", "w").close()
+        for _ in range(400):
+            if os.path.exists("$CGT_TMP/go"):
+                break
+            time.sleep(0.05)
+        self.enabled = False
+        return False
+Parse("strtol")
+gdb.execute("continue")
+PY
+}
+
+# Kill with a signal other than SIGKILL signals every pid its cgroup.procs
+# lists: a process that died and was reaped after the read left its number
+# to whoever came next (pids cycle through 32768 here), and root's daemon
+# signalled that process. gdb holds the daemon after the read; the tenant's
+# process dies, and a root process gets its pid (ns_last_pid).
+test_tenants2_kill_signal_reused_pid() {
+	local x v i kp
+	command -v gdb >/dev/null || skip "no gdb"
+	tn_up || return 1
+	t1 create box && expect_rc 0 || return 1
+	tn_sleeper "$TN_ROOT/box" "$CGT_UID" "$CGT_GID" || return 1
+	x=$SPID
+	th_write_hold
+	rm -f "$CGT_TMP/hit" "$CGT_TMP/go"
+	gdb -p "$DPID" -batch -x "$CGT_TMP/hold.py" >"$CGT_TMP/gdb.out" 2>&1 &
+	cgt_track_pid $!
+	sleep 2
+	t1 kill box --signal TERM >"$CGT_TMP/kill.out" 2>&1 &
+	kp=$!
+	cgt_wait_for 20 test -e "$CGT_TMP/hit" || { cat "$CGT_TMP/gdb.out" "$CGT_TMP/kill.out"; return 1; }
+	# The tenant's process goes after the read; a root process takes its number.
+	kill -KILL "$x"
+	wait "$x" 2>/dev/null
+	for i in $(seq 1 200); do
+		echo $((x - 1)) >/proc/sys/kernel/ns_last_pid
+		sleep 300 </dev/null >/dev/null 2>&1 &
+		v=$!
+		[ "$v" = "$x" ] && break
+		kill -KILL "$v"
+		wait "$v" 2>/dev/null
+	done
+	cgt_track_pid "$v"
+	touch "$CGT_TMP/go"
+	wait "$kp"
+	cat "$CGT_TMP/kill.out"
+	[ "$v" = "$x" ] || skip "no root process got pid $x in 200 tries"
+	sleep 0.3
+	kill -0 "$v" 2>/dev/null || fail "root's process $v (the tenant's old pid) was signalled by the tenant's Kill"
+	kill -KILL "$v"
+}
