@@ -141,6 +141,7 @@ static int tenant_read_file(pid_t pid, const char *name, char *buf, size_t size)
 
 int tenant_read_proc(pid_t pid, struct tenant_proc *ret)
 {
+	const char *q;
 	char buf[4096];
 	struct tenant_proc p;
 	int r;
@@ -154,6 +155,9 @@ int tenant_read_proc(pid_t pid, struct tenant_proc *ret)
 		r = tenant_parse_stat(buf, &p.flags);
 	if (r < 0)
 		return r;
+	/* A zombie: cgroup.procs takes its pid and moves nothing, the move would be reported all the same. */
+	if ((q = strrchr(buf, ')')) && q[1] == ' ' && (q[2] == 'Z' || q[2] == 'X'))
+		return -ESRCH;
 	*ret = p;
 	return 0;
 }

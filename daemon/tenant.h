@@ -37,7 +37,7 @@ bool tenant_subtree_foreign(uid_t uid, struct ledger *l, const char *name);
 int tenant_parse_status(const char *text, uid_t ret_uids[4]);
 /* The flags (field 9) of /proc/PID/stat text, whatever the comm holds. 0 or -EBADMSG. */
 int tenant_parse_stat(const char *text, unsigned long *ret_flags);
-/* Read /proc/PID/status and stat. 0, -ESRCH once it is gone, or -errno. */
+/* Read /proc/PID/status and stat. 0, -ESRCH once it is gone (a zombie too), or -errno. */
 int tenant_read_proc(pid_t pid, struct tenant_proc *ret);
 /*
  * How many pid namespaces below ours the process of /proc/PID/status text

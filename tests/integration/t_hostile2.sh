@@ -77,3 +77,27 @@ test_hostile2_own_socket_passed_back() {
 	c --json list && expect_rc 0 && expect_jq '. == []' || return 1
 	c call Snapshot && expect_rc 0 && expect_jq '.status.watchers == 0'
 }
+
+# Attach of a zombie (exited, not yet reaped) by pid or by pidfd: the kernel
+# takes its pid in cgroup.procs and moves nothing, and the daemon answered
+# attached all the same. It is a process that has exited: InvalidValue.
+test_hostile2_attach_zombie() {
+	cgt_daemon_up || return 1
+	c create z && expect_rc 0 || return 1
+	cat >"$CGT_TMP/zombie.py" <<'PY'
+import os, subprocess, sys, time
+cli, sock = sys.argv[1:3]
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+for extra in ([], ["--pidfd"]):
+    r = subprocess.run([cli, "--socket", sock, "attach", "z", str(pid)] + extra, capture_output=True, text=True)
+    print("attach%s: exit %d: %s" % (" ".join([""] + extra), r.returncode, r.stderr.strip()), flush=True)
+os.waitpid(pid, 0)
+PY
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$CGT_TMP/zombie.py" "$CGCTL" "$DSOCK" >"$CGT_TMP/out" 2>&1
+	cat "$CGT_TMP/out"
+	grep -q '^attach: exit 1: .*InvalidValue' "$CGT_TMP/out" || fail "attach of a zombie by pid: $(head -n 1 "$CGT_TMP/out")" || return 1
+	grep -q '^attach --pidfd: exit 1: .*InvalidValue' "$CGT_TMP/out" || fail "attach of a zombie by pidfd: $(tail -n 1 "$CGT_TMP/out")"
+}

@@ -125,11 +125,13 @@ START_TEST(test_read_proc)
 	ck_assert_uint_eq(p.uids[0], getuid());
 	ck_assert_uint_eq(p.uids[1], geteuid());
 	ck_assert(!(p.flags & TENANT_PF_KTHREAD));
-	/* A reaped process is gone. */
+	/* A zombie is gone: the kernel would move nothing of it. So is a reaped process. */
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0)
 		_exit(0);
+	ck_assert_int_eq(waitid(P_PID, (id_t)child, NULL, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(tenant_read_proc(child, &p), -ESRCH);
 	ck_assert_int_eq(waitpid(child, &st, 0), child);
 	ck_assert_int_eq(tenant_read_proc(child, &p), -ESRCH);
 	/* kthreadd, where this runs in the initial pid namespace. */
