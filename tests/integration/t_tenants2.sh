@@ -185,3 +185,37 @@ test_tenants2_kill_signal_reused_pid() {
 	kill -0 "$v" 2>/dev/null || fail "root's process $v (the tenant's old pid) was signalled by the tenant's Kill"
 	kill -KILL "$v"
 }
+
+# A tenant's lease and auto_remove end its entry with the tenant's own reach:
+# an entry root made below it (root's processes in it) is not killed or
+# removed with it, as the tenant's own recursive destroy would be refused.
+# Before, the release acted with the daemon's authority: the tenant's hang-up
+# killed root's process and removed root's entry.
+test_tenants2_lease_release_not_into_roots() {
+	local out=$CGT_TMP/lease hpid rp i=0
+	tn_up || return 1
+	cgt_user_bg_split "$CGT_WORK" "$out.t1" "$out.t1.err" "$CGCTL" --socket "$DSOCK" create x --lease
+	hpid=$BGPID
+	cgt_wait_line "$out.t1" '^x$' || fail "create --lease printed nothing: $(cat "$out.t1.err")" || return 1
+	adm create x/adm && expect_rc 0 || return 1
+	tn_sleeper "$TN_ROOT/x/adm" 0 0 || return 1
+	rp=$SPID
+	# auto_remove: tenant 1's process in a goes; root's empty a/adm is not removed with a.
+	t1 create a --auto-remove && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach a "$SPID" && expect_rc 0 || return 1
+	adm create a/adm && expect_rc 0 || return 1
+	kill -KILL "$SPID"
+	kill -KILL "$hpid"
+	wait "$hpid" 2>/dev/null
+	until grep -q 'x: its lease holder went away' "$DLOG" && grep -q 'a emptied' "$DLOG"; do
+		i=$((i + 1))
+		[ "$i" -ge 50 ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	expect_in "$rp" "$TN_ROOT/x/adm" || return 1
+	adm --json list && expect_rc 0 || return 1
+	expect_jq '[.[].name] | contains(["x/adm", "a/adm"])' || return 1
+	adm destroy x --kill --recursive && expect_rc 0 && adm destroy a --recursive && expect_rc 0
+}
