@@ -27,7 +27,7 @@ test_hostile2_attach_daemon_itself() {
 
 # Write $CGT_TMP/selfsock.py: on socket $1, Create leased $2, then hand the
 # daemon this very connection's socket: with a Watch call ("watch"), or with
-# the first bytes of a next call while a Watch streams ("partial"); then close it.
+# the first bytes of a next call ("partial"); then close it.
 h2_write_selfsock() {
 	cat >"$CGT_TMP/selfsock.py" <<'PY'
 import array, socket, sys
@@ -49,19 +49,18 @@ me = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [s.fileno()]))]
 watch = b'{"method":"io.cgctl.Manager.Watch","parameters":{},"more":true}\0'
 if mode == "watch":
     s.sendmsg([watch], me)
+    print(reply()[:60], flush=True)
 else:
-    s.sendall(watch)
     s.sendmsg([b'{"method":"io.cgctl.Manager.GetSt'], me)
-print(reply()[:60], flush=True)
 s.close()
 PY
 }
 
 # A client that passes the daemon its own connection (SCM_RIGHTS) and goes:
 # the daemon held the client's end itself, so the connection never ended: its
-# lease was never released, its Watch and connection slots never freed. Sockets
-# are never pidfds and are closed on arrival; a call that takes no descriptors
-# does not keep any.
+# lease was never released, its Watch and connection slots never freed (with a
+# partial call, until the 10 s stall timer). Sockets are never pidfds and are
+# closed on arrival; a call that takes no descriptors does not keep any.
 test_hostile2_own_socket_passed_back() {
 	local mode
 	cgt_daemon_up || return 1
