@@ -68,6 +68,8 @@ struct hook {
 	char *name;          /* the cgroup's name; owned */
 	bool derived;
 	cgctl *c;
+	struct oci_owner owner; /* who we are to the daemon, once owner_known */
+	bool owner_known;
 };
 
 /* --- messages ------------------------------------------------------------ */
@@ -354,19 +356,36 @@ static int hook_call_resources(struct hook *h, const char *method, json_object *
 	}
 }
 
+/* Who we are to the daemon (asked once): whose entries we may take for ours. NULL (said why) on failure. */
+static const struct oci_owner *hook_owner(struct hook *h)
+{
+	int r;
+
+	if (h->owner_known)
+		return &h->owner;
+	r = oci_parents_owner(h->c, &h->owner);
+	if (r < 0) {
+		hook_warn(h, "cannot tell whose cgroups are ours: %s", cgctl_strerror(r));
+		return NULL;
+	}
+	h->owner_known = true;
+	return &h->owner;
+}
+
 /* Look name up: 1 when the daemon manages it and it is ours, 0 when someone else's, -ENOENT, -errno. */
 static int hook_lookup(struct hook *h, const char *name)
 {
+	const struct oci_owner *o = hook_owner(h);
 	struct cgctl_entry **e = NULL;
 	size_t n = 0;
-	int r = cgctl_list(h->c, name, &e, &n);
+	int r = o ? cgctl_list(h->c, name, &e, &n) : -EIO;
 
 	if (r < 0)
 		return r;
 	r = -ENOENT;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(e[i]->name, name) == 0)
-			r = oci_identity_is_ours(&h->st, e[i]) ? 1 : 0;
+			r = oci_identity_is_ours(&h->st, o, e[i]) ? 1 : 0;
 	cgctl_entries_free(e, n);
 	return r;
 }
@@ -399,7 +418,8 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 	r = hook_lookup(h, h->name);
 	if (r == 0 || r == -ENOENT) {
 		hook_error(h, "cgroup \"%s\" exists and is not this container's (%s); refusing to use it", h->name,
-			   r == 0 ? "its oci.id/oci.bundle labels differ" : "cgctld did not create it");
+			   r == 0 ? "its oci.id/oci.bundle labels differ, or another user made it"
+				  : "cgctld did not create it");
 		return -EEXIST;
 	}
 	if (r < 0)
@@ -409,6 +429,25 @@ static int hook_create(struct hook *h, json_object *res, bool *ret_created, bool
 	json_object_object_del(params, "auto_remove");
 	json_object_object_del(params, "delegate");
 	return hook_call_resources(h, "SetResources", params, res);
+}
+
+/* Every parent of the cgroup may be ours (an administrator's: administrators' only); -EEXIST said why. */
+static int hook_parents_ours(struct hook *h)
+{
+	_cleanup_free_ char *taken = NULL;
+	const struct oci_owner *o;
+	int r;
+
+	if (!strchr(h->name, '/'))
+		return 0;
+	o = hook_owner(h);
+	if (!o)
+		return -EIO;
+	r = oci_parents_check(h->c, o, h->name, &taken);
+	if (r == -EEXIST)
+		hook_error(h, "parent \"%s\" of cgroup \"%s\" is another user's; refusing to put the container "
+			   "below it", taken, h->name);
+	return r;
 }
 
 /* Move the container's init in, by pidfd where the kernel has them (no pid reuse race). */
@@ -515,7 +554,8 @@ static int hook_gc(struct hook *h, FILE *out)
 {
 	struct cgctl_entry **e = NULL;
 	size_t n = 0;
-	int r = cgctl_list(h->c, NULL, &e, &n), removed = 0;
+	const struct oci_owner *o = hook_owner(h);
+	int r = o ? cgctl_list(h->c, NULL, &e, &n) : -EIO, removed = 0;
 
 	if (r < 0)
 		return r;
@@ -523,7 +563,7 @@ static int hook_gc(struct hook *h, FILE *out)
 	for (size_t i = n; i-- > 0;) {
 		int existed = 0;
 
-		if (!hook_gc_candidate(e[i], h->gc_age))
+		if (!hook_gc_candidate(e[i], h->gc_age) || !oci_identity_owner_ok(o, e[i]))
 			continue;
 		/* A parent of the hook's goes once nothing is below it (the daemon says Busy otherwise). */
 		r = cgctl_destroy(h->c, e[i]->name, oci_parents_is_parent(e[i]) ? 0 : CGCTL_DESTROY_RECURSIVE, &existed);
@@ -555,7 +595,8 @@ static int stage_create(struct hook *h)
 	if (hook_connect(h, &ex) < 0)
 		return ex;
 	/* Before ours exists: an entry of this id a missed poststop left is killed, not joined. */
-	(void)oci_stopped_finish(h->c, NULL);
+	if (hook_owner(h))
+		(void)oci_stopped_finish(h->c, hook_owner(h), NULL);
 	/*
 	 * A parent another container's poststop just removed is made again.
 	 * Each NotFound means another hook removed it in between (it was empty):
@@ -577,7 +618,12 @@ static int stage_create(struct hook *h)
 		return hook_call_failed(h, "create (--strict: no limit is skipped)", r);
 	if (r < 0)
 		return hook_call_failed(h, existing ? "set limits" : "create", r);
-	r = hook_attach(h);
+	/* After the Create: its parents cannot be swapped for others' any more. */
+	r = hook_parents_ours(h);
+	if (r >= 0)
+		r = hook_attach(h);
+	else if (r != -EEXIST)
+		hook_call_failed(h, "list", r);
 	if (r >= 0) {
 		/* For poststop, which may run where neither is known (podman, rootless). */
 		(void)oci_where_record(h->st.bundle, h->sock, h->log_path ? h->log_path : h->auto_log);
@@ -587,6 +633,8 @@ static int stage_create(struct hook *h)
 	}
 	if (created)
 		hook_undo(h);
+	if (r == -EEXIST || r == -EIO)
+		return EXIT_FAIL; /* said why */
 	if (r == -ESRCH)
 		return hook_error(h, "the container's init (pid %d) is gone", (int)h->st.pid);
 	if (r == -EACCES) {
@@ -605,6 +653,7 @@ static int stage_create(struct hook *h)
  */
 static int stage_poststop(struct hook *h)
 {
+	const struct oci_owner *o;
 	struct cgctl_entry **e = NULL;
 	size_t n = 0;
 	int r, ex = EXIT_OK;
@@ -615,16 +664,19 @@ static int stage_poststop(struct hook *h)
 			hook_warn(h, "cannot remember the container for a later --gc: %s", strerror(-r));
 		return ex;
 	}
+	o = hook_owner(h);
+	if (!o)
+		return EXIT_FAIL;
 	r = cgctl_list(h->c, NULL, &e, &n);
 	if (r < 0)
 		return hook_call_failed(h, "list", r);
 	/* A nested one may go with its parent (recursive): destroying it again is a success. */
 	for (size_t i = 0; i < n && ex == EXIT_OK; i++) {
-		if (!oci_identity_is_ours(&h->st, e[i]))
+		if (!oci_identity_is_ours(&h->st, o, e[i]))
 			continue;
 		r = cgctl_destroy(h->c, e[i]->name, CGCTL_DESTROY_KILL | CGCTL_DESTROY_RECURSIVE, NULL);
 		if (r >= 0)
-			oci_parents_drop(h->c, e[i]->name, e, n);
+			oci_parents_drop(h->c, o, e[i]->name, e, n);
 		/* Not ours any more: nothing of this container's is left to remove, so runc delete must not fail. */
 		if (r == -CGCTL_EREPLACED)
 			hook_warn(h, "%s was replaced by a cgroup cgctld did not create; left alone", e[i]->name);
@@ -646,7 +698,8 @@ static int stage_gc(struct hook *h)
 	if (hook_connect(h, &ex) < 0)
 		return ex;
 	/* First what the poststops that missed the daemon could not kill. */
-	(void)oci_stopped_finish(h->c, stdout);
+	if (hook_owner(h))
+		(void)oci_stopped_finish(h->c, hook_owner(h), stdout);
 	r = hook_gc(h, stdout);
 	return r < 0 ? hook_call_failed(h, "list", r) : EXIT_OK;
 }

@@ -168,6 +168,16 @@ static bool clone3_fallback_ok(int r)
 	       r == -EOPNOTSUPP;
 }
 
+/* Move child pid into name by a pidfd (the daemon may not share our pid namespace), by pid without pidfds. */
+static int run_attach(struct cli *cli, const char *name, pid_t pid)
+{
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd < 0)
+		return cgctl_attach(cli->conn, name, &pid, 1);
+	return cgctl_attach_pidfds(cli->conn, name, &fd, 1);
+}
+
 /* Fork a child that waits on a pipe until the daemon has attached it, then execs CMD. */
 static pid_t spawn_attached(struct cli *cli, const char *name, char **cmd, const sigset_t *oldmask)
 {
@@ -198,7 +208,7 @@ static pid_t spawn_attached(struct cli *cli, const char *name, char **cmd, const
 		run_exec(cmd, oldmask);
 	}
 	close(go[0]);
-	r = cgctl_attach(cli->conn, name, &pid, 1);
+	r = run_attach(cli, name, pid);
 	if (r < 0) {
 		cli_fail(cli, r, "Attach");
 		kill(pid, SIGKILL);

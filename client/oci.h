@@ -73,8 +73,20 @@ int oci_identity_name(json_object *config, json_object *state, const char *id, c
 		      char **ret_name, bool *ret_derived);
 /* The labels marking an entry as this container's: oci.id, oci.bundle, and oci.derived when derived. */
 json_object *oci_identity_labels(const struct oci_state *st, bool derived);
-/* Whether entry e carries this container's oci.id and oci.bundle labels. */
-bool oci_identity_is_ours(const struct oci_state *st, const struct cgctl_entry *e);
+/*
+ * Whose entries the hook may take for its own. A tenant of the daemon sees
+ * only its own entries; an administrator (root, or the daemon's own uid) sees
+ * everybody's, and must take only administrators' (uid 0 or daemon_uid):
+ * a tenant can label an entry of its own as anything.
+ */
+struct oci_owner {
+	bool admin;         /* the daemon serves us as an administrator */
+	int64_t daemon_uid; /* the daemon's uid (GetStatus), when admin */
+};
+/* Whether entry e (its owner) may be the hook's own, for a caller o. */
+bool oci_identity_owner_ok(const struct oci_owner *o, const struct cgctl_entry *e);
+/* Whether entry e carries this container's oci.id and oci.bundle labels and its owner may be ours (o). */
+bool oci_identity_is_ours(const struct oci_state *st, const struct oci_owner *o, const struct cgctl_entry *e);
 
 /* --- oci_resources.c: linux.resources → Resources -------------------------- */
 
@@ -126,16 +138,28 @@ void oci_where_forget(const char *bundle);
 /* The label of the parents the hook creates (shared by the containers below them). */
 #define OCI_PARENT_LABEL "oci.parent=true"
 
+/*
+ * Who we are to the daemon (*ret): an administrator when the socket's server
+ * has our uid (root's daemon and root, a user's daemon and that user, also
+ * seen from a rootless user namespace), with the daemon's uid then. 0 or -errno.
+ */
+int oci_parents_owner(cgctl *c, struct oci_owner *ret);
 /* Whether e is a parent the hook created. */
 bool oci_parents_is_parent(const struct cgctl_entry *e);
 /* Create name's missing parents, labelled OCI_PARENT_LABEL, no limits. 0 or -errno. */
 int oci_parents_make(cgctl *c, const char *name);
 /*
- * Remove name's parents that are the hook's (by e[0..n), a List), deepest
- * first, without kill or recursion; stops at the first one that stays (not
- * the hook's, or Busy: it still holds a cgroup or a process).
+ * Every parent of name (which exists) may be ours (o): 0, or -EEXIST with
+ * *ret_taken (malloc'd) naming the first that is somebody else's; -errno.
+ * Once name exists its parents cannot go, so a check after its Create holds.
  */
-void oci_parents_drop(cgctl *c, const char *name, struct cgctl_entry **e, size_t n);
+int oci_parents_check(cgctl *c, const struct oci_owner *o, const char *name, char **ret_taken);
+/*
+ * Remove name's parents that are the hook's (by e[0..n), a List, and owner
+ * o), deepest first, without kill or recursion; stops at the first one that
+ * stays (not the hook's, or Busy: it still holds a cgroup or a process).
+ */
+void oci_parents_drop(cgctl *c, const struct oci_owner *o, const char *name, struct cgctl_entry **e, size_t n);
 
 /* --- oci_stopped.c: poststops that missed the daemon (talks to it) -------- */
 
@@ -143,7 +167,8 @@ void oci_parents_drop(cgctl *c, const char *name, struct cgctl_entry **e, size_t
 int oci_stopped_note(const struct oci_state *st);
 /*
  * Kill and remove the entries of every remembered container that were
- * created before it stopped ("removed NAME" on out, may be NULL), and forget
- * the notes done. 0, or the last -errno (those notes are kept).
+ * created before it stopped and whose owner may be ours (o) ("removed NAME"
+ * on out, may be NULL), and forget the notes done. 0, or the last -errno
+ * (those notes are kept).
  */
-int oci_stopped_finish(cgctl *c, FILE *out);
+int oci_stopped_finish(cgctl *c, const struct oci_owner *o, FILE *out);

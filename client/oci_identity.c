@@ -105,8 +105,17 @@ static bool entry_has_label(const struct cgctl_entry *e, const char *key, const 
 	return false;
 }
 
-/* Both labels of oci_identity_labels() match. */
-bool oci_identity_is_ours(const struct oci_state *st, const struct cgctl_entry *e)
+bool oci_identity_owner_ok(const struct oci_owner *o, const struct cgctl_entry *e)
 {
-	return entry_has_label(e, "oci.id", st->id) && entry_has_label(e, "oci.bundle", st->bundle);
+	/* A tenant's List holds its own entries only; a daemon that does not say owns them all. */
+	if (!o->admin || e->owner < 0)
+		return true;
+	return e->owner == 0 || e->owner == o->daemon_uid;
+}
+
+/* Both labels of oci_identity_labels() match, and the owner may be ours. */
+bool oci_identity_is_ours(const struct oci_state *st, const struct oci_owner *o, const struct cgctl_entry *e)
+{
+	return oci_identity_owner_ok(o, e) && entry_has_label(e, "oci.id", st->id) &&
+	       entry_has_label(e, "oci.bundle", st->bundle);
 }

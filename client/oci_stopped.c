@@ -108,7 +108,8 @@ static json_object *stopped_read(int dirfd, const char *name)
  * created before it stopped; "removed NAME" on out. 0 when nothing of it is
  * left (gone, removed, or replaced by another program), else -errno.
  */
-static int stopped_finish_one(cgctl *c, json_object *note, struct cgctl_entry **e, size_t n, FILE *out)
+static int stopped_finish_one(cgctl *c, const struct oci_owner *o, json_object *note, struct cgctl_entry **e,
+			      size_t n, FILE *out)
 {
 	struct oci_state st = { .id = oci_spec_str(note, "id"), .bundle = oci_spec_str(note, "bundle") };
 	json_object *when = NULL;
@@ -121,11 +122,11 @@ static int stopped_finish_one(cgctl *c, json_object *note, struct cgctl_entry **
 	for (size_t i = 0; i < n; i++) {
 		int existed = 0, r;
 
-		if (!oci_identity_is_ours(&st, e[i]) || e[i]->created_usec > (uint64_t)stopped)
+		if (!oci_identity_is_ours(&st, o, e[i]) || e[i]->created_usec > (uint64_t)stopped)
 			continue;
 		r = cgctl_destroy(c, e[i]->name, CGCTL_DESTROY_KILL | CGCTL_DESTROY_RECURSIVE, &existed);
 		if (r >= 0)
-			oci_parents_drop(c, e[i]->name, e, n);
+			oci_parents_drop(c, o, e[i]->name, e, n);
 		if (r >= 0 && existed && out)
 			fprintf(out, "removed %s\n", e[i]->name);
 		if (r < 0 && r != -CGCTL_EREPLACED)
@@ -134,7 +135,7 @@ static int stopped_finish_one(cgctl *c, json_object *note, struct cgctl_entry **
 	return ret;
 }
 
-int oci_stopped_finish(cgctl *c, FILE *out)
+int oci_stopped_finish(cgctl *c, const struct oci_owner *o, FILE *out)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_(stopped_closedir) DIR *d = NULL;
@@ -158,7 +159,7 @@ int oci_stopped_finish(cgctl *c, FILE *out)
 		if (!e && (r = cgctl_list(c, NULL, &e, &n)) < 0)
 			return r;
 		note = stopped_read(dirfd(d), de->d_name);
-		r = note ? stopped_finish_one(c, note, e, n, out) : 0;
+		r = note ? stopped_finish_one(c, o, note, e, n, out) : 0;
 		if (r >= 0)
 			(void)unlinkat(dirfd(d), de->d_name, 0);
 		else

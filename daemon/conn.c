@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
@@ -430,6 +431,14 @@ static int conn_take_fds(struct conn *c, struct msghdr *mh)
 		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		int *fds = (int *)CMSG_DATA(cm);
 		for (size_t i = 0; i < n; i++) {
+			struct stat st;
+
+			/* Never a pidfd; kept, a socket could be this very connection's other end, which
+			 * would then never close (no hang-up, no lease released). */
+			if (fstat(fds[i], &st) == 0 && S_ISSOCK(st.st_mode)) {
+				close(fds[i]);
+				continue;
+			}
 			if (c->n_in_fds < ELEMENTSOF(c->in_fds)) {
 				c->in_fds[c->n_in_fds++] = fds[i];
 			} else {
@@ -772,14 +781,21 @@ static int call_send(struct call *call, const char *error, json_object *params, 
 	return conn_queue(call->conn, buf, len, fd);
 }
 
+void call_drop_fds(struct call *call)
+{
+	for (size_t i = 0; i < call->nfds; i++)
+		close(call->fds[i]);
+	free(call->fds);
+	call->fds = NULL;
+	call->nfds = 0;
+}
+
 /* Free a finished call and let its connection go on to the next one. */
 static void call_finish(struct call *call)
 {
 	struct conn *c = call->conn;
 
-	for (size_t i = 0; i < call->nfds; i++)
-		close(call->fds[i]);
-	free(call->fds);
+	call_drop_fds(call);
 	vl_call_done(&call->vl);
 	if (c->current == call)
 		c->current = NULL;

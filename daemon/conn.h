@@ -91,6 +91,8 @@ bool call_oneway(const struct call *call);
 const char *call_bad_parameter(const struct call *call);
 /* The descriptors that came with the call (still the call's: closed when it is answered); their number in *ret_n. */
 const int *call_fds(const struct call *call, size_t *ret_n);
+/* Close the descriptors that came with the call (they are the call's until it finishes). */
+void call_drop_fds(struct call *call);
 
 /* Final successful reply (params consumed, may be NULL); frees the call. */
 void call_reply(struct call *call, json_object *params);

@@ -135,6 +135,9 @@ void dispatch_call(struct call *call)
 	for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
 		if (strcmp(methods[i].name, call_method(call)) == 0) {
 			log_debug("connection %llu: %s", (unsigned long long)conn_id(call_conn(call)), call_method(call));
+			/* Only Attach takes descriptors: no other call (a Watch lives long) holds any. */
+			if (methods[i].fn != method_attach)
+				call_drop_fds(call);
 			methods[i].fn(call);
 			return;
 		}

@@ -123,11 +123,17 @@ static void events_auto_removed_cb(void *arg, int r, bool existed, json_object *
 	free(name);
 }
 
-/* Start an asynchronous destroy nobody waits for. */
+/*
+ * Start an asynchronous destroy nobody waits for, with the reach of the
+ * entry's owner: a lease's hang-up or an auto_remove of a tenant's entry never
+ * kills or removes another owner's entry below it, as the tenant's own
+ * recursive destroy would not.
+ */
 void events_collect(struct manager *m, const char *name, bool kill)
 {
+	struct ledger_entry *le = ledger_get(m->ledger, name);
 	struct destroy_request req = { .name = name, .recursive = true, .kill = kill,
-				       .timeout_ms = MANAGER_KILL_TIMEOUT_MS };
+				       .timeout_ms = MANAGER_KILL_TIMEOUT_MS, .caller = le ? le->owner : 0 };
 	char *copy = strdup(name);
 
 	if (copy)

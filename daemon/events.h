@@ -65,7 +65,7 @@ void events_emit(struct manager *m, const char *type, const char *name, json_obj
 void events_emit_owned(struct manager *m, const char *type, const char *name, uid_t owner, json_object *details);
 /* Tell the stream to only (details consumed; nothing when it is not streaming). */
 void events_send(struct manager *m, const void *to, const char *type, const char *name, json_object *details);
-/* Destroy name (recursive; kill: its processes first) with nobody waiting for the answer: logged. */
+/* Destroy name (recursive; kill: its processes first) with nobody waiting for the answer, as its owner could: logged. */
 void events_collect(struct manager *m, const char *name, bool kill);
 /* Processes were moved into name: auto_remove bookkeeping. true when the ledger changed. */
 bool events_attached(struct manager *m, const char *name);

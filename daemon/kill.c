@@ -10,9 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+
+/* qsort()/bsearch() order of pids. */
+static int kill_pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
 
 /* Build "relpath/child" (relpath may be ""). */
 static char *kill_join(const char *relpath, const char *child)
@@ -24,27 +33,88 @@ static char *kill_join(const char *relpath, const char *child)
 	return p;
 }
 
-/* Signal every pid listed in relpath's cgroup.procs, then recurse into children. */
+/* The pids of cgroup.procs text, sorted, in *ret (malloc'd); their number, or -ENOMEM. */
+static ssize_t kill_parse_pids(const char *text, pid_t **ret)
+{
+	size_t n = 0, cap = 0;
+	pid_t *v = NULL;
+
+	for (const char *p = text; *p;) {
+		char *end;
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (pid > 0 && n == cap) {
+			pid_t *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		if (pid > 0)
+			v[n++] = (pid_t)pid;
+		p = end + strspn(end, "\n");
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), kill_pid_cmp);
+	*ret = v;
+	return (ssize_t)n;
+}
+
+/*
+ * Send sig to the processes of relpath's cgroup.procs, each through a pidfd
+ * taken after a first read and only if a second read still lists its pid: a
+ * process that died after the read, reaped by its parent outside, leaves its
+ * number to whoever comes next, and that one is never signalled. Without
+ * pidfds (ENOSYS), by pid as the kernel allows.
+ */
+static int kill_signal_procs(int rootfd, const char *relpath, int sig)
+{
+	_cleanup_free_ char *text = NULL, *again = NULL;
+	_cleanup_free_ pid_t *pids = NULL, *still = NULL;
+	_cleanup_free_ int *fds = NULL;
+	ssize_t n, m;
+	int r = cgfs_read_attr(rootfd, relpath, "cgroup.procs", 16 * 1024 * 1024, &text);
+
+	if (r < 0)
+		return r;
+	n = kill_parse_pids(text, &pids);
+	if (n <= 0)
+		return (int)n;
+	fds = malloc((size_t)n * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	for (ssize_t i = 0; i < n; i++) {
+		fds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0);
+		if (fds[i] < 0 && errno == ENOSYS)
+			kill(pids[i], sig);
+	}
+	r = cgfs_read_attr(rootfd, relpath, "cgroup.procs", 16 * 1024 * 1024, &again);
+	m = r < 0 ? r : kill_parse_pids(again, &still);
+	for (ssize_t i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (m > 0 && bsearch(&pids[i], still, (size_t)m, sizeof(*still), kill_pid_cmp))
+			(void)syscall(SYS_pidfd_send_signal, fds[i], sig, NULL, 0);
+		close(fds[i]);
+	}
+	return m < 0 ? (int)m : 0;
+}
+
+/* Signal every process of relpath's cgroup.procs (kill_signal_procs()), then recurse into children. */
 static int cgkill_signal_tree(int rootfd, const char *relpath, int sig, unsigned depth)
 {
-	_cleanup_free_ char *text = NULL;
 	char **kids = NULL;
 	int r;
 
 	if (depth > 64)
 		return -ELOOP;
-	r = cgfs_read_attr(rootfd, relpath, "cgroup.procs", 16 * 1024 * 1024, &text);
+	r = kill_signal_procs(rootfd, relpath, sig);
 	if (r < 0)
 		return r;
-	for (char *p = text, *end; *p; p = end) {
-		long pid = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (pid > 0)
-			kill((pid_t)pid, sig);
-		while (*end == '\n')
-			end++;
-	}
 	if (cgfs_list_children(rootfd, relpath, &kids) < 0)
 		return 0;
 	for (char **k = kids; *k; k++) {

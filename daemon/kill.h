@@ -12,7 +12,8 @@
 int cgkill_start(int rootfd, const char *relpath);
 /*
  * Send sig to every process of relpath's subtree: freeze (unless frozen),
- * signal each pid in every cgroup.procs, thaw. 0 or -errno.
+ * signal each process of every cgroup.procs through a pidfd (only those a
+ * second read still lists: never a pid reused meanwhile), thaw. 0 or -errno.
  */
 int cgkill_signal(int rootfd, const char *relpath, int sig);
 /*

@@ -52,19 +52,22 @@ int manager_check_tenant_resources(struct manager *m, uid_t uid, const char *nam
 		*slash = '\0';
 		pe = ledger_get(m->ledger, parent);
 	}
-	/* Below its own entry a tenant shares out its own part as it likes. */
-	if (pe && tenant_may_access(uid, pe))
-		return 0;
 	/* A plan that does not build is refused by its apply, with the reason. */
 	if (res_plan_build(res, &plan, &field, &msg) < 0) {
 		res_plan_done(&plan);
 		return 0;
 	}
-	r = tenant_check_sibling_plan(&plan, &file, &why);
+	r = tenant_check_plan(&plan, &file, &why);
 	if (r < 0)
-		op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL,
-			     "\"%s\" shares its parent with cgroups of other users: %s is refused to a tenant "
-			     "there (%s); set it on cgroups below \"%s\"", name, file, why, name);
+		op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "%s is refused to a tenant (%s)", file, why);
+	/* Below its own entry a tenant shares out its own part as it likes. */
+	else if (!pe || !tenant_may_access(uid, pe)) {
+		r = tenant_check_sibling_plan(&plan, &file, &why);
+		if (r < 0)
+			op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL,
+				     "\"%s\" shares its parent with cgroups of other users: %s is refused to a "
+				     "tenant there (%s); set it on cgroups below \"%s\"", name, file, why, name);
+	}
 	res_plan_done(&plan);
 	return r;
 }

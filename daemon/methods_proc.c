@@ -256,6 +256,24 @@ static bool attach_pin_and_verify(struct call *call, const pid_t *pids, int *pid
 	return true;
 }
 
+/*
+ * Pids are read in our pid namespace: from a client in one below ours (a
+ * container's) they would name other processes than it means. Such a client
+ * passes pidfds. A client we cannot see (pid 0: in a namespace above ours) or
+ * that is gone keeps the numbers' meaning here. false once answered.
+ */
+static bool attach_pids_ours(struct call *call)
+{
+	pid_t peer = conn_pid(call_conn(call));
+
+	if (peer <= 0 || tenant_pid_nested(peer) <= 0)
+		return true;
+	call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
+		    "you are in another pid namespace than cgctld (pid %d here), where these numbers name other "
+		    "processes: pass pidfds instead (cgctl attach --pidfd)", (int)peer);
+	return false;
+}
+
 /* Check every pid and pidfd before anything moves; fill pids[] and pidfds[]. false once answered. */
 static bool attach_collect(struct call *call, pid_t *pids, int *pidfds, size_t *ret_n)
 {
@@ -272,6 +290,8 @@ static bool attach_collect(struct call *call, pid_t *pids, int *pidfds, size_t *
 			    ATTACH_PIDS_MAX, nsent);
 		return false;
 	}
+	if (npids > 0 && !attach_pids_ours(call))
+		return false;
 	for (size_t i = 0; i < npids; i++) {
 		json_object *v = json_object_array_get_idx(arr, i);
 		int64_t p = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;

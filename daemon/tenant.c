@@ -141,6 +141,7 @@ static int tenant_read_file(pid_t pid, const char *name, char *buf, size_t size)
 
 int tenant_read_proc(pid_t pid, struct tenant_proc *ret)
 {
+	const char *q;
 	char buf[4096];
 	struct tenant_proc p;
 	int r;
@@ -154,14 +155,53 @@ int tenant_read_proc(pid_t pid, struct tenant_proc *ret)
 		r = tenant_parse_stat(buf, &p.flags);
 	if (r < 0)
 		return r;
+	/* A zombie: cgroup.procs takes its pid and moves nothing, the move would be reported all the same. */
+	if ((q = strrchr(buf, ')')) && q[1] == ' ' && (q[2] == 'Z' || q[2] == 'X'))
+		return -ESRCH;
 	*ret = p;
 	return 0;
+}
+
+int tenant_parse_nspid(const char *text)
+{
+	const char *p;
+	int n = 0;
+
+	if (strncmp(text, "NSpid:", 6) == 0)
+		p = text + 6;
+	else if ((p = strstr(text, "\nNSpid:")))
+		p += 7;
+	else
+		return -EBADMSG;
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p < '0' || *p > '9')
+			break;
+		n++;
+		p += strspn(p, "0123456789");
+	}
+	if (n == 0 || (*p != '\n' && *p != '\0'))
+		return -EBADMSG;
+	return n - 1;
+}
+
+int tenant_pid_nested(pid_t pid)
+{
+	char buf[4096];
+	int r = tenant_read_file(pid, "status", buf, sizeof(buf));
+
+	return r < 0 ? r : tenant_parse_nspid(buf);
 }
 
 int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why)
 {
 	if (pid == 1) {
 		*ret_why = "it is PID 1 (init)";
+		return -EPERM;
+	}
+	/* In its entry, a Freeze would wedge the daemon and a Kill end it, from one client call. */
+	if (pid == getpid()) {
+		*ret_why = "it is cgctld itself";
 		return -EPERM;
 	}
 	if (p->flags & TENANT_PF_KTHREAD) {
@@ -310,6 +350,28 @@ static const char *tenant_sibling_write_why(const struct res_write *w)
 	if (strcmp(w->file, "cpuset.cpus.exclusive") == 0)
 		return w->value[strspn(w->value, " \t")] ? "exclusive cpus are taken from the siblings" : NULL;
 	return NULL;
+}
+
+int tenant_check_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why)
+{
+	/* Policies of io.prio.class that never raise a request's class (block/blk-ioprio.c). */
+	static const char *const prio_ok[] = { "no-change", "restrict-to-be", "idle", NULL };
+
+	for (size_t i = 0; i < plan->n; i++) {
+		bool ok = false;
+
+		if (strcmp(plan->w[i].file, "io.prio.class") != 0)
+			continue;
+		for (size_t k = 0; prio_ok[k] && !ok; k++)
+			ok = strcmp(plan->w[i].value, prio_ok[k]) == 0;
+		if (!ok) {
+			*ret_file = plan->w[i].file;
+			*ret_why = "promote-to-rt and none-to-rt give real-time I/O, above every other cgroup's, "
+				   "which ioprio_set(2) grants only to privileged processes";
+			return -EPERM;
+		}
+	}
+	return 0;
 }
 
 int tenant_check_sibling_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why)

@@ -37,12 +37,20 @@ bool tenant_subtree_foreign(uid_t uid, struct ledger *l, const char *name);
 int tenant_parse_status(const char *text, uid_t ret_uids[4]);
 /* The flags (field 9) of /proc/PID/stat text, whatever the comm holds. 0 or -EBADMSG. */
 int tenant_parse_stat(const char *text, unsigned long *ret_flags);
-/* Read /proc/PID/status and stat. 0, -ESRCH once it is gone, or -errno. */
+/* Read /proc/PID/status and stat. 0, -ESRCH once it is gone (a zombie too), or -errno. */
 int tenant_read_proc(pid_t pid, struct tenant_proc *ret);
+/*
+ * How many pid namespaces below ours the process of /proc/PID/status text
+ * lives: its NSpid numbers less one (0: ours). -EBADMSG without a sane NSpid.
+ */
+int tenant_parse_nspid(const char *text);
+/* The same for process pid: > 0 when its pids name other processes to us. -ESRCH once gone, -errno. */
+int tenant_pid_nested(pid_t pid);
 /*
  * May a client of uid (an administrator or not) move process pid described
  * by p? 0, or -EPERM with *ret_why saying why not (a static string): never
- * PID 1 nor a kernel thread; for a tenant, all four uids must be its own.
+ * PID 1, the daemon itself nor a kernel thread; for a tenant, all four uids
+ * must be its own.
  */
 int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why);
 /* The cgroup2 path of pid from /proc/PID/cgroup. 0, -ESRCH once it is gone, or -errno. */
@@ -53,6 +61,13 @@ int tenant_read_cgroup(pid_t pid, char **ret_path);
  * its own (the deepest entry holding rel decides). 0, or -EPERM with *ret_why.
  */
 int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const char **ret_why);
+/*
+ * May a tenant make plan's writes to any cgroup, even below its own entry?
+ * Not those that rank it above every other cgroup whatever its place in the
+ * tree: an io.prio.class other than no-change, restrict-to-be or idle
+ * (real-time I/O). 0, or -EPERM with *ret_file (points into plan) and *ret_why.
+ */
+int tenant_check_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why);
 /*
  * May a tenant make plan's writes to a cgroup whose siblings are not all its
  * own (a top-level entry: root's and other tenants' entries are its

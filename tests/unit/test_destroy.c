@@ -115,6 +115,32 @@ START_TEST(test_recursive)
 }
 END_TEST
 
+/*
+ * A lease's release or an auto_remove (events_collect()) reaches as far as
+ * the entry's owner could: a tenant's entry with root's below stays whole;
+ * root's own goes whole.
+ */
+START_TEST(test_collect_with_owners_reach)
+{
+	bool never = false;
+
+	create_as("t", 4242);
+	create_as("t/adm", 0);
+	create_as("r", 0);
+	create_as("r/c", 0);
+	events_collect(&f.m, "t", true);
+	events_collect(&f.m, "r", true);
+	domfix_loop_until(&f, &never, 300);
+	ck_assert(!destroy_pending(&f.m));
+	ck_assert_ptr_nonnull(ledger_get(f.m.ledger, "t"));
+	ck_assert_ptr_nonnull(ledger_get(f.m.ledger, "t/adm"));
+	ck_assert(domfix_exists(&f, "t/adm"));
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "r"));
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "r/c"));
+	ck_assert(!domfix_exists(&f, "r"));
+}
+END_TEST
+
 /* A directory inside that cgctld did not create: Busy, and nothing at all is removed. */
 START_TEST(test_foreign_child)
 {
@@ -374,6 +400,7 @@ static Suite *destroy_suite(void)
 	tcase_add_test(tc, test_leaf);
 	tcase_add_test(tc, test_never_created);
 	tcase_add_test(tc, test_recursive);
+	tcase_add_test(tc, test_collect_with_owners_reach);
 	tcase_add_test(tc, test_foreign_child);
 	tcase_add_test(tc, test_foreign_child_while_waiting);
 	tcase_add_test(tc, test_subtree_proven);

@@ -91,6 +91,65 @@ START_TEST(test_signal_keeps_frozen)
 }
 END_TEST
 
+/* In process w: give the FIFO path the text a, then (once the first reader is done) b. */
+static pid_t fifo_writer(const char *path, const char *a, const char *b)
+{
+	pid_t w = fork();
+
+	ck_assert_int_ge(w, 0);
+	if (w == 0) {
+		const char *texts[] = { a, b };
+
+		for (int i = 0; i < 2; i++) {
+			int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+			if (fd < 0 || write(fd, texts[i], strlen(texts[i])) < 0)
+				_exit(1);
+			close(fd);
+			usleep(200 * 1000); /* the first reader sees EOF and closes */
+		}
+		_exit(0);
+	}
+	return w;
+}
+
+/*
+ * cgkill_signal signals only the processes a second read of cgroup.procs
+ * still lists: one gone after the first read (here: listed only by it; in
+ * life, dead and reaped, its pid reused by anyone) is never signalled. The
+ * file is a FIFO that tells the two reads different things.
+ */
+START_TEST(test_signal_only_still_listed)
+{
+	char dir[] = "/tmp/kill-fifo.XXXXXX", path[64], first[64], second[32];
+	pid_t a = domfix_sleeper(&f, NULL), b = domfix_sleeper(&f, NULL), w;
+	int dfd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
+	ck_assert_int_eq(close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(first, sizeof(first), "%d\n%d\n", (int)a, (int)b);
+	snprintf(second, sizeof(second), "%d\n", (int)a);
+	w = fifo_writer(path, first, second);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(cgkill_signal(dfd, "", SIGTERM), 0);
+	ck_assert(killed_by(a, SIGTERM));
+	ck_assert_int_eq(domfix_reap(b, 300), -1); /* b lives */
+	kill(b, SIGKILL);
+	kill(w, SIGKILL);
+	domfix_reap(b, 3000);
+	domfix_reap(w, 3000);
+	close(dfd);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 /* Without cgroup.kill (older kernels): freeze, signal each pid of cgroup.procs, thaw. */
 START_TEST(test_start_fallback)
 {
@@ -174,6 +233,7 @@ static Suite *kill_suite(void)
 	tcase_add_test(tc, test_start_kills_subtree);
 	tcase_add_test(tc, test_signal_tree_thaws);
 	tcase_add_test(tc, test_signal_keeps_frozen);
+	tcase_add_test(tc, test_signal_only_still_listed);
 	tcase_add_test(tc, test_start_fallback);
 	tcase_add_test(tc, test_rmdir_tree);
 	tcase_add_test(tc, test_rmdir_tree_busy);

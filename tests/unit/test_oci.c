@@ -243,19 +243,48 @@ START_TEST(test_identity_is_ours)
 	char *key_prefix[] = { "oci.idx=c1", "oci.bundle=/b/1", NULL };
 	char *no_equals[] = { "oci.id:c1", "oci.bundle=/b/1", NULL };
 	char *none[] = { NULL };
+	struct oci_owner admin = { .admin = true, .daemon_uid = 0 };
 	struct cgctl_entry e = { .labels = both };
 
-	ck_assert(oci_identity_is_ours(&st, &e));
+	ck_assert(oci_identity_is_ours(&st, &admin, &e));
 	e.labels = other_bundle;
-	ck_assert(!oci_identity_is_ours(&st, &e));
+	ck_assert(!oci_identity_is_ours(&st, &admin, &e));
 	e.labels = prefix;
-	ck_assert(!oci_identity_is_ours(&st, &e));
+	ck_assert(!oci_identity_is_ours(&st, &admin, &e));
 	e.labels = key_prefix;
-	ck_assert(!oci_identity_is_ours(&st, &e));
+	ck_assert(!oci_identity_is_ours(&st, &admin, &e));
 	e.labels = no_equals;
-	ck_assert(!oci_identity_is_ours(&st, &e));
+	ck_assert(!oci_identity_is_ours(&st, &admin, &e));
 	e.labels = none;
-	ck_assert(!oci_identity_is_ours(&st, &e));
+	ck_assert(!oci_identity_is_ours(&st, &admin, &e));
+}
+END_TEST
+
+/* An administrator's hook takes only administrators' entries: a tenant labels its own as it likes. */
+START_TEST(test_identity_owner)
+{
+	struct oci_state st = { .id = "c1", .bundle = "/b/1" };
+	char *both[] = { "oci.id=c1", "oci.bundle=/b/1", NULL };
+	struct oci_owner root = { .admin = true, .daemon_uid = 0 };
+	struct oci_owner user = { .admin = true, .daemon_uid = 1000 };
+	struct oci_owner tenant = { .admin = false, .daemon_uid = -1 };
+	struct cgctl_entry e = { .labels = both, .owner = 1003 };
+
+	/* A tenant's entry, labelled as root's container: not root's, nor a user daemon's. */
+	ck_assert(!oci_identity_owner_ok(&root, &e));
+	ck_assert(!oci_identity_is_ours(&st, &root, &e));
+	ck_assert(!oci_identity_is_ours(&st, &user, &e));
+	/* The tenant's own hook sees only its own entries. */
+	ck_assert(oci_identity_is_ours(&st, &tenant, &e));
+	/* Root's and the daemon's uid are administrators; a daemon that does not say owns all. */
+	e.owner = 0;
+	ck_assert(oci_identity_is_ours(&st, &root, &e));
+	ck_assert(oci_identity_is_ours(&st, &user, &e));
+	e.owner = 1000;
+	ck_assert(oci_identity_is_ours(&st, &user, &e));
+	ck_assert(!oci_identity_is_ours(&st, &root, &e));
+	e.owner = -1;
+	ck_assert(oci_identity_is_ours(&st, &root, &e));
 }
 END_TEST
 
@@ -649,6 +678,7 @@ static Suite *oci_suite(void)
 	add_tcase(s, "identity_name_rejected", test_identity_name_rejected);
 	add_tcase(s, "identity_labels", test_identity_labels);
 	add_tcase(s, "identity_is_ours", test_identity_is_ours);
+	add_tcase(s, "identity_owner", test_identity_owner);
 	add_tcase(s, "resources_empty", test_resources_empty);
 	add_tcase(s, "resources_memory", test_resources_memory);
 	add_tcase(s, "resources_memory_rejected", test_resources_memory_rejected);

@@ -88,6 +88,7 @@ START_TEST(test_may_move)
 {
 	struct tenant_proc own = { .uids = { T1, T1, T1, T1 } };
 	struct tenant_proc kthread = { .flags = TENANT_PF_KTHREAD };
+	struct tenant_proc self = { .uids = { geteuid(), geteuid(), geteuid(), geteuid() } };
 	const char *why = NULL;
 
 	ck_assert_int_eq(tenant_may_move(T1, 500, &own, &why), 0);
@@ -106,6 +107,11 @@ START_TEST(test_may_move)
 	ck_assert_int_eq(tenant_may_move(T1, 1, &own, &why), -EPERM);
 	ck_assert_int_eq(tenant_may_move(0, 2, &kthread, &why), -EPERM);
 	ck_assert_int_eq(tenant_may_move(geteuid(), 900, &kthread, &why), -EPERM);
+	/* Nor the daemon itself: in an entry, its Freeze would wedge it, its Kill end it. */
+	why = NULL;
+	ck_assert_int_eq(tenant_may_move(0, getpid(), &self, &why), -EPERM);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_int_eq(tenant_may_move(geteuid(), getpid(), &self, &why), -EPERM);
 }
 END_TEST
 
@@ -119,11 +125,13 @@ START_TEST(test_read_proc)
 	ck_assert_uint_eq(p.uids[0], getuid());
 	ck_assert_uint_eq(p.uids[1], geteuid());
 	ck_assert(!(p.flags & TENANT_PF_KTHREAD));
-	/* A reaped process is gone. */
+	/* A zombie is gone: the kernel would move nothing of it. So is a reaped process. */
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0)
 		_exit(0);
+	ck_assert_int_eq(waitid(P_PID, (id_t)child, NULL, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(tenant_read_proc(child, &p), -ESRCH);
 	ck_assert_int_eq(waitpid(child, &st, 0), child);
 	ck_assert_int_eq(tenant_read_proc(child, &p), -ESRCH);
 	/* kthreadd, where this runs in the initial pid namespace. */
@@ -192,6 +200,47 @@ static int sibling_verdict(const char *file, const char *value)
 }
 
 /* Beside others' cgroups a tenant may lower, never raise, what the siblings share. */
+/* NSpid: one number per pid namespace from ours down; more than one is a namespace below ours. */
+START_TEST(test_nspid)
+{
+	ck_assert_int_eq(tenant_parse_nspid("Name:\tsleep\nNSpid:\t26524\nNSpgid:\t1\n"), 0);
+	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t26524\t3\n"), 1);
+	ck_assert_int_eq(tenant_parse_nspid("Pid:\t9\nNSpid:\t9\t5\t1"), 2);
+	ck_assert_int_eq(tenant_parse_nspid("Pid:\t9\n"), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t\n"), -EBADMSG);
+	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t12x\n"), -EBADMSG);
+	/* "NSpid" only at a line's start: not inside another line. */
+	ck_assert_int_eq(tenant_parse_nspid("Name:\tNSpid:\t1\t2\n"), -EBADMSG);
+	ck_assert_int_eq(tenant_pid_nested(getpid()), 0);
+}
+END_TEST
+
+/* Real-time I/O (io.prio.class) is refused to a tenant anywhere; the policies that never raise a class are not. */
+START_TEST(test_any_plan)
+{
+	static const char *const ok[] = { "no-change", "restrict-to-be", "idle" };
+	static const char *const refused[] = { "promote-to-rt", "none-to-rt", "rt", "", "no-change x", "idle " };
+	struct res_write w[2] = { { .file = "memory.max", .value = "1G" }, { .file = "io.prio.class" } };
+	struct res_plan p = { .w = w, .n = 2 };
+	const char *f = NULL, *why = NULL;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		w[1].value = (char *)ok[i];
+		ck_assert_msg(tenant_check_plan(&p, &f, &why) == 0, "%s refused", ok[i]);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		w[1].value = (char *)refused[i];
+		why = NULL;
+		ck_assert_msg(tenant_check_plan(&p, &f, &why) == -EPERM, "\"%s\" allowed", refused[i]);
+		ck_assert_str_eq(f, "io.prio.class");
+		ck_assert_ptr_nonnull(why);
+	}
+	/* Weights are for the sibling rule only: below its own entry a tenant shares them out. */
+	w[1] = (struct res_write){ .file = "cpu.weight", .value = "10000" };
+	ck_assert_int_eq(tenant_check_plan(&p, &f, &why), 0);
+}
+END_TEST
+
 START_TEST(test_sibling_plan)
 {
 	static const char *const allowed[][2] = {
@@ -246,6 +295,8 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_parse_status);
 	tcase_add_test(tc, test_parse_stat);
 	tcase_add_test(tc, test_may_move);
+	tcase_add_test(tc, test_any_plan);
+	tcase_add_test(tc, test_nspid);
 	tcase_add_test(tc, test_read_proc);
 	tcase_add_test(tc, test_may_take_from);
 	tcase_add_test(tc, test_sibling_plan);

@@ -291,6 +291,51 @@ START_TEST(test_fd_passing)
 }
 END_TEST
 
+/*
+ * A socket sent with a call is closed on arrival (never a pidfd): the peer's
+ * own end, kept, would keep the connection from ever hanging up. A pipe stays.
+ */
+START_TEST(test_socket_fd_not_kept)
+{
+	static const char msg[] = "{\"method\":\"t.T.Fd\",\"parameters\":{}}";
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} control;
+	struct iovec iov = { (void *)msg, sizeof(msg) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+			     .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm;
+	int p[2], fds[2];
+	size_t nfds;
+
+	ck_assert_int_eq(pipe(p), 0);
+	fds[0] = peer;
+	fds[1] = p[1];
+	memset(&control, 0, sizeof(control));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	ck_assert_int_eq(sendmsg(peer, &mh, 0), (ssize_t)sizeof(msg));
+	close(p[1]);
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 1);
+	call_fds(app.calls[0], &nfds);
+	ck_assert_uint_eq(nfds, 1);
+	ck_assert_int_eq(write(call_fds(app.calls[0], &nfds)[0], "A", 1), 1);
+	close(p[0]);
+	call_reply(app.calls[0], NULL);
+	/* The peer goes: the connection ends. */
+	close(peer);
+	peer = -1;
+	turns(3);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_uint_eq(server_conn_count(&srv), 0);
+}
+END_TEST
+
 /* Replies the peer does not read past out_max stop the reading of further calls until it reads. */
 START_TEST(test_back_pressure)
 {
@@ -1056,6 +1101,7 @@ static Suite *transport_suite(void)
 	add_tcase(s, "pipelined_in_order", test_pipelined_in_order);
 	add_tcase(s, "split_message", test_split_message);
 	add_tcase(s, "fd_passing", test_fd_passing);
+	add_tcase(s, "socket_fd_not_kept", test_socket_fd_not_kept);
 	add_tcase(s, "back_pressure", test_back_pressure);
 	add_tcase(s, "close_is_deferred", test_close_is_deferred);
 	add_tcase(s, "peer_hangup", test_peer_hangup);

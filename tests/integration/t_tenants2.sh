@@ -1,0 +1,221 @@
+# SPDX-License-Identifier: MIT
+# t_tenants2.sh: tenants beside root's OCI hook (it uses only root's entries), and what a tenant may set nowhere.
+# shellcheck shell=bash disable=SC2153 # CGCTL, BUILD, DSOCK... are lib.sh's and t_tenants.sh's
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+# The root daemon with two tenants, t1/t2/adm and the sleepers come from t_tenants.sh.
+
+# shellcheck source=t_tenants.sh
+. "$HERE/t_tenants.sh"
+
+# Bundle $1 (container id ${1##*/}) of root's, with linux.cgroupsPath $2.
+th_bundle() {
+	mkdir -p "$1" && jq -n --arg p "$2" '{ociVersion: "1.0.2", linux: {cgroupsPath: $p}}' >"$1/config.json"
+}
+
+# Root's hook, stage $1, for the container of bundle $2 with init pid $3; sets RC, OUT, ERR.
+th_hook() {
+	local b=$2
+	cgt_oci_state "${b##*/}" "$3" "$b" "$([ "$1" = poststop ] && echo stopped || echo creating)" >"$CGT_TMP/th.state"
+	timeout -k 2 "$CGT_TIMEOUT" "$BUILD/cgctl-oci-hook" --socket "$DSOCK" --log "$CGT_TMP/th.log" "$1" \
+		<"$CGT_TMP/th.state" >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+	cgt_collect "(root) cgctl-oci-hook $1 (${b##*/})"
+}
+
+# A tenant that takes a container's name first, with its oci.id and oci.bundle
+# labels (both public: runc's command line shows them), must not receive root's
+# container init: it could kill or freeze it through its own entry. The same
+# for a parent of a cgroupfs-style path that a tenant made and labelled
+# oci.parent=true: root's container would live inside the tenant's entry.
+# And root's poststop and --gc remove none of a tenant's entries.
+test_tenants2_hook_adopts_only_roots() {
+	local d=$CGT_TMP/thb rp tp
+	[ -x "$BUILD/cgctl-oci-hook" ] || { fail "build/cgctl-oci-hook missing (run make)"; return 1; }
+	tn_up || return 1
+	th_bundle "$d/rc1" /rc1 && th_bundle "$d/rc2" /par/rc2 || return 1
+	t1 create rc1 --label oci.id=rc1 --label "oci.bundle=$d/rc1" && expect_rc 0 || return 1
+	t1 create par --label oci.parent=true && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" 0 0 || return 1
+	rp=$SPID
+	th_hook createRuntime "$d/rc1" "$rp"
+	[ "$RC" != 0 ] || fail "root's hook used tenant 1's rc1 for root's container" || return 1
+	expect_in "$rp" "$CGT_WORK" || return 1
+	th_hook createRuntime "$d/rc2" "$rp"
+	[ "$RC" != 0 ] || fail "root's hook put root's container below tenant 1's par" || return 1
+	expect_in "$rp" "$CGT_WORK" || return 1
+	[ ! -d "$TN_ROOT/par/rc2" ] || fail "root's hook made par/rc2 inside tenant 1's entry" || return 1
+	# Tenant 1's kill of its own entries reaches no root process.
+	t1 kill rc1 && expect_rc 0 && t1 kill par && expect_rc 0 || return 1
+	sleep 0.2
+	expect_in "$rp" "$CGT_WORK" || return 1
+	# Root's poststop of rc1 and --gc leave tenant 1's entries, and its process, alone.
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	tp=$SPID
+	t1 attach rc1 "$tp" && expect_rc 0 || return 1
+	th_hook poststop "$d/rc1" 0
+	expect_in "$tp" "$TN_ROOT/rc1" || return 1
+	timeout -k 2 "$CGT_TIMEOUT" "$BUILD/cgctl-oci-hook" --socket "$DSOCK" --log "$CGT_TMP/th.log" --gc --gc-age 0 \
+		</dev/null >"$CGT_TMP/out" 2>"$CGT_TMP/err"
+	cgt_collect "(root) cgctl-oci-hook --gc --gc-age 0"
+	t1 --json list && expect_rc 0 && expect_jq '[.[].name] == ["par", "rc1"]' || return 1
+	# Root's own containers still work: a fresh name, and a parent the hook makes for root.
+	th_bundle "$d/rc3" /rpar/rc3 || return 1
+	th_hook createRuntime "$d/rc3" "$rp"
+	expect_rc 0 "root's createRuntime of rc3" || return 1
+	expect_in "$rp" "$TN_ROOT/rpar/rc3" || return 1
+	th_hook poststop "$d/rc3" 0
+	expect_rc 0 "root's poststop of rc3" || return 1
+	[ ! -d "$TN_ROOT/rpar" ] || fail "root's poststop left its own parent rpar"
+}
+
+# io.prio.class promote-to-rt (or none-to-rt) makes a cgroup's I/O real-time,
+# above every other cgroup's wherever it sits (ioprio_set(2) grants that class
+# only to privileged processes): refused to a tenant at any depth, even below
+# its own entry; the policies that never raise a class stay allowed; root decides.
+test_tenants2_io_prio_class() {
+	local v
+	tn_up || return 1
+	t1 create box && t1 create box/in && expect_rc 0 || return 1
+	for v in promote-to-rt none-to-rt rt; do
+		t1 call SetResources "{\"name\":\"box\",\"resources\":{\"unified\":{\"io.prio.class\":\"$v\"}}}" &&
+			expect_rc 1 "io.prio.class=$v on box" && expect_err PermissionDenied && expect_err io.prio.class || return 1
+		t1 call SetResources "{\"name\":\"box/in\",\"resources\":{\"unified\":{\"io.prio.class\":\"$v\"}}}" &&
+			expect_rc 1 "io.prio.class=$v below its own entry" && expect_err PermissionDenied || return 1
+	done
+	t2 call Create '{"name":"rt","resources":{"unified":{"io.prio.class":"promote-to-rt"}}}' &&
+		expect_rc 1 && expect_err PermissionDenied || return 1
+	[ ! -d "$TN_ROOT/rt" ] || fail "tenant 2's refused rt was made" || return 1
+	for v in no-change restrict-to-be idle; do
+		t1 call SetResources "{\"name\":\"box/in\",\"resources\":{\"unified\":{\"io.prio.class\":\"$v\"}}}" &&
+			expect_not_denied "io.prio.class=$v" || return 1
+	done
+	adm call SetResources '{"name":"box","resources":{"unified":{"io.prio.class":"promote-to-rt"}}}' &&
+		expect_not_denied "root setting io.prio.class"
+}
+
+# Pids are read in cgctld's pid namespace. A client in a pid namespace of its
+# own (a container) names its own processes with numbers that are other
+# processes to the daemon: root in such a namespace asking for its sleeper
+# (made to get the number of a host process with ns_last_pid) moved that host
+# process instead. Such a client is refused integer pids (pidfds carry the
+# process itself); a pidfd from there still works.
+test_tenants2_attach_pids_of_another_pid_namespace() {
+	local v out=$CGT_TMP/pidns
+	tn_up || return 1
+	adm create box && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" 0 0 || return 1
+	v=$SPID
+	# shellcheck disable=SC2016 # for the inner shell
+	timeout -k 2 "$CGT_TIMEOUT" unshare --pid --fork --mount-proc sh -c '
+		echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid || exit 125
+		sleep 300 & p=$!
+		echo "inner sleeper: pid $p here"
+		"$2" --socket "$3" attach box "$p"; echo "attach by pid: $?"
+		"$2" --socket "$3" attach box "$p" --pidfd; echo "attach by pidfd: $?"
+		grep -c . "$4/cgroup.procs"
+		kill $p' sh "$v" "$CGCTL" "$DSOCK" "$TN_ROOT/box" </dev/null >"$out" 2>&1
+	cat "$out"
+	expect_in "$v" "$CGT_WORK" || return 1
+	grep -q "^inner sleeper: pid $v here" "$out" || fail "the inner sleeper did not get pid $v: $(head -n 1 "$out")" || return 1
+	grep -q '^attach by pid: 1' "$out" || fail "attach by pid from another pid namespace was not refused" || return 1
+	grep -q 'InvalidValue.*pid namespace' "$out" || fail "the refusal does not say why" || return 1
+	grep -q '^attach by pidfd: 0' "$out" || fail "attach by pidfd from another pid namespace failed" || return 1
+}
+
+# Write $CGT_TMP/hold.py: a gdb script that, at the first strtol() called from
+# daemon/kill.c (the daemon has read a cgroup.procs and parses it), touches
+# $CGT_TMP/hit and waits for $CGT_TMP/go.
+th_write_hold() {
+	cat >"$CGT_TMP/hold.py" <<PY
+import gdb, os, time
+class Parse(gdb.Breakpoint):
+    def stop(self):
+        f = gdb.newest_frame().older()
+        sal = f.find_sal() if f else None
+        if not sal or not sal.symtab or not sal.symtab.filename.endswith("kill.c"):
+            return False
+        open("$CGT_TMP/hit", "w").close()
+        for _ in range(400):
+            if os.path.exists("$CGT_TMP/go"):
+                break
+            time.sleep(0.05)
+        self.enabled = False
+        return False
+Parse("strtol")
+gdb.execute("continue")
+PY
+}
+
+# Kill with a signal other than SIGKILL signals every pid its cgroup.procs
+# lists: a process that died and was reaped after the read left its number
+# to whoever came next (pids cycle through 32768 here), and root's daemon
+# signalled that process. gdb holds the daemon after the read; the tenant's
+# process dies, and a root process gets its pid (ns_last_pid).
+test_tenants2_kill_signal_reused_pid() {
+	local x v i kp
+	command -v gdb >/dev/null || skip "no gdb"
+	tn_up || return 1
+	t1 create box && expect_rc 0 || return 1
+	tn_sleeper "$TN_ROOT/box" "$CGT_UID" "$CGT_GID" || return 1
+	x=$SPID
+	th_write_hold
+	rm -f "$CGT_TMP/hit" "$CGT_TMP/go"
+	gdb -p "$DPID" -batch -x "$CGT_TMP/hold.py" >"$CGT_TMP/gdb.out" 2>&1 &
+	cgt_track_pid $!
+	sleep 2
+	t1 kill box --signal TERM >"$CGT_TMP/kill.out" 2>&1 &
+	kp=$!
+	cgt_wait_for 20 test -e "$CGT_TMP/hit" || { cat "$CGT_TMP/gdb.out" "$CGT_TMP/kill.out"; return 1; }
+	# The tenant's process goes after the read; a root process takes its number.
+	kill -KILL "$x"
+	wait "$x" 2>/dev/null
+	for i in $(seq 1 200); do
+		echo $((x - 1)) >/proc/sys/kernel/ns_last_pid
+		sleep 300 </dev/null >/dev/null 2>&1 &
+		v=$!
+		[ "$v" = "$x" ] && break
+		kill -KILL "$v"
+		wait "$v" 2>/dev/null
+	done
+	cgt_track_pid "$v"
+	touch "$CGT_TMP/go"
+	wait "$kp"
+	cat "$CGT_TMP/kill.out"
+	[ "$v" = "$x" ] || skip "no root process got pid $x in 200 tries"
+	sleep 0.3
+	kill -0 "$v" 2>/dev/null || fail "root's process $v (the tenant's old pid) was signalled by the tenant's Kill"
+	kill -KILL "$v"
+}
+
+# A tenant's lease and auto_remove end its entry with the tenant's own reach:
+# an entry root made below it (root's processes in it) is not killed or
+# removed with it, as the tenant's own recursive destroy would be refused.
+# Before, the release acted with the daemon's authority: the tenant's hang-up
+# killed root's process and removed root's entry.
+test_tenants2_lease_release_not_into_roots() {
+	local out=$CGT_TMP/lease hpid rp i=0
+	tn_up || return 1
+	cgt_user_bg_split "$CGT_WORK" "$out.t1" "$out.t1.err" "$CGCTL" --socket "$DSOCK" create x --lease
+	hpid=$BGPID
+	cgt_wait_line "$out.t1" '^x$' || fail "create --lease printed nothing: $(cat "$out.t1.err")" || return 1
+	adm create x/adm && expect_rc 0 || return 1
+	tn_sleeper "$TN_ROOT/x/adm" 0 0 || return 1
+	rp=$SPID
+	# auto_remove: tenant 1's process in a goes; root's empty a/adm is not removed with a.
+	t1 create a --auto-remove && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach a "$SPID" && expect_rc 0 || return 1
+	adm create a/adm && expect_rc 0 || return 1
+	kill -KILL "$SPID"
+	kill -KILL "$hpid"
+	wait "$hpid" 2>/dev/null
+	until grep -q 'x: its lease holder went away' "$DLOG" && grep -q 'a emptied' "$DLOG"; do
+		i=$((i + 1))
+		[ "$i" -ge 50 ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	expect_in "$rp" "$TN_ROOT/x/adm" || return 1
+	adm --json list && expect_rc 0 || return 1
+	expect_jq '[.[].name] | contains(["x/adm", "a/adm"])' || return 1
+	adm destroy x --kill --recursive && expect_rc 0 && adm destroy a --recursive && expect_rc 0
+}
