@@ -596,7 +596,7 @@ static int stage_create(struct hook *h)
 		return ex;
 	/* Before ours exists: an entry of this id a missed poststop left is killed, not joined. */
 	if (hook_owner(h))
-		(void)oci_stopped_finish(h->c, hook_owner(h), NULL);
+		(void)oci_stopped_finish(h->c, h->sock, hook_owner(h), NULL);
 	/*
 	 * A parent another container's poststop just removed is made again.
 	 * Each NotFound means another hook removed it in between (it was empty):
@@ -660,7 +660,7 @@ static int stage_poststop(struct hook *h)
 
 	if (hook_connect(h, &ex) < 0) {
 		/* Processes left in it (no PID namespace) are killed by the next --gc or createRuntime. */
-		if ((r = oci_stopped_note(&h->st)) < 0)
+		if ((r = oci_stopped_note(&h->st, h->sock)) < 0)
 			hook_warn(h, "cannot remember the container for a later --gc: %s", strerror(-r));
 		return ex;
 	}
@@ -699,7 +699,7 @@ static int stage_gc(struct hook *h)
 		return ex;
 	/* First what the poststops that missed the daemon could not kill. */
 	if (hook_owner(h))
-		(void)oci_stopped_finish(h->c, hook_owner(h), stdout);
+		(void)oci_stopped_finish(h->c, h->sock, hook_owner(h), stdout);
 	r = hook_gc(h, stdout);
 	return r < 0 ? hook_call_failed(h, "list", r) : EXIT_OK;
 }

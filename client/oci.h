@@ -163,12 +163,17 @@ void oci_parents_drop(cgctl *c, const struct oci_owner *o, const char *name, str
 
 /* --- oci_stopped.c: poststops that missed the daemon (talks to it) -------- */
 
-/* Remember that container st stopped now, for oci_stopped_finish (poststop without a daemon). 0 or -errno. */
-int oci_stopped_note(const struct oci_state *st);
 /*
- * Kill and remove the entries of every remembered container that were
- * created before it stopped and whose owner may be ours (o) ("removed NAME"
- * on out, may be NULL), and forget the notes done. 0, or the last -errno
- * (those notes are kept).
+ * Remember that container st stopped now while the daemon on socket sock
+ * could not be reached (NULL: not known; any daemon's sweep takes it), for
+ * oci_stopped_finish (poststop without a daemon). 0 or -errno.
  */
-int oci_stopped_finish(cgctl *c, const struct oci_owner *o, FILE *out);
+int oci_stopped_note(const struct oci_state *st, const char *sock);
+/*
+ * Kill and remove the entries of every container remembered for the daemon
+ * on socket sock (c's) that were created before it stopped and whose owner
+ * may be ours (o) ("removed NAME" on out, may be NULL), and forget the notes
+ * done. Notes for another socket are another daemon's: left alone. 0, or the
+ * last -errno (those notes are kept).
+ */
+int oci_stopped_finish(cgctl *c, const char *sock, const struct oci_owner *o, FILE *out);

@@ -52,7 +52,7 @@ static int stopped_dir(bool make, char **ret)
 	return 0;
 }
 
-int oci_stopped_note(const struct oci_state *st)
+int oci_stopped_note(const struct oci_state *st, const char *sock)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();
 	_cleanup_free_ char *dir = NULL, *tmp = NULL, *path = NULL;
@@ -68,6 +68,8 @@ int oci_stopped_note(const struct oci_state *st)
 		return -ENOMEM;
 	json_object_object_add(o, "id", json_object_new_string(st->id));
 	json_object_object_add(o, "bundle", json_object_new_string(st->bundle));
+	if (sock)
+		json_object_object_add(o, "socket", json_object_new_string(sock));
 	json_object_object_add(o, "stopped_usec",
 			       json_object_new_int64((int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
@@ -103,6 +105,14 @@ static json_object *stopped_read(int dirfd, const char *name)
 	return o;
 }
 
+/* Whether note was left for the daemon on socket sock (a note without one: any daemon's). */
+static bool stopped_same_socket(json_object *note, const char *sock)
+{
+	const char *s = oci_spec_str(note, "socket");
+
+	return !s || (sock && strcmp(s, sock) == 0);
+}
+
 /*
  * Kill and remove the entries among e[0..n) of the container a note names,
  * created before it stopped; "removed NAME" on out. 0 when nothing of it is
@@ -135,7 +145,7 @@ static int stopped_finish_one(cgctl *c, const struct oci_owner *o, json_object *
 	return ret;
 }
 
-int oci_stopped_finish(cgctl *c, const struct oci_owner *o, FILE *out)
+int oci_stopped_finish(cgctl *c, const char *sock, const struct oci_owner *o, FILE *out)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_(stopped_closedir) DIR *d = NULL;
@@ -159,6 +169,9 @@ int oci_stopped_finish(cgctl *c, const struct oci_owner *o, FILE *out)
 		if (!e && (r = cgctl_list(c, NULL, &e, &n)) < 0)
 			return r;
 		note = stopped_read(dirfd(d), de->d_name);
+		/* Another daemon's container (its own socket): that daemon's sweeps finish it. */
+		if (note && !stopped_same_socket(note, sock))
+			continue;
 		r = note ? stopped_finish_one(c, o, note, e, n, out) : 0;
 		if (r >= 0)
 			(void)unlinkat(dirfd(d), de->d_name, 0);

@@ -116,6 +116,39 @@ missed_poststop() {
 	expect_in_cg "$SPID" oci-m || return 1
 }
 
+# A poststop that missed ANOTHER daemon (its own socket; the user's notes are
+# shared) leaves this daemon's container of the same id alone: this daemon's
+# --gc and createRuntime neither kill it nor drop the note, which is the other
+# daemon's to finish.
+test_oci_hook_poststop_missed_other_daemon() {
+	need_hook || return 1
+	up || return 1
+	local b=$CGT_TMP/oci/o other=$CGT_TMP/other.sock note=
+	mk_bundle "$b" '.' || return 1
+	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
+	mk_state o "$SPID" "$b" creating "$b.state"
+	hook "$b.state" createRuntime
+	expect_rc 0 "createRuntime" || return 1
+	expect_in_cg "$SPID" oci-o || return 1
+	# The same container id stops under a daemon that is not running.
+	mk_state o 0 "$b" stopped "$b.stop"
+	NOSOCK=1 hook "$b.stop" --socket "$other" poststop
+	expect_rc 0 "poststop without its cgctld" || return 1
+	for note in "$CGT_HOME"/.local/state/cgctl/oci-hook-stopped/*.json; do
+		[ "$(jq -r .socket "$note" 2>/dev/null)" = "$other" ] && break
+		note=
+	done
+	[ -n "$note" ] || fail "no note for $other" || return 1
+	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctl-oci-hook --gc"
+	expect_rc 0 "--gc" || return 1
+	[ -z "$OUT" ] || { rm -f "$note"; fail "--gc of this daemon said '$OUT'"; return 1; }
+	[ -f "$note" ] || fail "this daemon's --gc dropped the other daemon's note" || return 1
+	rm -f "$note"
+	kill -0 "$SPID" 2>/dev/null || fail "this daemon's container was killed for the other's poststop" || return 1
+	expect_in_cg "$SPID" oci-o || return 1
+}
+
 # A poststop that missed the daemon is finished later: --gc, or the next
 # createRuntime (before it makes its own cgroup, so a container of the same id
 # started again gets a fresh one and is not killed with the leftovers).
