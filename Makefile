@@ -271,22 +271,25 @@ run: deps
 check: deps deps-check
 	$(Q)$(MAKE) --no-print-directory check-all
 
-# Everything is built first, in one parallel make: the plain tree, the ASan
-# tree ($(B)/asan), the fuzz harnesses, the Go test binary. The unit suites
-# (plain and ASan) and the fuzz smoke runs then share the CPUs. The
-# integration suite runs in $(ITEST_LANES) lanes (tests/integration/lanes.sh;
-# t_go.sh in it runs the Go client's tests against a real daemon), then the
-# bench smoke, then the ASan integration pass, in lanes too.
-# Each phase ends with a "PHASE" line: its wall time, its CPU time (user +
-# system of everything it ran) and the load average (scripts/phase.sh).
+# Two phases, each a line "PHASE NAME: W s wall, C s CPU (load L)": its wall
+# time, its CPU time (user + system of everything it ran) and the load average
+# (scripts/phase.sh). The first, "build+static+unit+fuzz", is one parallel make
+# whose parts overlap: the plain tree, the sanitizer tree (ASan test programs
+# and fuzz harnesses), the Go test binary; each unit suite as soon as its
+# program is linked (plain and ASan), the fuzz smoke runs once the harnesses
+# are, the static checks once what they read is there, check-install. The
+# sanitizer tree, the longest chain, is named first so that it starts first.
+# Then the integration suite in $(ITEST_LANES) lanes (tests/integration/lanes.sh;
+# t_go.sh in it runs the Go client's tests against a real daemon) with the ASan
+# pass in the same lanes, then the bench smoke.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ITEST_LANES ?= $(JOBS)
 PHASE = bash scripts/phase.sh
+.PHONY: check-pre
+check-pre: asan-build check-unit-asan check-fuzz all check-unit $(ITEST_BINS) $(EXAMPLE_BINS) \
+	$(BENCH_BINS) $(GO_TEST) $(GO_EXAMPLE) check-layers check-abi check-go-drift check-install
 check-all:
-	$(Q)$(PHASE) build $(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(ITEST_BINS) $(EXAMPLE_BINS) \
-		$(BENCH_BINS) fuzz-build $(GO_TEST) $(GO_EXAMPLE) asan-build
-	$(Q)$(PHASE) static $(MAKE) --no-print-directory -j$(JOBS) check-layers check-abi check-go-drift
-	$(Q)$(PHASE) unit+fuzz $(MAKE) --no-print-directory -j$(JOBS) check-unit check-unit-asan check-fuzz check-install
+	$(Q)$(PHASE) build+static+unit+fuzz $(MAKE) --no-print-directory -j$(JOBS) check-pre
 	$(Q)$(PHASE) integration $(MAKE) --no-print-directory check-integration-both
 	$(Q)$(PHASE) bench $(MAKE) --no-print-directory check-bench
 
