@@ -239,7 +239,6 @@ int cli_cmd_watch(struct cli *cli, int argc, char **argv)
 /* Print every reply read so far; -1 to go on waiting, else the exit status. */
 static int drain_replies(struct cli *cli, const char *method)
 {
-	_cleanup_json_ json_object *o = NULL;
 	int r, k, continues = 1;
 	char *text = NULL;
 

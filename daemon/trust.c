@@ -13,6 +13,7 @@
 #include "cleanup.h"
 
 /* Fill why (if any) and return r. */
+static int trust_why(int r, char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int trust_why(int r, char *why, size_t n, const char *fmt, ...)
 {
 	va_list ap;

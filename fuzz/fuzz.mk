@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-# fuzz.mk: libFuzzer harnesses, built with clang apart from the gcc build; included by the Makefile.
+# fuzz.mk: libFuzzer harnesses, built in the sanitizer tree (clang) with the ASan test programs; included by the Makefile.
 #
-#   make fuzz-build          every harness into build/fuzz/
+#   make fuzz-build          every harness into build/asan/fuzz/
 #   make fuzz                each harness for FUZZ_SECONDS on a copy of its corpus
 #                            (make -j4 fuzz runs them side by side; FUZZ_MERGE=1
 #                            merges what was found back into fuzz/corpus/)
@@ -10,7 +10,6 @@
 #   make fuzz-seeds          regenerate the seeds written by the project's own writers
 #                            (ledger: the ledger API; entries: the daemon's List text)
 
-CLANG              ?= clang
 FUZZ_SECONDS       ?= 60
 # make check's short run a harness (after every seed once); CGCTL_THOROUGH=1: 10 s.
 FUZZ_SMOKE_SECONDS ?= $(if $(filter 1,$(CGCTL_THOROUGH)),10,3)
@@ -19,27 +18,13 @@ FUZZ_JOBS          ?= 1
 # Extra libFuzzer flags for every run, e.g. FUZZ_FLAGS=-only_ascii=1.
 FUZZ_FLAGS         ?=
 
-FUZZ_B      := $(B)/fuzz
+# The harnesses live in the sanitizer tree (the Makefile's SANITIZE=1, clang,
+# -O1 -g1, ASan + UBSan, every object instrumented for libFuzzer's coverage):
+# they link the very objects the ASan test pass runs; only the harness mains are
+# linked with -fsanitize=fuzzer. From the plain make they are built by that tree's make.
+FUZZ_B      := $(SAN_B)/fuzz
 FUZZ_NAMES  := framer names ledger requests entries
 FUZZ_BINS   := $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_NAMES))
-# Sanitizer findings must abort, or libFuzzer would not see them.
-FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_WARN   := $(filter-out -Werror,$(WARN))
-FUZZ_CFLAGS := -std=gnu11 -gline-tables-only -O1 $(FUZZ_SAN) -D_GNU_SOURCE -DCGCTL_VERSION='"$(VERSION)"' \
-               -Iprotocol -Iclient -Idaemon -MMD -MP
-FUZZ_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON)) -lm
-FUZZ_DEPCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS_DAEMON) 2>/dev/null)
-
-# Line tables only (-gline-tables-only): a finding's stack names file and line,
-# and the harnesses compile in less time than with full debug information.
-# The code under test, instrumented for coverage; the daemon's main() left out.
-FUZZ_PROTO_OBJS  := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(PROTO_SRCS)) $(FUZZ_B)/obj/gen/interface.o \
-                    $(FUZZ_B)/obj/gen/service.o
-FUZZ_DAEMON_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(filter-out daemon/main.c,$(DAEMON_SRCS)))
-FUZZ_CLIENT_OBJS := $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(LIB_SRCS))
-# The harnesses themselves: warnings are errors here (WERROR=0 relaxes), not in code under test.
-FUZZ_HARNESS_OBJS := $(patsubst %,$(FUZZ_B)/obj/fuzz/fuzz_%.o,$(FUZZ_NAMES)) $(FUZZ_B)/obj/fuzz/standin.o \
-                     $(FUZZ_B)/obj/fuzz/sweep.o
 
 # Per-harness run settings.
 FUZZ_MAXLEN_framer   := 16384
@@ -50,69 +35,70 @@ FUZZ_MAXLEN_entries  := 8192
 # Comparisons of lengths and offsets as feedback: fuzz_entries then finds a
 # message cut inside an escape, where a read past the end would be.
 FUZZ_VP_entries      := -use_value_profile=1
-# fuzz_requests: its stand-in cgroupfs fences the daemon's kill(), gives its
-# mkdir/rmdir cgroupfs rules, notes what it writes, keeps its log quiet (fuzz/standin.h).
-FUZZ_EXTRA_requests  := $(FUZZ_B)/obj/fuzz/standin.o
-FUZZ_LDWRAP_requests := -Wl,--wrap=kill,--wrap=mkdirat,--wrap=unlinkat,--wrap=cgfs_write \
-                        -Wl,--wrap=inotify_init1,--wrap=inotify_add_watch \
-                        -Wl,--wrap=log_msg,--wrap=log_errno,--wrap=log_op
-# Every harness is linked against both archives; the linker takes what it uses.
-FUZZ_ARCHIVES := $(FUZZ_B)/libcgctld-fuzz.a $(FUZZ_B)/libproto-fuzz.a
-# fuzz_entries: libcgctl's decoders, before the archives it needs.
-FUZZ_ARCHIVES_entries := $(FUZZ_B)/libcgctl-fuzz.a
 
 .PHONY: fuzz-build fuzz check-fuzz fuzz-seeds
 
+ifeq ($(SANITIZE),1)
+ifeq ($(SAN_FUZZ),)
+fuzz-build fuzz-seeds $(FUZZ_BINS):
+	@echo "cgctl: the fuzz harnesses need the sanitizer tree built by clang (CC=$(CC))" >&2; exit 1
+else
+FUZZ_LIBS    = $(LIBS_DAEMON)
+# fuzz_requests: its stand-in cgroupfs fences the daemon's kill(), gives its
+# mkdir/rmdir cgroupfs rules, notes what it writes, keeps its log quiet (fuzz/standin.h).
+FUZZ_EXTRA_requests  := $(B)/fuzz/standin.o
+FUZZ_LDWRAP_requests := -Wl,--wrap=kill,--wrap=mkdirat,--wrap=unlinkat,--wrap=cgfs_write \
+                        -Wl,--wrap=inotify_init1,--wrap=inotify_add_watch \
+                        -Wl,--wrap=log_msg,--wrap=log_errno,--wrap=log_op
+# Every harness is linked against both archives (the daemon's main() left out);
+# the linker takes what it uses.
+FUZZ_ARCHIVES := $(B)/libcgctld-internal.a $(B)/libproto.a
+# fuzz_entries: libcgctl's decoders (its objects, internal names and all), before the archives it needs.
+FUZZ_ARCHIVES_entries := $(FUZZ_B)/libcgctl-objs.a
+
+# The harnesses reach the daemon's headers; their warnings are errors (WERROR=0 relaxes).
+$(B)/fuzz/%.o: XCFLAGS += -Idaemon
+
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_PROTO_OBJS) $(FUZZ_DAEMON_OBJS) $(FUZZ_CLIENT_OBJS): FUZZ_OBJ_CFLAGS = -fsanitize=fuzzer-no-link $(FUZZ_WARN)
-$(FUZZ_HARNESS_OBJS): FUZZ_OBJ_CFLAGS = -fsanitize=fuzzer-no-link $(WARN)
-$(FUZZ_B)/obj/fuzz/gen_ledger_seeds.o $(FUZZ_B)/obj/fuzz/gen_entries_seeds.o: FUZZ_OBJ_CFLAGS = $(WARN)
+$(FUZZ_B)/libcgctl-objs.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(FUZZ_B)/obj/%.o: %.c | $(B)/.pkgs-ok
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CLANG   $<")
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_OBJ_CFLAGS) $(FUZZ_DEPCFLAGS) -c -o $@ $<
-
-$(FUZZ_B)/obj/gen/%.o: $(B)/gen/%.c
-	@mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_OBJ_CFLAGS) -c -o $@ $<
-
-$(FUZZ_B)/libproto-fuzz.a: $(FUZZ_PROTO_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(FUZZ_B)/libcgctld-fuzz.a: $(FUZZ_DAEMON_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(FUZZ_B)/libcgctl-fuzz.a: $(FUZZ_CLIENT_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(FUZZ_B)/fuzz_requests: $(FUZZ_EXTRA_requests) $(FUZZ_B)/obj/fuzz/sweep.o
-$(FUZZ_B)/fuzz_ledger: $(FUZZ_B)/obj/fuzz/sweep.o
+$(FUZZ_B)/fuzz_requests: $(FUZZ_EXTRA_requests) $(B)/fuzz/sweep.o
+$(FUZZ_B)/fuzz_ledger: $(B)/fuzz/sweep.o
 $(FUZZ_B)/fuzz_entries: $(FUZZ_ARCHIVES_entries)
-$(FUZZ_B)/fuzz_%: $(FUZZ_B)/obj/fuzz/fuzz_%.o $(FUZZ_ARCHIVES)
+$(FUZZ_B)/fuzz_%: $(B)/fuzz/fuzz_%.o $(FUZZ_ARCHIVES)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) $(FUZZ_LDWRAP_$*) -o $@ $(filter %.o,$^) $(FUZZ_ARCHIVES_$*) \
-		$(FUZZ_ARCHIVES) $(FUZZ_LIBS)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(XLDFLAGS) $(LDFLAGS) $(FUZZ_LDWRAP_$*) -o $@ $(filter %.o,$^) \
+		$(FUZZ_ARCHIVES_$*) $(FUZZ_ARCHIVES) $(FUZZ_LIBS)
 
 # Ledger seeds come from the ledger's own writer, so their crcs and shapes are real.
-$(FUZZ_B)/gen_ledger_seeds: $(FUZZ_B)/obj/fuzz/gen_ledger_seeds.o $(FUZZ_ARCHIVES)
-	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
+$(FUZZ_B)/gen_ledger_seeds: $(B)/fuzz/gen_ledger_seeds.o $(FUZZ_ARCHIVES)
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 # List replies come from the daemon's Entry writer (daemon/entry_json.c) and vl_reply_format().
-$(FUZZ_B)/gen_entries_seeds: $(FUZZ_B)/obj/fuzz/gen_entries_seeds.o $(FUZZ_ARCHIVES)
-	$(Q)$(CLANG) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
+$(FUZZ_B)/gen_entries_seeds: $(B)/fuzz/gen_entries_seeds.o $(FUZZ_ARCHIVES)
+	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 fuzz-seeds: $(FUZZ_B)/gen_ledger_seeds $(FUZZ_B)/gen_entries_seeds
 	$(Q)$(FUZZ_B)/gen_ledger_seeds fuzz/corpus/ledger
 	$(Q)mkdir -p fuzz/corpus/entries && $(FUZZ_B)/gen_entries_seeds fuzz/corpus/entries
+endif
+else
+# From the plain make: the sanitizer tree's make builds the harnesses (with its
+# test programs: asan-build, one make, so that no object is built twice at once).
+fuzz-build: asan-build
+$(FUZZ_BINS): asan-build ;
+fuzz-seeds:
+	+$(Q)$(ASAN_MAKE) fuzz-seeds
+endif
 
-# libFuzzer's flags for harness $(1): limits, findings under build/fuzz/crashes/.
+# libFuzzer's flags for harness $(1): limits, findings under build/asan/fuzz/crashes/.
 fuzz_runflags = -max_len=$(FUZZ_MAXLEN_$(1)) -timeout=10 -rss_limit_mb=2048 $(FUZZ_VP_$(1)) \
                 -artifact_prefix=$(FUZZ_B)/crashes/$(1)- -print_final_stats=1 \
                 $(if $(wildcard fuzz/dict/$(1).dict),-dict=fuzz/dict/$(1).dict) $(FUZZ_FLAGS)
 
-# fuzz-NAME: the repository corpus is only read; new inputs land in build/fuzz/corpus-NAME.
+# fuzz-NAME: the repository corpus is only read; new inputs land in build/asan/fuzz/corpus-NAME.
 # check-fuzz-NAME: every seed once (a regression test), then a short run on a throwaway copy.
 define fuzz_rules
 .PHONY: fuzz-$(1) check-fuzz-$(1)

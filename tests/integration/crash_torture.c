@@ -76,6 +76,7 @@ struct worker {
 };
 
 /* Append one line (newline added) with a single write(2). */
+static void wlog(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void wlog(struct worker *w, const char *fmt, ...)
 {
 	char line[LINE_MAX_LEN];

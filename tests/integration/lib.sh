@@ -936,9 +936,10 @@ cgt_daemon_unwrap() {
 	unset CGT_CGCTLD_REAL
 }
 
-# True when the daemon binary was built with ASan (valgrind cannot run it).
+# True when the daemon binary was built with ASan (valgrind cannot run it): gcc's
+# imports the runtime from libasan.so, clang's (make's sanitizer tree) carries it.
 cgt_daemon_is_asan() {
-	ldd "${CGT_CGCTLD_REAL:-$CGCTLD}" 2>/dev/null | grep -q libasan
+	grep -q -a -m 1 __asan_init "${CGT_CGCTLD_REAL:-$CGCTLD}" 2>/dev/null
 }
 
 # Wrap the daemon in valgrind memcheck (extra valgrind options in "$@"): full

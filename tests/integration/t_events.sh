@@ -374,7 +374,7 @@ test_events_slow_watcher_dropped() {
 	local wslow wfast lpid rss max=0 dropped=0 t0 bound=65536
 	write_loader
 	# ASan keeps freed memory in quarantine (256 MiB) and adds shadow memory.
-	grep -q libasan "/proc/$DPID/maps" 2>/dev/null && bound=$((768 * 1024))
+	cgt_daemon_is_asan && bound=$((768 * 1024))
 	watch_bg "$slow"
 	wslow=$WPID
 	watch_ready "$slow" "" || return 1
