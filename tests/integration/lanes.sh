@@ -76,13 +76,15 @@ lane_units() {
 }
 
 # Run unit $1 (items "asan/...") as the second pass: a run.sh of its own in
-# this lanes' directory, on CGCTL_TEST_ASAN_BUILD's binaries, with the
-# VAR=VALUE words of CGCTL_TEST_ASAN_ENV (sanitizer options, fewer
-# repetitions) in its environment; it writes the items' .out and .sum files.
+# this lanes' directory, on CGCTL_TEST_ASAN_BUILD's daemon (and hook) with
+# this pass's clients (CLI, test programs), with the VAR=VALUE words of
+# CGCTL_TEST_ASAN_ENV (sanitizer options, fewer repetitions) in its
+# environment; it writes the items' .out and .sum files.
 lane_asan_run() {
 	local -a envw
 	read -ra envw <<<"${CGCTL_TEST_ASAN_ENV:-}"
-	env "${envw[@]}" CGCTL_BUILD="$CGCTL_TEST_ASAN_BUILD" CGCTL_TEST_ASAN_BUILD= CGCTL_TEST_PASS=asan \
+	env "${envw[@]}" CGCTL_BUILD="$CGCTL_TEST_ASAN_BUILD" CGCTL_TEST_CLIENT_BUILD="$BUILD" \
+		CGCTL_TEST_ASAN_BUILD= CGCTL_TEST_PASS=asan \
 		CGCTL_TEST_LANE="$CGCTL_TEST_LANE.asan" CGCTL_TEST_LANE_ONLY="$1" \
 		bash "$HERE/run.sh" "$PATTERN" </dev/null
 }
