@@ -147,6 +147,22 @@ class Conn:
             got.append(r)
 
 
+def send_while_read(sock, data, stall_s=60.0):
+    """Write data from a thread while another reads the same socket: sendall's deadline is the
+    socket timeout when it starts (recv() changes it: 20 s, under ASan on a loaded machine too short
+    for a daemon that reads calls only as it answers them); fail only after stall_s without progress."""
+    view, last = memoryview(data), time.monotonic()
+    while view:
+        try:
+            n = sock.send(view[:1 << 16])
+        except socket.timeout:
+            n = 0
+        if n:
+            view, last = view[n:], time.monotonic()
+        elif time.monotonic() - last > stall_s:
+            raise Fail("the daemon read none of %d bytes for %.0fs" % (len(view), stall_s))
+
+
 def m(name):
     """Fully qualified io.cgctl.Manager method."""
     return IFACE + "." + name
@@ -900,9 +916,9 @@ def scenario_pipeline(path, pid, count):
 
     def write():
         try:
-            c.s.sendall(data)
+            send_while_read(c.s, data)
             err.append(None)
-        except OSError as e:
+        except (OSError, Fail) as e:
             err.append(e)
     writer = threading.Thread(target=write)
     writer.start()
@@ -1525,7 +1541,7 @@ def scenario_watchers(path, pid, count, limit):
     time.sleep(0.2)
     p = Conn(path, timeout=30)
     t0 = time.monotonic()
-    t = threading.Thread(target=lambda: p.s.sendall(b"".join(body)))
+    t = threading.Thread(target=send_while_read, args=(p.s, b"".join(body)))
     t.start()
     for i in range(len(body)):
         r = p.recv(20)

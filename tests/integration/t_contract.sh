@@ -64,7 +64,9 @@ as_user_sh() {
 
 # CONTRACT_ROUNDS times (CGCTL_CONTRACT_ROUNDS; 25, 100 with CGCTL_THOROUGH=1),
 # no pause: a List right after a confirmed Freeze (or Thaw) of cgroup $1 shows
-# what it confirmed, in the whole list and in the subtree.
+# what it confirmed, in the whole list and in the subtree. The race itself is
+# caught by contract_pipelined_list_never_stale (at its first round, against
+# the daemon before 92f21ff); this is the CLI's end of the same promise.
 # A call that hangs fails the round it is in (exit 124 of timeout).
 CONTRACT_ROUNDS=${CGCTL_CONTRACT_ROUNDS:-25}
 [ "${CGCTL_THOROUGH:-0}" = 1 ] && CONTRACT_ROUNDS=${CGCTL_CONTRACT_ROUNDS:-100}
