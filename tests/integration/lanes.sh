@@ -9,8 +9,10 @@
 # mkdir (atomic): the next unit whoever is free first.
 
 # Files that share something outside a run's tmp dir and scratch subtree run
-# one after the other in one unit; the units are listed longest first, so the
-# lanes end together (a file missing here runs alone, after these):
+# one after the other in one unit; the units are listed longest first (by
+# wall time, an ASan unit right after its plain one: t_hostile's two passes
+# are the longest pair), so the lanes end together (a file missing here runs
+# alone, after these):
 # - t_systemd, t_nosystemd, t_proc: the /run/systemd/system marker, which
 #   t_systemd creates and the daemon's attach fallback (and its error) reads;
 # - t_podman, t_oci, t_ocirace: the heaviest CPU users (container start-up), kept in one
@@ -18,26 +20,27 @@
 # FILE:GLOB is the part of FILE whose tests match GLOB (FILE alone: the rest
 # of it), so that one long file does not hold up the end of the run.
 CGT_LANE_UNITS=(
-	t_crash:crash_torture
-	"t_podman t_oci t_ocirace"
-	"t_systemd t_nosystemd t_proc"
-	t_crash:torn_*
-	t_events
 	t_hostile
-	t_crash
+	"t_systemd t_nosystemd t_proc"
+	"t_podman t_oci t_ocirace"
 	t_tenants
-	t_identity
+	t_events
+	t_crash:crash_torture
+	t_crash
+	t_top
 	t_contract
 	t_trust
-	t_top
+	t_crash:torn_*
+	t_identity
+	t_names
+	t_basic
 	t_lifecycle
 	t_daemon
-	t_basic
 	t_varlink
+	t_harness
 	t_go
 	t_client
 	t_autoremove
-	t_harness
 )
 
 # The queue, one unit a line of FILE or FILE:GLOB items (file names without
@@ -76,13 +79,15 @@ lane_units() {
 }
 
 # Run unit $1 (items "asan/...") as the second pass: a run.sh of its own in
-# this lanes' directory, on CGCTL_TEST_ASAN_BUILD's binaries, with the
-# VAR=VALUE words of CGCTL_TEST_ASAN_ENV (sanitizer options, fewer
-# repetitions) in its environment; it writes the items' .out and .sum files.
+# this lanes' directory, on CGCTL_TEST_ASAN_BUILD's daemon (and hook) with
+# this pass's clients (CLI, test programs), with the VAR=VALUE words of
+# CGCTL_TEST_ASAN_ENV (sanitizer options, fewer repetitions) in its
+# environment; it writes the items' .out and .sum files.
 lane_asan_run() {
 	local -a envw
 	read -ra envw <<<"${CGCTL_TEST_ASAN_ENV:-}"
-	env "${envw[@]}" CGCTL_BUILD="$CGCTL_TEST_ASAN_BUILD" CGCTL_TEST_ASAN_BUILD= CGCTL_TEST_PASS=asan \
+	env "${envw[@]}" CGCTL_BUILD="$CGCTL_TEST_ASAN_BUILD" CGCTL_TEST_CLIENT_BUILD="$BUILD" \
+		CGCTL_TEST_ASAN_BUILD= CGCTL_TEST_PASS=asan \
 		CGCTL_TEST_LANE="$CGCTL_TEST_LANE.asan" CGCTL_TEST_LANE_ONLY="$1" \
 		bash "$HERE/run.sh" "$PATTERN" </dev/null
 }

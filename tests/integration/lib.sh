@@ -421,10 +421,13 @@ cgt_setup() {
 	cgt_setup_user || return 1
 
 	# The test user must be able to run the binaries wherever the tree is.
+	# The clients (the CLI, the test programs) may come from another tree
+	# (CGCTL_TEST_CLIENT_BUILD): the ASan pass runs the ASan daemon with plain clients.
+	local cbuild=${CGCTL_TEST_CLIENT_BUILD:-$BUILD}
 	mkdir -m 0755 "$CGT_TMP/bin"
-	cp "$BUILD/cgctld" "$BUILD/cgctl" "$CGT_TMP/bin/" || return 1
-	if [ -d "$BUILD/tests/integration" ]; then
-		find "$BUILD/tests/integration" -maxdepth 1 -type f -perm -u+x -exec cp {} "$CGT_TMP/bin/" \;
+	cp "$BUILD/cgctld" "$cbuild/cgctl" "$CGT_TMP/bin/" || return 1
+	if [ -d "$cbuild/tests/integration" ]; then
+		find "$cbuild/tests/integration" -maxdepth 1 -type f -perm -u+x -exec cp {} "$CGT_TMP/bin/" \;
 	fi
 	chmod -R a+rX "$CGT_TMP/bin"
 	# The one-exec runner of user processes (cgt_as_prefix); without it, sh + timeout + setpriv + env.

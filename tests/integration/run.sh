@@ -3,12 +3,13 @@
 # run.sh: run every tests/integration/t_*.sh against the real daemon, real cgroup2 and a real unprivileged user.
 #
 # Usage: bash tests/integration/run.sh [PATTERN]   (PATTERN: a glob on test function names)
-# Environment: CGCTL_BUILD (default build/), CGCTL_TEST_USER (default cgctltest),
+# Environment: CGCTL_BUILD (default build/), CGCTL_TEST_CLIENT_BUILD (the CLI and
+#   test programs from another tree; default CGCTL_BUILD), CGCTL_TEST_USER (default cgctltest),
 #   CGCTL_TEST_SUITES (space-separated file names, e.g. "t_hostile t_crash"; default: all),
 #   CGCTL_TEST_VERBOSE=1 (print every test's transcript), CGCTL_TEST_TIMEOUT (seconds),
 #   CGCTL_TEST_LANES=N (run the files in N parallel lanes, see lanes.sh; default 1);
 #   in lanes, CGCTL_TEST_ASAN_BUILD=DIR adds a second pass on DIR's binaries over the
-#   files of CGCTL_TEST_ASAN_SUITES, with CGCTL_TEST_ASAN_ENV's VAR=VALUE words
+#   files of CGCTL_TEST_ASAN_SUITES (DIR's daemon, this run's clients), with CGCTL_TEST_ASAN_ENV's VAR=VALUE words
 #   (sanitizer options), sharing the lanes (its lines marked [asan]).
 # Each verdict line ends with the test's time, each file with "-- t_x.sh: N tests in Ts";
 # the last line is always "N passed, N failed, N skipped".

@@ -8,7 +8,8 @@
 # every crash point of daemon/crashpoint.h (TT_POINTS) whatever that count,
 # CGCTL_TORTURE_WORKERS (default 4) concurrent clients, CGCTL_TORTURE_SEED;
 # The torn-journal tests cut each of the journal's last two records once at
-# every kind of tear (cut_offsets_kinds: 10 a record); CGCTL_TORN_ALL=1 cuts
+# every kind of tear (cut_offsets_kinds: 10 a record; CGCTL_TORN_ONCE=1, as the
+# ASan pass runs it: each kind once, alternately in one record or the other); CGCTL_TORN_ALL=1 cuts
 # at every byte offset instead; CGCTL_TORN_EDGE=N (or CGCTL_THOROUGH=1, N=5)
 # at every offset of the first and last N bytes of the record before the last
 # (2N of the last), plus 5 spread inside each.
@@ -605,6 +606,12 @@ torn_offsets() {
 	if [ -n "$edge" ] || [ "${CGCTL_TORN_ALL:-0}" = 1 ]; then
 		edge=${edge:-5}
 		cut_offsets "$1" "$2" "$edge" && cut_offsets "$2" "$3" $((2 * edge))
+		return
+	fi
+	if [ "${CGCTL_TORN_ONCE:-0}" = 1 ]; then
+		# Each kind once: the odd ones in the record before the last, the even ones in the last.
+		cut_offsets_kinds "$1" "$2" "$4" | awk 'NR % 2 == 1' &&
+			cut_offsets_kinds "$2" "$3" "$4" | awk 'NR % 2 == 0'
 		return
 	fi
 	cut_offsets_kinds "$1" "$2" "$4" && cut_offsets_kinds "$2" "$3" "$4"

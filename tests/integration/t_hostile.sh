@@ -32,6 +32,9 @@ h_fds_baseline() {
 	done
 }
 
+# True when the running daemon $DPID is an ASan build.
+h_asan() { cgt_daemon_is_asan; }
+
 # The daemon's VmRSS in KiB.
 h_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null; }
 
@@ -43,7 +46,7 @@ h_up() {
 	[ -f "$HPY" ] || install -m 0644 "$HERE/hostile.py" "$HPY" || return 1
 	cgt_daemon_start "" --stall-timeout "$H_STALL_MS" "$@" || return 1
 	# ASan's shadow memory and quarantine, valgrind's own heap: other bounds.
-	if cgt_daemon_is_asan; then
+	if h_asan; then
 		H_RSS_MAX_KB=$((768 * 1024))
 	elif [ -n "${CGT_CGCTLD_REAL:-}" ]; then
 		H_RSS_MAX_KB=$((4096 * 1024))
@@ -61,9 +64,10 @@ h_verdict() {
 	fail "hostile.py: ${reason#FAIL: }${reason:+ }(exit $rc)"
 }
 
-# Run hostile.py scenario $1 against $DSOCK as the test user from workloads/ (args after).
+# Run hostile.py scenario $1 against $DSOCK as the test user from workloads/
+# (args after), killed after H_PY_TIMEOUT seconds (default 40).
 h_py() {
-	local CGT_TIMEOUT=40 out=$CGT_TMP/hostile.out rc
+	local CGT_TIMEOUT=${H_PY_TIMEOUT:-40} out=$CGT_TMP/hostile.out rc
 	printf '+ hostile.py %s\n' "$*"
 	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$HPY" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
 	rc=$?
@@ -203,6 +207,9 @@ test_hostile_slow_reader() {
 	# Replies in flight far longer than the stall timeout, read steadily: progress, not a stall.
 	# 2 s, not 500 ms: on a loaded machine the reader was once not run for 500 ms
 	# (dropped as stalled, "connection closed after 198 of 210 replies").
+	# Timing only: its paths (the reply, partial writes) run under ASan in
+	# varlink's call_interface_description and hostile_unread_replies.
+	! cgt_daemon_is_asan || { skip "timing only, the plain pass's (its paths: hostile_unread_replies)"; return; }
 	h_up --stall-timeout 2000 || return
 	h_py slowread "$DPID" 2000 || return 1
 	! grep -q 'stalled for' "$DLOG" || fail "a client was dropped as stalled: $(grep -m1 'stalled for' "$DLOG")" || return 1
@@ -236,7 +243,12 @@ test_hostile_unterminated_escapes() {
 test_hostile_commit_during_flood() {
 	# A durable call (Create) is answered during another connection's flood, not after it.
 	h_up --stall-timeout 30000 || return
-	h_py commit-during-flood "$DPID" 60000 || return 1
+	# Under ASan the paths (yields, the group commit among them), not the timing, on a short flood.
+	if h_asan; then
+		h_py commit-during-flood "$DPID" 3000 paths || return 1
+	else
+		h_py commit-during-flood "$DPID" 60000 || return 1
+	fi
 	h_healthy ""
 }
 
@@ -250,7 +262,12 @@ test_hostile_pipeline() {
 # one of them, not after the whole flood (measured against one Snapshot, in the same run).
 test_hostile_snapshot_flood() {
 	h_up || return
-	h_py snapshot-flood "$DPID" 300 100 || return 1
+	# Under ASan the paths, not the timing: fewer cgroups and Snapshots.
+	if h_asan; then
+		h_py snapshot-flood "$DPID" 40 20 paths || return 1
+	else
+		h_py snapshot-flood "$DPID" 300 100 || return 1
+	fi
 	h_healthy ""
 }
 
@@ -326,9 +343,10 @@ test_hostile_fd_abuse() {
 test_hostile_watch_quota() {
 	# Room for 300 connections of one uid; a long stall timeout, so the
 	# watcher that never reads meets the watch buffer limit first (under ASan on a
-	# loaded machine, 8000 pipelined SetResources have taken 17 s).
+	# loaded machine, 8000 pipelined SetResources have taken 17 s, at load 11
+	# over 20 s: a behaviour, not a speed, so the cap is generous).
 	h_up --max-connections 600 --max-connections-per-uid 600 --stall-timeout 60000 || return
-	h_py watchers "$DPID" 300 256 || return 1
+	H_PY_TIMEOUT=150 h_py watchers "$DPID" 300 256 || return 1
 	h_logged 'watcher does not read its events, dropped' || return 1
 	h_healthy ""
 }

@@ -855,8 +855,8 @@ test_tenants_unread_replies_bounded() {
 	local out=$CGT_TMP/flood stop=$CGT_TMP/flood.stop fp hwm0 hwm reply share bound i
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	# 2 MiB of unsent replies per connection, 24 MiB for an administrator uid: a third each
-	# for the two tenants (8 MiB). The connections that hold it are dropped after 1 s.
-	TN_OPTS=(--max-reply-buffer $((2 << 20)) --max-reply-memory $((24 << 20)) --stall-timeout 1000)
+	# for the two tenants (8 MiB). The connections that hold it are dropped after 0.5 s (a wave a stall timeout).
+	TN_OPTS=(--max-reply-buffer $((2 << 20)) --max-reply-memory $((24 << 20)) --stall-timeout 500)
 	tn_up || return 1
 	TN_OPTS=()
 	tn_write_flood
