@@ -285,9 +285,9 @@ check: deps deps-check
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ITEST_LANES ?= $(JOBS)
 PHASE = bash scripts/phase.sh
+# check-pre's prerequisites are listed at the end of this file, where every
+# variable they name is set (make expands a rule's prerequisites as it reads it).
 .PHONY: check-pre
-check-pre: asan-build check-unit-asan check-fuzz all check-unit $(ITEST_BINS) $(EXAMPLE_BINS) \
-	$(BENCH_BINS) $(GO_TEST) $(GO_EXAMPLE) check-layers check-abi check-go-drift check-install
 check-all:
 	$(Q)$(PHASE) build+static+unit+fuzz $(MAKE) --no-print-directory -j$(JOBS) check-pre
 	$(Q)$(PHASE) integration $(MAKE) --no-print-directory check-integration-both
@@ -474,6 +474,10 @@ clean:
 	rm -rf $(B)
 
 .SECONDARY:
+
+# The first phase of make check (see check-all); here, below every variable it names.
+check-pre: asan-build check-unit-asan check-fuzz all check-unit $(ITEST_BINS) $(EXAMPLE_BINS) \
+	$(BENCH_BINS) $(GO_TEST) $(GO_EXAMPLE) check-layers check-abi check-go-drift check-install
 
 # Fuzzing (libFuzzer, clang): make fuzz, and a short run inside make check.
 -include fuzz/fuzz.mk
