@@ -12,7 +12,7 @@
 
 FUZZ_SECONDS       ?= 60
 # make check's short run a harness (after every seed once); CGCTL_THOROUGH=1: 10 s.
-FUZZ_SMOKE_SECONDS ?= $(if $(filter 1,$(CGCTL_THOROUGH)),10,3)
+FUZZ_SMOKE_SECONDS ?= $(if $(filter 1,$(CGCTL_THOROUGH)),10,2)
 FUZZ_MERGE         ?= 0
 FUZZ_JOBS          ?= 1
 # Extra libFuzzer flags for every run, e.g. FUZZ_FLAGS=-only_ascii=1.

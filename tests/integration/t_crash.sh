@@ -3,7 +3,7 @@
 # shellcheck shell=bash
 # Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
 #
-# Knobs: CGCTL_TORTURE_CRASHES (default 30; 100 with CGCTL_THOROUGH=1) SIGKILLs
+# Knobs: CGCTL_TORTURE_CRASHES (default 10; 100 with CGCTL_THOROUGH=1) SIGKILLs
 # at random moments in the torture test, which also stops the daemon once at
 # every crash point of daemon/crashpoint.h (TT_POINTS) whatever that count,
 # CGCTL_TORTURE_WORKERS (default 4) concurrent clients, CGCTL_TORTURE_SEED;
@@ -462,7 +462,7 @@ tt_points_complete() {
 }
 
 test_crash_torture() {
-	local crashes=${CGCTL_TORTURE_CRASHES:-30} workers=${CGCTL_TORTURE_WORKERS:-4}
+	local crashes=${CGCTL_TORTURE_CRASHES:-10} workers=${CGCTL_TORTURE_WORKERS:-4}
 	local seed=${CGCTL_TORTURE_SEED:-$RANDOM} i early=0 cpid t0 ops unknown name rounds point
 	[ "${CGCTL_THOROUGH:-0}" = 1 ] && crashes=${CGCTL_TORTURE_CRASHES:-100}
 	rounds=$((crashes + ${#TT_POINTS[@]}))
