@@ -293,7 +293,7 @@ PHASE = bash scripts/phase.sh
 .PHONY: check-pre
 check-all:
 	$(Q)$(PHASE) build+static+unit+fuzz $(MAKE) --no-print-directory -j$(JOBS) check-pre
-	$(Q)$(PHASE) integration $(MAKE) --no-print-directory check-integration-both
+	$(Q)CGCTL_TEST_ALL_BUILT=1 $(PHASE) integration $(MAKE) --no-print-directory check-integration-both
 	$(Q)$(PHASE) bench $(MAKE) --no-print-directory check-bench
 
 # The daemon's layers include one way: transport -> glue -> domain -> commit (README, Architecture).
