@@ -23,13 +23,14 @@ struct entry_rt {
 	struct watch *ev_w, *mem_w;
 	bool populated, frozen;
 	bool failed;           /* cgroup.events could not be watched: counted in m->unfollowed, retried */
-	uint64_t changed_usec; /* when populated or frozen last changed (0: never) */
+	uint64_t changed_usec; /* when populated or frozen last changed, monotonic (0: never) */
 	long long oom, oom_kill;
 };
 
 /*
  * The kernel sends at most one cgroup.events notification a file every 10 ms
- * and delays the next: for this long after a change the cache may be behind.
+ * and delays the next: for this long after a change a cached "empty" (or
+ * frozen) may be behind. A cached "populated" is never trusted (events_state).
  */
 #define EVENTS_SETTLE_USEC (50 * 1000)
 
@@ -169,7 +170,7 @@ static void events_apply(struct entry_rt *rt, bool populated, bool frozen)
 	if (!name)
 		return;
 	if (frozen != rt->frozen || populated != rt->populated)
-		rt->changed_usec = now_usec();
+		rt->changed_usec = now_mono_usec();
 	if (frozen != rt->frozen) {
 		rt->frozen = frozen;
 		events_emit(m, frozen ? "frozen" : "thawed", name, NULL);
@@ -315,8 +316,16 @@ int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_pop
 
 	if (!rt || !rt->ev_w)
 		return -ENOENT;
+	/*
+	 * Its last process may have exited: the kernel hands inotify the news
+	 * through a work queue, which under load runs tens of ms after the parent's
+	 * wait returned, with no bound. Processes leave on their own; they come in
+	 * only when moved (Attach re-reads), so "populated" is what goes stale.
+	 */
+	if (rt->populated)
+		return -EAGAIN;
 	/* A change within the kernel's notification delay: a second may be on its way. */
-	if (rt->changed_usec && now_usec() - rt->changed_usec < EVENTS_SETTLE_USEC)
+	if (rt->changed_usec && now_mono_usec() - rt->changed_usec < EVENTS_SETTLE_USEC)
 		return -EAGAIN;
 	*ret_populated = rt->populated;
 	*ret_frozen = rt->frozen;

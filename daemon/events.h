@@ -41,9 +41,11 @@ int events_follow(struct manager *m, struct ledger_entry *le);
  * one, those whose watch failed are tried again). 0 or -ENOMEM. */
 int events_set_watching(struct manager *m, bool on);
 /*
- * Cached populated/frozen of a tracked entry (current after monitor_flush): 0,
- * -ENOENT when not tracked, -EAGAIN within 50 ms of its last change (the
- * kernel delays a second notification up to 10 ms): then read the file.
+ * Cached populated/frozen of a tracked entry (after monitor_flush): 0, -ENOENT
+ * when not tracked, -EAGAIN when the cache may be behind: then read the file.
+ * That is while it says populated (the kernel tells of an exit late, through a
+ * work queue) and within 50 ms of its last change (the kernel holds a second
+ * notification back up to 10 ms); an empty cgroup's cache is answered as is.
  */
 int events_state(struct manager *m, const struct ledger_entry *le, bool *ret_populated, bool *ret_frozen);
 /*

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <event2/event.h>
 
@@ -42,6 +43,8 @@ struct monitor {
 	int dispatching;
 	struct watch *dead;    /* removed during dispatch, freed after it */
 	size_t max_slots;      /* $CGCTLD_TEST_INOTIFY_MAX (tests only): more wds fail with -ENOSPC; 0: the kernel's limit */
+	unsigned long late_ms; /* $CGCTLD_TEST_INOTIFY_LATE_MS (tests only): notifications reach us this late; 0: at once */
+	struct event *late_ev; /* the timer that then reads them */
 };
 
 /* The slot of wd, NULL if none. O(1) expected. */
@@ -128,10 +131,9 @@ static void monitor_fire(struct monitor *mon, int wd, int gone)
 			w->cb(w->arg, gone);
 }
 
-/* The inotify fd is readable: dispatch every event. */
-static void monitor_read_cb(evutil_socket_t fd, short what, void *arg)
+/* Read and dispatch every event queued on the inotify fd. */
+static void monitor_dispatch(struct monitor *mon)
 {
-	struct monitor *mon = arg;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
@@ -152,16 +154,52 @@ static void monitor_read_cb(evutil_socket_t fd, short what, void *arg)
 		monitor_reap(mon);
 }
 
-void monitor_flush(struct monitor *mon)
+/* The late timer (tests only): what the kernel queued is "delivered" now; listen again. */
+static void monitor_late_cb(evutil_socket_t fd, short what, void *arg)
 {
-	if (mon)
-		monitor_read_cb(mon->fd, EV_READ, mon);
+	struct monitor *mon = arg;
+
+	monitor_dispatch(mon);
+	if (event_add(mon->ev, NULL) < 0)
+		log_warnx("inotify: cannot listen again after a late delivery");
 }
 
-/* $CGCTLD_TEST_INOTIFY_MAX: a stand-in for fs.inotify.max_user_watches, which is global (tests only); 0 when unset. */
-static size_t monitor_test_max(void)
+/*
+ * The inotify fd is readable: dispatch every event. Under
+ * $CGCTLD_TEST_INOTIFY_LATE_MS they wait that long first, as the kernel's
+ * own work queue makes them wait on a loaded machine.
+ */
+static void monitor_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	const char *s = getenv("CGCTLD_TEST_INOTIFY_MAX");
+	struct monitor *mon = arg;
+	struct timeval tv;
+
+	if (!mon->late_ms) {
+		monitor_dispatch(mon);
+		return;
+	}
+	tv.tv_sec = (time_t)(mon->late_ms / 1000);
+	tv.tv_usec = (suseconds_t)(mon->late_ms % 1000) * 1000;
+	/* Level-triggered: stop listening until the timer has read the queue. */
+	event_del(mon->ev);
+	if (evtimer_add(mon->late_ev, &tv) < 0)
+		monitor_late_cb(fd, what, mon);
+}
+
+void monitor_flush(struct monitor *mon)
+{
+	/* Late delivery (tests only): what is queued is not "delivered" before its time. */
+	if (mon && !mon->late_ms)
+		monitor_dispatch(mon);
+}
+
+/*
+ * A number > 0 from test-only variable var, 0 when unset: $CGCTLD_TEST_INOTIFY_MAX stands in for
+ * fs.inotify.max_user_watches, which is global; $CGCTLD_TEST_INOTIFY_LATE_MS for a loaded kernel.
+ */
+static unsigned long monitor_test_env(const char *var)
+{
+	const char *s = getenv(var);
 	unsigned long v;
 	char *end;
 
@@ -170,7 +208,7 @@ static size_t monitor_test_max(void)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v == 0) {
-		log_warnx("CGCTLD_TEST_INOTIFY_MAX=%s is not a number > 0; ignored", s);
+		log_warnx("%s=%s is not a number > 0; ignored", var, s);
 		return 0;
 	}
 	return v;
@@ -184,7 +222,8 @@ int monitor_new(struct event_base *base, struct monitor **ret)
 		return -ENOMEM;
 	mon->nbuckets = 64;
 	mon->buckets = calloc(mon->nbuckets, sizeof(*mon->buckets));
-	mon->max_slots = monitor_test_max();
+	mon->max_slots = monitor_test_env("CGCTLD_TEST_INOTIFY_MAX");
+	mon->late_ms = monitor_test_env("CGCTLD_TEST_INOTIFY_LATE_MS");
 	mon->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (mon->fd < 0 || !mon->buckets) {
 		int r = mon->fd < 0 ? -errno : -ENOMEM;
@@ -195,7 +234,8 @@ int monitor_new(struct event_base *base, struct monitor **ret)
 		return r;
 	}
 	mon->ev = event_new(base, mon->fd, EV_READ | EV_PERSIST, monitor_read_cb, mon);
-	if (!mon->ev || event_add(mon->ev, NULL) < 0) {
+	mon->late_ev = mon->late_ms ? evtimer_new(base, monitor_late_cb, mon) : NULL;
+	if (!mon->ev || (mon->late_ms && !mon->late_ev) || event_add(mon->ev, NULL) < 0) {
 		monitor_free(mon);
 		return -ENOMEM;
 	}
@@ -209,6 +249,8 @@ struct monitor *monitor_free(struct monitor *mon)
 		return NULL;
 	if (mon->ev)
 		event_free(mon->ev);
+	if (mon->late_ev)
+		event_free(mon->late_ev);
 	for (size_t i = 0; i < mon->nbuckets; i++)
 		while (mon->buckets[i]) {
 			struct slot *s = mon->buckets[i];

@@ -24,5 +24,5 @@ int monitor_add(struct monitor *mon, int rootfd, const char *relpath, const char
 int monitor_add_fd(struct monitor *mon, int fd, monitor_cb cb, void *arg, struct watch **ret);
 /* Stop a watch; NULL is fine. Safe from inside its own callback. */
 void monitor_remove(struct monitor *mon, struct watch *w);
-/* Dispatch pending kernel notifications now; NULL is fine. */
+/* Dispatch the kernel notifications queued so far, now; NULL is fine. */
 void monitor_flush(struct monitor *mon);

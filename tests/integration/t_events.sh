@@ -867,6 +867,37 @@ test_events_list_after_short_lived_child() {
 	grep -q '^stale 0 of 30$' "$CGT_TMP/short.out" || fail "List said populated for an empty cgroup: $(cat "$CGT_TMP/short.out")"
 }
 
+# A cgroup's last process exits long after it came, and the kernel tells inotify late: its work queue
+# does on a loaded machine, tens of ms after the parent's wait returned (CGCTLD_TEST_INOTIFY_LATE_MS holds
+# every notification back 400 ms here). A List right after the wait says not populated. Before, List
+# answered "populated" from its cache (its last change long past the 50 ms window) until the
+# notification came; a SIGSTOP of the daemon does not show it: List drains inotify first.
+test_events_list_after_exit_told_late() {
+	# shellcheck disable=SC2034 # read by cgt_daemon_spawn_env (dynamic scope)
+	local CGT_DAEMON_ENV=(CGCTLD_TEST_INOTIFY_LATE_MS=400) i
+	cgt_daemon_start_env "" || return 1
+	c create s1
+	expect_rc 0 "create s1" || return 1
+	c --json list s1 # followed from now on
+	expect_rc 0 && expect_jq '.[0].populated == false' || return 1
+	cgt_sleeper "$CGT_MROOT/s1" || fail "cannot place a sleeper in s1" || return 1
+	# The daemon hears of it 400 ms late; 50 ms after that its cache says populated.
+	sleep 0.6
+	c --json list s1
+	expect_rc 0 && expect_jq '.[0].populated == true' || return 1
+	for i in 1 2 3; do
+		kill -KILL "$SPID"
+		wait "$SPID" 2>/dev/null
+		c --json list s1
+		expect_rc 0 || return 1
+		[ "$(jqo '.[0].populated')" = false ] ||
+			fail "round $i: the sleeper was reaped, List says populated: $(jq -c . <<<"$OUT")" || return 1
+		[ "$i" = 3 ] && break
+		cgt_sleeper "$CGT_MROOT/s1" || fail "cannot place a sleeper in s1" || return 1
+		sleep 0.6
+	done
+}
+
 # Out of inotify watches (CGCTLD_TEST_INOTIFY_MAX stands in for fs.inotify.max_user_watches, which is
 # global): entries that could not be watched are counted in GetStatus and logged, and the next List
 # (or Watch) tries them again once watches are free; a Watch then hears of them. Before, a failed

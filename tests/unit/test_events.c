@@ -153,15 +153,19 @@ START_TEST(test_track_and_change)
 	ck_assert_ptr_null(seen[0].to);
 	/* Just changed: the kernel may hold back a second notification (10 ms), so the cache is not trusted yet. */
 	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), -EAGAIN);
-	usleep(60 * 1000);
-	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), 0);
-	ck_assert(populated && !frozen);
 	/* The same state again is no transition. */
 	set_events("a", 1, 0);
 	event_base_loop(evb, EVLOOP_NONBLOCK);
 	usleep(20000);
 	event_base_loop(evb, EVLOOP_NONBLOCK);
 	ck_assert_uint_eq(n_seen, 1);
+	/* Empty again, and settled: the cache is the answer. */
+	set_events("a", 0, 0);
+	run_until(2);
+	ck_assert_str_eq(seen[1].type, "empty");
+	usleep(60 * 1000);
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), 0);
+	ck_assert(!populated && !frozen);
 }
 END_TEST
 
@@ -303,6 +307,8 @@ START_TEST(test_watching_follows_every_entry)
 	after = entry("after", false, 0);
 	ck_assert_int_eq(events_track(&m, after), 0);
 	ck_assert_int_eq(events_state(&m, after, &populated, &frozen), -ENOENT);
+	set_events("old", 0, 0);
+	run_until(2);
 	usleep(60 * 1000); /* past the window after its change */
 	ck_assert_int_eq(events_state(&m, old, &populated, &frozen), 0);
 }
@@ -357,6 +363,61 @@ START_TEST(test_list_follows_cold_entry)
 }
 END_TEST
 
+/*
+ * A cached "populated" is never the answer, however old: the kernel tells of
+ * the last process's exit through a work queue, late and with no bound, so
+ * List reads the file. A cached "empty" is, once settled (no read for it).
+ */
+START_TEST(test_populated_never_trusted)
+{
+	struct ledger_entry *le = entry("p", false, 0);
+	bool populated, frozen;
+
+	ck_assert_int_eq(events_follow(&m, le), 0);
+	set_events("p", 1, 0);
+	run_until(1);
+	usleep(60 * 1000); /* past the 50 ms after its change */
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), -EAGAIN);
+	set_events("p", 0, 0);
+	run_until(2);
+	usleep(60 * 1000);
+	ck_assert_int_eq(events_state(&m, le, &populated, &frozen), 0);
+	ck_assert(!populated);
+}
+END_TEST
+
+/*
+ * The last process exits long after it came, and the kernel's notification
+ * of it reaches inotify late (here 200 ms, $CGCTLD_TEST_INOTIFY_LATE_MS; on a
+ * loaded machine the kernel's work queue does that): List, which drains
+ * inotify first, still says empty; the event comes later, once.
+ */
+START_TEST(test_list_exit_told_late)
+{
+	struct ledger_entry *le;
+
+	m.mon = monitor_free(m.mon);
+	setenv("CGCTLD_TEST_INOTIFY_LATE_MS", "200", 1);
+	ck_assert_int_eq(monitor_new(evb, &m.mon), 0);
+	unsetenv("CGCTLD_TEST_INOTIFY_LATE_MS");
+	m.root_path = strdup("/sys/fs/cgroup/x");
+	le = entry("late", false, 0);
+	ck_assert_int_eq(listed_frozen("late", "populated"), 0); /* followed from now on */
+	ck_assert_ptr_nonnull(le->userdata);
+	set_events("late", 1, 0);
+	run_until(1);
+	ck_assert_str_eq(seen[0].type, "populated");
+	usleep(60 * 1000); /* past the 50 ms after its change */
+	set_events("late", 0, 0); /* the exit: inotify hears of it 200 ms from now */
+	ck_assert_int_eq(listed_frozen("late", "populated"), 0);
+	ck_assert_uint_eq(n_seen, 1);
+	run_until(2);
+	ck_assert_str_eq(seen[1].type, "empty");
+	free(m.root_path);
+	m.root_path = NULL;
+}
+END_TEST
+
 /* Without a sink events go nowhere (and details are still freed). */
 START_TEST(test_no_sink)
 {
@@ -395,6 +456,8 @@ static Suite *events_suite(void)
 	add_tcase(s, "memory_counts_at_start_are_no_events", test_memory_counts_at_start_are_no_events);
 	add_tcase(s, "watching_follows_every_entry", test_watching_follows_every_entry);
 	add_tcase(s, "list_follows_cold_entry", test_list_follows_cold_entry);
+	add_tcase(s, "populated_never_trusted", test_populated_never_trusted);
+	add_tcase(s, "list_exit_told_late", test_list_exit_told_late);
 	return s;
 }
 
