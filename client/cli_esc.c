@@ -24,6 +24,19 @@ static void __attribute__((destructor)) esc_ring_free(void)
 	}
 }
 
+/* The JSON escape of character cp (n bytes, 0: no UTF-8) into out (16 bytes): what a JSON string reads the same. */
+static void esc_char_json(size_t n, uint32_t cp, char out[16])
+{
+	/* JSON is UTF-8 (RFC 8259): a byte that is none reads as what a decoder makes of it. */
+	if (n == 0)
+		snprintf(out, 16, "\\ufffd");
+	/* Outside strings only whitespace: as it is (pretty output's lines); inside, json-c wrote "\n". */
+	else if (cp == '\n' || cp == '\t' || cp == '\r')
+		return;
+	else if (cp < 0x20 || cp == 0x7f || cgname_char_hidden(cp))
+		snprintf(out, 16, "\\u%04x", (unsigned)cp);
+}
+
 /* The escape of the character at s (its bytes in *ret_n) into out (16 bytes); "" when it prints as it is. */
 static void esc_char(const char *s, size_t len, unsigned flags, char out[16], size_t *ret_n)
 {
@@ -32,7 +45,9 @@ static void esc_char(const char *s, size_t len, unsigned flags, char out[16], si
 
 	out[0] = '\0';
 	*ret_n = n ? n : 1;
-	if (n == 0)
+	if (flags & CLI_ESC_JSON)
+		esc_char_json(n, cp, out);
+	else if (n == 0)
 		snprintf(out, 16, "\\x%02x", (unsigned char)s[0]);
 	else if (cp == '\\' && !(flags & CLI_ESC_KEEP_BACKSLASH))
 		snprintf(out, 16, "\\\\");
@@ -103,4 +118,9 @@ const char *cli_esc(const char *s)
 const char *cli_esc_raw(const char *s)
 {
 	return esc_ringed(s, CLI_ESC_KEEP_BACKSLASH);
+}
+
+const char *cli_esc_json(const char *s)
+{
+	return esc_ringed(s, CLI_ESC_JSON);
 }

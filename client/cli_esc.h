@@ -6,6 +6,13 @@
 
 /* Leave "\" as it is: for JSON text (whose escapes stay readable) and log lines. */
 #define CLI_ESC_KEEP_BACKSLASH 1u
+/*
+ * JSON text to print as JSON: what would act on a terminal becomes the JSON
+ * escape that reads the same ("\u009b"), so a parser gets the very strings;
+ * "\", newline, tab and CR stay (whitespace between values, pretty output's
+ * lines), a byte that is no UTF-8 becomes "\ufffd". Other flags are ignored.
+ */
+#define CLI_ESC_JSON 2u
 
 /*
  * Escape len bytes of s into buf (size > 0 bytes, always NUL-terminated, cut
@@ -26,3 +33,5 @@ char *cli_esc_dup(const char *s, size_t len, unsigned flags);
 const char *cli_esc(const char *s);
 /* cli_esc() with CLI_ESC_KEEP_BACKSLASH. */
 const char *cli_esc_raw(const char *s);
+/* cli_esc() with CLI_ESC_JSON: for JSON text printed as JSON (--json, call, watch --json, top --json). */
+const char *cli_esc_json(const char *s);

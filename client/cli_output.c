@@ -36,11 +36,11 @@ int cli_fail(const struct cli *cli, int r, const char *what)
 	return CLI_EXIT_FAILURE;
 }
 
-/* Pretty JSON on stdout. */
+/* Pretty JSON on stdout, what would act on a terminal in its JSON escape (cli_esc.h). */
 void cli_print_json(json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(cli_esc_json(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								    JSON_C_TO_STRING_NOSLASHESCAPE)));
 }
 
 /* A tri-state as JSON: true, false or null. */

@@ -506,6 +506,8 @@ void top_render_json(const struct top_frame *f, enum top_sort key, FILE *out)
 	for (size_t i = 0; i < f->n; i++)
 		json_object_array_add(rows, top_row_json(&f->rows[f->order[i]]));
 	json_object_object_add(o, "cgroups", rows);
-	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* What would act on a terminal in its JSON escape (cli_esc.h): names and the daemon's words. */
+	fprintf(out, "%s\n",
+		cli_esc_json(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
 	json_object_put(o);
 }

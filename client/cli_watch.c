@@ -114,7 +114,9 @@ static int print_event(const struct cli *cli, const struct cgctl_event *e)
 			fputs("cgctl: out of memory\n", stderr);
 			return CLI_EXIT_FAILURE;
 		}
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		/* JSON as it came, what would act on a terminal in its JSON escape (cli_esc.h). */
+		puts(cli_esc_json(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE)));
 	} else {
 		format_time(e->timestamp_usec, ts, sizeof(ts));
 		/* Every field from the daemon escaped; the details stay JSON (cli_esc.h). */
@@ -248,7 +250,7 @@ static int drain_replies(struct cli *cli, const char *method)
 			return -1;
 		/* Like a plain call: an error's parameters are printed too. */
 		if (text) {
-			puts(text);
+			puts(cli_esc_json(text)); /* the same JSON, terminal-safe (cli_esc.h) */
 			free(text);
 			text = NULL;
 			if ((k = flush_line()) != 0)

@@ -65,18 +65,67 @@ static ssize_t kill_parse_pids(const char *text, pid_t **ret)
 }
 
 /*
+ * Pin pids[0..n) with pidfds into fds[] (-1: gone; without pidfds (ENOSYS)
+ * signalled by pid now, as the kernel allows), as many as our descriptor
+ * limit leaves room for, one descriptor kept free for the second read: the
+ * number taken (> 0), or -EMFILE/-ENFILE when that leaves none.
+ */
+static ssize_t kill_pin_pids(const pid_t *pids, size_t n, int sig, int *fds)
+{
+	for (size_t i = 0; i < n; i++) {
+		int e;
+
+		fds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0);
+		if (fds[i] >= 0)
+			continue;
+		e = errno;
+		if (e == ENOSYS)
+			kill(pids[i], sig);
+		if (e != EMFILE && e != ENFILE)
+			continue;
+		/* Give back the last one opened; those after it wait for the next batch. */
+		while (i > 0 && fds[i - 1] < 0)
+			i--;
+		if (i > 0)
+			close(fds[--i]);
+		return i > 0 ? (ssize_t)i : -e;
+	}
+	return (ssize_t)n;
+}
+
+/* Send sig through fds[0..n) (pinning pids[0..n)) to those a read of cgroup.procs taken now still lists; close them. */
+static int kill_signal_pinned(int rootfd, const char *relpath, int sig, const pid_t *pids, int *fds, size_t n)
+{
+	_cleanup_free_ char *again = NULL;
+	_cleanup_free_ pid_t *still = NULL;
+	int r = cgfs_read_attr(rootfd, relpath, "cgroup.procs", 16 * 1024 * 1024, &again);
+	ssize_t m = r < 0 ? r : kill_parse_pids(again, &still);
+
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (m > 0 && bsearch(&pids[i], still, (size_t)m, sizeof(*still), kill_pid_cmp))
+			(void)syscall(SYS_pidfd_send_signal, fds[i], sig, NULL, 0);
+		close(fds[i]);
+	}
+	return m < 0 ? (int)m : 0;
+}
+
+/*
  * Send sig to the processes of relpath's cgroup.procs, each through a pidfd
  * taken after a first read and only if a second read still lists its pid: a
  * process that died after the read, reaped by its parent outside, leaves its
  * number to whoever comes next, and that one is never signalled. Without
- * pidfds (ENOSYS), by pid as the kernel allows.
+ * pidfds (ENOSYS), by pid as the kernel allows. As many pidfds at a time as
+ * our descriptor limit allows (each batch has its second read): a cgroup
+ * with more processes than we have descriptors free still gets them all.
  */
 static int kill_signal_procs(int rootfd, const char *relpath, int sig)
 {
-	_cleanup_free_ char *text = NULL, *again = NULL;
-	_cleanup_free_ pid_t *pids = NULL, *still = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ pid_t *pids = NULL;
 	_cleanup_free_ int *fds = NULL;
-	ssize_t n, m;
+	ssize_t n, k;
 	int r = cgfs_read_attr(rootfd, relpath, "cgroup.procs", 16 * 1024 * 1024, &text);
 
 	if (r < 0)
@@ -87,21 +136,15 @@ static int kill_signal_procs(int rootfd, const char *relpath, int sig)
 	fds = malloc((size_t)n * sizeof(*fds));
 	if (!fds)
 		return -ENOMEM;
-	for (ssize_t i = 0; i < n; i++) {
-		fds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0);
-		if (fds[i] < 0 && errno == ENOSYS)
-			kill(pids[i], sig);
+	for (ssize_t i = 0; i < n; i += k) {
+		k = kill_pin_pids(pids + i, (size_t)(n - i), sig, fds + i);
+		if (k < 0)
+			return (int)k;
+		r = kill_signal_pinned(rootfd, relpath, sig, pids + i, fds + i, (size_t)k);
+		if (r < 0)
+			return r;
 	}
-	r = cgfs_read_attr(rootfd, relpath, "cgroup.procs", 16 * 1024 * 1024, &again);
-	m = r < 0 ? r : kill_parse_pids(again, &still);
-	for (ssize_t i = 0; i < n; i++) {
-		if (fds[i] < 0)
-			continue;
-		if (m > 0 && bsearch(&pids[i], still, (size_t)m, sizeof(*still), kill_pid_cmp))
-			(void)syscall(SYS_pidfd_send_signal, fds[i], sig, NULL, 0);
-		close(fds[i]);
-	}
-	return m < 0 ? (int)m : 0;
+	return 0;
 }
 
 /* Signal every process of relpath's cgroup.procs (kill_signal_procs()), then recurse into children. */

@@ -258,19 +258,26 @@ static bool attach_pin_and_verify(struct call *call, const pid_t *pids, int *pid
 
 /*
  * Pids are read in our pid namespace: from a client in one below ours (a
- * container's) they would name other processes than it means. Such a client
- * passes pidfds. A client we cannot see (pid 0: in a namespace above ours) or
- * that is gone keeps the numbers' meaning here. false once answered.
+ * container's) they would name other processes than it means, and so from
+ * one we cannot see at all (SO_PEERCRED's pid 0: a namespace above ours, as
+ * when cgctld runs in a container, or beside it), where our numbers are not
+ * its. Such a client passes pidfds. One that is gone keeps the numbers'
+ * meaning here. false once answered.
  */
 static bool attach_pids_ours(struct call *call)
 {
 	pid_t peer = conn_pid(call_conn(call));
 
-	if (peer <= 0 || tenant_pid_nested(peer) <= 0)
+	if (tenant_peer_pids_ours(peer))
 		return true;
-	call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
-		    "you are in another pid namespace than cgctld (pid %d here), where these numbers name other "
-		    "processes: pass pidfds instead (cgctl attach --pidfd)", (int)peer);
+	if (peer == 0)
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
+			    "you are in a pid namespace cgctld cannot see (it runs in a pid namespace of its own), "
+			    "where these numbers name other processes: pass pidfds instead (cgctl attach --pidfd)");
+	else
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
+			    "you are in another pid namespace than cgctld (pid %d here), where these numbers name "
+			    "other processes: pass pidfds instead (cgctl attach --pidfd)", (int)peer);
 	return false;
 }
 

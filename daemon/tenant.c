@@ -193,6 +193,14 @@ int tenant_pid_nested(pid_t pid)
 	return r < 0 ? r : tenant_parse_nspid(buf);
 }
 
+bool tenant_peer_pids_ours(pid_t peer)
+{
+	/* 0: SO_PEERCRED could not name it in our namespace (above ours or beside it). */
+	if (peer == 0)
+		return false;
+	return peer < 0 || tenant_pid_nested(peer) <= 0;
+}
+
 int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why)
 {
 	if (pid == 1) {

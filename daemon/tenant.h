@@ -47,6 +47,14 @@ int tenant_parse_nspid(const char *text);
 /* The same for process pid: > 0 when its pids name other processes to us. -ESRCH once gone, -errno. */
 int tenant_pid_nested(pid_t pid);
 /*
+ * Do the pid numbers a client sends mean our processes, by its SO_PEERCRED
+ * pid peer? Not from a pid namespace below ours (tenant_pid_nested() > 0),
+ * nor from one we cannot see (peer 0: above ours or beside it). One that is
+ * gone, or whose namespace cannot be read, (or peer < 0: unknown) is taken
+ * to be ours.
+ */
+bool tenant_peer_pids_ours(pid_t peer);
+/*
  * May a client of uid (an administrator or not) move process pid described
  * by p? 0, or -EPERM with *ret_why saying why not (a static string): never
  * PID 1, the daemon itself nor a kernel thread; for a tenant, all four uids

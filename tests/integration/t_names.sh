@@ -125,6 +125,54 @@ test_names_cli_escapes_hostile_daemon() {
 	return 0
 }
 
+# JSON text $2 (what the CLI printed for $1) holds no byte a terminal would act on.
+nm_expect_json_safe() {
+	case $2 in *$'\x1b'* | *$'\xc2\x9b'* | *$'\x07'* | *$'\xe2\x80\xae'*)
+		fail "$1 printed raw control or bidi bytes: $(printf '%q' "${2:0:300}")"
+		return 1
+		;;
+	esac
+	[ -n "$2" ] || fail "$1 printed nothing"
+}
+
+# Every JSON the CLI prints (--json, call, call --more, watch --json, top
+# --json) writes what would act on a terminal as its JSON escape: the same
+# strings to a parser, nothing raw on root's screen. A tenant's label is
+# the everyday way in (no rule limits labels); a hostile daemon's names too.
+test_names_json_output_escaped() {
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	local px=$CGT_RUN/hostile-json.sock i out wpid
+	cgt_daemon_start "" || return 1
+	c call Create '{"name":"lab","labels":{"k":"v\u009b2J\u202eZ"}}' && expect_rc 0 || return 1
+	c --json list && expect_rc 0 && nm_expect_json_safe "--json list" "$OUT" || return 1
+	expect_jq '.[0].labels.k == "v\u009b2J\u202eZ"' || return 1
+	c call List && expect_rc 0 && nm_expect_json_safe "call List" "$OUT" || return 1
+	expect_jq '.entries[0].labels.k == "v\u009b2J\u202eZ"' || return 1
+	c create evilmark && expect_rc 0 || return 1
+	nm_proxy_start "$px" || return 1
+	cgctl_u --socket "$px" --json list && expect_rc 0 && nm_expect_json_safe "--json list (names)" "$OUT" || return 1
+	expect_jq 'map(.name) | index("'"$NM_HOSTILE_JSON"'") != null' || return 1
+	cgctl_u --socket "$px" --json top -n 1 -d 0.2 && expect_rc 0 && nm_expect_json_safe "top --json" "$OUT" || return 1
+	expect_jq '.cgroups | map(.name) | index("'"$NM_HOSTILE_JSON"'") != null' || return 1
+	cgt_user_bg_split "$CGT_WORK" "$CGT_TMP/w.out" "$CGT_TMP/w.err" "$CGCTL" --socket "$px" --json watch
+	wpid=$BGPID
+	cgt_user_bg_split "$CGT_WORK" "$CGT_TMP/m.out" "$CGT_TMP/m.err" "$CGCTL" --socket "$px" call --more \
+		io.cgctl.Manager.Watch '{}'
+	for ((i = 0; i < 50; i++)); do
+		c create "evilmark/w$i" && expect_rc 0 || return 1
+		grep -q "/w$i" "$CGT_TMP/w.out" 2>/dev/null && grep -q "/w$i" "$CGT_TMP/m.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	kill "$wpid" "$BGPID" 2>/dev/null
+	for out in w m; do
+		nm_expect_json_safe "$out: watch --json / call --more" "$(<"$CGT_TMP/$out.out")" || return 1
+		grep -qF "$NM_HOSTILE_JSON" "$CGT_TMP/$out.out" || fail "$out: no escaped name: $(head -c 300 "$CGT_TMP/$out.out")" ||
+			return 1
+	done
+	kill "$PXPID" 2>/dev/null
+	return 0
+}
+
 test_names_hook_log_escaped() {
 	local st=$CGT_TMP/hookstate
 	mkdir -p "$st/cgctl" && chmod -R 0755 "$st" || return 1
@@ -133,8 +181,9 @@ test_names_hook_log_escaped() {
 	cgt_as_user_in "$CGT_WORK" env XDG_STATE_HOME="$st" "$CGCTL" hook-log >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "cgctl hook-log"
 	expect_rc 0 && nm_expect_escaped hook-log "$OUT" || return 1
-	# --json keeps the line as logged.
+	# --json keeps the line as logged (to a parser; nothing raw on the terminal).
 	cgt_as_user_in "$CGT_WORK" env XDG_STATE_HOME="$st" "$CGCTL" hook-log --json >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "cgctl hook-log --json"
-	expect_rc 0 && expect_jq '.[0] | contains("X\u009b2J\u001b]0;pwn\u0007\u202eZ")'
+	expect_rc 0 && expect_jq '.[0] | contains("X\u009b2J\u001b]0;pwn\u0007\u202eZ")' &&
+		nm_expect_json_safe "hook-log --json" "$OUT"
 }

@@ -528,6 +528,40 @@ test_proc_kill_tree() {
 	expect_rc 2 || return 1
 }
 
+# Kill with a signal reaches every process of a cgroup that holds more
+# processes than the daemon has descriptors left: it pins each with a pidfd,
+# as many at a time as its limit allows. It failed (SystemError EMFILE,
+# nothing signalled) on the cgroup itself, and below it said 0 with every
+# process of the crowded cgroup left alive.
+test_proc_kill_more_procs_than_fds() {
+	local n=450 have left rc
+	cgt_daemon_wrap prlimit --nofile=400:400
+	cgt_daemon_start "" --max-connections 4 --max-pressure-triggers-per-uid 1
+	rc=$?
+	cgt_daemon_unwrap
+	[ "$rc" = 0 ] || return 1
+	c create k && c create k/in
+	expect_rc 0 || return 1
+	# shellcheck disable=SC2016 # expanded by that shell
+	cgt_spawn_user_in "$CGT_MROOT/k/in" sh -c 'i=0; while [ $i -lt "$1" ]; do sleep 300 & i=$((i + 1)); done; wait' \
+		sh "$n"
+	for _ in $(seq 400); do
+		have=$(wc -l <"$CGT_MROOT/k/in/cgroup.procs")
+		[ "$have" -gt "$n" ] && break
+		sleep 0.05
+	done
+	[ "$have" -gt "$n" ] || fail "only $have processes started in k/in" || return 1
+	c kill k --signal TERM
+	if [ "$RC" != 0 ] || ! cgt_wait_event "$CGT_MROOT/k" populated 0; then
+		left=$(wc -l <"$CGT_MROOT/k/in/cgroup.procs")
+		echo 1 >"$CGT_MROOT/k/cgroup.kill"
+		fail "kill --signal TERM (daemon at 400 descriptors): exit $RC (${ERR:0:200}), $left of $have processes left"
+		return 1
+	fi
+	wait "$BGPID" 2>/dev/null
+	[ $? = 143 ] || fail "the shell did not die of SIGTERM" || return 1
+}
+
 # usage_usec of managed cgroup $1, as GetStats reports it.
 usage_of() {
 	c --json stats "$1" >/dev/null

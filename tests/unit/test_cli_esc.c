@@ -60,6 +60,22 @@ START_TEST(test_bad_utf8_and_backslash)
 }
 END_TEST
 
+START_TEST(test_json)
+{
+	/* Pretty JSON keeps its lines and escapes; what acts on a terminal becomes the JSON escape that reads the same. */
+	const char *in = "{\n  \"name\": \"a\xc2\x9b" "2J\\n\xe2\x80\xae" "b\",\n\t\"x\": \"\x7f\xff\"\r\n}";
+	const char *want = "{\n  \"name\": \"a\\u009b2J\\n\\u202eb\",\n\t\"x\": \"\\u007f\\ufffd\"\r\n}";
+	_cleanup_free_ char *d = cli_esc_dup(in, strlen(in), CLI_ESC_JSON);
+	const char *plain = "{\"a\": \"caf\xc3\xa9 \\u001b\"}";
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d, want);
+	ck_assert_str_eq(cli_esc_json(in), want);
+	/* Nothing to escape: the very same pointer. */
+	ck_assert_ptr_eq(cli_esc_json(plain), plain);
+}
+END_TEST
+
 START_TEST(test_buffer_cut)
 {
 	char buf[8];
@@ -100,6 +116,7 @@ static Suite *esc_suite(void)
 	add_case(s, "controls", test_controls);
 	add_case(s, "formatting", test_formatting);
 	add_case(s, "bad_utf8_and_backslash", test_bad_utf8_and_backslash);
+	add_case(s, "json", test_json);
 	add_case(s, "buffer_cut", test_buffer_cut);
 	add_case(s, "ring", test_ring);
 	return s;

@@ -3,6 +3,8 @@
 
 #include "domainfix.h"
 
+#include <sys/resource.h>
+
 #include "../../daemon/kill.h"
 
 static struct domfix f;
@@ -169,6 +171,72 @@ START_TEST(test_start_fallback)
 }
 END_TEST
 
+/* The descriptor limit that leaves exactly free numbers unused below it (the others are open). */
+static rlim_t limit_leaving(int free)
+{
+	bool open_fd[4096] = { false };
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	rlim_t lim = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		long fd = strtol(de->d_name, NULL, 10);
+
+		if (de->d_name[0] != '.' && fd >= 0 && fd < 4096 && fd != dirfd(d))
+			open_fd[fd] = true;
+	}
+	closedir(d);
+	for (int unused = 0; unused < free || open_fd[lim]; lim++)
+		unused += !open_fd[lim];
+	return lim;
+}
+
+/*
+ * More processes than descriptors left to us: each still gets the signal
+ * (the pidfds are taken in batches, each with its own second read). It was
+ * -EMFILE with nobody signalled (no descriptor left for the second read),
+ * and in a cgroup below, whose failure the tree walk ignores, a silent 0.
+ */
+START_TEST(test_signal_more_procs_than_fds)
+{
+	enum { N = 40 };
+	struct domfix plain;
+	struct rlimit old, low;
+	char buf[N * 12] = "";
+	pid_t kids[N];
+	size_t len = 0;
+	int r, missed = 0;
+
+	domfix_setup(&plain, false);
+	domfix_mkdir(&plain, "many");
+	domfix_put(&plain, "many/cgroup.freeze", "0");
+	for (int i = 0; i < N; i++) {
+		kids[i] = domfix_sleeper(&plain, NULL);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%d\n", (int)kids[i]);
+	}
+	domfix_put(&plain, "many/cgroup.procs", buf);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = limit_leaving(6); /* room for a few pidfds, far from N */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	r = cgkill_signal(plain.m.rootfd, "many", SIGTERM);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	for (int i = 0; i < N; i++) {
+		int st = domfix_reap(kids[i], missed ? 20 : 1500);
+
+		if (st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM)
+			continue;
+		missed++;
+		kill(kids[i], SIGKILL);
+		domfix_reap(kids[i], 3000);
+	}
+	domfix_teardown(&plain);
+	ck_assert_int_eq(r, 0);
+	ck_assert_msg(missed == 0, "%d of %d processes not signalled", missed, N);
+}
+END_TEST
+
 /* A tree is removed deepest first; a second call finds nothing and says so. */
 START_TEST(test_rmdir_tree)
 {
@@ -235,6 +303,7 @@ static Suite *kill_suite(void)
 	tcase_add_test(tc, test_signal_keeps_frozen);
 	tcase_add_test(tc, test_signal_only_still_listed);
 	tcase_add_test(tc, test_start_fallback);
+	tcase_add_test(tc, test_signal_more_procs_than_fds);
 	tcase_add_test(tc, test_rmdir_tree);
 	tcase_add_test(tc, test_rmdir_tree_busy);
 	tcase_add_test(tc, test_rmdir_inside);

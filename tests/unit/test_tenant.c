@@ -212,6 +212,10 @@ START_TEST(test_nspid)
 	/* "NSpid" only at a line's start: not inside another line. */
 	ck_assert_int_eq(tenant_parse_nspid("Name:\tNSpid:\t1\t2\n"), -EBADMSG);
 	ck_assert_int_eq(tenant_pid_nested(getpid()), 0);
+	/* A client's numbers: ours from our namespace; from one we cannot see (SO_PEERCRED pid 0) never. */
+	ck_assert(tenant_peer_pids_ours(getpid()));
+	ck_assert(tenant_peer_pids_ours(-1));
+	ck_assert(!tenant_peer_pids_ours(0));
 }
 END_TEST
 
