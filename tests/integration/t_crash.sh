@@ -9,7 +9,8 @@
 # CGCTL_TORTURE_WORKERS (default 4) concurrent clients, CGCTL_TORTURE_SEED;
 # The torn-journal tests cut each of the journal's last two records once at
 # every kind of tear (cut_offsets_kinds: 10 a record; CGCTL_TORN_ONCE=1, as the
-# ASan pass runs it: each kind once, alternately in one record or the other); CGCTL_TORN_ALL=1 cuts
+# ASan pass runs it: each kind once, alternately in one record or the other;
+# CGCTL_TORN_ONCE=2, make check's plain pass: the other way round); CGCTL_TORN_ALL=1 cuts
 # at every byte offset instead; CGCTL_TORN_EDGE=N (or CGCTL_THOROUGH=1, N=5)
 # at every offset of the first and last N bytes of the record before the last
 # (2N of the last), plus 5 spread inside each.
@@ -608,10 +609,13 @@ torn_offsets() {
 		cut_offsets "$1" "$2" "$edge" && cut_offsets "$2" "$3" $((2 * edge))
 		return
 	fi
-	if [ "${CGCTL_TORN_ONCE:-0}" = 1 ]; then
-		# Each kind once: the odd ones in the record before the last, the even ones in the last.
-		cut_offsets_kinds "$1" "$2" "$4" | awk 'NR % 2 == 1' &&
-			cut_offsets_kinds "$2" "$3" "$4" | awk 'NR % 2 == 0'
+	if [ "${CGCTL_TORN_ONCE:-0}" = 1 ] || [ "${CGCTL_TORN_ONCE:-0}" = 2 ]; then
+		# Each kind once: with 1 the odd ones in the record before the last, the even
+		# ones in the last; with 2 the other way round (make check's two passes: 1
+		# under ASan, 2 plain; together every kind in both records).
+		local first=$((CGCTL_TORN_ONCE % 2))
+		cut_offsets_kinds "$1" "$2" "$4" | awk -v k="$first" 'NR % 2 == k' &&
+			cut_offsets_kinds "$2" "$3" "$4" | awk -v k="$((1 - first))" 'NR % 2 == k'
 		return
 	fi
 	cut_offsets_kinds "$1" "$2" "$4" && cut_offsets_kinds "$2" "$3" "$4"
