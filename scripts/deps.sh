@@ -10,8 +10,9 @@ pkgs="build-essential pkg-config libevent-dev libjson-c-dev libsystemd-dev check
       systemd dbus-user-session runc busybox-static uidmap util-linux jq clang lld
       libclang-rt-dev valgrind man-db groff-base bash-completion procps"
 if [ "${1:-}" = check ]; then
-	# podman and what it recommends for rootless use: t_podman.sh (--no-install-recommends below).
-	pkgs="golang-go abigail-tools podman slirp4netns fuse-overlayfs containernetworking-plugins"
+	# podman and what it recommends for rootless use: t_podman.sh (--no-install-recommends below);
+	# gdb (tests that hold cgctld between two steps), tmux (top full-screen), python3 (raw clients).
+	pkgs="golang-go abigail-tools podman slirp4netns fuse-overlayfs containernetworking-plugins gdb tmux python3"
 fi
 
 missing=""

@@ -835,7 +835,7 @@ test_events_watchdog() {
 # A List follows an entry (inotify on cgroup.events): a change while it starts to (here, the last
 # process killed while cgctld is stopped in monitor_add_fd) is not lost: List says empty after.
 test_events_follow_change_during_first_read() {
-	command -v gdb >/dev/null || skip "no gdb"
+	command -v gdb >/dev/null || { skip "no gdb"; return; }
 	cgt_daemon_up || return 1
 	c create s1
 	cgt_sleeper "$CGT_MROOT/s1" || return 1

@@ -152,7 +152,7 @@ PY
 # process dies, and a root process gets its pid (ns_last_pid).
 test_tenants2_kill_signal_reused_pid() {
 	local x v i kp
-	command -v gdb >/dev/null || skip "no gdb"
+	command -v gdb >/dev/null || { skip "no gdb"; return; }
 	tn_up || return 1
 	t1 create box && expect_rc 0 || return 1
 	tn_sleeper "$TN_ROOT/box" "$CGT_UID" "$CGT_GID" || return 1
@@ -180,7 +180,7 @@ test_tenants2_kill_signal_reused_pid() {
 	touch "$CGT_TMP/go"
 	wait "$kp"
 	cat "$CGT_TMP/kill.out"
-	[ "$v" = "$x" ] || skip "no root process got pid $x in 200 tries"
+	[ "$v" = "$x" ] || { skip "no root process got pid $x in 200 tries"; return; }
 	sleep 0.3
 	kill -0 "$v" 2>/dev/null || fail "root's process $v (the tenant's old pid) was signalled by the tenant's Kill"
 	kill -KILL "$v"
