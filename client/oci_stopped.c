@@ -29,6 +29,8 @@
 #define STOPPED_DIR "oci-hook-stopped"
 #define STOPPED_NOTE_MAX 8192 /* bytes of one note */
 #define STOPPED_MAX 1024      /* notes finished in one sweep */
+/* Another daemon's note older than this is dropped: notes cannot pile up past STOPPED_MAX. */
+#define STOPPED_STALE_USEC (30LL * 24 * 3600 * 1000000)
 
 /* _cleanup_ of a DIR *. */
 static inline void stopped_closedir(DIR **d)
@@ -113,6 +115,18 @@ static bool stopped_same_socket(json_object *note, const char *sock)
 	return !s || (sock && strcmp(s, sock) == 0);
 }
 
+/* Whether note stopped more than STOPPED_STALE_USEC ago (or says no time). */
+static bool stopped_stale(json_object *note)
+{
+	json_object *when = NULL;
+	struct timespec now;
+
+	if (!json_object_object_get_ex(note, "stopped_usec", &when) || !json_object_is_type(when, json_type_int) ||
+	    clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return true;
+	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 - json_object_get_int64(when) > STOPPED_STALE_USEC;
+}
+
 /*
  * Kill and remove the entries among e[0..n) of the container a note names,
  * created before it stopped; "removed NAME" on out. 0 when nothing of it is
@@ -152,6 +166,7 @@ int oci_stopped_finish(cgctl *c, const char *sock, const struct oci_owner *o, FI
 	struct cgctl_entry **e = NULL;
 	struct dirent *de;
 	size_t n = 0, seen = 0;
+	bool listed = false;
 	int r = stopped_dir(false, &path), ret = 0;
 
 	if (r < 0)
@@ -165,13 +180,19 @@ int oci_stopped_finish(cgctl *c, const char *sock, const struct oci_owner *o, FI
 		if (de->d_name[0] == '.')
 			continue;
 		seen++;
-		/* The list once, and only when there is a note. */
-		if (!e && (r = cgctl_list(c, NULL, &e, &n)) < 0)
-			return r;
 		note = stopped_read(dirfd(d), de->d_name);
-		/* Another daemon's container (its own socket): that daemon's sweeps finish it. */
-		if (note && !stopped_same_socket(note, sock))
+		/* Another daemon's container (its own socket): that daemon's sweeps finish it, unless stale. */
+		if (note && !stopped_same_socket(note, sock)) {
+			if (stopped_stale(note))
+				(void)unlinkat(dirfd(d), de->d_name, 0);
 			continue;
+		}
+		/* The list once, and only when there is a note of ours. */
+		if (note && !listed) {
+			if ((r = cgctl_list(c, NULL, &e, &n)) < 0)
+				return r;
+			listed = true;
+		}
 		r = note ? stopped_finish_one(c, o, note, e, n, out) : 0;
 		if (r >= 0)
 			(void)unlinkat(dirfd(d), de->d_name, 0);

@@ -139,12 +139,19 @@ test_oci_hook_poststop_missed_other_daemon() {
 		note=
 	done
 	[ -n "$note" ] || fail "no note for $other" || return 1
+	# And a note another daemon never came back for, 31 days old: dropped, so
+	# such notes cannot pile up.
+	local stale=${note%/*}/1.000000000.$$.json
+	printf '{"id":"o","bundle":"%s","socket":"%s","stopped_usec":%s}' "$b" "$other" \
+		$(( ($(date +%s) - 31 * 86400) * 1000000 )) >"$stale"
+	chown "$CGT_UID:$CGT_GID" "$stale" && chmod 0600 "$stale"
 	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "cgctl-oci-hook --gc"
 	expect_rc 0 "--gc" || return 1
 	[ -z "$OUT" ] || { rm -f "$note"; fail "--gc of this daemon said '$OUT'"; return 1; }
-	[ -f "$note" ] || fail "this daemon's --gc dropped the other daemon's note" || return 1
+	[ -f "$note" ] || { rm -f "$stale"; fail "this daemon's --gc dropped the other daemon's note"; return 1; }
 	rm -f "$note"
+	[ ! -e "$stale" ] || { rm -f "$stale"; fail "another daemon's 31-day-old note was kept"; return 1; }
 	kill -0 "$SPID" 2>/dev/null || fail "this daemon's container was killed for the other's poststop" || return 1
 	expect_in_cg "$SPID" oci-o || return 1
 }
