@@ -149,7 +149,10 @@ if os.fork() == 0:
     while os.getppid() != 1:
         time.sleep(0.01)
     time.sleep(0.1)
-    r = c.call("io.cgctl.Manager.Attach", {"name": "box", "pids": [sleeper]})
+    try:
+        r = c.call("io.cgctl.Manager.Attach", {"name": "box", "pids": [sleeper]}, timeout=15)
+    except Exception as e:
+        r = "no reply: %r" % e
     print("reply: %s" % r, flush=True)
     os.kill(sleeper, 15)
     os._exit(0)
@@ -157,7 +160,7 @@ os._exit(0)
 PY
 	# The inner init reaps the connecting process and waits for the rest.
 	# shellcheck disable=SC2016 # for the inner shell
-	timeout -k 2 "$CGT_TIMEOUT" unshare --pid --fork --mount-proc sh -c '
+	timeout -k 2 $((CGT_TIMEOUT * 2)) unshare --pid --fork --mount-proc sh -c '
 		python3 -B "$1" "$2" "$3" "$4"
 		while ! grep -q "^reply" "$5"; do sleep 0.05; done' \
 		sh "$CGT_TMP/gone.py" "$DSOCK" "$v" "$HERE" "$out" </dev/null >"$out" 2>&1
