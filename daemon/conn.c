@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "nspid.h"
 #include "replylog.h"
 #include "server.h"
 
@@ -150,6 +151,7 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->fd = fd;
 	c->uid = uid;
 	c->pid = pid;
+	c->pidns = nspid_of_peer(fd, pid);
 	c->refs = 1;
 	TAILQ_INIT(&c->out);
 	vl_framer_init(&c->in, srv->limits.message_max);
@@ -253,6 +255,12 @@ uid_t conn_uid(const struct conn *c)
 pid_t conn_pid(const struct conn *c)
 {
 	return c->pid;
+}
+
+/* The peer's pid namespace depth, read when it connected. */
+int conn_pidns(const struct conn *c)
+{
+	return c->pidns;
 }
 
 /* The peer's uid is a tenant's. */

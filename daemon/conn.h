@@ -69,6 +69,12 @@ uint64_t conn_id(const struct conn *c);
 /* The peer's uid and pid (SO_PEERCRED when it connected). */
 uid_t conn_uid(const struct conn *c);
 pid_t conn_pid(const struct conn *c);
+/*
+ * How many pid namespaces below cgctld's the process that connected lives
+ * (nspid_of_peer() at accept): 0 when its pid numbers are ours; > 0 below;
+ * < 0 unknown (gone before accept, or in a namespace we cannot see).
+ */
+int conn_pidns(const struct conn *c);
 /* Did the application call the peer's uid a tenant (server_ops.tenant) when it connected? */
 bool conn_tenant(const struct conn *c);
 /* The call being served, NULL between calls. */

@@ -45,6 +45,7 @@ struct conn {
 	int fd;
 	uid_t uid;
 	pid_t pid;
+	int pidns; /* nspid_of_peer() when it connected */
 	bool tenant;            /* the application's say when it was adopted (server_ops.tenant) */
 	struct peer_uid *peer;  /* its uid's shared figures (the reply budget) */
 	unsigned refs;

@@ -261,23 +261,31 @@ static bool attach_pin_and_verify(struct call *call, const pid_t *pids, int *pid
  * container's) they would name other processes than it means, and so from
  * one we cannot see at all (SO_PEERCRED's pid 0: a namespace above ours, as
  * when cgctld runs in a container, or beside it), where our numbers are not
- * its. Such a client passes pidfds. One that is gone keeps the numbers'
- * meaning here. false once answered.
+ * its. The namespace is the connecting process's, read at accept through
+ * SO_PEERPIDFD: a child that inherited the socket after it left cannot pass
+ * off its numbers as ours. Such a client passes pidfds. false once answered.
  */
 static bool attach_pids_ours(struct call *call)
 {
-	pid_t peer = conn_pid(call_conn(call));
+	const struct conn *c = call_conn(call);
+	pid_t peer = conn_pid(c);
+	int ns = conn_pidns(c);
 
-	if (tenant_peer_pids_ours(peer))
+	if (ns == 0)
 		return true;
 	if (peer == 0)
 		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
 			    "you are in a pid namespace cgctld cannot see (it runs in a pid namespace of its own), "
 			    "where these numbers name other processes: pass pidfds instead (cgctl attach --pidfd)");
-	else
+	else if (ns > 0)
 		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
 			    "you are in another pid namespace than cgctld (pid %d here), where these numbers name "
 			    "other processes: pass pidfds instead (cgctl attach --pidfd)", (int)peer);
+	else
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "pids",
+			    "the process that connected (pid %d here) was gone before cgctld could see its pid "
+			    "namespace (%s), so these numbers may name other processes: pass pidfds instead "
+			    "(cgctl attach --pidfd)", (int)peer, strerror(-ns));
 	return false;
 }
 

@@ -162,45 +162,6 @@ int tenant_read_proc(pid_t pid, struct tenant_proc *ret)
 	return 0;
 }
 
-int tenant_parse_nspid(const char *text)
-{
-	const char *p;
-	int n = 0;
-
-	if (strncmp(text, "NSpid:", 6) == 0)
-		p = text + 6;
-	else if ((p = strstr(text, "\nNSpid:")))
-		p += 7;
-	else
-		return -EBADMSG;
-	for (;;) {
-		p += strspn(p, " \t");
-		if (*p < '0' || *p > '9')
-			break;
-		n++;
-		p += strspn(p, "0123456789");
-	}
-	if (n == 0 || (*p != '\n' && *p != '\0'))
-		return -EBADMSG;
-	return n - 1;
-}
-
-int tenant_pid_nested(pid_t pid)
-{
-	char buf[4096];
-	int r = tenant_read_file(pid, "status", buf, sizeof(buf));
-
-	return r < 0 ? r : tenant_parse_nspid(buf);
-}
-
-bool tenant_peer_pids_ours(pid_t peer)
-{
-	/* 0: SO_PEERCRED could not name it in our namespace (above ours or beside it). */
-	if (peer == 0)
-		return false;
-	return peer < 0 || tenant_pid_nested(peer) <= 0;
-}
-
 int tenant_may_move(uid_t uid, pid_t pid, const struct tenant_proc *p, const char **ret_why)
 {
 	if (pid == 1) {

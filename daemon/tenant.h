@@ -40,21 +40,6 @@ int tenant_parse_stat(const char *text, unsigned long *ret_flags);
 /* Read /proc/PID/status and stat. 0, -ESRCH once it is gone (a zombie too), or -errno. */
 int tenant_read_proc(pid_t pid, struct tenant_proc *ret);
 /*
- * How many pid namespaces below ours the process of /proc/PID/status text
- * lives: its NSpid numbers less one (0: ours). -EBADMSG without a sane NSpid.
- */
-int tenant_parse_nspid(const char *text);
-/* The same for process pid: > 0 when its pids name other processes to us. -ESRCH once gone, -errno. */
-int tenant_pid_nested(pid_t pid);
-/*
- * Do the pid numbers a client sends mean our processes, by its SO_PEERCRED
- * pid peer? Not from a pid namespace below ours (tenant_pid_nested() > 0),
- * nor from one we cannot see (peer 0: above ours or beside it). One that is
- * gone, or whose namespace cannot be read, (or peer < 0: unknown) is taken
- * to be ours.
- */
-bool tenant_peer_pids_ours(pid_t peer);
-/*
  * May a client of uid (an administrator or not) move process pid described
  * by p? 0, or -EPERM with *ret_why saying why not (a static string): never
  * PID 1, the daemon itself nor a kernel thread; for a tenant, all four uids

@@ -121,6 +121,55 @@ test_tenants2_attach_pids_of_another_pid_namespace() {
 	grep -q '^attach by pidfd: 0' "$out" || fail "attach by pidfd from another pid namespace failed" || return 1
 }
 
+# The same, when the process that connected is gone and its child, which
+# inherited the socket, asks: cgctld read the connecting pid's namespace at
+# each Attach, and took a pid that no longer exists for one of its own
+# namespace, so the child's numbers were read as ours. The peer's namespace
+# is now read once, at accept, through SO_PEERPIDFD.
+test_tenants2_attach_pids_connecting_process_gone() {
+	local v out=$CGT_TMP/pidns-gone
+	tn_up || return 1
+	adm create box && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" 0 0 || return 1
+	v=$SPID
+	cat >"$CGT_TMP/gone.py" <<'PY'
+import os, sys, time
+sys.path.insert(0, sys.argv[3])
+from hostile import Conn
+sock, want = sys.argv[1], int(sys.argv[2])
+with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+    f.write(str(want - 1))
+sleeper = os.fork()
+if sleeper == 0:
+    os.execvp("sleep", ["sleep", "300"])
+print("inner sleeper: pid %d here" % sleeper, flush=True)
+c = Conn(sock)
+if os.fork() == 0:
+    # The process that connected is gone, and reaped, before the first call.
+    while os.getppid() != 1:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    try:
+        r = c.call("io.cgctl.Manager.Attach", {"name": "box", "pids": [sleeper]}, timeout=15)
+    except Exception as e:
+        r = "no reply: %r" % e
+    print("reply: %s" % r, flush=True)
+    os.kill(sleeper, 15)
+    os._exit(0)
+os._exit(0)
+PY
+	# The inner init reaps the connecting process and waits for the rest.
+	# shellcheck disable=SC2016 # for the inner shell
+	timeout -k 2 $((CGT_TIMEOUT * 2)) unshare --pid --fork --mount-proc sh -c '
+		python3 -B "$1" "$2" "$3" "$4"
+		while ! grep -q "^reply" "$5"; do sleep 0.05; done' \
+		sh "$CGT_TMP/gone.py" "$DSOCK" "$v" "$HERE" "$out" </dev/null >"$out" 2>&1
+	cat "$out"
+	grep -q "^inner sleeper: pid $v here" "$out" || fail "the inner sleeper did not get pid $v: $(head -n 1 "$out")" || return 1
+	expect_in "$v" "$CGT_WORK" || return 1
+	grep -q '^reply: .*InvalidValue.*pass pidfds' "$out" || fail "attach by pid from a gone peer in another pid namespace was not refused" || return 1
+}
+
 # Write $CGT_TMP/hold.py: a gdb script that, at the first strtol() called from
 # daemon/kill.c (the daemon has read a cgroup.procs and parses it), touches
 # $CGT_TMP/hit and waits for $CGT_TMP/go.

@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../daemon/ledger.h"
+#include "../../daemon/nspid.h"
 #include "../../daemon/resources.h"
 #include "../../daemon/tenant.h"
 
@@ -203,19 +206,62 @@ static int sibling_verdict(const char *file, const char *value)
 /* NSpid: one number per pid namespace from ours down; more than one is a namespace below ours. */
 START_TEST(test_nspid)
 {
-	ck_assert_int_eq(tenant_parse_nspid("Name:\tsleep\nNSpid:\t26524\nNSpgid:\t1\n"), 0);
-	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t26524\t3\n"), 1);
-	ck_assert_int_eq(tenant_parse_nspid("Pid:\t9\nNSpid:\t9\t5\t1"), 2);
-	ck_assert_int_eq(tenant_parse_nspid("Pid:\t9\n"), -EBADMSG);
-	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t\n"), -EBADMSG);
-	ck_assert_int_eq(tenant_parse_nspid("NSpid:\t12x\n"), -EBADMSG);
+	ck_assert_int_eq(nspid_parse("Name:\tsleep\nNSpid:\t26524\nNSpgid:\t1\n"), 0);
+	ck_assert_int_eq(nspid_parse("NSpid:\t26524\t3\n"), 1);
+	ck_assert_int_eq(nspid_parse("Pid:\t9\nNSpid:\t9\t5\t1"), 2);
+	ck_assert_int_eq(nspid_parse("Pid:\t9\n"), -EBADMSG);
+	ck_assert_int_eq(nspid_parse("NSpid:\t\n"), -EBADMSG);
+	ck_assert_int_eq(nspid_parse("NSpid:\t12x\n"), -EBADMSG);
+	/* A pidfd's fdinfo once its process is gone. */
+	ck_assert_int_eq(nspid_parse("pos:\t0\nPid:\t-1\nNSpid:\t-1\n"), -ESRCH);
+	ck_assert_int_eq(nspid_parse("NSpid:\t-12\n"), -EBADMSG);
 	/* "NSpid" only at a line's start: not inside another line. */
-	ck_assert_int_eq(tenant_parse_nspid("Name:\tNSpid:\t1\t2\n"), -EBADMSG);
-	ck_assert_int_eq(tenant_pid_nested(getpid()), 0);
-	/* A client's numbers: ours from our namespace; from one we cannot see (SO_PEERCRED pid 0) never. */
-	ck_assert(tenant_peer_pids_ours(getpid()));
-	ck_assert(tenant_peer_pids_ours(-1));
-	ck_assert(!tenant_peer_pids_ours(0));
+	ck_assert_int_eq(nspid_parse("Name:\tNSpid:\t1\t2\n"), -EBADMSG);
+}
+END_TEST
+
+/*
+ * A peer's namespace is that of the very process that connected: ours while
+ * it lives, unknown once it is gone, even if its child holds the socket on.
+ */
+START_TEST(test_nspid_of_peer)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int sv[2], lfd, fd, st;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	pid_t kid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(nspid_of_peer(sv[0], getpid()), 0);
+	ck_assert_int_eq(nspid_of_peer(sv[0], 0), -ESRCH);
+	close(sv[0]);
+	close(sv[1]);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/test_nspid.%d", (int)getpid());
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	kid = fork();
+	ck_assert_int_ge(kid, 0);
+	if (kid == 0) {
+		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		_exit(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(kid, &st, 0), kid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
+	ck_assert_int_eq(cred.pid, kid);
+	/* Gone and reaped before accept: not taken for ours. */
+	ck_assert_int_eq(nspid_of_peer(fd, cred.pid), -ESRCH);
+	close(fd);
+	close(lfd);
+	unlink(sa.sun_path);
 }
 END_TEST
 
@@ -301,6 +347,7 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_may_move);
 	tcase_add_test(tc, test_any_plan);
 	tcase_add_test(tc, test_nspid);
+	tcase_add_test(tc, test_nspid_of_peer);
 	tcase_add_test(tc, test_read_proc);
 	tcase_add_test(tc, test_may_take_from);
 	tcase_add_test(tc, test_sibling_plan);
