@@ -262,6 +262,59 @@ func TestIntegrationStartInCgroup(t *testing.T) {
 	}
 }
 
+// runID starts prog -u with start and returns what it printed (its euid).
+func runID(t *testing.T, prog string, start func(*exec.Cmd) error) (string, error) {
+	t.Helper()
+	cmd := exec.Command(prog, "-u")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := start(cmd); err != nil {
+		return "", err
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s -u: %v", prog, err)
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// A setuid program is not run without its privileges: a traced execve ignores
+// the setuid bit, so StartInCgroup refuses it (before, it ran it as the
+// caller); StartThenAttach runs it as it asks. A setuid program of the
+// caller's own gains nothing and still starts traced. CGCTL_SETUID_PROG is a
+// root-owned setuid copy of id(1) (t_go.sh makes it).
+func TestIntegrationStartInCgroupSetuid(t *testing.T) {
+	c, ctx := live(t)
+	prog := os.Getenv("CGCTL_SETUID_PROG")
+	if prog == "" || os.Geteuid() == 0 {
+		t.Skip("needs CGCTL_SETUID_PROG and a caller other than root")
+	}
+	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-setuid"})
+	euid, err := runID(t, prog, func(cmd *exec.Cmd) error { return c.StartInCgroup(ctx, e.Name, cmd) })
+	if !errors.Is(err, ErrPrivilegedProgram) {
+		t.Fatalf("StartInCgroup of setuid-root %s: euid %q, error %v; want ErrPrivilegedProgram", prog, euid, err)
+	}
+	euid, err = runID(t, prog, func(cmd *exec.Cmd) error { return c.StartThenAttach(ctx, e.Name, cmd) })
+	if err != nil || euid != "0" {
+		t.Fatalf("StartThenAttach of setuid-root %s: euid %q, error %v; want 0", prog, euid, err)
+	}
+	// The caller's own setuid copy: nothing to lose, started in the cgroup.
+	own := t.TempDir() + "/own-id"
+	data, err := os.ReadFile(prog)
+	if err == nil {
+		err = os.WriteFile(own, data, 0o755)
+	}
+	if err == nil {
+		err = os.Chmod(own, 0o4755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	euid, err = runID(t, own, func(cmd *exec.Cmd) error { return c.StartInCgroup(ctx, e.Name, cmd) })
+	if err != nil || euid != strconv.Itoa(os.Geteuid()) {
+		t.Fatalf("StartInCgroup of the caller's own setuid copy: euid %q, error %v", euid, err)
+	}
+}
+
 func TestIntegrationOpenCgroupResourcesFreezeKill(t *testing.T) {
 	c, ctx := live(t)
 	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-proc"})
