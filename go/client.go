@@ -4,6 +4,7 @@ package cgctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -140,13 +141,20 @@ func PidfdOpen(pid int) (int, error) {
 	return int(fd), nil
 }
 
-// AttachProcess moves p into a cgroup through a pidfd of it.
+// AttachProcess moves p into a cgroup through a pidfd of it. A process
+// already waited for (p.Wait) is refused with os.ErrProcessDone: its pid may
+// name another process by then.
 func (c *Client) AttachProcess(ctx context.Context, name string, p *os.Process) error {
 	fd, err := PidfdOpen(p.Pid)
 	if err != nil {
 		return err
 	}
 	defer syscall.Close(fd)
+	// Opened first: while p is not done (reaped), its pid cannot have been
+	// reused, so the pidfd is p's.
+	if err := p.Signal(syscall.Signal(0)); errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("cgctl: AttachProcess: pid %d: %w", p.Pid, err)
+	}
 	_, err = c.AttachPidfds(ctx, name, fd)
 	return err
 }

@@ -315,6 +315,62 @@ func TestIntegrationStartInCgroupSetuid(t *testing.T) {
 	}
 }
 
+// startWithPid starts a sleep that gets pid, handing the pid on through
+// ns_last_pid (this pid namespace's own: the test runs as its root).
+func startWithPid(t *testing.T, pid int) *exec.Cmd {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("sleep", "30")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if cmd.Process.Pid == pid {
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			return cmd
+		}
+		cmd.Process.Kill() // a thread of ours took the pid first: again
+		cmd.Wait()
+	}
+	t.Fatalf("pid %d was not handed on in 20 tries", pid)
+	return nil
+}
+
+// AttachProcess of a process already waited for refuses (os.ErrProcessDone):
+// its pid may name another process by then, which AttachProcess moved before.
+// t_go.sh runs this test in a pid namespace of its own (CGCTL_PIDNS=1), where
+// it hands the pid on at once.
+func TestPidnsAttachProcessWaited(t *testing.T) {
+	if os.Getenv("CGCTL_PIDNS") == "" {
+		t.Skip("t_go.sh runs it in a pid namespace of its own (CGCTL_PIDNS=1)")
+	}
+	c, ctx := live(t)
+	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-waited"})
+	old := exec.Command("true")
+	if err := old.Run(); err != nil {
+		t.Fatal(err)
+	}
+	now := startWithPid(t, old.Process.Pid)
+	before := cgroupOf(t, now.Process.Pid)
+	err := c.AttachProcess(ctx, e.Name, old.Process)
+	if after := cgroupOf(t, now.Process.Pid); after != before {
+		t.Fatalf("AttachProcess of exited pid %d moved the process that has its pid now from %s to %s",
+			old.Process.Pid, before, after)
+	}
+	if !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("AttachProcess of a process already waited for: %v, want os.ErrProcessDone", err)
+	}
+	// One still running (or not yet waited for) moves.
+	if err := c.AttachProcess(ctx, e.Name, now.Process); err != nil {
+		t.Fatalf("AttachProcess of a running process: %v", err)
+	}
+	if got, want := cgroupOf(t, now.Process.Pid), strings.TrimPrefix(e.Path, mountOf(t, c, ctx)); got != want {
+		t.Fatalf("pid %d in %s, want %s", now.Process.Pid, got, want)
+	}
+}
+
 func TestIntegrationOpenCgroupResourcesFreezeKill(t *testing.T) {
 	c, ctx := live(t)
 	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-proc"})

@@ -58,6 +58,22 @@ test_go_client() {
 	! cgt_tree | grep -qv '^\./cgctld\.leaf$' || fail "left in the managed root: $(cgt_tree | tr '\n' ' ')" || return 1
 }
 
+# AttachProcess of a process already waited for, whose pid another has taken:
+# the test binary in a user and pid namespace of its own, where it hands the
+# pid on at once (ns_last_pid); the daemon sees the test user through it.
+test_go_attach_waited_process() {
+	local t
+	t=$(cgt_user_bin tests/integration/cgctl-go.test) || { skip "Go client not built (make check-go)"; return; }
+	cgt_daemon_start "" || return 1
+	cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$DSOCK" CGCTL_PIDNS=1 \
+		unshare --user --map-root-user --pid --fork --mount-proc \
+		"$t" -test.v -test.count=1 -test.run 'PidnsAttachProcessWaited' >"$CGT_TMP/go.out" 2>&1
+	local rc=$?
+	cat "$CGT_TMP/go.out"
+	[ "$rc" = 0 ] && grep -q -- '--- PASS: TestPidnsAttachProcessWaited' "$CGT_TMP/go.out" ||
+		fail "AttachProcess of a process already waited for did not refuse" || return 1
+}
+
 test_go_watch_ends_on_stop() {
 	local t
 	t=$(cgt_user_bin tests/integration/cgctl-go.test) || { skip "Go client not built (make check-go)"; return; }
