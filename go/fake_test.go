@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -176,6 +177,41 @@ func TestFakeResourcesFromSpecJSON(t *testing.T) {
 		`"unified":{"cpu.max.burst":"1000","memory.oom.group":"1"}}`
 	if string(got) != want {
 		t.Fatalf("from the spec's JSON:\n got %s\nwant %s", got, want)
+	}
+}
+
+// StartInCgroup's check before it starts anything (no daemon needed): a
+// setgid file of a group the caller is not in grants privileges, but a caller
+// with CAP_SYS_PTRACE (root, as make check runs this) keeps them for its
+// tracee, so StartInCgroup does not refuse it; a plain file grants nothing.
+func TestFakeStartPrivilegedProgram(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if grantsPrivileges(plain) || gainsPrivileges(plain) {
+		t.Fatal("a plain file grants privileges?")
+	}
+	if os.Geteuid() != 0 || !hasCapSysPtrace() {
+		t.Skip("the setgid case needs root with CAP_SYS_PTRACE (make check runs it so)")
+	}
+	sg := filepath.Join(dir, "setgid")
+	err := os.WriteFile(sg, []byte("#!/bin/sh\n"), 0o755)
+	if err == nil {
+		err = os.Chown(sg, -1, 54321)
+	}
+	if err == nil {
+		err = os.Chmod(sg, 0o2755|os.ModeSetgid)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !grantsPrivileges(sg) {
+		t.Fatal("a setgid file of a group not ours grants nothing?")
+	}
+	if gainsPrivileges(sg) {
+		t.Fatal("refused for a caller with CAP_SYS_PTRACE, whose tracee keeps its setgid")
 	}
 }
 
