@@ -48,7 +48,11 @@ func optStr(s string) *string {
 	return &s
 }
 
-// waitMs is the daemon-side wait bound for ctx: its remaining time, nil without a deadline.
+// maxWaitMs is the longest timeout_ms the daemon takes (cgctld(8)).
+const maxWaitMs = 300000
+
+// waitMs is the daemon-side wait bound for ctx: its remaining time (at most
+// maxWaitMs, the daemon's limit), nil without a deadline.
 func waitMs(ctx context.Context) *int64 {
 	dl, ok := ctx.Deadline()
 	if !ok {
@@ -57,6 +61,8 @@ func waitMs(ctx context.Context) *int64 {
 	ms := time.Until(dl).Milliseconds() - 50 // leave time for the reply
 	if ms < 1 {
 		ms = 1
+	} else if ms > maxWaitMs {
+		ms = maxWaitMs
 	}
 	return &ms
 }

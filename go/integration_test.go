@@ -371,6 +371,28 @@ func TestPidnsAttachProcessWaited(t *testing.T) {
 	}
 }
 
+// A context with a long deadline (10 minutes: longer than the daemon waits
+// at most, 300000 ms) bounds Freeze, Thaw, Kill and Destroy as well; they
+// passed the whole remaining time as timeout_ms and got ErrInvalidValue.
+func TestIntegrationLongDeadline(t *testing.T) {
+	c, _ := live(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-long-deadline"})
+	if err := c.Freeze(ctx, e.Name); err != nil {
+		t.Fatalf("Freeze with a 10-minute deadline: %v", err)
+	}
+	if err := c.Thaw(ctx, e.Name); err != nil {
+		t.Fatalf("Thaw with a 10-minute deadline: %v", err)
+	}
+	if err := c.Kill(ctx, e.Name, 0); err != nil {
+		t.Fatalf("Kill with a 10-minute deadline: %v", err)
+	}
+	if r, err := c.Destroy(ctx, e.Name, DestroyOptions{Kill: true}); err != nil || !r.Existed {
+		t.Fatalf("Destroy with a 10-minute deadline: %+v, %v", r, err)
+	}
+}
+
 func TestIntegrationOpenCgroupResourcesFreezeKill(t *testing.T) {
 	c, ctx := live(t)
 	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-proc"})
