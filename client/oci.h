@@ -66,8 +66,9 @@ int oci_spec_error(const struct oci_log *log, const char *fmt, ...) __attribute_
 /*
  * The cgroup name for container id: the io.cgctl.name annotation, else
  * linux.cgroupsPath (a systemd "slice:prefix:name" becomes "prefix-name"),
- * else "oci-<id>" (*ret_derived true). -EINVAL (reported) when it is not a
- * valid name, -ENOMEM (reported); the out-parameters are written on success only.
+ * else "oci-<id>" (*ret_derived true; an id too long for one component is cut
+ * and hashed). -EINVAL (reported) when it is not a valid name, -ENOMEM
+ * (reported); the out-parameters are written on success only.
  */
 int oci_identity_name(json_object *config, json_object *state, const char *id, const struct oci_log *log,
 		      char **ret_name, bool *ret_derived);

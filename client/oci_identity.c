@@ -2,6 +2,8 @@
 /* oci_identity.c: which cgroup is a container's: its name from config.json, the labels that mark it. */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,28 @@ static int name_from_systemd_path(const char *path, char **ret)
 	if (plen == 0)
 		return (*ret = strdup(name)) ? 0 : -ENOMEM;
 	return asprintf(ret, "%.*s-%s", plen, prefix, name) < 0 ? -ENOMEM : 0;
+}
+
+/* "oci-<id>"; for an id too long for one name component (runc allows any length): "oci-", its
+ * first 96 bytes (cut at a character boundary), "-" and 16 hex digits of a hash of the whole id. */
+static int name_from_id(const char *id, char **ret)
+{
+	size_t len = strlen(id), cut = 96;
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	int r;
+
+	if (len + 4 <= CGNAME_COMPONENT_MAX) {
+		r = asprintf(ret, "oci-%s", id);
+	} else {
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)id[i]) * 0x100000001b3ULL;
+		while (cut > 0 && ((unsigned char)id[cut] & 0xc0) == 0x80)
+			cut--;
+		r = asprintf(ret, "oci-%.*s-%016" PRIx64, (int)cut, id, h);
+	}
+	if (r < 0)
+		*ret = NULL;
+	return r < 0 ? -ENOMEM : 0;
 }
 
 /* The name as given (io.cgctl.name or linux.cgroupsPath), in *ret; src names where it came from. */
@@ -62,8 +86,7 @@ int oci_identity_name(json_object *config, json_object *state, const char *id, c
 	} else {
 		src = "the container id";
 		derived = true;
-		if (asprintf(&name, "oci-%s", id) < 0)
-			name = NULL;
+		r = name_from_id(id, &name);
 	}
 	if (r == -EINVAL)
 		return r;

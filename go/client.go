@@ -4,6 +4,7 @@ package cgctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -47,7 +48,11 @@ func optStr(s string) *string {
 	return &s
 }
 
-// waitMs is the daemon-side wait bound for ctx: its remaining time, nil without a deadline.
+// maxWaitMs is the longest timeout_ms the daemon takes (cgctld(8)).
+const maxWaitMs = 300000
+
+// waitMs is the daemon-side wait bound for ctx: its remaining time (at most
+// maxWaitMs, the daemon's limit), nil without a deadline.
 func waitMs(ctx context.Context) *int64 {
 	dl, ok := ctx.Deadline()
 	if !ok {
@@ -56,6 +61,8 @@ func waitMs(ctx context.Context) *int64 {
 	ms := time.Until(dl).Milliseconds() - 50 // leave time for the reply
 	if ms < 1 {
 		ms = 1
+	} else if ms > maxWaitMs {
+		ms = maxWaitMs
 	}
 	return &ms
 }
@@ -140,13 +147,20 @@ func PidfdOpen(pid int) (int, error) {
 	return int(fd), nil
 }
 
-// AttachProcess moves p into a cgroup through a pidfd of it.
+// AttachProcess moves p into a cgroup through a pidfd of it. A process
+// already waited for (p.Wait) is refused with os.ErrProcessDone: its pid may
+// name another process by then.
 func (c *Client) AttachProcess(ctx context.Context, name string, p *os.Process) error {
 	fd, err := PidfdOpen(p.Pid)
 	if err != nil {
 		return err
 	}
 	defer syscall.Close(fd)
+	// Opened first: while p is not done (reaped), its pid cannot have been
+	// reused, so the pidfd is p's.
+	if err := p.Signal(syscall.Signal(0)); errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("cgctl: AttachProcess: pid %d: %w", p.Pid, err)
+	}
 	_, err = c.AttachPidfds(ctx, name, fd)
 	return err
 }

@@ -9,8 +9,10 @@ package cgctl
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -145,6 +147,71 @@ func TestFakeResourcesTranslation(t *testing.T) {
 	bad := &Resources{Memory: &LinuxMemory{Limit: &lim, Swap: &resv}}
 	if _, err := bad.toWire(); !errors.Is(err, ErrInvalidValue) {
 		t.Fatalf("swap below the limit: %v", err)
+	}
+}
+
+// README's way from the runtime-spec Go types: their JSON (here a runc
+// spec's linux.resources, as json.Marshal of specs.LinuxResources writes it)
+// unmarshals into Resources field for field.
+func TestFakeResourcesFromSpecJSON(t *testing.T) {
+	spec := `{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}],
+		"memory":{"limit":536870912,"reservation":268435456,"swap":1073741824,"disableOOMKiller":false},
+		"cpu":{"shares":1024,"quota":50000,"burst":1000,"period":100000,"cpus":"0-1","mems":"0","idle":0},
+		"pids":{"limit":100},
+		"blockIO":{"weight":500,"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":1048576}]},
+		"hugepageLimits":[{"pageSize":"2MB","limit":4194304}],
+		"unified":{"memory.oom.group":"1"}}`
+	var r Resources
+	if err := json.Unmarshal([]byte(spec), &r); err != nil {
+		t.Fatal(err)
+	}
+	wr, err := r.toWire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(wr)
+	want := `{"memory":{"max":"536870912","low":"268435456","swap_max":"536870912"},"pids_max":"100",` +
+		`"cpu":{"quota":"50000","period":100000,"shares":1024,"idle":false,"cpus":"0-1","mems":"0"},` +
+		`"io":{"weight":4950,"max":[{"major":8,"minor":0,"rbps":"1048576"}]},` +
+		`"hugetlb":[{"pagesize":"2MB","max":"4194304"}],` +
+		`"unified":{"cpu.max.burst":"1000","memory.oom.group":"1"}}`
+	if string(got) != want {
+		t.Fatalf("from the spec's JSON:\n got %s\nwant %s", got, want)
+	}
+}
+
+// StartInCgroup's check before it starts anything (no daemon needed): a
+// setgid file of a group the caller is not in grants privileges, but a caller
+// with CAP_SYS_PTRACE (root, as make check runs this) keeps them for its
+// tracee, so StartInCgroup does not refuse it; a plain file grants nothing.
+func TestFakeStartPrivilegedProgram(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if grantsPrivileges(plain) || gainsPrivileges(plain) {
+		t.Fatal("a plain file grants privileges?")
+	}
+	if os.Geteuid() != 0 || !hasCapSysPtrace() {
+		t.Skip("the setgid case needs root with CAP_SYS_PTRACE (make check runs it so)")
+	}
+	sg := filepath.Join(dir, "setgid")
+	err := os.WriteFile(sg, []byte("#!/bin/sh\n"), 0o755)
+	if err == nil {
+		err = os.Chown(sg, -1, 54321)
+	}
+	if err == nil {
+		err = os.Chmod(sg, 0o2755|os.ModeSetgid)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !grantsPrivileges(sg) {
+		t.Fatal("a setgid file of a group not ours grants nothing?")
+	}
+	if gainsPrivileges(sg) {
+		t.Fatal("refused for a caller with CAP_SYS_PTRACE, whose tracee keeps its setgid")
 	}
 }
 

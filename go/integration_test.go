@@ -262,6 +262,137 @@ func TestIntegrationStartInCgroup(t *testing.T) {
 	}
 }
 
+// runID starts prog -u with start and returns what it printed (its euid).
+func runID(t *testing.T, prog string, start func(*exec.Cmd) error) (string, error) {
+	t.Helper()
+	cmd := exec.Command(prog, "-u")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := start(cmd); err != nil {
+		return "", err
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s -u: %v", prog, err)
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// A setuid program is not run without its privileges: a traced execve ignores
+// the setuid bit, so StartInCgroup refuses it (before, it ran it as the
+// caller); StartThenAttach runs it as it asks. A setuid program of the
+// caller's own gains nothing and still starts traced. CGCTL_SETUID_PROG is a
+// root-owned setuid copy of id(1) (t_go.sh makes it).
+func TestIntegrationStartInCgroupSetuid(t *testing.T) {
+	c, ctx := live(t)
+	prog := os.Getenv("CGCTL_SETUID_PROG")
+	if prog == "" || os.Geteuid() == 0 {
+		t.Skip("needs CGCTL_SETUID_PROG and a caller other than root")
+	}
+	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-setuid"})
+	euid, err := runID(t, prog, func(cmd *exec.Cmd) error { return c.StartInCgroup(ctx, e.Name, cmd) })
+	if !errors.Is(err, ErrPrivilegedProgram) {
+		t.Fatalf("StartInCgroup of setuid-root %s: euid %q, error %v; want ErrPrivilegedProgram", prog, euid, err)
+	}
+	euid, err = runID(t, prog, func(cmd *exec.Cmd) error { return c.StartThenAttach(ctx, e.Name, cmd) })
+	if err != nil || euid != "0" {
+		t.Fatalf("StartThenAttach of setuid-root %s: euid %q, error %v; want 0", prog, euid, err)
+	}
+	// The caller's own setuid copy: nothing to lose, started in the cgroup.
+	own := t.TempDir() + "/own-id"
+	data, err := os.ReadFile(prog)
+	if err == nil {
+		err = os.WriteFile(own, data, 0o755)
+	}
+	if err == nil {
+		err = os.Chmod(own, 0o4755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	euid, err = runID(t, own, func(cmd *exec.Cmd) error { return c.StartInCgroup(ctx, e.Name, cmd) })
+	if err != nil || euid != strconv.Itoa(os.Geteuid()) {
+		t.Fatalf("StartInCgroup of the caller's own setuid copy: euid %q, error %v", euid, err)
+	}
+}
+
+// startWithPid starts a sleep that gets pid, handing the pid on through
+// ns_last_pid (this pid namespace's own: the test runs as its root).
+func startWithPid(t *testing.T, pid int) *exec.Cmd {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("sleep", "30")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if cmd.Process.Pid == pid {
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			return cmd
+		}
+		cmd.Process.Kill() // a thread of ours took the pid first: again
+		cmd.Wait()
+	}
+	t.Fatalf("pid %d was not handed on in 20 tries", pid)
+	return nil
+}
+
+// AttachProcess of a process already waited for refuses (os.ErrProcessDone):
+// its pid may name another process by then, which AttachProcess moved before.
+// t_go.sh runs this test in a pid namespace of its own (CGCTL_PIDNS=1), where
+// it hands the pid on at once.
+func TestPidnsAttachProcessWaited(t *testing.T) {
+	if os.Getenv("CGCTL_PIDNS") == "" {
+		t.Skip("t_go.sh runs it in a pid namespace of its own (CGCTL_PIDNS=1)")
+	}
+	c, ctx := live(t)
+	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-waited"})
+	old := exec.Command("true")
+	if err := old.Run(); err != nil {
+		t.Fatal(err)
+	}
+	now := startWithPid(t, old.Process.Pid)
+	before := cgroupOf(t, now.Process.Pid)
+	err := c.AttachProcess(ctx, e.Name, old.Process)
+	if after := cgroupOf(t, now.Process.Pid); after != before {
+		t.Fatalf("AttachProcess of exited pid %d moved the process that has its pid now from %s to %s",
+			old.Process.Pid, before, after)
+	}
+	if !errors.Is(err, os.ErrProcessDone) {
+		t.Fatalf("AttachProcess of a process already waited for: %v, want os.ErrProcessDone", err)
+	}
+	// One still running (or not yet waited for) moves.
+	if err := c.AttachProcess(ctx, e.Name, now.Process); err != nil {
+		t.Fatalf("AttachProcess of a running process: %v", err)
+	}
+	if got, want := cgroupOf(t, now.Process.Pid), strings.TrimPrefix(e.Path, mountOf(t, c, ctx)); got != want {
+		t.Fatalf("pid %d in %s, want %s", now.Process.Pid, got, want)
+	}
+}
+
+// A context with a long deadline (10 minutes: longer than the daemon waits
+// at most, 300000 ms) bounds Freeze, Thaw, Kill and Destroy as well; they
+// passed the whole remaining time as timeout_ms and got ErrInvalidValue.
+func TestIntegrationLongDeadline(t *testing.T) {
+	c, _ := live(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-long-deadline"})
+	if err := c.Freeze(ctx, e.Name); err != nil {
+		t.Fatalf("Freeze with a 10-minute deadline: %v", err)
+	}
+	if err := c.Thaw(ctx, e.Name); err != nil {
+		t.Fatalf("Thaw with a 10-minute deadline: %v", err)
+	}
+	if err := c.Kill(ctx, e.Name, 0); err != nil {
+		t.Fatalf("Kill with a 10-minute deadline: %v", err)
+	}
+	if r, err := c.Destroy(ctx, e.Name, DestroyOptions{Kill: true}); err != nil || !r.Existed {
+		t.Fatalf("Destroy with a 10-minute deadline: %+v, %v", r, err)
+	}
+}
+
 func TestIntegrationOpenCgroupResourcesFreezeKill(t *testing.T) {
 	c, ctx := live(t)
 	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-proc"})

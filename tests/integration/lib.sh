@@ -1139,18 +1139,20 @@ cgt_subids() {
 }
 
 # Podman as the test user from workloads/, with the run's scratch HOME (its
-# storage: vfs, which needs neither /dev/fuse nor overlay in a user namespace)
-# and the project's hooks.d file. Sets RC, OUT, ERR.
+# storage: vfs, which needs neither /dev/fuse nor overlay in a user namespace,
+# and its containers.conf, which names the project's hooks.d). Sets RC, OUT, ERR.
 cgt_podman() {
-	cgt_as_user_in "$CGT_WORK" env HOME="$CGT_PODMAN_HOME" podman --storage-driver vfs \
-		--hooks-dir "$CGT_TMP/hooks.d" "$@" \
+	cgt_as_user_in "$CGT_WORK" env HOME="$CGT_PODMAN_HOME" podman --storage-driver vfs "$@" \
 		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "podman $*"
 }
 
 # Why rootless podman cannot run here (empty when it can). Once per run: sub
-# ids, the scratch HOME, hooks.d with the built hook, and a busybox image
-# imported from a busybox-static rootfs (CGT_PODMAN_IMAGE).
+# ids, the scratch HOME, hooks.d with the built hook, named by hooks_dir in
+# the HOME's containers.conf as README says (podman's restarts of a
+# --restart policy run "podman container cleanup", which gets no --hooks-dir
+# from the command line), and a busybox image imported from a busybox-static
+# rootfs (CGT_PODMAN_IMAGE).
 cgt_podman_missing() {
 	local why rootfs=$CGT_TMP/podman-rootfs hook a
 	CGT_PODMAN_HOME=$CGT_TMP/podman-home
@@ -1166,7 +1168,11 @@ cgt_podman_missing() {
 		chmod -R a+rX "$CGT_TMP/hooks.d" && cp "$(command -v busybox)" "$rootfs/bin/busybox" ||
 		{ echo "cannot prepare hooks.d and the rootfs"; return; }
 	for a in sh cat sleep ls echo true; do ln -sf busybox "$rootfs/bin/$a"; done
-	install -d -m 0700 -o "$CGT_UID" -g "$CGT_GID" "$CGT_PODMAN_HOME" || { echo "cannot make $CGT_PODMAN_HOME"; return; }
+	install -d -m 0700 -o "$CGT_UID" -g "$CGT_GID" "$CGT_PODMAN_HOME" "$CGT_PODMAN_HOME/.config" \
+		"$CGT_PODMAN_HOME/.config/containers" || { echo "cannot make $CGT_PODMAN_HOME"; return; }
+	printf '[engine]\nhooks_dir = ["%s"]\n' "$CGT_TMP/hooks.d" >"$CGT_PODMAN_HOME/.config/containers/containers.conf" &&
+		chown "$CGT_UID:$CGT_GID" "$CGT_PODMAN_HOME/.config/containers/containers.conf" ||
+		{ echo "cannot write containers.conf"; return; }
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	cgt_as_user_in "$CGT_WORK" env HOME="$CGT_PODMAN_HOME" sh -c 'tar -C "$1" -c . | podman --storage-driver vfs import - "$2"' \
 		sh "$rootfs" "$CGT_PODMAN_IMAGE" >"$CGT_TMP/podman-import.log" 2>&1 ||

@@ -23,9 +23,16 @@ c, _ = s.accept(); time.sleep(5)' "$dir/sock" </dev/null >/dev/null 2>&1 &
 	FOREIGN_SOCK=$dir/sock
 }
 
+# A root-owned setuid copy of id(1) in the run's scratch bin/ (TestIntegrationStartInCgroupSetuid); prints its path.
+go_setuid_id() {
+	local p=$CGT_TMP/bin/setuid-id
+	install -o root -g root -m 04755 "$(command -v id)" "$p" && printf '%s\n' "$p"
+}
+
 test_go_client() {
-	local t
+	local t suid
 	t=$(cgt_user_bin tests/integration/cgctl-go.test) || { skip "Go client not built (make check-go)"; return; }
+	suid=$(go_setuid_id) || { fail "cannot make a setuid copy of id"; return 1; }
 	# A degraded daemon (root-owned root) for NoDelegation, then the real one.
 	cgt_mkcg "$CGT_SCRATCH/rootowned" root || return 1
 	cgt_mkcg "$CGT_SCRATCH/deghome" || return 1
@@ -34,7 +41,7 @@ test_go_client() {
 	cgt_daemon_start "" || return 1
 	go_foreign_listener || { fail "could not start the foreign listener"; return 1; }
 	if ! cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$DSOCK" CGCTL_DEGRADED_SOCKET="$deg" \
-		CGCTL_FOREIGN_SOCKET="$FOREIGN_SOCK" "$t" -test.v -test.count=1 -test.run 'Integration' \
+		CGCTL_FOREIGN_SOCKET="$FOREIGN_SOCK" CGCTL_SETUID_PROG="$suid" "$t" -test.v -test.count=1 -test.run 'Integration' \
 		>"$CGT_TMP/go.out" 2>&1; then
 		cat "$CGT_TMP/go.out"
 		fail "go test failed"
@@ -46,7 +53,25 @@ test_go_client() {
 	skipped=$(grep -c -- '--- SKIP' "$CGT_TMP/go.out")
 	[ "$skipped" = 1 ] || fail "$skipped Go tests skipped, want 1 (StopEndsWatch)" || return 1
 	grep -q -- '--- PASS: TestIntegrationStartInCgroup' "$CGT_TMP/go.out" || fail "StartInCgroup did not pass" || return 1
+	grep -q -- '--- PASS: TestIntegrationStartInCgroupSetuid' "$CGT_TMP/go.out" ||
+		fail "StartInCgroup of a setuid program did not pass" || return 1
 	! cgt_tree | grep -qv '^\./cgctld\.leaf$' || fail "left in the managed root: $(cgt_tree | tr '\n' ' ')" || return 1
+}
+
+# AttachProcess of a process already waited for, whose pid another has taken:
+# the test binary in a user and pid namespace of its own, where it hands the
+# pid on at once (ns_last_pid); the daemon sees the test user through it.
+test_go_attach_waited_process() {
+	local t
+	t=$(cgt_user_bin tests/integration/cgctl-go.test) || { skip "Go client not built (make check-go)"; return; }
+	cgt_daemon_start "" || return 1
+	cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$DSOCK" CGCTL_PIDNS=1 \
+		unshare --user --map-root-user --pid --fork --mount-proc \
+		"$t" -test.v -test.count=1 -test.run 'PidnsAttachProcessWaited' >"$CGT_TMP/go.out" 2>&1
+	local rc=$?
+	cat "$CGT_TMP/go.out"
+	[ "$rc" = 0 ] && grep -q -- '--- PASS: TestPidnsAttachProcessWaited' "$CGT_TMP/go.out" ||
+		fail "AttachProcess of a process already waited for did not refuse" || return 1
 }
 
 test_go_watch_ends_on_stop() {

@@ -464,6 +464,33 @@ oci_runc_body() {
 	[ "$(cgt_tree)" = "$before" ] || fail "something changed after the container was gone" || return 1
 }
 
+# runc takes a container id of any length: one too long for "oci-<id>" (128
+# bytes a name component) gets a cut name told apart by a hash, and the
+# container starts in it (the hook refused it before, and runc with it).
+test_oci_runc_long_id() {
+	need_runc || return
+	up || return 1
+	local id b pid name
+	id=long-$(printf '0123456789%.0s' $(seq 1 20))
+	b=$CGT_TMP/oci/long
+	cgt_oci_bundle "$b" || fail "cannot build the bundle" || return 1
+	oci_config "$b" "$DSOCK" || fail "cannot write config.json" || return 1
+	cgt_runc run -d -b "$b" "$id"
+	expect_rc 0 "runc run -d with a ${#id}-byte id" || return 1
+	c --json list
+	name=$(jq -r --arg id "$id" '.[] | select(.labels["oci.id"] == $id) | .name' <<<"$OUT")
+	[ "${name:0:100}" = "oci-${id:0:96}" ] && [ "${#name}" -le 128 ] ||
+		fail "the container's cgroup is '$name', want oci- and the id's first 96 bytes" || return 1
+	pid=$(runc_pid "$id")
+	expect_in_cg "$pid" "$name" || return 1
+	cgt_runc kill "$id" KILL
+	runc_wait_stopped "$id" || fail "container did not stop" || return 1
+	cgt_runc delete "$id"
+	expect_rc 0 "runc delete" || return 1
+	expect_no_dir "$name" || return 1
+	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+}
+
 test_oci_runc_without_daemon() {
 	need_runc || return
 	oci_runc_nodaemon_body

@@ -161,6 +161,35 @@ pm_daemon_kill9_body() {
 	expect_pm_gone || return 1
 }
 
+# podman restarts a container of a --restart policy itself, from "podman
+# container cleanup": every run gets its cgroup, and nothing is left after.
+test_podman_restart_policy() { pm_test pm_restart_policy_body; }
+
+# The body of test_podman_restart_policy.
+pm_restart_policy_body() {
+	local i want lines
+	# Each run prints its cgroup, lives a moment and fails: podman starts it again.
+	pm_run --restart=always -- sh -c 'grep "^0::" /proc/self/cgroup; sleep 0.3; exit 1' || return 1
+	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
+		pm inspect --format '{{.RestartCount}}' "$CID" >/dev/null
+		[ "${OUT:-0}" -ge 3 ] 2>/dev/null && break
+		sleep 0.1
+	done
+	[ "${OUT:-0}" -ge 3 ] 2>/dev/null || fail "podman restarted the container ${OUT:-0} times, want 3" || return 1
+	pm logs "$CID"
+	want="0::$(cgt_cg_relpath "$CGT_MROOT/oci-$CID")"
+	lines=$(grep -c '^0::' <<<"$OUT")
+	[ "$lines" -ge 3 ] || fail "$lines runs logged their cgroup, want 3 or more" || return 1
+	# The restarts too: with --hooks-dir on podman's command line they ran in workloads/.
+	! grep '^0::' <<<"$OUT" | grep -vqxF "$want" ||
+		fail "a run of the container was not in oci-$CID: $(grep '^0::' <<<"$OUT" | sort | uniq -c | tr '\n' ' ')" || return 1
+	pm rm -f -t 0 "$CID"
+	expect_rc 0 "podman rm -f" || return 1
+	expect_pm_gone || return 1
+	! grep -q "$CID.*error" "$CGT_PODMAN_HOME/.local/state/cgctl/oci-hook.log" ||
+		fail "the hook logged trouble: $(cat "$CGT_PODMAN_HOME/.local/state/cgctl/oci-hook.log")" || return 1
+}
+
 test_podman_readme_recipe() {
 	local readme=$TOP/README.md line
 	# The lines of README's podman block that carry the recipe's options.

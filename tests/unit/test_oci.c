@@ -197,6 +197,60 @@ START_TEST(test_identity_name)
 }
 END_TEST
 
+/* The name made from container id id (no name given). */
+static char *name_of_id(const char *id)
+{
+	json_object *c = parse("{}");
+	char *name = NULL;
+	bool derived = false;
+
+	logged[0] = '\0';
+	ck_assert_int_eq(oci_identity_name(c, NULL, id, &capture, &name, &derived), 0);
+	ck_assert(derived);
+	ck_assert_str_eq(logged, "");
+	json_object_put(c);
+	return name;
+}
+
+/* runc takes container ids of any length: one too long for a name component (128 bytes with
+ * "oci-") still names a cgroup, cut and told apart by a hash of the whole id (refused before). */
+START_TEST(test_identity_name_long_id)
+{
+	char id[256], *name;
+
+	memset(id, 'c', sizeof(id));
+	id[124] = '\0';
+	name = name_of_id(id);
+	ck_assert_uint_eq(strlen(name), 128);
+	ck_assert(strncmp(name, "oci-", 4) == 0 && strcmp(name + 4, id) == 0);
+	free(name);
+	id[124] = 'c';
+	id[125] = '\0';
+	name = name_of_id(id);
+	ck_assert_uint_eq(strlen(name), 117);
+	ck_assert(strncmp(name, "oci-", 4) == 0 && memcmp(name + 4, id, 96) == 0);
+	ck_assert_str_eq(name + 100, "-44bb30d4df109bf6");
+	free(name);
+	for (int i = 0; i < 200; i++)
+		id[i] = i % 2 ? 'b' : 'a';
+	id[200] = '\0';
+	name = name_of_id(id);
+	ck_assert(memcmp(name + 4, id, 96) == 0);
+	ck_assert_str_eq(name + 100, "-3b92fa687948d2ed");
+	free(name);
+	/* A multi-byte character at the cut is not split. */
+	memset(id, 'x', 95);
+	id[95] = (char)0xc3;
+	id[96] = (char)0xa9;
+	memset(id + 97, 'y', 100);
+	id[197] = '\0';
+	name = name_of_id(id);
+	ck_assert_uint_eq(strlen(name), 116);
+	ck_assert_int_eq(name[99], '-');
+	free(name);
+}
+END_TEST
+
 START_TEST(test_identity_name_systemd)
 {
 	assert_name("{\"linux\": {\"cgroupsPath\": \"user.slice:pfx:n2\"}}", NULL, "pfx-n2", false);
@@ -675,6 +729,7 @@ static Suite *oci_suite(void)
 	add_tcase(s, "spec_report", test_spec_report);
 	add_tcase(s, "identity_name", test_identity_name);
 	add_tcase(s, "identity_name_systemd", test_identity_name_systemd);
+	add_tcase(s, "identity_name_long_id", test_identity_name_long_id);
 	add_tcase(s, "identity_name_rejected", test_identity_name_rejected);
 	add_tcase(s, "identity_labels", test_identity_labels);
 	add_tcase(s, "identity_is_ours", test_identity_is_ours);
