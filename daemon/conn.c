@@ -323,6 +323,12 @@ bool call_oneway(const struct call *call)
 	return call->vl.oneway;
 }
 
+/* Does the call ask to leave Varlink for another protocol after its reply? */
+bool call_upgrade(const struct call *call)
+{
+	return call->vl.upgrade;
+}
+
 /* The parameter json-c would have read other than written, NULL for none. */
 const char *call_bad_parameter(const struct call *call)
 {

@@ -88,11 +88,12 @@ struct conn *call_conn(const struct call *call);
 struct server *call_server(const struct call *call);
 /* The peer's uid: conn_uid(call_conn(call)). */
 uid_t call_peer_uid(const struct call *call);
-/* The call's method, its parameters (an object, borrowed), its "more" and "oneway" flags. */
+/* The call's method, its parameters (an object, borrowed), its "more", "oneway" and "upgrade" flags. */
 const char *call_method(const struct call *call);
 json_object *call_parameters(const struct call *call);
 bool call_more(const struct call *call);
 bool call_oneway(const struct call *call);
+bool call_upgrade(const struct call *call);
 /* A parameter written with a duplicate key, a lone surrogate escape or "\u0000" (vl_call_parse()), NULL for none. */
 const char *call_bad_parameter(const struct call *call);
 /* The descriptors that came with the call (still the call's: closed when it is answered); their number in *ret_n. */

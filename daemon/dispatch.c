@@ -127,6 +127,15 @@ void dispatch_call(struct call *call)
 		call_reply(call, NULL);
 		return;
 	}
+	/*
+	 * "upgrade" asks to speak another protocol on the connection after the
+	 * reply: no method of ours offers one, and a client that went on in its
+	 * own would be read as broken Varlink. Refused; the connection stays Varlink.
+	 */
+	if (call_upgrade(call)) {
+		params_invalid(call, "upgrade");
+		return;
+	}
 	/* "sur\udcffx" must not become another name, nor {"name":"a","name":"b"} quietly "b". */
 	if (call_bad_parameter(call)) {
 		params_invalid(call, call_bad_parameter(call));
@@ -208,6 +217,20 @@ bool param_bool(struct call *call, const char *name, bool def)
 	json_object *v = param_obj(call, name);
 
 	return v ? json_object_get_boolean(v) : def;
+}
+
+bool param_timeout(struct call *call, int *ret)
+{
+	json_object *t = param_obj(call, "timeout_ms");
+	int64_t v = t ? json_object_get_int64(t) : 0;
+
+	if (v < 0 || v > MANAGER_KILL_TIMEOUT_MAX_MS) {
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "timeout_ms", "timeout_ms must be between 0 and %d",
+			    MANAGER_KILL_TIMEOUT_MAX_MS);
+		return false;
+	}
+	*ret = v ? (int)v : MANAGER_KILL_TIMEOUT_MS;
+	return true;
 }
 
 /* Answer a failed operation. */

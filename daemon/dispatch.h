@@ -30,6 +30,13 @@ const char *param_str(struct call *call, const char *name);
 bool param_bool(struct call *call, const char *name, bool def);
 /* The parameter object itself (borrowed), NULL when absent or null. */
 json_object *param_obj(struct call *call, const char *name);
+/*
+ * The "timeout_ms" parameter, how long Destroy, Freeze, Thaw and Kill wait:
+ * 0..MANAGER_KILL_TIMEOUT_MAX_MS, 0 or absent meaning the default
+ * (MANAGER_KILL_TIMEOUT_MS), as in libcgctl; else InvalidValue is answered
+ * and false returned.
+ */
+bool param_timeout(struct call *call, int *ret);
 
 /* Route a call to its handler (app.c's dispatch op). */
 void dispatch_call(struct call *call);

@@ -152,25 +152,15 @@ void method_destroy(struct call *call)
 		PARAM_END,
 	};
 	struct destroy_request req = { 0 };
-	json_object *t;
 
 	if (!params_check(call, specs))
 		return;
 	req.name = param_str(call, "name");
 	req.recursive = param_bool(call, "recursive", false);
 	req.kill = param_bool(call, "kill", false);
-	req.timeout_ms = MANAGER_KILL_TIMEOUT_MS;
 	req.caller = call_peer_uid(call);
-	t = param_obj(call, "timeout_ms");
-	if (t) {
-		int64_t v = json_object_get_int64(t);
-		if (v < 0 || v > MANAGER_KILL_TIMEOUT_MAX_MS) {
-			call_errorf(call, CGERR_INVALID_VALUE, "field", "timeout_ms",
-				    "timeout_ms must be between 0 and %d", MANAGER_KILL_TIMEOUT_MAX_MS);
-			return;
-		}
-		req.timeout_ms = (int)v;
-	}
+	if (!param_timeout(call, &req.timeout_ms))
+		return;
 	manager_destroy(call_manager(call), &req, destroy_done_cb, call);
 }
 

@@ -103,22 +103,6 @@ static bool call_subtree_proven(struct call *call)
 	return false;
 }
 
-/* Timeout parameter within bounds, or answer InvalidValue. */
-static bool call_timeout(struct call *call, int *ret)
-{
-	json_object *t = param_obj(call, "timeout_ms");
-	int64_t v = t ? json_object_get_int64(t) : 0;
-
-	if (v < 0 || v > MANAGER_KILL_TIMEOUT_MAX_MS) {
-		call_errorf(call, CGERR_INVALID_VALUE, "field", "timeout_ms", "timeout_ms must be between 0 and %d",
-			    MANAGER_KILL_TIMEOUT_MAX_MS);
-		return false;
-	}
-	/* 0 means the daemon's default, as in libcgctl. */
-	*ret = v ? (int)v : MANAGER_KILL_TIMEOUT_MS;
-	return true;
-}
-
 /* The systemd fallback failed (r) because there is no systemd to ask: no unit of ours, or no systemd at all. */
 static bool attach_no_systemd(int r)
 {
@@ -568,7 +552,7 @@ static void freeze_or_thaw(struct call *call, bool freeze)
 	struct manager *m = call_manager(call);
 	int timeout, r;
 
-	if (!params_check(call, specs) || !call_timeout(call, &timeout) || !call_lookup(call, NULL, &rel) ||
+	if (!params_check(call, specs) || !param_timeout(call, &timeout) || !call_lookup(call, NULL, &rel) ||
 	    (freeze && !call_subtree_own(call, "freezing it")) || !call_open_verified(call, &fd) ||
 	    (freeze && !call_subtree_proven(call)))
 		return;
@@ -612,7 +596,7 @@ void method_kill(struct call *call)
 	int sig = SIGKILL, timeout, r;
 
 	/* timeout_ms is accepted (and checked) for symmetry; signalling does not wait. */
-	if (!params_check(call, specs) || !call_timeout(call, &timeout))
+	if (!params_check(call, specs) || !param_timeout(call, &timeout))
 		return;
 	s = param_obj(call, "signal");
 	if (s) {

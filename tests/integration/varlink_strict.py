@@ -243,6 +243,9 @@ def service(c, idl_paths):
     # "more" on a method that does not stream: one reply, without "continues".
     call(c, "GetStatus", {}, more=True)
     call(c, SVC + ".GetInfo", {}, more=True)
+    # "upgrade": no method offers another protocol; refused, and the connection stays Varlink.
+    call(c, "GetStatus", {}, SVC + ".InvalidParameter", upgrade=True)
+    call(c, "GetStatus", {})
     # oneway: done, no reply; oneway + more: not run, no reply; the next call is answered.
     c.send("Create", {"name": "vs/ow"}, oneway=True)
     c.send("Create", {"name": "vs/.."}, oneway=True)
@@ -434,6 +437,16 @@ def destroys(c):
     d = call(c, "Destroy", {"name": "never-made"})
     if d != {"name": "never-made", "existed": False, "removed": []}:
         fail("Destroy of a name never made answered %s" % short(d))
+    # timeout_ms 0 is the default wait, as for Freeze, Thaw and Kill (it was no wait: Timeout).
+    kid = sleeper()
+    try:
+        call(c, "Create", {"name": "vs/zero"})
+        call(c, "Attach", {"name": "vs/zero", "pids": [kid]})
+        d = call(c, "Destroy", {"name": "vs/zero", "kill": True, "timeout_ms": 0})
+        if d.get("removed") != ["vs/zero"]:
+            fail("Destroy with kill and timeout_ms 0 answered %s" % short(d))
+    finally:
+        reap(kid)
     d = call(c, "Destroy", {"name": "vs", "recursive": True, "kill": True, "timeout_ms": 5000})
     if d.get("existed") is not True or "vs" not in d.get("removed", []):
         fail("recursive Destroy answered %s" % short(d))
