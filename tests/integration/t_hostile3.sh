@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: MIT
+# t_hostile3.sh: a fifth round from the outside: the daemon's own files and directories as another user plants them.
+# shellcheck shell=bash disable=SC2153 # CGCTL, CGCTLD, CGT_*... are lib.sh's
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+
+# Run cgctld in the foreground for at most 5 s with XDG_RUNTIME_DIR=$2 and no
+# --socket, as root ($1 root: in a root-owned cgroup of its own below the
+# scratch root) or as the test user ($1 user); sets RC, OUT, ERR (124: it ran).
+h3_daemon_default_socket() {
+	local who=$1 rt=$2 cg=$CGT_SCRATCH/rootd
+	shift 2
+	if [ "$who" = root ]; then
+		[ -d "$cg/cgctld.leaf" ] || { cgt_mkcg "$cg" root && cgt_mkcg "$cg/cgctld.leaf" root; } || return 1
+		# shellcheck disable=SC2016
+		sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg/cgctld.leaf" \
+			env XDG_RUNTIME_DIR="$rt" timeout -s TERM 5 "$CGCTLD" --cgroup-root "$cg" \
+			--state-dir "$CGT_TMP/rootstate" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	else
+		cgt_as_user_in "$CGT_MROOT" env XDG_RUNTIME_DIR="$rt" timeout -s TERM 5 "$CGCTLD" \
+			--state-dir "$CGT_STATES/h3" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	fi
+	cgt_collect "($who) cgctld, XDG_RUNTIME_DIR=$rt"
+}
+
+# Directory $1 still has mode $2 and holds no socket.
+h3_untouched() {
+	local mode
+	mode=$(stat -c %a "$1")
+	[ "$mode" = "$2" ] || fail "cgctld made $1 mode $mode (it was $2)" || return 1
+	[ ! -e "$1/io.cgctl.Manager" ] || fail "cgctld put its socket in $1"
+}
+
+# In a shared sticky runtime directory (XDG_RUNTIME_DIR=/tmp, as some set-ups
+# have it) another user plants cgctl as a link to a directory of the daemon's
+# uid: the daemon must refuse it, not chmod the link's target 0700 and listen
+# there (root's /etc, say, or the user's home). As root and as the user.
+test_hostile3_socket_dir_link_not_followed() {
+	local rt victim who
+	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
+	rt=$(mktemp -d "$CGT_TMP/rt.XXXXXX") && chmod 1777 "$rt" || return 1
+	for who in root user; do
+		victim=$(mktemp -d "$CGT_TMP/victim.XXXXXX") && chmod 0755 "$victim" || return 1
+		[ "$who" = root ] || chown "$CGT_UID:$CGT_GID" "$victim" || return 1
+		rm -f "$rt/cgctl"
+		setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups ln -s "$victim" "$rt/cgctl" || return 1
+		h3_daemon_default_socket "$who" "$rt"
+		[ "$RC" = 1 ] || fail "$who cgctld with $rt/cgctl a link of another user: exit $RC (124: it ran)" || return 1
+		expect_err "$rt/cgctl: is a symbolic link, not a directory" || return 1
+		h3_untouched "$victim" 755 || return 1
+	done
+	# Without the link, the sticky directory is fine: the daemon makes cgctl/ there.
+	rm -f "$rt/cgctl"
+	h3_daemon_default_socket root "$rt"
+	[ "$RC" = 124 ] || fail "root cgctld in a clean sticky $rt: exit $RC" || return 1
+	[ "$(stat -c '%a %u' "$rt/cgctl")" = "700 0" ] || fail "$rt/cgctl: $(stat -c '%a %u' "$rt/cgctl")"
+}
+
+# A runtime directory another user owns (root's cgctld started from su, which
+# keeps the user's XDG_RUNTIME_DIR): that user could swap the socket
+# directory, so it is refused, as the same parent of a state directory is.
+test_hostile3_socket_dir_parent_foreign() {
+	local rt
+	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
+	rt=$(mktemp -d "$CGT_TMP/rt.XXXXXX") && chown "$CGT_UID2:$CGT_GID2" "$rt" && chmod 0700 "$rt" || return 1
+	h3_daemon_default_socket root "$rt"
+	[ "$RC" = 1 ] || fail "root cgctld with XDG_RUNTIME_DIR owned by uid $CGT_UID2: exit $RC (124: it ran)" || return 1
+	expect_err "$rt/cgctl: its parent $rt is owned by uid $CGT_UID2" || return 1
+	# The user's own runtime directory is the user's daemon's to use (the
+	# empty cgctl/ root made there is the user's to remove: it owns the parent).
+	chown "$CGT_UID:$CGT_GID" "$rt" && rmdir "$rt/cgctl" || return 1
+	h3_daemon_default_socket user "$rt"
+	[ "$RC" = 124 ] || fail "the user's cgctld in its own $rt: exit $RC" || return 1
+	[ "$(stat -c '%a %u' "$rt/cgctl")" = "700 $CGT_UID" ] || fail "$rt/cgctl: $(stat -c '%a %u' "$rt/cgctl")"
+}
