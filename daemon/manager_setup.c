@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -113,6 +114,16 @@ static int setup_root(struct manager *m, const char *cgroup_root)
 	m->rootfd = open(m->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (m->rootfd < 0)
 		return log_error_errno(-errno, "%s: cannot open managed root", m->root_path);
+	/* One daemon a subtree, whatever its state directory: else each would take the other's cgroups for strangers. */
+	if (flock(m->rootfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			log_msg(LOG_ERR, "%s: another cgctld manages this cgroup subtree; refusing to start a second "
+				"instance", m->root_path);
+			return -EBUSY;
+		}
+		log_warn_errno(-errno, "%s: cannot lock the managed root (a second daemon would not be refused)",
+			       m->root_path);
+	}
 	if (fstatfs(m->rootfd, &sfs) == 0 && sfs.f_type != CGROUP2_SUPER_MAGIC)
 		log_warnx("%s is not on a cgroup2 file system", m->root_path);
 	return 0;

@@ -72,3 +72,51 @@ test_hostile3_socket_dir_parent_foreign() {
 	[ "$RC" = 124 ] || fail "the user's cgctld in its own $rt: exit $RC" || return 1
 	[ "$(stat -c '%a %u' "$rt/cgctl")" = "700 $CGT_UID" ] || fail "$rt/cgctl: $(stat -c '%a %u' "$rt/cgctl")"
 }
+
+# The CLI as the test user, talking to the current daemon.
+h3c() { cgctl_u --socket "$DSOCK" "$@"; }
+
+# Daemon $DPID (log $DLOG) exits non-zero within the timeout, saying $1 (an ERE).
+h3_refused() {
+	cgt_wait_gone "$DPID" || fail "a second cgctld ($2) keeps running" || return 1
+	if wait "$DPID"; then fail "a second cgctld ($2) exited 0"; return 1; fi
+	grep -qE "$1" "$DLOG" || fail "a second cgctld ($2) did not say why: $(tail -n 2 "$DLOG" | tr '\n' ' ')"
+}
+
+# A program of the daemon's uid removes the lock file while the daemon runs
+# (or a clean-up tool does): a second daemon on the same state directory
+# must still be refused. Both would write one journal: the second one, on
+# another cgroup root, dropped the first one's entries there as vanished,
+# and the first forgot them at its next start.
+test_hostile3_lock_file_removed() {
+	local first sock state
+	cgt_daemon_start "" || return 1
+	first=$DPID sock=$DSOCK state=$DSTATE
+	h3c create keepme && expect_rc 0 || return 1
+	rm -f "$state/lock" || return 1
+	cgt_mkcg "$CGT_SCRATCH/second" || return 1
+	cgt_daemon_spawn "$CGT_SCRATCH/second" --state-dir "$state" --socket "$CGT_RUN/second.sock" \
+		--cgroup-root "$CGT_SCRATCH/second"
+	h3_refused "locked by another running cgctld" "same state directory, lock file removed" || return 1
+	# The first daemon, restarted, still knows its entry.
+	DPID=$first DSOCK=$sock
+	cgt_daemon_stop "$first" || return 1
+	cgt_daemon_up --state-dir "$state" || return 1
+	h3c list --json && expect_rc 0 || return 1
+	expect_jq 'map(.name) == ["keepme"]' || return 1
+}
+
+# A second daemon of the same uid on the same cgroup subtree (another state
+# directory, another socket) is refused, as one on the same state directory
+# is: two daemons that each think they own the subtree.
+test_hostile3_second_daemon_same_subtree() {
+	local first sock
+	cgt_daemon_start "" || return 1
+	first=$DPID sock=$DSOCK
+	h3c create mine && expect_rc 0 || return 1
+	cgt_daemon_spawn "$CGT_MROOT/cgctld.leaf" --cgroup-root "$CGT_MROOT" --socket "$CGT_RUN/second.sock"
+	h3_refused "another cgctld manages" "same subtree, another state directory" || return 1
+	[ ! -e "$CGT_RUN/second.sock" ] || fail "the second daemon left a socket" || return 1
+	DPID=$first DSOCK=$sock
+	h3c list --json && expect_rc 0 && expect_jq 'map(.name) == ["mine"]'
+}

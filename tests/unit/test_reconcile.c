@@ -174,6 +174,36 @@ START_TEST(test_synced)
 }
 END_TEST
 
+/* A second manager on the same root, with its own state directory, is refused. */
+START_TEST(test_second_manager_same_root)
+{
+	struct manager *a = manager_new(), *b = manager_new();
+	char sa[PATH_MAX], sb[PATH_MAX];
+	struct manager_options o = { .cgroup_root = f.root, .state_dir = sa, .entries_max = 16 };
+	int r;
+
+	ck_assert(a && b);
+	snprintf(sa, sizeof(sa), "%s/state-a", f.base);
+	snprintf(sb, sizeof(sb), "%s/state-b", f.base);
+	r = manager_init(a, &o);
+	if (r < 0) {
+		/* No cgroup2 hierarchy or own cgroup to discover here: nothing to test. */
+		fprintf(stderr, "second_manager_same_root: manager_init: %s, skipped\n", strerror(-r));
+		manager_free(a);
+		manager_free(b);
+		return;
+	}
+	o.state_dir = sb;
+	ck_assert_int_eq(manager_init(b, &o), -EBUSY);
+	manager_free(b);
+	manager_free(a);
+	/* The first one gone, the root is free again. */
+	b = manager_new();
+	ck_assert_int_eq(manager_init(b, &o), 0);
+	manager_free(b);
+}
+END_TEST
+
 /* The suite. */
 static Suite *reconcile_suite(void)
 {
@@ -189,6 +219,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_busy_kept_active);
 	tcase_add_test(tc, test_not_delegated_removes_nothing);
 	tcase_add_test(tc, test_synced);
+	tcase_add_test(tc, test_second_manager_same_root);
 	suite_add_tcase(s, tc);
 	return s;
 }
