@@ -3,6 +3,9 @@
 # shellcheck shell=bash disable=SC2153 # CGCTL, CGCTLD, CGT_*... are lib.sh's
 # Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
 
+# shellcheck source=t_tenants.sh
+. "$HERE/t_tenants.sh"
+
 # Run cgctld in the foreground for at most 5 s with XDG_RUNTIME_DIR=$2 and no
 # --socket, as root ($1 root: in a root-owned cgroup of its own below the
 # scratch root) or as the test user ($1 user); sets RC, OUT, ERR (124: it ran).
@@ -119,4 +122,32 @@ test_hostile3_second_daemon_same_subtree() {
 	[ ! -e "$CGT_RUN/second.sock" ] || fail "the second daemon left a socket" || return 1
 	DPID=$first DSOCK=$sock
 	h3c list --json && expect_rc 0 && expect_jq 'map(.name) == ["mine"]'
+}
+
+# Root's entry below a tenant's (root made it there, as in
+# tenants_kill_freeze_not_below_into_others): a limit on the tenant's entry
+# binds the whole subtree, so the tenant could starve or OOM-kill root's
+# processes (memory.max, pids.max, cpu.max; hugetlb.*.max here, where a
+# process faulting past it gets SIGBUS). Refused as Kill and Freeze are.
+test_hostile3_tenant_limits_not_over_roots_below() {
+	local before
+	tn_up || return 1
+	t1 create box && expect_rc 0 || return 1
+	t1 create box/own && expect_rc 0 || return 1
+	adm create box/adm && expect_rc 0 || return 1
+	[ -f "$TN_ROOT/box/hugetlb.2MB.max" ] || { skip "no hugetlb.2MB.max on box"; return; }
+	before=$(cat "$TN_ROOT/box/hugetlb.2MB.max")
+	t1 call SetResources '{"name":"box","resources":{"unified":{"hugetlb.2MB.max":"0"}}}'
+	expect_rc 1 && expect_err PermissionDenied || return 1
+	expect_err '"box" holds cgroups that another user created' || return 1
+	[ "$(cat "$TN_ROOT/box/hugetlb.2MB.max")" = "$before" ] || fail "box's hugetlb.2MB.max: $(cat "$TN_ROOT/box/hugetlb.2MB.max")" || return 1
+	# Its own entry below, with nothing of another's under it: allowed. Root may do all.
+	t1 call SetResources '{"name":"box/own","resources":{"unified":{"hugetlb.2MB.max":"0"}}}'
+	expect_rc 0 || return 1
+	adm call SetResources '{"name":"box","resources":{"unified":{"hugetlb.2MB.max":"2097152"}}}'
+	expect_rc 0 || return 1
+	# Once root's entry is gone, the tenant's box is its own again.
+	adm destroy box/adm && expect_rc 0 || return 1
+	t1 call SetResources '{"name":"box","resources":{"unified":{"hugetlb.2MB.max":"0"}}}'
+	expect_rc 0 && [ "$(cat "$TN_ROOT/box/hugetlb.2MB.max")" = 0 ] || fail "the tenant's own box: not set"
 }
