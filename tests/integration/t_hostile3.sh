@@ -109,6 +109,30 @@ test_hostile3_lock_file_removed() {
 	expect_jq 'map(.name) == ["keepme"]' || return 1
 }
 
+# Anybody who may read a cgroup directory may flock it: another user's lock
+# on the managed root must not keep the daemon from starting (a lock held
+# by a process of ours or root's is a daemon's, and refuses a second one).
+test_hostile3_stranger_lock_on_root_ignored() {
+	local holder i=0
+	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print("locked", flush=True)
+time.sleep(60)' "$CGT_MROOT" </dev/null >"$CGT_TMP/holder.out" 2>&1 &
+	holder=$!
+	cgt_track_pid "$holder"
+	until grep -q locked "$CGT_TMP/holder.out"; do
+		i=$((i + 1))
+		[ "$i" -lt 500 ] || { fail "uid $CGT_UID2 could not flock $CGT_MROOT: $(cat "$CGT_TMP/holder.out")"; return 1; }
+		sleep 0.02
+	done
+	cgt_daemon_start "" || return 1
+	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1
+	h3c create mine && expect_rc 0
+}
+
 # A second daemon of the same uid on the same cgroup subtree (another state
 # directory, another socket) is refused, as one on the same state directory
 # is: two daemons that each think they own the subtree.

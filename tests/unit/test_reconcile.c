@@ -3,6 +3,8 @@
 
 #include "domainfix.h"
 
+#include <sys/sysmacros.h>
+
 #include "../../daemon/identity.h"
 
 static struct domfix f;
@@ -204,6 +206,22 @@ START_TEST(test_second_manager_same_root)
 }
 END_TEST
 
+/* /proc/locks lines: the FLOCK on the file asked about gives its pid; waiters, POSIX locks and other files, 0. */
+START_TEST(test_lock_line_pid)
+{
+	dev_t dev = makedev(0, 0x1b);
+
+	ck_assert_int_eq(manager_lock_line_pid("1: FLOCK  ADVISORY  WRITE 1234 00:1b:5678 0 EOF\n", dev, 5678), 1234);
+	ck_assert_int_eq(manager_lock_line_pid("12: FLOCK  ADVISORY  WRITE 99 00:1b:5678 0 EOF\n", dev, 5679), 0);
+	ck_assert_int_eq(manager_lock_line_pid("12: FLOCK  ADVISORY  WRITE 99 00:1c:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(manager_lock_line_pid("1: -> FLOCK  ADVISORY  WRITE 77 00:1b:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(manager_lock_line_pid("2: POSIX  ADVISORY  WRITE 88 00:1b:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(manager_lock_line_pid("3: FLOCK  ADVISORY  WRITE 99999999999 00:1b:5678 0 EOF\n", dev, 5678),
+			 0);
+	ck_assert_int_eq(manager_lock_line_pid("", dev, 5678), 0);
+}
+END_TEST
+
 /* The suite. */
 static Suite *reconcile_suite(void)
 {
@@ -220,6 +238,7 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_not_delegated_removes_nothing);
 	tcase_add_test(tc, test_synced);
 	tcase_add_test(tc, test_second_manager_same_root);
+	tcase_add_test(tc, test_lock_line_pid);
 	suite_add_tcase(s, tc);
 	return s;
 }
