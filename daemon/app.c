@@ -53,10 +53,12 @@ const struct server_ops app_server_ops = {
 	.tenant = app_tenant,
 };
 
-/* The socket's directory: ours, not writable by others (a loose group or world bit is chmod'ed away). */
+/* The socket's directory: ours (a loose group or world bit is chmod'ed away), its parents as the state directory's. */
 int app_socket_dir_check(const struct stat *st, const char *path, char *why, size_t n)
 {
-	return trust_check_dir(st, path, 1, why, n);
+	int r = trust_check_dir(st, path, 1, why, n);
+
+	return r < 0 ? r : trust_check_parents(path, why, n);
 }
 
 /* The application serving call. */

@@ -411,7 +411,11 @@ static int snapshot_write(struct ledger *l)
 
 /* ---- open / close ---- */
 
-/* Create, check and open the state directory and take its lock. */
+/*
+ * Create, check and open the state directory and take its lock: the lock
+ * file's (what older daemons take) and the directory's own, which a program
+ * that removes or replaces the lock file cannot take away from us.
+ */
 static int ledger_open_dir(struct ledger *l)
 {
 	l->dirfd = trust_open_dir(l->dir, l->why, l->why_len);
@@ -420,7 +424,7 @@ static int ledger_open_dir(struct ledger *l)
 	l->lockfd = ledger_openat(l, LOCK_FILE, O_RDWR | O_CREAT, 0600);
 	if (l->lockfd < 0)
 		return l->lockfd;
-	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0) {
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0 || flock(l->dirfd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK)
 			return -errno;
 		if (l->why)

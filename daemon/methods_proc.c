@@ -480,9 +480,12 @@ void method_set_resources(struct call *call)
 		{ "name", json_type_string, true }, { "resources", json_type_object, true }, PARAM_END,
 	};
 	_cleanup_close_ int fd = -1;
+	struct ledger_entry *le;
 	struct op_error e;
 
-	if (!params_check(call, specs) || !call_open_verified(call, &fd))
+	/* A limit binds the whole subtree: a tenant's would bind another's entry below its own. */
+	if (!params_check(call, specs) || !call_entry(call, &le) || !call_subtree_own(call, "a limit on it") ||
+	    !call_open_verified(call, &fd))
 		return;
 	if (manager_check_tenant_resources(call_manager(call), call_peer_uid(call), param_str(call, "name"),
 					   param_obj(call, "resources"), &e) < 0) {

@@ -34,10 +34,23 @@ void server_limits_default(struct limits *l)
 	l->budget_log_usec = CONN_BUDGET_LOG_USEC;
 }
 
-/* Create the socket's directory (0700); an existing private one (our default) must pass dir_check and be 0700. */
+/* Log why the socket's directory was refused; r. */
+static int server_dir_refused(const char *why, int r)
+{
+	log_msg(LOG_ERR, "%s; refusing to put our socket there", why);
+	return r;
+}
+
+/*
+ * Create the socket's directory (0700). A private one (our default), new or
+ * not, must pass dir_check (ours, and its parents safe) as opened without
+ * following a link: a link in its place could name anybody's directory,
+ * which we would make 0700 and put our socket in. Made 0700 through that fd.
+ */
 static int server_make_dir(const struct server *s, const char *path, bool private_dir)
 {
 	_cleanup_free_ char *dir = strdup(path);
+	_cleanup_close_ int fd = -1;
 	char why[512];
 	struct stat st;
 	char *slash;
@@ -49,21 +62,24 @@ static int server_make_dir(const struct server *s, const char *path, bool privat
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0700) == 0)
-		return 0;
-	if (errno != EEXIST)
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	if (!private_dir)
 		return 0;
-	/* An existing directory must be ours and private, or anybody could swap the socket. */
-	if (stat(dir, &st) < 0)
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = -errno;
+
+		if (s->dir_check && lstat(dir, &st) == 0 && (r = s->dir_check(&st, dir, why, sizeof(why))) < 0)
+			return server_dir_refused(why, r);
+		return e;
+	}
+	if (fstat(fd, &st) < 0)
 		return -errno;
 	r = s->dir_check ? s->dir_check(&st, dir, why, sizeof(why)) : 0;
-	if (r < 0) {
-		log_msg(LOG_ERR, "%s; refusing to put our socket there", why);
-		return r;
-	}
-	if ((st.st_mode & 0077) && chmod(dir, 0700) < 0)
+	if (r < 0)
+		return server_dir_refused(why, r);
+	if ((st.st_mode & 0077) && fchmod(fd, 0700) < 0)
 		return -errno;
 	return 0;
 }

@@ -33,8 +33,9 @@ struct server_ops {
 };
 
 /*
- * Judge the existing directory the socket goes in (path, lstat'ed as st) when
- * it must be private: 0, or -errno with why filled.
+ * Judge the directory the socket goes in (path; st of it as opened without
+ * following a link, else as lstat'ed) when it must be private: 0, or -errno
+ * with why filled.
  */
 typedef int (*server_dir_check_fn)(const struct stat *st, const char *path, char *why, size_t n);
 

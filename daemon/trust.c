@@ -145,7 +145,7 @@ static int trust_check_ancestor(const char *p, const char *path, char *why, size
 	if (st.st_uid != 0 && st.st_uid != geteuid())
 		return trust_why(-EPERM, why, n,
 				 "%s: its parent %s is owned by uid %u, neither root nor the daemon's uid %u, who "
-				 "could replace the state directory; refusing to trust it",
+				 "could replace it; refusing to trust it",
 				 path, p, (unsigned)st.st_uid, (unsigned)geteuid());
 	if (S_ISLNK(st.st_mode))
 		return 0;
@@ -153,8 +153,8 @@ static int trust_check_ancestor(const char *p, const char *path, char *why, size
 		return trust_why(-ENOTDIR, why, n, "%s: its parent %s is %s", path, p, trust_kind(st.st_mode));
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
 		return trust_why(-EACCES, why, n,
-				 "%s: its parent %s (mode %04o) is writable by %s without the sticky bit, so the state "
-				 "directory could be replaced; refusing to trust it (chmod go-w, or +t)",
+				 "%s: its parent %s (mode %04o) is writable by %s without the sticky bit, so it "
+				 "could be replaced; refusing to trust it (chmod go-w, or +t)",
 				 path, p, (unsigned)(st.st_mode & 07777), (st.st_mode & S_IWOTH) ? "others" : "its group");
 	return 0;
 }
@@ -194,7 +194,7 @@ static int trust_check_chain(const char *path, char *why, size_t n)
  * else whoever may write one could swap the state directory (like sshd's
  * StrictModes and systemd's CHASE_SAFE).
  */
-static int trust_check_parents(const char *path, char *why, size_t n)
+int trust_check_parents(const char *path, char *why, size_t n)
 {
 	_cleanup_free_ char *real = realpath(path, NULL);
 	int r;

@@ -37,3 +37,5 @@ int trust_openat(int dirfd, const char *dir, const char *name, int flags, mode_t
  * a symlink among them must be root's or the daemon's. The fd or -errno.
  */
 int trust_open_dir(const char *path, char *why, size_t n);
+/* The ancestor rule of trust_open_dir() alone, for path (which must exist). */
+int trust_check_parents(const char *path, char *why, size_t n);

@@ -333,6 +333,27 @@ START_TEST(test_busy)
 }
 END_TEST
 
+/* A lock file removed or replaced while a ledger is open lets no second one in: the directory is locked too. */
+START_TEST(test_busy_lock_file_removed)
+{
+	struct ledger *other = NULL;
+	char path[192], fresh[192];
+
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(ledger_open(dir, &other), -EBUSY);
+	ck_assert_ptr_null(other);
+	/* Replaced by a fresh file (renamed over it): the same. */
+	snprintf(fresh, sizeof(fresh), "%s/lock.new", dir);
+	ck_assert_int_eq(close(open(fresh, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)), 0);
+	ck_assert_int_eq(rename(fresh, path), 0);
+	ck_assert_int_eq(ledger_open(dir, &other), -EBUSY);
+	ck_assert_ptr_null(other);
+	reopen();
+}
+END_TEST
+
 START_TEST(test_torn_tail)
 {
 	off_t good;
@@ -1259,6 +1280,7 @@ static Suite *ledger_suite(void)
 	add_tcase(s, "state_strings", test_state_strings);
 	add_tcase(s, "reopen_keeps_entries", test_reopen_keeps_entries);
 	add_tcase(s, "busy", test_busy);
+	add_tcase(s, "busy_lock_file_removed", test_busy_lock_file_removed);
 	add_tcase(s, "torn_tail", test_torn_tail);
 	add_tcase(s, "bad_crc", test_bad_crc);
 	add_tcase(s, "corrupt_middle", test_corrupt_middle);

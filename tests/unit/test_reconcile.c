@@ -3,6 +3,8 @@
 
 #include "domainfix.h"
 
+#include <sys/sysmacros.h>
+
 #include "../../daemon/identity.h"
 
 static struct domfix f;
@@ -174,6 +176,52 @@ START_TEST(test_synced)
 }
 END_TEST
 
+/* A second manager on the same root, with its own state directory, is refused. */
+START_TEST(test_second_manager_same_root)
+{
+	struct manager *a = manager_new(), *b = manager_new();
+	char sa[PATH_MAX], sb[PATH_MAX];
+	struct manager_options o = { .cgroup_root = f.root, .state_dir = sa, .entries_max = 16 };
+	int r;
+
+	ck_assert(a && b);
+	snprintf(sa, sizeof(sa), "%s/state-a", f.base);
+	snprintf(sb, sizeof(sb), "%s/state-b", f.base);
+	r = manager_init(a, &o);
+	if (r < 0) {
+		/* No cgroup2 hierarchy or own cgroup to discover here: nothing to test. */
+		fprintf(stderr, "second_manager_same_root: manager_init: %s, skipped\n", strerror(-r));
+		manager_free(a);
+		manager_free(b);
+		return;
+	}
+	o.state_dir = sb;
+	ck_assert_int_eq(manager_init(b, &o), -EBUSY);
+	manager_free(b);
+	manager_free(a);
+	/* The first one gone, the root is free again. */
+	b = manager_new();
+	ck_assert_int_eq(manager_init(b, &o), 0);
+	manager_free(b);
+}
+END_TEST
+
+/* /proc/locks lines: the FLOCK on the file asked about gives its pid; waiters, POSIX locks and other files, 0. */
+START_TEST(test_lock_line_pid)
+{
+	dev_t dev = makedev(0, 0x1b);
+
+	ck_assert_int_eq(manager_lock_line_pid("1: FLOCK  ADVISORY  WRITE 1234 00:1b:5678 0 EOF\n", dev, 5678), 1234);
+	ck_assert_int_eq(manager_lock_line_pid("12: FLOCK  ADVISORY  WRITE 99 00:1b:5678 0 EOF\n", dev, 5679), 0);
+	ck_assert_int_eq(manager_lock_line_pid("12: FLOCK  ADVISORY  WRITE 99 00:1c:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(manager_lock_line_pid("1: -> FLOCK  ADVISORY  WRITE 77 00:1b:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(manager_lock_line_pid("2: POSIX  ADVISORY  WRITE 88 00:1b:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(manager_lock_line_pid("3: FLOCK  ADVISORY  WRITE 99999999999 00:1b:5678 0 EOF\n", dev, 5678),
+			 0);
+	ck_assert_int_eq(manager_lock_line_pid("", dev, 5678), 0);
+}
+END_TEST
+
 /* The suite. */
 static Suite *reconcile_suite(void)
 {
@@ -189,6 +237,8 @@ static Suite *reconcile_suite(void)
 	tcase_add_test(tc, test_busy_kept_active);
 	tcase_add_test(tc, test_not_delegated_removes_nothing);
 	tcase_add_test(tc, test_synced);
+	tcase_add_test(tc, test_second_manager_same_root);
+	tcase_add_test(tc, test_lock_line_pid);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1083,6 +1083,49 @@ START_TEST(test_exit_leaves_a_replaced_socket)
 }
 END_TEST
 
+/* The dir_check of these tests: a directory will do, anything else is refused as the daemon's rule does. */
+static int dir_check_plain(const struct stat *st, const char *path, char *why, size_t n)
+{
+	snprintf(why, n, "%s: not a directory", path);
+	return S_ISDIR(st->st_mode) ? 0 : (S_ISLNK(st->st_mode) ? -ELOOP : -ENOTDIR);
+}
+
+/* A link planted in place of the private socket directory is not followed: its target is not chmod'ed nor used. */
+START_TEST(test_private_dir_link_not_followed)
+{
+	char dir[] = "/tmp/transport-test.XXXXXX", victim[160], link[160], path[192];
+	struct server s = { .listen_fd = -1, .reserve_fd = -1, .dir_check = dir_check_plain };
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(link, sizeof(link), "%s/cgctl", dir);
+	snprintf(path, sizeof(path), "%s/sock", link);
+	ck_assert_int_eq(mkdir(victim, 0700), 0);
+	ck_assert_int_eq(chmod(victim, 0755), 0);
+	ck_assert_int_eq(symlink(victim, link), 0);
+	server_limits_default(&s.limits);
+	ck_assert_int_eq(server_listen(&s, path, true), -ELOOP);
+	server_stop(&s);
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0755);
+	snprintf(path, sizeof(path), "%s/sock", victim);
+	ck_assert_int_eq(lstat(path, &st), -1);
+	/* A real directory of ours that is too open is made 0700 and used. */
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(mkdir(link, 0700), 0);
+	ck_assert_int_eq(chmod(link, 0755), 0);
+	snprintf(path, sizeof(path), "%s/sock", link);
+	ck_assert_int_eq(server_listen(&s, path, true), 0);
+	ck_assert_int_eq(stat(link, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	server_stop(&s);
+	rmdir(link);
+	rmdir(victim);
+	rmdir(dir);
+}
+END_TEST
+
 /* Add one test case with the fixture. */
 static void add_tcase(Suite *s, const char *name, const TTest *t)
 {
@@ -1123,6 +1166,7 @@ static Suite *transport_suite(void)
 	add_tcase(s, "uid_reply_budget_each_time", test_uid_reply_budget_each_time);
 	add_tcase(s, "stall_small_reader_dropped", test_stall_small_reader_dropped);
 	add_tcase(s, "reply_budget_resolve", test_reply_budget_resolve);
+	add_tcase(s, "private_dir_link_not_followed", test_private_dir_link_not_followed);
 	return s;
 }
 
