@@ -168,3 +168,40 @@ test_cli_json_every_command() {
 	c --json freeze nosuch
 	expect_rc 1 && expect_err NotFound && [ -z "$OUT" ] || fail "a failed freeze --json printed: $OUT" || return 1
 }
+
+test_cli_exit_codes_without_daemon() {
+	# cgctl(1)'s EXIT STATUS for every command, with no daemon at the socket: --help 0 on stdout
+	# alone; an unknown option 2, said on stderr alone; a call 1 ("is cgctld running?"), stdout
+	# empty; run 125 (cgctl itself failed, CMD never ran); hook-log needs no daemon.
+	local sock=$CGT_RUN/none.sock cmd args rc want
+	local -A call=([status]="" [list]="" [create]=x [destroy]=x [attach]="x 1" [set]="x pids.max=1"
+		[stats]=x [freeze]=x [thaw]=x [kill]=x [watch]="" [top]="-b -n 1" [call]=GetStatus
+		[run]="-- true" [hook-log]="")
+	for cmd in $("$CGCTL" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p'); do
+		[ -n "${call[$cmd]+set}" ] || fail "no case for command $cmd" || return 1
+		cgctl_u --socket "$sock" "$cmd" --help
+		expect_rc 0 "$cmd --help" && [ -n "$OUT" ] && [ -z "$ERR" ] ||
+			fail "$cmd --help: stdout ${#OUT} bytes, stderr '${ERR:0:100}'" || return 1
+		cgctl_u --socket "$sock" "$cmd" --no-such-option
+		expect_rc 2 "$cmd --no-such-option" && expect_err "Try 'cgctl $cmd --help'" || return 1
+		[ -z "$OUT" ] || fail "$cmd --no-such-option printed on stdout: $OUT" || return 1
+		# shellcheck disable=SC2086 # the arguments are words
+		cgctl_u --socket "$sock" "$cmd" ${call[$cmd]}
+		case $cmd in run) want=125 ;; hook-log) want=0 ;; *) want=1 ;; esac
+		expect_rc "$want" "$cmd ${call[$cmd]} without a daemon" || return 1
+		[ "$want" = 0 ] || expect_err "is cgctld running?" || return 1
+		[ "$want" = 0 ] || [ -z "$OUT" ] || fail "$cmd printed on stdout without a daemon: $OUT" || return 1
+	done
+	cgctl_u --version
+	expect_rc 0 && [[ $OUT =~ ^cgctl\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version: '$OUT'" || return 1
+	cgctl_u
+	expect_rc 2 "no command" && expect_err "Usage: cgctl" || return 1
+	cgctl_u --socket "$sock" frobnicate
+	expect_rc 2 "unknown command" && expect_err "unknown command" || return 1
+	"$CGCTLD" --version >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctld --version"
+	expect_rc 0 && [[ $OUT =~ ^cgctld\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "cgctld --version: '$OUT'" || return 1
+	"$CGCTLD" --no-such-option >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctld --no-such-option"
+	expect_rc 2 && [ -z "$OUT" ] || fail "cgctld --no-such-option: stdout '$OUT'" || return 1
+}
