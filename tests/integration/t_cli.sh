@@ -205,3 +205,42 @@ test_cli_exit_codes_without_daemon() {
 	cgt_collect "cgctld --no-such-option"
 	expect_rc 2 && [ -z "$OUT" ] || fail "cgctld --no-such-option: stdout '$OUT'" || return 1
 }
+
+test_cli_list_contract() {
+	# cgctl(1)'s list: empty state, columns, name order (tree and --json), NAME, NotFound.
+	cgt_daemon_start || return 1
+	c list
+	expect_rc 0 && [ -z "$OUT" ] && expect_err "No managed cgroups." || fail "empty list: '$OUT'" || return 1
+	c -q list
+	expect_rc 0 && [ -z "$OUT$ERR" ] || fail "empty list -q: '$OUT' '$ERR'" || return 1
+	c --json list
+	expect_rc 0 && expect_jq '. == []' || return 1
+	local n
+	for n in web web-x web/b web/a B; do
+		c create "$n"
+		expect_rc 0 || return 1
+	done
+	c create --auto-remove --delegate job
+	c freeze web/a
+	expect_rc 0 || return 1
+	c --json list
+	expect_jq '[.[].name] == ["B", "job", "web", "web-x", "web/a", "web/b"]' || return 1
+	c list
+	expect_rc 0 || return 1
+	[ -z "$ERR" ] || fail "list said on stderr: $ERR" || return 1
+	# Siblings in name order, children under their parent; state, populated/empty, flags.
+	[ "$(awk '{ print $1 }' <<<"$OUT" | tr '\n' ' ')" = "B job web ├─a └─b web-x " ] ||
+		fail "tree order: $(awk '{ print $1 }' <<<"$OUT" | tr '\n' ' ')" || return 1
+	grep -Eq '^job +active +empty +delegate auto-remove$' <<<"$OUT" || fail "job's line" || return 1
+	grep -Eq '^├─a +active +empty +frozen$' <<<"$OUT" || fail "web/a's line" || return 1
+	grep -Eq '^B +active +empty$' <<<"$OUT" || fail "B's line" || return 1
+	c list web
+	expect_rc 0 && [ "$(awk '{ print $1 }' <<<"$OUT" | tr '\n' ' ')" = "web ├─a └─b " ] ||
+		fail "list web: $OUT" || return 1
+	c list web/b
+	expect_rc 0 && [ "$(printf '%s\n' "$OUT" | head -n 1)" = web ] || fail "list web/b: $OUT" || return 1
+	c list nosuch
+	expect_rc 1 && expect_err NotFound && [ -z "$OUT" ] || fail "list nosuch printed '$OUT'" || return 1
+	c --json list nosuch
+	expect_rc 1 && [ -z "$OUT" ] || fail "list --json nosuch printed '$OUT'" || return 1
+}
