@@ -288,6 +288,10 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 		return r;
 	if ((r = check_operands(argv[0], argc - optind, 0, 1, "")) != 0)
 		return r;
+	/* The daemon would make a name up and drop NAME, or put NAME at the top, not below P: say so instead. */
+	if (optind < argc && (a.opts.generate || a.opts.prefix))
+		return cli_usage_error(argv[0], "NAME and %s exclude each other (--prefix P makes a name up below P)",
+				       a.opts.generate ? "--generate" : "--prefix");
 	a.opts.labels = a.n_labels ? labels : NULL;
 	a.opts.resources_json = json_object_object_length(res) > 0 ?
 				json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN) : NULL;

@@ -244,3 +244,19 @@ test_cli_list_contract() {
 	c --json list nosuch
 	expect_rc 1 && [ -z "$OUT" ] || fail "list --json nosuch printed '$OUT'" || return 1
 }
+
+test_cli_create_name_with_generate_or_prefix() {
+	# create NAME --prefix P made NAME at the top, not below P, and NAME --generate dropped NAME,
+	# both exit 0: one of the two is refused now (usage, exit 2), and nothing is created.
+	cgt_daemon_start || return 1
+	c create web
+	expect_rc 0 || return 1
+	c create api --prefix web
+	expect_rc 2 "create NAME --prefix P" && expect_err "exclude each other" || return 1
+	c create api --generate
+	expect_rc 2 "create NAME --generate" && expect_err "exclude each other" || return 1
+	c --json list
+	expect_jq '[.[].name] == ["web"]' || fail "something was created: $(jq -c '[.[].name]' <<<"$OUT")" || return 1
+	c create --prefix web
+	expect_rc 0 && [[ $OUT == web/* ]] || fail "create --prefix web: '$OUT'" || return 1
+}
