@@ -6,127 +6,26 @@
 # The CLI as the test user, talking to the current daemon.
 c() { cgctl_u --socket "$DSOCK" "$@"; }
 
-# Option words (-x, --long) in the text on stdin, one a line, sorted.
-cli_opt_words() {
-	grep -oP -- '(?<![\w-])(--[a-zA-Z][\w-]*|-[a-zA-Z](?![\w-]))' | sort -u
-}
-
-# Options a man page defines in the section whose header line matches the awk
-# regexp $2 (up to the next .SS or .SH): those of the header and of the tag
-# lines of its .TP/.TQ lists, not the ones its prose mentions; LIMITS' too
-# when the section refers to it.
-cli_man_opts() {
-	awk -v re="$2" '
-	function grab(line) { gsub(/\\-/, "-", line); print line }
-	{ l = $0; gsub(/\\-/, "-", l) }
-	l ~ re { on = 1; grab($0); next }
-	on && /^\.S[SH] / { exit }
-	on && tag { grab($0); tag = 0 }
-	on && /^\.T[PQ]/ { tag = 1 }
-	on && /LIMITS/ { limits = 1 }
-	END { if (limits) print "LIMITS" }' "$1" | {
-		local text
-		text=$(cat)
-		printf '%s\n' "$text" | grep -v '^LIMITS$' | cli_opt_words
-		if grep -qx LIMITS <<<"$text"; then
-			awk '/^\.SH LIMITS/ { on = 1; next } on && /^\.SH / { exit }
-			     on && tag { gsub(/\\-/, "-"); print; tag = 0 } on && /^\.T[PQ]/ { tag = 1 }' "$1" | cli_opt_words
-		fi
-	} | sort -u
-}
-
-# Of the lines "CMD OPTION" on stdin, those whose option the program $1 takes
-# (CMD "-": as a global option); the rest of its command line is "$@" (CMD and
-# OPTION follow it), after which it must stop before doing anything. Taken is
-# anything but "unknown/unrecognized/invalid option" on stderr (it may then lack
-# an argument, an operand or a daemon). One python3 process runs them all, in $CGT_TMP.
-cli_probe() {
-	cd "$CGT_TMP" && /usr/bin/python3 -c '
-import subprocess, sys
-prog, rest = sys.argv[1], sys.argv[2:]
-for line in sys.stdin.read().splitlines():
-    cmd, opt = line.split(" ", 1)
-    argv = [prog] + rest + ([] if cmd == "-" else [cmd]) + [opt]
-    if prog.endswith("cgctld"):
-        argv += ["operand", "operand"]  # one an option may take as its value
-    err = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, timeout=20).stderr
-    if not any(w in err for w in (b"unknown option", b"unrecognized option", b"invalid option")):
-        print(line)' "$@"
-}
-
-# Compare option sets $2 (what exists) with $3 ($4 names it) for $1; fail on a difference.
-cli_same_opts() {
-	local missing extra
-	missing=$(comm -23 <(printf '%s\n' "$2") <(printf '%s\n' "$3") | tr '\n' ' ')
-	extra=$(comm -13 <(printf '%s\n' "$2") <(printf '%s\n' "$3") | tr '\n' ' ')
-	[ -z "$missing" ] || fail "$1: $4 does not document $missing" || return 1
-	[ -z "$extra" ] || fail "$1: $4 documents $extra, which cgctl does not take" || return 1
-}
-
 test_cli_options_documented() {
 	# Every option cgctl takes is in --help and in cgctl(1), and every one they name exists: the
-	# candidates are every option word of the sources, the help texts and the man page, each tried.
+	# candidates are every option word of the sources, the help texts and the man page, each tried
+	# on every command (cli_options.py).
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
-	local man=$TOP/docs/cgctl.1 src=$TOP/client cmds cmd all exists o limits probe taken bad=0
-	local -A help mpage
-	cmds=$("$CGCTL" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p')
-	[ -n "$cmds" ] || fail "no commands in cgctl --help" || return 1
-	# "-": the global options. cgctl(1): "Every command also takes --json, -q/--quiet and -h/--help".
-	help[-]=$("$CGCTL" --help | sed '/^Commands:/,$d' | cli_opt_words)
-	mpage[-]=$(cli_man_opts "$man" '^[.]SH OPTIONS')
-	for cmd in $cmds; do
-		help[$cmd]=$("$CGCTL" "$cmd" --help | cli_opt_words)
-		mpage[$cmd]=$( { cli_man_opts "$man" "^[.]SS \"$cmd[ \"]"; printf '%s\n' --json -q --quiet -h --help; } | sort -u)
-	done
-	all=$( {
-		grep -ohE '\{ "[a-z0-9-]+", (no|required|optional)_argument' "$src"/cgctl.c "$src"/cli*.c "$src"/cli.h |
-			sed -E 's/^\{ "([^"]+)".*/--\1/'
-		grep -ohE '(cli_next_opt|getopt_long)\(.*"[^"]*"' "$src"/cgctl.c "$src"/cli*.c |
-			sed -E 's/.*"([^"]*)"$/\1/' | tr -d ':+' | grep -o . | sed 's/^/-/'
-		printf '%s\n' "${help[@]}" "${mpage[@]}"
-	} | sort -u)
-	# The limit options are one list in the sources (CLI_LIMIT_LONGOPTS): one of them stands for all.
-	limits=$(sed -n '/^#define CLI_LIMIT_LONGOPTS/,/[^\\]$/p' "$src"/cli.h | grep -oE '\{ "[a-z0-9-]+"' |
-		sed -E 's/^\{ "([^"]+)"/--\1/')
-	[ -n "$limits" ] || fail "no CLI_LIMIT_LONGOPTS in client/cli.h" || return 1
-	probe=$(grep -vxF -- "$limits" <<<"$all"; printf '%s\n' --memory-max)
-	taken=$(for cmd in - $cmds; do for o in $probe; do printf '%s %s\n' "$cmd" "$o"; done; done |
-		cli_probe "$CGCTL" --socket "$CGT_TMP/none.sock") || fail "probing cgctl's options failed" || return 1
-	for cmd in - $cmds; do
-		exists=$(for o in $(sed -n "s/^$cmd //p" <<<"$taken"); do
-			if [ "$o" = --memory-max ]; then printf '%s\n' "$limits"; else printf '%s\n' "$o"; fi
-		done | sort -u)
-		[ "$cmd" = - ] && cmd=""
-		printf '+ %s: %s\n' "${cmd:-(global)}" "$(tr '\n' ' ' <<<"$exists")"
-		cli_same_opts "cgctl ${cmd:-(global)}" "$exists" "${help[${cmd:--}]}" "--help" || bad=1
-		cli_same_opts "cgctl ${cmd:-(global)}" "$exists" "${mpage[${cmd:--}]}" "cgctl(1)" || bad=1
-	done
-	[ "$bad" = 0 ]
+	/usr/bin/python3 "$HERE/cli_options.py" cgctl "$CGCTL" "$TOP/docs/cgctl.1" "$TOP/client" "$CGT_TMP" \
+		>"$CGT_TMP/opts.out" 2>&1
+	RC=$?
+	cat "$CGT_TMP/opts.out"
+	[ "$RC" = 0 ] || fail "$(grep -m1 '^FAIL' "$CGT_TMP/opts.out" || tail -n 1 "$CGT_TMP/opts.out")"
 }
 
 test_cli_daemon_options_documented() {
 	# The same for cgctld: every option it takes is in --help and in cgctld(8)'s OPTIONS, and back.
-	local man=$TOP/docs/cgctld.8 all exists help mpage o
-	all=$( {
-		grep -ohE '\{ "[a-z0-9-]+", (no|required|optional)_argument' "$TOP"/daemon/main.c |
-			sed -E 's/^\{ "([^"]+)".*/--\1/'
-		grep -ohE 'getopt_long\(.*"[^"]*"' "$TOP"/daemon/main.c | sed -E 's/.*"([^"]*)"$/\1/' |
-			tr -d ':+' | grep -o . | sed 's/^/-/'
-		"$CGCTLD" --help | cli_opt_words
-		cli_man_opts "$man" '^[.]SH OPTIONS'
-	} | sort -u)
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
-	# Operands after the option: the daemon refuses them (exit 2) before it starts, whatever the
-	# option; and were it to start, it would find no managed root.
-	exists=$(for o in $all; do printf -- '- %s\n' "$o"; done |
-		cli_probe "$CGCTLD" --socket "$CGT_TMP/probe.sock" --state-dir "$CGT_TMP/probe-state" \
-			--cgroup-root /nonexistent | sed 's/^- //' | sort -u)
-	help=$("$CGCTLD" --help | cli_opt_words)
-	mpage=$(cli_man_opts "$man" '^[.]SH OPTIONS')
-	printf '+ cgctld: %s\n' "$(tr '\n' ' ' <<<"$exists")"
-	cli_same_opts cgctld "$exists" "$help" "--help" || return 1
-	cli_same_opts cgctld "$exists" "$mpage" "cgctld(8)" || return 1
+	/usr/bin/python3 "$HERE/cli_options.py" cgctld "$CGCTLD" "$TOP/docs/cgctld.8" "$TOP/daemon" "$CGT_TMP" \
+		>"$CGT_TMP/opts.out" 2>&1
+	RC=$?
+	cat "$CGT_TMP/opts.out"
+	[ "$RC" = 0 ] || fail "$(grep -m1 '^FAIL' "$CGT_TMP/opts.out" || tail -n 1 "$CGT_TMP/opts.out")"
 }
 
 # The last command's stdout is one JSON value (jq reads exactly one), of type $1.
