@@ -154,6 +154,14 @@ static int oom(void)
 	return CLI_EXIT_FAILURE;
 }
 
+/* Success of a method whose reply has no parameters: with --json, its empty reply object, so that stdout is JSON. */
+static int void_done(const struct cli *cli)
+{
+	if (cli->json)
+		puts("{}");
+	return CLI_EXIT_OK;
+}
+
 /* status: daemon state, delegation and ledger figures. */
 static int cmd_status(struct cli *cli, int argc, char **argv)
 {
@@ -280,6 +288,10 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 		return r;
 	if ((r = check_operands(argv[0], argc - optind, 0, 1, "")) != 0)
 		return r;
+	/* The daemon would make a name up and drop NAME, or put NAME at the top, not below P: say so instead. */
+	if (optind < argc && (a.opts.generate || a.opts.prefix))
+		return cli_usage_error(argv[0], "NAME and %s exclude each other (--prefix P makes a name up below P)",
+				       a.opts.generate ? "--generate" : "--prefix");
 	a.opts.labels = a.n_labels ? labels : NULL;
 	a.opts.resources_json = json_object_object_length(res) > 0 ?
 				json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN) : NULL;
@@ -311,6 +323,34 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 	return r;
 }
 
+/* destroy --json: Destroy's reply (name, existed, removed) on stdout, the note on stderr as without --json. */
+static int destroy_json(struct cli *cli, const char *name, unsigned flags)
+{
+	_cleanup_json_ json_object *p = NULL, *reply = NULL;
+	_cleanup_free_ char *text = NULL;
+	json_object *v;
+	int r;
+
+	if ((r = check_name(name)) != 0)
+		return r;
+	if (!(p = name_params(name)) ||
+	    ((flags & CGCTL_DESTROY_RECURSIVE) && json_object_object_add(p, "recursive", json_object_new_boolean(1)) < 0) ||
+	    ((flags & CGCTL_DESTROY_KILL) && json_object_object_add(p, "kill", json_object_new_boolean(1)) < 0))
+		return oom();
+	if ((r = cli_connect(cli)) != 0)
+		return r;
+	r = cgctl_call(cli->conn, "Destroy", json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN), &text);
+	if (r < 0)
+		return cli_fail(cli, r, "Destroy");
+	reply = json_tokener_parse(text);
+	if (!reply || !json_object_object_get_ex(reply, "existed", &v) || !json_object_is_type(v, json_type_boolean))
+		return cli_fail(cli, -EPROTO, "Destroy");
+	cli_print_json(reply);
+	if (!json_object_get_boolean(v) && !cli->quiet)
+		fprintf(stderr, "%s: not found, nothing to remove\n", cli_esc(name));
+	return CLI_EXIT_OK;
+}
+
 /* destroy NAME [--recursive] [--kill]: remove a cgroup; success also when it did not exist. */
 static int cmd_destroy(struct cli *cli, int argc, char **argv)
 {
@@ -333,6 +373,8 @@ static int cmd_destroy(struct cli *cli, int argc, char **argv)
 	}
 	if ((r = check_operands(argv[0], argc - optind, 1, 1, "NAME")) != 0)
 		return r;
+	if (cli->json)
+		return destroy_json(cli, argv[optind], flags);
 	if ((r = cli_connect(cli)) != 0)
 		return r;
 	r = cgctl_destroy(cli->conn, argv[optind], flags, &existed);
@@ -356,6 +398,23 @@ static int open_pidfds(const char *cmd, const pid_t *pids, size_t n, int *fds)
 		}
 	}
 	return 0;
+}
+
+/* attach --json: {"attached": [PID...]}, the shape of Attach's reply, with the pids as the caller named them. */
+static int attach_json(const pid_t *pids, size_t n)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *a = json_object_new_array_ext((int)n);
+
+	if (!o || !a || json_object_object_add(o, "attached", a) < 0) {
+		json_object_put(a);
+		return oom();
+	}
+	for (size_t i = 0; i < n; i++)
+		if (json_object_array_add(a, json_object_new_int(pids[i])) < 0)
+			return oom();
+	cli_print_json(o);
+	return CLI_EXIT_OK;
 }
 
 /* attach NAME PID... [--pidfd]: move processes into a cgroup, by pid or by pidfd. */
@@ -401,7 +460,9 @@ static int cmd_attach(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < n; i++)
 			close(fds[i]);
 	}
-	return r < 0 ? cli_fail(cli, r, "Attach") : CLI_EXIT_OK;
+	if (r < 0)
+		return cli_fail(cli, r, "Attach");
+	return cli->json ? attach_json(pids, n) : CLI_EXIT_OK;
 }
 
 /* set NAME KEY=VALUE... [limit options]: change resource limits. */
@@ -435,7 +496,7 @@ static int cmd_set(struct cli *cli, int argc, char **argv)
 		return r;
 	r = cgctl_set_resources_json(cli->conn, argv[optind],
 				     json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
-	return r < 0 ? cli_fail(cli, r, "SetResources") : CLI_EXIT_OK;
+	return r < 0 ? cli_fail(cli, r, "SetResources") : void_done(cli);
 }
 
 /* Shared shape of stats, freeze and thaw: one NAME operand. */
@@ -485,7 +546,7 @@ static int freeze_thaw(struct cli *cli, int argc, char **argv, bool freeze)
 	if ((r = cli_connect(cli)) != 0)
 		return r;
 	r = freeze ? cgctl_freeze(cli->conn, argv[optind], timeout) : cgctl_thaw(cli->conn, argv[optind], timeout);
-	return r < 0 ? cli_fail(cli, r, freeze ? "Freeze" : "Thaw") : CLI_EXIT_OK;
+	return r < 0 ? cli_fail(cli, r, freeze ? "Freeze" : "Thaw") : void_done(cli);
 }
 
 /* freeze NAME. */
@@ -523,7 +584,7 @@ static int cmd_kill(struct cli *cli, int argc, char **argv)
 	if ((r = cli_connect(cli)) != 0)
 		return r;
 	r = cgctl_kill(cli->conn, argv[optind], sig);
-	return r < 0 ? cli_fail(cli, r, "Kill") : CLI_EXIT_OK;
+	return r < 0 ? cli_fail(cli, r, "Kill") : void_done(cli);
 }
 
 /* All of stdin, bounded; NULL (errno set) on failure. */
@@ -613,9 +674,9 @@ const struct cli_command cli_commands[] = {
 	  "cgroup (killing what runs inside) and exits 0, and if cgctl dies the daemon\n"
 	  "removes it. In a script: cgctl create web --lease & ... kill $!",
 	  "Create a cgroup and print its name." },
-	{ "destroy", cmd_destroy, "NAME [--recursive] [--kill]",
+	{ "destroy", cmd_destroy, "NAME [-r|--recursive] [-k|--kill]",
 	  "Remove a cgroup; success also when it does not exist." },
-	{ "attach", cmd_attach, "NAME PID... [--pidfd]",
+	{ "attach", cmd_attach, "NAME PID... [-p|--pidfd]",
 	  "Move processes into a cgroup (--pidfd: by pidfd, no PID reuse race)." },
 	{ "set", cmd_set, "NAME [KEY=VALUE]... " CLI_LIMIT_SYNOPSIS "\n\n"
 	  "KEY is an interface file: memory.max, memory.high, memory.low, memory.min,\n"
@@ -626,12 +687,13 @@ const struct cli_command cli_commands[] = {
 	  "if the daemon allows it",
 	  "Change a cgroup's resource limits (all or nothing)." },
 	{ "stats", cmd_stats, "NAME", "Show a cgroup's statistics (pids, flags, every statistics file)." },
-	{ "freeze", cmd_freeze, "NAME [--timeout MS]", "Freeze every process in a cgroup; returns once frozen." },
-	{ "thaw", cmd_thaw, "NAME [--timeout MS]", "Thaw a frozen cgroup; returns once thawed." },
-	{ "kill", cmd_kill, "NAME [--signal SIG]",
+	{ "freeze", cmd_freeze, "NAME [-t|--timeout MS]", "Freeze every process in a cgroup; returns once frozen." },
+	{ "thaw", cmd_thaw, "NAME [-t|--timeout MS]", "Thaw a frozen cgroup; returns once thawed." },
+	{ "kill", cmd_kill, "NAME [-s|--signal SIG]",
 	  "Signal every process in a cgroup (default KILL; SIG as TERM, SIGTERM or 15)." },
 	{ "run", cli_cmd_run,
-	  "[--name NAME] [--keep | --wait-cleanup] [--timeout SEC] [--no-clone3] [-v] " CLI_LIMIT_SYNOPSIS "\n"
+	  "[--name NAME] [--keep | --wait-cleanup] [--timeout SEC] [--no-clone3] [-v|--verbose]\n"
+	  "       " CLI_LIMIT_SYNOPSIS "\n"
 	  "       -- CMD [ARG...]\n\n"
 	  "Runs CMD in a new cgroup (a generated name unless --name), with clone3(CLONE_INTO_CGROUP)\n"
 	  "where permitted, else a child the daemon attaches before it execs (--no-clone3 forces\n"
@@ -643,7 +705,7 @@ const struct cli_command cli_commands[] = {
 	  "Exit status: CMD's, 128+N when killed by signal N, 126/127 when it cannot be run,\n"
 	  "125 when cgctl itself failed",
 	  "Run a command in a fresh cgroup and exit with its status." },
-	{ "watch", cli_cmd_watch, "[--pressure RESOURCE=KIND:STALL/WINDOW]... [NAME...]\n\n"
+	{ "watch", cli_cmd_watch, "[-p|--pressure RESOURCE=KIND:STALL/WINDOW]... [NAME...]\n\n"
 	  "Prints one event a line as it happens, for every managed cgroup or the\n"
 	  "subtrees below the NAMEs: TIME TYPE NAME [DETAILS], TIME in ISO 8601 local\n"
 	  "time; --json: the Event object, compact. TYPE is created, removed, populated,\n"
@@ -655,7 +717,8 @@ const struct cli_command cli_commands[] = {
 	  "windows that are multiples of 2s): a \"pressure\" event each time it fires,\n"
 	  "with the current avg10",
 	  "Print events of managed cgroups as they happen." },
-	{ "top", cli_cmd_top, "[-b] [-n N] [-d SECONDS] [-s cpu|memory|pids|name|io] [NAME...]\n\n"
+	{ "top", cli_cmd_top, "[-b|--batch] [-n|--iterations N] [-d|--delay SECONDS]\n"
+	  "       [-s|--sort cpu|memory|pids|name|io] [NAME...]\n\n"
 	  "A live view of the managed cgroups (or the subtrees below the NAMEs) as a tree:\n"
 	  "processes, CPU % (from cpu.stat), memory current/max, pids, IO read/write per\n"
 	  "second, PSI some avg10 of cpu, memory and io, and the daemon's figures.\n"

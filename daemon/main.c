@@ -249,6 +249,17 @@ static void notify_ready(struct manager *m, struct server *s)
 	log_info("ready on %s: %s", s->socket_path ? s->socket_path : "the socket systemd passed", status);
 }
 
+/* Hold SIGTERM and SIGINT pending from here on: the one that stopped us is being acted on. */
+static void block_stop_signals(void)
+{
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+}
+
 /* Run the loop until a signal ends it. */
 static int run_loop(struct event_base *base)
 {
@@ -268,6 +279,9 @@ static int run_loop(struct event_base *base)
 			event_add(wd, &tv);
 	}
 	event_base_dispatch(base);
+	/* Stopping now: another SIGTERM or SIGINT (a second Ctrl-C, a supervisor's TERM after the terminal's INT)
+	 * must not kill us halfway through with the default action that event_free() puts back. */
+	block_stop_signals();
 	if (wd)
 		event_free(wd);
 	event_free(sigterm);

@@ -94,6 +94,30 @@ test_sigterm_exits_cleanly() {
 	expect_rc 1 "status after the daemon stopped" || return 1
 }
 
+test_sigterm_twice_exits_cleanly() {
+	# A second SIGTERM while cgctld stops (Ctrl-C of `make run`, then run.sh's own TERM; timeout(1)
+	# signalling the group and the script) must not kill it halfway with the default action:
+	# exit 0, socket removed, "stopped" said. gdb holds it in app_stop() while the second one comes.
+	command -v gdb >/dev/null || { skip "no gdb"; return; }
+	cgt_daemon_start "" || return 1
+	gdb -p "$DPID" -batch -ex 'handle SIGTERM nostop noprint pass' -ex 'break app_stop' -ex 'continue' \
+		-ex "shell kill -TERM $DPID" -ex 'delete' -ex 'detach' >"$CGT_TMP/gdb.out" 2>&1 &
+	local g=$!
+	cgt_wait_for 20 grep -q '^Breakpoint 1 at' "$CGT_TMP/gdb.out" || { cat "$CGT_TMP/gdb.out"; return 1; }
+	sleep 0.5 # gdb goes from "break" to "continue"
+	kill -TERM "$DPID"
+	wait "$g"
+	cat "$CGT_TMP/gdb.out"
+	grep -q 'Breakpoint 1, app_stop' "$CGT_TMP/gdb.out" || fail "gdb did not stop in app_stop" || return 1
+	cgt_wait_gone "$DPID" || fail "daemon still running after two SIGTERMs" || return 1
+	wait "$DPID"
+	DEXIT=$?
+	tail -n 3 "$DLOG"
+	[ "$DEXIT" = 0 ] || fail "exit status $DEXIT after a second SIGTERM while stopping, want 0" || return 1
+	[ ! -e "$DSOCK" ] || fail "socket $DSOCK left behind" || return 1
+	tail -n 1 "$DLOG" | grep -q 'stopped' || fail "no 'stopped' line: $(tail -n 1 "$DLOG")" || return 1
+}
+
 # A start-up failure exits non-zero with a line that says what failed (it used to exit 1 silently).
 test_startup_failure_says_why() {
 	local long log

@@ -389,6 +389,26 @@ test_systemd_socket_activation() {
 	[ "$(sdprop cgctld.service NRestarts)" = 0 ] || fail "restarts while activating" || return 1
 }
 
+test_systemd_readme_enable() {
+	# README's "Enabling it (systemd)" lines as written, as the user, with cgctl on PATH and no
+	# CGCTL_SOCKET: enable --now the installed socket unit, and status finds the daemon it starts.
+	sd_boot || return
+	sd_install || return 1
+	local block root CGT_RUN=$SD_RUN CGT_HOME=$SD_HOME
+	block=$(sed -n '/^## Enabling it (systemd)/,/^## /p' "$TOP/README.md" | sed -n '/^```sh$/,/^```$/p' | sed '1d;$d')
+	[ -n "$block" ] || fail "no 'Enabling it (systemd)' lines in README.md" || return 1
+	printf '+ the lines:\n%s\n' "$block"
+	cgt_as_user_in "$CGT_WORK" /usr/bin/env PATH="$CGT_TMP/bin:/usr/bin:/bin" bash -e -c "$block" \
+		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "README's lines"
+	expect_rc 0 || return 1
+	[ "$(sdctl is-enabled cgctld.socket)" = enabled ] || fail "cgctld.socket not enabled" || return 1
+	root=$(sd_unit_root) || return 1
+	grep -qx 'Delegated: *yes' <<<"$OUT" || fail "status does not say Delegated: yes" || return 1
+	grep -qx "Managed root: *$root" <<<"$OUT" || fail "status does not say Managed root: $root" || return 1
+	case $root in */cgctld.service) ;; *) fail "managed root $root is not the unit's cgroup" || return 1 ;; esac
+}
+
 test_systemd_ready_after_notify() {
 	# A start-up delay in front of the daemon: Type=notify must keep the unit
 	# "activating" until cgctld says READY=1, and `systemctl start` waiting.

@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: MIT
+# t_cli.sh: the CLI's promises as cgctl(1), cgctld(8) and --help state them: options, --json, exit codes.
+# shellcheck shell=bash
+# Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
+
+# The CLI as the test user, talking to the current daemon.
+c() { cgctl_u --socket "$DSOCK" "$@"; }
+
+test_cli_options_documented() {
+	# Every option cgctl takes is in --help and in cgctl(1), and every one they name exists: the
+	# candidates are every option word of the sources, the help texts and the man page, each tried
+	# on every command (cli_options.py).
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	/usr/bin/python3 "$HERE/cli_options.py" cgctl "$CGCTL" "$TOP/docs/cgctl.1" "$TOP/client" "$CGT_TMP" \
+		>"$CGT_TMP/opts.out" 2>&1
+	RC=$?
+	cat "$CGT_TMP/opts.out"
+	[ "$RC" = 0 ] || fail "$(grep -m1 '^FAIL' "$CGT_TMP/opts.out" || tail -n 1 "$CGT_TMP/opts.out")"
+}
+
+test_cli_daemon_options_documented() {
+	# The same for cgctld: every option it takes is in --help and in cgctld(8)'s OPTIONS, and back.
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	/usr/bin/python3 "$HERE/cli_options.py" cgctld "$CGCTLD" "$TOP/docs/cgctld.8" "$TOP/daemon" "$CGT_TMP" \
+		>"$CGT_TMP/opts.out" 2>&1
+	RC=$?
+	cat "$CGT_TMP/opts.out"
+	[ "$RC" = 0 ] || fail "$(grep -m1 '^FAIL' "$CGT_TMP/opts.out" || tail -n 1 "$CGT_TMP/opts.out")"
+}
+
+# The last command's stdout is one JSON value (jq reads exactly one), of type $1.
+expect_json_type() {
+	local t
+	t=$(jq -se 'if length == 1 then .[0] | type else "\(length) values" end' <<<"$OUT" 2>&1) ||
+		fail "stdout is not JSON: ${OUT:0:200}" || return 1
+	[ "$t" = "\"$1\"" ] || fail "stdout: $t, want one $1: ${OUT:0:200}" || return 1
+}
+
+test_cli_json_every_command() {
+	# --json: every command's stdout is JSON and nothing else, of the shape cgctl(1) gives.
+	cgt_daemon_start || return 1
+	c --json status && expect_rc 0 && expect_json_type object && expect_jq '.delegated == true' || return 1
+	c --json list && expect_rc 0 && expect_json_type array && expect_jq 'length == 0' || return 1
+	c --json create web && expect_rc 0 && expect_json_type object && expect_jq '.name == "web"' || return 1
+	c --json list && expect_rc 0 && expect_jq '.[0] | has("name", "path", "state", "populated", "created")' || return 1
+	c --json stats web && expect_rc 0 && expect_json_type object && expect_jq '.populated == false' || return 1
+	c --json set web cgroup.max.descendants=5 && expect_rc 0 && expect_json_type object || return 1
+	expect_jq '. == {}' || return 1
+	c --json freeze web && expect_rc 0 && expect_json_type object && expect_jq '. == {}' || return 1
+	c --json thaw web && expect_rc 0 && expect_json_type object && expect_jq '. == {}' || return 1
+	c --json kill web --signal TERM && expect_rc 0 && expect_json_type object && expect_jq '. == {}' || return 1
+	cgt_sleeper "$CGT_WORK" || return 1
+	c --json attach web "$SPID" && expect_rc 0 && expect_json_type object || return 1
+	expect_jq ".attached == [$SPID]" || return 1
+	c --json attach --pidfd web "$SPID" && expect_rc 0 && expect_jq ".attached == [$SPID]" || return 1
+	c --json destroy web --kill && expect_rc 0 && expect_json_type object || return 1
+	expect_jq '.name == "web" and .existed == true and .removed == ["web"]' || return 1
+	case $ERR in *"not found"*) fail "destroy --json said: $ERR"; return 1 ;; esac
+	# Nothing to remove: still exit 0, the note on stderr only.
+	c --json destroy web && expect_rc 0 && expect_json_type object && expect_jq '.existed == false' || return 1
+	expect_err "not found" || return 1
+	c --json call GetStatus && expect_rc 0 && expect_json_type object || return 1
+	c --json hook-log && expect_rc 0 && expect_json_type array || return 1
+	# A failure: nothing on stdout, the daemon's error on stderr, exit 1.
+	c --json destroy web/../x
+	expect_rc 1 && [ -z "$OUT" ] || fail "a failed destroy --json printed: $OUT" || return 1
+	c --json freeze nosuch
+	expect_rc 1 && expect_err NotFound && [ -z "$OUT" ] || fail "a failed freeze --json printed: $OUT" || return 1
+}
+
+test_cli_exit_codes_without_daemon() {
+	# cgctl(1)'s EXIT STATUS for every command, with no daemon at the socket: --help 0 on stdout
+	# alone; an unknown option 2, said on stderr alone; a call 1 ("is cgctld running?"), stdout
+	# empty; run 125 (cgctl itself failed, CMD never ran); hook-log needs no daemon.
+	local sock=$CGT_RUN/none.sock cmd args rc want
+	local -A call=([status]="" [list]="" [create]=x [destroy]=x [attach]="x 1" [set]="x pids.max=1"
+		[stats]=x [freeze]=x [thaw]=x [kill]=x [watch]="" [top]="-b -n 1" [call]=GetStatus
+		[run]="-- true" [hook-log]="")
+	for cmd in $("$CGCTL" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p'); do
+		[ -n "${call[$cmd]+set}" ] || fail "no case for command $cmd" || return 1
+		cgctl_u --socket "$sock" "$cmd" --help
+		expect_rc 0 "$cmd --help" && [ -n "$OUT" ] && [ -z "$ERR" ] ||
+			fail "$cmd --help: stdout ${#OUT} bytes, stderr '${ERR:0:100}'" || return 1
+		cgctl_u --socket "$sock" "$cmd" --no-such-option
+		expect_rc 2 "$cmd --no-such-option" && expect_err "Try 'cgctl $cmd --help'" || return 1
+		[ -z "$OUT" ] || fail "$cmd --no-such-option printed on stdout: $OUT" || return 1
+		# shellcheck disable=SC2086 # the arguments are words
+		cgctl_u --socket "$sock" "$cmd" ${call[$cmd]}
+		case $cmd in run) want=125 ;; hook-log) want=0 ;; *) want=1 ;; esac
+		expect_rc "$want" "$cmd ${call[$cmd]} without a daemon" || return 1
+		[ "$want" = 0 ] || expect_err "is cgctld running?" || return 1
+		[ "$want" = 0 ] || [ -z "$OUT" ] || fail "$cmd printed on stdout without a daemon: $OUT" || return 1
+	done
+	cgctl_u --version
+	expect_rc 0 && [[ $OUT =~ ^cgctl\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version: '$OUT'" || return 1
+	cgctl_u
+	expect_rc 2 "no command" && expect_err "Usage: cgctl" || return 1
+	cgctl_u --socket "$sock" frobnicate
+	expect_rc 2 "unknown command" && expect_err "unknown command" || return 1
+	"$CGCTLD" --version >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctld --version"
+	expect_rc 0 && [[ $OUT =~ ^cgctld\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "cgctld --version: '$OUT'" || return 1
+	"$CGCTLD" --no-such-option >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "cgctld --no-such-option"
+	expect_rc 2 && [ -z "$OUT" ] || fail "cgctld --no-such-option: stdout '$OUT'" || return 1
+}
+
+test_cli_list_contract() {
+	# cgctl(1)'s list: empty state, columns, name order (tree and --json), NAME, NotFound.
+	cgt_daemon_start || return 1
+	c list
+	expect_rc 0 && [ -z "$OUT" ] && expect_err "No managed cgroups." || fail "empty list: '$OUT'" || return 1
+	c -q list
+	expect_rc 0 && [ -z "$OUT$ERR" ] || fail "empty list -q: '$OUT' '$ERR'" || return 1
+	c --json list
+	expect_rc 0 && expect_jq '. == []' || return 1
+	local n
+	for n in web web-x web/b web/a B; do
+		c create "$n"
+		expect_rc 0 || return 1
+	done
+	c create --auto-remove --delegate job
+	c freeze web/a
+	expect_rc 0 || return 1
+	c --json list
+	expect_jq '[.[].name] == ["B", "job", "web", "web-x", "web/a", "web/b"]' || return 1
+	c list
+	expect_rc 0 || return 1
+	[ -z "$ERR" ] || fail "list said on stderr: $ERR" || return 1
+	# Siblings in name order, children under their parent; state, populated/empty, flags.
+	[ "$(awk '{ print $1 }' <<<"$OUT" | tr '\n' ' ')" = "B job web ├─a └─b web-x " ] ||
+		fail "tree order: $(awk '{ print $1 }' <<<"$OUT" | tr '\n' ' ')" || return 1
+	grep -Eq '^job +active +empty +delegate auto-remove$' <<<"$OUT" || fail "job's line" || return 1
+	grep -Eq '^├─a +active +empty +frozen$' <<<"$OUT" || fail "web/a's line" || return 1
+	grep -Eq '^B +active +empty$' <<<"$OUT" || fail "B's line" || return 1
+	c list web
+	expect_rc 0 && [ "$(awk '{ print $1 }' <<<"$OUT" | tr '\n' ' ')" = "web ├─a └─b " ] ||
+		fail "list web: $OUT" || return 1
+	c list web/b
+	expect_rc 0 && [ "$(printf '%s\n' "$OUT" | head -n 1)" = web ] || fail "list web/b: $OUT" || return 1
+	c list nosuch
+	expect_rc 1 && expect_err NotFound && [ -z "$OUT" ] || fail "list nosuch printed '$OUT'" || return 1
+	c --json list nosuch
+	expect_rc 1 && [ -z "$OUT" ] || fail "list --json nosuch printed '$OUT'" || return 1
+}
+
+test_cli_create_name_with_generate_or_prefix() {
+	# create NAME --prefix P made NAME at the top, not below P, and NAME --generate dropped NAME,
+	# both exit 0: one of the two is refused now (usage, exit 2), and nothing is created.
+	cgt_daemon_start || return 1
+	c create web
+	expect_rc 0 || return 1
+	c create api --prefix web
+	expect_rc 2 "create NAME --prefix P" && expect_err "exclude each other" || return 1
+	c create api --generate
+	expect_rc 2 "create NAME --generate" && expect_err "exclude each other" || return 1
+	c --json list
+	expect_jq '[.[].name] == ["web"]' || fail "something was created: $(jq -c '[.[].name]' <<<"$OUT")" || return 1
+	c create --prefix web
+	expect_rc 0 && [[ $OUT == web/* ]] || fail "create --prefix web: '$OUT'" || return 1
+}
