@@ -59,7 +59,7 @@ static void conn_budget_note(struct conn *c, size_t budget)
 	uint64_t now = conn_mono_usec();
 
 	p->over++;
-	if (p->logged_usec && now - p->logged_usec < c->srv->limits.budget_log_usec)
+	if (p->logged_usec && now - p->logged_usec < server_limits(c->srv)->budget_log_usec)
 		return;
 	log_notice("uid %u: %zu bytes of replies unread, its budget %zu: its connections that hold replies are not "
 		   "served until they read (over its budget %llu times, %llu since the last such line)",
@@ -140,6 +140,7 @@ static void conn_unref(struct conn *c)
 /* Take over an accepted socket. */
 struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 {
+	struct event_base *base = server_base(srv);
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (!c) {
@@ -147,24 +148,23 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 		return NULL;
 	}
 	c->srv = srv;
-	c->id = ++srv->next_conn_id;
 	c->fd = fd;
 	c->uid = uid;
 	c->pid = pid;
 	c->pidns = nspid_of_peer(fd, pid);
 	c->refs = 1;
 	TAILQ_INIT(&c->out);
-	vl_framer_init(&c->in, srv->limits.message_max);
-	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-	c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
-	c->pev = event_new(srv->base, -1, 0, conn_process_cb, c);
-	c->deadline = evtimer_new(srv->base, conn_deadline_cb, c);
-	c->cev = event_new(srv->base, fd, EV_CLOSED, conn_hangup_cb, c);
-	c->gone_ev = event_new(srv->base, -1, 0, conn_gone_cb, c);
-	c->yield_ev = evtimer_new(srv->base, conn_yield_cb, c);
+	vl_framer_init(&c->in, server_limits(srv)->message_max);
+	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+	c->pev = event_new(base, -1, 0, conn_process_cb, c);
+	c->deadline = evtimer_new(base, conn_deadline_cb, c);
+	c->cev = event_new(base, fd, EV_CLOSED, conn_hangup_cb, c);
+	c->gone_ev = event_new(base, -1, 0, conn_gone_cb, c);
+	c->yield_ev = evtimer_new(base, conn_yield_cb, c);
 	/* Behind everything else ready, the ledger's group commit included (same priority, queued
 	 * first): at the default priority a flood's yields kept the commit turn from ever running. */
-	if (c->yield_ev && srv->base && event_base_get_npriorities(srv->base) > SERVER_PRIO_COMMIT)
+	if (c->yield_ev && base && event_base_get_npriorities(base) > SERVER_PRIO_COMMIT)
 		event_priority_set(c->yield_ev, SERVER_PRIO_COMMIT);
 	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->gone_ev || !c->yield_ev ||
 	    !(c->peer = server_peer_ref(srv, uid)) || event_add(c->rev, NULL) < 0) {
@@ -176,8 +176,7 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 		return NULL;
 	}
 	c->tenant = c->peer->tenant;
-	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
-	srv->n_conns++;
+	c->id = server_conn_add(srv, c);
 	return c;
 }
 
@@ -363,13 +362,13 @@ static int conn_outq(const struct conn *c)
 /* Start the stall timer over; note what the socket holds, to see the peer read from it. */
 static void conn_arm_deadline(struct conn *c)
 {
-	unsigned ms = c->srv->limits.partial_timeout_ms;
+	unsigned ms = server_limits(c->srv)->partial_timeout_ms;
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	c->outq_mark = c->out_bytes > 0 ? conn_outq(c) : -1;
 	c->flushed = 0;
 	/* From now, not from when this loop turn began: building a big reply takes a while. */
-	event_base_update_cache_time(c->srv->base);
+	event_base_update_cache_time(server_base(c->srv));
 	evtimer_add(c->deadline, &tv);
 }
 
@@ -378,7 +377,7 @@ static void conn_arm_deadline(struct conn *c)
  * complete nothing (a trickled partial message) do not. */
 static void conn_update_deadline(struct conn *c, bool progress)
 {
-	if (c->dead || !c->srv->limits.partial_timeout_ms)
+	if (c->dead || !server_limits(c->srv)->partial_timeout_ms)
 		return;
 	if (!conn_waits_on_peer(c)) {
 		evtimer_del(c->deadline);
@@ -417,10 +416,10 @@ static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->out_bytes > 0)
 		log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped (took %zu bytes of its "
 			   "replies meanwhile, less than %u)", (unsigned long long)c->id, (unsigned)c->uid,
-			   (int)c->pid, c->srv->limits.partial_timeout_ms, taken, CONN_STALL_MIN_BYTES);
+			   (int)c->pid, server_limits(c->srv)->partial_timeout_ms, taken, CONN_STALL_MIN_BYTES);
 	else
 		log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped", (unsigned long long)c->id,
-			   (unsigned)c->uid, (int)c->pid, c->srv->limits.partial_timeout_ms);
+			   (unsigned)c->uid, (int)c->pid, server_limits(c->srv)->partial_timeout_ms);
 	conn_close(c, "stalled");
 }
 
@@ -499,7 +498,7 @@ static int conn_recv(struct conn *c)
 /* Unsent replies hold too many bytes (of this connection's, or of its uid's), or descriptors (each an open file of ours). */
 static bool conn_backed_up(const struct conn *c)
 {
-	return c->out_bytes >= c->srv->limits.out_max || c->out_fds >= CONN_OUT_FDS_MAX || conn_over_budget(c);
+	return c->out_bytes >= server_limits(c->srv)->out_max || c->out_fds >= CONN_OUT_FDS_MAX || conn_over_budget(c);
 }
 
 /* A call is pending or replies back up: read no further calls (back-pressure). */
@@ -602,7 +601,7 @@ static void conn_process(struct conn *c)
 		if (r < 0) {
 			log_notice("connection %llu (uid %u): message over %zu bytes, dropped",
 				   (unsigned long long)c->id, (unsigned)c->uid,
-				   c->srv->limits.message_max);
+				   server_limits(c->srv)->message_max);
 			conn_close(c, "message too large");
 			return;
 		}
@@ -635,7 +634,7 @@ static void conn_process(struct conn *c)
 		c->current = call;
 		took = true;
 		served++;
-		c->srv->ops->dispatch(c->srv->app, call);
+		server_dispatch(c->srv, call);
 	}
 	if (!c->dead) {
 		if (conn_busy(c)) {
@@ -791,7 +790,7 @@ static int call_send(struct call *call, const char *error, json_object *params, 
 		conn_close(call->conn, "out of memory");
 		return r;
 	}
-	replylog_write(call->conn->srv->reply_log_fd, call->vl.method, call->vl.more, buf, len);
+	replylog_write(server_reply_log_fd(call->conn->srv), call->vl.method, call->vl.more, buf, len);
 	return conn_queue(call->conn, buf, len, fd);
 }
 

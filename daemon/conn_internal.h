@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * conn_internal.h: struct conn and struct call, seen only by the transport
- * (conn.c, server.c). Everyone else uses conn.h's accessors, and
+ * (conn.c, server.c), with what server.c lends conn.c of struct server (which
+ * is server.c's alone). Everyone else uses conn.h's accessors, and
  * scripts/check-layers.sh fails when another daemon file includes this header
  * or reaches into a call or a connection.
  */
@@ -29,6 +30,16 @@ void server_peer_unref(struct server *s, struct peer_uid *p);
 size_t server_reply_budget(const struct server *s, const struct peer_uid *p);
 /* p went back under its budget: its connections may be served again (on the next loop turn). */
 void server_peer_resume(struct server *s, const struct peer_uid *p);
+/* The loop s serves on (NULL before server_start()). */
+struct event_base *server_base(const struct server *s);
+/* List the new connection c: its number. */
+uint64_t server_conn_add(struct server *s, struct conn *c);
+/* On the loop turn after c closed: unlist it, tell the application (server_ops.disconnect). */
+void server_conn_gone(struct server *s, struct conn *c);
+/* Hand call to the application (server_ops.dispatch). */
+void server_dispatch(struct server *s, struct call *call);
+/* The record of replies (replylog.h), -1 when off. */
+int server_reply_log_fd(const struct server *s);
 
 /* A call being served (conn.h). */
 struct call {

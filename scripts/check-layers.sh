@@ -6,8 +6,8 @@
 # (durability) includes the transport or the glue, when a domain file includes
 # the transport or the glue, when a file outside the transport sees inside a
 # connection or a call (struct conn and struct call are the transport's:
-# conn_internal.h; everyone else uses conn.h's accessors), or when daemon/'s
-# includes form a cycle.
+# conn_internal.h; everyone else uses conn.h's accessors), when a file other
+# than server.c defines struct server, or when daemon/'s includes form a cycle.
 set -u
 dir=${1:-daemon}
 fail=0
@@ -58,6 +58,17 @@ for path in "$dir"/*.c "$dir"/*.h; do
 	grep -n '\bcall->\|->conn->\|->vl\.' "$path" | while IFS= read -r line; do
 		echo "check-layers: $dir/$f:${line%%:*}: reaches into a call or a connection (use conn.h's accessors)"
 	done | grep . >&2 && fail=1
+done
+
+# struct server is server.c's alone, like struct manager is the manager's:
+# defined in server.c and in no header, so no other file can compile a use of
+# its members (server.h's functions are the way in).
+grep -q '^struct server {' "$dir/server.c" 2>/dev/null || say "$dir/server.c: struct server is not defined there (update this script)"
+for path in "$dir"/*.c "$dir"/*.h; do
+	f=${path##*/}
+	[ "$f" = server.c ] && continue
+	grep -n '^[[:space:]]*struct[[:space:]]\+server[[:space:]]*{' "$path" >/dev/null &&
+		say "$dir/$f defines struct server: its members are server.c's (server.h's accessors)"
 done
 
 for f in commit.c commit.h; do

@@ -30,7 +30,7 @@
  */
 static char base[] = "/tmp/watch-test.XXXXXX";
 static struct event_base *evb;
-static struct server srv;
+static struct server *srv;
 static struct manager m;
 static struct app app;
 
@@ -52,31 +52,23 @@ static void setup(void)
 	m.rootfd = -1;
 	m.watchers_max = 3;
 	ck_assert_int_eq(ledger_open(dir, &m.ledger), 0);
-	memset(&srv, 0, sizeof(srv));
-	srv.listen_fd = srv.reserve_fd = srv.reply_log_fd = -1;
-	TAILQ_INIT(&srv.conns);
-	server_limits_default(&srv.limits);
+	srv = server_new();
+	ck_assert_ptr_nonnull(srv);
 	evb = event_base_new();
 	ck_assert_ptr_nonnull(evb);
 	ck_assert_int_eq(event_base_priority_init(evb, SERVER_N_PRIOS), 0);
-	app = (struct app){ .mgr = &m, .srv = &srv };
-	srv.base = evb;
-	srv.ops = &app_server_ops;
-	srv.app = &app;
+	app = (struct app){ .mgr = &m, .srv = srv };
+	ck_assert_int_eq(server_start(srv, evb, &app_server_ops, &app), 0);
 	watch_init(&app);
 }
 
 /* End the streams and connections, remove the tree. */
 static void teardown(void)
 {
-	struct conn *c;
-
 	watch_stop(&app);
 	m.stopping = true;
-	while ((c = TAILQ_FIRST(&srv.conns))) {
-		conn_close(c, "test over");
-		conn_reap(c);
-	}
+	server_free(srv);
+	srv = NULL;
 	event_base_free(evb);
 	m.ledger = ledger_close(m.ledger);
 	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
@@ -97,7 +89,7 @@ static int client(uid_t uid, struct conn **ret)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
 	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
-	*ret = server_adopt(&srv, sv[0], uid, getpid());
+	*ret = server_adopt(srv, sv[0], uid, getpid());
 	ck_assert_ptr_nonnull(*ret);
 	return sv[1];
 }
@@ -307,7 +299,7 @@ START_TEST(test_send_failure_defers_disconnect)
 	m.stopping = true; /* the release itself needs a real manager: here only its timing is tested */
 	turns(3);
 	ck_assert_uint_eq(watch_count(&app), 0);
-	ck_assert_uint_eq(server_conn_count(&srv), 0);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
 }
 END_TEST
 
@@ -325,7 +317,7 @@ START_TEST(test_lease_kept_while_stopping)
 	m.stopping = true;
 	close(fd);
 	turns(5);
-	ck_assert_uint_eq(server_conn_count(&srv), 0);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
 	ck_assert_ptr_nonnull(ledger_get(m.ledger, "leased"));
 }
 END_TEST
