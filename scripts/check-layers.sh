@@ -15,8 +15,8 @@ fail=0
 say() { echo "check-layers: $*" >&2; fail=1; }
 
 # The transport: framing, replies, fds, accept, limits. It may include only these of daemon/.
-transport="conn.c conn.h conn_internal.h server.c server.h"
-transport_may="conn.h conn_internal.h server.h log.h nspid.h replylog.h"
+transport="conn.c conn_reply.c conn.h conn_internal.h server.c server.h"
+transport_may="conn.h conn_internal.h server.h log.h nspid.h now.h replylog.h"
 # The transport's private header: the only place struct conn and struct call are defined.
 private="conn_internal.h"
 # The glue: the only files that include both the transport and the domain (main.c wires all).
