@@ -158,12 +158,6 @@ uint64_t conn_id(const struct conn *c)
 	return c->id;
 }
 
-/* The peer's uid. */
-uid_t conn_uid(const struct conn *c)
-{
-	return c->uid;
-}
-
 /* The peer's pid. */
 pid_t conn_pid(const struct conn *c)
 {
