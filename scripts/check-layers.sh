@@ -7,7 +7,8 @@
 # the transport or the glue, when a file outside the transport sees inside a
 # connection or a call (struct conn and struct call are the transport's:
 # conn_internal.h; everyone else uses conn.h's accessors), when a file other
-# than server.c defines struct server, or when daemon/'s includes form a cycle.
+# than server.c defines struct server, when a file other than now.c reads a
+# clock, or when daemon/'s includes form a cycle.
 set -u
 dir=${1:-daemon}
 fail=0
@@ -86,6 +87,11 @@ for path in "$dir"/*.c "$dir"/*.h; do
 		member "$h" "$upper" && say "$dir/$f (domain) includes $h: the domain does not know the transport or the glue"
 	done
 done
+
+# The daemon reads its clocks in now.c only (now.h): no second copy of "microseconds now".
+grep -n '\bclock_gettime\|\bgettimeofday\|\btime(NULL)' "$dir"/*.c | grep -v "^$dir/now.c:" | while IFS= read -r line; do
+	echo "check-layers: ${line%%:*}: reads a clock itself (now.h's now_usec()/now_mono_usec() are the daemon's clocks)"
+done | grep . >&2 && fail=1
 
 # Include cycles: tsort reports a loop in the "file includes header" graph.
 edges=$(for path in "$dir"/*.c "$dir"/*.h; do
