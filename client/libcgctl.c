@@ -522,7 +522,6 @@ int libcgctl_set_broken(cgctl *c, int r)
 	return set_broken(c, r);
 }
 
-/* The connection's socket. */
 int libcgctl_fd(const cgctl *c)
 {
 	return c->fd;
@@ -534,7 +533,6 @@ bool libcgctl_idle(const cgctl *c)
 	return c->n_pending == 0;
 }
 
-/* The handle's streaming state. */
 struct libcgctl_stream *libcgctl_stream_of(cgctl *c)
 {
 	return &c->stream;

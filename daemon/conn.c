@@ -146,7 +146,6 @@ void *conn_get_data(const struct conn *c)
 	return c->data;
 }
 
-/* Reply bytes queued and not yet taken by the peer. */
 size_t conn_out_bytes(const struct conn *c)
 {
 	return c->out_bytes;
@@ -188,13 +187,11 @@ bool conn_closed(const struct conn *c)
 	return c->dead;
 }
 
-/* The connection the call came on. */
 struct conn *call_conn(const struct call *call)
 {
 	return call->conn;
 }
 
-/* The server the call came through. */
 struct server *call_server(const struct call *call)
 {
 	return call->conn->srv;

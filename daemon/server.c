@@ -45,7 +45,6 @@ struct server {
 	int reply_log_fd;     /* test-only record of every reply (replylog.h), -1 when off */
 };
 
-/* Default limits. */
 void server_limits_default(struct limits *l)
 {
 	l->message_max = VL_MESSAGE_MAX_DEFAULT;
@@ -462,19 +461,16 @@ void server_conn_gone(struct server *s, struct conn *c)
 	server_idle_arm(s);
 }
 
-/* The application given to server_start(). */
 void *server_app(const struct server *s)
 {
 	return s->app;
 }
 
-/* Number of open connections. */
 unsigned server_conn_count(const struct server *s)
 {
 	return s->n_conns;
 }
 
-/* Number of open connections of uid. */
 unsigned server_conn_count_of(const struct server *s, uid_t uid)
 {
 	return server_conns_of(s, uid);

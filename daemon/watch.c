@@ -208,7 +208,6 @@ void watch_stop(struct app *a)
 	}
 }
 
-/* Number of streams. */
 unsigned watch_count(const struct app *a)
 {
 	return a->n_watchers;

@@ -8,7 +8,8 @@
 # connection or a call (struct conn and struct call are the transport's:
 # conn_internal.h; everyone else uses conn.h's accessors), when a file other
 # than server.c defines struct server, when a file other than now.c reads a
-# clock, or when daemon/'s includes form a cycle.
+# clock, when a function's comment in a .c copies its header's, or when
+# daemon/'s includes form a cycle.
 set -u
 dir=${1:-daemon}
 fail=0
@@ -92,6 +93,20 @@ done
 grep -n '\bclock_gettime\|\bgettimeofday\|\btime(NULL)' "$dir"/*.c | grep -v "^$dir/now.c:" | while IFS= read -r line; do
 	echo "check-layers: ${line%%:*}: reads a clock itself (now.h's now_usec()/now_mono_usec() are the daemon's clocks)"
 done | grep . >&2 && fail=1
+
+# A function's contract is said once, in its header: a .c definition under the
+# very one-line comment its declaration has in a header repeats it (STYLE.md).
+awk 'FNR == 1 { prev = "" }
+{
+	if (prev ~ /^\/\*.*\*\/$/ && $0 !~ /^static/ && match($0, /[A-Za-z_][A-Za-z_0-9]*\(/)) {
+		key = substr($0, RSTART, RLENGTH - 1) SUBSEP prev
+		if (FILENAME ~ /\.h$/)
+			said[key] = 1
+		else if (key in said)
+			print "check-layers: " FILENAME ":" FNR - 1 ": the comment above " substr($0, RSTART, RLENGTH - 1) "() copies its header'"'"'s (say what in the .h, how in the .c)"
+	}
+	prev = $0
+}' "$dir"/*.h "$dir"/*.c | grep . >&2 && fail=1
 
 # Include cycles: tsort reports a loop in the "file includes header" graph.
 edges=$(for path in "$dir"/*.c "$dir"/*.h; do
