@@ -237,7 +237,9 @@ $(B)/tests/test_cli_top: $(B)/tests/unit/test_cli_top.o $(B)/client/cli_top_view
 $(B)/tests/test_cli_esc: $(B)/tests/unit/test_cli_esc.o $(B)/client/cli_esc.o $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libcgctld-internal.a $(B)/libproto.a
+# What the daemon's suites share (scratch directories, loop turns, socketpairs).
+$(B)/tests/unit/testutil.o: tests/unit/testutil.c
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/testutil.o $(B)/libcgctld-internal.a $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CHECK)
 
 # The op_error suite makes our own code's allocations fail on cue (json-c's and libc's are unseen).

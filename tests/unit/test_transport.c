@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "../../daemon/server.h"
+#include "testutil.h"
 
 /*
  * The application is this file: its dispatch op records each call and answers
@@ -117,11 +118,10 @@ static void teardown(void)
 	event_base_free(evb);
 }
 
-/* Run the loop's ready events a few times without blocking. */
+/* Run the loop's ready events n times without blocking. */
 static void turns(int n)
 {
-	for (int i = 0; i < n; i++)
-		event_base_loop(evb, EVLOOP_NONBLOCK);
+	tu_turns(evb, n);
 }
 
 /* Send raw bytes from the peer, all of them. */
@@ -708,9 +708,7 @@ static int adopt_peer(uid_t uid, struct conn **ret)
 {
 	int sv[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	tu_socketpair(sv);
 	*ret = server_adopt(srv, sv[0], uid, getpid());
 	ck_assert_ptr_nonnull(*ret);
 	return sv[1];

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "../../daemon/manager_internal.h"
 #include "../../daemon/server.h"
 #include "../../daemon/watch.h"
+#include "testutil.h"
 
 #define TENANT 4242u   /* a uid that is neither root nor ours */
 #define OTHER 4343u
@@ -34,19 +34,12 @@ static struct server *srv;
 static struct manager m;
 static struct app app;
 
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* A loop, a server serving the glue, a manager with a ledger and no cgroups. */
 static void setup(void)
 {
 	char dir[128];
 
-	memcpy(base, "/tmp/watch-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "watch-test");
 	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/state", base), sizeof(dir));
 	memset(&m, 0, sizeof(m));
 	m.rootfd = -1;
@@ -71,14 +64,13 @@ static void teardown(void)
 	srv = NULL;
 	event_base_free(evb);
 	m.ledger = ledger_close(m.ledger);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
-/* Run the loop's ready events a few times without blocking. */
+/* Run the loop's ready events n times without blocking. */
 static void turns(int n)
 {
-	for (int i = 0; i < n; i++)
-		event_base_loop(evb, EVLOOP_NONBLOCK);
+	tu_turns(evb, n);
 }
 
 /* A client of uid; its end of the socketpair. */
@@ -86,9 +78,7 @@ static int client(uid_t uid, struct conn **ret)
 {
 	int sv[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	tu_socketpair(sv);
 	*ret = server_adopt(srv, sv[0], uid, getpid());
 	ck_assert_ptr_nonnull(*ret);
 	return sv[1];
