@@ -8,8 +8,9 @@
 # connection or a call (struct conn and struct call are the transport's:
 # conn_internal.h; everyone else uses conn.h's accessors), when a file other
 # than server.c defines struct server, when a file other than now.c reads a
-# clock, when a function's comment in a .c copies its header's, or when
-# daemon/'s includes form a cycle.
+# clock, when a function's comment in a .c copies its header's, when README's
+# architecture and daemon/*.c name different files, or when daemon/'s includes
+# form a cycle.
 set -u
 dir=${1:-daemon}
 fail=0
@@ -107,6 +108,28 @@ awk 'FNR == 1 { prev = "" }
 	}
 	prev = $0
 }' "$dir"/*.h "$dir"/*.c | grep . >&2 && fail=1
+
+# README's architecture diagram names every daemon/*.c, and nothing that is not one
+# (manager_{a,b}.c spelled as the shell would expand it).
+readme="$dir/../README.md"
+if [ -f "$readme" ]; then
+	named=$(awk '/^## Architecture/ { sec = 1 } sec && /^```/ { if (++fence == 2) exit; next } fence == 1' "$readme" |
+		grep -o '[a-z_]*\({[a-z_,]*}\)\{0,1\}[a-z_]*\.c\b' | grep -v '^\.c$' |
+		while read -r w; do
+			case "$w" in
+			*"{"*) pre=${w%%\{*}; rest=${w#*\{}; list=${rest%%\}*}; post=${rest#*\}}
+				echo "$list" | tr ',' '\n' | sed "s/^/$pre/; s/\$/$post/" ;;
+			*) echo "$w" ;;
+			esac
+		done | sort -u)
+	for path in "$dir"/*.c; do
+		f=${path##*/}
+		echo "$named" | grep -qx "$f" || say "$dir/$f is not in README.md's architecture"
+	done
+	for f in $named; do
+		[ -f "$dir/$f" ] || say "README.md's architecture names $f, which daemon/ does not have"
+	done
+fi
 
 # Include cycles: tsort reports a loop in the "file includes header" graph.
 edges=$(for path in "$dir"/*.c "$dir"/*.h; do
