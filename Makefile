@@ -30,6 +30,8 @@ B           := build
 CC          ?= cc
 CLANG       ?= clang
 PKG_CONFIG  ?= pkg-config
+# make sets AR (ar) and LD (ld) itself; a cross build passes all three.
+OBJCOPY     ?= objcopy
 WERROR      ?= 1
 SANITIZE    ?= 0
 V           ?= 0
@@ -173,10 +175,10 @@ $(B)/gen/%.o: $(B)/gen/%.c $(CC_STAMP)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
 $(B)/libproto.a: $(PROTO_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/libcgctld-internal.a: $(DAEMON_LIB_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/cgctld: $(B)/daemon/main.o $(B)/libcgctld-internal.a $(B)/libproto.a
 	@$(if $(Q),echo "  LD      $@")
@@ -191,9 +193,9 @@ $(B)/libcgctl.keep: client/libcgctl.sym
 	$(Q)sed -n 's/^[[:space:]]*\(cgctl_[a-z0-9_]*\);$$/\1/p' $< > $@
 
 $(B)/libcgctl.a: $(LIB_OBJS) $(PROTO_OBJS) $(B)/libcgctl.keep
-	$(Q)ld -r -o $(B)/libcgctl-all.o $(LIB_OBJS) $(PROTO_OBJS)
-	$(Q)objcopy --keep-global-symbols=$(B)/libcgctl.keep $(B)/libcgctl-all.o
-	$(Q)rm -f $@ && ar rcs $@ $(B)/libcgctl-all.o
+	$(Q)$(LD) -r -o $(B)/libcgctl-all.o $(LIB_OBJS) $(PROTO_OBJS)
+	$(Q)$(OBJCOPY) --keep-global-symbols=$(B)/libcgctl.keep $(B)/libcgctl-all.o
+	$(Q)rm -f $@ && $(AR) rcs $@ $(B)/libcgctl-all.o
 
 $(LIBCGCTL_SO): $(LIB_OBJS) $(PROTO_OBJS) client/libcgctl.sym
 	@$(if $(Q),echo "  LD      $@")
