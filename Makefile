@@ -30,6 +30,8 @@ B           := build
 CC          ?= cc
 CLANG       ?= clang
 PKG_CONFIG  ?= pkg-config
+# make sets AR (ar) and LD (ld) itself; a cross build passes all three.
+OBJCOPY     ?= objcopy
 WERROR      ?= 1
 SANITIZE    ?= 0
 V           ?= 0
@@ -102,7 +104,7 @@ PROTO_SRCS  := $(wildcard protocol/*.c)
 DAEMON_SRCS := $(wildcard daemon/*.c)
 LIB_SRCS    := $(wildcard client/libcgctl*.c)
 CLI_SRCS    := client/cgctl.c $(wildcard client/cli_*.c)
-HOOK_SRCS   := $(wildcard client/cgctl-oci-hook.c client/oci_spec.c client/oci_identity.c client/oci_resources.c client/oci_where.c client/oci_parents.c client/oci_stopped.c)
+HOOK_SRCS   := $(wildcard client/cgctl-oci-hook.c client/cgctl-oci-hook-log.c client/oci_spec.c client/oci_identity.c client/oci_resources.c client/oci_where.c client/oci_parents.c client/oci_stopped.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 ITEST_SRCS  := $(wildcard tests/integration/*.c)
 BENCH_SRCS  := $(wildcard bench/*.c)
@@ -173,10 +175,10 @@ $(B)/gen/%.o: $(B)/gen/%.c $(CC_STAMP)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@ $<
 
 $(B)/libproto.a: $(PROTO_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/libcgctld-internal.a: $(DAEMON_LIB_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/cgctld: $(B)/daemon/main.o $(B)/libcgctld-internal.a $(B)/libproto.a
 	@$(if $(Q),echo "  LD      $@")
@@ -191,9 +193,9 @@ $(B)/libcgctl.keep: client/libcgctl.sym
 	$(Q)sed -n 's/^[[:space:]]*\(cgctl_[a-z0-9_]*\);$$/\1/p' $< > $@
 
 $(B)/libcgctl.a: $(LIB_OBJS) $(PROTO_OBJS) $(B)/libcgctl.keep
-	$(Q)ld -r -o $(B)/libcgctl-all.o $(LIB_OBJS) $(PROTO_OBJS)
-	$(Q)objcopy --keep-global-symbols=$(B)/libcgctl.keep $(B)/libcgctl-all.o
-	$(Q)rm -f $@ && ar rcs $@ $(B)/libcgctl-all.o
+	$(Q)$(LD) -r -o $(B)/libcgctl-all.o $(LIB_OBJS) $(PROTO_OBJS)
+	$(Q)$(OBJCOPY) --keep-global-symbols=$(B)/libcgctl.keep $(B)/libcgctl-all.o
+	$(Q)rm -f $@ && $(AR) rcs $@ $(B)/libcgctl-all.o
 
 $(LIBCGCTL_SO): $(LIB_OBJS) $(PROTO_OBJS) client/libcgctl.sym
 	@$(if $(Q),echo "  LD      $@")
@@ -237,7 +239,9 @@ $(B)/tests/test_cli_top: $(B)/tests/unit/test_cli_top.o $(B)/client/cli_top_view
 $(B)/tests/test_cli_esc: $(B)/tests/unit/test_cli_esc.o $(B)/client/cli_esc.o $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_CHECK)
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libcgctld-internal.a $(B)/libproto.a
+# What the daemon's suites share (scratch directories, loop turns, socketpairs).
+$(B)/tests/unit/testutil.o: tests/unit/testutil.c
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/testutil.o $(B)/libcgctld-internal.a $(B)/libproto.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CHECK)
 
 # The op_error suite makes our own code's allocations fail on cue (json-c's and libc's are unseen).

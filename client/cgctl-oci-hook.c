@@ -9,7 +9,7 @@
  * carries the labels oci.id and oci.bundle, and we touch only entries that
  * carry ours. stdout stays clean: runtimes may pass it through.
  *
- * This file is the flow: input, stages, daemon calls, messages. What the
+ * This file is the flow: input, stages, daemon calls (messages: cgctl-oci-hook-log.c). What the
  * runtime's JSON means for cgctld (the name, the labels, the limits) is in
  * the oci_*.c modules (oci.h).
  */
@@ -33,6 +33,7 @@
 #include "cgctl.h"
 #include "cleanup.h"
 #include "oci.h"
+#include "cgctl-oci-hook.h"
 #include "paths.h"
 
 #ifndef SYS_pidfd_open
@@ -43,169 +44,8 @@
 #define HOOK_CONFIG_MAX (16u << 20)   /* config.json */
 #define HOOK_TIMEOUT_DEFAULT_MS 10000 /* per daemon call */
 #define HOOK_RETRIES_MAX 32           /* limits dropped one at a time, at most */
-#define HOOK_LOG_MAX (1u << 20)       /* the default log is moved to .old beyond this */
 #define HOOK_GC_AGE_DEFAULT 60        /* seconds: an empty entry younger than this may be a create under way */
 #define HOOK_PARENT_TRIES 64          /* a shared parent removed under us by others' poststop, at most */
-
-enum stage { STAGE_UNKNOWN, STAGE_CREATE, STAGE_POSTSTOP, STAGE_GC };
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-/* One run of the hook. */
-struct hook {
-	enum stage stage;
-	const char *socket;   /* --socket, else NULL: $CGCTL_SOCKET or the default */
-	const char *log_path; /* --log: warnings and errors are appended there too */
-	char *auto_log;       /* else the default log file; owned, NULL when there is none */
-	char *sock;           /* the socket path in use; owned */
-	bool strict;
-	long gc_age;          /* --gc-age, seconds */
-	bool dry_run; /* print what createRuntime would ask for, call nothing */
-	int timeout_ms;
-	json_object *state;  /* owned */
-	json_object *config; /* owned; NULL at poststop when the bundle is gone */
-	struct oci_state st; /* from state */
-	struct oci_log log;  /* the oci_* modules report through hook_log_cb */
-	char *name;          /* the cgroup's name; owned */
-	bool derived;
-	cgctl *c;
-	struct oci_owner owner; /* who we are to the daemon, once owner_known */
-	bool owner_known;
-};
-
-/* --- messages ------------------------------------------------------------ */
-
-/* The --log file, else the default one (moved to .old when it grew too big), opened to append; -1. */
-static int hook_log_open(const struct hook *h)
-{
-	_cleanup_free_ char *old = NULL;
-	struct stat st;
-	int fd;
-
-	if (h->log_path)
-		return open(h->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-	if (!h->auto_log)
-		return -1;
-	fd = open(h->auto_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < HOOK_LOG_MAX || asprintf(&old, "%s.old", h->auto_log) < 0)
-		return fd;
-	close(fd);
-	(void)rename(h->auto_log, old);
-	return open(h->auto_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
-}
-
-/* One line on stderr, to syslog, and in the log file with a timestamp. */
-__attribute__((format(printf, 3, 0)))
-static void hook_vlog(const struct hook *h, const char *level, const char *fmt, va_list ap)
-{
-	_cleanup_free_ char *msg = NULL;
-	char stamp[32] = "";
-	time_t now = time(NULL);
-	struct tm tm;
-	int fd;
-
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	for (char *p = msg; p && *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	fprintf(stderr, "cgctl-oci-hook: %s%s%s: %s\n", h->st.id ? h->st.id : "", h->st.id ? ": " : "", level,
-		msg ? msg : fmt);
-	/* runc shows a successful hook's stderr to nobody: the journal (syslog) and a file do. */
-	syslog(level[0] == 'e' ? LOG_ERR : LOG_WARNING, "%s%s%s: %s", h->st.id ? h->st.id : "",
-	       h->st.id ? ": " : "", level, msg ? msg : fmt);
-	fd = hook_log_open(h);
-	if (fd < 0)
-		return;
-	if (localtime_r(&now, &tm))
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", &tm);
-	dprintf(fd, "%s cgctl-oci-hook[%d]: %s%s%s: %s\n", stamp, (int)getpid(), h->st.id ? h->st.id : "",
-		h->st.id ? ": " : "", level, msg ? msg : fmt);
-	close(fd);
-}
-
-/* Log a warning. */
-__attribute__((format(printf, 2, 3)))
-static void hook_warn(const struct hook *h, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	hook_vlog(h, "warning", fmt, ap);
-	va_end(ap);
-}
-
-/* Log an error; returns EXIT_FAIL. */
-__attribute__((format(printf, 2, 3)))
-static int hook_error(const struct hook *h, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	hook_vlog(h, "error", fmt, ap);
-	va_end(ap);
-	return EXIT_FAIL;
-}
-
-/*
- * The container can run without a cgroup of its own (no daemon, no
- * delegation): a warning and success, or with --strict an error.
- */
-__attribute__((format(printf, 2, 3)))
-static int hook_soft(const struct hook *h, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	hook_vlog(h, h->strict ? "error" : "warning", fmt, ap);
-	va_end(ap);
-	return h->strict ? EXIT_FAIL : EXIT_OK;
-}
-
-/* What becomes of the container when it cannot have its cgroup, for the end of a message. */
-static const char *hook_without(const struct hook *h)
-{
-	if (h->stage != STAGE_CREATE)
-		return "nothing to remove now; cgctld removes the container's cgroup once it is empty, the next "
-		       "cgctl-oci-hook --gc or createRuntime kills what is left in it";
-	return h->strict ? "--strict: the container is not started"
-			 : "the container runs without a cgroup of its own";
-}
-
-/* struct oci_log callback: a message of the oci_* modules, logged as the hook's own. */
-__attribute__((format(printf, 3, 0)))
-static void hook_log_cb(void *userdata, const char *level, const char *fmt, va_list ap)
-{
-	hook_vlog(userdata, level, fmt, ap);
-}
-
-/* "Name: message" of the daemon's last error, or the code's description. */
-static const char *hook_why(const struct hook *h, int r, char *buf, size_t size)
-{
-	const char *name = h->c ? cgctl_error_name(h->c) : NULL;
-	const char *msg = h->c ? cgctl_error_message(h->c) : NULL;
-	const char *dot = name ? strrchr(name, '.') : NULL;
-
-	if (!name)
-		return cgctl_strerror(r);
-	snprintf(buf, size, "%s: %s", dot ? dot + 1 : name, msg ? msg : cgctl_strerror(r));
-	return buf;
-}
-
-/* The daemon's last error message, never NULL. */
-static const char *hook_errmsg(const struct hook *h)
-{
-	const char *m = h->c ? cgctl_error_message(h->c) : NULL;
-
-	return m ? m : "no reason given";
-}
-
-/* Log a failed daemon call "what"; returns EXIT_FAIL. */
-static int hook_call_failed(const struct hook *h, const char *what, int r)
-{
-	char buf[1024];
-
-	return hook_error(h, "%s: %s", what, hook_why(h, r, buf, sizeof(buf)));
-}
 
 /* --- input --------------------------------------------------------------- */
 

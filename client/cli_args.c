@@ -77,7 +77,6 @@ int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
 	}
 }
 
-/* "--name" of the long option with value val, for messages. */
 const char *cli_opt_name(const struct option *longopts, int val)
 {
 	static __thread char buf[64];

@@ -270,7 +270,6 @@ static bool owners_differ(struct cgctl_entry *const *e, size_t n)
 	return false;
 }
 
-/* Entries as a tree, one line each. */
 int cli_print_tree(struct cgctl_entry *const *e, size_t n)
 {
 	_cleanup_free_ const struct cgctl_entry **sorted = NULL;
@@ -378,7 +377,6 @@ static void print_ledger(const struct cgctl_status *s)
 	}
 }
 
-/* Status as "key: value" lines. */
 void cli_print_status(const struct cgctl_status *s)
 {
 	printf("Version:       %s\n", cli_esc(s->version));

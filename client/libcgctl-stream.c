@@ -119,7 +119,6 @@ CGCTL_EXPORT int cgctl_call_more_next(cgctl *c, int timeout_ms, char **ret_reply
 	return 1;
 }
 
-/* Free an event; NULL-safe. */
 CGCTL_EXPORT void cgctl_event_free(struct cgctl_event *e)
 {
 	if (!e)

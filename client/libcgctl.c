@@ -132,82 +132,6 @@ int libcgctl_set_error(cgctl *c, int r, const char *name, const char *message)
 	return r;
 }
 
-int libcgctl_bad_args(cgctl *c, const char *func)
-{
-	char msg[128];
-
-	if (!c)
-		return -EINVAL;
-	snprintf(msg, sizeof(msg), "invalid arguments to %s()", func);
-	return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_VALUE), msg);
-}
-
-/* Validate a name before it goes on the wire: with the rule of new names when creating. */
-static int check_name(cgctl *c, const char *name, bool create)
-{
-	const char *reason = NULL;
-	int r;
-
-	if (create)
-		r = cgname_validate_new(name, name ? strlen(name) : 0, &reason);
-	else
-		r = cgname_validate(name, name ? strlen(name) : 0, &reason);
-	if (r < 0)
-		return libcgctl_set_error(c, -EINVAL, cgerr_name(CGERR_INVALID_NAME),
-					  reason ? reason : "invalid name");
-	return 0;
-}
-
-int libcgctl_check_name(cgctl *c, const char *name)
-{
-	return check_name(c, name, false);
-}
-
-int libcgctl_check_new_name(cgctl *c, const char *name)
-{
-	return check_name(c, name, true);
-}
-
-/* SystemError's errno parameter as a negative code; -EIO when absent or absurd. */
-static int system_error_code(json_object *params)
-{
-	json_object *v;
-	int64_t e;
-
-	if (!params || !json_object_object_get_ex(params, "errno", &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return -EIO;
-	e = json_object_get_int64(v);
-	if (e <= 0 || e >= CGCTL_ENODELEGATION)
-		return -EIO;
-	return (int)-e;
-}
-
-/* Map a Varlink error name to the code cgctl.h documents. */
-int libcgctl_error_to_code(const char *name, json_object *params)
-{
-	switch (cgerr_from_name(name)) {
-	case CGERR_NOT_FOUND:              return -ENOENT;
-	case CGERR_ALREADY_EXISTS:         return -EEXIST;
-	case CGERR_INVALID_NAME:           return -EINVAL;
-	case CGERR_INVALID_VALUE:          return -EINVAL;
-	case CGERR_NO_DELEGATION:          return -CGCTL_ENODELEGATION;
-	case CGERR_CONTROLLER_UNAVAILABLE: return -EOPNOTSUPP;
-	case CGERR_BUSY:                   return -EBUSY;
-	case CGERR_PERMISSION_DENIED:      return -EACCES;
-	case CGERR_QUOTA_EXCEEDED:         return -EDQUOT;
-	case CGERR_TIMEOUT:                return -ETIMEDOUT;
-	case CGERR_SYSTEM_ERROR:           return system_error_code(params);
-	case CGERR_REPLACED:               return -CGCTL_EREPLACED;
-	case CGERR_INTERFACE_NOT_FOUND:    return -ENOSYS;
-	case CGERR_METHOD_NOT_FOUND:       return -ENOSYS;
-	case CGERR_METHOD_NOT_IMPLEMENTED: return -ENOSYS;
-	case CGERR_INVALID_PARAMETER:      return -EINVAL;
-	case CGERR_EXPECTED_MORE:          return -EINVAL;
-	default:                           return -EPROTO;
-	}
-}
-
 /* Connect fd to path, retrying while the listener's backlog is full (EAGAIN). */
 static int connect_unix(int fd, const char *path, uint64_t deadline)
 {
@@ -322,25 +246,6 @@ CGCTL_EXPORT const char *cgctl_error_name(const cgctl *c)
 CGCTL_EXPORT const char *cgctl_error_message(const cgctl *c)
 {
 	return c ? c->error_message : libcgctl_connect_error();
-}
-
-/* Text for a code; strerrordesc_np() is thread-safe, unlike strerror(). */
-CGCTL_EXPORT const char *cgctl_strerror(int r)
-{
-	const char *s;
-
-	if (r == INT_MIN)
-		return "Unknown error";
-	if (r < 0)
-		r = -r;
-	if (r == CGCTL_ENODELEGATION)
-		return "No delegated cgroup subtree";
-	if (r == CGCTL_EREPLACED)
-		return "Cgroup replaced by one cgctld did not create";
-	if (r == CGCTL_EUNTRUSTED)
-		return "Socket served by another user";
-	s = strerrordesc_np(r);
-	return s ? s : "Unknown error";
 }
 
 /* Write the whole buffer, the descriptors riding with its first byte. */
@@ -617,7 +522,6 @@ int libcgctl_set_broken(cgctl *c, int r)
 	return set_broken(c, r);
 }
 
-/* The connection's socket. */
 int libcgctl_fd(const cgctl *c)
 {
 	return c->fd;
@@ -629,7 +533,6 @@ bool libcgctl_idle(const cgctl *c)
 	return c->n_pending == 0;
 }
 
-/* The handle's streaming state. */
 struct libcgctl_stream *libcgctl_stream_of(cgctl *c)
 {
 	return &c->stream;

@@ -61,7 +61,6 @@ int app_socket_dir_check(const struct stat *st, const char *path, char *why, siz
 	return r < 0 ? r : trust_check_parents(path, why, n);
 }
 
-/* The application serving call. */
 struct app *call_app(const struct call *call)
 {
 	return server_app(call_server(call));

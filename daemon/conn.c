@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* conn.c: one client connection: framing, one call at a time, ordered replies, fds. */
+/* conn.c: one client connection: reading, framing, one call at a time, fds in, the stall timer (replies: conn_reply.c). */
 #include "conn_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,19 +17,10 @@
 #include "cleanup.h"
 #include "log.h"
 #include "nspid.h"
-#include "replylog.h"
+#include "now.h"
 #include "server.h"
 
-/* One queued reply; fd (or -1) travels with its first byte. */
-struct out_msg {
-	TAILQ_ENTRY(out_msg) entry;
-	char *buf;
-	size_t len, off;
-	int fd;
-};
-
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
-static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_process_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg);
@@ -50,83 +39,8 @@ static void conn_free_events(struct conn *c)
 	}
 }
 
-static uint64_t conn_mono_usec(void);
 
-/* c's uid went over its reply budget again: count it; log it, at most one line per uid per limits.budget_log_usec. */
-static void conn_budget_note(struct conn *c, size_t budget)
-{
-	struct peer_uid *p = c->peer;
-	uint64_t now = conn_mono_usec();
-
-	p->over++;
-	if (p->logged_usec && now - p->logged_usec < c->srv->limits.budget_log_usec)
-		return;
-	log_notice("uid %u: %zu bytes of replies unread, its budget %zu: its connections that hold replies are not "
-		   "served until they read (over its budget %llu times, %llu since the last such line)",
-		   (unsigned)p->uid, p->reply_bytes, budget, (unsigned long long)p->over,
-		   (unsigned long long)(p->over - p->over_logged));
-	p->over_logged = p->over;
-	p->logged_usec = now ? now : 1;
-}
-
-/* Count n more queued reply bytes against c and its uid. */
-static void conn_charge(struct conn *c, size_t n)
-{
-	struct peer_uid *p = c->peer;
-	size_t budget = server_reply_budget(c->srv, p);
-	bool was_over = p->reply_bytes >= budget;
-
-	c->out_bytes += n;
-	p->reply_bytes += n;
-	if (!was_over && p->reply_bytes >= budget)
-		conn_budget_note(c, budget);
-}
-
-/* n queued reply bytes of c's went (sent or dropped); back under the uid's budget (or twice it), its connections go on. */
-static void conn_discharge(struct conn *c, size_t n)
-{
-	struct peer_uid *p = c->peer;
-	size_t budget = server_reply_budget(c->srv, p);
-	bool was_over = p->reply_bytes >= budget, was_full = p->reply_bytes / 2 >= budget;
-
-	c->out_bytes -= n;
-	p->reply_bytes -= n;
-	if ((was_over && p->reply_bytes < budget) || (was_full && p->reply_bytes / 2 < budget))
-		server_peer_resume(c->srv, p);
-}
-
-/*
- * Is c held back by its uid's reply budget? Over it, a connection that holds
- * no unsent reply is still served, until the uid holds twice its budget: the
- * client may await that connection's answer before it reads the others (a
- * deadlock that only the stall timer broke).
- */
-static bool conn_over_budget(const struct conn *c)
-{
-	size_t budget;
-
-	if (!c->peer || c->peer->reply_bytes < (budget = server_reply_budget(c->srv, c->peer)))
-		return false;
-	return c->out_bytes > 0 || c->peer->reply_bytes / 2 >= budget;
-}
-
-/* Free the replies still queued: nothing more is sent. */
-static void conn_drop_output(struct conn *c)
-{
-	struct out_msg *m;
-
-	while ((m = TAILQ_FIRST(&c->out))) {
-		TAILQ_REMOVE(&c->out, m, entry);
-		if (m->fd >= 0)
-			close(m->fd);
-		free(m->buf);
-		free(m);
-	}
-	c->out_fds = 0;
-}
-
-/* Drop a reference; the last one frees the connection. */
-static void conn_unref(struct conn *c)
+void conn_unref(struct conn *c)
 {
 	if (--c->refs > 0)
 		return;
@@ -140,6 +54,7 @@ static void conn_unref(struct conn *c)
 /* Take over an accepted socket. */
 struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 {
+	struct event_base *base = server_base(srv);
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (!c) {
@@ -147,24 +62,23 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 		return NULL;
 	}
 	c->srv = srv;
-	c->id = ++srv->next_conn_id;
 	c->fd = fd;
 	c->uid = uid;
 	c->pid = pid;
 	c->pidns = nspid_of_peer(fd, pid);
 	c->refs = 1;
 	TAILQ_INIT(&c->out);
-	vl_framer_init(&c->in, srv->limits.message_max);
-	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-	c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
-	c->pev = event_new(srv->base, -1, 0, conn_process_cb, c);
-	c->deadline = evtimer_new(srv->base, conn_deadline_cb, c);
-	c->cev = event_new(srv->base, fd, EV_CLOSED, conn_hangup_cb, c);
-	c->gone_ev = event_new(srv->base, -1, 0, conn_gone_cb, c);
-	c->yield_ev = evtimer_new(srv->base, conn_yield_cb, c);
+	vl_framer_init(&c->in, server_limits(srv)->message_max);
+	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+	c->pev = event_new(base, -1, 0, conn_process_cb, c);
+	c->deadline = evtimer_new(base, conn_deadline_cb, c);
+	c->cev = event_new(base, fd, EV_CLOSED, conn_hangup_cb, c);
+	c->gone_ev = event_new(base, -1, 0, conn_gone_cb, c);
+	c->yield_ev = evtimer_new(base, conn_yield_cb, c);
 	/* Behind everything else ready, the ledger's group commit included (same priority, queued
 	 * first): at the default priority a flood's yields kept the commit turn from ever running. */
-	if (c->yield_ev && srv->base && event_base_get_npriorities(srv->base) > SERVER_PRIO_COMMIT)
+	if (c->yield_ev && base && event_base_get_npriorities(base) > SERVER_PRIO_COMMIT)
 		event_priority_set(c->yield_ev, SERVER_PRIO_COMMIT);
 	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->gone_ev || !c->yield_ev ||
 	    !(c->peer = server_peer_ref(srv, uid)) || event_add(c->rev, NULL) < 0) {
@@ -176,8 +90,7 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 		return NULL;
 	}
 	c->tenant = c->peer->tenant;
-	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
-	srv->n_conns++;
+	c->id = server_conn_add(srv, c);
 	return c;
 }
 
@@ -233,7 +146,6 @@ void *conn_get_data(const struct conn *c)
 	return c->data;
 }
 
-/* Reply bytes queued and not yet taken by the peer. */
 size_t conn_out_bytes(const struct conn *c)
 {
 	return c->out_bytes;
@@ -243,12 +155,6 @@ size_t conn_out_bytes(const struct conn *c)
 uint64_t conn_id(const struct conn *c)
 {
 	return c->id;
-}
-
-/* The peer's uid. */
-uid_t conn_uid(const struct conn *c)
-{
-	return c->uid;
 }
 
 /* The peer's pid. */
@@ -281,13 +187,11 @@ bool conn_closed(const struct conn *c)
 	return c->dead;
 }
 
-/* The connection the call came on. */
 struct conn *call_conn(const struct call *call)
 {
 	return call->conn;
 }
 
-/* The server the call came through. */
 struct server *call_server(const struct call *call)
 {
 	return call->conn->srv;
@@ -363,22 +267,19 @@ static int conn_outq(const struct conn *c)
 /* Start the stall timer over; note what the socket holds, to see the peer read from it. */
 static void conn_arm_deadline(struct conn *c)
 {
-	unsigned ms = c->srv->limits.partial_timeout_ms;
+	unsigned ms = server_limits(c->srv)->partial_timeout_ms;
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	c->outq_mark = c->out_bytes > 0 ? conn_outq(c) : -1;
 	c->flushed = 0;
 	/* From now, not from when this loop turn began: building a big reply takes a while. */
-	event_base_update_cache_time(c->srv->base);
+	event_base_update_cache_time(server_base(c->srv));
 	evtimer_add(c->deadline, &tv);
 }
 
-/* The stall timer measures time without progress while we wait on the client:
- * progress (a message completed, reply bytes taken) starts it over; bytes that
- * complete nothing (a trickled partial message) do not. */
-static void conn_update_deadline(struct conn *c, bool progress)
+void conn_update_deadline(struct conn *c, bool progress)
 {
-	if (c->dead || !c->srv->limits.partial_timeout_ms)
+	if (c->dead || !server_limits(c->srv)->partial_timeout_ms)
 		return;
 	if (!conn_waits_on_peer(c)) {
 		evtimer_del(c->deadline);
@@ -417,10 +318,10 @@ static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->out_bytes > 0)
 		log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped (took %zu bytes of its "
 			   "replies meanwhile, less than %u)", (unsigned long long)c->id, (unsigned)c->uid,
-			   (int)c->pid, c->srv->limits.partial_timeout_ms, taken, CONN_STALL_MIN_BYTES);
+			   (int)c->pid, server_limits(c->srv)->partial_timeout_ms, taken, CONN_STALL_MIN_BYTES);
 	else
 		log_notice("connection %llu (uid %u pid %d): stalled for %u ms, dropped", (unsigned long long)c->id,
-			   (unsigned)c->uid, (int)c->pid, c->srv->limits.partial_timeout_ms);
+			   (unsigned)c->uid, (int)c->pid, server_limits(c->srv)->partial_timeout_ms);
 	conn_close(c, "stalled");
 }
 
@@ -496,12 +397,6 @@ static int conn_recv(struct conn *c)
 	return (int)(n > 0);
 }
 
-/* Unsent replies hold too many bytes (of this connection's, or of its uid's), or descriptors (each an open file of ours). */
-static bool conn_backed_up(const struct conn *c)
-{
-	return c->out_bytes >= c->srv->limits.out_max || c->out_fds >= CONN_OUT_FDS_MAX || conn_over_budget(c);
-}
-
 /* A call is pending or replies back up: read no further calls (back-pressure). */
 static bool conn_busy(const struct conn *c)
 {
@@ -543,15 +438,6 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	conn_process_cb(-1, 0, c);
 }
 
-/* Microseconds on the monotonic clock. */
-static uint64_t conn_mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Its share spent: serve nothing more until the loop has polled (and so served the others' ready sockets). */
 static void conn_yield(struct conn *c)
 {
@@ -578,7 +464,7 @@ static void conn_refuse_message(struct conn *c, int r)
 /* Serve complete calls in order while no call is pending and output is not backed up. */
 static void conn_process(struct conn *c)
 {
-	uint64_t start = conn_mono_usec();
+	uint64_t start = now_mono_usec();
 	unsigned served = 0;
 	bool took = false;
 
@@ -592,7 +478,7 @@ static void conn_process(struct conn *c)
 		int r;
 
 		if (served >= CONN_TURN_CALLS_MAX ||
-		    (served > 0 && conn_mono_usec() - start >= CONN_TURN_USEC && vl_framer_pending(&c->in))) {
+		    (served > 0 && now_mono_usec() - start >= CONN_TURN_USEC && vl_framer_pending(&c->in))) {
 			conn_yield(c);
 			break;
 		}
@@ -602,7 +488,7 @@ static void conn_process(struct conn *c)
 		if (r < 0) {
 			log_notice("connection %llu (uid %u): message over %zu bytes, dropped",
 				   (unsigned long long)c->id, (unsigned)c->uid,
-				   c->srv->limits.message_max);
+				   server_limits(c->srv)->message_max);
 			conn_close(c, "message too large");
 			return;
 		}
@@ -635,7 +521,7 @@ static void conn_process(struct conn *c)
 		c->current = call;
 		took = true;
 		served++;
-		c->srv->ops->dispatch(c->srv->app, call);
+		server_dispatch(c->srv, call);
 	}
 	if (!c->dead) {
 		if (conn_busy(c)) {
@@ -669,223 +555,6 @@ static void conn_yield_cb(evutil_socket_t fd, short what, void *arg)
 
 	c->yielded = false;
 	conn_process_cb(fd, what, c);
-}
-
-/* Write queued replies; a reply's fd goes with its first byte. Bytes the peer took (>= 0) or -errno. */
-static ssize_t conn_flush(struct conn *c)
-{
-	struct out_msg *m;
-	ssize_t total = 0;
-
-	while ((m = TAILQ_FIRST(&c->out))) {
-		union {
-			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(int))];
-		} control;
-		struct iovec iov = { m->buf + m->off, m->len - m->off };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t n;
-
-		if (m->off == 0 && m->fd >= 0) {
-			memset(&control, 0, sizeof(control));
-			mh.msg_control = &control;
-			mh.msg_controllen = sizeof(control);
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
-		}
-		n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? total : -errno;
-		if (m->fd >= 0) {
-			close(m->fd);
-			m->fd = -1;
-			c->out_fds--;
-		}
-		m->off += (size_t)n;
-		c->flushed += (size_t)n;
-		conn_discharge(c, (size_t)n);
-		total += n;
-		if (m->off < m->len)
-			continue;
-		TAILQ_REMOVE(&c->out, m, entry);
-		free(m->buf);
-		free(m);
-	}
-	return total;
-}
-
-/* Writable: flush, then resume reading if the backlog cleared. */
-static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	ssize_t r = conn_flush(c);
-
-	if (r < 0) {
-		conn_close(c, "send error");
-		return;
-	}
-	if (TAILQ_EMPTY(&c->out))
-		event_del(c->wev);
-	if (!conn_backed_up(c) && !c->current)
-		event_active(c->pev, 0, 0);
-	conn_update_deadline(c, c->flushed >= CONN_STALL_MIN_BYTES);
-}
-
-/* Queue a formatted message (buf and fd consumed) and try to send it now. */
-static int conn_queue(struct conn *c, char *buf, size_t len, int fd)
-{
-	struct out_msg *m;
-	ssize_t r;
-
-	if (c->dead) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return -ECONNRESET;
-	}
-	m = calloc(1, sizeof(*m));
-	if (!m) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return -ENOMEM;
-	}
-	m->buf = buf;
-	m->len = len;
-	m->fd = fd;
-	TAILQ_INSERT_TAIL(&c->out, m, entry);
-	conn_charge(c, len);
-	c->out_fds += fd >= 0;
-	r = conn_flush(c);
-	if (r < 0) {
-		conn_close(c, "send error");
-		return (int)r;
-	}
-	if (!TAILQ_EMPTY(&c->out))
-		event_add(c->wev, NULL);
-	conn_update_deadline(c, c->flushed >= CONN_STALL_MIN_BYTES);
-	return 0;
-}
-
-/* Format and queue one reply unless the call was oneway. */
-static int call_send(struct call *call, const char *error, json_object *params, bool continues, int fd)
-{
-	char *buf;
-	size_t len;
-	int r;
-
-	if (call->vl.oneway || call->conn->dead) {
-		json_object_put(params);
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	r = vl_reply_format(error, params, continues, &buf, &len);
-	json_object_put(params);
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		conn_close(call->conn, "out of memory");
-		return r;
-	}
-	replylog_write(call->conn->srv->reply_log_fd, call->vl.method, call->vl.more, buf, len);
-	return conn_queue(call->conn, buf, len, fd);
-}
-
-void call_drop_fds(struct call *call)
-{
-	for (size_t i = 0; i < call->nfds; i++)
-		close(call->fds[i]);
-	free(call->fds);
-	call->fds = NULL;
-	call->nfds = 0;
-}
-
-/* Free a finished call and let its connection go on to the next one. */
-static void call_finish(struct call *call)
-{
-	struct conn *c = call->conn;
-
-	call_drop_fds(call);
-	vl_call_done(&call->vl);
-	if (c->current == call)
-		c->current = NULL;
-	free(call);
-	/* Resume on the next loop turn, never from inside a handler. */
-	if (!c->dead)
-		event_active(c->pev, 0, 0);
-	conn_unref(c);
-}
-
-/* Final successful reply. */
-void call_reply(struct call *call, json_object *params)
-{
-	call_send(call, NULL, params, false, -1);
-	call_finish(call);
-}
-
-/* Final reply carrying one fd. */
-void call_reply_fd(struct call *call, json_object *params, int fd)
-{
-	call_send(call, NULL, params, false, fd);
-	call_finish(call);
-}
-
-/* Streaming reply; the call stays open. */
-int call_reply_more(struct call *call, json_object *params)
-{
-	if (!call->vl.more) {
-		json_object_put(params);
-		return -EINVAL;
-	}
-	return call_send(call, NULL, params, true, -1);
-}
-
-/* Error reply. */
-void call_error(struct call *call, enum cgerr e, json_object *params)
-{
-	if (!params)
-		params = json_object_new_object();
-	call_send(call, cgerr_name(e), params, false, -1);
-	call_finish(call);
-}
-
-/* Error reply with {key: value, "message": ...}. */
-void call_errorf(struct call *call, enum cgerr e, const char *key, const char *value,
-		 const char *fmt, ...)
-{
-	json_object *p = json_object_new_object();
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (key)
-		json_object_object_add(p, key, json_object_new_string(value ? value : ""));
-	json_object_object_add(p, "message", json_object_new_string(msg));
-	call_error(call, e, p);
-}
-
-/* SystemError {errno, message}. */
-void call_error_errno(struct call *call, int r, const char *fmt, ...)
-{
-	json_object *p = json_object_new_object();
-	char msg[1024];
-	size_t n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	n = strlen(msg);
-	snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(r < 0 ? -r : r));
-	json_object_object_add(p, "errno", json_object_new_int(r < 0 ? -r : r));
-	json_object_object_add(p, "message", json_object_new_string(msg));
-	call_error(call, CGERR_SYSTEM_ERROR, p);
 }
 
 /* True when the client is gone or has hung up (EOF waiting unread); nothing is consumed. */

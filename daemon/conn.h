@@ -66,8 +66,7 @@ void *conn_get_data(const struct conn *c);
 size_t conn_out_bytes(const struct conn *c);
 /* The connection's number, for log lines. */
 uint64_t conn_id(const struct conn *c);
-/* The peer's uid and pid (SO_PEERCRED when it connected). */
-uid_t conn_uid(const struct conn *c);
+/* The peer's pid (SO_PEERCRED when it connected; its uid: call_peer_uid()). */
 pid_t conn_pid(const struct conn *c);
 /*
  * How many pid namespaces below cgctld's the process that connected lives
@@ -86,7 +85,7 @@ bool conn_closed(const struct conn *c);
 struct conn *call_conn(const struct call *call);
 /* The server the call came through. */
 struct server *call_server(const struct call *call);
-/* The peer's uid: conn_uid(call_conn(call)). */
+/* The peer's uid (SO_PEERCRED when it connected). */
 uid_t call_peer_uid(const struct call *call);
 /* The call's method, its parameters (an object, borrowed), its "more", "oneway" and "upgrade" flags. */
 const char *call_method(const struct call *call);

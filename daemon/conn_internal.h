@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * conn_internal.h: struct conn and struct call, seen only by the transport
- * (conn.c, server.c). Everyone else uses conn.h's accessors, and
+ * (conn.c, conn_reply.c, server.c), with what server.c lends them of struct server (which
+ * is server.c's alone). Everyone else uses conn.h's accessors, and
  * scripts/check-layers.sh fails when another daemon file includes this header
  * or reaches into a call or a connection.
  */
 #pragma once
+
+#include <event2/util.h>
 
 #include "conn.h"
 
@@ -29,6 +32,16 @@ void server_peer_unref(struct server *s, struct peer_uid *p);
 size_t server_reply_budget(const struct server *s, const struct peer_uid *p);
 /* p went back under its budget: its connections may be served again (on the next loop turn). */
 void server_peer_resume(struct server *s, const struct peer_uid *p);
+/* The loop s serves on (NULL before server_start()). */
+struct event_base *server_base(const struct server *s);
+/* List the new connection c: its number. */
+uint64_t server_conn_add(struct server *s, struct conn *c);
+/* On the loop turn after c closed: unlist it, tell the application (server_ops.disconnect). */
+void server_conn_gone(struct server *s, struct conn *c);
+/* Hand call to the application (server_ops.dispatch). */
+void server_dispatch(struct server *s, struct call *call);
+/* The record of replies (replylog.h), -1 when off. */
+int server_reply_log_fd(const struct server *s);
 
 /* A call being served (conn.h). */
 struct call {
@@ -68,3 +81,27 @@ struct conn {
 	TAILQ_ENTRY(conn) entry;
 	void *data;             /* the application's (conn_set_data()) */
 };
+
+/* Shared by conn.c (reading, calls, the stall timer) and conn_reply.c (replies). */
+
+/* Drop a reference; the last one frees the connection. */
+void conn_unref(struct conn *c);
+/* The stall timer measures time without progress while we wait on the client:
+ * progress (a message completed, reply bytes taken) starts it over; bytes that
+ * complete nothing (a trickled partial message) do not. */
+void conn_update_deadline(struct conn *c, bool progress);
+/* n queued reply bytes of c's went (sent or dropped); back under the uid's budget (or twice it), its connections go on. */
+void conn_discharge(struct conn *c, size_t n);
+/* Unsent replies hold too many bytes (of this connection's, or of its uid's), or descriptors (each an open file of ours). */
+bool conn_backed_up(const struct conn *c);
+/*
+ * Is c held back by its uid's reply budget? Over it, a connection that holds
+ * no unsent reply is still served, until the uid holds twice its budget: the
+ * client may await that connection's answer before it reads the others (a
+ * deadlock that only the stall timer broke).
+ */
+bool conn_over_budget(const struct conn *c);
+/* Free the replies still queued: nothing more is sent. */
+void conn_drop_output(struct conn *c);
+/* Writable: flush, then resume reading if the backlog cleared. */
+void conn_write_cb(evutil_socket_t fd, short what, void *arg);

@@ -233,7 +233,6 @@ bool param_timeout(struct call *call, int *ret)
 	return true;
 }
 
-/* Answer a failed operation. */
 void call_op_error(struct call *call, const struct op_error *e)
 {
 	json_object *p = json_object_new_object();
@@ -248,7 +247,6 @@ void call_op_error(struct call *call, const struct op_error *e)
 	call_error(call, e->code, p);
 }
 
-/* The daemon's manager. */
 struct manager *call_manager(struct call *call)
 {
 	return call_app(call)->mgr;

@@ -22,7 +22,6 @@
 
 /* ---- small helpers ---- */
 
-/* Write all of buf to fd, retrying short writes and EINTR. */
 int ledger_write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
@@ -51,7 +50,6 @@ static void entry_done(struct ledger_entry *e)
 	e->labels = NULL;
 }
 
-/* Free a node and its entry. */
 void ledger_node_free(struct node *n)
 {
 	if (!n)
@@ -285,20 +283,17 @@ int ledger_ht_upsert(struct ledger *l, struct node *fresh)
 	return 0;
 }
 
-/* The node for name, or NULL. */
 struct node *ledger_ht_get(const struct ledger *l, const char *name)
 {
 	return ht_find(l, name, fnv1a(name));
 }
 
-/* Unlink and free n. */
 void ledger_ht_drop(struct ledger *l, struct node *n)
 {
 	ht_unlink(l, n);
 	ledger_node_free(n);
 }
 
-/* Read more bytes into buf[*len..cap); *eof at end of file. */
 int ledger_read_more(int fd, char *buf, size_t *len, size_t cap, bool *eof)
 {
 	ssize_t n;
@@ -772,7 +767,6 @@ void ledger_get_stats(const struct ledger *l, struct ledger_stats *ret)
 	};
 }
 
-/* Path of the state directory. */
 const char *ledger_dir(const struct ledger *l)
 {
 	return l ? l->dir : NULL;

@@ -12,6 +12,7 @@
 
 static int log_max_prio = LOG_INFO;
 static bool log_journal;
+static FILE *log_out; /* NULL: stderr */
 
 /* Is stderr the journal stream systemd gave us ($JOURNAL_STREAM = dev:ino)? */
 static bool stderr_is_journal(void)
@@ -33,6 +34,12 @@ void log_init(int verbose)
 	log_journal = stderr_is_journal();
 }
 
+void log_set_output(FILE *out, int max_prio)
+{
+	log_out = out;
+	log_max_prio = max_prio;
+}
+
 /* Format one line: "<prio>text" for journald, "cgctld: text" otherwise. */
 static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
@@ -49,9 +56,9 @@ static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
 	if ((size_t)n >= sizeof(buf))
 		memcpy(buf + sizeof(buf) - 4, "...", 4);
 	if (log_journal)
-		fprintf(stderr, "<%d>%s%s\n", prio, buf, suffix ? suffix : "");
+		fprintf(log_out ? log_out : stderr, "<%d>%s%s\n", prio, buf, suffix ? suffix : "");
 	else
-		fprintf(stderr, "cgctld: %s%s\n", buf, suffix ? suffix : "");
+		fprintf(log_out ? log_out : stderr, "cgctld: %s%s\n", buf, suffix ? suffix : "");
 }
 
 void log_msg(int prio, const char *fmt, ...)

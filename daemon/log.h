@@ -3,10 +3,17 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <syslog.h>
 
 /* Set up logging; verbose enables LOG_DEBUG. Detects journald on stderr. */
 void log_init(int verbose);
+/*
+ * Write lines of prio or more urgent to out rather than stderr (NULL: back to
+ * stderr): the request fuzzer formats every line, so that a bad format still
+ * shows under ASan, and shows them only when asked.
+ */
+void log_set_output(FILE *out, int max_prio);
 /* Log a message at priority prio. */
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log with ": strerror(-r)" appended; returns r (negative errno) for tail calls. */

@@ -104,9 +104,10 @@ enum { OPT_SOCKET = 256, OPT_STATE, OPT_ROOT, OPT_ALLOW, OPT_MAXCG, OPT_MAXCONN,
        OPT_MAXMSG, OPT_STALL, OPT_IDLE, OPT_MAXOUT, OPT_MAXWATCH, OPT_MAXTRIG, OPT_MAXLEDGER, OPT_VERSION,
        OPT_MAXCGUID, OPT_MAXWATCHUID, OPT_MAXLEDGERUID, OPT_MAXREPLYMEM, OPT_MAXREPLYMEMUID };
 
-/* Parse the command line into o, s->limits and s->allow_uids. */
+/* Parse the command line into o and the transport s (its limits, the uids it lets in). */
 static void parse_args(int argc, char **argv, struct daemon_opts *o, struct server *s)
 {
+	struct limits *l = server_limits(s);
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -140,32 +141,31 @@ static void parse_args(int argc, char **argv, struct daemon_opts *o, struct serv
 		case OPT_STATE: o->state_dir = optarg; break;
 		case OPT_ROOT: o->cgroup_root = optarg; break;
 		case OPT_ALLOW:
-			if (s->n_allow_uids >= UID_ALLOW_MAX) {
+			if (server_allow_uid(s, (uid_t)parse_ulong("--allow-uid", optarg, UINT_MAX - 1)) < 0) {
 				fprintf(stderr, "cgctld: at most %d --allow-uid\n", UID_ALLOW_MAX);
 				exit(2);
 			}
-			s->allow_uids[s->n_allow_uids++] = (uid_t)parse_ulong("--allow-uid", optarg, UINT_MAX - 1);
 			break;
 		case OPT_MAXCG: o->max_cgroups = (unsigned)parse_ulong("--max-cgroups", optarg, 1u << 24); break;
-		case OPT_MAXCONN: s->limits.conns_max = (unsigned)parse_ulong("--max-connections", optarg, 65536); break;
+		case OPT_MAXCONN: l->conns_max = (unsigned)parse_ulong("--max-connections", optarg, 65536); break;
 		case OPT_MAXCONNUID:
-			s->limits.conns_per_uid = (unsigned)parse_ulong("--max-connections-per-uid", optarg, 65536);
+			l->conns_per_uid = (unsigned)parse_ulong("--max-connections-per-uid", optarg, 65536);
 			break;
 		case OPT_MAXMSG:
-			s->limits.message_max = parse_ulong("--max-message-size", optarg, 64u << 20);
+			l->message_max = parse_ulong("--max-message-size", optarg, 64u << 20);
 			break;
-		case OPT_STALL: s->limits.partial_timeout_ms = (unsigned)parse_ulong("--stall-timeout", optarg, 3600000); break;
-		case OPT_IDLE: s->idle_timeout_ms = 1000 * (unsigned)parse_ulong("--idle-timeout", optarg, 86400); break;
-		case OPT_MAXOUT: s->limits.out_max = parse_ulong("--max-reply-buffer", optarg, 1u << 30); break;
+		case OPT_STALL: l->partial_timeout_ms = (unsigned)parse_ulong("--stall-timeout", optarg, 3600000); break;
+		case OPT_IDLE: server_set_idle_timeout(s, 1000 * (unsigned)parse_ulong("--idle-timeout", optarg, 86400)); break;
+		case OPT_MAXOUT: l->out_max = parse_ulong("--max-reply-buffer", optarg, 1u << 30); break;
 		case OPT_MAXREPLYMEM:
-			s->limits.reply_mem_max = parse_positive("--max-reply-memory", optarg, 1ul << 40);
+			l->reply_mem_max = parse_positive("--max-reply-memory", optarg, 1ul << 40);
 			break;
 		case OPT_MAXREPLYMEMUID:
-			s->limits.reply_mem_per_tenant = parse_positive("--max-reply-memory-per-uid", optarg, 1ul << 40);
+			l->reply_mem_per_tenant = parse_positive("--max-reply-memory-per-uid", optarg, 1ul << 40);
 			break;
 		case OPT_MAXWATCH: o->max_watchers = (unsigned)parse_ulong("--max-watchers", optarg, 65536); break;
 		case OPT_MAXTRIG:
-			s->limits.triggers_per_uid = (unsigned)parse_ulong("--max-pressure-triggers-per-uid", optarg, 65536);
+			l->triggers_per_uid = (unsigned)parse_ulong("--max-pressure-triggers-per-uid", optarg, 65536);
 			break;
 		case OPT_MAXLEDGER:
 			o->max_ledger = parse_ulong("--max-ledger-size", optarg, LEDGER_BUDGET_MAX);
@@ -246,7 +246,7 @@ static void notify_ready(struct manager *m, struct server *s)
 	else
 		snprintf(status, sizeof(status), "Degraded: %s", manager_reason(m) ? manager_reason(m) : "no delegation");
 	sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%d", status, (int)getpid());
-	log_info("ready on %s: %s", s->socket_path ? s->socket_path : "the socket systemd passed", status);
+	log_info("ready on %s: %s", server_socket_path(s) ? server_socket_path(s) : "the socket systemd passed", status);
 }
 
 /* Hold SIGTERM and SIGINT pending from here on: the one that stopped us is being acted on. */
@@ -306,7 +306,9 @@ static int start_serving(struct app *a, const char *sock, bool default_sock)
 /* The tenants' shares: of the connections (the transport's) and of the domain's limits (o->quota). */
 static void resolve_limits(struct daemon_opts *o, struct server *s)
 {
-	unsigned tenants = tenant_count(s->allow_uids, s->n_allow_uids);
+	size_t n_uids;
+	const uid_t *uids = server_allowed_uids(s, &n_uids);
+	unsigned tenants = tenant_count(uids, n_uids);
 
 	server_limits_resolve(s, tenants);
 	quota_defaults(&o->quota, tenants, o->max_cgroups, o->max_ledger ? o->max_ledger : LEDGER_BUDGET_DEFAULT,
@@ -317,18 +319,21 @@ static void resolve_limits(struct daemon_opts *o, struct server *s)
 int main(int argc, char **argv)
 {
 	struct daemon_opts o = { .max_cgroups = 65536 };
-	struct server s = { .listen_fd = -1, .reserve_fd = -1, .reply_log_fd = -1,
-			    .dir_check = app_socket_dir_check };
-	struct app app = { .srv = &s };
+	struct server *s = server_new();
+	struct app app = { .srv = s };
 	struct manager_options mo;
 	_cleanup_free_ char *state_dir = NULL, *sock = NULL;
 	int r;
 
-	server_limits_default(&s.limits);
-	parse_args(argc, argv, &o, &s);
+	if (!s) {
+		fprintf(stderr, "cgctld: out of memory\n");
+		return 1;
+	}
+	server_set_dir_check(s, app_socket_dir_check);
+	parse_args(argc, argv, &o, s);
 	log_init(o.verbose);
 	signal(SIGPIPE, SIG_IGN);
-	resolve_limits(&o, &s);
+	resolve_limits(&o, s);
 
 	state_dir = o.state_dir ? strdup(o.state_dir) : default_state_dir();
 	if (!state_dir)
@@ -350,6 +355,7 @@ int main(int argc, char **argv)
 			log_error_errno(r, "cannot watch for signals; stopping");
 	}
 	app_stop(&app);
+	server_free(s);
 	if (r < 0)
 		return 1;
 	log_info("stopped");

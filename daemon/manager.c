@@ -169,11 +169,6 @@ struct event_base *manager_base(const struct manager *m)
 	return m->base;
 }
 
-struct monitor *manager_monitor(const struct manager *m)
-{
-	return m->mon;
-}
-
 struct pressure *manager_pressure(const struct manager *m)
 {
 	return m->pressure;

@@ -201,9 +201,8 @@ const char *manager_reason(const struct manager *m);
 char *const *manager_controllers(const struct manager *m);
 /* Where the cgroup2 hierarchy is mounted and what the daemon's own cgroup is. */
 const struct discovery *manager_discovery(const struct manager *m);
-/* The event loop and the inotify monitor (after manager_start()). */
+/* The event loop (after manager_start()). */
 struct event_base *manager_base(const struct manager *m);
-struct monitor *manager_monitor(const struct manager *m);
 /* The PSI triggers of Watch streams pressure.c keeps with the manager, and the slot it keeps them in. */
 struct pressure *manager_pressure(const struct manager *m);
 struct pressure **manager_pressure_slot(struct manager *m);

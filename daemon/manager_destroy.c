@@ -21,6 +21,7 @@
 #include "events.h"
 #include "evwait.h"
 #include "monitor.h"
+#include "now.h"
 
 #define DESTROY_RETRIES 8
 #define DESTROY_BACKOFF_MS 5
@@ -39,15 +40,6 @@ struct destroy_op {
 	json_object *removed;
 	struct op_error e;
 };
-
-/* Milliseconds on the monotonic clock. */
-static long long destroy_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Names to remove: ledger children of name, deepest first, then name. */
 static int destroy_collect(struct manager *m, const char *name, bool has_children, char ***ret, size_t *ret_n)
@@ -153,7 +145,7 @@ static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le)
 /* Arm the timer for ms from now, never past the deadline. */
 static void destroy_arm(struct destroy_op *op, long long ms)
 {
-	long long left = op->deadline_ms - destroy_now_ms();
+	long long left = op->deadline_ms - now_mono_msec();
 	struct timeval tv;
 
 	if (ms > left)
@@ -194,7 +186,7 @@ static void destroy_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct destroy_op *op = arg;
 
-	if (destroy_now_ms() >= op->deadline_ms) {
+	if (now_mono_msec() >= op->deadline_ms) {
 		const char *name = op->names[op->i];
 
 		destroy_reactivate(op);
@@ -233,7 +225,7 @@ static int destroy_kill(struct destroy_op *op, const char *name)
 static int destroy_wait_empty(struct destroy_op *op, const char *name, const char *rel)
 {
 	struct manager *m = op->m;
-	long long left = op->deadline_ms - destroy_now_ms();
+	long long left = op->deadline_ms - now_mono_msec();
 	bool populated = false;
 	int r;
 
@@ -283,7 +275,7 @@ static void destroy_step(struct destroy_op *op)
 		ledger_set_state(op->m->ledger, name, LEDGER_DESTROYING);
 		r = destroy_remove(op, le);
 		if (r == -EBUSY && op->kill && op->retries < DESTROY_RETRIES &&
-		    destroy_now_ms() < op->deadline_ms) {
+		    now_mono_msec() < op->deadline_ms) {
 			/* Just emptied cgroups can refuse rmdir for a moment: back off. */
 			destroy_arm(op, (long long)DESTROY_BACKOFF_MS << op->retries++);
 			return;
@@ -470,7 +462,7 @@ void manager_destroy(struct manager *m, const struct destroy_request *req, destr
 	op->arg = arg;
 	op->kill = req->kill;
 	op->removed = json_object_new_array();
-	op->deadline_ms = destroy_now_ms() + req->timeout_ms;
+	op->deadline_ms = now_mono_msec() + req->timeout_ms;
 	op->next = m->ops;
 	m->ops = op;
 	op->timer = evtimer_new(m->base, destroy_timer_cb, op);

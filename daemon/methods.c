@@ -45,7 +45,7 @@ static json_object *status_replies(struct call *call)
 void method_get_status(struct call *call)
 {
 	static const struct param_spec specs[] = { PARAM_END };
-	struct server *s = call_server(call);
+	const char *sock = server_socket_path(call_server(call));
 	json_object *st, *p;
 
 	if (!params_check(call, specs))
@@ -53,7 +53,7 @@ void method_get_status(struct call *call)
 	st = manager_status(call_manager(call));
 	if (!tenant_is_admin(call_peer_uid(call)))
 		status_tenant_view(call_manager(call), call_peer_uid(call), st);
-	json_object_object_add(st, "socket", json_object_new_string(s->socket_path ? s->socket_path : "(socket activation)"));
+	json_object_object_add(st, "socket", json_object_new_string(sock ? sock : "(socket activation)"));
 	json_object_object_add(st, "replies", status_replies(call));
 	p = json_object_new_object();
 	json_object_object_add(p, "status", st);

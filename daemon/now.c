@@ -22,3 +22,8 @@ uint64_t now_mono_usec(void)
 {
 	return now_clock_usec(CLOCK_MONOTONIC);
 }
+
+int64_t now_mono_msec(void)
+{
+	return (int64_t)(now_mono_usec() / 1000u);
+}

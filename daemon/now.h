@@ -8,3 +8,5 @@
 uint64_t now_usec(void);
 /* Microseconds on the monotonic clock (deadlines; sd-bus's clock). */
 uint64_t now_mono_usec(void);
+/* Milliseconds on the monotonic clock, signed for deadline arithmetic. */
+int64_t now_mono_msec(void);

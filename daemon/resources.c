@@ -2,7 +2,6 @@
 /* resources.c: Varlink Resources validated into a plan of cgroup v2 file writes (resources_apply.c writes it). */
 
 #include <errno.h>
-#include <math.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +13,7 @@
 #include "cleanup.h"
 #include "resources.h"
 #include "resources_apply.h"
+#include "resources_internal.h"
 
 /* Bounds on what a client may ask for in one call. */
 #define RES_MAX_IO_DEVICES 64
@@ -21,31 +21,14 @@
 #define RES_MAX_UNIFIED 128
 #define RES_MAX_NAME 255
 #define RES_MAX_VALUE 4096
-#define RES_MAX_CPULIST 1024
-#define RES_MAX_CPU_ID 65535
 
-/* cpu.max bounds as the kernel enforces them (kernel/sched/core.c, MAX_BW). */
-#define CPU_PERIOD_MIN 1000
-#define CPU_PERIOD_MAX 1000000
-#define CPU_PERIOD_DEFAULT 100000
-#define CPU_QUOTA_MIN 1000
-#define CPU_QUOTA_MAX ((UINT64_C(1) << 44) - 1)
 /* PID_MAX_LIMIT on 64-bit: pids.max takes at most this. */
 #define PIDS_LIMIT_MAX 4194304
 #define IO_MAJOR_MAX 4095
 #define IO_MINOR_MAX 1048575
 
-/* State of one res_plan_build() run: the plan so far and the first error. */
-struct builder {
-	struct res_plan plan;
-	size_t cap;
-	char *field;
-	char *message;
-};
-
-/* Record the first validation error of a build; -EINVAL, or -ENOMEM when it cannot be recorded. */
 __attribute__((format(printf, 3, 4)))
-static int fail(struct builder *b, const char *field, const char *fmt, ...)
+int res_fail(struct builder *b, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -63,8 +46,7 @@ static int fail(struct builder *b, const char *field, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* "parent.key", malloc'd, or NULL. */
-static char *field_of(const char *parent, const char *key)
+char *res_field_of(const char *parent, const char *key)
 {
 	char *s;
 
@@ -79,8 +61,7 @@ static char *field_at(const char *parent, size_t i)
 	return asprintf(&s, "%s[%zu]", parent, i) < 0 ? NULL : s;
 }
 
-/* Parse a plain unsigned decimal (digits only): 0, -EINVAL when not one, -ERANGE above max. */
-static int parse_uint(const char *s, uint64_t max, uint64_t *ret)
+int res_parse_uint(const char *s, uint64_t max, uint64_t *ret)
 {
 	uint64_t v = 0;
 
@@ -102,12 +83,8 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
-/*
- * Validate s as "max" (when allow_max) or an integer in min..max and store
- * its canonical form in *ret_value (malloc'd).
- */
-static int check_number(struct builder *b, const char *field, const char *s, uint64_t min,
-			uint64_t max, bool allow_max, char **ret_value)
+int res_check_number(struct builder *b, const char *field, const char *s, uint64_t min,
+		     uint64_t max, bool allow_max, char **ret_value)
 {
 	const char *either = allow_max ? "\"max\" or " : "";
 	uint64_t v;
@@ -118,27 +95,26 @@ static int check_number(struct builder *b, const char *field, const char *s, uin
 		return *ret_value ? 0 : -ENOMEM;
 	}
 	if (!*s)
-		return fail(b, field, "must be %san integer, not empty", either);
+		return res_fail(b, field, "must be %san integer, not empty", either);
 	if (s[0] == '-')
-		return fail(b, field, "must not be negative");
-	r = parse_uint(s, max, &v);
+		return res_fail(b, field, "must not be negative");
+	r = res_parse_uint(s, max, &v);
 	if (r == -EINVAL)
-		return fail(b, field, "must be %sa decimal integer", either);
+		return res_fail(b, field, "must be %sa decimal integer", either);
 	if (r < 0 || v < min)
-		return fail(b, field, "must be %san integer in %" PRIu64 "..%" PRIu64, either, min,
+		return res_fail(b, field, "must be %san integer in %" PRIu64 "..%" PRIu64, either, min,
 			    max);
 	return asprintf(ret_value, "%" PRIu64, v) < 0 ? -ENOMEM : 0;
 }
 
-/* Append a write to the plan, refusing a second write of the same target. */
-static int plan_add(struct builder *b, const char *file, const char *value,
-		    const char *controller, const char *field)
+int res_plan_add(struct builder *b, const char *file, const char *value,
+		 const char *controller, const char *field)
 {
 	struct res_write *w;
 
 	for (size_t i = 0; i < b->plan.n; i++)
 		if (res_same_target(&b->plan.w[i], file, value))
-			return fail(b, field, "%s is also set by %s", file, b->plan.w[i].field);
+			return res_fail(b, field, "%s is also set by %s", file, b->plan.w[i].field);
 	if (b->plan.n == b->cap) {
 		size_t ncap = b->cap ? b->cap * 2 : 16;
 
@@ -161,12 +137,11 @@ static int plan_add(struct builder *b, const char *file, const char *value,
 	return 0;
 }
 
-/* Refuse keys of obj (which must be an object) that are not in allowed. */
-static int check_keys(struct builder *b, json_object *obj, const char *field,
-		      const char *const *allowed)
+int res_check_keys(struct builder *b, json_object *obj, const char *field,
+		   const char *const *allowed)
 {
 	if (!json_object_is_type(obj, json_type_object))
-		return fail(b, field, "must be an object");
+		return res_fail(b, field, "must be an object");
 	json_object_object_foreach(obj, key, val) {
 		const char *const *a = allowed;
 		_cleanup_free_ char *f = NULL;
@@ -176,17 +151,16 @@ static int check_keys(struct builder *b, json_object *obj, const char *field,
 			a++;
 		if (*a)
 			continue;
-		f = field_of(field, key);
+		f = res_field_of(field, key);
 		if (!f)
 			return -ENOMEM;
-		return fail(b, f, "unknown key \"%.64s\"", key);
+		return res_fail(b, f, "unknown key \"%.64s\"", key);
 	}
 	return 0;
 }
 
-/* Member key of obj: 0 when absent or null, 1 with *ret when of type t, else -EINVAL. */
-static int get_member(struct builder *b, json_object *obj, const char *parent, const char *key,
-		      json_type t, json_object **ret)
+int res_get_member(struct builder *b, json_object *obj, const char *parent, const char *key,
+		   json_type t, json_object **ret)
 {
 	_cleanup_free_ char *f = NULL;
 	json_object *v;
@@ -198,10 +172,10 @@ static int get_member(struct builder *b, json_object *obj, const char *parent, c
 		*ret = v;
 		return 1;
 	}
-	f = field_of(parent, key);
+	f = res_field_of(parent, key);
 	if (!f)
 		return -ENOMEM;
-	return fail(b, f, "must be of type %s", json_type_to_name(t));
+	return res_fail(b, f, "must be of type %s", json_type_to_name(t));
 }
 
 /* Add a write for a string member that is "max" or an integer in min..max. */
@@ -212,16 +186,16 @@ static int add_number(struct builder *b, json_object *obj, const char *parent, c
 	json_object *v;
 	int r;
 
-	r = get_member(b, obj, parent, key, json_type_string, &v);
+	r = res_get_member(b, obj, parent, key, json_type_string, &v);
 	if (r <= 0)
 		return r;
-	f = field_of(parent, key);
+	f = res_field_of(parent, key);
 	if (!f)
 		return -ENOMEM;
-	r = check_number(b, f, json_object_get_string(v), min, max, true, &value);
+	r = res_check_number(b, f, json_object_get_string(v), min, max, true, &value);
 	if (r < 0)
 		return r;
-	return plan_add(b, file, value, controller, f);
+	return res_plan_add(b, file, value, controller, f);
 }
 
 /* resources.memory → memory.{max,high,low,min,swap.max}. */
@@ -233,7 +207,7 @@ static int build_memory(struct builder *b, json_object *mem)
 	const char *parent = "resources.memory";
 	int r;
 
-	r = check_keys(b, mem, parent, keys);
+	r = res_check_keys(b, mem, parent, keys);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; keys[i]; i++) {
@@ -244,16 +218,15 @@ static int build_memory(struct builder *b, json_object *mem)
 	return 0;
 }
 
-/* Integer member key of obj within min..max: 0 absent, 1 with *ret, -errno. */
-static int get_int_in(struct builder *b, json_object *obj, const char *parent, const char *key,
-		      int64_t min, int64_t max, int64_t *ret)
+int res_get_int_in(struct builder *b, json_object *obj, const char *parent, const char *key,
+		   int64_t min, int64_t max, int64_t *ret)
 {
 	_cleanup_free_ char *f = NULL;
 	json_object *v;
 	int64_t n;
 	int r;
 
-	r = get_member(b, obj, parent, key, json_type_int, &v);
+	r = res_get_member(b, obj, parent, key, json_type_int, &v);
 	if (r <= 0)
 		return r;
 	n = json_object_get_int64(v);
@@ -261,182 +234,12 @@ static int get_int_in(struct builder *b, json_object *obj, const char *parent, c
 		*ret = n;
 		return 1;
 	}
-	f = field_of(parent, key);
+	f = res_field_of(parent, key);
 	if (!f)
 		return -ENOMEM;
 	if (n < 0)
-		return fail(b, f, "must not be negative");
-	return fail(b, f, "must be in %" PRId64 "..%" PRId64, min, max);
-}
-
-/* cpu.quota and cpu.period → cpu.max "QUOTA PERIOD". */
-static int build_cpu_max(struct builder *b, json_object *cpu, const char *parent)
-{
-	_cleanup_free_ char *f = NULL, *quota = NULL, *value = NULL;
-	int64_t period = CPU_PERIOD_DEFAULT;
-	json_object *q;
-	int r, has_period;
-
-	has_period = get_int_in(b, cpu, parent, "period", CPU_PERIOD_MIN, CPU_PERIOD_MAX, &period);
-	if (has_period < 0)
-		return has_period;
-	r = get_member(b, cpu, parent, "quota", json_type_string, &q);
-	if (r < 0)
-		return r;
-	if (!q && !has_period)
-		return 0;
-	f = field_of(parent, q ? "quota" : "period");
-	if (!f)
-		return -ENOMEM;
-	if (q) {
-		r = check_number(b, f, json_object_get_string(q), CPU_QUOTA_MIN, CPU_QUOTA_MAX, true,
-				 &quota);
-		if (r < 0)
-			return r;
-	}
-	if (asprintf(&value, "%s %" PRId64, quota ? quota : "max", period) < 0)
-		return -ENOMEM;
-	return plan_add(b, "cpu.max", value, "cpu", f);
-}
-
-/*
- * OCI shares 2..262144 → cpu.weight 1..10000 by the quadratic curve runc
- * (opencontainers/cgroups) and crun use since 2025: it maps the defaults onto
- * each other (1024 → 100), where the older linear formula gave 39.
- */
-static uint64_t shares_to_weight(uint64_t shares)
-{
-	double l, exponent;
-
-	if (shares <= 2)
-		return 1;
-	if (shares >= 262144)
-		return 10000;
-	l = log2((double)shares);
-	exponent = (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0;
-	return (uint64_t)ceil(pow(10.0, exponent));
-}
-
-/* cpu.weight or cpu.shares (converted) → cpu.weight; both is an error. */
-static int build_cpu_weight(struct builder *b, json_object *cpu, const char *parent)
-{
-	_cleanup_free_ char *f = NULL, *value = NULL;
-	int64_t weight = 0, shares = 0;
-	int hw, hs;
-
-	hw = get_int_in(b, cpu, parent, "weight", 1, 10000, &weight);
-	if (hw < 0)
-		return hw;
-	/* OCI: shares 0 means "not set". */
-	hs = get_int_in(b, cpu, parent, "shares", 0, 262144, &shares);
-	if (hs < 0)
-		return hs;
-	hs = hs && shares != 0;
-	if (!hw && !hs)
-		return 0;
-	f = field_of(parent, hs ? "shares" : "weight");
-	if (!f)
-		return -ENOMEM;
-	if (hw && hs)
-		return fail(b, f, "weight and shares are mutually exclusive");
-	if (hs && shares < 2)
-		return fail(b, f, "must be 0 (unset) or in 2..262144");
-	if (hs)
-		weight = (int64_t)shares_to_weight((uint64_t)shares);
-	if (asprintf(&value, "%" PRId64, weight) < 0)
-		return -ENOMEM;
-	return plan_add(b, "cpu.weight", value, "cpu", f);
-}
-
-/* Whether s is a cpuset list: "", or "N" / "N-M" items joined by ",", M >= N. */
-static bool cpulist_valid(const char *s)
-{
-	const char *p = s;
-
-	if (strlen(s) > RES_MAX_CPULIST)
-		return false;
-	while (*p) {
-		char num[8];
-		uint64_t lo, hi;
-		size_t n = strspn(p, "0123456789");
-
-		if (n == 0 || n >= sizeof(num))
-			return false;
-		memcpy(num, p, n);
-		num[n] = '\0';
-		if (parse_uint(num, RES_MAX_CPU_ID, &lo) < 0)
-			return false;
-		p += n;
-		hi = lo;
-		if (*p == '-') {
-			n = strspn(++p, "0123456789");
-			if (n == 0 || n >= sizeof(num))
-				return false;
-			memcpy(num, p, n);
-			num[n] = '\0';
-			if (parse_uint(num, RES_MAX_CPU_ID, &hi) < 0 || hi < lo)
-				return false;
-			p += n;
-		}
-		if (*p == ',' && p[1])
-			p++;
-		else if (*p)
-			return false;
-	}
-	return true;
-}
-
-/* cpu.cpus / cpu.mems → cpuset.cpus / cpuset.mems. */
-static int build_cpuset(struct builder *b, json_object *cpu, const char *parent, const char *key,
-			const char *file)
-{
-	_cleanup_free_ char *f = NULL;
-	json_object *v;
-	int r;
-
-	r = get_member(b, cpu, parent, key, json_type_string, &v);
-	if (r <= 0)
-		return r;
-	f = field_of(parent, key);
-	if (!f)
-		return -ENOMEM;
-	if (!cpulist_valid(json_object_get_string(v)))
-		return fail(b, f, "must be a list like \"0-3,5\" of numbers up to %d",
-			    RES_MAX_CPU_ID);
-	return plan_add(b, file, json_object_get_string(v), "cpuset", f);
-}
-
-/* resources.cpu → cpu.max, cpu.weight, cpu.idle, cpuset.cpus, cpuset.mems. */
-static int build_cpu(struct builder *b, json_object *cpu)
-{
-	static const char *const keys[] = { "quota", "period", "weight", "shares", "idle",
-					    "cpus",  "mems",   NULL };
-	const char *parent = "resources.cpu";
-	json_object *idle;
-	int r;
-
-	r = check_keys(b, cpu, parent, keys);
-	if (r < 0)
-		return r;
-	r = build_cpu_max(b, cpu, parent);
-	if (r < 0)
-		return r;
-	r = build_cpu_weight(b, cpu, parent);
-	if (r < 0)
-		return r;
-	r = get_member(b, cpu, parent, "idle", json_type_boolean, &idle);
-	if (r < 0)
-		return r;
-	if (idle) {
-		r = plan_add(b, "cpu.idle", json_object_get_boolean(idle) ? "1" : "0", "cpu",
-			     "resources.cpu.idle");
-		if (r < 0)
-			return r;
-	}
-	r = build_cpuset(b, cpu, parent, "cpus", "cpuset.cpus");
-	if (r < 0)
-		return r;
-	return build_cpuset(b, cpu, parent, "mems", "cpuset.mems");
+		return res_fail(b, f, "must not be negative");
+	return res_fail(b, f, "must be in %" PRId64 "..%" PRId64, min, max);
 }
 
 /* One resources.io.max[] element → an io.max line for its device. */
@@ -449,17 +252,17 @@ static int build_io_device(struct builder *b, json_object *dev, const char *pare
 	size_t len;
 	int r;
 
-	r = check_keys(b, dev, parent, keys);
+	r = res_check_keys(b, dev, parent, keys);
 	if (r < 0)
 		return r;
-	r = get_int_in(b, dev, parent, "major", 0, IO_MAJOR_MAX, &major);
+	r = res_get_int_in(b, dev, parent, "major", 0, IO_MAJOR_MAX, &major);
 	if (r == 0)
-		return fail(b, parent, "major is required");
+		return res_fail(b, parent, "major is required");
 	if (r < 0)
 		return r;
-	r = get_int_in(b, dev, parent, "minor", 0, IO_MINOR_MAX, &minor);
+	r = res_get_int_in(b, dev, parent, "minor", 0, IO_MINOR_MAX, &minor);
 	if (r == 0)
-		return fail(b, parent, "minor is required");
+		return res_fail(b, parent, "minor is required");
 	if (r < 0)
 		return r;
 	len = (size_t)snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64, major, minor);
@@ -467,16 +270,16 @@ static int build_io_device(struct builder *b, json_object *dev, const char *pare
 		_cleanup_free_ char *f = NULL, *value = NULL;
 		json_object *v;
 
-		r = get_member(b, dev, parent, keys[i], json_type_string, &v);
+		r = res_get_member(b, dev, parent, keys[i], json_type_string, &v);
 		if (r < 0)
 			return r;
 		if (!v)
 			continue;
-		f = field_of(parent, keys[i]);
+		f = res_field_of(parent, keys[i]);
 		if (!f)
 			return -ENOMEM;
 		/* 0 would stop all I/O of the device: surely a mistake. */
-		r = check_number(b, f, json_object_get_string(v), 1, INT64_MAX, true, &value);
+		r = res_check_number(b, f, json_object_get_string(v), 1, INT64_MAX, true, &value);
 		if (r < 0)
 			return r;
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s=%s", keys[i], value);
@@ -484,8 +287,8 @@ static int build_io_device(struct builder *b, json_object *dev, const char *pare
 			return -EOVERFLOW; /* cannot happen: four bounded numbers */
 	}
 	if (!strchr(line, '='))
-		return fail(b, parent, "sets none of rbps, wbps, riops, wiops");
-	return plan_add(b, "io.max", line, "io", parent);
+		return res_fail(b, parent, "sets none of rbps, wbps, riops, wiops");
+	return res_plan_add(b, "io.max", line, "io", parent);
 }
 
 /* resources.io.max[] → io.max lines, one write per device. */
@@ -496,15 +299,15 @@ static int build_io_max(struct builder *b, json_object *io, const char *parent)
 	size_t n;
 	int r;
 
-	r = get_member(b, io, parent, "max", json_type_array, &arr);
+	r = res_get_member(b, io, parent, "max", json_type_array, &arr);
 	if (r <= 0)
 		return r;
-	f = field_of(parent, "max");
+	f = res_field_of(parent, "max");
 	if (!f)
 		return -ENOMEM;
 	n = json_object_array_length(arr);
 	if (n > RES_MAX_IO_DEVICES)
-		return fail(b, f, "at most %d devices", RES_MAX_IO_DEVICES);
+		return res_fail(b, f, "at most %d devices", RES_MAX_IO_DEVICES);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *fi = field_at(f, i);
 
@@ -525,17 +328,17 @@ static int build_io(struct builder *b, json_object *io)
 	int64_t weight;
 	int r;
 
-	r = check_keys(b, io, parent, keys);
+	r = res_check_keys(b, io, parent, keys);
 	if (r < 0)
 		return r;
-	r = get_int_in(b, io, parent, "weight", 1, 10000, &weight);
+	r = res_get_int_in(b, io, parent, "weight", 1, 10000, &weight);
 	if (r < 0)
 		return r;
 	if (r > 0) {
 		char value[32];
 
 		snprintf(value, sizeof(value), "default %" PRId64, weight);
-		r = plan_add(b, "io.weight", value, "io", "resources.io.weight");
+		r = res_plan_add(b, "io.weight", value, "io", "resources.io.weight");
 		if (r < 0)
 			return r;
 	}
@@ -560,31 +363,31 @@ static int build_hugetlb_one(struct builder *b, json_object *h, const char *pare
 	json_object *ps, *max;
 	int r;
 
-	r = check_keys(b, h, parent, keys);
+	r = res_check_keys(b, h, parent, keys);
 	if (r < 0)
 		return r;
-	fp = field_of(parent, "pagesize");
-	fm = field_of(parent, "max");
+	fp = res_field_of(parent, "pagesize");
+	fm = res_field_of(parent, "max");
 	if (!fp || !fm)
 		return -ENOMEM;
-	r = get_member(b, h, parent, "pagesize", json_type_string, &ps);
+	r = res_get_member(b, h, parent, "pagesize", json_type_string, &ps);
 	if (r == 0)
-		return fail(b, fp, "is required");
+		return res_fail(b, fp, "is required");
 	if (r < 0)
 		return r;
 	if (!pagesize_valid(json_object_get_string(ps)))
-		return fail(b, fp, "must be a page size like \"2MB\" or \"1GB\"");
-	r = get_member(b, h, parent, "max", json_type_string, &max);
+		return res_fail(b, fp, "must be a page size like \"2MB\" or \"1GB\"");
+	r = res_get_member(b, h, parent, "max", json_type_string, &max);
 	if (r == 0)
-		return fail(b, fm, "is required");
+		return res_fail(b, fm, "is required");
 	if (r < 0)
 		return r;
-	r = check_number(b, fm, json_object_get_string(max), 0, INT64_MAX, true, &value);
+	r = res_check_number(b, fm, json_object_get_string(max), 0, INT64_MAX, true, &value);
 	if (r < 0)
 		return r;
 	if (asprintf(&file, "hugetlb.%s.max", json_object_get_string(ps)) < 0)
 		return -ENOMEM;
-	return plan_add(b, file, value, "hugetlb", fm);
+	return res_plan_add(b, file, value, "hugetlb", fm);
 }
 
 /* resources.hugetlb[] → hugetlb.*.max. */
@@ -595,10 +398,10 @@ static int build_hugetlb(struct builder *b, json_object *arr)
 	int r;
 
 	if (!json_object_is_type(arr, json_type_array))
-		return fail(b, parent, "must be an array");
+		return res_fail(b, parent, "must be an array");
 	n = json_object_array_length(arr);
 	if (n > RES_MAX_HUGETLB)
-		return fail(b, parent, "at most %d page sizes", RES_MAX_HUGETLB);
+		return res_fail(b, parent, "at most %d page sizes", RES_MAX_HUGETLB);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *fi = field_at(parent, i);
 
@@ -669,22 +472,22 @@ static int build_unified_one(struct builder *b, const char *name, json_object *v
 		return -ENOMEM;
 	err = unified_name_error(name, &controller);
 	if (err)
-		return fail(b, f, "\"%.64s\" %s", name, err);
+		return res_fail(b, f, "\"%.64s\" %s", name, err);
 	if (!json_object_is_type(v, json_type_string))
-		return fail(b, f, "must be of type string");
+		return res_fail(b, f, "must be of type string");
 	len = (size_t)json_object_get_string_len(v);
 	if (len > RES_MAX_VALUE)
-		return fail(b, f, "value longer than %d bytes", RES_MAX_VALUE);
+		return res_fail(b, f, "value longer than %d bytes", RES_MAX_VALUE);
 	if (strlen(json_object_get_string(v)) != len)
-		return fail(b, f, "value contains a NUL byte");
+		return res_fail(b, f, "value contains a NUL byte");
 	value = strdup(json_object_get_string(v));
 	if (!value)
 		return -ENOMEM;
 	if (len > 0 && value[len - 1] == '\n')
 		value[--len] = '\0';
 	if (strchr(value, '\n'))
-		return fail(b, f, "value must be a single line");
-	return plan_add(b, name, value, controller, f);
+		return res_fail(b, f, "value must be a single line");
+	return res_plan_add(b, name, value, controller, f);
 }
 
 /* resources.unified → the whitelisted raw interface files. */
@@ -693,9 +496,9 @@ static int build_unified(struct builder *b, json_object *obj)
 	int r;
 
 	if (!json_object_is_type(obj, json_type_object))
-		return fail(b, "resources.unified", "must be an object");
+		return res_fail(b, "resources.unified", "must be an object");
 	if (json_object_object_length(obj) > RES_MAX_UNIFIED)
-		return fail(b, "resources.unified", "at most %d files", RES_MAX_UNIFIED);
+		return res_fail(b, "resources.unified", "at most %d files", RES_MAX_UNIFIED);
 	json_object_object_foreach(obj, name, v) {
 		r = build_unified_one(b, name, v);
 		if (r < 0)
@@ -718,14 +521,14 @@ static int build_all(struct builder *b, json_object *res)
 	json_object *v;
 	int r;
 
-	r = check_keys(b, res, "resources", keys);
+	r = res_check_keys(b, res, "resources", keys);
 	if (r < 0)
 		return r;
 	if (json_object_object_get_ex(res, "memory", &v) && v && (r = build_memory(b, v)) < 0)
 		return r;
 	if ((r = build_pids(b, res)) < 0)
 		return r;
-	if (json_object_object_get_ex(res, "cpu", &v) && v && (r = build_cpu(b, v)) < 0)
+	if (json_object_object_get_ex(res, "cpu", &v) && v && (r = res_build_cpu(b, v)) < 0)
 		return r;
 	if (json_object_object_get_ex(res, "io", &v) && v && (r = build_io(b, v)) < 0)
 		return r;

@@ -19,7 +19,32 @@
 #include "log.h"
 #include "replylog.h"
 
-/* Default limits. */
+/* The transport's state: opaque outside this file (server.h's functions). */
+struct server {
+	struct event_base *base;
+	const struct server_ops *ops;
+	void *app;            /* the application's, for ops */
+	struct limits limits;
+	server_dir_check_fn dir_check; /* NULL: any existing directory will do */
+	int listen_fd;
+	bool activated;       /* socket came from systemd */
+	char *socket_path;    /* NULL when activated and unknown */
+	bool unlink_on_exit;
+	dev_t socket_dev;     /* the socket file we bound, so that exit removes that one only */
+	ino_t socket_ino;
+	struct event *accept_ev;
+	uid_t allow_uids[UID_ALLOW_MAX];
+	size_t n_allow_uids;
+	TAILQ_HEAD(, conn) conns;
+	unsigned n_conns;
+	struct peer_uid *peers; /* one per uid with a connection (conn_internal.h) */
+	uint64_t next_conn_id;
+	int reserve_fd;       /* kept open to shed a connection when out of fds */
+	unsigned idle_timeout_ms; /* exit when idle this long (socket activation only; 0: never) */
+	struct event *idle_ev;
+	int reply_log_fd;     /* test-only record of every reply (replylog.h), -1 when off */
+};
+
 void server_limits_default(struct limits *l)
 {
 	l->message_max = VL_MESSAGE_MAX_DEFAULT;
@@ -32,6 +57,82 @@ void server_limits_default(struct limits *l)
 	l->triggers_per_uid = SERVER_TRIGGERS_PER_UID_DEFAULT;
 	l->partial_timeout_ms = 10000;
 	l->budget_log_usec = CONN_BUDGET_LOG_USEC;
+}
+
+struct server *server_new(void)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->listen_fd = s->reserve_fd = s->reply_log_fd = -1;
+	TAILQ_INIT(&s->conns);
+	server_limits_default(&s->limits);
+	return s;
+}
+
+void server_free(struct server *s)
+{
+	if (!s)
+		return;
+	server_stop(s);
+	free(s);
+}
+
+struct limits *server_limits(struct server *s)
+{
+	return &s->limits;
+}
+
+int server_allow_uid(struct server *s, uid_t uid)
+{
+	if (s->n_allow_uids >= UID_ALLOW_MAX)
+		return -E2BIG;
+	s->allow_uids[s->n_allow_uids++] = uid;
+	return 0;
+}
+
+const uid_t *server_allowed_uids(const struct server *s, size_t *ret_n)
+{
+	*ret_n = s->n_allow_uids;
+	return s->allow_uids;
+}
+
+void server_set_idle_timeout(struct server *s, unsigned ms)
+{
+	s->idle_timeout_ms = ms;
+}
+
+void server_set_dir_check(struct server *s, server_dir_check_fn check)
+{
+	s->dir_check = check;
+}
+
+const char *server_socket_path(const struct server *s)
+{
+	return s->socket_path;
+}
+
+struct event_base *server_base(const struct server *s)
+{
+	return s->base;
+}
+
+uint64_t server_conn_add(struct server *s, struct conn *c)
+{
+	TAILQ_INSERT_TAIL(&s->conns, c, entry);
+	s->n_conns++;
+	return ++s->next_conn_id;
+}
+
+void server_dispatch(struct server *s, struct call *call)
+{
+	s->ops->dispatch(s->app, call);
+}
+
+int server_reply_log_fd(const struct server *s)
+{
+	return s->reply_log_fd;
 }
 
 /* Log why the socket's directory was refused; r. */
@@ -156,7 +257,6 @@ int server_listen(struct server *s, const char *path, bool private_dir)
 {
 	int n = sd_listen_fds(1);
 
-	TAILQ_INIT(&s->conns);
 	s->listen_fd = -1;
 	s->reply_log_fd = replylog_open();
 	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -361,19 +461,16 @@ void server_conn_gone(struct server *s, struct conn *c)
 	server_idle_arm(s);
 }
 
-/* The application given to server_start(). */
 void *server_app(const struct server *s)
 {
 	return s->app;
 }
 
-/* Number of open connections. */
 unsigned server_conn_count(const struct server *s)
 {
 	return s->n_conns;
 }
 
-/* Number of open connections of uid. */
 unsigned server_conn_count_of(const struct server *s, uid_t uid)
 {
 	return server_conns_of(s, uid);
@@ -441,9 +538,13 @@ int server_start(struct server *s, struct event_base *base, const struct server_
 	s->base = base;
 	s->ops = ops;
 	s->app = app;
-	s->accept_ev = event_new(base, s->listen_fd, EV_READ | EV_PERSIST, server_accept_cb, s);
 	s->idle_ev = evtimer_new(base, server_idle_cb, s);
-	if (!s->accept_ev || !s->idle_ev)
+	if (!s->idle_ev)
+		return -ENOMEM;
+	if (s->listen_fd < 0)
+		return 0;
+	s->accept_ev = event_new(base, s->listen_fd, EV_READ | EV_PERSIST, server_accept_cb, s);
+	if (!s->accept_ev)
 		return -ENOMEM;
 	if (s->idle_timeout_ms && !s->activated)
 		log_notice("--idle-timeout applies only when systemd passes the socket; ignored");

@@ -4,7 +4,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -63,31 +62,26 @@ struct limits {
 #define SERVER_N_PRIOS 3
 #define SERVER_PRIO_COMMIT 2
 
-struct server {
-	struct event_base *base;
-	const struct server_ops *ops;
-	void *app;            /* the application's, for ops */
-	struct limits limits;
-	server_dir_check_fn dir_check; /* NULL: any existing directory will do */
-	int listen_fd;
-	bool activated;       /* socket came from systemd */
-	char *socket_path;    /* NULL when activated and unknown */
-	bool unlink_on_exit;
-	dev_t socket_dev;     /* the socket file we bound, so that exit removes that one only */
-	ino_t socket_ino;
-	struct event *accept_ev;
-	uid_t allow_uids[UID_ALLOW_MAX];
-	size_t n_allow_uids;
-	TAILQ_HEAD(, conn) conns;
-	unsigned n_conns;
-	struct peer_uid *peers; /* one per uid with a connection (conn_internal.h) */
-	uint64_t next_conn_id;
-	int reserve_fd;       /* kept open to shed a connection when out of fds */
-	unsigned idle_timeout_ms; /* exit when idle this long (socket activation only; 0: never) */
-	struct event *idle_ev;
-	int reply_log_fd;     /* test-only record of every reply (replylog.h), -1 when off */
-};
-
+/*
+ * A transport with the default limits, listening nowhere yet: configure it
+ * (server_limits(), server_allow_uid()...), then server_listen() and
+ * server_start(). NULL when out of memory.
+ */
+struct server *server_new(void);
+/* server_stop() it and free it (NULL: nothing). */
+void server_free(struct server *s);
+/* Its limits, to be set before server_start() (the options, server_limits_resolve(), a test). */
+struct limits *server_limits(struct server *s);
+/* Let uid in besides root and our own uid (--allow-uid): 0, or -E2BIG past UID_ALLOW_MAX. */
+int server_allow_uid(struct server *s, uid_t uid);
+/* The uids let in by server_allow_uid(), *ret_n of them. */
+const uid_t *server_allowed_uids(const struct server *s, size_t *ret_n);
+/* Exit after ms without a connection (socket activation only; 0, the default: never). */
+void server_set_idle_timeout(struct server *s, unsigned ms);
+/* How server_listen() judges an existing private directory (NULL, the default: any will do). */
+void server_set_dir_check(struct server *s, server_dir_check_fn check);
+/* The socket path it bound, NULL when systemd passed the socket (or before server_listen()). */
+const char *server_socket_path(const struct server *s);
 /* Default limits. */
 void server_limits_default(struct limits *l);
 /*
@@ -97,7 +91,10 @@ void server_limits_default(struct limits *l);
  * existing directory must be ours and is made 0700. 0 or -errno.
  */
 int server_listen(struct server *s, const char *path, bool private_dir);
-/* Start accepting on base, serving the application app through ops. 0 or -errno. */
+/*
+ * Start accepting on base, serving the application app through ops; without
+ * server_listen() it serves only what server_adopt() hands it. 0 or -errno.
+ */
 int server_start(struct server *s, struct event_base *base, const struct server_ops *ops, void *app);
 /* The application given to server_start(). */
 void *server_app(const struct server *s);
@@ -109,8 +106,6 @@ void server_stop(struct server *s);
  * NULL on failure (fd closed).
  */
 struct conn *server_adopt(struct server *s, int fd, uid_t uid, pid_t pid);
-/* Called by conn.c on the loop turn after a connection closed. */
-void server_conn_gone(struct server *s, struct conn *c);
 /* (Re)start the idle-exit timer if it applies. */
 void server_idle_arm(struct server *s);
 /* Number of open connections. */

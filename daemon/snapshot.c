@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "events.h"
 #include "pressure.h"
+#include "now.h"
 #include "server.h"
 #include "watch.h"
 #include "stats.h"
@@ -47,15 +48,6 @@ static const char *const snapshot_files[] = {
 	"cpu.stat",     "memory.current",  "memory.max",      "pids.current", "pids.max",
 	"io.stat",      "cpu.pressure",    "memory.pressure", "io.pressure",  NULL,
 };
-
-/* CLOCK_MONOTONIC in microseconds. */
-static int64_t snapshot_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The counts one client sees: everybody's for an administrator; for a tenant its own, and no journal activity. */
 static void snapshot_counts(struct call *call, struct ledger_stats *ls, unsigned ret[3])
@@ -140,7 +132,7 @@ static int snapshot_cgroup(struct manager *m, const char *name, json_object **re
 	values = json_object_new_object();
 	files = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_object_add(o, "time", json_object_new_int64(snapshot_now()));
+	json_object_object_add(o, "time", json_object_new_int64((int64_t)now_mono_usec()));
 	json_object_object_add(o, "values", values);
 	json_object_object_add(o, "files", files);
 	r = snapshot_core(m, rel, o);
@@ -243,7 +235,7 @@ static struct ledger_entry *snapshot_job_entry(struct snapshot_job *job, size_t 
 /* Read cgroups for one fair share of the loop (at least one); true when all are read. */
 static bool snapshot_job_slice(struct snapshot_job *job)
 {
-	int64_t start = snapshot_now();
+	int64_t start = (int64_t)now_mono_usec();
 	json_object *arr;
 
 	json_object_object_get_ex(job->reply, "cgroups", &arr);
@@ -254,7 +246,7 @@ static bool snapshot_job_slice(struct snapshot_job *job)
 		    snapshot_cgroup(job->app->mgr, job->names[job->done], &o) >= 0)
 			json_object_array_add(arr, o);
 		job->done++;
-		if (snapshot_now() - start >= CONN_TURN_USEC)
+		if ((int64_t)now_mono_usec() - start >= CONN_TURN_USEC)
 			break;
 	}
 	return job->done == job->n;
@@ -330,7 +322,7 @@ static struct snapshot_job *snapshot_job_new(struct call *call, json_object *nam
 	}
 	job->reply = json_object_new_object();
 	json_object_object_add(job->reply, "status", snapshot_status(call));
-	json_object_object_add(job->reply, "time", json_object_new_int64(snapshot_now()));
+	json_object_object_add(job->reply, "time", json_object_new_int64((int64_t)now_mono_usec()));
 	json_object_object_add(job->reply, "truncated", json_object_new_boolean(truncated));
 	json_object_object_add(job->reply, "cgroups", json_object_new_array());
 	return job;

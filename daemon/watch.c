@@ -162,7 +162,7 @@ int watch_add(struct app *a, struct call *call, json_object *names, json_object 
 	}
 	w->call = call;
 	w->uid = call_peer_uid(call);
-	if (pressure_add(m, call, w->uid, call_server(call)->limits.triggers_per_uid, pressure, e) < 0) {
+	if (pressure_add(m, call, w->uid, server_limits(call_server(call))->triggers_per_uid, pressure, e) < 0) {
 		events_set_watching(m, a->n_watchers > 0);
 		free(w);
 		return -e->errnum;
@@ -208,7 +208,6 @@ void watch_stop(struct app *a)
 	}
 }
 
-/* Number of streams. */
 unsigned watch_count(const struct app *a)
 {
 	return a->n_watchers;

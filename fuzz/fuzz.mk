@@ -45,11 +45,11 @@ fuzz-build fuzz-seeds $(FUZZ_BINS):
 else
 FUZZ_LIBS    = $(LIBS_DAEMON)
 # fuzz_requests: its stand-in cgroupfs fences the daemon's kill(), gives its
-# mkdir/rmdir cgroupfs rules, notes what it writes, keeps its log quiet (fuzz/standin.h).
+# mkdir/rmdir cgroupfs rules, notes what it writes (fuzz/standin.h); the log is quiet through
+# log_set_output(), no wrap.
 FUZZ_EXTRA_requests  := $(B)/fuzz/standin.o
 FUZZ_LDWRAP_requests := -Wl,--wrap=kill,--wrap=mkdirat,--wrap=unlinkat,--wrap=cgfs_write \
-                        -Wl,--wrap=inotify_init1,--wrap=inotify_add_watch \
-                        -Wl,--wrap=log_msg,--wrap=log_errno,--wrap=log_op
+                        -Wl,--wrap=inotify_init1,--wrap=inotify_add_watch
 # Every harness is linked against both archives (the daemon's main() left out);
 # the linker takes what it uses.
 FUZZ_ARCHIVES := $(B)/libcgctld-internal.a $(B)/libproto.a

@@ -217,7 +217,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* ---- one daemon per input ---- */
 
 struct daemon {
-	struct server s;
+	struct server *s;
 	struct app app;
 	struct event_base *base; /* app.base */
 };
@@ -229,11 +229,12 @@ static void daemon_start(struct daemon *d)
 				       .watchers_max = 2 };
 
 	memset(d, 0, sizeof(*d));
-	d->s.listen_fd = d->s.reserve_fd = d->s.reply_log_fd = -1;
-	d->app.srv = &d->s;
-	server_limits_default(&d->s.limits);
-	d->s.limits.message_max = 64 * 1024;
-	d->s.limits.partial_timeout_ms = 10; /* fires only when the input lets time pass */
+	d->s = server_new();
+	if (!d->s)
+		fail("out of memory");
+	d->app.srv = d->s;
+	server_limits(d->s)->message_max = 64 * 1024;
+	server_limits(d->s)->partial_timeout_ms = 10; /* fires only when the input lets time pass */
 	if (app_open(&d->app, &mo) < 0)
 		fail("app_open failed: is there a cgroup2 mount? (CGCTL_FUZZ_LOG=1 shows why)");
 	if (!manager_delegated(d->app.mgr))
@@ -247,6 +248,8 @@ static void daemon_start(struct daemon *d)
 static void daemon_stop(struct daemon *d)
 {
 	app_stop(&d->app);
+	server_free(d->s);
+	d->s = NULL;
 }
 
 /* ---- the client ---- */
@@ -359,7 +362,7 @@ static void client_connect(struct daemon *d, struct client *c)
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		fail("cannot connect to the daemon");
 	pump(d, c);
-	if (server_conn_count(&d->s) != 1)
+	if (server_conn_count(d->s) != 1)
 		fail("the daemon did not accept the connection");
 }
 

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+
 bool standin_armed;
 
 /* Stand-in cgroups at the start of every input; "stray" is not the daemon's (no name). */
@@ -108,7 +110,7 @@ struct strv {
 static struct {
 	char base[PATH_MAX], root[PATH_MAX], outside[PATH_MAX];
 	long pid_max;
-	bool log, built;
+	bool built;
 	struct strv made;    /* directories the daemon made, in order */
 	struct strv written; /* files the daemon wrote */
 	bool removed;        /* the daemon removed a directory */
@@ -129,10 +131,6 @@ int __real_inotify_add_watch(int fd, const char *path, uint32_t mask);
 int __wrap_inotify_add_watch(int fd, const char *path, uint32_t mask);
 int __real_cgfs_write(int rootfd, const char *relpath, const char *value);
 int __wrap_cgfs_write(int rootfd, const char *relpath, const char *value);
-void __wrap_log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int __wrap_log_errno(int prio, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void __wrap_log_op(int prio, const char *op, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 /* Report a broken invariant and crash, so libFuzzer saves the input. */
 static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
@@ -170,53 +168,14 @@ static void strv_clear(struct strv *l)
 
 /* ---- the daemon's log ---- */
 
-/* Format (so format bugs still show) and drop unless asked for. */
-static void __attribute__((format(printf, 2, 0))) standin_vlog(const char *suffix, const char *fmt, va_list ap)
-{
-	char buf[2048];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (S.log)
-		fprintf(stderr, "cgctld: %s%s\n", buf, suffix ? suffix : "");
-}
-
-/* log_msg() of the daemon. */
-void __wrap_log_msg(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	standin_vlog(NULL, fmt, ap);
-	va_end(ap);
-}
-
-/* log_errno() of the daemon. */
-int __wrap_log_errno(int prio, int r, const char *fmt, ...)
-{
-	char suffix[128];
-	va_list ap;
-
-	snprintf(suffix, sizeof(suffix), ": %s", strerror(r < 0 ? -r : r));
-	va_start(ap, fmt);
-	standin_vlog(suffix, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* log_op() of the daemon. */
-void __wrap_log_op(int prio, const char *op, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	standin_vlog(NULL, fmt, ap);
-	va_end(ap);
-}
-
-/* Show the daemon's log on stderr. */
 void standin_log(bool on)
 {
-	S.log = on;
+	static FILE *devnull;
+
+	if (!on && !devnull && !(devnull = fopen("/dev/null", "we")))
+		fail("/dev/null: %s", strerror(errno));
+	/* Every line formatted (a bad format still shows under ASan), shown only when asked. */
+	log_set_output(on ? stderr : devnull, LOG_DEBUG);
 }
 
 /* ---- the fence around processes ---- */

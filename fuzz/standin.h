@@ -8,8 +8,9 @@
 
 /*
  * The daemon's calls of kill(), mkdirat(), unlinkat(), cgfs_write(),
- * inotify_init1(), inotify_add_watch() and its log are intercepted at link
- * time (-Wl,--wrap, see fuzz.mk). While standin_armed is set (the daemon's
+ * inotify_init1() and inotify_add_watch() are intercepted at link time
+ * (-Wl,--wrap, see fuzz.mk); its log goes where standin_log() says
+ * (log_set_output()). While standin_armed is set (the daemon's
  * code is running):
  *  - kill() signals nothing, and aborts for a pid that could exist;
  *  - a directory made under the root gets cgroup interface files, and
@@ -49,5 +50,5 @@ size_t standin_n_made(void);
 const char *standin_made(size_t i);
 /* A pid no process can have (above pid_max), or one the daemon refuses outright. */
 int64_t standin_safe_pid(int64_t pid);
-/* Show the daemon's log on stderr. */
+/* Show the daemon's log on stderr, else format every line into /dev/null. */
 void standin_log(bool on);

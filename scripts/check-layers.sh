@@ -6,8 +6,11 @@
 # (durability) includes the transport or the glue, when a domain file includes
 # the transport or the glue, when a file outside the transport sees inside a
 # connection or a call (struct conn and struct call are the transport's:
-# conn_internal.h; everyone else uses conn.h's accessors), or when daemon/'s
-# includes form a cycle.
+# conn_internal.h; everyone else uses conn.h's accessors), when a file other
+# than server.c defines struct server, when a file other than now.c reads a
+# clock, when a function's comment in a .c copies its header's, when README's
+# architecture and daemon/*.c name different files, or when daemon/'s includes
+# form a cycle.
 set -u
 dir=${1:-daemon}
 fail=0
@@ -15,8 +18,8 @@ fail=0
 say() { echo "check-layers: $*" >&2; fail=1; }
 
 # The transport: framing, replies, fds, accept, limits. It may include only these of daemon/.
-transport="conn.c conn.h conn_internal.h server.c server.h"
-transport_may="conn.h conn_internal.h server.h log.h nspid.h replylog.h"
+transport="conn.c conn_reply.c conn.h conn_internal.h server.c server.h"
+transport_may="conn.h conn_internal.h server.h log.h nspid.h now.h replylog.h"
 # The transport's private header: the only place struct conn and struct call are defined.
 private="conn_internal.h"
 # The glue: the only files that include both the transport and the domain (main.c wires all).
@@ -60,6 +63,17 @@ for path in "$dir"/*.c "$dir"/*.h; do
 	done | grep . >&2 && fail=1
 done
 
+# struct server is server.c's alone, like struct manager is the manager's:
+# defined in server.c and in no header, so no other file can compile a use of
+# its members (server.h's functions are the way in).
+grep -q '^struct server {' "$dir/server.c" 2>/dev/null || say "$dir/server.c: struct server is not defined there (update this script)"
+for path in "$dir"/*.c "$dir"/*.h; do
+	f=${path##*/}
+	[ "$f" = server.c ] && continue
+	grep -n '^[[:space:]]*struct[[:space:]]\+server[[:space:]]*{' "$path" >/dev/null &&
+		say "$dir/$f defines struct server: its members are server.c's (server.h's accessors)"
+done
+
 for f in commit.c commit.h; do
 	[ -f "$dir/$f" ] || continue
 	for h in $(includes "$f"); do
@@ -75,6 +89,47 @@ for path in "$dir"/*.c "$dir"/*.h; do
 		member "$h" "$upper" && say "$dir/$f (domain) includes $h: the domain does not know the transport or the glue"
 	done
 done
+
+# The daemon reads its clocks in now.c only (now.h): no second copy of "microseconds now".
+grep -n '\bclock_gettime\|\bgettimeofday\|\btime(NULL)' "$dir"/*.c | grep -v "^$dir/now.c:" | while IFS= read -r line; do
+	echo "check-layers: ${line%%:*}: reads a clock itself (now.h's now_usec()/now_mono_usec() are the daemon's clocks)"
+done | grep . >&2 && fail=1
+
+# A function's contract is said once, in its header: a .c definition under the
+# very one-line comment its declaration has in a header repeats it (STYLE.md).
+awk 'FNR == 1 { prev = "" }
+{
+	if (prev ~ /^\/\*.*\*\/$/ && $0 !~ /^static/ && match($0, /[A-Za-z_][A-Za-z_0-9]*\(/)) {
+		key = substr($0, RSTART, RLENGTH - 1) SUBSEP prev
+		if (FILENAME ~ /\.h$/)
+			said[key] = 1
+		else if (key in said)
+			print "check-layers: " FILENAME ":" FNR - 1 ": the comment above " substr($0, RSTART, RLENGTH - 1) "() copies its header'"'"'s (say what in the .h, how in the .c)"
+	}
+	prev = $0
+}' "$dir"/*.h "$dir"/*.c | grep . >&2 && fail=1
+
+# README's architecture diagram names every daemon/*.c, and nothing that is not one
+# (manager_{a,b}.c spelled as the shell would expand it).
+readme="$dir/../README.md"
+if [ -f "$readme" ]; then
+	named=$(awk '/^## Architecture/ { sec = 1 } sec && /^```/ { if (++fence == 2) exit; next } fence == 1' "$readme" |
+		grep -o '[a-z_]*\({[a-z_,]*}\)\{0,1\}[a-z_]*\.c\b' | grep -v '^\.c$' |
+		while read -r w; do
+			case "$w" in
+			*"{"*) pre=${w%%\{*}; rest=${w#*\{}; list=${rest%%\}*}; post=${rest#*\}}
+				echo "$list" | tr ',' '\n' | sed "s/^/$pre/; s/\$/$post/" ;;
+			*) echo "$w" ;;
+			esac
+		done | sort -u)
+	for path in "$dir"/*.c; do
+		f=${path##*/}
+		echo "$named" | grep -qx "$f" || say "$dir/$f is not in README.md's architecture"
+	done
+	for f in $named; do
+		[ -f "$dir/$f" ] || say "README.md's architecture names $f, which daemon/ does not have"
+	done
+fi
 
 # Include cycles: tsort reports a loop in the "file includes header" graph.
 edges=$(for path in "$dir"/*.c "$dir"/*.h; do

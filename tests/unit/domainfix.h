@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 
 #include "../../daemon/events.h"
 #include "../../daemon/manager_internal.h"
+#include "testutil.h"
 
 struct domfix {
 	char base[64];        /* temp dir: state/ and, for a fake root, root/ */
@@ -33,12 +33,6 @@ struct domfix {
 	struct manager m;
 	struct event_base *evb;
 };
-
-/* nftw callback removing one entry of a temp tree. */
-static inline int domfix_rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 /* The cgroup2 mount point (from /proc/self/mountinfo) into buf; false when there is none. */
 static inline bool domfix_cgroup2(char *buf, size_t n)
@@ -127,8 +121,7 @@ static inline void domfix_setup(struct domfix *f, bool real)
 	char path[PATH_MAX + 16];
 
 	memset(f, 0, sizeof(*f));
-	snprintf(f->base, sizeof(f->base), "/tmp/domain-test.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(f->base));
+	tu_scratch(f->base, sizeof(f->base), "domain-test");
 	f->real = real;
 	if (real) {
 		const char *mnt = f->mount;
@@ -168,7 +161,7 @@ static inline void domfix_teardown(struct domfix *f)
 	free(f->m.root_path);
 	if (f->real)
 		domfix_rm_cgroup(f->root);
-	nftw(f->base, domfix_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(f->base);
 }
 
 /* The absolute path of rel below the root. */

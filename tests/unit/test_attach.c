@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +23,7 @@
 
 #include "../../daemon/attach.h"
 #include "../../daemon/manager_internal.h"
+#include "testutil.h"
 
 #define TEST_PID 4242
 
@@ -47,12 +47,6 @@ static struct {
 	unsigned calls;
 	int r;
 } seen;
-
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 /* Microseconds on the monotonic clock. */
 static uint64_t now_usec(void)
@@ -81,8 +75,7 @@ static void setup(void)
 {
 	char bus[160];
 
-	memcpy(base, "/tmp/attach-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "attach-test");
 	ck_assert_int_lt(snprintf(sock_path, sizeof(sock_path), "%s/systemd/private", base), sizeof(sock_path));
 	ck_assert_int_lt(snprintf(bus, sizeof(bus), "unix:path=%s/bus", base), sizeof(bus));
 	ck_assert_int_eq(setenv("XDG_RUNTIME_DIR", base, 1), 0);
@@ -111,7 +104,7 @@ static void teardown(void)
 		close(listen_fd);
 	listen_fd = -1;
 	event_base_free(evb);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* Listen on $XDG_RUNTIME_DIR/systemd/private (nobody accepts until a peer is forked). */

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "../../daemon/cgroupfs.h"
+#include "testutil.h"
 
 static char base[] = "/tmp/cgfs-test.XXXXXX";
 static char root_path[64];
@@ -19,17 +19,10 @@ static char outside_path[64];
 static int rootfd = -1;
 static int outsidefd = -1;
 
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* Fresh tree: base/root (the "cgroup" root) and base/outside (what must never be reached). */
 static void setup(void)
 {
-	memcpy(base, "/tmp/cgfs-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "cgfs-test");
 	ck_assert_int_lt(snprintf(root_path, sizeof(root_path), "%s/root", base), sizeof(root_path));
 	ck_assert_int_lt(snprintf(outside_path, sizeof(outside_path), "%s/outside", base),
 			 sizeof(outside_path));
@@ -47,7 +40,7 @@ static void teardown(void)
 {
 	close(rootfd);
 	close(outsidefd);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* Create file relpath under dirfd with content. */

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "../../daemon/commit.h"
 #include "../../daemon/ledger.h"
+#include "testutil.h"
 
 /* The daemon's loop priorities: the committer's turn event runs last. */
 #define N_PRIOS 3
@@ -57,19 +57,12 @@ static void after_sync(int id)
 	in_after_sync = false;
 }
 
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* A ledger in a fresh temp dir, a loop with the daemon's priorities, a committer. */
 static void setup(void)
 {
 	char dir[128];
 
-	memcpy(base, "/tmp/commit-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "commit-test");
 	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/state", base), sizeof(dir));
 	ck_assert_int_eq(ledger_open(dir, &l), 0);
 	evb = event_base_new();
@@ -85,7 +78,7 @@ static void teardown(void)
 	cm = commit_free(cm);
 	l = ledger_close(l);
 	event_base_free(evb);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* Append one record to the ledger. */

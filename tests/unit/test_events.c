@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "../../daemon/manager.h"
 #include "../../daemon/manager_internal.h"
 #include "../../daemon/monitor.h"
+#include "testutil.h"
 
 /*
  * A plain directory stands in for the managed root: each entry a directory
@@ -46,12 +46,6 @@ static void sink(void *userdata, const void *to, const char *type, const char *n
 	seen[n_seen].owner = owner;
 	seen[n_seen].to = to;
 	n_seen++;
-}
-
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 /* Write text into name's interface file file, as the kernel shows it. */
@@ -96,8 +90,7 @@ static void setup(void)
 {
 	char dir[128];
 
-	memcpy(base, "/tmp/events-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "events-test");
 	memset(&m, 0, sizeof(m));
 	n_seen = 0;
 	snprintf(dir, sizeof(dir), "%s/state", base);
@@ -121,7 +114,7 @@ static void teardown(void)
 	m.ledger = ledger_close(m.ledger);
 	close(m.rootfd);
 	event_base_free(evb);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* Run the loop until n events were seen (bounded). */

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +12,15 @@
 #include <unistd.h>
 
 #include "../../daemon/identity.h"
+#include "testutil.h"
 
 static char base[] = "/tmp/identity-test.XXXXXX";
 static int rootfd = -1;
 
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* A fresh directory standing in for the managed root. */
 static void setup(void)
 {
-	memcpy(base, "/tmp/identity-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "identity-test");
 	rootfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(rootfd, 0);
 }
@@ -36,7 +29,7 @@ static void setup(void)
 static void teardown(void)
 {
 	close(rootfd);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* mkdir name beneath the root, mark it with a fresh nonce (in nonce); its inode. */

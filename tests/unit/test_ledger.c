@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,22 +17,16 @@
 #include <unistd.h>
 
 #include "../../daemon/ledger.h"
+#include "testutil.h"
 
 static char base[] = "/tmp/ledger-test.XXXXXX";
 static char dir[128];
 static struct ledger *l;
 
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* A fresh temp dir; the state dir below it does not exist yet. */
 static void setup(void)
 {
-	memcpy(base, "/tmp/ledger-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "ledger-test");
 	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/state", base), sizeof(dir));
 	l = NULL;
 }
@@ -42,7 +35,7 @@ static void setup(void)
 static void teardown(void)
 {
 	l = ledger_close(l);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* Path of file name in the state dir (static buffer). */
@@ -766,7 +759,7 @@ static const char *find_file(const char *prefix)
 /* A state dir holding only a journal with "a" (seq 1) and a torn tail, and snapshot doc. */
 static void damaged_snapshot_dir(const char *doc, size_t len)
 {
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(dir);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	spew("journal.jsonl", "", 0);
 	append("journal.jsonl", make_line("{\"seq\":1,\"op\":\"put\",\"entry\":{\"name\":\"a\",\"state\":\"active\","

@@ -3,7 +3,6 @@
 
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,22 +14,16 @@
 
 #include "../../daemon/ledger.h"
 #include "../../daemon/ledger_format.h"
+#include "testutil.h"
 
 static char base[] = "/tmp/ledger-journal-test.XXXXXX";
 static char dir[128];
 static struct ledger *l;
 
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* A fresh temp dir and an open ledger in it. */
 static void setup(void)
 {
-	memcpy(base, "/tmp/ledger-journal-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "ledger-journal-test");
 	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/state", base), sizeof(dir));
 	ck_assert_int_eq(ledger_open(dir, &l), 0);
 }
@@ -39,7 +32,7 @@ static void setup(void)
 static void teardown(void)
 {
 	l = ledger_close(l);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* Size of the journal. */

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "../../daemon/manager_internal.h"
 #include "cleanup.h"
 #include "varlink.h"
+#include "testutil.h"
 
 static char base[] = "/tmp/manager-list-test.XXXXXX";
 static struct manager m;
@@ -24,12 +24,6 @@ static const char *const hostile_names[] = {
 	"q\"uote", "back\\slash", "sl", "sl/a\"sh", "uni\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80",
 	"cgroup.procs", "_under", "sp ace", "tilde~\x7e", "u2028\xe2\x80\xa8",
 };
-
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 /* Labels with every kind of hostile key and value a client can send. */
 static json_object *hostile_labels(void)
@@ -48,8 +42,7 @@ static void setup(void)
 	char path[256];
 	int i = 0;
 
-	memcpy(base, "/tmp/manager-list-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "manager-list-test");
 	m = (struct manager){ .rootfd = -1 };
 	snprintf(path, sizeof(path), "%s/state", base);
 	ck_assert_int_eq(ledger_open(path, &m.ledger), 0);
@@ -78,7 +71,7 @@ static void teardown(void)
 	m.ledger = ledger_close(m.ledger);
 	close(m.rootfd);
 	free(m.root_path);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* Give the cgroup rel a cgroup.events file, as the kernel would. */

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "../../daemon/manager_internal.h"
 #include "../../daemon/monitor.h"
 #include "cleanup.h"
+#include "testutil.h"
 
 /*
  * Fault injection: the test binary is linked with --wrap for the allocators
@@ -113,12 +113,6 @@ static char base[] = "/tmp/op-error-test.XXXXXX";
 static struct manager m;
 static struct event_base *evb;
 
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* Write text to base/root/rel. */
 static void put_file(const char *rel, const char *text)
 {
@@ -137,8 +131,7 @@ static void setup(void)
 {
 	char path[256];
 
-	memcpy(base, "/tmp/op-error-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "op-error-test");
 	m = (struct manager){ .rootfd = -1, .delegated = true, .entries_max = 100000 };
 	snprintf(path, sizeof(path), "%s/state", base);
 	ck_assert_int_eq(ledger_open(path, &m.ledger), 0);
@@ -161,7 +154,7 @@ static void teardown(void)
 	m.ledger = ledger_close(m.ledger);
 	close(m.rootfd);
 	free(m.root_path);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* An op_error full of garbage, as the stack would hand it over. */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* test_quota.c: Check suite for daemon/quota.c and the ledger's per-owner figures (ledger_owner.c). */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +8,7 @@
 
 #include "../../daemon/ledger.h"
 #include "../../daemon/quota.h"
-
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
+#include "testutil.h"
 
 START_TEST(test_defaults)
 {
@@ -78,7 +72,7 @@ START_TEST(test_owner_usage)
 	ck_assert_uint_eq(usage(l, 1002).entries, 1);
 	ck_assert_uint_eq(usage(l, 1001).entries, 0);
 	l = ledger_close(l);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 END_TEST
 

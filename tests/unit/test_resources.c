@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,21 +13,15 @@
 
 #include "../../daemon/cgroupfs.h"
 #include "../../daemon/resources.h"
+#include "testutil.h"
 
 static char base[] = "/tmp/res-test.XXXXXX";
 static int rootfd = -1;
 
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* Fresh directory standing in for the managed root, with a cgroup "cg" in it. */
 static void setup(void)
 {
-	memcpy(base, "/tmp/res-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "res-test");
 	rootfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(rootfd, 0);
 	ck_assert_int_eq(mkdirat(rootfd, "cg", 0755), 0);
@@ -38,7 +31,7 @@ static void setup(void)
 static void teardown(void)
 {
 	close(rootfd);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* Create file cg/name with content. */

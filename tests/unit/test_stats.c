@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,15 +12,10 @@
 #include <unistd.h>
 
 #include "../../daemon/stats.h"
+#include "testutil.h"
 
 static char base[] = "/tmp/stats-test.XXXXXX";
 static int rootfd = -1;
-
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 /* Create file relpath beneath the root with content. */
 static void put_file(const char *relpath, const char *content)
@@ -36,8 +30,7 @@ static void put_file(const char *relpath, const char *content)
 /* Fresh root with an empty cgroup "cg" (core files only, no controllers). */
 static void setup(void)
 {
-	memcpy(base, "/tmp/stats-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "stats-test");
 	rootfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(rootfd, 0);
 	ck_assert_int_eq(mkdirat(rootfd, "cg", 0755), 0);
@@ -49,7 +42,7 @@ static void setup(void)
 static void teardown(void)
 {
 	close(rootfd);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
 /* o[key], asserted to exist. */

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "../../daemon/server.h"
+#include "testutil.h"
 
 /*
  * The application is this file: its dispatch op records each call and answers
@@ -38,7 +39,9 @@ static struct {
 } app;
 
 static struct event_base *evb;
-static struct server srv;
+static struct server *srv;
+/* The ops srv serves through: test_ops, which a test may swap (budget_ops...). */
+static struct server_ops srv_ops;
 static int peer = -1;                  /* the client's end of the socketpair */
 static struct conn *conn;
 
@@ -89,44 +92,36 @@ static void setup(void)
 	int sv[2];
 
 	memset(&app, 0, sizeof(app));
-	memset(&srv, 0, sizeof(srv));
-	srv.listen_fd = srv.reserve_fd = srv.reply_log_fd = -1;
-	TAILQ_INIT(&srv.conns);
-	server_limits_default(&srv.limits);
+	srv_ops = test_ops;
+	srv = server_new();
+	ck_assert_ptr_nonnull(srv);
 	evb = event_base_new();
 	ck_assert_ptr_nonnull(evb);
 	ck_assert_int_eq(event_base_priority_init(evb, SERVER_N_PRIOS), 0);
-	srv.base = evb;
-	srv.ops = &test_ops;
-	srv.app = &app;
+	ck_assert_int_eq(server_start(srv, evb, &srv_ops, &app), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	conn = server_adopt(&srv, sv[0], getuid(), getpid());
+	conn = server_adopt(srv, sv[0], getuid(), getpid());
 	ck_assert_ptr_nonnull(conn);
-	ck_assert_uint_eq(server_conn_count(&srv), 1);
+	ck_assert_uint_eq(server_conn_count(srv), 1);
 	peer = sv[1];
 }
 
 /* Close everything. */
 static void teardown(void)
 {
-	struct conn *c;
-
-	while ((c = TAILQ_FIRST(&srv.conns))) {
-		conn_close(c, "test over");
-		conn_reap(c);
-	}
+	server_free(srv);
+	srv = NULL;
 	if (peer >= 0)
 		close(peer);
 	peer = -1;
 	event_base_free(evb);
 }
 
-/* Run the loop's ready events a few times without blocking. */
+/* Run the loop's ready events n times without blocking. */
 static void turns(int n)
 {
-	for (int i = 0; i < n; i++)
-		event_base_loop(evb, EVLOOP_NONBLOCK);
+	tu_turns(evb, n);
 }
 
 /* Send raw bytes from the peer, all of them. */
@@ -332,7 +327,7 @@ START_TEST(test_socket_fd_not_kept)
 	peer = -1;
 	turns(3);
 	ck_assert_uint_eq(app.n_disconnects, 1);
-	ck_assert_uint_eq(server_conn_count(&srv), 0);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
 }
 END_TEST
 
@@ -341,13 +336,13 @@ START_TEST(test_back_pressure)
 {
 	int ns[2];
 
-	srv.limits.out_max = 64 * 1024;
+	server_limits(srv)->out_max = 64 * 1024;
 	app.answer_now = true;
 	app.reply_bytes = 2 * 1024 * 1024; /* more than the socket buffers hold */
 	peer_call("t.T.Big");
 	turns(5);
 	ck_assert_uint_eq(app.n_calls, 1);
-	ck_assert_uint_gt(conn_out_bytes(conn), srv.limits.out_max);
+	ck_assert_uint_gt(conn_out_bytes(conn), server_limits(srv)->out_max);
 	peer_call("t.T.Next");
 	turns(5);
 	/* Backed up: the second call waits, read or not. */
@@ -379,7 +374,7 @@ START_TEST(test_close_is_deferred)
 	turns(3);
 	ck_assert_uint_eq(app.n_disconnects, 1);
 	ck_assert_ptr_eq(app.gone, conn);
-	ck_assert_uint_eq(server_conn_count(&srv), 0);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
 	/* The peer sees the end, and no reply. */
 	ck_assert_int_eq(recv(peer, &b, 1, 0), 0);
 }
@@ -397,7 +392,7 @@ START_TEST(test_peer_hangup)
 	turns(3);
 	ck_assert_uint_eq(app.n_disconnects, 1);
 	ck_assert_ptr_eq(app.gone_data, &data);
-	ck_assert_uint_eq(server_conn_count(&srv), 0);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
 }
 END_TEST
 
@@ -406,7 +401,7 @@ START_TEST(test_bad_messages_close)
 {
 	char big[300];
 
-	srv.limits.message_max = 256;
+	server_limits(srv)->message_max = 256;
 	/* The framer kept its limit from server_adopt(): a fresh connection takes the new one. */
 	conn_close(conn, "test");
 	turns(2);
@@ -416,7 +411,7 @@ START_TEST(test_bad_messages_close)
 		int sv[2];
 
 		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
-		conn = server_adopt(&srv, sv[0], getuid(), getpid());
+		conn = server_adopt(srv, sv[0], getuid(), getpid());
 		ck_assert_ptr_nonnull(conn);
 		peer = sv[1];
 	}
@@ -444,28 +439,28 @@ static int connect_to(const char *path)
 START_TEST(test_per_uid_cap)
 {
 	char dir[] = "/tmp/transport-test.XXXXXX", path[128];
-	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	struct server *s = server_new();
 	int a, b;
 	char c;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/sock", dir);
-	server_limits_default(&s.limits);
-	s.limits.conns_per_uid = 1;
-	ck_assert_int_eq(server_listen(&s, path, false), 0);
-	ck_assert_int_eq(server_start(&s, evb, &test_ops, &app), 0);
+	ck_assert_ptr_nonnull(s);
+	server_limits(s)->conns_per_uid = 1;
+	ck_assert_int_eq(server_listen(s, path, false), 0);
+	ck_assert_int_eq(server_start(s, evb, &test_ops, &app), 0);
 	a = connect_to(path);
 	turns(3);
-	ck_assert_uint_eq(server_conn_count(&s), 1);
+	ck_assert_uint_eq(server_conn_count(s), 1);
 	b = connect_to(path);
 	turns(3);
-	ck_assert_uint_eq(server_conn_count(&s), 1);
+	ck_assert_uint_eq(server_conn_count(s), 1);
 	ck_assert_int_eq(recv(b, &c, 1, 0), 0);
 	close(b);
 	close(a);
 	turns(3);
-	ck_assert_uint_eq(server_conn_count(&s), 0);
-	server_stop(&s);
+	ck_assert_uint_eq(server_conn_count(s), 0);
+	server_free(s);
 	rmdir(dir);
 }
 END_TEST
@@ -480,27 +475,27 @@ static bool test_tenant(void *userdata, uid_t uid)
 static unsigned kept_of(const struct server_ops *ops, unsigned tenants, int n)
 {
 	char dir[] = "/tmp/transport-test.XXXXXX", path[128];
-	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	struct server *s = server_new();
 	int fds[8];
 	unsigned kept;
 
 	ck_assert_int_le(n, 8);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/sock", dir);
-	server_limits_default(&s.limits);
-	s.limits.conns_max = 8;
-	server_limits_resolve(&s, tenants);
-	ck_assert_int_eq(server_listen(&s, path, false), 0);
-	ck_assert_int_eq(server_start(&s, evb, ops, &app), 0);
+	ck_assert_ptr_nonnull(s);
+	server_limits(s)->conns_max = 8;
+	server_limits_resolve(s, tenants);
+	ck_assert_int_eq(server_listen(s, path, false), 0);
+	ck_assert_int_eq(server_start(s, evb, ops, &app), 0);
 	for (int i = 0; i < n; i++) {
 		fds[i] = connect_to(path);
 		turns(3);
 	}
-	kept = server_conn_count(&s);
+	kept = server_conn_count(s);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
 	turns(3);
-	server_stop(&s);
+	server_free(s);
 	rmdir(dir);
 	return kept;
 }
@@ -546,7 +541,7 @@ static bool dropped_within(long long ms)
 		turns(2);
 		usleep(5000);
 	}
-	return app.n_disconnects == 1 && server_conn_count(&srv) == 0;
+	return app.n_disconnects == 1 && server_conn_count(srv) == 0;
 }
 
 /*
@@ -559,7 +554,7 @@ START_TEST(test_stall_steady_reader_survives)
 	long long end;
 	bool done = false;
 
-	srv.limits.partial_timeout_ms = STALL_MS;
+	server_limits(srv)->partial_timeout_ms = STALL_MS;
 	app.answer_now = true;
 	app.reply_bytes = 8 * 1024 * 1024; /* far more than it reads in the slow phase */
 	peer_call("t.T.Big");
@@ -596,8 +591,8 @@ START_TEST(test_stall_pipelined_reader_survives)
 	long long end;
 	size_t sent = 0, replies = 0;
 
-	srv.limits.partial_timeout_ms = STALL_MS;
-	srv.limits.out_max = 64 * 1024;
+	server_limits(srv)->partial_timeout_ms = STALL_MS;
+	server_limits(srv)->out_max = 64 * 1024;
 	app.answer_now = true;
 	app.reply_bytes = 1024 * 1024;
 	/* Three calls ahead of the replies read, 64 KiB read every 20 ms (see above), for five stall timeouts. */
@@ -620,7 +615,7 @@ END_TEST
 /* A big reply answered to a peer that reads n chunks of it, then nothing more: dropped. */
 static void stop_reading_after(int n)
 {
-	srv.limits.partial_timeout_ms = STALL_MS;
+	server_limits(srv)->partial_timeout_ms = STALL_MS;
 	app.answer_now = true;
 	app.reply_bytes = 4 * 1024 * 1024;
 	peer_call("t.T.Big");
@@ -658,7 +653,7 @@ START_TEST(test_stall_trickler_dropped)
 	long long start, end;
 	size_t i = 0;
 
-	srv.limits.partial_timeout_ms = STALL_MS;
+	server_limits(srv)->partial_timeout_ms = STALL_MS;
 	start = mono_ms();
 	end = start + 30 * 1000;
 	while (app.n_disconnects == 0 && mono_ms() < end) {
@@ -682,7 +677,7 @@ START_TEST(test_stall_not_while_we_serve)
 {
 	static const char two[] = "{\"method\":\"t.T.Slow\",\"parameters\":{}}\0{\"method\":\"t.T.Next\",\"parameters\":{}}";
 
-	srv.limits.partial_timeout_ms = STALL_MS;
+	server_limits(srv)->partial_timeout_ms = STALL_MS;
 	peer_send(two, sizeof(two));
 	turns(2);
 	ck_assert_uint_eq(app.n_calls, 1);
@@ -713,10 +708,8 @@ static int adopt_peer(uid_t uid, struct conn **ret)
 {
 	int sv[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
-	*ret = server_adopt(&srv, sv[0], uid, getpid());
+	tu_socketpair(sv);
+	*ret = server_adopt(srv, sv[0], uid, getpid());
 	ck_assert_ptr_nonnull(*ret);
 	return sv[1];
 }
@@ -748,8 +741,8 @@ START_TEST(test_uid_reply_budget)
 	int f1, f2, fo;
 	size_t n, got1 = 0, got2 = 0;
 
-	srv.ops = &budget_ops;
-	srv.limits.reply_mem_per_tenant = BUDGET;
+	srv_ops = budget_ops;
+	server_limits(srv)->reply_mem_per_tenant = BUDGET;
 	f1 = adopt_peer(HOG_UID, &h1);
 	f2 = adopt_peer(HOG_UID, &h2);
 	fo = adopt_peer(OTHER_UID, &o);
@@ -796,9 +789,9 @@ START_TEST(test_uid_reply_budget_other_conn_served)
 	size_t got2 = 0;
 	long long end;
 
-	srv.ops = &budget_ops;
-	srv.limits.reply_mem_per_tenant = BUDGET;
-	srv.limits.partial_timeout_ms = STALL_MS;
+	srv_ops = budget_ops;
+	server_limits(srv)->reply_mem_per_tenant = BUDGET;
+	server_limits(srv)->partial_timeout_ms = STALL_MS;
 	f1 = adopt_peer(HOG_UID, &h1);
 	f2 = adopt_peer(HOG_UID, &h2);
 	app.answer_now = true;
@@ -842,8 +835,8 @@ START_TEST(test_uid_reply_budget_many_conns)
 	int f[8];
 	size_t held = 0;
 
-	srv.ops = &budget_ops;
-	srv.limits.reply_mem_per_tenant = BUDGET;
+	srv_ops = budget_ops;
+	server_limits(srv)->reply_mem_per_tenant = BUDGET;
 	app.answer_now = true;
 	app.reply_bytes = HOG_REPLY;
 	for (int k = 0; k < 8; k++) {
@@ -871,7 +864,7 @@ START_TEST(test_stall_small_reader_dropped)
 	char buf[16 * 1024 + 64];
 	long long end;
 
-	srv.limits.partial_timeout_ms = STALL_MS;
+	server_limits(srv)->partial_timeout_ms = STALL_MS;
 	app.answer_now = true;
 	app.reply_bytes = 16 * 1024;
 	for (int i = 0; i < 48; i++)
@@ -913,9 +906,9 @@ START_TEST(test_uid_reply_budget_each_time)
 
 	ck_assert_int_ge(logfd, 0);
 	unlink(path);
-	srv.ops = &budget_ops;
-	srv.limits.reply_mem_per_tenant = BUDGET;
-	srv.limits.budget_log_usec = 0;
+	srv_ops = budget_ops;
+	server_limits(srv)->reply_mem_per_tenant = BUDGET;
+	server_limits(srv)->budget_log_usec = 0;
 	f = adopt_peer(HOG_UID, &h);
 	app.answer_now = true;
 	app.reply_bytes = HOG_REPLY;
@@ -925,7 +918,7 @@ START_TEST(test_uid_reply_budget_each_time)
 		for (int i = 0; i < 16; i++)
 			fd_call(f, "t.T.Hog");
 		turns(20);
-		server_reply_use(&srv, HOG_UID, &u);
+		server_reply_use(srv, HOG_UID, &u);
 		ck_assert_uint_ge(u.unread, BUDGET);
 		ck_assert_uint_eq(u.budget, BUDGET);
 		ck_assert_uint_gt(u.over, before);
@@ -935,18 +928,18 @@ START_TEST(test_uid_reply_budget_each_time)
 			turns(1);
 		}
 		ck_assert_uint_eq(app.n_calls, 16u * (round + 1));
-		server_reply_use(&srv, HOG_UID, &u);
+		server_reply_use(srv, HOG_UID, &u);
 		before = u.over;
 	}
 	/* At a longer interval the next time is counted, not logged. */
-	srv.limits.budget_log_usec = 60ull * 1000 * 1000;
+	server_limits(srv)->budget_log_usec = 60ull * 1000 * 1000;
 	for (int i = 0; i < 16; i++)
 		fd_call(f, "t.T.Hog");
 	turns(20);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	server_reply_use(&srv, HOG_UID, &u);
+	server_reply_use(srv, HOG_UID, &u);
 	ck_assert_uint_eq(u.over, before + 1);
 	text = logged(logfd);
 	ck_assert_msg(strstr(text, "over its budget 1 times, 1 since"), "%s", text);
@@ -962,18 +955,19 @@ END_TEST
 /* A tenant's reply budget: a share of the global one unless set (then at most the global one). */
 START_TEST(test_reply_budget_resolve)
 {
-	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	struct server *s = server_new();
 
-	server_limits_default(&s.limits);
-	s.limits.reply_mem_max = 400 * 1024;
-	server_limits_resolve(&s, 3);
-	ck_assert_uint_eq(s.limits.reply_mem_per_tenant, 100 * 1024);
-	s.limits.reply_mem_per_tenant = 300 * 1024;
-	server_limits_resolve(&s, 3);
-	ck_assert_uint_eq(s.limits.reply_mem_per_tenant, 300 * 1024);
-	s.limits.reply_mem_per_tenant = 800 * 1024;
-	server_limits_resolve(&s, 3);
-	ck_assert_uint_eq(s.limits.reply_mem_per_tenant, 400 * 1024);
+	ck_assert_ptr_nonnull(s);
+	server_limits(s)->reply_mem_max = 400 * 1024;
+	server_limits_resolve(s, 3);
+	ck_assert_uint_eq(server_limits(s)->reply_mem_per_tenant, 100 * 1024);
+	server_limits(s)->reply_mem_per_tenant = 300 * 1024;
+	server_limits_resolve(s, 3);
+	ck_assert_uint_eq(server_limits(s)->reply_mem_per_tenant, 300 * 1024);
+	server_limits(s)->reply_mem_per_tenant = 800 * 1024;
+	server_limits_resolve(s, 3);
+	ck_assert_uint_eq(server_limits(s)->reply_mem_per_tenant, 400 * 1024);
+	server_free(s);
 }
 END_TEST
 
@@ -1010,9 +1004,9 @@ START_TEST(test_flood_yields)
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	ck_assert_ptr_nonnull(server_adopt(&srv, sv[0], getuid(), getpid()));
+	ck_assert_ptr_nonnull(server_adopt(srv, sv[0], getuid(), getpid()));
 	fair = (typeof(fair)){ .other_peer = sv[1], .other_at = -1 };
-	srv.ops = &fair_ops;
+	srv_ops = fair_ops;
 	n = snprintf(msg, sizeof(msg), "{\"method\":\"test.Flood\"}");
 	for (int i = 0; i < 4 * CONN_TURN_CALLS_MAX; i++)
 		peer_send(msg, (size_t)n + 1);
@@ -1029,7 +1023,7 @@ END_TEST
 START_TEST(test_socket_path_not_a_socket)
 {
 	char dir[] = "/tmp/transport-test.XXXXXX", path[128], buf[16] = "";
-	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	struct server *s = server_new();
 	int fd;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -1038,9 +1032,9 @@ START_TEST(test_socket_path_not_a_socket)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, "precious", 8), 8);
 	close(fd);
-	server_limits_default(&s.limits);
-	ck_assert_int_eq(server_listen(&s, path, false), -EEXIST);
-	server_stop(&s);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(server_listen(s, path, false), -EEXIST);
+	server_free(s);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(read(fd, buf, sizeof(buf) - 1), 8);
@@ -1055,29 +1049,29 @@ END_TEST
 START_TEST(test_exit_leaves_a_replaced_socket)
 {
 	char dir[] = "/tmp/transport-test.XXXXXX", path[128];
-	struct server s = { .listen_fd = -1, .reserve_fd = -1 };
+	struct server *s = server_new();
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int other;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/sock", dir);
-	server_limits_default(&s.limits);
-	ck_assert_int_eq(server_listen(&s, path, false), 0);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(server_listen(s, path, false), 0);
 	/* Somebody removed ours and another daemon listens there now. */
 	ck_assert_int_eq(unlink(path), 0);
 	other = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(other, 0);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	ck_assert_int_eq(bind(other, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	server_stop(&s);
+	server_stop(s);
 	ck_assert_int_eq(lstat(path, &st), 0);
 	ck_assert(S_ISSOCK(st.st_mode));
 	close(other);
 	unlink(path);
 	/* Still ours at exit: removed. */
-	ck_assert_int_eq(server_listen(&s, path, false), 0);
-	server_stop(&s);
+	ck_assert_int_eq(server_listen(s, path, false), 0);
+	server_free(s);
 	ck_assert_int_eq(lstat(path, &st), -1);
 	rmdir(dir);
 }
@@ -1094,9 +1088,11 @@ static int dir_check_plain(const struct stat *st, const char *path, char *why, s
 START_TEST(test_private_dir_link_not_followed)
 {
 	char dir[] = "/tmp/transport-test.XXXXXX", victim[160], link[160], path[192];
-	struct server s = { .listen_fd = -1, .reserve_fd = -1, .dir_check = dir_check_plain };
+	struct server *s = server_new();
 	struct stat st;
 
+	ck_assert_ptr_nonnull(s);
+	server_set_dir_check(s, dir_check_plain);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(victim, sizeof(victim), "%s/victim", dir);
 	snprintf(link, sizeof(link), "%s/cgctl", dir);
@@ -1104,9 +1100,8 @@ START_TEST(test_private_dir_link_not_followed)
 	ck_assert_int_eq(mkdir(victim, 0700), 0);
 	ck_assert_int_eq(chmod(victim, 0755), 0);
 	ck_assert_int_eq(symlink(victim, link), 0);
-	server_limits_default(&s.limits);
-	ck_assert_int_eq(server_listen(&s, path, true), -ELOOP);
-	server_stop(&s);
+	ck_assert_int_eq(server_listen(s, path, true), -ELOOP);
+	server_stop(s);
 	ck_assert_int_eq(stat(victim, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0755);
 	snprintf(path, sizeof(path), "%s/sock", victim);
@@ -1116,10 +1111,10 @@ START_TEST(test_private_dir_link_not_followed)
 	ck_assert_int_eq(mkdir(link, 0700), 0);
 	ck_assert_int_eq(chmod(link, 0755), 0);
 	snprintf(path, sizeof(path), "%s/sock", link);
-	ck_assert_int_eq(server_listen(&s, path, true), 0);
+	ck_assert_int_eq(server_listen(s, path, true), 0);
 	ck_assert_int_eq(stat(link, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0700);
-	server_stop(&s);
+	server_free(s);
 	rmdir(link);
 	rmdir(victim);
 	rmdir(dir);

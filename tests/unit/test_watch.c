@@ -4,7 +4,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "../../daemon/manager_internal.h"
 #include "../../daemon/server.h"
 #include "../../daemon/watch.h"
+#include "testutil.h"
 
 #define TENANT 4242u   /* a uid that is neither root nor ours */
 #define OTHER 4343u
@@ -30,63 +30,47 @@
  */
 static char base[] = "/tmp/watch-test.XXXXXX";
 static struct event_base *evb;
-static struct server srv;
+static struct server *srv;
 static struct manager m;
 static struct app app;
-
-/* nftw callback removing one entry. */
-static int rm_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 /* A loop, a server serving the glue, a manager with a ledger and no cgroups. */
 static void setup(void)
 {
 	char dir[128];
 
-	memcpy(base, "/tmp/watch-test.XXXXXX", sizeof(base));
-	ck_assert_ptr_nonnull(mkdtemp(base));
+	tu_scratch(base, sizeof(base), "watch-test");
 	ck_assert_int_lt(snprintf(dir, sizeof(dir), "%s/state", base), sizeof(dir));
 	memset(&m, 0, sizeof(m));
 	m.rootfd = -1;
 	m.watchers_max = 3;
 	ck_assert_int_eq(ledger_open(dir, &m.ledger), 0);
-	memset(&srv, 0, sizeof(srv));
-	srv.listen_fd = srv.reserve_fd = srv.reply_log_fd = -1;
-	TAILQ_INIT(&srv.conns);
-	server_limits_default(&srv.limits);
+	srv = server_new();
+	ck_assert_ptr_nonnull(srv);
 	evb = event_base_new();
 	ck_assert_ptr_nonnull(evb);
 	ck_assert_int_eq(event_base_priority_init(evb, SERVER_N_PRIOS), 0);
-	app = (struct app){ .mgr = &m, .srv = &srv };
-	srv.base = evb;
-	srv.ops = &app_server_ops;
-	srv.app = &app;
+	app = (struct app){ .mgr = &m, .srv = srv };
+	ck_assert_int_eq(server_start(srv, evb, &app_server_ops, &app), 0);
 	watch_init(&app);
 }
 
 /* End the streams and connections, remove the tree. */
 static void teardown(void)
 {
-	struct conn *c;
-
 	watch_stop(&app);
 	m.stopping = true;
-	while ((c = TAILQ_FIRST(&srv.conns))) {
-		conn_close(c, "test over");
-		conn_reap(c);
-	}
+	server_free(srv);
+	srv = NULL;
 	event_base_free(evb);
 	m.ledger = ledger_close(m.ledger);
-	nftw(base, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(base);
 }
 
-/* Run the loop's ready events a few times without blocking. */
+/* Run the loop's ready events n times without blocking. */
 static void turns(int n)
 {
-	for (int i = 0; i < n; i++)
-		event_base_loop(evb, EVLOOP_NONBLOCK);
+	tu_turns(evb, n);
 }
 
 /* A client of uid; its end of the socketpair. */
@@ -94,10 +78,8 @@ static int client(uid_t uid, struct conn **ret)
 {
 	int sv[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	ck_assert_int_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
-	*ret = server_adopt(&srv, sv[0], uid, getpid());
+	tu_socketpair(sv);
+	*ret = server_adopt(srv, sv[0], uid, getpid());
 	ck_assert_ptr_nonnull(*ret);
 	return sv[1];
 }
@@ -307,7 +289,7 @@ START_TEST(test_send_failure_defers_disconnect)
 	m.stopping = true; /* the release itself needs a real manager: here only its timing is tested */
 	turns(3);
 	ck_assert_uint_eq(watch_count(&app), 0);
-	ck_assert_uint_eq(server_conn_count(&srv), 0);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
 }
 END_TEST
 
@@ -325,7 +307,7 @@ START_TEST(test_lease_kept_while_stopping)
 	m.stopping = true;
 	close(fd);
 	turns(5);
-	ck_assert_uint_eq(server_conn_count(&srv), 0);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
 	ck_assert_ptr_nonnull(ledger_get(m.ledger, "leased"));
 }
 END_TEST
