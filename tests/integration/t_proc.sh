@@ -593,9 +593,10 @@ test_proc_run_exit_status() {
 	# shellcheck disable=SC2016
 	c run -- sh -c 'kill -TERM $$'
 	expect_rc 143 "run of a command killed by TERM" || return 1
-	c run -- /nonexistent/cmd
+	# Under the test's own tmp dir: a /nonexistent some program made gives 126.
+	c run -- "$CGT_TMP/no-such-dir/cmd"
 	expect_rc 127 "run of a missing command" || return 1
-	expect_err /nonexistent/cmd || return 1
+	expect_err "$CGT_TMP/no-such-dir/cmd" || return 1
 	c run
 	expect_rc 2 "run without CMD" || return 1
 	c create taken
