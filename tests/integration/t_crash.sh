@@ -521,7 +521,7 @@ test_crash_torture() {
 		fail "the daemon died at $TT_POINTS_HIT crash points, want ${#TT_POINTS[@]}" || return 1
 
 	# Let the clients run a moment against a daemon that stays, then stop them.
-	sleep 0.2
+	cgt_nap 0.2
 	touch "$TT/stop"
 	cgt_wait_gone "$cpid" || fail "clients did not stop" || return 1
 	wait "$cpid" 2>/dev/null || fail "clients exited $?: $(grep -h '^E ' "$TT"/w*.log | head -n 3)" || return 1

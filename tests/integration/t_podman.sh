@@ -57,7 +57,7 @@ expect_pm_gone() {
 	while [ -d "$CGT_MROOT/oci-$CID" ]; do
 		i=$((i + 1))
 		[ "$i" -ge $((CGT_TIMEOUT * 10)) ] && { fail "oci-$CID is still in the kernel"; return 1; }
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	c --json list
 	expect_jq '[.[] | select(.name | startswith("oci-"))] | length == 0' || return 1
