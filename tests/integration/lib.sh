@@ -134,6 +134,17 @@ cgt_proc_state_v() {
 	CGT_STATE=${stat%% *}
 }
 
+# Set CGT_FDS to the number of descriptors pid $1 holds, 0 when it is gone
+# (find | wc in a $(...) was three processes; fd counts are polled).
+cgt_fd_count() {
+	local f
+	CGT_FDS=0
+	for f in "/proc/$1/fd"/*; do
+		[ -e "$f" ] || [ -L "$f" ] && CGT_FDS=$((CGT_FDS + 1))
+	done
+	return 0
+}
+
 # --- cgroup2 discovery and cgroup helpers ---------------------------------
 
 # Decode mountinfo's octal escapes (\040 for space...).

@@ -223,7 +223,8 @@ test_events_watch_filtered() {
 test_events_watch_client_closes() {
 	up -v || return 1
 	local out=$CGT_TMP/w.json other=$CGT_TMP/o.json fds0 fds i why
-	fds0=$(find "/proc/$DPID/fd" -mindepth 1 | wc -l)
+	cgt_fd_count "$DPID"
+	fds0=$CGT_FDS
 	watch_bg "$other" --json
 	watch_ready "$other" "" || return 1
 	watch_bg "$out" --json
@@ -237,7 +238,8 @@ test_events_watch_client_closes() {
 	why=$(sed -n "s/.*pid $WPID) closed: //p" "$DLOG")
 	case $why in "end of file" | *"hung up"*) ;; *) fail "the watcher's connection closed with '$why'"; return 1 ;; esac
 	for ((i = 0; i < 40; i++)); do
-		fds=$(find "/proc/$DPID/fd" -mindepth 1 | wc -l)
+		cgt_fd_count "$DPID"
+		fds=$CGT_FDS
 		[ "$fds" -le $((fds0 + 1)) ] && break
 		cgt_nap 0.05
 	done

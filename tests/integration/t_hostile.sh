@@ -24,12 +24,8 @@ h_fds() {
 
 # Set H_FDS to the number of descriptors the daemon holds (builtins only: it is polled).
 h_fds_v() {
-	local f
-	H_FDS=0
-	for f in "/proc/$DPID/fd"/*; do
-		[ -e "$f" ] || [ -L "$f" ] && H_FDS=$((H_FDS + 1))
-	done
-	return 0
+	cgt_fd_count "$DPID"
+	H_FDS=$CGT_FDS
 }
 
 # The daemon's descriptor count once the start-up client's connection is gone
