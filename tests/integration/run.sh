@@ -54,14 +54,17 @@ cgt_cpu_ms() {
 	local u s
 	times >"$CGT_TMP/times"
 	{ read -r _ && read -r u s; } <"$CGT_TMP/times"
-	CGT_CPU_MS=$(($(cgt_ms "$u") + $(cgt_ms "$s")))
+	cgt_ms "$u"
+	CGT_CPU_MS=$CGT_MS
+	cgt_ms "$s"
+	CGT_CPU_MS=$((CGT_CPU_MS + CGT_MS))
 }
 
-# Milliseconds in a "times" figure like 1m2.345s.
+# Set CGT_MS to the milliseconds in a "times" figure like 1m2.345s.
 cgt_ms() {
 	local m=${1%%m*} sec=${1#*m}
 	sec=${sec%s}
-	printf '%d\n' "$((m * 60000 + 10#${sec%.*} * 1000 + 10#${sec#*.}))"
+	CGT_MS=$((m * 60000 + 10#${sec%.*} * 1000 + 10#${sec#*.}))
 }
 
 # Seconds (one decimal) since $1, an $EPOCHREALTIME reading.
