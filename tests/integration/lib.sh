@@ -591,10 +591,23 @@ cgt_prefixed() {
 	done <<<"$3"
 }
 
-# Run the CLI as root: sets RC, OUT, ERR.
+# Run the CLI as root, in the harness's environment without CGCTL_SOCKET and
+# with the test user's XDG_RUNTIME_DIR: sets RC, OUT, ERR. Through as_user
+# (timeout included: one exec, not timeout's and env's too) when it is built.
 cgctl_root() {
-	timeout -k 2 "$CGT_TIMEOUT" env -u CGCTL_SOCKET XDG_RUNTIME_DIR="$CGT_RUN" "$CGCTL" "$@" \
-		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	local name words=()
+	if [ -n "${CGT_AS_USER:-}" ]; then
+		compgen -e >"$CGT_TMP/env-names"
+		while IFS= read -r name; do
+			case $name in CGCTL_SOCKET | XDG_RUNTIME_DIR) continue ;; esac
+			words+=("$name=${!name}")
+		done <"$CGT_TMP/env-names"
+		"$CGT_AS_USER" "" "$CGT_TIMEOUT" 0 0 init "${words[@]}" XDG_RUNTIME_DIR="$CGT_RUN" "$CGCTL" "$@" \
+			>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	else
+		timeout -k 2 "$CGT_TIMEOUT" env -u CGCTL_SOCKET XDG_RUNTIME_DIR="$CGT_RUN" "$CGCTL" "$@" \
+			>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	fi
 	cgt_collect "(root) cgctl $*"
 }
 
