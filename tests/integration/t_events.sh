@@ -844,8 +844,13 @@ test_events_follow_change_during_first_read() {
 	gdb -p "$DPID" -batch -ex 'break monitor_add_fd' -ex 'continue' \
 		-ex "shell kill -9 $SPID; sleep 0.5" -ex 'delete' -ex 'detach' >"$CGT_TMP/gdb.out" 2>&1 &
 	local g=$!
-	cgt_nap 2
+	cgt_track_pid "$g"
+	# The List once the breakpoint is in, not after a fixed 2 s: at load 25 gdb
+	# took longer to attach, the List came first, and gdb waited for ever.
+	cgt_wait_line "$CGT_TMP/gdb.out" '^Breakpoint 1 at ' 60 ||
+		{ cat "$CGT_TMP/gdb.out"; fail "gdb did not set its breakpoint within 60 s"; return 1; }
 	c --json list s1 # follows s1: stops in monitor_add_fd, after the read
+	cgt_wait_gone "$g" 60 || { cat "$CGT_TMP/gdb.out"; fail "gdb still waits for its breakpoint after 60 s"; return 1; }
 	wait "$g"
 	grep -q "Breakpoint 1," "$CGT_TMP/gdb.out" || { cat "$CGT_TMP/gdb.out"; fail "gdb did not stop"; return 1; }
 	cgt_nap 0.5
