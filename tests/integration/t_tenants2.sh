@@ -172,7 +172,8 @@ PY
 
 # Write $CGT_TMP/hold.py: a gdb script that, at the first strtol() called from
 # daemon/kill.c (the daemon has read a cgroup.procs and parses it), touches
-# $CGT_TMP/hit and waits for $CGT_TMP/go.
+# $CGT_TMP/hit and waits for $CGT_TMP/go; it touches $CGT_TMP/armed once the
+# breakpoint is in.
 th_write_hold() {
 	cat >"$CGT_TMP/hold.py" <<PY
 import gdb, os, time
@@ -190,6 +191,7 @@ class Parse(gdb.Breakpoint):
         self.enabled = False
         return False
 Parse("strtol")
+open("$CGT_TMP/armed", "w").close()
 gdb.execute("continue")
 PY
 }
@@ -207,10 +209,11 @@ test_tenants2_kill_signal_reused_pid() {
 	tn_sleeper "$TN_ROOT/box" "$CGT_UID" "$CGT_GID" || return 1
 	x=$SPID
 	th_write_hold
-	rm -f "$CGT_TMP/hit" "$CGT_TMP/go"
+	rm -f "$CGT_TMP/hit" "$CGT_TMP/go" "$CGT_TMP/armed"
 	gdb -p "$DPID" -batch -x "$CGT_TMP/hold.py" >"$CGT_TMP/gdb.out" 2>&1 &
 	cgt_track_pid $!
-	cgt_nap 2
+	# Not a fixed 2 s: under load gdb attached after the kill had read (no hit).
+	cgt_wait_for 60 test -e "$CGT_TMP/armed" || { cat "$CGT_TMP/gdb.out"; return 1; }
 	t1 kill box --signal TERM >"$CGT_TMP/kill.out" 2>&1 &
 	kp=$!
 	cgt_wait_for 20 test -e "$CGT_TMP/hit" || { cat "$CGT_TMP/gdb.out" "$CGT_TMP/kill.out"; return 1; }
