@@ -808,6 +808,8 @@ cgt_spawn_user_in() {
 	shift
 	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init 0
 	cgt_user_env
+	: >"$CGT_TMP/bg.out"
+	: >"$CGT_TMP/bg.err"
 	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@" </dev/null >"$CGT_TMP/bg.out" 2>"$CGT_TMP/bg.err" &
 	BGPID=$!
 	cgt_track_pid "$BGPID"
@@ -1145,6 +1147,10 @@ cgt_user_bg_split() {
 	shift 3
 	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init 0
 	cgt_user_env
+	# Emptied before the child starts (its own ">" comes later): a wait on
+	# the file must not find a former process's line there.
+	: >"$out"
+	: >"$err"
 	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@" </dev/null >"$out" 2>"$err" &
 	BGPID=$!
 	cgt_track_pid "$BGPID"
