@@ -36,19 +36,27 @@ skip() {
 
 # Start time (clock ticks since boot) of pid, empty if gone.
 cgt_starttime() {
+	cgt_starttime_v "$1"
+	[ -z "$CGT_STARTTIME" ] || printf '%s\n' "$CGT_STARTTIME"
+}
+
+# Set CGT_STARTTIME to pid $1's start time, empty if gone (no $(...) fork).
+cgt_starttime_v() {
 	local stat
+	CGT_STARTTIME=""
 	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
 	# Fields after the ")" of comm: state is field 3, starttime field 22.
 	stat=${stat##*) }
 	# shellcheck disable=SC2086
 	set -- $stat
-	printf '%s\n' "${20}"
+	CGT_STARTTIME=${20}
 }
 
 # Remember pid as started by the harness (persisted for the EXIT trap).
 cgt_track_pid() {
 	local entry
-	entry="$1:$(cgt_starttime "$1")"
+	cgt_starttime_v "$1"
+	entry="$1:$CGT_STARTTIME"
 	CGT_PIDS+=("$entry")
 	[ -n "${CGT_TMP:-}" ] && printf '%s\n' "$entry" >>"$CGT_TMP/pids"
 	return 0
@@ -59,8 +67,21 @@ cgt_kill_tracked() {
 	local entry=$1 sig=${2:-KILL} pid st
 	pid=${entry%%:*}
 	st=${entry#*:}
-	[ -n "$st" ] && [ "$(cgt_starttime "$pid")" = "$st" ] || return 0
+	[ -n "$st" ] || return 0
+	cgt_starttime_v "$pid"
+	[ "$CGT_STARTTIME" = "$st" ] || return 0
 	kill "-$sig" "$pid" 2>/dev/null || true
+}
+
+# Sleep $1 seconds (a decimal) without a process: read -t on a FIFO nobody
+# writes (cgt_setup makes it; "sleep" until then). A poll loop's "sleep 0.05"
+# was a fork and an exec every turn.
+cgt_nap() {
+	if [ -n "${CGT_NAP_FIFO:-}" ] && [ -p "$CGT_NAP_FIFO" ]; then
+		read -rt "$1" <>"$CGT_NAP_FIFO"
+		return 0
+	fi
+	sleep "$1"
 }
 
 # Poll "$@" (first at once, then every 50 ms) until it succeeds, for at most
@@ -79,7 +100,7 @@ cgt_wait_for() {
 			fail "timed out after ${limit}s waiting for: $*"
 			return 1
 		fi
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	return 0
 }
@@ -89,20 +110,39 @@ cgt_wait_gone() {
 	local pid=$1 limit=$(( ${2:-$CGT_TIMEOUT} * 20 )) i=0
 	while [ -d "/proc/$pid" ]; do
 		# A zombie child of ours counts as gone.
-		case $(cgt_proc_state "$pid") in Z|X|"") return 0 ;; esac
+		cgt_proc_state_v "$pid"
+		case $CGT_STATE in Z|X|"") return 0 ;; esac
 		i=$((i + 1))
 		[ "$i" -ge "$limit" ] && return 1
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	return 0
 }
 
 # State letter of pid (R, S, Z...), empty if gone.
 cgt_proc_state() {
+	cgt_proc_state_v "$1"
+	[ -z "$CGT_STATE" ] || printf '%s\n' "$CGT_STATE"
+}
+
+# Set CGT_STATE to pid $1's state letter, empty if gone (no $(...) fork).
+cgt_proc_state_v() {
 	local stat
+	CGT_STATE=""
 	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0
 	stat=${stat##*) }
-	printf '%s\n' "${stat%% *}"
+	CGT_STATE=${stat%% *}
+}
+
+# Set CGT_FDS to the number of descriptors pid $1 holds, 0 when it is gone
+# (find | wc in a $(...) was three processes; fd counts are polled).
+cgt_fd_count() {
+	local f
+	CGT_FDS=0
+	for f in "/proc/$1/fd"/*; do
+		[ -e "$f" ] || [ -L "$f" ] && CGT_FDS=$((CGT_FDS + 1))
+	done
+	return 0
 }
 
 # --- cgroup2 discovery and cgroup helpers ---------------------------------
@@ -233,7 +273,7 @@ cgt_cg_kill() {
 	while cgt_cg_populated "$dir"; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { cgt_log "warning: $dir still populated"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	return 0
 }
@@ -250,7 +290,7 @@ cgt_cg_empty() {
 	rmdir "${rev[@]}" 2>/dev/null && return 0
 	for d in "${rev[@]}"; do
 		[ -d "$d" ] || continue
-		rmdir "$d" 2>/dev/null || { sleep 0.1; rmdir "$d" 2>/dev/null; } ||
+		rmdir "$d" 2>/dev/null || { cgt_nap 0.1; rmdir "$d" 2>/dev/null; } ||
 			cgt_log "warning: cannot remove $d"
 	done
 	return 0
@@ -418,6 +458,7 @@ cgt_setup() {
 	trap 'exit 143' TERM
 	mkdir -m 0755 "$CGT_TMP" || return 1
 	: >"$CGT_TMP/pids"
+	mkfifo -m 0600 "$CGT_TMP/nap" && CGT_NAP_FIFO=$CGT_TMP/nap
 	cgt_setup_user || return 1
 
 	# The test user must be able to run the binaries wherever the tree is.
@@ -550,10 +591,23 @@ cgt_prefixed() {
 	done <<<"$3"
 }
 
-# Run the CLI as root: sets RC, OUT, ERR.
+# Run the CLI as root, in the harness's environment without CGCTL_SOCKET and
+# with the test user's XDG_RUNTIME_DIR: sets RC, OUT, ERR. Through as_user
+# (timeout included: one exec, not timeout's and env's too) when it is built.
 cgctl_root() {
-	timeout -k 2 "$CGT_TIMEOUT" env -u CGCTL_SOCKET XDG_RUNTIME_DIR="$CGT_RUN" "$CGCTL" "$@" \
-		>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	local name words=()
+	if [ -n "${CGT_AS_USER:-}" ]; then
+		compgen -e >"$CGT_TMP/env-names"
+		while IFS= read -r name; do
+			case $name in CGCTL_SOCKET | XDG_RUNTIME_DIR) continue ;; esac
+			words+=("$name=${!name}")
+		done <"$CGT_TMP/env-names"
+		"$CGT_AS_USER" "" "$CGT_TIMEOUT" 0 0 init "${words[@]}" XDG_RUNTIME_DIR="$CGT_RUN" "$CGCTL" "$@" \
+			>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	else
+		timeout -k 2 "$CGT_TIMEOUT" env -u CGCTL_SOCKET XDG_RUNTIME_DIR="$CGT_RUN" "$CGCTL" "$@" \
+			>"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	fi
 	cgt_collect "(root) cgctl $*"
 }
 
@@ -582,7 +636,8 @@ cgt_daemon_spawn() {
 		esac
 		prev=$arg
 	done
-	n=$(find "$CGT_LOGS" -maxdepth 1 -name 'cgctld.*.log' | wc -l)
+	cgt_count_logs
+	n=$CGT_NLOGS
 	DLOG=$CGT_LOGS/cgctld.$n.log
 	if [ "$have_state" = 0 ]; then
 		DSTATE=$CGT_STATES/s$n
@@ -599,12 +654,23 @@ cgt_daemon_spawn() {
 	return 0
 }
 
+# Set CGT_NLOGS to the number of daemon logs (cgctld.*.log) in CGT_LOGS.
+cgt_count_logs() {
+	local l
+	CGT_NLOGS=0
+	for l in "$CGT_LOGS"/cgctld.*.log; do
+		[ -e "$l" ] && CGT_NLOGS=$((CGT_NLOGS + 1))
+	done
+	return 0
+}
+
 # Wait until the daemon $DPID listens on $DSOCK and answers status: the
 # socket is polled every 20 ms (a file test), status asked once it is there.
 cgt_daemon_wait() {
 	local i=0 limit=$((CGT_TIMEOUT * 50))
 	while :; do
-		if ! kill -0 "$DPID" 2>/dev/null || [ "$(cgt_proc_state "$DPID")" = Z ]; then
+		cgt_proc_state_v "$DPID"
+		if ! kill -0 "$DPID" 2>/dev/null || [ "$CGT_STATE" = Z ]; then
 			wait "$DPID" 2>/dev/null
 			fail "cgctld exited early (status $?): $(tail -n 3 "$DLOG" | tr '\n' ' ')"
 			return 1
@@ -615,7 +681,7 @@ cgt_daemon_wait() {
 		fi
 		i=$((i + 1))
 		[ "$i" -ge "$limit" ] && { fail "cgctld did not answer on $DSOCK within ${CGT_TIMEOUT}s"; return 1; }
-		sleep 0.02
+		cgt_nap 0.02
 	done
 }
 
@@ -667,19 +733,26 @@ cgt_test_teardown() {
 	return 0
 }
 
-# Start "sleep" as the test user in cgroup dir $1; sets SPID.
+# Start "sleep" as the test user in cgroup dir $1 (its environment: the
+# harness's, as before; one exec of as_user when it is built); sets SPID.
 cgt_sleeper() {
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; exec setpriv --reuid="$2" --regid="$3" --init-groups sleep 300' \
-		sh "$1" "$CGT_UID" "$CGT_GID" </dev/null >/dev/null 2>&1 &
+	local CGT_AS
+	cgt_as_prefix "$1" "$CGT_UID" "$CGT_GID" init 0
+	if [ -n "${CGT_AS_USER:-}" ]; then
+		"${CGT_AS[@]}" PATH=/usr/bin:/bin sleep 300 </dev/null >/dev/null 2>&1 &
+	else
+		# shellcheck disable=SC2016
+		sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; exec setpriv --reuid="$2" --regid="$3" --init-groups sleep 300' \
+			sh "$1" "$CGT_UID" "$CGT_GID" </dev/null >/dev/null 2>&1 &
+	fi
 	SPID=$!
 	cgt_track_pid "$SPID"
-	# Wait until it sits in the cgroup (the echo happens in the child).
+	# Wait until it sits in the cgroup (the move happens in the child).
 	local i=0
-	until grep -qx "$SPID" "$1/cgroup.procs" 2>/dev/null; do
+	until cgt_has_line "$1/cgroup.procs" "$SPID"; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && return 1
-		sleep 0.02
+		cgt_nap 0.02
 	done
 	return 0
 }
@@ -735,6 +808,8 @@ cgt_spawn_user_in() {
 	shift
 	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init 0
 	cgt_user_env
+	: >"$CGT_TMP/bg.out"
+	: >"$CGT_TMP/bg.err"
 	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@" </dev/null >"$CGT_TMP/bg.out" 2>"$CGT_TMP/bg.err" &
 	BGPID=$!
 	cgt_track_pid "$BGPID"
@@ -747,18 +822,27 @@ cgt_wait_file() {
 	until [ -s "$1" ]; do
 		i=$((i + 1))
 		[ "$i" -ge "$limit" ] && return 1
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	return 0
 }
 
+# True when file $1 has a line that is exactly $2 (grep -qx, without its exec).
+cgt_has_line() {
+	local line
+	while IFS= read -r line || [ -n "$line" ]; do
+		[ "$line" = "$2" ] && return 0
+	done <"$1"
+	return 1
+} 2>/dev/null
+
 # Wait up to CGT_TIMEOUT for cgroup dir $1's cgroup.events to say "$2 $3" (populated 0...).
 cgt_wait_event() {
 	local i=0 limit=$((CGT_TIMEOUT * 20))
-	until grep -qx "$2 $3" "$1/cgroup.events" 2>/dev/null; do
+	until cgt_has_line "$1/cgroup.events" "$2 $3"; do
 		i=$((i + 1))
 		[ "$i" -ge "$limit" ] && return 1
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	return 0
 }
@@ -830,7 +914,8 @@ cgt_daemon_start_env() {
 cgt_daemon_wait_quick() {
 	local i=0 limit=$((CGT_TIMEOUT * 100))
 	while :; do
-		if [ "$(cgt_proc_state "$DPID")" = Z ] || ! kill -0 "$DPID" 2>/dev/null; then
+		cgt_proc_state_v "$DPID"
+		if [ "$CGT_STATE" = Z ] || ! kill -0 "$DPID" 2>/dev/null; then
 			wait "$DPID" 2>/dev/null
 			fail "cgctld exited early (status $?): $(tail -n 3 "$DLOG" | tr '\n' ' ')"
 			return 1
@@ -841,7 +926,7 @@ cgt_daemon_wait_quick() {
 		fi
 		i=$((i + 1))
 		[ "$i" -ge "$limit" ] && { fail "cgctld did not answer on $DSOCK within ${CGT_TIMEOUT}s"; return 1; }
-		sleep 0.01
+		cgt_nap 0.01
 	done
 }
 
@@ -1031,14 +1116,29 @@ fi
 # --- helpers for event tests (t_events.sh) ---------------------------------
 
 # Wait up to $3 seconds (default CGT_TIMEOUT) until a line of file $1 matches ERE $2; 1 on timeout.
+# As grep -E each turn would, without its exec: the file (which may not exist
+# yet) is read on one descriptor, each line once, as it grows; a last line
+# without its newline is matched too, and again when it is complete.
 cgt_wait_line() {
-	local i=0 limit=$(( ${3:-$CGT_TIMEOUT} * 20 ))
-	until grep -qE -- "$2" "$1" 2>/dev/null; do
+	local i=0 limit=$(( ${3:-$CGT_TIMEOUT} * 20 )) fd="" line part="" rc=1
+	while :; do
+		[ -n "$fd" ] || { exec {fd}<"$1"; } 2>/dev/null || fd=""
+		while [ -n "$fd" ]; do
+			if IFS= read -r -u "$fd" line; then
+				line=$part$line part=""
+				[[ $line =~ $2 ]] && { rc=0; break 2; }
+			else
+				part=$part$line
+				[[ -n $part && $part =~ $2 ]] && { rc=0; break 2; }
+				break
+			fi
+		done
 		i=$((i + 1))
-		[ "$i" -ge "$limit" ] && return 1
-		sleep 0.05
+		[ "$i" -ge "$limit" ] && break
+		cgt_nap 0.05
 	done
-	return 0
+	[ -z "$fd" ] || exec {fd}<&-
+	return "$rc"
 }
 
 # Like cgt_user_bg, with stdout to file $2 and stderr to file $3 (both truncated); sets BGPID.
@@ -1047,6 +1147,10 @@ cgt_user_bg_split() {
 	shift 3
 	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init 0
 	cgt_user_env
+	# Emptied before the child starts (its own ">" comes later): a wait on
+	# the file must not find a former process's line there.
+	: >"$out"
+	: >"$err"
 	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@" </dev/null >"$out" 2>"$err" &
 	BGPID=$!
 	cgt_track_pid "$BGPID"

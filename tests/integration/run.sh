@@ -54,21 +54,44 @@ cgt_cpu_ms() {
 	local u s
 	times >"$CGT_TMP/times"
 	{ read -r _ && read -r u s; } <"$CGT_TMP/times"
-	CGT_CPU_MS=$(($(cgt_ms "$u") + $(cgt_ms "$s")))
+	cgt_ms "$u"
+	CGT_CPU_MS=$CGT_MS
+	cgt_ms "$s"
+	CGT_CPU_MS=$((CGT_CPU_MS + CGT_MS))
 }
 
-# Milliseconds in a "times" figure like 1m2.345s.
+# Set CGT_MS to the milliseconds in a "times" figure like 1m2.345s.
 cgt_ms() {
 	local m=${1%%m*} sec=${1#*m}
 	sec=${sec%s}
-	printf '%d\n' "$((m * 60000 + 10#${sec%.*} * 1000 + 10#${sec#*.}))"
+	CGT_MS=$((m * 60000 + 10#${sec%.*} * 1000 + 10#${sec#*.}))
 }
 
 # Seconds (one decimal) since $1, an $EPOCHREALTIME reading.
 cgt_elapsed() {
+	cgt_elapsed_v "$1"
+	printf '%s\n' "$CGT_ELAPSED"
+}
+
+# Set CGT_ELAPSED to cgt_elapsed's figure (no $(...): a fork a test saved).
+cgt_elapsed_v() {
 	local now=${EPOCHREALTIME/./} then=${1/./} d
 	d=$(((now - then) / 100000))
-	printf '%d.%d\n' "$((d / 10))" "$((d % 10))"
+	CGT_ELAPSED=$((d / 10)).$((d % 10))
+}
+
+# Set CGT_FORKS to the processes the machine has created since boot
+# (/proc/stat's "processes"): a file's count is the difference, which is
+# load-independent but counts every process of the machine, the other lanes'
+# and other users' too (exact with one lane on an idle machine).
+cgt_forks() {
+	local k v
+	CGT_FORKS=0
+	while read -r k v; do
+		[ "$k" = processes ] || continue
+		CGT_FORKS=$v
+		return 0
+	done </proc/stat
 }
 
 # Run one test function in a subshell with its own transcript; print the verdict.
@@ -88,7 +111,8 @@ run_one() {
 		exit "$rc"
 	) >"$transcript" 2>&1 </dev/null
 	rc=$?
-	took=$(cgt_elapsed "$t0")
+	cgt_elapsed_v "$t0"
+	took=$CGT_ELAPSED
 	reason=""
 	IFS= read -r reason <"$CGT_REASON"
 	case $rc in
@@ -136,11 +160,12 @@ cgt_test_residue() {
 
 # The test files to run, in file order (CGCTL_TEST_SUITES narrows them).
 cgt_files() {
-	local file
+	local file f
 	for file in "$HERE"/t_*.sh; do
 		[ -f "$file" ] || continue
 		if [ -n "${CGCTL_TEST_SUITES:-}" ]; then
-			case " $CGCTL_TEST_SUITES " in *" $(basename "$file" .sh) "*) ;; *) continue ;; esac
+			f=${file##*/}
+			case " $CGCTL_TEST_SUITES " in *" ${f%.sh} "*) ;; *) continue ;; esac
 		fi
 		printf '%s\n' "$file"
 	done
@@ -150,9 +175,11 @@ cgt_files() {
 # In a lane: only those matching glob $2 as well (default: all), none matching
 # a glob of list $3 (a part of the file another lane runs, lanes.sh).
 run_file() {
-	local file=$1 only=${2:-*} fn g ft0=$EPOCHREALTIME ran=0 what=${1##*/} except cpu0
+	local file=$1 only=${2:-*} fn g ft0=$EPOCHREALTIME ran=0 what=${1##*/} except cpu0 forks0
 	cgt_cpu_ms
 	cpu0=$CGT_CPU_MS
+	cgt_forks
+	forks0=$CGT_FORKS
 	read -ra except <<<"${3:-}"
 	while IFS= read -r fn; do
 		# shellcheck disable=SC2254 # PATTERN and the lanes' parts are globs on purpose
@@ -170,8 +197,10 @@ run_file() {
 	[ "$ran" = 0 ] && return
 	cgt_cpu_ms
 	cpu0=$((CGT_CPU_MS - cpu0))
-	printf -- '-- %s: %s tests in %ss, CPU %d.%ds%s%s\n' "$what" "$ran" "$(cgt_elapsed "$ft0")" \
-		"$((cpu0 / 1000))" "$((cpu0 % 1000 / 100))" "${CGCTL_TEST_PASS:+ [$CGCTL_TEST_PASS]}" \
+	cgt_forks
+	cgt_elapsed_v "$ft0"
+	printf -- '-- %s: %s tests in %ss, CPU %d.%ds, forks %d%s%s\n' "$what" "$ran" "$CGT_ELAPSED" \
+		"$((cpu0 / 1000))" "$((cpu0 % 1000 / 100))" "$((CGT_FORKS - forks0))" "${CGCTL_TEST_PASS:+ [$CGCTL_TEST_PASS]}" \
 		"${CGCTL_TEST_LANE:+ (lane $CGCTL_TEST_LANE)}"
 }
 

@@ -439,7 +439,7 @@ tt_point_for() {
 # End round $1's daemon: wait for it to die at its crash point TT_CRASH, or
 # SIGKILL it after a random 5 to 50 ms of the clients' traffic.
 tt_end_round() {
-	local i=$1 st
+	local i=$1 st ms
 	if [ -n "$TT_CRASH" ]; then
 		cgt_wait_gone "$DPID" "$CGT_TIMEOUT" ||
 			fail "crash $i: cgctld never reached crash point $TT_CRASH in ${CGT_TIMEOUT}s" || return 1
@@ -449,7 +449,8 @@ tt_end_round() {
 		TT_POINTS_HIT=$((TT_POINTS_HIT + 1))
 		return 0
 	fi
-	sleep "$(printf '0.%03d' $((RANDOM % 46 + 5)))"
+	printf -v ms '0.%03d' $((RANDOM % 46 + 5))
+	cgt_nap "$ms"
 	cgt_daemon_kill9 || fail "crash $i: cgctld had died on its own: $(tail -n 3 "$DLOG" | tr '\n' ' ')"
 }
 
@@ -464,7 +465,7 @@ tt_points_complete() {
 
 test_crash_torture() {
 	local crashes=${CGCTL_TORTURE_CRASHES:-10} workers=${CGCTL_TORTURE_WORKERS:-4}
-	local seed=${CGCTL_TORTURE_SEED:-$RANDOM} i early=0 cpid t0 ops unknown name rounds point
+	local seed=${CGCTL_TORTURE_SEED:-$RANDOM} i early=0 cpid t0 ops unknown name rounds point ms
 	[ "${CGCTL_THOROUGH:-0}" = 1 ] && crashes=${CGCTL_TORTURE_CRASHES:-100}
 	rounds=$((crashes + ${#TT_POINTS[@]}))
 	local bin=$CGT_TMP/bin/crash_torture
@@ -505,7 +506,8 @@ test_crash_torture() {
 			# Now and then, also kill it during start-up (reconcile may be mid-way).
 			TT_CRASH=""
 			tt_spawn "$i.early"
-			sleep "$(printf '0.%03d' $((RANDOM % 8)))"
+			printf -v ms '0.%03d' $((RANDOM % 8))
+			cgt_nap "$ms"
 			kill -KILL "$DPID" 2>/dev/null
 			wait "$DPID" 2>/dev/null
 			rm -f "$DSOCK"
@@ -521,7 +523,7 @@ test_crash_torture() {
 		fail "the daemon died at $TT_POINTS_HIT crash points, want ${#TT_POINTS[@]}" || return 1
 
 	# Let the clients run a moment against a daemon that stays, then stop them.
-	sleep 0.2
+	cgt_nap 0.2
 	touch "$TT/stop"
 	cgt_wait_gone "$cpid" || fail "clients did not stop" || return 1
 	wait "$cpid" 2>/dev/null || fail "clients exited $?: $(grep -h '^E ' "$TT"/w*.log | head -n 3)" || return 1

@@ -24,7 +24,7 @@ wait_procs() {
 	until INNER=$(head -n 1 "$CGT_MROOT/$1/cgroup.procs" 2>/dev/null) && [ -n "$INNER" ]; do
 		i=$((i + 1))
 		[ "$i" -ge $((CGT_TIMEOUT * 20)) ] && { fail "no process in $1"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 }
 
@@ -77,7 +77,7 @@ wait_no_dir() {
 	while [ -e "$CGT_MROOT/$1" ]; do
 		i=$((i + 1))
 		[ "$i" -ge "$limit" ] && { fail "cgroup $1 still there after ${2:-$CGT_TIMEOUT}s"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	return 0
 }
@@ -200,7 +200,7 @@ test_events_watch_filtered() {
 	expect_rc 0 || return 1
 	cgt_wait_line "$all" "$(ev_re removed db)" || fail "the unfiltered watcher missed db" || return 1
 	cgt_wait_line "$web" ' removed web/x$' || fail "the filtered watcher missed web/x" || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	cat "$web"
 	for w in "created webx/y" "created db" "removed db" "created web/x"; do
 		grep -qF "\"type\":\"${w% *}\",\"name\":\"${w#* }\"" "$all" || fail "unfiltered watcher lacks '$w'" || return 1
@@ -223,7 +223,8 @@ test_events_watch_filtered() {
 test_events_watch_client_closes() {
 	up -v || return 1
 	local out=$CGT_TMP/w.json other=$CGT_TMP/o.json fds0 fds i why
-	fds0=$(find "/proc/$DPID/fd" -mindepth 1 | wc -l)
+	cgt_fd_count "$DPID"
+	fds0=$CGT_FDS
 	watch_bg "$other" --json
 	watch_ready "$other" "" || return 1
 	watch_bg "$out" --json
@@ -237,9 +238,10 @@ test_events_watch_client_closes() {
 	why=$(sed -n "s/.*pid $WPID) closed: //p" "$DLOG")
 	case $why in "end of file" | *"hung up"*) ;; *) fail "the watcher's connection closed with '$why'"; return 1 ;; esac
 	for ((i = 0; i < 40; i++)); do
-		fds=$(find "/proc/$DPID/fd" -mindepth 1 | wc -l)
+		cgt_fd_count "$DPID"
+		fds=$CGT_FDS
 		[ "$fds" -le $((fds0 + 1)) ] && break
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	[ "$fds" -le $((fds0 + 1)) ] || fail "cgctld holds $fds descriptors, $fds0 before two watchers and one left" || return 1
 	# Other clients are unaffected: the other watcher still gets events.
@@ -404,7 +406,7 @@ test_events_slow_watcher_dropped() {
 			touch "$stop"
 		fi
 		[ "$(cgt_proc_state "$lpid")" = Z ] || ! kill -0 "$lpid" 2>/dev/null && break
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	touch "$stop"
 	reap "$lpid" || return 1
@@ -476,7 +478,7 @@ test_events_watchers_limit() {
 	cgt_user_bg "$CGT_WORK" "$out" "$PY" "$CGT_TMP/bin/watchers.py" "$DSOCK" 257 "$stop"
 	pid=$BGPID
 	cgt_wait_line "$out" '^ok ' || fail "watchers did not start: $(cat "$out")" || return 1
-	sleep 0.1
+	cgt_nap 0.1
 	cat "$out"
 	grep -qx 'ok 256' "$out" || fail "cgctld confirmed $(grep '^ok' "$out"), want 256 watchers" || return 1
 	grep -qx 'refused io.cgctl.Manager.QuotaExceeded watchers' "$out" ||
@@ -528,7 +530,7 @@ test_events_auto_remove() {
 	expect_not_listed ar || return 1
 	# Never populated, or not auto_remove: they stay.
 	cgt_wait_event "$CGT_MROOT/plain" populated 0 || fail "plain still populated" || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_dir never "auto_remove, never populated" || return 1
 	expect_dir plain "emptied, not auto_remove" || return 1
 	c --json list
@@ -567,7 +569,7 @@ test_events_auto_remove_across_restart() {
 	wait "$s2" 2>/dev/null
 	wait_no_dir ar2 || return 1
 	expect_not_listed ar2 || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_dir never "auto_remove, never populated" || return 1
 }
 
@@ -645,7 +647,7 @@ test_events_run_killed_leaves_nothing() {
 	inner=$INNER
 	kill -KILL "$BGPID"
 	wait "$BGPID" 2>/dev/null
-	sleep 0.5
+	cgt_nap 0.5
 	expect_dir r2 "run --keep, SIGKILLed" || return 1
 	kill -0 "$inner" 2>/dev/null || fail "CMD of run --keep died with cgctl" || return 1
 	c --json list
@@ -687,7 +689,7 @@ activate_spawn() {
 	until [ -S "$sock" ]; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "systemd-socket-activate does not listen on $sock"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 }
 
@@ -711,7 +713,7 @@ test_events_idle_exit() {
 	activate_spawn "$sock" --idle-timeout 1 || return
 	c create keep
 	expect_rc 0 || return 1
-	sleep 3
+	cgt_nap 3
 	[ "$(comm_of "$DPID")" = cgctld ] || fail "cgctld exited while it manages a cgroup" || return 1
 	cgt_daemon_stop || fail "cgctld did not stop" || return 1
 	# ...the ledger survives re-activation, and with the last entry gone it is idle again.
@@ -734,7 +736,7 @@ test_events_idle_exit_after_watch() {
 	watch_bg "$out"
 	watch_ready "$out" "" || return 1
 	# A watcher keeps it awake...
-	sleep 2
+	cgt_nap 2
 	[ "$(comm_of "$DPID")" = cgctld ] || fail "cgctld exited while a watcher was connected" || return 1
 	# ...and once it has gone, with nothing managed, the daemon is idle.
 	kill -INT "$WPID"
@@ -800,7 +802,7 @@ test_events_watchdog() {
 	# Six pings after READY=1, however long the machine takes to show them.
 	for ((n = 0; n < CGT_TIMEOUT * 20; n++)); do
 		[ "$(grep -c ' WATCHDOG=1$' "$log")" -ge 6 ] && break
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	cat "$log"
 	first=$(grep -v -e ' listening$' -e ' BARRIER=1$' "$log" | head -n 1)
@@ -827,7 +829,7 @@ test_events_watchdog() {
 	reap "$NPID" || return 1
 	notify_listen "$sock" "$log" || return 1
 	daemon_with_watchdog "$sock" 400000 1 || return 1
-	sleep 1
+	cgt_nap 1
 	grep -q 'READY=1' "$log" || fail "no READY=1" || return 1
 	! grep -q 'WATCHDOG=1' "$log" || fail "pings although WATCHDOG_PID is not cgctld's" || return 1
 }
@@ -842,11 +844,16 @@ test_events_follow_change_during_first_read() {
 	gdb -p "$DPID" -batch -ex 'break monitor_add_fd' -ex 'continue' \
 		-ex "shell kill -9 $SPID; sleep 0.5" -ex 'delete' -ex 'detach' >"$CGT_TMP/gdb.out" 2>&1 &
 	local g=$!
-	sleep 2
+	cgt_track_pid "$g"
+	# The List once the breakpoint is in, not after a fixed 2 s: at load 25 gdb
+	# took longer to attach, the List came first, and gdb waited for ever.
+	cgt_wait_line "$CGT_TMP/gdb.out" '^Breakpoint 1 at ' 60 ||
+		{ cat "$CGT_TMP/gdb.out"; fail "gdb did not set its breakpoint within 60 s"; return 1; }
 	c --json list s1 # follows s1: stops in monitor_add_fd, after the read
+	cgt_wait_gone "$g" 60 || { cat "$CGT_TMP/gdb.out"; fail "gdb still waits for its breakpoint after 60 s"; return 1; }
 	wait "$g"
 	grep -q "Breakpoint 1," "$CGT_TMP/gdb.out" || { cat "$CGT_TMP/gdb.out"; fail "gdb did not stop"; return 1; }
-	sleep 0.5
+	cgt_nap 0.5
 	cat "$CGT_MROOT/s1/cgroup.events"
 	c --json list s1
 	[ "$(jqo '.[0].populated')" = false ] || fail "s1 is empty, List says populated: $(jqo '.[0].populated')"
@@ -882,7 +889,7 @@ test_events_list_after_exit_told_late() {
 	expect_rc 0 && expect_jq '.[0].populated == false' || return 1
 	cgt_sleeper "$CGT_MROOT/s1" || fail "cannot place a sleeper in s1" || return 1
 	# The daemon hears of it 400 ms late; 50 ms after that its cache says populated.
-	sleep 0.6
+	cgt_nap 0.6
 	c --json list s1
 	expect_rc 0 && expect_jq '.[0].populated == true' || return 1
 	for i in 1 2 3; do
@@ -894,7 +901,7 @@ test_events_list_after_exit_told_late() {
 			fail "round $i: the sleeper was reaped, List says populated: $(jq -c . <<<"$OUT")" || return 1
 		[ "$i" = 3 ] && break
 		cgt_sleeper "$CGT_MROOT/s1" || fail "cannot place a sleeper in s1" || return 1
-		sleep 0.6
+		cgt_nap 0.6
 	done
 }
 

@@ -18,7 +18,7 @@ c, _ = s.accept(); time.sleep(5)' "$dir/sock" </dev/null >/dev/null 2>&1 &
 	until [ -S "$dir/sock" ]; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && return 1
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	FOREIGN_SOCK=$dir/sock
 }

@@ -56,7 +56,7 @@ test_harness_lanes_report() {
 	local got want
 	# One line a block (the lines up to its "-- file" line), the blocks sorted.
 	got=$(grep -E '^(PASS|FAIL|SKIP|-- t_)' <<<"$OUT" | sed -E 's/ \[[0-9]+\.[0-9]s\]$//;
-		s/ in [0-9]+\.[0-9]s, CPU [0-9]+\.[0-9]s \(lane [12]\)$/ (lane)/; s/^(FAIL a_wait: timed out after 0\.3s waiting for: test -e ).*never$/\1never/' |
+		s/ in [0-9]+\.[0-9]s, CPU [0-9]+\.[0-9]s, forks [0-9]+ \(lane [12]\)$/ (lane)/; s/^(FAIL a_wait: timed out after 0\.3s waiting for: test -e ).*never$/\1never/' |
 		awk '{ b = b $0 "|" } /^-- / { print b; b = "" }' | sort)
 	want='FAIL a_wait: timed out after 0.3s waiting for: test -e never|-- t_a.sh (a_wait): 1 tests (lane)|
 PASS a_pass|FAIL a_fail: deliberately|-- t_a.sh: 2 tests (lane)|

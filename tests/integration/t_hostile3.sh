@@ -126,7 +126,7 @@ time.sleep(60)' "$CGT_MROOT" </dev/null >"$CGT_TMP/holder.out" 2>&1 &
 	until grep -q locked "$CGT_TMP/holder.out"; do
 		i=$((i + 1))
 		[ "$i" -lt 500 ] || { fail "uid $CGT_UID2 could not flock $CGT_MROOT: $(cat "$CGT_TMP/holder.out")"; return 1; }
-		sleep 0.02
+		cgt_nap 0.02
 	done
 	cgt_daemon_start "" || return 1
 	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1

@@ -116,14 +116,14 @@ test_identity_kill_replaced() {
 	s=$SPID
 	c kill k1
 	expect_replaced k1 "kill of a replaced cgroup" || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's k1" || return 1
 	# destroy --kill: refused before killing anything.
 	replace k2 || return 1
 	cgt_sleeper "$CGT_MROOT/k2" || fail "cannot start the stranger's process" || return 1
 	c destroy k2 --kill
 	expect_replaced k2 "destroy --kill of a replaced cgroup" || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_alive "$SPID" "in the stranger's k2" || return 1
 	expect_alive "$s" "in the stranger's k1" || return 1
 	grep -qx "$SPID" "$CGT_MROOT/k2/cgroup.procs" || fail "the stranger's process left k2" || return 1
@@ -188,7 +188,7 @@ test_identity_recursive_child_replaced() {
 	s=$SPID
 	c destroy p --recursive --kill
 	expect_replaced p/c "recursive destroy over a replaced child" || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's p/c" || return 1
 	# Refused before anything was removed: the verified siblings stay too.
 	expect_dir p && expect_dir p/d || return 1
@@ -209,7 +209,7 @@ test_identity_foreign_child_not_killed() {
 	c kill p --signal TERM && expect_rc 1 "kill --signal over a stranger's cgroup" && expect_err Busy || return 1
 	c freeze p && expect_rc 1 "freeze over a stranger's cgroup" && expect_err Busy || return 1
 	c destroy p --kill && expect_rc 1 "destroy --kill over a stranger's cgroup" && expect_err Busy || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's p/theirs" || return 1
 	grep -qx "frozen 0" "$CGT_MROOT/p/theirs/cgroup.events" || fail "the stranger's p/theirs was frozen" || return 1
 	# Thaw only undoes; once the stranger's cgroup is gone, the entry is the daemon's alone again.
@@ -232,7 +232,7 @@ test_identity_replaced_child_not_killed() {
 	s=$SPID
 	c freeze p && expect_rc 1 "freeze over a replaced p/c" && expect_err Replaced && expect_err p/c || return 1
 	c kill p && expect_rc 1 "kill over what is now a stranger's p/c" && expect_err Busy || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's p/c" || return 1
 	grep -qx "frozen 0" "$CGT_MROOT/p/c/cgroup.events" || fail "the stranger's p/c was frozen" || return 1
 	kill -KILL "$s"
@@ -265,7 +265,7 @@ test_identity_foreign_child_during_destroy() {
 	until grep -qx FROZEN "$fz/freezer.state"; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "the v1 freezer never froze $slow"; return 1; }
-		sleep 0.02
+		cgt_nap 0.02
 	done
 	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" destroy p --recursive --kill
 	# The destroy waits for p/c.
@@ -273,7 +273,7 @@ test_identity_foreign_child_during_destroy() {
 	until c --json list && jq -e 'any(.[]; .name == "p/c" and .state == "destroying")' >/dev/null <<<"$OUT"; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "the destroy never started on p/c: $(cat "$out.err")"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	cgt_as_user_in "$CGT_WORK" mkdir "$CGT_MROOT/p/theirs" || fail "the stranger cannot mkdir p/theirs" || return 1
 	cgt_sleeper "$CGT_MROOT/p/theirs" || fail "cannot start the stranger's process" || return 1
@@ -283,7 +283,7 @@ test_identity_foreign_child_during_destroy() {
 	printf '+ destroy p --recursive --kill -> rc=%s: %s\n' "$?" "$(cat "$out.err")"
 	grep -q "Busy" "$out.err" && grep -q theirs "$out.err" || fail "the destroy did not stop at p/theirs: $(cat "$out.err")" ||
 		return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's p/theirs" || return 1
 	expect_dir p && expect_no_dir p/c || return 1
 	c --json list && expect_jq '[.[] | [.name, .state]] == [["p", "active"]]'
@@ -303,7 +303,7 @@ test_identity_auto_remove_replaced() {
 	until cgt_journal_recs "$DSTATE" | jq -e 'any(.[]; .entry.name == "ar" and .entry.was_populated == true)' >/dev/null; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "the daemon never recorded ar as populated"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	# While the daemon is stopped, ar empties and the stranger replaces it; the
 	# daemon then sees the "emptied" notification, for a directory no longer ours.
@@ -317,9 +317,9 @@ test_identity_auto_remove_replaced() {
 	while c --json list && jq -e 'any(.[]; .name == "ar")' >/dev/null <<<"$OUT"; do
 		i=$((i + 1))
 		[ "$i" -ge 20 ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
-	sleep 0.3
+	cgt_nap 0.3
 	expect_dir ar "auto_remove of a replaced cgroup" || return 1
 }
 
@@ -338,9 +338,9 @@ test_identity_lease_replaced() {
 	while c --json list && jq -e 'any(.[]; .name == "ls")' >/dev/null <<<"$OUT"; do
 		i=$((i + 1))
 		[ "$i" -ge 50 ] && { fail "ls still managed after its lease ended"; return 1; }
-		sleep 0.1
+		cgt_nap 0.1
 	done
-	sleep 0.3
+	cgt_nap 0.3
 	expect_dir ls "lease expiry of a replaced cgroup" || return 1
 	expect_alive "$s" "in the stranger's ls" || return 1
 	grep -q 'ls: .*lost' "$DLOG" || fail "no log line for the lost lease entry" || return 1
@@ -376,7 +376,7 @@ test_identity_oci_poststop_replaced() {
 	expect_rc 0 "poststop of a replaced cgroup" || return 1
 	expect_err "replaced" "poststop" || return 1
 	expect_dir oci-ih "poststop removed the stranger's cgroup" || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's oci-ih" || return 1
 }
 

@@ -208,7 +208,7 @@ test_readonly_at_run_time_degrades() {
 	# Watchers saw each transition, with the reason.
 	for ((i = 0; i < 50; i++)); do
 		[ "$(grep -c '"type":"delegated"' "$w")" -ge 2 ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	[ "$(jq -r 'select(.name == "") | .type' "$w" | tr '\n' ' ')" = "degraded delegated degraded delegated " ] ||
 		fail "watch events: $(jq -c 'select(.name == "")' "$w" | tr '\n' ' ')" || return 1

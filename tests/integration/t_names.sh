@@ -117,7 +117,7 @@ test_names_cli_escapes_hostile_daemon() {
 	for ((i = 0; i < 50; i++)); do
 		c create "evilmark/w$i" && expect_rc 0 || return 1
 		grep -q "/w$i" "$CGT_TMP/w.out" 2>/dev/null && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	kill "$BGPID" 2>/dev/null
 	nm_expect_escaped watch "$(<"$CGT_TMP/w.out")" || return 1
@@ -161,7 +161,7 @@ test_names_json_output_escaped() {
 	for ((i = 0; i < 50; i++)); do
 		c create "evilmark/w$i" && expect_rc 0 || return 1
 		grep -q "/w$i" "$CGT_TMP/w.out" 2>/dev/null && grep -q "/w$i" "$CGT_TMP/m.out" 2>/dev/null && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	kill "$wpid" "$BGPID" 2>/dev/null
 	for out in w m; do

@@ -403,7 +403,7 @@ runc_wait_stopped() {
 		[ "$(jq -r .status <<<"$OUT" 2>/dev/null)" = stopped ] && return 0
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && return 1
-		sleep 0.1
+		cgt_nap 0.1
 	done
 }
 

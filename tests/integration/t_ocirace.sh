@@ -111,7 +111,7 @@ missed_poststop() {
 	expect_rc 0 "poststop without cgctld" || return 1
 	expect_err "kills what is left in it" || return 1
 	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --state-dir "$state" || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	kill -0 "$SPID" 2>/dev/null || fail "the leftover died before anything killed it" || return 1
 	expect_in_cg "$SPID" oci-m || return 1
 }

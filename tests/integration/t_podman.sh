@@ -57,7 +57,7 @@ expect_pm_gone() {
 	while [ -d "$CGT_MROOT/oci-$CID" ]; do
 		i=$((i + 1))
 		[ "$i" -ge $((CGT_TIMEOUT * 10)) ] && { fail "oci-$CID is still in the kernel"; return 1; }
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	c --json list
 	expect_jq '[.[] | select(.name | startswith("oci-"))] | length == 0' || return 1
@@ -173,7 +173,7 @@ pm_restart_policy_body() {
 	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
 		pm inspect --format '{{.RestartCount}}' "$CID" >/dev/null
 		[ "${OUT:-0}" -ge 3 ] 2>/dev/null && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	[ "${OUT:-0}" -ge 3 ] 2>/dev/null || fail "podman restarted the container ${OUT:-0} times, want 3" || return 1
 	pm logs "$CID"

@@ -148,7 +148,7 @@ fum_start() {
 	FUM_PID=$BGPID
 	for ((i = 0; i < CGT_TIMEOUT * 20; i++)); do
 		grep -qx listening "$FUM_LOG" && return 0
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	fail "the fake user manager did not start: $(head -c 300 "$FUM_LOG")"
 }
@@ -178,7 +178,7 @@ fum_wait() {
 	local want=$1 re=${2:-^call } i
 	for ((i = 0; i < CGT_TIMEOUT * 20; i++)); do
 		[ "$(grep -c "$re" "$FUM_LOG")" -ge "$want" ] && return 0
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	fail "the fake user manager saw $(grep -c "$re" "$FUM_LOG") of $want '$re' in ${CGT_TIMEOUT}s: $(tr '\n' ' ' <"$FUM_LOG" | head -c 300)"
 }
@@ -322,7 +322,7 @@ test_proc_attach_systemd_client_hangs_up() {
 	fum_wait 1 '^replied' || return 1
 	for ((i = 0; i < 40; i++)); do
 		grep -q "client gone; stopped after 1 of 2 process(es)" "$DLOG" && break
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	grep -q "client gone; stopped after 1 of 2 process(es)" "$DLOG" ||
 		fail "daemon log lacks the stopped attach" || return 1
@@ -497,7 +497,7 @@ tree_in() {
 	for i in $(seq 100); do
 		[ "$i" -gt 0 ] || break
 		[ "$(wc -l <"$CGT_MROOT/$1/cgroup.procs")" -ge 3 ] && return 0
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	fail "the process tree did not start in $1: $(cat "$CGT_MROOT/$1/cgroup.procs")"
 }
@@ -548,7 +548,7 @@ test_proc_kill_more_procs_than_fds() {
 	for _ in $(seq 400); do
 		have=$(wc -l <"$CGT_MROOT/k/in/cgroup.procs")
 		[ "$have" -gt "$n" ] && break
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	[ "$have" -gt "$n" ] || fail "only $have processes started in k/in" || return 1
 	c kill k --signal TERM
@@ -593,9 +593,10 @@ test_proc_run_exit_status() {
 	# shellcheck disable=SC2016
 	c run -- sh -c 'kill -TERM $$'
 	expect_rc 143 "run of a command killed by TERM" || return 1
-	c run -- /nonexistent/cmd
+	# Under the test's own tmp dir: a /nonexistent some program made gives 126.
+	c run -- "$CGT_TMP/no-such-dir/cmd"
 	expect_rc 127 "run of a missing command" || return 1
-	expect_err /nonexistent/cmd || return 1
+	expect_err "$CGT_TMP/no-such-dir/cmd" || return 1
 	c run
 	expect_rc 2 "run without CMD" || return 1
 	c create taken
@@ -607,7 +608,7 @@ test_proc_run_exit_status() {
 	# Nothing left behind but the one we made, once the leases are released.
 	c run --wait-cleanup -- true
 	expect_rc 0 || return 1
-	sleep 0.2
+	cgt_nap 0.2
 	[ "$(cgt_tree | grep -v -e '^\./cgctld\.leaf$' -e '^\./taken$')" = "" ] ||
 		fail "left in the managed root: $(cgt_tree | tr '\n' ' ')" || return 1
 }

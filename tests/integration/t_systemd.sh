@@ -107,7 +107,7 @@ sd_boot() {
 				;;
 			esac
 		fi
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	fail "systemd --user not up within ${CGT_TIMEOUT}s (state '${state:-no private socket}')"
 }
@@ -168,7 +168,7 @@ sd_wait_new_main() {
 			SD_MAIN=$pid
 			return 0
 		fi
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	fail "cgctld.service not active again with a new MainPID within ${2}s: $(sdctl show -p ActiveState,SubState,Result,NRestarts,MainPID cgctld.service | tr '\n' ' ')"
 }
@@ -415,7 +415,7 @@ test_systemd_ready_after_notify() {
 	sd_up 'ExecStart=' "ExecStart=/bin/sh -c 'sleep 2 && exec \$\$0' $CGCTLD" || return
 	local t0 t1 state main comm
 	sdctl start --no-block cgctld.service || fail "start --no-block failed" || return 1
-	sleep 0.5
+	cgt_nap 0.5
 	state=$(sdprop cgctld.service ActiveState)
 	[ "$state" = activating ] || fail "unit '$state' before READY=1, want activating" || return 1
 	[ -z "$(sdprop cgctld.service StatusText)" ] || fail "StatusText before READY=1" || return 1
@@ -517,7 +517,7 @@ test_systemd_watchdog() {
 	# The pings keep it alive past the interval: more than one interval (2.5 s)
 	# and a ping received, without a restart (at most 5 s, then it fails).
 	local t0=$SECONDS
-	sleep 2.5
+	cgt_nap 2.5
 	cgt_wait_for 2.5 sd_pinged_since "$ts1" || return 1
 	[ "$(sdprop cgctld.service ActiveState)" = active ] ||
 		fail "unit $(sdprop cgctld.service ActiveState) after $((SECONDS - t0)) s" || return 1
@@ -529,7 +529,7 @@ test_systemd_watchdog() {
 		[ "$(sdprop cgctld.service Result)" = watchdog ] && seen=1
 		[ -n "$seen" ] && [ "$(sdprop cgctld.service ActiveState)" = active ] &&
 			[ "$(sdprop cgctld.service MainPID)" != "$main" ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	kill -CONT "$main" 2>/dev/null
 	[ -n "$seen" ] || fail "a stopped daemon did not trip the watchdog" || return 1

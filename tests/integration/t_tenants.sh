@@ -38,7 +38,7 @@ tn_up() {
 		i=$((i + 1))
 		kill -0 "$DPID" 2>/dev/null && [ "$i" -lt $((CGT_TIMEOUT * 20)) ] ||
 			{ fail "root cgctld did not come up: $(tail -n 3 "$DLOG" | tr '\n' ' ')"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	# Only SO_PEERCRED is left to decide who is served.
 	chmod 0666 "$DSOCK"
@@ -64,7 +64,7 @@ tn_sleeper() {
 	until grep -qx "$SPID" "$1/cgroup.procs" 2>/dev/null; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "sleeper $SPID never reached $1"; return 1; }
-		sleep 0.02
+		cgt_nap 0.02
 	done
 }
 
@@ -206,7 +206,7 @@ tn_wait_watching() {
 		i=$((i + 1))
 		[ "$i" -ge 40 ] && { fail "watcher shows nothing: $(cat "$1.err")"; return 1; }
 		t1 create "probe$i" >/dev/null
-		sleep 0.1
+		cgt_nap 0.1
 	done
 }
 
@@ -226,7 +226,7 @@ test_tenants_watch_own_events() {
 	until grep -q '"name":"mark"' "$out"; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "the watcher never saw its own mark"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	! grep -E '"name":"(rootbox|two)"' "$out" || fail "tenant 1 heard of others' entries" || return 1
 }
@@ -242,7 +242,7 @@ test_tenants_attach_thread_id_refused() {
 		tid=$(ls "/proc/$BGPID/task" 2>/dev/null | grep -vx "$BGPID" | head -n 1)
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "the second thread of $BGPID never showed"; return 1; }
-		[ -n "$tid" ] || sleep 0.05
+		[ -n "$tid" ] || cgt_nap 0.05
 	done
 	# A thread id is checked as what it is: a process id is asked for, nothing moves.
 	t1 attach box "$tid" && expect_rc 1 && expect_err InvalidValue && expect_err "is a thread" || return 1
@@ -293,7 +293,7 @@ time.sleep(300)' "$CGT_UID" >"$out" 2>&1 </dev/null &
 	until [ -s "$out" ]; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "the per-thread-uid thread never showed: $(cat "$out")"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	tid=$(head -n 1 "$out")
 	grep -q "^Uid:[[:space:]]*$CGT_UID[[:space:]]" "/proc/$rpid/task/$tid/status" ||
@@ -456,9 +456,9 @@ test_tenants_lease_of_a_reused_name() {
 	until grep -q 'x: its lease holder went away' "$DLOG"; do
 		i=$((i + 1))
 		[ "$i" -ge 20 ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
-	sleep 0.3
+	cgt_nap 0.3
 	expect_in "$SPID" "$TN_ROOT/x" || return 1
 	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["x"]' || return 1
 	kill -TERM "$vpid"
@@ -499,7 +499,7 @@ tn_wait_watchers() {
 	until adm call Snapshot && jq -e ".status.watchers == $1" >/dev/null 2>&1 <<<"$OUT"; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "never $1 watchers: $OUT"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 }
 
@@ -545,7 +545,7 @@ tn_reap() {
 	while kill -0 "$1" 2>/dev/null; do
 		i=$((i + 1))
 		[ "$i" -ge $((CGT_TIMEOUT * 20)) ] && { fail "holder $1 did not exit"; return 1; }
-		sleep 0.05
+		cgt_nap 0.05
 	done
 	wait "$1"
 	WRC=$?
@@ -567,7 +567,7 @@ test_tenants_lease_holder_releases_only_its_entry() {
 	kill -TERM "$hpid"
 	tn_reap "$hpid" || return 1
 	[ "$WRC" = 0 ] || fail "create --lease exited $WRC after SIGTERM: $(cat "$out.err")" || return 1
-	sleep 0.3
+	cgt_nap 0.3
 	expect_in "$SPID" "$TN_ROOT/x" || return 1
 	t2 --json list && expect_rc 0 && expect_jq '[.[].name] == ["x"]' || return 1
 	# The same for `cgctl run`: its CMD moves to another entry, and tenant 1's other program
@@ -672,7 +672,7 @@ test_tenants_kill_freeze_not_below_into_others() {
 	t1 kill box && expect_rc 1 && expect_err PermissionDenied || return 1
 	t1 kill box --signal TERM && expect_rc 1 && expect_err PermissionDenied || return 1
 	t1 freeze box && expect_rc 1 && expect_err PermissionDenied || return 1
-	sleep 0.2
+	cgt_nap 0.2
 	expect_in "$rp" "$TN_ROOT/box/adm" || return 1
 	grep -q '^frozen 0' "$TN_ROOT/box/adm/cgroup.events" || fail "root's box/adm was frozen" || return 1
 	# Thaw reaches nothing that is not frozen by its own cgroup.freeze: allowed. Root may do all.
@@ -780,7 +780,7 @@ tn_fds_attack() {
 	rm -f "$stop"
 	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" /usr/bin/python3 "$CGT_TMP/fds.py" "$DSOCK" "$1" "$stop" ${2:+"$2"}
 	cgt_wait_line "$out" '^holding' || fail "the holder said nothing: $(cat "$out.err")" || return 1
-	sleep 0.5
+	cgt_nap 0.5
 	tn_expect_fds_free || r=1
 	for i in 1 2 3; do
 		[ "$r" = 0 ] && { adm create "r$1x$i" && expect_rc 0 || r=1; }

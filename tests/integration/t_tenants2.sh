@@ -45,7 +45,7 @@ test_tenants2_hook_adopts_only_roots() {
 	[ ! -d "$TN_ROOT/par/rc2" ] || fail "root's hook made par/rc2 inside tenant 1's entry" || return 1
 	# Tenant 1's kill of its own entries reaches no root process.
 	t1 kill rc1 && expect_rc 0 && t1 kill par && expect_rc 0 || return 1
-	sleep 0.2
+	cgt_nap 0.2
 	expect_in "$rp" "$CGT_WORK" || return 1
 	# Root's poststop of rc1 and --gc leave tenant 1's entries, and its process, alone.
 	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
@@ -161,7 +161,7 @@ PY
 	# The inner init reaps the connecting process and waits for the rest.
 	# shellcheck disable=SC2016 # for the inner shell
 	timeout -k 2 $((CGT_TIMEOUT * 2)) unshare --pid --fork --mount-proc sh -c '
-		python3 -B "$1" "$2" "$3" "$4"
+		/usr/bin/python3 -B "$1" "$2" "$3" "$4"
 		while ! grep -q "^reply" "$5"; do sleep 0.05; done' \
 		sh "$CGT_TMP/gone.py" "$DSOCK" "$v" "$HERE" "$out" </dev/null >"$out" 2>&1
 	cat "$out"
@@ -172,7 +172,8 @@ PY
 
 # Write $CGT_TMP/hold.py: a gdb script that, at the first strtol() called from
 # daemon/kill.c (the daemon has read a cgroup.procs and parses it), touches
-# $CGT_TMP/hit and waits for $CGT_TMP/go.
+# $CGT_TMP/hit and waits for $CGT_TMP/go; it touches $CGT_TMP/armed once the
+# breakpoint is in.
 th_write_hold() {
 	cat >"$CGT_TMP/hold.py" <<PY
 import gdb, os, time
@@ -190,6 +191,7 @@ class Parse(gdb.Breakpoint):
         self.enabled = False
         return False
 Parse("strtol")
+open("$CGT_TMP/armed", "w").close()
 gdb.execute("continue")
 PY
 }
@@ -207,10 +209,11 @@ test_tenants2_kill_signal_reused_pid() {
 	tn_sleeper "$TN_ROOT/box" "$CGT_UID" "$CGT_GID" || return 1
 	x=$SPID
 	th_write_hold
-	rm -f "$CGT_TMP/hit" "$CGT_TMP/go"
+	rm -f "$CGT_TMP/hit" "$CGT_TMP/go" "$CGT_TMP/armed"
 	gdb -p "$DPID" -batch -x "$CGT_TMP/hold.py" >"$CGT_TMP/gdb.out" 2>&1 &
 	cgt_track_pid $!
-	sleep 2
+	# Not a fixed 2 s: under load gdb attached after the kill had read (no hit).
+	cgt_wait_for 60 test -e "$CGT_TMP/armed" || { cat "$CGT_TMP/gdb.out"; return 1; }
 	t1 kill box --signal TERM >"$CGT_TMP/kill.out" 2>&1 &
 	kp=$!
 	cgt_wait_for 20 test -e "$CGT_TMP/hit" || { cat "$CGT_TMP/gdb.out" "$CGT_TMP/kill.out"; return 1; }
@@ -230,7 +233,7 @@ test_tenants2_kill_signal_reused_pid() {
 	wait "$kp"
 	cat "$CGT_TMP/kill.out"
 	[ "$v" = "$x" ] || { skip "no root process got pid $x in 200 tries"; return; }
-	sleep 0.3
+	cgt_nap 0.3
 	kill -0 "$v" 2>/dev/null || fail "root's process $v (the tenant's old pid) was signalled by the tenant's Kill"
 	kill -KILL "$v"
 }
@@ -260,9 +263,9 @@ test_tenants2_lease_release_not_into_roots() {
 	until grep -q 'x: its lease holder went away' "$DLOG" && grep -q 'a emptied' "$DLOG"; do
 		i=$((i + 1))
 		[ "$i" -ge 50 ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
-	sleep 0.5
+	cgt_nap 0.5
 	expect_in "$rp" "$TN_ROOT/x/adm" || return 1
 	adm --json list && expect_rc 0 || return 1
 	expect_jq '[.[].name] | contains(["x/adm", "a/adm"])' || return 1

@@ -155,7 +155,7 @@ pane_wait() {
 	local i
 	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
 		pane "$1" | grep -qE -- "$2" && return 0
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	return 1
 }
@@ -189,7 +189,7 @@ test_top_tmux_fullscreen() {
 	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
 		dead=$(tmux -S "$TMUXSOCK" display-message -p -t top '#{pane_dead} #{pane_dead_status}')
 		[ "${dead%% *}" = 1 ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	# tmux 3.3 sometimes reports no status for a pane that ended (seen only in full runs,
 	# never alone); an error would show as a status other than 0 or as text on stderr.
@@ -288,7 +288,7 @@ test_top_tmux_daemon_restarts() {
 	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
 		dead=$(tmux -S "$TMUXSOCK" display-message -p -t top '#{pane_dead} #{pane_dead_status}')
 		[ "${dead%% *}" = 1 ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	case $dead in "1 0" | "1 ") ;; *) fail "q did not end top with status 0 (pane_dead, status: $dead)"; return 1 ;; esac
 	[ ! -s "$CGT_TMP/top.err" ] || fail "top said on stderr: $(cat "$CGT_TMP/top.err")" || return 1
@@ -331,7 +331,7 @@ test_pressure_cpu_fires() {
 	expect_rc 0 || return 1
 	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$CGCTL" --socket "$DSOCK" --json watch \
 		--pressure cpu=some:150ms/2s hog
-	sleep 0.5
+	cgt_nap 0.5
 	# Three loops on two cores in one cgroup: its tasks wait for a CPU most of the time.
 	busy_in hog 3
 	cgt_wait_line "$out" '"type":"pressure","name":"hog"' 15 ||
@@ -400,7 +400,7 @@ test_pressure_triggers_released() {
 	local i
 	for ((i = 0; i < 50; i++)); do
 		[ "$(triggers_held)" = 0 ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	[ "$(triggers_held)" = 0 ] || fail "triggers still held after the stream ended" || return 1
 	cgt_user_bg_split "$CGT_WORK" "$out3" "$out3.err" "$CGCTL" --socket "$DSOCK" call --more Watch \
@@ -413,7 +413,7 @@ test_pressure_triggers_released() {
 	expect_rc 0 || return 1
 	local t0 t1
 	t0=$(daemon_ticks)
-	sleep 1
+	cgt_nap 1
 	t1=$(daemon_ticks)
 	[ $((t1 - t0)) -lt 30 ] || fail "cgctld used $((t1 - t0)) ticks in 1 s after y went away" || return 1
 	[ "$(triggers_held)" = 2 ] || fail "a removed cgroup's trigger stopped counting before its stream ended" ||
@@ -422,7 +422,7 @@ test_pressure_triggers_released() {
 	cgt_wait_gone "$w3" || fail "watch did not end" || return 1
 	for ((i = 0; i < 50; i++)); do
 		[ "$(triggers_held)" = 0 ] && break
-		sleep 0.1
+		cgt_nap 0.1
 	done
 	[ "$(triggers_held)" = 0 ] || fail "triggers still held after the second stream ended" || return 1
 }
