@@ -107,6 +107,15 @@ int manager_lock_line_pid(const char *line, dev_t dev, ino_t ino)
 	return maj == major(dev) && min == minor(dev) && i == ino && pid <= INT_MAX ? (int)pid : 0;
 }
 
+/* Are all four of p's uids root's or ours? A setuid-root program a stranger runs keeps the stranger's real uid. */
+static bool setup_proc_ours(const struct tenant_proc *p)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (p->uids[i] != 0 && p->uids[i] != geteuid())
+			return false;
+	return true;
+}
+
 /* Does a process of root or of our uid hold the flock on fd's file? Another user's lock is not a daemon's. */
 static bool setup_lock_ours(int fd)
 {
@@ -120,7 +129,7 @@ static bool setup_lock_ours(int fd)
 		struct tenant_proc p;
 		int pid = manager_lock_line_pid(line, st.st_dev, st.st_ino);
 
-		if (pid > 0 && tenant_read_proc(pid, &p) >= 0 && (p.uids[1] == 0 || p.uids[1] == geteuid()))
+		if (pid > 0 && tenant_read_proc(pid, &p) >= 0 && setup_proc_ours(&p))
 			return true;
 	}
 	return false;

@@ -133,6 +133,36 @@ time.sleep(60)' "$CGT_MROOT" </dev/null >"$CGT_TMP/holder.out" 2>&1 &
 	h3c create mine && expect_rc 0
 }
 
+# The same lock, taken by another user's process that then execs a setuid-root
+# program and keeps it waiting (su at its password prompt, on a pipe it holds
+# itself): /proc/locks names that pid, whose effective uid is now root's, yet
+# the lock is still the stranger's. It kept the daemon from starting.
+test_hostile3_stranger_lock_setuid_holder_ignored() {
+	local holder i=0 su
+	su=$(command -v su) && [ -u "$su" ] || { skip "no setuid su"; return 0; }
+	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 -c '
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+os.set_inheritable(fd, True)
+r, w = os.pipe()
+os.dup2(r, 0)
+os.set_inheritable(w, True)
+print("locked", flush=True)
+os.execv(sys.argv[2], ["su", "root"])' "$CGT_MROOT" "$su" </dev/null >"$CGT_TMP/holder.out" 2>&1 &
+	holder=$!
+	cgt_track_pid "$holder"
+	until grep -q "locked" "$CGT_TMP/holder.out" && [ "$(awk '/^Uid:/ { print $3 }' "/proc/$holder/status" 2>/dev/null)" = 0 ]; do
+		i=$((i + 1))
+		[ "$i" -lt 500 ] || { fail "uid $CGT_UID2 could not hold a lock on $CGT_MROOT from su: $(cat "$CGT_TMP/holder.out")"; return 1; }
+		cgt_nap 0.02
+	done
+	cgt_daemon_start "" || return 1
+	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1
+	h3c create mine && expect_rc 0
+}
+
 # A second daemon of the same uid on the same cgroup subtree (another state
 # directory, another socket) is refused, as one on the same state directory
 # is: two daemons that each think they own the subtree.
