@@ -411,14 +411,19 @@ static int snapshot_write(struct ledger *l)
  * Lock the state directory itself (lockfd's lock taken), which a program that
  * removes or replaces the lock file cannot take away from us. Anybody who may
  * read the directory (mode 0755 is trusted) may flock it too, so a lock held
- * by another user's process is logged and ignored, as on the managed root.
+ * by another user's process is logged and ignored, as on the managed root,
+ * and so is a file system that cannot flock a directory (NFS).
  */
 static int ledger_lock_dir(struct ledger *l)
 {
 	if (flock(l->dirfd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
-	if (errno != EWOULDBLOCK)
-		return -errno;
+	/* NFS answers EBADF (its exclusive lock needs a writable descriptor): the lock file's is what we have. */
+	if (errno != EWOULDBLOCK) {
+		log_warn_errno(-errno, "%s: cannot lock the directory itself, only its lock file (a second daemon is "
+			       "refused unless the file is removed or replaced)", l->dir);
+		return 0;
+	}
 	if (trust_lock_ours(l->dirfd))
 		return -EBUSY;
 	log_warnx("%s: locked by a process of another user, not a daemon of ours; going on (the lock file still "
