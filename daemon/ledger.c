@@ -15,6 +15,7 @@
 #include "ledger.h"
 #include "ledger_format.h"
 #include "ledger_internal.h"
+#include "log.h"
 #include "trust.h"
 
 #define COMPACT_MIN_RECORDS 1024
@@ -407,26 +408,47 @@ static int snapshot_write(struct ledger *l)
 /* ---- open / close ---- */
 
 /*
- * Create, check and open the state directory and take its lock: the lock
- * file's (what older daemons take) and the directory's own, which a program
- * that removes or replaces the lock file cannot take away from us.
+ * Lock the state directory itself (lockfd's lock taken), which a program that
+ * removes or replaces the lock file cannot take away from us. Anybody who may
+ * read the directory (mode 0755 is trusted) may flock it too, so a lock held
+ * by another user's process is logged and ignored, as on the managed root,
+ * and so is a file system that cannot flock a directory (NFS).
  */
+static int ledger_lock_dir(struct ledger *l)
+{
+	if (flock(l->dirfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	/* NFS answers EBADF (its exclusive lock needs a writable descriptor): the lock file's is what we have. */
+	if (errno != EWOULDBLOCK) {
+		log_warn_errno(-errno, "%s: cannot lock the directory itself, only its lock file (a second daemon is "
+			       "refused unless the file is removed or replaced)", l->dir);
+		return 0;
+	}
+	if (trust_lock_ours(l->dirfd))
+		return -EBUSY;
+	log_warnx("%s: locked by a process of another user, not a daemon of ours; going on (the lock file still "
+		  "refuses a second daemon)", l->dir);
+	return 0;
+}
+
+/* Create, check and open the state directory and take its locks: the lock file's (what older daemons take) and the directory's. */
 static int ledger_open_dir(struct ledger *l)
 {
+	int r = 0;
+
 	l->dirfd = trust_open_dir(l->dir, l->why, l->why_len);
 	if (l->dirfd < 0)
 		return l->dirfd;
 	l->lockfd = ledger_openat(l, LOCK_FILE, O_RDWR | O_CREAT, 0600);
 	if (l->lockfd < 0)
 		return l->lockfd;
-	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0 || flock(l->dirfd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK)
-			return -errno;
-		if (l->why)
-			snprintf(l->why, l->why_len, "%s: locked by another running cgctld", l->dir);
-		return -EBUSY;
-	}
-	return 0;
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) < 0)
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	else
+		r = ledger_lock_dir(l);
+	if (r == -EBUSY && l->why)
+		snprintf(l->why, l->why_len, "%s: locked by another running cgctld", l->dir);
+	return r;
 }
 
 /* Close a ledger at scope exit. */

@@ -51,5 +51,3 @@ struct manager {
 void destroy_cancel_all(struct manager *m);
 /* True while a destroy is in progress (manager_destroy.c). */
 bool destroy_pending(const struct manager *m);
-/* The pid of the FLOCK that one /proc/locks line shows on file dev:ino, else 0 (manager_setup.c). */
-int manager_lock_line_pid(const char *line, dev_t dev, ino_t ino);

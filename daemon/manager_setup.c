@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -23,7 +22,7 @@
 #include "controllers.h"
 #include "events.h"
 #include "log.h"
-#include "tenant.h"
+#include "trust.h"
 
 /* Record why the subtree is not ours to write, and go on in degraded mode. */
 static void setup_degraded(struct manager *m, const char *what, int r)
@@ -96,36 +95,6 @@ static int setup_leaf(struct manager *m)
 	return 0;
 }
 
-int manager_lock_line_pid(const char *line, dev_t dev, ino_t ino)
-{
-	unsigned long long pid, i;
-	unsigned maj, min;
-
-	/* "1: FLOCK  ADVISORY  WRITE 1234 00:1b:5678 0 EOF"; a waiter's line has "->" before FLOCK. */
-	if (sscanf(line, "%*d: FLOCK %*s %*s %llu %x:%x:%llu", &pid, &maj, &min, &i) != 4)
-		return 0;
-	return maj == major(dev) && min == minor(dev) && i == ino && pid <= INT_MAX ? (int)pid : 0;
-}
-
-/* Does a process of root or of our uid hold the flock on fd's file? Another user's lock is not a daemon's. */
-static bool setup_lock_ours(int fd)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/locks", "re");
-	char line[256];
-	struct stat st;
-
-	if (!f || fstat(fd, &st) < 0)
-		return true;
-	while (fgets(line, sizeof(line), f)) {
-		struct tenant_proc p;
-		int pid = manager_lock_line_pid(line, st.st_dev, st.st_ino);
-
-		if (pid > 0 && tenant_read_proc(pid, &p) >= 0 && (p.uids[1] == 0 || p.uids[1] == geteuid()))
-			return true;
-	}
-	return false;
-}
-
 /*
  * One daemon a subtree, whatever its state directory: else each would take
  * the other's cgroups for strangers. The managed root is flock'ed; anybody who
@@ -140,7 +109,7 @@ static int setup_root_lock(struct manager *m)
 			       m->root_path);
 		return 0;
 	}
-	if (!setup_lock_ours(m->rootfd)) {
+	if (!trust_lock_ours(m->rootfd)) {
 		log_warnx("%s: locked by a process of another user, not a daemon of ours; going on (a second "
 			  "daemon will not be refused)", m->root_path);
 		return 0;

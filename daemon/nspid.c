@@ -74,6 +74,8 @@ static int nspid_of_pidfd(int pidfd)
 /*
  * SO_PEERPIDFD names the very process that connected, even once it is gone
  * and its pid reused; without it (before Linux 6.5), /proc/PID/status now.
+ * Linux 6.5 to 6.15 answer EINVAL for a peer already reaped: gone, and its
+ * pid, maybe another process's by now, is not read.
  */
 int nspid_of_peer(int fd, pid_t pid)
 {
@@ -86,7 +88,9 @@ int nspid_of_peer(int fd, pid_t pid)
 		return -ESRCH;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0)
 		return nspid_of_pidfd(pidfd);
-	if (errno != ENOPROTOOPT && errno != EINVAL)
+	if (errno == EINVAL)
+		return -ESRCH;
+	if (errno != ENOPROTOOPT)
 		return -errno;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	r = nspid_read(path, buf, sizeof(buf));

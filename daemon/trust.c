@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -228,4 +230,55 @@ int trust_open_dir(const char *path, char *why, size_t n)
 		return trust_why(-errno, why, n, "%s: fstat: %s", path, strerror(errno));
 	r = trust_check_dir(&st, path, 0, why, n);
 	return r < 0 ? r : TAKE_FD(fd);
+}
+
+int trust_lock_line_pid(const char *line, dev_t dev, ino_t ino)
+{
+	unsigned long long pid, i;
+	unsigned maj, min;
+
+	/* "1: FLOCK  ADVISORY  WRITE 1234 00:1b:5678 0 EOF"; a waiter's line has "->" before FLOCK. */
+	if (sscanf(line, "%*d: FLOCK %*s %*s %llu %x:%x:%llu", &pid, &maj, &min, &i) != 4)
+		return 0;
+	return maj == major(dev) && min == minor(dev) && i == ino && pid <= INT_MAX ? (int)pid : 0;
+}
+
+/* Are all four uids of process pid root's or our euid? false when its status cannot be read. */
+static bool trust_pid_ours(int pid)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int fd = -1;
+	unsigned u[4];
+	const char *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) < 0)
+		return false;
+	buf[n] = '\0';
+	p = strstr(buf, "\nUid:");
+	if (!p || sscanf(p + 5, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4)
+		return false;
+	for (size_t k = 0; k < 4; k++)
+		if (u[k] != 0 && u[k] != geteuid())
+			return false;
+	return true;
+}
+
+bool trust_lock_ours(int fd)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/locks", "re");
+	char line[256];
+	struct stat st;
+
+	if (!f || fstat(fd, &st) < 0)
+		return true;
+	while (fgets(line, sizeof(line), f)) {
+		int pid = trust_lock_line_pid(line, st.st_dev, st.st_ino);
+
+		if (pid > 0 && trust_pid_ours(pid))
+			return true;
+	}
+	return false;
 }

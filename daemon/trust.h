@@ -2,6 +2,7 @@
 /* trust.h: the rule for directories and files the daemon trusts (state and socket directories). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -39,3 +40,13 @@ int trust_openat(int dirfd, const char *dir, const char *name, int flags, mode_t
 int trust_open_dir(const char *path, char *why, size_t n);
 /* The ancestor rule of trust_open_dir() alone, for path (which must exist). */
 int trust_check_parents(const char *path, char *why, size_t n);
+/* The pid of the FLOCK that one /proc/locks line shows on file dev:ino, else 0. */
+int trust_lock_line_pid(const char *line, dev_t dev, ino_t ino);
+/*
+ * Does a process all four of whose uids (real, effective, saved, fs) are
+ * root's or the daemon's euid hold the flock on fd's file, as /proc/locks
+ * says (true when it cannot be read)? Anybody who may read a file or a
+ * directory may flock it, so another user's lock is not a daemon's; a
+ * setuid-root program a stranger runs keeps the stranger's real uid.
+ */
+bool trust_lock_ours(int fd);

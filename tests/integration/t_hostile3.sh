@@ -109,10 +109,10 @@ test_hostile3_lock_file_removed() {
 	expect_jq 'map(.name) == ["keepme"]' || return 1
 }
 
-# Anybody who may read a cgroup directory may flock it: another user's lock
-# on the managed root must not keep the daemon from starting (a lock held
-# by a process of ours or root's is a daemon's, and refuses a second one).
-test_hostile3_stranger_lock_on_root_ignored() {
+# The second test user flocks directory $1 and keeps it locked: asleep, or
+# (with $2 = su) from a setuid-root su it execs with the lock's descriptor,
+# waiting at its password prompt on a pipe it holds itself.
+h3_stranger_flock() {
 	local holder i=0
 	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
 	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 -c '
@@ -120,17 +120,62 @@ import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 print("locked", flush=True)
-time.sleep(60)' "$CGT_MROOT" </dev/null >"$CGT_TMP/holder.out" 2>&1 &
+if sys.argv[2] != "su":
+    time.sleep(60)
+    sys.exit(0)
+os.set_inheritable(fd, True)
+r, w = os.pipe()
+os.dup2(r, 0)
+os.set_inheritable(w, True)
+os.execv("/usr/bin/su", ["su", "root"])' "$1" "${2:-}" </dev/null >"$CGT_TMP/holder.out" 2>&1 &
 	holder=$!
 	cgt_track_pid "$holder"
-	until grep -q locked "$CGT_TMP/holder.out"; do
+	until grep -q locked "$CGT_TMP/holder.out" &&
+		{ [ "${2:-}" != su ] || [ "$(awk '/^Uid:/ { print $3 }' "/proc/$holder/status" 2>/dev/null)" = 0 ]; }; do
 		i=$((i + 1))
-		[ "$i" -lt 500 ] || { fail "uid $CGT_UID2 could not flock $CGT_MROOT: $(cat "$CGT_TMP/holder.out")"; return 1; }
+		[ "$i" -lt 500 ] || { fail "uid $CGT_UID2 could not flock $1 ${2:+from su}: $(cat "$CGT_TMP/holder.out")"; return 1; }
 		cgt_nap 0.02
 	done
+}
+
+# Anybody who may read a cgroup directory may flock it: another user's lock
+# on the managed root must not keep the daemon from starting (a lock held
+# by a process of ours or root's is a daemon's, and refuses a second one).
+test_hostile3_stranger_lock_on_root_ignored() {
+	h3_stranger_flock "$CGT_MROOT" || return 1
 	cgt_daemon_start "" || return 1
 	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1
 	h3c create mine && expect_rc 0
+}
+
+# The same lock, taken by another user's process that then execs a setuid-root
+# program and keeps it waiting (su at its password prompt, on a pipe it holds
+# itself): /proc/locks names that pid, whose effective uid is now root's, yet
+# the lock is still the stranger's. It kept the daemon from starting.
+test_hostile3_stranger_lock_setuid_holder_ignored() {
+	[ -u /usr/bin/su ] || { skip "no setuid /usr/bin/su"; return 0; }
+	h3_stranger_flock "$CGT_MROOT" su || return 1
+	cgt_daemon_start "" || return 1
+	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1
+	h3c create mine && expect_rc 0
+}
+
+# A state directory others may read (0755: the trust rule refuses only one
+# they may write) may be flock'ed by any local user: another user's lock on it
+# kept the daemon from starting ("locked by another running cgctld"), as on the
+# managed root. Ignored the same way; a second daemon of ours is still refused
+# by the lock file.
+test_hostile3_stranger_lock_on_state_dir_ignored() {
+	local sd=$CGT_TMP/open-state first
+	install -d -m 0755 -o "$CGT_UID" -g "$CGT_GID" "$sd" || return 1
+	h3_stranger_flock "$sd" || return 1
+	cgt_daemon_start "" --state-dir "$sd" || return 1
+	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1
+	h3c create mine && expect_rc 0 || return 1
+	first=$DPID
+	cgt_daemon_spawn "$CGT_MROOT/cgctld.leaf" --cgroup-root "$CGT_MROOT/mine" --state-dir "$sd" --socket "$CGT_RUN/second.sock"
+	h3_refused "locked by another running cgctld" "same state directory" || return 1
+	DPID=$first
 }
 
 # A second daemon of the same uid on the same cgroup subtree (another state

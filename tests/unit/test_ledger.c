@@ -347,6 +347,38 @@ START_TEST(test_busy_lock_file_removed)
 }
 END_TEST
 
+/* When set, flock() of a directory fails with it, as NFS's does (EBADF: an exclusive lock needs a writable descriptor). */
+static int dir_flock_errno;
+
+int __real_flock(int fd, int op);
+int __wrap_flock(int fd, int op);
+
+/* flock(), but a directory's fails with dir_flock_errno when set. */
+int __wrap_flock(int fd, int op)
+{
+	struct stat st;
+
+	if (dir_flock_errno && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = dir_flock_errno;
+		return -1;
+	}
+	return __real_flock(fd, op);
+}
+
+/* A state directory that cannot be flock'ed itself (on NFS) still opens: its lock file refuses a second ledger. */
+START_TEST(test_dir_lock_unsupported)
+{
+	struct ledger *other = NULL;
+
+	dir_flock_errno = EBADF;
+	ck_assert_int_eq(ledger_open(dir, &l), 0);
+	ck_assert_int_eq(ledger_open(dir, &other), -EBUSY);
+	ck_assert_ptr_null(other);
+	dir_flock_errno = 0;
+	reopen();
+}
+END_TEST
+
 START_TEST(test_torn_tail)
 {
 	off_t good;
@@ -1274,6 +1306,7 @@ static Suite *ledger_suite(void)
 	add_tcase(s, "reopen_keeps_entries", test_reopen_keeps_entries);
 	add_tcase(s, "busy", test_busy);
 	add_tcase(s, "busy_lock_file_removed", test_busy_lock_file_removed);
+	add_tcase(s, "dir_lock_unsupported", test_dir_lock_unsupported);
 	add_tcase(s, "torn_tail", test_torn_tail);
 	add_tcase(s, "bad_crc", test_bad_crc);
 	add_tcase(s, "corrupt_middle", test_corrupt_middle);

@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 
 #include "../../daemon/identity.h"
+#include "../../daemon/trust.h"
 
 static struct domfix f;
 
@@ -211,14 +212,14 @@ START_TEST(test_lock_line_pid)
 {
 	dev_t dev = makedev(0, 0x1b);
 
-	ck_assert_int_eq(manager_lock_line_pid("1: FLOCK  ADVISORY  WRITE 1234 00:1b:5678 0 EOF\n", dev, 5678), 1234);
-	ck_assert_int_eq(manager_lock_line_pid("12: FLOCK  ADVISORY  WRITE 99 00:1b:5678 0 EOF\n", dev, 5679), 0);
-	ck_assert_int_eq(manager_lock_line_pid("12: FLOCK  ADVISORY  WRITE 99 00:1c:5678 0 EOF\n", dev, 5678), 0);
-	ck_assert_int_eq(manager_lock_line_pid("1: -> FLOCK  ADVISORY  WRITE 77 00:1b:5678 0 EOF\n", dev, 5678), 0);
-	ck_assert_int_eq(manager_lock_line_pid("2: POSIX  ADVISORY  WRITE 88 00:1b:5678 0 EOF\n", dev, 5678), 0);
-	ck_assert_int_eq(manager_lock_line_pid("3: FLOCK  ADVISORY  WRITE 99999999999 00:1b:5678 0 EOF\n", dev, 5678),
+	ck_assert_int_eq(trust_lock_line_pid("1: FLOCK  ADVISORY  WRITE 1234 00:1b:5678 0 EOF\n", dev, 5678), 1234);
+	ck_assert_int_eq(trust_lock_line_pid("12: FLOCK  ADVISORY  WRITE 99 00:1b:5678 0 EOF\n", dev, 5679), 0);
+	ck_assert_int_eq(trust_lock_line_pid("12: FLOCK  ADVISORY  WRITE 99 00:1c:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(trust_lock_line_pid("1: -> FLOCK  ADVISORY  WRITE 77 00:1b:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(trust_lock_line_pid("2: POSIX  ADVISORY  WRITE 88 00:1b:5678 0 EOF\n", dev, 5678), 0);
+	ck_assert_int_eq(trust_lock_line_pid("3: FLOCK  ADVISORY  WRITE 99999999999 00:1b:5678 0 EOF\n", dev, 5678),
 			 0);
-	ck_assert_int_eq(manager_lock_line_pid("", dev, 5678), 0);
+	ck_assert_int_eq(trust_lock_line_pid("", dev, 5678), 0);
 }
 END_TEST
 

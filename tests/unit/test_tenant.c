@@ -220,6 +220,43 @@ START_TEST(test_nspid)
 }
 END_TEST
 
+/* When set, SO_PEERPIDFD fails with it: Linux before 6.5 (ENOPROTOOPT), 6.5 to 6.15 for a reaped peer (EINVAL). */
+static int peerpidfd_errno;
+
+int __real_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
+int __wrap_getsockopt(int fd, int level, int opt, void *val, socklen_t *len);
+
+/* getsockopt(), but SO_PEERPIDFD (77) fails with peerpidfd_errno when set. */
+int __wrap_getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
+{
+	if (peerpidfd_errno && level == SOL_SOCKET && opt == 77) {
+		errno = peerpidfd_errno;
+		return -1;
+	}
+	return __real_getsockopt(fd, level, opt, val, len);
+}
+
+/*
+ * Linux 6.5 to 6.15 refuse SO_PEERPIDFD with EINVAL once the peer is reaped:
+ * that is not "no SO_PEERPIDFD", and its pid, another process's by now, must
+ * not be read (getpid() stands for it here, reused in our namespace).
+ */
+START_TEST(test_nspid_of_peer_reaped_einval)
+{
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	peerpidfd_errno = EINVAL;
+	ck_assert_int_eq(nspid_of_peer(sv[0], getpid()), -ESRCH);
+	/* Before 6.5, /proc/PID/status is all there is. */
+	peerpidfd_errno = ENOPROTOOPT;
+	ck_assert_int_eq(nspid_of_peer(sv[0], getpid()), 0);
+	peerpidfd_errno = 0;
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 /*
  * A peer's namespace is that of the very process that connected: ours while
  * it lives, unknown once it is gone, even if its child holds the socket on.
@@ -348,6 +385,7 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_any_plan);
 	tcase_add_test(tc, test_nspid);
 	tcase_add_test(tc, test_nspid_of_peer);
+	tcase_add_test(tc, test_nspid_of_peer_reaped_einval);
 	tcase_add_test(tc, test_read_proc);
 	tcase_add_test(tc, test_may_take_from);
 	tcase_add_test(tc, test_sibling_plan);
