@@ -125,6 +125,7 @@ lane_run() {
 		*) lane_unit "$dir" "$unit" ;;
 		esac
 	done 3<"$dir/units"
+	printf '%s\n' "$EPOCHREALTIME" >"$dir/end.$CGCTL_TEST_LANE"
 }
 
 # Run the items of unit $2 of lanes' directory $1, each into its .out, then its counts into its .sum.
@@ -215,6 +216,17 @@ lanes_cleanup() {
 	exit "$rc"
 }
 
+# When each lane of directory $1 ended, in seconds after $2 (an EPOCHREALTIME), earliest first:
+# the last should not end long after the others (then the queue's order needs a look).
+lanes_ends() {
+	local f e d
+	for f in "$1"/end.*; do
+		[ -f "$f" ] && read -r e <"$f" || continue
+		d=$(((${e/./} - ${2/./}) / 100000))
+		printf '%d.%d\n' "$((d / 10))" "$((d % 10))"
+	done | sort -n | paste -sd ' '
+}
+
 # The parallel run: N lanes, the report in file order, one reply check over
 # every lane's replies, the summary last.
 lanes_main() {
@@ -236,7 +248,7 @@ lanes_main() {
 	CGCTLD_TEST_REPLY_LOG=$LANE_DIR/replies.jsonl
 	cat "$LANE_DIR"/replies.*.jsonl >"$CGCTLD_TEST_REPLY_LOG" 2>/dev/null
 	check_replies
-	printf -- '-- %s lanes in %ss\n' "$1" "$(cgt_elapsed "$t0")"
+	printf -- '-- %s lanes in %ss (each lane ended after: %ss)\n' "$1" "$(cgt_elapsed "$t0")" "$(lanes_ends "$LANE_DIR" "$t0")"
 	printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
 	[ "$failed" = 0 ]
 }
