@@ -251,7 +251,8 @@ lanes_main() {
 	CGCTLD_TEST_REPLY_LOG=$LANE_DIR/replies.jsonl
 	cat "$LANE_DIR"/replies.*.jsonl >"$CGCTLD_TEST_REPLY_LOG" 2>/dev/null
 	check_replies
-	printf -- '-- %s lanes in %ss (each lane ended after: %ss)\n' "$1" "$(cgt_elapsed "$t0")" "$(lanes_ends "$LANE_DIR" "$t0")"
+	printf '   each lane ended after: %ss\n' "$(lanes_ends "$LANE_DIR" "$t0")"
+	printf -- '-- %s lanes in %ss\n' "$1" "$(cgt_elapsed "$t0")"
 	printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
 	[ "$failed" = 0 ]
 }
