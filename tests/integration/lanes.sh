@@ -10,37 +10,48 @@
 
 # Files that share something outside a run's tmp dir and scratch subtree run
 # one after the other in one unit; the units are listed longest first (by
-# wall time, an ASan unit right after its plain one: t_hostile's two passes
-# are the longest pair), so the lanes end together (a file missing here runs
-# alone, after these):
+# wall time in make check, an ASan unit right after its plain one), so that
+# the lanes end together: the shortest come last, where they fill the gaps
+# (a file missing here runs alone, after these; add it where its time puts it):
 # - t_systemd, t_nosystemd, t_proc: the /run/systemd/system marker, which
 #   t_systemd creates and the daemon's attach fallback (and its error) reads;
 # - t_podman, t_oci, t_ocirace: the heaviest CPU users (container start-up), kept in one
 #   lane so that the timing tests beside them keep time.
 # FILE:GLOB is the part of FILE whose tests match GLOB (FILE alone: the rest
 # of it), so that one long file does not hold up the end of the run.
+# Wall times of one make check (3 lanes, load 5 to 9; "+": the ASan unit):
+# podman+oci+ocirace 194 s, hostile 161 + 156, systemd+nosystemd+proc 138,
+# events 120, tenants 105, crash 82 + 89, crash_torture 68 + 36, top 60,
+# trust 50, torn_* 41 + 48, identity 40, harness 37, varlink 8 + 33,
+# contract 32, basic 27, tenants2 26, daemon 24, lifecycle 20, go 11,
+# client 10 + 9, names 9, autoremove 8, hostile2 6; newer files, timed alone
+# at load 15 (slower than the figures above): cli 99 s (CPU 19 s), hostile3 19 s.
 CGT_LANE_UNITS=(
 	t_hostile
-	"t_systemd t_nosystemd t_proc"
 	"t_podman t_oci t_ocirace"
-	t_tenants
+	"t_systemd t_nosystemd t_proc"
 	t_events
-	t_crash:crash_torture
+	t_tenants
 	t_crash
+	t_crash:crash_torture
 	t_top
-	t_contract
+	t_cli
 	t_trust
 	t_crash:torn_*
 	t_identity
-	t_names
-	t_basic
-	t_lifecycle
-	t_daemon
-	t_varlink
 	t_harness
+	t_varlink
+	t_contract
+	t_basic
+	t_tenants2
+	t_daemon
+	t_lifecycle
+	t_hostile3
 	t_go
 	t_client
+	t_names
 	t_autoremove
+	t_hostile2
 )
 
 # The queue, one unit a line of FILE or FILE:GLOB items (file names without
@@ -117,6 +128,7 @@ lane_run() {
 		*) lane_unit "$dir" "$unit" ;;
 		esac
 	done 3<"$dir/units"
+	printf '%s\n' "$EPOCHREALTIME" >"$dir/end.$CGCTL_TEST_LANE"
 }
 
 # Run the items of unit $2 of lanes' directory $1, each into its .out, then its counts into its .sum.
@@ -207,6 +219,17 @@ lanes_cleanup() {
 	exit "$rc"
 }
 
+# When each lane of directory $1 ended, in seconds after $2 (an EPOCHREALTIME), earliest first:
+# the last should not end long after the others (then the queue's order needs a look).
+lanes_ends() {
+	local f e d
+	for f in "$1"/end.*; do
+		[ -f "$f" ] && read -r e <"$f" || continue
+		d=$(((${e/./} - ${2/./}) / 100000))
+		printf '%d.%d\n' "$((d / 10))" "$((d % 10))"
+	done | sort -n | paste -sd ' '
+}
+
 # The parallel run: N lanes, the report in file order, one reply check over
 # every lane's replies, the summary last.
 lanes_main() {
@@ -228,6 +251,7 @@ lanes_main() {
 	CGCTLD_TEST_REPLY_LOG=$LANE_DIR/replies.jsonl
 	cat "$LANE_DIR"/replies.*.jsonl >"$CGCTLD_TEST_REPLY_LOG" 2>/dev/null
 	check_replies
+	printf '   each lane ended after: %ss\n' "$(lanes_ends "$LANE_DIR" "$t0")"
 	printf -- '-- %s lanes in %ss\n' "$1" "$(cgt_elapsed "$t0")"
 	printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
 	[ "$failed" = 0 ]

@@ -29,9 +29,10 @@ export LC_ALL=C
 . "$HERE/lanes.sh"
 
 cgt_preflight
-for f in cgctld cgctl; do
-	if [ ! -x "$BUILD/$f" ]; then
-		printf 'FAIL setup: %s missing (run make first)\n' "$BUILD/$f"
+# The daemon from BUILD, the CLI from the clients' tree (the ASan tree builds no CLI).
+for f in "$BUILD/cgctld" "${CGCTL_TEST_CLIENT_BUILD:-$BUILD}/cgctl"; do
+	if [ ! -x "$f" ]; then
+		printf 'FAIL setup: %s missing (run make first)\n' "$f"
 		printf '0 passed, 1 failed, 0 skipped\n'
 		exit 1
 	fi

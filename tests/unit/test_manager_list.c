@@ -130,9 +130,15 @@ static void expect_same_reply(json_object *got, json_object *want)
 	json_object_object_add(pw, "entries", want);
 	ck_assert_int_eq(vl_reply_format(NULL, pg, false, &g, &gn), 0);
 	ck_assert_int_eq(vl_reply_format(NULL, pw, false, &w, &wn), 0);
-	for (size_t i = 0; i < gn && i < wn; i++)
-		ck_assert_msg(g[i] == w[i], "differs at byte %zu: got \"%.60s\", want \"%.60s\"", i, g + i, w + i);
-	ck_assert_uint_eq(gn, wn);
+	/* One check, not one a byte: each of Check's passing asserts writes a record (3000 entries: 1M). */
+	if (gn != wn || memcmp(g, w, gn) != 0) {
+		size_t i = 0;
+
+		while (i < gn && i < wn && g[i] == w[i])
+			i++;
+		ck_abort_msg("differs at byte %zu of %zu (want %zu): got \"%.60s\", want \"%.60s\"",
+			     i, gn, wn, g + i, w + i);
+	}
 	json_object_put(pg);
 	json_object_put(pw);
 }
