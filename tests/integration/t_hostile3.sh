@@ -115,6 +115,8 @@ test_hostile3_lock_file_removed() {
 h3_stranger_flock() {
 	local holder i=0
 	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
+	# A file the previous test's holder wrote says "locked" before this one has the lock.
+	rm -f "$CGT_TMP/holder.out"
 	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 -c '
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
