@@ -6,26 +6,25 @@
 # The CLI as the test user, talking to the current daemon.
 c() { cgctl_u --socket "$DSOCK" "$@"; }
 
-test_cli_options_documented() {
-	# Every option cgctl takes is in --help and in cgctl(1), and every one they name exists: the
-	# candidates are every option word of the sources, the help texts and the man page, each tried
-	# on every command (cli_options.py).
+# cli_options.py for program $1 (cgctl or cgctld): its binary $2, man page $3, sources $4.
+cli_options_check() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
-	/usr/bin/python3 "$HERE/cli_options.py" cgctl "$CGCTL" "$TOP/docs/cgctl.1" "$TOP/client" "$CGT_TMP" \
-		>"$CGT_TMP/opts.out" 2>&1
+	/usr/bin/python3 "$HERE/cli_options.py" "$@" "$CGT_TMP" >"$CGT_TMP/opts.out" 2>&1
 	RC=$?
 	cat "$CGT_TMP/opts.out"
 	[ "$RC" = 0 ] || fail "$(grep -m1 '^FAIL' "$CGT_TMP/opts.out" || tail -n 1 "$CGT_TMP/opts.out")"
 }
 
+test_cli_options_documented() {
+	# Every option cgctl takes is in --help and in cgctl(1), and every one they name exists: the
+	# candidates are every option word of the sources, the help texts and the man page, each tried
+	# on every command (cli_options.py).
+	cli_options_check cgctl "$CGCTL" "$TOP/docs/cgctl.1" "$TOP/client"
+}
+
 test_cli_daemon_options_documented() {
 	# The same for cgctld: every option it takes is in --help and in cgctld(8)'s OPTIONS, and back.
-	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
-	/usr/bin/python3 "$HERE/cli_options.py" cgctld "$CGCTLD" "$TOP/docs/cgctld.8" "$TOP/daemon" "$CGT_TMP" \
-		>"$CGT_TMP/opts.out" 2>&1
-	RC=$?
-	cat "$CGT_TMP/opts.out"
-	[ "$RC" = 0 ] || fail "$(grep -m1 '^FAIL' "$CGT_TMP/opts.out" || tail -n 1 "$CGT_TMP/opts.out")"
+	cli_options_check cgctld "$CGCTLD" "$TOP/docs/cgctld.8" "$TOP/daemon"
 }
 
 # The last command's stdout is one JSON value (jq reads exactly one), of type $1.
