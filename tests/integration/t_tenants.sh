@@ -54,6 +54,13 @@ tn_down() {
 }
 
 # Start `sleep 300` as uid $2, gid $3 in cgroup dir $1; sets SPID.
+# Tenant 1's `cgctl create x --lease` in the background (BGPID), its output in $1 and $1.err,
+# once it has printed x (holds the lease).
+tn_lease_x() {
+	cgt_user_bg_split "$CGT_WORK" "$1" "$1.err" "$CGCTL" --socket "$DSOCK" create x --lease
+	cgt_wait_line "$1" '^x$' || fail "create --lease printed nothing: $(cat "$1.err")"
+}
+
 tn_sleeper() {
 	local i=0
 	# shellcheck disable=SC2016
@@ -439,9 +446,8 @@ test_tenants_lease_of_a_reused_name() {
 	local out=$CGT_TMP/lease hpid vpid i=0
 	tn_up || return 1
 	# Tenant 1 takes a lease on x, ends x by hand, and keeps its lease connection open.
-	cgt_user_bg_split "$CGT_WORK" "$out.t1" "$out.t1.err" "$CGCTL" --socket "$DSOCK" create x --lease
+	tn_lease_x "$out.t1" || return 1
 	hpid=$BGPID
-	cgt_wait_line "$out.t1" '^x$' || fail "create --lease printed nothing: $(cat "$out.t1.err")" || return 1
 	t1 destroy x && expect_rc 0 || return 1
 	# Root makes its own leased x, with a process in it.
 	timeout -k 2 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" create x --lease >"$out.adm" 2>"$out.adm.err" </dev/null &

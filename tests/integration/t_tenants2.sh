@@ -246,9 +246,8 @@ test_tenants2_kill_signal_reused_pid() {
 test_tenants2_lease_release_not_into_roots() {
 	local out=$CGT_TMP/lease hpid rp i=0
 	tn_up || return 1
-	cgt_user_bg_split "$CGT_WORK" "$out.t1" "$out.t1.err" "$CGCTL" --socket "$DSOCK" create x --lease
+	tn_lease_x "$out.t1" || return 1
 	hpid=$BGPID
-	cgt_wait_line "$out.t1" '^x$' || fail "create --lease printed nothing: $(cat "$out.t1.err")" || return 1
 	adm create x/adm && expect_rc 0 || return 1
 	tn_sleeper "$TN_ROOT/x/adm" 0 0 || return 1
 	rp=$SPID

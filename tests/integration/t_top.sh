@@ -160,18 +160,24 @@ pane_wait() {
 	return 1
 }
 
+# cgctl top -d $1 in a tmux session "top" on $TMUXSOCK, as the test user (root's
+# cgctl talks to root's daemons only) with TERM of a real terminal; its stderr
+# in $CGT_TMP/top.err, its pane kept once it exits.
+top_in_tmux() {
+	install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGT_TMP/top.err"
+	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
+		env TERM=xterm setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
+		sh -c 'exec "$@" 2>"'"$CGT_TMP/top.err"'"' top "$CGCTL" --socket "$DSOCK" top -d "$1" ||
+		fail "tmux did not start" || return 1
+	tmux -S "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
+}
+
 test_top_tmux_fullscreen() {
 	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
 	busy_and_idle || return 1
 	TMUXSOCK=$CGT_TMP/tmux-top.sock
 	cgt_defer tmux -S "$TMUXSOCK" kill-server
-	# As the test user (root's cgctl talks to root's daemons only); TERM for a real terminal.
-	install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGT_TMP/top.err"
-	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
-		env TERM=xterm setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		sh -c 'exec "$@" 2>"'"$CGT_TMP/top.err"'"' top "$CGCTL" --socket "$DSOCK" top -d 0.5 ||
-		fail "tmux did not start" || return 1
-	tmux -S "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
+	top_in_tmux 0.5 || return 1
 	pane_wait top '^NAME +PROCS +CPU%' || fail "top did not render: $(pane top)" || return 1
 	pane_wait top '^busy +1? ?[0-9]+ +[0-9]' || fail "no busy row: $(pane top)" || return 1
 	pane_wait top 'sorted by cpu' || fail "not sorted by cpu" || return 1
@@ -268,12 +274,7 @@ test_top_tmux_daemon_restarts() {
 	expect_rc 0 || return 1
 	TMUXSOCK=$CGT_TMP/tmux-restart.sock
 	cgt_defer tmux -S "$TMUXSOCK" kill-server
-	install -m 0600 -o "$CGT_UID" -g "$CGT_GID" /dev/null "$CGT_TMP/top.err"
-	tmux -S "$TMUXSOCK" -f /dev/null new-session -d -s top -x 120 -y 30 \
-		env TERM=xterm setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
-		sh -c 'exec "$@" 2>"'"$CGT_TMP/top.err"'"' top "$CGCTL" --socket "$DSOCK" top -d 0.3 ||
-		fail "tmux did not start" || return 1
-	tmux -S "$TMUXSOCK" set-option -t top remain-on-exit on >/dev/null
+	top_in_tmux 0.3 || return 1
 	pane_wait top '^a +' || fail "top did not render a: $(pane top)" || return 1
 	cgt_daemon_stop || return 1
 	pane_wait top 'reconnecting \(q quits\)' || fail "top did not say it reconnects: $(pane top)" || return 1
