@@ -226,7 +226,7 @@ tn_owned_by() {
 # cgroups inside, moves its processes between them and enables controllers; the entry's
 # limits, a plain entry and an administrator's entry stay root's; the other tenant gets nothing.
 test_tenants_delegate_handed_over() {
-	local pid f ctl
+	local pid f ctl lim TN_OPTS=(--max-cgroups-per-uid 1000)
 	tn_up || return 1
 	t1 create d --delegate && expect_rc 0 || return 1
 	t1 create plain && expect_rc 0 || return 1
@@ -239,6 +239,15 @@ test_tenants_delegate_handed_over() {
 	tn_owned_by "$TN_ROOT/d/cgroup.max.descendants" 0 && tn_owned_by "$TN_ROOT/d/cgroup.freeze" 0 || return 1
 	tn_owned_by "$TN_ROOT/plain" 0 && tn_owned_by "$TN_ROOT/plain/cgroup.procs" 0 || return 1
 	tn_owned_by "$TN_ROOT/rootd" 0 || return 1
+	# Bounded, in files it does not get, so that removing its inside stays short.
+	read -r lim <"$TN_ROOT/d/cgroup.max.depth" && [ "$lim" = 64 ] || fail "d's cgroup.max.depth is $lim" || return 1
+	read -r lim <"$TN_ROOT/d/cgroup.max.descendants" && [ "$lim" = 1000 ] ||
+		fail "d's cgroup.max.descendants is $lim, not --max-cgroups-per-uid" || return 1
+	t1 set d cgroup.max.descendants=max && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 set d cgroup.max.depth=65 && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 create d2 --delegate --set cgroup.max.descendants=1001 && expect_rc 1 && expect_err PermissionDenied || return 1
+	expect_no_dir "$TN_ROOT/d2" || return 1
+	t1 set d cgroup.max.descendants=10 && expect_rc 0 || return 1
 	# The tenant's process, put in by the daemon, moved further in by the tenant itself.
 	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
 	pid=$SPID
