@@ -318,6 +318,33 @@ int cgfs_read_fd(int fd, size_t max, char **ret_text)
 	return 0;
 }
 
+/* The delegatable files of a cgroup, one per line: the kernel's list, else cgroup-v2.rst's three. */
+static int cgfs_delegate_files(char **ret_list)
+{
+	_cleanup_close_ int fd = open("/sys/kernel/cgroup/delegate", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && cgfs_read_fd(fd, 4096, ret_list) == 0)
+		return 0;
+	*ret_list = strdup("cgroup.procs\ncgroup.threads\ncgroup.subtree_control\n");
+	return *ret_list ? 0 : -ENOMEM;
+}
+
+int cgfs_hand_over(int dirfd, uid_t uid)
+{
+	_cleanup_free_ char *list = NULL;
+	char *save = NULL;
+	int r = cgfs_delegate_files(&list);
+
+	if (r < 0)
+		return r;
+	for (char *f = strtok_r(list, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) {
+		/* A file of a controller not enabled above is simply not there. */
+		if (!strchr(f, '/') && fchownat(dirfd, f, uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return fchownat(dirfd, "", uid, (gid_t)-1, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
 int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text)
 {
 	_cleanup_close_ int fd = -1;

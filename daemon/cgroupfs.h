@@ -70,6 +70,14 @@ int cgfs_read_attr(int rootfd, const char *relpath, const char *attr, size_t max
 int cgfs_write_attr(int rootfd, const char *relpath, const char *attr, const char *value);
 
 /*
+ * Hand the cgroup open at dirfd over to uid, as systemd's Delegate= does: the
+ * directory and the files the kernel lists in /sys/kernel/cgroup/delegate
+ * (cgroup.procs, cgroup.threads, cgroup.subtree_control without that list)
+ * change owner; its limits stay the daemon's. 0 or -errno.
+ */
+int cgfs_hand_over(int dirfd, uid_t uid);
+
+/*
  * Parse "<relpath>/cgroup.events": *ret_populated and *ret_frozen (either may
  * be NULL). A missing "frozen" key (older kernels) reads as false. 0 or -errno.
  */

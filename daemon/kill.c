@@ -153,7 +153,7 @@ static int cgkill_signal_tree(int rootfd, const char *relpath, int sig, unsigned
 	char **kids = NULL;
 	int r;
 
-	if (depth > 64)
+	if (depth > CGKILL_MAX_DEPTH)
 		return -ELOOP;
 	r = kill_signal_procs(rootfd, relpath, sig);
 	if (r < 0)
@@ -200,7 +200,7 @@ static int cgkill_rmdir_tree_at(int rootfd, const char *relpath, unsigned depth,
 	char **kids = NULL;
 	int r;
 
-	if (depth > 64)
+	if (depth > CGKILL_MAX_DEPTH)
 		return -ELOOP;
 	r = cgfs_list_children(rootfd, relpath, &kids);
 	if (r == -ENOENT) {

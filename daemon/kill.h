@@ -4,6 +4,9 @@
 
 #include <stdbool.h>
 
+
+/* How deep below a cgroup the daemon goes to signal or remove (a tenant's handed-over entry gets it as cgroup.max.depth). */
+#define CGKILL_MAX_DEPTH 64
 /*
  * Send every process in relpath (beneath rootfd) SIGKILL: cgroup.kill where
  * the kernel has it, else freeze, kill each pid in cgroup.procs, thaw. Does
@@ -20,7 +23,8 @@ int cgkill_signal(int rootfd, const char *relpath, int sig);
  * Remove relpath and every cgroup below it, deepest first (for delegated
  * entries, whose inside is not in the ledger). Honest like cgfs_rmdir(): 0
  * when all of it is gone, -EBUSY when something still has processes, -errno.
- * Depth is bounded by the kernel's cgroup.max.depth and our own limit.
+ * Depth is bounded by the kernel's cgroup.max.depth and our own limit,
+ * CGKILL_MAX_DEPTH levels below relpath (-ELOOP beyond).
  */
 int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed);
 /*

@@ -16,6 +16,7 @@
 #include "crashpoint.h"
 #include "events.h"
 #include "identity.h"
+#include "kill.h"
 #include "log.h"
 #include "now.h"
 #include "tenant.h"
@@ -183,6 +184,45 @@ static int manager_mark(struct manager *m, struct ledger_entry *tmpl, const char
 	return TAKE_FD(fd);
 }
 
+/* Bound what a tenant can make inside the cgroup open at fd (tenant_check_bounds()), in files it does not get. */
+static int manager_bound_inside(struct manager *m, int fd)
+{
+	char buf[32];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%u", m->quota.entries);
+	r = cgfs_write_attr(fd, "", "cgroup.max.descendants", buf);
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "%d", CGKILL_MAX_DEPTH);
+	return cgfs_write_attr(fd, "", "cgroup.max.depth", buf);
+}
+
+/*
+ * A delegated entry of a tenant is handed over to it (a root daemon's own and
+ * its administrators' stay as they are); where that fails the fresh directory
+ * is removed again (it is ours: fd proved it) and the create refused.
+ */
+static int manager_hand_over(struct manager *m, const struct ledger_entry *tmpl, const char *rel, int fd,
+			     struct op_error *e)
+{
+	int r;
+
+	if (!tmpl->delegate || tenant_is_admin(tmpl->owner))
+		return 0;
+	r = manager_bound_inside(m, fd);
+	if (r == 0)
+		r = cgfs_hand_over(fd, tmpl->owner);
+	if (r == 0)
+		return 0;
+	log_warn_errno(r, "%s: cannot hand it over to uid %u", tmpl->name, (unsigned)tmpl->owner);
+	if (identity_rmdir(m->rootfd, rel, tmpl->cgroup_id, tmpl->nonce, NULL) != -ESTALE)
+		ledger_remove(m->ledger, tmpl->name);
+	return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL,
+			    "cannot hand \"%s\" over to uid %u (%s): a delegated cgroup for another uid needs a "
+			    "cgctld running as root", tmpl->name, (unsigned)tmpl->owner, strerror(-r));
+}
+
 /* mkdir the cgroup between an intent record and a commit record; its verified fd in *ret_fd. */
 static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct ledger_entry **ret, int *ret_fd,
 			struct op_error *e)
@@ -227,6 +267,9 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 				    strerror(-fd));
 	}
 	crashpoint("create-mkdir");
+	r = manager_hand_over(m, tmpl, rel, fd, e);
+	if (r < 0)
+		return r;
 	tmpl->state = LEDGER_ACTIVE;
 	r = ledger_put(m->ledger, tmpl, ret);
 	if (r < 0) {

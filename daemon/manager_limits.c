@@ -8,6 +8,7 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "kill.h"
 #include "log.h"
 #include "resources.h"
 #include "tenant.h"
@@ -58,6 +59,8 @@ int manager_check_tenant_resources(struct manager *m, uid_t uid, const char *nam
 		return 0;
 	}
 	r = tenant_check_plan(&plan, &file, &why);
+	if (r == 0)
+		r = tenant_check_bounds(&plan, m->quota.entries, CGKILL_MAX_DEPTH, &file, &why);
 	if (r < 0)
 		op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "%s is refused to a tenant (%s)", file, why);
 	/* Below its own entry a tenant shares out its own part as it likes. */

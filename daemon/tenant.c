@@ -343,6 +343,31 @@ int tenant_check_plan(const struct res_plan *plan, const char **ret_file, const 
 	return 0;
 }
 
+int tenant_check_bounds(const struct res_plan *plan, unsigned descendants, unsigned depth, const char **ret_file,
+			const char **ret_why)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const char *f = plan->w[i].file, *v = plan->w[i].value;
+		unsigned bound = strcmp(f, "cgroup.max.descendants") == 0 ? descendants
+				 : strcmp(f, "cgroup.max.depth") == 0	   ? depth
+									   : 0;
+		char *end = NULL;
+		unsigned long n;
+
+		if (!bound)
+			continue;
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (v[0] < '0' || v[0] > '9' || *end || errno || n > bound) {
+			*ret_file = f;
+			*ret_why = "cgctld keeps a tenant's cgroups at most --max-cgroups-per-uid descendants and 64 levels "
+				   "deep, so that removing them stays short";
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 int tenant_check_sibling_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why)
 {
 	for (size_t i = 0; i < plan->n; i++) {

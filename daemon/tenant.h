@@ -62,6 +62,14 @@ int tenant_may_take_from(uid_t uid, struct ledger *l, const char *rel, const cha
  */
 int tenant_check_plan(const struct res_plan *plan, const char **ret_file, const char **ret_why);
 /*
+ * Does plan keep the bounds cgctld sets on a tenant's cgroups, at most
+ * descendants cgroups (its --max-cgroups-per-uid) and depth levels below each?
+ * They keep the removal of a handed-over entry's inside short. 0, or -EPERM
+ * with *ret_file (points into plan) and *ret_why.
+ */
+int tenant_check_bounds(const struct res_plan *plan, unsigned descendants, unsigned depth, const char **ret_file,
+			const char **ret_why);
+/*
  * May a tenant make plan's writes to a cgroup whose siblings are not all its
  * own (a top-level entry: root's and other tenants' entries are its
  * siblings)? Files that share the parent among siblings may only be lowered

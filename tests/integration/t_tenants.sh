@@ -206,6 +206,114 @@ test_tenants_isolation() {
 	expect_no_dir "$TN_ROOT/one"
 }
 
+# Run "$@" as tenant 2 from workloads/; its exit status.
+tn_as_t2() {
+	local CGT_AS CGT_ENV
+	cgt_as_prefix "$CGT_WORK" "$CGT_UID2" "$CGT_GID2" clear "$CGT_TIMEOUT"
+	cgt_user_env
+	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@" </dev/null
+}
+
+# The uid that owns file $1 is $2.
+tn_owned_by() {
+	local u
+	u=$(stat -c %u "$1") || { fail "cannot stat $1"; return 1; }
+	[ "$u" = "$2" ] || fail "${1#"$TN_ROOT"/} is owned by uid $u, not $2"
+}
+
+# A tenant's --delegate entry is handed over to it as systemd's Delegate= does: the
+# directory and the kernel's delegatable files become its own, so its nested runtime makes
+# cgroups inside, moves its processes between them and enables controllers; the entry's
+# limits, a plain entry and an administrator's entry stay root's; the other tenant gets nothing.
+test_tenants_delegate_handed_over() {
+	local pid f ctl lim TN_OPTS=(--max-cgroups-per-uid 1000)
+	tn_up || return 1
+	t1 create d --delegate && expect_rc 0 || return 1
+	t1 create plain && expect_rc 0 || return 1
+	adm create rootd --delegate && expect_rc 0 || return 1
+	tn_owned_by "$TN_ROOT/d" "$CGT_UID" || return 1
+	while read -r f; do
+		[ -e "$TN_ROOT/d/$f" ] || continue
+		tn_owned_by "$TN_ROOT/d/$f" "$CGT_UID" || return 1
+	done </sys/kernel/cgroup/delegate
+	tn_owned_by "$TN_ROOT/d/cgroup.max.descendants" 0 && tn_owned_by "$TN_ROOT/d/cgroup.freeze" 0 || return 1
+	tn_owned_by "$TN_ROOT/plain" 0 && tn_owned_by "$TN_ROOT/plain/cgroup.procs" 0 || return 1
+	tn_owned_by "$TN_ROOT/rootd" 0 || return 1
+	# Bounded, in files it does not get, so that removing its inside stays short.
+	read -r lim <"$TN_ROOT/d/cgroup.max.depth" && [ "$lim" = 64 ] || fail "d's cgroup.max.depth is $lim" || return 1
+	read -r lim <"$TN_ROOT/d/cgroup.max.descendants" && [ "$lim" = 1000 ] ||
+		fail "d's cgroup.max.descendants is $lim, not --max-cgroups-per-uid" || return 1
+	t1 set d cgroup.max.descendants=max && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 set d cgroup.max.depth=65 && expect_rc 1 && expect_err PermissionDenied || return 1
+	t1 create d2 --delegate --set cgroup.max.descendants=1001 && expect_rc 1 && expect_err PermissionDenied || return 1
+	expect_no_dir "$TN_ROOT/d2" || return 1
+	t1 set d cgroup.max.descendants=10 && expect_rc 0 || return 1
+	# The tenant's process, put in by the daemon, moved further in by the tenant itself.
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	pid=$SPID
+	t1 attach d "$pid" && expect_rc 0 || return 1
+	# shellcheck disable=SC2016
+	cgt_as_user_in "$CGT_WORK" sh -c 'mkdir "$1/in" && echo "$2" >"$1/in/cgroup.procs"' sh "$TN_ROOT/d" "$pid" \
+		</dev/null >/dev/null 2>&1 || fail "tenant 1 cannot use its delegated cgroup" || return 1
+	expect_in "$pid" "$TN_ROOT/d/in" || return 1
+	read -r ctl <"$TN_ROOT/d/cgroup.controllers"
+	case " $ctl " in
+	*" pids "*)
+		cgt_as_user_in "$CGT_WORK" sh -c 'echo +pids >"$1"' sh "$TN_ROOT/d/cgroup.subtree_control" </dev/null \
+			>/dev/null 2>&1 || fail "tenant 1 cannot enable pids in its delegated cgroup" || return 1
+		;;
+	esac
+	# Tenant 2 gets nothing of it; tenant 1 nothing inside its plain entry.
+	tn_as_t2 mkdir "$TN_ROOT/d/t2" 2>/dev/null && fail "tenant 2 made a cgroup in tenant 1's delegated one" && return 1
+	cgt_as_user_in "$CGT_WORK" mkdir "$TN_ROOT/plain/in" </dev/null >/dev/null 2>&1 &&
+		fail "tenant 1 made a cgroup inside its plain entry" && return 1
+	# Destroy takes it whole, with what the tenant made inside.
+	t1 destroy d --kill && expect_rc 0 || return 1
+	expect_no_dir "$TN_ROOT/d"
+}
+
+# A cgctld that does not run as root cannot hand a cgroup over to another uid: its tenant's
+# --delegate create is refused and leaves nothing behind.
+test_tenants_delegate_needs_root_daemon() {
+	local pub
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
+	pub=$(mktemp -d "$CGT_TMP/tn-pub.XXXXXX") && chmod 0755 "$pub" && chown "$CGT_UID:$CGT_GID" "$pub" ||
+		{ fail "cannot prepare $pub"; return 1; }
+	cgt_daemon_up --socket "$pub/sock" --allow-uid "$CGT_UID2" || return 1
+	chmod 0666 "$DSOCK"
+	# libcgctl talks only to root's or its own uid's daemon: the tenant speaks Varlink itself.
+	# shellcheck disable=SC2016
+	OUT=$(tn_as_t2 /usr/bin/python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+buf = b""
+for p in ({"name": "d", "delegate": True}, {"name": "p"}):
+    s.sendall(json.dumps({"method": "io.cgctl.Manager.Create", "parameters": p}).encode() + b"\0")
+    while b"\0" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit("connection closed")
+        buf += chunk
+    reply, buf = buf.split(b"\0", 1)
+    print(reply.decode())
+' "$DSOCK" 2>&1)
+	printf '%s\n' "$OUT" | sed 's/^/    reply: /'
+	case ${OUT%%$'\n'*} in
+	*'"error":"io.cgctl.Manager.PermissionDenied"'*'running as root'*) ;;
+	*) fail "tenant 2's delegated create was not refused: $OUT"; return 1 ;;
+	esac
+	expect_no_dir "$CGT_MROOT/d" || return 1
+	case ${OUT#*$'\n'} in
+	*'"name":"p"'*) ;;
+	*) fail "tenant 2's plain create failed: $OUT"; return 1 ;;
+	esac
+	t1 --json list && expect_rc 0 && expect_jq '[.[].name] == ["p"]' || return 1
+	# The daemon's own user delegates as before.
+	t1 create own --delegate && expect_rc 0 && expect_dir "$CGT_MROOT/own"
+}
+
 # Tenant 1's watch writing to file $1 is in place once one of its own creations (probeN) shows there.
 tn_wait_watching() {
 	local i=0

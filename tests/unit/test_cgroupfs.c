@@ -370,6 +370,38 @@ START_TEST(test_parse_controllers)
 }
 END_TEST
 
+/* Handed over: the directory and the kernel's delegatable files change owner; limits and a link's target do not. */
+START_TEST(test_hand_over)
+{
+	struct stat st;
+	int fd;
+
+	/* Giving a file to another uid takes root (make check runs as root). */
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(cgfs_mkdir(rootfd, "d", 0755), 0);
+	put_file(rootfd, "d/cgroup.procs", "");
+	put_file(rootfd, "d/cgroup.subtree_control", "");
+	put_file(rootfd, "d/memory.max", "max\n");
+	put_file(outsidefd, "victim", "");
+	ck_assert_int_eq(symlinkat("../../outside/victim", rootfd, "d/cgroup.threads"), 0);
+	fd = cgfs_open_dir(rootfd, "d");
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(cgfs_hand_over(fd, 4242), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 4242);
+	ck_assert_int_eq(fstatat(fd, "cgroup.procs", &st, 0), 0);
+	ck_assert_uint_eq(st.st_uid, 4242);
+	ck_assert_int_eq(fstatat(fd, "cgroup.subtree_control", &st, 0), 0);
+	ck_assert_uint_eq(st.st_uid, 4242);
+	ck_assert_int_eq(fstatat(fd, "memory.max", &st, 0), 0);
+	ck_assert_uint_eq(st.st_uid, 0);
+	ck_assert_int_eq(fstatat(outsidefd, "victim", &st, 0), 0);
+	ck_assert_uint_eq(st.st_uid, 0);
+	close(fd);
+}
+END_TEST
+
 /* Add a test case running fn once per resolver (openat2, then the component walk). */
 static void add_tcase(Suite *s, const char *name, const TTest *fn, bool both)
 {
@@ -397,6 +429,7 @@ static Suite *cgroupfs_suite(void)
 	add_tcase(s, "read_write", test_read_write, true);
 	add_tcase(s, "attr", test_attr, true);
 	add_tcase(s, "read_limit", test_read_limit, false);
+	add_tcase(s, "hand_over", test_hand_over, false);
 	add_tcase(s, "events", test_events, false);
 	add_tcase(s, "events_malformed", test_events_malformed, false);
 	add_tcase(s, "events_too_long", test_events_too_long, false);

@@ -328,6 +328,36 @@ START_TEST(test_any_plan)
 }
 END_TEST
 
+/* A tenant's cgroups stay at most its share of cgroups and 64 levels deep: "max", more, or no number is refused. */
+START_TEST(test_bounds)
+{
+	static const char *const ok[][2] = { { "cgroup.max.descendants", "0" },	  { "cgroup.max.descendants", "100" },
+					     { "cgroup.max.depth", "64" },	  { "cgroup.max.depth", "1" },
+					     { "memory.max", "max" },		  { "pids.max", "100000" } };
+	static const char *const refused[][2] = { { "cgroup.max.descendants", "max" }, { "cgroup.max.descendants", "101" },
+						  { "cgroup.max.depth", "65" },	       { "cgroup.max.depth", "max" },
+						  { "cgroup.max.depth", "-1" },	       { "cgroup.max.depth", " 5" },
+						  { "cgroup.max.depth", "5x" },	       { "cgroup.max.descendants", "" },
+						  { "cgroup.max.descendants", "99999999999999999999" } };
+	struct res_write w = { 0 };
+	struct res_plan p = { .w = &w, .n = 1 };
+	const char *f = NULL, *why = NULL;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		w = (struct res_write){ .file = (char *)ok[i][0], .value = (char *)ok[i][1] };
+		ck_assert_msg(tenant_check_bounds(&p, 100, 64, &f, &why) == 0, "%s=%s refused", ok[i][0], ok[i][1]);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		w = (struct res_write){ .file = (char *)refused[i][0], .value = (char *)refused[i][1] };
+		why = NULL;
+		ck_assert_msg(tenant_check_bounds(&p, 100, 64, &f, &why) == -EPERM, "%s=\"%s\" allowed", refused[i][0],
+			      refused[i][1]);
+		ck_assert_str_eq(f, refused[i][0]);
+		ck_assert_ptr_nonnull(why);
+	}
+}
+END_TEST
+
 START_TEST(test_sibling_plan)
 {
 	static const char *const allowed[][2] = {
@@ -383,6 +413,7 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_parse_stat);
 	tcase_add_test(tc, test_may_move);
 	tcase_add_test(tc, test_any_plan);
+	tcase_add_test(tc, test_bounds);
 	tcase_add_test(tc, test_nspid);
 	tcase_add_test(tc, test_nspid_of_peer);
 	tcase_add_test(tc, test_nspid_of_peer_reaped_einval);
