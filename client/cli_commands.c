@@ -536,8 +536,9 @@ static int freeze_thaw(struct cli *cli, int argc, char **argv, bool freeze)
 			return cli_command_help(argv[0]);
 		if (c != 't')
 			return CLI_EXIT_USAGE;
-		if (cli_parse_int(optarg, 1, 3600 * 1000, &timeout) < 0)
-			return cli_usage_error(argv[0], "invalid --timeout '%s': want milliseconds > 0", optarg);
+		/* The interface's timeout_ms range: more would only come back InvalidValue. */
+		if (cli_parse_int(optarg, 1, 300000, &timeout) < 0)
+			return cli_usage_error(argv[0], "invalid --timeout '%s': want milliseconds, 1 to 300000", optarg);
 	}
 	if ((r = check_operands(argv[0], argc - optind, 1, 1, "NAME")) != 0)
 		return r;

@@ -90,6 +90,13 @@ test_cli_exit_codes_without_daemon() {
 		[ "$want" = 0 ] || expect_err "is cgctld running?" || return 1
 		[ "$want" = 0 ] || [ -z "$OUT" ] || fail "$cmd printed on stdout without a daemon: $OUT" || return 1
 	done
+	# A wait past the interface's 300000 ms is a usage error, before any call.
+	for cmd in freeze thaw; do
+		cgctl_u --socket "$sock" "$cmd" x --timeout 300001
+		expect_rc 2 "$cmd --timeout 300001" && expect_err "1 to 300000" || return 1
+		cgctl_u --socket "$sock" "$cmd" x --timeout 300000
+		expect_rc 1 "$cmd --timeout 300000 without a daemon" && expect_err "is cgctld running?" || return 1
+	done
 	cgctl_u --version
 	expect_rc 0 && [[ $OUT =~ ^cgctl\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version: '$OUT'" || return 1
 	cgctl_u
