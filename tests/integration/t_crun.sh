@@ -47,3 +47,155 @@ oci_runc_parent_body() {
 	expect_jq 'length == 0' || return 1
 	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 }
+
+# --- under crun -----------------------------------------------------------------
+
+# Skip unless crun can run a busybox container here; set HOOK, RUNC (the
+# bundle's spec) and CRUN. crun 1.8 refuses hybrid hosts (cgroup2 with any
+# controller beside v1), so it runs where /sys/fs/cgroup shows the cgroup2
+# mount alone, as on a pure v2 machine (crun_u).
+need_crun() {
+	need_runc || return
+	CRUN=$(command -v crun 2>/dev/null) || { skip "crun not installed (scripts/deps.sh installs it)"; return; }
+}
+
+# Run test body $1 under crun (need_crun), then delete every crun container.
+crun_test() {
+	local rc
+	need_crun || return
+	"$1"
+	rc=$?
+	crun_cleanup
+	return "$rc"
+}
+
+# Run "$@" as the test user from workloads/ in a mount namespace of its own
+# where /sys/fs/cgroup is the cgroup2 mount (a no-op on a pure v2 host).
+crun_ns() {
+	local CGT_AS CGT_ENV
+	cgt_as_prefix "" "$CGT_UID" "$CGT_GID" init "$CGT_TIMEOUT"
+	cgt_user_env
+	# shellcheck disable=SC2016 # expanded by the inner shells
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125
+		m=$2; shift 2
+		exec unshare -m --propagation private sh -c "mount --bind \"\$0\" /sys/fs/cgroup && exec \"\$@\"" "$m" "$@"' \
+		sh "$CGT_WORK" "$CGT_CG2" "${CGT_AS[@]}" "${CGT_ENV[@]}" "$@"
+}
+
+# crun as the test user (crun_ns), its state under the user's runtime dir;
+# one extra global option before the command in CRUN_OPTS. Sets RC, OUT, ERR.
+cgt_crun() {
+	local opts=()
+	[ -z "${CRUN_OPTS:-}" ] || opts=("$CRUN_OPTS")
+	crun_ns "$CRUN" --root "$CGT_RUN/crun" "${opts[@]}" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "crun ${opts[*]} $*"
+}
+
+# Kill and delete every crun container of the test user (tear-down).
+crun_cleanup() {
+	local id
+	[ -d "$CGT_RUN/crun" ] || return 0
+	CRUN_OPTS="" cgt_crun list -q >/dev/null
+	for id in $OUT; do CRUN_OPTS="" cgt_crun delete --force "$id" >/dev/null; done
+	return 0
+}
+
+# Pid of crun container $1 (empty when none).
+crun_pid() {
+	cgt_crun state "$1" >/dev/null
+	jq -r '.pid // empty' <<<"$OUT" 2>/dev/null
+}
+
+# Wait until crun says container $1 is "stopped".
+crun_wait_stopped() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		cgt_crun state "$1" >/dev/null
+		[ "$(jq -r .status <<<"$OUT" 2>/dev/null)" = stopped ] && return 0
+		cgt_nap 0.1
+	done
+	return 1
+}
+
+# Bundle $1 for crun: runc's rootless spec, a sleeping busybox, the hook as a
+# podman hooks.d file gives it (no stage: crun's state says "created", then
+# "stopped"), the socket in its env, then jq filter $2 (default: none).
+crun_bundle() {
+	local b=$1 tmp=$1/config.json.new
+	cgt_oci_bundle "$b" || return 1
+	jq --arg hook "$HOOK" --arg sock "$DSOCK" --arg log "$b/hook.log" '
+		def h: {path: $hook, env: ["CGCTL_SOCKET=" + $sock], args: ["cgctl-oci-hook", "--log", $log]};
+		.process.terminal = false | .process.args = ["sleep", "300"]
+		| .hooks = {createRuntime: [h], poststop: [h]} | '"${2:-.}" "$b/config.json" >"$tmp" &&
+		mv "$tmp" "$b/config.json" && chmod 0644 "$b/config.json"
+}
+
+# README's crun recipe: --cgroup-manager=disabled, the limits in
+# linux.resources and the name from linux.cgroupsPath; the container runs
+# in the daemon's cgroup with them, and nothing is left after crun delete.
+test_oci_crun_recipe() { crun_test oci_crun_recipe_body; }
+
+# The body of test_oci_crun_recipe.
+oci_crun_recipe_body() {
+	up || return 1
+	local id=cr1 b=$CGT_TMP/oci/cr1 pid CRUN_OPTS=--cgroup-manager=disabled
+	crun_bundle "$b" '.linux.cgroupsPath = "/ocimachine/cr1"
+		| .linux.resources = {unified: {"cgroup.max.descendants": "3"},
+			hugepageLimits: [{pageSize: "2MB", limit: 4194304}]}' || fail "cannot build the bundle" || return 1
+	cgt_crun run -d -b "$b" "$id"
+	expect_rc 0 "crun run -d" || return 1
+	pid=$(crun_pid "$id")
+	[ -n "$pid" ] || fail "crun state has no pid" || return 1
+	expect_in_cg "$pid" ocimachine/cr1 || return 1
+	expect_file ocimachine/cr1/cgroup.max.descendants 3 || return 1
+	if have_ctrl hugetlb && [ -e "$CGT_MROOT/ocimachine/cr1/hugetlb.2MB.max" ]; then
+		expect_file ocimachine/cr1/hugetlb.2MB.max 4194304 || return 1
+	fi
+	cgt_crun kill "$id" KILL
+	expect_rc 0 "crun kill" || return 1
+	crun_wait_stopped "$id" || fail "container did not stop" || return 1
+	cgt_crun delete "$id"
+	expect_rc 0 "crun delete" || return 1
+	expect_no_dir ocimachine "crun delete left the container's parent" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+}
+
+# crun's own cgroup manager (cgroupfs, rootless) beside the hook: the init ends
+# in the daemon's cgroup, crun's "pause" has no cgroup of its own to freeze (it
+# says so; cgctl freeze does it), and a container killed from outside, then
+# deleted, leaves nothing: not the daemon's cgroup, not one of crun's.
+test_oci_crun_own_manager() { crun_test oci_crun_own_manager_body; }
+
+# The body of test_oci_crun_own_manager.
+oci_crun_own_manager_body() {
+	up || return 1
+	local id=cr2 b=$CGT_TMP/oci/cr2 pid before
+	before=$(find "$CGT_SCRATCH" -type d | sort)
+	crun_bundle "$b" || fail "cannot build the bundle" || return 1
+	cgt_crun run -d -b "$b" "$id"
+	expect_rc 0 "crun run -d" || return 1
+	pid=$(crun_pid "$id")
+	[ -n "$pid" ] || fail "crun state has no pid" || return 1
+	expect_in_cg "$pid" "oci-$id" || return 1
+	cgt_crun pause "$id"
+	[ "$RC" != 0 ] || fail "crun pause froze something: which cgroup?" || return 1
+	c freeze "oci-$id"
+	expect_rc 0 "cgctl freeze" || return 1
+	c --json list
+	expect_jq '.[] | select(.name == "oci-'"$id"'") | .frozen == true' || return 1
+	c thaw "oci-$id"
+	expect_rc 0 "cgctl thaw" || return 1
+	# The container's init dies from outside (a crash): the daemon removes the cgroup by itself.
+	kill -KILL "$pid" || fail "cannot kill $pid" || return 1
+	cgt_wait_for 10 test ! -d "$CGT_MROOT/oci-$id" || fail "the daemon did not remove oci-$id" || return 1
+	crun_wait_stopped "$id" || fail "container did not stop" || return 1
+	cgt_crun delete "$id"
+	expect_rc 0 "crun delete after the crash" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+	[ "$(find "$CGT_SCRATCH" -type d | sort)" = "$before" ] ||
+		fail "cgroups left: $(comm -13 <(printf '%s\n' "$before") <(find "$CGT_SCRATCH" -type d | sort) | tr '\n' ' ')" || return 1
+	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+}
