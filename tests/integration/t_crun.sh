@@ -199,3 +199,51 @@ oci_crun_own_manager_body() {
 		fail "cgroups left: $(comm -13 <(printf '%s\n' "$before") <(find "$CGT_SCRATCH" -type d | sort) | tr '\n' ' ')" || return 1
 	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 }
+
+# --- podman --runtime crun --------------------------------------------------------
+
+# shellcheck source=t_podman.sh
+. "$HERE/t_podman.sh"
+
+# Podman as the test user in crun_ns's pure cgroup2 view (its pause process,
+# made by the first call, keeps that view for the later ones). Sets RC, OUT, ERR.
+pm_v2() {
+	crun_ns env HOME="$CGT_PODMAN_HOME" podman --storage-driver vfs "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "podman (v2 view) $*"
+}
+
+# README's podman recipe with --runtime crun where cgroup2 is all there is:
+# the container's init runs in oci-<id>, conmon stays in the caller's cgroup,
+# and nothing is left after a kill -9 of conmon and podman rm -f, nor after a
+# "podman run --rm" whose command fails.
+test_podman_crun() { pm_test podman_crun_body; }
+
+# The body of test_podman_crun.
+podman_crun_body() {
+	local opts=(--runtime crun --network=none --annotation io.cgctl.enable=true) pid conmon rc
+	command -v crun >/dev/null || { skip "crun not installed (scripts/deps.sh installs it)"; return; }
+	cgt_podman_cleanup # a pause process made outside the view
+	pm_v2 run -d "${opts[@]}" "$CGT_PODMAN_IMAGE" sleep 60
+	expect_rc 0 "podman run --runtime crun" || return 1
+	CID=$OUT
+	pm_v2 inspect --format '{{.State.Pid}} {{.State.ConmonPid}}' "$CID"
+	read -r pid conmon <<<"$OUT"
+	[ "$(cgt_proc_cgroup "$pid")" = "$(cgt_cg_relpath "$CGT_MROOT/oci-$CID")" ] ||
+		fail "init $pid in $(cgt_proc_cgroup "$pid"), want oci-$CID" || return 1
+	[ "$(cgt_proc_cgroup "$conmon")" = "$(cgt_cg_relpath "$CGT_WORK")" ] ||
+		fail "conmon $conmon in $(cgt_proc_cgroup "$conmon"), want workloads/" || return 1
+	# conmon dies: the container lives on in its cgroup until podman rm -f.
+	kill -KILL "$conmon" || fail "cannot kill conmon $conmon" || return 1
+	cgt_wait_gone "$conmon" 5
+	[ -d "$CGT_MROOT/oci-$CID" ] || fail "oci-$CID went with conmon" || return 1
+	pm_v2 rm -f -t 0 "$CID"
+	expect_rc 0 "podman rm -f after conmon's kill -9" || return 1
+	expect_pm_gone || return 1
+	pm_v2 run --rm "${opts[@]}" "$CGT_PODMAN_IMAGE" sh -c 'grep "^0::" /proc/self/cgroup; exit 3'
+	rc=$RC
+	[ "$rc" = 3 ] || fail "podman run --rm of a failing command: exit $rc, want 3" || return 1
+	grep -q "^0::.*/oci-" <<<"$OUT" || fail "the failing container ran outside oci-<id>: $OUT" || return 1
+	CID=none
+	expect_pm_gone || return 1
+	pm_v2 rm -a -f -t 0 >/dev/null
+}
