@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# t_crun.sh: cgctl-oci-hook under Debian's crun (in a pure cgroup2 view) and runc's corners the hook must survive.
+# t_crun.sh: cgctl-oci-hook under Debian's crun, podman --runtime crun and runc in a pure cgroup2 view, and runc's corners.
 # shellcheck shell=bash
 # Sourced by run.sh after lib.sh; every test_* starts from an empty topology.
 # The helpers of t_oci.sh (c, up, need_runc, oci_config, runc_pid, ...) are shared.
@@ -246,4 +246,54 @@ podman_crun_body() {
 	CID=none
 	expect_pm_gone || return 1
 	pm_v2 rm -a -f -t 0 >/dev/null
+}
+
+# --- runc where cgroup2 is all there is ----------------------------------------------
+
+# runc as the test user in crun_ns's pure cgroup2 view. Sets RC, OUT, ERR.
+runc_v2() {
+	crun_ns "$RUNC" --root "$CGT_RUN/runc" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "runc (v2 view) $*"
+}
+
+# Rootless runc on a pure v2 host makes a cgroup of its own (beside the
+# caller's, where the user may write) and puts the init there; the hook then
+# moves it into oci-<id>. runc's pause then "succeeds" on its own empty cgroup
+# (as README warns), and runc delete leaves neither cgroup behind.
+test_oci_runc_v2_view() {
+	need_runc || return
+	oci_runc_v2_body
+	local rc=$? id
+	runc_v2 list -q
+	for id in $OUT; do runc_v2 delete --force "$id" >/dev/null; done
+	return "$rc"
+}
+
+# The body of test_oci_runc_v2_view.
+oci_runc_v2_body() {
+	up || return 1
+	local id=rv2 b=$CGT_TMP/oci/rv2 pid before
+	before=$(find "$CGT_SCRATCH" -type d | sort)
+	cgt_oci_bundle "$b" || fail "cannot build the bundle" || return 1
+	oci_config "$b" "$DSOCK" || fail "cannot write config.json" || return 1
+	runc_v2 run -d -b "$b" "$id"
+	expect_rc 0 "runc run -d" || return 1
+	runc_v2 state "$id"
+	pid=$(jq -r '.pid // empty' <<<"$OUT")
+	[ -n "$pid" ] || fail "runc state has no pid" || return 1
+	expect_in_cg "$pid" "oci-$id" || return 1
+	runc_v2 pause "$id"
+	c --json list
+	expect_jq '.[] | select(.name == "oci-'"$id"'") | .frozen == false' || return 1
+	runc_v2 resume "$id"
+	runc_v2 kill "$id" KILL
+	expect_rc 0 "runc kill" || return 1
+	cgt_wait_for 10 test ! -d "$CGT_MROOT/oci-$id" || fail "the daemon did not remove oci-$id" || return 1
+	runc_v2 delete "$id"
+	expect_rc 0 "runc delete" || return 1
+	[ "$(find "$CGT_SCRATCH" -type d | sort)" = "$before" ] ||
+		fail "cgroups left: $(comm -13 <(printf '%s\n' "$before") <(find "$CGT_SCRATCH" -type d | sort) | tr '\n' ' ')" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
+	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 }
