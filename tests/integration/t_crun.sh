@@ -119,14 +119,16 @@ crun_wait_stopped() {
 
 # Bundle $1 for crun: runc's rootless spec, a sleeping busybox, the hook as a
 # podman hooks.d file gives it (no stage: crun's state says "created", then
-# "stopped"), the socket in its env, then jq filter $2 (default: none).
+# "stopped"), the socket in its env, then jq filter $2 (default: none; jq
+# arguments after it).
 crun_bundle() {
-	local b=$1 tmp=$1/config.json.new
+	local b=$1 tmp=$1/config.json.new filter=${2:-.}
+	shift $(($# < 2 ? $# : 2))
 	cgt_oci_bundle "$b" || return 1
-	jq --arg hook "$HOOK" --arg sock "$DSOCK" --arg log "$b/hook.log" '
+	jq "$@" --arg hook "$HOOK" --arg sock "$DSOCK" --arg log "$b/hook.log" '
 		def h: {path: $hook, env: ["CGCTL_SOCKET=" + $sock], args: ["cgctl-oci-hook", "--log", $log]};
 		.process.terminal = false | .process.args = ["sleep", "300"]
-		| .hooks = {createRuntime: [h], poststop: [h]} | '"${2:-.}" "$b/config.json" >"$tmp" &&
+		| .hooks = {createRuntime: [h], poststop: [h]} | '"$filter" "$b/config.json" >"$tmp" &&
 		mv "$tmp" "$b/config.json" && chmod 0644 "$b/config.json"
 }
 
@@ -198,6 +200,28 @@ oci_crun_own_manager_body() {
 	[ "$(find "$CGT_SCRATCH" -type d | sort)" = "$before" ] ||
 		fail "cgroups left: $(comm -13 <(printf '%s\n' "$before") <(find "$CGT_SCRATCH" -type d | sort) | tr '\n' ' ')" || return 1
 	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+}
+
+# linux.cgroupsPath into the managed root with crun's own manager: crun makes
+# that directory itself, before the hook; the hook refuses a cgroup it did not
+# make (io.cgctl.name names it), the container does not start, nothing is left.
+test_oci_crun_own_cgroup_in_root() { crun_test oci_crun_own_cgroup_body; }
+
+# The body of test_oci_crun_own_cgroup_in_root.
+oci_crun_own_cgroup_body() {
+	up || return 1
+	local id=cs b=$CGT_TMP/oci/cs
+	# shellcheck disable=SC2016 # jq's $p
+	crun_bundle "$b" '.linux.cgroupsPath = $p | .annotations["io.cgctl.name"] = "cs1"' \
+		--arg p "${CGT_MROOT#"$CGT_CG2"}/cs1" || fail "cannot build the bundle" || return 1
+	cgt_crun run -d -b "$b" "$id"
+	[ "$RC" != 0 ] || fail "crun ran the container in a cgroup cgctld did not make" || return 1
+	grep -q 'cgroup "cs1" exists and is not this container'"'"'s (cgctld did not create it)' "$b/hook.log" ||
+		fail "the hook did not say why: $(cat "$b/hook.log" 2>&1)" || return 1
+	cgt_crun delete -f "$id"
+	expect_no_dir cs1 "crun's own cgroup outlived the container" || return 1
+	c --json list
+	expect_jq 'length == 0' || return 1
 }
 
 # --- podman --runtime crun --------------------------------------------------------
