@@ -282,8 +282,8 @@ runc_v2() {
 
 # Rootless runc on a pure v2 host makes a cgroup of its own (beside the
 # caller's, where the user may write) and puts the init there; the hook then
-# moves it into oci-<id>. runc's pause then "succeeds" on its own empty cgroup
-# (as README warns), and runc delete leaves neither cgroup behind.
+# moves it into oci-<id>. runc's pause and update then "succeed" on its own
+# empty cgroup (as README warns), and runc delete leaves neither cgroup behind.
 test_oci_runc_v2_view() {
 	need_runc || return
 	oci_runc_v2_body
@@ -310,6 +310,12 @@ oci_runc_v2_body() {
 	c --json list
 	expect_jq '.[] | select(.name == "oci-'"$id"'") | .frozen == false' || return 1
 	runc_v2 resume "$id"
+	# runc update writes into runc's own cgroup too: the container keeps the hook's limit.
+	if [ -e "$CGT_MROOT/oci-$id/hugetlb.2MB.max" ]; then
+		printf '{"unified": {"hugetlb.2MB.max": "2097152"}}\n' >"$b/update.json" && chmod 0644 "$b/update.json"
+		runc_v2 update -r "$b/update.json" "$id"
+		expect_file "oci-$id/hugetlb.2MB.max" 6291456 || return 1
+	fi
 	runc_v2 kill "$id" KILL
 	expect_rc 0 "runc kill" || return 1
 	cgt_wait_for 10 test ! -d "$CGT_MROOT/oci-$id" || fail "the daemon did not remove oci-$id" || return 1
