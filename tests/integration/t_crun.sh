@@ -11,6 +11,7 @@
 # has removed its (auto_remove) cgroup by then, and poststop must still remove
 # the parent a name "p/ctr" made the hook create. runc here: the name comes from
 # the io.cgctl.name annotation (runc 1.1 refuses a cgroupsPath it cannot make).
+# A parent another container still uses stays (the daemon says Busy).
 test_oci_runc_parent_after_exit() {
 	need_runc || return
 	oci_runc_parent_body
@@ -34,6 +35,13 @@ oci_runc_parent_body() {
 	expect_in_cg "$pid" ociparent/pe1 || return 1
 	c --json list
 	expect_jq '.[] | select(.name == "ociparent") | .labels["oci.parent"] == "true"' || return 1
+	# A second container below the same parent (the hook by hand, on a sleeper)
+	# ends first: its poststop, after the daemon removed its cgroup, leaves the parent to pe1.
+	oci_parent_start "$CGT_TMP/oci/pe2" /ociparent/pe2 || return 1
+	kill -KILL "$SPID"
+	cgt_wait_for 10 test ! -d "$CGT_MROOT/ociparent/pe2" || fail "the daemon did not remove ociparent/pe2" || return 1
+	oci_parent_stop "$CGT_TMP/oci/pe2" || return 1
+	expect_dir ociparent/pe1 "poststop of pe2" || return 1
 	# The container ends (its init is killed, as when it exits): the daemon removes its cgroup.
 	cgt_runc kill "$id" KILL
 	expect_rc 0 "runc kill" || return 1
