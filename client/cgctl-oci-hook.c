@@ -466,7 +466,7 @@ static int stage_create(struct hook *h)
 		hook_call_failed(h, "list", r);
 	if (r >= 0) {
 		/* For poststop, which may run where neither is known (podman, rootless). */
-		(void)oci_where_record(h->st.bundle, h->sock, h->log_path ? h->log_path : h->auto_log);
+		(void)oci_where_record(h->st.bundle, h->sock, h->log_path ? h->log_path : h->auto_log, h->name);
 		/* Leftovers of containers whose poststop never reached us; only old ones. */
 		(void)hook_gc(h, NULL);
 		return EXIT_OK;
@@ -493,9 +493,11 @@ static int stage_create(struct hook *h)
  */
 static int stage_poststop(struct hook *h)
 {
+	_cleanup_free_ char *name = NULL;
 	const struct oci_owner *o;
 	struct cgctl_entry **e = NULL;
 	size_t n = 0;
+	bool found = false;
 	int r, ex = EXIT_OK;
 
 	if (hook_connect(h, &ex) < 0) {
@@ -514,6 +516,7 @@ static int stage_poststop(struct hook *h)
 	for (size_t i = 0; i < n && ex == EXIT_OK; i++) {
 		if (!oci_identity_is_ours(&h->st, o, e[i]))
 			continue;
+		found = true;
 		r = cgctl_destroy(h->c, e[i]->name, CGCTL_DESTROY_KILL | CGCTL_DESTROY_RECURSIVE, NULL);
 		if (r >= 0)
 			oci_parents_drop(h->c, o, e[i]->name, e, n);
@@ -523,6 +526,9 @@ static int stage_poststop(struct hook *h)
 		else if (r < 0)
 			ex = hook_call_failed(h, e[i]->name, r);
 	}
+	/* Ended before its poststop (the usual case): the daemon removed it, its parents are left to us. */
+	if (!found && ex == EXIT_OK && (name = oci_where_name(h->st.bundle)))
+		oci_parents_drop(h->c, o, name, e, n);
 	cgctl_entries_free(e, n);
 	if (ex == EXIT_OK)
 		oci_where_forget(h->st.bundle);

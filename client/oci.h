@@ -110,7 +110,7 @@ int oci_resources_drop_field(json_object *res, const char *field);
 
 /* --- oci_where.c: where the daemon and the log are (does I/O) -------------- */
 
-/* The file createRuntime leaves in the bundle for poststop: {"socket": PATH, "log": PATH}. */
+/* The file createRuntime leaves in the bundle for poststop: {"socket": PATH, "log": PATH, "name": NAME}. */
 #define OCI_WHERE_RECORD ".cgctl-oci-hook.json"
 
 /* The uid outside every user namespace that our euid maps to (our euid outside one). */
@@ -129,8 +129,10 @@ int oci_where_socket(const char *bundle, char **ret);
 int oci_where_log(const char *bundle, char **ret);
 /* $XDG_STATE_HOME (as for the log)/cgctl, its directories made 0700. 0 and a malloc'd *ret, -errno. */
 int oci_where_state_dir(char **ret);
-/* Record socket and log (may be NULL) in bundle's OCI_WHERE_RECORD, for poststop. 0 or -errno. */
-int oci_where_record(const char *bundle, const char *socket, const char *log);
+/* Record socket, log and the cgroup's name (both may be NULL) in bundle's OCI_WHERE_RECORD, for poststop. 0 or -errno. */
+int oci_where_record(const char *bundle, const char *socket, const char *log, const char *name);
+/* The cgroup name createRuntime recorded in bundle (a valid name), malloc'd; NULL when none. */
+char *oci_where_name(const char *bundle);
 /* Remove bundle's record (ENOENT is fine). */
 void oci_where_forget(const char *bundle);
 

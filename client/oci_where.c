@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "oci.h"
 #include "paths.h"
 
@@ -80,6 +81,14 @@ static char *where_record_get(const char *bundle, const char *key)
 	const char *v = oci_spec_str(o, key);
 
 	return v && v[0] == '/' && proto_check_socket_path(v) >= 0 ? strdup(v) : NULL;
+}
+
+char *oci_where_name(const char *bundle)
+{
+	_cleanup_json_ json_object *o = bundle ? where_record_read(bundle) : NULL;
+	const char *v = oci_spec_str(o, "name");
+
+	return v && cgname_validate(v, strlen(v), NULL) >= 0 ? strdup(v) : NULL;
 }
 
 /* $CGCTL_SOCKET, $XDG_RUNTIME_DIR/..., createRuntime's record, /run/user/<outer uid>/... */
@@ -162,8 +171,8 @@ int oci_where_log(const char *bundle, char **ret)
 	return 0;
 }
 
-/* Leave socket and log paths in bundle for poststop (replacing an older record atomically). */
-int oci_where_record(const char *bundle, const char *socket, const char *log)
+/* Leave socket, log and cgroup name in bundle for poststop (replacing an older record atomically). */
+int oci_where_record(const char *bundle, const char *socket, const char *log, const char *name)
 {
 	_cleanup_json_ json_object *o = json_object_new_object();
 	_cleanup_free_ char *path = where_record_path(bundle), *tmp = NULL;
@@ -176,6 +185,8 @@ int oci_where_record(const char *bundle, const char *socket, const char *log)
 	json_object_object_add(o, "socket", json_object_new_string(socket));
 	if (log)
 		json_object_object_add(o, "log", json_object_new_string(log));
+	if (name)
+		json_object_object_add(o, "name", json_object_new_string(name));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(text);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -7,7 +7,7 @@
 set -eu
 
 pkgs="build-essential pkg-config libevent-dev libjson-c-dev libsystemd-dev check
-      systemd dbus-user-session runc busybox-static uidmap util-linux jq clang lld
+      systemd dbus-user-session runc crun busybox-static uidmap util-linux jq clang lld
       libclang-rt-dev valgrind man-db groff-base bash-completion procps"
 if [ "${1:-}" = check ]; then
 	# podman and what it recommends for rootless use: t_podman.sh (--no-install-recommends below);

@@ -15,7 +15,7 @@
 # (a file missing here runs alone, after these; add it where its time puts it):
 # - t_systemd, t_nosystemd, t_proc: the /run/systemd/system marker, which
 #   t_systemd creates and the daemon's attach fallback (and its error) reads;
-# - t_podman, t_oci, t_ocirace: the heaviest CPU users (container start-up), kept in one
+# - t_podman, t_oci, t_ocirace, t_crun: the heaviest CPU users (container start-up), kept in one
 #   lane so that the timing tests beside them keep time.
 # FILE:GLOB is the part of FILE whose tests match GLOB (FILE alone: the rest
 # of it), so that one long file does not hold up the end of the run.
@@ -28,7 +28,7 @@
 # at load 15 (slower than the figures above): cli 99 s (CPU 19 s), hostile3 19 s.
 CGT_LANE_UNITS=(
 	t_hostile
-	"t_podman t_oci t_ocirace"
+	"t_podman t_oci t_ocirace t_crun"
 	"t_systemd t_nosystemd t_proc"
 	t_events
 	t_tenants

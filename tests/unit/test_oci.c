@@ -644,7 +644,7 @@ START_TEST(test_where_record)
 	/* Nothing recorded: the uid outside any user namespace decides. */
 	assert_socket(dir, fallback);
 	assert_socket(NULL, fallback);
-	ck_assert_int_eq(oci_where_record(dir, "/x/cgctl.sock", "/x/hook.log"), 0);
+	ck_assert_int_eq(oci_where_record(dir, "/x/cgctl.sock", "/x/hook.log", NULL), 0);
 	assert_socket(dir, "/x/cgctl.sock");
 	ck_assert_int_eq(oci_where_log(dir, &p), 0);
 	ck_assert_str_eq(p, "/x/hook.log");
@@ -687,6 +687,35 @@ START_TEST(test_where_record_rejected)
 	unlink(path);
 	ck_assert_int_eq(symlink("/etc/hostname", path), 0);
 	assert_socket(dir, fallback);
+	rm_bundle(dir);
+}
+END_TEST
+
+START_TEST(test_where_record_name)
+{
+	char dir[64], path[128], *name;
+	FILE *f;
+
+	mk_bundle(dir, sizeof(dir));
+	/* Nothing recorded, or a record without a name (an older hook's): none. */
+	ck_assert_ptr_null(oci_where_name(dir));
+	ck_assert_ptr_null(oci_where_name(NULL));
+	ck_assert_int_eq(oci_where_record(dir, "/x/cgctl.sock", NULL, NULL), 0);
+	ck_assert_ptr_null(oci_where_name(dir));
+	/* createRuntime's name, for poststop's parents. */
+	ck_assert_int_eq(oci_where_record(dir, "/x/cgctl.sock", NULL, "machine/ctr1"), 0);
+	name = oci_where_name(dir);
+	ck_assert_ptr_nonnull(name);
+	ck_assert_str_eq(name, "machine/ctr1");
+	free(name);
+	/* A name that is not one: ignored. */
+	snprintf(path, sizeof(path), "%s/" OCI_WHERE_RECORD, dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"socket\": \"/x/cgctl.sock\", \"name\": \"machine/../etc\"}", f);
+	fclose(f);
+	ck_assert_ptr_null(oci_where_name(dir));
+	oci_where_forget(dir);
 	rm_bundle(dir);
 }
 END_TEST
@@ -751,6 +780,7 @@ static Suite *oci_suite(void)
 	add_tcase(s, "resources_drop_field", test_resources_drop_field);
 	add_tcase(s, "where_record", test_where_record);
 	add_tcase(s, "where_record_rejected", test_where_record_rejected);
+	add_tcase(s, "where_record_name", test_where_record_name);
 	add_tcase(s, "where_outer_uid", test_where_outer_uid);
 	return s;
 }
