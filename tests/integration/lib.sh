@@ -649,6 +649,8 @@ cgt_daemon_spawn() {
 	cgt_user_env
 	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$CGCTLD" "$@" </dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
+	# DLOG is this daemon's alone (a fresh file): cgt_daemon_wait may read its readiness there.
+	CGT_DLOG_OF=$DPID
 	cgt_track_pid "$DPID"
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
 	return 0
@@ -664,8 +666,10 @@ cgt_count_logs() {
 	return 0
 }
 
-# Wait until the daemon $DPID listens on $DSOCK and answers status: the
-# socket is polled every 20 ms (a file test), status asked once it is there.
+# Wait until the daemon $DPID is ready, polled every 20 ms: its log (when
+# cgt_daemon_spawn made it its own) says "ready on" (logged once it listens,
+# has reconciled and set up, as it sends READY=1: no CLI call, no fork of this
+# shell); otherwise, once $DSOCK is a socket, it answers status.
 cgt_daemon_wait() {
 	local i=0 limit=$((CGT_TIMEOUT * 50))
 	while :; do
@@ -675,7 +679,9 @@ cgt_daemon_wait() {
 			fail "cgctld exited early (status $?): $(tail -n 3 "$DLOG" | tr '\n' ' ')"
 			return 1
 		fi
-		if [ -S "$DSOCK" ]; then
+		if [ "${CGT_DLOG_OF:-}" = "$DPID" ]; then
+			cgt_daemon_logged_ready && return 0
+		elif [ -S "$DSOCK" ]; then
 			cgctl_u --socket "$DSOCK" status >/dev/null
 			[ "$RC" = 0 ] && return 0
 		fi
@@ -683,6 +689,16 @@ cgt_daemon_wait() {
 		[ "$i" -ge "$limit" ] && { fail "cgctld did not answer on $DSOCK within ${CGT_TIMEOUT}s"; return 1; }
 		cgt_nap 0.02
 	done
+}
+
+# True when $DLOG has the daemon's "ready on" line (builtins only).
+cgt_daemon_logged_ready() {
+	local line
+	[ -f "$DLOG" ] || return 1
+	while IFS= read -r line; do
+		case $line in "cgctld: ready on "* | "<"[0-9]">ready on "*) return 0 ;; esac
+	done <"$DLOG"
+	return 1
 }
 
 # Start the daemon and wait for it (args as cgt_daemon_spawn).
