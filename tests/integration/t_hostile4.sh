@@ -150,3 +150,46 @@ test_hostile4_collect_after_state_dir_full() {
 	h4_state_is A "" && h4_state_is L ""
 }
 
+# CPU ticks (user + system) process $1 has used; sets H4_TICKS.
+h4_ticks() {
+	local stat rest
+	read -r stat <"/proc/$1/stat" || return 1
+	rest=${stat##*) }
+	read -r -a H4_F <<<"$rest"
+	H4_TICKS=$((H4_F[11] + H4_F[12]))
+}
+
+# A Watch client that dies with events unread (a `cgctl watch` killed while
+# they arrive): the kernel resets the connection, which libevent reports as
+# an error, not a hang-up. The daemon took it from nobody: its loop woke at
+# once forever (a CPU at 100%) and the stream's connection slot was never
+# given back (with one connection a uid, that uid was locked out).
+test_hostile4_watch_client_reset() {
+	local CGT_AS before
+	cgt_daemon_start "" --max-connections-per-uid 1 || return 1
+	cgt_as_prefix "$CGT_WORK" "$CGT_UID" "$CGT_GID" init "$CGT_TIMEOUT"
+	"${CGT_AS[@]}" PATH=/usr/bin:/bin /usr/bin/python3 -c '
+import select, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"{\"method\":\"io.cgctl.Manager.Watch\",\"more\":true,\"parameters\":{}}\0")
+# The first event is here, and stays unread: exiting now resets the connection.
+if not select.select([s], [], [], 10)[0]:
+    sys.exit("no reply to Watch")
+print("left with the reply unread")' "$DSOCK" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "Watch client that leaves its reply unread"
+	expect_rc 0 "the Watch client" || return 1
+	# The slot comes back: the one connection the uid may have answers again.
+	cgt_wait_for 5 h4_answers || return 1
+	# And the loop sleeps: a spinning one burns a CPU second a second.
+	h4_ticks "$DPID" && before=$H4_TICKS || return 1
+	cgt_nap 1
+	h4_ticks "$DPID" || return 1
+	[ $((H4_TICKS - before)) -lt 20 ] || fail "cgctld used $((H4_TICKS - before)) ticks in 1 s with nobody connected"
+}
+
+# The daemon answers the test user's status.
+h4_answers() {
+	h4c status >/dev/null
+	[ "$RC" = 0 ]
+}
