@@ -24,13 +24,15 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_process_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_hangup_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_gone_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_yield_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Free the events of a connection that never started (NULL ones are fine). */
 static void conn_free_events(struct conn *c)
 {
-	struct event **evs[] = { &c->rev, &c->wev, &c->pev, &c->deadline, &c->cev, &c->gone_ev, &c->yield_ev };
+	struct event **evs[] = { &c->rev, &c->wev, &c->pev, &c->deadline, &c->cev, &c->hev, &c->gone_ev,
+				 &c->yield_ev };
 
 	for (size_t i = 0; i < ELEMENTSOF(evs); i++) {
 		if (*evs[i])
@@ -74,13 +76,14 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->pev = event_new(base, -1, 0, conn_process_cb, c);
 	c->deadline = evtimer_new(base, conn_deadline_cb, c);
 	c->cev = event_new(base, fd, EV_CLOSED, conn_hangup_cb, c);
+	c->hev = event_new(base, fd, EV_READ | EV_PERSIST, conn_hangup_read_cb, c);
 	c->gone_ev = event_new(base, -1, 0, conn_gone_cb, c);
 	c->yield_ev = evtimer_new(base, conn_yield_cb, c);
 	/* Behind everything else ready, the ledger's group commit included (same priority, queued
 	 * first): at the default priority a flood's yields kept the commit turn from ever running. */
 	if (c->yield_ev && base && event_base_get_npriorities(base) > SERVER_PRIO_COMMIT)
 		event_priority_set(c->yield_ev, SERVER_PRIO_COMMIT);
-	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->gone_ev || !c->yield_ev ||
+	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->hev || !c->gone_ev || !c->yield_ev ||
 	    !(c->peer = server_peer_ref(srv, uid)) || event_add(c->rev, NULL) < 0) {
 		if (c->peer)
 			server_peer_unref(srv, c->peer);
@@ -111,8 +114,9 @@ void conn_close(struct conn *c, const char *why)
 	event_free(c->pev);
 	event_free(c->deadline);
 	event_free(c->cev);
+	event_free(c->hev);
 	event_free(c->yield_ev);
-	c->rev = c->wev = c->pev = c->deadline = c->cev = c->yield_ev = NULL;
+	c->rev = c->wev = c->pev = c->deadline = c->cev = c->hev = c->yield_ev = NULL;
 	close(c->fd);
 	c->fd = -1;
 }
@@ -334,6 +338,35 @@ static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "peer hung up during a streaming call");
 }
 
+/*
+ * The same, while nothing unread waited: readable now means data, a hang-up
+ * or a reset. A reset (the peer closed with our replies unread: a killed
+ * `cgctl watch`) reaches libevent as EPOLLERR, which it hands on as readable
+ * and writable, never as EV_CLOSED: with cev alone nobody took it, the loop
+ * spun at full CPU and the stream's slot was held for good.
+ */
+static void conn_hangup_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char b;
+	ssize_t n;
+
+	if (!c->current || !c->current->vl.more) {
+		event_del(c->hev); /* the stream ended: reading resumes when the replies are out */
+		return;
+	}
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0)
+		conn_close(c, "peer hung up during a streaming call");
+	else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		conn_close(c, "peer gone during a streaming call (reset)");
+	else if (n > 0) {
+		/* A call sent behind the stream: left unread, so only a hang-up is watched from now on. */
+		event_del(c->hev);
+		event_add(c->cev, NULL);
+	}
+}
+
 /* Keep descriptors that arrived with the data; too many ends the connection. */
 static int conn_take_fds(struct conn *c, struct msghdr *mh)
 {
@@ -407,9 +440,16 @@ static bool conn_busy(const struct conn *c)
  * during a streaming call, or a closed Watch would hold its slot forever. */
 static void conn_stop_reading(struct conn *c)
 {
+	char b;
+
 	event_del(c->rev);
-	if (c->current && c->current->vl.more)
+	if (!c->current || !c->current->vl.more)
+		return;
+	/* Nothing unread: hev, which also takes a reset; a call already sent behind the stream: cev. */
+	if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
 		event_add(c->cev, NULL);
+	else
+		event_add(c->hev, NULL);
 }
 
 /* Readable: pull bytes in, then serve whole calls. */
@@ -532,6 +572,7 @@ static void conn_process(struct conn *c)
 				conn_stop_reading(c);
 		} else {
 			event_del(c->cev);
+			event_del(c->hev);
 			event_add(c->rev, NULL);
 		}
 		conn_update_deadline(c, took);

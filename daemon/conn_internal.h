@@ -66,6 +66,7 @@ struct conn {
 	struct event *rev, *wev, *pev;
 	struct event *gone_ev;  /* the loop turn after closing: tell the server, drop our reference */
 	struct event *cev;      /* peer hang-up while a call is pending (we are not reading) */
+	struct event *hev;      /* the same while nothing unread waits: readable means hang-up or reset */
 	struct event *yield_ev; /* zero timer: its share spent, the connection goes on after the next poll */
 	bool yielded;
 	struct vl_framer in;

@@ -256,34 +256,45 @@ struct manager *call_manager(struct call *call)
 struct durable_reply {
 	struct call *call;
 	json_object *params;
+	call_undo_fn undo; /* on a failed sync, or NULL */
+	void *undo_arg;
 };
 
-/* The sync that covers the call's records ended with r: its reply, or SystemError. */
+/* The sync that covers the call's records ended with r: its reply, or SystemError (what was undone first). */
 static void durable_reply_cb(void *userdata, int r)
 {
 	struct durable_reply *d = userdata;
 
 	if (r < 0) {
 		json_object_put(d->params);
-		call_error_errno(d->call, r, "ledger could not be made durable");
+		call_error_errno(d->call, r, "ledger could not be made durable%s",
+				 d->undo ? d->undo(d->call, d->undo_arg) : "");
 	} else {
 		call_reply(d->call, d->params);
 	}
+	free(d->undo_arg);
 	free(d);
 }
 
-/* Reply once the ledger records written so far are durable (group commit). */
-void call_reply_durable(struct call *call, json_object *params)
+void call_reply_durable_undo(struct call *call, json_object *params, call_undo_fn undo, void *arg)
 {
 	struct durable_reply *d = calloc(1, sizeof(*d));
 
 	if (d) {
 		d->call = call;
 		d->params = params;
+		d->undo = undo;
+		d->undo_arg = arg;
 		if (commit_after_sync(call_app(call)->commit, durable_reply_cb, d) == 0)
 			return;
 		free(d);
 	}
 	json_object_put(params);
-	call_error_errno(call, -ENOMEM, "ledger could not be made durable");
+	call_error_errno(call, -ENOMEM, "ledger could not be made durable%s", undo ? undo(call, arg) : "");
+	free(arg);
+}
+
+void call_reply_durable(struct call *call, json_object *params)
+{
+	call_reply_durable_undo(call, params, NULL, NULL);
 }

@@ -44,6 +44,10 @@ void dispatch_call(struct call *call);
 void call_op_error(struct call *call, const struct op_error *e);
 /* Reply (params consumed) once the ledger records written so far are durable (group commit). */
 void call_reply_durable(struct call *call, json_object *params);
+/* Undo what a call did, its records not durable: a phrase for its error ("" when nothing was undone). */
+typedef const char *(*call_undo_fn)(struct call *call, void *arg);
+/* call_reply_durable(), but a failed sync first runs undo(call, arg); arg is then freed with free(). */
+void call_reply_durable_undo(struct call *call, json_object *params, call_undo_fn undo, void *arg);
 /* The daemon's manager. */
 struct manager *call_manager(struct call *call);
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
 
 #include "cgroupfs.h"
 #include "cleanup.h"
@@ -114,46 +115,160 @@ static void events_memory_cb(void *arg, int gone)
 	rt->oom_kill = kill;
 }
 
-/* An auto_remove entry emptied: remove it (logged; nobody waits for the answer). */
+/* A lease release or auto_remove to try again: the ledger could not be written, or the processes outlived the wait. */
+struct events_retry {
+	struct events_retry *next;
+	struct manager *m;
+	struct event *timer;
+	char *name;
+	uint64_t cgroup_id; /* the entry's directory: a same-named successor is not ours to collect */
+	bool kill;          /* a lease's release */
+	unsigned tries;
+};
+
+/* A collection nobody waits for: what it was, for a retry. */
+struct events_collecting {
+	struct manager *m;
+	char *name;
+	bool kill;
+	unsigned tries;
+};
+
+static void events_collect_try(struct manager *m, const char *name, bool kill, unsigned tries);
+static void events_populated_changed(struct manager *m, struct ledger_entry *le, bool populated, unsigned tries);
+
+/* Unlink retry rr from its list and free it. */
+static void events_retry_free(struct events_retry *rr)
+{
+	for (struct events_retry **pp = &rr->m->retries; *pp; pp = &(*pp)->next)
+		if (*pp == rr) {
+			*pp = rr->next;
+			break;
+		}
+	if (rr->timer)
+		event_free(rr->timer);
+	free(rr->name);
+	free(rr);
+}
+
+/* A retry is due: settle the entry again if the ledger still holds that very one. */
+static void events_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct events_retry *rr = arg;
+	struct manager *m = rr->m;
+	struct ledger_entry *le = ledger_get(m->ledger, rr->name);
+	_cleanup_free_ char *name = TAKE_PTR(rr->name);
+	bool kill = rr->kill;
+	unsigned tries = rr->tries;
+	bool ours = le && le->cgroup_id == rr->cgroup_id;
+
+	events_retry_free(rr);
+	if (!ours || m->stopping)
+		return;
+	if (kill && le->lease)
+		events_collect_try(m, name, true, tries);
+	else if (le->auto_remove) {
+		_cleanup_free_ char *rel = NULL;
+		bool populated;
+
+		if (cgname_to_path(name, &rel) >= 0 && cgfs_read_events(m->rootfd, rel, &populated, NULL) >= 0)
+			events_populated_changed(m, le, populated, tries);
+	}
+}
+
+/* Try name's release (kill) or auto_remove again later, backing off from 1 s to a minute; logged. */
+static void events_retry_later(struct manager *m, const char *name, bool kill, unsigned tries)
+{
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+	struct events_retry *rr;
+	unsigned secs = tries < 6 ? 1u << tries : 60;
+	struct timeval tv = { .tv_sec = secs };
+
+	if (!le || m->stopping)
+		return;
+	for (rr = m->retries; rr; rr = rr->next)
+		if (strcmp(rr->name, name) == 0)
+			return; /* one is due already */
+	rr = calloc(1, sizeof(*rr));
+	if (!rr || !(rr->name = strdup(name)) ||
+	    !(rr->timer = evtimer_new(m->base, events_retry_cb, rr)) || evtimer_add(rr->timer, &tv) < 0) {
+		if (rr && rr->timer)
+			event_free(rr->timer);
+		if (rr)
+			free(rr->name);
+		free(rr);
+		log_warnx("%s: cannot schedule another try; it is tried again at the next start", name);
+		return;
+	}
+	rr->m = m;
+	rr->cgroup_id = le->cgroup_id;
+	rr->kill = kill;
+	rr->tries = tries + 1;
+	rr->next = m->retries;
+	m->retries = rr;
+	log_notice("%s: trying again in %u s", name, secs);
+}
+
+/* A lease's release or an auto_remove ended (logged; nobody waits for the answer). */
 static void events_auto_removed_cb(void *arg, int r, bool existed, json_object *removed, const struct op_error *e)
 {
-	char *name = arg;
+	struct events_collecting *c = arg;
 
-	if (r < 0)
-		log_notice("auto_remove of %s failed: %s", name, e->message);
-	free(name);
+	if (r < 0) {
+		log_notice("%s of %s failed: %s", c->kill ? "lease release" : "auto_remove", c->name, e->message);
+		/* Transient: a full state directory, processes that outlived the wait. Not at a stop. */
+		if (e->code == CGERR_SYSTEM_ERROR || (e->code == CGERR_TIMEOUT && r != -ECANCELED))
+			events_retry_later(c->m, c->name, c->kill, c->tries);
+	}
+	free(c->name);
+	free(c);
+}
+
+/* events_collect(), the tries-th time. */
+static void events_collect_try(struct manager *m, const char *name, bool kill, unsigned tries)
+{
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+	struct destroy_request req = { .name = name, .recursive = true, .kill = kill,
+				       .timeout_ms = MANAGER_KILL_TIMEOUT_MS, .caller = le ? le->owner : 0 };
+	struct events_collecting *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->name = strdup(name))) {
+		free(c);
+		return;
+	}
+	c->m = m;
+	c->kill = kill;
+	c->tries = tries;
+	manager_destroy(m, &req, events_auto_removed_cb, c);
 }
 
 /*
  * Start an asynchronous destroy nobody waits for, with the reach of the
  * entry's owner: a lease's hang-up or an auto_remove of a tenant's entry never
  * kills or removes another owner's entry below it, as the tenant's own
- * recursive destroy would not.
+ * recursive destroy would not. One that fails for want of the ledger or of
+ * time is tried again.
  */
 void events_collect(struct manager *m, const char *name, bool kill)
 {
-	struct ledger_entry *le = ledger_get(m->ledger, name);
-	struct destroy_request req = { .name = name, .recursive = true, .kill = kill,
-				       .timeout_ms = MANAGER_KILL_TIMEOUT_MS, .caller = le ? le->owner : 0 };
-	char *copy = strdup(name);
-
-	if (copy)
-		manager_destroy(m, &req, events_auto_removed_cb, copy);
+	events_collect_try(m, name, kill, 0);
 }
 
-/* populated went 0 → 1 or 1 → 0 for an entry: auto_remove bookkeeping. */
-static void events_populated_changed(struct manager *m, struct ledger_entry *le, bool populated)
+/* populated went 0 → 1 or 1 → 0 for an entry (the tries-th time): auto_remove bookkeeping. */
+static void events_populated_changed(struct manager *m, struct ledger_entry *le, bool populated, unsigned tries)
 {
 	if (!le->auto_remove)
 		return;
 	if (populated && !le->was_populated) {
 		struct ledger_entry copy = *le;
 		copy.was_populated = true;
-		if (ledger_put(m->ledger, &copy, NULL) < 0)
+		if (ledger_put(m->ledger, &copy, NULL) < 0) {
 			log_warnx("%s: could not record that it was populated", le->name);
+			events_retry_later(m, le->name, false, tries);
+		}
 	} else if (!populated && le->was_populated) {
 		log_info("%s emptied: removing it (auto_remove)", le->name);
-		events_collect(m, le->name, false);
+		events_collect_try(m, le->name, false, tries);
 	}
 }
 
@@ -181,7 +296,7 @@ static void events_apply(struct entry_rt *rt, bool populated, bool frozen)
 	events_emit(m, populated ? "populated" : "empty", name, NULL);
 	le = ledger_get(m->ledger, name);
 	if (le)
-		events_populated_changed(m, le, populated);
+		events_populated_changed(m, le, populated, 0);
 }
 
 /* Read rt's cgroup.events now and take it. */
@@ -280,7 +395,7 @@ bool events_attached(struct manager *m, const char *name)
 	if (!rt->populated)
 		events_apply(rt, true, rt->frozen);
 	else
-		events_populated_changed(m, le, true);
+		events_populated_changed(m, le, true, 0);
 	/* Gone already? Then it is empty now, and goes (auto_remove). */
 	rt = events_rt_of(m, name);
 	if (rt)
@@ -453,7 +568,7 @@ void events_startup(struct manager *m)
 			drop[k++] = le->name; /* its connection died with the previous daemon */
 		else if (le->auto_remove && rt) {
 			if (rt->populated && !le->was_populated)
-				events_populated_changed(m, le, true);
+				events_populated_changed(m, le, true, 0);
 			else if (!rt->populated && le->was_populated)
 				drop[k++] = le->name;
 		}
@@ -479,6 +594,8 @@ void events_stop(struct manager *m)
 	size_t n;
 
 	m->stopping = true;
+	while (m->retries)
+		events_retry_free(m->retries);
 	if (ledger_list(m->ledger, &all, &n) >= 0)
 		for (size_t i = 0; i < n; i++)
 			events_untrack(m, all[i]);

@@ -661,8 +661,8 @@ int ledger_set_state(struct ledger *l, const char *name, enum ledger_state state
 	return 0;
 }
 
-/* Remove an entry: journal first, memory after. */
-int ledger_remove(struct ledger *l, const char *name)
+/* Remove an entry: journal first (deferred when settled), memory after. */
+static int ledger_remove_rec(struct ledger *l, const char *name, bool settled)
 {
 	_cleanup_free_ char *line = NULL;
 	struct node *n;
@@ -676,13 +676,23 @@ int ledger_remove(struct ledger *l, const char *name)
 		return -ENOENT;
 	r = ledger_format_del_line(name, l->seq + 1, &line, &len);
 	if (r >= 0)
-		r = ledger_journal_append(l, line, len, n->e.state == LEDGER_DESTROYING);
+		r = ledger_journal_append(l, line, len, settled || n->e.state == LEDGER_DESTROYING);
 	if (r < 0)
 		return r;
 	l->seq++;
 	ht_unlink(l, n);
 	ledger_node_free(n);
 	return 0;
+}
+
+int ledger_remove(struct ledger *l, const char *name)
+{
+	return ledger_remove_rec(l, name, false);
+}
+
+int ledger_remove_settled(struct ledger *l, const char *name)
+{
+	return ledger_remove_rec(l, name, true);
 }
 
 /* ---- durability ---- */

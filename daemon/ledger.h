@@ -144,6 +144,12 @@ int ledger_set_state(struct ledger *l, const char *name, enum ledger_state state
 /* Remove name and append a record. -ENOENT if absent. */
 int ledger_remove(struct ledger *l, const char *name);
 /*
+ * Remove name whose directory is already gone: the rollback of a create that
+ * was never acknowledged. Its record is deferred, as a destroy's removal is
+ * (below): memory changes at once even when the journal cannot be written.
+ */
+int ledger_remove_settled(struct ledger *l, const char *name);
+/*
  * The record that settles what the kernel already did -- a "creating" entry
  * put as "active" (a create's commit), a "destroying" one removed (a
  * destroy's removal) -- is deferred: it reaches the file with the next record

@@ -86,6 +86,14 @@ int manager_sync(struct manager *m);
 /* Create a cgroup; *ret is the ledger entry. 0 or -errno with e filled. */
 int manager_create(struct manager *m, const struct create_request *req, struct ledger_entry **ret,
 		   struct op_error *e);
+/*
+ * Undo the create of name (directory cgroup_id) that could not be made
+ * durable, so that its caller's error is the truth: its directory is removed
+ * if still ours and empty, and the entry forgotten (the record deferred:
+ * reconcile drops a create whose directory is gone). 0, or -errno when it
+ * stays (gone already, replaced, or no longer empty: it is then kept, active).
+ */
+int manager_create_undo(struct manager *m, const char *name, uint64_t cgroup_id);
 struct destroy_request {
 	const char *name;
 	bool recursive; /* also the ledger children, deepest first */

@@ -352,3 +352,26 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	log_op(LOG_DEBUG, "create", name, "created %s%s", name, tmpl.generated ? " (generated name)" : "");
 	return 0;
 }
+
+int manager_create_undo(struct manager *m, const char *name, uint64_t cgroup_id)
+{
+	struct ledger_entry *le = ledger_get(m->ledger, name);
+	struct op_error e;
+	uid_t owner;
+	int r;
+
+	if (!le || le->cgroup_id != cgroup_id || le->children > 0)
+		return -ENOENT;
+	owner = le->owner;
+	r = manager_rmdir_verified(m, name, NULL, &e);
+	if (r < 0 && r != -ENOENT)
+		return log_warn_errno(r, "%s: created, but the ledger could not be made durable, and it could not "
+				      "be removed again; kept", name);
+	events_untrack(m, le);
+	r = ledger_remove_settled(m->ledger, name);
+	if (r < 0)
+		return r;
+	events_emit_owned(m, "removed", name, owner, NULL);
+	log_warnx("%s: created, but the ledger could not be made durable: removed again", name);
+	return 0;
+}

@@ -198,6 +198,24 @@ static void destroy_timer_cb(evutil_socket_t fd, short what, void *arg)
 	destroy_step(op);
 }
 
+/*
+ * Record that name is being destroyed before anything is killed or removed:
+ * without the record (a full state directory) nothing is touched, and the
+ * entry stays active and listed as it is. Once recorded (a kill came first),
+ * the removal that follows needs no second record.
+ */
+static int destroy_intent(struct destroy_op *op, const char *name)
+{
+	struct ledger_entry *le = ledger_get(op->m->ledger, name);
+	int r = ledger_set_state(op->m->ledger, name, LEDGER_DESTROYING);
+
+	if (r >= 0 || (le && le->state == LEDGER_DESTROYING))
+		return 0;
+	log_error_errno(r, "%s: not destroyed: the ledger write failed", name);
+	return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL,
+			    "ledger write failed: %s; \"%s\" was not touched", strerror(-r), name);
+}
+
 /* Kill every process of name through its verified directory. 0 (also when it is gone) or -errno, op->e filled. */
 static int destroy_kill(struct destroy_op *op, const char *name)
 {
@@ -213,7 +231,9 @@ static int destroy_kill(struct destroy_op *op, const char *name)
 	r = destroy_check_foreign(op->m, &op->names[op->i], 1, &op->e);
 	if (r < 0)
 		return r;
-	ledger_set_state(op->m->ledger, name, LEDGER_DESTROYING);
+	r = destroy_intent(op, name);
+	if (r < 0)
+		return r;
 	r = cgkill_start(fd, "");
 	if (r < 0 && r != -ENOENT)
 		return op_error_set(&op->e, r, CGERR_SYSTEM_ERROR, NULL, NULL, "kill \"%s\": %s", name,
@@ -272,7 +292,11 @@ static void destroy_step(struct destroy_op *op)
 				return;
 			}
 		}
-		ledger_set_state(op->m->ledger, name, LEDGER_DESTROYING);
+		r = destroy_intent(op, name);
+		if (r < 0) {
+			destroy_finish(op, r);
+			return;
+		}
 		r = destroy_remove(op, le);
 		if (r == -EBUSY && op->kill && op->retries < DESTROY_RETRIES &&
 		    now_mono_msec() < op->deadline_ms) {

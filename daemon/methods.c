@@ -15,6 +15,35 @@
 #include "tenant.h"
 #include "watch.h"
 
+/* What create_undo() undoes: the entry, by name and directory. */
+struct create_made {
+	uint64_t cgroup_id;
+	char name[];
+};
+
+/* A Create's record, for create_undo(); NULL when out of memory (then nothing is undone). */
+static struct create_made *create_undo_arg(const struct ledger_entry *le)
+{
+	size_t n = strlen(le->name) + 1;
+	struct create_made *c = malloc(sizeof(*c) + n);
+
+	if (c) {
+		c->cgroup_id = le->cgroup_id;
+		memcpy(c->name, le->name, n);
+	}
+	return c;
+}
+
+/* A Create could not be made durable: take the cgroup away again, so that its error is the truth. */
+static const char *create_undo(struct call *call, void *arg)
+{
+	struct create_made *c = arg;
+
+	if (!c || manager_create_undo(call_manager(call), c->name, c->cgroup_id) < 0)
+		return "";
+	return " (the cgroup was removed again)";
+}
+
 /* A tenant's view: its own figures (quota_status_view()); the reconcile report names anybody's entries, so it is empty. */
 static void status_tenant_view(struct manager *m, uid_t uid, json_object *st)
 {
@@ -118,7 +147,7 @@ void method_create(struct call *call)
 		log_warnx("%s: could not record its lease", le->name);
 	p = json_object_new_object();
 	json_object_object_add(p, "entry", manager_entry_to_json(m, le));
-	call_reply_durable(call, p);
+	call_reply_durable_undo(call, p, create_undo, create_undo_arg(le));
 }
 
 /* A destroy ended: answer, durably when anything was removed. */

@@ -2,6 +2,7 @@
 /* test_destroy.c: Check suite for daemon/manager_destroy.c: removal that is total, honest, and touches only what is ours. */
 
 #include "domainfix.h"
+#include "../../daemon/ledger_internal.h"
 
 static struct domfix f;
 
@@ -358,6 +359,120 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/* Point the ledger's journal at /dev/full (on) or back at the file: appends fail with ENOSPC, as on a full state directory. */
+static void journal_full(bool on)
+{
+	static int saved = -1;
+
+	if (on) {
+		int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+		ck_assert_int_ge(full, 0);
+		saved = dup(f.m.ledger->journalfd);
+		ck_assert_int_ge(saved, 0);
+		ck_assert_int_ge(dup2(full, f.m.ledger->journalfd), 0);
+		close(full);
+	} else {
+		ck_assert_int_ge(dup2(saved, f.m.ledger->journalfd), 0);
+		close(saved);
+		saved = -1;
+	}
+}
+
+/*
+ * The state directory is full: the "destroying" record cannot be written, so
+ * nothing is killed or removed and the entry stays active (it was removed
+ * and answered success, and the ledger kept an active entry with no directory).
+ */
+START_TEST(test_ledger_full_touches_nothing)
+{
+	struct result res;
+
+	create_as("a", 0);
+	create_as("k", 0);
+	journal_full(true);
+	res = destroy("a", false, false, 0);
+	ck_assert_int_eq(res.r, -ENOSPC);
+	ck_assert_int_eq(res.e.code, CGERR_SYSTEM_ERROR);
+	ck_assert_msg(strstr(res.e.message, "ledger write failed") != NULL, "%s", res.e.message);
+	/* The file could not be rolled back on /dev/full: the next write says EIO (LEDGER.md). */
+	res = destroy("k", false, true, 0);
+	ck_assert_int_lt(res.r, 0);
+	ck_assert_int_eq(res.e.code, CGERR_SYSTEM_ERROR);
+	ck_assert(domfix_exists(&f, "a"));
+	ck_assert(domfix_exists(&f, "k"));
+	ck_assert_int_eq(ledger_get(f.m.ledger, "a")->state, LEDGER_ACTIVE);
+	ck_assert_int_eq(ledger_get(f.m.ledger, "k")->state, LEDGER_ACTIVE);
+	/* Space again: the same calls remove them. */
+	journal_full(false);
+	res = destroy("a", false, false, 0);
+	ck_assert_int_eq(res.r, 0);
+	res = destroy("k", false, true, 0);
+	ck_assert_int_eq(res.r, 0);
+	ck_assert(!domfix_exists(&f, "a"));
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "k"));
+}
+END_TEST
+
+/* A lease released while the ledger cannot be written is released again once it can (it stayed until a restart). */
+START_TEST(test_collect_retried_after_ledger_full)
+{
+	struct create_request req = { .name = "l", .lease = true };
+	struct ledger_entry *le;
+	struct op_error e;
+	bool never = false;
+
+	ck_assert_int_eq(manager_create(&f.m, &req, &le, &e), 0);
+	journal_full(true);
+	events_collect(&f.m, "l", true);
+	domfix_loop_until(&f, &never, 100);
+	ck_assert(domfix_exists(&f, "l"));
+	ck_assert_ptr_nonnull(f.m.retries);
+	journal_full(false);
+	domfix_loop_until(&f, &never, 1500);
+	ck_assert(!domfix_exists(&f, "l"));
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "l"));
+	ck_assert_ptr_null(f.m.retries);
+}
+END_TEST
+
+/*
+ * A create whose records could not be made durable (the journal full) is
+ * taken back, so that its caller's error is the truth: the directory goes,
+ * the entry goes at once (its record deferred), and the journal says so once
+ * it can be written. Before, the entry stayed active and its name taken.
+ */
+START_TEST(test_create_undo_when_ledger_full)
+{
+	struct create_request req = { .name = "u" };
+	struct ledger_entry *le;
+	struct op_error e;
+	uint64_t id;
+	char path[PATH_MAX], text[8192] = "";
+	FILE *jf;
+	size_t n;
+
+	ck_assert_int_eq(manager_create(&f.m, &req, &le, &e), 0);
+	id = le->cgroup_id;
+	journal_full(true);
+	ck_assert_int_lt(ledger_sync(f.m.ledger), 0);
+	ck_assert_int_eq(manager_create_undo(&f.m, "u", id + 1), -ENOENT); /* not that directory: untouched */
+	ck_assert(domfix_exists(&f, "u"));
+	ck_assert_int_eq(manager_create_undo(&f.m, "u", id), 0);
+	ck_assert(!domfix_exists(&f, "u"));
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "u"));
+	journal_full(false);
+	ck_assert_int_eq(ledger_sync(f.m.ledger), 0);
+	snprintf(path, sizeof(path), "%s/state/journal.jsonl", f.base);
+	jf = fopen(path, "re");
+	ck_assert_ptr_nonnull(jf);
+	n = fread(text, 1, sizeof(text) - 1, jf);
+	fclose(jf);
+	text[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(text, "\"op\":\"del\",\"name\":\"u\""));
+}
+END_TEST
+
 /* On the real cgroup2 tree: kill ends the processes, the wait sees the cgroup empty, and it is removed. */
 START_TEST(test_real_kill)
 {
@@ -412,6 +527,9 @@ static Suite *destroy_suite(void)
 	tcase_add_test(tc, test_stop_cancels_wait);
 	tcase_add_test(tc, test_stop_cancels_retry);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_ledger_full_touches_nothing);
+	tcase_add_test(tc, test_collect_retried_after_ledger_full);
+	tcase_add_test(tc, test_create_undo_when_ledger_full);
 	tcase_add_test(tc, test_real_kill);
 	suite_add_tcase(s, tc);
 	return s;

@@ -396,6 +396,46 @@ START_TEST(test_peer_hangup)
 }
 END_TEST
 
+/* A streaming call is open and has sent one reply; the peer reads it (read) or not, then goes: the connection ends. */
+static void stream_then_peer_gone(bool read)
+{
+	static const char stream[] = "{\"method\":\"t.Stream\",\"more\":true,\"parameters\":{}}";
+	char buf[256];
+
+	peer_send(stream, sizeof(stream));
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert_int_eq(call_reply_more(app.calls[0], json_object_new_object()), 0);
+	turns(3);
+	if (read)
+		ck_assert_int_gt(recv(peer, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(peer);
+	peer = -1;
+	turns(3);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
+	call_reply(app.calls[0], NULL); /* the application ends its stream (sent nowhere) */
+}
+
+/*
+ * The peer of a streaming call closes with a reply unread (a killed `cgctl
+ * watch`): the kernel resets the connection, which libevent hands on as
+ * readable and writable, not as a hang-up. It was kept for good, the loop
+ * woken at once each turn (100% CPU).
+ */
+START_TEST(test_stream_peer_reset)
+{
+	stream_then_peer_gone(false);
+}
+END_TEST
+
+/* The same after an orderly end (the reply read): the hang-up ends it. */
+START_TEST(test_stream_peer_hangup)
+{
+	stream_then_peer_gone(true);
+}
+END_TEST
+
 /* A message over message_max or malformed JSON closes the connection. */
 START_TEST(test_bad_messages_close)
 {
@@ -1143,6 +1183,8 @@ static Suite *transport_suite(void)
 	add_tcase(s, "back_pressure", test_back_pressure);
 	add_tcase(s, "close_is_deferred", test_close_is_deferred);
 	add_tcase(s, "peer_hangup", test_peer_hangup);
+	add_tcase(s, "stream_peer_reset", test_stream_peer_reset);
+	add_tcase(s, "stream_peer_hangup", test_stream_peer_hangup);
 	add_tcase(s, "bad_messages_close", test_bad_messages_close);
 	add_tcase(s, "per_uid_cap", test_per_uid_cap);
 	add_tcase(s, "tenant_cap", test_tenant_cap);
