@@ -341,7 +341,7 @@ check-bench: all $(BENCH_BINS)
 # with the plain tree's CLI and test programs (CGCTL_TEST_CLIENT_BUILD; the
 # CLI's and libcgctl's parsing run under ASan in the unit suites and the fuzz
 # smoke); CGCTL_SANITIZE_SUITES=all runs every suite.
-CGCTL_SANITIZE_SUITES ?= t_hostile t_crash t_varlink t_client
+CGCTL_SANITIZE_SUITES ?= t_hostile t_hostile2 t_hostile3 t_hostile4 t_crash t_varlink t_client
 ASAN_MAKE = $(MAKE) --no-print-directory SANITIZE=1 B=$(SAN_B)
 .PHONY: test-bins asan-build check-unit-asan check-sanitize-integration
 # What the tests run, for whichever tree B names.
