@@ -321,3 +321,42 @@ while not os.path.exists(sys.argv[2]):
 	fi
 	t1 create d --delegate && expect_rc 0 && t1 destroy d && expect_rc 0
 }
+
+# Root's destroy --kill of a tenant's handed-over entry while the tenant, from
+# outside it, makes 200 cgroups inside, each again once it is gone: the entry goes
+# (no cgroup can be made in it once its removal starts). Before, every rmdir
+# of the entry met the tenant's newest child and the destroy ended Busy.
+# A destroy that stops short leaves the entry's bound as it was.
+test_tenants2_delegate_destroy_not_raced() {
+	local stop=$CGT_TMP/spin.stop was now
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	tn_up || return 1
+	t1 create d --delegate && expect_rc 0 || return 1
+	read -r was <"$TN_ROOT/d/cgroup.max.descendants"
+	# A destroy that stops short (Busy: a process, no kill) puts the bound back.
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach d "$SPID" && expect_rc 0 && adm destroy d && expect_rc 1 && expect_err Busy || return 1
+	read -r now <"$TN_ROOT/d/cgroup.max.descendants"
+	[ "$now" = "$was" ] || fail "d's cgroup.max.descendants is $now after a Busy destroy, not $was" || return 1
+	kill -KILL "$SPID"
+	# shellcheck disable=SC2016
+	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -c '
+import os, sys
+made = 0
+while not os.path.exists(sys.argv[2]):
+    for i in range(200):
+        try:
+            os.mkdir("%s/x%d" % (sys.argv[1], i))
+            made += 1
+        except OSError:
+            pass
+print("made", made, "cgroups")
+' "$TN_ROOT/d" "$stop"
+	until [ -d "$TN_ROOT/d/x199" ] || ! kill -0 "$BGPID" 2>/dev/null; do cgt_nap 0.01; done
+	adm destroy d --kill
+	touch "$stop"
+	wait "$BGPID" 2>/dev/null
+	cat "$CGT_TMP/spin.out"
+	expect_rc 0 "root's destroy --kill of tenant 1's delegated d" || { adm destroy d --kill; return 1; }
+	expect_no_dir "$TN_ROOT/d"
+}
