@@ -282,6 +282,7 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, json_objec
 	r = manager_set_up(m, tmpl, rel, fd, res, e);
 	if (r < 0)
 		return r;
+	crashpoint("create-set-up");
 	tmpl->state = LEDGER_ACTIVE;
 	r = ledger_put(m->ledger, tmpl, ret);
 	if (r < 0) {
