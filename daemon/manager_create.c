@@ -198,13 +198,30 @@ static int manager_bound_inside(struct manager *m, int fd)
 	return cgfs_write_attr(fd, "", "cgroup.max.depth", buf);
 }
 
-/* The create is refused: say why the hand-over failed. */
-static int manager_hand_over_error(const struct ledger_entry *tmpl, int r, struct op_error *e)
+/* The create is refused: say why the hand-over failed (why: what it needs, or NULL). */
+static int manager_hand_over_error(const struct ledger_entry *tmpl, int r, const char *why, struct op_error *e)
 {
+	if (!why)
+		why = "a delegated cgroup for another uid needs a cgctld running as root";
 	log_warn_errno(r, "%s: cannot hand it over to uid %u", tmpl->name, (unsigned)tmpl->owner);
-	return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL,
-			    "cannot hand \"%s\" over to uid %u (%s): a delegated cgroup for another uid needs a "
-			    "cgctld running as root", tmpl->name, (unsigned)tmpl->owner, strerror(-r));
+	return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "cannot hand \"%s\" over to uid %u (%s): %s",
+			    tmpl->name, (unsigned)tmpl->owner, strerror(-r), why);
+}
+
+/*
+ * May the directory open at fd become the tenant's? Its owner may rewrite a
+ * user.* mark (trusted.* was refused: a root daemon in a user namespace), and
+ * an entry whose mark no longer matches is dropped as lost: the tenant would
+ * keep a cgroup outside the ledger and its quota.
+ */
+static int manager_may_hand_over(const struct ledger_entry *tmpl, int fd, struct op_error *e)
+{
+	/* Not root: the chown fails and says so. */
+	if (!tmpl->nonce[0] || geteuid() != 0 || identity_mark_trusted(fd))
+		return 0;
+	return manager_hand_over_error(tmpl, -EPERM,
+				       "its identity mark could only be a user.* attribute, which the new owner could "
+				       "rewrite (trusted.* needs CAP_SYS_ADMIN of the host's user namespace)", e);
 }
 
 /*
@@ -221,12 +238,14 @@ static int manager_set_up(struct manager *m, const struct ledger_entry *tmpl, co
 	bool hand_over = tmpl->delegate && !tenant_is_admin(tmpl->owner);
 	int r = 0;
 
-	if (hand_over && (r = manager_bound_inside(m, fd)) < 0)
-		manager_hand_over_error(tmpl, r, e);
+	if (hand_over)
+		r = manager_may_hand_over(tmpl, fd, e);
+	if (r == 0 && hand_over && (r = manager_bound_inside(m, fd)) < 0)
+		manager_hand_over_error(tmpl, r, NULL, e);
 	if (r == 0 && res)
 		r = manager_apply_resources(m, fd, tmpl->name, res, e);
 	if (r == 0 && hand_over && (r = cgfs_hand_over(fd, tmpl->owner)) < 0)
-		manager_hand_over_error(tmpl, r, e);
+		manager_hand_over_error(tmpl, r, NULL, e);
 	if (r == 0)
 		return 0;
 	/* Never a cgroup with half its limits, nor one the ledger does not know. */

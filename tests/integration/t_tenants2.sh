@@ -391,3 +391,30 @@ test_tenants2_delegate_crash_after_hand_over() {
 	case $OUT in *"rolled back 1,"*) ;; *) fail "the restart did not roll e back" && return 1 ;; esac
 	expect_no_dir "$TN_ROOT/e"
 }
+
+# A root cgctld in a user namespace (not CAP_SYS_ADMIN of the host) marks its
+# directories with user.cgctl.id, which a directory's owner may rewrite: it
+# refuses a tenant's --delegate create (PermissionDenied, nothing left) and
+# still makes its plain ones and root's delegated ones. Before, it handed the
+# entry over; the tenant rewrote the mark and its next call dropped the entry
+# from the ledger as replaced: a tenant-owned cgroup outside ledger and quota,
+# as many as it liked.
+test_tenants2_delegate_mark_the_tenant_could_rewrite() {
+	local TN_PRE=(/usr/bin/python3 "$HERE/userns_root.py")
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	tn_up || return 1
+	TN_PRE=()
+	t1 create d --delegate
+	if [ "$RC" = 0 ]; then
+		# shellcheck disable=SC2016
+		cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "user.cgctl.id", b"0" * 32)' "$TN_ROOT/d" </dev/null
+		t1 destroy d
+		rmdir "$TN_ROOT/d" 2>/dev/null
+		fail "tenant 1's delegated d was handed over with a mark it could rewrite" || return 1
+	fi
+	expect_rc 1 && expect_err PermissionDenied && expect_err "user.* attribute" || return 1
+	expect_no_dir "$TN_ROOT/d" || return 1
+	t1 create p && expect_rc 0 && adm create r --delegate && expect_rc 0 || return 1
+	t1 destroy p && expect_rc 0 && adm destroy r && expect_rc 0
+}
