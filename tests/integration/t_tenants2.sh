@@ -306,7 +306,7 @@ while not os.path.exists(sys.argv[2]):
         except OSError:
             pass
 ' "$TN_ROOT/d/x" "$stop"
-	for i in $(seq 80); do
+	for i in $(seq 60); do
 		t1 create d --delegate --set "$TN_NOLIMIT" >/dev/null 2>&1
 		[ -e "$TN_ROOT/d" ] && { left="after try $i"; break; }
 		kill -0 "$BGPID" 2>/dev/null || break
