@@ -403,7 +403,6 @@ test_tenants2_delegate_mark_the_tenant_could_rewrite() {
 	local TN_PRE=(/usr/bin/python3 "$HERE/userns_root.py")
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	tn_up || return 1
-	TN_PRE=()
 	t1 create d --delegate
 	if [ "$RC" = 0 ]; then
 		# shellcheck disable=SC2016
