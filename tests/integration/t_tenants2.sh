@@ -400,6 +400,7 @@ test_tenants2_delegate_crash_after_hand_over() {
 # from the ledger as replaced: a tenant-owned cgroup outside ledger and quota,
 # as many as it liked.
 test_tenants2_delegate_mark_the_tenant_could_rewrite() {
+	# shellcheck disable=SC2034 # tn_up (t_tenants.sh) reads it
 	local TN_PRE=(/usr/bin/python3 "$HERE/userns_root.py")
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	tn_up || return 1
