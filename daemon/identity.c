@@ -58,6 +58,11 @@ int identity_mark(int dirfd, const char *nonce)
 	return fsetxattr(dirfd, IDENTITY_XATTR_USER, nonce, strlen(nonce), 0) == 0 ? 0 : -errno;
 }
 
+bool identity_mark_trusted(int dirfd)
+{
+	return fgetxattr(dirfd, IDENTITY_XATTR_TRUSTED, NULL, 0) > 0;
+}
+
 /* Read the nonce on dirfd into buf (NUL-terminated): length, or -errno (-ENODATA: none). */
 static ssize_t identity_read(int dirfd, char *buf, size_t size)
 {

@@ -23,6 +23,12 @@ bool identity_nonce_valid(const char *s);
 /* The extended attribute holding the nonce, for this process's privileges. */
 const char *identity_xattr_name(void);
 
+/*
+ * Is the mark on dirfd one only a privileged process can change (trusted.*)?
+ * False for user.* (a root daemon whose trusted.* write was refused, as in a
+ * user namespace): the directory's owner may rewrite that one.
+ */
+bool identity_mark_trusted(int dirfd);
 /* Write nonce on the open directory dirfd. 0, -EOPNOTSUPP (no xattrs here), -errno. */
 int identity_mark(int dirfd, const char *nonce);
 /*

@@ -198,34 +198,65 @@ static int manager_bound_inside(struct manager *m, int fd)
 	return cgfs_write_attr(fd, "", "cgroup.max.depth", buf);
 }
 
-/*
- * A delegated entry of a tenant is handed over to it (a root daemon's own and
- * its administrators' stay as they are); where that fails the fresh directory
- * is removed again (it is ours: fd proved it) and the create refused.
- */
-static int manager_hand_over(struct manager *m, const struct ledger_entry *tmpl, const char *rel, int fd,
-			     struct op_error *e)
+/* The create is refused: say why the hand-over failed (why: what it needs, or NULL). */
+static int manager_hand_over_error(const struct ledger_entry *tmpl, int r, const char *why, struct op_error *e)
 {
-	int r;
-
-	if (!tmpl->delegate || tenant_is_admin(tmpl->owner))
-		return 0;
-	r = manager_bound_inside(m, fd);
-	if (r == 0)
-		r = cgfs_hand_over(fd, tmpl->owner);
-	if (r == 0)
-		return 0;
+	if (!why)
+		why = "a delegated cgroup for another uid needs a cgctld running as root";
 	log_warn_errno(r, "%s: cannot hand it over to uid %u", tmpl->name, (unsigned)tmpl->owner);
+	return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "cannot hand \"%s\" over to uid %u (%s): %s",
+			    tmpl->name, (unsigned)tmpl->owner, strerror(-r), why);
+}
+
+/*
+ * May the directory open at fd become the tenant's? Its owner may rewrite a
+ * user.* mark (trusted.* was refused: a root daemon in a user namespace), and
+ * an entry whose mark no longer matches is dropped as lost: the tenant would
+ * keep a cgroup outside the ledger and its quota.
+ */
+static int manager_may_hand_over(const struct ledger_entry *tmpl, int fd, struct op_error *e)
+{
+	/* Not root: the chown fails and says so. */
+	if (!tmpl->nonce[0] || geteuid() != 0 || identity_mark_trusted(fd))
+		return 0;
+	return manager_hand_over_error(tmpl, -EPERM,
+				       "its identity mark could only be a user.* attribute, which the new owner could "
+				       "rewrite (trusted.* needs CAP_SYS_ADMIN of the host's user namespace)", e);
+}
+
+/*
+ * Set the fresh directory up while it is still ours alone: a tenant's
+ * delegated entry gets its bounds (the request may lower them), then the
+ * request's limits, and only then is it handed over to the tenant (a root
+ * daemon's own and its administrators' stay as they are). Where a step fails
+ * the directory, empty and ours (fd proved it), is removed again: once handed
+ * over, the tenant's mkdir inside could make that removal fail.
+ */
+static int manager_set_up(struct manager *m, const struct ledger_entry *tmpl, const char *rel, int fd,
+			  json_object *res, struct op_error *e)
+{
+	bool hand_over = tmpl->delegate && !tenant_is_admin(tmpl->owner);
+	int r = 0;
+
+	if (hand_over)
+		r = manager_may_hand_over(tmpl, fd, e);
+	if (r == 0 && hand_over && (r = manager_bound_inside(m, fd)) < 0)
+		manager_hand_over_error(tmpl, r, NULL, e);
+	if (r == 0 && res)
+		r = manager_apply_resources(m, fd, tmpl->name, res, e);
+	if (r == 0 && hand_over && (r = cgfs_hand_over(fd, tmpl->owner)) < 0)
+		manager_hand_over_error(tmpl, r, NULL, e);
+	if (r == 0)
+		return 0;
+	/* Never a cgroup with half its limits, nor one the ledger does not know. */
 	if (identity_rmdir(m->rootfd, rel, tmpl->cgroup_id, tmpl->nonce, NULL) != -ESTALE)
 		ledger_remove(m->ledger, tmpl->name);
-	return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL,
-			    "cannot hand \"%s\" over to uid %u (%s): a delegated cgroup for another uid needs a "
-			    "cgctld running as root", tmpl->name, (unsigned)tmpl->owner, strerror(-r));
+	return r;
 }
 
 /* mkdir the cgroup between an intent record and a commit record; its verified fd in *ret_fd. */
-static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct ledger_entry **ret, int *ret_fd,
-			struct op_error *e)
+static int manager_make(struct manager *m, struct ledger_entry *tmpl, json_object *res, struct ledger_entry **ret,
+			int *ret_fd, struct op_error *e)
 {
 	_cleanup_free_ char *rel = NULL;
 	_cleanup_close_ int fd = -1;
@@ -267,9 +298,10 @@ static int manager_make(struct manager *m, struct ledger_entry *tmpl, struct led
 				    strerror(-fd));
 	}
 	crashpoint("create-mkdir");
-	r = manager_hand_over(m, tmpl, rel, fd, e);
+	r = manager_set_up(m, tmpl, rel, fd, res, e);
 	if (r < 0)
 		return r;
+	crashpoint("create-set-up");
 	tmpl->state = LEDGER_ACTIVE;
 	r = ledger_put(m->ledger, tmpl, ret);
 	if (r < 0) {
@@ -335,18 +367,9 @@ int manager_create(struct manager *m, const struct create_request *req, struct l
 	r = quota_check_create(m, &tmpl, e);
 	if (r < 0)
 		return r;
-	r = manager_make(m, &tmpl, ret, &fd, e);
+	r = manager_make(m, &tmpl, req->resources, ret, &fd, e);
 	if (r < 0)
 		return r;
-	if (req->resources && (r = manager_apply_resources(m, fd, name, req->resources, e)) < 0) {
-		struct op_error ignored;
-
-		/* Never leave a cgroup with half its limits: undo the create (if still ours). */
-		if (manager_rmdir_verified(m, name, NULL, &ignored) != -ESTALE)
-			ledger_remove(m->ledger, name);
-		*ret = NULL;
-		return r;
-	}
 	events_track(m, *ret);
 	events_emit(m, "created", name, NULL);
 	log_op(LOG_DEBUG, "create", name, "created %s%s", name, tmpl.generated ? " (generated name)" : "");

@@ -101,9 +101,16 @@ static void destroy_reactivate(struct destroy_op *op)
 		ledger_set_state(op->m->ledger, name, LEDGER_ACTIVE);
 }
 
-/* Remove the inside of a delegated entry through its verified directory, deepest first. */
-static int destroy_clear_inside(struct destroy_op *op, const char *name)
+/*
+ * Remove the inside of a delegated entry through its verified directory,
+ * deepest first, its cgroup.max.descendants at 0 meanwhile: whoever the
+ * inside was handed to can make no cgroup there while it is emptied (else a
+ * tenant's mkdirs from outside keep the entry Busy). The former bound in
+ * *ret_bound (NULL when none was set), to put back should the entry stay.
+ */
+static int destroy_clear_inside(struct destroy_op *op, const char *name, char **ret_bound)
 {
+	_cleanup_free_ char *bound = NULL;
 	_cleanup_close_ int fd = -1;
 	int r = manager_open_verified(op->m, name, &fd, &op->e);
 
@@ -111,7 +118,23 @@ static int destroy_clear_inside(struct destroy_op *op, const char *name)
 		return 0; /* gone: the rmdir says so */
 	if (r < 0)
 		return r;
+	if (cgfs_read_attr(fd, "", "cgroup.max.descendants", 64, &bound) >= 0 &&
+	    cgfs_write_attr(fd, "", "cgroup.max.descendants", "0") >= 0)
+		*ret_bound = TAKE_PTR(bound);
 	return cgkill_rmdir_inside(fd);
+}
+
+/* The entry stays: its inside may grow again as before. */
+static void destroy_restore_bound(struct destroy_op *op, const char *name, const char *bound)
+{
+	struct op_error ignored;
+	_cleanup_close_ int fd = -1;
+	int r = manager_open_verified(op->m, name, &fd, &ignored);
+
+	if (r >= 0)
+		r = cgfs_write_attr(fd, "", "cgroup.max.descendants", bound);
+	if (r < 0 && r != -ENOENT)
+		log_warn_errno(r, "%s: cannot put its cgroup.max.descendants back", name);
 }
 
 /* rmdir one entry (whole tree for delegated ones), proven ours first, and drop its record. */
@@ -119,17 +142,20 @@ static int destroy_remove(struct destroy_op *op, const struct ledger_entry *le)
 {
 	struct manager *m = op->m;
 	const char *name = op->names[op->i];
+	_cleanup_free_ char *bound = NULL;
 	uid_t owner = le->owner; /* le goes with the record */
 	bool existed = false;
 	int r = 0;
 
 	crashpoint("destroy-intent");
 	if (le->delegate)
-		r = destroy_clear_inside(op, name);
+		r = destroy_clear_inside(op, name, &bound);
 	if (r >= 0)
 		r = manager_rmdir_verified(m, name, &existed, &op->e);
 	if (r == -ENOTEMPTY)
 		r = -EBUSY;
+	if (r < 0 && bound)
+		destroy_restore_bound(op, name, bound);
 	if (r < 0)
 		return r;
 	crashpoint("destroy-rmdir");

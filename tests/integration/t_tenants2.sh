@@ -270,3 +270,151 @@ test_tenants2_lease_release_not_into_roots() {
 	expect_jq '[.[].name] | contains(["x/adm", "a/adm"])' || return 1
 	adm destroy x --kill --recursive && expect_rc 0 && adm destroy a --recursive && expect_rc 0
 }
+
+# A limit no kernel file takes here (a controller missing in the root): a
+# Create with it fails after its mkdir. Sets TN_NOLIMIT, empty when every one is there.
+tn_unavailable_limit() {
+	local ctl c
+	TN_NOLIMIT=
+	read -r ctl <"$TN_ROOT/cgroup.subtree_control"
+	for c in memory.max=1M pids.max=10 io.weight=50 cpu.weight=50; do
+		case " $ctl " in *" ${c%%.*} "*) ;; *) TN_NOLIMIT=$c && return 0 ;; esac
+	done
+}
+
+# A tenant that spins on mkdir inside the name of its own --delegate Create
+# whose limits fail: the create is undone whole, nothing of it stays outside
+# the ledger. Before, the entry was handed over before its limits were
+# written; the tenant's mkdir in between made the undo's rmdir Busy and the
+# record was dropped anyway: a tenant-owned cgroup no ledger, quota or
+# Destroy knew of.
+test_tenants2_delegate_undo_not_raced() {
+	local stop=$CGT_TMP/spin.stop i left=""
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	tn_up || return 1
+	tn_unavailable_limit
+	[ -n "$TN_NOLIMIT" ] || { skip "every controller is available: no Create fails after its mkdir"; return; }
+	# shellcheck disable=SC2016
+	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -c '
+import os, sys
+while not os.path.exists(sys.argv[2]):
+    for _ in range(2000):
+        try:
+            os.mkdir(sys.argv[1])
+            print("made", sys.argv[1])
+            sys.exit(0)
+        except OSError:
+            pass
+' "$TN_ROOT/d/x" "$stop"
+	for i in $(seq 60); do
+		t1 create d --delegate --set "$TN_NOLIMIT" >/dev/null 2>&1
+		[ -e "$TN_ROOT/d" ] && { left="after try $i"; break; }
+		kill -0 "$BGPID" 2>/dev/null || break
+	done
+	touch "$stop"
+	wait "$BGPID" 2>/dev/null
+	cat "$CGT_TMP/spin.out"
+	if [ -e "$TN_ROOT/d" ]; then
+		t1 list && adm list
+		rmdir "$TN_ROOT/d/x" "$TN_ROOT/d" 2>/dev/null
+		fail "tenant 1's undone --delegate create left d ${left}, outside the ledger" || return 1
+	fi
+	t1 create d --delegate && expect_rc 0 && t1 destroy d && expect_rc 0
+}
+
+# Root's destroy --kill of a tenant's handed-over entry while the tenant, from
+# outside it, makes 200 cgroups inside, each again once it is gone: the entry goes
+# (no cgroup can be made in it once its removal starts). Before, every rmdir
+# of the entry met the tenant's newest child and the destroy ended Busy.
+# A destroy that stops short leaves the entry's bound as it was.
+test_tenants2_delegate_destroy_not_raced() {
+	local stop=$CGT_TMP/spin.stop was now
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	tn_up || return 1
+	t1 create d --delegate && expect_rc 0 || return 1
+	read -r was <"$TN_ROOT/d/cgroup.max.descendants"
+	# A destroy that stops short (Busy: a process, no kill) puts the bound back.
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach d "$SPID" && expect_rc 0 && adm destroy d && expect_rc 1 && expect_err Busy || return 1
+	read -r now <"$TN_ROOT/d/cgroup.max.descendants"
+	[ "$now" = "$was" ] || fail "d's cgroup.max.descendants is $now after a Busy destroy, not $was" || return 1
+	kill -KILL "$SPID"
+	# shellcheck disable=SC2016
+	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -c '
+import os, sys
+made = 0
+while not os.path.exists(sys.argv[2]):
+    for i in range(200):
+        try:
+            os.mkdir("%s/x%d" % (sys.argv[1], i))
+            made += 1
+        except OSError:
+            pass
+print("made", made, "cgroups")
+' "$TN_ROOT/d" "$stop"
+	until [ -d "$TN_ROOT/d/x199" ] || ! kill -0 "$BGPID" 2>/dev/null; do cgt_nap 0.01; done
+	adm destroy d --kill
+	touch "$stop"
+	wait "$BGPID" 2>/dev/null
+	cat "$CGT_TMP/spin.out"
+	expect_rc 0 "root's destroy --kill of tenant 1's delegated d" || { adm destroy d --kill; return 1; }
+	expect_no_dir "$TN_ROOT/d"
+}
+
+# The daemon dies between handing a tenant's --delegate entry over and
+# committing its create; the tenant makes a cgroup in it meanwhile. The next
+# start keeps the entry as the tenant's (an unacknowledged create somebody
+# uses: resumed, counted, destroyable whole); one the tenant left empty is
+# rolled back. Nothing is left that the ledger does not know.
+test_tenants2_delegate_crash_after_hand_over() {
+	local TN_PRE=(env CGCTLD_TEST_CRASH=create-set-up)
+	tn_up || return 1
+	t1 create d --delegate && expect_rc 1 || return 1
+	cgt_wait_gone "$DPID" || { fail "cgctld did not stop at create-set-up"; return 1; }
+	wait "$DPID" 2>/dev/null
+	grep -q 'test crash point create-set-up reached' "$DLOG" || fail "no crash at create-set-up" || return 1
+	cgt_as_user_in "$CGT_WORK" mkdir "$TN_ROOT/d/x" </dev/null || fail "tenant 1 cannot use d" || return 1
+	TN_PRE=()
+	TN_STATE=$DSTATE tn_up || return 1
+	case $OUT in *"resumed 1,"*) ;; *) fail "the restart did not resume d" && return 1 ;; esac
+	t1 --json list && expect_rc 0 || return 1
+	expect_jq '[.[] | select(.name == "d" and .delegate and .state == "active")] | length == 1' || return 1
+	t1 destroy d && expect_rc 0 && expect_no_dir "$TN_ROOT/d" || return 1
+	# Left empty: undone at the next start.
+	tn_down
+	TN_PRE=(env CGCTLD_TEST_CRASH=create-set-up)
+	TN_STATE=$DSTATE tn_up || return 1
+	t1 create e --delegate && expect_rc 1 || return 1
+	cgt_wait_gone "$DPID" && wait "$DPID" 2>/dev/null
+	TN_PRE=()
+	TN_STATE=$DSTATE tn_up || return 1
+	case $OUT in *"rolled back 1,"*) ;; *) fail "the restart did not roll e back" && return 1 ;; esac
+	expect_no_dir "$TN_ROOT/e"
+}
+
+# A root cgctld in a user namespace (not CAP_SYS_ADMIN of the host) marks its
+# directories with user.cgctl.id, which a directory's owner may rewrite: it
+# refuses a tenant's --delegate create (PermissionDenied, nothing left) and
+# still makes its plain ones and root's delegated ones. Before, it handed the
+# entry over; the tenant rewrote the mark and its next call dropped the entry
+# from the ledger as replaced: a tenant-owned cgroup outside ledger and quota,
+# as many as it liked.
+test_tenants2_delegate_mark_the_tenant_could_rewrite() {
+	# shellcheck disable=SC2034 # tn_up (t_tenants.sh) reads it
+	local TN_PRE=(/usr/bin/python3 "$HERE/userns_root.py")
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	tn_up || return 1
+	t1 create d --delegate
+	if [ "$RC" = 0 ]; then
+		# shellcheck disable=SC2016
+		cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "user.cgctl.id", b"0" * 32)' "$TN_ROOT/d" </dev/null
+		t1 destroy d
+		rmdir "$TN_ROOT/d" 2>/dev/null
+		fail "tenant 1's delegated d was handed over with a mark it could rewrite" || return 1
+	fi
+	expect_rc 1 && expect_err PermissionDenied && expect_err "user.* attribute" || return 1
+	expect_no_dir "$TN_ROOT/d" || return 1
+	t1 create p && expect_rc 0 && adm create r --delegate && expect_rc 0 || return 1
+	t1 destroy p && expect_rc 0 && adm destroy r && expect_rc 0
+}
