@@ -1225,10 +1225,41 @@ cgt_runc_cleanup() {
 	return 0
 }
 
-# The OCI state a runtime hands its hooks (id, pid, bundle, status) as JSON.
+# The OCI state a runtime hands its hooks (id, pid, bundle, status) as JSON,
+# the text jq -c made of it, without jq's start (~28 ms CPU, 100 a run).
 cgt_oci_state() {
-	jq -cn --arg id "$1" --argjson pid "$2" --arg bundle "$3" --arg status "$4" \
-		'{ociVersion: "1.0.2", id: $id, pid: $pid, bundle: $bundle, status: $status}'
+	local id bundle
+	[[ $2 =~ ^(0|[1-9][0-9]*)$ ]] || { cgt_log "cgt_oci_state: pid '$2' is not a number"; return 1; }
+	cgt_json_str "$1"
+	id=$CGT_JSON
+	cgt_json_str "$3"
+	bundle=$CGT_JSON
+	cgt_json_str "$4"
+	printf '{"ociVersion":"1.0.2","id":%s,"pid":%s,"bundle":%s,"status":%s}\n' "$id" "$2" "$bundle" "$CGT_JSON"
+}
+
+# Set CGT_JSON to string $1 as a JSON string, escaped as jq escapes it (quote,
+# backslash, control characters), without a fork: for values from the tests
+# and hostile ones alike. Other bytes pass as they are (jq --arg would turn
+# invalid UTF-8 into U+FFFD).
+cgt_json_str() {
+	local s=$1 i h c u
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\b'/\\b}
+	s=${s//$'\t'/\\t}
+	s=${s//$'\n'/\\n}
+	s=${s//$'\f'/\\f}
+	s=${s//$'\r'/\\r}
+	if [[ $s == *[$'\x01'-$'\x1f\x7f']* ]]; then
+		for i in {1..7} 11 {14..31} 127; do
+			printf -v h '%02x' "$i"
+			printf -v c "\\x$h"
+			printf -v u '\\u%04x' "$i"
+			s=${s//"$c"/"$u"}
+		done
+	fi
+	CGT_JSON="\"$s\""
 }
 
 # --- rootless podman (t_podman.sh) ------------------------------------------
