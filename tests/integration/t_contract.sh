@@ -318,8 +318,8 @@ test_contract_stats_values_are_strings() {
 	c --json stats s
 	expect_rc 0 || return 1
 	# Single-value files are strings (a number or "max"), every other file an object.
-	expect_jq '(.values | type == "object") and ([.values[] | type == "string" and test("^(max|-?[0-9]+)$")] | all)' || return 1
-	expect_jq '[.files[] | type == "object"] | all' || return 1
+	expect_jq_all '(.values | type == "object") and ([.values[] | type == "string" and test("^(max|-?[0-9]+)$")] | all)' \
+		'[.files[] | type == "object"] | all' || return 1
 	# A limit near 2^63 (this kernel's unlimited hugetlb) survives exactly.
 	if [ -e "$CGT_MROOT/s/hugetlb.2MB.max" ]; then
 		expect_jq ".values[\"hugetlb.2MB.max\"] == \"$(cat "$CGT_MROOT/s/hugetlb.2MB.max")\"" || return 1
