@@ -804,6 +804,7 @@ expect_jq_all() {
 	jq -r ". as \$doc | [${prog%,}] | index(false) // (\"ok \" + (\$doc | $value))" <<<"$OUT" >"$CGT_TMP/jq-all" 2>&1
 	cgt_slurp res "$CGT_TMP/jq-all"
 	case $res in
+	# shellcheck disable=SC2034 # read by the tests
 	"ok "*) JQV=${res#ok } && return 0 ;;
 	[0-9] | [1-9][0-9]) fail "jq '${*:res+1:1}' false on: ${OUT:0:300}" ;;
 	*) fail "jq: ${res:0:200} on: ${OUT:0:300}" ;;
@@ -1274,7 +1275,7 @@ cgt_json_str() {
 	if [[ $s == *[$'\x01'-$'\x1f\x7f']* ]]; then
 		for i in {1..7} 11 {14..31} 127; do
 			printf -v h '%02x' "$i"
-			printf -v c "\\x$h"
+			printf -v c '%b' "\\x$h"
 			printf -v u '\\u%04x' "$i"
 			s=${s//"$c"/"$u"}
 		done
