@@ -53,12 +53,12 @@ test_status_delegated() {
 	up || return 1
 	c --json status
 	expect_rc 0 || return 1
-	expect_jq ".delegated == true and .reason == null" || return 1
-	expect_jq ".managed_root == \"$CGT_MROOT\" and .cgroup_mount == \"$CGT_CG2\"" || return 1
-	expect_jq '.version | type == "string" and length > 0' || return 1
-	expect_jq ".ledger.path | startswith(\"$DSTATE\")" || return 1
-	expect_jq '.ledger.format_version >= 1 and .ledger.entries == 0' || return 1
-	expect_jq '.ledger.reconcile | (.dropped, .rolled_back, .resumed, .unknown) | length == 0' || return 1
+	expect_jq_all ".delegated == true and .reason == null" \
+		".managed_root == \"$CGT_MROOT\" and .cgroup_mount == \"$CGT_CG2\"" \
+		'.version | type == "string" and length > 0' \
+		".ledger.path | startswith(\"$DSTATE\")" \
+		'.ledger.format_version >= 1 and .ledger.entries == 0' \
+		'.ledger.reconcile | (.dropped, .rolled_back, .resumed, .unknown) | length == 0' || return 1
 	[ -d "$DSTATE" ] && [ "$(stat -c %u "$DSTATE")" = "$CGT_UID" ] || fail "state dir $DSTATE not created by the user" || return 1
 	c status
 	expect_rc 0 "status (text)" || return 1
@@ -159,11 +159,11 @@ test_list_json_and_tree() {
 	expect_rc 0 || return 1
 	c --json list
 	expect_rc 0 || return 1
-	expect_jq '[.[].name] | sort == ["a", "a/b", "c", "d"]' || return 1
-	expect_jq "all(.[]; .path == \"$CGT_MROOT/\" + .name)" || return 1
-	expect_jq 'all(.[]; .state == "active" and .populated == false and .frozen == false)' || return 1
-	expect_jq 'all(.[]; .delegate == false and .auto_remove == false and .lease == false)' || return 1
-	expect_jq '(.[] | select(.name == "c") | .labels) == {"k": "v"}' || return 1
+	expect_jq_all '[.[].name] | sort == ["a", "a/b", "c", "d"]' \
+		"all(.[]; .path == \"$CGT_MROOT/\" + .name)" \
+		'all(.[]; .state == "active" and .populated == false and .frozen == false)' \
+		'all(.[]; .delegate == false and .auto_remove == false and .lease == false)' \
+		'(.[] | select(.name == "c") | .labels) == {"k": "v"}' || return 1
 	now=$(($(date +%s) * 1000000))
 	expect_jq "all(.[]; .created > $now - 3600000000 and .created < $now + 3600000000)" || return 1
 	# populated follows the kernel.
@@ -306,8 +306,8 @@ test_escaped_names() {
 	c create _x && expect_dir __x || return 1
 	c create plain && c create plain/cgroup.events && expect_dir plain/_cgroup.events || return 1
 	c --json list
-	expect_jq "(.[] | select(.name == \"cgroup.procs\") | .path) == \"$CGT_MROOT/_cgroup.procs\"" || return 1
-	expect_jq '[.[].name] | sort == ["_x", "cgroup.procs", "memory.max", "plain", "plain/cgroup.events"]' || return 1
+	expect_jq_all "(.[] | select(.name == \"cgroup.procs\") | .path) == \"$CGT_MROOT/_cgroup.procs\"" \
+		'[.[].name] | sort == ["_x", "cgroup.procs", "memory.max", "plain", "plain/cgroup.events"]' || return 1
 	c destroy cgroup.procs
 	expect_rc 0 || return 1
 	expect_no_dir _cgroup.procs || return 1

@@ -50,11 +50,13 @@ expect_crashed() {
 	grep -q "test crash point $1 reached" "$DLOG" || fail "daemon log does not mention crash point $1" || return 1
 }
 
-# jq expression $1 is true of the journal records (array of .rec) of state dir $STATE.
+# jq expression $1 is true of the journal records (array of .rec) of state dir
+# $STATE: one jq, a second only to say why it failed.
 expect_journal() {
 	local recs
+	jq -e -s "map(.rec) | ($1)" "$STATE/journal.jsonl" >/dev/null 2>&1 && return 0
 	recs=$(cgt_journal_recs "$STATE") || fail "journal of $STATE does not parse" || return 1
-	expect_jq "$1" "$recs"
+	fail "jq '$1' false on: ${recs:0:300}"
 }
 
 # Status (JSON) of the current daemon in $OUT; each reconcile list must be
@@ -398,28 +400,32 @@ tt_check() {
 					| "\(.) resumed, but no destroy of it or of an ancestor was in flight (\($S[.] // "none"))")
 			 end)
 		  ] as $errors
-		| "\($rec.rolled_back | length) \($rec.resumed | length) \($errors | length)", $errors[:4][]') ||
+		# The unproven creates (fresh only), deepest first, for tt_clear_unproven.
+		| (if $fresh == "" then [] else $rec.unknown - $foreign | sort | reverse end) as $unproven
+		| "\($rec.rolled_back | length) \($rec.resumed | length) \($errors | length) \($unproven | length)",
+			$unproven[], $errors[:4][]') ||
 		fail "$label: cannot evaluate the check" || return 1
-	local -a n
-	read -ra n <<<"${res%%$'\n'*}"
+	local -a n lines
+	mapfile -t lines <<<"$res"
+	read -ra n <<<"${lines[0]}"
 	if [ "$fresh" ]; then
 		TT_ROLLED=$((TT_ROLLED + n[0]))
 		TT_RESUMED=$((TT_RESUMED + n[1]))
 	fi
-	[ "${n[2]}" = 0 ] || fail "$label: $(tail -n +2 <<<"$res" | tr '\n' ';')" || return 1
-	[ -z "$fresh" ] || tt_clear_unproven "$status"
+	[ "${n[2]}" = 0 ] || fail "$label: $(printf '%s;' "${lines[@]:n[3]+1}")" || return 1
+	[ -z "$fresh" ] || tt_clear_unproven "${lines[@]:1:n[3]}"
 }
 
 # As an operator would after reading status: remove the empty directories of
-# unproven creates (reconcile left them alone), before the clients go on, so
+# unproven creates $1... (reconcile left them alone), before the clients go on, so
 # that they block no destroy of a parent. Counts them in TT_UNPROVEN.
 tt_clear_unproven() {
 	local name
-	while IFS= read -r name; do
+	for name in "$@"; do
 		[ -n "$name" ] || continue
 		rmdir "$CGT_MROOT/$name" || fail "cannot remove the unproven $name" || return 1
 		TT_UNPROVEN=$((TT_UNPROVEN + 1))
-	done < <(jq -r --argjson f "$TT_FOREIGN" '.ledger.reconcile.unknown - $f | sort | reverse | .[]' <<<"$1")
+	done
 }
 
 # Every crash point of the daemon (daemon/crashpoint.h): each torture run stops
@@ -648,14 +654,17 @@ expect_journal_kept() {
 
 # Cut the journal at offsets within its last two records, $1 naming the
 # scenario (see the callers), then check each start.
-# Make y again, marked with the nonce of y's intent record in saved journal dir $1.
+# Set Y_NONCE to the nonce of y's intent record in saved journal dir $1.
+torn_y_nonce() {
+	Y_NONCE=$(jq -r 'select(.rec.entry.name == "y" and .rec.entry.state == "creating") | .rec.entry.nonce' \
+		"$1/journal.jsonl") && [ -n "$Y_NONCE" ] || fail "no nonce in y's intent record"
+}
+
+# Make y again, marked with nonce $1 (its intent record's).
 torn_remake_y() {
-	local nonce
-	nonce=$(jq -r 'select(.rec.entry.name == "y" and .rec.entry.state == "creating") | .rec.entry.nonce' \
-		"$1/journal.jsonl") && [ -n "$nonce" ] || fail "no nonce in y's intent record" || return 1
 	cgt_mkcg "$CGT_MROOT/y" || return 1
 	/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.cgctl.id", sys.argv[2].encode())' \
-		"$CGT_MROOT/y" "$nonce" || fail "cannot mark y" || return 1
+		"$CGT_MROOT/y" "$1" || fail "cannot mark y" || return 1
 }
 
 torn_run() {
@@ -666,13 +675,15 @@ torn_run() {
 	mkdir -p "$orig" && cp -p "$STATE/journal.jsonl" "$orig/" || return 1
 	DLOG=$CGT_LOGS/torn-daemons.log
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
-	local offsets
+	local offsets seen=$CGT_TMP/torn-seen.jsonl
 	offsets=$(torn_offsets "$l2" "$l1" "$end" "$orig/journal.jsonl") || return 1
+	[ "$scenario" != create ] || torn_y_nonce "$orig" || return 1
+	: >"$seen"
 	for off in $offsets; do
 		cuts=$((cuts + 1))
 		journal_cut "$orig" "$off" || return 1
 		# y made again as the daemon makes it: with the identity mark its intent record holds.
-		[ "$scenario" = create ] && [ ! -d "$CGT_MROOT/y" ] && { torn_remake_y "$orig" || return 1; }
+		[ "$scenario" = create ] && [ ! -d "$CGT_MROOT/y" ] && { torn_remake_y "$Y_NONCE" || return 1; }
 		good=$l2 drop=1
 		[ "$off" -ge "$l1" ] && good=$l1
 		[ "$off" = "$good" ] && drop=0
@@ -680,32 +691,44 @@ torn_run() {
 		case $scenario:$((off >= l1)) in
 		create:0)
 			# The intent of y is torn: y is not ours as far as the ledger knows.
-			expect='{dropped: [], rolled_back: [], resumed: [], unknown: ["y"]}'
+			expect='{"dropped": [], "rolled_back": [], "resumed": [], "unknown": ["y"]}'
 			expect_dir y "cut at $off: a directory whose record was dropped was deleted" || return 1 ;;
 		create:1)
 			# The intent is whole, the commit torn: an unacknowledged create, rolled back.
-			expect='{dropped: [], rolled_back: ["y"], resumed: [], unknown: []}'
+			expect='{"dropped": [], "rolled_back": ["y"], "resumed": [], "unknown": []}'
 			expect_no_dir y "cut at $off: an interrupted create was not rolled back" || return 1 ;;
 		destroy:0)
 			# The destroy's first record is torn: x is active, its directory gone.
-			expect='{dropped: ["x"], rolled_back: [], resumed: [], unknown: []}' ;;
+			expect='{"dropped": ["x"], "rolled_back": [], "resumed": [], "unknown": []}' ;;
 		destroy:1)
-			expect='{dropped: [], rolled_back: [], resumed: ["x"], unknown: []}' ;;
+			expect='{"dropped": [], "rolled_back": [], "resumed": ["x"], "unknown": []}' ;;
 		esac
-		# Every intact record's entry is there (and only they are), the tail
-		# was counted as dropped, reconcile resolved what the cut left.
-		res=$(jq -n -r --argjson st "$ST" --argjson ls "$LS" --argjson drop "$drop" "$expect as \$want"' | [
-			(if ([$ls[] | .name] | sort) != ["k1", "k2", "k2/sub"] then "listed \([$ls[] | .name])" else empty end),
-			(if any($ls[]; .state != "active") then "not all active: \([$ls[] | .state])" else empty end),
-			(if $st.ledger.dropped_records != $drop then "dropped_records \($st.ledger.dropped_records), want \($drop)" else empty end),
-			(if $st.ledger.reconcile != $want then "reconcile \($st.ledger.reconcile | tojson), want \($want | tojson)" else empty end)
-			] | join("; ")') || return 1
-		[ -z "$res" ] || fail "cut at byte $off (records at $l2, $l1, end $end): $res" || return 1
+		# What this start said, judged with every other cut's after the loop.
+		printf '{"off": %s, "drop": %s, "want": %s}\n%s\n%s\n' "$off" "$drop" "$expect" "$ST" "$LS" >>"$seen"
 		cgt_daemon_kill9 || fail "cut at $off: the daemon died on its own" || return 1
 		rm -f "$DSOCK"
 		expect_journal_kept "$orig" "$good" || { fail "(cut at byte $off)"; return 1; }
 	done
+	torn_judge "$seen" "$cuts" || fail "(records at $l2, $l1, end $end)" || return 1
 	printf 'torn: %s cuts between bytes %s and %s\n' "$cuts" "$l2" "$end"
+}
+
+# After each of the $2 cuts recorded in file $1 (its offset, dropped count and
+# reconcile wanted; its status; its list), every intact record's entry is there
+# (and only they are), the tail was counted as dropped, reconcile resolved what
+# the cut left. One jq for all the cuts of a run; fails naming the first cut.
+torn_judge() {
+	local res
+	res=$(jq -n -r --argjson n "$2" '[inputs] as $d
+		| if ($d | length) != 3 * $n then "\($d | length) records of cuts, want \(3 * $n)" else
+		  first(range(0; $n) as $i | $d[3 * $i] as $c | $d[3 * $i + 1] as $st | $d[3 * $i + 2] as $ls | [
+			(if ([$ls[] | .name] | sort) != ["k1", "k2", "k2/sub"] then "listed \([$ls[] | .name])" else empty end),
+			(if any($ls[]; .state != "active") then "not all active: \([$ls[] | .state])" else empty end),
+			(if $st.ledger.dropped_records != $c.drop then "dropped_records \($st.ledger.dropped_records), want \($c.drop)" else empty end),
+			(if $st.ledger.reconcile != $c.want then "reconcile \($st.ledger.reconcile | tojson), want \($c.want | tojson)" else empty end)
+			] | select(length > 0) | "cut at byte \($c.off): \(join("; "))") // "ok" end' "$1") ||
+		fail "the cuts' records do not parse: $(head -c 300 "$1")" || return 1
+	[ "$res" = ok ] || fail "$res"
 }
 
 test_torn_journal_tail_create() {
@@ -762,14 +785,13 @@ test_corrupt_journal_middle() {
 		tt_spawn corrupt
 		cgt_daemon_wait_quick || return 1
 		r --json status
-		expect_jq ".ledger.dropped_records == $want" || fail "$how at byte $at: dropped_records, want $want" || return 1
-		expect_jq '.ledger.reconcile == {dropped: [], rolled_back: [], resumed: [], unknown: ["m3", "m4"]}' ||
-			fail "$how at byte $at: reconcile findings" || return 1
-		# Records after the damage were lost: recovery, the damaged journal kept whole, the loss named.
-		expect_jq ".ledger.recovery.mode == \"recovery\" and .ledger.recovery.damage[0].file == \"journal.jsonl\" and .ledger.recovery.damage[0].offset == $s5" ||
-			fail "$how at byte $at: recovery report" || return 1
-		expect_jq '.ledger.recovery.damage[0].lost | test("m4")' || fail "$how: the loss is not named" || return 1
-		cmp -s "$STATE/$(jqo '.ledger.recovery.damage[0].kept')" "$CGT_TMP/corrupt-damaged" ||
+		# dropped_records, reconcile's findings; records after the damage were
+		# lost: recovery, the damaged journal kept whole, the loss named.
+		expect_jq_all --value '.ledger.recovery.damage[0].kept' ".ledger.dropped_records == $want" \
+			'.ledger.reconcile == {dropped: [], rolled_back: [], resumed: [], unknown: ["m3", "m4"]}' \
+			".ledger.recovery.mode == \"recovery\" and .ledger.recovery.damage[0].file == \"journal.jsonl\" and .ledger.recovery.damage[0].offset == $s5" \
+			'.ledger.recovery.damage[0].lost | test("m4")' || fail "$how at byte $at: status, want $want dropped" || return 1
+		cmp -s "$STATE/$JQV" "$CGT_TMP/corrupt-damaged" ||
 			fail "$how: the damaged journal was not kept whole" || return 1
 		r --json list
 		expect_jq '[.[].name] == ["m1", "m2"] and all(.[]; .state == "active")' || fail "$how: entries of intact records" || return 1
@@ -826,8 +848,9 @@ test_corrupt_snapshot_recovered() {
 	list_names || return 1
 	[ "$NAMES" = '["s2"]' ] || fail "listed $NAMES after recovery" || return 1
 	expect_reconcile unknown='["s1"]' || return 1
-	expect_jq '.ledger.recovery.mode == "recovery" and .ledger.recovery.damage[0].file == "ledger.json"' || return 1
-	kept=$(jqo '.ledger.recovery.damage[0].kept')
+	expect_jq_all --value '.ledger.recovery.damage[0].kept' \
+		'.ledger.recovery.mode == "recovery" and .ledger.recovery.damage[0].file == "ledger.json"' || return 1
+	kept=$JQV
 	[ "$(sha256sum <"$STATE/$kept")" = "$sum" ] || fail "the damaged snapshot was not kept whole as $kept" || return 1
 	expect_dir s1 && expect_dir s2 || return 1
 	grep -q "ledger.json: damaged at byte" "$DLOG" || fail "the log does not name the damage" || return 1

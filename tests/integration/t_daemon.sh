@@ -31,12 +31,12 @@ test_restart_keeps_ledger() {
 	restart "$state" || return 1
 	c --json list
 	expect_rc 0 || return 1
-	expect_jq "[.[].name] | sort == ($names | map(select(. != \"vanish\")))" || return 1
-	expect_jq ".[] | select(.name == \"$gen\") | .generated == true" || return 1
+	expect_jq_all "[.[].name] | sort == ($names | map(select(. != \"vanish\")))" \
+		".[] | select(.name == \"$gen\") | .generated == true" || return 1
 	c --json status
-	expect_jq '.ledger.entries == 4' || return 1
-	expect_jq '.ledger.reconcile.dropped == ["vanish"]' || return 1
-	expect_jq '.ledger.reconcile.unknown | index("stray") != null' || return 1
+	expect_jq_all '.ledger.entries == 4' \
+		'.ledger.reconcile.dropped == ["vanish"]' \
+		'.ledger.reconcile.unknown | index("stray") != null' || return 1
 	expect_dir stray "reconcile must never delete unknown directories" || return 1
 	c destroy keep1
 	expect_rc 0 || return 1
@@ -77,8 +77,8 @@ test_restart_in_own_leaf() {
 	[ "$(cgt_proc_cgroup "$DPID")" = "$leafcg" ] || fail "daemon left its leaf" || return 1
 	c --json status
 	expect_rc 0 || return 1
-	expect_jq ".managed_root == \"$CGT_MROOT\" and .leaf == \"cgctld.leaf\" and .delegated == true" || return 1
-	expect_jq '.ledger.reconcile.dropped == [] and .ledger.reconcile.unknown == []' || return 1
+	expect_jq_all ".managed_root == \"$CGT_MROOT\" and .leaf == \"cgctld.leaf\" and .delegated == true" \
+		'.ledger.reconcile.dropped == [] and .ledger.reconcile.unknown == []' || return 1
 	c --json list
 	expect_jq '[.[].name] == ["kept"]' || return 1
 	expect_no_dir cgctld.leaf/cgctld.leaf "daemon nested a leaf inside its leaf" || return 1
@@ -185,8 +185,8 @@ test_degraded_mode() {
 	cgt_daemon_start "$CGT_SCRATCH/deghome" --cgroup-root "$ro" --socket "$CGT_RUN/deg.sock" || return 1
 	c --json status
 	expect_rc 0 || return 1
-	expect_jq ".delegated == false and (.reason | type == \"string\" and length > 0)" || return 1
-	expect_jq ".managed_root == \"$ro\"" || return 1
+	expect_jq_all ".delegated == false and (.reason | type == \"string\" and length > 0)" \
+		".managed_root == \"$ro\"" || return 1
 	c create foo
 	expect_rc 1 "create in degraded mode" || return 1
 	expect_err NoDelegation || return 1

@@ -39,8 +39,22 @@ mk_bundle() {
 	local b=$1 filter=$2
 	shift 2
 	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" || return 1
-	jq -n "$@" "{ociVersion: \"1.0.2\"} | $filter" >"$b/config.json" || return 1
+	if [ "$filter" = . ] && [ "$#" = 0 ]; then
+		# The bare bundle: no jq start for it.
+		printf '{"ociVersion": "1.0.2"}\n' >"$b/config.json" || return 1
+	else
+		jq -n "$@" "{ociVersion: \"1.0.2\"} | $filter" >"$b/config.json" || return 1
+	fi
 	chmod 0644 "$b/config.json"
+}
+
+# mk_bundle "$1" '.linux.cgroupsPath = $p' --arg p "$2" without a jq start
+# (the race tests make dozens): cgroupsPath $2, escaped by cgt_json_str.
+mk_bundle_path() {
+	cgt_json_str "$2"
+	mkdir -p "$1" && chown "$CGT_UID:$CGT_GID" "$1" || return 1
+	printf '{"ociVersion": "1.0.2", "linux": {"cgroupsPath": %s}}\n' "$CGT_JSON" >"$1/config.json" || return 1
+	chmod 0644 "$1/config.json"
 }
 
 # Write the state of container $1 (pid $2, bundle $3, status $4) to file $5.
@@ -88,14 +102,14 @@ test_oci_hook_translation() {
 	NOSOCK=1 hook "$st" --dry-run
 	expect_rc 0 "--dry-run" || return 1
 	expect_jq '.name == "oci-tr" and .labels == {"oci.id": "tr", "oci.bundle": "'"$b"'", "oci.derived": "true"}' || return 1
-	expect_jq '.resources.memory == {max: "1073741824", low: "536870912", swap_max: "536870912"}' || return 1
-	expect_jq '.resources.cpu == {shares: 1024, quota: "50000", period: 100000, idle: true, cpus: "0-1"}' || return 1
+	expect_jq_all '.resources.memory == {max: "1073741824", low: "536870912", swap_max: "536870912"}' \
+		'.resources.cpu == {shares: 1024, quota: "50000", period: 100000, idle: true, cpus: "0-1"}' || return 1
 	# The annotation overrides linux.resources member by member.
-	expect_jq '.resources.pids_max == "max"' || return 1
-	expect_jq '.resources.io.weight == 4950 and (.resources.io.max | length) == 2' || return 1
-	expect_jq '.resources.io.max[] | select(.major == 8 and .minor == 0) | . == {major: 8, minor: 0, rbps: "1048576", wiops: "max"}' || return 1
-	expect_jq '.resources.hugetlb == [{pagesize: "2MB", max: "4194304"}, {pagesize: "1GB", max: "0"}]' || return 1
-	expect_jq '.resources.unified == {"cgroup.max.descendants": "5", "memory.oom.group": "1"}' || return 1
+	expect_jq_all '.resources.pids_max == "max"' \
+		'.resources.io.weight == 4950 and (.resources.io.max | length) == 2' \
+		'.resources.io.max[] | select(.major == 8 and .minor == 0) | . == {major: 8, minor: 0, rbps: "1048576", wiops: "max"}' \
+		'.resources.hugetlb == [{pagesize: "2MB", max: "4194304"}, {pagesize: "1GB", max: "0"}]' \
+		'.resources.unified == {"cgroup.max.descendants": "5", "memory.oom.group": "1"}' || return 1
 	expect_err "memory.swappiness is not supported" || return 1
 	# Nothing but the JSON on stdout.
 	[ "$(wc -l <<<"$OUT")" = 1 ] || fail "stdout has more than the JSON line" || return 1
@@ -197,7 +211,7 @@ test_oci_hook_names() {
 	local d=$CGT_TMP/oci st=$CGT_TMP/oci/n.state stop=$CGT_TMP/oci/n.stop
 	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 	# cgroupsPath, absolute cgroupfs style: the parent is created too.
-	mk_bundle "$d/n1" '.linux.cgroupsPath = "/ocitest/n1"' || return 1
+	mk_bundle_path "$d/n1" "/ocitest/n1" || return 1
 	mk_state n1 "$SPID" "$d/n1" creating "$st"
 	hook "$st" createRuntime
 	expect_rc 0 "cgroupsPath /ocitest/n1" || return 1
@@ -208,7 +222,7 @@ test_oci_hook_names() {
 	expect_no_dir ocitest/n1 || return 1
 	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 	# systemd style slice:prefix:name: the scope's name.
-	mk_bundle "$d/n2" '.linux.cgroupsPath = "user.slice:ocipfx:n2"' || return 1
+	mk_bundle_path "$d/n2" "user.slice:ocipfx:n2" || return 1
 	mk_state n2 "$SPID" "$d/n2" creating "$st"
 	hook "$st" createRuntime
 	expect_rc 0 "cgroupsPath slice:prefix:name" || return 1
@@ -221,12 +235,12 @@ test_oci_hook_names() {
 	expect_in_cg "$SPID" named-n3 || return 1
 	expect_no_dir ignored || return 1
 	# Invalid names are refused before the daemon is asked.
-	mk_bundle "$d/n4" '.linux.cgroupsPath = "a/../b"' || return 1
+	mk_bundle_path "$d/n4" "a/../b" || return 1
 	mk_state n4 "$SPID" "$d/n4" creating "$st"
 	hook "$st" createRuntime
 	expect_rc 1 "cgroupsPath a/../b" || return 1
 	expect_err "is invalid" || return 1
-	mk_bundle "$d/n4" '.linux.cgroupsPath = "x:y"' || return 1
+	mk_bundle_path "$d/n4" "x:y" || return 1
 	hook "$st" createRuntime
 	expect_rc 1 "cgroupsPath x:y" || return 1
 	expect_err "slice:prefix:name" || return 1
@@ -641,7 +655,7 @@ test_oci_hook_gc() {
 
 # One container of bundle dir $1 (id ${1##*/}, linux.cgroupsPath $2) started on a new sleeper.
 oci_parent_start() {
-	mk_bundle "$1" '.linux.cgroupsPath = $p' --arg p "$2" || return 1
+	mk_bundle_path "$1" "$2" || return 1
 	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 	mk_state "${1##*/}" "$SPID" "$1" creating "$CGT_TMP/oci/p.state"
 	hook "$CGT_TMP/oci/p.state" createRuntime

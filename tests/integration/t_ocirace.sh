@@ -42,8 +42,7 @@ test_oci_hook_parent_race() {
 		new=() pids=() RACE_JOBS=()
 		[ "$r" = last ] || for i in $(seq 1 "$n"); do
 			b=$d/r$r-c$i
-			# shellcheck disable=SC2016 # $p is jq's
-			mk_bundle "$b" '.linux.cgroupsPath = $p' --arg p "/shared/${b##*/}" || return 1
+			mk_bundle_path "$b" "/shared/${b##*/}" || return 1
 			cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 			new+=("$b") pids+=("$SPID")
 		done
@@ -71,7 +70,7 @@ test_oci_hook_parent_churn() {
 	# 10 starts by default (one in 15 failed with 3 tries); 30 with CGCTL_THOROUGH=1.
 	local rounds=${CGCTL_CHURN_ROUNDS:-10}
 	[ "${CGCTL_THOROUGH:-0}" = 1 ] && rounds=${CGCTL_CHURN_ROUNDS:-30}
-	mk_bundle "$b" '.linux.cgroupsPath = "/shared/churn"' || return 1
+	mk_bundle_path "$b" /shared/churn || return 1
 	cgt_user_bg "$CGT_WORK" "$out" /usr/bin/python3 "$HERE/parent_churn.py" "$DSOCK" shared "$stop"
 	for i in $(seq 1 "$rounds"); do
 		cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1

@@ -485,15 +485,15 @@ test_systemd_restart_after_kill9() {
 	[ "$(sdprop cgctld.service NRestarts)" = 1 ] || fail "NRestarts $(sdprop cgctld.service NRestarts), want 1" || return 1
 	c --json status
 	expect_rc 0 || return 1
-	expect_jq ".pid == $SD_MAIN and .managed_root == \"$root\" and .delegated == true" || return 1
-	expect_jq '.ledger.reconcile.unknown == [] and .ledger.reconcile.rolled_back == []' || return 1
+	expect_jq_all ".pid == $SD_MAIN and .managed_root == \"$root\" and .delegated == true" \
+		'.ledger.reconcile.unknown == [] and .ledger.reconcile.rolled_back == []' || return 1
 	[ "$(cgt_proc_cgroup "$SD_MAIN")" = "$(cgt_cg_relpath "$root")/cgctld.leaf" ] ||
 		fail "restarted daemon in $(cgt_proc_cgroup "$SD_MAIN"), not its leaf" || return 1
 	# The populated entries and their workload survived; the ledger still has them.
 	kill -0 "$busy" 2>/dev/null || fail "the crash took the workload with it" || return 1
 	c --json list
-	expect_jq '[.[].name] | index("busy") != null and index("busy/inner") != null' || return 1
-	expect_jq '.[] | select(.name == "busy/inner") | .populated == true' || return 1
+	expect_jq_all '[.[].name] | index("busy") != null and index("busy/inner") != null' \
+		'.[] | select(.name == "busy/inner") | .populated == true' || return 1
 	sd_expect_reconciled idle "$root" || return 1
 	# And it still works.
 	c destroy busy --recursive --kill

@@ -720,9 +720,9 @@ test_tenants_status_own_figures() {
 	t1 create a1 && expect_rc 0 || return 1
 	# GetStatus: a tenant counts its own entries and bytes, against its own share; no journal activity.
 	t1 --json status && expect_rc 0 || return 1
-	expect_jq '.ledger.entries == 1 and .ledger.journal_records == 0 and .ledger.journal_bytes == 0' || return 1
-	expect_jq '.ledger.compactions == 0 and .ledger.last_compaction == null and .ledger.bytes > 0' || return 1
-	expect_jq '.ledger.max_bytes == (134217728 / 3 | floor)' || return 1
+	expect_jq_all '.ledger.entries == 1 and .ledger.journal_records == 0 and .ledger.journal_bytes == 0' \
+		'.ledger.compactions == 0 and .ledger.last_compaction == null and .ledger.bytes > 0' \
+		'.ledger.max_bytes == (134217728 / 3 | floor)' || return 1
 	t2 --json status && expect_rc 0 && expect_jq '.ledger.entries == 1' || return 1
 	adm --json status && expect_rc 0 || return 1
 	expect_jq '.ledger.entries == 4 and .ledger.journal_records > 0 and .ledger.max_bytes == 134217728' || return 1

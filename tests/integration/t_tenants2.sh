@@ -7,9 +7,10 @@
 # shellcheck source=t_tenants.sh
 . "$HERE/t_tenants.sh"
 
-# Bundle $1 (container id ${1##*/}) of root's, with linux.cgroupsPath $2.
+# Bundle $1 (container id ${1##*/}) of root's, with linux.cgroupsPath $2 (no jq start).
 th_bundle() {
-	mkdir -p "$1" && jq -n --arg p "$2" '{ociVersion: "1.0.2", linux: {cgroupsPath: $p}}' >"$1/config.json"
+	cgt_json_str "$2"
+	mkdir -p "$1" && printf '{"ociVersion": "1.0.2", "linux": {"cgroupsPath": %s}}\n' "$CGT_JSON" >"$1/config.json"
 }
 
 # Root's hook, stage $1, for the container of bundle $2 with init pid $3; sets RC, OUT, ERR.

@@ -200,12 +200,11 @@ test_trust_truncated_snapshot_fallback() {
 	c --json list
 	expect_jq '[.[].name] | sort == ["s1", "s1/inner", "s2", "s3"]' || return 1
 	c --json status
-	expect_jq '.ledger.recovery.mode == "fallback"' || return 1
-	expect_jq ".ledger.recovery.damage[0].file == \"ledger.json\" and .ledger.recovery.damage[0].offset == $((size - 7))" ||
-		return 1
-	expect_jq '.ledger.recovery.damage[0].lost | startswith("nothing")' || return 1
-	expect_jq '.ledger.reconcile | .dropped == [] and .rolled_back == [] and .unknown == []' || return 1
-	kept=$(jqo '.ledger.recovery.damage[0].kept')
+	expect_jq_all --value '.ledger.recovery.damage[0].kept' '.ledger.recovery.mode == "fallback"' \
+		".ledger.recovery.damage[0].file == \"ledger.json\" and .ledger.recovery.damage[0].offset == $((size - 7))" \
+		'.ledger.recovery.damage[0].lost | startswith("nothing")' \
+		'.ledger.reconcile | .dropped == [] and .rolled_back == [] and .unknown == []' || return 1
+	kept=$JQV
 	cmp -s "$STATE/$kept" "$CGT_TMP/truncated.json" || fail "the damaged snapshot was not kept as $kept" || return 1
 	grep -qE "$STATE/ledger.json: damaged at byte $((size - 7)); the damaged file is kept as $kept" "$DLOG" ||
 		fail "the log does not name file, offset and copy" || return 1
@@ -233,8 +232,8 @@ test_trust_truncated_snapshot_recovery() {
 	truncate -s $((size / 2)) "$STATE/ledger.json"
 	restart "$STATE" || return 1
 	c --json status
-	expect_jq '.ledger.recovery.mode == "recovery" and .ledger.recovery.damage[0].file == "ledger.json"' || return 1
-	expect_jq '.ledger.recovery.damage[0].lost | test("left alone")' || return 1
+	expect_jq_all '.ledger.recovery.mode == "recovery" and .ledger.recovery.damage[0].file == "ledger.json"' \
+		'.ledger.recovery.damage[0].lost | test("left alone")' || return 1
 	# old was only in the lost snapshot: a stranger now, reported and left alone.
 	expect_jq '.ledger.reconcile.unknown == ["old"]' || return 1
 	c --json list

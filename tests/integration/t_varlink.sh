@@ -22,8 +22,8 @@ test_call_get_info() {
 	cgt_daemon_start "" || return 1
 	c call org.varlink.service.GetInfo
 	expect_rc 0 || return 1
-	expect_jq '.interfaces | index("io.cgctl.Manager") != null and index("org.varlink.service") != null' || return 1
-	expect_jq '.vendor | type == "string"' || return 1
+	expect_jq_all '.interfaces | index("io.cgctl.Manager") != null and index("org.varlink.service") != null' \
+		'.vendor | type == "string"' || return 1
 }
 
 test_call_interface_description() {
