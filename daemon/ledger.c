@@ -783,22 +783,6 @@ int ledger_compact(struct ledger *l)
 	return 0;
 }
 
-/* Copy the counters out. */
-void ledger_get_stats(const struct ledger *l, struct ledger_stats *ret)
-{
-	*ret = (struct ledger_stats){
-		.entries = l->count,
-		.journal_bytes = l->journal_bytes,
-		.journal_records = l->journal_records,
-		.compactions = l->compactions,
-		.last_compaction_usec = l->last_compaction_usec,
-		.dropped_records = l->dropped_records,
-		.seq = l->seq,
-		.bytes = l->bytes,
-		.budget = l->budget,
-	};
-}
-
 const char *ledger_dir(const struct ledger *l)
 {
 	return l ? l->dir : NULL;

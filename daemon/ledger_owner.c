@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ledger_owner.c: what each owner's entries take (count and bytes), for per-uid quotas. */
+/* ledger_owner.c: the ledger's figures: each owner's count and bytes (per-uid quotas), and the counters. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -60,4 +60,20 @@ void ledger_owner_usage(const struct ledger *l, uid_t uid, struct ledger_usage *
 	const struct ledger_owner *o = owner_find(l, uid);
 
 	*ret = o ? (struct ledger_usage){ .entries = o->entries, .bytes = o->bytes } : (struct ledger_usage){ 0 };
+}
+
+/* Copy the counters out. */
+void ledger_get_stats(const struct ledger *l, struct ledger_stats *ret)
+{
+	*ret = (struct ledger_stats){
+		.entries = l->count,
+		.journal_bytes = l->journal_bytes,
+		.journal_records = l->journal_records,
+		.compactions = l->compactions,
+		.last_compaction_usec = l->last_compaction_usec,
+		.dropped_records = l->dropped_records,
+		.seq = l->seq,
+		.bytes = l->bytes,
+		.budget = l->budget,
+	};
 }
