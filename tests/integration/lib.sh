@@ -866,7 +866,7 @@ cgt_impostor_start() {
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
 		setpriv --reuid="$uid" --regid="$gid" --clear-groups env -i --default-signal=HUP PATH=/usr/bin:/bin \
-		/usr/bin/python3 -c '
+		/usr/bin/python3 -S -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1])

@@ -36,7 +36,7 @@ test_autoremove_attach_then_crash() {
 # cgroup.events again, so it may never see it populated.
 attach_and_kill() {
 	# shellcheck disable=SC2016
-	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c '
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c '
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])

@@ -654,7 +654,7 @@ torn_remake_y() {
 	nonce=$(jq -r 'select(.rec.entry.name == "y" and .rec.entry.state == "creating") | .rec.entry.nonce' \
 		"$1/journal.jsonl") && [ -n "$nonce" ] || fail "no nonce in y's intent record" || return 1
 	cgt_mkcg "$CGT_MROOT/y" || return 1
-	/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.cgctl.id", sys.argv[2].encode())' \
+	/usr/bin/python3 -S -c 'import os, sys; os.setxattr(sys.argv[1], "user.cgctl.id", sys.argv[2].encode())' \
 		"$CGT_MROOT/y" "$nonce" || fail "cannot mark y" || return 1
 }
 

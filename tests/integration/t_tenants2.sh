@@ -161,7 +161,7 @@ PY
 	# The inner init reaps the connecting process and waits for the rest.
 	# shellcheck disable=SC2016 # for the inner shell
 	timeout -k 2 $((CGT_TIMEOUT * 2)) unshare --pid --fork --mount-proc sh -c '
-		/usr/bin/python3 -B "$1" "$2" "$3" "$4"
+		/usr/bin/python3 -S -B "$1" "$2" "$3" "$4"
 		while ! grep -q "^reply" "$5"; do sleep 0.05; done' \
 		sh "$CGT_TMP/gone.py" "$DSOCK" "$v" "$HERE" "$out" </dev/null >"$out" 2>&1
 	cat "$out"

@@ -50,7 +50,7 @@ expect_start_refused() {
 
 # Journal line for record $1 (JSON text) with its CRC-32C, as a forger would write it.
 forge_line() {
-	"${PYTHON:-/usr/bin/python3}" - "$1" <<'EOF'
+	"${PYTHON:-/usr/bin/python3}" -S - "$1" <<'EOF'
 import sys
 rec = sys.argv[1].encode()
 crc = 0xFFFFFFFF
@@ -132,7 +132,7 @@ replace_by() {
 	case $3 in
 	fifo) mkfifo -m 0600 "$f" ;;
 	symlink) ln -s "$CGT_TMP/elsewhere" "$f" ;;
-	socket) "${PYTHON:-/usr/bin/python3}" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$f" ;;
+	socket) "${PYTHON:-/usr/bin/python3}" -S -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$f" ;;
 	esac
 	chown -h "$CGT_UID:$CGT_GID" "$f"
 }
@@ -274,7 +274,7 @@ for i in range(40):
 else:
     print("40 created")
 EOF
-	OUT=$("${PYTHON:-/usr/bin/python3}" "$py" "$DSOCK") || fail "fill: $OUT" || return 1
+	OUT=$("${PYTHON:-/usr/bin/python3}" -S "$py" "$DSOCK") || fail "fill: $OUT" || return 1
 	printf '  %s\n' "$OUT"
 	grep -qE '^1[0-5] io.cgctl.Manager.QuotaExceeded ledger-size$' <<<"$OUT" ||
 		fail "Create beyond 64 KiB of ledger was not refused with QuotaExceeded {limit: ledger-size}" || return 1

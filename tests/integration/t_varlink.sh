@@ -105,7 +105,7 @@ print("ok")
 test_wire_pipelining_and_garbage() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	cgt_daemon_start "" || return 1
-	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c "$WIRE_PY" "$DSOCK"; then
+	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c "$WIRE_PY" "$DSOCK"; then
 		fail "wire client failed (see transcript)"
 		return 1
 	fi
@@ -164,7 +164,7 @@ print("ok")
 test_wire_duplicate_keys_lone_surrogates() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	cgt_daemon_start "" || return 1
-	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c "$ODD_JSON_PY" "$DSOCK"; then
+	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c "$ODD_JSON_PY" "$DSOCK"; then
 		fail "odd JSON client failed (see transcript)"
 		return 1
 	fi
