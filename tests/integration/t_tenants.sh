@@ -284,7 +284,7 @@ test_tenants_delegate_needs_root_daemon() {
 	chmod 0666 "$DSOCK"
 	# libcgctl talks only to root's or its own uid's daemon: the tenant speaks Varlink itself.
 	# shellcheck disable=SC2016
-	OUT=$(tn_as_t2 /usr/bin/python3 -c '
+	OUT=$(tn_as_t2 /usr/bin/python3 -S -c '
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
