@@ -653,9 +653,9 @@ torn_remake_y() {
 	local nonce
 	nonce=$(jq -r 'select(.rec.entry.name == "y" and .rec.entry.state == "creating") | .rec.entry.nonce' \
 		"$1/journal.jsonl") && [ -n "$nonce" ] || fail "no nonce in y's intent record" || return 1
+	[ -x "$CGT_TMP/bin/set_xattr" ] || fail "set_xattr missing: make build/tests/integration/set_xattr" || return 1
 	cgt_mkcg "$CGT_MROOT/y" || return 1
-	/usr/bin/python3 -S -c 'import os, sys; os.setxattr(sys.argv[1], "user.cgctl.id", sys.argv[2].encode())' \
-		"$CGT_MROOT/y" "$nonce" || fail "cannot mark y" || return 1
+	"$CGT_TMP/bin/set_xattr" "$CGT_MROOT/y" user.cgctl.id "$nonce" || fail "cannot mark y" || return 1
 }
 
 torn_run() {
