@@ -884,6 +884,18 @@ cgt_wait_event() {
 	return 0
 }
 
+# Install Python modules "$@" (file names in $HERE) into $CGT_TMP/bin, once a run,
+# with their bytecode compiled by root (read-only to the users that run them): a
+# script run as a program is compiled at every start, a module imported is not.
+cgt_py_modules() {
+	local f todo=()
+	for f; do [ -f "$CGT_TMP/bin/$f" ] || todo+=("$f"); done
+	[ "${#todo[@]}" -gt 0 ] || return 0
+	install -m 0644 "${todo[@]/#/$HERE/}" "$CGT_TMP/bin/" &&
+		/usr/bin/python3 -S -m py_compile "${todo[@]/#/$CGT_TMP/bin/}" &&
+		chmod -R a+rX "$CGT_TMP/bin/__pycache__"
+}
+
 # Start an impostor: /usr/bin/python3 as uid $1 gid $2 listening on socket $3,
 # logging "conn BYTES" per connection to file $4 (bytes it received). Sets IMPID.
 cgt_impostor_start() {
@@ -891,7 +903,7 @@ cgt_impostor_start() {
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
 		setpriv --reuid="$uid" --regid="$gid" --clear-groups env -i --default-signal=HUP PATH=/usr/bin:/bin \
-		/usr/bin/python3 -c '
+		/usr/bin/python3 -S -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1])

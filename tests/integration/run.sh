@@ -212,7 +212,7 @@ check_replies() {
 	if [ ! -s "$CGCTLD_TEST_REPLY_LOG" ]; then
 		return 0
 	fi
-	if /usr/bin/python3 "$HERE/varlink_check.py" "$CGCTLD_TEST_REPLY_LOG" "$TOP"/protocol/*.varlink >"$out" 2>&1; then
+	if /usr/bin/python3 -S "$HERE/varlink_check.py" "$CGCTLD_TEST_REPLY_LOG" "$TOP"/protocol/*.varlink >"$out" 2>&1; then
 		printf 'PASS varlink_replies: %s\n' "$(tail -n 1 "$out")"
 		passed=$((passed + 1))
 	else

@@ -31,38 +31,48 @@ test_autoremove_attach_then_crash() {
 	expect_jq 'length == 0' || return 1
 }
 
-# Send Attach(name $1, pid $2) and Kill(name $1, KILL) in one write on one
-# connection (pipelined): the process is gone before the daemon looks at
-# cgroup.events again, so it may never see it populated.
+# For each pair NAME PID of "$@", send Attach(NAME, PID) and Kill(NAME, KILL) in
+# one write on a connection of its own (pipelined): the process is gone before
+# the daemon looks at cgroup.events again, so it may never see it populated.
+# One python for every pair; OUT: a line "NAME REPLY REPLY" a pair.
 attach_and_kill() {
 	# shellcheck disable=SC2016
-	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c '
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c '
 import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
 m = lambda meth, p: json.dumps({"method": "io.cgctl.Manager." + meth, "parameters": p}).encode() + b"\0"
-s.sendall(m("Attach", {"name": sys.argv[2], "pids": [int(sys.argv[3])]}) + m("Kill", {"name": sys.argv[2], "signal": 9}))
-buf = b""
-while buf.count(b"\0") < 2:
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-print(buf.replace(b"\0", b"\n").decode())
-' "$DSOCK" "$1" "$2" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+for name, pid in zip(sys.argv[2::2], sys.argv[3::2]):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(m("Attach", {"name": name, "pids": [int(pid)]}) + m("Kill", {"name": name, "signal": 9}))
+    buf = b""
+    while buf.count(b"\0") < 2:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    s.close()
+    print(name, buf.replace(b"\0", b" ").decode())
+' "$DSOCK" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "Attach + Kill pipelined"
 }
 
 test_autoremove_attach_then_exit() {
 	cgt_daemon_start "" || return 1
-	local i
+	local i pairs=() pids=()
 	for i in 1 2 3 4 5; do
 		c create --auto-remove "ar$i"
 		expect_rc 0 || return 1
 		cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
-		attach_and_kill "ar$i" "$SPID"
-		grep -q '"attached"' <<<"$OUT" || fail "Attach failed: $OUT" || return 1
-		cgt_wait_gone "$SPID" || fail "the sleeper survived" || return 1
+		pairs+=("ar$i" "$SPID") pids+=("$SPID")
+	done
+	attach_and_kill "${pairs[@]}"
+	local lines=()
+	mapfile -t lines <<<"$OUT"
+	for i in 1 2 3 4 5; do
+		case ${lines[i - 1]:-} in "ar$i {"*'"attached"'*) ;; *) fail "Attach of ar$i failed: $OUT"; return 1 ;; esac
+	done
+	for i in "${pids[@]}"; do
+		cgt_wait_gone "$i" || fail "the sleeper $i survived" || return 1
 	done
 	for i in 1 2 3 4 5; do
 		wait_no_dir "ar$i" "an auto_remove entry whose process left at once stayed" || return 1

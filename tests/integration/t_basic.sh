@@ -333,7 +333,7 @@ test_usage_errors() {
 # Exit 0 when every line of stdin has its state column ("active") at the same
 # display column (wide characters count 2 when $1 is "wide", else 1).
 same_state_column() {
-	/usr/bin/python3 -c '
+	/usr/bin/python3 -S -c '
 import sys, unicodedata
 wide = sys.argv[1] == "wide"
 cols = set()
@@ -353,7 +353,7 @@ test_cli_reader_gone() {
 	c create piped
 	expect_rc 0 || return 1
 	install -m 0644 "$HERE/pipe_closed.py" "$CGT_TMP/pipe_closed.py" || return 1
-	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$CGT_TMP/pipe_closed.py" "$CGCTL" "$DSOCK" piped \
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S "$CGT_TMP/pipe_closed.py" "$CGCTL" "$DSOCK" piped \
 		>"$CGT_TMP/pipe.out" 2>&1 </dev/null
 	RC=$?
 	cat "$CGT_TMP/pipe.out"

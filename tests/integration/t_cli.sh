@@ -9,7 +9,7 @@ c() { cgctl_u --socket "$DSOCK" "$@"; }
 # cli_options.py for program $1 (cgctl or cgctld): its binary $2, man page $3, sources $4.
 cli_options_check() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
-	/usr/bin/python3 "$HERE/cli_options.py" "$@" "$CGT_TMP" >"$CGT_TMP/opts.out" 2>&1
+	/usr/bin/python3 -S "$HERE/cli_options.py" "$@" "$CGT_TMP" >"$CGT_TMP/opts.out" 2>&1
 	RC=$?
 	cat "$CGT_TMP/opts.out"
 	[ "$RC" = 0 ] || fail "$(grep -m1 '^FAIL' "$CGT_TMP/opts.out" || tail -n 1 "$CGT_TMP/opts.out")"

@@ -107,7 +107,7 @@ freeze_list_loop() {
 run_py() {
 	local script=$1 out=$CGT_TMP/py.out
 	shift
-	cgt_as_user_in "$CGT_WORK" "$PY" -c "$script" "$DSOCK" "$@" >"$out" 2>&1
+	cgt_as_user_in "$CGT_WORK" "$PY" -S -c "$script" "$DSOCK" "$@" >"$out" 2>&1
 	[ $? = 0 ] || fail "$(tail -n 1 "$out")"
 }
 

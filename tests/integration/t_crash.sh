@@ -662,9 +662,9 @@ torn_y_nonce() {
 
 # Make y again, marked with nonce $1 (its intent record's).
 torn_remake_y() {
+	[ -x "$CGT_TMP/bin/set_xattr" ] || fail "set_xattr missing: make build/tests/integration/set_xattr" || return 1
 	cgt_mkcg "$CGT_MROOT/y" || return 1
-	/usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.cgctl.id", sys.argv[2].encode())' \
-		"$CGT_MROOT/y" "$1" || fail "cannot mark y" || return 1
+	"$CGT_TMP/bin/set_xattr" "$CGT_MROOT/y" user.cgctl.id "$1" || fail "cannot mark y" || return 1
 }
 
 torn_run() {

@@ -218,7 +218,7 @@ test_other_uid_refused() {
 	# Refused by the daemon (SO_PEERCRED), not by the file system.
 	grep -qiE "refus|denied|not allowed" "$DLOG" || fail "daemon log does not mention refusing uid $NOBODY_UID" || return 1
 	# Root is allowed by the daemon (a raw client: root's cgctl talks to root's daemons only).
-	OUT=$(timeout -k 1 "$CGT_TIMEOUT" /usr/bin/python3 -c '
+	OUT=$(timeout -k 1 "$CGT_TIMEOUT" /usr/bin/python3 -S -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])

@@ -298,9 +298,11 @@ test_events_watch_end_libcgctl() {
 	cgt_wait_gone "$pid" || fail "watch_end still running after cgctld stopped" || return 1
 	cat "$out" "$out.err"
 	grep -qx 'event stopping -' "$out" || fail "libcgctl: no stopping event" || return 1
-	grep -qxE "end -$(errno_num ESHUTDOWN) ESHUTDOWN -" "$out" ||
+	local eshutdown
+	eshutdown=$(errno_num ESHUTDOWN) && [ -n "$eshutdown" ] || fail "no errno number for ESHUTDOWN" || return 1
+	grep -qxE "end -$eshutdown ESHUTDOWN -" "$out" ||
 		fail "libcgctl: a stopped daemon's watch ended with '$(grep '^end' "$out")', want -ESHUTDOWN" || return 1
-	grep -qxE "after -$(errno_num ESHUTDOWN) ESHUTDOWN" "$out" || fail "libcgctl: after the end: $(grep '^after' "$out")" ||
+	grep -qxE "after -$eshutdown ESHUTDOWN" "$out" || fail "libcgctl: after the end: $(grep '^after' "$out")" ||
 		return 1
 	# Killed: no stopping event; the stream is cut (-ECONNRESET). A new file:
 	# the first one's "watching" line must not pass for this one's.
@@ -318,7 +320,7 @@ test_events_watch_end_libcgctl() {
 }
 
 # The number of errno name $1 on this system.
-errno_num() { /usr/bin/python3 -c 'import errno, sys; print(getattr(errno, sys.argv[1]))' "$1"; }
+errno_num() { /usr/bin/python3 -S -c 'import errno, sys; print(getattr(errno, sys.argv[1]))' "$1"; }
 
 # Python: create and destroy $3 cgroups named $2N over $4 connections, pipelined,
 # for at most $5 seconds or until file $6 exists; prints "pairs P errors E".
@@ -389,7 +391,7 @@ test_events_slow_watcher_dropped() {
 	# The load goes on until the drop is seen (then $stop ends it): 6000 pairs
 	# were only just enough (the kernel's socket buffers hold part of the
 	# backlog); 60000 pairs and 120 s bound it.
-	cgt_user_bg "$CGT_WORK" "$load" "$PY" "$CGT_TMP/bin/loader.py" "$DSOCK" load 60000 4 120 "$stop"
+	cgt_user_bg "$CGT_WORK" "$load" "$PY" -S "$CGT_TMP/bin/loader.py" "$DSOCK" load 60000 4 120 "$stop"
 	lpid=$BGPID
 	t0=$SECONDS
 	while [ $((SECONDS - t0)) -lt 150 ]; do
@@ -475,7 +477,7 @@ test_events_watchers_limit() {
 	local out=$CGT_TMP/watchers.out stop=$CGT_TMP/stop-watchers pid
 	write_watchers
 	rm -f "$stop"
-	cgt_user_bg "$CGT_WORK" "$out" "$PY" "$CGT_TMP/bin/watchers.py" "$DSOCK" 257 "$stop"
+	cgt_user_bg "$CGT_WORK" "$out" "$PY" -S "$CGT_TMP/bin/watchers.py" "$DSOCK" 257 "$stop"
 	pid=$BGPID
 	cgt_wait_line "$out" '^ok ' || fail "watchers did not start: $(cat "$out")" || return 1
 	cgt_nap 0.1
@@ -773,7 +775,7 @@ EOF
 # Start the notify listener on $1, output to $2; sets NPID.
 notify_listen() {
 	rm -f "$1"
-	cgt_user_bg_split "$CGT_WORK" "$2" "$2.err" "$PY" "$CGT_TMP/bin/notify.py" "$1"
+	cgt_user_bg_split "$CGT_WORK" "$2" "$2.err" "$PY" -S "$CGT_TMP/bin/notify.py" "$1"
 	NPID=$BGPID
 	cgt_wait_line "$2" listening || fail "notify listener did not start: $(cat "$2.err")"
 }
@@ -868,7 +870,7 @@ test_events_list_after_short_lived_child() {
 	c create s1
 	expect_rc 0 "create s1" || return 1
 	install -m 0644 "$HERE/short_child.py" "$CGT_TMP/short_child.py" || return 1
-	cgt_as_user_in "$CGT_WORK" "$PY" "$CGT_TMP/short_child.py" "$DSOCK" "$CGT_MROOT/s1" s1 30 \
+	cgt_as_user_in "$CGT_WORK" "$PY" -S "$CGT_TMP/short_child.py" "$DSOCK" "$CGT_MROOT/s1" s1 30 \
 		>"$CGT_TMP/short.out" 2>&1
 	cat "$CGT_TMP/short.out"
 	grep -q '^stale 0 of 30$' "$CGT_TMP/short.out" || fail "List said populated for an empty cgroup: $(cat "$CGT_TMP/short.out")"

@@ -8,7 +8,7 @@ go_foreign_listener() {
 	local dir=$CGT_TMP/foreign
 	mkdir -p "$dir" && chmod 0777 "$dir" || return 1
 	rm -f "$dir/sock"
-	setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+	setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -S -c '
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
 import os; os.chmod(sys.argv[1], 0o777)

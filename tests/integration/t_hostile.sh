@@ -59,8 +59,11 @@ h_rss_kb() {
 # after, later ones win); remember its descriptor count.
 h_up() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
-	HPY=$CGT_TMP/bin/hostile.py
-	[ -f "$HPY" ] || install -m 0644 "$HERE/hostile.py" "$HPY" || return 1
+	# hostile.py imported (its bytecode compiled once a run), not run as a script (compiled at
+	# every start: 50 ms of its CPU); -S: no site-packages. "${HPY[@]}" SCENARIO SOCKET [ARGS...].
+	cgt_py_modules hostile.py || return 1
+	HPY=(/usr/bin/python3 -S -c 'import sys; sys.path[0] = sys.argv.pop(1); import hostile; sys.exit(hostile.main())'
+		"$CGT_TMP/bin")
 	cgt_daemon_start "" --stall-timeout "$H_STALL_MS" "$@" || return 1
 	# ASan's shadow memory and quarantine, valgrind's own heap: other bounds.
 	if h_asan; then
@@ -86,7 +89,7 @@ h_verdict() {
 h_py() {
 	local CGT_TIMEOUT=${H_PY_TIMEOUT:-40} out=$CGT_TMP/hostile.out rc
 	printf '+ hostile.py %s\n' "$*"
-	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$HPY" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
+	cgt_as_user_in "$CGT_WORK" "${HPY[@]}" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
 	rc=$?
 	h_verdict "$out" "$rc"
 }
@@ -99,7 +102,7 @@ h_py_as() {
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
 		timeout -k 2 40 setpriv --reuid="$uid" --regid="$gid" --clear-groups \
-		env -i PATH=/usr/bin:/bin /usr/bin/python3 "$HPY" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
+		env -i PATH=/usr/bin:/bin "${HPY[@]}" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
 	rc=$?
 	h_verdict "$out" "$rc"
 }
@@ -110,7 +113,7 @@ h_py_root() {
 	printf '+ (root) hostile.py %s\n' "$*"
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
-		timeout -k 2 40 /usr/bin/python3 "$HPY" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
+		timeout -k 2 40 "${HPY[@]}" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
 	rc=$?
 	h_verdict "$out" "$rc"
 }
@@ -315,7 +318,7 @@ test_hostile_snapshot_at_stop() {
 	h_up || return
 	cgt_daemon_is_asan && n=300
 	install -d -m 0777 "$CGT_TMP/stop" && rm -f "$ready" || return 1
-	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$HPY" snapshot-at-stop "$DSOCK" "$n" "$ready" >"$out" 2>&1 </dev/null &
+	cgt_as_user_in "$CGT_WORK" "${HPY[@]}" snapshot-at-stop "$DSOCK" "$n" "$ready" >"$out" 2>&1 </dev/null &
 	pypid=$!
 	for ((i = 0; i < 600; i++)); do
 		[ -e "$ready" ] && break

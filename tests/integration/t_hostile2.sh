@@ -66,7 +66,7 @@ test_hostile2_own_socket_passed_back() {
 	cgt_daemon_up || return 1
 	h2_write_selfsock
 	for mode in watch partial; do
-		cgt_as_user_in "$CGT_WORK" timeout 10 /usr/bin/python3 "$CGT_TMP/selfsock.py" "$DSOCK" "l$mode" "$mode" \
+		cgt_as_user_in "$CGT_WORK" timeout 10 /usr/bin/python3 -S "$CGT_TMP/selfsock.py" "$DSOCK" "l$mode" "$mode" \
 			</dev/null >"$CGT_TMP/out" 2>"$CGT_TMP/err"
 		cgt_collect "selfsock.py $mode"
 		expect_rc 0 "selfsock.py $mode" || return 1
@@ -95,7 +95,7 @@ for extra in ([], ["--pidfd"]):
     print("attach%s: exit %d: %s" % (" ".join([""] + extra), r.returncode, r.stderr.strip()), flush=True)
 os.waitpid(pid, 0)
 PY
-	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$CGT_TMP/zombie.py" "$CGCTL" "$DSOCK" >"$CGT_TMP/out" 2>&1
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S "$CGT_TMP/zombie.py" "$CGCTL" "$DSOCK" >"$CGT_TMP/out" 2>&1
 	cat "$CGT_TMP/out"
 	grep -q '^attach: exit 1: .*InvalidValue' "$CGT_TMP/out" || fail "attach of a zombie by pid: $(head -n 1 "$CGT_TMP/out")" || return 1
 	grep -q '^attach --pidfd: exit 1: .*InvalidValue' "$CGT_TMP/out" || fail "attach of a zombie by pidfd: $(tail -n 1 "$CGT_TMP/out")"

@@ -117,7 +117,7 @@ h3_stranger_flock() {
 	cgt_setup_user2 || { fail "cannot create the second test user"; return 1; }
 	# A file the previous test's holder wrote says "locked" before this one has the lock.
 	rm -f "$CGT_TMP/holder.out"
-	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 -c '
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 -S -c '
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -168,7 +168,7 @@ test_hostile4_watch_client_reset() {
 	local CGT_AS before
 	cgt_daemon_start "" --max-connections-per-uid 1 || return 1
 	cgt_as_prefix "$CGT_WORK" "$CGT_UID" "$CGT_GID" init "$CGT_TIMEOUT"
-	"${CGT_AS[@]}" PATH=/usr/bin:/bin /usr/bin/python3 -c '
+	"${CGT_AS[@]}" PATH=/usr/bin:/bin /usr/bin/python3 -S -c '
 import select, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])

@@ -90,7 +90,7 @@ test_identity_copied_nonce() {
 	c create cp
 	expect_rc 0 || return 1
 	# The stranger copies cgctld's mark onto its own directory: the inode still tells.
-	cgt_as_user_in "$CGT_WORK" "$PY" -c '
+	cgt_as_user_in "$CGT_WORK" "$PY" -S -c '
 import os, sys
 d = sys.argv[1]
 try:

@@ -76,7 +76,7 @@ print("ok")
 test_names_nul_refused() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	cgt_daemon_start "" || return 1
-	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c "$NM_NUL_PY" "$DSOCK" ||
+	cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c "$NM_NUL_PY" "$DSOCK" ||
 		fail "a call with \\u0000 was not refused as it should (see transcript)" || return 1
 	# cgctl call (libcgctl) refuses it before sending, saying why.
 	c call Create '{"name":"lab","labels":{"a\u0000b":"x"}}' && expect_rc 1 || return 1
@@ -89,7 +89,7 @@ test_names_nul_refused() {
 nm_proxy_start() {
 	local py=$CGT_TMP/bin/rewrite_proxy.py
 	[ -f "$py" ] || install -m 0644 "$HERE/rewrite_proxy.py" "$py" || return 1
-	cgt_user_bg_split "$CGT_WORK" "$CGT_TMP/proxy.out" "$CGT_TMP/proxy.err" /usr/bin/python3 "$py" "$1" "$DSOCK" \
+	cgt_user_bg_split "$CGT_WORK" "$CGT_TMP/proxy.out" "$CGT_TMP/proxy.err" /usr/bin/python3 -S "$py" "$1" "$DSOCK" \
 		evilmark "$NM_HOSTILE_JSON"
 	PXPID=$BGPID
 	cgt_wait_file "$CGT_TMP/proxy.out" || fail "proxy did not start: $(head -c 300 "$CGT_TMP/proxy.err")"

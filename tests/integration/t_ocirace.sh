@@ -71,7 +71,7 @@ test_oci_hook_parent_churn() {
 	local rounds=${CGCTL_CHURN_ROUNDS:-10}
 	[ "${CGCTL_THOROUGH:-0}" = 1 ] && rounds=${CGCTL_CHURN_ROUNDS:-30}
 	mk_bundle_path "$b" /shared/churn || return 1
-	cgt_user_bg "$CGT_WORK" "$out" /usr/bin/python3 "$HERE/parent_churn.py" "$DSOCK" shared "$stop"
+	cgt_user_bg "$CGT_WORK" "$out" /usr/bin/python3 -S "$HERE/parent_churn.py" "$DSOCK" shared "$stop"
 	for i in $(seq 1 "$rounds"); do
 		cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 		mk_state churn "$SPID" "$b" creating "$d/churn.state"

@@ -144,7 +144,7 @@ fum_start() {
 	fi
 	FUM_LOG=$CGT_TMP/fum.$1.log
 	printf '+ fake user manager: %s %s\n' "$1" "${2:-0}"
-	bg_user "$FUM_LOG" /usr/bin/python3 "$py" "$1" "$CGT_RUN/systemd/private" "${2:-0}" || return 1
+	bg_user "$FUM_LOG" /usr/bin/python3 -S "$py" "$1" "$CGT_RUN/systemd/private" "${2:-0}" || return 1
 	FUM_PID=$BGPID
 	for ((i = 0; i < CGT_TIMEOUT * 20; i++)); do
 		grep -qx listening "$FUM_LOG" && return 0

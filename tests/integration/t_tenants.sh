@@ -284,7 +284,7 @@ test_tenants_delegate_needs_root_daemon() {
 	chmod 0666 "$DSOCK"
 	# libcgctl talks only to root's or its own uid's daemon: the tenant speaks Varlink itself.
 	# shellcheck disable=SC2016
-	OUT=$(tn_as_t2 /usr/bin/python3 -c '
+	OUT=$(tn_as_t2 /usr/bin/python3 -S -c '
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
@@ -351,7 +351,7 @@ test_tenants_attach_thread_id_refused() {
 	[ -x "$py" ] || { skip "$py not installed"; return; }
 	tn_up || return 1
 	t1 create box && expect_rc 0 || return 1
-	cgt_spawn_user_in "$CGT_WORK" "$py" -c \
+	cgt_spawn_user_in "$CGT_WORK" "$py" -S -c \
 		'import threading, time; threading.Thread(target=time.sleep, args=(300,)).start(); time.sleep(300)'
 	until [ -n "$tid" ]; do
 		tid=$(ls "/proc/$BGPID/task" 2>/dev/null | grep -vx "$BGPID" | head -n 1)
@@ -370,7 +370,7 @@ test_tenants_attach_thread_id_refused() {
 tn_attach_thread_pidfd() {
 	# shellcheck disable=SC2016
 	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
-		timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$1" --regid="$2" --clear-groups /usr/bin/python3 -c '
+		timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$1" --regid="$2" --clear-groups /usr/bin/python3 -S -c '
 import array, json, os, socket, sys
 fd = os.pidfd_open(int(sys.argv[2]), 0o200)  # PIDFD_THREAD
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -394,7 +394,7 @@ test_tenants_attach_thread_pidfd_refused() {
 	# A root process one thread of which runs with the tenant's uids (per-thread credentials,
 	# as Samba's smbd uses them): a raw setresuid in that thread only.
 	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" /usr/bin/python3 -c '
+	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" /usr/bin/python3 -S -c '
 import ctypes, sys, threading, time
 libc = ctypes.CDLL(None, use_errno=True)
 def run():
@@ -834,10 +834,10 @@ test_tenants_connections_share() {
 	TN_OPTS=()
 	tn_write_conns
 	rm -f "$stop"
-	cgt_user_bg_split "$CGT_WORK" "$out.1" "$out.1.err" /usr/bin/python3 "$CGT_TMP/conns.py" "$DSOCK" 6 "$stop"
+	cgt_user_bg_split "$CGT_WORK" "$out.1" "$out.1.err" /usr/bin/python3 -S "$CGT_TMP/conns.py" "$DSOCK" 6 "$stop"
 	p1=$BGPID
 	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups \
-		/usr/bin/python3 "$CGT_TMP/conns.py" "$DSOCK" 6 "$stop" </dev/null >"$out.2" 2>"$out.2.err" &
+		/usr/bin/python3 -S "$CGT_TMP/conns.py" "$DSOCK" 6 "$stop" </dev/null >"$out.2" 2>"$out.2.err" &
 	p2=$!
 	cgt_track_pid "$p2"
 	cgt_wait_line "$out.1" '^served' && cgt_wait_line "$out.2" '^served' ||
@@ -892,7 +892,7 @@ tn_expect_fds_free() {
 tn_fds_attack() {
 	local out=$CGT_TMP/fds stop=$CGT_TMP/fds.stop i r=0
 	rm -f "$stop"
-	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" /usr/bin/python3 "$CGT_TMP/fds.py" "$DSOCK" "$1" "$stop" ${2:+"$2"}
+	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" /usr/bin/python3 -S "$CGT_TMP/fds.py" "$DSOCK" "$1" "$stop" ${2:+"$2"}
 	cgt_wait_line "$out" '^holding' || fail "the holder said nothing: $(cat "$out.err")" || return 1
 	cgt_nap 0.5
 	tn_expect_fds_free || r=1
@@ -983,7 +983,7 @@ test_tenants_unread_replies_bounded() {
 	tn_up || return 1
 	TN_OPTS=()
 	tn_write_flood
-	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 "$CGT_TMP/flood.py" \
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 -S "$CGT_TMP/flood.py" \
 		create "$DSOCK" 16 </dev/null >"$out.c" 2>&1 || fail "tenant 2 could not create: $(cat "$out.c")" || return 1
 	t2 --json list && expect_rc 0 || return 1
 	reply=$((${#OUT} / 1024))
@@ -995,7 +995,7 @@ test_tenants_unread_replies_bounded() {
 	share=$((16 << 10))
 	bound=$((hwm0 + share + 2 * reply + (16 << 10)))
 	rm -f "$stop"
-	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 "$CGT_TMP/flood.py" \
+	setpriv --reuid="$CGT_UID2" --regid="$CGT_GID2" --clear-groups /usr/bin/python3 -S "$CGT_TMP/flood.py" \
 		flood "$DSOCK" 32 16 "$stop" </dev/null >"$out" 2>"$out.err" &
 	fp=$!
 	cgt_track_pid "$fp"

@@ -162,7 +162,7 @@ PY
 	# The inner init reaps the connecting process and waits for the rest.
 	# shellcheck disable=SC2016 # for the inner shell
 	timeout -k 2 $((CGT_TIMEOUT * 2)) unshare --pid --fork --mount-proc sh -c '
-		/usr/bin/python3 -B "$1" "$2" "$3" "$4"
+		/usr/bin/python3 -S -B "$1" "$2" "$3" "$4"
 		while ! grep -q "^reply" "$5"; do sleep 0.05; done' \
 		sh "$CGT_TMP/gone.py" "$DSOCK" "$v" "$HERE" "$out" </dev/null >"$out" 2>&1
 	cat "$out"
@@ -296,7 +296,7 @@ test_tenants2_delegate_undo_not_raced() {
 	tn_unavailable_limit
 	[ -n "$TN_NOLIMIT" ] || { skip "every controller is available: no Create fails after its mkdir"; return; }
 	# shellcheck disable=SC2016
-	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -c '
+	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -S -c '
 import os, sys
 while not os.path.exists(sys.argv[2]):
     for _ in range(2000):
@@ -341,7 +341,7 @@ test_tenants2_delegate_destroy_not_raced() {
 	[ "$now" = "$was" ] || fail "d's cgroup.max.descendants is $now after a Busy destroy, not $was" || return 1
 	kill -KILL "$SPID"
 	# shellcheck disable=SC2016
-	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -c '
+	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -S -c '
 import os, sys
 made = 0
 while not os.path.exists(sys.argv[2]):
@@ -402,13 +402,13 @@ test_tenants2_delegate_crash_after_hand_over() {
 # as many as it liked.
 test_tenants2_delegate_mark_the_tenant_could_rewrite() {
 	# shellcheck disable=SC2034 # tn_up (t_tenants.sh) reads it
-	local TN_PRE=(/usr/bin/python3 "$HERE/userns_root.py")
+	local TN_PRE=(/usr/bin/python3 -S "$HERE/userns_root.py")
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	tn_up || return 1
 	t1 create d --delegate
 	if [ "$RC" = 0 ]; then
 		# shellcheck disable=SC2016
-		cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c 'import os, sys
+		cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c 'import os, sys
 os.setxattr(sys.argv[1], "user.cgctl.id", b"0" * 32)' "$TN_ROOT/d" </dev/null
 		t1 destroy d
 		rmdir "$TN_ROOT/d" 2>/dev/null

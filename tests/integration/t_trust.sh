@@ -48,17 +48,18 @@ expect_start_refused() {
 		fail "something answers on $DSOCK" || return 1
 }
 
-# Journal line for record $1 (JSON text) with its CRC-32C, as a forger would write it.
-forge_line() {
-	"${PYTHON:-/usr/bin/python3}" - "$1" <<'EOF'
+# Journal lines for records "$@" (JSON texts) with their CRC-32C, as a forger would write them.
+forge_lines() {
+	"${PYTHON:-/usr/bin/python3}" -S - "$@" <<'EOF'
 import sys
-rec = sys.argv[1].encode()
-crc = 0xFFFFFFFF
-for b in rec:
-    crc ^= b
-    for _ in range(8):
-        crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-print('{"rec":%s,"crc":"%08x"}' % (rec.decode(), crc ^ 0xFFFFFFFF))
+for arg in sys.argv[1:]:
+    rec = arg.encode()
+    crc = 0xFFFFFFFF
+    for b in rec:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    print('{"rec":%s,"crc":"%08x"}' % (rec.decode(), crc ^ 0xFFFFFFFF))
 EOF
 }
 
@@ -114,10 +115,8 @@ test_trust_forged_journal() {
 	chmod 0777 "$STATE"
 	# Another user rewrites the journal: the victim's own cgroup "being destroyed", keep dropped.
 	rm -f "$STATE/journal.jsonl"
-	{
-		forge_line '{"seq":1,"op":"put","entry":{"name":"handmade","state":"destroying","generated":false,"delegate":false,"auto_remove":false,"lease":false,"created":1,"cgroup_id":0,"labels":null}}'
-		forge_line '{"seq":2,"op":"del","name":"keep"}'
-	} >"$STATE/journal.jsonl" || return 1
+	forge_lines '{"seq":1,"op":"put","entry":{"name":"handmade","state":"destroying","generated":false,"delegate":false,"auto_remove":false,"lease":false,"created":1,"cgroup_id":0,"labels":null}}' \
+		'{"seq":2,"op":"del","name":"keep"}' >"$STATE/journal.jsonl" || return 1
 	chown "$NOBODY_UID:$NOBODY_GID" "$STATE/journal.jsonl" && chmod 0666 "$STATE/journal.jsonl"
 	expect_start_refused "$STATE" "$STATE: mode 0777 is writable by others" || return 1
 	expect_dir handmade "the forged record removed the user's own cgroup" || return 1
@@ -132,7 +131,7 @@ replace_by() {
 	case $3 in
 	fifo) mkfifo -m 0600 "$f" ;;
 	symlink) ln -s "$CGT_TMP/elsewhere" "$f" ;;
-	socket) "${PYTHON:-/usr/bin/python3}" -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$f" ;;
+	socket) "${PYTHON:-/usr/bin/python3}" -S -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$f" ;;
 	esac
 	chown -h "$CGT_UID:$CGT_GID" "$f"
 }
@@ -273,7 +272,7 @@ for i in range(40):
 else:
     print("40 created")
 EOF
-	OUT=$("${PYTHON:-/usr/bin/python3}" "$py" "$DSOCK") || fail "fill: $OUT" || return 1
+	OUT=$("${PYTHON:-/usr/bin/python3}" -S "$py" "$DSOCK") || fail "fill: $OUT" || return 1
 	printf '  %s\n' "$OUT"
 	grep -qE '^1[0-5] io.cgctl.Manager.QuotaExceeded ledger-size$' <<<"$OUT" ||
 		fail "Create beyond 64 KiB of ledger was not refused with QuotaExceeded {limit: ledger-size}" || return 1

@@ -105,7 +105,7 @@ print("ok")
 test_wire_pipelining_and_garbage() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	cgt_daemon_start "" || return 1
-	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c "$WIRE_PY" "$DSOCK"; then
+	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c "$WIRE_PY" "$DSOCK"; then
 		fail "wire client failed (see transcript)"
 		return 1
 	fi
@@ -164,7 +164,7 @@ print("ok")
 test_wire_duplicate_keys_lone_surrogates() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	cgt_daemon_start "" || return 1
-	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -c "$ODD_JSON_PY" "$DSOCK"; then
+	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c "$ODD_JSON_PY" "$DSOCK"; then
 		fail "odd JSON client failed (see transcript)"
 		return 1
 	fi
@@ -206,13 +206,13 @@ test_call_refuses_what_json_c_drops() {
 test_varlink_strict_client() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
 	local ro=$CGT_SCRATCH/rootowned py=$CGT_TMP/bin/varlink_strict.py dsock
-	install -m 0644 "$HERE/varlink_strict.py" "$HERE/varlink_check.py" "$HERE/hostile.py" "$CGT_TMP/bin/" || return 1
+	cgt_py_modules varlink_strict.py varlink_check.py hostile.py || return 1
 	install -m 0644 "$TOP"/protocol/*.varlink "$CGT_TMP/bin/" || return 1
 	cgt_mkcg "$ro" root && cgt_mkcg "$CGT_SCRATCH/deghome" || return 1
 	cgt_daemon_start "$CGT_SCRATCH/deghome" --cgroup-root "$ro" --socket "$CGT_RUN/deg.sock" || return 1
 	dsock=$DSOCK
 	cgt_daemon_start "" || return 1
-	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 "$py" "$DSOCK" --degraded "$dsock" "$CGT_TMP"/bin/*.varlink; then
+	if ! cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S "$py" "$DSOCK" --degraded "$dsock" "$CGT_TMP"/bin/*.varlink; then
 		fail "the strict client found replies it refuses (see transcript)"
 		return 1
 	fi
