@@ -119,12 +119,6 @@ cgt_wait_gone() {
 	return 0
 }
 
-# State letter of pid (R, S, Z...), empty if gone.
-cgt_proc_state() {
-	cgt_proc_state_v "$1"
-	[ -z "$CGT_STATE" ] || printf '%s\n' "$CGT_STATE"
-}
-
 # Set CGT_STATE to pid $1's state letter, empty if gone (no $(...) fork).
 cgt_proc_state_v() {
 	local stat
@@ -147,9 +141,6 @@ cgt_fd_count() {
 
 # --- cgroup2 discovery and cgroup helpers ---------------------------------
 
-# Decode mountinfo's octal escapes (\040 for space...).
-cgt_unescape_mi() { printf '%b' "$1"; }
-
 # Find the cgroup2 mount: sets CGT_CG2 (mount point) and CGT_CG2_ROOT (root of
 # the mount inside the hierarchy). Prefers /sys/fs/cgroup, then
 # /sys/fs/cgroup/unified, then the first cgroup2 mount. 1 when there is none.
@@ -163,8 +154,9 @@ cgt_find_cg2() {
 		[ "$fstype" = cgroup2 ] || continue
 		# shellcheck disable=SC2086
 		set -- $pre
-		root=$(cgt_unescape_mi "$4")
-		mnt=$(cgt_unescape_mi "$5")
+		# Decode mountinfo's octal escapes (\040 for space...).
+		printf -v root '%b' "$4"
+		printf -v mnt '%b' "$5"
 		[ -z "$first" ] && { first=$mnt; first_root=$root; }
 		case $mnt in
 		/sys/fs/cgroup) rank=0 ;;
@@ -183,16 +175,28 @@ cgt_find_cg2() {
 
 # Path of directory $1 (inside the cgroup2 mount) as /proc/PID/cgroup shows it.
 cgt_cg_relpath() {
-	local rel=${1#"$CGT_CG2"}
-	[ "$CGT_CG2_ROOT" = / ] || rel=$CGT_CG2_ROOT$rel
-	printf '%s\n' "${rel:-/}"
+	cgt_cg_relpath_v "$1"
+	printf '%s\n' "$CGT_RELPATH"
+}
+
+# Set CGT_RELPATH to cgt_cg_relpath's answer (no $(...) fork).
+cgt_cg_relpath_v() {
+	CGT_RELPATH=${1#"$CGT_CG2"}
+	[ "$CGT_CG2_ROOT" = / ] || CGT_RELPATH=$CGT_CG2_ROOT$CGT_RELPATH
+	CGT_RELPATH=${CGT_RELPATH:-/}
 }
 
 # The "0::" cgroup of pid $1, as in /proc/PID/cgroup.
 cgt_proc_cgroup() {
+	cgt_proc_cgroup_v "$1" && printf '%s\n' "$CGT_CGROUP"
+}
+
+# Set CGT_CGROUP to cgt_proc_cgroup's answer, empty and 1 when there is none (no $(...) fork).
+cgt_proc_cgroup_v() {
 	local line
+	CGT_CGROUP=""
 	while IFS= read -r line; do
-		case $line in 0::*) printf '%s\n' "${line#0::}"; return 0 ;; esac
+		case $line in 0::*) CGT_CGROUP=${line#0::}; return 0 ;; esac
 	done <"/proc/$1/cgroup"
 	return 1
 }
@@ -528,6 +532,43 @@ cgt_as_user_in() {
 	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@"
 }
 
+# Run "$@" in cgroup dir $1 with the harness's credentials and environment:
+# a forked shell moves itself there and execs "$@" (what sh -c 'echo $$
+# >cgroup.procs; exec "$@"' did, without sh). 125 when the move fails.
+cgt_in_cg() {
+	local cg=$1
+	shift
+	(
+		echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
+		exec "$@"
+	)
+}
+
+# cgt_in_cg in the background; sets BGPID (the command's pid once it execs).
+cgt_in_cg_bg() {
+	local cg=$1
+	shift
+	(
+		echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
+		exec "$@"
+	) &
+	BGPID=$!
+}
+
+# Set variable $1 to the output of "$@" (after $1) run as the test user from
+# workloads/, as $1=$(cgt_as_user_in "$CGT_WORK" ...) would without the
+# subshell's fork; CGT_USER_ERR to its stderr, which goes to stderr too.
+# The status is the command's.
+cgt_user_out() {
+	local cgt_user_out_rc
+	cgt_as_user_in "$CGT_WORK" "${@:2}" >"$CGT_TMP/user.out" 2>"$CGT_TMP/user.err" </dev/null
+	cgt_user_out_rc=$?
+	cgt_slurp "$1" "$CGT_TMP/user.out"
+	cgt_slurp CGT_USER_ERR "$CGT_TMP/user.err"
+	[ -z "$CGT_USER_ERR" ] || printf '%s\n' "$CGT_USER_ERR" >&2
+	return "$cgt_user_out_rc"
+}
+
 # Set CGT_AS to the words that run a command (VAR=VALUE words of its whole
 # environment first) in cgroup dir $1 as uid $2, gid $3 with its supplementary
 # groups ($4 init) or none ($4 clear), SIGHUP at its default, under a timeout
@@ -793,9 +834,23 @@ expect_jq() {
 # Print jq expression $1 over $OUT (raw).
 jqo() { jq -r "$1" <<<"$OUT"; }
 
-# Sorted list of every directory below the managed root (relative), for before/after checks.
+# Set CGT_TREE to every directory below $1 (default the managed root), one
+# "./a/b" a line, sorted as sort(1) in the C locale (the glob's order puts
+# "./a-b" before "./a"), for before/after checks. Builtins only.
 cgt_tree() {
-	(cd "${1:-$CGT_MROOT}" && find . -mindepth 1 -type d | sort)
+	local base=${1:-$CGT_MROOT} d i rel=()
+	cgt_cg_dirs "$base"
+	for d in "${CGT_DIRS[@]}"; do
+		d=./${d#"${base%/}"/}
+		for ((i = ${#rel[@]}; i > 0; i--)); do
+			[[ ${rel[i - 1]} > $d ]] || break
+			rel[i]=${rel[i - 1]}
+		done
+		rel[i]=$d
+	done
+	CGT_TREE=""
+	[ "${#rel[@]}" = 0 ] || printf -v CGT_TREE '%s\n' "${rel[@]}"
+	CGT_TREE=${CGT_TREE%$'\n'}
 }
 
 # --- helpers for process tests (t_proc.sh) ---------------------------------
@@ -851,8 +906,7 @@ cgt_wait_event() {
 # logging "conn BYTES" per connection to file $4 (bytes it received). Sets IMPID.
 cgt_impostor_start() {
 	local uid=$1 gid=$2 sock=$3 log=$4
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+	cgt_in_cg_bg "$CGT_WORK" \
 		setpriv --reuid="$uid" --regid="$gid" --clear-groups env -i --default-signal=HUP PATH=/usr/bin:/bin \
 		/usr/bin/python3 -c '
 import socket, sys
@@ -874,8 +928,8 @@ while True:
         pass
     c.close()
     open(sys.argv[2], "a").write("conn %d\n" % n)
-' "$sock" "$log" </dev/null >/dev/null 2>"$log.err" &
-	IMPID=$!
+' "$sock" "$log" </dev/null >/dev/null 2>"$log.err"
+	IMPID=$BGPID
 	cgt_track_pid "$IMPID"
 	cgt_wait_file "$log" || { fail "impostor did not start: $(cat "$log.err")"; return 1; }
 }
@@ -1156,42 +1210,66 @@ cgt_user_bg_split() {
 	cgt_track_pid "$BGPID"
 }
 
-# VmRSS of pid $1 in KiB; empty when it is gone.
+# Set CGT_VMRSS to pid $1's VmRSS in KiB; empty when it is gone (polled:
+# builtins only). The file in one read: read line by line seeks back after
+# each line, and the kernel makes the file anew at a seek, its lines moved
+# by the busy daemon's changing figures (a VmRSS line was missed so).
 cgt_vmrss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
-}
+	local st=""
+	CGT_VMRSS=""
+	IFS= read -r -d '' st <"/proc/$1/status"
+	case $st in *VmRSS:*) ;; *) return 0 ;; esac
+	st=${st#*VmRSS:}
+	st=${st%%kB*}
+	# shellcheck disable=SC2034 # read by the tests
+	CGT_VMRSS=${st//[!0-9]/}
+	return 0
+} 2>/dev/null
 
 # --- OCI runtimes and cgctl-oci-hook (t_oci.sh) -----------------------------
 
 # Copy build binary $1 (relative to $BUILD) into $CGT_TMP/bin for the test
-# user; print its path. 1 when it was not built.
+# user; set CGT_USER_BIN to its path. 1 when it was not built.
 cgt_user_bin() {
 	local src=$BUILD/$1 dst=$CGT_TMP/bin/${1##*/}
+	CGT_USER_BIN=""
 	[ -x "$src" ] || return 1
 	if [ ! -x "$dst" ] || [ "$src" -nt "$dst" ]; then
 		cp "$src" "$dst" && chmod 0755 "$dst" || return 1
 	fi
-	printf '%s\n' "$dst"
+	CGT_USER_BIN=$dst
 }
 
-# Why rootless runc cannot run a busybox container here (empty when it can);
-# sets RUNC to runc's absolute path (the test user's PATH lacks /usr/sbin).
+# Set CGT_WHICH to command $1's absolute path as command -v would, without
+# a $(...) subshell; 1 when there is none.
+cgt_which() {
+	CGT_WHICH=""
+	hash "$1" 2>/dev/null && CGT_WHICH=${BASH_CMDS[$1]}
+}
+
+# Set CGT_WHY to why rootless runc cannot run a busybox container here (empty
+# when it can) and RUNC to runc's absolute path (the test user's PATH lacks
+# /usr/sbin). What it finds holds for the run: looked at once ($CGT_TMP/runc-ready).
 cgt_runc_missing() {
-	RUNC=$(command -v runc 2>/dev/null) || { echo "runc not installed (scripts/deps.sh installs it)"; return; }
-	command -v busybox >/dev/null 2>&1 || { echo "busybox-static not installed"; return; }
-	if ! LC_ALL=C ldd "$(command -v busybox)" 2>&1 | grep -q 'not a dynamic executable'; then
-		echo "busybox is dynamically linked (install busybox-static)"
+	CGT_WHY=""
+	cgt_which runc || { CGT_WHY="runc not installed (scripts/deps.sh installs it)"; return; }
+	RUNC=$CGT_WHICH
+	[ ! -f "$CGT_TMP/runc-ready" ] || return 0
+	cgt_which busybox || { CGT_WHY="busybox-static not installed"; return; }
+	if ! LC_ALL=C ldd "$CGT_WHICH" 2>&1 | grep -q 'not a dynamic executable'; then
+		CGT_WHY="busybox is dynamically linked (install busybox-static)"
 		return
 	fi
 	cgt_as_user_in "$CGT_WORK" unshare --user --map-root-user true >/dev/null 2>&1 ||
-		echo "user namespaces are not available to unprivileged users"
+		{ CGT_WHY="user namespaces are not available to unprivileged users"; return; }
+	: >"$CGT_TMP/runc-ready"
 }
 
 # Build a rootless bundle in directory $1 as the test user: a busybox rootfs
 # (sh, cat, sleep, ...) and runc's "spec --rootless" config.json.
 cgt_oci_bundle() {
 	local b=$1
-	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" || return 1
+	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" && cgt_which busybox || return 1
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	cgt_as_user_in "$CGT_WORK" sh -c '
 		set -e
@@ -1199,7 +1277,7 @@ cgt_oci_bundle() {
 		mkdir -p rootfs/bin rootfs/out rootfs/proc rootfs/dev rootfs/sys rootfs/tmp
 		cp "$2" rootfs/bin/busybox
 		for a in sh cat sleep ls echo; do ln -sf busybox "rootfs/bin/$a"; done
-		"$3" spec --rootless' sh "$b" "$(command -v busybox)" "$RUNC" >/dev/null
+		"$3" spec --rootless' sh "$b" "$CGT_WHICH" "$RUNC" >/dev/null
 }
 
 # Run runc as the test user from workloads/ with its state under the user's
@@ -1251,36 +1329,37 @@ cgt_podman() {
 	cgt_collect "podman $*"
 }
 
-# Why rootless podman cannot run here (empty when it can). Once per run: sub
-# ids, the scratch HOME, hooks.d with the built hook, named by hooks_dir in
-# the HOME's containers.conf as README says (podman's restarts of a
-# --restart policy run "podman container cleanup", which gets no --hooks-dir
-# from the command line), and a busybox image imported from a busybox-static
-# rootfs (CGT_PODMAN_IMAGE).
+# Set CGT_WHY to why rootless podman cannot run here (empty when it can).
+# Once per run: sub ids, the scratch HOME, hooks.d with the built hook, named
+# by hooks_dir in the HOME's containers.conf as README says (podman's
+# restarts of a --restart policy run "podman container cleanup", which gets
+# no --hooks-dir from the command line), and a busybox image imported from a
+# busybox-static rootfs (CGT_PODMAN_IMAGE).
 cgt_podman_missing() {
-	local why rootfs=$CGT_TMP/podman-rootfs hook a
+	local rootfs=$CGT_TMP/podman-rootfs hook a
 	CGT_PODMAN_HOME=$CGT_TMP/podman-home
 	CGT_PODMAN_IMAGE=localhost/cgctl-busybox
-	command -v podman >/dev/null 2>&1 || { echo "podman not installed (scripts/deps.sh installs it)"; return; }
-	why=$(cgt_runc_missing)
-	[ -z "$why" ] || { echo "$why"; return; }
+	cgt_which podman || { CGT_WHY="podman not installed (scripts/deps.sh installs it)"; return; }
+	cgt_runc_missing
+	[ -z "$CGT_WHY" ] || return 0
 	[ -f "$CGT_TMP/podman-ready" ] && return 0
-	hook=$(cgt_user_bin cgctl-oci-hook) || { echo "build/cgctl-oci-hook missing (run make)"; return; }
-	cgt_subids /etc/subuid && cgt_subids /etc/subgid || { echo "cannot add $CGT_USER to /etc/subuid, /etc/subgid"; return; }
+	cgt_user_bin cgctl-oci-hook || { CGT_WHY="build/cgctl-oci-hook missing (run make)"; return; }
+	hook=$CGT_USER_BIN
+	cgt_subids /etc/subuid && cgt_subids /etc/subgid || { CGT_WHY="cannot add $CGT_USER to /etc/subuid, /etc/subgid"; return; }
 	mkdir -p "$CGT_TMP/hooks.d" "$rootfs/bin" "$rootfs/proc" "$rootfs/dev" "$rootfs/sys" "$rootfs/tmp" &&
 		sed "s|@BINDIR@|${hook%/*}|g" "$TOP/hooks/cgctl.json.in" >"$CGT_TMP/hooks.d/cgctl.json" &&
-		chmod -R a+rX "$CGT_TMP/hooks.d" && cp "$(command -v busybox)" "$rootfs/bin/busybox" ||
-		{ echo "cannot prepare hooks.d and the rootfs"; return; }
+		chmod -R a+rX "$CGT_TMP/hooks.d" && cgt_which busybox && cp "$CGT_WHICH" "$rootfs/bin/busybox" ||
+		{ CGT_WHY="cannot prepare hooks.d and the rootfs"; return; }
 	for a in sh cat sleep ls echo true; do ln -sf busybox "$rootfs/bin/$a"; done
 	install -d -m 0700 -o "$CGT_UID" -g "$CGT_GID" "$CGT_PODMAN_HOME" "$CGT_PODMAN_HOME/.config" \
-		"$CGT_PODMAN_HOME/.config/containers" || { echo "cannot make $CGT_PODMAN_HOME"; return; }
+		"$CGT_PODMAN_HOME/.config/containers" || { CGT_WHY="cannot make $CGT_PODMAN_HOME"; return; }
 	printf '[engine]\nhooks_dir = ["%s"]\n' "$CGT_TMP/hooks.d" >"$CGT_PODMAN_HOME/.config/containers/containers.conf" &&
 		chown "$CGT_UID:$CGT_GID" "$CGT_PODMAN_HOME/.config/containers/containers.conf" ||
-		{ echo "cannot write containers.conf"; return; }
+		{ CGT_WHY="cannot write containers.conf"; return; }
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	cgt_as_user_in "$CGT_WORK" env HOME="$CGT_PODMAN_HOME" sh -c 'tar -C "$1" -c . | podman --storage-driver vfs import - "$2"' \
 		sh "$rootfs" "$CGT_PODMAN_IMAGE" >"$CGT_TMP/podman-import.log" 2>&1 ||
-		{ echo "podman import fails here: $(grep -m1 -i error "$CGT_TMP/podman-import.log" || tail -n1 "$CGT_TMP/podman-import.log")"; return; }
+		{ CGT_WHY="podman import fails here: $(grep -m1 -i error "$CGT_TMP/podman-import.log" || tail -n1 "$CGT_TMP/podman-import.log")"; return; }
 	touch "$CGT_TMP/podman-ready"
 }
 
