@@ -22,6 +22,9 @@ CGT_PIDS=()                            # "pid:starttime" of every process we sta
 # Print a message to stderr.
 cgt_log() { printf '%s\n' "$*" >&2; }
 
+# Return status $1 (sets $? as (exit N) would, without the subshell).
+cgt_status() { return "$1"; }
+
 # Record why the current test failed (first line wins in the report) and return 1.
 fail() {
 	printf '%s\n' "$*" >>"${CGT_REASON:-/dev/stderr}"
@@ -310,7 +313,8 @@ cgt_cg_remove() {
 # Enable in $1's subtree_control every controller its cgroup.controllers offers.
 cgt_enable_controllers() {
 	local dir=$1 c have avail
-	have=" $(cat "$dir/cgroup.subtree_control") "
+	read -r have <"$dir/cgroup.subtree_control"
+	have=" $have "
 	read -ra avail <"$dir/cgroup.controllers"
 	for c in "${avail[@]}"; do
 		case $have in *" $c "*) continue ;; esac
@@ -332,17 +336,21 @@ CGT_SC_HELD=0
 # Run "$@" holding the lock on $CGT_SC_DIR (created if need be); retried when
 # the directory was removed while we waited for the lock.
 cgt_sc_locked() {
-	local i rc
+	local i rc fd
 	for ((i = 0; i < 20; i++)); do
 		mkdir -m 0700 "$CGT_SC_DIR" 2>/dev/null
 		[ -d "$CGT_SC_DIR" ] || return 1
-		(
-			exec 9<"$CGT_SC_DIR" && flock 9 || exit 1
-			# The directory we locked must still be the one at the path.
-			[ "$(stat -c %i "$CGT_SC_DIR" 2>/dev/null)" = "$(stat -L -c %i /proc/self/fd/9)" ] || exit 75
+		# Held on a descriptor of this shell (a subshell was a fork), closed after.
+		exec {fd}<"$CGT_SC_DIR" || return 1
+		rc=75
+		if ! flock "$fd"; then
+			rc=1
+		elif [ "$CGT_SC_DIR" -ef "/proc/self/fd/$fd" ]; then
+			# The directory we locked is still the one at the path.
 			"$@"
-		)
-		rc=$?
+			rc=$?
+		fi
+		exec {fd}<&-
 		[ "$rc" = 75 ] || return "$rc"
 	done
 	return 1
@@ -351,7 +359,8 @@ cgt_sc_locked() {
 # (Locked) enable what the root offers, marking what we enabled; become a holder.
 cgt_sc_enable_locked() {
 	local root=$1 c have avail
-	have=" $(cat "$root/cgroup.subtree_control") "
+	read -r have <"$root/cgroup.subtree_control"
+	have=" $have "
 	read -ra avail <"$root/cgroup.controllers"
 	for c in "${avail[@]}"; do
 		case $have in *" $c "*) continue ;; esac
@@ -424,18 +433,29 @@ cgt_preflight() {
 	done
 }
 
-# Create the test user if missing; set CGT_UID, CGT_GID.
+# Set CGT_PW_UID, CGT_PW_GID, CGT_PW_HOME from user $1's passwd entry: read
+# from /etc/passwd (every run, lane and tenants test looks its users up; id
+# and getent in $(...) were forks), else from getent; 1 when there is none.
+cgt_passwd() {
+	local name="" uid="" gid="" home=""
+	while IFS=: read -r name _ uid gid _ home _; do
+		[ "$name" = "$1" ] && break
+	done </etc/passwd
+	[ "$name" = "$1" ] || IFS=: read -r name _ uid gid _ home _ < <(getent passwd "$1") || return 1
+	CGT_PW_UID=$uid CGT_PW_GID=$gid CGT_PW_HOME=$home
+}
+
+# Create the test user if missing; set CGT_UID, CGT_GID, CGT_HOME.
 cgt_setup_user() {
-	if ! id -u "$CGT_USER" >/dev/null 2>&1; then
-		useradd --system --create-home --home-dir "$CGT_HOME" --shell /bin/bash "$CGT_USER" 2>/dev/null ||
-			id -u "$CGT_USER" >/dev/null 2>&1 || { cgt_log "cannot create user $CGT_USER"; return 1; }
+	if ! cgt_passwd "$CGT_USER"; then
+		useradd --system --create-home --home-dir "$CGT_HOME" --shell /bin/bash "$CGT_USER" 2>/dev/null
+		cgt_passwd "$CGT_USER" || { cgt_log "cannot create user $CGT_USER"; return 1; }
 	fi
-	CGT_UID=$(id -u "$CGT_USER") && CGT_GID=$(id -g "$CGT_USER") || return 1
-	CGT_HOME=$(getent passwd "$CGT_USER" | cut -d: -f6)
+	CGT_UID=$CGT_PW_UID CGT_GID=$CGT_PW_GID CGT_HOME=$CGT_PW_HOME
 	# shellcheck disable=SC2034 # used by the tests
-	NOBODY_UID=$(id -u nobody 2>/dev/null || echo 65534)
+	NOBODY_UID=65534 NOBODY_GID=65534
 	# shellcheck disable=SC2034 # used by the tests
-	NOBODY_GID=$(id -g nobody 2>/dev/null || echo 65534)
+	! cgt_passwd nobody || NOBODY_UID=$CGT_PW_UID NOBODY_GID=$CGT_PW_GID
 }
 
 # A second unprivileged user (a second tenant), created if missing, never
@@ -443,18 +463,17 @@ cgt_setup_user() {
 # own, started and ended by pid like the first user's.
 cgt_setup_user2() {
 	local u=${CGCTL_TEST_USER2:-cgctltest2}
-	if ! id -u "$u" >/dev/null 2>&1; then
-		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" 2>/dev/null ||
-			id -u "$u" >/dev/null 2>&1 || { cgt_log "cannot create user $u"; return 1; }
+	if ! cgt_passwd "$u"; then
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" 2>/dev/null
+		cgt_passwd "$u" || { cgt_log "cannot create user $u"; return 1; }
 	fi
-	CGT_USER2=$u
-	CGT_UID2=$(id -u "$u") && CGT_GID2=$(id -g "$u")
+	CGT_USER2=$u CGT_UID2=$CGT_PW_UID CGT_GID2=$CGT_PW_GID
 }
 
 # Create the tmp dir, binaries copy, scratch subtree; install the cleanup trap.
 cgt_setup() {
 	local id
-	id=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+	printf -v id '%08x' "$SRANDOM"
 	CGT_TMP=/tmp/cgctl-test.$id
 	CGT_SCRATCH=$CGT_CG2/cgctl-test.$id
 	trap cgt_cleanup EXIT
@@ -504,9 +523,10 @@ cgt_topology() {
 	mkdir "$CGT_MROOT" "$CGT_WORK" && cgt_delegate "$CGT_MROOT" "$CGT_WORK"
 }
 
-# EXIT trap: kill what we started, remove the scratch subtree and tmp dir,
-# undo subtree_control changes. Safe to run more than once.
-cgt_cleanup() {
+# The EXIT trap's end (after cgt_run_deferred, see cgt_cleanup): kill what we
+# started, remove the scratch subtree and tmp dir, undo subtree_control
+# changes; exit with the status it found. Safe to run more than once.
+cgt_cleanup_base() {
 	local rc=$? entry
 	trap - EXIT INT TERM
 	if [ -n "${CGT_TMP:-}" ] && [ -f "$CGT_TMP/pids" ]; then
@@ -1041,16 +1061,14 @@ cgt_run_deferred() {
 	rm -f "$f"
 }
 
-# Chain cgt_run_deferred in front of the EXIT trap's cgt_cleanup (once).
-if ! declare -F cgt_cleanup_base >/dev/null; then
-	eval "$(declare -f cgt_cleanup | sed '1s/^cgt_cleanup /cgt_cleanup_base /')"
-	cgt_cleanup() {
-		local rc=$?
-		cgt_run_deferred
-		(exit "$rc")
-		cgt_cleanup_base
-	}
-fi
+# EXIT trap: run the remembered undo commands, then cgt_cleanup_base with the
+# exit status the trap found.
+cgt_cleanup() {
+	local rc=$?
+	cgt_run_deferred
+	cgt_status "$rc"
+	cgt_cleanup_base
+}
 
 # --- the daemon under a wrapper: valgrind (t_hostile.sh, CGCTL_TEST_VALGRIND=1) ---
 

@@ -67,19 +67,22 @@ as_user_sh() {
 # what it confirmed, in the whole list and in the subtree. The race itself is
 # caught by contract_pipelined_list_never_stale (at its first round, against
 # the daemon before 92f21ff); this is the CLI's end of the same promise.
-# A call that hangs fails the round it is in (exit 124 of timeout).
+# A call that hangs fails the round it is in (exit 124 of timeout). Each list
+# goes to a file, then to jq (a $(cl ... | jq) forked sh twice a call).
 CONTRACT_ROUNDS=${CGCTL_CONTRACT_ROUNDS:-25}
 [ "${CGCTL_THOROUGH:-0}" = 1 ] && CONTRACT_ROUNDS=${CGCTL_CONTRACT_ROUNDS:-100}
 freeze_list_loop() {
 	as_user_sh '
-		cgctl=$1 sock=$2 t=$3 cg=$4 n=$5 i=0
+		cgctl=$1 sock=$2 t=$3 cg=$4 n=$5 i=0 f=$XDG_RUNTIME_DIR/freeze-list.json
 		cl() { timeout -k 2 "$t" "$cgctl" --socket "$sock" "$@"; }
 		while [ $i -lt "$n" ]; do
 			cl freeze "$cg" || { echo "freeze #$i failed ($?)"; exit 1; }
-			v=$(cl --json list | jq -c ".[] | select(.name == \"$cg\") | .frozen")
+			cl --json list >"$f" || { echo "list after freeze #$i failed ($?)"; exit 1; }
+			v=$(jq -c ".[] | select(.name == \"$cg\") | .frozen" "$f")
 			[ "$v" = true ] || { echo "$cg: list after freeze #$i: frozen $v"; exit 1; }
 			cl thaw "$cg" || { echo "thaw #$i failed ($?)"; exit 1; }
-			v=$(cl --json list "$cg" | jq -c ".[0].frozen")
+			cl --json list "$cg" >"$f" || { echo "list after thaw #$i failed ($?)"; exit 1; }
+			v=$(jq -c ".[0].frozen" "$f")
 			[ "$v" = false ] || { echo "$cg: list after thaw #$i: frozen $v"; exit 1; }
 			i=$((i + 1))
 		done
