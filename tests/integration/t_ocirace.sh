@@ -31,10 +31,12 @@ race_join() {
 
 # Each hook of stage $1 for the bundles $2... exited 0 and said nothing.
 race_expect_ok() {
-	local stage=$1 b
+	local stage=$1 b rc
 	shift
 	for b in "$@"; do
-		[ "$(cat "$b.$stage.rc" 2>&1)" = 0 ] || fail "$stage of ${b##*/}: exit $(cat "$b.$stage.rc" 2>&1): $(cat "$b.$stage.err")" || return 1
+		rc="no $b.$stage.rc"
+		read -r rc <"$b.$stage.rc"
+		[ "$rc" = 0 ] || fail "$stage of ${b##*/}: exit $rc: $(cat "$b.$stage.err")" || return 1
 		! grep -q 'cgctl-oci-hook' "$b.$stage.err" || fail "$stage of ${b##*/} said: $(cat "$b.$stage.err")" || return 1
 	done
 }

@@ -98,7 +98,10 @@ sd_boot() {
 			return 1
 		fi
 		if [ -S "$SD_RUN/systemd/private" ]; then
-			state=$(sdctl is-system-running 2>/dev/null)
+			# To a file, not $(sdctl ...): a fork of this shell each poll.
+			sdctl is-system-running >"$SD_DIR/state" 2>/dev/null
+			state=""
+			read -r state <"$SD_DIR/state"
 			case $state in
 			running) return 0 ;;
 			degraded)

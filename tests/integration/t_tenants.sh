@@ -61,11 +61,13 @@ tn_lease_x() {
 }
 
 tn_sleeper() {
-	local i=0
+	local i=0 comm=""
 	cgt_in_cg_bg "$1" setpriv --reuid="$2" --regid="$3" --clear-groups sleep 300 </dev/null >/dev/null 2>&1
 	SPID=$BGPID
 	cgt_track_pid "$SPID"
-	until cgt_has_line "$1/cgroup.procs" "$SPID"; do
+	# In the cgroup, and sleep already (setpriv has set its uids: the move comes first).
+	until cgt_has_line "$1/cgroup.procs" "$SPID" && { read -r comm <"/proc/$SPID/comm"; } 2>/dev/null &&
+		[ "$comm" = sleep ]; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "sleeper $SPID never reached $1"; return 1; }
 		cgt_nap 0.02
