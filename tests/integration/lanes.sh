@@ -105,12 +105,14 @@ lane_asan_run() {
 		bash "$HERE/run.sh" "$PATTERN" </dev/null
 }
 
-# The GLOBs of file $2's parts (FILE:GLOB items) in the queue of lanes' directory $1.
+# Set LANE_PARTS to the GLOBs (space-separated) of file $2's parts (FILE:GLOB
+# items) in the queue of lanes' directory $1.
 lane_parts() {
 	local item all
+	LANE_PARTS=""
 	read -ra all -d '' <"$1/units"
 	for item in "${all[@]}"; do
-		case $item in "$2":*) printf '%s ' "${item#*:}" ;; esac
+		case $item in "$2":*) LANE_PARTS+="${item#*:} " ;; esac
 	done
 }
 
@@ -142,7 +144,8 @@ lane_unit() {
 		f=${f%%:*}
 		p=$passed k=$failed s=$skipped
 		if [ "$item" = "${item%%:*}" ]; then
-			run_file "$HERE/$f.sh" "*" "$(lane_parts "$dir" "${item%%:*}")"
+			lane_parts "$dir" "${item%%:*}"
+			run_file "$HERE/$f.sh" "*" "$LANE_PARTS"
 		else
 			run_file "$HERE/$f.sh" "${item#*:}"
 		fi >"$dir/$o.out" 2>&1

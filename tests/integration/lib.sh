@@ -22,6 +22,9 @@ CGT_PIDS=()                            # "pid:starttime" of every process we sta
 # Print a message to stderr.
 cgt_log() { printf '%s\n' "$*" >&2; }
 
+# Return status $1 (sets $? as (exit N) would, without the subshell).
+cgt_status() { return "$1"; }
+
 # Record why the current test failed (first line wins in the report) and return 1.
 fail() {
 	printf '%s\n' "$*" >>"${CGT_REASON:-/dev/stderr}"
@@ -119,12 +122,6 @@ cgt_wait_gone() {
 	return 0
 }
 
-# State letter of pid (R, S, Z...), empty if gone.
-cgt_proc_state() {
-	cgt_proc_state_v "$1"
-	[ -z "$CGT_STATE" ] || printf '%s\n' "$CGT_STATE"
-}
-
 # Set CGT_STATE to pid $1's state letter, empty if gone (no $(...) fork).
 cgt_proc_state_v() {
 	local stat
@@ -147,9 +144,6 @@ cgt_fd_count() {
 
 # --- cgroup2 discovery and cgroup helpers ---------------------------------
 
-# Decode mountinfo's octal escapes (\040 for space...).
-cgt_unescape_mi() { printf '%b' "$1"; }
-
 # Find the cgroup2 mount: sets CGT_CG2 (mount point) and CGT_CG2_ROOT (root of
 # the mount inside the hierarchy). Prefers /sys/fs/cgroup, then
 # /sys/fs/cgroup/unified, then the first cgroup2 mount. 1 when there is none.
@@ -163,8 +157,9 @@ cgt_find_cg2() {
 		[ "$fstype" = cgroup2 ] || continue
 		# shellcheck disable=SC2086
 		set -- $pre
-		root=$(cgt_unescape_mi "$4")
-		mnt=$(cgt_unescape_mi "$5")
+		# Decode mountinfo's octal escapes (\040 for space...).
+		printf -v root '%b' "$4"
+		printf -v mnt '%b' "$5"
 		[ -z "$first" ] && { first=$mnt; first_root=$root; }
 		case $mnt in
 		/sys/fs/cgroup) rank=0 ;;
@@ -183,16 +178,28 @@ cgt_find_cg2() {
 
 # Path of directory $1 (inside the cgroup2 mount) as /proc/PID/cgroup shows it.
 cgt_cg_relpath() {
-	local rel=${1#"$CGT_CG2"}
-	[ "$CGT_CG2_ROOT" = / ] || rel=$CGT_CG2_ROOT$rel
-	printf '%s\n' "${rel:-/}"
+	cgt_cg_relpath_v "$1"
+	printf '%s\n' "$CGT_RELPATH"
+}
+
+# Set CGT_RELPATH to cgt_cg_relpath's answer (no $(...) fork).
+cgt_cg_relpath_v() {
+	CGT_RELPATH=${1#"$CGT_CG2"}
+	[ "$CGT_CG2_ROOT" = / ] || CGT_RELPATH=$CGT_CG2_ROOT$CGT_RELPATH
+	CGT_RELPATH=${CGT_RELPATH:-/}
 }
 
 # The "0::" cgroup of pid $1, as in /proc/PID/cgroup.
 cgt_proc_cgroup() {
+	cgt_proc_cgroup_v "$1" && printf '%s\n' "$CGT_CGROUP"
+}
+
+# Set CGT_CGROUP to cgt_proc_cgroup's answer, empty and 1 when there is none (no $(...) fork).
+cgt_proc_cgroup_v() {
 	local line
+	CGT_CGROUP=""
 	while IFS= read -r line; do
-		case $line in 0::*) printf '%s\n' "${line#0::}"; return 0 ;; esac
+		case $line in 0::*) CGT_CGROUP=${line#0::}; return 0 ;; esac
 	done <"/proc/$1/cgroup"
 	return 1
 }
@@ -306,7 +313,8 @@ cgt_cg_remove() {
 # Enable in $1's subtree_control every controller its cgroup.controllers offers.
 cgt_enable_controllers() {
 	local dir=$1 c have avail
-	have=" $(cat "$dir/cgroup.subtree_control") "
+	read -r have <"$dir/cgroup.subtree_control"
+	have=" $have "
 	read -ra avail <"$dir/cgroup.controllers"
 	for c in "${avail[@]}"; do
 		case $have in *" $c "*) continue ;; esac
@@ -328,17 +336,21 @@ CGT_SC_HELD=0
 # Run "$@" holding the lock on $CGT_SC_DIR (created if need be); retried when
 # the directory was removed while we waited for the lock.
 cgt_sc_locked() {
-	local i rc
+	local i rc fd
 	for ((i = 0; i < 20; i++)); do
 		mkdir -m 0700 "$CGT_SC_DIR" 2>/dev/null
 		[ -d "$CGT_SC_DIR" ] || return 1
-		(
-			exec 9<"$CGT_SC_DIR" && flock 9 || exit 1
-			# The directory we locked must still be the one at the path.
-			[ "$(stat -c %i "$CGT_SC_DIR" 2>/dev/null)" = "$(stat -L -c %i /proc/self/fd/9)" ] || exit 75
+		# Held on a descriptor of this shell (a subshell was a fork), closed after.
+		exec {fd}<"$CGT_SC_DIR" || return 1
+		rc=75
+		if ! flock "$fd"; then
+			rc=1
+		elif [ "$CGT_SC_DIR" -ef "/proc/self/fd/$fd" ]; then
+			# The directory we locked is still the one at the path.
 			"$@"
-		)
-		rc=$?
+			rc=$?
+		fi
+		exec {fd}<&-
 		[ "$rc" = 75 ] || return "$rc"
 	done
 	return 1
@@ -347,7 +359,8 @@ cgt_sc_locked() {
 # (Locked) enable what the root offers, marking what we enabled; become a holder.
 cgt_sc_enable_locked() {
 	local root=$1 c have avail
-	have=" $(cat "$root/cgroup.subtree_control") "
+	read -r have <"$root/cgroup.subtree_control"
+	have=" $have "
 	read -ra avail <"$root/cgroup.controllers"
 	for c in "${avail[@]}"; do
 		case $have in *" $c "*) continue ;; esac
@@ -420,18 +433,29 @@ cgt_preflight() {
 	done
 }
 
-# Create the test user if missing; set CGT_UID, CGT_GID.
+# Set CGT_PW_UID, CGT_PW_GID, CGT_PW_HOME from user $1's passwd entry: read
+# from /etc/passwd (every run, lane and tenants test looks its users up; id
+# and getent in $(...) were forks), else from getent; 1 when there is none.
+cgt_passwd() {
+	local name="" uid="" gid="" home=""
+	while IFS=: read -r name _ uid gid _ home _; do
+		[ "$name" = "$1" ] && break
+	done </etc/passwd
+	[ "$name" = "$1" ] || IFS=: read -r name _ uid gid _ home _ < <(getent passwd "$1") || return 1
+	CGT_PW_UID=$uid CGT_PW_GID=$gid CGT_PW_HOME=$home
+}
+
+# Create the test user if missing; set CGT_UID, CGT_GID, CGT_HOME.
 cgt_setup_user() {
-	if ! id -u "$CGT_USER" >/dev/null 2>&1; then
-		useradd --system --create-home --home-dir "$CGT_HOME" --shell /bin/bash "$CGT_USER" 2>/dev/null ||
-			id -u "$CGT_USER" >/dev/null 2>&1 || { cgt_log "cannot create user $CGT_USER"; return 1; }
+	if ! cgt_passwd "$CGT_USER"; then
+		useradd --system --create-home --home-dir "$CGT_HOME" --shell /bin/bash "$CGT_USER" 2>/dev/null
+		cgt_passwd "$CGT_USER" || { cgt_log "cannot create user $CGT_USER"; return 1; }
 	fi
-	CGT_UID=$(id -u "$CGT_USER") && CGT_GID=$(id -g "$CGT_USER") || return 1
-	CGT_HOME=$(getent passwd "$CGT_USER" | cut -d: -f6)
+	CGT_UID=$CGT_PW_UID CGT_GID=$CGT_PW_GID CGT_HOME=$CGT_PW_HOME
 	# shellcheck disable=SC2034 # used by the tests
-	NOBODY_UID=$(id -u nobody 2>/dev/null || echo 65534)
+	NOBODY_UID=65534 NOBODY_GID=65534
 	# shellcheck disable=SC2034 # used by the tests
-	NOBODY_GID=$(id -g nobody 2>/dev/null || echo 65534)
+	! cgt_passwd nobody || NOBODY_UID=$CGT_PW_UID NOBODY_GID=$CGT_PW_GID
 }
 
 # A second unprivileged user (a second tenant), created if missing, never
@@ -439,18 +463,17 @@ cgt_setup_user() {
 # own, started and ended by pid like the first user's.
 cgt_setup_user2() {
 	local u=${CGCTL_TEST_USER2:-cgctltest2}
-	if ! id -u "$u" >/dev/null 2>&1; then
-		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" 2>/dev/null ||
-			id -u "$u" >/dev/null 2>&1 || { cgt_log "cannot create user $u"; return 1; }
+	if ! cgt_passwd "$u"; then
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u" 2>/dev/null
+		cgt_passwd "$u" || { cgt_log "cannot create user $u"; return 1; }
 	fi
-	CGT_USER2=$u
-	CGT_UID2=$(id -u "$u") && CGT_GID2=$(id -g "$u")
+	CGT_USER2=$u CGT_UID2=$CGT_PW_UID CGT_GID2=$CGT_PW_GID
 }
 
 # Create the tmp dir, binaries copy, scratch subtree; install the cleanup trap.
 cgt_setup() {
 	local id
-	id=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+	printf -v id '%08x' "$SRANDOM"
 	CGT_TMP=/tmp/cgctl-test.$id
 	CGT_SCRATCH=$CGT_CG2/cgctl-test.$id
 	trap cgt_cleanup EXIT
@@ -500,9 +523,10 @@ cgt_topology() {
 	mkdir "$CGT_MROOT" "$CGT_WORK" && cgt_delegate "$CGT_MROOT" "$CGT_WORK"
 }
 
-# EXIT trap: kill what we started, remove the scratch subtree and tmp dir,
-# undo subtree_control changes. Safe to run more than once.
-cgt_cleanup() {
+# The EXIT trap's end (after cgt_run_deferred, see cgt_cleanup): kill what we
+# started, remove the scratch subtree and tmp dir, undo subtree_control
+# changes; exit with the status it found. Safe to run more than once.
+cgt_cleanup_base() {
 	local rc=$? entry
 	trap - EXIT INT TERM
 	if [ -n "${CGT_TMP:-}" ] && [ -f "$CGT_TMP/pids" ]; then
@@ -526,6 +550,43 @@ cgt_as_user_in() {
 	cgt_as_prefix "$cg" "$CGT_UID" "$CGT_GID" init "$CGT_TIMEOUT"
 	cgt_user_env
 	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$@"
+}
+
+# Run "$@" in cgroup dir $1 with the harness's credentials and environment:
+# a forked shell moves itself there and execs "$@" (what sh -c 'echo $$
+# >cgroup.procs; exec "$@"' did, without sh). 125 when the move fails.
+cgt_in_cg() {
+	local cg=$1
+	shift
+	(
+		echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
+		exec "$@"
+	)
+}
+
+# cgt_in_cg in the background; sets BGPID (the command's pid once it execs).
+cgt_in_cg_bg() {
+	local cg=$1
+	shift
+	(
+		echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
+		exec "$@"
+	) &
+	BGPID=$!
+}
+
+# Set variable $1 to the output of "$@" (after $1) run as the test user from
+# workloads/, as $1=$(cgt_as_user_in "$CGT_WORK" ...) would without the
+# subshell's fork; CGT_USER_ERR to its stderr, which goes to stderr too.
+# The status is the command's.
+cgt_user_out() {
+	local cgt_user_out_rc
+	cgt_as_user_in "$CGT_WORK" "${@:2}" >"$CGT_TMP/user.out" 2>"$CGT_TMP/user.err" </dev/null
+	cgt_user_out_rc=$?
+	cgt_slurp "$1" "$CGT_TMP/user.out"
+	cgt_slurp CGT_USER_ERR "$CGT_TMP/user.err"
+	[ -z "$CGT_USER_ERR" ] || printf '%s\n' "$CGT_USER_ERR" >&2
+	return "$cgt_user_out_rc"
 }
 
 # Set CGT_AS to the words that run a command (VAR=VALUE words of its whole
@@ -830,9 +891,23 @@ expect_jq_all() {
 # Print jq expression $1 over $OUT (raw).
 jqo() { jq -r "$1" <<<"$OUT"; }
 
-# Sorted list of every directory below the managed root (relative), for before/after checks.
+# Set CGT_TREE to every directory below $1 (default the managed root), one
+# "./a/b" a line, sorted as sort(1) in the C locale (the glob's order puts
+# "./a-b" before "./a"), for before/after checks. Builtins only.
 cgt_tree() {
-	(cd "${1:-$CGT_MROOT}" && find . -mindepth 1 -type d | sort)
+	local base=${1:-$CGT_MROOT} d i rel=()
+	cgt_cg_dirs "$base"
+	for d in "${CGT_DIRS[@]}"; do
+		d=./${d#"${base%/}"/}
+		for ((i = ${#rel[@]}; i > 0; i--)); do
+			[[ ${rel[i - 1]} > $d ]] || break
+			rel[i]=${rel[i - 1]}
+		done
+		rel[i]=$d
+	done
+	CGT_TREE=""
+	[ "${#rel[@]}" = 0 ] || printf -v CGT_TREE '%s\n' "${rel[@]}"
+	CGT_TREE=${CGT_TREE%$'\n'}
 }
 
 # --- helpers for process tests (t_proc.sh) ---------------------------------
@@ -900,8 +975,7 @@ cgt_py_modules() {
 # logging "conn BYTES" per connection to file $4 (bytes it received). Sets IMPID.
 cgt_impostor_start() {
 	local uid=$1 gid=$2 sock=$3 log=$4
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+	cgt_in_cg_bg "$CGT_WORK" \
 		setpriv --reuid="$uid" --regid="$gid" --clear-groups env -i --default-signal=HUP PATH=/usr/bin:/bin \
 		/usr/bin/python3 -S -c '
 import socket, sys
@@ -923,8 +997,8 @@ while True:
         pass
     c.close()
     open(sys.argv[2], "a").write("conn %d\n" % n)
-' "$sock" "$log" </dev/null >/dev/null 2>"$log.err" &
-	IMPID=$!
+' "$sock" "$log" </dev/null >/dev/null 2>"$log.err"
+	IMPID=$BGPID
 	cgt_track_pid "$IMPID"
 	cgt_wait_file "$log" || { fail "impostor did not start: $(cat "$log.err")"; return 1; }
 }
@@ -1036,16 +1110,14 @@ cgt_run_deferred() {
 	rm -f "$f"
 }
 
-# Chain cgt_run_deferred in front of the EXIT trap's cgt_cleanup (once).
-if ! declare -F cgt_cleanup_base >/dev/null; then
-	eval "$(declare -f cgt_cleanup | sed '1s/^cgt_cleanup /cgt_cleanup_base /')"
-	cgt_cleanup() {
-		local rc=$?
-		cgt_run_deferred
-		(exit "$rc")
-		cgt_cleanup_base
-	}
-fi
+# EXIT trap: run the remembered undo commands, then cgt_cleanup_base with the
+# exit status the trap found.
+cgt_cleanup() {
+	local rc=$?
+	cgt_run_deferred
+	cgt_status "$rc"
+	cgt_cleanup_base
+}
 
 # --- the daemon under a wrapper: valgrind (t_hostile.sh, CGCTL_TEST_VALGRIND=1) ---
 
@@ -1205,42 +1277,66 @@ cgt_user_bg_split() {
 	cgt_track_pid "$BGPID"
 }
 
-# VmRSS of pid $1 in KiB; empty when it is gone.
+# Set CGT_VMRSS to pid $1's VmRSS in KiB; empty when it is gone (polled:
+# builtins only). The file in one read: read line by line seeks back after
+# each line, and the kernel makes the file anew at a seek, its lines moved
+# by the busy daemon's changing figures (a VmRSS line was missed so).
 cgt_vmrss_kb() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
-}
+	local st=""
+	CGT_VMRSS=""
+	IFS= read -r -d '' st <"/proc/$1/status"
+	case $st in *VmRSS:*) ;; *) return 0 ;; esac
+	st=${st#*VmRSS:}
+	st=${st%%kB*}
+	# shellcheck disable=SC2034 # read by the tests
+	CGT_VMRSS=${st//[!0-9]/}
+	return 0
+} 2>/dev/null
 
 # --- OCI runtimes and cgctl-oci-hook (t_oci.sh) -----------------------------
 
 # Copy build binary $1 (relative to $BUILD) into $CGT_TMP/bin for the test
-# user; print its path. 1 when it was not built.
+# user; set CGT_USER_BIN to its path. 1 when it was not built.
 cgt_user_bin() {
 	local src=$BUILD/$1 dst=$CGT_TMP/bin/${1##*/}
+	CGT_USER_BIN=""
 	[ -x "$src" ] || return 1
 	if [ ! -x "$dst" ] || [ "$src" -nt "$dst" ]; then
 		cp "$src" "$dst" && chmod 0755 "$dst" || return 1
 	fi
-	printf '%s\n' "$dst"
+	CGT_USER_BIN=$dst
 }
 
-# Why rootless runc cannot run a busybox container here (empty when it can);
-# sets RUNC to runc's absolute path (the test user's PATH lacks /usr/sbin).
+# Set CGT_WHICH to command $1's absolute path as command -v would, without
+# a $(...) subshell; 1 when there is none.
+cgt_which() {
+	CGT_WHICH=""
+	hash "$1" 2>/dev/null && CGT_WHICH=${BASH_CMDS[$1]}
+}
+
+# Set CGT_WHY to why rootless runc cannot run a busybox container here (empty
+# when it can) and RUNC to runc's absolute path (the test user's PATH lacks
+# /usr/sbin). What it finds holds for the run: looked at once ($CGT_TMP/runc-ready).
 cgt_runc_missing() {
-	RUNC=$(command -v runc 2>/dev/null) || { echo "runc not installed (scripts/deps.sh installs it)"; return; }
-	command -v busybox >/dev/null 2>&1 || { echo "busybox-static not installed"; return; }
-	if ! LC_ALL=C ldd "$(command -v busybox)" 2>&1 | grep -q 'not a dynamic executable'; then
-		echo "busybox is dynamically linked (install busybox-static)"
+	CGT_WHY=""
+	cgt_which runc || { CGT_WHY="runc not installed (scripts/deps.sh installs it)"; return; }
+	RUNC=$CGT_WHICH
+	[ ! -f "$CGT_TMP/runc-ready" ] || return 0
+	cgt_which busybox || { CGT_WHY="busybox-static not installed"; return; }
+	if ! LC_ALL=C ldd "$CGT_WHICH" 2>&1 | grep -q 'not a dynamic executable'; then
+		CGT_WHY="busybox is dynamically linked (install busybox-static)"
 		return
 	fi
 	cgt_as_user_in "$CGT_WORK" unshare --user --map-root-user true >/dev/null 2>&1 ||
-		echo "user namespaces are not available to unprivileged users"
+		{ CGT_WHY="user namespaces are not available to unprivileged users"; return; }
+	: >"$CGT_TMP/runc-ready"
 }
 
 # Build a rootless bundle in directory $1 as the test user: a busybox rootfs
 # (sh, cat, sleep, ...) and runc's "spec --rootless" config.json.
 cgt_oci_bundle() {
 	local b=$1
-	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" || return 1
+	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" && cgt_which busybox || return 1
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	cgt_as_user_in "$CGT_WORK" sh -c '
 		set -e
@@ -1248,7 +1344,7 @@ cgt_oci_bundle() {
 		mkdir -p rootfs/bin rootfs/out rootfs/proc rootfs/dev rootfs/sys rootfs/tmp
 		cp "$2" rootfs/bin/busybox
 		for a in sh cat sleep ls echo; do ln -sf busybox "rootfs/bin/$a"; done
-		"$3" spec --rootless' sh "$b" "$(command -v busybox)" "$RUNC" >/dev/null
+		"$3" spec --rootless' sh "$b" "$CGT_WHICH" "$RUNC" >/dev/null
 }
 
 # Run runc as the test user from workloads/ with its state under the user's
@@ -1331,36 +1427,37 @@ cgt_podman() {
 	cgt_collect "podman $*"
 }
 
-# Why rootless podman cannot run here (empty when it can). Once per run: sub
-# ids, the scratch HOME, hooks.d with the built hook, named by hooks_dir in
-# the HOME's containers.conf as README says (podman's restarts of a
-# --restart policy run "podman container cleanup", which gets no --hooks-dir
-# from the command line), and a busybox image imported from a busybox-static
-# rootfs (CGT_PODMAN_IMAGE).
+# Set CGT_WHY to why rootless podman cannot run here (empty when it can).
+# Once per run: sub ids, the scratch HOME, hooks.d with the built hook, named
+# by hooks_dir in the HOME's containers.conf as README says (podman's
+# restarts of a --restart policy run "podman container cleanup", which gets
+# no --hooks-dir from the command line), and a busybox image imported from a
+# busybox-static rootfs (CGT_PODMAN_IMAGE).
 cgt_podman_missing() {
-	local why rootfs=$CGT_TMP/podman-rootfs hook a
+	local rootfs=$CGT_TMP/podman-rootfs hook a
 	CGT_PODMAN_HOME=$CGT_TMP/podman-home
 	CGT_PODMAN_IMAGE=localhost/cgctl-busybox
-	command -v podman >/dev/null 2>&1 || { echo "podman not installed (scripts/deps.sh installs it)"; return; }
-	why=$(cgt_runc_missing)
-	[ -z "$why" ] || { echo "$why"; return; }
+	cgt_which podman || { CGT_WHY="podman not installed (scripts/deps.sh installs it)"; return; }
+	cgt_runc_missing
+	[ -z "$CGT_WHY" ] || return 0
 	[ -f "$CGT_TMP/podman-ready" ] && return 0
-	hook=$(cgt_user_bin cgctl-oci-hook) || { echo "build/cgctl-oci-hook missing (run make)"; return; }
-	cgt_subids /etc/subuid && cgt_subids /etc/subgid || { echo "cannot add $CGT_USER to /etc/subuid, /etc/subgid"; return; }
+	cgt_user_bin cgctl-oci-hook || { CGT_WHY="build/cgctl-oci-hook missing (run make)"; return; }
+	hook=$CGT_USER_BIN
+	cgt_subids /etc/subuid && cgt_subids /etc/subgid || { CGT_WHY="cannot add $CGT_USER to /etc/subuid, /etc/subgid"; return; }
 	mkdir -p "$CGT_TMP/hooks.d" "$rootfs/bin" "$rootfs/proc" "$rootfs/dev" "$rootfs/sys" "$rootfs/tmp" &&
 		sed "s|@BINDIR@|${hook%/*}|g" "$TOP/hooks/cgctl.json.in" >"$CGT_TMP/hooks.d/cgctl.json" &&
-		chmod -R a+rX "$CGT_TMP/hooks.d" && cp "$(command -v busybox)" "$rootfs/bin/busybox" ||
-		{ echo "cannot prepare hooks.d and the rootfs"; return; }
+		chmod -R a+rX "$CGT_TMP/hooks.d" && cgt_which busybox && cp "$CGT_WHICH" "$rootfs/bin/busybox" ||
+		{ CGT_WHY="cannot prepare hooks.d and the rootfs"; return; }
 	for a in sh cat sleep ls echo true; do ln -sf busybox "$rootfs/bin/$a"; done
 	install -d -m 0700 -o "$CGT_UID" -g "$CGT_GID" "$CGT_PODMAN_HOME" "$CGT_PODMAN_HOME/.config" \
-		"$CGT_PODMAN_HOME/.config/containers" || { echo "cannot make $CGT_PODMAN_HOME"; return; }
+		"$CGT_PODMAN_HOME/.config/containers" || { CGT_WHY="cannot make $CGT_PODMAN_HOME"; return; }
 	printf '[engine]\nhooks_dir = ["%s"]\n' "$CGT_TMP/hooks.d" >"$CGT_PODMAN_HOME/.config/containers/containers.conf" &&
 		chown "$CGT_UID:$CGT_GID" "$CGT_PODMAN_HOME/.config/containers/containers.conf" ||
-		{ echo "cannot write containers.conf"; return; }
+		{ CGT_WHY="cannot write containers.conf"; return; }
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	cgt_as_user_in "$CGT_WORK" env HOME="$CGT_PODMAN_HOME" sh -c 'tar -C "$1" -c . | podman --storage-driver vfs import - "$2"' \
 		sh "$rootfs" "$CGT_PODMAN_IMAGE" >"$CGT_TMP/podman-import.log" 2>&1 ||
-		{ echo "podman import fails here: $(grep -m1 -i error "$CGT_TMP/podman-import.log" || tail -n1 "$CGT_TMP/podman-import.log")"; return; }
+		{ CGT_WHY="podman import fails here: $(grep -m1 -i error "$CGT_TMP/podman-import.log" || tail -n1 "$CGT_TMP/podman-import.log")"; return; }
 	touch "$CGT_TMP/podman-ready"
 }
 

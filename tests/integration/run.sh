@@ -16,10 +16,15 @@
 
 # shellcheck source-path=SCRIPTDIR
 set -u
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
+# Absolute paths by cd in this shell and back: every lane and pass starts this
+# script, and each $(cd ... && pwd) was a fork.
+CGT_START_DIR=$PWD
+HERE=${BASH_SOURCE[0]%/*}
+[ "$HERE" != "${BASH_SOURCE[0]}" ] || HERE=.
+cd "$HERE" && HERE=$PWD && cd ../.. && TOP=$PWD && cd "$CGT_START_DIR" || exit 1
 BUILD=${CGCTL_BUILD:-$TOP/build}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || BUILD=$TOP/build
+if cd "$BUILD" 2>/dev/null; then BUILD=$PWD; else BUILD=$TOP/build; fi
+cd "$CGT_START_DIR" || exit 1
 PATTERN=${1:-*}
 export LC_ALL=C
 

@@ -211,7 +211,8 @@ test_destroy() {
 test_destroy_never_existed() {
 	up || return 1
 	local before
-	before=$(cgt_tree)
+	cgt_tree
+	before=$CGT_TREE
 	c destroy never
 	expect_rc 0 || return 1
 	c destroy never/deeper
@@ -219,7 +220,8 @@ test_destroy_never_existed() {
 	c call io.cgctl.Manager.Destroy '{"name":"never"}'
 	expect_rc 0 || return 1
 	expect_jq '.existed == false and (.removed | length) == 0' || return 1
-	[ "$(cgt_tree)" = "$before" ] || fail "destroy of a missing name changed the tree" || return 1
+	cgt_tree
+	[ "$CGT_TREE" = "$before" ] || fail "destroy of a missing name changed the tree" || return 1
 }
 
 test_destroy_protects_unknown_dirs() {
@@ -275,19 +277,22 @@ test_destroy_recursive() {
 
 test_invalid_names() {
 	up || return 1
-	local before n long
-	before=$(cgt_tree)
-	long=$(printf 'x%.0s' {1..129})
-	for n in "../x" "a//b" "." ".." "a/../b" "/abs" "trail/" $'new\nline' "$long" \
-		"$(printf 'd/%.0s' {1..17})e"; do
+	local before n q long deep
+	cgt_tree
+	before=$CGT_TREE
+	printf -v long 'x%.0s' {1..129}
+	printf -v deep 'd/%.0s' {1..17}
+	for n in "../x" "a//b" "." ".." "a/../b" "/abs" "trail/" $'new\nline' "$long" "${deep}e"; do
+		printf -v q %q "$n"
 		c create "$n"
-		expect_rc 1 "create $(printf %q "$n")" || return 1
-		expect_err InvalidName "create $(printf %q "$n")" || return 1
+		expect_rc 1 "create $q" || return 1
+		expect_err InvalidName "create $q" || return 1
 		c destroy "$n"
-		expect_rc 1 "destroy $(printf %q "$n")" || return 1
-		expect_err InvalidName "destroy $(printf %q "$n")" || return 1
+		expect_rc 1 "destroy $q" || return 1
+		expect_err InvalidName "destroy $q" || return 1
 	done
-	[ "$(cgt_tree)" = "$before" ] || fail "invalid names changed the tree: $(cgt_tree | tr '\n' ' ')" || return 1
+	cgt_tree
+	[ "$CGT_TREE" = "$before" ] || fail "invalid names changed the tree: ${CGT_TREE//$'\n'/ }" || return 1
 	[ ! -e "$CGT_SCRATCH/x" ] || fail "../x escaped the managed root" || return 1
 	# The raw protocol gets the same answer.
 	c call io.cgctl.Manager.Create '{"name":"../x"}'

@@ -343,11 +343,13 @@ tt_open_gate() {
 # operations in flight at the crash). Adds to TT_ROLLED and TT_RESUMED.
 tt_check() {
 	local label=$1 fresh=${2:-} list status dirs states res
-	list=$(cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" --json list 2>&1) ||
-		fail "$label: list failed: $list" || return 1
-	status=$(cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" --json status 2>&1) ||
-		fail "$label: status failed: $status" || return 1
-	dirs=$(cd "$CGT_MROOT" && find . -mindepth 1 -type d -printf '%P\n') || return 1
+	cgt_user_out list "$CGCTL" --socket "$DSOCK" --json list 2>/dev/null ||
+		fail "$label: list failed: $list$CGT_USER_ERR" || return 1
+	cgt_user_out status "$CGCTL" --socket "$DSOCK" --json status 2>/dev/null ||
+		fail "$label: status failed: $status$CGT_USER_ERR" || return 1
+	cgt_cg_dirs "$CGT_MROOT"
+	printf -v dirs '%s\n' "${CGT_DIRS[@]#"$CGT_MROOT"/}"
+	dirs=${dirs%$'\n'}
 	if grep -hq '^E ' "$TT"/w*.log 2>/dev/null; then
 		fail "$label: a client got an unexpected daemon error: $(grep -h '^E ' "$TT"/w*.log | head -n 3 | tr '\n' ';')"
 		return 1
@@ -553,8 +555,9 @@ test_crash_torture() {
 	done
 	r --json list
 	expect_jq '[.[].name] == ["base"]' || return 1
-	[ "$(cgt_tree | tr '\n' ' ')" = "./base ./base/foreign-nested ./cgctld.leaf ./foreign-root ./foreign-user ./foreign-user/inner " ] ||
-		fail "tree after removing everything: $(cgt_tree | tr '\n' ' ')" || return 1
+	cgt_tree
+	[ "${CGT_TREE//$'\n'/ }" = "./base ./base/foreign-nested ./cgctld.leaf ./foreign-root ./foreign-user ./foreign-user/inner" ] ||
+		fail "tree after removing everything: ${CGT_TREE//$'\n'/ }" || return 1
 
 	ops=$(awk '$1 == "S" { split($3, a, "="); n += a[2] } END { print n + 0 }' "$TT"/w*.log)
 	unknown=$(grep -hc '^U ' "$TT"/w*.log | awk '{ n += $1 } END { print n + 0 }')
@@ -638,8 +641,8 @@ journal_cut() {
 torn_start() {
 	tt_spawn torn
 	cgt_daemon_wait_quick || return 1
-	ST=$(cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" --json status) || fail "status failed" || return 1
-	LS=$(cgt_as_user_in "$CGT_WORK" "$CGCTL" --socket "$DSOCK" --json list) || fail "list failed" || return 1
+	cgt_user_out ST "$CGCTL" --socket "$DSOCK" --json status || fail "status failed" || return 1
+	cgt_user_out LS "$CGCTL" --socket "$DSOCK" --json list || fail "list failed" || return 1
 }
 
 # The daemon must have kept the journal's first $2 bytes (the intact records)

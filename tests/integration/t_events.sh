@@ -41,11 +41,20 @@ watch_bg() {
 	WPID=$BGPID
 }
 
-# ERE matching the "created NAME" event in either output format of watch.
-created_re() { printf 'created( |","name":")%s("|$)' "$1"; }
+# Wait up to $3 seconds (default CGT_TIMEOUT) until watcher output file $1
+# has the "created NAME" event of name $2, in either output format of watch.
+created_wait() {
+	local re
+	printf -v re 'created( |","name":")%s("|$)' "$2"
+	cgt_wait_line "$1" "$re" "${3:-}"
+}
 
-# ERE matching the JSON event of type $1 about name $2.
-ev_re() { printf '"type":"%s","name":"%s"' "$1" "$2"; }
+# Wait up to CGT_TIMEOUT until watcher output file $1 has the JSON event of type $2 about name $3.
+ev_wait() {
+	local re
+	printf -v re '"type":"%s","name":"%s"' "$2" "$3"
+	cgt_wait_line "$1" "$re"
+}
 
 # Wait until the watcher writing $1 is in place: it prints nothing when the
 # daemon confirms the watch, so create cgroups ${2}probeN until one shows up
@@ -55,7 +64,7 @@ watch_ready() {
 	for ((i = 0; i < 20; i++)); do
 		c create "${pre}probe$i"
 		expect_rc 0 "create ${pre}probe$i" || return 1
-		if cgt_wait_line "$out" "$(created_re "${pre}probe$i")" 1; then
+		if created_wait "$out" "${pre}probe$i" 1; then
 			for ((j = 0; j <= i; j++)); do
 				c destroy "${pre}probe$j"
 				expect_rc 0 "destroy ${pre}probe$j" || return 1
@@ -121,11 +130,11 @@ test_events_watch_lifecycle() {
 	kill -KILL "$SPID"
 	wait "$SPID" 2>/dev/null
 	cgt_wait_event "$CGT_MROOT/a" populated 0 || fail "a still populated after its process died" || return 1
-	cgt_wait_line "$out" "$(ev_re empty a)" || fail "no empty event for a: $(tail -n 5 "$out")" || return 1
+	ev_wait "$out" empty a || fail "no empty event for a: $(tail -n 5 "$out")" || return 1
 	c destroy a
 	expect_rc 0 || return 1
 	expect_no_dir a || return 1
-	cgt_wait_line "$out" "$(ev_re removed a)" || fail "no removed event for a" || return 1
+	ev_wait "$out" removed a || fail "no removed event for a" || return 1
 	cat "$out"
 	types=$(types_of "$out" a)
 	[ "$types" = "created populated limits frozen thawed empty removed " ] ||
@@ -169,13 +178,13 @@ test_events_watch_sees_older_entries() {
 	watch_bg "$out" --json
 	watch_ready "$out" "" || return 1
 	cgt_sleeper "$CGT_MROOT/old" || fail "cannot place a sleeper in old" || return 1
-	cgt_wait_line "$out" "$(ev_re populated old)" || fail "no populated event for old: $(cat "$out")" || return 1
+	ev_wait "$out" populated old || fail "no populated event for old: $(cat "$out")" || return 1
 	kill -KILL "$SPID"
 	wait "$SPID" 2>/dev/null
-	cgt_wait_line "$out" "$(ev_re empty old)" || fail "no empty event for old: $(cat "$out")" || return 1
+	ev_wait "$out" empty old || fail "no empty event for old: $(cat "$out")" || return 1
 	c thaw p
 	expect_rc 0 || return 1
-	cgt_wait_line "$out" "$(ev_re thawed p/kid)" || fail "no thawed event for p/kid: $(cat "$out")" || return 1
+	ev_wait "$out" thawed p/kid || fail "no thawed event for p/kid: $(cat "$out")" || return 1
 	c --json list p
 	expect_rc 0 || return 1
 	expect_jq 'all(.[]; .frozen == false)' || return 1
@@ -198,7 +207,7 @@ test_events_watch_filtered() {
 	c create web/x && c create webx/y && c create db && c set web/x cgroup.max.descendants=3 &&
 		c destroy web/x && c destroy webx/y && c destroy db
 	expect_rc 0 || return 1
-	cgt_wait_line "$all" "$(ev_re removed db)" || fail "the unfiltered watcher missed db" || return 1
+	ev_wait "$all" removed db || fail "the unfiltered watcher missed db" || return 1
 	cgt_wait_line "$web" ' removed web/x$' || fail "the filtered watcher missed web/x" || return 1
 	cgt_nap 0.3
 	cat "$web"
@@ -247,7 +256,7 @@ test_events_watch_client_closes() {
 	# Other clients are unaffected: the other watcher still gets events.
 	c create after
 	expect_rc 0 || return 1
-	cgt_wait_line "$other" "$(ev_re created after)" || fail "the other watcher stopped getting events" || return 1
+	ev_wait "$other" created after || fail "the other watcher stopped getting events" || return 1
 	! grep -E 'closed: (send error|receive error|malformed)|stalled|does not read' "$DLOG" ||
 		fail "cgctld logged a failure for a watcher that hung up" || return 1
 }
@@ -288,7 +297,8 @@ test_events_watch_daemon_gone() {
 
 test_events_watch_end_libcgctl() {
 	local we out=$CGT_TMP/we.out
-	we=$(cgt_user_bin tests/integration/watch_end) || { skip "watch_end not built"; return; }
+	cgt_user_bin tests/integration/watch_end || { skip "watch_end not built"; return; }
+	we=$CGT_USER_BIN
 	# Stopped: a "stopping" event, then the clean end of the stream (-ESHUTDOWN), no error name.
 	up || return 1
 	cgt_user_bg_split "$CGT_WORK" "$out" "$out.err" "$we" "$DSOCK"
@@ -395,7 +405,8 @@ test_events_slow_watcher_dropped() {
 	lpid=$BGPID
 	t0=$SECONDS
 	while [ $((SECONDS - t0)) -lt 150 ]; do
-		rss=$(cgt_vmrss_kb "$DPID")
+		cgt_vmrss_kb "$DPID"
+		rss=$CGT_VMRSS
 		[ -n "$rss" ] || { fail "cgctld died under load"; return 1; }
 		[ "$rss" -gt "$max" ] && max=$rss
 		grep -q 'stalled for [0-9]* ms, dropped' "$DLOG" &&
@@ -407,7 +418,8 @@ test_events_slow_watcher_dropped() {
 			expect_rc 0 "status under load" || return 1
 			touch "$stop"
 		fi
-		[ "$(cgt_proc_state "$lpid")" = Z ] || ! kill -0 "$lpid" 2>/dev/null && break
+		cgt_proc_state_v "$lpid"
+		[ "$CGT_STATE" = Z ] || ! kill -0 "$lpid" 2>/dev/null && break
 		cgt_nap 0.05
 	done
 	touch "$stop"
@@ -422,7 +434,7 @@ test_events_slow_watcher_dropped() {
 	# The daemon goes on serving; the fast watcher kept up and still gets events.
 	c create after
 	expect_rc 0 "create after the load" || return 1
-	cgt_wait_line "$fast" "$(ev_re created after)" || fail "the fast watcher stopped getting events" || return 1
+	ev_wait "$fast" created after || fail "the fast watcher stopped getting events" || return 1
 	grep -q '"type":"removed","name":"load' "$fast" || fail "the fast watcher saw none of the load" || return 1
 	kill -0 "$wfast" 2>/dev/null || fail "the fast watcher died" || return 1
 	# The slow one, let go, reads what was queued and ends with the daemon's error.
@@ -431,7 +443,8 @@ test_events_slow_watcher_dropped() {
 	cat "$slow.err"
 	[ "$WRC" = 1 ] || fail "the dropped watcher exited $WRC, want 1" || return 1
 	grep -q 'QuotaExceeded' "$slow.err" || fail "the dropped watcher did not report QuotaExceeded" || return 1
-	rss=$(cgt_vmrss_kb "$DPID")
+	cgt_vmrss_kb "$DPID"
+	rss=$CGT_VMRSS
 	printf 'VmRSS after: %s KiB\n' "$rss"
 	[ "$rss" -lt "$bound" ] || fail "cgctld holds $rss KiB VmRSS after the load (bound $bound KiB)" || return 1
 }
@@ -521,12 +534,12 @@ test_events_auto_remove() {
 	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 	c attach ar "$s1" && c attach plain "$SPID"
 	expect_rc 0 || return 1
-	cgt_wait_line "$out" "$(ev_re populated ar)" || fail "no populated event for ar" || return 1
+	ev_wait "$out" populated ar || fail "no populated event for ar" || return 1
 	kill -KILL "$s1" "$SPID"
 	wait "$s1" "$SPID" 2>/dev/null
 	# The last process gone, ar goes: from the filesystem, the ledger, with a removed event.
 	wait_no_dir ar || return 1
-	cgt_wait_line "$out" "$(ev_re removed ar)" || fail "no removed event for ar" || return 1
+	ev_wait "$out" removed ar || fail "no removed event for ar" || return 1
 	[ "$(types_of "$out" ar)" = "created populated empty removed " ] ||
 		fail "events of ar: $(types_of "$out" ar)" || return 1
 	expect_not_listed ar || return 1
@@ -553,7 +566,7 @@ test_events_auto_remove_across_restart() {
 	c attach ar "$s1" && c attach ar2 "$s2"
 	expect_rc 0 || return 1
 	# The daemon has seen both populated (and recorded it) once the stream says so.
-	cgt_wait_line "$out" "$(ev_re populated ar)" && cgt_wait_line "$out" "$(ev_re populated ar2)" ||
+	ev_wait "$out" populated ar && ev_wait "$out" populated ar2 ||
 		fail "no populated events" || return 1
 	cgt_daemon_stop || fail "cgctld did not stop" || return 1
 	# ar empties while no daemon runs: nobody removes it yet.
@@ -672,19 +685,18 @@ activate_spawn() {
 	command -v systemd-socket-activate >/dev/null || { skip "systemd-socket-activate not installed"; return; }
 	DSOCK=$sock
 	DSTATE=${DSTATE:-$CGT_STATES/activated}
-	n=$(find "$CGT_LOGS" -maxdepth 1 -name 'cgctld.*.log' | wc -l)
-	DLOG=$CGT_LOGS/cgctld.$n.log
+	cgt_count_logs
+	DLOG=$CGT_LOGS/cgctld.$CGT_NLOGS.log
 	rm -f "$sock"
 	printf '+ systemd-socket-activate -l %s cgctld %s (log %s)\n' "$sock" "$*" "$DLOG"
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg" \
+	cgt_in_cg_bg "$cg" \
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$CGT_HOME" PATH=/usr/bin:/bin \
 		systemd-socket-activate -l "$sock" -E XDG_RUNTIME_DIR="$CGT_RUN" \
 		${ASAN_OPTIONS:+-E ASAN_OPTIONS="$ASAN_OPTIONS"} \
 		${CGCTLD_TEST_REPLY_LOG:+-E CGCTLD_TEST_REPLY_LOG="$CGCTLD_TEST_REPLY_LOG"} \
-		"$CGCTLD" --state-dir "$DSTATE" "$@" </dev/null >>"$DLOG" 2>&1 &
-	DPID=$!
+		"$CGCTLD" --state-dir "$DSTATE" "$@" </dev/null >>"$DLOG" 2>&1
+	DPID=$BGPID
 	cgt_track_pid "$DPID"
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
 	local i=0
@@ -939,7 +951,7 @@ test_events_follow_retried() {
 	h_logged_ev 'a7: cgroup.events watched now' || return 1
 	# And the open Watch hears of a7 now.
 	cgt_sleeper "$CGT_MROOT/a7" || fail "cannot place a sleeper in a7" || return 1
-	cgt_wait_line "$out" "$(ev_re populated a7)" || fail "no populated event for a7: $(cat "$out")" || return 1
+	ev_wait "$out" populated a7 || fail "no populated event for a7: $(cat "$out")" || return 1
 	kill -KILL "$SPID"
 	wait "$SPID" 2>/dev/null
 	kill -TERM "$WPID"

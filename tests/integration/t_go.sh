@@ -31,7 +31,8 @@ go_setuid_id() {
 
 test_go_client() {
 	local t suid
-	t=$(cgt_user_bin tests/integration/cgctl-go.test) || { skip "Go client not built (make check-go)"; return; }
+	cgt_user_bin tests/integration/cgctl-go.test || { skip "Go client not built (make check-go)"; return; }
+	t=$CGT_USER_BIN
 	suid=$(go_setuid_id) || { fail "cannot make a setuid copy of id"; return 1; }
 	# A degraded daemon (root-owned root) for NoDelegation, then the real one.
 	cgt_mkcg "$CGT_SCRATCH/rootowned" root || return 1
@@ -55,7 +56,8 @@ test_go_client() {
 	grep -q -- '--- PASS: TestIntegrationStartInCgroup' "$CGT_TMP/go.out" || fail "StartInCgroup did not pass" || return 1
 	grep -q -- '--- PASS: TestIntegrationStartInCgroupSetuid' "$CGT_TMP/go.out" ||
 		fail "StartInCgroup of a setuid program did not pass" || return 1
-	! cgt_tree | grep -qv '^\./cgctld\.leaf$' || fail "left in the managed root: $(cgt_tree | tr '\n' ' ')" || return 1
+	cgt_tree
+	[ -z "${CGT_TREE#./cgctld.leaf}" ] || fail "left in the managed root: ${CGT_TREE//$'\n'/ }" || return 1
 }
 
 # AttachProcess of a process already waited for, whose pid another has taken:
@@ -63,7 +65,8 @@ test_go_client() {
 # pid on at once (ns_last_pid); the daemon sees the test user through it.
 test_go_attach_waited_process() {
 	local t
-	t=$(cgt_user_bin tests/integration/cgctl-go.test) || { skip "Go client not built (make check-go)"; return; }
+	cgt_user_bin tests/integration/cgctl-go.test || { skip "Go client not built (make check-go)"; return; }
+	t=$CGT_USER_BIN
 	cgt_daemon_start "" || return 1
 	cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$DSOCK" CGCTL_PIDNS=1 \
 		unshare --user --map-root-user --pid --fork --mount-proc \
@@ -76,7 +79,8 @@ test_go_attach_waited_process() {
 
 test_go_watch_ends_on_stop() {
 	local t
-	t=$(cgt_user_bin tests/integration/cgctl-go.test) || { skip "Go client not built (make check-go)"; return; }
+	cgt_user_bin tests/integration/cgctl-go.test || { skip "Go client not built (make check-go)"; return; }
+	t=$CGT_USER_BIN
 	cgt_daemon_start "" || return 1
 	cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$DSOCK" CGCTL_STOP_PID="$DPID" "$t" -test.v -test.count=1 \
 		-test.run 'StopEndsWatch' >"$CGT_TMP/go.out" 2>&1
@@ -88,7 +92,8 @@ test_go_watch_ends_on_stop() {
 
 test_go_example_runtime() {
 	local ex name=goexrt
-	ex=$(cgt_user_bin examples/go-runtime) || { skip "Go example not built (make check-go)"; return; }
+	cgt_user_bin examples/go-runtime || { skip "Go example not built (make check-go)"; return; }
+	ex=$CGT_USER_BIN
 	cgt_daemon_start "" || return 1
 	cgt_as_user_in "$CGT_WORK" "$ex" --socket "$DSOCK" "$name" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "examples/go-runtime $name"

@@ -46,15 +46,6 @@ h_fds_baseline() {
 # True when the running daemon $DPID is an ASan build.
 h_asan() { cgt_daemon_is_asan; }
 
-# The daemon's VmRSS in KiB.
-h_rss_kb() {
-	local k v
-	while read -r k v _; do
-		[ "$k" = VmRSS: ] && { printf '%s\n' "$v"; return 0; }
-	done <"/proc/$DPID/status"
-	return 0
-} 2>/dev/null
-
 # Start the daemon as the test user with the suite's limits (more daemon args
 # after, later ones win); remember its descriptor count.
 h_up() {
@@ -72,7 +63,8 @@ h_up() {
 		H_RSS_MAX_KB=$((4096 * 1024))
 	fi
 	h_fds_baseline
-	printf '+ cgctld pid %s: %s fds, VmRSS %s KiB at start\n' "$DPID" "$H_FDS0" "$(h_rss_kb)"
+	cgt_vmrss_kb "$DPID"
+	printf '+ cgctld pid %s: %s fds, VmRSS %s KiB at start\n' "$DPID" "$H_FDS0" "$CGT_VMRSS"
 }
 
 # Print hostile.py's output $1 into the transcript; fail with its first FAIL line unless $2 is 0.
@@ -99,8 +91,7 @@ h_py_as() {
 	local uid=$1 gid=$2 out=$CGT_TMP/hostile.out rc
 	shift 2
 	printf '+ (uid %s) hostile.py %s\n' "$uid" "$*"
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+	cgt_in_cg "$CGT_WORK" \
 		timeout -k 2 40 setpriv --reuid="$uid" --regid="$gid" --clear-groups \
 		env -i PATH=/usr/bin:/bin "${HPY[@]}" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
 	rc=$?
@@ -111,8 +102,7 @@ h_py_as() {
 h_py_root() {
 	local out=$CGT_TMP/hostile.out rc
 	printf '+ (root) hostile.py %s\n' "$*"
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+	cgt_in_cg "$CGT_WORK" \
 		timeout -k 2 40 "${HPY[@]}" "$1" "$DSOCK" "${@:2}" >"$out" 2>&1 </dev/null
 	rc=$?
 	h_verdict "$out" "$rc"
@@ -144,11 +134,13 @@ h_healthy() {
 		fi
 		cgt_nap 0.05
 	done
-	rss=$(h_rss_kb)
+	cgt_vmrss_kb "$DPID"
+	rss=$CGT_VMRSS
 	printf '+ cgctld pid %s: %s fds, VmRSS %s KiB, status in %s ms\n' "$DPID" "$fds" "$rss" "$ms"
 	[ "${rss:-0}" -lt "$H_RSS_MAX_KB" ] || fail "cgctld VmRSS ${rss} KiB over ${H_RSS_MAX_KB}" || return 1
-	[ "$(h_tree)" = "$want_tree" ] ||
-		fail "managed subtree is [$(h_tree | tr '\n' ' ')], want [$(tr '\n' ' ' <<<"$want_tree")]" || return 1
+	h_tree
+	[ "$H_TREE" = "$want_tree" ] ||
+		fail "managed subtree is [${H_TREE//$'\n'/ }], want [${want_tree//$'\n'/ }]" || return 1
 	c --json list >/dev/null
 	expect_rc 0 "list from a fresh client" || return 1
 	# One jq (every hostile test ends here, in both passes): the status came from the
@@ -163,8 +155,16 @@ h_healthy() {
 	return 0
 }
 
-# The managed subtree (cgt_tree) without the daemon's own leaf.
-h_tree() { cgt_tree | grep -v '^\./cgctld\.leaf$'; }
+# Set H_TREE to the managed subtree (cgt_tree) without the daemon's own leaf.
+h_tree() {
+	local line
+	cgt_tree
+	H_TREE=""
+	while IFS= read -r line; do
+		[ -z "$line" ] || [ "$line" = ./cgctld.leaf ] || H_TREE+=$line$'\n'
+	done <<<"$CGT_TREE"
+	H_TREE=${H_TREE%$'\n'}
+}
 
 # The daemon's log has a line matching extended regex $1.
 h_logged() {

@@ -14,8 +14,7 @@ h3_daemon_default_socket() {
 	shift 2
 	if [ "$who" = root ]; then
 		[ -d "$cg/cgctld.leaf" ] || { cgt_mkcg "$cg" root && cgt_mkcg "$cg/cgctld.leaf" root; } || return 1
-		# shellcheck disable=SC2016
-		sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$cg/cgctld.leaf" \
+		cgt_in_cg "$cg/cgctld.leaf" \
 			env XDG_RUNTIME_DIR="$rt" timeout -s TERM 5 "$CGCTLD" --cgroup-root "$cg" \
 			--state-dir "$CGT_TMP/rootstate" "$@" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	else

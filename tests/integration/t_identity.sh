@@ -50,9 +50,8 @@ expect_replaced() {
 
 # Process $1 is still alive (not a zombie).
 expect_alive() {
-	local st
-	st=$(cgt_proc_state "$1")
-	case $st in '' | Z | X) fail "process $1 ${2:-} was killed (state '${st}')" ;; esac
+	cgt_proc_state_v "$1"
+	case $CGT_STATE in '' | Z | X) fail "process $1 ${2:-} was killed (state '${CGT_STATE}')" ;; esac
 }
 
 # --- run time: every act checks identity first ---------------------------------
@@ -348,7 +347,8 @@ test_identity_lease_replaced() {
 
 test_identity_oci_poststop_replaced() {
 	local hook b=$CGT_TMP/oci/ih st=$CGT_TMP/oci/ih.state stop=$CGT_TMP/oci/ih.stop s
-	hook=$(cgt_user_bin cgctl-oci-hook) || fail "build/cgctl-oci-hook missing (run make)" || return 1
+	cgt_user_bin cgctl-oci-hook || fail "build/cgctl-oci-hook missing (run make)" || return 1
+	hook=$CGT_USER_BIN
 	up || return 1
 	mkdir -p "$b" && chown "$CGT_UID:$CGT_GID" "$b" && echo '{"ociVersion":"1.0.2"}' >"$b/config.json" &&
 		chmod 0644 "$b/config.json" || fail "cannot make the bundle" || return 1

@@ -61,7 +61,8 @@ test_runc4518_readonly_cgroupfs() {
 	# A container's cgroup that some other manager made: never ours to remove.
 	mkdir "$CGT_MROOT/ctr-foreign" || return 1
 	ino=$(stat -c %i "$CGT_MROOT/ctr-foreign")
-	before=$(cgt_tree)
+	cgt_tree
+	before=$CGT_TREE
 	ns_daemon_spawn "$home" ro --cgroup-root "$CGT_MROOT" || return 1
 	cgt_daemon_wait || return 1
 	# The kernel condition of runc 4518: mkdir, and rmdir of a missing directory, give EROFS.
@@ -101,7 +102,8 @@ test_runc4518_readonly_cgroupfs() {
 	c --json list
 	expect_jq 'length == 0' || return 1
 	# Nothing touched.
-	[ "$(cgt_tree)" = "$before" ] || fail "the tree changed: $(cgt_tree | tr '\n' ' ')" || return 1
+	cgt_tree
+	[ "$CGT_TREE" = "$before" ] || fail "the tree changed: ${CGT_TREE//$'\n'/ }" || return 1
 	[ "$(stat -c %i "$CGT_MROOT/ctr-foreign")" = "$ino" ] || fail "ctr-foreign was replaced" || return 1
 	kill -0 "$DPID" || fail "the daemon died" || return 1
 }
@@ -303,26 +305,31 @@ test_foreign_child_blocks_destroy() {
 	cgt_as_user_in "$CGT_WORK" mkdir "$CGT_MROOT/p/foreign" || return 1
 	cgt_sleeper "$CGT_MROOT/p/foreign" || return 1
 	fpid=$SPID
-	before=$(cgt_tree)
+	cgt_tree
+	before=$CGT_TREE
 	c destroy p
 	expect_rc 1 "destroy p (children)" || return 1
 	expect_err Busy || return 1
 	c destroy p/ours
 	expect_rc 0 "destroy of our own child" || return 1
-	before=$(cgt_tree)
+	cgt_tree
+	before=$CGT_TREE
 	c destroy p
 	expect_rc 1 "destroy p with a foreign child" || return 1
 	expect_err Busy || return 1
-	[ "$(cgt_tree)" = "$before" ] || fail "destroy touched the tree: $(cgt_tree | tr '\n' ' ')" || return 1
+	cgt_tree
+	[ "$CGT_TREE" = "$before" ] || fail "destroy touched the tree: ${CGT_TREE//$'\n'/ }" || return 1
 	kill -0 "$fpid" || fail "destroy without kill killed the foreign child's process" || return 1
 	c destroy p --recursive --kill
 	expect_rc 1 "destroy p --recursive --kill with a foreign child" || return 1
 	expect_err Busy || return 1
-	[ "$(cgt_tree)" = "$before" ] || fail "destroy --recursive --kill touched the tree: $(cgt_tree | tr '\n' ' ')" || return 1
+	cgt_tree
+	[ "$CGT_TREE" = "$before" ] || fail "destroy --recursive --kill touched the tree: ${CGT_TREE//$'\n'/ }" || return 1
 	c --json list
 	expect_jq '[.[] | select(.name == "p" and .state == "active")] | length == 1' || return 1
 	# What cannot be removed must not be emptied either.
-	kill -0 "$fpid" && [ "$(cgt_proc_state "$fpid")" != Z ] ||
+	cgt_proc_state_v "$fpid"
+	kill -0 "$fpid" && [ "$CGT_STATE" != Z ] ||
 		fail "destroy --kill killed the process of a child cgroup cgctld did not create, then failed anyway" || return 1
 }
 

@@ -14,9 +14,9 @@ cg_of() { cgt_cg_relpath "$CGT_MROOT/$1"; }
 
 # pid $1 sits in managed cgroup $2.
 expect_in_cg() {
-	local have
-	have=$(cgt_proc_cgroup "$1")
-	[ "$have" = "$(cg_of "$2")" ] || fail "pid $1 in $have, want $(cg_of "$2")"
+	cgt_proc_cgroup_v "$1"
+	cgt_cg_relpath_v "$CGT_MROOT/$2"
+	[ "$CGT_CGROUP" = "$CGT_RELPATH" ] || fail "pid $1 in $CGT_CGROUP, want $CGT_RELPATH"
 }
 
 # Kernel file $1 (relative to the managed root) reads $2.
@@ -31,7 +31,8 @@ have_ctrl() { grep -qw "$1" "$CGT_MROOT/cgroup.subtree_control"; }
 
 # Set HOOK to the user's copy of the hook; 1 (with a reason) when not built.
 need_hook() {
-	HOOK=$(cgt_user_bin cgctl-oci-hook) || fail "build/cgctl-oci-hook missing (run make)"
+	cgt_user_bin cgctl-oci-hook || fail "build/cgctl-oci-hook missing (run make)" || return 1
+	HOOK=$CGT_USER_BIN
 }
 
 # Make bundle directory $1 with config.json = jq filter $2 (extra jq args after it) applied to {}.
@@ -155,10 +156,12 @@ test_oci_hook_lifecycle() {
 	c --json list
 	expect_jq '.[] | select(.name == "oci-h1") | .labels == {"oci.id": "h1", "oci.bundle": "'"$b"'", "oci.derived": "true"}' || return 1
 	# Twice: the same cgroup, the same limits, no error.
-	before=$(cgt_tree)
+	cgt_tree
+	before=$CGT_TREE
 	hook "$st" createRuntime
 	expect_rc 0 "createRuntime again" || return 1
-	[ "$(cgt_tree)" = "$before" ] || fail "second createRuntime changed the tree" || return 1
+	cgt_tree
+	[ "$CGT_TREE" = "$before" ] || fail "second createRuntime changed the tree" || return 1
 	expect_in_cg "$SPID" oci-h1 || return 1
 	# poststop kills and removes it.
 	hook "$stop" poststop
@@ -169,11 +172,13 @@ test_oci_hook_lifecycle() {
 	c --json list
 	expect_jq 'map(select(.name == "oci-h1")) | length == 0' || return 1
 	# Again, and by the CLI: nothing there, nothing touched, no error.
-	before=$(cgt_tree)
+	cgt_tree
+	before=$CGT_TREE
 	hook "$stop" poststop
 	expect_rc 0 "poststop again" || return 1
 	expect_quiet || return 1
-	[ "$(cgt_tree)" = "$before" ] || fail "second poststop changed the tree" || return 1
+	cgt_tree
+	[ "$CGT_TREE" = "$before" ] || fail "second poststop changed the tree" || return 1
 	c destroy oci-h1
 	expect_rc 0 "cgctl destroy after poststop" || return 1
 }
@@ -370,12 +375,9 @@ test_oci_hook_no_daemon() {
 
 # Skip unless rootless runc can run a busybox container here; set HOOK and RUNC.
 need_runc() {
-	local why
 	need_hook || return 1
-	why=$(cgt_runc_missing)
-	[ -z "$why" ] || { skip "$why"; return; }
-	# shellcheck disable=SC2034 # read by lib.sh's cgt_runc (set in a subshell above)
-	RUNC=$(command -v runc)
+	cgt_runc_missing # sets RUNC, read by lib.sh's cgt_runc
+	[ -z "$CGT_WHY" ] || { skip "$CGT_WHY"; return; }
 	cgt_defer cgt_runc_cleanup
 }
 
@@ -468,14 +470,16 @@ oci_runc_body() {
 	c --json list
 	expect_jq 'map(select(.name == "oci-'"$id"'")) | length == 0' || return 1
 	# The seed scenario: no cgroupsPath, destroyed twice, never an error.
-	before=$(cgt_tree)
+	cgt_tree
+	before=$CGT_TREE
 	mk_state "$id" 0 "$b" stopped "$stop"
 	hook "$stop" poststop
 	expect_rc 0 "poststop again by hand" || return 1
 	expect_quiet || return 1
 	c destroy "oci-$id"
 	expect_rc 0 "cgctl destroy after runc delete" || return 1
-	[ "$(cgt_tree)" = "$before" ] || fail "something changed after the container was gone" || return 1
+	cgt_tree
+	[ "$CGT_TREE" = "$before" ] || fail "something changed after the container was gone" || return 1
 }
 
 # runc takes a container id of any length: one too long for "oci-<id>" (128
@@ -575,7 +579,8 @@ test_oci_hook_foreign_server() {
 
 test_oci_example_runtime() {
 	local ex name=exrt
-	ex=$(cgt_user_bin examples/runtime) || { skip "examples not built (make examples)"; return; }
+	cgt_user_bin examples/runtime || { skip "examples not built (make examples)"; return; }
+	ex=$CGT_USER_BIN
 	up || return 1
 	cgt_as_user_in "$CGT_WORK" "$ex" --socket "$DSOCK" "$name" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "examples/runtime $name"

@@ -8,23 +8,35 @@
 . "$HERE/t_oci.sh"
 
 # Run the hook for container $1 of bundle dir $2 (pid $3, status $4, stage $5)
-# in the background; its exit status goes to $2.$5.rc, its stderr to $2.$5.err.
+# in the background (as cgt_as_user_in, one exec, no subshell); its stderr
+# goes to $2.$5.err, its exit status to $2.$5.rc when race_join reaps it.
 race_hook_bg() {
-	local id=$1 b=$2 pid=$3 status=$4 stage=$5
+	local id=$1 b=$2 pid=$3 status=$4 stage=$5 CGT_AS CGT_ENV
 	mk_state "$id" "$pid" "$b" "$status" "$b.$stage.state"
-	(
-		cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" "$stage" <"$b.$stage.state" >/dev/null 2>"$b.$stage.err"
-		echo $? >"$b.$stage.rc"
-	) &
+	cgt_as_prefix "$CGT_WORK" "$CGT_UID" "$CGT_GID" init "$CGT_TIMEOUT"
+	cgt_user_env
+	"${CGT_AS[@]}" "${CGT_ENV[@]}" "$HOOK" --socket "$DSOCK" "$stage" <"$b.$stage.state" >/dev/null 2>"$b.$stage.err" &
 	RACE_JOBS+=("$!")
+	RACE_RCS+=("$b.$stage.rc")
+}
+
+# Wait for every hook race_hook_bg started; write each one's exit status to its .rc file.
+race_join() {
+	local i
+	for i in "${!RACE_JOBS[@]}"; do
+		wait "${RACE_JOBS[i]}"
+		echo $? >"${RACE_RCS[i]}"
+	done
 }
 
 # Each hook of stage $1 for the bundles $2... exited 0 and said nothing.
 race_expect_ok() {
-	local stage=$1 b
+	local stage=$1 b rc
 	shift
 	for b in "$@"; do
-		[ "$(cat "$b.$stage.rc" 2>&1)" = 0 ] || fail "$stage of ${b##*/}: exit $(cat "$b.$stage.rc" 2>&1): $(cat "$b.$stage.err")" || return 1
+		rc="no $b.$stage.rc"
+		read -r rc <"$b.$stage.rc"
+		[ "$rc" = 0 ] || fail "$stage of ${b##*/}: exit $rc: $(cat "$b.$stage.err")" || return 1
 		! grep -q 'cgctl-oci-hook' "$b.$stage.err" || fail "$stage of ${b##*/} said: $(cat "$b.$stage.err")" || return 1
 	done
 }
@@ -39,7 +51,7 @@ test_oci_hook_parent_race() {
 	local d=$CGT_TMP/oci r i b old=() new=() pids=() n=${CGCTL_RACE_N:-6} rounds=${CGCTL_RACE_ROUNDS:-3}
 	mkdir -p "$d"
 	for r in $(seq 1 "$rounds") last; do
-		new=() pids=() RACE_JOBS=()
+		new=() pids=() RACE_JOBS=() RACE_RCS=()
 		[ "$r" = last ] || for i in $(seq 1 "$n"); do
 			b=$d/r$r-c$i
 			mk_bundle_path "$b" "/shared/${b##*/}" || return 1
@@ -48,7 +60,7 @@ test_oci_hook_parent_race() {
 		done
 		for i in "${!new[@]}"; do race_hook_bg "${new[$i]##*/}" "${new[$i]}" "${pids[$i]}" creating createRuntime; done
 		for b in "${old[@]}"; do race_hook_bg "${b##*/}" "$b" 0 stopped poststop; done
-		wait "${RACE_JOBS[@]}"
+		race_join
 		race_expect_ok createRuntime "${new[@]}" || return 1
 		race_expect_ok poststop "${old[@]}" || return 1
 		for i in "${!new[@]}"; do expect_in_cg "${pids[$i]}" "shared/${new[$i]##*/}" || return 1; done
@@ -253,13 +265,15 @@ test_oci_runc_no_pidns_missed_poststop() {
 	runc_wait_stopped "$id" || fail "container did not stop" || return 1
 	cgt_runc delete "$id"
 	expect_rc 0 "runc delete without cgctld" || return 1
-	[ "$(cgt_proc_state "$bg")" = S ] || fail "the leftover is $(cgt_proc_state "$bg"), want it sleeping (runc left it)" || return 1
+	cgt_proc_state_v "$bg"
+	[ "$CGT_STATE" = S ] || fail "the leftover is $CGT_STATE, want it sleeping (runc left it)" || return 1
 	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --state-dir "$state" || return 1
 	cgt_as_user_in "$CGT_WORK" "$HOOK" --socket "$DSOCK" --gc >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "cgctl-oci-hook --gc"
 	expect_rc 0 "--gc" || return 1
 	[ "$OUT" = "removed oci-$id" ] || fail "--gc said '$OUT', want 'removed oci-$id'" || return 1
 	# Killed (a zombie until the host's init reaps it) or gone.
-	case $(cgt_proc_state "$bg") in '' | Z) ;; *) fail "the leftover survived --gc: $(cgt_proc_state "$bg")" || return 1 ;; esac
+	cgt_proc_state_v "$bg"
+	case $CGT_STATE in '' | Z) ;; *) fail "the leftover survived --gc: $CGT_STATE" || return 1 ;; esac
 	expect_no_dir "oci-$id" || return 1
 }

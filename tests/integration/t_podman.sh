@@ -28,19 +28,22 @@ pm_run() {
 	[ -n "$CID" ] || fail "podman run printed no id" || return 1
 }
 
-# The pid of container $CID's init (empty once it stopped).
+# Set PM_PID to the pid of container $CID's init (empty once it stopped).
 pm_pid() {
-	pm inspect --format '{{.State.Pid}}' "$CID" >&2
-	[ "$OUT" != 0 ] && printf '%s\n' "$OUT"
+	pm inspect --format '{{.State.Pid}}' "$CID"
+	PM_PID=$OUT
+	[ "$PM_PID" != 0 ] || PM_PID=""
 }
 
 # While the container runs: its init sits in oci-<id>, a populated daemon entry with the hook's labels.
 expect_pm_entry() {
 	local pid
-	pid=$(pm_pid)
+	pm_pid
+	pid=$PM_PID
 	[ -n "$pid" ] || fail "container $CID has no pid" || return 1
-	[ "$(cgt_proc_cgroup "$pid")" = "$(cgt_cg_relpath "$CGT_MROOT/oci-$CID")" ] ||
-		fail "init $pid in $(cgt_proc_cgroup "$pid"), want oci-$CID" || return 1
+	cgt_proc_cgroup_v "$pid"
+	cgt_cg_relpath_v "$CGT_MROOT/oci-$CID"
+	[ "$CGT_CGROUP" = "$CGT_RELPATH" ] || fail "init $pid in $CGT_CGROUP, want oci-$CID" || return 1
 	c --json list
 	expect_jq '.[] | select(.name == "oci-'"$CID"'") | .populated == true and .labels["oci.id"] == "'"$CID"'"' ||
 		return 1
@@ -68,10 +71,9 @@ expect_pm_gone() {
 # Run test body $1 with the default daemon and podman ready, then remove
 # every container; skip (with the reason) when podman cannot run here.
 pm_test() {
-	local why rc
-	why=$(cgt_podman_missing)
-	[ -z "$why" ] || { skip "$why"; return; }
-	cgt_podman_missing >/dev/null # sets CGT_PODMAN_* here too
+	local rc
+	cgt_podman_missing # sets CGT_PODMAN_* too
+	[ -z "$CGT_WHY" ] || { skip "$CGT_WHY"; return; }
 	cgt_daemon_start "" || return 1
 	"$1"
 	rc=$?
@@ -123,7 +125,8 @@ pm_kill9_body() {
 	local pid
 	pm_run -- sleep 30 || return 1
 	expect_pm_entry || return 1
-	pid=$(pm_pid)
+	pm_pid
+	pid=$PM_PID
 	kill -KILL "$pid" || fail "cannot kill $pid" || return 1
 	# Gone once its processes are, podman's clean-up or not.
 	expect_pm_gone || return 1

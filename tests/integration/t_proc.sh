@@ -14,9 +14,9 @@ cg_of() { cgt_cg_relpath "$CGT_MROOT/$1"; }
 
 # pid $1 sits in managed cgroup $2.
 expect_in_cg() {
-	local have
-	have=$(cgt_proc_cgroup "$1")
-	[ "$have" = "$(cg_of "$2")" ] || fail "pid $1 in $have, want $(cg_of "$2")"
+	cgt_proc_cgroup_v "$1"
+	cgt_cg_relpath_v "$CGT_MROOT/$2"
+	[ "$CGT_CGROUP" = "$CGT_RELPATH" ] || fail "pid $1 in $CGT_CGROUP, want $CGT_RELPATH"
 }
 
 # Kernel file $1 (relative to the managed root) reads $2.
@@ -125,9 +125,9 @@ outsider() {
 	sleep 300 >/dev/null 2>&1 &
 	FOREIGN_PID=$!
 	cgt_track_pid "$FOREIGN_PID"
-	case $(cgt_proc_cgroup "$FOREIGN_PID") in
-	"$(cgt_cg_relpath "$CGT_SCRATCH")"*) skip "the harness runs inside its scratch subtree"; return ;;
-	esac
+	cgt_proc_cgroup_v "$FOREIGN_PID"
+	cgt_cg_relpath_v "$CGT_SCRATCH"
+	case $CGT_CGROUP in "$CGT_RELPATH"*) skip "the harness runs inside its scratch subtree"; return ;; esac
 }
 
 # Start the fake user manager in mode $1 (reply delay $2 s) as the test user on
@@ -609,8 +609,11 @@ test_proc_run_exit_status() {
 	c run --wait-cleanup -- true
 	expect_rc 0 || return 1
 	cgt_nap 0.2
-	[ "$(cgt_tree | grep -v -e '^\./cgctld\.leaf$' -e '^\./taken$')" = "" ] ||
-		fail "left in the managed root: $(cgt_tree | tr '\n' ' ')" || return 1
+	cgt_tree
+	case $CGT_TREE in
+	'' | ./cgctld.leaf | ./taken | ./cgctld.leaf$'\n'./taken) ;;
+	*) fail "left in the managed root: ${CGT_TREE//$'\n'/ }"; return 1 ;;
+	esac
 }
 
 test_proc_run_inside_and_cleanup() {

@@ -84,21 +84,24 @@ sd_boot() {
 	SD_CG=$CGT_SCRATCH/user@$CGT_UID.service
 	cgt_mkcg "$SD_CG" || return 1
 	printf '+ systemd --user (cgroup %s, XDG_RUNTIME_DIR %s)\n' "${SD_CG#"$CGT_SCRATCH"/}" "$SD_RUN"
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$SD_CG" \
+	cgt_in_cg_bg "$SD_CG" \
 		setpriv --reuid="$CGT_UID" --regid="$CGT_GID" --init-groups \
 		env -i HOME="$SD_HOME" USER="$CGT_USER" LOGNAME="$CGT_USER" XDG_RUNTIME_DIR="$SD_RUN" \
-		PATH=/usr/bin:/bin "$SD_MANAGER" --user </dev/null >"$SD_DIR/manager.log" 2>&1 &
-	SD_PID=$!
+		PATH=/usr/bin:/bin "$SD_MANAGER" --user </dev/null >"$SD_DIR/manager.log" 2>&1
+	SD_PID=$BGPID
 	cgt_track_pid "$SD_PID"
 	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
-		if [ "$(cgt_proc_state "$SD_PID")" = Z ] || ! kill -0 "$SD_PID" 2>/dev/null; then
+		cgt_proc_state_v "$SD_PID"
+		if [ "$CGT_STATE" = Z ] || ! kill -0 "$SD_PID" 2>/dev/null; then
 			wait "$SD_PID"
 			fail "systemd --user exited during start-up (status $?): $(tail -n 5 "$SD_DIR/manager.log" | tr '\n' ' ')"
 			return 1
 		fi
 		if [ -S "$SD_RUN/systemd/private" ]; then
-			state=$(sdctl is-system-running 2>/dev/null)
+			# To a file, not $(sdctl ...): a fork of this shell each poll.
+			sdctl is-system-running >"$SD_DIR/state" 2>/dev/null
+			state=""
+			read -r state <"$SD_DIR/state"
 			case $state in
 			running) return 0 ;;
 			degraded)

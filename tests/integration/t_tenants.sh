@@ -27,11 +27,10 @@ tn_up() {
 	[ "${1:-}" = pidns ] && pre=(unshare --pid --fork --kill-child --mount-proc)
 	[ -n "${TN_PRE+x}" ] && pre=("${TN_PRE[@]}" "${pre[@]}")
 	printf '+ (root) %s cgctld --cgroup-root %s (log %s)\n' "${pre[*]}" "$TN_ROOT" "$DLOG"
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$TN_ROOT/cgctld.leaf" \
+	cgt_in_cg_bg "$TN_ROOT/cgctld.leaf" \
 		"${pre[@]}" "$CGCTLD" --cgroup-root "$TN_ROOT" --socket "$DSOCK" --state-dir "$DSTATE" \
-		--allow-uid "$CGT_UID" --allow-uid "$CGT_UID2" "${TN_OPTS[@]}" </dev/null >>"$DLOG" 2>&1 &
-	DPID=$!
+		--allow-uid "$CGT_UID" --allow-uid "$CGT_UID2" "${TN_OPTS[@]}" </dev/null >>"$DLOG" 2>&1
+	DPID=$BGPID
 	cgt_track_pid "$DPID"
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
 	until [ -S "$DSOCK" ]; do
@@ -62,13 +61,13 @@ tn_lease_x() {
 }
 
 tn_sleeper() {
-	local i=0
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; exec setpriv --reuid="$2" --regid="$3" --clear-groups sleep 300' \
-		sh "$1" "$2" "$3" </dev/null >/dev/null 2>&1 &
-	SPID=$!
+	local i=0 comm=""
+	cgt_in_cg_bg "$1" setpriv --reuid="$2" --regid="$3" --clear-groups sleep 300 </dev/null >/dev/null 2>&1
+	SPID=$BGPID
 	cgt_track_pid "$SPID"
-	until grep -qx "$SPID" "$1/cgroup.procs" 2>/dev/null; do
+	# In the cgroup, and sleep already (setpriv has set its uids: the move comes first).
+	until cgt_has_line "$1/cgroup.procs" "$SPID" && { read -r comm <"/proc/$SPID/comm"; } 2>/dev/null &&
+		[ "$comm" = sleep ]; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "sleeper $SPID never reached $1"; return 1; }
 		cgt_nap 0.02
@@ -368,8 +367,7 @@ test_tenants_attach_thread_id_refused() {
 
 # Attach, as uid $1 (gid $2), a PIDFD_THREAD pidfd of thread $3 to entry $4: prints the reply.
 tn_attach_thread_pidfd() {
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" \
+	cgt_in_cg "$CGT_WORK" \
 		timeout -k 2 "$CGT_TIMEOUT" setpriv --reuid="$1" --regid="$2" --clear-groups /usr/bin/python3 -S -c '
 import array, json, os, socket, sys
 fd = os.pidfd_open(int(sys.argv[2]), 0o200)  # PIDFD_THREAD
@@ -393,8 +391,7 @@ test_tenants_attach_thread_pidfd_refused() {
 	t1 create box && expect_rc 0 || return 1
 	# A root process one thread of which runs with the tenant's uids (per-thread credentials,
 	# as Samba's smbd uses them): a raw setresuid in that thread only.
-	# shellcheck disable=SC2016
-	sh -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' sh "$CGT_WORK" /usr/bin/python3 -S -c '
+	cgt_in_cg_bg "$CGT_WORK" /usr/bin/python3 -S -c '
 import ctypes, sys, threading, time
 libc = ctypes.CDLL(None, use_errno=True)
 def run():
@@ -402,8 +399,8 @@ def run():
     print(threading.get_native_id(), flush=True)
     time.sleep(300)
 threading.Thread(target=run, daemon=True).start()
-time.sleep(300)' "$CGT_UID" >"$out" 2>&1 </dev/null &
-	rpid=$!
+time.sleep(300)' "$CGT_UID" >"$out" 2>&1 </dev/null
+	rpid=$BGPID
 	cgt_track_pid "$rpid"
 	until [ -s "$out" ]; do
 		i=$((i + 1))

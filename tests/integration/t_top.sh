@@ -145,16 +145,34 @@ test_top_unknown_name() {
 # Print the tmux pane $1's text.
 pane() { tmux -S "$TMUXSOCK" capture-pane -p -t "$1"; }
 
-# The first row below the header of tmux pane $1 is cgroup $2.
-pane_first() {
-	[ "$(pane "$1" | awk '/^NAME /{getline; print $1; exit}')" = "$2" ]
+# Set PANE to the tmux pane $1's text (polled: no $(...) or pipe into a function).
+pane_v() {
+	pane "$1" >"$CGT_TMP/pane"
+	cgt_slurp PANE "$CGT_TMP/pane"
 }
 
-# Wait until the pane shows ERE $2; 1 on timeout.
+# The first row below the header of tmux pane $1 is cgroup $2.
+pane_first() {
+	local line first
+	pane_v "$1"
+	while IFS= read -r line; do
+		case $line in "NAME "*) ;; *) continue ;; esac
+		IFS= read -r line || break
+		read -r first _ <<<"$line"
+		[ "$first" = "$2" ]
+		return
+	done <<<"$PANE"
+	return 1
+}
+
+# Wait until a line of the pane matches ERE $2; 1 on timeout.
 pane_wait() {
-	local i
+	local i line
 	for ((i = 0; i < CGT_TIMEOUT * 10; i++)); do
-		pane "$1" | grep -qE -- "$2" && return 0
+		pane_v "$1"
+		while IFS= read -r line; do
+			[[ $line =~ $2 ]] && return 0
+		done <<<"$PANE"
 		cgt_nap 0.1
 	done
 	return 1
