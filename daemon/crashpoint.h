@@ -7,7 +7,8 @@
  * through crashpoint("POINT") raise SIGKILL. Points: create-intent (intent
  * record written, before mkdir), create-unmarked (after mkdir, before the
  * identity nonce is written on the directory), create-mkdir (after mkdir and
- * its mark, before the commit record), create-commit (commit record written, before it is synced),
+ * its mark, before its limits and a tenant's hand-over), create-set-up (after
+ * those, before the commit record), create-commit (commit record written, before it is synced),
  * destroy-intent (destroying record written, before rmdir), destroy-rmdir
  * (after rmdir, before the removal record). Unset: no effect.
  */
