@@ -255,13 +255,16 @@ test_tenants_delegate_handed_over() {
 	cgt_as_user_in "$CGT_WORK" sh -c 'mkdir "$1/in" && echo "$2" >"$1/in/cgroup.procs"' sh "$TN_ROOT/d" "$pid" \
 		</dev/null >/dev/null 2>&1 || fail "tenant 1 cannot use its delegated cgroup" || return 1
 	expect_in "$pid" "$TN_ROOT/d/in" || return 1
-	read -r ctl <"$TN_ROOT/d/cgroup.controllers"
-	case " $ctl " in
-	*" pids "*)
-		cgt_as_user_in "$CGT_WORK" sh -c 'echo +pids >"$1"' sh "$TN_ROOT/d/cgroup.subtree_control" </dev/null \
-			>/dev/null 2>&1 || fail "tenant 1 cannot enable pids in its delegated cgroup" || return 1
-		;;
-	esac
+	# Whichever controller the entry has (hugetlb alone on a hybrid host), the tenant enables it below.
+	read -r ctl _ <"$TN_ROOT/d/cgroup.controllers"
+	if [ -n "$ctl" ]; then
+		cgt_as_user_in "$CGT_WORK" sh -c 'echo "+$2" >"$1"' sh "$TN_ROOT/d/cgroup.subtree_control" "$ctl" </dev/null \
+			>/dev/null 2>&1 || fail "tenant 1 cannot enable $ctl in its delegated cgroup" || return 1
+		read -r f <"$TN_ROOT/d/cgroup.subtree_control"
+		[ "$f" = "$ctl" ] || fail "d's cgroup.subtree_control is '$f', not $ctl" || return 1
+	else
+		printf '    (no controller reaches d here: enabling one is not tried)\n'
+	fi
 	# Tenant 2 gets nothing of it; tenant 1 nothing inside its plain entry.
 	tn_as_t2 mkdir "$TN_ROOT/d/t2" 2>/dev/null && fail "tenant 2 made a cgroup in tenant 1's delegated one" && return 1
 	cgt_as_user_in "$CGT_WORK" mkdir "$TN_ROOT/plain/in" </dev/null >/dev/null 2>&1 &&
