@@ -262,6 +262,22 @@ func TestIntegrationStartInCgroup(t *testing.T) {
 	}
 }
 
+// euidOf reads the effective uid of the running process pid from /proc.
+func euidOf(t *testing.T, pid int) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "Uid:" {
+			return f[2]
+		}
+	}
+	t.Fatalf("no Uid line in /proc/%d/status", pid)
+	return ""
+}
+
 // runID starts prog -u with start and returns what it printed (its euid).
 func runID(t *testing.T, prog string, start func(*exec.Cmd) error) (string, error) {
 	t.Helper()
@@ -280,22 +296,30 @@ func runID(t *testing.T, prog string, start func(*exec.Cmd) error) (string, erro
 // A setuid program is not run without its privileges: a traced execve ignores
 // the setuid bit, so StartInCgroup refuses it (before, it ran it as the
 // caller); StartThenAttach runs it as it asks. A setuid program of the
-// caller's own gains nothing and still starts traced. CGCTL_SETUID_PROG is a
-// root-owned setuid copy of id(1) (t_go.sh makes it).
+// caller's own gains nothing and still starts traced. CGCTL_SETUID_PROG and
+// CGCTL_SETUID_SLEEP are root-owned setuid copies of id(1) and sleep(1) (t_go.sh makes them).
 func TestIntegrationStartInCgroupSetuid(t *testing.T) {
 	c, ctx := live(t)
-	prog := os.Getenv("CGCTL_SETUID_PROG")
-	if prog == "" || os.Geteuid() == 0 {
-		t.Skip("needs CGCTL_SETUID_PROG and a caller other than root")
+	prog, sleepProg := os.Getenv("CGCTL_SETUID_PROG"), os.Getenv("CGCTL_SETUID_SLEEP")
+	if prog == "" || sleepProg == "" || os.Geteuid() == 0 {
+		t.Skip("needs CGCTL_SETUID_PROG, CGCTL_SETUID_SLEEP and a caller other than root")
 	}
 	e := mustCreate(t, c, ctx, CreateOptions{Name: "go-setuid"})
 	euid, err := runID(t, prog, func(cmd *exec.Cmd) error { return c.StartInCgroup(ctx, e.Name, cmd) })
 	if !errors.Is(err, ErrPrivilegedProgram) {
 		t.Fatalf("StartInCgroup of setuid-root %s: euid %q, error %v; want ErrPrivilegedProgram", prog, euid, err)
 	}
-	euid, err = runID(t, prog, func(cmd *exec.Cmd) error { return c.StartThenAttach(ctx, e.Name, cmd) })
-	if err != nil || euid != "0" {
-		t.Fatalf("StartThenAttach of setuid-root %s: euid %q, error %v; want 0", prog, euid, err)
+	// StartThenAttach moves the process once it runs, so it must still run then: a setuid-root
+	// sleep (id(1) may be gone before the Attach), its euid read from /proc while it sleeps.
+	sleeper := exec.Command(sleepProg, "30")
+	if err := c.StartThenAttach(ctx, e.Name, sleeper); err != nil {
+		t.Fatalf("StartThenAttach of setuid-root %s: %v", sleepProg, err)
+	}
+	euid = euidOf(t, sleeper.Process.Pid)
+	sleeper.Process.Kill()
+	sleeper.Wait()
+	if euid != "0" {
+		t.Fatalf("StartThenAttach of setuid-root %s: euid %q, want 0", sleepProg, euid)
 	}
 	// The caller's own setuid copy: nothing to lose, started in the cgroup.
 	own := t.TempDir() + "/own-id"

@@ -23,17 +23,18 @@ c, _ = s.accept(); time.sleep(5)' "$dir/sock" </dev/null >/dev/null 2>&1 &
 	FOREIGN_SOCK=$dir/sock
 }
 
-# A root-owned setuid copy of id(1) in the run's scratch bin/ (TestIntegrationStartInCgroupSetuid); prints its path.
-go_setuid_id() {
-	local p=$CGT_TMP/bin/setuid-id
-	install -o root -g root -m 04755 "$(command -v id)" "$p" && printf '%s\n' "$p"
+# A root-owned setuid copy of program $1 (id, sleep) in the run's scratch bin/
+# (TestIntegrationStartInCgroupSetuid); prints its path.
+go_setuid_copy() {
+	local p=$CGT_TMP/bin/setuid-$1
+	install -o root -g root -m 04755 "$(command -v "$1")" "$p" && printf '%s\n' "$p"
 }
 
 test_go_client() {
-	local t suid
+	local t suid ssleep
 	cgt_user_bin tests/integration/cgctl-go.test || { skip "Go client not built (make check-go)"; return; }
 	t=$CGT_USER_BIN
-	suid=$(go_setuid_id) || { fail "cannot make a setuid copy of id"; return 1; }
+	suid=$(go_setuid_copy id) && ssleep=$(go_setuid_copy sleep) || { fail "cannot make setuid copies"; return 1; }
 	# A degraded daemon (root-owned root) for NoDelegation, then the real one.
 	cgt_mkcg "$CGT_SCRATCH/rootowned" root || return 1
 	cgt_mkcg "$CGT_SCRATCH/deghome" || return 1
@@ -42,7 +43,7 @@ test_go_client() {
 	cgt_daemon_start "" || return 1
 	go_foreign_listener || { fail "could not start the foreign listener"; return 1; }
 	if ! cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$DSOCK" CGCTL_DEGRADED_SOCKET="$deg" \
-		CGCTL_FOREIGN_SOCKET="$FOREIGN_SOCK" CGCTL_SETUID_PROG="$suid" "$t" -test.v -test.count=1 -test.run 'Integration' \
+		CGCTL_FOREIGN_SOCKET="$FOREIGN_SOCK" CGCTL_SETUID_PROG="$suid" CGCTL_SETUID_SLEEP="$ssleep" "$t" -test.v -test.count=1 -test.run 'Integration' \
 		>"$CGT_TMP/go.out" 2>&1; then
 		cat "$CGT_TMP/go.out"
 		fail "go test failed"
