@@ -165,19 +165,38 @@ h4_ticks() {
 # once forever (a CPU at 100%) and the stream's connection slot was never
 # given back (with one connection a uid, that uid was locked out).
 test_hostile4_watch_client_reset() {
+	h4_watch_reset ""
+}
+
+# The same with a call sent behind the stream (a client that pipelines a
+# GetStatus after its Watch): the call waits unread while the stream runs, so
+# the daemon watched only for a hang-up (EV_CLOSED), which a reset never is.
+# The loop spun at 100% CPU and the uid's one connection slot stayed taken.
+test_hostile4_watch_pipelined_client_reset() {
+	h4_watch_reset behind
+}
+
+# A Watch client leaves its first event unread (after sending a GetStatus
+# behind the stream if $1 is "behind") and exits: the connection resets. The
+# uid's one connection slot comes back, and the daemon's loop sleeps.
+h4_watch_reset() {
 	local CGT_AS before
 	cgt_daemon_start "" --max-connections-per-uid 1 || return 1
 	cgt_as_prefix "$CGT_WORK" "$CGT_UID" "$CGT_GID" init "$CGT_TIMEOUT"
 	"${CGT_AS[@]}" PATH=/usr/bin:/bin /usr/bin/python3 -S -c '
-import select, socket, sys
+import select, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
 s.sendall(b"{\"method\":\"io.cgctl.Manager.Watch\",\"more\":true,\"parameters\":{}}\0")
 # The first event is here, and stays unread: exiting now resets the connection.
 if not select.select([s], [], [], 10)[0]:
     sys.exit("no reply to Watch")
-print("left with the reply unread")' "$DSOCK" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
-	cgt_collect "Watch client that leaves its reply unread"
+if sys.argv[2]:
+    # A call behind the stream, which the daemon leaves unread too (it has it after the nap).
+    s.sendall(b"{\"method\":\"io.cgctl.Manager.GetStatus\",\"parameters\":{}}\0")
+    time.sleep(0.3)
+print("left with the reply unread")' "$DSOCK" "$1" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "Watch client that leaves its reply unread${1:+ (a call behind the stream)}"
 	expect_rc 0 "the Watch client" || return 1
 	# The slot comes back: the one connection the uid may have answers again.
 	cgt_wait_for 5 h4_answers || return 1
