@@ -117,6 +117,61 @@ test_hostile4_destroy_state_dir_full() {
 	h4_state_is k "" && h4_state_is d active
 }
 
+# Journal size in bytes; sets H4_SIZE.
+h4_size() {
+	H4_SIZE=$(stat -c %s "$DSTATE/journal.jsonl")
+}
+
+# A destroy that stops short (Busy: a process inside) once its "destroying"
+# record is in, when the state directory has room for that record and not
+# for the "active" one that says the entry stays: the failure was ignored,
+# List said active, the journal destroying, and a restart once the entry
+# emptied removed it, though its caller was told it stayed. Now the error
+# says so, List says destroying, the record goes in once there is room, and
+# a restart keeps the entry. The fill is exact: p0's label leaves the
+# journal's last page room for the "destroying" line and one or two bytes.
+test_hostile4_destroy_busy_state_dir_full() {
+	local l line d a c0 room need label
+	h4_small_fs 256 || return 1
+	cgt_daemon_start "" --state-dir "$H4_FULL/state" || return 1
+	h4c create k && expect_rc 0 || return 1
+	cgt_sleeper "$CGT_MROOT/k" || return 1
+	# k's "active" line; its "destroying" one is 4 bytes longer (seq 7 for 2, a CRC as wide).
+	while IFS= read -r l; do line=$l; done <"$DSTATE/journal.jsonl"
+	d=$((${#line} + 5)) a=$((${#line} + 1))
+	h4_size && c0=$H4_SIZE
+	h4c create s0 --label k= && expect_rc 0 || return 1
+	h4_size && c0=$((H4_SIZE - c0)) room=$((4096 - H4_SIZE % 4096))
+	# p0 (a name as long as s0's) adds c0 bytes and 2 a byte of its label (in both its lines).
+	need=$((room - d - 1))
+	while [ "$need" -lt $((c0 + 2)) ]; do need=$((need + 4096)); done
+	need=$((need - (need - c0) % 2))
+	printf -v label '%*s' $(((need - c0) / 2)) ''
+	h4c create p0 --label "k=${label// /x}" && expect_rc 0 || return 1
+	h4_size && room=$((4096 - H4_SIZE % 4096))
+	[ "$room" -ge "$d" ] && [ "$room" -lt $((d + a)) ] ||
+		fail "the fill missed: $room bytes left, want $d to $((d + a - 1))" || return 1
+	h4_ballast
+	h4c destroy k
+	expect_rc 1 "destroy k (busy) on a full state directory" && expect_err Busy || return 1
+	expect_err "the ledger could not record so" "destroy k" || return 1
+	expect_dir k && h4_states && h4_state_is k destroying || return 1
+	# Room again: the daemon writes the record by itself (after 1 s, then 2...).
+	rm -f "$H4_FULL/ballast"
+	cgt_wait_for 10 h4_k_active || return 1
+	# Emptied, then a restart: k stays, as its caller was told.
+	kill "$SPID" && cgt_wait_gone "$SPID" || return 1
+	cgt_daemon_stop || return 1
+	cgt_daemon_up --state-dir "$H4_FULL/state" || return 1
+	expect_dir k "a restart after the destroy stopped short" || return 1
+	h4_states && h4_state_is k active
+}
+
+# List says k is active (a poll: no failure recorded when it does not yet).
+h4_k_active() {
+	h4_states && [[ $H4_STATES == *" k:active "* ]]
+}
+
 # A lease holder dies, and an auto_remove entry empties, while the state
 # directory is full: neither can be recorded, so nothing is touched; they
 # stayed (the lease's processes running) until the next daemon start. Once
