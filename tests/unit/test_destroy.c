@@ -601,7 +601,6 @@ static Suite *destroy_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 20); /* the ledger retries wait a second or two, more on a loaded machine */
 	tcase_add_test(tc, test_leaf);
 	tcase_add_test(tc, test_never_created);
 	tcase_add_test(tc, test_recursive);
