@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -27,12 +28,12 @@ static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_hangup_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_gone_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_yield_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_unwatch_behind(struct conn *c);
 
 /* Free the events of a connection that never started (NULL ones are fine). */
 static void conn_free_events(struct conn *c)
 {
-	struct event **evs[] = { &c->rev, &c->wev, &c->pev, &c->deadline, &c->cev, &c->hev, &c->gone_ev,
-				 &c->yield_ev };
+	struct event **evs[] = { &c->rev, &c->wev, &c->pev, &c->deadline, &c->hev, &c->gone_ev, &c->yield_ev };
 
 	for (size_t i = 0; i < ELEMENTSOF(evs); i++) {
 		if (*evs[i])
@@ -65,6 +66,7 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	}
 	c->srv = srv;
 	c->fd = fd;
+	c->cev_fd = -1;
 	c->uid = uid;
 	c->pid = pid;
 	c->pidns = nspid_of_peer(fd, pid);
@@ -75,7 +77,6 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
 	c->pev = event_new(base, -1, 0, conn_process_cb, c);
 	c->deadline = evtimer_new(base, conn_deadline_cb, c);
-	c->cev = event_new(base, fd, EV_CLOSED, conn_hangup_cb, c);
 	c->hev = event_new(base, fd, EV_READ | EV_PERSIST, conn_hangup_read_cb, c);
 	c->gone_ev = event_new(base, -1, 0, conn_gone_cb, c);
 	c->yield_ev = evtimer_new(base, conn_yield_cb, c);
@@ -83,7 +84,7 @@ struct conn *conn_new(struct server *srv, int fd, uid_t uid, pid_t pid)
 	 * first): at the default priority a flood's yields kept the commit turn from ever running. */
 	if (c->yield_ev && base && event_base_get_npriorities(base) > SERVER_PRIO_COMMIT)
 		event_priority_set(c->yield_ev, SERVER_PRIO_COMMIT);
-	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->cev || !c->hev || !c->gone_ev || !c->yield_ev ||
+	if (!c->rev || !c->wev || !c->pev || !c->deadline || !c->hev || !c->gone_ev || !c->yield_ev ||
 	    !(c->peer = server_peer_ref(srv, uid)) || event_add(c->rev, NULL) < 0) {
 		if (c->peer)
 			server_peer_unref(srv, c->peer);
@@ -113,10 +114,10 @@ void conn_close(struct conn *c, const char *why)
 	event_free(c->wev);
 	event_free(c->pev);
 	event_free(c->deadline);
-	event_free(c->cev);
+	conn_unwatch_behind(c);
 	event_free(c->hev);
 	event_free(c->yield_ev);
-	c->rev = c->wev = c->pev = c->deadline = c->cev = c->hev = c->yield_ev = NULL;
+	c->rev = c->wev = c->pev = c->deadline = c->hev = c->yield_ev = NULL;
 	close(c->fd);
 	c->fd = -1;
 }
@@ -329,13 +330,64 @@ static void conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	conn_close(c, "stalled");
 }
 
-/* The peer hung up while we were not reading: a streaming call ends with it. */
+/*
+ * Something happened on the socket of a stream with a call unread behind it:
+ * more data, a hang-up or a reset. The watch is edge-triggered, so the unread
+ * call wakes nobody twice; poll() tells a hang-up from data.
+ */
 static void conn_hangup_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
 
-	if (c->current && c->current->vl.more)
+	if (!c->current || !c->current->vl.more) {
+		conn_unwatch_behind(c);
+		return;
+	}
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	if (p.revents & (POLLERR | POLLNVAL))
+		conn_close(c, "peer gone during a streaming call (reset)");
+	else if (p.revents & (POLLHUP | POLLRDHUP))
 		conn_close(c, "peer hung up during a streaming call");
+}
+
+/*
+ * Watch for the peer going while a call it sent behind a stream waits unread.
+ * Level-triggered, that call would wake the loop at once for ever; and libevent
+ * hands a reset (EPOLLERR) on as readable and writable, never as EV_CLOSED, so
+ * a hang-up-only watch missed it and the loop spun at full CPU. On a duplicate
+ * of the socket: epoll keys on the descriptor, and libevent refuses to mix
+ * edge- and level-triggered events (rev, wev) on one.
+ */
+static void conn_watch_behind(struct conn *c)
+{
+	if (c->cev)
+		return;
+	c->cev_fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+	if (c->cev_fd >= 0)
+		c->cev = event_new(server_base(c->srv), c->cev_fd, EV_READ | EV_CLOSED | EV_ET | EV_PERSIST,
+				   conn_hangup_cb, c);
+	if (c->cev_fd < 0) {
+		log_warn_errno(-errno, "connection %llu (uid %u pid %d): cannot watch for its hang-up behind a stream",
+			       (unsigned long long)c->id, (unsigned)c->uid, (int)c->pid);
+		conn_close(c, "cannot watch for hang-up");
+	} else if (!c->cev || event_add(c->cev, NULL) < 0) {
+		log_warnx("connection %llu (uid %u pid %d): cannot watch for its hang-up behind a stream: out of memory",
+			  (unsigned long long)c->id, (unsigned)c->uid, (int)c->pid);
+		conn_close(c, "cannot watch for hang-up");
+	}
+}
+
+/* Stop that watch: its duplicate would keep the socket open. */
+static void conn_unwatch_behind(struct conn *c)
+{
+	if (c->cev)
+		event_free(c->cev);
+	c->cev = NULL;
+	if (c->cev_fd >= 0)
+		close(c->cev_fd);
+	c->cev_fd = -1;
 }
 
 /*
@@ -363,7 +415,7 @@ static void conn_hangup_read_cb(evutil_socket_t fd, short what, void *arg)
 	else if (n > 0) {
 		/* A call sent behind the stream: left unread, so only a hang-up is watched from now on. */
 		event_del(c->hev);
-		event_add(c->cev, NULL);
+		conn_watch_behind(c);
 	}
 }
 
@@ -447,7 +499,7 @@ static void conn_stop_reading(struct conn *c)
 		return;
 	/* Nothing unread: hev, which also takes a reset; a call already sent behind the stream: cev. */
 	if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
-		event_add(c->cev, NULL);
+		conn_watch_behind(c);
 	else
 		event_add(c->hev, NULL);
 }
@@ -571,7 +623,7 @@ static void conn_process(struct conn *c)
 			if (c->current && c->current->vl.more)
 				conn_stop_reading(c);
 		} else {
-			event_del(c->cev);
+			conn_unwatch_behind(c);
 			event_del(c->hev);
 			event_add(c->rev, NULL);
 		}

@@ -65,8 +65,11 @@ struct conn {
 	bool dead;              /* closed: nothing more is read or sent */
 	struct event *rev, *wev, *pev;
 	struct event *gone_ev;  /* the loop turn after closing: tell the server, drop our reference */
-	struct event *cev;      /* peer hang-up while a call is pending (we are not reading) */
-	struct event *hev;      /* the same while nothing unread waits: readable means hang-up or reset */
+	struct event *hev;      /* peer hang-up during a stream while nothing unread waits: readable means hang-up or reset */
+	/* The same while a call sent behind the stream waits unread: edge-triggered, on a duplicate of fd
+	 * (conn.c: conn_watch_behind()); -1 and NULL while not watching. */
+	int cev_fd;
+	struct event *cev;
 	struct event *yield_ev; /* zero timer: its share spent, the connection goes on after the next poll */
 	bool yielded;
 	struct vl_framer in;

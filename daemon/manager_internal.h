@@ -27,6 +27,7 @@ struct manager {
 	struct event_base *base;
 	struct monitor *mon;
 	struct destroy_op *ops; /* destroys in progress */
+	struct destroy_undo *undos; /* entries whose "active" record a stopped destroy could not write (manager_destroy.c) */
 	struct events_retry *retries; /* lease releases and auto-removals to try again (events.c) */
 	struct evwait *waits;   /* cgroup.events waits in progress */
 	struct attach_req *attaches; /* requests to the systemd user manager in flight */

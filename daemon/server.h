@@ -128,7 +128,8 @@ void server_reply_use(const struct server *s, uid_t uid, struct server_reply_use
  * administrators a share. Logs what it lowered.
  */
 void server_limits_resolve(struct server *s, unsigned tenants);
-/* Descriptors one connection may make us hold: its socket, those its pending call passed, those of unsent replies. */
-#define SERVER_FDS_PER_CONN (1u + CONN_IN_FDS_MAX + CONN_OUT_FDS_MAX)
+/* Descriptors one connection may make us hold: its socket (twice while a call waits behind a stream: conn.c's
+ * hang-up watch), those its pending call passed, those of unsent replies. */
+#define SERVER_FDS_PER_CONN (2u + CONN_IN_FDS_MAX + CONN_OUT_FDS_MAX)
 /* Descriptors kept free for the daemon's own work (ledger, cgroup directories, pidfds, accept's reserve). */
 #define SERVER_FDS_RESERVE 256u

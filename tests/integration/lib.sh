@@ -824,9 +824,11 @@ cgt_sleeper() {
 	fi
 	SPID=$!
 	cgt_track_pid "$SPID"
-	# Wait until it sits in the cgroup (the move happens in the child).
-	local i=0
-	until cgt_has_line "$1/cgroup.procs" "$SPID"; do
+	# Wait until it sits in the cgroup (the move happens in the child) and runs sleep: the move
+	# comes before setpriv sets its uids, and a test that acts on it earlier acts on root's process.
+	local i=0 comm=""
+	until cgt_has_line "$1/cgroup.procs" "$SPID" && { read -r comm <"/proc/$SPID/comm"; } 2>/dev/null &&
+		[ "$comm" = sleep ]; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && return 1
 		cgt_nap 0.02

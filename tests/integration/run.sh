@@ -16,6 +16,9 @@
 
 # shellcheck source-path=SCRIPTDIR
 set -u
+# No core files: a process a test crashes on purpose (or a daemon gdb held when the test failed)
+# wrote one into the directory make ran in (core_pattern "core").
+ulimit -S -c 0
 # Absolute paths by cd in this shell and back: every lane and pass starts this
 # script, and each $(cd ... && pwd) was a fork.
 CGT_START_DIR=$PWD

@@ -86,3 +86,32 @@ test_harness_lane_dies() {
 	grep -q '^FAIL lane [12]: exit 143$' <<<"$OUT" || fail "the dead lane's exit is not reported" || return 1
 	[ "$(tail -n 1 <<<"$OUT")" = "1 passed, 2 failed, 0 skipped" ] || fail "last line: $(tail -n 1 <<<"$OUT")" || return 1
 }
+
+# cgt_sleeper's process is the test user's when it returns: its pid reaches
+# cgroup.procs before setpriv sets its uids, and cgt_sleeper returned then
+# (a tenant's attach of it was refused as root's, under load). 30 of them,
+# each looked at the moment cgt_sleeper returns.
+test_harness_sleeper_is_the_users() {
+	local i k ruid euid
+	for ((i = 0; i < 30; i++)); do
+		cgt_sleeper "$CGT_WORK" || fail "sleeper $i never reached the cgroup" || return 1
+		while read -r k ruid euid _ && [ "$k" != Uid: ]; do :; done <"/proc/$SPID/status"
+		[ "$ruid $euid" = "$CGT_UID $CGT_UID" ] ||
+			fail "sleeper $i ($SPID) runs as uid $ruid/$euid when cgt_sleeper returns" || return 1
+		kill "$SPID"
+	done
+}
+
+# A process that crashes during a run leaves no core file where the run
+# started (core_pattern "core": the crashing process's directory, which for a
+# daemon or gdb is the one make ran in), however the caller set its limit.
+test_harness_no_core_files() {
+	local pattern
+	read -r pattern </proc/sys/kernel/core_pattern || return 1
+	case $pattern in '|'* | /*) skip "core_pattern is $pattern: no core file lands in the working directory"; return ;; esac
+	# shellcheck disable=SC2016 # $$ is that bash's
+	harness_tree 't_c.sh=	test_c_crash() { bash -c '"'"'kill -SEGV $$'"'"'; }' || return 1
+	(cd "$CGT_TMP/h" && ulimit -c unlimited && harness_run 1) || return 1
+	[ -z "$(find "$CGT_TMP/h" -maxdepth 1 -name 'core*' -print -quit)" ] ||
+		fail "a core file was left: $(find "$CGT_TMP/h" -maxdepth 1 -name 'core*')"
+}

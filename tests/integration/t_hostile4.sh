@@ -117,6 +117,61 @@ test_hostile4_destroy_state_dir_full() {
 	h4_state_is k "" && h4_state_is d active
 }
 
+# Journal size in bytes; sets H4_SIZE.
+h4_size() {
+	H4_SIZE=$(stat -c %s "$DSTATE/journal.jsonl")
+}
+
+# A destroy that stops short (Busy: a process inside) once its "destroying"
+# record is in, when the state directory has room for that record and not
+# for the "active" one that says the entry stays: the failure was ignored,
+# List said active, the journal destroying, and a restart once the entry
+# emptied removed it, though its caller was told it stayed. Now the error
+# says so, List says destroying, the record goes in once there is room, and
+# a restart keeps the entry. The fill is exact: p0's label leaves the
+# journal's last page room for the "destroying" line and one or two bytes.
+test_hostile4_destroy_busy_state_dir_full() {
+	local l line d a c0 room need label
+	h4_small_fs 256 || return 1
+	cgt_daemon_start "" --state-dir "$H4_FULL/state" || return 1
+	h4c create k && expect_rc 0 || return 1
+	cgt_sleeper "$CGT_MROOT/k" || return 1
+	# k's "active" line; its "destroying" one is 4 bytes longer (seq 7 for 2, a CRC as wide).
+	while IFS= read -r l; do line=$l; done <"$DSTATE/journal.jsonl"
+	d=$((${#line} + 5)) a=$((${#line} + 1))
+	h4_size && c0=$H4_SIZE
+	h4c create s0 --label k= && expect_rc 0 || return 1
+	h4_size && c0=$((H4_SIZE - c0)) room=$((4096 - H4_SIZE % 4096))
+	# p0 (a name as long as s0's) adds c0 bytes and 2 a byte of its label (in both its lines).
+	need=$((room - d - 1))
+	while [ "$need" -lt $((c0 + 2)) ]; do need=$((need + 4096)); done
+	need=$((need - (need - c0) % 2))
+	printf -v label '%*s' $(((need - c0) / 2)) ''
+	h4c create p0 --label "k=${label// /x}" && expect_rc 0 || return 1
+	h4_size && room=$((4096 - H4_SIZE % 4096))
+	[ "$room" -ge "$d" ] && [ "$room" -lt $((d + a)) ] ||
+		fail "the fill missed: $room bytes left, want $d to $((d + a - 1))" || return 1
+	h4_ballast
+	h4c destroy k
+	expect_rc 1 "destroy k (busy) on a full state directory" && expect_err Busy || return 1
+	expect_err "the ledger could not record so" "destroy k" || return 1
+	expect_dir k && h4_states && h4_state_is k destroying || return 1
+	# Room again: the daemon writes the record by itself (after 1 s, then 2...).
+	rm -f "$H4_FULL/ballast"
+	cgt_wait_for 10 h4_k_active || return 1
+	# Emptied, then a restart: k stays, as its caller was told.
+	kill "$SPID" && cgt_wait_gone "$SPID" || return 1
+	cgt_daemon_stop || return 1
+	cgt_daemon_up --state-dir "$H4_FULL/state" || return 1
+	expect_dir k "a restart after the destroy stopped short" || return 1
+	h4_states && h4_state_is k active
+}
+
+# List says k is active (a poll: no failure recorded when it does not yet).
+h4_k_active() {
+	h4_states && [[ $H4_STATES == *" k:active "* ]]
+}
+
 # A lease holder dies, and an auto_remove entry empties, while the state
 # directory is full: neither can be recorded, so nothing is touched; they
 # stayed (the lease's processes running) until the next daemon start. Once
@@ -165,19 +220,38 @@ h4_ticks() {
 # once forever (a CPU at 100%) and the stream's connection slot was never
 # given back (with one connection a uid, that uid was locked out).
 test_hostile4_watch_client_reset() {
+	h4_watch_reset ""
+}
+
+# The same with a call sent behind the stream (a client that pipelines a
+# GetStatus after its Watch): the call waits unread while the stream runs, so
+# the daemon watched only for a hang-up (EV_CLOSED), which a reset never is.
+# The loop spun at 100% CPU and the uid's one connection slot stayed taken.
+test_hostile4_watch_pipelined_client_reset() {
+	h4_watch_reset behind
+}
+
+# A Watch client leaves its first event unread (after sending a GetStatus
+# behind the stream if $1 is "behind") and exits: the connection resets. The
+# uid's one connection slot comes back, and the daemon's loop sleeps.
+h4_watch_reset() {
 	local CGT_AS before
 	cgt_daemon_start "" --max-connections-per-uid 1 || return 1
 	cgt_as_prefix "$CGT_WORK" "$CGT_UID" "$CGT_GID" init "$CGT_TIMEOUT"
 	"${CGT_AS[@]}" PATH=/usr/bin:/bin /usr/bin/python3 -S -c '
-import select, socket, sys
+import select, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
 s.sendall(b"{\"method\":\"io.cgctl.Manager.Watch\",\"more\":true,\"parameters\":{}}\0")
 # The first event is here, and stays unread: exiting now resets the connection.
 if not select.select([s], [], [], 10)[0]:
     sys.exit("no reply to Watch")
-print("left with the reply unread")' "$DSOCK" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
-	cgt_collect "Watch client that leaves its reply unread"
+if sys.argv[2]:
+    # A call behind the stream, which the daemon leaves unread too (it has it after the nap).
+    s.sendall(b"{\"method\":\"io.cgctl.Manager.GetStatus\",\"parameters\":{}}\0")
+    time.sleep(0.3)
+print("left with the reply unread")' "$DSOCK" "$1" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
+	cgt_collect "Watch client that leaves its reply unread${1:+ (a call behind the stream)}"
 	expect_rc 0 "the Watch client" || return 1
 	# The slot comes back: the one connection the uid may have answers again.
 	cgt_wait_for 5 h4_answers || return 1

@@ -557,8 +557,10 @@ test_tenants_lease_of_a_reused_name() {
 	tn_lease_x "$out.t1" || return 1
 	hpid=$BGPID
 	t1 destroy x && expect_rc 0 || return 1
-	# Root makes its own leased x, with a process in it.
-	timeout -k 2 "$CGT_TIMEOUT" "$CGCTL" --socket "$DSOCK" create x --lease >"$out.adm" 2>"$out.adm.err" </dev/null &
+	# Root makes its own leased x, with a process in it. Its holder lives until the test ends it
+	# (tracked: the tear-down ends it too), not for one CLI timeout: under load 20-28 the rest of
+	# the test took longer, the holder's timeout ended it, the lease went, and x with it.
+	"$CGCTL" --socket "$DSOCK" create x --lease >"$out.adm" 2>"$out.adm.err" </dev/null &
 	vpid=$!
 	cgt_track_pid "$vpid"
 	cgt_wait_line "$out.adm" '^x$' || fail "root's create --lease printed nothing: $(cat "$out.adm.err")" || return 1
@@ -573,8 +575,10 @@ test_tenants_lease_of_a_reused_name() {
 		cgt_nap 0.1
 	done
 	cgt_nap 0.3
+	kill -0 "$vpid" 2>/dev/null || fail "root's lease holder ended early: $(cat "$out.adm.err")" || return 1
 	expect_in "$SPID" "$TN_ROOT/x" || return 1
 	adm --json list && expect_rc 0 && expect_jq '[.[].name] == ["x"]' || return 1
+	kill -0 "$vpid" 2>/dev/null || fail "root's lease holder ended during the checks: $(cat "$out.adm.err")" || return 1
 	kill -TERM "$vpid"
 }
 

@@ -414,6 +414,95 @@ START_TEST(test_ledger_full_touches_nothing)
 }
 END_TEST
 
+/* The last line of the journal (synced first) that names name, into buf. */
+static void journal_last_line_of(const char *name, char *buf, size_t n)
+{
+	char path[PATH_MAX], line[8192], key[256];
+	FILE *jf;
+
+	ck_assert_int_eq(ledger_sync(f.m.ledger), 0);
+	snprintf(path, sizeof(path), "%s/state/journal.jsonl", f.base);
+	snprintf(key, sizeof(key), "\"name\":\"%s\"", name);
+	jf = fopen(path, "re");
+	ck_assert_ptr_nonnull(jf);
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), jf))
+		if (strstr(line, key))
+			snprintf(buf, n, "%s", line);
+	fclose(jf);
+}
+
+/*
+ * A destroy that stops short (its processes outlive the timeout) while the
+ * state directory is full: its "destroying" record went in, the "active" one
+ * cannot. The failure was ignored: memory said active, the journal said
+ * destroying, and the next start finished a destroy its caller was told had
+ * failed. Now the answer says so, memory agrees with the journal, and the
+ * record is written once it can be: the journal then says active.
+ */
+START_TEST(test_timeout_ledger_full_reactivated_later)
+{
+	struct destroy_request req = { .name = "t", .kill = true, .timeout_ms = 100 };
+	struct result res = { 0 };
+	bool never = false;
+	char last[8192];
+
+	create_as("t", 0);
+	domfix_put(&f, "t/cgroup.events", "populated 1\nfrozen 0\n");
+	manager_destroy(&f.m, &req, result_cb, &res);
+	ck_assert(!res.done);
+	ck_assert_int_eq(ledger_get(f.m.ledger, "t")->state, LEDGER_DESTROYING);
+	journal_full(true);
+	ck_assert(domfix_loop_until(&f, &res.done, 3000));
+	ck_assert_int_eq(res.r, -ETIMEDOUT);
+	ck_assert_int_eq(res.e.code, CGERR_TIMEOUT);
+	ck_assert_msg(strstr(res.e.message, "the ledger could not record so") != NULL, "%s", res.e.message);
+	ck_assert(domfix_exists(&f, "t"));
+	ck_assert_int_eq(ledger_get(f.m.ledger, "t")->state, LEDGER_DESTROYING);
+	journal_full(false);
+	domfix_loop_until(&f, &never, 1300); /* the first try again comes after 1 s */
+	ck_assert_int_eq(ledger_get(f.m.ledger, "t")->state, LEDGER_ACTIVE);
+	journal_last_line_of("t", last, sizeof(last));
+	ck_assert_msg(strstr(last, "\"state\":\"active\"") != NULL, "%s", last);
+	ck_assert(domfix_exists(&f, "t"));
+}
+END_TEST
+
+/* A Busy destroy (no kill, something inside) on a full journal: the same; a retried destroy settles it instead. */
+START_TEST(test_busy_ledger_full_then_destroyed)
+{
+	struct result res;
+
+	create_as("b", 0);
+	domfix_put(&f, "b/junk", "");
+	journal_full(true);
+	res = destroy("b", false, false, 0);
+	/* The "destroying" record itself cannot go in: nothing touched, nothing to take back. */
+	ck_assert_int_eq(res.r, -ENOSPC);
+	journal_full(false);
+	ck_assert_int_eq(ledger_get(f.m.ledger, "b")->state, LEDGER_ACTIVE);
+	/* The destroying record goes in, the rmdir is refused, the active record cannot go in. */
+	ck_assert_int_eq(ledger_set_state(f.m.ledger, "b", LEDGER_DESTROYING), 0);
+	journal_full(true);
+	res = destroy("b", false, false, 0);
+	ck_assert_int_eq(res.r, -EBUSY);
+	ck_assert_msg(strstr(res.e.message, "the ledger could not record so") != NULL, "%s", res.e.message);
+	journal_full(false);
+	/* Emptied and destroyed again before the retry: removed, and the retry finds nothing to do. */
+	unlink(domfix_path(&f, "b/junk"));
+	res = destroy("b", false, false, 0);
+	ck_assert_int_eq(res.r, 0);
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "b"));
+	ck_assert(!domfix_exists(&f, "b"));
+	{
+		bool never = false;
+
+		domfix_loop_until(&f, &never, 1300);
+	}
+	ck_assert_ptr_null(ledger_get(f.m.ledger, "b"));
+}
+END_TEST
+
 /* A lease released while the ledger cannot be written is released again once it can (it stayed until a restart). */
 START_TEST(test_collect_retried_after_ledger_full)
 {
@@ -529,6 +618,8 @@ static Suite *destroy_suite(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_ledger_full_touches_nothing);
 	tcase_add_test(tc, test_collect_retried_after_ledger_full);
+	tcase_add_test(tc, test_timeout_ledger_full_reactivated_later);
+	tcase_add_test(tc, test_busy_ledger_full_then_destroyed);
 	tcase_add_test(tc, test_create_undo_when_ledger_full);
 	tcase_add_test(tc, test_real_kill);
 	suite_add_tcase(s, tc);

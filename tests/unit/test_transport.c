@@ -124,6 +124,8 @@ static void turns(int n)
 	tu_turns(evb, n);
 }
 
+static long long mono_ms(void);
+
 /* Send raw bytes from the peer, all of them. */
 static void peer_send(const char *buf, size_t len)
 {
@@ -433,6 +435,229 @@ END_TEST
 START_TEST(test_stream_peer_hangup)
 {
 	stream_then_peer_gone(true);
+}
+END_TEST
+
+/* A timer that does nothing. */
+static void nothing_cb(evutil_socket_t fd, short what, void *arg)
+{
+}
+
+/* CPU milliseconds this process burns while the loop waits ms for nothing (a timer): a loop woken over and over by a socket nobody takes burns them all. */
+static long long loop_cpu_ms(long long ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	struct event *t = evtimer_new(evb, nothing_cb, NULL);
+	struct timespec a, b;
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(evtimer_add(t, &tv), 0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+	event_base_loop(evb, EVLOOP_ONCE);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+	event_free(t);
+	return (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+}
+
+/* Over 400 ms of waiting the loop burns well under a quarter of it (a spin burns it all, or its share of a loaded machine). */
+static void assert_loop_idle(void)
+{
+	ck_assert_int_lt(loop_cpu_ms(400), 100);
+}
+
+/* How the peer goes in the tests below. */
+enum peer_end {
+	PEER_RESET,      /* closes with a reply unread: the kernel resets (EPOLLERR) */
+	PEER_HANGUP,     /* reads everything, then closes (EPOLLHUP) */
+	PEER_HALF_CLOSE, /* reads everything, then shuts its writing side (EPOLLRDHUP) */
+};
+
+/* The peer goes as end says (reading what it was sent first, unless it resets). */
+static void peer_go(enum peer_end end)
+{
+	char buf[64 * 1024];
+
+	if (end != PEER_RESET)
+		while (recv(peer, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+	if (end == PEER_HALF_CLOSE) {
+		ck_assert_int_eq(shutdown(peer, SHUT_WR), 0);
+		return;
+	}
+	close(peer);
+	peer = -1;
+}
+
+/*
+ * A streaming call is open with one reply sent, and the client pipelined a
+ * call behind it (left unread while the stream runs); then it goes: the
+ * connection ends at once, and the loop does not spin meanwhile. A hang-up or
+ * reset with a call unread reaches libevent as EPOLLHUP/EPOLLERR, which it hands
+ * on as readable+writable, never as EV_CLOSED: the hang-up-only watch missed it.
+ */
+static void stream_pipelined_then_peer_gone(enum peer_end end)
+{
+	static const char stream[] = "{\"method\":\"t.Stream\",\"more\":true,\"parameters\":{}}";
+
+	peer_send(stream, sizeof(stream));
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert_int_eq(call_reply_more(app.calls[0], json_object_new_object()), 0);
+	turns(3);
+	peer_call("t.T.Behind");
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert_uint_eq(server_conn_count(srv), 1);
+	peer_go(end);
+	turns(3);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_uint_eq(server_conn_count(srv), 0);
+	ck_assert_uint_eq(server_conn_count_of(srv, getuid()), 0);
+	assert_loop_idle();
+	call_reply(app.calls[0], NULL);
+	ck_assert_uint_eq(app.n_calls, 1); /* the call behind is never served */
+}
+
+START_TEST(test_stream_pipelined_peer_reset)
+{
+	stream_pipelined_then_peer_gone(PEER_RESET);
+}
+END_TEST
+
+START_TEST(test_stream_pipelined_peer_hangup)
+{
+	stream_pipelined_then_peer_gone(PEER_HANGUP);
+}
+END_TEST
+
+START_TEST(test_stream_pipelined_peer_half_close)
+{
+	stream_pipelined_then_peer_gone(PEER_HALF_CLOSE);
+}
+END_TEST
+
+/* A streaming call is open (no reply yet) and the peer sent a call behind it. */
+static void stream_with_call_behind(void)
+{
+	static const char stream[] = "{\"method\":\"t.Stream\",\"more\":true,\"parameters\":{}}";
+
+	peer_send(stream, sizeof(stream));
+	turns(3);
+	peer_call("t.T.Behind");
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 1);
+}
+
+/* The stream goes on while the client sends calls behind it: the loop does not spin on them, nor is the connection dropped. */
+START_TEST(test_stream_pipelined_idle)
+{
+	stream_with_call_behind();
+	assert_loop_idle();
+	peer_call("t.T.Behind2");
+	assert_loop_idle();
+	ck_assert_int_eq(call_reply_more(app.calls[0], json_object_new_object()), 0);
+	turns(3);
+	ck_assert_uint_eq(server_conn_count(srv), 1);
+	app.answer_now = true;
+	call_reply(app.calls[0], NULL);
+	turns(5);
+	ck_assert_uint_eq(app.n_calls, 3);
+	ck_assert_uint_eq(server_conn_count(srv), 1);
+}
+END_TEST
+
+/* Read the peer's end until EOF (true) or until it has waited ms for it in vain. */
+static bool peer_sees_eof(long long ms)
+{
+	long long end = mono_ms() + ms;
+	char buf[4096];
+	ssize_t r;
+
+	while ((r = recv(peer, buf, sizeof(buf), MSG_DONTWAIT)) != 0 && mono_ms() < end)
+		if (r < 0)
+			usleep(5000);
+	return r == 0;
+}
+
+/* Closing a stream's connection while it watches the call behind: the peer sees the end (no copy of the socket stays open). */
+START_TEST(test_stream_pipelined_close)
+{
+	stream_with_call_behind();
+	conn_close(conn, "test");
+	turns(3);
+	ck_assert(peer_sees_eof(2000));
+	call_reply(app.calls[0], NULL);
+}
+END_TEST
+
+/* The stream ends and the call behind it is served: the watch goes, so closing later still reaches the peer. */
+START_TEST(test_stream_pipelined_then_served_close)
+{
+	stream_with_call_behind();
+	app.answer_now = true;
+	call_reply(app.calls[0], NULL);
+	turns(5);
+	ck_assert_uint_eq(app.n_calls, 2);
+	ck_assert(!peer_sees_eof(50));
+	conn_close(conn, "test");
+	turns(3);
+	ck_assert(peer_sees_eof(2000));
+}
+END_TEST
+
+/*
+ * Replies back up (more than out_max unsent), a call waits behind them, and the
+ * peer resets: the connection ends, its bytes leave the uid's budget.
+ */
+START_TEST(test_back_pressure_peer_reset)
+{
+	struct server_reply_use use;
+
+	server_limits(srv)->out_max = 64 * 1024;
+	app.answer_now = true;
+	app.reply_bytes = 2 * 1024 * 1024;
+	peer_call("t.T.Big");
+	turns(3);
+	peer_call("t.T.Next");
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 1);
+	ck_assert_uint_gt(conn_out_bytes(conn), server_limits(srv)->out_max);
+	peer_go(PEER_RESET);
+	turns(3);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_uint_eq(server_conn_count_of(srv, getuid()), 0);
+	server_reply_use(srv, getuid(), &use);
+	ck_assert_uint_eq(use.unread, 0);
+	assert_loop_idle();
+}
+END_TEST
+
+/*
+ * A call the application has not answered yet (one waiting for the ledger to be
+ * durable) with a call pipelined behind it, and an answered one unread: the
+ * peer resets. Nothing spins while the call waits; its answer (into the void)
+ * ends the connection and frees its uid's slot.
+ */
+START_TEST(test_pending_call_peer_reset)
+{
+	app.answer_now = true;
+	peer_call("t.T.Answered");
+	turns(3);
+	app.answer_now = false;
+	peer_call("t.T.Pending");
+	turns(3);
+	ck_assert_uint_eq(app.n_calls, 2);
+	peer_call("t.T.Behind");
+	turns(3);
+	peer_go(PEER_RESET);
+	turns(3);
+	assert_loop_idle();
+	ck_assert_uint_eq(app.n_calls, 2);
+	call_reply(app.calls[1], json_object_new_object());
+	turns(3);
+	ck_assert_uint_eq(app.n_disconnects, 1);
+	ck_assert_uint_eq(server_conn_count_of(srv, getuid()), 0);
+	assert_loop_idle();
 }
 END_TEST
 
@@ -1185,6 +1410,14 @@ static Suite *transport_suite(void)
 	add_tcase(s, "peer_hangup", test_peer_hangup);
 	add_tcase(s, "stream_peer_reset", test_stream_peer_reset);
 	add_tcase(s, "stream_peer_hangup", test_stream_peer_hangup);
+	add_tcase(s, "stream_pipelined_peer_reset", test_stream_pipelined_peer_reset);
+	add_tcase(s, "stream_pipelined_peer_hangup", test_stream_pipelined_peer_hangup);
+	add_tcase(s, "stream_pipelined_peer_half_close", test_stream_pipelined_peer_half_close);
+	add_tcase(s, "stream_pipelined_idle", test_stream_pipelined_idle);
+	add_tcase(s, "stream_pipelined_close", test_stream_pipelined_close);
+	add_tcase(s, "stream_pipelined_then_served_close", test_stream_pipelined_then_served_close);
+	add_tcase(s, "back_pressure_peer_reset", test_back_pressure_peer_reset);
+	add_tcase(s, "pending_call_peer_reset", test_pending_call_peer_reset);
 	add_tcase(s, "bad_messages_close", test_bad_messages_close);
 	add_tcase(s, "per_uid_cap", test_per_uid_cap);
 	add_tcase(s, "tenant_cap", test_tenant_cap);
