@@ -308,11 +308,11 @@ test_events_watch_end_libcgctl() {
 	cgt_wait_gone "$pid" || fail "watch_end still running after cgctld stopped" || return 1
 	cat "$out" "$out.err"
 	grep -qx 'event stopping -' "$out" || fail "libcgctl: no stopping event" || return 1
-	local eshutdown
-	eshutdown=$(errno_num ESHUTDOWN) && [ -n "$eshutdown" ] || fail "no errno number for ESHUTDOWN" || return 1
-	grep -qxE "end -$eshutdown ESHUTDOWN -" "$out" ||
+	# watch_end names the code from the negated number (its switch on -r, compiled
+	# against this system's errno.h): no python to look the number up.
+	grep -qxE "end -[0-9]+ ESHUTDOWN -" "$out" ||
 		fail "libcgctl: a stopped daemon's watch ended with '$(grep '^end' "$out")', want -ESHUTDOWN" || return 1
-	grep -qxE "after -$eshutdown ESHUTDOWN" "$out" || fail "libcgctl: after the end: $(grep '^after' "$out")" ||
+	grep -qxE "after -[0-9]+ ESHUTDOWN" "$out" || fail "libcgctl: after the end: $(grep '^after' "$out")" ||
 		return 1
 	# Killed: no stopping event; the stream is cut (-ECONNRESET). A new file:
 	# the first one's "watching" line must not pass for this one's.
@@ -328,9 +328,6 @@ test_events_watch_end_libcgctl() {
 	grep -q '^end .* ECONNRESET' "$out" || fail "libcgctl: a killed daemon's watch ended with '$(grep '^end' "$out")'" ||
 		return 1
 }
-
-# The number of errno name $1 on this system.
-errno_num() { /usr/bin/python3 -S -c 'import errno, sys; print(getattr(errno, sys.argv[1]))' "$1"; }
 
 # Python: create and destroy $3 cgroups named $2N over $4 connections, pipelined,
 # for at most $5 seconds or until file $6 exists; prints "pairs P errors E".
