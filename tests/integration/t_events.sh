@@ -331,12 +331,28 @@ test_events_watch_end_libcgctl() {
 
 # Python: create and destroy $3 cgroups named $2N over $4 connections, pipelined,
 # for at most $5 seconds or until file $6 exists; prints "pairs P errors E".
+# The parents of $2N (a name with slashes) are created first.
 write_loader() {
 	cat >"$CGT_TMP/bin/loader.py" <<'EOF'
 import json, os, selectors, socket, sys, time
 
 path, prefix, total, nconn, limit, stop = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
 WINDOW = 32
+parts = prefix.split("/")[:-1]
+if parts:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    for k in range(1, len(parts) + 1):
+        s.sendall(json.dumps({"method": "io.cgctl.Manager.Create", "parameters": {"name": "/".join(parts[:k])}}).encode() + b"\0")
+        buf = b""
+        while not buf.endswith(b"\0"):
+            d = s.recv(65536)
+            if not d:
+                sys.exit("cgctld closed the connection")
+            buf += d
+        if "error" in json.loads(buf[:-1]):
+            sys.exit("create %s: %s" % ("/".join(parts[:k]), buf[:200]))
+    s.close()
 sel = selectors.DefaultSelector()
 conns = []
 for k in range(nconn):
@@ -413,10 +429,14 @@ test_events_slow_watcher_dropped() {
 	# The slow watcher stops reading; thousands of events follow.
 	kill -STOP "$wslow"
 	rm -f "$stop"
-	# The load goes on until the drop is seen (then $stop ends it): 6000 pairs
-	# were only just enough (the kernel's socket buffers hold part of the
-	# backlog); 60000 pairs and 120 s bound it.
-	cgt_user_bg "$CGT_WORK" "$load" "$PY" -S "$CGT_TMP/bin/loader.py" "$DSOCK" load 60000 4 120 "$stop"
+	# The load goes on until the drop is seen (then $stop ends it): 60000 pairs
+	# and 120 s bound it. Names of about 950 bytes (7 components of 120 below
+	# "load"): the watch buffer's limit is on bytes, and some 1 KiB an event
+	# reach it in a sixth of the 4400 pairs that short names took (the kernel's
+	# socket buffers hold part of the backlog).
+	local long=load i
+	for ((i = 0; i < 7; i++)); do printf -v long '%s/%0120d' "$long" "$i"; done
+	cgt_user_bg "$CGT_WORK" "$load" "$PY" -S "$CGT_TMP/bin/loader.py" "$DSOCK" "$long/l" 60000 4 120 "$stop"
 	lpid=$BGPID
 	t0=$SECONDS
 	while [ $((SECONDS - t0)) -lt 150 ]; do
