@@ -106,7 +106,7 @@ LIB_SRCS    := $(wildcard client/libcgctl*.c)
 CLI_SRCS    := client/cgctl.c $(wildcard client/cli_*.c)
 HOOK_SRCS   := $(wildcard client/cgctl-oci-hook.c client/cgctl-oci-hook-log.c client/oci_spec.c client/oci_identity.c client/oci_resources.c client/oci_where.c client/oci_parents.c client/oci_stopped.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
-ITEST_SRCS  := $(wildcard tests/integration/*.c)
+ITEST_SRCS  := $(filter-out tests/integration/getopt_spy.c,$(wildcard tests/integration/*.c))
 BENCH_SRCS  := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
@@ -117,7 +117,8 @@ DAEMON_LIB_OBJS := $(filter-out $(B)/daemon/main.o,$(DAEMON_OBJS))
 LIB_OBJS    := $(call obj,$(LIB_SRCS))
 CLI_OBJS    := $(call obj,$(CLI_SRCS))
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
-ITEST_BINS  := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITEST_SRCS))
+ITEST_BINS  := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(ITEST_SRCS)) \
+               $(B)/tests/integration/getopt_spy.so
 # One program, cgbench, from every bench/*.c.
 BENCH_BINS  := $(B)/bench/cgbench
 
@@ -282,6 +283,12 @@ $(B)/tests/integration/as_user.o: tests/integration/as_user.c $(CC_STAMP) | $(B)
 	$(Q)$(CC) $(CFLAGS) $(filter-out $(SANITIZER_FLAGS),$(XCFLAGS)) -c -o $@ $<
 $(B)/tests/integration/as_user: $(B)/tests/integration/as_user.o
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+# cli_options.py's LD_PRELOAD library (tests/integration/getopt_spy.c): preloaded
+# into plain and sanitizer programs alike, so never instrumented itself.
+$(B)/tests/integration/getopt_spy.so: tests/integration/getopt_spy.c $(CC_STAMP) | $(B)/.pkgs-ok
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(filter-out $(SANITIZER_FLAGS) -MMD -MP,$(XCFLAGS)) $(LDFLAGS) -shared -o $@ $< -ldl
 
 $(B)/bench/cgbench: $(call obj,$(BENCH_SRCS)) $(B)/libcgctl.a
 	$(Q)$(CC) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lpthread

@@ -26,6 +26,10 @@
  *       once the client is connected again, so unknown names do not pile up.
  *   crash_torture churn SOCKET N
  *       N create+destroy pairs on one connection (drives journal compaction).
+ *   crash_torture destroy SOCKET NAME...
+ *       Destroy each NAME recursively, one after the other on one connection
+ *       (the harness's clean-up: a cgctl exec each was two processes a name).
+ *       Prints "destroy NAME: error CODE ERROR MESSAGE" for each that fails.
  *   crash_torture runtime SOCKET NAME
  *       What a container runtime does around a container's life: create NAME,
  *       and on NoDelegation (-CGCTL_ENODELEGATION) go on without cgroups, as
@@ -497,6 +501,30 @@ static int cmd_runtime(char **argv)
 	return ok ? 0 : 1;
 }
 
+/* destroy SOCKET NAME... */
+static int cmd_destroy(int n, char **argv)
+{
+	const char *sock = argv[0];
+	cgctl *c = NULL;
+	int r, existed, failed = 0;
+
+	r = cgctl_connect(sock, &c);
+	if (r < 0) {
+		fprintf(stderr, "crash_torture: connect %s: %s\n", sock, cgctl_strerror(r));
+		return 1;
+	}
+	for (int i = 1; i < n; i++) {
+		r = cgctl_destroy(c, argv[i], CGCTL_DESTROY_RECURSIVE, &existed);
+		if (r < 0) {
+			printf("destroy %s: error %d %s %s\n", argv[i], r, cgctl_error_name(c) ? cgctl_error_name(c) : "-",
+			       cgctl_error_message(c) ? cgctl_error_message(c) : "");
+			failed = 1;
+		}
+	}
+	cgctl_disconnect(c);
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 6 && strcmp(argv[1], "run") == 0)
@@ -505,7 +533,9 @@ int main(int argc, char **argv)
 		return cmd_churn(argv + 2);
 	if (argc == 4 && strcmp(argv[1], "runtime") == 0)
 		return cmd_runtime(argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "destroy") == 0)
+		return cmd_destroy(argc - 2, argv + 2);
 	fprintf(stderr, "usage: crash_torture run GATE LOGDIR WORKERS SEED | churn SOCKET N | "
-		"runtime SOCKET NAME\n");
+		"destroy SOCKET NAME... | runtime SOCKET NAME\n");
 	return 2;
 }

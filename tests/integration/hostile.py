@@ -1534,12 +1534,19 @@ def scenario_watchers(path, pid, count, limit):
         check(ev and ev["parameters"]["event"]["type"] == "created" and ev["parameters"]["event"]["name"] == "w1",
               "watcher %d: %s" % (i, short(ev)))
     log("ok   20 slots freed and reused; %d watchers saw the create" % len(watching))
-    # A watcher that never reads while events pour in: dropped, not buffered without end.
+    # A watcher that never reads while events pour in: dropped, not buffered without end. The flood's
+    # cgroup has a long name (8 components of 120 bytes below w1): an event of about 1 KiB, so 1000 to
+    # 1400 fill the watch buffer (1 MiB) and the socket, where on w1 it took 7000 (8000 calls: 16 s of
+    # the ASan daemon at load 13). The limit is on bytes queued, whatever the events.
     slow = watching.pop()
-    body = [call_bytes(m("SetResources"), {"name": "w1", "resources": {
-        "unified": {"cgroup.max.descendants": str(100 + i % 50)}}}) for i in range(8000)]
     for w in watching:
         w.close()
+    deep = "w1"
+    for k in range(8):
+        deep += "/" + chr(ord("a") + k) * 120
+        ok(c.call(m("Create"), {"name": deep}), "Create %s" % short(deep, 40))
+    body = [call_bytes(m("SetResources"), {"name": deep, "resources": {
+        "unified": {"cgroup.max.descendants": str(100 + i % 50)}}}) for i in range(2500)]
     time.sleep(0.2)
     p = Conn(path, timeout=30)
     t0 = time.monotonic()
@@ -1562,7 +1569,7 @@ def scenario_watchers(path, pid, count, limit):
     check(final is not None and final.get("error") == QE and final["parameters"].get("limit") == "watch-buffer",
           "a watcher that never read, after %d events: %s" % (got, short(final)))
     log("ok   a watcher that never read was dropped after %d events: %s" % (got, final["error"]))
-    ok(c.call(m("Destroy"), {"name": "w1"}), "Destroy w1")
+    ok(c.call(m("Destroy"), {"name": "w1", "recursive": True}), "Destroy w1")
     if any(e["name"] == "w0" for e in ok(c.call(m("List")), "List")["entries"]):
         ok(c.call(m("Destroy"), {"name": "w0"}), "Destroy w0")
     for w in conns:

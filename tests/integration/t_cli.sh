@@ -7,18 +7,21 @@
 c() { cgctl_u --socket "$DSOCK" "$@"; }
 
 # cli_options.py for program $1 (cgctl or cgctld): its binary $2, man page $3, sources $4.
+# With the clients' getopt_spy.so (make test-bins) it reads each parser's option
+# table and needs about a hundred execs; without it, each option on its own (900).
 cli_options_check() {
 	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
-	/usr/bin/python3 -S "$HERE/cli_options.py" "$@" "$CGT_TMP" >"$CGT_TMP/opts.out" 2>&1
+	/usr/bin/python3 -S "$HERE/cli_options.py" "$@" "$CGT_TMP" \
+		"${CGCTL_TEST_CLIENT_BUILD:-$BUILD}/tests/integration/getopt_spy.so" >"$CGT_TMP/opts.out" 2>&1
 	RC=$?
 	cat "$CGT_TMP/opts.out"
 	[ "$RC" = 0 ] || fail "$(grep -m1 '^FAIL' "$CGT_TMP/opts.out" || tail -n 1 "$CGT_TMP/opts.out")"
 }
 
 test_cli_options_documented() {
-	# Every option cgctl takes is in --help and in cgctl(1), and every one they name exists: the
-	# candidates are every option word of the sources, the help texts and the man page, each tried
-	# on every command (cli_options.py).
+	# Every option cgctl takes is in --help and in cgctl(1), and every one they name exists: each
+	# command's getopt table, and every option word of the sources, the help texts and the man page
+	# the table would take, each tried on the command (cli_options.py).
 	cli_options_check cgctl "$CGCTL" "$TOP/docs/cgctl.1" "$TOP/client"
 }
 

@@ -319,9 +319,12 @@ test_crashpoint_recursive_destroy() {
 TT_FOREIGN='["base/foreign-nested","foreign-root","foreign-user"]'
 
 # Start the daemon for round $1 on its own socket (clients learn it only from
-# the gate), appending to one log; no waiting.
+# the gate), appending to one log; no waiting. What the log holds so far is
+# the former daemons' (each is dead and reaped by now): crash_torture reads
+# past it on TT_LOGFD (tt_wait_ready).
 tt_spawn() {
-	local CGT_AS CGT_ENV
+	local CGT_AS CGT_ENV line
+	[ -z "${TT_LOGFD:-}" ] || while IFS= read -r -u "$TT_LOGFD" line; do :; done
 	DSOCK=$CGT_RUN/tt.$1.sock
 	cgt_as_prefix "$CGT_MROOT/cgctld.leaf" "$CGT_UID" "$CGT_GID" init 0
 	cgt_user_env
@@ -330,6 +333,29 @@ tt_spawn() {
 		</dev/null >>"$DLOG" 2>&1 &
 	DPID=$!
 	cgt_track_pid "$DPID"
+}
+
+# Wait until the daemon tt_spawn started says "ready on" (it listens), in the
+# log lines after those tt_spawn read past: builtins only, where a status call
+# every 10 ms until one was answered was two execs a turn.
+tt_wait_ready() {
+	local line part="" i=0 limit=$((CGT_TIMEOUT * 100))
+	while :; do
+		while IFS= read -r -u "$TT_LOGFD" line; do
+			line=$part$line part=""
+			case $line in *"cgctld: ready on "*) return 0 ;; esac
+		done
+		part=$part$line
+		cgt_proc_state_v "$DPID"
+		if [ "$CGT_STATE" = Z ] || ! kill -0 "$DPID" 2>/dev/null; then
+			wait "$DPID" 2>/dev/null
+			fail "cgctld exited early (status $?): $(tail -n 3 "$DLOG" | tr '\n' ' ')"
+			return 1
+		fi
+		i=$((i + 1))
+		[ "$i" -lt "$limit" ] || { fail "cgctld did not say it is ready on $DSOCK within ${CGT_TIMEOUT}s"; return 1; }
+		cgt_nap 0.01
+	done
 }
 
 # Let the clients at the current daemon.
@@ -350,16 +376,19 @@ tt_check() {
 	cgt_cg_dirs "$CGT_MROOT"
 	printf -v dirs '%s\n' "${CGT_DIRS[@]#"$CGT_MROOT"/}"
 	dirs=${dirs%$'\n'}
-	if grep -hq '^E ' "$TT"/w*.log 2>/dev/null; then
-		fail "$label: a client got an unexpected daemon error: $(grep -h '^E ' "$TT"/w*.log | head -n 3 | tr '\n' ';')"
-		return 1
-	fi
 	# Each name's last C/c/D/d event, from complete lines (ended by " .") only.
 	# Names last destroyed are left out unless a directory of that name exists:
-	# a listed one has a directory or is an error anyway.
+	# a listed one has a directory or is an error anyway. Instead, when a client
+	# got an error from the daemon ("E" lines): "E", a tab and the first three.
 	states=$(awk 'FILENAME == "-" { dir[$0] = 1; next }
+		/^E / { if (ne++ < 3) err = err $0 ";" }
 		$NF == "." && $1 ~ /^[CcDd]$/ { for (i = 2; i < NF; i++) st[$i] = $1 }
-		END { for (n in st) if (st[n] != "d" || n in dir) print n "\t" st[n] }' - "$TT"/w*.log <<<"$dirs" 2>/dev/null)
+		END { if (ne) { print "E\t" err; exit }
+			for (n in st) if (st[n] != "d" || n in dir) print n "\t" st[n] }' - "$TT"/w*.log <<<"$dirs" 2>/dev/null)
+	if [[ $states == E$'\t'* ]]; then
+		fail "$label: a client got an unexpected daemon error: ${states#E$'\t'}"
+		return 1
+	fi
 	res=$(jq -n -r --argjson list "$list" --argjson status "$status" --arg dirs "$dirs" \
 		--arg states "$states" --argjson foreign "$TT_FOREIGN" --arg fresh "$fresh" '
 		($list | map({key: .name, value: .}) | from_entries) as $L
@@ -473,7 +502,7 @@ tt_points_complete() {
 
 test_crash_torture() {
 	local crashes=${CGCTL_TORTURE_CRASHES:-10} workers=${CGCTL_TORTURE_WORKERS:-4}
-	local seed=${CGCTL_TORTURE_SEED:-$RANDOM} i early=0 cpid t0 ops unknown name rounds point ms
+	local seed=${CGCTL_TORTURE_SEED:-$RANDOM} i early=0 cpid t0 ops unknown rounds point ms names TT_LOGFD
 	[ "${CGCTL_THOROUGH:-0}" = 1 ] && crashes=${CGCTL_TORTURE_CRASHES:-100}
 	rounds=$((crashes + ${#TT_POINTS[@]}))
 	local bin=$CGT_TMP/bin/crash_torture
@@ -496,10 +525,11 @@ test_crash_torture() {
 	mkdir -m 0755 "$TT" && chown "$CGT_UID:$CGT_GID" "$TT" || return 1
 	DLOG=$CGT_LOGS/torture-daemons.log
 	printf '%s\n' "$DLOG" >>"$CGT_TMP/daemon-logs"
+	: >>"$DLOG" && exec {TT_LOGFD}<"$DLOG" || return 1
 
 	tt_point_for 0
 	tt_spawn 0
-	cgt_daemon_wait_quick || return 1
+	tt_wait_ready || return 1
 	tt_check "first start" fresh || return 1
 	tt_open_gate
 	cgt_user_bg "$CGT_WORK" "$TT/clients.out" "$bin" run "$TT/gate" "$TT" "$workers" "$seed"
@@ -509,7 +539,7 @@ test_crash_torture() {
 		point=$TT_CRASH
 		tt_end_round "$i" || return 1
 		kill -0 "$cpid" 2>/dev/null || fail "the clients exited during crash $i: $(tail -n 3 "$TT/clients.out")" || return 1
-		rm -f "$DSOCK"
+		# Its socket stays (each daemon has its own, the clients get refused on it), all removed at the end.
 		if ((i % 10 == 5)); then
 			# Now and then, also kill it during start-up (reconcile may be mid-way).
 			TT_CRASH=""
@@ -518,12 +548,11 @@ test_crash_torture() {
 			cgt_nap "$ms"
 			kill -KILL "$DPID" 2>/dev/null
 			wait "$DPID" 2>/dev/null
-			rm -f "$DSOCK"
 			early=$((early + 1))
 		fi
 		tt_point_for "$i"
 		tt_spawn "$i"
-		cgt_daemon_wait_quick || return 1
+		tt_wait_ready || return 1
 		tt_check "after crash $i${point:+ (at $point)}" fresh || return 1
 		tt_open_gate
 	done
@@ -541,7 +570,7 @@ test_crash_torture() {
 	cgt_daemon_stop || fail "cgctld did not stop on SIGTERM" || return 1
 	rm -f "$CGT_RUN"/tt.*.sock
 	tt_spawn final
-	cgt_daemon_wait_quick || return 1
+	tt_wait_ready || return 1
 	tt_check "after a clean restart" || return 1
 	r --json status
 	expect_jq '.ledger.reconcile.rolled_back == [] and .ledger.reconcile.resumed == []' ||
@@ -549,10 +578,9 @@ test_crash_torture() {
 
 	# Everything ours can be removed; nothing else is.
 	r --json list
-	for name in $(jq -r '.[].name | select(contains("/") | not) | select(. != "base")' <<<"$OUT"); do
-		r destroy --recursive "$name" >/dev/null
-		expect_rc 0 "destroy $name" || return 1
-	done
+	mapfile -t names < <(jq -r '.[].name | select(contains("/") | not) | select(. != "base")' <<<"$OUT")
+	CGT_TIMEOUT=60 cgt_user_out OUT "$bin" destroy "$DSOCK" "${names[@]}" ||
+		fail "destroy --recursive of all ${#names[@]}: $OUT" || return 1
 	r --json list
 	expect_jq '[.[].name] == ["base"]' || return 1
 	cgt_tree
