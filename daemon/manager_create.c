@@ -13,6 +13,7 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "controllers.h"
 #include "crashpoint.h"
 #include "events.h"
 #include "identity.h"
@@ -69,7 +70,9 @@ static void manager_enable_children_controllers(int pfd, const char *rel)
 			continue;
 		snprintf(buf, sizeof(buf), "+%s", *c);
 		r = cgfs_write(pfd, sfile, buf);
-		if (r < 0)
+		if (r == -EEXIST)
+			controllers_enable_failed(pfd, rel, *c, r);
+		else if (r < 0)
 			log_notice("%s: cannot enable %s for its children (%s); they get no %s limits", rel, *c,
 				   r == -EBUSY ? "it has processes" : strerror(-r), *c);
 	}
