@@ -17,7 +17,6 @@
 #include "crashpoint.h"
 #include "events.h"
 #include "identity.h"
-#include "kill.h"
 #include "log.h"
 #include "now.h"
 #include "tenant.h"
@@ -185,20 +184,6 @@ static int manager_mark(struct manager *m, struct ledger_entry *tmpl, const char
 		tmpl->nonce[0] = '\0';
 	}
 	return TAKE_FD(fd);
-}
-
-/* Bound what a tenant can make inside the cgroup open at fd (tenant_check_bounds()), in files it does not get. */
-static int manager_bound_inside(struct manager *m, int fd)
-{
-	char buf[32];
-	int r;
-
-	snprintf(buf, sizeof(buf), "%u", m->quota.entries);
-	r = cgfs_write_attr(fd, "", "cgroup.max.descendants", buf);
-	if (r < 0)
-		return r;
-	snprintf(buf, sizeof(buf), "%d", CGKILL_MAX_DEPTH);
-	return cgfs_write_attr(fd, "", "cgroup.max.depth", buf);
 }
 
 /* The create is refused: say why the hand-over failed (why: what it needs, or NULL). */

@@ -52,3 +52,87 @@ test_tenants3_delegate_controller_file_taken() {
 	tn_owned_by "$TN_ROOT/p/d/$f" "$CGT_UID" || return 1
 	t1 destroy p --recursive && expect_rc 0 && expect_no_dir "$TN_ROOT/p"
 }
+
+# The daemon dies between Destroy's cgroup.max.descendants of 0 on a tenant's
+# delegated entry and the end of its removal, which a process in it keeps
+# Busy. The next start keeps the entry and puts its bound back (the tenant's
+# share, --max-cgroups-per-uid): the tenant makes cgroups in it again.
+# Before, the 0 stayed: the entry was the tenant's but it could make nothing in it.
+test_tenants3_delegate_crash_at_zero_bound() {
+	local TN_OPTS=(--max-cgroups-per-uid 1000) TN_PRE=(env CGCTLD_TEST_CRASH=destroy-bounded) lim
+	tn_up || return 1
+	t1 create d --delegate && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach d "$SPID" && expect_rc 0 || return 1
+	adm destroy d && expect_rc 1 || return 1
+	cgt_wait_gone "$DPID" || { fail "cgctld did not stop at destroy-bounded"; return 1; }
+	wait "$DPID" 2>/dev/null
+	grep -q 'test crash point destroy-bounded reached' "$DLOG" || fail "no crash at destroy-bounded" || return 1
+	read -r lim <"$TN_ROOT/d/cgroup.max.descendants"
+	[ "$lim" = 0 ] || fail "the crash left d's cgroup.max.descendants at $lim, not 0" || return 1
+	TN_PRE=()
+	TN_STATE=$DSTATE tn_up || return 1
+	read -r lim <"$TN_ROOT/d/cgroup.max.descendants"
+	[ "$lim" = 1000 ] || fail "d's cgroup.max.descendants is $lim after the restart, not 1000" || return 1
+	t3_mkdir "$TN_ROOT/d/in" || return 1
+	t1 --json list && expect_rc 0 && expect_jq '[.[] | select(.name == "d" and .state == "active")] | length == 1' ||
+		return 1
+	t1 destroy d --kill && expect_rc 0 && expect_no_dir "$TN_ROOT/d"
+}
+
+# The daemon dies as it starts to remove a tenant's delegated entry, while the
+# tenant, from outside it, makes 200 cgroups inside, each again once it is
+# gone. The next start finishes the removal: the entry's bound is 0 first, as
+# in Destroy. Before, reconcile emptied it without the bound, met the tenant's
+# newest cgroup at every rmdir and kept the entry.
+test_tenants3_delegate_restart_removal_not_raced() {
+	local stop=$CGT_TMP/spin.stop TN_PRE=(env CGCTLD_TEST_CRASH=destroy-intent) spin
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	tn_up || return 1
+	t1 create d --delegate && expect_rc 0 || return 1
+	tn_spin_inside "$TN_ROOT/d" "$stop"
+	spin=$BGPID
+	until [ -d "$TN_ROOT/d/x199" ] || ! kill -0 "$spin" 2>/dev/null; do cgt_nap 0.01; done
+	adm destroy d && expect_rc 1 || { touch "$stop"; return 1; }
+	cgt_wait_gone "$DPID" || { touch "$stop"; fail "cgctld did not stop at destroy-intent"; return 1; }
+	wait "$DPID" 2>/dev/null
+	TN_PRE=()
+	TN_STATE=$DSTATE tn_up
+	touch "$stop"
+	wait "$spin" 2>/dev/null
+	cat "$CGT_TMP/spin.out"
+	expect_no_dir "$TN_ROOT/d" || { adm destroy d --kill; return 1; }
+	adm --json list && expect_rc 0 && expect_jq 'length == 0'
+}
+
+# A tenant's --delegate entry recorded by a cgctld from before hand-overs: the
+# ledger's record is the same, the directory stayed root's and unbounded. As
+# systemd gives a Delegate= unit's cgroup to its User= at every start, the
+# next start bounds it and hands it over; an entry handed over already is
+# left as it is (a bound its tenant lowered stays).
+test_tenants3_delegate_handed_over_at_start() {
+	local TN_OPTS=(--max-cgroups-per-uid 1000) f lim
+	tn_up || return 1
+	t1 create d --delegate && expect_rc 0 || return 1
+	t1 create e --delegate && expect_rc 0 && t1 set e cgroup.max.descendants=7 && expect_rc 0 || return 1
+	tn_down
+	# What the code before hand-overs left behind.
+	chown 0 "$TN_ROOT/d" || return 1
+	while read -r f; do
+		[ ! -f "$TN_ROOT/d/$f" ] || chown 0 "$TN_ROOT/d/$f" || return 1
+	done </sys/kernel/cgroup/delegate
+	echo max >"$TN_ROOT/d/cgroup.max.descendants" && echo max >"$TN_ROOT/d/cgroup.max.depth" || return 1
+	TN_STATE=$DSTATE tn_up || return 1
+	tn_owned_by "$TN_ROOT/d" "$CGT_UID" && tn_owned_by "$TN_ROOT/d/cgroup.procs" "$CGT_UID" || return 1
+	tn_owned_by "$TN_ROOT/d/cgroup.max.descendants" 0 || return 1
+	read -r lim <"$TN_ROOT/d/cgroup.max.descendants" && [ "$lim" = 1000 ] ||
+		fail "d's cgroup.max.descendants is $lim, not 1000" || return 1
+	read -r lim <"$TN_ROOT/d/cgroup.max.depth" && [ "$lim" = 64 ] || fail "d's cgroup.max.depth is $lim" || return 1
+	read -r lim <"$TN_ROOT/e/cgroup.max.descendants" && [ "$lim" = 7 ] ||
+		fail "e's cgroup.max.descendants is $lim, not the 7 its tenant set" || return 1
+	grep -q 'd: delegated to uid [0-9]* before cgctld handed such entries over: handed over now' "$DLOG" ||
+		fail "the log does not say d was handed over" || return 1
+	t3_mkdir "$TN_ROOT/d/in" || return 1
+	t1 destroy d && expect_rc 0 && t1 destroy e && expect_rc 0 && expect_no_dir "$TN_ROOT/d"
+}
+
