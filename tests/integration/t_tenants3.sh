@@ -136,3 +136,77 @@ test_tenants3_delegate_handed_over_at_start() {
 	t1 destroy d && expect_rc 0 && t1 destroy e && expect_rc 0 && expect_no_dir "$TN_ROOT/d"
 }
 
+# Remove (as root) every cgroup below dir $1 by fds, after cgroup.kill: the
+# harness's clean-up joins paths, and a tree nested deep with long names has
+# longer ones than PATH_MAX.
+t3_rm_deep() {
+	# shellcheck disable=SC2016
+	/usr/bin/python3 -S -c '
+import os, sys, time
+def rm_below(fd):
+    for n in os.listdir(fd):
+        try:
+            c = os.open(n, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError:
+            continue
+        try:
+            k = os.open("cgroup.kill", os.O_WRONLY, dir_fd=c)
+            os.write(k, b"1")
+            os.close(k)
+        except OSError:
+            pass
+        rm_below(c)
+        os.close(c)
+        for _ in range(300):
+            try:
+                os.rmdir(n, dir_fd=fd)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.01)
+try:
+    fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+except OSError:
+    sys.exit(0)
+rm_below(fd)
+' "$1"
+}
+
+# Tenant 1 nests 64 cgroups with 199-byte names inside its p/d (the 65th is
+# refused by d's cgroup.max.depth) and moves its process to the bottom: 66
+# levels and 12 KB of path below p. Kill of p with a signal reaches it, and a
+# destroy removes it all. Before, the signal walk stopped 64 levels below p
+# (the process was not signalled) and the removal joined paths longer than
+# PATH_MAX (ENAMETOOLONG: Destroy failed).
+test_tenants3_delegate_deep_inside_walked() {
+	local out
+	[ -x /usr/bin/python3 ] || { skip "/usr/bin/python3 not installed"; return; }
+	tn_up || return 1
+	t1 create p && expect_rc 0 && t1 create p/d --delegate && expect_rc 0 || return 1
+	tn_sleeper "$CGT_WORK" "$CGT_UID" "$CGT_GID" || return 1
+	t1 attach p/d "$SPID" && expect_rc 0 || return 1
+	# shellcheck disable=SC2016
+	out=$(cgt_as_user_in "$CGT_WORK" /usr/bin/python3 -S -c '
+import os, sys
+os.chdir(sys.argv[1])
+for i in range(64):
+    n = "%02d" % i + "x" * 197
+    os.mkdir(n)
+    os.chdir(n)
+try:
+    os.mkdir("deeper")
+    print("65th made")
+except OSError:
+    print("65th refused")
+with open("cgroup.procs", "w") as f:
+    f.write(sys.argv[2])
+' "$TN_ROOT/p/d" "$SPID" </dev/null 2>&1)
+	printf '    %s\n' "$out"
+	[ "$out" = "65th refused" ] || fail "tenant 1's nesting: $out" || { t3_rm_deep "$TN_ROOT/p/d"; return 1; }
+	t1 kill p --signal TERM && expect_rc 0 || { t3_rm_deep "$TN_ROOT/p/d"; return 1; }
+	cgt_wait_gone "$SPID" || fail "the process 66 levels below p was not signalled" ||
+		{ t3_rm_deep "$TN_ROOT/p/d"; return 1; }
+	t1 destroy p --recursive --kill && expect_rc 0 && expect_no_dir "$TN_ROOT/p" ||
+		{ t3_rm_deep "$TN_ROOT/p/d"; return 1; }
+}
