@@ -329,6 +329,25 @@ static int cgfs_delegate_files(char **ret_list)
 	return *ret_list ? 0 : -ENOMEM;
 }
 
+/*
+ * Give dirfd's interface file name to uid. A file of a controller not enabled
+ * above is simply not there; nor is it when a delegatee's directory (or
+ * anything but a regular file) stands in its place: that is left alone.
+ */
+static int cgfs_chown_file(int dirfd, const char *name, uid_t uid)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	return fchownat(fd, "", uid, (gid_t)-1, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
 int cgfs_hand_over(int dirfd, uid_t uid)
 {
 	_cleanup_free_ char *list = NULL;
@@ -338,11 +357,25 @@ int cgfs_hand_over(int dirfd, uid_t uid)
 	if (r < 0)
 		return r;
 	for (char *f = strtok_r(list, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) {
-		/* A file of a controller not enabled above is simply not there. */
-		if (!strchr(f, '/') && fchownat(dirfd, f, uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
-			return -errno;
+		if (!strchr(f, '/') && (r = cgfs_chown_file(dirfd, f, uid)) < 0)
+			return r;
 	}
 	return fchownat(dirfd, "", uid, (gid_t)-1, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
+int cgfs_open_file(int rootfd, const char *relpath, int flags)
+{
+	_cleanup_close_ int fd = cgfs_open(rootfd, relpath, flags | O_NOFOLLOW, 0);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* cgroupfs holds no FIFO either; tests stand one in for a file whose reads differ. */
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	return TAKE_FD(fd);
 }
 
 int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text)
@@ -351,7 +384,7 @@ int cgfs_read(int rootfd, const char *relpath, size_t max, char **ret_text)
 
 	if (max >= SIZE_MAX - 1)
 		return -EINVAL;
-	fd = cgfs_open(rootfd, relpath, O_RDONLY | O_NOFOLLOW, 0);
+	fd = cgfs_open_file(rootfd, relpath, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	return cgfs_read_fd(fd, max, ret_text);
@@ -365,7 +398,7 @@ int cgfs_write(int rootfd, const char *relpath, const char *value)
 
 	if (!value)
 		return -EINVAL;
-	fd = cgfs_open(rootfd, relpath, O_WRONLY | O_NOFOLLOW, 0);
+	fd = cgfs_open_file(rootfd, relpath, O_WRONLY);
 	if (fd < 0)
 		return fd;
 	len = strlen(value);
@@ -396,7 +429,7 @@ int cgfs_open_attr(int rootfd, const char *relpath, const char *attr, int flags)
 	_cleanup_free_ char *path = NULL;
 	int r = path_join(relpath, attr, &path);
 
-	return r < 0 ? r : cgfs_open(rootfd, path, flags, 0);
+	return r < 0 ? r : cgfs_open_file(rootfd, path, flags);
 }
 
 int cgfs_read_attr(int rootfd, const char *relpath, const char *attr, size_t max, char **ret_text)
@@ -557,6 +590,35 @@ int cgfs_list_children(int rootfd, const char *relpath, char ***ret_names)
 	qsort(v, n, sizeof(char *), strv_cmp);
 	*ret_names = v;
 	return 0;
+}
+
+/* Is name a file name of controller ("memory.max" of "memory")? */
+static bool cgfs_is_controller_file(const char *name, const char *controller)
+{
+	size_t n = strlen(controller);
+
+	return strncmp(name, controller, n) == 0 && name[n] == '.';
+}
+
+int cgfs_find_shadow(int dirfd, const char *controller, char **ret_path)
+{
+	char **kids = NULL;
+	int r = cgfs_list_children(dirfd, "", &kids);
+
+	if (r < 0)
+		return r;
+	for (char **k = kids; *k && r == 0; k++) {
+		char **inner = NULL;
+
+		if (cgfs_list_children(dirfd, *k, &inner) < 0)
+			continue;
+		for (char **i = inner; *i && r == 0; i++)
+			if (cgfs_is_controller_file(*i, controller))
+				r = asprintf(ret_path, "%s/%s", *k, *i) < 0 ? -ENOMEM : 1;
+		cgfs_strv_free(inner);
+	}
+	cgfs_strv_free(kids);
+	return r;
 }
 
 char **cgfs_strv_free(char **v)

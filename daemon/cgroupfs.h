@@ -53,6 +53,15 @@ int cgfs_rmdir(int rootfd, const char *relpath, bool *ret_existed);
 int cgfs_rmdir_resolve(int rootfd, const char *relpath, int rmdir_errno, bool *ret_existed);
 
 /*
+ * Open the interface file relpath with flags (O_NOFOLLOW added): a regular
+ * file (or a FIFO, a test's stand-in), never a directory a delegatee made
+ * under a file's name while its controller was off (-EISDIR), nor anything
+ * else (-EINVAL). The fd or -errno.
+ * cgfs_read(), cgfs_write() and the *_attr() functions open through it.
+ */
+int cgfs_open_file(int rootfd, const char *relpath, int flags);
+
+/*
  * Read the whole file relpath into a NUL-terminated malloc'd buffer of at
  * most max bytes (-EFBIG beyond). 0 or -errno.
  */
@@ -73,7 +82,8 @@ int cgfs_write_attr(int rootfd, const char *relpath, const char *attr, const cha
  * Hand the cgroup open at dirfd over to uid, as systemd's Delegate= does: the
  * directory and the files the kernel lists in /sys/kernel/cgroup/delegate
  * (cgroup.procs, cgroup.threads, cgroup.subtree_control without that list)
- * change owner; its limits stay the daemon's. 0 or -errno.
+ * change owner (only regular files: a directory in a file's place is left
+ * alone); its limits stay the daemon's. 0 or -errno.
  */
 int cgfs_hand_over(int dirfd, uid_t uid);
 
@@ -94,6 +104,14 @@ int cgfs_parse_events(const char *text, bool *ret_populated, bool *ret_frozen);
  * cgfs_strv_free). 0 or -errno.
  */
 int cgfs_list_children(int rootfd, const char *relpath, char ***ret_names);
+/*
+ * Why a controller cannot be enabled in dirfd's cgroup.subtree_control
+ * (EEXIST): a child's child named like one of its files ("d/memory.max"), a
+ * cgroup a delegatee made while the controller was off, in the place the
+ * kernel would put the file. 1 with "child/name" malloc'd in *ret_path, 0
+ * when there is none, -errno.
+ */
+int cgfs_find_shadow(int dirfd, const char *controller, char **ret_path);
 /* Free a NULL-terminated string array; NULL is fine. Returns NULL. */
 char **cgfs_strv_free(char **v);
 

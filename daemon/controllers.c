@@ -35,6 +35,18 @@ static int controllers_read(struct manager *m, const char *file, char ***ret)
 	return cgfs_parse_controllers(text, ret);
 }
 
+void controllers_enable_failed(int dirfd, const char *what, const char *controller, int r)
+{
+	_cleanup_free_ char *shadow = NULL;
+
+	if (r == -EEXIST && cgfs_find_shadow(dirfd, controller, &shadow) > 0)
+		log_warnx("%s: cannot enable controller %s for children: %s/%s is a cgroup named like one of its "
+			  "files (a delegatee made it while %s was off); %s stays off for every child until it is removed",
+			  what, controller, what, shadow, controller, controller);
+	else
+		log_warn_errno(r, "%s: cannot enable controller %s for children", what, controller);
+}
+
 /* Enable for children each controller of avail that m->available did not have. */
 static void controllers_enable_new(struct manager *m, char **avail)
 {
@@ -47,7 +59,7 @@ static void controllers_enable_new(struct manager *m, char **avail)
 		snprintf(buf, sizeof(buf), "+%s", *c);
 		r = cgfs_write(m->rootfd, "cgroup.subtree_control", buf);
 		if (r < 0)
-			log_warn_errno(r, "%s: cannot enable controller %s for children", m->root_path, *c);
+			controllers_enable_failed(m->rootfd, m->root_path, *c, r);
 	}
 }
 

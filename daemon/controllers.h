@@ -19,5 +19,11 @@ int controllers_sync(struct manager *m);
  * watched in degraded mode or at the top of the hierarchy. 0 or -errno.
  */
 int controllers_watch(struct manager *m);
+/*
+ * Log why enabling controller in the cgroup.subtree_control of dirfd (what:
+ * its path or name) failed with r: for EEXIST, the cgroup below it that
+ * takes the name of one of the controller's files (cgfs_find_shadow()).
+ */
+void controllers_enable_failed(int dirfd, const char *what, const char *controller, int r);
 /* Stop following (before the monitor goes). */
 void controllers_unwatch(struct manager *m);

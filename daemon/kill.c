@@ -23,16 +23,6 @@ static int kill_pid_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Build "relpath/child" (relpath may be ""). */
-static char *kill_join(const char *relpath, const char *child)
-{
-	char *p;
-
-	if (asprintf(&p, "%s%s%s", relpath, *relpath ? "/" : "", child) < 0)
-		return NULL;
-	return p;
-}
-
 /* The pids of cgroup.procs text, sorted, in *ret (malloc'd); their number, or -ENOMEM. */
 static ssize_t kill_parse_pids(const char *text, pid_t **ret)
 {
@@ -147,23 +137,29 @@ static int kill_signal_procs(int rootfd, const char *relpath, int sig)
 	return 0;
 }
 
-/* Signal every process of relpath's cgroup.procs (kill_signal_procs()), then recurse into children. */
-static int cgkill_signal_tree(int rootfd, const char *relpath, int sig, unsigned depth)
+/*
+ * Signal every process of the cgroup open at dirfd (kill_signal_procs()),
+ * then of each cgroup below it, each opened beneath its parent's fd: a
+ * relpath joined from a delegatee's names would outgrow PATH_MAX long before
+ * the depth it may reach.
+ */
+static int cgkill_signal_tree(int dirfd, int sig, unsigned depth)
 {
 	char **kids = NULL;
 	int r;
 
-	if (depth > CGKILL_MAX_DEPTH)
+	if (depth > CGKILL_WALK_DEPTH)
 		return -ELOOP;
-	r = kill_signal_procs(rootfd, relpath, sig);
+	r = kill_signal_procs(dirfd, "", sig);
 	if (r < 0)
 		return r;
-	if (cgfs_list_children(rootfd, relpath, &kids) < 0)
+	if (cgfs_list_children(dirfd, "", &kids) < 0)
 		return 0;
 	for (char **k = kids; *k; k++) {
-		_cleanup_free_ char *child = kill_join(relpath, *k);
-		if (child)
-			(void)cgkill_signal_tree(rootfd, child, sig, depth + 1);
+		_cleanup_close_ int fd = cgfs_open_dir(dirfd, *k);
+
+		if (fd >= 0)
+			(void)cgkill_signal_tree(fd, sig, depth + 1);
 	}
 	cgfs_strv_free(kids);
 	return 0;
@@ -172,6 +168,7 @@ static int cgkill_signal_tree(int rootfd, const char *relpath, int sig, unsigned
 int cgkill_signal(int rootfd, const char *relpath, int sig)
 {
 	_cleanup_free_ char *old = NULL;
+	_cleanup_close_ int fd = -1;
 	bool was_frozen;
 	int r;
 
@@ -179,7 +176,8 @@ int cgkill_signal(int rootfd, const char *relpath, int sig)
 	was_frozen = r >= 0 && old[0] == '1';
 	if (!was_frozen)
 		(void)cgfs_write_attr(rootfd, relpath, "cgroup.freeze", "1");
-	r = cgkill_signal_tree(rootfd, relpath, sig, 0);
+	fd = cgfs_open_dir(rootfd, relpath);
+	r = fd < 0 ? fd : cgkill_signal_tree(fd, sig, 0);
 	if (!was_frozen)
 		(void)cgfs_write_attr(rootfd, relpath, "cgroup.freeze", "0");
 	return r;
@@ -194,38 +192,59 @@ int cgkill_start(int rootfd, const char *relpath)
 	return r;
 }
 
-/* Depth-first removal, bounded so a hostile tree cannot exhaust the stack. */
-static int cgkill_rmdir_tree_at(int rootfd, const char *relpath, unsigned depth, bool *ret_existed)
+static int cgkill_rmdir_child(int dirfd, const char *name, unsigned depth, bool *ret_existed);
+
+/* Remove every cgroup below the one open at dirfd (depth levels below the walk's start), deepest first. */
+static int cgkill_rmdir_below(int dirfd, unsigned depth)
 {
 	char **kids = NULL;
+	int r = cgfs_list_children(dirfd, "", &kids);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	for (char **k = kids; *k && r >= 0; k++)
+		r = cgkill_rmdir_child(dirfd, *k, depth + 1, NULL);
+	cgfs_strv_free(kids);
+	return r;
+}
+
+/*
+ * Remove dirfd's child name and everything below it, depth-first, each level
+ * opened beneath its parent's fd (never a joined path: PATH_MAX), bounded so a
+ * hostile tree cannot exhaust the stack.
+ */
+static int cgkill_rmdir_child(int dirfd, const char *name, unsigned depth, bool *ret_existed)
+{
+	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (depth > CGKILL_MAX_DEPTH)
+	if (depth > CGKILL_WALK_DEPTH)
 		return -ELOOP;
-	r = cgfs_list_children(rootfd, relpath, &kids);
-	if (r == -ENOENT) {
-		*ret_existed = false;
+	fd = cgfs_open_dir(dirfd, name);
+	if (fd == -ENOENT) {
+		if (ret_existed)
+			*ret_existed = false;
 		return 0;
 	}
+	if (fd < 0)
+		return fd;
+	r = cgkill_rmdir_below(fd, depth);
 	if (r < 0)
 		return r;
-	for (char **k = kids; *k && r >= 0; k++) {
-		_cleanup_free_ char *child = kill_join(relpath, *k);
-		bool ignored;
-
-		r = child ? cgkill_rmdir_tree_at(rootfd, child, depth + 1, &ignored) : -ENOMEM;
-	}
-	cgfs_strv_free(kids);
-	if (r < 0)
-		return r;
-	return cgfs_rmdir(rootfd, relpath, ret_existed);
+	return cgfs_rmdir(dirfd, name, ret_existed);
 }
 
 int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed)
 {
+	_cleanup_close_ int opened = -1;
+	const char *last = NULL;
 	bool existed = false;
-	int r = cgkill_rmdir_tree_at(rootfd, relpath, 0, &existed);
+	int r, pfd = cgfs_parent_dirfd(rootfd, relpath, &last, &opened);
 
+	if (pfd == -ENOENT)
+		r = 0;
+	else
+		r = pfd < 0 ? pfd : cgkill_rmdir_child(pfd, last, 0, &existed);
 	if (ret_existed)
 		*ret_existed = existed;
 	return r;
@@ -233,11 +252,5 @@ int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed)
 
 int cgkill_rmdir_inside(int dirfd)
 {
-	char **kids = NULL;
-	int r = cgfs_list_children(dirfd, "", &kids);
-
-	for (char **k = kids; r >= 0 && *k; k++)
-		r = cgkill_rmdir_tree(dirfd, *k, NULL);
-	cgfs_strv_free(kids);
-	return r;
+	return cgkill_rmdir_below(dirfd, 0);
 }

@@ -4,9 +4,17 @@
 
 #include <stdbool.h>
 
+#include "names.h"
 
-/* How deep below a cgroup the daemon goes to signal or remove (a tenant's handed-over entry gets it as cgroup.max.depth). */
+
+/* How deep a tenant may nest inside its handed-over entry (its cgroup.max.depth). */
 #define CGKILL_MAX_DEPTH 64
+/*
+ * How deep below where it starts a walk of the daemon (signal, removal) goes:
+ * entries below entries, as deep as names go (CGNAME_DEPTH_MAX), and inside
+ * a delegated one CGKILL_MAX_DEPTH more. Beyond: -ELOOP.
+ */
+#define CGKILL_WALK_DEPTH (CGNAME_DEPTH_MAX + CGKILL_MAX_DEPTH)
 /*
  * Send every process in relpath (beneath rootfd) SIGKILL: cgroup.kill where
  * the kernel has it, else freeze, kill each pid in cgroup.procs, thaw. Does
@@ -24,7 +32,8 @@ int cgkill_signal(int rootfd, const char *relpath, int sig);
  * entries, whose inside is not in the ledger). Honest like cgfs_rmdir(): 0
  * when all of it is gone, -EBUSY when something still has processes, -errno.
  * Depth is bounded by the kernel's cgroup.max.depth and our own limit,
- * CGKILL_MAX_DEPTH levels below relpath (-ELOOP beyond).
+ * CGKILL_WALK_DEPTH levels below relpath (-ELOOP beyond); each level is
+ * opened beneath its parent's fd, so no path length limits it.
  */
 int cgkill_rmdir_tree(int rootfd, const char *relpath, bool *ret_existed);
 /*

@@ -13,10 +13,10 @@
 
 #include "cgroupfs.h"
 #include "cleanup.h"
+#include "controllers.h"
 #include "crashpoint.h"
 #include "events.h"
 #include "identity.h"
-#include "kill.h"
 #include "log.h"
 #include "now.h"
 #include "tenant.h"
@@ -69,7 +69,9 @@ static void manager_enable_children_controllers(int pfd, const char *rel)
 			continue;
 		snprintf(buf, sizeof(buf), "+%s", *c);
 		r = cgfs_write(pfd, sfile, buf);
-		if (r < 0)
+		if (r == -EEXIST)
+			controllers_enable_failed(pfd, rel, *c, r);
+		else if (r < 0)
 			log_notice("%s: cannot enable %s for its children (%s); they get no %s limits", rel, *c,
 				   r == -EBUSY ? "it has processes" : strerror(-r), *c);
 	}
@@ -182,20 +184,6 @@ static int manager_mark(struct manager *m, struct ledger_entry *tmpl, const char
 		tmpl->nonce[0] = '\0';
 	}
 	return TAKE_FD(fd);
-}
-
-/* Bound what a tenant can make inside the cgroup open at fd (tenant_check_bounds()), in files it does not get. */
-static int manager_bound_inside(struct manager *m, int fd)
-{
-	char buf[32];
-	int r;
-
-	snprintf(buf, sizeof(buf), "%u", m->quota.entries);
-	r = cgfs_write_attr(fd, "", "cgroup.max.descendants", buf);
-	if (r < 0)
-		return r;
-	snprintf(buf, sizeof(buf), "%d", CGKILL_MAX_DEPTH);
-	return cgfs_write_attr(fd, "", "cgroup.max.depth", buf);
 }
 
 /* The create is refused: say why the hand-over failed (why: what it needs, or NULL). */

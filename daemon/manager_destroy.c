@@ -225,6 +225,8 @@ static int destroy_clear_inside(struct destroy_op *op, const char *name, char **
 	if (cgfs_read_attr(fd, "", "cgroup.max.descendants", 64, &bound) >= 0 &&
 	    cgfs_write_attr(fd, "", "cgroup.max.descendants", "0") >= 0)
 		*ret_bound = TAKE_PTR(bound);
+	/* A crash from here on leaves the 0: the next start puts the bound back (manager_bound_again()). */
+	crashpoint("destroy-bounded");
 	return cgkill_rmdir_inside(fd);
 }
 

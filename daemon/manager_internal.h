@@ -53,3 +53,21 @@ struct manager {
 void destroy_cancel_all(struct manager *m);
 /* True while a destroy is in progress (manager_destroy.c). */
 bool destroy_pending(const struct manager *m);
+
+/* A tenant's delegated entry, handed over to its owner (manager_handover.c). */
+bool manager_handed_over(const struct ledger_entry *le);
+/* The cgroup.max.descendants a delegated entry has when nothing removes it: the tenant's share, else "max". */
+void manager_delegate_bound(const struct manager *m, const struct ledger_entry *le, char *buf, size_t size);
+/* Bound what a tenant can make inside the cgroup open at fd (tenant_check_bounds()), in files it does not get. */
+int manager_bound_inside(struct manager *m, int fd);
+/*
+ * At start-up: a delegated entry (rel) whose removal was interrupted between
+ * Destroy's cgroup.max.descendants of 0 and its end gets its bound back.
+ */
+void manager_bound_again(struct manager *m, const struct ledger_entry *le, const char *rel);
+/*
+ * At start-up: a tenant's delegated entry (rel) recorded before hand-overs
+ * existed (the directory not the tenant's) is bounded and handed over now,
+ * as systemd gives a Delegate= unit's cgroup to its User= at every start.
+ */
+void manager_hand_over_again(struct manager *m, const struct ledger_entry *le, const char *rel);

@@ -3,6 +3,7 @@
 #include "manager_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,28 @@ int manager_check_tenant_resources(struct manager *m, uid_t uid, const char *nam
 	return r;
 }
 
+/*
+ * The controller the cgroup open at cgfd misses is kept off by a cgroup
+ * beside it named like one of its files (cgfs_find_shadow() in its parent):
+ * say so in e and return true.
+ */
+static bool limits_shadowed(int cgfd, const char *name, const char *controller, struct op_error *e)
+{
+	_cleanup_close_ int pfd = openat(cgfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ char *shadow = NULL;
+	const char *slash = strrchr(name, '/');
+	int len = slash ? (int)(slash - name) : 0;
+
+	if (pfd < 0 || cgfs_find_shadow(pfd, controller, &shadow) <= 0)
+		return false;
+	op_error_set(e, -EOPNOTSUPP, CGERR_CONTROLLER_UNAVAILABLE, "controller", controller,
+		     "controller \"%s\" is not available to \"%s\": cgctld cannot enable it for the children of %s%.*s%s "
+		     "while \"%.*s%s%s\" exists, a cgroup named like one of its files (a delegatee made it while %s "
+		     "was off); it must be removed first", controller, name, slash ? "\"" : "the managed root",
+		     len, name, slash ? "\"" : "", len, name, slash ? "/" : "", shadow, controller);
+	return true;
+}
+
 /* Every controller the plan needs must be available in the cgroup's (cgfd's) cgroup.controllers. */
 static int limits_check_controllers(int cgfd, const char *name, const struct res_plan *plan, struct op_error *e)
 {
@@ -92,7 +115,9 @@ static int limits_check_controllers(int cgfd, const char *name, const struct res
 	if (r < 0)
 		return op_error_oom(e);
 	r = res_plan_check_controllers(plan, avail, &missing);
-	if (r == -EOPNOTSUPP)
+	if (r == -EOPNOTSUPP && limits_shadowed(cgfd, name, missing, e))
+		;
+	else if (r == -EOPNOTSUPP)
 		op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", missing,
 			     "controller \"%s\" is not available to this cgroup (available: %s); the parent must "
 			     "enable it in cgroup.subtree_control, and systemd must delegate it (user@.service "
@@ -119,6 +144,10 @@ static int limits_apply_error(const struct res_plan *plan, const char *field, in
 	if (r == -EINVAL || r == -ERANGE || r == -EOVERFLOW)
 		return op_error_set(e, r, CGERR_INVALID_VALUE, "field", field, "%s: the kernel refused the value: %s",
 				    field, strerror(-r));
+	if (r == -EISDIR)
+		return op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", limits_controller_of(plan, field),
+				    "%s: the entry holds a cgroup of that name (its delegatee made it where this "
+				    "kernel has no such interface file); nothing was written", field);
 	if (r == -ENOENT || r == -EOPNOTSUPP) {
 		op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", limits_controller_of(plan, field),
 			     "%s: no such interface file on this kernel", field);

@@ -53,17 +53,33 @@ static int reconcile_probe(struct manager *m, const struct ledger_entry *le, con
 	return r;
 }
 
-/* Remove a proven entry (a delegated one whole, its inside included, as destroy does). */
+/*
+ * Remove a proven entry (a delegated one whole, its inside included, as
+ * destroy does: its cgroup.max.descendants at 0 first, so that its delegatee
+ * can make no cgroup there meanwhile; the caller puts the bound back when the
+ * entry stays).
+ */
 static int reconcile_remove(struct manager *m, const struct ledger_entry *le, const char *rel, bool *ret_existed)
 {
 	if (le->delegate && le->state == LEDGER_DESTROYING) {
 		_cleanup_close_ int fd = identity_open(m->rootfd, rel, le->cgroup_id, le->nonce);
-		int r = fd < 0 ? fd : cgkill_rmdir_inside(fd);
+		int r = fd;
 
+		if (fd >= 0) {
+			(void)cgfs_write_attr(fd, "", "cgroup.max.descendants", "0");
+			r = cgkill_rmdir_inside(fd);
+		}
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
 	return identity_rmdir(m->rootfd, rel, le->cgroup_id, le->nonce, ret_existed);
+}
+
+/* The interrupted destroy of le (rel) stops short: a delegated entry gets its bound back. */
+static void reconcile_kept(struct manager *m, const struct ledger_entry *le, const char *rel)
+{
+	if (le->delegate && le->state == LEDGER_DESTROYING)
+		manager_bound_again(m, le, rel);
 }
 
 /*
@@ -71,7 +87,7 @@ static int reconcile_remove(struct manager *m, const struct ledger_entry *le, co
  * this entry, so nothing is removed. A create whose directory identity was
  * recorded is ours and kept; one without is not adopted, only reported.
  */
-static int reconcile_unproven(struct manager *m, struct ledger_entry *le, const char *name)
+static int reconcile_unproven(struct manager *m, struct ledger_entry *le, const char *name, const char *rel)
 {
 	bool creating = le->state == LEDGER_CREATING;
 
@@ -81,6 +97,7 @@ static int reconcile_unproven(struct manager *m, struct ledger_entry *le, const 
 		log_warnx("reconcile (recovery): %s: its creation is not proven; forgotten and left alone", name);
 		return 0;
 	}
+	reconcile_kept(m, le, rel);
 	ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
 	report_add(m->report.resumed, name);
 	log_warnx("reconcile (recovery): %s was being %s; kept as active, nothing removed", name,
@@ -120,7 +137,7 @@ static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 	if (st == LEDGER_ACTIVE)
 		return 0;
 	if (ledger_get_recovery(m->ledger)->mode == LEDGER_RECOVERY)
-		return reconcile_unproven(m, le, name);
+		return reconcile_unproven(m, le, name, rel);
 	/* An unacknowledged create is undone; an interrupted destroy is finished. */
 	if (m->delegated) {
 		/* A delegated entry is removed whole, its inside included, as destroy does. */
@@ -137,6 +154,7 @@ static int reconcile_entry(struct manager *m, struct ledger_entry *le)
 			return 0;
 		}
 	}
+	reconcile_kept(m, le, rel);
 	ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
 	/* Kept: an unacknowledged create somebody already uses, or a destroy that cannot finish. */
 	report_add(m->report.resumed, name);
@@ -196,10 +214,14 @@ int manager_reconcile(struct manager *m)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *rel = NULL;
-		/* A delegated entry's inside is the delegatee's business. */
-		if (all[i]->delegate || cgname_to_path(all[i]->name, &rel) < 0)
+
+		if (cgname_to_path(all[i]->name, &rel) < 0)
 			continue;
-		reconcile_unknown_below(m, n_lost, rel);
+		/* A delegated entry's inside is the delegatee's business; the entry itself is its own. */
+		if (all[i]->delegate && m->delegated)
+			manager_hand_over_again(m, all[i], rel);
+		if (!all[i]->delegate)
+			reconcile_unknown_below(m, n_lost, rel);
 	}
 	log_info("reconcile: %zu entries; %zu dropped, %zu rolled back, %zu resumed, %zu unknown", n,
 		 json_object_array_length(m->report.dropped), json_object_array_length(m->report.rolled_back),

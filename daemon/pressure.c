@@ -304,6 +304,10 @@ static int trigger_error(const struct pressure_spec *s, const char *file, int r,
 		return op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", "psi",
 				    "%s: %s: the kernel has no pressure stall information (CONFIG_PSI, psi=1)",
 				    s->name, file);
+	if (r == -EISDIR)
+		return op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", "psi",
+				    "%s: %s is a cgroup (its delegatee made it), not the kernel's pressure file, "
+				    "which this kernel does not have there", s->name, file);
 	if (r == -EPERM || r == -EACCES)
 		return op_error_set(e, r, CGERR_PERMISSION_DENIED, NULL, NULL, "%s: %s: the kernel refused the trigger: %s",
 				    s->name, file, strerror(-r));
@@ -324,7 +328,7 @@ static int trigger_arm(struct manager *m, const struct pressure_spec *s, const c
 	if (asprintf(&file, "%s/%s.pressure", rel, s->resource) < 0 ||
 	    (n = asprintf(&line, "%s %lld %lld", s->kind, (long long)s->stall_us, (long long)s->window_us)) < 0)
 		return op_error_set(e, -ENOMEM, CGERR_SYSTEM_ERROR, NULL, NULL, "out of memory");
-	fd = cgfs_open(manager_rootfd(m), file, O_RDWR | O_NONBLOCK, 0);
+	fd = cgfs_open_file(manager_rootfd(m), file, O_RDWR | O_NONBLOCK);
 	if (fd < 0)
 		return trigger_error(s, file, fd, e);
 	/* The kernel's documented form: the string with its NUL, in one write. */

@@ -260,10 +260,13 @@ static int stats_parse(enum stats_kind kind, char *text, json_object **ret)
 	return -EINVAL;
 }
 
-/* Whether a read error means "no such statistics here" rather than a failure. */
+/*
+ * Whether a read error means "no such statistics here" rather than a failure;
+ * a directory (-EISDIR) is a delegatee's cgroup named like a file its kernel lacks.
+ */
 static bool stats_absent(int r)
 {
-	return r == -ENOENT || r == -EOPNOTSUPP || r == -ENODEV || r == -EACCES || r == -EPERM;
+	return r == -ENOENT || r == -EOPNOTSUPP || r == -ENODEV || r == -EACCES || r == -EPERM || r == -EISDIR;
 }
 
 /* Read and parse one file into dest[name] when it exists and parses. */

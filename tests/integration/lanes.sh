@@ -45,6 +45,7 @@ CGT_LANE_UNITS=(
 	t_contract
 	t_basic
 	t_tenants2
+	t_tenants3
 	t_daemon
 	t_lifecycle
 	t_hostile3

@@ -462,7 +462,7 @@ tt_clear_unproven() {
 # Every crash point of the daemon (daemon/crashpoint.h): each torture run stops
 # the daemon once at each of them, under the clients' load, before the random
 # SIGKILLs (the crashpoint_* tests take them one by one, without load).
-TT_POINTS=(create-intent create-unmarked create-mkdir create-set-up create-commit destroy-intent destroy-rmdir)
+TT_POINTS=(create-intent create-unmarked create-mkdir create-set-up create-commit destroy-intent destroy-bounded destroy-rmdir)
 
 # The point the daemon of round $1 (of $2 crash rounds, the points first) is
 # started to die at, in TT_CRASH (empty: a SIGKILL at a random moment ends it).

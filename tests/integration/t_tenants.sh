@@ -74,6 +74,24 @@ tn_sleeper() {
 	done
 }
 
+# Tenant 1, from outside cgroup dir $1, makes x0..x199 in it, each again once
+# it is gone, until file $2 exists (background, BGPID; $CGT_TMP/spin.out says how many).
+tn_spin_inside() {
+	# shellcheck disable=SC2016
+	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -S -c '
+import os, sys
+made = 0
+while not os.path.exists(sys.argv[2]):
+    for i in range(200):
+        try:
+            os.mkdir("%s/x%d" % (sys.argv[1], i))
+            made += 1
+        except OSError:
+            pass
+print("made", made, "cgroups")
+' "$1" "$2"
+}
+
 # Process $1 is alive and still in cgroup dir $2.
 expect_in() {
 	kill -0 "$1" 2>/dev/null || fail "process $1 is gone" || return 1

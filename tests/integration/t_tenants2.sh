@@ -340,19 +340,7 @@ test_tenants2_delegate_destroy_not_raced() {
 	read -r now <"$TN_ROOT/d/cgroup.max.descendants"
 	[ "$now" = "$was" ] || fail "d's cgroup.max.descendants is $now after a Busy destroy, not $was" || return 1
 	kill -KILL "$SPID"
-	# shellcheck disable=SC2016
-	cgt_user_bg "$CGT_WORK" "$CGT_TMP/spin.out" /usr/bin/python3 -S -c '
-import os, sys
-made = 0
-while not os.path.exists(sys.argv[2]):
-    for i in range(200):
-        try:
-            os.mkdir("%s/x%d" % (sys.argv[1], i))
-            made += 1
-        except OSError:
-            pass
-print("made", made, "cgroups")
-' "$TN_ROOT/d" "$stop"
+	tn_spin_inside "$TN_ROOT/d" "$stop"
 	until [ -d "$TN_ROOT/d/x199" ] || ! kill -0 "$BGPID" 2>/dev/null; do cgt_nap 0.01; done
 	adm destroy d --kill
 	touch "$stop"

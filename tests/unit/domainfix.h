@@ -62,35 +62,52 @@ static inline bool domfix_can_real(void)
 	return geteuid() == 0 && domfix_cgroup2(mnt, sizeof(mnt));
 }
 
-/* Remove the cgroup path and everything below it, deepest first, after killing what runs there. */
+/*
+ * Remove the cgroup name of pfd and everything below it, deepest first, after
+ * killing what runs there; by fds: a tree a test nested deep has paths longer
+ * than PATH_MAX.
+ */
+static inline void domfix_rm_cgroup_at(int pfd, const char *name)
+{
+	int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		int k = openat(fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+		int dfd = dup(fd);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		struct dirent *de;
+
+		if (k >= 0) {
+			(void)!write(k, "1", 1);
+			close(k);
+		}
+		/* Children first; then wait for the processes to be gone (rmdir says EBUSY until then). */
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+				domfix_rm_cgroup_at(fd, de->d_name);
+		if (d)
+			closedir(d);
+		close(fd);
+	}
+	for (int i = 0; i < 500 && unlinkat(pfd, name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++)
+		usleep(10000);
+}
+
+/* Remove the cgroup path (absolute) and everything below it (domfix_rm_cgroup_at()). */
 static inline void domfix_rm_cgroup(const char *path)
 {
-	char sub[PATH_MAX + 64];
-	FILE *k;
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int pfd;
 
-	snprintf(sub, sizeof(sub), "%s/cgroup.kill", path);
-	k = fopen(sub, "we");
-	if (k) {
-		fputs("1", k);
-		fclose(k);
-	}
-	/* Children first; then wait for the processes to be gone (rmdir says EBUSY until then). */
-	{
-		struct dirent **names = NULL;
-		int n = scandir(path, &names, NULL, alphasort);
-
-		for (int i = 0; i < n; i++) {
-			struct stat st;
-
-			snprintf(sub, sizeof(sub), "%s/%s", path, names[i]->d_name);
-			if (names[i]->d_name[0] != '.' && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-				domfix_rm_cgroup(sub);
-			free(names[i]);
-		}
-		free(names);
-	}
-	for (int i = 0; i < 500 && rmdir(path) < 0 && errno == EBUSY; i++)
-		usleep(10000);
+	if (!slash || (size_t)(slash - path) >= sizeof(parent))
+		return;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+	pfd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return;
+	domfix_rm_cgroup_at(pfd, slash + 1);
+	close(pfd);
 }
 
 /* Remove the scratch cgroups that suites which died (a failed case skips its teardown) left below mnt. */

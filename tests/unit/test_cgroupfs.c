@@ -402,6 +402,43 @@ START_TEST(test_hand_over)
 }
 END_TEST
 
+/*
+ * A directory made under an interface file's name (a delegatee's mkdir while
+ * the controller was off) is never opened as that file: not read, written,
+ * watched nor given away.
+ */
+START_TEST(test_directory_in_a_files_place)
+{
+	char *text = NULL;
+	struct stat st;
+	int fd;
+
+	cgfs_force_walk(_i);
+	ck_assert_int_eq(cgfs_mkdir(rootfd, "d", 0755), 0);
+	ck_assert_int_eq(cgfs_mkdir(rootfd, "d/memory.stat", 0755), 0);
+	ck_assert_int_eq(cgfs_read(rootfd, "d/memory.stat", 4096, &text), -EISDIR);
+	ck_assert_int_eq(cgfs_read_attr(rootfd, "d", "memory.stat", 4096, &text), -EISDIR);
+	ck_assert_int_eq(cgfs_open_attr(rootfd, "d", "memory.stat", O_RDONLY), -EISDIR);
+	ck_assert_int_eq(cgfs_open_file(rootfd, "d/memory.stat", O_RDONLY), -EISDIR);
+	ck_assert_int_eq(cgfs_write_attr(rootfd, "d", "memory.stat", "1"), -EISDIR);
+	put_file(rootfd, "d/pids.max", "max\n");
+	fd = cgfs_open_file(rootfd, "d/pids.max", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(cgfs_mkdir(rootfd, "d/cgroup.threads", 0755), 0);
+	fd = cgfs_open_dir(rootfd, "d");
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(cgfs_hand_over(fd, 4242), 0);
+	ck_assert_int_eq(fstatat(fd, "cgroup.threads", &st, AT_SYMLINK_NOFOLLOW), 0);
+	ck_assert_uint_eq(st.st_uid, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_uint_eq(st.st_uid, 4242);
+	close(fd);
+}
+END_TEST
+
 /* Add a test case running fn once per resolver (openat2, then the component walk). */
 static void add_tcase(Suite *s, const char *name, const TTest *fn, bool both)
 {
@@ -430,6 +467,7 @@ static Suite *cgroupfs_suite(void)
 	add_tcase(s, "attr", test_attr, true);
 	add_tcase(s, "read_limit", test_read_limit, false);
 	add_tcase(s, "hand_over", test_hand_over, false);
+	add_tcase(s, "directory_in_a_files_place", test_directory_in_a_files_place, true);
 	add_tcase(s, "events", test_events, false);
 	add_tcase(s, "events_malformed", test_events_malformed, false);
 	add_tcase(s, "events_too_long", test_events_too_long, false);

@@ -5,6 +5,7 @@
 
 #include <sys/resource.h>
 
+#include "../../daemon/cgroupfs.h"
 #include "../../daemon/kill.h"
 
 static struct domfix f;
@@ -291,6 +292,85 @@ START_TEST(test_rmdir_inside)
 }
 END_TEST
 
+/* Make depth nested cgroups with 199-byte names below rel; the deepest one's fd. */
+static int deep_tree(const char *rel, int depth)
+{
+	char name[200];
+	int fd = open(domfix_path(&f, rel), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < depth; i++) {
+		int next;
+
+		snprintf(name, sizeof(name), "%02d%0197d", i, 0);
+		ck_assert_int_eq(mkdirat(fd, name, 0755), 0);
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ck_assert_int_ge(next, 0);
+		close(fd);
+		fd = next;
+	}
+	return fd;
+}
+
+/* Remove everything below dirfd, by fds (the paths are too long for the fixture's teardown). */
+static void rm_below(int dirfd)
+{
+	char **kids = NULL;
+
+	ck_assert_int_eq(cgfs_list_children(dirfd, "", &kids), 0);
+	for (char **k = kids; *k; k++) {
+		int fd = openat(dirfd, *k, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		ck_assert_int_ge(fd, 0);
+		rm_below(fd);
+		close(fd);
+		ck_assert_int_eq(unlinkat(dirfd, *k, AT_REMOVEDIR), 0);
+	}
+	cgfs_strv_free(kids);
+}
+
+/*
+ * 70 levels with long names (14 KB of path) below d, as a delegatee may make
+ * them below an entry that is itself nested: removed and signalled whole.
+ * Before, joined relpaths outgrew PATH_MAX (ENAMETOOLONG) and the walks
+ * stopped 64 levels below their start.
+ */
+START_TEST(test_deep_long_tree)
+{
+	char buf[32];
+	int fd, d;
+	pid_t a;
+
+	domfix_mkdir(&f, "d");
+	fd = deep_tree("d", 70);
+	if (f.real) {
+		FILE *procs;
+
+		a = domfix_sleeper(&f, "d");
+		procs = fdopen(openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC), "we");
+		ck_assert_ptr_nonnull(procs);
+		fprintf(procs, "%d\n", (int)a);
+		ck_assert_int_eq(fclose(procs), 0);
+		ck_assert_int_eq(cgkill_signal(f.m.rootfd, "d", SIGTERM), 0);
+		ck_assert(killed_by(a, SIGTERM));
+		(void)slurp("d/cgroup.events", buf, sizeof(buf));
+	}
+	close(fd);
+	d = open(domfix_path(&f, "d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(d, 0);
+	ck_assert_int_eq(cgkill_rmdir_inside(d), 0);
+	close(d);
+	ck_assert(domfix_exists(&f, "d"));
+	fd = deep_tree("d", CGKILL_WALK_DEPTH + 2);
+	close(fd);
+	ck_assert_int_eq(cgkill_rmdir_tree(f.m.rootfd, "d", NULL), -ELOOP);
+	d = open(domfix_path(&f, "d"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(d, 0);
+	rm_below(d);
+	close(d);
+}
+END_TEST
+
 /* The suite. */
 static Suite *kill_suite(void)
 {
@@ -307,6 +387,7 @@ static Suite *kill_suite(void)
 	tcase_add_test(tc, test_rmdir_tree);
 	tcase_add_test(tc, test_rmdir_tree_busy);
 	tcase_add_test(tc, test_rmdir_inside);
+	tcase_add_test(tc, test_deep_long_tree);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -310,10 +310,25 @@ START_TEST(test_read_errors)
 {
 	json_object *stats = NULL;
 
-	/* A failure other than absence is reported, not hidden. */
+	char *big;
+
+	/* A directory where a statistics file would be (a delegatee's cgroup named like one
+	 * while its controller is off) is not that file: absent, never read. */
 	ck_assert_int_eq(mkdirat(rootfd, "cg/memory.stat", 0755), 0);
-	ck_assert_int_eq(stats_collect(rootfd, "cg", &stats), -EISDIR);
+	ck_assert_int_eq(stats_collect(rootfd, "cg", &stats), 0);
+	ck_assert_ptr_null(json_object_object_get(get(stats, "files"), "memory.stat"));
+	json_object_put(stats);
+	stats = NULL;
+	/* A failure other than absence is reported, not hidden. */
+	big = malloc(1024 * 1024 + 2);
+	ck_assert_ptr_nonnull(big);
+	memset(big, '1', 1024 * 1024 + 1);
+	big[1024 * 1024 + 1] = '\0';
+	put_file("cg/memory.current", big);
+	free(big);
+	ck_assert_int_eq(stats_collect(rootfd, "cg", &stats), -EFBIG);
 	ck_assert_ptr_null(stats);
+	put_file("cg/memory.current", "1\n");
 	ck_assert_int_eq(unlinkat(rootfd, "cg/cgroup.procs", 0), 0);
 	ck_assert_int_eq(stats_collect(rootfd, "cg", &stats), -ENOENT);
 	ck_assert_ptr_null(stats);
