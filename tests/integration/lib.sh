@@ -29,7 +29,8 @@ cgt_log() { printf '%s\n' "$*" >&2; }
 # CGCTL_TEST_LOADABLES=0, the programs run as before. Only builtins whose
 # options the harness and the tests use as the programs do: head (no -c),
 # stat, cat (not shipped) stay programs; mkdir -m is mkdir(1) (see mkdir
-# below). A builtin runs in this shell, as root, in its cgroup: what must run
+# below); rm -f of a directory says nothing and returns 0 (rm(1): 1; every
+# "rm -f X || ..." of the tests names a file). A builtin runs in this shell, as root, in its cgroup: what must run
 # elsewhere or be a process of its own still execs a program (as_user, exec,
 # setpriv, sh -c; a victim process a test starts is /bin/sleep, not sleep &).
 cgt_loadables() {
