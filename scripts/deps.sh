@@ -11,8 +11,10 @@ pkgs="build-essential pkg-config libevent-dev libjson-c-dev libsystemd-dev check
       libclang-rt-dev valgrind man-db groff-base bash-completion procps"
 if [ "${1:-}" = check ]; then
 	# podman and what it recommends for rootless use: t_podman.sh (--no-install-recommends below);
-	# gdb (tests that hold cgctld between two steps), tmux (top full-screen), python3 (raw clients).
-	pkgs="golang-go abigail-tools podman slirp4netns fuse-overlayfs containernetworking-plugins gdb tmux python3"
+	# gdb (tests that hold cgctld between two steps), tmux (top full-screen), python3 (raw clients),
+	# bash-builtins (the integration harness's sleep, mkdir, rm... without a process each; optional).
+	pkgs="golang-go abigail-tools podman slirp4netns fuse-overlayfs containernetworking-plugins gdb tmux python3
+	      bash-builtins"
 fi
 
 missing=""

@@ -22,6 +22,40 @@ CGT_PIDS=()                            # "pid:starttime" of every process we sta
 # Print a message to stderr.
 cgt_log() { printf '%s\n' "$*" >&2; }
 
+# Bash's loadable builtins (Debian's bash-builtins, a test dependency in
+# scripts/deps.sh) for the commands the harness's shells run most: each was a
+# fork and an exec (~5 ms of CPU on the test VM; mkdir, rmdir and chown of
+# the topology between every two tests). Without the package, or with
+# CGCTL_TEST_LOADABLES=0, the programs run as before. Only builtins whose
+# options the harness and the tests use as the programs do: head (no -c),
+# stat, cat (not shipped) stay programs; mkdir -m is mkdir(1) (see mkdir
+# below); rm -f of a directory says nothing and returns 0 (rm(1): 1; every
+# "rm -f X || ..." of the tests names a file). A builtin runs in this shell, as root, in its cgroup: what must run
+# elsewhere or be a process of its own still execs a program (as_user, exec,
+# setpriv, sh -c; a victim process a test starts is /bin/sleep, not sleep &).
+cgt_loadables() {
+	local dir=${CGCTL_TEST_LOADABLE_DIR:-/usr/lib/bash} b
+	[ "${CGCTL_TEST_LOADABLES:-1}" = 1 ] && [ -d "$dir" ] || return 0
+	for b in sleep mkdir rmdir rm ln mktemp; do
+		[ -f "$dir/$b" ] && enable -f "$dir/$b" "$b" 2>/dev/null
+	done
+	return 0
+}
+cgt_loadables
+
+# mkdir: the builtin (when loaded) without -m; mkdir(1) with it: the builtin
+# applies the umask to MODE and drops the sticky bit, mkdir(1) sets MODE.
+mkdir() {
+	local a
+	for a; do
+		case $a in
+		--) break ;;
+		-*m*) /bin/mkdir "$@"; return ;;
+		esac
+	done
+	command mkdir "$@"
+}
+
 # Return status $1 (sets $? as (exit N) would, without the subshell).
 cgt_status() { return "$1"; }
 
@@ -950,6 +984,52 @@ cgt_has_line() {
 	return 1
 } 2>/dev/null
 
+# True when text $1 has a line that is exactly $2 (grep -qx <<<"$1" with a
+# fixed string, without its fork and exec).
+cgt_text_has_line() {
+	[[ $'\n'$1$'\n' == *$'\n'"$2"$'\n'* ]]
+}
+
+# True when file $1 contains string $2 (grep -qF; $2 has no newline). Builtins only.
+cgt_has_text() {
+	local t
+	cgt_slurp t "$1" 2>/dev/null || return 1
+	[[ $t == *"$2"* ]]
+}
+
+# True when a line of file $1 matches ERE $2 (grep -qE; a last line without its
+# newline too); 1 when none does or the file cannot be read. Builtins only.
+cgt_has_match() {
+	local lines l
+	{ mapfile -t lines <"$1"; } 2>/dev/null || return 1
+	for l in "${lines[@]}"; do
+		[[ $l =~ $2 ]] && return 0
+	done
+	return 1
+}
+
+# True when every line of file $1 matches ERE $2 (! grep -Evq, without its
+# exec); 1 when one does not or the file cannot be read. Builtins only.
+cgt_all_match() {
+	local lines l
+	{ mapfile -t lines <"$1"; } 2>/dev/null || return 1
+	for l in "${lines[@]}"; do
+		[[ $l =~ $2 ]] || return 1
+	done
+	return 0
+}
+
+# True when file $1 (a list such as cgroup.subtree_control) has word $2
+# among its blank-separated words (grep -qw on such a list). Builtins only.
+cgt_has_word() {
+	local w words
+	{ read -ra words -d '' <"$1"; } 2>/dev/null
+	for w in "${words[@]}"; do
+		[ "$w" = "$2" ] && return 0
+	done
+	return 1
+}
+
 # Wait up to CGT_TIMEOUT for cgroup dir $1's cgroup.events to say "$2 $3" (populated 0...).
 cgt_wait_event() {
 	local i=0 limit=$((CGT_TIMEOUT * 20))
@@ -1149,8 +1229,17 @@ cgt_daemon_unwrap() {
 
 # True when the daemon binary was built with ASan (valgrind cannot run it): gcc's
 # imports the runtime from libasan.so, clang's (make's sanitizer tree) carries it.
+# Looked at once a run for each binary (a grep of 5 MB, ~30 a run): the answer
+# is kept in $CGT_TMP/asan.<path with _ for />.
 cgt_daemon_is_asan() {
-	grep -q -a -m 1 __asan_init "${CGT_CGCTLD_REAL:-$CGCTLD}" 2>/dev/null
+	local bin=${CGT_CGCTLD_REAL:-$CGCTLD} f v=""
+	f=$CGT_TMP/asan.${bin//\//_}
+	if ! { read -r v <"$f"; } 2>/dev/null; then
+		v=0
+		grep -q -a -m 1 __asan_init "$bin" 2>/dev/null && v=1
+		printf '%s\n' "$v" >"$f"
+	fi
+	[ "$v" = 1 ]
 }
 
 # Wrap the daemon in valgrind memcheck (extra valgrind options in "$@"): full

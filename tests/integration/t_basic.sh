@@ -73,7 +73,7 @@ test_controllers_enabled() {
 	c --json status
 	expect_rc 0 || return 1
 	for c in $avail; do
-		grep -qw "$c" "$CGT_MROOT/cgroup.subtree_control" || fail "$c not enabled in cgctld/cgroup.subtree_control" || return 1
+		cgt_has_word "$CGT_MROOT/cgroup.subtree_control" "$c" || fail "$c not enabled in cgctld/cgroup.subtree_control" || return 1
 		expect_jq "any(.controllers[]; . == \"$c\")" || return 1
 	done
 	c create withctl

@@ -82,7 +82,7 @@ test_client_refuses_foreign_server() {
 		cgt_as_user_in "$CGT_WORK" env CGCTL_SOCKET="$sock" "$SMOKE" >"$CGT_TMP/smoke.out" 2>&1 &&
 			fail "client_smoke talked to the impostor" || true
 		cat "$CGT_TMP/smoke.out"
-		grep -qF "FAILED connect: r=-4098 (Socket served by another user): $want" "$CGT_TMP/smoke.out" ||
+		cgt_has_text "$CGT_TMP/smoke.out" "FAILED connect: r=-4098 (Socket served by another user): $want" ||
 			fail "libcgctl did not refuse with -CGCTL_EUNTRUSTED and the message" || return 1
 	fi
 	# Root talks to root only, too.

@@ -203,7 +203,7 @@ test_contract_freeze_thaw_back_to_back_events() {
 
 # Put controller $1 back in the scratch root's subtree_control (what the harness set up).
 restore_parent() {
-	grep -qw "$1" "$CGT_SCRATCH/cgroup.subtree_control" ||
+	cgt_has_word "$CGT_SCRATCH/cgroup.subtree_control" "$1" ||
 		echo "+$1" >"$CGT_SCRATCH/cgroup.subtree_control" || cgt_log "warning: cannot re-enable $1"
 }
 
@@ -215,8 +215,8 @@ status_controllers() {
 
 test_contract_controllers_follow_the_parent() {
 	local ctl=hugetlb
-	grep -qw "$ctl" "$CGT_SCRATCH/cgroup.controllers" || { skip "no $ctl on cgroup2 here"; return; }
-	grep -qw "$ctl" "$CGT_SCRATCH/cgroup.subtree_control" || { skip "$ctl not enabled in the scratch root"; return; }
+	cgt_has_word "$CGT_SCRATCH/cgroup.controllers" "$ctl" || { skip "no $ctl on cgroup2 here"; return; }
+	cgt_has_word "$CGT_SCRATCH/cgroup.subtree_control" "$ctl" || { skip "$ctl not enabled in the scratch root"; return; }
 	# The parent (the scratch root, "user@UID.service") withholds it at start-up.
 	echo "-$ctl" >"$CGT_SCRATCH/cgroup.subtree_control" || fail "cannot disable $ctl in the scratch root" || return 1
 	contract_controllers_body "$ctl"
@@ -233,7 +233,7 @@ contract_controllers_body() {
 	# The parent enables it: status says so at once, no restart, and new cgroups get it.
 	echo "+$ctl" >"$CGT_SCRATCH/cgroup.subtree_control" || fail "cannot enable $ctl" || return 1
 	[ "$(status_controllers)" = "$ctl" ] || fail "after the parent enabled $ctl: $(jqo .controllers)" || return 1
-	grep -qw "$ctl" "$CGT_MROOT/cgroup.subtree_control" || fail "$ctl not enabled for the children" || return 1
+	cgt_has_word "$CGT_MROOT/cgroup.subtree_control" "$ctl" || fail "$ctl not enabled for the children" || return 1
 	c create late
 	expect_rc 0 || return 1
 	compgen -G "$CGT_MROOT/late/$ctl.*" >/dev/null || fail "no $ctl files in a cgroup made after" || return 1

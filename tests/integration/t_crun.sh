@@ -53,7 +53,7 @@ oci_runc_parent_body() {
 	expect_no_dir ociparent "poststop after the container's cgroup was gone left the parent" || return 1
 	c --json list
 	expect_jq 'length == 0' || return 1
-	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+	! cgt_has_text "$b/hook.log" 'error:' || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 }
 
 # --- under crun -----------------------------------------------------------------
@@ -169,7 +169,7 @@ oci_crun_recipe_body() {
 	expect_no_dir ocimachine "crun delete left the container's parent" || return 1
 	c --json list
 	expect_jq 'length == 0' || return 1
-	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+	! cgt_has_text "$b/hook.log" 'error:' || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 }
 
 # crun's own cgroup manager (cgroupfs, rootless) beside the hook: the init ends
@@ -207,7 +207,7 @@ oci_crun_own_manager_body() {
 	expect_jq 'length == 0' || return 1
 	[ "$(find "$CGT_SCRATCH" -type d | sort)" = "$before" ] ||
 		fail "cgroups left: $(comm -13 <(printf '%s\n' "$before") <(find "$CGT_SCRATCH" -type d | sort) | tr '\n' ' ')" || return 1
-	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+	! cgt_has_text "$b/hook.log" 'error:' || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 }
 
 # linux.cgroupsPath into the managed root with crun's own manager: crun makes
@@ -333,5 +333,5 @@ oci_runc_v2_body() {
 		fail "cgroups left: $(comm -13 <(printf '%s\n' "$before") <(find "$CGT_SCRATCH" -type d | sort) | tr '\n' ' ')" || return 1
 	c --json list
 	expect_jq 'length == 0' || return 1
-	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+	! cgt_has_text "$b/hook.log" 'error:' || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 }

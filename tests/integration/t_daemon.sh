@@ -100,15 +100,18 @@ test_sigterm_twice_exits_cleanly() {
 	# exit 0, socket removed, "stopped" said. gdb holds it in app_stop() while the second one comes.
 	command -v gdb >/dev/null || { skip "no gdb"; return; }
 	cgt_daemon_start "" || return 1
+	# Emptied first: the wait below must not find an earlier test's gdb.out
+	# (this lane's) before the background job's ">" truncates it.
+	: >"$CGT_TMP/gdb.out"
 	gdb -p "$DPID" -batch -ex 'handle SIGTERM nostop noprint pass' -ex 'break app_stop' -ex 'continue' \
 		-ex "shell kill -TERM $DPID" -ex 'delete' -ex 'detach' >"$CGT_TMP/gdb.out" 2>&1 &
 	local g=$!
-	cgt_wait_for 20 grep -q '^Breakpoint 1 at' "$CGT_TMP/gdb.out" || { cat "$CGT_TMP/gdb.out"; return 1; }
+	cgt_wait_for 20 cgt_has_match "$CGT_TMP/gdb.out" '^Breakpoint 1 at' || { cat "$CGT_TMP/gdb.out"; return 1; }
 	sleep 0.5 # gdb goes from "break" to "continue"
 	kill -TERM "$DPID"
 	wait "$g"
 	cat "$CGT_TMP/gdb.out"
-	grep -q 'Breakpoint 1, app_stop' "$CGT_TMP/gdb.out" || fail "gdb did not stop in app_stop" || return 1
+	cgt_has_text "$CGT_TMP/gdb.out" 'Breakpoint 1, app_stop' || fail "gdb did not stop in app_stop" || return 1
 	cgt_wait_gone "$DPID" || fail "daemon still running after two SIGTERMs" || return 1
 	wait "$DPID"
 	DEXIT=$?
@@ -126,7 +129,7 @@ test_startup_failure_says_why() {
 	log=$DLOG
 	cgt_wait_gone "$DPID" || fail "cgctld with an over-long socket path keeps running" || return 1
 	if wait "$DPID"; then fail "cgctld exited 0 with an over-long socket path"; return 1; fi
-	grep -qF "not started: cannot listen on $long: File name too long" "$log" ||
+	cgt_has_text "$log" "not started: cannot listen on $long: File name too long" ||
 		fail "no line says what failed: $(tail -n 3 "$log")" || return 1
 }
 
@@ -164,7 +167,7 @@ test_socket_path_not_ours_kept() {
 	cgt_wait_gone "$DPID" || fail "cgctld keeps running on a path that holds a regular file" || return 1
 	if wait "$DPID"; then fail "cgctld exited 0 on a path that holds a regular file"; return 1; fi
 	[ "$(cat "$sock" 2>/dev/null)" = precious ] || fail "the file at the socket path was removed or changed" || return 1
-	grep -q "is not a socket; refusing to remove it" "$log" || fail "no line says why: $(tail -n 2 "$log")" || return 1
+	cgt_has_text "$log" "is not a socket; refusing to remove it" || fail "no line says why: $(tail -n 2 "$log")" || return 1
 	rm -f "$sock"
 	# A first daemon's socket is removed by hand and a second daemon listens there; the first stops.
 	cgt_daemon_up --socket "$sock" || return 1
@@ -249,6 +252,6 @@ test_daemon_op_lines_verbose_only() {
 	cgt_daemon_start "$CGT_MROOT/cgctld.leaf" --cgroup-root "$CGT_MROOT" --state-dir "$state" -v || return 1
 	c create loud1 && c destroy loud1
 	expect_rc 0 || return 1
-	grep -q "created loud1" "$DLOG" || fail "no create line at -v" || return 1
-	grep -q "removed loud1" "$DLOG" || fail "no destroy line at -v" || return 1
+	cgt_has_text "$DLOG" "created loud1" || fail "no create line at -v" || return 1
+	cgt_has_text "$DLOG" "removed loud1" || fail "no destroy line at -v" || return 1
 }

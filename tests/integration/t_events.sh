@@ -118,12 +118,12 @@ test_events_watch_lifecycle() {
 	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 	c attach a "$SPID"
 	expect_rc 0 || return 1
-	grep -qx 'populated 1' "$CGT_MROOT/a/cgroup.events" || fail "a not populated in the kernel" || return 1
+	cgt_has_line "$CGT_MROOT/a/cgroup.events" 'populated 1' || fail "a not populated in the kernel" || return 1
 	c set a cgroup.max.descendants=5
 	expect_rc 0 || return 1
 	c freeze a
 	expect_rc 0 || return 1
-	grep -qx 'frozen 1' "$CGT_MROOT/a/cgroup.events" || fail "a not frozen in the kernel" || return 1
+	cgt_has_line "$CGT_MROOT/a/cgroup.events" 'frozen 1' || fail "a not frozen in the kernel" || return 1
 	c thaw a
 	expect_rc 0 || return 1
 	# The last process goes: populated 0 in the kernel, "empty" in the stream.
@@ -140,7 +140,7 @@ test_events_watch_lifecycle() {
 	[ "$types" = "created populated limits frozen thawed empty removed " ] ||
 		fail "events of a: '$types'" || return 1
 	# The "watching" confirmation is not printed; every line is one compact Event object.
-	! grep -q watching "$out" || fail "watch printed the watching confirmation" || return 1
+	! cgt_has_text "$out" watching || fail "watch printed the watching confirmation" || return 1
 	now=$(date +%s)
 	jq -e -s --argjson now "$now" 'length > 7 and all(.[]; keys == ["details", "name", "timestamp", "type"]
 		and (.timestamp / 1000000 | . > $now - 120 and . < $now + 5))' "$out" >/dev/null ||
@@ -212,7 +212,7 @@ test_events_watch_filtered() {
 	cgt_nap 0.3
 	cat "$web"
 	for w in "created webx/y" "created db" "removed db" "created web/x"; do
-		grep -qF "\"type\":\"${w% *}\",\"name\":\"${w#* }\"" "$all" || fail "unfiltered watcher lacks '$w'" || return 1
+		cgt_has_text "$all" "\"type\":\"${w% *}\",\"name\":\"${w#* }\"" || fail "unfiltered watcher lacks '$w'" || return 1
 	done
 	bad=$(grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} [a-z_]+ web(/[^ ]+)?( \{.*\})?$' "$web")
 	[ -z "$bad" ] || fail "filtered watcher printed: $bad" || return 1
@@ -271,7 +271,7 @@ test_events_watch_daemon_gone() {
 	reap "$WPID" "cgctl watch" || return 1
 	cat "$out.err"
 	[ "$WRC" = 1 ] || fail "watch exited $WRC when cgctld stopped, want 1" || return 1
-	grep -qx 'cgctl watch: cgctld stopped' "$out.err" || fail "watch stderr when cgctld stopped: $(cat "$out.err")" ||
+	cgt_has_line "$out.err" 'cgctl watch: cgctld stopped' || fail "watch stderr when cgctld stopped: $(cat "$out.err")" ||
 		return 1
 	tail -n 1 "$out" | grep -qE ' stopping -$' || fail "the last event is not 'stopping': $(tail -n 1 "$out")" ||
 		return 1
@@ -292,7 +292,7 @@ test_events_watch_daemon_gone() {
 	reap "$WPID" "cgctl watch" || return 1
 	cat "$out.err"
 	[ "$WRC" = 1 ] || fail "watch exited $WRC when cgctld was killed, want 1" || return 1
-	grep -q 'cgctld closed the connection' "$out.err" || fail "watch stderr: $(cat "$out.err")" || return 1
+	cgt_has_text "$out.err" 'cgctld closed the connection' || fail "watch stderr: $(cat "$out.err")" || return 1
 }
 
 test_events_watch_end_libcgctl() {
@@ -307,7 +307,7 @@ test_events_watch_end_libcgctl() {
 	cgt_daemon_stop || fail "cgctld did not stop" || return 1
 	cgt_wait_gone "$pid" || fail "watch_end still running after cgctld stopped" || return 1
 	cat "$out" "$out.err"
-	grep -qx 'event stopping -' "$out" || fail "libcgctl: no stopping event" || return 1
+	cgt_has_line "$out" 'event stopping -' || fail "libcgctl: no stopping event" || return 1
 	# watch_end names the code from the negated number (its switch on -r, compiled
 	# against this system's errno.h): no python to look the number up.
 	grep -qxE "end -[0-9]+ ESHUTDOWN -" "$out" ||
@@ -324,7 +324,7 @@ test_events_watch_end_libcgctl() {
 	cgt_daemon_kill9 || fail "cgctld did not die of SIGKILL" || return 1
 	cgt_wait_gone "$pid" || fail "watch_end still running after cgctld died" || return 1
 	cat "$out"
-	! grep -q 'stopping' "$out" || fail "libcgctl: a stopping event from a daemon killed with SIGKILL" || return 1
+	! cgt_has_text "$out" 'stopping' || fail "libcgctl: a stopping event from a daemon killed with SIGKILL" || return 1
 	grep -q '^end .* ECONNRESET' "$out" || fail "libcgctl: a killed daemon's watch ended with '$(grep '^end' "$out")'" ||
 		return 1
 }
@@ -532,7 +532,7 @@ test_events_watchers_limit() {
 	cgt_wait_line "$out" '^ok ' || fail "watchers did not start: $(cat "$out")" || return 1
 	cgt_nap 0.1
 	cat "$out"
-	grep -qx 'ok 256' "$out" || fail "cgctld confirmed $(grep '^ok' "$out"), want 256 watchers" || return 1
+	cgt_has_line "$out" 'ok 256' || fail "cgctld confirmed $(grep '^ok' "$out"), want 256 watchers" || return 1
 	grep -qx 'refused io.cgctl.Manager.QuotaExceeded watchers' "$out" ||
 		fail "the 257th watcher was not refused with QuotaExceeded {limit: watchers}" || return 1
 	# The CLI says the same, and other calls still work.
@@ -672,7 +672,7 @@ test_events_lease_cli() {
 	cgt_daemon_kill9 || fail "cgctld did not die of SIGKILL" || return 1
 	reap "$LPID" || return 1
 	[ "$WRC" = 1 ] || fail "create --lease exited $WRC when cgctld died, want 1" || return 1
-	grep -q 'lease on l3 is over' "$CGT_TMP/lease.l3.err" || fail "holder said: $(cat "$CGT_TMP/lease.l3.err")" || return 1
+	cgt_has_text "$CGT_TMP/lease.l3.err" 'lease on l3 is over' || fail "holder said: $(cat "$CGT_TMP/lease.l3.err")" || return 1
 	expect_dir l3 "with no daemon running" || return 1
 	restart || return 1
 	wait_no_dir l3 || return 1
@@ -759,7 +759,7 @@ test_events_idle_exit() {
 	[ "$(comm_of "$DPID")" = cgctld ] || fail "pid $DPID is $(comm_of "$DPID"), not cgctld" || return 1
 	reap "$DPID" "socket-activated cgctld, idle," || return 1
 	[ "$WRC" = 0 ] || fail "idle exit with status $WRC" || return 1
-	grep -q 'idle for 1000 ms' "$DLOG" || fail "no idle message in the log" || return 1
+	cgt_has_text "$DLOG" 'idle for 1000 ms' || fail "no idle message in the log" || return 1
 	# Activated again, with a managed cgroup it stays...
 	activate_spawn "$sock" --idle-timeout 1 || return
 	c create keep
@@ -873,7 +873,7 @@ test_events_watchdog() {
 	[ "${span% *}" -ge 100 ] || fail "pings every ${span% *} ms on average: a flood, want about 200" || return 1
 	[ "${span#* }" -lt 400 ] || fail "no two pings under 400 ms apart (smallest ${span#* } ms): not at half the watchdog" || return 1
 	cgt_daemon_stop || fail "cgctld did not stop" || return 1
-	grep -q 'STOPPING=1' "$log" || fail "no STOPPING=1 on SIGTERM" || return 1
+	cgt_has_text "$log" 'STOPPING=1' || fail "no STOPPING=1 on SIGTERM" || return 1
 	# WATCHDOG_PID naming another process: the watchdog is not ours, no pings.
 	: >"$log"
 	kill -TERM "$NPID"
@@ -881,8 +881,8 @@ test_events_watchdog() {
 	notify_listen "$sock" "$log" || return 1
 	daemon_with_watchdog "$sock" 400000 1 || return 1
 	cgt_nap 1
-	grep -q 'READY=1' "$log" || fail "no READY=1" || return 1
-	! grep -q 'WATCHDOG=1' "$log" || fail "pings although WATCHDOG_PID is not cgctld's" || return 1
+	cgt_has_text "$log" 'READY=1' || fail "no READY=1" || return 1
+	! cgt_has_text "$log" 'WATCHDOG=1' || fail "pings although WATCHDOG_PID is not cgctld's" || return 1
 }
 
 # A List follows an entry (inotify on cgroup.events): a change while it starts to (here, the last
@@ -892,6 +892,9 @@ test_events_follow_change_during_first_read() {
 	cgt_daemon_up || return 1
 	c create s1
 	cgt_sleeper "$CGT_MROOT/s1" || return 1
+	# Emptied first: the wait below must not find an earlier test's gdb.out
+	# (this lane's) before the background job's ">" truncates it.
+	: >"$CGT_TMP/gdb.out"
 	gdb -p "$DPID" -batch -ex 'break monitor_add_fd' -ex 'continue' \
 		-ex "shell kill -9 $SPID; sleep 0.5" -ex 'delete' -ex 'detach' >"$CGT_TMP/gdb.out" 2>&1 &
 	local g=$!
@@ -903,7 +906,7 @@ test_events_follow_change_during_first_read() {
 	c --json list s1 # follows s1: stops in monitor_add_fd, after the read
 	cgt_wait_gone "$g" 60 || { cat "$CGT_TMP/gdb.out"; fail "gdb still waits for its breakpoint after 60 s"; return 1; }
 	wait "$g"
-	grep -q "Breakpoint 1," "$CGT_TMP/gdb.out" || { cat "$CGT_TMP/gdb.out"; fail "gdb did not stop"; return 1; }
+	cgt_has_text "$CGT_TMP/gdb.out" "Breakpoint 1," || { cat "$CGT_TMP/gdb.out"; fail "gdb did not stop"; return 1; }
 	cgt_nap 0.5
 	cat "$CGT_MROOT/s1/cgroup.events"
 	c --json list s1

@@ -27,7 +27,7 @@ c, _ = s.accept(); time.sleep(5)' "$dir/sock" </dev/null >/dev/null 2>&1 &
 # (TestIntegrationStartInCgroupSetuid); prints its path.
 go_setuid_copy() {
 	local p=$CGT_TMP/bin/setuid-$1
-	install -o root -g root -m 04755 "$(command -v "$1")" "$p" && printf '%s\n' "$p"
+	install -o root -g root -m 04755 "$(type -P "$1")" "$p" && printf '%s\n' "$p"
 }
 
 test_go_client() {
@@ -99,11 +99,11 @@ test_go_example_runtime() {
 	cgt_as_user_in "$CGT_WORK" "$ex" --socket "$DSOCK" "$name" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "examples/go-runtime $name"
 	expect_rc 0 "examples/go-runtime" || return 1
-	grep -qx "created $name" <<<"$OUT" || fail "no 'created $name'" || return 1
-	grep -qx "init cgroup $(cgt_cg_relpath "$CGT_MROOT/$name")" <<<"$OUT" || fail "the init did not start in $name" || return 1
-	grep -qx "frozen true" <<<"$OUT" || fail "not frozen" || return 1
-	grep -qx "thawed, frozen false" <<<"$OUT" || fail "not thawed" || return 1
+	cgt_text_has_line "$OUT" "created $name" || fail "no 'created $name'" || return 1
+	cgt_text_has_line "$OUT" "init cgroup $(cgt_cg_relpath "$CGT_MROOT/$name")" || fail "the init did not start in $name" || return 1
+	cgt_text_has_line "$OUT" "frozen true" || fail "not frozen" || return 1
+	cgt_text_has_line "$OUT" "thawed, frozen false" || fail "not thawed" || return 1
 	grep -qx "destroyed $name (existed true)" <<<"$OUT" || fail "not destroyed" || return 1
-	grep -qx "init killed by signal 9" <<<"$OUT" || fail "the init was not killed" || return 1
+	cgt_text_has_line "$OUT" "init killed by signal 9" || fail "the init was not killed" || return 1
 	expect_no_dir "$CGT_MROOT/$name" || return 1
 }

@@ -387,7 +387,7 @@ test_hostile_attach_foreign() {
 	h_up || return
 	local rootpid cg1 cgr
 	# A root process outside the delegated subtree (the harness's own cgroup).
-	sleep 300 >/dev/null 2>&1 &
+	/bin/sleep 300 >/dev/null 2>&1 &
 	rootpid=$!
 	cgt_track_pid "$rootpid"
 	cg1=$(cgt_proc_cgroup 1)

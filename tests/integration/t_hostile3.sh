@@ -131,7 +131,7 @@ os.set_inheritable(w, True)
 os.execv("/usr/bin/su", ["su", "root"])' "$1" "${2:-}" </dev/null >"$CGT_TMP/holder.out" 2>&1 &
 	holder=$!
 	cgt_track_pid "$holder"
-	until grep -q locked "$CGT_TMP/holder.out" &&
+	until cgt_has_text "$CGT_TMP/holder.out" locked &&
 		{ [ "${2:-}" != su ] || [ "$(awk '/^Uid:/ { print $3 }' "/proc/$holder/status" 2>/dev/null)" = 0 ]; }; do
 		i=$((i + 1))
 		[ "$i" -lt 500 ] || { fail "uid $CGT_UID2 could not flock $1 ${2:+from su}: $(cat "$CGT_TMP/holder.out")"; return 1; }
@@ -145,7 +145,7 @@ os.execv("/usr/bin/su", ["su", "root"])' "$1" "${2:-}" </dev/null >"$CGT_TMP/hol
 test_hostile3_stranger_lock_on_root_ignored() {
 	h3_stranger_flock "$CGT_MROOT" || return 1
 	cgt_daemon_start "" || return 1
-	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1
+	cgt_has_text "$DLOG" "locked by a process of another user" || fail "no line says the lock was another user's" || return 1
 	h3c create mine && expect_rc 0
 }
 
@@ -157,7 +157,7 @@ test_hostile3_stranger_lock_setuid_holder_ignored() {
 	[ -u /usr/bin/su ] || { skip "no setuid /usr/bin/su"; return 0; }
 	h3_stranger_flock "$CGT_MROOT" su || return 1
 	cgt_daemon_start "" || return 1
-	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1
+	cgt_has_text "$DLOG" "locked by a process of another user" || fail "no line says the lock was another user's" || return 1
 	h3c create mine && expect_rc 0
 }
 
@@ -171,7 +171,7 @@ test_hostile3_stranger_lock_on_state_dir_ignored() {
 	install -d -m 0755 -o "$CGT_UID" -g "$CGT_GID" "$sd" || return 1
 	h3_stranger_flock "$sd" || return 1
 	cgt_daemon_start "" --state-dir "$sd" || return 1
-	grep -q "locked by a process of another user" "$DLOG" || fail "no line says the lock was another user's" || return 1
+	cgt_has_text "$DLOG" "locked by a process of another user" || fail "no line says the lock was another user's" || return 1
 	h3c create mine && expect_rc 0 || return 1
 	first=$DPID
 	cgt_daemon_spawn "$CGT_MROOT/cgctld.leaf" --cgroup-root "$CGT_MROOT/mine" --state-dir "$sd" --socket "$CGT_RUN/second.sock"

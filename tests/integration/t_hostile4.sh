@@ -191,8 +191,8 @@ test_hostile4_collect_after_state_dir_full() {
 	h4c attach A "$apid" && expect_rc 0 || return 1
 	h4_fill || return 1
 	kill "$holder" "$apid" || return 1
-	cgt_wait_for 10 grep -q "lease release of L failed" "$DLOG" || return 1
-	cgt_wait_for 10 grep -q "auto_remove of A failed" "$DLOG" || return 1
+	cgt_wait_for 10 cgt_has_text "$DLOG" "lease release of L failed" || return 1
+	cgt_wait_for 10 cgt_has_text "$DLOG" "auto_remove of A failed" || return 1
 	expect_dir L "a lease release the ledger could not record" && expect_dir A || return 1
 	kill -0 "$lpid" || fail "L's process was killed though its release failed" || return 1
 	h4_states || return 1

@@ -125,7 +125,7 @@ test_identity_kill_replaced() {
 	cgt_nap 0.3
 	expect_alive "$SPID" "in the stranger's k2" || return 1
 	expect_alive "$s" "in the stranger's k1" || return 1
-	grep -qx "$SPID" "$CGT_MROOT/k2/cgroup.procs" || fail "the stranger's process left k2" || return 1
+	cgt_has_line "$CGT_MROOT/k2/cgroup.procs" "$SPID" || fail "the stranger's process left k2" || return 1
 }
 
 test_identity_acts_replaced() {
@@ -147,7 +147,7 @@ test_identity_acts_replaced() {
 	cgt_sleeper "$CGT_WORK" || fail "cannot start a sleeper" || return 1
 	c attach at "$SPID"
 	expect_replaced at "attach" || return 1
-	grep -qx "$SPID" "$CGT_WORK/cgroup.procs" || fail "attach moved $SPID into the stranger's at" || return 1
+	cgt_has_line "$CGT_WORK/cgroup.procs" "$SPID" || fail "attach moved $SPID into the stranger's at" || return 1
 	c set st cgroup.max.descendants=3
 	expect_replaced st "set" || return 1
 	[ "$(cat "$CGT_MROOT/st/cgroup.max.descendants")" = max ] || fail "set wrote the stranger's limit" || return 1
@@ -210,7 +210,7 @@ test_identity_foreign_child_not_killed() {
 	c destroy p --kill && expect_rc 1 "destroy --kill over a stranger's cgroup" && expect_err Busy || return 1
 	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's p/theirs" || return 1
-	grep -qx "frozen 0" "$CGT_MROOT/p/theirs/cgroup.events" || fail "the stranger's p/theirs was frozen" || return 1
+	cgt_has_line "$CGT_MROOT/p/theirs/cgroup.events" "frozen 0" || fail "the stranger's p/theirs was frozen" || return 1
 	# Thaw only undoes; once the stranger's cgroup is gone, the entry is the daemon's alone again.
 	c thaw p && expect_rc 0 "thaw" || return 1
 	kill -KILL "$s"
@@ -233,7 +233,7 @@ test_identity_replaced_child_not_killed() {
 	c kill p && expect_rc 1 "kill over what is now a stranger's p/c" && expect_err Busy || return 1
 	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's p/c" || return 1
-	grep -qx "frozen 0" "$CGT_MROOT/p/c/cgroup.events" || fail "the stranger's p/c was frozen" || return 1
+	cgt_has_line "$CGT_MROOT/p/c/cgroup.events" "frozen 0" || fail "the stranger's p/c was frozen" || return 1
 	kill -KILL "$s"
 	cgt_cg_empty "$CGT_MROOT/p/c" && rmdir "$CGT_MROOT/p/c" || fail "cannot remove p/c" || return 1
 	c kill p && expect_rc 0 "kill once p is all ours" || return 1
@@ -261,7 +261,7 @@ test_identity_foreign_child_during_destroy() {
 	slow=$SPID
 	# Frozen by the v1 freezer, a process does not die of SIGKILL until thawed: p/c stays populated.
 	echo "$slow" >"$fz/cgroup.procs" && echo FROZEN >"$fz/freezer.state" || fail "cannot freeze $slow" || return 1
-	until grep -qx FROZEN "$fz/freezer.state"; do
+	until cgt_has_line "$fz/freezer.state" FROZEN; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "the v1 freezer never froze $slow"; return 1; }
 		cgt_nap 0.02
@@ -280,7 +280,7 @@ test_identity_foreign_child_during_destroy() {
 	echo THAWED >"$fz/freezer.state"
 	wait "$BGPID"
 	printf '+ destroy p --recursive --kill -> rc=%s: %s\n' "$?" "$(cat "$out.err")"
-	grep -q "Busy" "$out.err" && grep -q theirs "$out.err" || fail "the destroy did not stop at p/theirs: $(cat "$out.err")" ||
+	cgt_has_text "$out.err" "Busy" && cgt_has_text "$out.err" theirs || fail "the destroy did not stop at p/theirs: $(cat "$out.err")" ||
 		return 1
 	cgt_nap 0.3
 	expect_alive "$s" "in the stranger's p/theirs" || return 1

@@ -151,7 +151,7 @@ watch_all_ready() {
 		cgt_wait_line "$out" "\"type\":\"created\",\"name\":\"wprobe$i\"" 1 && break
 	done
 	for ((; i >= 0; i--)); do c destroy "wprobe$i"; done
-	grep -q '"created"' "$out" || fail "the watch shows no events: $(head -c 300 "$out.err")"
+	cgt_has_text "$out" '"created"' || fail "the watch shows no events: $(head -c 300 "$out.err")"
 }
 
 # Lines of the daemon's log matching ERE $1, after line $LOG_BASE (the log
@@ -234,7 +234,7 @@ test_eacces_below_root_is_not_degraded() {
 	chmod 0755 "$CGT_MROOT/p" || return 1
 	c create p/q
 	expect_rc 0 || return 1
-	! grep -q 'degraded' "$DLOG" || fail "logged degraded mode for one parent: $(grep degraded "$DLOG")" || return 1
+	! cgt_has_text "$DLOG" 'degraded' || fail "logged degraded mode for one parent: $(grep degraded "$DLOG")" || return 1
 }
 
 # --- EBUSY: processes and children ------------------------------------------------

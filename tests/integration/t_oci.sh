@@ -27,7 +27,7 @@ expect_file() {
 }
 
 # Whether the managed root hands controller $1 to its children.
-have_ctrl() { grep -qw "$1" "$CGT_MROOT/cgroup.subtree_control"; }
+have_ctrl() { cgt_has_word "$CGT_MROOT/cgroup.subtree_control" "$1"; }
 
 # Set HOOK to the user's copy of the hook; 1 (with a reason) when not built.
 need_hook() {
@@ -444,7 +444,7 @@ oci_runc_body() {
 	# The init (runc's container process) sits in the cgroup cgctld made, from its first instruction on.
 	expect_in_cg "$pid" "oci-$id" || return 1
 	cgt_wait_file "$b/out/cgroup" || fail "the container did not write /out/cgroup" || return 1
-	grep -qx "0::$(cg_of "oci-$id")" "$b/out/cgroup" ||
+	cgt_has_line "$b/out/cgroup" "0::$(cg_of "oci-$id")" ||
 		fail "container sees $(grep '^0::' "$b/out/cgroup"), want $(cg_of "oci-$id")" || return 1
 	expect_file "oci-$id/cgroup.max.descendants" 5 || return 1
 	if have_ctrl hugetlb && [ -e "$CGT_MROOT/oci-$id/hugetlb.2MB.max" ]; then
@@ -453,11 +453,11 @@ oci_runc_body() {
 	if have_ctrl pids; then
 		expect_file "oci-$id/pids.max" 20 || return 1
 	else
-		grep -q 'warning: limits of controller "pids" skipped' "$b/hook.log" ||
+		cgt_has_text "$b/hook.log" 'warning: limits of controller "pids" skipped' ||
 			fail "hook log lacks the pids warning: $(cat "$b/hook.log" 2>&1)" || return 1
 	fi
 	# The createRuntime hook ran twice; the second found its own cgroup.
-	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+	! cgt_has_text "$b/hook.log" 'error:' || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 	c --json list
 	expect_jq '.[] | select(.name == "oci-'"$id"'") | .populated == true and .labels["oci.id"] == "'"$id"'"' || return 1
 	# runc kill + delete: poststop removes cgroup and ledger entry.
@@ -506,7 +506,7 @@ test_oci_runc_long_id() {
 	cgt_runc delete "$id"
 	expect_rc 0 "runc delete" || return 1
 	expect_no_dir "$name" || return 1
-	! grep -q 'error:' "$b/hook.log" || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
+	! cgt_has_text "$b/hook.log" 'error:' || fail "hook log has errors: $(cat "$b/hook.log")" || return 1
 }
 
 test_oci_runc_without_daemon() {
@@ -551,7 +551,7 @@ oci_runc_nodaemon_body() {
 	[ "$RC" != 0 ] || fail "runc run succeeded with a --strict hook and no daemon" || return 1
 	expect_err "cgctld is not running" || return 1
 	cgt_runc list -q
-	! grep -qx "$id" <<<"$OUT" || fail "runc kept the failed container" || return 1
+	! cgt_text_has_line "$OUT" "$id" || fail "runc kept the failed container" || return 1
 }
 
 test_oci_hook_foreign_server() {
@@ -585,12 +585,12 @@ test_oci_example_runtime() {
 	cgt_as_user_in "$CGT_WORK" "$ex" --socket "$DSOCK" "$name" >"$CGT_TMP/out" 2>"$CGT_TMP/err" </dev/null
 	cgt_collect "examples/runtime $name"
 	expect_rc 0 "examples/runtime" || return 1
-	grep -qx "created $name" <<<"$OUT" || fail "no 'created $name'" || return 1
-	grep -qx "init cgroup $(cg_of "$name")" <<<"$OUT" || fail "the init did not start in $name" || return 1
-	grep -qx "frozen 1" <<<"$OUT" || fail "not frozen" || return 1
-	grep -qx "thawed, frozen 0" <<<"$OUT" || fail "not thawed" || return 1
+	cgt_text_has_line "$OUT" "created $name" || fail "no 'created $name'" || return 1
+	cgt_text_has_line "$OUT" "init cgroup $(cg_of "$name")" || fail "the init did not start in $name" || return 1
+	cgt_text_has_line "$OUT" "frozen 1" || fail "not frozen" || return 1
+	cgt_text_has_line "$OUT" "thawed, frozen 0" || fail "not thawed" || return 1
 	grep -qx "destroyed $name (existed 1)" <<<"$OUT" || fail "not destroyed" || return 1
-	grep -qx "init killed by signal 9" <<<"$OUT" || fail "the init was not killed" || return 1
+	cgt_text_has_line "$OUT" "init killed by signal 9" || fail "the init was not killed" || return 1
 	expect_no_dir "$name" || return 1
 }
 
@@ -780,7 +780,7 @@ test_oci_readme_runc_recipe() {
 	# The lines of README.md's runc block up to the config.json rewrite, as they are.
 	awk '/^runc spec --rootless$/ { on = 1 } on { print } on && /mv config.json.new config.json$/ { exit }' \
 		"$TOP/README.md" >"$recipe"
-	grep -q cgctl-oci-hook "$recipe" || fail "no runc recipe in README.md" || return 1
+	cgt_has_text "$recipe" cgctl-oci-hook || fail "no runc recipe in README.md" || return 1
 	cgt_oci_bundle "$b" || fail "cannot build the bundle" || return 1
 	rm -f "$b/config.json"
 	chmod a+r "$recipe"

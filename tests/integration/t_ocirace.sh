@@ -37,7 +37,7 @@ race_expect_ok() {
 		rc="no $b.$stage.rc"
 		read -r rc <"$b.$stage.rc"
 		[ "$rc" = 0 ] || fail "$stage of ${b##*/}: exit $rc: $(cat "$b.$stage.err")" || return 1
-		! grep -q 'cgctl-oci-hook' "$b.$stage.err" || fail "$stage of ${b##*/} said: $(cat "$b.$stage.err")" || return 1
+		! cgt_has_text "$b.$stage.err" 'cgctl-oci-hook' || fail "$stage of ${b##*/} said: $(cat "$b.$stage.err")" || return 1
 	done
 }
 

@@ -88,7 +88,7 @@ pm_run_rm_body() {
 	pm_run --rm -- sleep 30 || return 1
 	expect_pm_entry || return 1
 	# The pids limit is skipped where pids is not delegated: said in the default log, not lost.
-	if ! grep -qw pids "$CGT_MROOT/cgroup.subtree_control"; then
+	if ! cgt_has_word "$CGT_MROOT/cgroup.subtree_control" pids; then
 		grep -q "oci-hook.*$CID.*limits of controller \"pids\" skipped\|$CID: warning: limits of controller \"pids\" skipped" \
 			"$CGT_PODMAN_HOME/.local/state/cgctl/oci-hook.log" ||
 			fail "the hook's warning is not in its default log: $(cat "$CGT_PODMAN_HOME/.local/state/cgctl/oci-hook.log" 2>&1)" ||

@@ -28,7 +28,7 @@ expect_file() {
 
 # Skip unless the managed root's children get hugetlb with a 2MB page size.
 need_hugetlb() {
-	if grep -qw hugetlb "$CGT_MROOT/cgroup.subtree_control" && [ -e "$CGT_MROOT/$1/hugetlb.2MB.max" ]; then
+	if cgt_has_word "$CGT_MROOT/cgroup.subtree_control" hugetlb && [ -e "$CGT_MROOT/$1/hugetlb.2MB.max" ]; then
 		return 0
 	fi
 	skip "no hugetlb controller with 2MB pages for managed cgroups"
@@ -73,7 +73,7 @@ test_proc_attach_pidfd() {
 	expect_rc 0 "attach --pidfd" || return 1
 	expect_in_cg "$s1" p || return 1
 	expect_in_cg "$SPID" p || return 1
-	grep -q "attached 2 process" "$DLOG" || fail "daemon log lacks the attach" || return 1
+	cgt_has_text "$DLOG" "attached 2 process" || fail "daemon log lacks the attach" || return 1
 }
 
 test_proc_attach_outside_subtree() {
@@ -82,7 +82,7 @@ test_proc_attach_outside_subtree() {
 	expect_rc 0 || return 1
 	# Root starts a sleeper where the harness runs: outside the user's delegated
 	# subtree, so the common ancestor (a root-owned cgroup) is not the user's to write.
-	sleep 300 >/dev/null 2>&1 &
+	/bin/sleep 300 >/dev/null 2>&1 &
 	local pid=$! before
 	cgt_track_pid "$pid"
 	before=$(cgt_proc_cgroup "$pid")
@@ -122,7 +122,7 @@ bg_user() {
 # A root process outside the user's delegated subtree, which the kernel will
 # not let the daemon move (common-ancestor rule); sets FOREIGN_PID.
 outsider() {
-	sleep 300 >/dev/null 2>&1 &
+	/bin/sleep 300 >/dev/null 2>&1 &
 	FOREIGN_PID=$!
 	cgt_track_pid "$FOREIGN_PID"
 	cgt_proc_cgroup_v "$FOREIGN_PID"
@@ -204,7 +204,7 @@ test_proc_attach_systemd_pending_keeps_serving() {
 	a2=$BGPID
 	# Both calls reached the user manager, each on its own connection.
 	fum_wait 2 || return 1
-	grep -qF "call /org/freedesktop/systemd1 AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" "$FUM_LOG" ||
+	cgt_has_text "$FUM_LOG" "call /org/freedesktop/systemd1 AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" ||
 		fail "not the expected AttachProcessesToUnit call: $(grep -m1 '^call' "$FUM_LOG")" || return 1
 	[ "$(grep -c '^connected' "$FUM_LOG")" = 2 ] || fail "$(grep -c '^connected' "$FUM_LOG") connections, want 2" || return 1
 	t1=$(now_ms)
@@ -256,7 +256,7 @@ test_proc_attach_systemd_silent_peer_times_out() {
 	# Not before the 1500 ms timeout; and before sd-bus's own (25 s or more),
 	# with a margin no loaded machine needs (how fast is not checked).
 	[ "$ms" -ge 1400 ] && [ "$ms" -lt 20000 ] || fail "attach failed after $ms ms, want the 1500 ms timeout" || return 1
-	grep -qx connected "$FUM_LOG" || fail "the daemon never connected to the fake user manager" || return 1
+	cgt_has_line "$FUM_LOG" connected || fail "the daemon never connected to the fake user manager" || return 1
 	stop_clean || return 1
 	fum_stop
 }
@@ -282,7 +282,7 @@ test_proc_attach_systemd_answers() {
 			expect_rc 1 || return 1
 			expect_err "PermissionDenied: the kernel refused to move process $FOREIGN_PID" || return 1
 			expect_err "could not move it either (Permission denied)" || return 1
-			grep -q "systemd could not attach pid $FOREIGN_PID to /o: fake user manager says no" "$DLOG" ||
+			cgt_has_text "$DLOG" "systemd could not attach pid $FOREIGN_PID to /o: fake user manager says no" ||
 				fail "daemon log lacks the user manager's message" || return 1
 			grep -q "1 process(es) moved before pid $FOREIGN_PID failed" "$DLOG" ||
 				fail "daemon log lacks how far the attach got" || return 1
@@ -294,7 +294,7 @@ test_proc_attach_systemd_answers() {
 		esac
 		expect_in_cg "$SPID" o || return 1
 		fum_stop
-		grep -qF "AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" "$FUM_LOG" ||
+		cgt_has_text "$FUM_LOG" "AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" ||
 			fail "$mode: not the expected call: $(grep -m1 '^call' "$FUM_LOG")" || return 1
 	done
 	stop_clean
@@ -330,8 +330,8 @@ test_proc_attach_systemd_client_hangs_up() {
 	expect_rc 0 "status after the abandoned attach" || return 1
 	stop_clean || return 1
 	fum_stop
-	grep -qF "AttachProcessesToUnit ['', '/o', [$o2]]" "$FUM_LOG" || fail "pid $o2 was not asked for" || return 1
-	! grep -qF "AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" "$FUM_LOG" ||
+	cgt_has_text "$FUM_LOG" "AttachProcessesToUnit ['', '/o', [$o2]]" || fail "pid $o2 was not asked for" || return 1
+	! cgt_has_text "$FUM_LOG" "AttachProcessesToUnit ['', '/o', [$FOREIGN_PID]]" ||
 		fail "pid $FOREIGN_PID was sent to systemd after the client had gone" || return 1
 }
 
@@ -473,7 +473,7 @@ test_proc_freeze_thaw() {
 	cgt_sleeper "$CGT_MROOT/f" || fail "cannot place a sleeper in f" || return 1
 	c freeze f
 	expect_rc 0 "freeze" || return 1
-	grep -qx 'frozen 1' "$CGT_MROOT/f/cgroup.events" || fail "cgroup.events: $(tr '\n' ' ' <"$CGT_MROOT/f/cgroup.events")" || return 1
+	cgt_has_line "$CGT_MROOT/f/cgroup.events" 'frozen 1' || fail "cgroup.events: $(tr '\n' ' ' <"$CGT_MROOT/f/cgroup.events")" || return 1
 	printf 'frozen sleeper: %s\n' "$(grep '^State:' "/proc/$SPID/status")"
 	c --json stats f
 	expect_jq '.frozen == true' || return 1
@@ -481,7 +481,7 @@ test_proc_freeze_thaw() {
 	expect_rc 0 "freeze when frozen" || return 1
 	c thaw f --timeout 5000
 	expect_rc 0 "thaw" || return 1
-	grep -qx 'frozen 0' "$CGT_MROOT/f/cgroup.events" || fail "cgroup.events after thaw: $(tr '\n' ' ' <"$CGT_MROOT/f/cgroup.events")" || return 1
+	cgt_has_line "$CGT_MROOT/f/cgroup.events" 'frozen 0' || fail "cgroup.events after thaw: $(tr '\n' ' ' <"$CGT_MROOT/f/cgroup.events")" || return 1
 	kill -0 "$SPID" || fail "sleeper gone after thaw" || return 1
 	c --json stats f
 	expect_jq '.frozen == false' || return 1
@@ -621,13 +621,13 @@ test_proc_run_inside_and_cleanup() {
 	local line
 	c run -v --name r1 -- cat /proc/self/cgroup
 	expect_rc 0 || return 1
-	grep -qx "0::$(cg_of r1)" <<<"$OUT" || fail "CMD did not run in r1: $OUT" || return 1
+	cgt_text_has_line "$OUT" "0::$(cg_of r1)" || fail "CMD did not run in r1: $OUT" || return 1
 	printf 'start path: %s\n' "$(grep -o '([a-z0-9]*)$' <<<"$ERR")"
 	run_gone r1 "after run" || return 1
 	# The fallback: a child the daemon attaches before it execs.
 	c run -v --no-clone3 --name r2 -- cat /proc/self/cgroup
 	expect_rc 0 || return 1
-	grep -qx "0::$(cg_of r2)" <<<"$OUT" || fail "CMD (attach path) did not run in r2: $OUT" || return 1
+	cgt_text_has_line "$OUT" "0::$(cg_of r2)" || fail "CMD (attach path) did not run in r2: $OUT" || return 1
 	expect_err "(attach)" || return 1
 	run_gone r2 "after run" || return 1
 	# --keep: the cgroup stays and its name is on stderr.
@@ -644,7 +644,7 @@ test_proc_run_inside_and_cleanup() {
 	c --json list
 	expect_jq '[.[].name] == ["r3"]' || return 1
 	# Limits apply before CMD starts.
-	if grep -qw hugetlb "$CGT_MROOT/cgroup.subtree_control"; then
+	if cgt_has_word "$CGT_MROOT/cgroup.subtree_control" hugetlb; then
 		# shellcheck disable=SC2016
 		c run --name r4 --hugetlb 2MB=2M -- sh -c 'cat "$1"' sh "$CGT_MROOT/r4/hugetlb.2MB.max"
 		expect_rc 0 || return 1
@@ -721,12 +721,12 @@ test_proc_clone3_open_cgroup() {
 		out=$(cgt_as_user_in "$CGT_WORK" "$bin" "$DSOCK" "cl$mode" ${mode:+"$mode"} 2>&1)
 		printf '%s\n' "$out"
 		grep -q '^cloexec 1$' <<<"$out" || fail "OpenCgroup fd not close-on-exec: $out" || return 1
-		grep -qx "child 0::$(cg_of "cl$mode")" <<<"$out" || fail "child not in cl$mode: $out" || return 1
+		cgt_text_has_line "$out" "child 0::$(cg_of "cl$mode")" || fail "child not in cl$mode: $out" || return 1
 		grep -q '^method ' <<<"$out" || fail "no method line: $out" || return 1
 		if [ -z "$mode" ] && ! grep -q '^method clone3$' <<<"$out"; then
 			printf 'note: clone3(CLONE_INTO_CGROUP) refused here; the attach fallback placed the child\n'
 		fi
-		if grep -qw hugetlb "$CGT_MROOT/cgroup.subtree_control"; then
+		if cgt_has_word "$CGT_MROOT/cgroup.subtree_control" hugetlb; then
 			expect_file "cl$mode/hugetlb.2MB.max" 4194304 "typed create" || return 1
 		fi
 		expect_file "cl$mode/cgroup.max.descendants" 3 "typed create" || return 1

@@ -128,7 +128,7 @@ sd_install() {
 		sd_make install "$SD_DEST.new" && mv "$SD_DEST.new" "$SD_DEST" || return 1
 	fi
 	unitdir=$SD_DEST$(pkg-config --variable=systemduserunitdir systemd)
-	grep -qx 'ExecStart=/usr/bin/cgctld' "$unitdir/cgctld.service" ||
+	cgt_has_line "$unitdir/cgctld.service" 'ExecStart=/usr/bin/cgctld' ||
 		fail "installed unit lacks ExecStart=/usr/bin/cgctld: $(grep ExecStart "$unitdir/cgctld.service")" || return 1
 	SD_UNITS=$SD_RUN/systemd/user
 	mkdir -p "$SD_UNITS/cgctld.service.d" || return 1
@@ -231,7 +231,7 @@ test_systemd_install_uninstall() {
 			fail "$lib/$f is not a symlink to libcgctl.so.1.0.0" || return 1
 	done
 	[ -x "$dest/usr/bin/cgctld" ] || fail "cgctld not executable" || return 1
-	grep -qx 'ExecStart=/usr/bin/cgctld' "$dest$unitdir/cgctld.service" ||
+	cgt_has_line "$dest$unitdir/cgctld.service" 'ExecStart=/usr/bin/cgctld' ||
 		fail "unit's ExecStart is not /usr/bin/cgctld" || return 1
 	grep -q '@[A-Z]*@' "$dest$unitdir/cgctld.service" "$dest$lib/pkgconfig/libcgctl.pc" &&
 		{ fail "unsubstituted @VAR@ in an installed file"; return 1; }
@@ -458,11 +458,11 @@ test_systemd_stop() {
 	[ "$(sdprop cgctld.service ExecMainCode)" = 1 ] && [ "$(sdprop cgctld.service ExecMainStatus)" = 0 ] ||
 		fail "exit code $(sdprop cgctld.service ExecMainCode)/$(sdprop cgctld.service ExecMainStatus), want exited/0" || return 1
 	cgt_wait_gone "$main" 2 || fail "daemon $main still running" || return 1
-	grep -q 'stopping' "$SD_LOG" && tail -n 1 "$SD_LOG" | grep -q 'stopped' ||
+	cgt_has_text "$SD_LOG" 'stopping' && tail -n 1 "$SD_LOG" | grep -q 'stopped' ||
 		fail "no clean stop in the log: $(tail -n 2 "$SD_LOG" | tr '\n' ' ')" || return 1
 	# KillMode=process: the workload outlives the daemon, in its cgroup.
 	kill -0 "$busy" 2>/dev/null || fail "stopping cgctld killed the workload in busy/" || return 1
-	grep -qx "$busy" "$root/busy/cgroup.procs" || fail "workload left busy/" || return 1
+	cgt_has_line "$root/busy/cgroup.procs" "$busy" || fail "workload left busy/" || return 1
 	# The socket stays; the next client brings the daemon back with its ledger.
 	[ "$(sdprop cgctld.socket ActiveState)" = active ] || fail "cgctld.socket went down" || return 1
 	c --json list
@@ -562,7 +562,7 @@ test_systemd_attach_without_session_bus() {
 	c attach target "$pid"
 	if [ "$RC" = 0 ]; then
 		# PID 1 is systemd here and the user manager's escalation worked.
-		grep -qx "$pid" "$root/target/cgroup.procs" || fail "attach said yes, $pid is not in target" || return 1
+		cgt_has_line "$root/target/cgroup.procs" "$pid" || fail "attach said yes, $pid is not in target" || return 1
 		return 0
 	fi
 	expect_rc 1 || return 1

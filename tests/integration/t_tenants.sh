@@ -95,7 +95,7 @@ print("made", made, "cgroups")
 # Process $1 is alive and still in cgroup dir $2.
 expect_in() {
 	kill -0 "$1" 2>/dev/null || fail "process $1 is gone" || return 1
-	grep -qx "$1" "$2/cgroup.procs" || fail "process $1 was moved out of ${2#"$CGT_SCRATCH"/}: $(cgt_proc_cgroup "$1")"
+	cgt_has_line "$2/cgroup.procs" "$1" || fail "process $1 was moved out of ${2#"$CGT_SCRATCH"/}: $(cgt_proc_cgroup "$1")"
 }
 
 # The last call was refused with PermissionDenied naming pid $1.
@@ -337,7 +337,7 @@ for p in ({"name": "d", "delegate": True}, {"name": "p"}):
 # Tenant 1's watch writing to file $1 is in place once one of its own creations (probeN) shows there.
 tn_wait_watching() {
 	local i=0
-	until grep -q '"name":"probe' "$1" 2>/dev/null; do
+	until cgt_has_text "$1" '"name":"probe' 2>/dev/null; do
 		i=$((i + 1))
 		[ "$i" -ge 40 ] && { fail "watcher shows nothing: $(cat "$1.err")"; return 1; }
 		t1 create "probe$i" >/dev/null
@@ -358,7 +358,7 @@ test_tenants_watch_own_events() {
 	adm destroy rootbox && expect_rc 0 || return 1
 	t1 create mark && expect_rc 0 || return 1
 	i=0
-	until grep -q '"name":"mark"' "$out"; do
+	until cgt_has_text "$out" '"name":"mark"'; do
 		i=$((i + 1))
 		[ "$i" -ge 100 ] && { fail "the watcher never saw its own mark"; return 1; }
 		cgt_nap 0.05
@@ -587,7 +587,7 @@ test_tenants_lease_of_a_reused_name() {
 	# Tenant 1's connection goes: its lease was on its own x, long gone, not on root's.
 	kill -KILL "$hpid"
 	wait "$hpid" 2>/dev/null
-	until grep -q 'x: its lease holder went away' "$DLOG"; do
+	until cgt_has_text "$DLOG" 'x: its lease holder went away'; do
 		i=$((i + 1))
 		[ "$i" -ge 20 ] && break
 		cgt_nap 0.1

@@ -223,7 +223,7 @@ test_tenants2_kill_signal_reused_pid() {
 	wait "$x" 2>/dev/null
 	for i in $(seq 1 200); do
 		echo $((x - 1)) >/proc/sys/kernel/ns_last_pid
-		sleep 300 </dev/null >/dev/null 2>&1 &
+		/bin/sleep 300 </dev/null >/dev/null 2>&1 &
 		v=$!
 		[ "$v" = "$x" ] && break
 		kill -KILL "$v"
@@ -260,7 +260,7 @@ test_tenants2_lease_release_not_into_roots() {
 	kill -KILL "$SPID"
 	kill -KILL "$hpid"
 	wait "$hpid" 2>/dev/null
-	until grep -q 'x: its lease holder went away' "$DLOG" && grep -q 'a emptied' "$DLOG"; do
+	until cgt_has_text "$DLOG" 'x: its lease holder went away' && cgt_has_text "$DLOG" 'a emptied'; do
 		i=$((i + 1))
 		[ "$i" -ge 50 ] && break
 		cgt_nap 0.1
@@ -361,7 +361,7 @@ test_tenants2_delegate_crash_after_hand_over() {
 	t1 create d --delegate && expect_rc 1 || return 1
 	cgt_wait_gone "$DPID" || { fail "cgctld did not stop at create-set-up"; return 1; }
 	wait "$DPID" 2>/dev/null
-	grep -q 'test crash point create-set-up reached' "$DLOG" || fail "no crash at create-set-up" || return 1
+	cgt_has_text "$DLOG" 'test crash point create-set-up reached' || fail "no crash at create-set-up" || return 1
 	cgt_as_user_in "$CGT_WORK" mkdir "$TN_ROOT/d/x" </dev/null || fail "tenant 1 cannot use d" || return 1
 	TN_PRE=()
 	TN_STATE=$DSTATE tn_up || return 1

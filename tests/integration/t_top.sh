@@ -60,7 +60,7 @@ test_top_batch_busy_first() {
 	# The child is shown below its parent, indented.
 	grep -qE '^  child ' "$out" || fail "a-idle/child is not indented below a-idle" || return 1
 	# Controllers missing here are said once in the header, not as columns of zeros.
-	if ! grep -qw memory "$CGT_MROOT/busy/cgroup.controllers"; then
+	if ! cgt_has_word "$CGT_MROOT/busy/cgroup.controllers" memory; then
 		grep -q '^not enabled:.* memory (MEM, MAX)' "$out" || fail "the header does not say memory is not enabled" ||
 			return 1
 		! grep -qE '^NAME .* MEM ' "$out" || fail "a MEM column without the memory controller" || return 1
@@ -400,7 +400,7 @@ test_pressure_refusals() {
 	expect_rc 2 "bad kind" || return 1
 	c call Watch '{"pressure":[{"name":"hog","resource":"cpu","kind":"some","stall_us":1,"window_us":2000000,"x":1}]}'
 	expect_rc 1 "unknown member" || return 1
-	if grep -qw memory "$CGT_MROOT/hog/cgroup.controllers"; then
+	if cgt_has_word "$CGT_MROOT/hog/cgroup.controllers" memory; then
 		skip "the memory controller is enabled here: no refusal to see"
 		return
 	fi
