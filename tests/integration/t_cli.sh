@@ -172,3 +172,18 @@ test_cli_create_name_with_generate_or_prefix() {
 	c create --prefix web
 	expect_rc 0 && [[ $OUT == web/* ]] || fail "create --prefix web: '$OUT'" || return 1
 }
+
+test_cli_set_empty_value() {
+	# set web cgroup.max.depth= exited 0 and changed nothing: a write(2) of no bytes never
+	# reaches the kernel. The empty value goes as the empty line: the kernel refuses it here.
+	cgt_daemon_start || return 1
+	c create web && c set web cgroup.max.depth=3
+	expect_rc 0 || return 1
+	c set web cgroup.max.depth=
+	expect_rc 1 "set cgroup.max.depth=" && expect_err InvalidValue && expect_err "kernel refused" || return 1
+	local v
+	read -r v <"$CGT_MROOT/web/cgroup.max.depth"
+	[ "$v" = 3 ] || fail "web's cgroup.max.depth is '$v', want 3" || return 1
+	c call SetResources '{"name": "web", "resources": {"unified": {"cgroup.max.descendants": "\n"}}}'
+	expect_rc 1 "unified \"\\n\"" && expect_err InvalidValue || return 1
+}
