@@ -187,3 +187,18 @@ test_cli_set_empty_value() {
 	c call SetResources '{"name": "web", "resources": {"unified": {"cgroup.max.descendants": "\n"}}}'
 	expect_rc 1 "unified \"\\n\"" && expect_err InvalidValue || return 1
 }
+
+test_cli_label_keys() {
+	# A label named "" was taken, and from then on every `cgctl list --json` failed with
+	# "out of memory" (the CLI could not turn "=x" back into a key); one named "a=b" came
+	# back as a=b=c, key "a". Both are refused now, and nothing is created.
+	cgt_daemon_start || return 1
+	c call Create '{"name": "web", "labels": {"": "x"}}'
+	expect_rc 1 "a label named \"\"" && expect_err InvalidValue || return 1
+	c call Create '{"name": "web", "labels": {"a=b": "c"}}'
+	expect_rc 1 "a label named \"a=b\"" && expect_err InvalidValue || return 1
+	c create web --label k=v=w
+	expect_rc 0 || return 1
+	c --json list
+	expect_rc 0 "list --json" && expect_jq '[.[] | {name, labels}] == [{"name": "web", "labels": {"k": "v=w"}}]' || return 1
+}
