@@ -55,11 +55,18 @@ static json_object *labels_to_json(char **labels)
 	json_object *m = json_object_new_object();
 	char **l;
 
-	for (l = labels; m && l && *l; l++)
-		if (cli_map_add_kv(m, *l) < 0) {
+	for (l = labels; m && l && *l; l++) {
+		/* Split at the first "=": a key an older daemon took may be empty. */
+		const char *eq = strchr(*l, '=');
+		_cleanup_free_ char *key = eq ? strndup(*l, (size_t)(eq - *l)) : NULL;
+		json_object *v = key ? json_object_new_string(eq + 1) : NULL;
+
+		if (!v || json_object_object_add(m, key, v) < 0) {
+			json_object_put(v);
 			json_object_put(m);
 			return NULL;
 		}
+	}
 	return m;
 }
 

@@ -89,7 +89,7 @@ void method_get_status(struct call *call)
 	call_reply(call, p);
 }
 
-/* Labels must be an object of at most 64 strings of at most 4096 bytes, without NULs. */
+/* Labels: at most 64 names (not empty, no "=") to strings of at most 4096 bytes, without NULs. */
 static bool create_labels_ok(json_object *labels)
 {
 	if (!labels)
@@ -99,7 +99,8 @@ static bool create_labels_ok(json_object *labels)
 	json_object_object_foreach(labels, k, v) {
 		size_t len;
 
-		if (!json_object_is_type(v, json_type_string) || strlen(k) > 256)
+		/* libcgctl hands labels over as "key=value": a key must be one and only one word. */
+		if (!json_object_is_type(v, json_type_string) || !k[0] || strlen(k) > 256 || strchr(k, '='))
 			return false;
 		/* The byte count, not strlen: a NUL would hide the rest from the limit. */
 		len = (size_t)json_object_get_string_len(v);
@@ -134,7 +135,8 @@ void method_create(struct call *call)
 	req.lease = param_bool(call, "lease", false);
 	req.labels = param_obj(call, "labels");
 	if (!create_labels_ok(req.labels)) {
-		call_errorf(call, CGERR_INVALID_VALUE, "field", "labels", "labels must map up to 64 names to strings");
+		call_errorf(call, CGERR_INVALID_VALUE, "field", "labels",
+			    "labels must map up to 64 names (not empty, without \"=\") to strings");
 		return;
 	}
 	req.resources = param_obj(call, "resources");

@@ -142,7 +142,9 @@ static int apply_one(int rootfd, const char *relpath, const struct res_write *w,
 	r = cgfs_read_attr(rootfd, relpath ? relpath : "", w->file, RES_READ_MAX, &old);
 	if (r < 0 && !read_refused(r))
 		return r;
-	r = cgfs_write_attr(rootfd, relpath ? relpath : "", w->file, w->value);
+	/* A write(2) of no bytes never reaches the kernel's handler: an empty value is
+	 * the empty line, which clears (cpuset.cpus) or is refused (cgroup.max.depth). */
+	r = cgfs_write_attr(rootfd, relpath ? relpath : "", w->file, w->value[0] ? w->value : "\n");
 	if (r < 0)
 		return r;
 	*ret_old = TAKE_PTR(old);

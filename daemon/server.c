@@ -143,15 +143,17 @@ static int server_dir_refused(const char *why, int r)
 }
 
 /*
- * Create the socket's directory (0700). A private one (our default), new or
- * not, must pass dir_check (ours, and its parents safe) as opened without
- * following a link: a link in its place could name anybody's directory,
- * which we would make 0700 and put our socket in. Made 0700 through that fd.
+ * Create the socket's directory (0700; 0755 with tenants, who must reach the
+ * socket). A private one (our default), new or not, must pass dir_check (ours,
+ * and its parents safe) as opened without following a link: a link in its
+ * place could name anybody's directory, which we would chmod and put our
+ * socket in. Its mode is set through that fd.
  */
 static int server_make_dir(const struct server *s, const char *path, bool private_dir)
 {
 	_cleanup_free_ char *dir = strdup(path);
 	_cleanup_close_ int fd = -1;
+	mode_t want = s->n_allow_uids ? 0755 : 0700;
 	char why[512];
 	struct stat st;
 	char *slash;
@@ -163,7 +165,7 @@ static int server_make_dir(const struct server *s, const char *path, bool privat
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(dir, want) < 0 && errno != EEXIST)
 		return -errno;
 	if (!private_dir)
 		return 0;
@@ -180,7 +182,7 @@ static int server_make_dir(const struct server *s, const char *path, bool privat
 	r = s->dir_check ? s->dir_check(&st, dir, why, sizeof(why)) : 0;
 	if (r < 0)
 		return server_dir_refused(why, r);
-	if ((st.st_mode & 0077) && fchmod(fd, 0700) < 0)
+	if ((st.st_mode & 0077) != (want & 0077) && fchmod(fd, want) < 0)
 		return -errno;
 	return 0;
 }
@@ -236,7 +238,8 @@ static int server_bind(struct server *s, const char *path, bool private_dir)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return log_error_errno(-errno, "socket");
-	old = umask(0177);
+	/* Tenants must be able to connect: SO_PEERCRED decides who is served. */
+	old = umask(s->n_allow_uids ? 0111 : 0177);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (r < 0)

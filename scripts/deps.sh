@@ -10,10 +10,11 @@ pkgs="build-essential pkg-config libevent-dev libjson-c-dev libsystemd-dev check
       systemd dbus-user-session runc crun busybox-static uidmap util-linux jq clang lld
       libclang-rt-dev valgrind man-db groff-base bash-completion procps"
 if [ "${1:-}" = check ]; then
-	# podman and what it recommends for rootless use: t_podman.sh (--no-install-recommends below);
+	# podman and what it recommends for rootless use: t_podman.sh (--no-install-recommends below;
+	# catatonit runs a pod's infra container, test_podman_pod);
 	# gdb (tests that hold cgctld between two steps), tmux (top full-screen), python3 (raw clients),
 	# bash-builtins (the integration harness's sleep, mkdir, rm... without a process each; optional).
-	pkgs="golang-go abigail-tools podman slirp4netns fuse-overlayfs containernetworking-plugins gdb tmux python3
+	pkgs="golang-go abigail-tools podman slirp4netns fuse-overlayfs containernetworking-plugins catatonit gdb tmux python3
 	      bash-builtins"
 fi
 

@@ -172,3 +172,33 @@ test_cli_create_name_with_generate_or_prefix() {
 	c create --prefix web
 	expect_rc 0 && [[ $OUT == web/* ]] || fail "create --prefix web: '$OUT'" || return 1
 }
+
+test_cli_set_empty_value() {
+	# set web cgroup.max.depth= exited 0 and changed nothing: a write(2) of no bytes never
+	# reaches the kernel. The empty value goes as the empty line: the kernel refuses it here.
+	cgt_daemon_start || return 1
+	c create web && c set web cgroup.max.depth=3
+	expect_rc 0 || return 1
+	c set web cgroup.max.depth=
+	expect_rc 1 "set cgroup.max.depth=" && expect_err InvalidValue && expect_err "kernel refused" || return 1
+	local v
+	read -r v <"$CGT_MROOT/web/cgroup.max.depth"
+	[ "$v" = 3 ] || fail "web's cgroup.max.depth is '$v', want 3" || return 1
+	c call SetResources '{"name": "web", "resources": {"unified": {"cgroup.max.descendants": "\n"}}}'
+	expect_rc 1 "unified \"\\n\"" && expect_err InvalidValue || return 1
+}
+
+test_cli_label_keys() {
+	# A label named "" was taken, and from then on every `cgctl list --json` failed with
+	# "out of memory" (the CLI could not turn "=x" back into a key); one named "a=b" came
+	# back as a=b=c, key "a". Both are refused now, and nothing is created.
+	cgt_daemon_start || return 1
+	c call Create '{"name": "web", "labels": {"": "x"}}'
+	expect_rc 1 "a label named \"\"" && expect_err InvalidValue || return 1
+	c call Create '{"name": "web", "labels": {"a=b": "c"}}'
+	expect_rc 1 "a label named \"a=b\"" && expect_err InvalidValue || return 1
+	c create web --label k=v=w
+	expect_rc 0 || return 1
+	c --json list
+	expect_rc 0 "list --json" && expect_jq '[.[] | {name, labels}] == [{"name": "web", "labels": {"k": "v=w"}}]' || return 1
+}

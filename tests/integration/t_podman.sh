@@ -118,6 +118,26 @@ pm_run_then_rm_body() {
 	expect_pm_gone || return 1
 }
 
+test_podman_pod() { pm_test pm_pod_body; }
+
+# The body of test_podman_pod: a pod (its infra container runs catatonit on podman's
+# global --runtime: crun, podman's default once installed, refuses hybrid hosts), the
+# recipe's container in it, then pod rm -f: nothing left.
+pm_pod_body() {
+	pm --runtime runc pod create --name cgctl-pod --network=none
+	expect_rc 0 "podman pod create" || return 1
+	pm_run --pod cgctl-pod -- sleep 30 || return 1
+	expect_pm_entry || return 1
+	pm pod ps --format '{{.Status}} {{.NumberOfContainers}}'
+	[ "$OUT" = "Running 2" ] || fail "pod ps: '$OUT', want 'Running 2' (infra and ours)" || return 1
+	pm pod rm -f -t 0 cgctl-pod
+	expect_rc 0 "podman pod rm -f" || return 1
+	expect_pm_gone || return 1
+	[ ! -e "$CGT_PODMAN_HOME/.local/state/cgctl/oci-hook-stopped" ] ||
+		[ -z "$(ls -A "$CGT_PODMAN_HOME/.local/state/cgctl/oci-hook-stopped")" ] ||
+		fail "poststop left notes: $(ls "$CGT_PODMAN_HOME/.local/state/cgctl/oci-hook-stopped")" || return 1
+}
+
 test_podman_kill9() { pm_test pm_kill9_body; }
 
 # The body of test_podman_kill9.

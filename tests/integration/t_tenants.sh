@@ -39,8 +39,6 @@ tn_up() {
 			{ fail "root cgctld did not come up: $(tail -n 3 "$DLOG" | tr '\n' ' ')"; return 1; }
 		cgt_nap 0.05
 	done
-	# Only SO_PEERCRED is left to decide who is served.
-	chmod 0666 "$DSOCK"
 	adm status && expect_rc 0 "status"
 }
 
@@ -301,7 +299,6 @@ test_tenants_delegate_needs_root_daemon() {
 	pub=$(mktemp -d "$CGT_TMP/tn-pub.XXXXXX") && chmod 0755 "$pub" && chown "$CGT_UID:$CGT_GID" "$pub" ||
 		{ fail "cannot prepare $pub"; return 1; }
 	cgt_daemon_up --socket "$pub/sock" --allow-uid "$CGT_UID2" || return 1
-	chmod 0666 "$DSOCK"
 	# libcgctl talks only to root's or its own uid's daemon: the tenant speaks Varlink itself.
 	# shellcheck disable=SC2016
 	OUT=$(tn_as_t2 /usr/bin/python3 -S -c '
@@ -1043,4 +1040,33 @@ test_tenants_unread_replies_bounded() {
 		return 0
 	fi
 	[ "$hwm" -le "$bound" ] || fail "cgctld's peak RSS grew by $((hwm - hwm0)) KiB under the flood, bound $((bound - hwm0)) KiB"
+}
+
+test_tenants_socket_reachable() {
+	# A daemon with --allow-uid made its socket 0600 and its directory 0700: no tenant could
+	# connect until root chmodded them. With tenants they are 0666 and 0755 (SO_PEERCRED
+	# decides who is served); without, 0600 and 0700 as before.
+	local d=$CGT_TMP/tn-sockdir m
+	tn_up || return 1
+	m=$(stat -c %a "$DSOCK")
+	[ "$m" = 666 ] || fail "the socket of a daemon with tenants is $m, want 666" || return 1
+	t1 status && expect_rc 0 "tenant 1's status" || return 1
+	t2 --json list && expect_rc 0 "tenant 2's list" && expect_jq 'length == 0' || return 1
+	tn_down
+	# The directory it makes for --socket: reachable by tenants.
+	mkdir -m 0755 "$d" || return 1
+	cgt_in_cg_bg "$TN_ROOT/cgctld.leaf" "$CGCTLD" --cgroup-root "$TN_ROOT" --socket "$d/run/sock" \
+		--state-dir "$d/state" --allow-uid "$CGT_UID" </dev/null >>"$CGT_LOGS/cgctld.sockdir.log" 2>&1
+	DPID=$BGPID
+	cgt_track_pid "$DPID"
+	cgt_wait_for "$CGT_TIMEOUT" test -S "$d/run/sock" || return 1
+	m=$(stat -c %a "$d/run")
+	[ "$m" = 755 ] || fail "the socket directory of a daemon with tenants is $m, want 755" || return 1
+	cgctl_u --socket "$d/run/sock" status && expect_rc 0 "tenant 1's status" || return 1
+	tn_down
+	# No tenants: private as before.
+	mkdir -m 0755 "$d/pub" && chown "$CGT_UID:$CGT_GID" "$d/pub" || return 1
+	cgt_daemon_up --socket "$d/pub/private/sock" || return 1
+	m="$(stat -c %a "$d/pub/private") $(stat -c %a "$DSOCK")"
+	[ "$m" = "700 600" ] || fail "without tenants directory and socket are $m, want 700 600" || return 1
 }

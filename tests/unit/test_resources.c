@@ -582,6 +582,24 @@ START_TEST(test_apply_root)
 }
 END_TEST
 
+/* An empty value reaches the file as the empty line: a write(2) of no bytes is a no-op. */
+START_TEST(test_apply_empty_value)
+{
+	struct res_plan p;
+
+	put_file("cpuset.cpus", "0-1\n");
+	put_file("cgroup.max.depth", "max\n");
+	ck_assert_int_eq(build("{\"cpu\": {\"cpus\": \"\"}, \"unified\": {\"cgroup.max.depth\": \"\"}}",
+			       &p, NULL, NULL),
+			 0);
+	ck_assert_uint_eq(p.n, 2);
+	ck_assert_int_eq(res_plan_apply(rootfd, "cg", &p, NULL, NULL), 0);
+	assert_first_line("cpuset.cpus", "");
+	assert_first_line("cgroup.max.depth", "");
+	res_plan_done(&p);
+}
+END_TEST
+
 /* Apply the test plan over the cg files, where cpu.max is broken by the caller. */
 static void assert_rolled_back(int want)
 {
@@ -683,6 +701,7 @@ static Suite *resources_suite(void)
 	add_tcase(s, "restore_values", test_restore_values);
 	add_tcase(s, "apply", test_apply);
 	add_tcase(s, "apply_root", test_apply_root);
+	add_tcase(s, "apply_empty_value", test_apply_empty_value);
 	add_tcase(s, "apply_rollback_eisdir", test_apply_rollback_eisdir);
 	add_tcase(s, "apply_rollback_enoent", test_apply_rollback_enoent);
 	add_tcase(s, "apply_rollback_symlink", test_apply_rollback_symlink);
