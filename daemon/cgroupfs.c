@@ -600,10 +600,42 @@ static bool cgfs_is_controller_file(const char *name, const char *controller)
 	return strncmp(name, controller, n) == 0 && name[n] == '.';
 }
 
+/*
+ * Does the cgroup open at dirfd have regular files of controller (which then
+ * names its children's files after them)? The cgroup root has none of most.
+ */
+static bool cgfs_has_controller_files(int dirfd, const char *controller)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+	bool found = false;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (!found && (de = readdir(d)))
+		found = de->d_type == DT_REG && cgfs_is_controller_file(de->d_name, controller);
+	closedir(d);
+	return found;
+}
+
+/* Is name a regular file in the directory open at dirfd? */
+static bool cgfs_is_file_in(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
 int cgfs_find_shadow(int dirfd, const char *controller, char **ret_path)
 {
 	char **kids = NULL;
 	int r = cgfs_list_children(dirfd, "", &kids);
+	/* Only a name the controller's files have (dirfd's own, when it has them) keeps it off. */
+	bool exact = r >= 0 && cgfs_has_controller_files(dirfd, controller);
 
 	if (r < 0)
 		return r;
@@ -613,7 +645,7 @@ int cgfs_find_shadow(int dirfd, const char *controller, char **ret_path)
 		if (cgfs_list_children(dirfd, *k, &inner) < 0)
 			continue;
 		for (char **i = inner; *i && r == 0; i++)
-			if (cgfs_is_controller_file(*i, controller))
+			if (cgfs_is_controller_file(*i, controller) && (!exact || cgfs_is_file_in(dirfd, *i)))
 				r = asprintf(ret_path, "%s/%s", *k, *i) < 0 ? -ENOMEM : 1;
 		cgfs_strv_free(inner);
 	}

@@ -108,8 +108,10 @@ int cgfs_list_children(int rootfd, const char *relpath, char ***ret_names);
  * Why a controller cannot be enabled in dirfd's cgroup.subtree_control
  * (EEXIST): a child's child named like one of its files ("d/memory.max"), a
  * cgroup a delegatee made while the controller was off, in the place the
- * kernel would put the file. 1 with "child/name" malloc'd in *ret_path, 0
- * when there is none, -errno.
+ * kernel would put the file: a name of one of the controller's files in
+ * dirfd itself (any "<controller>." name when dirfd has none, as the cgroup
+ * root). 1 with "child/name" malloc'd in *ret_path, 0 when there is none,
+ * -errno.
  */
 int cgfs_find_shadow(int dirfd, const char *controller, char **ret_path);
 /* Free a NULL-terminated string array; NULL is fine. Returns NULL. */

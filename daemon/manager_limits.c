@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,11 +78,33 @@ int manager_check_tenant_resources(struct manager *m, uid_t uid, const char *nam
 }
 
 /*
+ * May whoever acts on name hear of shadow ("child/file" in name's parent)?
+ * Its owner or an administrator acts on name: told when name is an
+ * administrator's, or child is an entry of name's owner; never another
+ * tenant's entry or what is inside it (a tenant sees its own entries only).
+ */
+static bool limits_shadow_told(struct manager *m, const char *name, const char *shadow)
+{
+	_cleanup_free_ char *sibling = NULL;
+	const struct ledger_entry *le = ledger_get(m->ledger, name), *se;
+	const char *slash = strrchr(name, '/');
+	int len = slash ? (int)(slash - name) : 0;
+
+	if (!le || tenant_is_admin(le->owner))
+		return le != NULL;
+	if (asprintf(&sibling, "%.*s%s%.*s", len, name, slash ? "/" : "", (int)strcspn(shadow, "/"), shadow) < 0)
+		return false;
+	se = ledger_get(m->ledger, sibling);
+	return se && se->owner == le->owner;
+}
+
+/*
  * The controller the cgroup open at cgfd misses is kept off by a cgroup
  * beside it named like one of its files (cgfs_find_shadow() in its parent):
- * say so in e and return true.
+ * say so in e (naming it only as limits_shadow_told() allows) and return true.
  */
-static bool limits_shadowed(int cgfd, const char *name, const char *controller, struct op_error *e)
+static bool limits_shadowed(struct manager *m, int cgfd, const char *name, const char *controller,
+			    struct op_error *e)
 {
 	_cleanup_close_ int pfd = openat(cgfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_free_ char *shadow = NULL;
@@ -90,16 +113,25 @@ static bool limits_shadowed(int cgfd, const char *name, const char *controller, 
 
 	if (pfd < 0 || cgfs_find_shadow(pfd, controller, &shadow) <= 0)
 		return false;
-	op_error_set(e, -EOPNOTSUPP, CGERR_CONTROLLER_UNAVAILABLE, "controller", controller,
-		     "controller \"%s\" is not available to \"%s\": cgctld cannot enable it for the children of %s%.*s%s "
-		     "while \"%.*s%s%s\" exists, a cgroup named like one of its files (a delegatee made it while %s "
-		     "was off); it must be removed first", controller, name, slash ? "\"" : "the managed root",
-		     len, name, slash ? "\"" : "", len, name, slash ? "/" : "", shadow, controller);
+	if (!limits_shadow_told(m, name, shadow))
+		op_error_set(e, -EOPNOTSUPP, CGERR_CONTROLLER_UNAVAILABLE, "controller", controller,
+			     "controller \"%s\" is not available to \"%s\": cgctld cannot enable it for the children of "
+			     "%s%.*s%s while a cgroup of another user there is named like one of its files (cgctld's log "
+			     "names it); an administrator must remove it first", controller, name,
+			     slash ? "\"" : "the managed root", len, name, slash ? "\"" : "");
+	else
+		op_error_set(e, -EOPNOTSUPP, CGERR_CONTROLLER_UNAVAILABLE, "controller", controller,
+			     "controller \"%s\" is not available to \"%s\": cgctld cannot enable it for the children of "
+			     "%s%.*s%s while \"%.*s%s%s\" exists, a cgroup named like one of its files (a delegatee made "
+			     "it while %s was off); it must be removed first", controller, name,
+			     slash ? "\"" : "the managed root", len, name, slash ? "\"" : "", len, name, slash ? "/" : "",
+			     shadow, controller);
 	return true;
 }
 
 /* Every controller the plan needs must be available in the cgroup's (cgfd's) cgroup.controllers. */
-static int limits_check_controllers(int cgfd, const char *name, const struct res_plan *plan, struct op_error *e)
+static int limits_check_controllers(struct manager *m, int cgfd, const char *name, const struct res_plan *plan,
+				    struct op_error *e)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *missing = NULL;
@@ -115,7 +147,7 @@ static int limits_check_controllers(int cgfd, const char *name, const struct res
 	if (r < 0)
 		return op_error_oom(e);
 	r = res_plan_check_controllers(plan, avail, &missing);
-	if (r == -EOPNOTSUPP && limits_shadowed(cgfd, name, missing, e))
+	if (r == -EOPNOTSUPP && limits_shadowed(m, cgfd, name, missing, e))
 		;
 	else if (r == -EOPNOTSUPP)
 		op_error_set(e, r, CGERR_CONTROLLER_UNAVAILABLE, "controller", missing,
@@ -169,7 +201,7 @@ int manager_apply_resources(struct manager *m, int cgfd, const char *name, json_
 		res_plan_done(&plan);
 		return limits_plan_error(r, field, msg, e);
 	}
-	r = limits_check_controllers(cgfd, name, &plan, e);
+	r = limits_check_controllers(m, cgfd, name, &plan, e);
 	if (r >= 0) {
 		r = res_plan_apply(cgfd, "", &plan, &field, &restore_err);
 		if (restore_err)

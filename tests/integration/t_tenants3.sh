@@ -53,6 +53,51 @@ test_tenants3_delegate_controller_file_taken() {
 	t1 destroy p --recursive && expect_rc 0 && expect_no_dir "$TN_ROOT/p"
 }
 
+# Hugetlb withdrawn from p on purpose (no cgroup in the way); tenant 1 names a
+# cgroup in p/d like no file hugetlb has (hugetlb.decoy). SetResources on p/e
+# needing hugetlb is told that p must enable it, not that hugetlb.decoy keeps
+# it off: only a name the controller's files really have (as in p, where it is
+# enabled) is blamed. Before, the error said "while \"p/d/hugetlb.decoy\"
+# exists, a cgroup named like one of its files".
+test_tenants3_delegate_shadow_decoy_not_blamed() {
+	local f=""
+	tn_up || return 1
+	t1 create p && expect_rc 0 && t1 create p/d --delegate && expect_rc 0 && t1 create p/e && expect_rc 0 || return 1
+	for f in "$TN_ROOT"/p/d/hugetlb.*.max; do break; done
+	f=${f##*/}
+	case $f in hugetlb.*.max) ;; *) skip "no hugetlb.*.max in p/d: no controller to take a file of"; return ;; esac
+	echo -hugetlb >"$TN_ROOT/p/cgroup.subtree_control" || { fail "cannot withdraw hugetlb from p"; return 1; }
+	t3_mkdir "$TN_ROOT/p/d/hugetlb.decoy" || return 1
+	t1 set p/e "$f=0" && expect_rc 1 && expect_err ControllerUnavailable || return 1
+	case $ERR in *decoy*) fail "p/d/hugetlb.decoy, no file of hugetlb, is blamed: ${ERR:0:300}" && return 1 ;; esac
+	expect_err "the parent must enable it" || return 1
+	t1 destroy p --recursive && expect_rc 0 && expect_no_dir "$TN_ROOT/p"
+}
+
+# Tenant 1 names a cgroup inside its top-level d like a file of a controller
+# withdrawn from the managed root; tenant 2's SetResources on its own e, which
+# needs that controller, is told that a cgroup of another user keeps it off,
+# never that user's entry's name nor what is inside it (DESIGN: a tenant sees
+# its own entries only). Tenant 1 (and the log) still get the name. Before,
+# tenant 2's error said "while \"d/hugetlb.*.max\" exists".
+test_tenants3_delegate_shadow_not_told_to_others() {
+	local f=""
+	tn_up || return 1
+	t1 create d --delegate && expect_rc 0 && t2 create e && expect_rc 0 && t1 create g && expect_rc 0 || return 1
+	for f in "$TN_ROOT"/d/hugetlb.*.max; do break; done
+	f=${f##*/}
+	case $f in hugetlb.*.max) ;; *) skip "no hugetlb.*.max in d: no controller to take a file of"; return ;; esac
+	echo -hugetlb >"$TN_ROOT/cgroup.subtree_control" || { fail "cannot withdraw hugetlb from the root"; return 1; }
+	t3_mkdir "$TN_ROOT/d/$f" || return 1
+	t2 set e "$f=0" && expect_rc 1 && expect_err ControllerUnavailable || return 1
+	expect_err "a cgroup of another user" || return 1
+	case $ERR in *"d/$f"* | *'"d'*) fail "tenant 2 is told of tenant 1's d: ${ERR:0:300}" && return 1 ;; esac
+	t1 set g "$f=0" && expect_rc 1 && expect_err "while \"d/$f\" exists" || return 1
+	rmdir "$TN_ROOT/d/$f" && echo +hugetlb >"$TN_ROOT/cgroup.subtree_control" ||
+		{ fail "cannot give hugetlb back to the root"; return 1; }
+	t1 destroy d && expect_rc 0 && t1 destroy g && expect_rc 0 && t2 destroy e && expect_rc 0
+}
+
 # The daemon dies between Destroy's cgroup.max.descendants of 0 on a tenant's
 # delegated entry and the end of its removal, which a process in it keeps
 # Busy. The next start keeps the entry and puts its bound back (the tenant's
