@@ -314,7 +314,9 @@ check: deps deps-check
 # and fuzz harnesses), the Go test binary; each unit suite as soon as its
 # program is linked (plain and ASan), the fuzz smoke runs once the harnesses
 # are, the static checks once what they read is there, check-install. The
-# sanitizer tree, the longest chain, is named first so that it starts first.
+# sanitizer tree, the longest chain, is named first so that it starts first,
+# then Go (go vet, the test binary and the example one after the other: the
+# phase's tail when it came after the plain tree).
 # Then the integration suite in $(ITEST_LANES) lanes (tests/integration/lanes.sh;
 # t_go.sh in it runs the Go client's tests against a real daemon) with the ASan
 # pass in the same lanes, then the bench smoke.
@@ -375,6 +377,11 @@ asan-build:
 	+$(Q)$(ASAN_MAKE) asan-bins fuzz-build
 check-unit-asan: asan-build
 	+$(Q)$(ASAN_MAKE) check-unit
+# make check's ASan part in that one make: each suite runs, and each harness's
+# smoke, as soon as its program is linked, not once the whole tree is.
+.PHONY: check-asan-pre
+check-asan-pre:
+	+$(Q)$(ASAN_MAKE) asan-bins fuzz-build check-unit check-fuzz
 # Under ASan every code path of the crash suites runs once: the torture stops
 # the daemon at every crash point, without the random SIGKILLs of the plain
 # pass (30; 25 and 100 with CGCTL_THOROUGH=1): each costs about 3x the CPU
@@ -406,8 +413,9 @@ check-integration-both: all $(ITEST_BINS) $(EXAMPLE_BINS) asan-build
 		bash tests/integration/run.sh
 
 # One target a suite, so make -j runs them side by side; each prints Check's summary.
-# The reply checker (tests/integration/varlink_check.py) is Python, stdlib only.
-UNIT_RUNS := $(addsuffix .run,$(UNIT_BINS)) $(B)/tests/test_varlink_check.run
+# The reply checker (tests/integration/varlink_check.py) is Python, stdlib only:
+# its tests run in the plain tree only (nothing of theirs is instrumented).
+UNIT_RUNS := $(addsuffix .run,$(UNIT_BINS)) $(if $(filter 1,$(SANITIZE)),,$(B)/tests/test_varlink_check.run)
 .PHONY: $(UNIT_RUNS)
 check-unit: $(UNIT_RUNS)
 # Plain: every test in a child of its own (Check's default), with its timeout.
@@ -524,8 +532,8 @@ clean:
 .SECONDARY:
 
 # The first phase of make check (see check-all); here, below every variable it names.
-check-pre: asan-build check-unit-asan check-fuzz all check-unit $(ITEST_BINS) $(EXAMPLE_BINS) \
-	$(BENCH_BINS) $(GO_TEST) $(GO_EXAMPLE) check-layers check-abi check-go-drift check-install
+check-pre: check-asan-pre $(GO_TEST) $(GO_EXAMPLE) all check-unit $(ITEST_BINS) $(EXAMPLE_BINS) \
+	$(BENCH_BINS) check-layers check-abi check-go-drift check-install
 
 # Fuzzing (libFuzzer, clang): make fuzz, and a short run inside make check.
 -include fuzz/fuzz.mk
