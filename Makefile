@@ -538,4 +538,5 @@ check-pre: check-asan-pre $(GO_TEST) $(GO_EXAMPLE) all check-unit $(ITEST_BINS) 
 # Fuzzing (libFuzzer, clang): make fuzz, and a short run inside make check.
 -include fuzz/fuzz.mk
 
--include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
+# This tree's dependency files (the sanitizer tree's are its own make's business).
+-include $(wildcard $(addsuffix /*.d,$(OBJ_DIRS)))
