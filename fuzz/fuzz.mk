@@ -6,13 +6,22 @@
 #                            (make -j4 fuzz runs them side by side; FUZZ_MERGE=1
 #                            merges what was found back into fuzz/corpus/)
 #   make fuzz-NAME           one harness (NAME: framer, names, ledger, requests, entries)
-#   make check-fuzz          every seed once, then each harness for FUZZ_SMOKE_SECONDS
+#   make check-fuzz          each harness: every seed, then FUZZ_SMOKE_RUNS_NAME mutations
 #   make fuzz-seeds          regenerate the seeds written by the project's own writers
 #                            (ledger: the ledger API; entries: the daemon's List text)
 
 FUZZ_SECONDS       ?= 60
-# make check's short run a harness (after every seed once); CGCTL_THOROUGH=1: 10 s.
-FUZZ_SMOKE_SECONDS ?= $(if $(filter 1,$(CGCTL_THOROUGH)),10,2)
+# make check's smoke, one run a harness: every seed, then a fixed number of
+# mutated inputs, the same work whatever the load (at 2 s a harness, a loaded
+# machine's fuzz_requests spent them replaying its seeds and mutated nothing).
+# About a quarter of what 2 s ran on a quiet machine, half a CPU second each.
+# FUZZ_SMOKE_SECONDS=N (CGCTL_THOROUGH=1: 10) mutates for N s instead.
+FUZZ_SMOKE_SECONDS ?= $(if $(filter 1,$(CGCTL_THOROUGH)),10)
+FUZZ_SMOKE_RUNS_framer   ?= 200
+FUZZ_SMOKE_RUNS_names    ?= 10000
+FUZZ_SMOKE_RUNS_ledger   ?= 200
+FUZZ_SMOKE_RUNS_requests ?= 60
+FUZZ_SMOKE_RUNS_entries  ?= 1000
 FUZZ_MERGE         ?= 0
 FUZZ_JOBS          ?= 1
 # Extra libFuzzer flags for every run, e.g. FUZZ_FLAGS=-only_ascii=1.
@@ -68,8 +77,7 @@ $(FUZZ_B)/fuzz_requests: $(FUZZ_EXTRA_requests) $(B)/fuzz/sweep.o
 $(FUZZ_B)/fuzz_ledger: $(B)/fuzz/sweep.o
 $(FUZZ_B)/fuzz_entries: $(FUZZ_ARCHIVES_entries)
 $(FUZZ_B)/fuzz_%: $(B)/fuzz/fuzz_%.o $(FUZZ_ARCHIVES)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(XLDFLAGS) $(LDFLAGS) $(FUZZ_LDWRAP_$*) -o $@ $(filter %.o,$^) \
+	$(Q)$(call say,LD      $@)$(CC) $(CFLAGS) -fsanitize=fuzzer $(XLDFLAGS) $(LDFLAGS) $(FUZZ_LDWRAP_$*) -o $@ $(filter %.o,$^) \
 		$(FUZZ_ARCHIVES_$*) $(FUZZ_ARCHIVES) $(FUZZ_LIBS)
 
 # Ledger seeds come from the ledger's own writer, so their crcs and shapes are real.
@@ -98,8 +106,16 @@ fuzz_runflags = -max_len=$(FUZZ_MAXLEN_$(1)) -timeout=10 -rss_limit_mb=2048 $(FU
                 -artifact_prefix=$(FUZZ_B)/crashes/$(1)- -print_final_stats=1 \
                 $(if $(wildcard fuzz/dict/$(1).dict),-dict=fuzz/dict/$(1).dict) $(FUZZ_FLAGS)
 
+# The seeds of harness NAME (-seed_inputs: a comma between two).
+$(foreach n,$(FUZZ_NAMES),$(eval FUZZ_SEEDS_$(n) := $(wildcard fuzz/corpus/$(n)/*)))
+comma := ,
+space := $(empty) $(empty)
+
 # fuzz-NAME: the repository corpus is only read; new inputs land in build/asan/fuzz/corpus-NAME.
-# check-fuzz-NAME: every seed once (a regression test), then a short run on a throwaway copy.
+# check-fuzz-NAME: one run, every seed (a regression test: -seed_inputs, so that
+# nothing is written beside them) then the smoke's mutations. libFuzzer's -runs
+# counts the seeds' runs too, and runs a seed twice when it may leak: twice the
+# seeds, the empty input, then the mutations. A crash before "INITED" is a seed's.
 define fuzz_rules
 .PHONY: fuzz-$(1) check-fuzz-$(1)
 fuzz-$(1): $(FUZZ_B)/fuzz_$(1)
@@ -110,20 +126,19 @@ fuzz-$(1): $(FUZZ_B)/fuzz_$(1)
 	$(Q)$$(if $$(filter 1,$(FUZZ_MERGE)),$(FUZZ_B)/fuzz_$(1) -merge=1 $$(call fuzz_runflags,$(1)) \
 		fuzz/corpus/$(1) $(FUZZ_B)/corpus-$(1),true)
 
-check-fuzz-$(1): $(FUZZ_B)/fuzz_$(1)
-	@mkdir -p $(FUZZ_B)/crashes
-	@rm -rf $(FUZZ_B)/check-$(1) && mkdir -p $(FUZZ_B)/check-$(1)
-	$(Q)$(FUZZ_B)/fuzz_$(1) $$(call fuzz_runflags,$(1)) $(wildcard fuzz/corpus/$(1)/*) \
-		>$(FUZZ_B)/check-$(1).log 2>&1 || { cat $(FUZZ_B)/check-$(1).log; \
-		echo "fuzz_$(1): a seed fails (log: $(FUZZ_B)/check-$(1).log)" >&2; exit 1; }
-	$(Q)cp fuzz/corpus/$(1)/* $(FUZZ_B)/check-$(1)/
-	$(Q)$(FUZZ_B)/fuzz_$(1) $$(call fuzz_runflags,$(1)) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
-		$(FUZZ_B)/check-$(1) >>$(FUZZ_B)/check-$(1).log 2>&1 || { tail -n 60 $(FUZZ_B)/check-$(1).log; \
-		echo "fuzz_$(1): crash, reproducer in $(FUZZ_B)/crashes/" >&2; exit 1; }
-	@sed -n 's/^stat::number_of_executed_units: */  FUZZ    fuzz_$(1): no crash in /p' \
-		$(FUZZ_B)/check-$(1).log | tail -n 1 | sed 's/$$$$/ runs/'
+check-fuzz-$(1): $(FUZZ_B)/fuzz_$(1) | $(FUZZ_B)/crashes
+	$(Q)$(FUZZ_B)/fuzz_$(1) $$(call fuzz_runflags,$(1)) \
+		$$(if $$(FUZZ_SMOKE_SECONDS),-max_total_time=$$(FUZZ_SMOKE_SECONDS),-runs=$$$$(( 2 * $$(words $$(FUZZ_SEEDS_$(1))) + 1 + $$(FUZZ_SMOKE_RUNS_$(1)) ))) \
+		-seed_inputs=$$(subst $$(space),$$(comma),$$(FUZZ_SEEDS_$(1))) >$(FUZZ_B)/check-$(1).log 2>&1 || { \
+		tail -n 60 $(FUZZ_B)/check-$(1).log; grep -q INITED $(FUZZ_B)/check-$(1).log && what=crash || what="a seed fails"; \
+		echo "fuzz_$(1): $$$$what (log: $(FUZZ_B)/check-$(1).log), reproducer in $(FUZZ_B)/crashes/" >&2; exit 1; }; \
+		sed -n 's/^stat::number_of_executed_units: *\(.*\)/  FUZZ    fuzz_$(1): no crash in \1 runs ($(words $(FUZZ_SEEDS_$(1))) seeds)/p' \
+		$(FUZZ_B)/check-$(1).log
 endef
 $(foreach n,$(FUZZ_NAMES),$(eval $(call fuzz_rules,$(n))))
+
+$(FUZZ_B)/crashes:
+	$(Q)mkdir -p $@
 
 fuzz: $(addprefix fuzz-,$(FUZZ_NAMES))
 check-fuzz: $(addprefix check-fuzz-,$(FUZZ_NAMES))

@@ -11,6 +11,9 @@
 # clock, when a function's comment in a .c copies its header's, when README's
 # architecture and daemon/*.c name different files, or when daemon/'s includes
 # form a cycle.
+# One awk reads README.md and every file once and applies every rule (a sed or
+# grep a file and a rule cost some thousand processes, about 5 ms each here);
+# tsort finds the cycles.
 set -u
 dir=${1:-daemon}
 fail=0
@@ -27,119 +30,113 @@ glue="app.c app.h dispatch.c dispatch.h methods.c methods_proc.c snapshot.c watc
 # Headers of the transport and of the glue, which the domain must not include.
 upper="conn.h server.h app.h dispatch.h watch.h lease.h"
 
-# The daemon/ headers file $1 includes, one a line.
-includes() {
-	sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$dir/$1" |
-		while read -r h; do [ -f "$dir/$h" ] && echo "$h"; done
-}
-
-# Is word $1 in the list $2?
-member() {
-	case " $2 " in *" $1 "*) return 0 ;; esac
-	return 1
-}
-
 for f in $transport; do
-	[ -f "$dir/$f" ] || { say "$dir/$f: missing (the transport's files moved? update this script)"; continue; }
-	for h in $(includes "$f"); do
-		member "$h" "$transport_may" || say "$dir/$f (transport) includes $h: the transport knows no other layer"
-	done
+	[ -f "$dir/$f" ] || say "$dir/$f: missing (the transport's files moved? update this script)"
 done
 
-# struct conn and struct call are opaque outside the transport: defined in its
-# private header only, which only the transport includes, and nobody else
-# reaches into one (call->..., ...->conn->..., ...->vl.).
-for path in "$dir"/*.c "$dir"/*.h; do
-	f=${path##*/}
-	if [ "$f" != "$private" ] && grep -n '^[[:space:]]*struct[[:space:]]\+\(conn\|call\)[[:space:]]*{' "$path" >/dev/null; then
-		say "$dir/$f defines struct conn or struct call: their fields are the transport's ($private)"
-	fi
-	member "$f" "$transport" && continue
-	for h in $(includes "$f"); do
-		[ "$h" = "$private" ] && say "$dir/$f includes $h: only the transport sees inside a connection or a call"
-	done
-	grep -n '\bcall->\|->conn->\|->vl\.' "$path" | while IFS= read -r line; do
-		echo "check-layers: $dir/$f:${line%%:*}: reaches into a call or a connection (use conn.h's accessors)"
-	done | grep . >&2 && fail=1
-done
+readme="$dir/../README.md"
+[ -f "$readme" ] || readme=
 
-# struct server is server.c's alone, like struct manager is the manager's:
-# defined in server.c and in no header, so no other file can compile a use of
-# its members (server.h's functions are the way in).
-grep -q '^struct server {' "$dir/server.c" 2>/dev/null || say "$dir/server.c: struct server is not defined there (update this script)"
-for path in "$dir"/*.c "$dir"/*.h; do
-	f=${path##*/}
-	[ "$f" = server.c ] && continue
-	grep -n '^[[:space:]]*struct[[:space:]]\+server[[:space:]]*{' "$path" >/dev/null &&
-		say "$dir/$f defines struct server: its members are server.c's (server.h's accessors)"
-done
-
-for f in commit.c commit.h; do
-	[ -f "$dir/$f" ] || continue
-	for h in $(includes "$f"); do
-		member "$h" "$upper" && say "$dir/$f (durability) includes $h: it calls back, it does not answer calls"
-	done
-done
-
-for path in "$dir"/*.c "$dir"/*.h; do
-	f=${path##*/}
-	member "$f" "$transport" && continue
-	member "$f" "$glue" && continue
-	for h in $(includes "$f"); do
-		member "$h" "$upper" && say "$dir/$f (domain) includes $h: the domain does not know the transport or the glue"
-	done
-done
-
+# Prints the include graph ("file header", headers of DIR only) for tsort; says
+# every broken rule on stderr and exits 1 after one. The headers come first, so
+# that a .c's comment can be compared with its header's.
+# shellcheck disable=SC2016 # awk's $0, not the shell's
+edges=$(awk -v dir="$dir" -v readme="$readme" -v transport="$transport" -v may="$transport_may" \
+	-v private="$private" -v glue="$glue" -v upper="$upper" '
+function set(list, arr,   n, i, a) { n = split(list, a, " "); for (i = 1; i <= n; i++) arr[a[i]] = 1 }
+function bad(msg) { print "check-layers: " msg > "/dev/stderr"; failed = 1 }
+# Is $1 a file of DIR ([ -f ] in the shell)? Asked once a name.
+function exists(h,   p, line, r) {
+	if (!(h in known)) { p = dir "/" h; r = (getline line < p); close(p); known[h] = (r >= 0) }
+	return known[h]
+}
+# README architecture: every NAME.c the fenced block after "## Architecture"
+# names, manager_{a,b}.c spelled as the shell would expand it.
+function readme_line(l,   w, pre, rest, list, post, n, i, a) {
+	while (match(l, /[a-z_]*(\{[a-z_,]*\})?[a-z_]*\.c([^A-Za-z0-9_]|$)/)) {
+		w = substr(l, RSTART, RLENGTH)
+		l = substr(l, RSTART + RLENGTH)
+		if (w !~ /\.c$/) w = substr(w, 1, length(w) - 1)
+		if (w == ".c") continue
+		if (w ~ /\{/) {
+			pre = w; sub(/\{.*/, "", pre)
+			rest = w; sub(/^[^{]*\{/, "", rest)
+			list = rest; sub(/\}.*/, "", list)
+			post = rest; sub(/^[^}]*\}/, "", post)
+			n = split(list, a, ",")
+			for (i = 1; i <= n; i++) named[pre a[i] post] = 1
+		} else
+			named[w] = 1
+	}
+}
+# One include of file f: the layer rules.
+function include(f, h) {
+	if (f in tr) {
+		if (!(h in mayinc)) bad(dir "/" f " (transport) includes " h ": the transport knows no other layer")
+	} else if (h == private)
+		bad(dir "/" f " includes " h ": only the transport sees inside a connection or a call")
+	if ((f == "commit.c" || f == "commit.h") && (h in up))
+		bad(dir "/" f " (durability) includes " h ": it calls back, it does not answer calls")
+	if (!(f in tr) && !(f in gl) && (h in up))
+		bad(dir "/" f " (domain) includes " h ": the domain does not know the transport or the glue")
+	if (h != f) print f, h
+}
+BEGIN { set(transport, tr); set(may, mayinc); set(glue, gl); set(upper, up) }
+FNR == 1 { path = FILENAME; f = path; sub(/.*\//, "", f); prev = ""; isreadme = (path == readme) }
+isreadme {
+	if (/^## Architecture/) sec = 1
+	if (sec && /^```/) { if (++fence == 2) sec = 0; next }
+	if (sec && fence == 1) readme_line($0)
+	next
+}
+path ~ /\.c$/ { cfile[f] = 1 }
+/^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*"/ {
+	h = $0; sub(/^[^"]*"/, "", h); sub(/".*/, "", h)
+	if (exists(h)) include(f, h)
+}
+/^[[:space:]]*struct[[:space:]]+(conn|call)[[:space:]]*\{/ && f != private && !((f, "cc") in once) {
+	once[f, "cc"] = 1
+	bad(dir "/" f " defines struct conn or struct call: their fields are the transport'"'"'s (" private ")")
+}
+# struct server is server.c'"'"'s alone, like struct manager is the manager'"'"'s:
+# defined in server.c and in no header (server.h'"'"'s functions are the way in).
+f == "server.c" && /^struct server \{/ { server_defined = 1 }
+f != "server.c" && /^[[:space:]]*struct[[:space:]]+server[[:space:]]*\{/ && !((f, "sv") in once) {
+	once[f, "sv"] = 1
+	bad(dir "/" f " defines struct server: its members are server.c'"'"'s (server.h'"'"'s accessors)")
+}
+!(f in tr) && /(^|[^A-Za-z0-9_])call->|->conn->|->vl\./ {
+	bad(dir "/" f ":" FNR ": reaches into a call or a connection (use conn.h'"'"'s accessors)")
+}
 # The daemon reads its clocks in now.c only (now.h): no second copy of "microseconds now".
-grep -n '\bclock_gettime\|\bgettimeofday\|\btime(NULL)' "$dir"/*.c | grep -v "^$dir/now.c:" | while IFS= read -r line; do
-	echo "check-layers: ${line%%:*}: reads a clock itself (now.h's now_usec()/now_mono_usec() are the daemon's clocks)"
-done | grep . >&2 && fail=1
-
-# A function's contract is said once, in its header: a .c definition under the
+path ~ /\.c$/ && f != "now.c" && /(^|[^A-Za-z0-9_])(clock_gettime|gettimeofday|time\(NULL\))/ {
+	bad(path ": reads a clock itself (now.h'"'"'s now_usec()/now_mono_usec() are the daemon'"'"'s clocks)")
+}
+# A function'"'"'s contract is said once, in its header: a .c definition under the
 # very one-line comment its declaration has in a header repeats it (STYLE.md).
-awk 'FNR == 1 { prev = "" }
 {
 	if (prev ~ /^\/\*.*\*\/$/ && $0 !~ /^static/ && match($0, /[A-Za-z_][A-Za-z_0-9]*\(/)) {
 		key = substr($0, RSTART, RLENGTH - 1) SUBSEP prev
-		if (FILENAME ~ /\.h$/)
+		if (path ~ /\.h$/)
 			said[key] = 1
 		else if (key in said)
-			print "check-layers: " FILENAME ":" FNR - 1 ": the comment above " substr($0, RSTART, RLENGTH - 1) "() copies its header'"'"'s (say what in the .h, how in the .c)"
+			bad(path ":" FNR - 1 ": the comment above " substr($0, RSTART, RLENGTH - 1) "() copies its header'"'"'s (say what in the .h, how in the .c)")
 	}
 	prev = $0
-}' "$dir"/*.h "$dir"/*.c | grep . >&2 && fail=1
-
-# README's architecture diagram names every daemon/*.c, and nothing that is not one
-# (manager_{a,b}.c spelled as the shell would expand it).
-readme="$dir/../README.md"
-if [ -f "$readme" ]; then
-	named=$(awk '/^## Architecture/ { sec = 1 } sec && /^```/ { if (++fence == 2) exit; next } fence == 1' "$readme" |
-		grep -o '[a-z_]*\({[a-z_,]*}\)\{0,1\}[a-z_]*\.c\b' | grep -v '^\.c$' |
-		while read -r w; do
-			case "$w" in
-			*"{"*) pre=${w%%\{*}; rest=${w#*\{}; list=${rest%%\}*}; post=${rest#*\}}
-				echo "$list" | tr ',' '\n' | sed "s/^/$pre/; s/\$/$post/" ;;
-			*) echo "$w" ;;
-			esac
-		done | sort -u)
-	for path in "$dir"/*.c; do
-		f=${path##*/}
-		echo "$named" | grep -qx "$f" || say "$dir/$f is not in README.md's architecture"
-	done
-	for f in $named; do
-		[ -f "$dir/$f" ] || say "README.md's architecture names $f, which daemon/ does not have"
-	done
-fi
+}
+END {
+	if (!server_defined) bad(dir "/server.c: struct server is not defined there (update this script)")
+	if (readme != "") {
+		for (c in cfile) if (!(c in named)) bad(dir "/" c " is not in README.md'"'"'s architecture")
+		for (c in named) if (!(c in cfile)) bad("README.md'"'"'s architecture names " c ", which daemon/ does not have")
+	}
+	exit failed
+}' ${readme:+"$readme"} "$dir"/*.h "$dir"/*.c) || fail=1
 
 # Include cycles: tsort reports a loop in the "file includes header" graph.
-edges=$(for path in "$dir"/*.c "$dir"/*.h; do
-	f=${path##*/}
-	for h in $(includes "$f"); do [ "$h" != "$f" ] && echo "$f $h"; done
-done)
-if ! echo "$edges" | tsort >/dev/null 2>"${TMPDIR:-/tmp}/check-layers.$$"; then
-	say "include cycle in $dir: $(tr '\n' ' ' <"${TMPDIR:-/tmp}/check-layers.$$")"
+if ! cycle=$(printf '%s\n' "$edges" | tsort 2>&1 >/dev/null); then
+	say "include cycle in $dir: $(echo $cycle)"
 fi
-rm -f "${TMPDIR:-/tmp}/check-layers.$$"
 
 [ "$fail" = 0 ] && echo "  LAYERS  $dir: transport, glue and domain include one way, no include cycle"
 exit "$fail"
