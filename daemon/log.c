@@ -40,11 +40,32 @@ void log_set_output(FILE *out, int max_prio)
 	log_max_prio = max_prio;
 }
 
+/*
+ * Copy text into out (size bytes), each control byte as \xNN: a name a tenant
+ * made (a cgroup inside its delegated entry) may hold \r or an escape sequence,
+ * which must neither forge a line nor drive the reader's terminal. A text that
+ * does not fit is cut, visibly ("..."), rather than dropped.
+ */
+static void log_escape(const char *text, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t o = 0;
+
+	/* Room is kept for an escape and for the "..." of a cut line. */
+	for (; *p && o + 8 < size; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	memcpy(out + o, *p ? "..." : "", *p ? 4 : 1);
+}
+
 /* Format one line: "<prio>text" for journald, "cgctld: text" otherwise. */
 static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
 {
-	char buf[2048];
+	char buf[2048], line[2048];
 	int n;
 
 	if (prio > log_max_prio)
@@ -52,13 +73,12 @@ static void log_vmsg(int prio, const char *suffix, const char *fmt, va_list ap)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n < 0)
 		return;
-	/* An over-long message is cut, visibly, rather than dropped. */
-	if ((size_t)n >= sizeof(buf))
-		memcpy(buf + sizeof(buf) - 4, "...", 4);
+	/* An over-long message (n >= sizeof(buf)) is longer than line holds: cut there. */
+	log_escape(buf, line, sizeof(line));
 	if (log_journal)
-		fprintf(log_out ? log_out : stderr, "<%d>%s%s\n", prio, buf, suffix ? suffix : "");
+		fprintf(log_out ? log_out : stderr, "<%d>%s%s\n", prio, line, suffix ? suffix : "");
 	else
-		fprintf(log_out ? log_out : stderr, "cgctld: %s%s\n", buf, suffix ? suffix : "");
+		fprintf(log_out ? log_out : stderr, "cgctld: %s%s\n", line, suffix ? suffix : "");
 }
 
 void log_msg(int prio, const char *fmt, ...)
@@ -84,7 +104,7 @@ int log_errno(int prio, int r, const char *fmt, ...)
 
 void log_op(int prio, const char *op, const char *name, const char *fmt, ...)
 {
-	char buf[2048];
+	char buf[2048], line[2048];
 	va_list ap;
 
 	if (prio > log_max_prio)
@@ -92,7 +112,8 @@ void log_op(int prio, const char *op, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (!log_journal || sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", prio,
+	log_escape(buf, line, sizeof(line));
+	if (!log_journal || sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", prio,
 					    "SYSLOG_IDENTIFIER=cgctld", "CGCTL_CGROUP=%s", name,
 					    "CGCTL_OPERATION=%s", op, NULL) < 0)
 		log_msg(prio, "%s", buf);

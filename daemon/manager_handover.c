@@ -87,8 +87,8 @@ void manager_hand_over_again(struct manager *m, const struct ledger_entry *le, c
 		return;
 	why = manager_hand_over_refused(fd, le);
 	if (why) {
-		log_warnx("%s: delegated to uid %u before cgctld handed such entries over, and not handed over "
-			  "now: %s", le->name, (unsigned)le->owner, why);
+		log_warnx("%s: delegated to uid %u, which does not own it (made before cgctld handed such entries "
+			  "over, or taken back since), and not handed over now: %s", le->name, (unsigned)le->owner, why);
 		return;
 	}
 	r = manager_bound_inside(m, fd);
@@ -97,6 +97,6 @@ void manager_hand_over_again(struct manager *m, const struct ledger_entry *le, c
 	if (r < 0)
 		log_warn_errno(r, "%s: cannot hand it over to uid %u", le->name, (unsigned)le->owner);
 	else
-		log_notice("%s: delegated to uid %u before cgctld handed such entries over: handed over now",
-			   le->name, (unsigned)le->owner);
+		log_notice("%s: delegated to uid %u, which did not own it (made before cgctld handed such entries "
+			   "over, or taken back since): handed over now", le->name, (unsigned)le->owner);
 }

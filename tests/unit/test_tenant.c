@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../daemon/ledger.h"
+#include "../../daemon/log.h"
 #include "../../daemon/nspid.h"
 #include "../../daemon/resources.h"
 #include "../../daemon/tenant.h"
@@ -402,6 +404,54 @@ START_TEST(test_sibling_plan)
 }
 END_TEST
 
+/* What the daemon logged while fn ran, as one string (log_set_output to memory). */
+static char *logged(void (*fn)(void))
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	ck_assert_ptr_nonnull(f);
+	log_set_output(f, LOG_DEBUG);
+	fn();
+	log_set_output(NULL, LOG_INFO);
+	ck_assert_int_eq(fclose(f), 0);
+	return text;
+}
+
+/* A name a tenant made inside its entry, with \r, an escape sequence and \n. */
+static void log_tenant_name(void)
+{
+	log_warnx("%s: cannot remove %s", "p/d", "x\r\033[31mforged\ny\x7f");
+}
+
+/* An over-long message full of bytes to escape. */
+static void log_long(void)
+{
+	char big[3000];
+
+	memset(big, '\033', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_warn_errno(-EBUSY, "%s", big);
+}
+
+START_TEST(test_log_escapes_names)
+{
+	char *a = logged(log_tenant_name), *b = logged(log_long);
+	size_t n = strlen(b);
+
+	/* One line, every control byte spelled out: nothing a tenant names forges a line or drives a terminal. */
+	ck_assert_str_eq(a, "cgctld: p/d: cannot remove x\\x0d\\x1b[31mforged\\x0ay\\x7f\n");
+	/* Cut visibly, still one line, the errno's text kept. */
+	ck_assert_ptr_null(strchr(b, '\033'));
+	ck_assert_ptr_eq(strchr(b, '\n'), b + n - 1);
+	ck_assert_uint_lt(n, 2048 + 64);
+	ck_assert_ptr_nonnull(strstr(b, "\\x1b...: Device or resource busy\n"));
+	free(a);
+	free(b);
+}
+END_TEST
+
 static Suite *tenant_suite(void)
 {
 	Suite *s = suite_create("tenant");
@@ -420,6 +470,7 @@ static Suite *tenant_suite(void)
 	tcase_add_test(tc, test_read_proc);
 	tcase_add_test(tc, test_may_take_from);
 	tcase_add_test(tc, test_sibling_plan);
+	tcase_add_test(tc, test_log_escapes_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
