@@ -115,17 +115,6 @@ static void events_memory_cb(void *arg, int gone)
 	rt->oom_kill = kill;
 }
 
-/* A lease release or auto_remove to try again: the ledger could not be written, or the processes outlived the wait. */
-struct events_retry {
-	struct events_retry *next;
-	struct manager *m;
-	struct event *timer;
-	char *name;
-	uint64_t cgroup_id; /* the entry's directory: a same-named successor is not ours to collect */
-	bool kill;          /* a lease's release */
-	unsigned tries;
-};
-
 /* A collection nobody waits for: what it was, for a retry. */
 struct events_collecting {
 	struct manager *m;
@@ -137,35 +126,10 @@ struct events_collecting {
 static void events_collect_try(struct manager *m, const char *name, bool kill, unsigned tries);
 static void events_populated_changed(struct manager *m, struct ledger_entry *le, bool populated, unsigned tries);
 
-/* Unlink retry rr from its list and free it. */
-static void events_retry_free(struct events_retry *rr)
+/* A lease's release (arg 1) or an auto_remove (arg 0) is due again: settle the entry again. */
+static void events_retry_due(struct manager *m, struct ledger_entry *le, const char *name, unsigned tries, int arg)
 {
-	for (struct events_retry **pp = &rr->m->retries; *pp; pp = &(*pp)->next)
-		if (*pp == rr) {
-			*pp = rr->next;
-			break;
-		}
-	if (rr->timer)
-		event_free(rr->timer);
-	free(rr->name);
-	free(rr);
-}
-
-/* A retry is due: settle the entry again if the ledger still holds that very one. */
-static void events_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct events_retry *rr = arg;
-	struct manager *m = rr->m;
-	struct ledger_entry *le = ledger_get(m->ledger, rr->name);
-	_cleanup_free_ char *name = TAKE_PTR(rr->name);
-	bool kill = rr->kill;
-	unsigned tries = rr->tries;
-	bool ours = le && le->cgroup_id == rr->cgroup_id;
-
-	events_retry_free(rr);
-	if (!ours || m->stopping)
-		return;
-	if (kill && le->lease)
+	if (arg && le->lease)
 		events_collect_try(m, name, true, tries);
 	else if (le->auto_remove) {
 		_cleanup_free_ char *rel = NULL;
@@ -176,37 +140,13 @@ static void events_retry_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Try name's release (kill) or auto_remove again later, backing off from 1 s to a minute; logged. */
+/* Try name's release (kill) or auto_remove again later: the ledger could not be written, or the processes outlived the wait. */
 static void events_retry_later(struct manager *m, const char *name, bool kill, unsigned tries)
 {
 	struct ledger_entry *le = ledger_get(m->ledger, name);
-	struct events_retry *rr;
-	unsigned secs = tries < 6 ? 1u << tries : 60;
-	struct timeval tv = { .tv_sec = secs };
 
-	if (!le || m->stopping)
-		return;
-	for (rr = m->retries; rr; rr = rr->next)
-		if (strcmp(rr->name, name) == 0)
-			return; /* one is due already */
-	rr = calloc(1, sizeof(*rr));
-	if (!rr || !(rr->name = strdup(name)) ||
-	    !(rr->timer = evtimer_new(m->base, events_retry_cb, rr)) || evtimer_add(rr->timer, &tv) < 0) {
-		if (rr && rr->timer)
-			event_free(rr->timer);
-		if (rr)
-			free(rr->name);
-		free(rr);
-		log_warnx("%s: cannot schedule another try; it is tried again at the next start", name);
-		return;
-	}
-	rr->m = m;
-	rr->cgroup_id = le->cgroup_id;
-	rr->kill = kill;
-	rr->tries = tries + 1;
-	rr->next = m->retries;
-	m->retries = rr;
-	log_notice("%s: trying again in %u s", name, secs);
+	if (le)
+		manager_retry_later(m, le, tries, events_retry_due, kill);
 }
 
 /* A lease's release or an auto_remove ended (logged; nobody waits for the answer). */
@@ -594,8 +534,7 @@ void events_stop(struct manager *m)
 	size_t n;
 
 	m->stopping = true;
-	while (m->retries)
-		events_retry_free(m->retries);
+	manager_retries_free(m);
 	if (ledger_list(m->ledger, &all, &n) >= 0)
 		for (size_t i = 0; i < n; i++)
 			events_untrack(m, all[i]);

@@ -42,17 +42,7 @@ struct destroy_op {
 	int reactivate_r; /* < 0: the entry stays, but its "active" record could not be written */
 };
 
-/* An entry whose destroy stopped short while its "active" record could not be written: tried again. */
-struct destroy_undo {
-	struct destroy_undo *next;
-	struct manager *m;
-	char *name;
-	uint64_t cgroup_id; /* that very entry, not one made again under its name */
-	unsigned tries;
-	struct event *timer;
-};
-
-static void destroy_undo_later(struct manager *m, const struct ledger_entry *le, unsigned tries);
+static void destroy_undo_due(struct manager *m, struct ledger_entry *le, const char *name, unsigned tries, int arg);
 
 /* Names to remove: ledger children of name, deepest first, then name. */
 static int destroy_collect(struct manager *m, const char *name, bool has_children, char ***ret, size_t *ret_n)
@@ -132,21 +122,7 @@ static void destroy_reactivate(struct destroy_op *op)
 		return;
 	log_error_errno(r, "%s: its destroy stopped short, but the ledger could not record that it stays", name);
 	op->reactivate_r = r;
-	destroy_undo_later(op->m, le, 0);
-}
-
-/* Unlink u from its list and free it. */
-static void destroy_undo_free(struct destroy_undo *u)
-{
-	for (struct destroy_undo **pp = &u->m->undos; *pp; pp = &(*pp)->next)
-		if (*pp == u) {
-			*pp = u->next;
-			break;
-		}
-	if (u->timer)
-		event_free(u->timer);
-	free(u->name);
-	free(u);
+	manager_retry_later(op->m, le, 0, destroy_undo_due, 0);
 }
 
 /* Is a destroy in progress at name? It settles the entry itself. */
@@ -159,50 +135,18 @@ static bool destroy_at(const struct manager *m, const char *name)
 }
 
 /* Write the "active" record again, if that very entry is still "destroying" and no destroy is at it. */
-static void destroy_undo_cb(evutil_socket_t fd, short what, void *arg)
+static void destroy_undo_due(struct manager *m, struct ledger_entry *le, const char *name, unsigned tries, int arg)
 {
-	struct destroy_undo *u = arg;
-	struct manager *m = u->m;
-	struct ledger_entry *le = ledger_get(m->ledger, u->name);
 	int r;
 
-	if (!le || le->cgroup_id != u->cgroup_id || le->state != LEDGER_DESTROYING || destroy_at(m, u->name)) {
-		destroy_undo_free(u);
+	(void)arg;
+	if (le->state != LEDGER_DESTROYING || destroy_at(m, name))
 		return;
-	}
-	r = ledger_set_state(m->ledger, u->name, LEDGER_ACTIVE);
-	if (r < 0) {
-		u->tries++;
-		destroy_undo_later(m, le, u->tries);
-		destroy_undo_free(u);
-		return;
-	}
-	log_notice("%s: recorded as active again (its destroy had stopped short)", u->name);
-	destroy_undo_free(u);
-}
-
-/* Try le's "active" record again later, backing off from 1 s to a minute. */
-static void destroy_undo_later(struct manager *m, const struct ledger_entry *le, unsigned tries)
-{
-	struct timeval tv = { .tv_sec = tries < 6 ? 1 << tries : 60 };
-	struct destroy_undo *u = calloc(1, sizeof(*u));
-
-	if (!u || !(u->name = strdup(le->name)) || !(u->timer = evtimer_new(m->base, destroy_undo_cb, u)) ||
-	    evtimer_add(u->timer, &tv) < 0) {
-		if (u && u->timer)
-			event_free(u->timer);
-		if (u)
-			free(u->name);
-		free(u);
-		log_warnx("%s: cannot schedule another try at its \"active\" record; the next start settles it",
-			  le->name);
-		return;
-	}
-	u->m = m;
-	u->cgroup_id = le->cgroup_id;
-	u->tries = tries;
-	u->next = m->undos;
-	m->undos = u;
+	r = ledger_set_state(m->ledger, name, LEDGER_ACTIVE);
+	if (r >= 0)
+		log_notice("%s: recorded as active again (its destroy had stopped short)", name);
+	else if ((le = ledger_get(m->ledger, name)))
+		manager_retry_later(m, le, tries, destroy_undo_due, 0);
 }
 
 /*
@@ -645,8 +589,7 @@ void destroy_cancel_all(struct manager *m)
 		destroy_finish(m->ops, -ECANCELED);
 	}
 	/* Stopping: the next start settles what is still "destroying" (LEDGER.md). */
-	while (m->undos)
-		destroy_undo_free(m->undos);
+	manager_retries_free(m);
 }
 
 bool destroy_pending(const struct manager *m)

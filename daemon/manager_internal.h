@@ -27,8 +27,9 @@ struct manager {
 	struct event_base *base;
 	struct monitor *mon;
 	struct destroy_op *ops; /* destroys in progress */
-	struct destroy_undo *undos; /* entries whose "active" record a stopped destroy could not write (manager_destroy.c) */
-	struct events_retry *retries; /* lease releases and auto-removals to try again (events.c) */
+	/* Ledger records to try again (manager_retry.c): lease releases and auto-removals (events.c),
+	 * the "active" record of a destroy that stopped short (manager_destroy.c). */
+	struct manager_retry *retries;
 	struct evwait *waits;   /* cgroup.events waits in progress */
 	struct attach_req *attaches; /* requests to the systemd user manager in flight */
 	unsigned n_attaches;
@@ -53,6 +54,25 @@ struct manager {
 void destroy_cancel_all(struct manager *m);
 /* True while a destroy is in progress (manager_destroy.c). */
 bool destroy_pending(const struct manager *m);
+
+/*
+ * What a retry does when due (manager_retry_later()): le is the entry the
+ * ledger still holds under name, the very one the retry was for; name is the
+ * retry's own copy (what fn does to the ledger may free le's); tries counts
+ * this one.
+ */
+typedef void (*manager_retry_fn)(struct manager *m, struct ledger_entry *le, const char *name, unsigned tries,
+				 int arg);
+/*
+ * Call fn(arg) for le again after a pause of 1 s, doubling with each of the
+ * tries before, up to a minute (logged), if the ledger then still holds that
+ * very entry (its cgroup_id) and the daemon is not stopping: the next start
+ * settles what is left. At most one retry of fn is due for a name. 0, or
+ * -ENOMEM when none could be scheduled (logged).
+ */
+int manager_retry_later(struct manager *m, const struct ledger_entry *le, unsigned tries, manager_retry_fn fn, int arg);
+/* Drop every retry due (stopping). */
+void manager_retries_free(struct manager *m);
 
 /* A tenant's delegated entry, handed over to its owner (manager_handover.c). */
 bool manager_handed_over(const struct ledger_entry *le);

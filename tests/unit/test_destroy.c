@@ -595,6 +595,51 @@ START_TEST(test_real_kill)
 END_TEST
 
 /* The suite. */
+/* What retry_count() saw: calls, and the tries and name of the last. */
+static unsigned retry_calls, retry_tries;
+static char retry_name[16];
+
+/* A manager_retry_fn that counts. */
+static void retry_count(struct manager *m, struct ledger_entry *le, const char *name, unsigned tries, int arg)
+{
+	(void)m;
+	ck_assert_str_eq(le->name, name);
+	ck_assert_int_eq(arg, 7);
+	retry_calls++;
+	retry_tries = tries;
+	snprintf(retry_name, sizeof(retry_name), "%s", name);
+}
+
+/*
+ * The shared retry (manager_retry.c): once per name however often asked, after
+ * 1 s, for that very entry only: one made again under its name (another
+ * cgroup_id) is not the retry's to act on.
+ */
+START_TEST(test_retry_that_very_entry)
+{
+	struct ledger_entry copy;
+	bool never = false;
+
+	retry_calls = 0;
+	create_as("r", 0);
+	create_as("s", 0);
+	ck_assert_int_eq(manager_retry_later(&f.m, ledger_get(f.m.ledger, "r"), 0, retry_count, 7), 0);
+	ck_assert_int_eq(manager_retry_later(&f.m, ledger_get(f.m.ledger, "r"), 0, retry_count, 7), 0);
+	ck_assert_int_eq(manager_retry_later(&f.m, ledger_get(f.m.ledger, "s"), 0, retry_count, 7), 0);
+	/* s's successor: the same name, another directory. */
+	copy = *ledger_get(f.m.ledger, "s");
+	copy.cgroup_id++;
+	ck_assert_int_eq(ledger_put(f.m.ledger, &copy, NULL), 0);
+	domfix_loop_until(&f, &never, 300);
+	ck_assert_uint_eq(retry_calls, 0);
+	domfix_loop_until(&f, &never, 1200);
+	ck_assert_uint_eq(retry_calls, 1);
+	ck_assert_uint_eq(retry_tries, 1);
+	ck_assert_str_eq(retry_name, "r");
+	ck_assert_ptr_null(f.m.retries);
+}
+END_TEST
+
 static Suite *destroy_suite(void)
 {
 	Suite *s = suite_create("destroy");
@@ -620,6 +665,7 @@ static Suite *destroy_suite(void)
 	tcase_add_test(tc, test_collect_retried_after_ledger_full);
 	tcase_add_test(tc, test_timeout_ledger_full_reactivated_later);
 	tcase_add_test(tc, test_busy_ledger_full_then_destroyed);
+	tcase_add_test(tc, test_retry_that_very_entry);
 	tcase_add_test(tc, test_create_undo_when_ledger_full);
 	tcase_add_test(tc, test_real_kill);
 	suite_add_tcase(s, tc);
